@@ -1,0 +1,543 @@
+/*
+ * usnmp: an SNMP manager library in C, built natively on libuv.
+ *
+ * This is the one public header.  Everything it declares carries the
+ * usnmp_ prefix; every other symbol of the library is hidden.
+ *
+ * Layers (see README.md):
+ *   - the codec (OIDs, values, messages, formatting) takes bytes and gives
+ *     bytes, allocates nothing and knows nothing of libuv;
+ *   - the async manager runs requests on the caller's uv_loop_t;
+ *   - walks and tables are callback-driven iterators on the manager;
+ *   - the blocking layer spins a private loop until a callback fires.
+ *
+ * Errors are negative integers.  Codes of usnmp's own are listed in
+ * USNMP_ERRNO_MAP below; libuv's codes (UV_E*) pass through unchanged.
+ * usnmp_strerror() and usnmp_err_name() describe both kinds.
+ *
+ * Thread rules: nothing in usnmp is global or mutable.  The codec functions
+ * are reentrant and may be called from any thread.  A manager, its targets
+ * and its requests belong to the thread that runs the manager's loop; use
+ * one manager per loop and many loops for many threads.
+ */
+#ifndef USNMP_H
+#define USNMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(USNMP_BUILDING_LIBRARY)
+#define USNMP_EXTERN __attribute__((visibility("default")))
+#else
+#define USNMP_EXTERN
+#endif
+
+#define USNMP_VERSION_MAJOR 0
+#define USNMP_VERSION_MINOR 1
+#define USNMP_VERSION_PATCH 0
+#define USNMP_VERSION_STRING "0.1.0"
+
+/* Returns USNMP_VERSION_STRING of the library actually linked. */
+USNMP_EXTERN const char *usnmp_version_string(void);
+
+/* ------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------ */
+
+/* One list generates the codes, usnmp_strerror() and usnmp_err_name().
+ * The codes start far below libuv's so the two never collide. */
+#define USNMP_ERRNO_MAP(XX)                                                    \
+  XX(TRUNCATED, "message truncated: a length runs past the end of its data")   \
+  XX(BAD_TAG, "unexpected BER tag")                                            \
+  XX(MULTIBYTE_TAG, "multi-byte BER tags are not allowed")                     \
+  XX(INDEFINITE_LENGTH, "indefinite BER lengths are not allowed")              \
+  XX(BAD_LENGTH, "malformed BER length")                                       \
+  XX(INT_OVERFLOW, "integer too large for its type")                           \
+  XX(INT_NONMINIMAL, "integer not minimally encoded")                          \
+  XX(OID_TOO_LONG, "object identifier has too many sub-identifiers")          \
+  XX(OID_SUBID_OVERFLOW, "object identifier sub-identifier exceeds 2^32-1")    \
+  XX(BAD_OID, "malformed object identifier")                                   \
+  XX(DEPTH, "BER nesting too deep")                                            \
+  XX(TOO_MANY_VARBINDS, "too many variable bindings")                          \
+  XX(MSG_TOO_BIG, "message larger than 65507 bytes")                           \
+  XX(TRAILING, "trailing bytes after a complete element")                      \
+  XX(BAD_VERSION, "unsupported or unexpected SNMP version")                    \
+  XX(BAD_PDU_TYPE, "unsupported or unexpected PDU type")                       \
+  XX(BAD_VALUE, "malformed value for its type")                                \
+  XX(NOBUFS, "output buffer too small")                                        \
+  XX(INVAL, "invalid argument")                                                \
+  XX(NOMEM, "out of memory")                                                   \
+  XX(TIMEOUT, "no response before the timeout")                                \
+  XX(CANCELLED, "request cancelled")                                           \
+  XX(CLOSED, "manager closed")                                                 \
+  XX(RESOLVE, "could not resolve the agent's address")                         \
+  XX(TOOBIG, "response would be too big for one message")                     \
+  XX(SNMP_ERROR, "the agent answered with an error-status")                    \
+  XX(NOT_INCREASING, "walk: OID not increasing")                               \
+  XX(IN_CALLBACK, "blocking call made from inside a callback")                 \
+  XX(BUSY, "resource busy")                                                    \
+  XX(UNSUPPORTED, "operation not supported")
+
+enum {
+  USNMP_ERRNO_BASE_ = -30000,
+#define USNMP_ERR_ENUM_(name, msg) USNMP_E_##name,
+  USNMP_ERRNO_MAP(USNMP_ERR_ENUM_)
+#undef USNMP_ERR_ENUM_
+  USNMP_ERRNO_END_
+};
+
+/* Returns a static English description of err (a usnmp or libuv code, or
+ * 0 for success).  Never returns NULL. */
+USNMP_EXTERN const char *usnmp_strerror(int err);
+/* Returns the symbolic name of err ("USNMP_E_TIMEOUT", "ECONNREFUSED", ...).
+ * Never returns NULL. */
+USNMP_EXTERN const char *usnmp_err_name(int err);
+
+/* ------------------------------------------------------------------------
+ * Limits
+ * ------------------------------------------------------------------------ */
+
+#define USNMP_OID_MAX_LEN 128      /* sub-identifiers in one OID */
+#define USNMP_MAX_MSG_SIZE 65507   /* largest UDP payload over IPv4 */
+#define USNMP_MAX_VARBINDS 2048    /* varbinds decoded from one message */
+#define USNMP_MAX_DEPTH 16         /* BER nesting depth */
+
+/* ------------------------------------------------------------------------
+ * Object identifiers
+ * ------------------------------------------------------------------------ */
+
+/* An OID as an array of sub-identifiers.  A value type: build it on the
+ * stack, copy it with assignment. */
+typedef struct usnmp_oid {
+  uint32_t len;
+  uint32_t arcs[USNMP_OID_MAX_LEN];
+} usnmp_oid;
+
+/* Parses dotted text ("1.3.6.1.2.1.1.1.0" or ".1.3.6...") into *oid.
+ * Returns 0, USNMP_E_BAD_OID (syntax, first-arc rules), USNMP_E_OID_TOO_LONG
+ * or USNMP_E_OID_SUBID_OVERFLOW. */
+USNMP_EXTERN int usnmp_oid_parse(usnmp_oid *oid, const char *text);
+
+/* Writes ".1.3.6..." (net-snmp's -On form) into buf, always NUL-terminated
+ * when size > 0.  Returns the length the full text needs, without the NUL
+ * (snprintf's convention), or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_oid_format(char *buf, size_t size, const usnmp_oid *oid);
+
+/* Returns <0, 0 or >0 as a sorts before, equal to or after b in SNMP
+ * (lexicographic, arc by arc) order. */
+USNMP_EXTERN int usnmp_oid_cmp(const usnmp_oid *a, const usnmp_oid *b);
+
+/* Returns 1 if prefix is a prefix of (or equal to) oid, else 0. */
+USNMP_EXTERN int usnmp_oid_is_prefix(const usnmp_oid *prefix,
+                                     const usnmp_oid *oid);
+
+/* Decodes the content octets of a BER OBJECT IDENTIFIER (as found in a
+ * decoded varbind) into *oid.  Returns 0 or a negative code. */
+USNMP_EXTERN int usnmp_oid_from_ber(usnmp_oid *oid, const uint8_t *ber,
+                                    size_t len);
+
+/* Encodes *oid as BER content octets (no tag or length) into buf.
+ * Returns the number of bytes written, USNMP_E_NOBUFS, or USNMP_E_BAD_OID
+ * (fewer than two arcs, first-arc rules). */
+USNMP_EXTERN int usnmp_oid_to_ber(uint8_t *buf, size_t size,
+                                  const usnmp_oid *oid);
+
+/* ------------------------------------------------------------------------
+ * Values and varbinds
+ * ------------------------------------------------------------------------ */
+
+/* SMI types as they appear on the wire: the value is the BER tag. */
+typedef enum usnmp_type {
+  USNMP_TYPE_INTEGER = 0x02,
+  USNMP_TYPE_OCTET_STRING = 0x04,
+  USNMP_TYPE_NULL = 0x05,
+  USNMP_TYPE_OID = 0x06,
+  USNMP_TYPE_IPADDRESS = 0x40,
+  USNMP_TYPE_COUNTER32 = 0x41,
+  USNMP_TYPE_GAUGE32 = 0x42,
+  USNMP_TYPE_TIMETICKS = 0x43,
+  USNMP_TYPE_OPAQUE = 0x44,
+  USNMP_TYPE_COUNTER64 = 0x46,
+  USNMP_TYPE_NOSUCHOBJECT = 0x80,
+  USNMP_TYPE_NOSUCHINSTANCE = 0x81,
+  USNMP_TYPE_ENDOFMIBVIEW = 0x82
+} usnmp_type;
+
+/* A value.  Decoded values point into the datagram they came from
+ * (zero-copy) and live as long as it does: during a callback, or while the
+ * caller's buffer lives.  To build a value, use the usnmp_value_* helpers
+ * below; bytes.data is then the caller's and must outlive the call that
+ * uses it.
+ *
+ * type                      member used
+ * INTEGER                   v.integer
+ * Counter32, Gauge32,
+ * TimeTicks                 v.u32
+ * Counter64                 v.u64
+ * OCTET STRING, Opaque,
+ * IpAddress (4 bytes)       v.bytes
+ * OBJECT IDENTIFIER         v.bytes: BER content octets (usnmp_oid_from_ber)
+ * NULL and the exceptions   nothing
+ */
+typedef struct usnmp_value {
+  usnmp_type type;
+  union {
+    int32_t integer;
+    uint32_t u32;
+    uint64_t u64;
+    struct {
+      const uint8_t *data;
+      size_t len;
+    } bytes;
+  } v;
+} usnmp_value;
+
+/* A variable binding.  The name is kept as BER content octets (zero-copy);
+ * usnmp_oid_from_ber() turns it into arcs. */
+typedef struct usnmp_varbind {
+  const uint8_t *oid;
+  size_t oid_len;
+  usnmp_value value;
+} usnmp_varbind;
+
+/* Value builders.  Each returns the value by value; none allocates. */
+USNMP_EXTERN usnmp_value usnmp_value_integer(int32_t v);
+USNMP_EXTERN usnmp_value usnmp_value_counter32(uint32_t v);
+USNMP_EXTERN usnmp_value usnmp_value_gauge32(uint32_t v);
+USNMP_EXTERN usnmp_value usnmp_value_timeticks(uint32_t v);
+USNMP_EXTERN usnmp_value usnmp_value_counter64(uint64_t v);
+USNMP_EXTERN usnmp_value usnmp_value_null(void);
+/* data must outlive the request that carries the value. */
+USNMP_EXTERN usnmp_value usnmp_value_octets(const void *data, size_t len);
+/* s is NUL-terminated; it must outlive the request. */
+USNMP_EXTERN usnmp_value usnmp_value_string(const char *s);
+USNMP_EXTERN usnmp_value usnmp_value_opaque(const void *data, size_t len);
+/* addr is 4 bytes in network order; it must outlive the request. */
+USNMP_EXTERN usnmp_value usnmp_value_ipaddress(const uint8_t addr[4]);
+/* Encodes oid into storage (at least 5 * USNMP_OID_MAX_LEN bytes is always
+ * enough) and points the value at it.  Returns 0, USNMP_E_NOBUFS or
+ * USNMP_E_BAD_OID. */
+USNMP_EXTERN int usnmp_value_oid(usnmp_value *value, uint8_t *storage,
+                                 size_t size, const usnmp_oid *oid);
+
+/* Native readers.  Each returns 0 and stores the value, or USNMP_E_INVAL
+ * when the value is of another type (integers: INTEGER only for
+ * usnmp_value_get_int; any unsigned type for usnmp_value_get_uint64). */
+USNMP_EXTERN int usnmp_value_get_int(const usnmp_value *v, int32_t *out);
+USNMP_EXTERN int usnmp_value_get_uint64(const usnmp_value *v, uint64_t *out);
+USNMP_EXTERN int usnmp_value_get_bytes(const usnmp_value *v,
+                                       const uint8_t **data, size_t *len);
+USNMP_EXTERN int usnmp_value_get_oid(const usnmp_value *v, usnmp_oid *out);
+USNMP_EXTERN int usnmp_value_get_ipaddress(const usnmp_value *v,
+                                           uint8_t out[4]);
+
+/* Returns 1 for noSuchObject, noSuchInstance and endOfMibView, else 0. */
+USNMP_EXTERN int usnmp_value_is_exception(const usnmp_value *v);
+
+/* ------------------------------------------------------------------------
+ * Formatting, as net-snmp 5.9's tools print with -On and no MIBs loaded
+ * ------------------------------------------------------------------------ */
+
+/* All formatters follow snprintf: buf is always NUL-terminated when
+ * size > 0, and the return value is the length the full text needs
+ * (without the NUL), or a negative code for a malformed value. */
+
+/* "STRING: \"abc\"", "INTEGER: 5", "Timeticks: (123) 0:00:01.23", ... */
+USNMP_EXTERN int usnmp_value_format(char *buf, size_t size,
+                                    const usnmp_value *v);
+/* ".1.3.6.1.2.1.1.1.0 = STRING: \"abc\"", exactly a line of snmpget -On
+ * (without the newline). */
+USNMP_EXTERN int usnmp_varbind_format(char *buf, size_t size,
+                                      const usnmp_varbind *vb);
+/* {"oid":".1.3...","type":"OCTET STRING","value":"abc"}; non-printable
+ * strings as {"hex":"..."}; 64-bit numbers that do not fit a double as
+ * strings. */
+USNMP_EXTERN int usnmp_varbind_format_json(char *buf, size_t size,
+                                           const usnmp_varbind *vb);
+
+/* ------------------------------------------------------------------------
+ * Messages (v1, v2c)
+ * ------------------------------------------------------------------------ */
+
+typedef enum usnmp_version {
+  USNMP_VERSION_1 = 0,
+  USNMP_VERSION_2C = 1,
+  USNMP_VERSION_3 = 3
+} usnmp_version;
+
+typedef enum usnmp_pdu_type {
+  USNMP_PDU_GET = 0xA0,
+  USNMP_PDU_GETNEXT = 0xA1,
+  USNMP_PDU_RESPONSE = 0xA2,
+  USNMP_PDU_SET = 0xA3,
+  USNMP_PDU_TRAP_V1 = 0xA4,
+  USNMP_PDU_GETBULK = 0xA5,
+  USNMP_PDU_INFORM = 0xA6,
+  USNMP_PDU_TRAP_V2 = 0xA7,
+  USNMP_PDU_REPORT = 0xA8
+} usnmp_pdu_type;
+
+/* error-status values of RFC 3416. */
+typedef enum usnmp_error_status {
+  USNMP_ERR_NOERROR = 0,
+  USNMP_ERR_TOOBIG = 1,
+  USNMP_ERR_NOSUCHNAME = 2,
+  USNMP_ERR_BADVALUE = 3,
+  USNMP_ERR_READONLY = 4,
+  USNMP_ERR_GENERR = 5,
+  USNMP_ERR_NOACCESS = 6,
+  USNMP_ERR_WRONGTYPE = 7,
+  USNMP_ERR_WRONGLENGTH = 8,
+  USNMP_ERR_WRONGENCODING = 9,
+  USNMP_ERR_WRONGVALUE = 10,
+  USNMP_ERR_NOCREATION = 11,
+  USNMP_ERR_INCONSISTENTVALUE = 12,
+  USNMP_ERR_RESOURCEUNAVAILABLE = 13,
+  USNMP_ERR_COMMITFAILED = 14,
+  USNMP_ERR_UNDOFAILED = 15,
+  USNMP_ERR_AUTHORIZATIONERROR = 16,
+  USNMP_ERR_NOTWRITABLE = 17,
+  USNMP_ERR_INCONSISTENTNAME = 18
+} usnmp_error_status;
+
+/* Returns net-snmp's text for an error-status ("(noSuchName) There is no
+ * such variable name in this MIB."); never NULL. */
+USNMP_EXTERN const char *usnmp_error_status_text(int32_t error_status);
+
+/* A community-based message (v1 or v2c) and its PDU header.  Decoded
+ * fields point into the message buffer. */
+typedef struct usnmp_msg {
+  usnmp_version version;
+  const uint8_t *community;
+  size_t community_len;
+  usnmp_pdu_type type;
+  int32_t request_id;
+  /* GetBulk: non-repeaters and max-repetitions travel in these two. */
+  int32_t error_status;
+  int32_t error_index;
+  /* v1 Trap-PDU only. */
+  struct {
+    const uint8_t *enterprise; /* BER content octets of the OID */
+    size_t enterprise_len;
+    uint8_t agent_addr[4];
+    int32_t generic_trap;
+    int32_t specific_trap;
+    uint32_t time_stamp;
+  } trap;
+} usnmp_msg;
+
+/* Decodes a whole v1/v2c message.  Varbinds are decoded into vbs (at most
+ * max_vbs of them, never more than USNMP_MAX_VARBINDS) and their number
+ * stored in *n_vbs.  Nothing is allocated; all pointers point into buf.
+ * Returns 0 or a negative code naming the first violation (see the error
+ * list): the message is then to be dropped. */
+USNMP_EXTERN int usnmp_msg_decode(usnmp_msg *msg, usnmp_varbind *vbs,
+                                  size_t max_vbs, size_t *n_vbs,
+                                  const uint8_t *buf, size_t len);
+
+/* Encodes a v1/v2c message into buf.  Returns the message length (the
+ * message starts at buf[0]), USNMP_E_NOBUFS, USNMP_E_MSG_TOO_BIG or
+ * USNMP_E_INVAL / USNMP_E_BAD_VALUE for a malformed input. */
+USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
+                                  const usnmp_msg *msg,
+                                  const usnmp_varbind *vbs, size_t n_vbs);
+
+
+/* ------------------------------------------------------------------------
+ * The async manager
+ *
+ * A manager runs on the caller's uv_loop_t.  It owns one UDP handle per
+ * address family (opened on first use), whatever the number of targets,
+ * and a libuv timer per request for resend and timeout.
+ *
+ * Every request's callback fires exactly once: with a response, or with a
+ * status saying why there is none.  It never fires from inside the call
+ * that started the request (errors there are returned instead and no
+ * callback fires), except from usnmp_cancel() and usnmp_manager_close(),
+ * which complete requests synchronously.
+ * ------------------------------------------------------------------------ */
+
+typedef struct usnmp_manager usnmp_manager;
+typedef struct usnmp_target usnmp_target;
+typedef struct usnmp_request usnmp_request;
+
+/* Allocation hook: every allocation of a manager and of what it owns goes
+ * through these (tests use them to fail the Nth allocation). */
+typedef struct usnmp_allocator {
+  void *(*malloc)(size_t size, void *ctx);
+  void *(*realloc)(void *ptr, size_t size, void *ctx);
+  void (*free)(void *ptr, void *ctx);
+  void *ctx;
+} usnmp_allocator;
+
+/* What a request's callback receives.  Everything it points to lives only
+ * during the callback; copy what you keep. */
+typedef struct usnmp_response {
+  /* 0 when the agent answered (error_status may still be non-zero), else
+   * USNMP_E_TIMEOUT, USNMP_E_CANCELLED, USNMP_E_CLOSED, USNMP_E_RESOLVE,
+   * USNMP_E_TOOBIG (a single varbind that cannot fit), USNMP_E_NOMEM or a
+   * libuv send error. */
+  int status;
+  int32_t error_status;  /* RFC 3416 error-status, USNMP_ERR_* */
+  int32_t error_index;   /* 1-based, relative to the caller's varbinds */
+  const usnmp_varbind *varbinds;
+  size_t varbind_count;
+  usnmp_target *target;
+  usnmp_request *request;
+  uint64_t rtt_ns;       /* from the last send to the answer */
+} usnmp_response;
+
+typedef void (*usnmp_response_cb)(const usnmp_response *resp, void *arg);
+
+/* Per-request overrides of the target's defaults.  Zero-initialise, set
+ * the fields you want and name them in flags; fields may be appended in
+ * later versions, always guarded by a new flag. */
+#define USNMP_OPT_TIMEOUT 0x01u
+#define USNMP_OPT_RESEND 0x02u
+#define USNMP_OPT_RETRIES 0x04u
+#define USNMP_OPT_BACKOFF 0x08u
+#define USNMP_OPT_COMMUNITY 0x10u
+typedef struct usnmp_request_opts {
+  uint32_t flags;
+  uint32_t timeout_ms; /* overall; 0 = bounded by retries only */
+  uint32_t resend_ms;  /* interval before the first resend */
+  int32_t retries;     /* resends; < 0 = unlimited (bounded by timeout) */
+  double backoff;      /* interval multiplier after each resend, >= 1 */
+  const char *community;
+} usnmp_request_opts;
+
+/* Counters of a manager since it was created. */
+typedef struct usnmp_stats {
+  uint64_t requests;          /* requests started */
+  uint64_t sent;              /* datagrams sent, resends included */
+  uint64_t resent;            /* of which resends */
+  uint64_t received;          /* datagrams received */
+  uint64_t accepted;          /* replies that completed a request */
+  uint64_t timeouts;          /* requests that timed out */
+  uint64_t dropped_malformed; /* did not decode */
+  uint64_t dropped_unknown_id;/* no pending request with that id (late,
+                                 duplicate or forged) */
+  uint64_t dropped_wrong_source; /* wrong address or port */
+  uint64_t dropped_wrong_version;
+  uint64_t dropped_wrong_community;
+  uint64_t dropped_wrong_pdu; /* not a Response (or Report for v3) */
+  uint64_t send_errors;
+  uint64_t inflight;          /* now */
+  uint64_t queued;            /* now: waiting for an in-flight slot */
+} usnmp_stats;
+
+/* Creates a manager on loop.  alloc may be NULL (malloc/realloc/free).
+ * Returns 0 and stores the manager in *out, or USNMP_E_NOMEM / a libuv
+ * code.  Sockets are opened lazily, on the first request per family. */
+USNMP_EXTERN int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
+                                   const usnmp_allocator *alloc);
+
+/* Closes the manager: every pending or queued request completes with
+ * USNMP_E_CLOSED (synchronously, before this returns), every target is
+ * freed, the handles are closed, and memory is released from the last
+ * close callback, after which close_cb (may be NULL) runs.  Safe to call
+ * from inside a callback.  After the loop runs the close callbacks,
+ * uv_loop_close() returns 0. */
+USNMP_EXTERN void usnmp_manager_close(usnmp_manager *m,
+                                      void (*close_cb)(void *arg), void *arg);
+
+/* Caps the number of requests in flight for the whole manager (0 = no
+ * cap; default 4096).  Requests beyond it wait, in order.  Returns 0. */
+USNMP_EXTERN int usnmp_manager_set_max_inflight(usnmp_manager *m,
+                                                uint32_t max);
+
+/* Sets the receive (and send) socket buffer size in bytes for sockets
+ * opened afterwards (default 4 MiB, the kernel may clamp it).  Returns 0
+ * or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_manager_set_socket_buffer(usnmp_manager *m,
+                                                 int bytes);
+
+/* Copies the counters into *stats. */
+USNMP_EXTERN void usnmp_manager_stats(const usnmp_manager *m,
+                                      usnmp_stats *stats);
+
+/* Returns the loop the manager runs on. */
+USNMP_EXTERN uv_loop_t *usnmp_manager_loop(const usnmp_manager *m);
+
+/* Creates a target for agent: "host", "host:port", "udp:host:port",
+ * "udp6:host:port", "udp6:[addr]:port", "[addr]:port" or a bare IPv6
+ * literal; port 161 by default.  A hostname is resolved with
+ * uv_getaddrinfo (the loop never blocks); requests wait meanwhile and
+ * complete with USNMP_E_RESOLVE if it fails.  Defaults: version 2c,
+ * community "public", resend 1000 ms, 5 retries, no overall timeout (so
+ * net-snmp's 1 s x (1 + 5 retries)), backoff 1, 10 OIDs per request,
+ * 64 requests in flight.  Returns 0, USNMP_E_INVAL (syntax) or
+ * USNMP_E_NOMEM. */
+USNMP_EXTERN int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
+                                  const char *agent);
+
+/* Frees a target; its pending and queued requests complete with
+ * USNMP_E_CANCELLED first.  Safe from inside a callback. */
+USNMP_EXTERN void usnmp_target_free(usnmp_target *t);
+
+/* Setters of the target's defaults.  Each returns 0 or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_target_set_version(usnmp_target *t, usnmp_version v);
+USNMP_EXTERN int usnmp_target_set_community(usnmp_target *t,
+                                            const char *community);
+/* Community for SET requests; defaults to the community. */
+USNMP_EXTERN int usnmp_target_set_write_community(usnmp_target *t,
+                                                  const char *community);
+USNMP_EXTERN int usnmp_target_set_timeout(usnmp_target *t,
+                                          uint32_t timeout_ms);
+USNMP_EXTERN int usnmp_target_set_resend(usnmp_target *t, uint32_t resend_ms);
+USNMP_EXTERN int usnmp_target_set_retries(usnmp_target *t, int32_t retries);
+USNMP_EXTERN int usnmp_target_set_backoff(usnmp_target *t, double factor);
+/* Most OIDs in one GET/GETNEXT/SET; larger requests are split and their
+ * answers merged in order (1..USNMP_MAX_VARBINDS). */
+USNMP_EXTERN int usnmp_target_set_max_oids(usnmp_target *t, uint32_t max);
+/* Requests in flight to this target at once (0 = no cap). */
+USNMP_EXTERN int usnmp_target_set_max_inflight(usnmp_target *t, uint32_t max);
+
+/* Returns the user pointer of the target (NULL until set). */
+USNMP_EXTERN void *usnmp_target_data(const usnmp_target *t);
+USNMP_EXTERN void usnmp_target_set_data(usnmp_target *t, void *data);
+/* Returns the agent string the target was created with. */
+USNMP_EXTERN const char *usnmp_target_agent(const usnmp_target *t);
+/* Returns the manager the target belongs to. */
+USNMP_EXTERN usnmp_manager *usnmp_target_manager(const usnmp_target *t);
+
+/* Starts a request.  opts may be NULL; out (may be NULL) receives a handle
+ * valid until the callback starts.  Returns 0 (cb will fire exactly once)
+ * or, with no callback, USNMP_E_INVAL (bad arguments, n == 0, too many
+ * OIDs), USNMP_E_NOMEM, USNMP_E_CLOSED. */
+USNMP_EXTERN int usnmp_get(usnmp_target *t, const usnmp_oid *oids, size_t n,
+                           const usnmp_request_opts *opts,
+                           usnmp_response_cb cb, void *arg,
+                           usnmp_request **out);
+USNMP_EXTERN int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids,
+                               size_t n, const usnmp_request_opts *opts,
+                               usnmp_response_cb cb, void *arg,
+                               usnmp_request **out);
+/* GETBULK (v2c and v3 only: USNMP_E_BAD_VERSION on a v1 target). */
+USNMP_EXTERN int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids,
+                               size_t n, uint32_t non_repeaters,
+                               uint32_t max_repetitions,
+                               const usnmp_request_opts *opts,
+                               usnmp_response_cb cb, void *arg,
+                               usnmp_request **out);
+/* SET of n varbinds: oids[i] gets values[i].  Uses the write community. */
+USNMP_EXTERN int usnmp_set(usnmp_target *t, const usnmp_oid *oids,
+                           const usnmp_value *values, size_t n,
+                           const usnmp_request_opts *opts,
+                           usnmp_response_cb cb, void *arg,
+                           usnmp_request **out);
+
+/* Cancels a pending request: its callback fires now with
+ * USNMP_E_CANCELLED.  Returns 0, or USNMP_E_INVAL for NULL. */
+USNMP_EXTERN int usnmp_cancel(usnmp_request *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* USNMP_H */
