@@ -82,7 +82,16 @@ USNMP_EXTERN const char *usnmp_version_string(void);
   XX(NOT_INCREASING, "walk: OID not increasing")                               \
   XX(IN_CALLBACK, "blocking call made from inside a callback")                 \
   XX(BUSY, "resource busy")                                                    \
-  XX(UNSUPPORTED, "operation not supported")
+  XX(UNSUPPORTED, "operation not supported")                                  \
+  XX(UNKNOWN_USER, "Unknown user name")                                        \
+  XX(UNKNOWN_ENGINE_ID, "Unknown engine ID")                                   \
+  XX(WRONG_DIGEST,                                                             \
+     "Authentication failure (incorrect password, community or key)")          \
+  XX(NOT_IN_TIME_WINDOW, "Not in time window")                                 \
+  XX(DECRYPTION_ERROR, "Decryption error")                                     \
+  XX(UNSUPPORTED_SEC_LEVEL, "Unsupported security level")                      \
+  XX(AUTH_FAILURE, "reply failed authentication: wrong key or forged message") \
+  XX(UNKNOWN_REPORT, "Unknown Report message")
 
 enum {
   USNMP_ERRNO_BASE_ = -30000,
@@ -536,6 +545,139 @@ USNMP_EXTERN int usnmp_set(usnmp_target *t, const usnmp_oid *oids,
 /* Cancels a pending request: its callback fires now with
  * USNMP_E_CANCELLED.  Returns 0, or USNMP_E_INVAL for NULL. */
 USNMP_EXTERN int usnmp_cancel(usnmp_request *r);
+
+/* ------------------------------------------------------------------------
+ * The blocking API
+ *
+ * A usnmp_sync is a manager with a private uv loop, for programs that want
+ * one call per question.  Each blocking call starts async requests and
+ * runs the private loop until their callbacks have stored the answer.  It
+ * keeps the minimal Python manager's semantics: a default community and an
+ * optional read-write community for SET, a default port, a resend interval,
+ * a per-call timeout (10 s by default) and community override; calls that
+ * start without blocking and are collected later; a per-host value cache
+ * with refresh; and writer-preferred ordering of GETs and SETs per host.
+ *
+ * Thread rules: a usnmp_sync belongs to the thread that uses it.  Its
+ * calls must not be made from inside a callback running on its own loop
+ * (usnmp_sync_manager()); they return USNMP_E_IN_CALLBACK there.
+ * ------------------------------------------------------------------------ */
+
+typedef struct usnmp_sync usnmp_sync;
+
+/* A list of varbinds the caller owns: names and values are copies, valid
+ * until usnmp_vblist_free(). */
+typedef struct usnmp_vblist usnmp_vblist;
+
+/* Returns the number of varbinds in l (0 for NULL). */
+USNMP_EXTERN size_t usnmp_vblist_count(const usnmp_vblist *l);
+/* Returns the i-th varbind, or NULL when i is out of range. */
+USNMP_EXTERN const usnmp_varbind *usnmp_vblist_get(const usnmp_vblist *l,
+                                                   size_t i);
+/* Frees l (NULL is fine). */
+USNMP_EXTERN void usnmp_vblist_free(usnmp_vblist *l);
+
+/* Per-call options; zero-initialise and name what you set in flags. */
+#define USNMP_CALL_TIMEOUT 0x01u   /* timeout_ms is set */
+#define USNMP_CALL_COMMUNITY 0x02u /* community is set */
+#define USNMP_CALL_NONBLOCK 0x04u  /* start and return at once */
+#define USNMP_CALL_REFRESH 0x08u   /* ignore cached values */
+typedef struct usnmp_call_opts {
+  uint32_t flags;
+  uint32_t timeout_ms;
+  const char *community;
+} usnmp_call_opts;
+
+/* Creates a blocking manager with its own loop.  Defaults: version 2c,
+ * community "public" (also used for SET until a write community is set),
+ * port 161, resend every 1000 ms, call timeout 10000 ms, unbounded cache.
+ * Returns 0, USNMP_E_NOMEM or a libuv code. */
+USNMP_EXTERN int usnmp_sync_new(usnmp_sync **out);
+
+/* Closes s: requests still in flight are abandoned (their late answers
+ * are never delivered), every handle is closed and all memory freed.
+ * Never blocks longer than it takes the loop to run its close callbacks. */
+USNMP_EXTERN void usnmp_sync_close(usnmp_sync *s);
+
+/* Setters; each returns 0 or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v);
+USNMP_EXTERN int usnmp_sync_set_community(usnmp_sync *s, const char *c);
+/* NULL goes back to using the community for SET. */
+USNMP_EXTERN int usnmp_sync_set_write_community(usnmp_sync *s,
+                                                const char *c);
+USNMP_EXTERN int usnmp_sync_set_port(usnmp_sync *s, uint16_t port);
+USNMP_EXTERN int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms);
+/* Default timeout of calls that do not give one. */
+USNMP_EXTERN int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms);
+/* Bounds the cache to max entries (0 = unbounded); the oldest go first. */
+USNMP_EXTERN int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max);
+/* Empties the cache. */
+USNMP_EXTERN void usnmp_sync_cache_clear(usnmp_sync *s);
+/* Returns the number of values in the cache. */
+USNMP_EXTERN size_t usnmp_sync_cache_size(const usnmp_sync *s);
+
+/* Returns the async manager behind s (on its private loop), for advanced
+ * use; callbacks of requests started on it run only while a blocking call
+ * of s runs. */
+USNMP_EXTERN usnmp_manager *usnmp_sync_manager(usnmp_sync *s);
+
+/* GET of n OIDs from host ("host", "host:port", "[v6]:port", hostname;
+ * the default port applies when none is given).  On success returns 0 and
+ * stores a list whose i-th varbind answers oids[i] (exceptions such as
+ * noSuchObject are values, not errors).  With USNMP_CALL_NONBLOCK, sends
+ * what is not cached, returns 0 at once and stores NULL in *result; a later
+ * call for the same host and OIDs collects the answer.
+ * Returns USNMP_E_TIMEOUT, USNMP_E_SNMP_ERROR (see
+ * usnmp_sync_error_status()), USNMP_E_RESOLVE, USNMP_E_INVAL,
+ * USNMP_E_NOMEM, USNMP_E_IN_CALLBACK. */
+USNMP_EXTERN int usnmp_sync_get(usnmp_sync *s, const char *host,
+                                const usnmp_oid *oids, size_t n,
+                                const usnmp_call_opts *opts,
+                                usnmp_vblist **result);
+/* GETNEXT: the i-th varbind is the successor of oids[i].  Its answers are
+ * cached apart from GET answers. */
+USNMP_EXTERN int usnmp_sync_get_next(usnmp_sync *s, const char *host,
+                                     const usnmp_oid *oids, size_t n,
+                                     const usnmp_call_opts *opts,
+                                     usnmp_vblist **result);
+/* SET of one varbind; uses the write community.  Waits for the host's
+ * outstanding GETs first; later GETs of the host wait for it.  On success
+ * the cache holds the value the agent returned.  result may be NULL.
+ * Same returns as usnmp_sync_get(). */
+USNMP_EXTERN int usnmp_sync_set(usnmp_sync *s, const char *host,
+                                const usnmp_oid *oid,
+                                const usnmp_value *value,
+                                const usnmp_call_opts *opts,
+                                usnmp_vblist **result);
+/* SET of n varbinds in one request. */
+USNMP_EXTERN int usnmp_sync_set_many(usnmp_sync *s, const char *host,
+                                     const usnmp_oid *oids,
+                                     const usnmp_value *values, size_t n,
+                                     const usnmp_call_opts *opts,
+                                     usnmp_vblist **result);
+
+/* error-status and error-index (1-based) of the last call that returned
+ * USNMP_E_SNMP_ERROR; 0 after any other outcome. */
+USNMP_EXTERN int32_t usnmp_sync_error_status(const usnmp_sync *s);
+USNMP_EXTERN int32_t usnmp_sync_error_index(const usnmp_sync *s);
+
+/* A walk as a pull iterator. */
+typedef struct usnmp_sync_walk usnmp_sync_walk;
+
+/* Starts walking the subtree under root on host (GETBULK on v2c, GETNEXT
+ * on v1).  Nothing is sent until the first usnmp_sync_walk_next().
+ * Returns 0, USNMP_E_INVAL, USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
+USNMP_EXTERN int usnmp_sync_walk_start(usnmp_sync *s, const char *host,
+                                       const usnmp_oid *root,
+                                       const usnmp_call_opts *opts,
+                                       usnmp_sync_walk **out);
+/* Returns 1 and points *vb at the next varbind (valid until the next call
+ * on w), 0 at the end of the subtree, or a negative code (USNMP_E_TIMEOUT,
+ * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING...) and the walk is over. */
+USNMP_EXTERN int usnmp_sync_walk_next(usnmp_sync_walk *w,
+                                      const usnmp_varbind **vb);
+/* Frees w, abandoning what is in flight. */
+USNMP_EXTERN void usnmp_sync_walk_free(usnmp_sync_walk *w);
 
 #ifdef __cplusplus
 }
