@@ -679,6 +679,107 @@ USNMP_EXTERN int usnmp_sync_walk_next(usnmp_sync_walk *w,
 /* Frees w, abandoning what is in flight. */
 USNMP_EXTERN void usnmp_sync_walk_free(usnmp_sync_walk *w);
 
+/* ------------------------------------------------------------------------
+ * SNMPv3 (RFC 3412 message processing, RFC 3414 user-based security)
+ *
+ * A v3 target names a user, a security level and the user's protocols and
+ * passwords.  The agent's engine ID is discovered on the first request
+ * (or given with usnmp_target_set_v3_engine_id); engine boots and time are
+ * kept per target and re-synchronised from notInTimeWindow reports.
+ * Reports from the agent complete a request with USNMP_E_UNKNOWN_USER,
+ * USNMP_E_UNKNOWN_ENGINE_ID, USNMP_E_WRONG_DIGEST, USNMP_E_NOT_IN_TIME_WINDOW,
+ * USNMP_E_DECRYPTION_ERROR, USNMP_E_UNSUPPORTED_SEC_LEVEL or
+ * USNMP_E_UNKNOWN_REPORT; a reply that fails our own authentication check
+ * is dropped and counted, and a request whose every reply failed it ends
+ * with USNMP_E_AUTH_FAILURE instead of a timeout.
+ * ------------------------------------------------------------------------ */
+
+/* Authentication protocols: HMAC-MD5-96 and HMAC-SHA-96 (RFC 3414), the
+ * HMAC-SHA-2 family of RFC 7860. */
+typedef enum usnmp_auth_proto {
+  USNMP_AUTH_NONE = 0,
+  USNMP_AUTH_MD5,
+  USNMP_AUTH_SHA,
+  USNMP_AUTH_SHA224,
+  USNMP_AUTH_SHA256,
+  USNMP_AUTH_SHA384,
+  USNMP_AUTH_SHA512
+} usnmp_auth_proto;
+
+/* Privacy protocols: CBC-DES (RFC 3414), CFB128-AES-128 (RFC 3826), and
+ * CFB128-AES-192/256 with the two key extensions in use: Blumenthal
+ * (draft-blumenthal-aes-usm-04, net-snmp's AES-192 and AES-256) and Reeder
+ * (draft-reeder-snmpv3-usm-3desede, "Cisco", net-snmp's AES-192-C and
+ * AES-256-C). */
+typedef enum usnmp_priv_proto {
+  USNMP_PRIV_NONE = 0,
+  USNMP_PRIV_DES,
+  USNMP_PRIV_AES,
+  USNMP_PRIV_AES192,
+  USNMP_PRIV_AES256,
+  USNMP_PRIV_AES192C,
+  USNMP_PRIV_AES256C
+} usnmp_priv_proto;
+
+/* Security levels; the values are those of RFC 3411's SecurityLevel. */
+typedef enum usnmp_sec_level {
+  USNMP_SEC_NOAUTHNOPRIV = 1,
+  USNMP_SEC_AUTHNOPRIV = 2,
+  USNMP_SEC_AUTHPRIV = 3
+} usnmp_sec_level;
+
+/* Parse net-snmp's protocol names, case-insensitively: "MD5", "SHA"
+ * ("SHA1"), "SHA-224" ("SHA224"), "SHA-256", "SHA-384", "SHA-512"; "DES",
+ * "AES" ("AES128", "AES-128"), "AES-192", "AES-256", "AES-192-C",
+ * "AES-256-C" (and the forms without dashes).  Each returns 0 and stores
+ * the protocol, or USNMP_E_INVAL for an unknown name. */
+USNMP_EXTERN int usnmp_auth_proto_parse(const char *name,
+                                        usnmp_auth_proto *out);
+USNMP_EXTERN int usnmp_priv_proto_parse(const char *name,
+                                        usnmp_priv_proto *out);
+/* Parses net-snmp's -l argument: "noAuthNoPriv", "authNoPriv", "authPriv"
+ * (case-insensitive; also "1", "2", "3", "noauth", "auth", "priv").
+ * Returns 0 or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_sec_level_parse(const char *name,
+                                       usnmp_sec_level *out);
+/* Return net-snmp's canonical name of a protocol ("SHA-256", "AES-256-C"),
+ * or NULL for a value outside the enum. */
+USNMP_EXTERN const char *usnmp_auth_proto_name(usnmp_auth_proto p);
+USNMP_EXTERN const char *usnmp_priv_proto_name(usnmp_priv_proto p);
+
+/* Makes t a v3 target for user (1 to 32 bytes) with the given protocols;
+ * authpass and privpass may be NULL when the protocol is NONE and must be
+ * at least 8 characters otherwise (RFC 3414's minimum, as net-snmp
+ * enforces).  The passwords are turned into keys now (a cache on the
+ * manager makes this cheap for many targets with the same password) and
+ * are not kept.  The security level becomes the highest the protocols
+ * allow; lower it with usnmp_target_set_v3_level.  Returns 0,
+ * USNMP_E_INVAL (bad name, password or combination: privacy needs
+ * authentication), USNMP_E_UNSUPPORTED (DES without OpenSSL's legacy
+ * provider) or USNMP_E_NOMEM. */
+USNMP_EXTERN int usnmp_target_set_v3_user(usnmp_target *t, const char *user,
+                                          usnmp_auth_proto auth,
+                                          const char *authpass,
+                                          usnmp_priv_proto priv,
+                                          const char *privpass);
+/* Sets the security level of the target's requests.  Returns 0, or
+ * USNMP_E_INVAL when the user's protocols cannot provide it. */
+USNMP_EXTERN int usnmp_target_set_v3_level(usnmp_target *t,
+                                           usnmp_sec_level level);
+/* Gives the agent's (authoritative) engine ID, 5 to 32 bytes, so that no
+ * discovery is needed (net-snmp's -e).  Returns 0 or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_target_set_v3_engine_id(usnmp_target *t,
+                                               const uint8_t *engine_id,
+                                               size_t len);
+/* Sets the context of the target's requests (net-snmp's -E and -n).
+ * context_engine_id may be NULL (len 0) for "the agent's engine ID";
+ * context_name may be NULL for the default context "".  Returns 0 or
+ * USNMP_E_INVAL (engine ID over 32 bytes, name over 255 bytes). */
+USNMP_EXTERN int usnmp_target_set_v3_context(usnmp_target *t,
+                                             const uint8_t *context_engine_id,
+                                             size_t len,
+                                             const char *context_name);
+
 #ifdef __cplusplus
 }
 #endif
