@@ -1,0 +1,396 @@
+/*
+ * BER reading and writing for the SNMP codec (internal).
+ *
+ * Reading works on a bounded, non-owning slice in the style of BoringSSL's
+ * CBS: usnmp__ber_get_asn1(&in, &child, tag) checks the next element's tag,
+ * returns its content octets as a child slice and advances the parent past
+ * the element.  A slice never reads outside [data, data + len), so hostile
+ * lengths can only produce an error, never an out-of-bounds read.  Each
+ * slice carries its nesting depth; a child deeper than USNMP_MAX_DEPTH is
+ * refused with USNMP_E_DEPTH.
+ *
+ * The reader is strict, and accepts exactly one encoding of each value (so
+ * decoding then encoding a valid message gives back the same bytes):
+ *   - single-byte tags only (low five bits 0x1f: USNMP_E_MULTIBYTE_TAG);
+ *   - definite lengths only (0x80: USNMP_E_INDEFINITE_LENGTH);
+ *   - long-form lengths of one to four octets, minimal (a long form where
+ *     the short form fits, or a leading zero octet: USNMP_E_BAD_LENGTH).
+ *     net-snmp 5.9's agent and tools send minimal lengths (captured on
+ *     loopback: 30 81 FD for a 253-byte body, 30 27 for a short request);
+ *   - a length past the end of the enclosing slice: USNMP_E_TRUNCATED;
+ *   - INTEGERs in minimal two's complement (USNMP_E_INT_NONMINIMAL), within
+ *     the range of their type (USNMP_E_INT_OVERFLOW).
+ *
+ * Writing has one strategy: backwards.  A usnmp__writer fills the caller's
+ * buffer from its end towards its start, so an element's content is written
+ * before its header and every length is known when the header is written.
+ * To encode SEQUENCE { a, b }, write b, then a, then the header:
+ *
+ *   size_t mark = usnmp__writer_len(&w);
+ *   usnmp__ber_put_int32(&w, USNMP_TYPE_INTEGER, b);
+ *   usnmp__ber_put_int32(&w, USNMP_TYPE_INTEGER, a);
+ *   usnmp__ber_put_header(&w, 0x30, usnmp__writer_len(&w) - mark);
+ *
+ * usnmp__writer_finish() then moves the finished bytes to the start of the
+ * buffer.  Positions are stable counted from the end: bytes written while
+ * usnmp__writer_len() went from m0 to m1 end up at offsets [total - m1,
+ * total - m0) of the finished message (v3 uses this to find its
+ * msgAuthenticationParameters and fill in the digest afterwards).  Running out of room is sticky: the writer stops writing but keeps
+ * counting, so finish() can tell a message that can never be sent
+ * (USNMP_E_MSG_TOO_BIG) from one that needs a larger buffer
+ * (USNMP_E_NOBUFS), and callers check for errors once, at the end.
+ *
+ * The hot helpers are static inline here so the message codec compiles
+ * into straight-line code without a call per element.
+ */
+#ifndef USNMP_BER_H
+#define USNMP_BER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "usnmp.h"
+
+/* Universal and SNMP tags the codec reads and writes. */
+#define USNMP__TAG_SEQUENCE 0x30
+#define USNMP__TAG_CONSTRUCTED 0x20
+
+/* ------------------------------------------------------------------------
+ * Reading
+ * ------------------------------------------------------------------------ */
+
+typedef struct usnmp__slice {
+  const uint8_t *data;
+  size_t len;
+  /* Nesting depth of the element whose content this slice is: 0 for a
+   * whole datagram, 1 for the content of its outer SEQUENCE, and so on. */
+  uint32_t depth;
+} usnmp__slice;
+
+/* Points *s at len bytes of data at depth 0. */
+static inline void usnmp__slice_init(usnmp__slice *s, const uint8_t *data,
+                                     size_t len) {
+  s->data = data;
+  s->len = len;
+  s->depth = 0;
+}
+
+/* Decodes a long-form length (the octet 0x81..0x84 and what follows) for
+ * usnmp__ber_get_any(); out of line because short lengths are the rule.
+ * On success stores the length and the number of octets consumed after the
+ * first.  Returns 0, USNMP_E_BAD_LENGTH or USNMP_E_TRUNCATED. */
+int usnmp__ber_long_length(const uint8_t *p, size_t avail, uint8_t first,
+                           size_t *len, size_t *used);
+
+/* Reads one element of any single-byte tag from the front of *in: stores
+ * its tag in *tag and its content octets in *body (one level deeper than
+ * *in), and advances *in past it.  Returns 0, USNMP_E_TRUNCATED (no room
+ * for the header, or the length runs past the end of *in),
+ * USNMP_E_MULTIBYTE_TAG, USNMP_E_INDEFINITE_LENGTH, USNMP_E_BAD_LENGTH or
+ * USNMP_E_DEPTH.  On error *in is left unchanged. */
+static inline int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
+                                     usnmp__slice *body) {
+  const uint8_t *p = in->data;
+  size_t avail = in->len;
+  size_t len;
+  size_t hdr = 2;
+  if (avail < 2)
+    return USNMP_E_TRUNCATED;
+  if ((p[0] & 0x1f) == 0x1f)
+    return USNMP_E_MULTIBYTE_TAG;
+  len = p[1];
+  if (len & 0x80) {
+    size_t used;
+    int rc = usnmp__ber_long_length(p + 2, avail - 2, p[1], &len, &used);
+    if (rc < 0)
+      return rc;
+    hdr += used;
+  }
+  if (len > avail - hdr)
+    return USNMP_E_TRUNCATED;
+  if (in->depth >= USNMP_MAX_DEPTH)
+    return USNMP_E_DEPTH;
+  *tag = p[0];
+  body->data = p + hdr;
+  body->len = len;
+  body->depth = in->depth + 1;
+  in->data = p + hdr + len;
+  in->len = avail - hdr - len;
+  return 0;
+}
+
+/* Like usnmp__ber_get_any(), but the element's tag must be tag; another
+ * tag gives USNMP_E_BAD_TAG (and *in is left unchanged). */
+static inline int usnmp__ber_get_asn1(usnmp__slice *in, usnmp__slice *body,
+                                      uint8_t tag) {
+  usnmp__slice save = *in;
+  uint8_t got;
+  int rc = usnmp__ber_get_any(in, &got, body);
+  if (rc < 0)
+    return rc;
+  if (got != tag) {
+    *in = save;
+    return USNMP_E_BAD_TAG;
+  }
+  return 0;
+}
+
+/* Returns the tag of the next element of *in without consuming it, or -1
+ * when *in is empty. */
+static inline int usnmp__ber_peek_tag(const usnmp__slice *in) {
+  return in->len ? in->data[0] : -1;
+}
+
+/* Decodes INTEGER content octets as a signed 32-bit value.  Returns 0,
+ * USNMP_E_BAD_VALUE (no content), USNMP_E_INT_NONMINIMAL or
+ * USNMP_E_INT_OVERFLOW. */
+static inline int usnmp__ber_int32(const uint8_t *p, size_t n, int32_t *out) {
+  uint32_t v;
+  size_t i;
+  if (n == 0)
+    return USNMP_E_BAD_VALUE;
+  if (n > 1 && ((p[0] == 0x00 && !(p[1] & 0x80)) ||
+                (p[0] == 0xff && (p[1] & 0x80))))
+    return USNMP_E_INT_NONMINIMAL;
+  if (n > 4)
+    return USNMP_E_INT_OVERFLOW;
+  /* Sign-extend the first octet, then shift the rest in.  Unsigned
+   * arithmetic keeps the shifts defined; the final conversion relies on
+   * two's complement, which C23 requires and every target of ours has. */
+  v = (p[0] & 0x80) ? UINT32_MAX : 0;
+  for (i = 0; i < n; i++)
+    v = (v << 8) | p[i];
+  *out = (int32_t)v;
+  return 0;
+}
+
+/* Decodes unsigned content octets (Counter32, Gauge32, TimeTicks,
+ * Counter64) as a value of at most max_octets significant octets (4 or
+ * 8).  The encoding is a non-negative two's-complement INTEGER, so values
+ * with the top bit set carry a leading 00 octet.  Returns 0,
+ * USNMP_E_BAD_VALUE (no content), USNMP_E_INT_NONMINIMAL or
+ * USNMP_E_INT_OVERFLOW (negative, or too large for the type). */
+static inline int usnmp__ber_uint(const uint8_t *p, size_t n,
+                                  size_t max_octets, uint64_t *out) {
+  uint64_t v = 0;
+  size_t i;
+  if (n == 0)
+    return USNMP_E_BAD_VALUE;
+  if (n > 1 && ((p[0] == 0x00 && !(p[1] & 0x80)) ||
+                (p[0] == 0xff && (p[1] & 0x80))))
+    return USNMP_E_INT_NONMINIMAL;
+  if (p[0] & 0x80)
+    return USNMP_E_INT_OVERFLOW;
+  if (n > max_octets + 1)
+    return USNMP_E_INT_OVERFLOW;
+  if (n == max_octets + 1) {
+    /* Only the sign octet may precede the max_octets value octets; being
+     * minimal, it is then 00 and the next octet has its top bit set. */
+    p++;
+    n--;
+  }
+  for (i = 0; i < n; i++)
+    v = (v << 8) | p[i];
+  *out = v;
+  return 0;
+}
+
+/* Reads an element tagged tag holding a signed 32-bit integer.  Returns 0,
+ * a usnmp__ber_get_asn1() error or a usnmp__ber_int32() error. */
+static inline int usnmp__ber_get_int32(usnmp__slice *in, uint8_t tag,
+                                       int32_t *out) {
+  usnmp__slice body;
+  int rc = usnmp__ber_get_asn1(in, &body, tag);
+  if (rc < 0)
+    return rc;
+  return usnmp__ber_int32(body.data, body.len, out);
+}
+
+/* Reads an element tagged tag holding an unsigned 32-bit integer (the
+ * encoding of Counter32, Gauge32, TimeTicks; also usable for v3's
+ * non-negative INTEGER fields).  Returns 0 or the errors of
+ * usnmp__ber_get_asn1() and usnmp__ber_uint(). */
+static inline int usnmp__ber_get_uint32(usnmp__slice *in, uint8_t tag,
+                                        uint32_t *out) {
+  usnmp__slice body;
+  uint64_t v;
+  int rc = usnmp__ber_get_asn1(in, &body, tag);
+  if (rc < 0)
+    return rc;
+  rc = usnmp__ber_uint(body.data, body.len, 4, &v);
+  if (rc < 0)
+    return rc;
+  *out = (uint32_t)v;
+  return 0;
+}
+
+/* Reads an element tagged tag and returns its content octets zero-copy in
+ * *data and *len.  Returns 0 or a usnmp__ber_get_asn1() error. */
+static inline int usnmp__ber_get_octets(usnmp__slice *in, uint8_t tag,
+                                        const uint8_t **data, size_t *len) {
+  usnmp__slice body;
+  int rc = usnmp__ber_get_asn1(in, &body, tag);
+  if (rc < 0)
+    return rc;
+  *data = body.data;
+  *len = body.len;
+  return 0;
+}
+
+/* Checks that n content octets form a valid OBJECT IDENTIFIER: at least
+ * one sub-identifier, each terminated (last octet < 0x80), none starting
+ * with the padding octet 0x80, none above 2^32-1, and at most
+ * USNMP_OID_MAX_LEN arcs (the first sub-identifier carries two).  Returns
+ * 0, USNMP_E_BAD_OID, USNMP_E_OID_SUBID_OVERFLOW or USNMP_E_OID_TOO_LONG. */
+int usnmp__ber_oid_check(const uint8_t *p, size_t n);
+
+/* Walks the content of a constructed element of unknown meaning, element
+ * by element and into nested constructed elements, so that hostile nesting
+ * is reported as USNMP_E_DEPTH like anywhere else.  Returns 0 when the
+ * content is well-formed BER, else the first reading error. */
+int usnmp__ber_walk(const usnmp__slice *body);
+
+/* ------------------------------------------------------------------------
+ * Writing (backwards)
+ * ------------------------------------------------------------------------ */
+
+typedef struct usnmp__writer {
+  uint8_t *buf; /* start of the caller's buffer */
+  uint8_t *pos; /* first written byte: the output is [pos, buf + size) */
+  size_t size;  /* size of the caller's buffer */
+  size_t len;   /* bytes the output needs, even past an overflow */
+  int err;      /* 0, or USNMP_E_NOBUFS once the buffer ran out */
+} usnmp__writer;
+
+/* Starts writing backwards into buf[0..size). */
+static inline void usnmp__writer_init(usnmp__writer *w, uint8_t *buf,
+                                      size_t size) {
+  w->buf = buf;
+  w->pos = buf + size;
+  w->size = size;
+  w->len = 0;
+  w->err = 0;
+}
+
+/* Returns the number of bytes written so far (counting those that did not
+ * fit); the difference of two values is the length of what was written in
+ * between. */
+static inline size_t usnmp__writer_len(const usnmp__writer *w) {
+  return w->len;
+}
+
+/* Reserves n bytes in front of the output and returns where to write them,
+ * or NULL when they do not fit (the writer is then failed, and keeps only
+ * counting). */
+static inline uint8_t *usnmp__writer_reserve(usnmp__writer *w, size_t n) {
+  w->len += n;
+  if (w->err || n > (size_t)(w->pos - w->buf)) {
+    w->err = USNMP_E_NOBUFS;
+    return NULL;
+  }
+  w->pos -= n;
+  return w->pos;
+}
+
+/* Prepends n bytes. */
+static inline void usnmp__ber_put_bytes(usnmp__writer *w, const void *data,
+                                        size_t n) {
+  uint8_t *p = usnmp__writer_reserve(w, n);
+  if (p && n)
+    memcpy(p, data, n);
+}
+
+/* Prepends a tag and a minimal definite length (short form below 128,
+ * else 0x81..0x84 and the length in big-endian octets). */
+static inline void usnmp__ber_put_header(usnmp__writer *w, uint8_t tag,
+                                         size_t len) {
+  uint8_t *p;
+  if (len < 0x80) {
+    p = usnmp__writer_reserve(w, 2);
+    if (p) {
+      p[0] = tag;
+      p[1] = (uint8_t)len;
+    }
+  } else {
+    size_t n = len <= 0xff ? 1 : len <= 0xffff ? 2 : len <= 0xffffff ? 3 : 4;
+    size_t i;
+    p = usnmp__writer_reserve(w, 2 + n);
+    if (p) {
+      p[0] = tag;
+      p[1] = (uint8_t)(0x80 | n);
+      for (i = 0; i < n; i++)
+        p[2 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
+    }
+  }
+}
+
+/* Prepends a complete element: header and n content octets. */
+static inline void usnmp__ber_put_octets(usnmp__writer *w, uint8_t tag,
+                                         const void *data, size_t n) {
+  usnmp__ber_put_bytes(w, data, n);
+  usnmp__ber_put_header(w, tag, n);
+}
+
+/* Prepends the header of a constructed element whose content is what was
+ * written since mark (a usnmp__writer_len() taken before its content). */
+static inline void usnmp__ber_put_wrap(usnmp__writer *w, uint8_t tag,
+                                       size_t mark) {
+  usnmp__ber_put_header(w, tag, w->len - mark);
+}
+
+/* Prepends a signed INTEGER-like element in minimal two's complement. */
+static inline void usnmp__ber_put_int32(usnmp__writer *w, uint8_t tag,
+                                        int32_t v) {
+  uint8_t tmp[6];
+  uint32_t u = (uint32_t)v;
+  size_t n = 4;
+  /* Drop leading octets that only repeat the sign bit of the next one. */
+  while (n > 1) {
+    uint32_t top9 = (u >> (8 * n - 9)) & 0x1ff;
+    if (top9 != 0 && top9 != 0x1ff)
+      break;
+    n--;
+  }
+  tmp[0] = tag;
+  tmp[1] = (uint8_t)n;
+  for (size_t i = 0; i < n; i++)
+    tmp[2 + i] = (uint8_t)(u >> (8 * (n - 1 - i)));
+  usnmp__ber_put_bytes(w, tmp, 2 + n);
+}
+
+/* Prepends an unsigned integer element (Counter32, Gauge32, TimeTicks,
+ * Counter64): minimal octets, with a leading 00 when the top bit of the
+ * first octet is set, so 4294967295 becomes 41 05 00 FF FF FF FF. */
+static inline void usnmp__ber_put_uint64(usnmp__writer *w, uint8_t tag,
+                                         uint64_t v) {
+  uint8_t tmp[11];
+  size_t n = 1;
+  size_t i;
+  while (n < 8 && (v >> (8 * n)) != 0)
+    n++;
+  i = 2;
+  if ((v >> (8 * n - 8)) & 0x80)
+    tmp[i++] = 0;
+  for (size_t k = 0; k < n; k++)
+    tmp[i++] = (uint8_t)(v >> (8 * (n - 1 - k)));
+  tmp[0] = tag;
+  tmp[1] = (uint8_t)(i - 2);
+  usnmp__ber_put_bytes(w, tmp, i);
+}
+
+/* Finishes the output: moves it to buf[0] and returns its length; the
+ * writer is spent afterwards.  Returns
+ * USNMP_E_MSG_TOO_BIG when the output is larger than USNMP_MAX_MSG_SIZE
+ * (whatever the buffer), else USNMP_E_NOBUFS when it did not fit. */
+static inline int usnmp__writer_finish(usnmp__writer *w) {
+  if (w->len > USNMP_MAX_MSG_SIZE)
+    return USNMP_E_MSG_TOO_BIG;
+  if (w->err)
+    return w->err;
+  if (w->pos != w->buf)
+    memmove(w->buf, w->pos, w->len);
+  return (int)w->len;
+}
+
+#endif /* USNMP_BER_H */
