@@ -185,8 +185,10 @@ static inline int usnmp__ber_uint(const uint8_t *p, size_t n,
   if (n > max_octets + 1)
     return USNMP_E_INT_OVERFLOW;
   if (n == max_octets + 1) {
-    /* Only the sign octet may precede the max_octets value octets; being
-     * minimal, it is then 00 and the next octet has its top bit set. */
+    /* Only a 00 sign octet may precede the max_octets value octets (and
+     * being minimal, the next octet then has its top bit set). */
+    if (p[0] != 0)
+      return USNMP_E_INT_OVERFLOW;
     p++;
     n--;
   }
@@ -267,7 +269,8 @@ typedef struct usnmp__writer {
 static inline void usnmp__writer_init(usnmp__writer *w, uint8_t *buf,
                                       size_t size) {
   w->buf = buf;
-  w->pos = buf + size;
+  /* NULL + 0 is undefined in C, so an empty buffer stays NULL. */
+  w->pos = buf ? buf + size : buf;
   w->size = size;
   w->len = 0;
   w->err = 0;

@@ -1,0 +1,335 @@
+/*
+ * PDUs and v1/v2c messages: decoding on bounded slices, zero-copy and
+ * without allocation; encoding backwards with one writer (ber.h).
+ *
+ *   Message ::= SEQUENCE { version INTEGER, community OCTET STRING, PDU }
+ *
+ * The value codec lives here rather than in value.c because it runs once
+ * per varbind in the hot loops below and must inline into them.
+ */
+#include <string.h>
+
+#include "ber.h"
+#include "pdu.h"
+
+int usnmp__pdu_type_allowed(usnmp_version version, int type) {
+  switch (version) {
+  case USNMP_VERSION_1:
+    return type >= USNMP_PDU_GET && type <= USNMP_PDU_TRAP_V1;
+  case USNMP_VERSION_2C:
+  case USNMP_VERSION_3:
+    return type >= USNMP_PDU_GET && type <= USNMP_PDU_REPORT &&
+           type != USNMP_PDU_TRAP_V1;
+  default:
+    return 0;
+  }
+}
+
+/* ------------------------------------------------------------------------
+ * Decoding
+ * ------------------------------------------------------------------------ */
+
+/* Decodes a varbind value of tag with content *body into *value. */
+static inline int decode_value(uint8_t tag, const usnmp__slice *body,
+                               usnmp_value *value) {
+  uint64_t u;
+  int rc;
+  value->type = (usnmp_type)tag;
+  switch (tag) {
+  case USNMP_TYPE_INTEGER:
+    return usnmp__ber_int32(body->data, body->len, &value->v.integer);
+  case USNMP_TYPE_OID:
+    /* An OID value is kept as its content octets, once checked. */
+    value->v.bytes.data = body->data;
+    value->v.bytes.len = body->len;
+    return usnmp__ber_oid_check(body->data, body->len);
+  case USNMP_TYPE_OCTET_STRING:
+  case USNMP_TYPE_OPAQUE:
+    value->v.bytes.data = body->data;
+    value->v.bytes.len = body->len;
+    return 0;
+  case USNMP_TYPE_IPADDRESS:
+    if (body->len != 4)
+      return USNMP_E_BAD_VALUE;
+    value->v.bytes.data = body->data;
+    value->v.bytes.len = 4;
+    return 0;
+  case USNMP_TYPE_COUNTER32:
+  case USNMP_TYPE_GAUGE32:
+  case USNMP_TYPE_TIMETICKS:
+    rc = usnmp__ber_uint(body->data, body->len, 4, &u);
+    if (rc < 0)
+      return rc;
+    value->v.u32 = (uint32_t)u;
+    return 0;
+  case USNMP_TYPE_COUNTER64:
+    return usnmp__ber_uint(body->data, body->len, 8, &value->v.u64);
+  case USNMP_TYPE_NULL:
+  case USNMP_TYPE_NOSUCHOBJECT:
+  case USNMP_TYPE_NOSUCHINSTANCE:
+  case USNMP_TYPE_ENDOFMIBVIEW:
+    memset(&value->v, 0, sizeof value->v);
+    return body->len == 0 ? 0 : USNMP_E_BAD_VALUE;
+  default:
+    /* No SMI value is constructed; walking one anyway reports hostile
+     * nesting as such before the tag is refused. */
+    if (tag & USNMP__TAG_CONSTRUCTED) {
+      rc = usnmp__ber_walk(body);
+      if (rc < 0)
+        return rc;
+    }
+    return USNMP_E_BAD_TAG;
+  }
+}
+
+/* Decodes the fields of a v1 Trap-PDU before its variable-bindings. */
+static int decode_trap_header(usnmp__slice *pdu, usnmp_msg *msg) {
+  const uint8_t *addr;
+  size_t addr_len;
+  int rc = usnmp__ber_get_octets(pdu, USNMP_TYPE_OID, &msg->trap.enterprise,
+                                 &msg->trap.enterprise_len);
+  if (rc < 0)
+    return rc;
+  rc = usnmp__ber_oid_check(msg->trap.enterprise, msg->trap.enterprise_len);
+  if (rc < 0)
+    return rc;
+  rc = usnmp__ber_get_octets(pdu, USNMP_TYPE_IPADDRESS, &addr, &addr_len);
+  if (rc < 0)
+    return rc;
+  if (addr_len != 4)
+    return USNMP_E_BAD_VALUE;
+  memcpy(msg->trap.agent_addr, addr, 4);
+  rc = usnmp__ber_get_int32(pdu, USNMP_TYPE_INTEGER, &msg->trap.generic_trap);
+  if (rc < 0)
+    return rc;
+  rc = usnmp__ber_get_int32(pdu, USNMP_TYPE_INTEGER, &msg->trap.specific_trap);
+  if (rc < 0)
+    return rc;
+  return usnmp__ber_get_uint32(pdu, USNMP_TYPE_TIMETICKS,
+                               &msg->trap.time_stamp);
+}
+
+int usnmp__pdu_decode(usnmp__slice *in, usnmp_msg *msg, usnmp_varbind *vbs,
+                      size_t max_vbs, size_t *n_vbs) {
+  usnmp__slice pdu;
+  usnmp__slice list;
+  uint8_t tag;
+  size_t n = 0;
+  int rc;
+
+  *n_vbs = 0;
+  if (max_vbs > USNMP_MAX_VARBINDS)
+    max_vbs = USNMP_MAX_VARBINDS;
+  rc = usnmp__ber_get_any(in, &tag, &pdu);
+  if (rc < 0)
+    return rc;
+  if (tag < USNMP_PDU_GET || tag > USNMP_PDU_REPORT)
+    return USNMP_E_BAD_PDU_TYPE;
+  msg->type = (usnmp_pdu_type)tag;
+  memset(&msg->trap, 0, sizeof msg->trap);
+  if (tag == USNMP_PDU_TRAP_V1) {
+    msg->request_id = 0;
+    msg->error_status = 0;
+    msg->error_index = 0;
+    rc = decode_trap_header(&pdu, msg);
+  } else {
+    rc = usnmp__ber_get_int32(&pdu, USNMP_TYPE_INTEGER, &msg->request_id);
+    if (rc == 0)
+      rc = usnmp__ber_get_int32(&pdu, USNMP_TYPE_INTEGER, &msg->error_status);
+    if (rc == 0)
+      rc = usnmp__ber_get_int32(&pdu, USNMP_TYPE_INTEGER, &msg->error_index);
+  }
+  if (rc < 0)
+    return rc;
+  rc = usnmp__ber_get_asn1(&pdu, &list, USNMP__TAG_SEQUENCE);
+  if (rc < 0)
+    return rc;
+  if (pdu.len)
+    return USNMP_E_TRAILING;
+
+  while (list.len) {
+    usnmp__slice vb;
+    usnmp__slice name;
+    usnmp__slice body;
+    uint8_t value_tag;
+    if (n == max_vbs)
+      return USNMP_E_TOO_MANY_VARBINDS;
+    rc = usnmp__ber_get_asn1(&list, &vb, USNMP__TAG_SEQUENCE);
+    if (rc < 0)
+      return rc;
+    rc = usnmp__ber_get_asn1(&vb, &name, USNMP_TYPE_OID);
+    if (rc < 0)
+      return rc;
+    rc = usnmp__ber_oid_check(name.data, name.len);
+    if (rc < 0)
+      return rc;
+    rc = usnmp__ber_get_any(&vb, &value_tag, &body);
+    if (rc < 0)
+      return rc;
+    if (vb.len)
+      return USNMP_E_TRAILING;
+    rc = decode_value(value_tag, &body, &vbs[n].value);
+    if (rc < 0)
+      return rc;
+    vbs[n].oid = name.data;
+    vbs[n].oid_len = name.len;
+    n++;
+  }
+  *n_vbs = n;
+  return 0;
+}
+
+int usnmp_msg_decode(usnmp_msg *msg, usnmp_varbind *vbs, size_t max_vbs,
+                     size_t *n_vbs, const uint8_t *buf, size_t len) {
+  usnmp__slice in;
+  usnmp__slice body;
+  int32_t version;
+  int rc;
+
+  if (msg == NULL || n_vbs == NULL || (buf == NULL && len) ||
+      (vbs == NULL && max_vbs))
+    return USNMP_E_INVAL;
+  *n_vbs = 0;
+  if (len > USNMP_MAX_MSG_SIZE)
+    return USNMP_E_MSG_TOO_BIG;
+  usnmp__slice_init(&in, buf, len);
+  rc = usnmp__ber_get_asn1(&in, &body, USNMP__TAG_SEQUENCE);
+  if (rc < 0)
+    return rc;
+  rc = usnmp__ber_get_int32(&body, USNMP_TYPE_INTEGER, &version);
+  if (rc < 0)
+    return rc;
+  if (version != USNMP_VERSION_1 && version != USNMP_VERSION_2C)
+    return USNMP_E_BAD_VERSION;
+  msg->version = (usnmp_version)version;
+  rc = usnmp__ber_get_octets(&body, USNMP_TYPE_OCTET_STRING, &msg->community,
+                             &msg->community_len);
+  if (rc < 0)
+    return rc;
+  rc = usnmp__pdu_decode(&body, msg, vbs, max_vbs, n_vbs);
+  if (rc < 0)
+    return rc;
+  if (!usnmp__pdu_type_allowed(msg->version, msg->type))
+    return USNMP_E_BAD_PDU_TYPE;
+  if (body.len || in.len)
+    return USNMP_E_TRAILING;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Encoding
+ * ------------------------------------------------------------------------ */
+
+/* Prepends one value element. */
+static inline int encode_value(usnmp__writer *w, const usnmp_value *value) {
+  int rc;
+  switch (value->type) {
+  case USNMP_TYPE_INTEGER:
+    usnmp__ber_put_int32(w, USNMP_TYPE_INTEGER, value->v.integer);
+    return 0;
+  case USNMP_TYPE_COUNTER32:
+  case USNMP_TYPE_GAUGE32:
+  case USNMP_TYPE_TIMETICKS:
+    usnmp__ber_put_uint64(w, (uint8_t)value->type, value->v.u32);
+    return 0;
+  case USNMP_TYPE_COUNTER64:
+    usnmp__ber_put_uint64(w, USNMP_TYPE_COUNTER64, value->v.u64);
+    return 0;
+  case USNMP_TYPE_NULL:
+  case USNMP_TYPE_NOSUCHOBJECT:
+  case USNMP_TYPE_NOSUCHINSTANCE:
+  case USNMP_TYPE_ENDOFMIBVIEW:
+    usnmp__ber_put_header(w, (uint8_t)value->type, 0);
+    return 0;
+  case USNMP_TYPE_IPADDRESS:
+    if (value->v.bytes.len != 4)
+      return USNMP_E_BAD_VALUE;
+    break;
+  case USNMP_TYPE_OID:
+    rc = usnmp__ber_oid_check(value->v.bytes.data, value->v.bytes.len);
+    if (rc < 0)
+      return rc;
+    break;
+  case USNMP_TYPE_OCTET_STRING:
+  case USNMP_TYPE_OPAQUE:
+    break;
+  default:
+    return USNMP_E_BAD_VALUE;
+  }
+  if (value->v.bytes.data == NULL && value->v.bytes.len)
+    return USNMP_E_INVAL;
+  usnmp__ber_put_octets(w, (uint8_t)value->type, value->v.bytes.data,
+                        value->v.bytes.len);
+  return 0;
+}
+
+int usnmp__pdu_encode(usnmp__writer *w, const usnmp_msg *msg,
+                      const usnmp_varbind *vbs, size_t n_vbs) {
+  size_t pdu_mark = usnmp__writer_len(w);
+  size_t list_mark;
+  size_t i;
+  int rc;
+
+  if (msg->type < USNMP_PDU_GET || msg->type > USNMP_PDU_REPORT ||
+      (vbs == NULL && n_vbs) || n_vbs > USNMP_MAX_VARBINDS)
+    return USNMP_E_INVAL;
+
+  /* Backwards: the last varbind first, the PDU header last. */
+  list_mark = usnmp__writer_len(w);
+  for (i = n_vbs; i-- > 0;) {
+    const usnmp_varbind *vb = &vbs[i];
+    size_t vb_mark = usnmp__writer_len(w);
+    if (vb->oid == NULL && vb->oid_len)
+      return USNMP_E_INVAL;
+    rc = usnmp__ber_oid_check(vb->oid, vb->oid_len);
+    if (rc < 0)
+      return rc;
+    rc = encode_value(w, &vb->value);
+    if (rc < 0)
+      return rc;
+    usnmp__ber_put_octets(w, USNMP_TYPE_OID, vb->oid, vb->oid_len);
+    usnmp__ber_put_wrap(w, USNMP__TAG_SEQUENCE, vb_mark);
+  }
+  usnmp__ber_put_wrap(w, USNMP__TAG_SEQUENCE, list_mark);
+
+  if (msg->type == USNMP_PDU_TRAP_V1) {
+    if (msg->trap.enterprise == NULL && msg->trap.enterprise_len)
+      return USNMP_E_INVAL;
+    rc = usnmp__ber_oid_check(msg->trap.enterprise, msg->trap.enterprise_len);
+    if (rc < 0)
+      return rc;
+    usnmp__ber_put_uint64(w, USNMP_TYPE_TIMETICKS, msg->trap.time_stamp);
+    usnmp__ber_put_int32(w, USNMP_TYPE_INTEGER, msg->trap.specific_trap);
+    usnmp__ber_put_int32(w, USNMP_TYPE_INTEGER, msg->trap.generic_trap);
+    usnmp__ber_put_octets(w, USNMP_TYPE_IPADDRESS, msg->trap.agent_addr, 4);
+    usnmp__ber_put_octets(w, USNMP_TYPE_OID, msg->trap.enterprise,
+                          msg->trap.enterprise_len);
+  } else {
+    usnmp__ber_put_int32(w, USNMP_TYPE_INTEGER, msg->error_index);
+    usnmp__ber_put_int32(w, USNMP_TYPE_INTEGER, msg->error_status);
+    usnmp__ber_put_int32(w, USNMP_TYPE_INTEGER, msg->request_id);
+  }
+  usnmp__ber_put_wrap(w, (uint8_t)msg->type, pdu_mark);
+  return 0;
+}
+
+int usnmp_msg_encode(uint8_t *buf, size_t size, const usnmp_msg *msg,
+                     const usnmp_varbind *vbs, size_t n_vbs) {
+  usnmp__writer w;
+  int rc;
+
+  if (msg == NULL || (buf == NULL && size) ||
+      (msg->community == NULL && msg->community_len) ||
+      (msg->version != USNMP_VERSION_1 && msg->version != USNMP_VERSION_2C) ||
+      !usnmp__pdu_type_allowed(msg->version, msg->type))
+    return USNMP_E_INVAL;
+  usnmp__writer_init(&w, buf, size);
+  rc = usnmp__pdu_encode(&w, msg, vbs, n_vbs);
+  if (rc < 0)
+    return rc;
+  usnmp__ber_put_octets(&w, USNMP_TYPE_OCTET_STRING, msg->community,
+                        msg->community_len);
+  usnmp__ber_put_int32(&w, USNMP_TYPE_INTEGER, (int32_t)msg->version);
+  usnmp__ber_put_wrap(&w, USNMP__TAG_SEQUENCE, 0);
+  return usnmp__writer_finish(&w);
+}
