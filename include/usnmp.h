@@ -742,8 +742,9 @@ USNMP_EXTERN int usnmp_priv_proto_parse(const char *name,
  * Returns 0 or USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_sec_level_parse(const char *name,
                                        usnmp_sec_level *out);
-/* Return net-snmp's canonical name of a protocol ("SHA-256", "AES-256-C"),
- * or NULL for a value outside the enum. */
+/* Return net-snmp's canonical name of a protocol ("SHA-256", "AES-256-C",
+ * "NOAUTH" and "NOPRIV" for NONE, which the parsers also accept), or NULL
+ * for a value outside the enum. */
 USNMP_EXTERN const char *usnmp_auth_proto_name(usnmp_auth_proto p);
 USNMP_EXTERN const char *usnmp_priv_proto_name(usnmp_priv_proto p);
 
