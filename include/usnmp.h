@@ -547,6 +547,241 @@ USNMP_EXTERN int usnmp_set(usnmp_target *t, const usnmp_oid *oids,
 USNMP_EXTERN int usnmp_cancel(usnmp_request *r);
 
 /* ------------------------------------------------------------------------
+ * Walks and tables
+ *
+ * A walk fetches the variables of a subtree with one GETNEXT or GETBULK
+ * request at a time on the async manager, each request starting where the
+ * previous answer stopped, and hands them over in the agent's order:
+ * through a callback per varbind (usnmp_walk_start) or, for the blocking
+ * layer, one varbind per call (usnmp_walk_open, usnmp_walk_next).
+ *
+ * A walk stays strictly inside its subtree, compared arc by arc (walking
+ * .1.3.6.1.2.1.2.2.1.1 never yields .1.3.6.1.2.1.2.2.1.10.1), and ends at
+ * the first OID outside it, on endOfMibView (or noSuchObject /
+ * noSuchInstance), or on a noSuchName error-status (SNMPv1's end of the
+ * MIB).  Nothing after that point of a GETBULK answer is delivered.  An OID
+ * that is not greater than the one before it ends the walk with
+ * USNMP_E_NOT_INCREASING unless USNMP_WALK_ALLOW_NOT_INCREASING is set;
+ * even then a walk never runs forever: a repeating cycle of answers ends it
+ * with USNMP_E_NOT_INCREASING, and max_varbinds bounds it.  When the walk
+ * delivered nothing, it GETs the root itself, as net-snmp's snmpwalk does,
+ * so walking a scalar instance yields that instance (the GET's own failure
+ * changes nothing in the walk's outcome).
+ *
+ * GETBULK walks adapt: after a tooBig answer max-repetitions is halved and
+ * the request sent again; after an answer the agent cut short (fewer
+ * repetitions than asked and no end in sight) later requests ask for what
+ * fitted; an answer with no varbinds at all is retried with fewer
+ * repetitions, and at one repetition with a GETNEXT.
+ *
+ * Any number of walks may run at once on one manager, on one target or
+ * many; each has one request in flight at a time, within the manager's
+ * and the targets' in-flight caps.
+ * ------------------------------------------------------------------------ */
+
+typedef struct usnmp_walk usnmp_walk;
+
+typedef enum usnmp_walk_method {
+  USNMP_WALK_AUTO = 0, /* GETBULK, or GETNEXT on a v1 target */
+  USNMP_WALK_GETNEXT,
+  USNMP_WALK_GETBULK
+} usnmp_walk_method;
+
+/* Behaviour flags for usnmp_walk_opts.flags. */
+/* net-snmp's -Cc: an OID not greater than the previous one does not stop
+ * the walk (cycles and max_varbinds still do). */
+#define USNMP_WALK_ALLOW_NOT_INCREASING 0x01u
+/* net-snmp's -Ci: GET the root before walking and deliver its answer. */
+#define USNMP_WALK_INCLUDE_ROOT 0x02u
+/* net-snmp's -CI: no GET of the root when the walk delivered nothing. */
+#define USNMP_WALK_NO_ROOT_GET 0x04u
+/* Deliver, as varbinds, the exceptions net-snmp's walks print: an
+ * endOfMibView, noSuchObject or noSuchInstance inside the subtree that
+ * ends the walk, and those answering the GET of the root.  Without it the
+ * callback only ever sees real values (the exception is still reported in
+ * usnmp_walk_result.end_varbind). */
+#define USNMP_WALK_DELIVER_EXCEPTIONS 0x08u
+/* Never lower max-repetitions (tooBig then ends the walk). */
+#define USNMP_WALK_FIXED_REPETITIONS 0x10u
+
+/* Default max-repetitions: net-snmp's snmpbulkwalk and snmptable use 10. */
+#define USNMP_WALK_DEFAULT_REPETITIONS 10
+/* Default max_varbinds with USNMP_WALK_ALLOW_NOT_INCREASING. */
+#define USNMP_WALK_DEFAULT_LOOP_LIMIT 1000000
+
+/* Options of a walk or a table.  Zero-initialise: zero in any field means
+ * its default, and fields appended in later versions keep that rule.  The
+ * walk copies what it needs (request->community included) before
+ * usnmp_walk_start returns. */
+typedef struct usnmp_walk_opts {
+  uint32_t flags;            /* USNMP_WALK_* behaviour flags */
+  usnmp_walk_method method;  /* AUTO */
+  uint32_t max_repetitions;  /* GETBULK; 0 = USNMP_WALK_DEFAULT_REPETITIONS */
+  /* Most varbinds to deliver, then the walk ends (USNMP_WALK_END_LIMIT);
+   * 0 = no limit, or USNMP_WALK_DEFAULT_LOOP_LIMIT with
+   * USNMP_WALK_ALLOW_NOT_INCREASING.  Tables count rows. */
+  uint64_t max_varbinds;
+  const usnmp_request_opts *request; /* for every request; may be NULL */
+} usnmp_walk_opts;
+
+/* Why a walk ended. */
+typedef enum usnmp_walk_end {
+  USNMP_WALK_END_ERROR = 0,    /* status < 0 says why */
+  USNMP_WALK_END_SUBTREE,      /* the next OID lies outside the subtree */
+  USNMP_WALK_END_OF_MIB_VIEW,  /* endOfMibView */
+  USNMP_WALK_END_NO_SUCH_NAME, /* error-status noSuchName (v1) */
+  USNMP_WALK_END_EXCEPTION,    /* noSuchObject or noSuchInstance */
+  USNMP_WALK_END_STOPPED,      /* the varbind callback returned non-zero */
+  USNMP_WALK_END_LIMIT         /* max_varbinds delivered */
+} usnmp_walk_end;
+
+/* How a walk ended.  Everything it points to lives until the done callback
+ * returns (callback form) or until usnmp_walk_close (pull form). */
+typedef struct usnmp_walk_result {
+  /* 0 when the walk ended normally (see end), else USNMP_E_TIMEOUT,
+   * USNMP_E_SNMP_ERROR (error_status, error_index), USNMP_E_NOT_INCREASING
+   * (end_varbind is the offending answer), USNMP_E_CANCELLED,
+   * USNMP_E_CLOSED, USNMP_E_RESOLVE, USNMP_E_NOMEM, or another status of
+   * usnmp_response. */
+  int status;
+  usnmp_walk_end end;
+  int32_t error_status;   /* of the answer that ended the walk */
+  int32_t error_index;
+  uint64_t count;         /* varbinds delivered */
+  uint64_t requests;      /* requests answered */
+  uint32_t max_repetitions; /* in use at the end, after any lowering */
+  int root_get;           /* 1 if the root was fetched with a GET */
+  /* The last OID delivered: how far the walk got (len 0: nothing yet). */
+  usnmp_oid last_oid;
+  /* The varbind that ended the walk (outside the subtree, an exception,
+   * or not increasing), or NULL. */
+  const usnmp_varbind *end_varbind;
+} usnmp_walk_result;
+
+/* Called for each varbind of the walk, in order.  vb and name (its OID as
+ * arcs) live only during the call.  Return 0 to go on, non-zero to end the
+ * walk (USNMP_WALK_END_STOPPED); the done callback follows. */
+typedef int (*usnmp_walk_varbind_cb)(usnmp_walk *w, const usnmp_varbind *vb,
+                                     const usnmp_oid *name, void *arg);
+/* Called exactly once when the walk ends; w is freed when it returns. */
+typedef void (*usnmp_walk_done_cb)(usnmp_walk *w,
+                                   const usnmp_walk_result *result,
+                                   void *arg);
+
+/* Starts walking the subtree under root on t.  opts may be NULL; out (may
+ * be NULL) receives a handle valid until on_done returns.  on_varbind may
+ * be NULL (count only); on_done is required.  The first request is sent
+ * now; no callback fires inside this call.  Returns 0 (on_done will fire
+ * exactly once), or with no callback USNMP_E_INVAL (NULL argument, empty
+ * root, GETBULK forced on a v1 target: USNMP_E_BAD_VERSION), USNMP_E_NOMEM
+ * or USNMP_E_CLOSED. */
+USNMP_EXTERN int usnmp_walk_start(usnmp_target *t, const usnmp_oid *root,
+                                  const usnmp_walk_opts *opts,
+                                  usnmp_walk_varbind_cb on_varbind,
+                                  usnmp_walk_done_cb on_done, void *arg,
+                                  usnmp_walk **out);
+
+/* Ends a walk of either form now: a callback walk's on_done fires with
+ * USNMP_E_CANCELLED before this returns (or, when called from inside one of
+ * its own callbacks, as soon as that callback returns).  Cancelling a walk
+ * that already ended does nothing.  Returns 0, or USNMP_E_INVAL for NULL. */
+USNMP_EXTERN int usnmp_walk_cancel(usnmp_walk *w);
+
+/* Pull form, for the blocking layer.  Creates a walk that sends nothing
+ * until the first usnmp_walk_next().  The caller owns it and must
+ * usnmp_walk_close() it.  Returns 0, USNMP_E_INVAL or USNMP_E_NOMEM. */
+USNMP_EXTERN int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
+                                 const usnmp_walk_opts *opts,
+                                 usnmp_walk **out);
+
+/* Returns the next varbind of a pull walk: 1 with *vb pointing at a copy
+ * the walk owns, valid until the next usnmp_walk_next() or
+ * usnmp_walk_close() on w (running the loop in between does not touch it);
+ * UV_EAGAIN when none has arrived yet: run the loop (uv_run with
+ * UV_RUN_ONCE) and call again; 0 once the walk ended normally and every
+ * varbind was returned; or the walk's negative status once it ended with an
+ * error (after every varbind that came before the error was returned).  A
+ * walk buffers at most one answer ahead of the caller.  USNMP_E_INVAL for
+ * a callback walk. */
+USNMP_EXTERN int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb);
+
+/* Copies how a pull walk ended into *result (pointers valid until
+ * usnmp_walk_close).  Returns 0, UV_EAGAIN while it runs, or
+ * USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_walk_result_get(const usnmp_walk *w,
+                                       usnmp_walk_result *result);
+
+/* Closes a pull walk: cancels its request in flight and frees it.  NULL is
+ * fine. */
+USNMP_EXTERN void usnmp_walk_close(usnmp_walk *w);
+
+/* Tables.  Given the columns of a table (or its entry OID, whose columns
+ * are then found by probing with GETNEXT), fetches every row with GETBULK
+ * over the columns together (GETNEXT on v1), like net-snmp's snmptable,
+ * and delivers the rows in index order as they complete.  Sparse tables
+ * are fine: a row missing in some columns carries holes there.  Columns
+ * of different tables with the same index (ifTable and ifXTable) may be
+ * fetched together. */
+typedef struct usnmp_table usnmp_table;
+
+/* One row: index is the OID suffix after the column OID; values has one
+ * entry per column, in column order, a hole being a value of type
+ * USNMP_TYPE_NOSUCHINSTANCE.  All of it lives during the row callback. */
+typedef struct usnmp_table_row {
+  const usnmp_oid *index;
+  const usnmp_value *values;
+  size_t n_columns;
+  const usnmp_oid *columns;
+} usnmp_table_row;
+
+/* How a table fetch ended: status as for walks (0, USNMP_E_TIMEOUT,
+ * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING, USNMP_E_CANCELLED, ...);
+ * end is USNMP_WALK_END_SUBTREE when every column ran out, STOPPED or
+ * LIMIT.  columns lives until the done callback returns. */
+typedef struct usnmp_table_result {
+  int status;
+  usnmp_walk_end end;
+  int32_t error_status;
+  int32_t error_index;
+  uint64_t rows;          /* rows delivered */
+  uint64_t requests;      /* requests answered */
+  usnmp_oid last_index;   /* index of the last row delivered (len 0: none) */
+  const usnmp_oid *columns;
+  size_t n_columns;
+} usnmp_table_result;
+
+/* Called for each row in index order; return non-zero to stop. */
+typedef int (*usnmp_table_row_cb)(usnmp_table *tb, const usnmp_table_row *row,
+                                  void *arg);
+/* Called exactly once at the end; tb is freed when it returns. */
+typedef void (*usnmp_table_done_cb)(usnmp_table *tb,
+                                    const usnmp_table_result *result,
+                                    void *arg);
+
+/* Starts fetching a table from t.  Either columns (n_columns OIDs, each a
+ * column such as ifDescr .1.3.6.1.2.1.2.2.1.2; entry may then be NULL) or,
+ * with n_columns 0, entry (such as ifEntry .1.3.6.1.2.1.2.2.1), whose
+ * columns are those the agent has values in.  opts as for walks
+ * (ALLOW_NOT_INCREASING, INCLUDE_ROOT, NO_ROOT_GET and DELIVER_EXCEPTIONS
+ * do not apply).  out (may be NULL) receives a handle valid until on_done
+ * returns.  Returns 0 (on_done will fire exactly once), or with no
+ * callback USNMP_E_INVAL (NULL or empty OIDs, more than
+ * USNMP_MAX_VARBINDS columns), USNMP_E_BAD_VERSION, USNMP_E_NOMEM or
+ * USNMP_E_CLOSED. */
+USNMP_EXTERN int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
+                                   const usnmp_oid *columns,
+                                   size_t n_columns,
+                                   const usnmp_walk_opts *opts,
+                                   usnmp_table_row_cb on_row,
+                                   usnmp_table_done_cb on_done, void *arg,
+                                   usnmp_table **out);
+
+/* Ends a table fetch now: on_done fires with USNMP_E_CANCELLED before this
+ * returns (or as soon as the callback it is called from returns).
+ * Returns 0, or USNMP_E_INVAL for NULL. */
+USNMP_EXTERN int usnmp_table_cancel(usnmp_table *tb);
+
+/* ------------------------------------------------------------------------
  * The blocking API
  *
  * A usnmp_sync is a manager with a private uv loop, for programs that want
