@@ -236,6 +236,7 @@ int main(int argc, char **argv) {
   socklen_t sin_len = sizeof sin;
   struct timeval tv = {0, 200000};
   double deadline;
+  sigset_t stop_signals;
 
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (opt) {
@@ -325,11 +326,23 @@ int main(int argc, char **argv) {
   static struct mmsghdr in_msgs[BATCH_MAX], out_msgs[BATCH_MAX];
   static struct iovec in_iov[BATCH_MAX], out_iov[BATCH_MAX];
 
+  /* SIGTERM and SIGINT stay pending and are polled, so a parent that stops
+   * us still gets the counters below. */
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigprocmask(SIG_BLOCK, &stop_signals, NULL);
   signal(SIGPIPE, SIG_IGN);
   deadline = now_s() + seconds;
-  while (now_s() < deadline &&
-         (max_packets == 0 || received < max_packets)) {
+  for (unsigned long iteration = 0;
+       now_s() < deadline && (max_packets == 0 || received < max_packets);
+       iteration++) {
     int i, n, n_out = 0, sent;
+    sigset_t pending;
+
+    if ((iteration & 63) == 0 && sigpending(&pending) == 0 &&
+        (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT)))
+      break;
 
     for (i = 0; i < batch; i++) {
       in_iov[i].iov_base = in_buf[i];
@@ -346,8 +359,10 @@ int main(int argc, char **argv) {
     }
     n = recvmmsg(fd, in_msgs, (unsigned)batch, MSG_WAITFORONE, NULL);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        iteration = 63; /* idle: look at the signals next time round */
         continue;
+      }
       perror("responder: recvmmsg");
       break;
     }
