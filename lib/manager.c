@@ -1,0 +1,1396 @@
+/*
+ * The async manager: requests, request-ids, the id table, timers, resend,
+ * dispatch of replies, targets, flow control, split/merge and tooBig.
+ *
+ * See manager_int.h for the objects and the states of a request.  The
+ * rules every function here keeps:
+ *
+ *   - a request leaves every structure (table, queues, timer, slots)
+ *     before its callback runs, and is recycled only after it returns;
+ *   - no user callback runs inside a call that starts a request: errors
+ *     found later (a failed first send) go through a zero timer;
+ *   - a loop over a target that runs callbacks holds the target (busy), so
+ *     usnmp_target_free() from a callback only marks it, and the loop
+ *     destroys it when done; loops over the manager restart from the head
+ *     of their list after every callback.
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ber.h"
+#include "manager_int.h"
+
+/* ------------------------------------------------------------------------
+ * Allocation
+ * ------------------------------------------------------------------------ */
+
+static void *default_malloc(size_t size, void *ctx) {
+  (void)ctx;
+  return malloc(size);
+}
+static void *default_realloc(void *ptr, size_t size, void *ctx) {
+  (void)ctx;
+  return realloc(ptr, size);
+}
+static void default_free(void *ptr, void *ctx) {
+  (void)ctx;
+  free(ptr);
+}
+
+void *usnmp__malloc(usnmp_manager *m, size_t size) {
+  return m->alloc.malloc(size, m->alloc.ctx);
+}
+
+void usnmp__free(usnmp_manager *m, void *ptr) {
+  if (ptr != NULL)
+    m->alloc.free(ptr, m->alloc.ctx);
+}
+
+static char *dup_string(usnmp_manager *m, const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = usnmp__malloc(m, n);
+  if (d != NULL)
+    memcpy(d, s, n);
+  return d;
+}
+
+/* ------------------------------------------------------------------------
+ * Request-ids and the id table
+ * ------------------------------------------------------------------------ */
+
+static usnmp_request *table_find(const usnmp_manager *m, int32_t id) {
+  uint32_t i = (uint32_t)id & m->table_mask;
+  usnmp_request *r;
+  while ((r = m->table[i]) != NULL) {
+    if (r->id == id)
+      return r;
+    i = (i + 1) & m->table_mask;
+  }
+  return NULL;
+}
+
+static void table_put(usnmp_request **table, uint32_t mask,
+                      usnmp_request *r) {
+  uint32_t i = (uint32_t)r->id & mask;
+  while (table[i] != NULL)
+    i = (i + 1) & mask;
+  table[i] = r;
+}
+
+/* Keeps the table at most half full; the ids are uniform random bits, so
+ * their low bits index it directly. */
+static int table_insert(usnmp_manager *m, usnmp_request *r) {
+  if ((m->table_count + 1) * 2 > m->table_mask + 1) {
+    uint32_t size = (m->table_mask + 1) * 2;
+    usnmp_request **t = usnmp__malloc(m, size * sizeof(*t));
+    uint32_t i;
+    if (t == NULL)
+      return USNMP_E_NOMEM;
+    memset(t, 0, size * sizeof(*t));
+    for (i = 0; i <= m->table_mask; i++)
+      if (m->table[i] != NULL)
+        table_put(t, size - 1, m->table[i]);
+    usnmp__free(m, m->table);
+    m->table = t;
+    m->table_mask = size - 1;
+  }
+  table_put(m->table, m->table_mask, r);
+  m->table_count++;
+  return 0;
+}
+
+/* Removes r with backward-shift deletion, so no tombstones accumulate. */
+static void table_remove(usnmp_manager *m, usnmp_request *r) {
+  uint32_t mask = m->table_mask;
+  uint32_t i = (uint32_t)r->id & mask;
+  uint32_t j, k;
+  while (m->table[i] != r) {
+    if (m->table[i] == NULL)
+      return;
+    i = (i + 1) & mask;
+  }
+  m->table_count--;
+  r->id = 0;
+  for (;;) {
+    m->table[i] = NULL;
+    j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      if (m->table[j] == NULL)
+        return;
+      k = (uint32_t)m->table[j]->id & mask;
+      /* Move the entry at j back to i unless its home k lies cyclically
+       * in (i, j]. */
+      if (i <= j ? (k <= i || k > j) : (k <= i && k > j))
+        break;
+    }
+    m->table[i] = m->table[j];
+    i = j;
+  }
+}
+
+/* Draws a fresh request-id: 31 random bits from the manager's pool of
+ * CSPRNG output (refilled in batches), never 0, never one in use. */
+static int id_draw(usnmp_manager *m, int32_t *out) {
+  int tries;
+  for (tries = 0; tries < 64; tries++) {
+    int32_t id;
+    if (m->id_pool_left == 0) {
+      int rc = uv_random(NULL, NULL, m->id_pool, sizeof(m->id_pool), 0, NULL);
+      if (rc < 0)
+        return rc;
+      m->id_pool_left = USNMP__ID_POOL;
+    }
+    id = (int32_t)(m->id_pool[--m->id_pool_left] & 0x7fffffffu);
+    if (id != 0 && table_find(m, id) == NULL) {
+      *out = id;
+      return 0;
+    }
+  }
+  return USNMP_E_BUSY;
+}
+
+uint32_t usnmp__manager_pending(const usnmp_manager *m) {
+  return m->table_count;
+}
+
+/* ------------------------------------------------------------------------
+ * The community model (v1, v2c)
+ * ------------------------------------------------------------------------ */
+
+/* Reads the version of a message: SEQUENCE { INTEGER version, ... }. */
+static int peek_version(const uint8_t *data, size_t len, int32_t *version) {
+  usnmp__slice in, body;
+  int rc;
+  usnmp__slice_init(&in, data, len);
+  rc = usnmp__ber_get_asn1(&in, &body, USNMP__TAG_SEQUENCE);
+  if (rc < 0)
+    return rc;
+  return usnmp__ber_get_int32(&body, USNMP_TYPE_INTEGER, version);
+}
+
+static int community_encode(usnmp_request *r, const usnmp__pdu *pdu,
+                            uint8_t *buf, size_t size) {
+  usnmp_msg msg;
+  usnmp__slice in, body;
+  int32_t version;
+  const uint8_t *comm;
+  size_t comm_len;
+  int len, rc;
+
+  memset(&msg, 0, sizeof(msg));
+  msg.version = (usnmp_version)r->version;
+  msg.community = pdu->community;
+  msg.community_len = pdu->community_len;
+  msg.type = pdu->type;
+  msg.request_id = pdu->request_id;
+  msg.error_status = pdu->error_status;
+  msg.error_index = pdu->error_index;
+  len = usnmp_msg_encode(buf, size, &msg, pdu->vbs, pdu->n_vbs);
+  if (len < 0)
+    return len;
+  /* Remember where the community sits, to compare replies with it. */
+  usnmp__slice_init(&in, buf, (size_t)len);
+  rc = usnmp__ber_get_asn1(&in, &body, USNMP__TAG_SEQUENCE);
+  if (rc == 0)
+    rc = usnmp__ber_get_int32(&body, USNMP_TYPE_INTEGER, &version);
+  if (rc == 0)
+    rc = usnmp__ber_get_octets(&body, USNMP_TYPE_OCTET_STRING, &comm,
+                               &comm_len);
+  if (rc < 0)
+    return rc;
+  r->comm_off = (uint16_t)(comm - buf);
+  r->comm_len = (uint16_t)comm_len;
+  return len;
+}
+
+static int community_decode(usnmp_manager *m, usnmp__inbound *in) {
+  int rc = usnmp_msg_decode(&in->msg, in->vbs, USNMP_MAX_VARBINDS,
+                            &in->n_vbs, in->data, in->len);
+  (void)m;
+  if (rc < 0)
+    return rc;
+  in->key = in->msg.request_id;
+  return 0;
+}
+
+static int community_accept(usnmp_request *r, usnmp__inbound *in) {
+  if ((int)in->msg.version != (int)r->version)
+    return USNMP__DROP_VERSION;
+  if (in->msg.community_len != r->comm_len ||
+      memcmp(in->msg.community, r->msg + r->comm_off, r->comm_len) != 0)
+    return USNMP__DROP_COMMUNITY;
+  if (in->msg.type != USNMP_PDU_RESPONSE)
+    return USNMP__DROP_PDU;
+  return USNMP__ACCEPT;
+}
+
+static const usnmp__msgproc community_proc = {
+    community_encode, community_decode, community_accept};
+
+int usnmp__manager_set_msgproc(usnmp_manager *m, usnmp_version v,
+                               const usnmp__msgproc *proc) {
+  if (m == NULL || (v != USNMP_VERSION_1 && v != USNMP_VERSION_2C &&
+                    v != USNMP_VERSION_3))
+    return USNMP_E_INVAL;
+  m->procs[v] = proc;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Request structs: allocation and recycling
+ * ------------------------------------------------------------------------ */
+
+static void on_request_closed(uv_handle_t *h) {
+  usnmp_request *r = USNMP__CONTAINER(h, usnmp_request, timer);
+  usnmp_manager *m = r->m;
+  usnmp__free(m, r);
+  usnmp__manager_handle_closed(m);
+}
+
+static usnmp_request *req_alloc(usnmp_manager *m) {
+  usnmp_request *r;
+  if (!usnmp__list_empty(&m->free_reqs)) {
+    usnmp__link *l = m->free_reqs.next;
+    usnmp__list_del(l);
+    m->free_count--;
+    r = USNMP__CONTAINER(l, usnmp_request, qlink);
+  } else {
+    r = usnmp__malloc(m, sizeof(*r));
+    if (r == NULL)
+      return NULL;
+    /* A timer's init cannot fail on a live loop; it is initialised once
+     * and reused for as long as the struct lives. */
+    uv_timer_init(m->loop, &r->timer);
+    m->open_handles++;
+  }
+  memset((char *)r + offsetof(usnmp_request, m), 0,
+         sizeof(*r) - offsetof(usnmp_request, m));
+  r->m = m;
+  usnmp__list_init(&r->tlink);
+  usnmp__list_init(&r->qlink);
+  usnmp__list_init(&r->children);
+  r->msg = r->inline_msg;
+  return r;
+}
+
+static void merge_free(usnmp_manager *m, usnmp__merge *mg) {
+  uint32_t i;
+  if (mg == NULL)
+    return;
+  for (i = 0; i < mg->n_slots; i++)
+    usnmp__free(m, mg->slots[i].block);
+  usnmp__free(m, mg->out);
+  usnmp__free(m, mg);
+}
+
+/* Returns r's memory to the free list (or closes its timer when the
+ * manager is closing or the list is long enough). */
+static void req_release(usnmp_request *r) {
+  usnmp_manager *m = r->m;
+  uint32_t cap = m->max_inflight > 1024 ? m->max_inflight : 1024;
+  merge_free(m, r->merge);
+  r->merge = NULL;
+  if (r->msg != r->inline_msg)
+    usnmp__free(m, r->msg);
+  r->msg = r->inline_msg;
+  r->state = USNMP__RS_FREE;
+  if (m->closing || m->free_count >= cap) {
+    uv_close((uv_handle_t *)&r->timer, on_request_closed);
+    return;
+  }
+  usnmp__list_push(&m->free_reqs, &r->qlink);
+  m->free_count++;
+}
+
+/* Takes r out of the table, its queue and its timer, and gives back its
+ * slots.  A parent's children go too, silently.  Leaves r->tlink alone. */
+static void req_unlink(usnmp_request *r) {
+  usnmp_manager *m = r->m;
+  if (r->id != 0)
+    table_remove(m, r);
+  switch (r->state) {
+  case USNMP__RS_WAIT_TARGET:
+  case USNMP__RS_WAIT_MANAGER:
+    usnmp__list_del(&r->qlink);
+    m->queued--;
+    break;
+  case USNMP__RS_INFLIGHT:
+  case USNMP__RS_DEFERRED:
+    uv_timer_stop(&r->timer);
+    break;
+  case USNMP__RS_PARENT:
+    while (!usnmp__list_empty(&r->children)) {
+      usnmp_request *c =
+          USNMP__CONTAINER(r->children.next, usnmp_request, tlink);
+      usnmp__list_del(&c->tlink);
+      req_unlink(c);
+      req_release(c);
+    }
+    break;
+  default:
+    break;
+  }
+  if (r->holds_manager_slot) {
+    r->holds_manager_slot = 0;
+    m->inflight--;
+  }
+  if (r->holds_target_slot) {
+    r->holds_target_slot = 0;
+    r->t->inflight--;
+  }
+  r->state = USNMP__RS_DONE;
+}
+
+/* Frees a request tree that never started (a failed build): no callback. */
+static void req_discard(usnmp_request *r) {
+  while (!usnmp__list_empty(&r->children)) {
+    usnmp_request *c = USNMP__CONTAINER(r->children.next, usnmp_request,
+                                        tlink);
+    usnmp__list_del(&c->tlink);
+    req_discard(c);
+  }
+  if (r->id != 0)
+    table_remove(r->m, r);
+  usnmp__list_del(&r->tlink);
+  req_release(r);
+}
+
+/* ------------------------------------------------------------------------
+ * Sending, timers, flow control
+ * ------------------------------------------------------------------------ */
+
+static void on_timer(uv_timer_t *h);
+
+static void arm_timer(usnmp_request *r, uint64_t now) {
+  uint64_t due = (uint64_t)r->interval;
+  if (r->deadline != 0) {
+    uint64_t left = r->deadline > now ? r->deadline - now : 0;
+    if (due > left)
+      due = left;
+  }
+  uv_timer_start(&r->timer, on_timer, due, 0);
+}
+
+/* Ends r with status from a zero timer: used where a callback must not
+ * run at once. */
+static void req_defer(usnmp_request *r, int status) {
+  r->state = USNMP__RS_DEFERRED;
+  r->deferred_status = status;
+  uv_timer_start(&r->timer, on_timer, 0, 0);
+}
+
+static void launch(usnmp_request *r) {
+  usnmp_manager *m = r->m;
+  uint64_t now;
+  int rc;
+  r->state = USNMP__RS_INFLIGHT;
+  r->holds_manager_slot = 1;
+  m->inflight++;
+  rc = usnmp__transport_send(m, (const struct sockaddr *)&r->t->addr, r->msg,
+                             r->msg_len);
+  if (rc < 0) {
+    m->stats.send_errors++;
+    req_defer(r, rc);
+    return;
+  }
+  m->stats.sent++;
+  r->sent_ns = uv_hrtime();
+  now = uv_now(m->loop);
+  r->deadline = r->timeout_ms ? now + r->timeout_ms : 0;
+  arm_timer(r, now);
+}
+
+static int manager_has_slot(const usnmp_manager *m) {
+  return m->max_inflight == 0 || m->inflight < m->max_inflight;
+}
+
+/* Moves waiting requests forward: first those holding a target slot and
+ * waiting for the manager's cap (in order), then t's own queue. */
+static void pump(usnmp_manager *m, usnmp_target *t) {
+  if (m->closing)
+    return;
+  while (!usnmp__list_empty(&m->queue) && manager_has_slot(m)) {
+    usnmp_request *r = USNMP__CONTAINER(m->queue.next, usnmp_request, qlink);
+    usnmp__list_del(&r->qlink);
+    m->queued--;
+    launch(r);
+  }
+  if (t == NULL || t->freeing || t->resolve_status != 0)
+    return;
+  while (!usnmp__list_empty(&t->queue) &&
+         (t->max_inflight == 0 || t->inflight < t->max_inflight)) {
+    usnmp_request *r = USNMP__CONTAINER(t->queue.next, usnmp_request, qlink);
+    usnmp__list_del(&r->qlink);
+    r->holds_target_slot = 1;
+    t->inflight++;
+    if (manager_has_slot(m)) {
+      m->queued--;
+      launch(r);
+    } else {
+      r->state = USNMP__RS_WAIT_MANAGER;
+      usnmp__list_push(&m->queue, &r->qlink);
+    }
+  }
+}
+
+/* Queues the leaves of a freshly built request tree on their target. */
+static void enqueue_tree(usnmp_request *r) {
+  usnmp__link *l;
+  if (r->merge != NULL) {
+    r->state = USNMP__RS_PARENT;
+    for (l = r->children.next; l != &r->children; l = l->next)
+      enqueue_tree(USNMP__CONTAINER(l, usnmp_request, tlink));
+    return;
+  }
+  r->state = USNMP__RS_WAIT_TARGET;
+  usnmp__list_push(&r->t->queue, &r->qlink);
+  r->m->queued++;
+}
+
+/* ------------------------------------------------------------------------
+ * Completion and merging
+ * ------------------------------------------------------------------------ */
+
+static void complete(usnmp_request *r, int status,
+                     const usnmp_response *answer);
+
+static int has_bytes(usnmp_type type) {
+  return type == USNMP_TYPE_OCTET_STRING || type == USNMP_TYPE_OPAQUE ||
+         type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID;
+}
+
+/* Copies varbinds and what they point to into one block. */
+static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
+                           size_t n, usnmp_varbind **out) {
+  size_t size = n * sizeof(usnmp_varbind);
+  size_t i;
+  usnmp_varbind *arr;
+  uint8_t *p;
+  for (i = 0; i < n; i++) {
+    size += vbs[i].oid_len;
+    if (has_bytes(vbs[i].value.type))
+      size += vbs[i].value.v.bytes.len;
+  }
+  arr = usnmp__malloc(m, size ? size : 1);
+  if (arr == NULL)
+    return NULL;
+  p = (uint8_t *)(arr + n);
+  for (i = 0; i < n; i++) {
+    arr[i] = vbs[i];
+    if (vbs[i].oid_len)
+      memcpy(p, vbs[i].oid, vbs[i].oid_len);
+    arr[i].oid = p;
+    p += vbs[i].oid_len;
+    if (has_bytes(vbs[i].value.type)) {
+      size_t len = vbs[i].value.v.bytes.len;
+      if (len)
+        memcpy(p, vbs[i].value.v.bytes.data, len);
+      arr[i].value.v.bytes.data = p;
+      p += len;
+    }
+  }
+  *out = arr;
+  return arr;
+}
+
+static void finish_parent(usnmp_request *p) {
+  usnmp_manager *m = p->m;
+  usnmp__merge *mg = p->merge;
+  usnmp_response resp;
+  size_t total = 0, k = 0;
+  uint32_t i;
+  for (i = 0; i < mg->n_slots; i++)
+    total += mg->slots[i].n_vbs;
+  mg->out = usnmp__malloc(m, total ? total * sizeof(usnmp_varbind) : 1);
+  if (mg->out == NULL) {
+    complete(p, USNMP_E_NOMEM, NULL);
+    return;
+  }
+  for (i = 0; i < mg->n_slots; i++) {
+    if (mg->slots[i].n_vbs)
+      memcpy(mg->out + k, mg->slots[i].vbs,
+             mg->slots[i].n_vbs * sizeof(usnmp_varbind));
+    k += mg->slots[i].n_vbs;
+  }
+  memset(&resp, 0, sizeof(resp));
+  resp.error_status = mg->error_status;
+  resp.error_index = mg->error_index;
+  resp.varbinds = mg->out;
+  resp.varbind_count = total;
+  resp.rtt_ns = mg->rtt_ns;
+  complete(p, 0, &resp);
+}
+
+/* A sub-request ended: store its answer in its parent's slot, or end the
+ * parent at once when it failed. */
+static void child_done(usnmp_request *c, int status,
+                       const usnmp_response *answer) {
+  usnmp_request *p = c->parent;
+  usnmp_manager *m = c->m;
+  usnmp__merge *mg = p->merge;
+  usnmp__merge_slot *slot = &mg->slots[c->slot];
+
+  usnmp__list_del(&c->tlink);
+  if (status == 0 &&
+      copy_varbinds(m, answer->varbinds, answer->varbind_count, &slot->vbs) ==
+          NULL)
+    status = USNMP_E_NOMEM;
+  req_release(c);
+  if (status != 0) {
+    complete(p, status, NULL);
+    return;
+  }
+  slot->block = slot->vbs;
+  slot->n_vbs = answer->varbind_count;
+  /* The first error in the caller's order wins; its index is turned into
+   * the caller's numbering. */
+  if (answer->error_status != 0 &&
+      (mg->error_status == 0 || c->slot < mg->error_slot)) {
+    mg->error_status = answer->error_status;
+    mg->error_index =
+        answer->error_index > 0
+            ? answer->error_index + (int32_t)slot->offset
+            : 0;
+    mg->error_slot = c->slot;
+  }
+  mg->rtt_ns = answer->rtt_ns;
+  if (--mg->pending == 0)
+    finish_parent(p);
+}
+
+/* The one way out of a request: unlink, then answer its parent or call
+ * its callback, then recycle it. */
+static void complete(usnmp_request *r, int status,
+                     const usnmp_response *answer) {
+  usnmp_manager *m = r->m;
+  usnmp_target *t = r->t;
+  usnmp_response resp;
+
+  req_unlink(r);
+  pump(m, t);
+  if (r->parent != NULL) {
+    child_done(r, status, answer);
+    return;
+  }
+  usnmp__list_del(&r->tlink);
+  if (answer != NULL)
+    resp = *answer;
+  else
+    memset(&resp, 0, sizeof(resp));
+  resp.status = status;
+  resp.target = t;
+  resp.request = r;
+  r->cb(&resp, r->arg);
+  req_release(r);
+}
+
+/* ------------------------------------------------------------------------
+ * Building requests: encode, split, tooBig
+ * ------------------------------------------------------------------------ */
+
+static int build(usnmp_request *r, const usnmp__pdu *tmpl,
+                 const usnmp_varbind *vbs, size_t n, size_t chunk);
+
+/* Encodes vbs into r's own message with a fresh request-id. */
+static int encode_into(usnmp_request *r, const usnmp__pdu *tmpl,
+                       const usnmp_varbind *vbs, size_t n) {
+  usnmp_manager *m = r->m;
+  const usnmp__msgproc *proc = m->procs[r->version];
+  usnmp__pdu pdu = *tmpl;
+  int32_t id;
+  int len, rc;
+
+  if (proc == NULL)
+    return USNMP_E_UNSUPPORTED;
+  rc = id_draw(m, &id);
+  if (rc < 0)
+    return rc;
+  pdu.request_id = id;
+  pdu.vbs = vbs;
+  pdu.n_vbs = n;
+  len = proc->encode(r, &pdu, m->tx_msg, USNMP_MAX_MSG_SIZE);
+  if (len < 0)
+    return len == USNMP_E_NOBUFS ? USNMP_E_MSG_TOO_BIG : len;
+  if ((size_t)len > sizeof(r->inline_msg)) {
+    r->msg = usnmp__malloc(m, (size_t)len);
+    if (r->msg == NULL) {
+      r->msg = r->inline_msg;
+      return USNMP_E_NOMEM;
+    }
+  }
+  memcpy(r->msg, m->tx_msg, (size_t)len);
+  r->msg_len = (uint32_t)len;
+  r->id = id;
+  rc = table_insert(m, r);
+  if (rc < 0) {
+    r->id = 0;
+    return rc;
+  }
+  r->n_vbs = (uint32_t)n;
+  return 0;
+}
+
+/* Makes p the parent of sub-requests of at most chunk varbinds each. */
+static int make_parent(usnmp_request *p, const usnmp__pdu *tmpl,
+                       const usnmp_varbind *vbs, size_t n, size_t chunk) {
+  usnmp_manager *m = p->m;
+  size_t k = (n + chunk - 1) / chunk;
+  size_t i;
+  usnmp__merge *mg =
+      usnmp__malloc(m, sizeof(*mg) + k * sizeof(usnmp__merge_slot));
+  if (mg == NULL)
+    return USNMP_E_NOMEM;
+  memset(mg, 0, sizeof(*mg) + k * sizeof(usnmp__merge_slot));
+  mg->n_slots = (uint32_t)k;
+  mg->pending = (uint32_t)k;
+  p->merge = mg;
+  p->n_vbs = (uint32_t)n;
+  for (i = 0; i < k; i++) {
+    usnmp_request *c = req_alloc(m);
+    size_t first = i * chunk;
+    size_t count = n - first < chunk ? n - first : chunk;
+    int rc;
+    if (c == NULL)
+      return USNMP_E_NOMEM;
+    c->t = p->t;
+    c->parent = p;
+    c->slot = (uint32_t)i;
+    c->type = p->type;
+    c->version = p->version;
+    c->resend_ms = p->resend_ms;
+    c->timeout_ms = p->timeout_ms;
+    c->retries = p->retries;
+    c->backoff = p->backoff;
+    c->interval = p->resend_ms;
+    c->retries_left = p->retries;
+    mg->slots[i].offset = (uint32_t)first;
+    usnmp__list_push(&p->children, &c->tlink);
+    rc = build(c, tmpl, vbs + first, count, chunk);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
+/* Encodes r with n varbinds, splitting it into sub-requests of at most
+ * chunk varbinds, and halving any part that cannot fit in a datagram. */
+static int build(usnmp_request *r, const usnmp__pdu *tmpl,
+                 const usnmp_varbind *vbs, size_t n, size_t chunk) {
+  if (n <= chunk) {
+    int rc = encode_into(r, tmpl, vbs, n);
+    if (rc != USNMP_E_MSG_TOO_BIG)
+      return rc;
+    if (n == 1 || tmpl->type == USNMP_PDU_GETBULK)
+      return USNMP_E_TOOBIG;
+    chunk = (n + 1) / 2;
+  }
+  return make_parent(r, tmpl, vbs, n, chunk);
+}
+
+/* r (in flight, several varbinds) was answered tooBig: ask again in two
+ * halves, each of which may be halved again.  The varbinds come back out
+ * of r's own message, which outlives the split. */
+static void split_after_toobig(usnmp_request *r) {
+  usnmp_manager *m = r->m;
+  usnmp_msg sent;
+  usnmp__pdu tmpl;
+  size_t n = 0;
+  int rc;
+
+  rc = usnmp_msg_decode(&sent, m->tx_vbs, USNMP_MAX_VARBINDS, &n, r->msg,
+                        r->msg_len);
+  req_unlink(r);
+  if (rc == 0) {
+    memset(&tmpl, 0, sizeof(tmpl));
+    tmpl.type = (usnmp_pdu_type)r->type;
+    tmpl.community = r->msg + r->comm_off;
+    tmpl.community_len = r->comm_len;
+    rc = n > 1 ? make_parent(r, &tmpl, m->tx_vbs, n, (n + 1) / 2)
+               : USNMP_E_TOOBIG;
+  }
+  if (rc < 0) {
+    while (!usnmp__list_empty(&r->children)) {
+      usnmp_request *c =
+          USNMP__CONTAINER(r->children.next, usnmp_request, tlink);
+      req_discard(c);
+    }
+    complete(r, rc, NULL);
+    return;
+  }
+  enqueue_tree(r);
+  pump(m, r->t);
+}
+
+/* ------------------------------------------------------------------------
+ * Receiving
+ * ------------------------------------------------------------------------ */
+
+static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
+  usnmp_response resp;
+  if (in->msg.error_status == USNMP_ERR_TOOBIG && r->n_vbs > 1 &&
+      r->type != USNMP_PDU_GETBULK) {
+    split_after_toobig(r);
+    return;
+  }
+  memset(&resp, 0, sizeof(resp));
+  resp.error_status = in->msg.error_status;
+  resp.error_index = in->msg.error_index;
+  resp.varbinds = in->vbs;
+  resp.varbind_count = in->n_vbs;
+  resp.rtt_ns = uv_hrtime() - r->sent_ns;
+  complete(r, 0, &resp);
+}
+
+void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
+                                size_t len, const struct sockaddr *from,
+                                int partial) {
+  usnmp__inbound in;
+  const usnmp__msgproc *proc;
+  usnmp_request *r;
+  int32_t version;
+  int rc;
+
+  m->stats.received++;
+  if (partial || peek_version(data, len, &version) < 0) {
+    m->stats.dropped_malformed++;
+    return;
+  }
+  if (version < 0 || version > 3 || (proc = m->procs[version]) == NULL) {
+    m->stats.dropped_wrong_version++;
+    return;
+  }
+  memset(&in, 0, sizeof(in));
+  in.data = data;
+  in.len = len;
+  in.from = from;
+  in.version = version;
+  in.vbs = m->rx_vbs;
+  if (proc->decode(m, &in) < 0) {
+    m->stats.dropped_malformed++;
+    return;
+  }
+  r = table_find(m, in.key);
+  if (r == NULL || r->state != USNMP__RS_INFLIGHT) {
+    m->stats.dropped_unknown_id++;
+    return;
+  }
+  if (!usnmp__sockaddr_equal(from, (const struct sockaddr *)&r->t->addr)) {
+    m->stats.dropped_wrong_source++;
+    return;
+  }
+  if (m->procs[r->version] != proc) {
+    m->stats.dropped_wrong_version++;
+    return;
+  }
+  rc = proc->accept(r, &in);
+  switch (rc) {
+  case USNMP__ACCEPT:
+    break;
+  case USNMP__DROP_VERSION:
+    m->stats.dropped_wrong_version++;
+    return;
+  case USNMP__DROP_COMMUNITY:
+    m->stats.dropped_wrong_community++;
+    return;
+  case USNMP__DROP_PDU:
+    m->stats.dropped_wrong_pdu++;
+    return;
+  default:
+    m->stats.dropped_malformed++;
+    return;
+  }
+  m->stats.accepted++;
+  on_answer(r, &in);
+}
+
+static void on_timer(uv_timer_t *h) {
+  usnmp_request *r = USNMP__CONTAINER(h, usnmp_request, timer);
+  usnmp_manager *m = r->m;
+  uint64_t now;
+  int rc;
+
+  if (r->state == USNMP__RS_DEFERRED) {
+    complete(r, r->deferred_status, NULL);
+    return;
+  }
+  if (r->state != USNMP__RS_INFLIGHT)
+    return;
+  now = uv_now(m->loop);
+  if ((r->deadline != 0 && now >= r->deadline) || r->retries_left == 0) {
+    m->stats.timeouts++;
+    complete(r, USNMP_E_TIMEOUT, NULL);
+    return;
+  }
+  /* Resend the same bytes.  A failed resend is only counted: the next
+   * one, or the timeout, follows on schedule. */
+  rc = usnmp__transport_send(m, (const struct sockaddr *)&r->t->addr, r->msg,
+                             r->msg_len);
+  if (rc < 0) {
+    m->stats.send_errors++;
+  } else {
+    m->stats.sent++;
+    m->stats.resent++;
+    r->sent_ns = uv_hrtime();
+  }
+  if (r->retries_left > 0)
+    r->retries_left--;
+  r->interval *= r->backoff;
+  if (r->interval > 86400000.0)
+    r->interval = 86400000.0;
+  arm_timer(r, now);
+}
+
+/* ------------------------------------------------------------------------
+ * Starting requests
+ * ------------------------------------------------------------------------ */
+
+static void target_hold(usnmp_target *t) { t->busy++; }
+static void target_unhold(usnmp_target *t);
+static void target_start_resolve(usnmp_target *t);
+
+int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
+                         const usnmp_varbind *vbs, size_t n, int32_t bulk_nr,
+                         int32_t bulk_mr, const usnmp_request_opts *opts,
+                         usnmp_response_cb cb, void *arg,
+                         usnmp_request **out) {
+  usnmp_manager *m;
+  usnmp_request *r;
+  usnmp__pdu tmpl;
+  const char *community;
+  uint32_t timeout_ms, resend_ms;
+  int32_t retries;
+  double backoff;
+  int rc;
+
+  if (t == NULL || cb == NULL || vbs == NULL || n == 0 ||
+      n > USNMP_MAX_VARBINDS)
+    return USNMP_E_INVAL;
+  m = t->m;
+  if (m->closing)
+    return USNMP_E_CLOSED;
+  if (t->freeing)
+    return USNMP_E_INVAL;
+  if (type == USNMP_PDU_GETBULK && t->version == USNMP_VERSION_1)
+    return USNMP_E_BAD_VERSION;
+  if (type != USNMP_PDU_GET && type != USNMP_PDU_GETNEXT &&
+      type != USNMP_PDU_SET && type != USNMP_PDU_GETBULK)
+    return USNMP_E_INVAL;
+
+  timeout_ms = t->timeout_ms;
+  resend_ms = t->resend_ms;
+  retries = t->retries;
+  backoff = t->backoff;
+  community = type == USNMP_PDU_SET && t->write_community != NULL
+                  ? t->write_community
+                  : t->community;
+  if (opts != NULL) {
+    if (opts->flags & USNMP_OPT_TIMEOUT)
+      timeout_ms = opts->timeout_ms;
+    if (opts->flags & USNMP_OPT_RESEND)
+      resend_ms = opts->resend_ms;
+    if (opts->flags & USNMP_OPT_RETRIES)
+      retries = opts->retries;
+    if (opts->flags & USNMP_OPT_BACKOFF)
+      backoff = opts->backoff;
+    if (opts->flags & USNMP_OPT_COMMUNITY)
+      community = opts->community;
+  }
+  if (resend_ms == 0 || !(backoff >= 1.0 && backoff <= 100.0) ||
+      community == NULL || strlen(community) > 255 ||
+      (retries < 0 && timeout_ms == 0))
+    return USNMP_E_INVAL;
+
+  r = req_alloc(m);
+  if (r == NULL)
+    return USNMP_E_NOMEM;
+  r->t = t;
+  r->cb = cb;
+  r->arg = arg;
+  r->type = (uint8_t)type;
+  r->version = (uint8_t)t->version;
+  r->resend_ms = resend_ms;
+  r->timeout_ms = timeout_ms;
+  r->retries = retries;
+  r->backoff = backoff;
+  r->interval = resend_ms;
+  r->retries_left = retries;
+
+  memset(&tmpl, 0, sizeof(tmpl));
+  tmpl.type = type;
+  tmpl.community = (const uint8_t *)community;
+  tmpl.community_len = strlen(community);
+  if (type == USNMP_PDU_GETBULK) {
+    tmpl.error_status = bulk_nr;
+    tmpl.error_index = bulk_mr;
+  }
+  rc = build(r, &tmpl, vbs, n,
+             type == USNMP_PDU_GETBULK ? n : (size_t)t->max_oids);
+  if (rc < 0) {
+    req_discard(r);
+    return rc;
+  }
+  usnmp__list_push(&t->requests, &r->tlink);
+  m->stats.requests++;
+  enqueue_tree(r);
+  if (out != NULL)
+    *out = r;
+  if (t->resolve_status < 0)
+    target_start_resolve(t); /* a failed name is tried again */
+  pump(m, t);
+  return 0;
+}
+
+/* Turns the caller's OIDs (and values) into varbinds with BER names in the
+ * manager's encode scratch. */
+static int prepare_varbinds(usnmp_target *t, const usnmp_oid *oids,
+                            const usnmp_value *values, size_t n) {
+  usnmp_manager *m;
+  size_t off = 0, i;
+  if (t == NULL || oids == NULL || n == 0 || n > USNMP_MAX_VARBINDS)
+    return USNMP_E_INVAL;
+  m = t->m;
+  for (i = 0; i < n; i++) {
+    int len = usnmp_oid_to_ber(m->tx_oids + off, USNMP_MAX_MSG_SIZE - off,
+                               &oids[i]);
+    if (len < 0)
+      return USNMP_E_INVAL; /* a malformed OID, or names over 64 KiB */
+    m->tx_vbs[i].oid = m->tx_oids + off;
+    m->tx_vbs[i].oid_len = (size_t)len;
+    if (values != NULL)
+      m->tx_vbs[i].value = values[i];
+    else
+      m->tx_vbs[i].value = usnmp_value_null();
+    off += (size_t)len;
+  }
+  return 0;
+}
+
+int usnmp_get(usnmp_target *t, const usnmp_oid *oids, size_t n,
+              const usnmp_request_opts *opts, usnmp_response_cb cb, void *arg,
+              usnmp_request **out) {
+  int rc = prepare_varbinds(t, oids, NULL, n);
+  if (rc < 0)
+    return rc;
+  return usnmp__request_start(t, USNMP_PDU_GET, t->m->tx_vbs, n, 0, 0, opts,
+                              cb, arg, out);
+}
+
+int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids, size_t n,
+                  const usnmp_request_opts *opts, usnmp_response_cb cb,
+                  void *arg, usnmp_request **out) {
+  int rc = prepare_varbinds(t, oids, NULL, n);
+  if (rc < 0)
+    return rc;
+  return usnmp__request_start(t, USNMP_PDU_GETNEXT, t->m->tx_vbs, n, 0, 0,
+                              opts, cb, arg, out);
+}
+
+int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids, size_t n,
+                  uint32_t non_repeaters, uint32_t max_repetitions,
+                  const usnmp_request_opts *opts, usnmp_response_cb cb,
+                  void *arg, usnmp_request **out) {
+  int rc;
+  if (non_repeaters > INT32_MAX || max_repetitions > INT32_MAX)
+    return USNMP_E_INVAL;
+  rc = prepare_varbinds(t, oids, NULL, n);
+  if (rc < 0)
+    return rc;
+  return usnmp__request_start(t, USNMP_PDU_GETBULK, t->m->tx_vbs, n,
+                              (int32_t)non_repeaters,
+                              (int32_t)max_repetitions, opts, cb, arg, out);
+}
+
+int usnmp_set(usnmp_target *t, const usnmp_oid *oids,
+              const usnmp_value *values, size_t n,
+              const usnmp_request_opts *opts, usnmp_response_cb cb, void *arg,
+              usnmp_request **out) {
+  int rc;
+  if (values == NULL)
+    return USNMP_E_INVAL;
+  rc = prepare_varbinds(t, oids, values, n);
+  if (rc < 0)
+    return rc;
+  return usnmp__request_start(t, USNMP_PDU_SET, t->m->tx_vbs, n, 0, 0, opts,
+                              cb, arg, out);
+}
+
+int usnmp_cancel(usnmp_request *r) {
+  if (r == NULL || r->parent != NULL || r->state == USNMP__RS_FREE ||
+      r->state == USNMP__RS_DONE)
+    return USNMP_E_INVAL;
+  complete(r, USNMP_E_CANCELLED, NULL);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Targets
+ * ------------------------------------------------------------------------ */
+
+static void target_destroy(usnmp_target *t) {
+  usnmp_manager *m = t->m;
+  usnmp__resolve_abandon(t);
+  usnmp__list_del(&t->mlink);
+  usnmp__free(m, t->agent);
+  usnmp__free(m, t->community);
+  usnmp__free(m, t->write_community);
+  usnmp__free(m, t);
+}
+
+static void target_unhold(usnmp_target *t) {
+  if (--t->busy == 0 && t->freeing == 2)
+    target_destroy(t);
+}
+
+/* (Re)starts resolving the target's host name; on failure to even start,
+ * the waiting requests end with USNMP_E_RESOLVE from zero timers. */
+static void target_start_resolve(usnmp_target *t) {
+  struct sockaddr_storage addr;
+  char host[256];
+  const char *name = NULL;
+  int family = AF_UNSPEC;
+  int rc;
+  if (t->resolving != NULL)
+    return;
+  rc = usnmp__agent_parse(t->agent, &addr, host, sizeof(host), &name,
+                          &family);
+  if (rc == 0 && name != NULL)
+    rc = usnmp__resolve_start(t, name,
+                              ntohs(((struct sockaddr_in *)&addr)->sin_port),
+                              family);
+  if (rc == 0) {
+    t->resolve_status = 1;
+    return;
+  }
+  /* Could not start: fail what waits, without running callbacks here. */
+  while (!usnmp__list_empty(&t->queue)) {
+    usnmp_request *r = USNMP__CONTAINER(t->queue.next, usnmp_request, qlink);
+    while (r->parent != NULL)
+      r = r->parent;
+    req_unlink(r); /* takes the queued leaves of r's tree off the queue */
+    req_defer(r, USNMP_E_RESOLVE);
+  }
+}
+
+void usnmp__target_resolved(usnmp_target *t, int status) {
+  usnmp_manager *m = t->m;
+  t->resolve_status = status;
+  if (status == 0) {
+    pump(m, t);
+    return;
+  }
+  target_hold(t);
+  while (!usnmp__list_empty(&t->queue) && !m->closing) {
+    usnmp_request *r = USNMP__CONTAINER(t->queue.next, usnmp_request, qlink);
+    while (r->parent != NULL)
+      r = r->parent;
+    complete(r, status, NULL);
+  }
+  target_unhold(t);
+}
+
+int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
+                     const char *agent) {
+  struct sockaddr_storage addr;
+  char host[256];
+  const char *name = NULL;
+  int family = AF_UNSPEC;
+  usnmp_target *t;
+  int rc;
+
+  if (m == NULL || out == NULL || agent == NULL)
+    return USNMP_E_INVAL;
+  if (m->closing)
+    return USNMP_E_CLOSED;
+  rc = usnmp__agent_parse(agent, &addr, host, sizeof(host), &name, &family);
+  if (rc < 0)
+    return rc;
+  t = usnmp__malloc(m, sizeof(*t));
+  if (t == NULL)
+    return USNMP_E_NOMEM;
+  memset(t, 0, sizeof(*t));
+  t->m = m;
+  usnmp__list_init(&t->mlink);
+  usnmp__list_init(&t->requests);
+  usnmp__list_init(&t->queue);
+  t->agent = dup_string(m, agent);
+  t->community = dup_string(m, "public");
+  if (t->agent == NULL || t->community == NULL) {
+    target_destroy(t);
+    return USNMP_E_NOMEM;
+  }
+  t->version = USNMP_VERSION_2C;
+  t->resend_ms = 1000;
+  t->retries = 5;
+  t->backoff = 1.0;
+  t->max_oids = 10;
+  t->max_inflight = 64;
+  if (name != NULL) {
+    t->resolve_status = 1;
+    rc = usnmp__resolve_start(t, name,
+                              ntohs(((struct sockaddr_in *)&addr)->sin_port),
+                              family);
+    if (rc < 0) {
+      target_destroy(t);
+      return rc;
+    }
+  } else {
+    t->addr = addr;
+  }
+  usnmp__list_push(&m->targets, &t->mlink);
+  *out = t;
+  return 0;
+}
+
+void usnmp_target_free(usnmp_target *t) {
+  usnmp_manager *m;
+  if (t == NULL || t->freeing)
+    return;
+  m = t->m;
+  t->freeing = 1;
+  target_hold(t);
+  while (!usnmp__list_empty(&t->requests)) {
+    usnmp_request *r = USNMP__CONTAINER(t->requests.next, usnmp_request, tlink);
+    complete(r, m->closing ? USNMP_E_CLOSED : USNMP_E_CANCELLED, NULL);
+  }
+  t->freeing = 2;
+  target_unhold(t);
+}
+
+int usnmp_target_set_version(usnmp_target *t, usnmp_version v) {
+  if (t == NULL || (v != USNMP_VERSION_1 && v != USNMP_VERSION_2C &&
+                    !(v == USNMP_VERSION_3 && t->m->procs[3] != NULL)))
+    return USNMP_E_INVAL;
+  t->version = v;
+  return 0;
+}
+
+static int set_string(usnmp_target *t, char **slot, const char *s,
+                      int nullable) {
+  char *d = NULL;
+  if (t == NULL || (s == NULL && !nullable) ||
+      (s != NULL && strlen(s) > 255))
+    return USNMP_E_INVAL;
+  if (s != NULL) {
+    d = dup_string(t->m, s);
+    if (d == NULL)
+      return USNMP_E_NOMEM;
+  }
+  /* Requests in flight compare replies with the community inside their
+   * own message, so the old string may go now. */
+  usnmp__free(t->m, *slot);
+  *slot = d;
+  return 0;
+}
+
+int usnmp_target_set_community(usnmp_target *t, const char *community) {
+  return set_string(t, t ? &t->community : NULL, community, 0);
+}
+
+int usnmp_target_set_write_community(usnmp_target *t, const char *community) {
+  return set_string(t, t ? &t->write_community : NULL, community, 1);
+}
+
+int usnmp_target_set_timeout(usnmp_target *t, uint32_t timeout_ms) {
+  if (t == NULL)
+    return USNMP_E_INVAL;
+  t->timeout_ms = timeout_ms;
+  return 0;
+}
+
+int usnmp_target_set_resend(usnmp_target *t, uint32_t resend_ms) {
+  if (t == NULL || resend_ms == 0)
+    return USNMP_E_INVAL;
+  t->resend_ms = resend_ms;
+  return 0;
+}
+
+int usnmp_target_set_retries(usnmp_target *t, int32_t retries) {
+  if (t == NULL)
+    return USNMP_E_INVAL;
+  t->retries = retries;
+  return 0;
+}
+
+int usnmp_target_set_backoff(usnmp_target *t, double factor) {
+  if (t == NULL || !(factor >= 1.0 && factor <= 100.0))
+    return USNMP_E_INVAL;
+  t->backoff = factor;
+  return 0;
+}
+
+int usnmp_target_set_max_oids(usnmp_target *t, uint32_t max) {
+  if (t == NULL || max == 0 || max > USNMP_MAX_VARBINDS)
+    return USNMP_E_INVAL;
+  t->max_oids = max;
+  return 0;
+}
+
+int usnmp_target_set_max_inflight(usnmp_target *t, uint32_t max) {
+  if (t == NULL)
+    return USNMP_E_INVAL;
+  t->max_inflight = max;
+  pump(t->m, t);
+  return 0;
+}
+
+void *usnmp_target_data(const usnmp_target *t) { return t ? t->data : NULL; }
+
+void usnmp_target_set_data(usnmp_target *t, void *data) {
+  if (t != NULL)
+    t->data = data;
+}
+
+const char *usnmp_target_agent(const usnmp_target *t) {
+  return t ? t->agent : NULL;
+}
+
+usnmp_manager *usnmp_target_manager(const usnmp_target *t) {
+  return t ? t->m : NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * The manager
+ * ------------------------------------------------------------------------ */
+
+int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
+                      const usnmp_allocator *alloc) {
+  static const usnmp_allocator default_alloc = {default_malloc,
+                                                default_realloc, default_free,
+                                                NULL};
+  usnmp_manager *m;
+  size_t vbs_size = USNMP_MAX_VARBINDS * sizeof(usnmp_varbind);
+
+  if (out == NULL || loop == NULL)
+    return USNMP_E_INVAL;
+  if (alloc == NULL)
+    alloc = &default_alloc;
+  if (alloc->malloc == NULL || alloc->free == NULL)
+    return USNMP_E_INVAL;
+  m = alloc->malloc(sizeof(*m), alloc->ctx);
+  if (m == NULL)
+    return USNMP_E_NOMEM;
+  memset(m, 0, sizeof(*m));
+  m->loop = loop;
+  m->alloc = *alloc;
+  /* One block for the scratch: decoded replies, varbinds and names being
+   * encoded, and the message being encoded. */
+  m->rx_vbs = usnmp__malloc(m, 2 * vbs_size + 2 * USNMP_MAX_MSG_SIZE);
+  m->table = usnmp__malloc(m, 64 * sizeof(*m->table));
+  if (m->rx_vbs == NULL || m->table == NULL) {
+    usnmp__free(m, m->rx_vbs);
+    usnmp__free(m, m->table);
+    usnmp__free(m, m);
+    return USNMP_E_NOMEM;
+  }
+  m->tx_vbs = m->rx_vbs + USNMP_MAX_VARBINDS;
+  m->tx_oids = (uint8_t *)(m->tx_vbs + USNMP_MAX_VARBINDS);
+  m->tx_msg = m->tx_oids + USNMP_MAX_MSG_SIZE;
+  memset(m->table, 0, 64 * sizeof(*m->table));
+  m->table_mask = 63;
+  usnmp__list_init(&m->targets);
+  usnmp__list_init(&m->queue);
+  usnmp__list_init(&m->free_reqs);
+  m->procs[USNMP_VERSION_1] = &community_proc;
+  m->procs[USNMP_VERSION_2C] = &community_proc;
+  m->max_inflight = 4096;
+  m->sockbuf = USNMP__DEFAULT_SOCKBUF;
+  uv_timer_init(loop, &m->sentinel);
+  m->sentinel.data = m;
+  m->open_handles = 1;
+  *out = m;
+  return 0;
+}
+
+static void finalize(usnmp_manager *m) {
+  void (*cb)(void *) = m->close_cb;
+  void *arg = m->close_arg;
+  usnmp__free(m, m->recv_buf);
+  usnmp__free(m, m->rx_vbs);
+  usnmp__free(m, m->table);
+  usnmp__free(m, m);
+  if (cb != NULL)
+    cb(arg);
+}
+
+void usnmp__manager_handle_closed(usnmp_manager *m) {
+  if (--m->open_handles == 0 && m->closing)
+    finalize(m);
+}
+
+static void on_sentinel_closed(uv_handle_t *h) {
+  usnmp__manager_handle_closed(h->data);
+}
+
+void usnmp_manager_close(usnmp_manager *m, void (*close_cb)(void *arg),
+                         void *arg) {
+  usnmp__link *l;
+  if (m == NULL || m->closing)
+    return;
+  m->closing = 1;
+  m->close_cb = close_cb;
+  m->close_arg = arg;
+  /* Complete every request; callbacks may free targets, so restart from
+   * the head after each. */
+  l = m->targets.next;
+  while (l != &m->targets) {
+    usnmp_target *t = USNMP__CONTAINER(l, usnmp_target, mlink);
+    if (!usnmp__list_empty(&t->requests)) {
+      usnmp_request *r =
+          USNMP__CONTAINER(t->requests.next, usnmp_request, tlink);
+      complete(r, USNMP_E_CLOSED, NULL);
+      l = m->targets.next;
+      continue;
+    }
+    l = l->next;
+  }
+  /* Free the targets, except those a usnmp_target_free() up the stack is
+   * still draining: it destroys them when it returns. */
+  l = m->targets.next;
+  while (l != &m->targets) {
+    usnmp_target *t = USNMP__CONTAINER(l, usnmp_target, mlink);
+    l = l->next;
+    if (t->busy != 0) {
+      t->freeing = 2;
+      continue;
+    }
+    target_destroy(t);
+  }
+  while (!usnmp__list_empty(&m->free_reqs)) {
+    usnmp_request *r =
+        USNMP__CONTAINER(m->free_reqs.next, usnmp_request, qlink);
+    usnmp__list_del(&r->qlink);
+    m->free_count--;
+    uv_close((uv_handle_t *)&r->timer, on_request_closed);
+  }
+  usnmp__transport_close(m);
+  uv_close((uv_handle_t *)&m->sentinel, on_sentinel_closed);
+}
+
+int usnmp_manager_set_max_inflight(usnmp_manager *m, uint32_t max) {
+  if (m == NULL)
+    return USNMP_E_INVAL;
+  m->max_inflight = max;
+  pump(m, NULL);
+  return 0;
+}
+
+int usnmp_manager_set_socket_buffer(usnmp_manager *m, int bytes) {
+  if (m == NULL || bytes <= 0)
+    return USNMP_E_INVAL;
+  m->sockbuf = bytes;
+  return 0;
+}
+
+void usnmp_manager_stats(const usnmp_manager *m, usnmp_stats *stats) {
+  if (m == NULL || stats == NULL)
+    return;
+  *stats = m->stats;
+  stats->inflight = m->inflight;
+  stats->queued = m->queued;
+}
+
+uv_loop_t *usnmp_manager_loop(const usnmp_manager *m) {
+  return m ? m->loop : NULL;
+}

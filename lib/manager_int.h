@@ -1,0 +1,364 @@
+/*
+ * The async manager's internals, shared by lib/manager.c, lib/transport.c
+ * and the layers built on the manager (walks, the blocking layer, SNMPv3).
+ *
+ * Objects and who owns what:
+ *
+ *   usnmp_manager   one per uv loop.  Owns the UDP handles (one per address
+ *                   family, opened on first use), the request-id table, the
+ *                   receive buffer and the encode/decode scratch, the free
+ *                   list of requests and the list of targets.
+ *   usnmp_target    an agent address plus defaults.  Owns its agent string,
+ *                   communities and the list of its top-level requests.
+ *   usnmp_request   one request: a libuv timer (resend and timeout), the
+ *                   encoded message (inline when small), and its place in
+ *                   the table and queues.  A request larger than the
+ *                   target's max_oids, or one retried after tooBig, becomes
+ *                   a *parent* whose children carry the datagrams; the
+ *                   parent merges their answers in order.
+ *
+ * Life of a request (states, usnmp__req_state):
+ *
+ *   WAIT_TARGET  queued on its target: the address is being resolved, or
+ *                the target's in-flight cap is reached;
+ *   WAIT_MANAGER holds a target slot, waits for the manager's cap;
+ *   INFLIGHT     sent, in the id table, its timer armed;
+ *   PARENT       waits for its children;
+ *   DEFERRED     finished with a status before it could be answered (a send
+ *                error, a failed resolution known at start): the status is
+ *                delivered from a zero timer so that no callback ever runs
+ *                inside the call that started the request.
+ *
+ * Every way out goes through usnmp__request_complete(), which takes the
+ * request out of every structure *before* the callback runs, so callbacks
+ * may cancel, free targets or close the manager.
+ *
+ * Message processing is per version through usnmp__msgproc: the v1/v2c
+ * community model lives in manager.c; an SNMPv3 model plugs in with
+ * usnmp__manager_set_msgproc(m, USNMP_VERSION_3, &model) and provides its
+ * own encode / decode / accept.
+ */
+#ifndef USNMP_MANAGER_INT_H
+#define USNMP_MANAGER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "usnmp.h"
+
+/* Receive buffer: recvmmsg reads one datagram per 64 KiB chunk (libuv
+ * 1.44's UV__UDP_DGRAM_MAXSIZE), at most 20 per system call. */
+#define USNMP__RECV_CHUNK (64 * 1024)
+#define USNMP__RECV_CHUNKS 16
+/* Messages up to this size are kept inside the request struct. */
+#define USNMP__INLINE_MSG 208
+/* Number of request-ids drawn from the CSPRNG at a time. */
+#define USNMP__ID_POOL 256
+/* Default socket buffer sizes (SO_RCVBUF / SO_SNDBUF). */
+#define USNMP__DEFAULT_SOCKBUF (4 * 1024 * 1024)
+
+/* ------------------------------------------------------------------------
+ * Intrusive circular doubly-linked lists
+ * ------------------------------------------------------------------------ */
+
+typedef struct usnmp__link {
+  struct usnmp__link *prev, *next;
+} usnmp__link;
+
+static inline void usnmp__list_init(usnmp__link *h) { h->prev = h->next = h; }
+static inline int usnmp__list_empty(const usnmp__link *h) {
+  return h->next == h;
+}
+static inline void usnmp__list_push(usnmp__link *h, usnmp__link *l) {
+  l->prev = h->prev;
+  l->next = h;
+  h->prev->next = l;
+  h->prev = l;
+}
+/* Unlinks l and makes it a list of its own, so unlinking twice is harmless. */
+static inline void usnmp__list_del(usnmp__link *l) {
+  l->prev->next = l->next;
+  l->next->prev = l->prev;
+  l->prev = l->next = l;
+}
+#define USNMP__CONTAINER(ptr, type, member)                                    \
+  ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* ------------------------------------------------------------------------
+ * Message processing models
+ * ------------------------------------------------------------------------ */
+
+/* What a request asks, before encoding. */
+typedef struct usnmp__pdu {
+  usnmp_pdu_type type;
+  int32_t request_id;
+  int32_t error_status; /* GetBulk: non-repeaters */
+  int32_t error_index;  /* GetBulk: max-repetitions */
+  const usnmp_varbind *vbs;
+  size_t n_vbs;
+  /* The community chosen for this request (v1/v2c): the per-request
+   * override, else the write community for SET, else the community. */
+  const uint8_t *community;
+  size_t community_len;
+} usnmp__pdu;
+
+/* A datagram as the receive path sees it before and after it is matched
+ * to a request. */
+typedef struct usnmp__inbound {
+  const uint8_t *data;
+  size_t len;
+  const struct sockaddr *from;
+  int32_t version; /* wire version: 0, 1 or 3 */
+  int32_t key;     /* lookup key: request-id (v1/v2c) or msgID (v3) */
+  usnmp_msg msg;   /* header of the decoded PDU (error-status etc.) */
+  usnmp_varbind *vbs;
+  size_t n_vbs;
+} usnmp__inbound;
+
+/* Drop reasons an accept function returns (each has a stats counter). */
+enum {
+  USNMP__ACCEPT = 0,
+  USNMP__DROP_MALFORMED = 1,
+  USNMP__DROP_VERSION,
+  USNMP__DROP_COMMUNITY,
+  USNMP__DROP_PDU
+};
+
+typedef struct usnmp__msgproc {
+  /* Encodes the request's message into buf[0..size) and records in r what
+   * accept() will need (v1/v2c: where the community sits in the message).
+   * Returns the message length or a negative code (USNMP_E_MSG_TOO_BIG
+   * when it can never fit in a datagram). */
+  int (*encode)(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
+                size_t size);
+  /* Decodes a datagram of in->version far enough to find in->key, into
+   * the manager's scratch (in->vbs has USNMP_MAX_VARBINDS entries).
+   * Returns 0 or a negative code (the datagram is counted malformed). */
+  int (*decode)(usnmp_manager *m, usnmp__inbound *in);
+  /* Called once the datagram's key matched the in-flight request r and
+   * its source is r's target.  Returns USNMP__ACCEPT (in->msg and in->vbs
+   * then hold the answer) or a USNMP__DROP_* reason. */
+  int (*accept)(usnmp_request *r, usnmp__inbound *in);
+} usnmp__msgproc;
+
+/* Installs the message processing model for a wire version (0, 1 or 3);
+ * NULL removes it.  Returns 0 or USNMP_E_INVAL. */
+int usnmp__manager_set_msgproc(usnmp_manager *m, usnmp_version v,
+                               const usnmp__msgproc *proc);
+
+/* ------------------------------------------------------------------------
+ * Objects
+ * ------------------------------------------------------------------------ */
+
+typedef enum usnmp__req_state {
+  USNMP__RS_FREE = 0,
+  USNMP__RS_WAIT_TARGET,
+  USNMP__RS_WAIT_MANAGER,
+  USNMP__RS_INFLIGHT,
+  USNMP__RS_PARENT,
+  USNMP__RS_DEFERRED,
+  USNMP__RS_DONE /* completing: out of every structure, callback running */
+} usnmp__req_state;
+
+/* Merge state of a parent request (allocated with it). */
+typedef struct usnmp__merge_slot {
+  usnmp_varbind *vbs; /* the child's answer, copied (owned: block) */
+  size_t n_vbs;
+  void *block;
+  uint32_t offset; /* caller's index of the child's first varbind */
+} usnmp__merge_slot;
+
+typedef struct usnmp__merge {
+  uint32_t n_slots;
+  uint32_t pending; /* children not yet answered */
+  int32_t error_status;
+  int32_t error_index;
+  uint32_t error_slot; /* slot of the error kept (lowest wins) */
+  uint64_t rtt_ns;
+  usnmp_varbind *out; /* the concatenated answer, while delivered */
+  usnmp__merge_slot slots[];
+} usnmp__merge;
+
+struct usnmp_request {
+  uv_timer_t timer; /* resend/timeout; a zero timer for DEFERRED */
+  usnmp_manager *m;
+  usnmp_target *t;
+  usnmp_request *parent;
+  /* In the target's list of top-level requests, or in the parent's list of
+   * children. */
+  usnmp__link tlink;
+  /* In a wait queue, or in the manager's free list. */
+  usnmp__link qlink;
+  usnmp__link children; /* a parent's children (their tlink) */
+  usnmp_response_cb cb;
+  void *arg;
+  usnmp__merge *merge; /* parents only */
+  uint8_t *msg;        /* inline_msg or a heap copy */
+  uint64_t sent_ns;    /* uv_hrtime() of the last send */
+  uint64_t deadline;   /* uv_now() ms of the overall timeout, 0 = none */
+  double interval;     /* ms until the next resend */
+  double backoff;
+  uint32_t resend_ms;   /* first interval, kept for sub-requests */
+  uint32_t timeout_ms;  /* overall timeout, 0 = none */
+  int32_t retries;      /* resends allowed, kept for sub-requests */
+  int32_t id;           /* request-id (the table key); 0 = not in table */
+  int32_t retries_left; /* < 0: unlimited */
+  int32_t deferred_status;
+  uint32_t msg_len;
+  uint32_t n_vbs;       /* varbinds the request carries */
+  uint32_t slot;        /* index in the parent's merge slots */
+  uint16_t comm_off, comm_len; /* community inside msg (v1/v2c) */
+  uint8_t state;        /* usnmp__req_state */
+  uint8_t type;         /* usnmp_pdu_type (low byte) */
+  uint8_t version;      /* usnmp_version */
+  uint8_t holds_target_slot;
+  uint8_t holds_manager_slot;
+  uint8_t inline_msg[USNMP__INLINE_MSG];
+};
+
+typedef struct usnmp__resolve usnmp__resolve;
+
+struct usnmp_target {
+  usnmp_manager *m;
+  usnmp__link mlink;    /* manager's targets */
+  usnmp__link requests; /* top-level requests not yet completed */
+  usnmp__link queue;    /* WAIT_TARGET requests, FIFO */
+  char *agent;
+  char *community;
+  char *write_community; /* NULL: the community */
+  void *data;
+  usnmp__resolve *resolving; /* pending uv_getaddrinfo, or NULL */
+  struct sockaddr_storage addr;
+  int resolve_status;        /* 0 resolved, 1 resolving, < 0 failed */
+  /* 0 live; 1 usnmp_target_free() runs; 2 to be destroyed once busy is 0.
+   * busy counts loops over the target that run callbacks. */
+  int freeing;
+  uint32_t busy;
+  usnmp_version version;
+  uint32_t timeout_ms;
+  uint32_t resend_ms;
+  int32_t retries;
+  double backoff;
+  uint32_t max_oids;
+  uint32_t max_inflight;
+  uint32_t inflight; /* slots held (WAIT_MANAGER + INFLIGHT) */
+};
+
+/* One UDP handle of the manager. */
+typedef struct usnmp__udp {
+  uv_udp_t handle;
+  /* 0 not opened, 1 open, 2 closed with the manager, 3 closing after a
+   * failed open. */
+  int state;
+} usnmp__udp;
+
+struct usnmp_manager {
+  uv_loop_t *loop;
+  usnmp_allocator alloc;
+  usnmp__udp udp4, udp6;
+  uv_timer_t sentinel; /* guarantees one close callback at close */
+  const usnmp__msgproc *procs[4];
+  /* Request-id table: open addressing, linear probing, backward-shift
+   * deletion, at most half full. */
+  usnmp_request **table;
+  uint32_t table_mask;
+  uint32_t table_count;
+  uint32_t id_pool[USNMP__ID_POOL];
+  uint32_t id_pool_left;
+  usnmp__link targets;
+  usnmp__link queue;     /* WAIT_MANAGER requests, FIFO */
+  usnmp__link free_reqs; /* recycled requests, timers initialised */
+  uint32_t free_count;
+  uint32_t max_inflight;
+  uint32_t inflight;
+  uint32_t queued;
+  int sockbuf;
+  uint8_t *recv_buf; /* USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK */
+  usnmp_varbind *rx_vbs; /* USNMP_MAX_VARBINDS: decoded replies */
+  usnmp_varbind *tx_vbs; /* USNMP_MAX_VARBINDS: requests being encoded */
+  uint8_t *tx_oids;      /* USNMP_MAX_MSG_SIZE: BER names being encoded */
+  uint8_t *tx_msg;       /* USNMP_MAX_MSG_SIZE: the message being encoded */
+  usnmp_stats stats;
+  int closing;
+  /* Handles not yet closed plus getaddrinfo requests not yet called back;
+   * memory goes when it reaches 0 after close. */
+  uint32_t open_handles;
+  void (*close_cb)(void *arg);
+  void *close_arg;
+};
+
+/* ------------------------------------------------------------------------
+ * Internal functions (manager.c)
+ * ------------------------------------------------------------------------ */
+
+void *usnmp__malloc(usnmp_manager *m, size_t size);
+void usnmp__free(usnmp_manager *m, void *ptr);
+
+/* Starts a request of any type from varbinds whose names are BER already
+ * (values are ignored except for SET).  This is the entry the walk layer
+ * uses to ask with names it received (no round trip through usnmp_oid).
+ * bulk_nr / bulk_mr are GetBulk's non-repeaters and max-repetitions.
+ * Same returns and callback rules as usnmp_get(). */
+int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
+                         const usnmp_varbind *vbs, size_t n, int32_t bulk_nr,
+                         int32_t bulk_mr, const usnmp_request_opts *opts,
+                         usnmp_response_cb cb, void *arg,
+                         usnmp_request **out);
+
+/* Called by the transport for each datagram received. */
+void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
+                                size_t len, const struct sockaddr *from,
+                                int partial);
+
+/* Called by the transport when a target's resolution ends (status 0 with
+ * the address stored in t->addr, or a negative code). */
+void usnmp__target_resolved(usnmp_target *t, int status);
+
+/* Called when a handle or a getaddrinfo request of m has finished closing:
+ * frees the manager once nothing is left. */
+void usnmp__manager_handle_closed(usnmp_manager *m);
+
+/* Returns the number of requests in the id table (tests). */
+uint32_t usnmp__manager_pending(const usnmp_manager *m);
+
+/* ------------------------------------------------------------------------
+ * Transport (transport.c)
+ * ------------------------------------------------------------------------ */
+
+/* Parses an agent string (see usnmp_target_new()).  On success returns 0
+ * and either stores a numeric address in *addr (*host_out = NULL), or
+ * stores the host name to resolve, NUL-terminated in host[0..host_size),
+ * in *host_out with the port in *addr's port field, the family wanted in
+ * *family (AF_UNSPEC, AF_INET or AF_INET6).  Returns USNMP_E_INVAL on a
+ * syntax error. */
+int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
+                       char *host, size_t host_size, const char **host_out,
+                       int *family);
+
+/* Starts resolving host for t with uv_getaddrinfo; usnmp__target_resolved()
+ * is called later.  Returns 0 or a negative code (nothing started). */
+int usnmp__resolve_start(usnmp_target *t, const char *host, uint16_t port,
+                         int family);
+
+/* Detaches t from its pending resolution (t is going away) and cancels it
+ * when libuv still can; the request's callback frees it later. */
+void usnmp__resolve_abandon(usnmp_target *t);
+
+/* Sends one datagram to addr on the handle of its family, opening that
+ * handle first if needed.  Returns 0 or a negative code (the datagram was
+ * not sent). */
+int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
+                          const uint8_t *data, size_t len);
+
+/* Starts closing the UDP handles (receiving stops at once). */
+void usnmp__transport_close(usnmp_manager *m);
+
+/* Returns the socket of the family's handle, or -1 when not open
+ * (tests check the socket buffer sizes with it). */
+int usnmp__transport_fd(const usnmp_manager *m, int family);
+
+/* Returns 1 when a and b hold the same family, address and port. */
+int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b);
+
+#endif /* USNMP_MANAGER_INT_H */

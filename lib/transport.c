@@ -1,0 +1,408 @@
+/*
+ * The manager's transport: agent strings, name resolution with
+ * uv_getaddrinfo, and the UDP handles (one per address family, opened on
+ * first use) with their receive path.
+ *
+ * Receiving uses libuv's recvmmsg support (UV_UDP_RECVMMSG): alloc_cb hands
+ * out the manager's one large buffer, libuv splits it into 64 KiB chunks,
+ * calls recv_cb once per datagram with UV_UDP_MMSG_CHUNK, and finally once
+ * with UV_UDP_MMSG_FREE so the buffer's owner could free it.  The buffer
+ * belongs to the manager for its whole life, so the final call has nothing
+ * to do.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "manager_int.h"
+
+/* ------------------------------------------------------------------------
+ * Agent strings
+ * ------------------------------------------------------------------------ */
+
+static int parse_port(const char *s, size_t len, uint16_t *port) {
+  uint32_t v = 0;
+  size_t i;
+  if (len == 0 || len > 5)
+    return USNMP_E_INVAL;
+  for (i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return USNMP_E_INVAL;
+    v = v * 10 + (uint32_t)(s[i] - '0');
+  }
+  if (v == 0 || v > 65535)
+    return USNMP_E_INVAL;
+  *port = (uint16_t)v;
+  return 0;
+}
+
+/* Host names: letters, digits, '-', '_' and '.', as getaddrinfo would
+ * take them for DNS; anything else is a syntax error rather than a
+ * lookup. */
+static int valid_hostname(const char *s, size_t len) {
+  size_t i;
+  if (len == 0 || len > 253)
+    return 0;
+  for (i = 0; i < len; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+      return 0;
+  }
+  return 1;
+}
+
+int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
+                       char *host, size_t host_size, const char **host_out,
+                       int *family) {
+  const char *s = agent;
+  const char *h;
+  size_t hlen;
+  uint16_t port = 161;
+  int fam = AF_UNSPEC;
+  char tmp[256];
+
+  if (agent == NULL)
+    return USNMP_E_INVAL;
+  if (strncmp(s, "udp6:", 5) == 0) {
+    fam = AF_INET6;
+    s += 5;
+  } else if (strncmp(s, "udp:", 4) == 0) {
+    fam = AF_INET;
+    s += 4;
+  }
+  if (*s == '[') {
+    const char *end = strchr(s, ']');
+    if (end == NULL)
+      return USNMP_E_INVAL;
+    h = s + 1;
+    hlen = (size_t)(end - h);
+    if (end[1] == ':') {
+      if (parse_port(end + 2, strlen(end + 2), &port) < 0)
+        return USNMP_E_INVAL;
+    } else if (end[1] != '\0') {
+      return USNMP_E_INVAL;
+    }
+    if (fam == AF_INET)
+      return USNMP_E_INVAL;
+    fam = AF_INET6;
+  } else {
+    const char *colon = strchr(s, ':');
+    h = s;
+    hlen = strlen(s);
+    if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+      /* One colon: host:port. */
+      hlen = (size_t)(colon - s);
+      if (parse_port(colon + 1, strlen(colon + 1), &port) < 0)
+        return USNMP_E_INVAL;
+    } else if (colon != NULL) {
+      /* Two or more colons: a bare IPv6 literal without a port. */
+      if (fam == AF_INET)
+        return USNMP_E_INVAL;
+      fam = AF_INET6;
+    }
+  }
+  if (hlen == 0 || hlen >= sizeof(tmp) || hlen >= host_size)
+    return USNMP_E_INVAL;
+  memcpy(tmp, h, hlen);
+  tmp[hlen] = '\0';
+
+  memset(addr, 0, sizeof(*addr));
+  if (fam != AF_INET6) {
+    struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
+    if (uv_inet_pton(AF_INET, tmp, &a4->sin_addr) == 0) {
+      a4->sin_family = AF_INET;
+      a4->sin_port = htons(port);
+      *host_out = NULL;
+      *family = AF_INET;
+      return 0;
+    }
+  }
+  if (fam != AF_INET) {
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+    if (uv_inet_pton(AF_INET6, tmp, &a6->sin6_addr) == 0) {
+      a6->sin6_family = AF_INET6;
+      a6->sin6_port = htons(port);
+      *host_out = NULL;
+      *family = AF_INET6;
+      return 0;
+    }
+    /* A bracketed or multi-colon form that is not an IPv6 literal. */
+    if (strchr(tmp, ':') != NULL)
+      return USNMP_E_INVAL;
+  }
+  if (!valid_hostname(tmp, hlen))
+    return USNMP_E_INVAL;
+  memcpy(host, tmp, hlen + 1);
+  *host_out = host;
+  /* The port travels in the family-independent place of both layouts. */
+  ((struct sockaddr_in *)addr)->sin_port = htons(port);
+  *family = fam;
+  return 0;
+}
+
+int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b) {
+  if (a->sa_family != b->sa_family)
+    return 0;
+  if (a->sa_family == AF_INET) {
+    const struct sockaddr_in *x = (const struct sockaddr_in *)a;
+    const struct sockaddr_in *y = (const struct sockaddr_in *)b;
+    return x->sin_port == y->sin_port &&
+           x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  if (a->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
+    const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+    return x->sin6_port == y->sin6_port &&
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Resolution
+ * ------------------------------------------------------------------------ */
+
+struct usnmp__resolve {
+  uv_getaddrinfo_t req;
+  usnmp_manager *m;
+  usnmp_target *t; /* NULL once the target is gone */
+  uint16_t port;
+  int family;
+};
+
+static void on_resolved(uv_getaddrinfo_t *req, int status,
+                        struct addrinfo *res) {
+  usnmp__resolve *rs = USNMP__CONTAINER(req, usnmp__resolve, req);
+  usnmp_manager *m = rs->m;
+  usnmp_target *t = rs->t;
+  const struct addrinfo *pick = NULL;
+  const struct addrinfo *ai;
+
+  if (t != NULL) {
+    t->resolving = NULL;
+    if (status == 0) {
+      /* Without a udp:/udp6: prefix net-snmp means IPv4: prefer an IPv4
+       * address, but take IPv6 for a name that has only that. */
+      for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET &&
+            ai->ai_addrlen >= sizeof(struct sockaddr_in) &&
+            rs->family != AF_INET6)
+          pick = ai;
+      for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET6 &&
+            ai->ai_addrlen >= sizeof(struct sockaddr_in6) &&
+            rs->family != AF_INET)
+          pick = ai;
+    }
+    if (pick != NULL) {
+      memset(&t->addr, 0, sizeof(t->addr));
+      memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
+      if (pick->ai_family == AF_INET)
+        ((struct sockaddr_in *)&t->addr)->sin_port = htons(rs->port);
+      else
+        ((struct sockaddr_in6 *)&t->addr)->sin6_port = htons(rs->port);
+    }
+  }
+  uv_freeaddrinfo(res);
+  usnmp__free(m, rs);
+  if (t != NULL)
+    usnmp__target_resolved(t, pick != NULL ? 0 : USNMP_E_RESOLVE);
+  usnmp__manager_handle_closed(m);
+}
+
+int usnmp__resolve_start(usnmp_target *t, const char *host, uint16_t port,
+                         int family) {
+  usnmp_manager *m = t->m;
+  usnmp__resolve *rs;
+  struct addrinfo hints;
+  int rc;
+
+  rs = usnmp__malloc(m, sizeof(*rs));
+  if (rs == NULL)
+    return USNMP_E_NOMEM;
+  memset(rs, 0, sizeof(*rs));
+  rs->m = m;
+  rs->t = t;
+  rs->port = port;
+  rs->family = family;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = family;
+  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_protocol = IPPROTO_UDP;
+  rc = uv_getaddrinfo(m->loop, &rs->req, on_resolved, host, NULL, &hints);
+  if (rc < 0) {
+    usnmp__free(m, rs);
+    return rc;
+  }
+  t->resolving = rs;
+  /* Counted like a handle: the manager's memory must outlive the
+   * callback, which always runs (with UV_EAI_CANCELED when cancelled). */
+  m->open_handles++;
+  return 0;
+}
+
+void usnmp__resolve_abandon(usnmp_target *t) {
+  usnmp__resolve *rs = t->resolving;
+  if (rs == NULL)
+    return;
+  rs->t = NULL;
+  t->resolving = NULL;
+  /* Fails with UV_EBUSY once the lookup runs on the thread pool; its
+   * callback then simply finds no target. */
+  uv_cancel((uv_req_t *)&rs->req);
+}
+
+/* ------------------------------------------------------------------------
+ * UDP handles
+ * ------------------------------------------------------------------------ */
+
+static usnmp_manager *manager_of(uv_handle_t *h) { return h->data; }
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  usnmp_manager *m = manager_of(h);
+  (void)suggested;
+  buf->base = (char *)m->recv_buf;
+  buf->len = USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK;
+}
+
+static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+                    const struct sockaddr *addr, unsigned flags) {
+  usnmp_manager *m = manager_of((uv_handle_t *)h);
+  if (flags & UV_UDP_MMSG_FREE)
+    return; /* the buffer is the manager's for good */
+  if (nread <= 0 || addr == NULL || m->closing)
+    return; /* nothing read, or a socket error we cannot attribute */
+  usnmp__manager_on_datagram(m, (const uint8_t *)buf->base, (size_t)nread,
+                             addr, (flags & UV_UDP_PARTIAL) != 0);
+}
+
+/* Sets SO_RCVBUF and SO_SNDBUF; as root SO_*BUFFORCE first, so that
+ * net.core.rmem_max does not clamp the size.  Failures are not errors:
+ * the kernel's default buffer still works, only bursts suffer. */
+static void set_buffers(int fd, int bytes) {
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0)
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)) != 0)
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
+static void on_udp_closed(uv_handle_t *h) {
+  usnmp_manager *m = manager_of(h);
+  usnmp__udp *u = h == (uv_handle_t *)&m->udp4.handle ? &m->udp4 : &m->udp6;
+  /* A handle closed after a failed open may be opened again. */
+  if (u->state == 3)
+    u->state = 0;
+  usnmp__manager_handle_closed(m);
+}
+
+static int udp_open(usnmp_manager *m, usnmp__udp *u, int family) {
+  struct sockaddr_storage any;
+  uv_os_fd_t fd;
+  int rc;
+
+  if (m->recv_buf == NULL) {
+    m->recv_buf = usnmp__malloc(m, USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK);
+    if (m->recv_buf == NULL)
+      return USNMP_E_NOMEM;
+  }
+  rc = uv_udp_init_ex(m->loop, &u->handle,
+                      (unsigned)family | UV_UDP_RECVMMSG);
+  if (rc < 0)
+    return rc;
+  u->handle.data = m;
+  u->state = 1;
+  m->open_handles++;
+  memset(&any, 0, sizeof(any));
+  if (family == AF_INET) {
+    ((struct sockaddr_in *)&any)->sin_family = AF_INET;
+  } else {
+    ((struct sockaddr_in6 *)&any)->sin6_family = AF_INET6;
+  }
+  rc = uv_udp_bind(&u->handle, (const struct sockaddr *)&any,
+                   family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
+  if (rc == 0 && uv_fileno((uv_handle_t *)&u->handle, &fd) == 0)
+    set_buffers(fd, m->sockbuf);
+  if (rc == 0)
+    rc = uv_udp_recv_start(&u->handle, on_alloc, on_recv);
+  if (rc < 0) {
+    /* State 3: closing after a failed open; on_udp_closed() makes the
+     * handle available for another attempt. */
+    u->state = 3;
+    uv_close((uv_handle_t *)&u->handle, on_udp_closed);
+    return rc;
+  }
+  return 0;
+}
+
+typedef struct send_copy {
+  uv_udp_send_t req;
+  usnmp_manager *m;
+  uint8_t data[];
+} send_copy;
+
+static void on_sent(uv_udp_send_t *req, int status) {
+  send_copy *sc = USNMP__CONTAINER(req, send_copy, req);
+  if (status < 0 && status != UV_ECANCELED)
+    sc->m->stats.send_errors++;
+  usnmp__free(sc->m, sc);
+}
+
+int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
+                          const uint8_t *data, size_t len) {
+  usnmp__udp *u = addr->sa_family == AF_INET6 ? &m->udp6 : &m->udp4;
+  uv_buf_t buf;
+  send_copy *sc;
+  int rc;
+
+  if (u->state == 2)
+    return USNMP_E_CLOSED;
+  if (u->state == 3)
+    return UV_EAGAIN; /* the last open failed and its handle still closes */
+  if (u->state == 0) {
+    rc = udp_open(m, u, addr->sa_family);
+    if (rc < 0)
+      return rc;
+  }
+  buf = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
+  rc = uv_udp_try_send(&u->handle, &buf, 1, addr);
+  if (rc >= 0)
+    return 0;
+  if (rc != UV_EAGAIN)
+    return rc;
+  /* The socket is full (or libuv still queues earlier sends): send a copy
+   * so the request may complete, or be recycled, while this one waits. */
+  sc = usnmp__malloc(m, sizeof(*sc) + len);
+  if (sc == NULL)
+    return USNMP_E_NOMEM;
+  sc->m = m;
+  memcpy(sc->data, data, len);
+  buf = uv_buf_init((char *)sc->data, (unsigned)len);
+  rc = uv_udp_send(&sc->req, &u->handle, &buf, 1, addr, on_sent);
+  if (rc < 0) {
+    usnmp__free(m, sc);
+    return rc;
+  }
+  return 0;
+}
+
+void usnmp__transport_close(usnmp_manager *m) {
+  usnmp__udp *all[2] = {&m->udp4, &m->udp6};
+  int i;
+  for (i = 0; i < 2; i++) {
+    if (all[i]->state == 1) {
+      uv_udp_recv_stop(&all[i]->handle);
+      uv_close((uv_handle_t *)&all[i]->handle, on_udp_closed);
+    }
+    all[i]->state = 2;
+  }
+}
+
+int usnmp__transport_fd(const usnmp_manager *m, int family) {
+  const usnmp__udp *u = family == AF_INET6 ? &m->udp6 : &m->udp4;
+  uv_os_fd_t fd;
+  if (u->state != 1 || uv_fileno((const uv_handle_t *)&u->handle, &fd) != 0)
+    return -1;
+  return fd;
+}
