@@ -39,6 +39,8 @@ static void out_char(text_out *o, char c) {
 }
 
 static void out_mem(text_out *o, const char *s, size_t n) {
+  if (n == 0)
+    return; /* s may be NULL then */
   if (o->len + 1 < o->size) {
     size_t room = o->size - 1 - o->len;
     memcpy(o->buf + o->len, s, n < room ? n : room);
@@ -522,6 +524,10 @@ static int json_is_text(const uint8_t *data, size_t len) {
 /* Writes text (already known to be json_is_text) as a JSON string. */
 static void out_json_string(text_out *o, const uint8_t *data, size_t len) {
   size_t run = 0;
+  if (len == 0) {
+    out_str(o, "\"\"");
+    return; /* data may be NULL */
+  }
   out_char(o, '"');
   for (size_t i = 0; i < len; i++) {
     const char *esc = NULL;

@@ -967,7 +967,9 @@ static void test_bad_arguments(void **state) {
                      USNMP_E_INVAL);
     /* Empty with no data is a fine empty value. */
     v = make_value(types[i], 0, NULL, 0);
+    vb.value = v;
     assert_true(usnmp_value_format(line, sizeof(line), &v) > 0);
+    assert_true(usnmp_varbind_format_json(line, sizeof(line), &vb) > 0);
   }
   v = make_value(USNMP_TYPE_IPADDRESS, 0, NULL, 4);
   assert_int_equal(usnmp_value_format(line, sizeof(line), &v),
