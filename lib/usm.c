@@ -56,6 +56,8 @@ struct usnmp__crypto {
   EVP_CIPHER *aes_cfb[3]; /* 128, 192, 256 */
   EVP_CIPHER_CTX *cipher_ctx;
   key_cache_slot *cache; /* KEY_CACHE_SLOTS, allocated on first use */
+  uint64_t cache_hits;
+  uint64_t cache_misses;
 };
 
 /* OpenSSL's names of the digests, indexed by usnmp_auth_proto. */
@@ -234,6 +236,12 @@ int usnmp__crypto_has_priv(const usnmp__crypto *c, usnmp_priv_proto priv) {
   return priv == USNMP_PRIV_DES ? c->des_cbc != NULL : 1;
 }
 
+void usnmp__crypto_cache_stats(const usnmp__crypto *c, uint64_t *hits,
+                               uint64_t *misses) {
+  *hits = c->cache_hits;
+  *misses = c->cache_misses;
+}
+
 int usnmp__crypto_random(usnmp__crypto *c, void *buf, size_t len) {
   if (RAND_bytes_ex(c->libctx, buf, len, 0) != 1)
     return USNMP_E_UNSUPPORTED;
@@ -326,8 +334,10 @@ int usnmp__usm_password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
   slot = &c->cache[(fp[0] | (unsigned)fp[1] << 8) % KEY_CACHE_SLOTS];
   if (slot->used && CRYPTO_memcmp(slot->fingerprint, fp, sizeof(fp)) == 0) {
     memcpy(ku, slot->ku, auth_key_lens[auth]);
+    c->cache_hits++;
     return 0;
   }
+  c->cache_misses++;
   rc = usnmp__usm_password_to_key_uncached(c, auth, password, len, ku);
   if (rc != 0)
     return rc;
@@ -460,6 +470,39 @@ int usnmp__usm_hmac(usnmp__crypto *c, usnmp_auth_proto auth,
       out_len < auth_mac_lens[auth])
     return USNMP_E_UNSUPPORTED;
   memcpy(mac, full, auth_mac_lens[auth]);
+  OPENSSL_cleanse(full, sizeof(full));
+  return 0;
+}
+
+int usnmp__usm_hmac_msg(usnmp__crypto *c, usnmp_auth_proto auth,
+                        const uint8_t *key, const uint8_t *msg, size_t len,
+                        size_t hole, uint8_t mac[USNMP__USM_MAC_MAX]) {
+  static const uint8_t zeros[USNMP__USM_MAC_MAX];
+  uint8_t full[USNMP__USM_KEY_MAX];
+  size_t out_len = 0;
+  size_t mac_len;
+  EVP_MAC_CTX *ctx;
+
+  if (c == NULL || key == NULL || msg == NULL || mac == NULL ||
+      !auth_valid(auth))
+    return USNMP_E_INVAL;
+  mac_len = auth_mac_lens[auth];
+  if (hole > len || len - hole < mac_len)
+    return USNMP_E_INVAL;
+  if (!usnmp__crypto_has_auth(c, auth))
+    return USNMP_E_UNSUPPORTED;
+  /* The MAC covers the message with its own field zeroed (RFC 3414
+   * 6.3.1/7.3.1); feeding zeros in its place avoids writing to a buffer
+   * the caller may want to keep as received. */
+  ctx = c->mac_ctx[auth];
+  if (!EVP_MAC_init(ctx, key, auth_key_lens[auth], NULL) ||
+      !EVP_MAC_update(ctx, msg, hole) ||
+      !EVP_MAC_update(ctx, zeros, mac_len) ||
+      !EVP_MAC_update(ctx, msg + hole + mac_len, len - hole - mac_len) ||
+      !EVP_MAC_final(ctx, full, &out_len, sizeof(full)) ||
+      out_len < mac_len)
+    return USNMP_E_UNSUPPORTED;
+  memcpy(mac, full, mac_len);
   OPENSSL_cleanse(full, sizeof(full));
   return 0;
 }
@@ -758,9 +801,9 @@ int usnmp__usm_target_set_context(usnmp__usm_target *t,
 }
 
 int usnmp__usm_target_ready(const usnmp__usm_target *t) {
-  if (t->level == USNMP_SEC_NOAUTHNOPRIV)
-    return 1;
-  return t->engine_id_len > 0 && t->keys_ready;
+  if (t->engine_id_len == 0)
+    return 0;
+  return t->level == USNMP_SEC_NOAUTHNOPRIV || t->keys_ready;
 }
 
 uint32_t usnmp__usm_target_time(const usnmp__usm_target *t, uint64_t now_ms) {

@@ -75,6 +75,11 @@ int usnmp__crypto_has_des(const usnmp__crypto *c);
 int usnmp__crypto_has_auth(const usnmp__crypto *c, usnmp_auth_proto auth);
 int usnmp__crypto_has_priv(const usnmp__crypto *c, usnmp_priv_proto priv);
 
+/* Stores how many password-to-key computations the cache answered
+ * (hits) and how many it had to run (misses). */
+void usnmp__crypto_cache_stats(const usnmp__crypto *c, uint64_t *hits,
+                               uint64_t *misses);
+
 /* Fills buf with len bytes from OpenSSL's CSPRNG (in c's library
  * context).  Returns 0 or USNMP_E_UNSUPPORTED when it fails. */
 int usnmp__crypto_random(usnmp__crypto *c, void *buf, size_t len);
@@ -141,6 +146,14 @@ int usnmp__usm_priv_key(usnmp__crypto *c, usnmp_auth_proto auth,
 int usnmp__usm_hmac(usnmp__crypto *c, usnmp_auth_proto auth,
                     const uint8_t *key, const void *data, size_t len,
                     uint8_t mac[USNMP__USM_MAC_MAX]);
+
+/* The HMAC of a whole message whose msgAuthenticationParameters content
+ * (usnmp__usm_auth_mac_len bytes) starts at offset hole: those bytes are
+ * taken as zeros, whatever they hold, and msg is not written.  Returns 0,
+ * USNMP_E_INVAL (the hole does not fit in msg) or USNMP_E_UNSUPPORTED. */
+int usnmp__usm_hmac_msg(usnmp__crypto *c, usnmp_auth_proto auth,
+                        const uint8_t *key, const uint8_t *msg, size_t len,
+                        size_t hole, uint8_t mac[USNMP__USM_MAC_MAX]);
 
 /* ---- privacy ---------------------------------------------------------- */
 
@@ -259,9 +272,9 @@ int usnmp__usm_target_set_context(usnmp__usm_target *t,
                                   const uint8_t *context_engine_id,
                                   size_t len, const char *context_name);
 
-/* Returns 1 when a request at t's level can be encoded now: noAuthNoPriv
- * always (an unknown engine ID goes out empty), otherwise once the engine
- * ID is known.  0 means: discover first. */
+/* Returns 1 when a request at t's level can be encoded now: the engine ID
+ * is known (and, above noAuthNoPriv, the keys are localised to it).  0
+ * means: discover first (usnmp__msg3_encode_discovery). */
 int usnmp__usm_target_ready(const usnmp__usm_target *t);
 
 /* Our estimate of the agent's snmpEngineTime at now_ms (monotonic ms):
@@ -337,23 +350,64 @@ int usnmp__msg3_encode(usnmp__crypto *c, usnmp__usm_target *t,
 int usnmp__msg3_encode_discovery(uint8_t *buf, size_t size, int32_t msg_id,
                                  int32_t request_id, int32_t max_size);
 
+/* Reads only as far as msgID (to find the pending request a reply
+ * belongs to), trusting nothing.  Returns 0, USNMP_E_BAD_VERSION (not v3)
+ * or a BER error. */
+int usnmp__msg3_peek_msg_id(const uint8_t *buf, size_t len, int32_t *msg_id);
+
 /* Decodes a v3 message received for target t (t may be NULL to read an
  * unauthenticated message, such as the discovery report).  In order:
  * strict BER of the header and security parameters; then, when msgFlags
- * asks for authentication, the MAC is checked in constant time against
- * t's key (the auth-params bytes in buf are zeroed for the check and
- * restored) before anything else is trusted; then the scoped PDU is
- * decrypted in place and decoded, varbinds into vbs (at most max_vbs).
- * Messages below t's level are accepted only when they are Reports.
- * Returns 0 and fills *m (m->report names a Report's error), or:
- * a BER error code for malformed input, USNMP_E_BAD_VERSION (not v3 or
- * not USM), USNMP_E_AUTH_FAILURE (MAC wrong or missing where required,
- * the engine or user not ours, or an authenticated message for a target
- * without keys), USNMP_E_DECRYPTION_ERROR, USNMP_E_UNSUPPORTED_SEC_LEVEL
- * (flags invalid: priv without auth), USNMP_E_UNSUPPORTED. */
+ * asks for authentication, the digest is checked in constant time
+ * against t's key (computed with the digest field taken as zeros; buf is
+ * never written) before anything else is trusted; then an encrypted
+ * scoped PDU is decrypted into scratch (at least as large as the
+ * encrypted part; the whole datagram's length is always enough) and the
+ * scoped PDU decoded, varbinds into vbs (at most max_vbs).  Varbinds and
+ * the context point into buf, or into scratch when the message was
+ * encrypted.  Messages below t's level are accepted only when they are
+ * Reports (m->authenticated tells).  Returns 0 and fills *m (m->report
+ * names a Report's error), or: a BER error for malformed input,
+ * USNMP_E_BAD_VALUE (header field out of range), USNMP_E_BAD_VERSION (not
+ * v3 or not USM), USNMP_E_AUTH_FAILURE (digest wrong, or missing where
+ * t's level requires it; the engine or user not t's; an authenticated
+ * message and no key), USNMP_E_DECRYPTION_ERROR (bad privacy parameters,
+ * ciphertext length, or plaintext that does not frame a scoped PDU),
+ * USNMP_E_UNSUPPORTED_SEC_LEVEL (privacy without authentication),
+ * USNMP_E_NOBUFS (scratch too small), USNMP_E_UNSUPPORTED. */
 int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
-                       uint8_t *buf, size_t len, usnmp__msg3 *m,
+                       const uint8_t *buf, size_t len, uint8_t *scratch,
+                       size_t scratch_size, usnmp__msg3 *m,
                        usnmp_varbind *vbs, size_t max_vbs, size_t *n_vbs);
+
+/* What to do with a reply that usnmp__msg3_decode accepted for a pending
+ * request (or discovery probe) to t. */
+enum {
+  /* Complete the request with the decoded PDU. */
+  USNMP__V3_DELIVER = 0,
+  /* Ignore the datagram (an authenticated response outside the time
+   * window: a replay); keep waiting. */
+  USNMP__V3_DROP,
+  /* t learnt something (the engine ID after discovery, or boots and time
+   * after notInTimeWindow): encode the request again with a new msgID
+   * and send it; mark it retried. */
+  USNMP__V3_RETRY,
+  /* Complete the request with *status. */
+  USNMP__V3_FAIL
+};
+
+/* Applies RFC 3414's rules to a decoded reply: for a Response, the time
+ * window check (which also moves t's clock forward); for an
+ * unknownEngineID report, learning the engine ID (unless a different one
+ * was fixed by the caller) and its boots/time as a first hint; for an
+ * authenticated notInTimeWindow report, re-synchronising boots and time.
+ * retried says the request was already resent once after such a report:
+ * a second one fails, so a confused agent cannot make us loop.  Returns
+ * a USNMP__V3_* action; for USNMP__V3_FAIL, *status is the error
+ * (USNMP_E_UNKNOWN_USER, USNMP_E_WRONG_DIGEST, ... from the report). */
+int usnmp__msg3_reply_action(usnmp__crypto *c, usnmp__usm_target *t,
+                             const usnmp__msg3 *m, uint64_t now_ms,
+                             int retried, int *status);
 
 /* Maps a Report's first varbind name (BER content octets) to an error:
  * usmStatsUnsupportedSecLevels .1, NotInTimeWindows .2, UnknownUserNames
