@@ -254,19 +254,43 @@ USNMP_EXTERN int usnmp_value_is_exception(const usnmp_value *v);
  * ------------------------------------------------------------------------ */
 
 /* All formatters follow snprintf: buf is always NUL-terminated when
- * size > 0, and the return value is the length the full text needs
- * (without the NUL), or a negative code for a malformed value. */
+ * size > 0 (buf may be NULL when size is 0, to measure), and the return
+ * value is the length the full text needs (without the NUL).  None
+ * allocates.  Errors leave "" in buf: USNMP_E_INVAL (NULL arguments, bytes
+ * with data NULL and len > 0), USNMP_E_BAD_VALUE (a type not listed in
+ * usnmp_type, an IpAddress not 4 bytes long), USNMP_E_BAD_OID,
+ * USNMP_E_OID_SUBID_OVERFLOW or USNMP_E_OID_TOO_LONG (a malformed name or
+ * OID value; other BER OIDs are read as net-snmp reads them, so 06 00
+ * prints ".0"). */
 
-/* "STRING: \"abc\"", "INTEGER: 5", "Timeticks: (123) 0:00:01.23", ... */
+/* "STRING: \"abc\"", "INTEGER: 5", "Timeticks: (123) 0:00:01.23", ...
+ * Like net-snmp: an empty string is just "\"\"" (no "STRING: "); a string
+ * with any byte outside 0x09-0x0D and 0x20-0x7E is "Hex-STRING: 41 00 "
+ * (every octet followed by a space, a newline after each sixteenth that is
+ * not the last); Opaque is "OPAQUE: 01 02 " or, for net-snmp's special
+ * encodings, "Opaque: Float: 1.500000", "Opaque: Counter64: 5",
+ * "Opaque: UInt64: 5" or "Opaque: Int64: -1". */
 USNMP_EXTERN int usnmp_value_format(char *buf, size_t size,
                                     const usnmp_value *v);
 /* ".1.3.6.1.2.1.1.1.0 = STRING: \"abc\"", exactly a line of snmpget -On
- * (without the newline). */
+ * (without the newline); exceptions have no type label
+ * (".1.3.6.1.2.1.1.1.0 = No Such Object available on this agent at this
+ * OID"). */
 USNMP_EXTERN int usnmp_varbind_format(char *buf, size_t size,
                                       const usnmp_varbind *vb);
-/* {"oid":".1.3...","type":"OCTET STRING","value":"abc"}; non-printable
- * strings as {"hex":"..."}; 64-bit numbers that do not fit a double as
- * strings. */
+/* One JSON object, no spaces:
+ *   {"oid":".1.3.6.1.2.1.1.1.0","type":"OCTET STRING","value":"abc"}
+ * type: "INTEGER", "OCTET STRING", "NULL", "OBJECT IDENTIFIER",
+ * "IpAddress", "Counter32", "Gauge32", "TimeTicks", "Opaque", "Counter64",
+ * "noSuchObject", "noSuchInstance" or "endOfMibView".
+ * value: INTEGER, Counter32, Gauge32, TimeTicks: a number; Counter64: a
+ * number up to 2^53, above that a string of its digits ("18446744073709551615")
+ * so no reader rounds it; OBJECT IDENTIFIER: ".1.3.6..."; IpAddress:
+ * "10.1.2.3"; OCTET STRING: a JSON string when the bytes are valid UTF-8
+ * (shortest form, no surrogates, no C1 controls) whose ASCII characters
+ * are all net-snmp-printable (0x09-0x0D, 0x20-0x7E), escaped as \" \\ \t
+ * \n \r \f and \u000b; otherwise {"hex":"0a0b"} (lowercase, two digits per
+ * byte); Opaque: always {"hex":"..."}; NULL and the exceptions: null. */
 USNMP_EXTERN int usnmp_varbind_format_json(char *buf, size_t size,
                                            const usnmp_varbind *vb);
 
