@@ -21,7 +21,11 @@
  *                    snmp_free_pdu() (what net-snmp does with every datagram
  *                    it receives: _sess_process_packet)
  *
- * Usage: codec [-t SECONDS] [-r ROUNDS]
+ * Usage: codec [-t SECONDS] [-r ROUNDS] [-n ITERATIONS]
+ *
+ * -n runs exactly ITERATIONS messages per round instead of a time: with
+ * valgrind --tool=callgrind that gives instruction counts per message,
+ * which stay the same however busy the machine is.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -185,14 +189,16 @@ typedef struct result {
   double allocs_per_msg; /* over all rounds */
 } result;
 
-/* Calls op(ctx) in batches for `seconds` per round, `rounds` times; keeps
- * the best round.  op returns a value folded into a sink so the compiler
- * cannot drop the work. */
+/* Calls op(ctx) in batches for `seconds` per round (or exactly
+ * `iterations` times when that is not 0), `rounds` times; keeps the best
+ * round.  op returns a value folded into a sink so the compiler cannot
+ * drop the work. */
 typedef unsigned (*bench_op)(void *ctx);
 
 static volatile unsigned sink;
 
-static result measure(bench_op op, void *ctx, double seconds, int rounds) {
+static result measure(bench_op op, void *ctx, double seconds, int rounds,
+                      unsigned long iterations) {
   result r = {1e300, 0};
   unsigned long long total_ops = 0, total_allocs = 0;
   for (int round = 0; round < rounds; round++) {
@@ -201,11 +207,14 @@ static result measure(bench_op op, void *ctx, double seconds, int rounds) {
     unsigned long long a0 = allocs_now();
     double t0 = now_s(), t;
     do {
-      for (int i = 0; i < 1000; i++)
+      unsigned long batch = 1000;
+      if (iterations != 0 && iterations - ops < batch)
+        batch = iterations - ops;
+      for (unsigned long i = 0; i < batch; i++)
         acc += op(ctx);
-      ops += 1000;
+      ops += batch;
       t = now_s();
-    } while (t - t0 < seconds);
+    } while (iterations != 0 ? ops < iterations : t - t0 < seconds);
     total_allocs += allocs_now() - a0;
     total_ops += ops;
     sink += acc;
@@ -434,21 +443,27 @@ static void print_row(const char *name, result r) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: codec [-t SECONDS] [-r ROUNDS]\n");
+  fprintf(stderr, "usage: codec [-t SECONDS] [-r ROUNDS] [-n ITERATIONS]\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
   double seconds = 1.0;
   int rounds = 3;
+  unsigned long iterations = 0;
   int opt;
-  while ((opt = getopt(argc, argv, "t:r:h")) != -1) {
+  while ((opt = getopt(argc, argv, "t:r:n:h")) != -1) {
     switch (opt) {
     case 't':
       seconds = strtod(optarg, NULL);
       break;
     case 'r':
       rounds = atoi(optarg);
+      break;
+    case 'n':
+      iterations = strtoul(optarg, NULL, 10);
+      if (iterations == 0 || iterations > 100000000ul)
+        usage();
       break;
     default:
       usage();
@@ -483,13 +498,17 @@ int main(int argc, char **argv) {
          "Counter32, Gauge32,\n       TimeTicks, Counter64, Opaque, "
          "noSuchInstance\n",
          strlen(sys_descr));
-  printf("best of %d rounds of %.2f s each%s\n\n", rounds, seconds,
+  if (iterations != 0)
+    printf("best of %d rounds of %lu messages each", rounds, iterations);
+  else
+    printf("best of %d rounds of %.2f s each", rounds, seconds);
+  printf("%s\n\n",
          COUNT_ALLOCS ? "" : " (allocation counting off: sanitizer build)");
   printf("%-34s %10s %12s %12s\n", "", "ns/msg", "ns/varbind", "allocs/msg");
 
-  result ue = measure(usnmp_encode_op, uc, seconds, rounds);
+  result ue = measure(usnmp_encode_op, uc, seconds, rounds, iterations);
   print_row("usnmp encode (usnmp_msg_encode)", ue);
-  result ud = measure(usnmp_decode_op, uc, seconds, rounds);
+  result ud = measure(usnmp_decode_op, uc, seconds, rounds, iterations);
   print_row("usnmp decode (usnmp_msg_decode)", ud);
 
 #ifdef HAVE_NETSNMP
@@ -507,9 +526,9 @@ int main(int argc, char **argv) {
   int same = nc->built_len == (size_t)len &&
              memcmp(nc->built, wire, (size_t)len) == 0;
 
-  result ne = measure(netsnmp_encode_op, nc, seconds, rounds);
+  result ne = measure(netsnmp_encode_op, nc, seconds, rounds, iterations);
   print_row("net-snmp encode (snmp_build)", ne);
-  result nd = measure(netsnmp_decode_op, nc, seconds, rounds);
+  result nd = measure(netsnmp_decode_op, nc, seconds, rounds, iterations);
   print_row("net-snmp decode (snmp_parse+free)", nd);
 
   printf("\nnet-snmp %s encodes the same message to %s bytes\n",
