@@ -153,8 +153,8 @@ static int netsnmp_printable(uint8_t c) {
 
 /* Reads a big-endian IEEE 754 binary32 or binary64. */
 static float float_from_be(const uint8_t *p) {
-  uint32_t bits = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-                  (uint32_t)p[2] << 8 | p[3];
+  uint32_t bits =
+      (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
   float f;
   memcpy(&f, &bits, sizeof(f));
   return f;
@@ -287,8 +287,8 @@ static int out_opaque_special(text_out *o, const uint8_t *data, size_t len) {
     out_str(o, "Opaque: Int64: ");
     out_i64(o, s);
   } else {
-    out_str(o, data[1] == OPAQUE_U64 ? "Opaque: UInt64: "
-                                     : "Opaque: Counter64: ");
+    out_str(o,
+            data[1] == OPAQUE_U64 ? "Opaque: UInt64: " : "Opaque: Counter64: ");
     out_u64(o, acc);
   }
   return 1;
@@ -673,8 +673,7 @@ static int out_json_value(text_out *o, const usnmp_value *v) {
   return USNMP_E_BAD_VALUE;
 }
 
-int usnmp_varbind_format_json(char *buf, size_t size,
-                              const usnmp_varbind *vb) {
+int usnmp_varbind_format_json(char *buf, size_t size, const usnmp_varbind *vb) {
   text_out o;
   const char *type_name;
   int err;

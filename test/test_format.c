@@ -819,8 +819,7 @@ static void test_truncation_every_size(void **state) {
     snprintf(expected, sizeof(expected), ".1.3.6.1.4.1.99999.%d = %s", c->n,
              c->text);
     check_all_sizes(call_varbind_format, &vb, expected);
-    assert_true(usnmp_varbind_format_json(expected, sizeof(expected), &vb) >
-                0);
+    assert_true(usnmp_varbind_format_json(expected, sizeof(expected), &vb) > 0);
     check_all_sizes(call_json_format, &vb, expected);
   }
 }
@@ -916,8 +915,7 @@ static void test_error_status_text(void **state) {
   assert_string_equal(usnmp_error_status_text(USNMP_ERR_NOSUCHNAME),
                       "(noSuchName) There is no such variable name in this "
                       "MIB.");
-  static const int32_t unknown[] = {-2, -1, 19, 20, 1000, INT32_MIN,
-                                    INT32_MAX};
+  static const int32_t unknown[] = {-2, -1, 19, 20, 1000, INT32_MIN, INT32_MAX};
   for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
     assert_string_equal(usnmp_error_status_text(unknown[i]), "Unknown Error");
 }
@@ -933,8 +931,7 @@ static void test_bad_arguments(void **state) {
   vb.oid_len = sizeof(name);
   vb.value = v;
   assert_int_equal(usnmp_value_format(NULL, 1, &v), USNMP_E_INVAL);
-  assert_int_equal(usnmp_value_format(line, sizeof(line), NULL),
-                   USNMP_E_INVAL);
+  assert_int_equal(usnmp_value_format(line, sizeof(line), NULL), USNMP_E_INVAL);
   assert_int_equal(usnmp_varbind_format(NULL, 5, &vb), USNMP_E_INVAL);
   assert_int_equal(usnmp_varbind_format(line, sizeof(line), NULL),
                    USNMP_E_INVAL);
@@ -961,8 +958,7 @@ static void test_bad_arguments(void **state) {
   for (size_t i = 0; i < sizeof(types); i++) {
     v = make_value(types[i], 0, NULL, 3);
     vb.value = v;
-    assert_int_equal(usnmp_value_format(line, sizeof(line), &v),
-                     USNMP_E_INVAL);
+    assert_int_equal(usnmp_value_format(line, sizeof(line), &v), USNMP_E_INVAL);
     assert_int_equal(usnmp_varbind_format_json(line, sizeof(line), &vb),
                      USNMP_E_INVAL);
     /* Empty with no data is a fine empty value. */
@@ -1057,8 +1053,7 @@ static int read_u4(const char **p, uint32_t *cp) {
 }
 
 /* Reads a JSON string into out; returns 1 or 0. */
-static int read_string(const char **p, uint8_t *out, size_t cap,
-                       size_t *len) {
+static int read_string(const char **p, uint8_t *out, size_t cap, size_t *len) {
   const char *s = *p;
   *len = 0;
   if (*s++ != '"')
@@ -1185,8 +1180,7 @@ typedef struct json_case {
 
 static const json_case json_cases[] = {
     {USNMP_TYPE_INTEGER, (uint64_t)-5, 0, NULL, "-5"},
-    {USNMP_TYPE_INTEGER, (uint64_t)(int64_t)INT32_MIN, 0, NULL,
-     "-2147483648"},
+    {USNMP_TYPE_INTEGER, (uint64_t)(int64_t)INT32_MIN, 0, NULL, "-2147483648"},
     {USNMP_TYPE_INTEGER, INT32_MAX, 0, NULL, "2147483647"},
     {USNMP_TYPE_COUNTER32, UINT32_MAX, 0, NULL, "4294967295"},
     {USNMP_TYPE_GAUGE32, 0, 0, NULL, "0"},
@@ -1354,10 +1348,10 @@ static void test_json(void **state) {
 static void test_json_round_trip_many(void **state) {
   (void)state;
   static const uint8_t interesting[] = {
-      0x00, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1f, 0x20, 0x22, 0x2f,
-      0x41, 0x5c, 0x7e, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0,
-      0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1,
-      0xf3, 0xf4, 0xf5, 0xfe, 0xff};
+      0x00, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1f, 0x20, 0x22,
+      0x2f, 0x41, 0x5c, 0x7e, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0,
+      0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee,
+      0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xfe, 0xff};
   uint8_t name[16];
   uint8_t data[8];
   char line[256];

@@ -9,7 +9,9 @@
  * them with usnmp_varbind_format().  The two lines must be identical.
  *
  * A few known lines of snmpget's own output are checked first, to show
- * that this set-up of the library prints what the tool prints.
+ * that this set-up of the library prints what the tool prints.  The
+ * messages captured from net-snmp's snmpd and tools (test/captures/) are
+ * compared the same way, varbind by varbind.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -54,8 +56,7 @@ static void put_bytes(ber_buf *b, const void *p, size_t n) {
   b->len += n;
 }
 
-static void put_tlv(ber_buf *b, uint8_t tag, const uint8_t *content,
-                    size_t n) {
+static void put_tlv(ber_buf *b, uint8_t tag, const uint8_t *content, size_t n) {
   uint8_t hdr[4];
   size_t h = 0;
   hdr[h++] = tag;
@@ -81,9 +82,8 @@ static size_t int_content(uint8_t out[9], int64_t v) {
     tmp[i] = (uint8_t)v;
     v >>= 8; /* arithmetic on the targets we build for (gcc, clang) */
   }
-  while (start < n - 1 &&
-         ((tmp[start] == 0x00 && !(tmp[start + 1] & 0x80)) ||
-          (tmp[start] == 0xff && (tmp[start + 1] & 0x80))))
+  while (start < n - 1 && ((tmp[start] == 0x00 && !(tmp[start + 1] & 0x80)) ||
+                           (tmp[start] == 0xff && (tmp[start + 1] & 0x80))))
     start++;
   memcpy(out, tmp + start, n - start);
   return n - start;
@@ -120,9 +120,9 @@ static void put_subid(ber_buf *b, uint64_t v) {
 }
 
 static uint32_t random_u32(rng *r) {
-  static const uint32_t edges[] = {0,       1,        99,       100,
-                                   5999,    6000,     359999,   360000,
-                                   8639999, 8640000,  8640001,  17280000,
+  static const uint32_t edges[] = {0,         1,           99,        100,
+                                   5999,      6000,        359999,    360000,
+                                   8639999,   8640000,     8640001,   17280000,
                                    INT32_MAX, 0x80000000u, UINT32_MAX};
   if (below(r, 3) == 0)
     return edges[below(r, sizeof(edges) / sizeof(edges[0]))];
@@ -268,18 +268,31 @@ static void wrap_response(ber_buf *msg, const ber_buf *vbl) {
   put_tlv(msg, 0x30, body.data, body.len);
 }
 
+/* Parses msg with net-snmp; returns the PDU (snmp_free_pdu() it) or NULL
+ * if net-snmp refuses the message. */
+static netsnmp_pdu *netsnmp_parse(const uint8_t *data, size_t len,
+                                  long version) {
+  netsnmp_session session;
+  netsnmp_pdu *pdu;
+  snmp_sess_init(&session);
+  session.version = version;
+  pdu = snmp_pdu_create(0);
+  assert_non_null(pdu);
+  if (snmp_parse(NULL, &session, pdu, (u_char *)data, len) != 0) {
+    snmp_free_pdu(pdu);
+    return NULL;
+  }
+  return pdu;
+}
+
 /* Prints the first varbind of msg the way snmpget -On does; returns 0 if
  * net-snmp refuses the message. */
 static int netsnmp_line(const ber_buf *msg, char *out, size_t cap) {
-  netsnmp_session session;
-  netsnmp_pdu *pdu;
+  netsnmp_pdu *pdu = netsnmp_parse(msg->data, msg->len, SNMP_VERSION_2c);
   int ok = 0;
-  snmp_sess_init(&session);
-  session.version = SNMP_VERSION_2c;
-  pdu = snmp_pdu_create(0);
-  assert_non_null(pdu);
-  if (snmp_parse(NULL, &session, pdu, (u_char *)msg->data, msg->len) == 0 &&
-      pdu->variables != NULL) {
+  if (pdu == NULL)
+    return 0;
+  if (pdu->variables != NULL) {
     snprint_variable(out, cap, pdu->variables->name,
                      pdu->variables->name_length, pdu->variables);
     ok = 1;
@@ -319,8 +332,7 @@ static void test_oracle_matches_snmpget(void **state) {
     ber_buf vb = {.len = 0}, vbl = {.len = 0}, msg;
     put_tlv(&vb, 0x06, (const uint8_t *)"\x2b\x06\x01\x04\x01\x86\x8d\x1f\x01",
             9);
-    put_tlv(&vb, known[i].tag, (const uint8_t *)known[i].content,
-            known[i].len);
+    put_tlv(&vb, known[i].tag, (const uint8_t *)known[i].content, known[i].len);
     put_tlv(&vbl, 0x30, vb.data, vb.len);
     wrap_response(&msg, &vbl);
     assert_true(netsnmp_line(&msg, line, sizeof(line)));
@@ -369,10 +381,113 @@ static void test_random_varbinds(void **state) {
   assert_true(refused > 0);
 }
 
+/* The messages of one capture file: "kind hex" lines, '#' comments (see
+ * test/captures/capture.sh). */
+typedef struct capture_file {
+  struct {
+    uint8_t bytes[2048];
+    size_t len;
+  } msgs[4];
+  size_t n;
+} capture_file;
+
+static int hex_digit(int c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+static void load_capture(capture_file *c, const char *name) {
+  char path[128];
+  char line[8192];
+  FILE *f;
+  snprintf(path, sizeof(path), "captures/%s.txt", name);
+  f = fopen(path, "r");
+  if (f == NULL)
+    fail_msg("cannot open %s", path);
+  c->n = 0;
+  while (fgets(line, sizeof(line), f) != NULL) {
+    const char *hex = strchr(line, ' ');
+    size_t len = 0;
+    if (line[0] == '#' || hex == NULL)
+      continue;
+    assert_true(c->n < sizeof(c->msgs) / sizeof(c->msgs[0]));
+    for (hex++; hex_digit(hex[0]) >= 0 && hex_digit(hex[1]) >= 0; hex += 2) {
+      assert_true(len < sizeof(c->msgs[0].bytes));
+      c->msgs[c->n].bytes[len++] =
+          (uint8_t)(hex_digit(hex[0]) << 4 | hex_digit(hex[1]));
+    }
+    c->msgs[c->n++].len = len;
+  }
+  fclose(f);
+  assert_true(c->n > 0);
+}
+
+/* Every varbind of every captured v1/v2c message prints the same. */
+static void test_captured_messages(void **state) {
+  (void)state;
+  static const char *const names[] = {
+      "get_v2c",
+      "get_v1",
+      "get_v1_nosuchname",
+      "get_v2c_types",
+      "get_v2c_exceptions",
+      "getnext_v2c",
+      "getnext_v2c_end",
+      "getnext_v1",
+      "bulkget_v2c",
+      "set_v2c",
+      "set_v2c_wrongtype",
+      "set_v2c_types",
+      "set_v2c_readonly",
+      "trap_v1",
+      "trap_v2c",
+      "inform_v2c",
+  };
+  capture_file c;
+  char theirs[4096], ours[4096];
+  size_t compared = 0;
+
+  for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
+    load_capture(&c, names[f]);
+    for (size_t i = 0; i < c.n; i++) {
+      usnmp_msg m;
+      usnmp_varbind vbs[64];
+      size_t n_vbs = 0, k = 0;
+      netsnmp_pdu *pdu;
+      int rc =
+          usnmp_msg_decode(&m, vbs, 64, &n_vbs, c.msgs[i].bytes, c.msgs[i].len);
+      if (rc != 0)
+        fail_msg("%s #%zu: usnmp_msg_decode = %d", names[f], i, rc);
+      /* usnmp's version numbers are the wire's, as are net-snmp's. */
+      pdu = netsnmp_parse(c.msgs[i].bytes, c.msgs[i].len, (long)m.version);
+      if (pdu == NULL)
+        fail_msg("%s #%zu: net-snmp refuses it", names[f], i);
+      for (netsnmp_variable_list *v = pdu->variables; v != NULL;
+           v = v->next_variable, k++) {
+        assert_true(k < n_vbs);
+        snprint_variable(theirs, sizeof(theirs), v->name, v->name_length, v);
+        int len = usnmp_varbind_format(ours, sizeof(ours), &vbs[k]);
+        if (len < 0 || strcmp(ours, theirs) != 0)
+          fail_msg("%s #%zu varbind %zu:\n  net-snmp: [%s]\n  usnmp:    "
+                   "[%s]",
+                   names[f], i, k, theirs, ours);
+        compared++;
+      }
+      assert_int_equal(k, n_vbs);
+      snmp_free_pdu(pdu);
+    }
+  }
+  assert_true(compared > 50);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_oracle_matches_snmpget),
       cmocka_unit_test(test_random_varbinds),
+      cmocka_unit_test(test_captured_messages),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
