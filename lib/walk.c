@@ -1,0 +1,892 @@
+/*
+ * Walks: the varbinds of a subtree, fetched with GETNEXT or GETBULK one
+ * request at a time on the async manager.
+ *
+ * A walk is a small state machine:
+ *
+ *   IDLE        a pull walk before its first usnmp_walk_next();
+ *   ROOT_FIRST  USNMP_WALK_INCLUDE_ROOT: GET of the root before walking;
+ *   WALK        GETNEXT / GETBULK from the cursor (the last OID received);
+ *   ROOT_LAST   the walk delivered nothing: GET of the root, as net-snmp's
+ *               snmpwalk does, so a scalar instance still shows;
+ *   DONE        the result is final.
+ *
+ * Each answer is first scanned: names are decoded (kept packed in a
+ * per-walk arena) and the point where the walk ends is found, before
+ * anything is delivered.  When the walk goes on, the callback form sends
+ * the next request *before* delivering the varbinds, so the agent works
+ * while the caller does, and a request is in flight while the caller's
+ * callbacks run: if the caller frees the target or closes the manager from
+ * there, that request completes at once and the walk learns it is over.
+ *
+ * The pull form copies what it delivers into one of two batches: the one
+ * the caller reads from and the one the next answer fills.  It asks for
+ * more only when the caller has taken the last buffered varbind, so it
+ * never holds more than one answer ahead.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "manager_int.h"
+#include "usnmp.h"
+
+enum {
+  PH_IDLE = 0,
+  PH_ROOT_FIRST,
+  PH_WALK,
+  PH_ROOT_LAST,
+  PH_DONE
+};
+
+/* Where in the walk's arc arena the decoded name of one varbind is. */
+typedef struct name_span {
+  uint32_t off;
+  uint32_t len;
+} name_span;
+
+/* Copies of varbinds handed out by the pull form. */
+typedef struct batch {
+  usnmp_varbind *vbs;
+  size_t n, cap;
+  uint8_t *bytes;
+  size_t used, size;
+} batch;
+
+/* The most bytes a BER-encoded OID of USNMP_OID_MAX_LEN arcs takes. */
+#define OID_BER_MAX (USNMP_OID_MAX_LEN * 5)
+
+struct usnmp_walk {
+  usnmp_allocator alloc; /* a copy: a pull walk may outlive its manager */
+  usnmp_target *t;
+  usnmp_walk_varbind_cb on_varbind;
+  usnmp_walk_done_cb on_done;
+  void *arg;
+  usnmp_request *req; /* in flight, or NULL */
+  usnmp_request_opts ropts;
+  const usnmp_request_opts *ropts_p; /* &ropts, or NULL */
+  char *community;                   /* copy of ropts.community */
+  uint32_t flags;
+  uint64_t limit; /* most varbinds to deliver; 0 = none */
+  uint32_t reps;
+  uint8_t bulk;        /* GETBULK (else GETNEXT) */
+  uint8_t sent_bulk;   /* the request in flight is a GETBULK */
+  uint8_t pull;
+  uint8_t phase;
+  uint8_t finished;    /* result final */
+  uint8_t done_fired;  /* on_done ran (callback form) */
+  uint8_t internal_cancel; /* ignore the answer of a request we cancel */
+  uint8_t want_send;   /* pull: send when the caller drains the batch */
+  int depth;           /* our frames on the stack that use the walk */
+  int pending_status;  /* the walk phase's status, kept across ROOT_LAST */
+  uint64_t seen;       /* what net-snmp would have printed so far */
+  usnmp_oid root;
+  usnmp_oid prev; /* last OID received inside the subtree (or the root) */
+  uint8_t cursor[OID_BER_MAX];
+  size_t cursor_len;
+  uint8_t root_ber[OID_BER_MAX];
+  size_t root_ber_len; /* 0 when the root cannot be encoded (one arc) */
+  /* Brent's cycle detection over cursors (ALLOW_NOT_INCREASING only). */
+  usnmp_oid brent_saved;
+  uint64_t brent_power, brent_steps;
+  /* Scratch of one answer. */
+  uint32_t *arcs;
+  size_t arcs_cap;
+  name_span *spans;
+  size_t spans_cap;
+  usnmp_oid name; /* the name handed to the varbind callback */
+  usnmp_walk_result result;
+  usnmp_varbind end_vb;
+  uint8_t *end_bytes;
+  size_t end_bytes_cap;
+  /* Pull form. */
+  batch b[2];
+  int cur;     /* batch the caller reads */
+  size_t read; /* next varbind of b[cur] to hand out */
+};
+
+/* ------------------------------------------------------------------------
+ * Memory
+ * ------------------------------------------------------------------------ */
+
+static void *w_malloc(const usnmp_allocator *a, size_t size) {
+  return a->malloc != NULL ? a->malloc(size, a->ctx) : malloc(size);
+}
+
+static void w_free(const usnmp_allocator *a, void *p) {
+  if (p == NULL)
+    return;
+  if (a->free != NULL)
+    a->free(p, a->ctx);
+  else
+    free(p);
+}
+
+/* Grows *buf (elements of elem bytes, *cap of them) to hold at least need;
+ * contents are kept.  Returns 0 or USNMP_E_NOMEM. */
+static int grow(const usnmp_allocator *a, void **buf, size_t *cap,
+                size_t need, size_t elem) {
+  size_t n = *cap != 0 ? *cap : 16;
+  void *p;
+  if (need <= *cap)
+    return 0;
+  while (n < need)
+    n *= 2;
+  p = w_malloc(a, n * elem);
+  if (p == NULL)
+    return USNMP_E_NOMEM;
+  if (*cap != 0)
+    memcpy(p, *buf, *cap * elem);
+  w_free(a, *buf);
+  *buf = p;
+  *cap = n;
+  return 0;
+}
+
+static void walk_free(usnmp_walk *w) {
+  usnmp_allocator a = w->alloc;
+  w_free(&a, w->community);
+  w_free(&a, w->arcs);
+  w_free(&a, w->spans);
+  w_free(&a, w->end_bytes);
+  for (int i = 0; i < 2; i++) {
+    w_free(&a, w->b[i].vbs);
+    w_free(&a, w->b[i].bytes);
+  }
+  w_free(&a, w);
+}
+
+/* Frees a finished callback walk once no frame of ours uses it. */
+static void maybe_free(usnmp_walk *w) {
+  if (!w->pull && w->done_fired && w->depth == 0)
+    walk_free(w);
+}
+
+/* Copies the value bytes (strings, OIDs) of vb to dst, pointing dst's
+ * pointers at *space, which advances. */
+static void copy_varbind(usnmp_varbind *dst, const usnmp_varbind *src,
+                         uint8_t **space) {
+  *dst = *src;
+  memcpy(*space, src->oid, src->oid_len);
+  dst->oid = *space;
+  *space += src->oid_len;
+  if (src->value.type == USNMP_TYPE_OCTET_STRING ||
+      src->value.type == USNMP_TYPE_OPAQUE ||
+      src->value.type == USNMP_TYPE_IPADDRESS ||
+      src->value.type == USNMP_TYPE_OID) {
+    if (src->value.v.bytes.len != 0)
+      memcpy(*space, src->value.v.bytes.data, src->value.v.bytes.len);
+    dst->value.v.bytes.data = *space;
+    *space += src->value.v.bytes.len;
+  }
+}
+
+static size_t varbind_bytes(const usnmp_varbind *vb) {
+  size_t n = vb->oid_len;
+  if (vb->value.type == USNMP_TYPE_OCTET_STRING ||
+      vb->value.type == USNMP_TYPE_OPAQUE ||
+      vb->value.type == USNMP_TYPE_IPADDRESS ||
+      vb->value.type == USNMP_TYPE_OID)
+    n += vb->value.v.bytes.len;
+  return n;
+}
+
+/* Keeps a copy of the varbind that ended the walk for the result. */
+static void keep_end_varbind(usnmp_walk *w, const usnmp_varbind *vb) {
+  size_t need = varbind_bytes(vb);
+  uint8_t *space;
+  if (need > w->end_bytes_cap) {
+    uint8_t *p = w_malloc(&w->alloc, need);
+    if (p == NULL)
+      return; /* the result then simply has no end_varbind */
+    w_free(&w->alloc, w->end_bytes);
+    w->end_bytes = p;
+    w->end_bytes_cap = need;
+  }
+  space = w->end_bytes;
+  copy_varbind(&w->end_vb, vb, &space);
+  w->result.end_varbind = &w->end_vb;
+}
+
+/* Appends a copy of vb to the batch the next answer fills. */
+static int batch_add(usnmp_walk *w, const usnmp_varbind *vb) {
+  batch *f = &w->b[!w->cur];
+  size_t need = varbind_bytes(vb);
+  int rc;
+  uint8_t *space;
+  if (f->n == f->cap) {
+    rc = grow(&w->alloc, (void **)&f->vbs, &f->cap, f->n + 1,
+              sizeof(usnmp_varbind));
+    if (rc < 0)
+      return rc;
+  }
+  if (f->used + need > f->size) {
+    /* The bytes move: re-point the varbinds already copied. */
+    uint8_t *old = f->bytes;
+    rc = grow(&w->alloc, (void **)&f->bytes, &f->size, f->used + need, 1);
+    if (rc < 0)
+      return rc;
+    if (old != f->bytes) {
+      for (size_t i = 0; i < f->n; i++) {
+        usnmp_varbind *v = &f->vbs[i];
+        v->oid = f->bytes + (v->oid - old);
+        if (v->value.type == USNMP_TYPE_OCTET_STRING ||
+            v->value.type == USNMP_TYPE_OPAQUE ||
+            v->value.type == USNMP_TYPE_IPADDRESS ||
+            v->value.type == USNMP_TYPE_OID)
+          v->value.v.bytes.data = f->bytes + (v->value.v.bytes.data - old);
+      }
+    }
+  }
+  space = f->bytes + f->used;
+  copy_varbind(&f->vbs[f->n], vb, &space);
+  f->used = (size_t)(space - f->bytes);
+  f->n++;
+  return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Ending
+ * ------------------------------------------------------------------------ */
+
+static void complete(usnmp_walk *w, int status) {
+  if (w->finished)
+    return;
+  w->finished = 1;
+  w->phase = PH_DONE;
+  w->want_send = 0;
+  w->result.status = status;
+  if (status < 0)
+    w->result.end = USNMP_WALK_END_ERROR;
+  w->result.max_repetitions = w->bulk ? w->reps : 0;
+  if (w->pull)
+    return;
+  w->depth++;
+  w->on_done(w, &w->result, w->arg);
+  w->depth--;
+  w->done_fired = 1;
+}
+
+/* Cancels our own request in flight without treating its answer. */
+static void abort_request(usnmp_walk *w) {
+  usnmp_request *r = w->req;
+  if (r == NULL)
+    return;
+  w->internal_cancel = 1;
+  usnmp_cancel(r);
+  w->internal_cancel = 0;
+  w->req = NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Requests
+ * ------------------------------------------------------------------------ */
+
+static void on_response(const usnmp_response *resp, void *arg);
+
+static int send_request(usnmp_walk *w, usnmp_pdu_type type,
+                        const uint8_t *name, size_t name_len) {
+  usnmp_varbind vb;
+  int rc;
+  memset(&vb, 0, sizeof vb);
+  vb.oid = name;
+  vb.oid_len = name_len;
+  vb.value.type = USNMP_TYPE_NULL;
+  w->sent_bulk = type == USNMP_PDU_GETBULK;
+  rc = usnmp__request_start(w->t, type, &vb, 1, 0,
+                            type == USNMP_PDU_GETBULK ? (int32_t)w->reps : 0,
+                            w->ropts_p, on_response, w, &w->req);
+  if (rc < 0)
+    w->req = NULL;
+  return rc;
+}
+
+static int send_walk_request(usnmp_walk *w) {
+  w->want_send = 0;
+  return send_request(w, w->bulk ? USNMP_PDU_GETBULK : USNMP_PDU_GETNEXT,
+                      w->cursor, w->cursor_len);
+}
+
+/* The next walk request is due: the callback form sends it now; the pull
+ * form waits until the caller has taken what is buffered.  Returns 0 or
+ * the error of a request that could not start. */
+static int continue_walk(usnmp_walk *w) {
+  if (w->pull && w->b[!w->cur].n > 0) {
+    w->want_send = 1;
+    return 0;
+  }
+  return send_walk_request(w);
+}
+
+/* Hands one varbind to the caller (callback or pull batch).  w->name holds
+ * its decoded name.  Returns 0, 1 when the caller asked to stop, or a
+ * negative code. */
+static int deliver(usnmp_walk *w, const usnmp_varbind *vb) {
+  int rc = 0;
+  w->result.count++;
+  w->seen++;
+  w->result.last_oid.len = w->name.len;
+  memcpy(w->result.last_oid.arcs, w->name.arcs,
+         w->name.len * sizeof(uint32_t));
+  if (w->pull)
+    return batch_add(w, vb);
+  if (w->on_varbind != NULL) {
+    w->depth++;
+    rc = w->on_varbind(w, vb, &w->name, w->arg) != 0;
+    w->depth--;
+  }
+  return rc;
+}
+
+/* The walk phase is over with status.  Unless something was found (or the
+ * caller opted out), fetch the root with a GET first, as net-snmp does. */
+static void end_walk_phase(usnmp_walk *w, int status) {
+  int rc;
+  if (!(w->flags & USNMP_WALK_NO_ROOT_GET) && w->seen == 0 &&
+      w->root_ber_len != 0) {
+    w->pending_status = status;
+    w->phase = PH_ROOT_LAST;
+    w->result.root_get = 1;
+    rc = send_request(w, USNMP_PDU_GET, w->root_ber, w->root_ber_len);
+    if (rc == 0)
+      return;
+  }
+  complete(w, status);
+}
+
+/* Treats the answer to a GET of the root (either end).  Returns 0, or
+ * non-zero when the caller stopped the walk or it ended. */
+static int take_root_answer(usnmp_walk *w, const usnmp_response *resp) {
+  const usnmp_varbind *vb;
+  int rc;
+  if (resp->status < 0 || resp->error_status != 0 ||
+      resp->varbind_count == 0)
+    return 0;
+  w->result.requests++;
+  vb = &resp->varbinds[0];
+  if (usnmp_oid_from_ber(&w->name, vb->oid, vb->oid_len) < 0 ||
+      usnmp_oid_cmp(&w->name, &w->root) != 0)
+    return 0;
+  if (usnmp_value_is_exception(&vb->value) &&
+      !(w->flags & USNMP_WALK_DELIVER_EXCEPTIONS)) {
+    w->seen++; /* net-snmp prints it */
+    return 0;
+  }
+  rc = deliver(w, vb);
+  if (rc < 0) {
+    complete(w, rc);
+    return 1;
+  }
+  if (rc > 0) {
+    w->result.end = USNMP_WALK_END_STOPPED;
+    complete(w, 0);
+    return 1;
+  }
+  if (w->limit != 0 && w->result.count >= w->limit) {
+    w->result.end = USNMP_WALK_END_LIMIT;
+    complete(w, 0);
+    return 1;
+  }
+  return w->finished;
+}
+
+/* Lowers max-repetitions after a tooBig or an empty answer.  Returns 1 if
+ * it did (the request is then to be sent again), 0 if it cannot. */
+static int lower_repetitions(usnmp_walk *w) {
+  if (!w->sent_bulk || (w->flags & USNMP_WALK_FIXED_REPETITIONS) ||
+      w->reps <= 1)
+    return 0;
+  w->reps /= 2;
+  return 1;
+}
+
+/* ------------------------------------------------------------------------
+ * The walk phase
+ * ------------------------------------------------------------------------ */
+
+/* Outcome of scanning an answer. */
+typedef struct scan {
+  size_t k;        /* varbinds to deliver */
+  int end;         /* an end was found (then the fields below) */
+  int status;      /* its status (0 or negative) */
+  usnmp_walk_end reason;
+  const usnmp_varbind *end_vb; /* the varbind that ended it, or NULL */
+  int exception_inside; /* end_vb is an exception inside the subtree */
+} scan;
+
+/* Decodes names and finds where the walk ends in vbs[0..n). */
+static int scan_answer(usnmp_walk *w, const usnmp_varbind *vbs, size_t n,
+                       scan *s) {
+  int check = !(w->flags & USNMP_WALK_ALLOW_NOT_INCREASING);
+  size_t arcs_used = 0;
+  int rc;
+  memset(s, 0, sizeof *s);
+  rc = grow(&w->alloc, (void **)&w->spans, &w->spans_cap, n,
+            sizeof(name_span));
+  if (rc < 0)
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    const usnmp_varbind *vb = &vbs[i];
+    usnmp_oid *name = &w->name;
+    rc = usnmp_oid_from_ber(name, vb->oid, vb->oid_len);
+    if (rc < 0) {
+      s->end = 1;
+      s->status = rc;
+      break;
+    }
+    if (usnmp_value_is_exception(&vb->value)) {
+      s->end = 1;
+      s->reason = vb->value.type == USNMP_TYPE_ENDOFMIBVIEW
+                      ? USNMP_WALK_END_OF_MIB_VIEW
+                      : USNMP_WALK_END_EXCEPTION;
+      s->end_vb = vb;
+      s->exception_inside = usnmp_oid_is_prefix(&w->root, name);
+      break;
+    }
+    if (check && usnmp_oid_cmp(name, &w->prev) <= 0) {
+      s->end = 1;
+      s->status = USNMP_E_NOT_INCREASING;
+      s->end_vb = vb;
+      w->seen++; /* net-snmp prints it before its error */
+      break;
+    }
+    if (!usnmp_oid_is_prefix(&w->root, name)) {
+      s->end = 1;
+      s->reason = USNMP_WALK_END_SUBTREE;
+      s->end_vb = vb;
+      break;
+    }
+    if (w->limit != 0 && w->result.count + i >= w->limit) {
+      s->end = 1;
+      s->reason = USNMP_WALK_END_LIMIT;
+      break;
+    }
+    rc = grow(&w->alloc, (void **)&w->arcs, &w->arcs_cap,
+              arcs_used + name->len, sizeof(uint32_t));
+    if (rc < 0)
+      return rc;
+    memcpy(w->arcs + arcs_used, name->arcs, name->len * sizeof(uint32_t));
+    w->spans[i].off = (uint32_t)arcs_used;
+    w->spans[i].len = name->len;
+    arcs_used += name->len;
+    w->prev.len = name->len;
+    memcpy(w->prev.arcs, name->arcs, name->len * sizeof(uint32_t));
+    s->k = i + 1;
+  }
+  /* Reaching the limit exactly at the end of an answer ends the walk now
+   * rather than after one more request. */
+  if (!s->end && w->limit != 0 && w->result.count + s->k >= w->limit) {
+    s->end = 1;
+    s->reason = USNMP_WALK_END_LIMIT;
+  }
+  return 0;
+}
+
+/* With ALLOW_NOT_INCREASING, detects an answer sequence that repeats
+ * (Brent's algorithm over the cursors: O(1) memory, finds any cycle within
+ * twice its length plus its start).  Returns 1 on a cycle. */
+static int cycle_detected(usnmp_walk *w) {
+  if (!(w->flags & USNMP_WALK_ALLOW_NOT_INCREASING))
+    return 0;
+  if (usnmp_oid_cmp(&w->prev, &w->brent_saved) == 0)
+    return 1;
+  if (++w->brent_steps == w->brent_power) {
+    w->brent_saved = w->prev;
+    w->brent_power *= 2;
+    w->brent_steps = 0;
+  }
+  return 0;
+}
+
+static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
+  size_t n = resp->varbind_count;
+  int send_rc = 0;
+  int sent = 0;
+  scan s;
+  int rc;
+
+  if (resp->status < 0) {
+    if (resp->status == USNMP_E_TOOBIG && lower_repetitions(w)) {
+      rc = send_walk_request(w);
+      if (rc < 0)
+        complete(w, rc);
+      return;
+    }
+    complete(w, resp->status);
+    return;
+  }
+  w->result.requests++;
+  w->result.error_status = resp->error_status;
+  w->result.error_index = resp->error_index;
+  if (resp->error_status == USNMP_ERR_NOSUCHNAME) {
+    w->result.end = USNMP_WALK_END_NO_SUCH_NAME;
+    end_walk_phase(w, 0);
+    return;
+  }
+  if (resp->error_status == USNMP_ERR_TOOBIG && lower_repetitions(w)) {
+    w->result.error_status = 0;
+    w->result.error_index = 0;
+    rc = send_walk_request(w);
+    if (rc < 0)
+      complete(w, rc);
+    return;
+  }
+  if (resp->error_status != 0) {
+    end_walk_phase(w, USNMP_E_SNMP_ERROR);
+    return;
+  }
+  /* Only what we asked for counts: one varbind per repetition of our one
+   * repeater, one varbind for a GETNEXT. */
+  if (w->sent_bulk ? n > w->reps : n > 1)
+    n = w->sent_bulk ? w->reps : 1;
+  if (n == 0) {
+    /* An agent that cannot fit even one repetition should say tooBig;
+     * some send nothing.  Ask for less, then step once with GETNEXT. */
+    if (lower_repetitions(w)) {
+      rc = send_walk_request(w);
+    } else if (w->sent_bulk && !(w->flags & USNMP_WALK_FIXED_REPETITIONS)) {
+      w->bulk = 0;
+      rc = send_walk_request(w);
+    } else {
+      rc = USNMP_E_NOT_INCREASING; /* no progress is possible */
+    }
+    if (rc < 0)
+      complete(w, rc);
+    return;
+  }
+
+  rc = scan_answer(w, resp->varbinds, n, &s);
+  if (rc < 0) {
+    complete(w, rc);
+    return;
+  }
+  if (!s.end) {
+    if (cycle_detected(w)) {
+      s.end = 1;
+      s.status = USNMP_E_NOT_INCREASING;
+      s.end_vb = &resp->varbinds[n - 1];
+      s.k = 0;
+    } else {
+      /* Remember where to go on from, adapt, and (callback form) ask the
+       * agent for more before the caller sees this answer. */
+      const usnmp_varbind *last = &resp->varbinds[s.k - 1];
+      memcpy(w->cursor, last->oid, last->oid_len);
+      w->cursor_len = last->oid_len;
+      if (w->sent_bulk && resp->varbind_count < w->reps &&
+          !(w->flags & USNMP_WALK_FIXED_REPETITIONS))
+        w->reps = (uint32_t)resp->varbind_count;
+      if (!w->pull) {
+        send_rc = send_walk_request(w);
+        sent = send_rc == 0;
+      }
+    }
+  }
+
+  for (size_t i = 0; i < s.k; i++) {
+    w->name.len = w->spans[i].len;
+    memcpy(w->name.arcs, w->arcs + w->spans[i].off,
+           w->spans[i].len * sizeof(uint32_t));
+    rc = deliver(w, &resp->varbinds[i]);
+    if (w->finished)
+      return; /* cancelled, or the manager went away, meanwhile */
+    if (rc != 0) {
+      if (sent)
+        abort_request(w);
+      if (rc > 0)
+        w->result.end = USNMP_WALK_END_STOPPED;
+      complete(w, rc > 0 ? 0 : rc);
+      return;
+    }
+  }
+
+  if (!s.end) {
+    if (w->pull) {
+      rc = continue_walk(w);
+      if (rc < 0)
+        complete(w, rc);
+    } else if (send_rc < 0) {
+      complete(w, send_rc);
+    }
+    return;
+  }
+
+  if (s.end_vb != NULL)
+    keep_end_varbind(w, s.end_vb);
+  if (s.status < 0) {
+    complete(w, s.status);
+    return;
+  }
+  w->result.end = s.reason;
+  if (s.reason == USNMP_WALK_END_LIMIT) {
+    complete(w, 0);
+    return;
+  }
+  if (s.exception_inside) {
+    if (w->flags & USNMP_WALK_DELIVER_EXCEPTIONS) {
+      rc = usnmp_oid_from_ber(&w->name, s.end_vb->oid, s.end_vb->oid_len);
+      if (rc == 0)
+        rc = deliver(w, s.end_vb);
+      if (w->finished)
+        return;
+      if (rc != 0) {
+        if (rc > 0)
+          w->result.end = USNMP_WALK_END_STOPPED;
+        complete(w, rc > 0 ? 0 : rc);
+        return;
+      }
+    } else {
+      w->seen++; /* net-snmp prints it */
+    }
+  }
+  end_walk_phase(w, 0);
+}
+
+static void on_response(const usnmp_response *resp, void *arg) {
+  usnmp_walk *w = arg;
+  int rc;
+  w->req = NULL;
+  if (w->internal_cancel || w->finished)
+    return;
+  w->depth++;
+  if (resp->status == USNMP_E_CANCELLED || resp->status == USNMP_E_CLOSED) {
+    /* The walk, its target or the manager went away: whatever the phase,
+     * the walk is over. */
+    complete(w, resp->status);
+    w->depth--;
+    maybe_free(w);
+    return;
+  }
+  switch (w->phase) {
+  case PH_ROOT_FIRST:
+    if (take_root_answer(w, resp) == 0) {
+      w->phase = PH_WALK;
+      rc = continue_walk(w);
+      if (rc < 0)
+        complete(w, rc);
+    }
+    break;
+  case PH_WALK:
+    on_walk_answer(w, resp);
+    break;
+  case PH_ROOT_LAST:
+    if (take_root_answer(w, resp) == 0)
+      complete(w, w->pending_status);
+    break;
+  default:
+    break;
+  }
+  w->depth--;
+  maybe_free(w);
+}
+
+/* ------------------------------------------------------------------------
+ * Public API
+ * ------------------------------------------------------------------------ */
+
+static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
+                    const usnmp_walk_opts *opts) {
+  usnmp_manager *m;
+  usnmp_walk *w;
+  usnmp_allocator a;
+  usnmp_oid start;
+  int rc;
+
+  if (t == NULL || root == NULL || root->len == 0 ||
+      root->len > USNMP_OID_MAX_LEN)
+    return USNMP_E_INVAL;
+  m = usnmp_target_manager(t);
+  a = m->alloc;
+  w = w_malloc(&a, sizeof *w);
+  if (w == NULL)
+    return USNMP_E_NOMEM;
+  memset(w, 0, sizeof *w);
+  w->alloc = a;
+  w->t = t;
+  w->root = *root;
+  w->prev = *root;
+  w->brent_saved = *root;
+  w->brent_power = 1;
+  w->reps = USNMP_WALK_DEFAULT_REPETITIONS;
+  w->bulk = t->version != USNMP_VERSION_1;
+  if (opts != NULL) {
+    w->flags = opts->flags;
+    if (opts->max_repetitions != 0)
+      w->reps = opts->max_repetitions;
+    if (opts->method == USNMP_WALK_GETNEXT) {
+      w->bulk = 0;
+    } else if (opts->method == USNMP_WALK_GETBULK) {
+      if (t->version == USNMP_VERSION_1) {
+        rc = USNMP_E_BAD_VERSION;
+        goto fail;
+      }
+      w->bulk = 1;
+    } else if (opts->method != USNMP_WALK_AUTO) {
+      rc = USNMP_E_INVAL;
+      goto fail;
+    }
+    w->limit = opts->max_varbinds;
+    if (opts->request != NULL) {
+      w->ropts = *opts->request;
+      w->ropts_p = &w->ropts;
+      if ((w->ropts.flags & USNMP_OPT_COMMUNITY) &&
+          w->ropts.community != NULL) {
+        size_t len = strlen(w->ropts.community) + 1;
+        w->community = w_malloc(&a, len);
+        if (w->community == NULL) {
+          rc = USNMP_E_NOMEM;
+          goto fail;
+        }
+        memcpy(w->community, w->ropts.community, len);
+        w->ropts.community = w->community;
+      }
+    }
+  }
+  if (w->reps > USNMP_MAX_VARBINDS)
+    w->reps = USNMP_MAX_VARBINDS;
+  if (w->limit == 0 && (w->flags & USNMP_WALK_ALLOW_NOT_INCREASING))
+    w->limit = USNMP_WALK_DEFAULT_LOOP_LIMIT;
+
+  /* A one-arc root (".1") cannot be encoded; start from its first child,
+   * which only skips the OID "1.0" itself. */
+  start = *root;
+  if (start.len == 1)
+    start.arcs[start.len++] = 0;
+  rc = usnmp_oid_to_ber(w->cursor, sizeof w->cursor, &start);
+  if (rc < 0)
+    goto fail;
+  w->cursor_len = (size_t)rc;
+  if (root->len >= 2) {
+    memcpy(w->root_ber, w->cursor, w->cursor_len);
+    w->root_ber_len = w->cursor_len;
+  }
+  *out = w;
+  return 0;
+fail:
+  walk_free(w);
+  return rc;
+}
+
+/* Sends a walk's first request: the GET of the root with INCLUDE_ROOT,
+ * else the first GETNEXT / GETBULK. */
+static int walk_begin(usnmp_walk *w) {
+  if ((w->flags & USNMP_WALK_INCLUDE_ROOT) && w->root_ber_len != 0) {
+    w->phase = PH_ROOT_FIRST;
+    return send_request(w, USNMP_PDU_GET, w->root_ber, w->root_ber_len);
+  }
+  w->phase = PH_WALK;
+  return send_walk_request(w);
+}
+
+int usnmp_walk_start(usnmp_target *t, const usnmp_oid *root,
+                     const usnmp_walk_opts *opts,
+                     usnmp_walk_varbind_cb on_varbind,
+                     usnmp_walk_done_cb on_done, void *arg,
+                     usnmp_walk **out) {
+  usnmp_walk *w;
+  int rc;
+  if (on_done == NULL)
+    return USNMP_E_INVAL;
+  rc = walk_new(&w, t, root, opts);
+  if (rc < 0)
+    return rc;
+  w->on_varbind = on_varbind;
+  w->on_done = on_done;
+  w->arg = arg;
+  rc = walk_begin(w);
+  if (rc < 0) {
+    walk_free(w);
+    return rc;
+  }
+  if (out != NULL)
+    *out = w;
+  return 0;
+}
+
+int usnmp_walk_cancel(usnmp_walk *w) {
+  if (w == NULL)
+    return USNMP_E_INVAL;
+  if (w->finished)
+    return 0;
+  w->depth++;
+  if (w->req != NULL) {
+    /* Our answer callback sees USNMP_E_CANCELLED and completes the walk. */
+    usnmp_cancel(w->req);
+  }
+  complete(w, USNMP_E_CANCELLED);
+  w->depth--;
+  maybe_free(w);
+  return 0;
+}
+
+int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
+                    const usnmp_walk_opts *opts, usnmp_walk **out) {
+  usnmp_walk *w;
+  int rc;
+  if (out == NULL)
+    return USNMP_E_INVAL;
+  rc = walk_new(&w, t, root, opts);
+  if (rc < 0)
+    return rc;
+  w->pull = 1;
+  w->phase = PH_IDLE;
+  *out = w;
+  return 0;
+}
+
+int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb) {
+  batch *c;
+  int rc;
+  if (w == NULL || vb == NULL || !w->pull)
+    return USNMP_E_INVAL;
+  c = &w->b[w->cur];
+  if (w->read >= c->n) {
+    batch *f = &w->b[!w->cur];
+    if (f->n == 0) {
+      if (w->finished)
+        return w->result.status;
+      if (w->phase == PH_IDLE) {
+        rc = walk_begin(w);
+        if (rc < 0) {
+          complete(w, rc);
+          return rc;
+        }
+      } else if (w->want_send && w->req == NULL) {
+        rc = send_walk_request(w);
+        if (rc < 0) {
+          complete(w, rc);
+          return rc;
+        }
+      }
+      return UV_EAGAIN;
+    }
+    /* The caller is done with the old batch: recycle it. */
+    c->n = 0;
+    c->used = 0;
+    w->cur = !w->cur;
+    w->read = 0;
+    c = f;
+  }
+  *vb = &c->vbs[w->read++];
+  if (w->read == c->n && w->want_send && w->req == NULL && !w->finished) {
+    rc = send_walk_request(w);
+    if (rc < 0)
+      complete(w, rc);
+  }
+  return 1;
+}
+
+int usnmp_walk_result_get(const usnmp_walk *w, usnmp_walk_result *result) {
+  if (w == NULL || result == NULL || !w->pull)
+    return USNMP_E_INVAL;
+  if (!w->finished)
+    return UV_EAGAIN;
+  *result = w->result;
+  return 0;
+}
+
+void usnmp_walk_close(usnmp_walk *w) {
+  if (w == NULL || !w->pull)
+    return;
+  if (!w->finished)
+    abort_request(w);
+  walk_free(w);
+}
