@@ -1143,9 +1143,9 @@ static int parse_json_vb(const char *text, json_vb *j) {
     j->kind = JV_HEX;
     while (*p != '"') {
       int hi = hexval(p[0]), lo = hexval(p[1]);
-      if (hi < 0 || lo < 0 || hexval(p[0]) != hi || p[0] < '0' ||
-          (p[0] >= 'A' && p[0] <= 'F') || (p[1] >= 'A' && p[1] <= 'F') ||
-          j->len >= sizeof(j->bytes))
+      /* Lowercase digits only, as promised. */
+      if (hi < 0 || lo < 0 || (p[0] >= 'A' && p[0] <= 'F') ||
+          (p[1] >= 'A' && p[1] <= 'F') || j->len >= sizeof(j->bytes))
         return 0;
       j->bytes[j->len++] = (uint8_t)(hi << 4 | lo);
       p += 2;
