@@ -237,7 +237,8 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
                        const uint8_t *buf, size_t len, uint8_t *scratch,
                        size_t scratch_size, usnmp__msg3 *m,
                        usnmp_varbind *vbs, size_t max_vbs, size_t *n_vbs) {
-  usnmp__slice in, msg, global, sp_outer, sp, data, scoped;
+  usnmp__slice in = {0}, msg = {0}, global = {0}, sp_outer = {0};
+  usnmp__slice sp = {0}, data = {0}, scoped = {0};
   const uint8_t *flags_p = NULL, *auth_p = NULL, *priv_p = NULL;
   size_t flags_len = 0, auth_len = 0, priv_len = 0;
   int32_t version = 0, model = 0, boots = 0, time = 0;
@@ -308,6 +309,10 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
     return USNMP_E_BAD_VALUE;
   m->boots = (uint32_t)boots;
   m->time = (uint32_t)time;
+  m->auth_params = auth_p;
+  m->auth_params_len = auth_len;
+  m->priv_params = priv_p;
+  m->priv_params_len = priv_len;
 
   rc = usnmp__ber_get_any(&msg, &data_tag, &data);
   if (rc < 0)
@@ -408,7 +413,7 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
 
 int usnmp__msg3_peek_msg_id(const uint8_t *buf, size_t len,
                             int32_t *msg_id) {
-  usnmp__slice in, msg, global;
+  usnmp__slice in = {0}, msg = {0}, global = {0};
   int32_t version;
   int rc;
 

@@ -590,13 +590,15 @@ int usnmp__usm_encrypt(usnmp__crypto *c, usnmp_priv_proto priv,
     put_be32(priv_params, boots);
     put_be32(priv_params + 4, (uint32_t)salt);
     /* RFC 3414 8.1.1.2: pad to whole blocks; the receiver ignores the
-     * padding because the scoped PDU carries its own length. */
+     * padding because the scoped PDU carries its own length.  The padding
+     * octets' values are left open; like net-snmp, each holds the number
+     * of padding octets, so our messages are byte for byte net-snmp's. */
     total = (len + 7) & ~(size_t)7;
     if (total == 0)
       total = 8;
     if (out != in)
       memcpy(out, in, len);
-    memset(out + len, 0, total - len);
+    memset(out + len, (int)(total - len), total - len);
     in = out;
   } else {
     put_be32(priv_params, (uint32_t)(salt >> 32));

@@ -161,8 +161,9 @@ int usnmp__usm_hmac_msg(usnmp__crypto *c, usnmp_auth_proto auth,
  * localised privacy key.  salt is the sender's counter: DES uses
  * boots || low 32 bits of it (RFC 3414 8.1.1.1), AES uses all 64 bits
  * (RFC 3826 3.1.2.1).  The 8-byte msgPrivacyParameters go into
- * priv_params.  DES pads with zeros to a multiple of 8: out needs room for
- * len rounded up to 8 bytes.  Stores the ciphertext length in *out_len.
+ * priv_params.  DES pads to a multiple of 8 (as net-snmp does: n octets of
+ * value n; 8 when len is 0): out needs room for len rounded up to 8
+ * bytes.  Stores the ciphertext length in *out_len.
  * Returns 0, USNMP_E_INVAL or USNMP_E_UNSUPPORTED. */
 int usnmp__usm_encrypt(usnmp__crypto *c, usnmp_priv_proto priv,
                        const uint8_t *key, uint32_t boots, uint32_t time,
@@ -312,6 +313,10 @@ typedef struct usnmp__msg3 {
   uint32_t time;
   const uint8_t *user;
   size_t user_len;
+  const uint8_t *auth_params;
+  size_t auth_params_len;
+  const uint8_t *priv_params;
+  size_t priv_params_len;
   /* Scoped PDU. */
   const uint8_t *context_engine_id;
   size_t context_engine_id_len;
