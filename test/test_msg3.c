@@ -405,12 +405,545 @@ static void test_reencode_matches_netsnmp(void **state) {
   }
 }
 
+/* Decodes frame i into msg (returns its length). */
+static size_t load(uint8_t *msg, size_t size, size_t i) {
+  return unhex(msg, size, frames[i].hex);
+}
+
+static void test_truncations_and_flips(void **state) {
+  /* Every prefix of every frame is an error, never a crash (ASan and
+   * valgrind watch the reads); every single-bit change anywhere in an
+   * authenticated frame is an error too, since the digest covers every
+   * byte: a change in the structure fails the BER reader, a change in the
+   * content fails the digest. */
+  usnmp__crypto *c = *state;
+  size_t i;
+
+  for (i = 0; i < F_COUNT; i++) {
+    const struct frame *f = &frames[i];
+    uint8_t msg[512], scratch[512];
+    usnmp_varbind vbs[4];
+    usnmp__usm_target t;
+    usnmp__msg3 m;
+    size_t n_vbs, len = load(msg, sizeof(msg), i), cut, k;
+
+    frame_target(c, &t, f, "authpass123", "privpass123");
+    for (cut = 0; cut < len; cut++) {
+      /* A copy of exactly cut bytes on the heap, so that any read past
+       * its end is caught. */
+      uint8_t *copy = malloc(cut ? cut : 1);
+      assert_non_null(copy);
+      memcpy(copy, msg, cut);
+      assert_int_not_equal(usnmp__msg3_decode(c, &t, copy, cut, scratch,
+                                              sizeof(scratch), &m, vbs, 4,
+                                              &n_vbs),
+                           0);
+      free(copy);
+    }
+    if (f->auth == USNMP_AUTH_NONE || i >= F_REPORT_DIGEST)
+      continue;
+    for (k = 0; k < len; k++) {
+      int bit;
+      for (bit = 0; bit < 8; bit += 3) {
+        int rc;
+        msg[k] ^= (uint8_t)(1u << bit);
+        rc = usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch), &m,
+                                vbs, 4, &n_vbs);
+        if (rc == 0)
+          fail_msg("frame %zu: flipping bit %d of byte %zu went unnoticed", i,
+                   bit, k);
+        msg[k] ^= (uint8_t)(1u << bit);
+      }
+    }
+    usnmp__usm_target_wipe(&t);
+  }
+}
+
+static void test_wrong_keys_and_levels(void **state) {
+  usnmp__crypto *c = *state;
+  uint8_t msg[512], scratch[512];
+  usnmp_varbind vbs[4];
+  usnmp__usm_target t;
+  usnmp__msg3 m;
+  size_t n_vbs, len;
+  struct frame f;
+
+  /* Wrong authentication password. */
+  len = load(msg, sizeof(msg), F_SHA_RESP);
+  frame_target(c, &t, &frames[F_SHA_RESP], "wrongpass123", NULL);
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   USNMP_E_AUTH_FAILURE);
+  /* Right password, other protocol. */
+  f = frames[F_SHA_RESP];
+  f.auth = USNMP_AUTH_MD5;
+  frame_target(c, &t, &f, "authpass123", NULL);
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   USNMP_E_AUTH_FAILURE);
+  /* Another user, another engine, no target at all. */
+  f = frames[F_SHA_RESP];
+  f.user = "shanopriv2";
+  frame_target(c, &t, &f, "authpass123", NULL);
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   USNMP_E_AUTH_FAILURE);
+  frame_target(c, &t, &frames[F_SHA_RESP], "authpass123", NULL);
+  assert_int_equal(usnmp__usm_target_set_engine(c, &t, capture_engine, 17, 0),
+                   0);
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   USNMP_E_AUTH_FAILURE);
+  assert_int_equal(usnmp__msg3_decode(c, NULL, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   USNMP_E_AUTH_FAILURE);
+  /* An authPriv target refuses a response that was only authenticated. */
+  f = frames[F_SHA_RESP];
+  f.priv = USNMP_PRIV_AES;
+  frame_target(c, &t, &f, "authpass123", "privpass123");
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   USNMP_E_AUTH_FAILURE);
+  /* An authNoPriv target refuses an unauthenticated response, but takes
+   * an unauthenticated report. */
+  len = load(msg, sizeof(msg), F_NOAUTH_RESP);
+  frame_target(c, &t, &frames[F_SHA_RESP], "authpass123", NULL);
+  assert_int_equal(usnmp__usm_target_set_user(c, &t, "noauth", USNMP_AUTH_SHA,
+                                              "authpass123", USNMP_PRIV_NONE,
+                                              NULL),
+                   0);
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   USNMP_E_AUTH_FAILURE);
+  len = load(msg, sizeof(msg), F_REPORT_USER);
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   0);
+  assert_int_equal(m.report, USNMP_E_UNKNOWN_USER);
+
+  /* Wrong privacy password: the digest is right, the plaintext noise. */
+  len = load(msg, sizeof(msg), F_SHAAES_RESP);
+  frame_target(c, &t, &frames[F_SHAAES_RESP], "authpass123", "privpass124");
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   USNMP_E_DECRYPTION_ERROR);
+  len = load(msg, sizeof(msg), F_MD5DES_RESP);
+  frame_target(c, &t, &frames[F_MD5DES_RESP], "authpass123", "privpass124");
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   USNMP_E_DECRYPTION_ERROR);
+  /* The right keys, but no room to decrypt. */
+  frame_target(c, &t, &frames[F_MD5DES_RESP], "authpass123", "privpass123");
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, 40, &m, vbs,
+                                      4, &n_vbs),
+                   USNMP_E_NOBUFS);
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, NULL, 0, &m, vbs, 4,
+                                      &n_vbs),
+                   USNMP_E_NOBUFS);
+  /* Too many varbinds for the caller's array. */
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 0, &n_vbs),
+                   USNMP_E_TOO_MANY_VARBINDS);
+  usnmp__usm_target_wipe(&t);
+}
+
+/* Builds a message by hand around the given pieces: a minimal v3 message
+ * with a plaintext scoped PDU (GET, no varbinds). */
+static size_t build(uint8_t *out, int version, int32_t max_size,
+                    const uint8_t *flags, size_t flags_len, int model) {
+  uint8_t body[256];
+  size_t n = 0, m = 0;
+  static const uint8_t sp[] = {0x04, 0x10, 0x30, 0x0e, 0x04, 0x00, 0x02,
+                               0x01, 0x00, 0x02, 0x01, 0x00, 0x04, 0x00,
+                               0x04, 0x00, 0x04, 0x00};
+  static const uint8_t scoped[] = {0x30, 0x11, 0x04, 0x00, 0x04, 0x00,
+                                   0xa0, 0x0b, 0x02, 0x01, 0x07, 0x02,
+                                   0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x00};
+  uint8_t global[32];
+
+  global[m++] = 0x02;
+  global[m++] = 1;
+  global[m++] = 5; /* msgID */
+  global[m++] = 0x02;
+  global[m++] = 2;
+  global[m++] = (uint8_t)(max_size >> 8);
+  global[m++] = (uint8_t)max_size;
+  global[m++] = 0x04;
+  global[m++] = (uint8_t)flags_len;
+  memcpy(global + m, flags, flags_len);
+  m += flags_len;
+  global[m++] = 0x02;
+  global[m++] = 1;
+  global[m++] = (uint8_t)model;
+
+  body[n++] = 0x02;
+  body[n++] = 1;
+  body[n++] = (uint8_t)version;
+  body[n++] = 0x30;
+  body[n++] = (uint8_t)m;
+  memcpy(body + n, global, m);
+  n += m;
+  memcpy(body + n, sp, sizeof(sp));
+  n += sizeof(sp);
+  memcpy(body + n, scoped, sizeof(scoped));
+  n += sizeof(scoped);
+  out[0] = 0x30;
+  out[1] = (uint8_t)n;
+  memcpy(out + 2, body, n);
+  return n + 2;
+}
+
+static void test_header_checks(void **state) {
+  uint8_t msg[256];
+  usnmp_varbind vbs[4];
+  usnmp__msg3 m;
+  size_t n_vbs, len;
+  int32_t id;
+
+  (void)state;
+  /* The hand-built message itself is fine. */
+  len = build(msg, 3, 1500, (const uint8_t *)"\x04", 1, 3);
+  assert_int_equal(
+      usnmp__msg3_decode(NULL, NULL, msg, len, NULL, 0, &m, vbs, 4, &n_vbs),
+      0);
+  assert_int_equal(m.msg_id, 5);
+  assert_int_equal(m.pdu.request_id, 7);
+  assert_int_equal(usnmp__msg3_peek_msg_id(msg, len, &id), 0);
+  assert_int_equal(id, 5);
+  /* Version, security model, flags length, msgMaxSize. */
+  len = build(msg, 1, 1500, (const uint8_t *)"\x04", 1, 3);
+  assert_int_equal(
+      usnmp__msg3_decode(NULL, NULL, msg, len, NULL, 0, &m, vbs, 4, &n_vbs),
+      USNMP_E_BAD_VERSION);
+  assert_int_equal(usnmp__msg3_peek_msg_id(msg, len, &id),
+                   USNMP_E_BAD_VERSION);
+  len = build(msg, 3, 1500, (const uint8_t *)"\x04", 1, 2);
+  assert_int_equal(
+      usnmp__msg3_decode(NULL, NULL, msg, len, NULL, 0, &m, vbs, 4, &n_vbs),
+      USNMP_E_BAD_VERSION);
+  len = build(msg, 3, 1500, (const uint8_t *)"\x04\x00", 2, 3);
+  assert_int_equal(
+      usnmp__msg3_decode(NULL, NULL, msg, len, NULL, 0, &m, vbs, 4, &n_vbs),
+      USNMP_E_BAD_VALUE);
+  len = build(msg, 3, 483, (const uint8_t *)"\x04", 1, 3);
+  assert_int_equal(
+      usnmp__msg3_decode(NULL, NULL, msg, len, NULL, 0, &m, vbs, 4, &n_vbs),
+      USNMP_E_BAD_VALUE);
+  /* Privacy without authentication is an invalid level. */
+  len = build(msg, 3, 1500, (const uint8_t *)"\x02", 1, 3);
+  assert_int_equal(
+      usnmp__msg3_decode(NULL, NULL, msg, len, NULL, 0, &m, vbs, 4, &n_vbs),
+      USNMP_E_UNSUPPORTED_SEC_LEVEL);
+  /* Authentication claimed, and no key to check it. */
+  len = build(msg, 3, 1500, (const uint8_t *)"\x01", 1, 3);
+  assert_int_equal(
+      usnmp__msg3_decode(NULL, NULL, msg, len, NULL, 0, &m, vbs, 4, &n_vbs),
+      USNMP_E_AUTH_FAILURE);
+  /* Trailing garbage after the message. */
+  len = build(msg, 3, 1500, (const uint8_t *)"\x04", 1, 3);
+  msg[len] = 0;
+  assert_int_equal(usnmp__msg3_decode(NULL, NULL, msg, len + 1, NULL, 0, &m,
+                                      vbs, 4, &n_vbs),
+                   USNMP_E_TRAILING);
+}
+
+static void test_report_oids(void **state) {
+  static const uint8_t base[] = {0x2b, 6, 1, 6, 3, 15, 1, 1, 0, 0};
+  static const int want[] = {0,
+                             USNMP_E_UNSUPPORTED_SEC_LEVEL,
+                             USNMP_E_NOT_IN_TIME_WINDOW,
+                             USNMP_E_UNKNOWN_USER,
+                             USNMP_E_UNKNOWN_ENGINE_ID,
+                             USNMP_E_WRONG_DIGEST,
+                             USNMP_E_DECRYPTION_ERROR};
+  uint8_t oid[sizeof(base)];
+  int k;
+
+  (void)state;
+  memcpy(oid, base, sizeof(oid));
+  for (k = 1; k <= 6; k++) {
+    oid[8] = (uint8_t)k;
+    assert_int_equal(usnmp__msg3_report_error(oid, sizeof(oid)), want[k]);
+  }
+  oid[8] = 7;
+  assert_int_equal(usnmp__msg3_report_error(oid, sizeof(oid)),
+                   USNMP_E_UNKNOWN_REPORT);
+  oid[8] = 0;
+  assert_int_equal(usnmp__msg3_report_error(oid, sizeof(oid)),
+                   USNMP_E_UNKNOWN_REPORT);
+  oid[8] = 1;
+  oid[9] = 1; /* .1.1 instead of .1.0 */
+  assert_int_equal(usnmp__msg3_report_error(oid, sizeof(oid)),
+                   USNMP_E_UNKNOWN_REPORT);
+  assert_int_equal(usnmp__msg3_report_error(oid, 9), USNMP_E_UNKNOWN_REPORT);
+  /* snmpUnknownContexts.0, 1.3.6.1.6.3.12.1.5.0: a report, but not USM's. */
+  {
+    static const uint8_t ctx[] = {0x2b, 6, 1, 6, 3, 12, 1, 5, 0};
+    assert_int_equal(usnmp__msg3_report_error(ctx, sizeof(ctx)),
+                     USNMP_E_UNKNOWN_REPORT);
+  }
+}
+
+/* Encodes a GET (or any PDU) from t and decodes it back as t. */
+static void round_trip(usnmp__crypto *c, usnmp__usm_target *t,
+                       usnmp_pdu_type type, size_t n) {
+  static const uint8_t oid[] = {0x2b, 6, 1, 2, 1, 1, 5, 0};
+  usnmp_varbind in[8], out[8];
+  usnmp__msg3 m;
+  usnmp_msg pdu;
+  uint8_t buf[1024], scratch[1024];
+  size_t i, n_out;
+  int len;
+
+  memset(&pdu, 0, sizeof(pdu));
+  pdu.type = type;
+  pdu.request_id = 0x1234567;
+  for (i = 0; i < n; i++) {
+    in[i].oid = oid;
+    in[i].oid_len = sizeof(oid);
+    in[i].value = type == USNMP_PDU_SET ? usnmp_value_string("a new name")
+                                        : usnmp_value_null();
+  }
+  len = usnmp__msg3_encode(c, t, 5000, 42, 1500, &pdu, in, n, buf,
+                           sizeof(buf));
+  assert_true(len > 0);
+  assert_int_equal(usnmp__msg3_decode(c, t, buf, (size_t)len, scratch,
+                                      sizeof(scratch), &m, out, 8, &n_out),
+                   0);
+  assert_int_equal(m.msg_id, 42);
+  assert_int_equal(m.max_size, 1500);
+  assert_int_equal(m.pdu.type, type);
+  assert_int_equal(m.pdu.request_id, 0x1234567);
+  assert_int_equal(m.authenticated, t->level >= USNMP_SEC_AUTHNOPRIV);
+  assert_int_equal(!!(m.flags & USNMP__MSG3_FLAG_PRIV),
+                   t->level == USNMP_SEC_AUTHPRIV);
+  assert_int_equal(!!(m.flags & USNMP__MSG3_FLAG_REPORTABLE),
+                   type != USNMP_PDU_RESPONSE && type != USNMP_PDU_REPORT &&
+                       type != USNMP_PDU_TRAP_V2);
+  assert_int_equal(m.user_len, t->user_len);
+  assert_int_equal(m.context_name_len, t->context_name_len);
+  assert_int_equal(n_out, n);
+  for (i = 0; i < n; i++) {
+    assert_memory_equal(out[i].oid, oid, sizeof(oid));
+    assert_int_equal(out[i].value.type, in[i].value.type);
+  }
+}
+
+static void test_round_trips(void **state) {
+  /* Every auth x priv pair, each level it allows, several PDU types. */
+  usnmp__crypto *c = *state;
+  usnmp_auth_proto a;
+  usnmp_priv_proto p;
+
+  for (a = USNMP_AUTH_NONE; a <= USNMP_AUTH_SHA512; a++) {
+    for (p = USNMP_PRIV_NONE; p <= USNMP_PRIV_AES256C; p++) {
+      usnmp__usm_target t;
+      usnmp_sec_level level;
+      if (a == USNMP_AUTH_NONE && p != USNMP_PRIV_NONE)
+        continue;
+      assert_int_equal(usnmp__usm_target_init(c, &t), 0);
+      assert_int_equal(
+          usnmp__usm_target_set_user(c, &t, "someone", a,
+                                     a ? "authpass123" : NULL, p,
+                                     p ? "privpass123" : NULL),
+          0);
+      assert_int_equal(usnmp__usm_target_set_engine(c, &t, capture_engine,
+                                                    sizeof(capture_engine), 0),
+                       0);
+      assert_int_equal(usnmp__usm_target_set_context(&t, NULL, 0, "vlan-12"),
+                       0);
+      usnmp__usm_target_resync(&t, 7, 1000, 0, 1);
+      for (level = USNMP_SEC_NOAUTHNOPRIV; level <= t.level; level++) {
+        usnmp__usm_target u = t;
+        uint64_t salt = u.salt;
+        assert_int_equal(usnmp__usm_target_set_level(&u, level), 0);
+        round_trip(c, &u, USNMP_PDU_GET, 1);
+        round_trip(c, &u, USNMP_PDU_GETBULK, 3);
+        round_trip(c, &u, USNMP_PDU_SET, 2);
+        round_trip(c, &u, USNMP_PDU_RESPONSE, 0);
+        /* Each encrypted message takes a fresh salt. */
+        assert_int_equal(u.salt - salt, level == USNMP_SEC_AUTHPRIV ? 4 : 0);
+        usnmp__usm_target_wipe(&u);
+      }
+      usnmp__usm_target_wipe(&t);
+    }
+  }
+}
+
+static void test_encode_errors(void **state) {
+  usnmp__crypto *c = *state;
+  usnmp__usm_target t;
+  usnmp_msg pdu;
+  uint8_t buf[2048];
+  static const uint8_t oid[] = {0x2b, 6, 1, 2, 1, 1, 5, 0};
+  static uint8_t big[70000];
+  usnmp_varbind vb;
+  size_t size;
+  int full;
+
+  memset(&pdu, 0, sizeof(pdu));
+  pdu.type = USNMP_PDU_SET;
+  vb.oid = oid;
+  vb.oid_len = sizeof(oid);
+  vb.value = usnmp_value_octets(big, 1000);
+  assert_int_equal(usnmp__usm_target_init(c, &t), 0);
+  assert_int_equal(usnmp__usm_target_set_user(c, &t, "u", USNMP_AUTH_SHA256,
+                                              "authpass123", USNMP_PRIV_DES,
+                                              "privpass123"),
+                   0);
+  /* Not discovered yet. */
+  assert_int_equal(usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, &vb, 1, buf,
+                                      sizeof(buf)),
+                   USNMP_E_INVAL);
+  assert_int_equal(usnmp__usm_target_set_engine(c, &t, capture_engine,
+                                                sizeof(capture_engine), 0),
+                   0);
+  assert_int_equal(usnmp__msg3_encode(c, &t, 0, -1, 1500, &pdu, &vb, 1, buf,
+                                      sizeof(buf)),
+                   USNMP_E_INVAL);
+  full = usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, &vb, 1, buf,
+                            sizeof(buf));
+  assert_true(full > 1000);
+  /* Every buffer too small by any amount: NOBUFS, and the salt still
+   * moves on (an IV is never reused, even for a message never sent). */
+  for (size = 0; size < (size_t)full; size += 7) {
+    uint64_t salt = t.salt;
+    assert_int_equal(usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, &vb, 1, buf,
+                                        size),
+                     USNMP_E_NOBUFS);
+    assert_int_equal(t.salt, salt + 1);
+  }
+  vb.value = usnmp_value_octets(big, sizeof(big));
+  assert_int_equal(usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, &vb, 1, buf,
+                                      sizeof(buf)),
+                   USNMP_E_MSG_TOO_BIG);
+  usnmp__usm_target_wipe(&t);
+}
+
+static void test_reply_actions(void **state) {
+  usnmp__crypto *c = *state;
+  uint8_t msg[512], scratch[512], buf[512];
+  usnmp_varbind vbs[4];
+  usnmp__usm_target t, agent;
+  usnmp__msg3 m;
+  size_t n_vbs, len;
+  int status, rc;
+
+  /* Discovery: the unknownEngineID report teaches the engine ID, boots
+   * and time (as a hint), and asks for the request to be sent again. */
+  assert_int_equal(usnmp__usm_target_init(c, &t), 0);
+  assert_int_equal(usnmp__usm_target_set_user(c, &t, "shanopriv",
+                                              USNMP_AUTH_SHA, "authpass123",
+                                              USNMP_PRIV_NONE, NULL),
+                   0);
+  assert_false(usnmp__usm_target_ready(&t));
+  len = load(msg, sizeof(msg), F_REPORT_ENGINE);
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   0);
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 1000, 1, &status),
+                   USNMP__V3_FAIL);
+  assert_int_equal(status, USNMP_E_UNKNOWN_ENGINE_ID);
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 1000, 0, &status),
+                   USNMP__V3_RETRY);
+  assert_true(usnmp__usm_target_ready(&t));
+  assert_int_equal(t.engine_id_len, sizeof(capture_engine));
+  assert_int_equal(t.boots, 1);
+  assert_int_equal(t.time, 12);
+  assert_false(t.time_authentic);
+
+  /* The authenticated response sets the clock for good. */
+  len = load(msg, sizeof(msg), F_SHA_RESP);
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   0);
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 2000, 0, &status),
+                   USNMP__V3_DELIVER);
+  assert_true(t.time_authentic);
+  /* Replayed much later (more than 150 s by our clock): dropped. */
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 2000 + 200000, 0,
+                                            &status),
+                   USNMP__V3_DROP);
+
+  /* Reports that end the request. */
+  len = load(msg, sizeof(msg), F_REPORT_DIGEST);
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   0);
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 2000, 0, &status),
+                   USNMP__V3_FAIL);
+  assert_int_equal(status, USNMP_E_WRONG_DIGEST);
+
+  /* notInTimeWindow, as an agent sends it: authenticated, with its real
+   * boots and time (here after a reboot: boots 9).  Built with our own
+   * encoder from the agent's side, which shares the user's keys. */
+  agent = t;
+  usnmp__usm_target_resync(&agent, 9, 33, 0, 1);
+  {
+    static const uint8_t oid[] = {0x2b, 6, 1, 6, 3, 15, 1, 1, 2, 0};
+    usnmp_varbind vb;
+    usnmp_msg pdu;
+    memset(&pdu, 0, sizeof(pdu));
+    pdu.type = USNMP_PDU_REPORT;
+    pdu.request_id = 77;
+    vb.oid = oid;
+    vb.oid_len = sizeof(oid);
+    vb.value = usnmp_value_counter32(3);
+    rc = usnmp__msg3_encode(c, &agent, 0, 99, 65507, &pdu, &vb, 1, buf,
+                            sizeof(buf));
+    assert_true(rc > 0);
+    len = (size_t)rc;
+  }
+  assert_int_equal(usnmp__msg3_decode(c, &t, buf, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   0);
+  assert_true(m.authenticated);
+  assert_int_equal(m.report, USNMP_E_NOT_IN_TIME_WINDOW);
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 5000, 1, &status),
+                   USNMP__V3_FAIL);
+  assert_int_equal(status, USNMP_E_NOT_IN_TIME_WINDOW);
+  assert_int_equal(t.boots, 1);
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 5000, 0, &status),
+                   USNMP__V3_RETRY);
+  assert_int_equal(t.boots, 9);
+  assert_int_equal(usnmp__usm_target_time(&t, 7000), 35);
+  /* The same report without authentication changes nothing. */
+  m.authenticated = 0;
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 9000, 0, &status),
+                   USNMP__V3_FAIL);
+  assert_int_equal(status, USNMP_E_NOT_IN_TIME_WINDOW);
+  assert_int_equal(t.boots, 9);
+
+  /* A fixed engine ID is not replaced by a report naming another. */
+  assert_int_equal(usnmp__usm_target_set_engine(c, &t, capture_engine, 9, 1),
+                   0);
+  len = load(msg, sizeof(msg), F_REPORT_ENGINE);
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
+                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+                   0);
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 1000, 0, &status),
+                   USNMP__V3_FAIL);
+  assert_int_equal(status, USNMP_E_UNKNOWN_ENGINE_ID);
+  assert_int_equal(t.engine_id_len, 9);
+  usnmp__usm_target_wipe(&t);
+  usnmp__usm_target_wipe(&agent);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_captured_frames, setup, teardown),
       cmocka_unit_test(test_discovery_matches_netsnmp),
       cmocka_unit_test_setup_teardown(test_reencode_matches_netsnmp, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_truncations_and_flips, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_wrong_keys_and_levels, setup,
+                                      teardown),
+      cmocka_unit_test(test_header_checks),
+      cmocka_unit_test(test_report_oids),
+      cmocka_unit_test_setup_teardown(test_round_trips, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_encode_errors, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reply_actions, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
