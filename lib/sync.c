@@ -1,0 +1,1000 @@
+/*
+ * The blocking layer: the minimal Python manager's semantics on top of the
+ * async manager, which runs on a private loop.
+ *
+ * Every blocking call follows the same steps: look each OID up in the
+ * per-host cache, start one async request for the OIDs that have neither a
+ * value nor a request in flight, then run the private loop until every
+ * OID of the call has an answer, a failure, or the call's deadline passes.
+ * Nothing here blocks except uv_run() on the private loop, so requests that
+ * earlier non-blocking calls started make progress during any later call.
+ *
+ * Cache entries have three states.  PENDING belongs to a request in flight;
+ * READY holds a copy of the agent's varbind; FAILED holds the status of a
+ * request that failed and is handed to the first call that collects it,
+ * then dropped, so errors and timeouts are never served from the cache.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "usnmp.h"
+
+enum op_kind { KIND_GET = 0, KIND_GETNEXT = 1, KIND_SET = 2 };
+enum entry_state { ENTRY_PENDING, ENTRY_READY, ENTRY_FAILED };
+
+typedef struct sync_host sync_host;
+typedef struct entry entry;
+typedef struct op op;
+
+/* One cached (host, kind, OID) answer. */
+struct entry {
+  entry *hash_next;
+  entry *age_prev, *age_next; /* insertion order, for the cache bound */
+  sync_host *host;
+  int kind;                   /* KIND_GET or KIND_GETNEXT */
+  int state;
+  op *op;                     /* PENDING: the request that will answer */
+  int status;                 /* FAILED: the request's status */
+  int32_t error_status;       /* FAILED with USNMP_E_SNMP_ERROR */
+  int failed_object;          /* FAILED: this OID was the error-index */
+  uint32_t hash;
+  size_t key_len;
+  uint8_t *key;               /* BER content octets of the asked OID */
+  usnmp_varbind vb;           /* READY: copy of the answer */
+  uint8_t *vb_storage;
+};
+
+/* One request the layer started (or queued behind a SET). */
+struct op {
+  op *queue_next;
+  sync_host *host;
+  int kind;
+  size_t n;
+  usnmp_oid *oids;
+  usnmp_value *values;        /* SET only: deep copies */
+  uint8_t *value_storage;
+  entry **entries;            /* entries[i] answers oids[i]; NULL if gone */
+  usnmp_request_opts ropts;
+  char *community;
+};
+
+/* Per-agent state: the async target and the GET/SET ordering. */
+struct sync_host {
+  sync_host *next;
+  char *name;
+  usnmp_target *target;
+  unsigned active_gets;       /* GET/GETNEXT requests in flight */
+  int set_active;
+  op *set_head, *set_tail;    /* SETs waiting for the GETs to drain */
+  op *get_head, *get_tail;    /* GETs waiting for a SET */
+};
+
+struct usnmp_sync {
+  uv_loop_t loop;
+  usnmp_manager *manager;
+  sync_host *hosts;
+  usnmp_version version;
+  char *community;
+  char *write_community;
+  uint16_t port;
+  uint32_t resend_ms;
+  uint32_t timeout_ms;
+  size_t cache_limit;
+  size_t cache_count;
+  size_t bucket_count;
+  entry **buckets;
+  entry *age_head, *age_tail;
+  int running;                /* inside uv_run of the private loop */
+  int32_t last_error_status;
+  int32_t last_error_index;
+};
+
+struct usnmp_vblist {
+  size_t n;
+  usnmp_varbind *vbs;
+};
+
+/* ---- owned varbind lists ---- */
+
+static size_t value_extra(const usnmp_value *v) {
+  switch (v->type) {
+  case USNMP_TYPE_OCTET_STRING:
+  case USNMP_TYPE_OPAQUE:
+  case USNMP_TYPE_IPADDRESS:
+  case USNMP_TYPE_OID:
+    return v->v.bytes.len;
+  default:
+    return 0;
+  }
+}
+
+/* Copies a value's bytes to *cursor and points the copy at them. */
+static void value_copy(usnmp_value *dst, const usnmp_value *src,
+                       uint8_t **cursor) {
+  *dst = *src;
+  size_t extra = value_extra(src);
+  if (extra) {
+    memcpy(*cursor, src->v.bytes.data, extra);
+    dst->v.bytes.data = *cursor;
+    *cursor += extra;
+  }
+}
+
+/* Copies vb into one allocation stored in *storage. */
+static int varbind_copy(usnmp_varbind *dst, uint8_t **storage,
+                        const usnmp_varbind *src) {
+  size_t size = src->oid_len + value_extra(&src->value);
+  uint8_t *p = malloc(size ? size : 1);
+  if (!p)
+    return USNMP_E_NOMEM;
+  *storage = p;
+  memcpy(p, src->oid, src->oid_len);
+  dst->oid = p;
+  dst->oid_len = src->oid_len;
+  p += src->oid_len;
+  value_copy(&dst->value, &src->value, &p);
+  return 0;
+}
+
+static usnmp_vblist *vblist_build(entry **entries, size_t n) {
+  size_t size = sizeof(usnmp_vblist) + n * sizeof(usnmp_varbind);
+  for (size_t i = 0; i < n; i++)
+    size += entries[i]->vb.oid_len + value_extra(&entries[i]->vb.value);
+  usnmp_vblist *l = malloc(size);
+  if (!l)
+    return NULL;
+  l->n = n;
+  l->vbs = (usnmp_varbind *)(l + 1);
+  uint8_t *cursor = (uint8_t *)(l->vbs + n);
+  for (size_t i = 0; i < n; i++) {
+    const usnmp_varbind *src = &entries[i]->vb;
+    memcpy(cursor, src->oid, src->oid_len);
+    l->vbs[i].oid = cursor;
+    l->vbs[i].oid_len = src->oid_len;
+    cursor += src->oid_len;
+    value_copy(&l->vbs[i].value, &src->value, &cursor);
+  }
+  return l;
+}
+
+size_t usnmp_vblist_count(const usnmp_vblist *l) { return l ? l->n : 0; }
+
+const usnmp_varbind *usnmp_vblist_get(const usnmp_vblist *l, size_t i) {
+  return l && i < l->n ? &l->vbs[i] : NULL;
+}
+
+void usnmp_vblist_free(usnmp_vblist *l) { free(l); }
+
+/* ---- the cache ---- */
+
+static uint32_t key_hash(const sync_host *h, int kind, const uint8_t *key,
+                         size_t len) {
+  /* FNV-1a over the host pointer, the kind and the OID bytes. */
+  uint32_t x = 2166136261u;
+  uintptr_t hp = (uintptr_t)h;
+  for (size_t i = 0; i < sizeof hp; i++) {
+    x = (x ^ (uint8_t)(hp >> (8 * i))) * 16777619u;
+  }
+  x = (x ^ (uint8_t)kind) * 16777619u;
+  for (size_t i = 0; i < len; i++)
+    x = (x ^ key[i]) * 16777619u;
+  return x;
+}
+
+static entry *cache_find(usnmp_sync *s, sync_host *h, int kind, const uint8_t *key,
+                         size_t len, uint32_t hash) {
+  for (entry *e = s->buckets[hash & (s->bucket_count - 1)]; e;
+       e = e->hash_next) {
+    if (e->hash == hash && e->host == h && e->kind == kind &&
+        e->key_len == len && memcmp(e->key, key, len) == 0)
+      return e;
+  }
+  return NULL;
+}
+
+static int cache_grow(usnmp_sync *s) {
+  size_t count = s->bucket_count * 2;
+  entry **buckets = calloc(count, sizeof *buckets);
+  if (!buckets)
+    return USNMP_E_NOMEM;
+  for (size_t i = 0; i < s->bucket_count; i++) {
+    entry *e = s->buckets[i];
+    while (e) {
+      entry *next = e->hash_next;
+      e->hash_next = buckets[e->hash & (count - 1)];
+      buckets[e->hash & (count - 1)] = e;
+      e = next;
+    }
+  }
+  free(s->buckets);
+  s->buckets = buckets;
+  s->bucket_count = count;
+  return 0;
+}
+
+static entry *cache_insert(usnmp_sync *s, sync_host *h, int kind,
+                           const uint8_t *key, size_t len, uint32_t hash) {
+  if (s->cache_count + 1 > s->bucket_count && cache_grow(s) != 0)
+    return NULL;
+  entry *e = calloc(1, sizeof *e);
+  if (!e)
+    return NULL;
+  e->key = malloc(len ? len : 1);
+  if (!e->key) {
+    free(e);
+    return NULL;
+  }
+  memcpy(e->key, key, len);
+  e->key_len = len;
+  e->host = h;
+  e->kind = kind;
+  e->hash = hash;
+  e->state = ENTRY_PENDING;
+  entry **bucket = &s->buckets[hash & (s->bucket_count - 1)];
+  e->hash_next = *bucket;
+  *bucket = e;
+  e->age_prev = s->age_tail;
+  if (s->age_tail)
+    s->age_tail->age_next = e;
+  else
+    s->age_head = e;
+  s->age_tail = e;
+  s->cache_count++;
+  return e;
+}
+
+/* Detaches e from the request that would have answered it. */
+static void entry_detach_op(entry *e) {
+  if (e->state != ENTRY_PENDING || !e->op)
+    return;
+  for (size_t i = 0; i < e->op->n; i++) {
+    if (e->op->entries[i] == e)
+      e->op->entries[i] = NULL;
+  }
+  e->op = NULL;
+}
+
+static void cache_remove(usnmp_sync *s, entry *e) {
+  entry **p = &s->buckets[e->hash & (s->bucket_count - 1)];
+  while (*p != e)
+    p = &(*p)->hash_next;
+  *p = e->hash_next;
+  if (e->age_prev)
+    e->age_prev->age_next = e->age_next;
+  else
+    s->age_head = e->age_next;
+  if (e->age_next)
+    e->age_next->age_prev = e->age_prev;
+  else
+    s->age_tail = e->age_prev;
+  entry_detach_op(e);
+  s->cache_count--;
+  free(e->vb_storage);
+  free(e->key);
+  free(e);
+}
+
+/* Drops the oldest answered entries beyond the limit; entries still in
+ * flight are never dropped, so a call always finds its own answers. */
+static void cache_trim(usnmp_sync *s) {
+  if (!s->cache_limit)
+    return;
+  entry *e = s->age_head;
+  while (e && s->cache_count > s->cache_limit) {
+    entry *next = e->age_next;
+    if (e->state == ENTRY_READY)
+      cache_remove(s, e);
+    e = next;
+  }
+}
+
+void usnmp_sync_cache_clear(usnmp_sync *s) {
+  while (s->age_head)
+    cache_remove(s, s->age_head);
+}
+
+size_t usnmp_sync_cache_size(const usnmp_sync *s) {
+  size_t n = 0;
+  for (const entry *e = s->age_head; e; e = e->age_next)
+    n += e->state == ENTRY_READY;
+  return n;
+}
+
+int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max) {
+  s->cache_limit = max;
+  cache_trim(s);
+  return 0;
+}
+
+/* ---- hosts ---- */
+
+static char *dup_string(const char *text) {
+  size_t len = strlen(text) + 1;
+  char *copy = malloc(len);
+  if (copy)
+    memcpy(copy, text, len);
+  return copy;
+}
+
+/* Whether an agent string names its port: "h:p", "[v6]:p", "udp:h:p". */
+static int has_port(const char *agent) {
+  const char *rest = agent;
+  if (strncmp(rest, "udp:", 4) == 0)
+    rest += 4;
+  else if (strncmp(rest, "udp6:", 5) == 0)
+    rest += 5;
+  if (rest[0] == '[')
+    return strstr(rest, "]:") != NULL;
+  const char *colon = strchr(rest, ':');
+  return colon && !strchr(colon + 1, ':');
+}
+
+static int host_get(usnmp_sync *s, const char *name, sync_host **out) {
+  for (sync_host *h = s->hosts; h; h = h->next) {
+    if (strcmp(h->name, name) == 0) {
+      *out = h;
+      return 0;
+    }
+  }
+  char agent[512];
+  const char *use = name;
+  if (!has_port(name)) {
+    int bare_v6 = strchr(name, ':') && !strchr(name, '[') &&
+                  strncmp(name, "udp", 3) != 0;
+    int len = snprintf(agent, sizeof agent, bare_v6 ? "[%s]:%u" : "%s:%u",
+                       name, (unsigned)s->port);
+    if (len < 0 || (size_t)len >= sizeof agent)
+      return USNMP_E_INVAL;
+    use = agent;
+  }
+  sync_host *h = calloc(1, sizeof *h);
+  if (!h)
+    return USNMP_E_NOMEM;
+  h->name = dup_string(name);
+  if (!h->name) {
+    free(h);
+    return USNMP_E_NOMEM;
+  }
+  int rc = usnmp_target_new(s->manager, &h->target, use);
+  if (rc == 0)
+    rc = usnmp_target_set_version(h->target, s->version);
+  if (rc == 0)
+    rc = usnmp_target_set_community(h->target, s->community);
+  if (rc == 0)
+    rc = usnmp_target_set_write_community(
+        h->target, s->write_community ? s->write_community : s->community);
+  if (rc == 0)
+    rc = usnmp_target_set_resend(h->target, s->resend_ms);
+  if (rc == 0)
+    rc = usnmp_target_set_retries(h->target, -1);
+  if (rc != 0) {
+    if (h->target)
+      usnmp_target_free(h->target);
+    free(h->name);
+    free(h);
+    return rc;
+  }
+  usnmp_target_set_data(h->target, s);
+  h->next = s->hosts;
+  s->hosts = h;
+  *out = h;
+  return 0;
+}
+
+/* ---- requests ---- */
+
+static void op_free(op *o) {
+  free(o->oids);
+  free(o->values);
+  free(o->value_storage);
+  free(o->entries);
+  free(o->community);
+  free(o);
+}
+
+static void pump(usnmp_sync *s, sync_host *h);
+
+/* Marks every entry of o failed with status, and which one the agent's
+ * error-index named. */
+static void op_fail(op *o, int status, int32_t error_status,
+                    int32_t error_index) {
+  for (size_t i = 0; i < o->n; i++) {
+    entry *e = o->entries[i];
+    if (!e)
+      continue;
+    e->state = ENTRY_FAILED;
+    e->op = NULL;
+    e->status = status;
+    e->error_status = error_status;
+    e->failed_object = error_index == (int32_t)(i + 1);
+  }
+}
+
+static void op_done(const usnmp_response *resp, void *arg) {
+  op *o = arg;
+  sync_host *h = o->host;
+  usnmp_sync *s = usnmp_target_data(h->target);
+  if (resp->status == USNMP_E_CLOSED) {
+    /* The sync object is going away; its entries are freed by close. */
+    op_free(o);
+    return;
+  }
+  if (resp->status != 0) {
+    op_fail(o, resp->status, 0, 0);
+  } else if (resp->error_status != 0) {
+    op_fail(o, USNMP_E_SNMP_ERROR, resp->error_status, resp->error_index);
+  } else if (resp->varbind_count != o->n) {
+    op_fail(o, USNMP_E_BAD_VALUE, 0, 0);
+  } else {
+    for (size_t i = 0; i < o->n; i++) {
+      entry *e = o->entries[i];
+      if (!e)
+        continue;
+      e->op = NULL;
+      if (varbind_copy(&e->vb, &e->vb_storage, &resp->varbinds[i]) != 0) {
+        e->state = ENTRY_FAILED;
+        e->status = USNMP_E_NOMEM;
+        continue;
+      }
+      e->state = ENTRY_READY;
+    }
+  }
+  if (o->kind == KIND_SET)
+    h->set_active = 0;
+  else
+    h->active_gets--;
+  op_free(o);
+  pump(s, h);
+}
+
+static void op_start(usnmp_sync *s, op *o) {
+  sync_host *h = o->host;
+  int rc;
+  if (o->kind == KIND_SET) {
+    h->set_active = 1;
+    rc = usnmp_set(h->target, o->oids, o->values, o->n, &o->ropts, op_done, o,
+                   NULL);
+  } else {
+    h->active_gets++;
+    rc = (o->kind == KIND_GET ? usnmp_get : usnmp_getnext)(
+        h->target, o->oids, o->n, &o->ropts, op_done, o, NULL);
+  }
+  if (rc != 0) {
+    if (o->kind == KIND_SET)
+      h->set_active = 0;
+    else
+      h->active_gets--;
+    op_fail(o, rc, 0, 0);
+    op_free(o);
+  }
+  (void)s;
+}
+
+/* Writer-preferred ordering: a SET goes once no GET of its host is in
+ * flight; GETs queued behind a SET go once no SET is active or waiting. */
+static void pump(usnmp_sync *s, sync_host *h) {
+  for (;;) {
+    if (h->set_active)
+      return;
+    if (h->set_head) {
+      if (h->active_gets)
+        return;
+      op *o = h->set_head;
+      h->set_head = o->queue_next;
+      if (!h->set_head)
+        h->set_tail = NULL;
+      op_start(s, o);
+      continue;
+    }
+    if (!h->get_head)
+      return;
+    op *o = h->get_head;
+    h->get_head = o->queue_next;
+    if (!h->get_head)
+      h->get_tail = NULL;
+    op_start(s, o);
+  }
+}
+
+static void op_enqueue(usnmp_sync *s, op *o) {
+  sync_host *h = o->host;
+  if (o->kind == KIND_SET) {
+    if (h->set_tail)
+      h->set_tail->queue_next = o;
+    else
+      h->set_head = o;
+    h->set_tail = o;
+  } else if (h->set_active || h->set_head) {
+    if (h->get_tail)
+      h->get_tail->queue_next = o;
+    else
+      h->get_head = o;
+    h->get_tail = o;
+  } else {
+    op_start(s, o);
+    return;
+  }
+  pump(s, h);
+}
+
+static op *op_new(sync_host *h, int kind, size_t n, const usnmp_call_opts *opts,
+                  uint32_t timeout_ms) {
+  op *o = calloc(1, sizeof *o);
+  if (!o)
+    return NULL;
+  o->host = h;
+  o->kind = kind;
+  o->oids = malloc(n * sizeof *o->oids);
+  o->entries = calloc(n, sizeof *o->entries);
+  if (!o->oids || !o->entries) {
+    op_free(o);
+    return NULL;
+  }
+  o->ropts.flags = USNMP_OPT_TIMEOUT;
+  o->ropts.timeout_ms = timeout_ms;
+  if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
+    o->community = dup_string(opts->community);
+    if (!o->community) {
+      op_free(o);
+      return NULL;
+    }
+    o->ropts.flags |= USNMP_OPT_COMMUNITY;
+    o->ropts.community = o->community;
+  }
+  return o;
+}
+
+/* ---- the blocking calls ---- */
+
+static uint32_t call_timeout(const usnmp_sync *s, const usnmp_call_opts *o) {
+  return o && (o->flags & USNMP_CALL_TIMEOUT) ? o->timeout_ms : s->timeout_ms;
+}
+
+static void deadline_cb(uv_timer_t *timer) {
+  int *expired = timer->data;
+  *expired = 1;
+}
+
+static void close_timer_cb(uv_handle_t *handle) { (void)handle; }
+
+static int any_pending(entry **entries, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (entries[i]->state == ENTRY_PENDING)
+      return 1;
+  }
+  return 0;
+}
+
+/* Runs the private loop until no entry of the call is pending or the
+ * deadline passes.  Returns 0 or USNMP_E_TIMEOUT. */
+static int wait_entries(usnmp_sync *s, entry **entries, size_t n,
+                        uint32_t timeout_ms) {
+  if (!any_pending(entries, n))
+    return 0;
+  uv_timer_t deadline;
+  int expired = 0;
+  uv_timer_init(&s->loop, &deadline);
+  deadline.data = &expired;
+  /* A small grace lets the request's own timeout, which has the same
+   * length, report first. */
+  uv_timer_start(&deadline, deadline_cb, (uint64_t)timeout_ms + 50, 0);
+  s->running = 1;
+  while (!expired && any_pending(entries, n))
+    uv_run(&s->loop, UV_RUN_ONCE);
+  uv_timer_stop(&deadline);
+  uv_close((uv_handle_t *)&deadline, close_timer_cb);
+  uv_run(&s->loop, UV_RUN_NOWAIT);
+  s->running = 0;
+  return any_pending(entries, n) ? USNMP_E_TIMEOUT : 0;
+}
+
+/* Collects the answers of a call: a list, or the first failure (which is
+ * consumed, so it is never served again). */
+static int collect(usnmp_sync *s, entry **entries, size_t n,
+                   usnmp_vblist **result) {
+  int status = 0;
+  for (size_t i = 0; i < n && !status; i++) {
+    if (entries[i]->state != ENTRY_FAILED)
+      continue;
+    status = entries[i]->status;
+    if (status == USNMP_E_SNMP_ERROR) {
+      s->last_error_status = entries[i]->error_status;
+      for (size_t j = 0; j < n; j++) {
+        if (entries[j]->state == ENTRY_FAILED && entries[j]->failed_object) {
+          s->last_error_index = (int32_t)(j + 1);
+          break;
+        }
+      }
+    }
+  }
+  if (status) {
+    for (size_t i = 0; i < n; i++) {
+      /* The same entry can stand twice in one call: remove it once. */
+      entry *e = entries[i];
+      if (!e)
+        continue;
+      for (size_t j = i + 1; j < n; j++) {
+        if (entries[j] == e)
+          entries[j] = NULL;
+      }
+      if (e->state == ENTRY_FAILED)
+        cache_remove(s, e);
+    }
+    return status;
+  }
+  if (result) {
+    *result = vblist_build(entries, n);
+    if (!*result)
+      return USNMP_E_NOMEM;
+  }
+  return 0;
+}
+
+static int encode_key(uint8_t *buf, size_t size, const usnmp_oid *oid) {
+  return usnmp_oid_to_ber(buf, size, oid);
+}
+
+/* The common body of get, get_next and set. */
+static int call(usnmp_sync *s, const char *hostname, int kind,
+                const usnmp_oid *oids, const usnmp_value *values, size_t n,
+                const usnmp_call_opts *opts, usnmp_vblist **result) {
+  if (result)
+    *result = NULL;
+  if (!s || !hostname || !oids || n == 0 || n > USNMP_MAX_VARBINDS ||
+      (kind == KIND_SET && !values))
+    return USNMP_E_INVAL;
+  if (s->running)
+    return USNMP_E_IN_CALLBACK;
+  s->last_error_status = 0;
+  s->last_error_index = 0;
+  cache_trim(s);
+  sync_host *h;
+  int rc = host_get(s, hostname, &h);
+  if (rc)
+    return rc;
+  uint32_t timeout_ms = call_timeout(s, opts);
+  int cache_kind = kind == KIND_GETNEXT ? KIND_GETNEXT : KIND_GET;
+  int refresh = kind == KIND_SET || (opts && (opts->flags & USNMP_CALL_REFRESH));
+  entry **entries = calloc(n, sizeof *entries);
+  op *o = op_new(h, kind, n, opts, timeout_ms);
+  if (!entries || !o) {
+    free(entries);
+    if (o)
+      op_free(o);
+    return USNMP_E_NOMEM;
+  }
+  size_t missing = 0;
+  uint8_t key[5 * USNMP_OID_MAX_LEN];
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    int len = encode_key(key, sizeof key, &oids[i]);
+    if (len < 0) {
+      rc = len;
+      break;
+    }
+    uint32_t hash = key_hash(h, cache_kind, key, (size_t)len);
+    entry *e = cache_find(s, h, cache_kind, key, (size_t)len, hash);
+    /* A refresh drops what is known, but a request already in flight for
+     * the OID answers it (a SET always replaces it: it writes). */
+    if (e && e->op != o && refresh &&
+        (e->state != ENTRY_PENDING || kind == KIND_SET)) {
+      cache_remove(s, e);
+      e = NULL;
+    }
+    if (!e) {
+      e = cache_insert(s, h, cache_kind, key, (size_t)len, hash);
+      if (!e) {
+        rc = USNMP_E_NOMEM;
+        break;
+      }
+      e->op = o;
+      o->entries[missing] = e;
+      o->oids[missing] = oids[i];
+      missing++;
+    }
+    entries[i] = e;
+  }
+  if (rc == 0 && kind == KIND_SET) {
+    size_t extra = 0;
+    for (size_t i = 0; i < n; i++)
+      extra += value_extra(&values[i]);
+    o->values = malloc(n * sizeof *o->values);
+    o->value_storage = malloc(extra ? extra : 1);
+    if (!o->values || !o->value_storage) {
+      rc = USNMP_E_NOMEM;
+    } else {
+      uint8_t *cursor = o->value_storage;
+      for (size_t i = 0; i < n; i++)
+        value_copy(&o->values[i], &values[i], &cursor);
+    }
+  }
+  if (rc != 0) {
+    for (size_t i = 0; i < missing; i++)
+      cache_remove(s, o->entries[i]);
+    op_free(o);
+    free(entries);
+    return rc;
+  }
+  if (kind == KIND_SET) {
+    /* Whatever a SET writes makes earlier GETNEXT answers of the host
+     * suspect: drop them. */
+    for (entry *e = s->age_head; e;) {
+      entry *next = e->age_next;
+      if (e->host == h && e->kind == KIND_GETNEXT &&
+          e->state != ENTRY_PENDING)
+        cache_remove(s, e);
+      e = next;
+    }
+  }
+  if (missing) {
+    o->n = missing;
+    op_enqueue(s, o);
+  } else {
+    op_free(o);
+  }
+  if (opts && (opts->flags & USNMP_CALL_NONBLOCK)) {
+    s->running = 1;
+    uv_run(&s->loop, UV_RUN_NOWAIT);
+    s->running = 0;
+    free(entries);
+    return 0;
+  }
+  rc = wait_entries(s, entries, n, timeout_ms);
+  if (rc == 0)
+    rc = collect(s, entries, n, result);
+  free(entries);
+  cache_trim(s);
+  return rc;
+}
+
+int usnmp_sync_get(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
+                   size_t n, const usnmp_call_opts *opts,
+                   usnmp_vblist **result) {
+  return call(s, agent, KIND_GET, oids, NULL, n, opts, result);
+}
+
+int usnmp_sync_get_next(usnmp_sync *s, const char *agent,
+                        const usnmp_oid *oids, size_t n,
+                        const usnmp_call_opts *opts, usnmp_vblist **result) {
+  return call(s, agent, KIND_GETNEXT, oids, NULL, n, opts, result);
+}
+
+int usnmp_sync_set(usnmp_sync *s, const char *agent, const usnmp_oid *oid,
+                   const usnmp_value *value, const usnmp_call_opts *opts,
+                   usnmp_vblist **result) {
+  return call(s, agent, KIND_SET, oid, value, 1, opts, result);
+}
+
+int usnmp_sync_set_many(usnmp_sync *s, const char *agent,
+                        const usnmp_oid *oids, const usnmp_value *values,
+                        size_t n, const usnmp_call_opts *opts,
+                        usnmp_vblist **result) {
+  return call(s, agent, KIND_SET, oids, values, n, opts, result);
+}
+
+int32_t usnmp_sync_error_status(const usnmp_sync *s) {
+  return s->last_error_status;
+}
+
+int32_t usnmp_sync_error_index(const usnmp_sync *s) {
+  return s->last_error_index;
+}
+
+/* ---- life cycle and settings ---- */
+
+int usnmp_sync_new(usnmp_sync **out) {
+  if (!out)
+    return USNMP_E_INVAL;
+  *out = NULL;
+  usnmp_sync *s = calloc(1, sizeof *s);
+  if (!s)
+    return USNMP_E_NOMEM;
+  s->version = USNMP_VERSION_2C;
+  s->port = 161;
+  s->resend_ms = 1000;
+  s->timeout_ms = 10000;
+  s->bucket_count = 64;
+  s->buckets = calloc(s->bucket_count, sizeof *s->buckets);
+  s->community = dup_string("public");
+  if (!s->buckets || !s->community) {
+    free(s->buckets);
+    free(s->community);
+    free(s);
+    return USNMP_E_NOMEM;
+  }
+  int rc = uv_loop_init(&s->loop);
+  if (rc == 0) {
+    rc = usnmp_manager_new(&s->manager, &s->loop, NULL);
+    if (rc != 0)
+      uv_loop_close(&s->loop);
+  }
+  if (rc != 0) {
+    free(s->buckets);
+    free(s->community);
+    free(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+static void free_queue(op *o) {
+  while (o) {
+    op *next = o->queue_next;
+    op_free(o);
+    o = next;
+  }
+}
+
+void usnmp_sync_close(usnmp_sync *s) {
+  if (!s)
+    return;
+  /* Entries go first so that requests completing with "closed" below
+   * find nothing to update. */
+  usnmp_sync_cache_clear(s);
+  usnmp_manager_close(s->manager, NULL, NULL);
+  uv_run(&s->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&s->loop);
+  while (s->hosts) {
+    sync_host *h = s->hosts;
+    s->hosts = h->next;
+    free_queue(h->set_head);
+    free_queue(h->get_head);
+    free(h->name);
+    free(h);
+  }
+  free(s->buckets);
+  free(s->community);
+  free(s->write_community);
+  free(s);
+}
+
+int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v) {
+  if (v != USNMP_VERSION_1 && v != USNMP_VERSION_2C)
+    return USNMP_E_INVAL;
+  s->version = v;
+  for (sync_host *h = s->hosts; h; h = h->next)
+    usnmp_target_set_version(h->target, v);
+  return 0;
+}
+
+static int replace_string(char **slot, const char *value) {
+  char *copy = NULL;
+  if (value) {
+    copy = dup_string(value);
+    if (!copy)
+      return USNMP_E_NOMEM;
+  }
+  free(*slot);
+  *slot = copy;
+  return 0;
+}
+
+static void apply_communities(usnmp_sync *s) {
+  for (sync_host *h = s->hosts; h; h = h->next) {
+    usnmp_target_set_community(h->target, s->community);
+    usnmp_target_set_write_community(
+        h->target, s->write_community ? s->write_community : s->community);
+  }
+}
+
+int usnmp_sync_set_community(usnmp_sync *s, const char *c) {
+  if (!c)
+    return USNMP_E_INVAL;
+  int rc = replace_string(&s->community, c);
+  if (rc == 0)
+    apply_communities(s);
+  return rc;
+}
+
+int usnmp_sync_set_write_community(usnmp_sync *s, const char *c) {
+  int rc = replace_string(&s->write_community, c);
+  if (rc == 0)
+    apply_communities(s);
+  return rc;
+}
+
+int usnmp_sync_set_port(usnmp_sync *s, uint16_t port) {
+  if (port == 0)
+    return USNMP_E_INVAL;
+  s->port = port;
+  return 0;
+}
+
+int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms) {
+  if (resend_ms == 0)
+    return USNMP_E_INVAL;
+  s->resend_ms = resend_ms;
+  for (sync_host *h = s->hosts; h; h = h->next)
+    usnmp_target_set_resend(h->target, resend_ms);
+  return 0;
+}
+
+int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms) {
+  if (timeout_ms == 0)
+    return USNMP_E_INVAL;
+  s->timeout_ms = timeout_ms;
+  return 0;
+}
+
+usnmp_manager *usnmp_sync_manager(usnmp_sync *s) { return s->manager; }
+
+/* ---- walks as pull iterators ---- */
+
+struct usnmp_sync_walk {
+  usnmp_sync *sync;
+  usnmp_walk *walk;
+  usnmp_request_opts ropts;
+  char *community;
+};
+
+int usnmp_sync_walk_start(usnmp_sync *s, const char *agent,
+                          const usnmp_oid *root, const usnmp_call_opts *opts,
+                          usnmp_sync_walk **out) {
+  if (!s || !agent || !root || !out)
+    return USNMP_E_INVAL;
+  *out = NULL;
+  if (s->running)
+    return USNMP_E_IN_CALLBACK;
+  sync_host *h;
+  int rc = host_get(s, agent, &h);
+  if (rc)
+    return rc;
+  usnmp_sync_walk *sw = calloc(1, sizeof *sw);
+  if (!sw)
+    return USNMP_E_NOMEM;
+  sw->sync = s;
+  sw->ropts.flags = USNMP_OPT_TIMEOUT;
+  sw->ropts.timeout_ms = call_timeout(s, opts);
+  if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
+    sw->community = dup_string(opts->community);
+    if (!sw->community) {
+      free(sw);
+      return USNMP_E_NOMEM;
+    }
+    sw->ropts.flags |= USNMP_OPT_COMMUNITY;
+    sw->ropts.community = sw->community;
+  }
+  usnmp_walk_opts wopts = {0};
+  wopts.request = &sw->ropts;
+  rc = usnmp_walk_open(h->target, root, &wopts, &sw->walk);
+  if (rc) {
+    free(sw->community);
+    free(sw);
+    return rc;
+  }
+  *out = sw;
+  return 0;
+}
+
+int usnmp_sync_walk_next(usnmp_sync_walk *sw, const usnmp_varbind **vb) {
+  if (!sw || !vb)
+    return USNMP_E_INVAL;
+  usnmp_sync *s = sw->sync;
+  if (s->running)
+    return USNMP_E_IN_CALLBACK;
+  s->last_error_status = 0;
+  s->last_error_index = 0;
+  int rc;
+  s->running = 1;
+  /* Each request of the walk carries the call's timeout, so this loop
+   * ends: with a varbind, the end, or the walk's failure. */
+  while ((rc = usnmp_walk_next(sw->walk, vb)) == UV_EAGAIN)
+    uv_run(&s->loop, UV_RUN_ONCE);
+  s->running = 0;
+  if (rc == USNMP_E_SNMP_ERROR) {
+    usnmp_walk_result result;
+    if (usnmp_walk_result_get(sw->walk, &result) == 0) {
+      s->last_error_status = result.error_status;
+      s->last_error_index = result.error_index;
+    }
+  }
+  return rc;
+}
+
+void usnmp_sync_walk_free(usnmp_sync_walk *sw) {
+  if (!sw)
+    return;
+  usnmp_walk_close(sw->walk);
+  free(sw->community);
+  free(sw);
+}

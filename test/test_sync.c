@@ -1,0 +1,542 @@
+/*
+ * Tests of the blocking layer (lib/sync.c): the minimal Python manager's
+ * semantics, against the scripted test agent on its own thread (so that
+ * traffic can be counted and answers delayed or dropped) and against a
+ * real net-snmp snmpd.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "snmpd_fixture.h"
+#include "test_agent.h"
+#include "usnmp.h"
+
+static usnmp_oid oid_of(const char *text) {
+  usnmp_oid oid;
+  assert_int_equal(usnmp_oid_parse(&oid, text), 0);
+  return oid;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t agent_requests(usnmp_test_agent *a) {
+  usnmp_test_agent_stats st;
+  usnmp_test_agent_get_stats(a, &st);
+  return st.requests;
+}
+
+static uint64_t agent_received(usnmp_test_agent *a) {
+  usnmp_test_agent_stats st;
+  usnmp_test_agent_get_stats(a, &st);
+  return st.received;
+}
+
+static void assert_string_value(const usnmp_varbind *vb, const char *text) {
+  assert_non_null(vb);
+  assert_int_equal(vb->value.type, USNMP_TYPE_OCTET_STRING);
+  assert_int_equal(vb->value.v.bytes.len, strlen(text));
+  assert_memory_equal(vb->value.v.bytes.data, text, strlen(text));
+}
+
+static void assert_name(const usnmp_varbind *vb, const char *text) {
+  usnmp_oid want = oid_of(text), got;
+  assert_int_equal(usnmp_oid_from_ber(&got, vb->oid, vb->oid_len), 0);
+  assert_int_equal(usnmp_oid_cmp(&want, &got), 0);
+}
+
+typedef struct fixture {
+  usnmp_test_agent *agent;
+  usnmp_sync *sync;
+  const char *host;
+} fixture;
+
+static int setup(void **state) {
+  static fixture f;
+  memset(&f, 0, sizeof f);
+  assert_int_equal(usnmp_test_agent_start_thread(&f.agent, AF_INET), 0);
+  assert_int_equal(usnmp_sync_new(&f.sync), 0);
+  usnmp_sync_set_write_community(f.sync, "private");
+  f.host = usnmp_test_agent_address(f.agent);
+  *state = &f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  usnmp_sync_close(f->sync);
+  usnmp_test_agent_stop_thread(f->agent);
+  return 0;
+}
+
+/* The i-th varbind answers the i-th OID, in the caller's order. */
+static void test_get_in_order(void **state) {
+  fixture *f = *state;
+  usnmp_oid oids[3] = {oid_of("1.3.6.1.2.1.1.5.0"),
+                       oid_of("1.3.6.1.2.1.1.1.0"),
+                       oid_of("1.3.6.1.4.1.99999.1.7")};
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, oids, 3, NULL, &l), 0);
+  assert_int_equal(usnmp_vblist_count(l), 3);
+  assert_string_value(usnmp_vblist_get(l, 0), "agent");
+  assert_string_value(usnmp_vblist_get(l, 1), "usnmp scripted test agent");
+  int32_t i = 0;
+  assert_int_equal(usnmp_value_get_int(&usnmp_vblist_get(l, 2)->value, &i), 0);
+  assert_int_equal(i, 7);
+  assert_name(usnmp_vblist_get(l, 2), "1.3.6.1.4.1.99999.1.7");
+  assert_null(usnmp_vblist_get(l, 3));
+  usnmp_vblist_free(l);
+}
+
+/* A value once fetched comes from the cache; refresh and clear go back to
+ * the agent; the bound holds. */
+static void test_cache(void **state) {
+  fixture *f = *state;
+  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.5.0");
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, NULL, &l), 0);
+  usnmp_vblist_free(l);
+  uint64_t before = agent_requests(f->agent);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, NULL, &l), 0);
+  assert_string_value(usnmp_vblist_get(l, 0), "agent");
+  usnmp_vblist_free(l);
+  assert_int_equal(agent_requests(f->agent), before);
+  assert_int_equal(usnmp_sync_cache_size(f->sync), 1);
+
+  usnmp_call_opts refresh = {USNMP_CALL_REFRESH, 0, NULL};
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &refresh, &l),
+                   0);
+  usnmp_vblist_free(l);
+  assert_int_equal(agent_requests(f->agent), before + 1);
+
+  usnmp_sync_cache_clear(f->sync);
+  assert_int_equal(usnmp_sync_cache_size(f->sync), 0);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, NULL, &l), 0);
+  usnmp_vblist_free(l);
+  assert_int_equal(agent_requests(f->agent), before + 2);
+
+  assert_int_equal(usnmp_sync_set_cache_limit(f->sync, 3), 0);
+  for (int i = 1; i <= 8; i++) {
+    char text[64];
+    snprintf(text, sizeof text, "1.3.6.1.4.1.99999.1.%d", i);
+    usnmp_oid o = oid_of(text);
+    assert_int_equal(usnmp_sync_get(f->sync, f->host, &o, 1, NULL, &l), 0);
+    usnmp_vblist_free(l);
+    assert_true(usnmp_sync_cache_size(f->sync) <= 3);
+  }
+  /* The newest stayed: no traffic for it. */
+  before = agent_requests(f->agent);
+  usnmp_oid last = oid_of("1.3.6.1.4.1.99999.1.8");
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &last, 1, NULL, &l), 0);
+  usnmp_vblist_free(l);
+  assert_int_equal(agent_requests(f->agent), before);
+}
+
+/* GETNEXT answers are cached apart: they never answer a GET. */
+static void test_getnext_separate(void **state) {
+  fixture *f = *state;
+  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.5.0");
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get_next(f->sync, f->host, &oid, 1, NULL, &l),
+                   0);
+  assert_name(usnmp_vblist_get(l, 0), "1.3.6.1.2.1.1.6.0");
+  assert_string_value(usnmp_vblist_get(l, 0), "lab");
+  usnmp_vblist_free(l);
+  uint64_t before = agent_requests(f->agent);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, NULL, &l), 0);
+  assert_name(usnmp_vblist_get(l, 0), "1.3.6.1.2.1.1.5.0");
+  assert_string_value(usnmp_vblist_get(l, 0), "agent");
+  usnmp_vblist_free(l);
+  assert_int_equal(agent_requests(f->agent), before + 1);
+}
+
+/* A request already in flight for the same host and OID is not sent
+ * twice: the blocking call collects the non-blocking one. */
+static void test_nonblock_then_collect(void **state) {
+  fixture *f = *state;
+  usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_DELAY, 200, 0});
+  usnmp_oid oids[2] = {oid_of("1.3.6.1.2.1.1.1.0"),
+                       oid_of("1.3.6.1.2.1.1.6.0")};
+  usnmp_call_opts start = {USNMP_CALL_NONBLOCK, 0, NULL};
+  usnmp_vblist *l = (usnmp_vblist *)&l;
+  uint64_t before = agent_requests(f->agent);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, oids, 2, &start, &l), 0);
+  assert_null(l);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, oids, 2, NULL, &l), 0);
+  assert_string_value(usnmp_vblist_get(l, 1), "lab");
+  usnmp_vblist_free(l);
+  assert_int_equal(agent_requests(f->agent), before + 1);
+}
+
+/* Timeouts are errors, distinct from SNMP errors, and never cached; the
+ * resend interval is honoured and fractional timeouts work. */
+static void test_timeout_not_cached(void **state) {
+  fixture *f = *state;
+  usnmp_sync_set_resend(f->sync, 100);
+  usnmp_test_agent_set_default(f->agent,
+                               (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
+  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.4.0");
+  usnmp_call_opts opts = {USNMP_CALL_TIMEOUT, 450, NULL};
+  usnmp_vblist *l = NULL;
+  uint64_t before = agent_received(f->agent);
+  double t0 = now_s();
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &opts, &l),
+                   USNMP_E_TIMEOUT);
+  double took = now_s() - t0;
+  assert_null(l);
+  assert_true(took >= 0.4);
+  assert_true(took < 3.0);
+  /* Sent at 0, then resent every 100 ms until 450 ms: 5 datagrams. */
+  uint64_t sent = agent_received(f->agent) - before;
+  assert_true(sent >= 4 && sent <= 6);
+  assert_int_equal(usnmp_sync_cache_size(f->sync), 0);
+
+  usnmp_test_agent_set_default(f->agent,
+                               (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &opts, &l), 0);
+  assert_string_value(usnmp_vblist_get(l, 0), "root");
+  usnmp_vblist_free(l);
+}
+
+/* An error-status is USNMP_E_SNMP_ERROR with status and index in the
+ * caller's numbering; per-varbind exceptions are values. */
+static void test_errors_and_exceptions(void **state) {
+  fixture *f = *state;
+  usnmp_oid oids[2] = {oid_of("1.3.6.1.2.1.1.1.0"),
+                       oid_of("1.3.6.1.2.1.1.99.0")};
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, oids, 2, NULL, &l), 0);
+  assert_int_equal(usnmp_vblist_get(l, 1)->value.type,
+                   USNMP_TYPE_NOSUCHOBJECT);
+  assert_true(usnmp_value_is_exception(&usnmp_vblist_get(l, 1)->value));
+  usnmp_vblist_free(l);
+
+  usnmp_sync_set_version(f->sync, USNMP_VERSION_1);
+  usnmp_oid v1oids[3] = {oid_of("1.3.6.1.2.1.1.4.0"),
+                         oid_of("1.3.6.1.2.1.1.98.0"),
+                         oid_of("1.3.6.1.2.1.1.6.0")};
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, v1oids, 3, NULL, &l),
+                   USNMP_E_SNMP_ERROR);
+  assert_null(l);
+  assert_int_equal(usnmp_sync_error_status(f->sync), USNMP_ERR_NOSUCHNAME);
+  assert_int_equal(usnmp_sync_error_index(f->sync), 2);
+  /* Not cached: the same call goes to the agent again. */
+  uint64_t before = agent_requests(f->agent);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, v1oids, 3, NULL, &l),
+                   USNMP_E_SNMP_ERROR);
+  assert_int_equal(agent_requests(f->agent), before + 1);
+  usnmp_sync_set_version(f->sync, USNMP_VERSION_2C);
+}
+
+/* SET uses the write community and refreshes what it wrote. */
+static void test_set_refreshes(void **state) {
+  fixture *f = *state;
+  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.6.0");
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, NULL, &l), 0);
+  assert_string_value(usnmp_vblist_get(l, 0), "lab");
+  usnmp_vblist_free(l);
+  usnmp_value v = usnmp_value_string("basement");
+  assert_int_equal(usnmp_sync_set(f->sync, f->host, &oid, &v, NULL, &l), 0);
+  assert_string_value(usnmp_vblist_get(l, 0), "basement");
+  usnmp_vblist_free(l);
+  uint64_t before = agent_requests(f->agent);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, NULL, &l), 0);
+  assert_string_value(usnmp_vblist_get(l, 0), "basement");
+  usnmp_vblist_free(l);
+  assert_int_equal(agent_requests(f->agent), before);
+  char text[128];
+  assert_int_equal(usnmp_test_agent_mib_format(f->agent, "1.3.6.1.2.1.1.6.0",
+                                               text, sizeof text),
+                   0);
+  assert_string_equal(text, "STRING: \"basement\"");
+
+  /* With the read community for SETs the agent refuses it. */
+  usnmp_sync_set_write_community(f->sync, NULL);
+  v = usnmp_value_string("attic");
+  assert_int_equal(usnmp_sync_set(f->sync, f->host, &oid, &v, NULL, NULL),
+                   USNMP_E_SNMP_ERROR);
+  assert_int_not_equal(usnmp_sync_error_status(f->sync), 0);
+  assert_int_equal(usnmp_sync_error_index(f->sync), 1);
+  assert_int_equal(usnmp_test_agent_mib_format(f->agent, "1.3.6.1.2.1.1.6.0",
+                                               text, sizeof text),
+                   0);
+  assert_string_equal(text, "STRING: \"basement\"");
+  usnmp_sync_set_write_community(f->sync, "private");
+
+  /* Multi-varbind SET, and a non-blocking SET collected by a GET. */
+  usnmp_oid two[2] = {oid_of("1.3.6.1.2.1.1.4.0"),
+                      oid_of("1.3.6.1.2.1.1.5.0")};
+  usnmp_value vals[2] = {usnmp_value_string("ops"),
+                         usnmp_value_string("core1")};
+  assert_int_equal(usnmp_sync_set_many(f->sync, f->host, two, vals, 2, NULL,
+                                       &l),
+                   0);
+  assert_int_equal(usnmp_vblist_count(l), 2);
+  assert_string_value(usnmp_vblist_get(l, 1), "core1");
+  usnmp_vblist_free(l);
+  usnmp_call_opts start = {USNMP_CALL_NONBLOCK, 0, NULL};
+  v = usnmp_value_string("core2");
+  assert_int_equal(usnmp_sync_set(f->sync, f->host, &two[1], &v, &start, NULL),
+                   0);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &two[1], 1, NULL, &l), 0);
+  assert_string_value(usnmp_vblist_get(l, 0), "core2");
+  usnmp_vblist_free(l);
+}
+
+/* Writer preference: a SET waits for the host's outstanding GET, and a
+ * GET started after a SET waits for it. */
+static void test_writer_preferred(void **state) {
+  fixture *f = *state;
+  usnmp_oid get_oid = oid_of("1.3.6.1.4.1.99999.1.3");
+  usnmp_oid set_oid = oid_of("1.3.6.1.2.1.1.4.0");
+  usnmp_call_opts start = {USNMP_CALL_NONBLOCK, 0, NULL};
+  usnmp_test_agent_stats st;
+  usnmp_test_agent_get_stats(f->agent, &st);
+  size_t first = st.n_recv_ms;
+  assert_true(first + 3 <= 64);
+
+  /* GET answered after 300 ms; the SET must not reach the agent before. */
+  usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_DELAY, 300, 0});
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &get_oid, 1, &start, NULL),
+                   0);
+  usnmp_value v = usnmp_value_string("noc");
+  assert_int_equal(usnmp_sync_set(f->sync, f->host, &set_oid, &v, NULL, NULL),
+                   0);
+  usnmp_test_agent_get_stats(f->agent, &st);
+  assert_int_equal(st.n_recv_ms, first + 2);
+  assert_true(st.recv_ms[first + 1] >= st.recv_ms[first] + 250);
+
+  /* SET delayed 300 ms, started without blocking; a GET after it waits. */
+  usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_DELAY, 300, 0});
+  v = usnmp_value_string("noc2");
+  assert_int_equal(usnmp_sync_set(f->sync, f->host, &set_oid, &v, &start, NULL),
+                   0);
+  usnmp_oid other = oid_of("1.3.6.1.4.1.99999.1.4");
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &other, 1, NULL, &l), 0);
+  usnmp_vblist_free(l);
+  usnmp_test_agent_get_stats(f->agent, &st);
+  assert_int_equal(st.n_recv_ms, first + 4);
+  assert_true(st.recv_ms[first + 3] >= st.recv_ms[first + 2] + 250);
+  /* And the GET of what the SET wrote sees the new value. */
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &set_oid, 1, NULL, &l), 0);
+  assert_string_value(usnmp_vblist_get(l, 0), "noc2");
+  usnmp_vblist_free(l);
+}
+
+/* Starting N hosts and collecting them takes about one round trip, not N:
+ * every agent delays its answer by 500 ms. */
+static void test_many_hosts_one_round_trip(void **state) {
+  (void)state;
+  enum { N = 5 };
+  usnmp_test_agent *agents[N];
+  usnmp_sync *s;
+  assert_int_equal(usnmp_sync_new(&s), 0);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(usnmp_test_agent_start_thread(&agents[i], AF_INET), 0);
+    usnmp_test_agent_set_default(
+        agents[i], (usnmp_test_action){USNMP_TEST_DELAY, 500, 0});
+  }
+  usnmp_oid oids[2] = {oid_of("1.3.6.1.2.1.1.1.0"),
+                       oid_of("1.3.6.1.2.1.1.5.0")};
+  usnmp_call_opts start = {USNMP_CALL_NONBLOCK, 0, NULL};
+  double t0 = now_s();
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(usnmp_sync_get(s, usnmp_test_agent_address(agents[i]),
+                                    oids, 2, &start, NULL),
+                     0);
+  }
+  for (int i = 0; i < N; i++) {
+    usnmp_vblist *l = NULL;
+    assert_int_equal(usnmp_sync_get(s, usnmp_test_agent_address(agents[i]),
+                                    oids, 2, NULL, &l),
+                     0);
+    assert_string_value(usnmp_vblist_get(l, 1), "agent");
+    usnmp_vblist_free(l);
+  }
+  double took = now_s() - t0;
+  /* One after the other would take N x 500 ms = 2.5 s. */
+  assert_true(took >= 0.49);
+  assert_true(took < 1.5);
+  usnmp_sync_close(s);
+  for (int i = 0; i < N; i++)
+    usnmp_test_agent_stop_thread(agents[i]);
+}
+
+/* A blocking call from inside a callback on the sync object's own loop
+ * returns an error instead of deadlocking. */
+typedef struct reentry {
+  usnmp_sync *sync;
+  const char *host;
+  int rc;
+  int calls;
+} reentry;
+
+static void reentry_cb(const usnmp_response *resp, void *arg) {
+  reentry *r = arg;
+  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.1.0");
+  usnmp_vblist *l = NULL;
+  r->calls++;
+  r->rc = usnmp_sync_get(r->sync, r->host, &oid, 1, NULL, &l);
+  assert_null(l);
+  (void)resp;
+}
+
+static void test_blocking_inside_callback(void **state) {
+  fixture *f = *state;
+  usnmp_target *t;
+  assert_int_equal(
+      usnmp_target_new(usnmp_sync_manager(f->sync), &t, f->host), 0);
+  reentry r = {f->sync, f->host, 0, 0};
+  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.3.0");
+  assert_int_equal(usnmp_get(t, &oid, 1, NULL, reentry_cb, &r, NULL), 0);
+  usnmp_oid other = oid_of("1.3.6.1.4.1.99999.1.9");
+  usnmp_vblist *l = NULL;
+  usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
+  usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_DELAY, 100, 0});
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &other, 1, NULL, &l), 0);
+  usnmp_vblist_free(l);
+  assert_int_equal(r.calls, 1);
+  assert_int_equal(r.rc, USNMP_E_IN_CALLBACK);
+  usnmp_target_free(t);
+}
+
+/* Closing with requests in flight frees everything and does not wait for
+ * their timeouts. */
+static void test_close_in_flight(void **state) {
+  fixture *f = *state;
+  usnmp_sync *s;
+  assert_int_equal(usnmp_sync_new(&s), 0);
+  usnmp_test_agent_set_default(f->agent,
+                               (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
+  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.1.0");
+  usnmp_call_opts start = {USNMP_CALL_NONBLOCK, 0, NULL};
+  for (int i = 0; i < 10; i++) {
+    usnmp_oid o = oid;
+    o.arcs[o.len - 1] = (uint32_t)i;
+    assert_int_equal(usnmp_sync_get(s, f->host, &o, 1, &start, NULL), 0);
+  }
+  usnmp_value v = usnmp_value_integer(1);
+  assert_int_equal(usnmp_sync_set(s, f->host, &oid, &v, &start, NULL), 0);
+  double t0 = now_s();
+  usnmp_sync_close(s);
+  assert_true(now_s() - t0 < 1.0);
+  usnmp_test_agent_set_default(f->agent,
+                               (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
+}
+
+static void test_bad_arguments(void **state) {
+  fixture *f = *state;
+  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.1.0");
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 0, NULL, &l),
+                   USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_get(f->sync, NULL, &oid, 1, NULL, &l),
+                   USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_set(f->sync, f->host, &oid, NULL, NULL, &l),
+                   USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_set_version(f->sync, (usnmp_version)7),
+                   USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_set_timeout(f->sync, 0), USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_get(f->sync, "no-such-host.invalid", &oid, 1,
+                                  NULL, &l),
+                   USNMP_E_RESOLVE);
+  assert_int_equal(usnmp_vblist_count(NULL), 0);
+  usnmp_vblist_free(NULL);
+}
+
+/* Against a real net-snmp snmpd: IPv4, IPv6 and a hostname, the default
+ * port setting, SET with the write community, and a walk. */
+static void test_real_snmpd(void **state) {
+  (void)state;
+  usnmp_test_snmpd agent = {0};
+  assert_int_equal(usnmp_test_snmpd_start(&agent), 0);
+  usnmp_sync *s;
+  assert_int_equal(usnmp_sync_new(&s), 0);
+  usnmp_sync_set_write_community(s, "private");
+  assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
+  usnmp_oid oids[2] = {oid_of("1.3.6.1.2.1.1.1.0"),
+                       oid_of("1.3.6.1.2.1.1.3.0")};
+  const char *hosts[] = {"127.0.0.1", "::1", "localhost", agent.agent4,
+                         agent.agent6};
+  for (size_t i = 0; i < sizeof hosts / sizeof *hosts; i++) {
+    usnmp_vblist *l = NULL;
+    assert_int_equal(usnmp_sync_get(s, hosts[i], oids, 2, NULL, &l), 0);
+    assert_int_equal(usnmp_vblist_get(l, 0)->value.type,
+                     USNMP_TYPE_OCTET_STRING);
+    assert_int_equal(usnmp_vblist_get(l, 1)->value.type,
+                     USNMP_TYPE_TIMETICKS);
+    usnmp_vblist_free(l);
+  }
+  usnmp_oid loc = oid_of("1.3.6.1.2.1.1.6.0");
+  usnmp_value v = usnmp_value_string("rack 7");
+  assert_int_equal(usnmp_sync_set(s, "127.0.0.1", &loc, &v, NULL, NULL), 0);
+  usnmp_call_opts refresh = {USNMP_CALL_REFRESH, 0, NULL};
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(s, "::1", &loc, 1, &refresh, &l), 0);
+  assert_string_value(usnmp_vblist_get(l, 0), "rack 7");
+  usnmp_vblist_free(l);
+
+  /* Walk the system group as a pull iterator. */
+  usnmp_oid root = oid_of("1.3.6.1.2.1.1");
+  usnmp_sync_walk *w;
+  assert_int_equal(usnmp_sync_walk_start(s, "127.0.0.1", &root, NULL, &w), 0);
+  const usnmp_varbind *vb;
+  int rc, count = 0;
+  usnmp_oid prev = root;
+  while ((rc = usnmp_sync_walk_next(w, &vb)) == 1) {
+    usnmp_oid name;
+    assert_int_equal(usnmp_oid_from_ber(&name, vb->oid, vb->oid_len), 0);
+    assert_true(usnmp_oid_is_prefix(&root, &name));
+    assert_true(usnmp_oid_cmp(&prev, &name) < 0);
+    prev = name;
+    count++;
+  }
+  assert_int_equal(rc, 0);
+  assert_true(count >= 8);
+  usnmp_sync_walk_free(w);
+
+  /* A wrong community times out, with the per-call override too. */
+  usnmp_call_opts wrong = {
+      USNMP_CALL_TIMEOUT | USNMP_CALL_COMMUNITY | USNMP_CALL_REFRESH, 300,
+      "nope"};
+  assert_int_equal(usnmp_sync_get(s, "127.0.0.1", &loc, 1, &wrong, &l),
+                   USNMP_E_TIMEOUT);
+  usnmp_sync_close(s);
+  assert_int_equal(usnmp_test_snmpd_stop(&agent), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_get_in_order, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_getnext_separate, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_nonblock_then_collect, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_timeout_not_cached, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_errors_and_exceptions, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_set_refreshes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_writer_preferred, setup, teardown),
+      cmocka_unit_test(test_many_hosts_one_round_trip),
+      cmocka_unit_test_setup_teardown(test_blocking_inside_callback, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_close_in_flight, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+      cmocka_unit_test(test_real_snmpd),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
