@@ -9,8 +9,9 @@
  * noSuchInstance.
  *
  * Each measurement runs for a bounded time (-t seconds, default 1) in
- * batches, and is repeated (-r rounds, default 3); the best round is
- * reported, because on a shared machine noise only ever adds time.
+ * batches, and is repeated (-r rounds, default 3), the four measurements
+ * taking turns; the best round of each is reported, because on a shared
+ * machine noise only ever adds time.
  *
  * What is measured, per message:
  *   usnmp encode     usnmp_msg_encode() of the 10 prepared varbinds
@@ -184,46 +185,54 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-typedef struct result {
-  double ns_per_msg;     /* best round */
-  double allocs_per_msg; /* over all rounds */
-} result;
-
-/* Calls op(ctx) in batches for `seconds` per round (or exactly
- * `iterations` times when that is not 0), `rounds` times; keeps the best
- * round.  op returns a value folded into a sink so the compiler cannot
- * drop the work. */
+/* One thing measured: op(ctx) is one message's work, and returns a value
+ * folded into a sink so the compiler cannot drop the work. */
 typedef unsigned (*bench_op)(void *ctx);
+
+typedef struct bench_case {
+  const char *name;
+  bench_op op;
+  void *ctx;
+  double best_ns;            /* per message, best round so far */
+  unsigned long long ops;    /* over all rounds */
+  unsigned long long allocs; /* over all rounds */
+} bench_case;
 
 static volatile unsigned sink;
 
-static result measure(bench_op op, void *ctx, double seconds, int rounds,
+/* Runs one round of c: batches of calls for `seconds` (or exactly
+ * `iterations` calls when that is not 0). */
+static void run_round(bench_case *c, double seconds,
                       unsigned long iterations) {
-  result r = {1e300, 0};
-  unsigned long long total_ops = 0, total_allocs = 0;
-  for (int round = 0; round < rounds; round++) {
-    unsigned long long ops = 0;
-    unsigned acc = 0;
-    unsigned long long a0 = allocs_now();
-    double t0 = now_s(), t;
-    do {
-      unsigned long batch = 1000;
-      if (iterations != 0 && iterations - ops < batch)
-        batch = iterations - ops;
-      for (unsigned long i = 0; i < batch; i++)
-        acc += op(ctx);
-      ops += batch;
-      t = now_s();
-    } while (iterations != 0 ? ops < iterations : t - t0 < seconds);
-    total_allocs += allocs_now() - a0;
-    total_ops += ops;
-    sink += acc;
-    double ns = (t - t0) * 1e9 / (double)ops;
-    if (ns < r.ns_per_msg)
-      r.ns_per_msg = ns;
-  }
-  r.allocs_per_msg = (double)total_allocs / (double)total_ops;
-  return r;
+  unsigned long long ops = 0;
+  unsigned acc = 0;
+  unsigned long long a0 = allocs_now();
+  double t0 = now_s(), t;
+  do {
+    unsigned long batch = 1000;
+    if (iterations != 0 && iterations - ops < batch)
+      batch = iterations - ops;
+    for (unsigned long i = 0; i < batch; i++)
+      acc += c->op(c->ctx);
+    ops += batch;
+    t = now_s();
+  } while (iterations != 0 ? ops < iterations : t - t0 < seconds);
+  c->allocs += allocs_now() - a0;
+  c->ops += ops;
+  sink += acc;
+  double ns = (t - t0) * 1e9 / (double)ops;
+  if (c->best_ns == 0 || ns < c->best_ns)
+    c->best_ns = ns;
+}
+
+/* Runs every case once per round, rounds times, interleaved: when the
+ * machine's load changes during the run, every case sees the change, and
+ * the best round of each is compared. */
+static void measure(bench_case *cases, size_t n, double seconds, int rounds,
+                    unsigned long iterations) {
+  for (int round = 0; round < rounds; round++)
+    for (size_t i = 0; i < n; i++)
+      run_round(&cases[i], seconds, iterations);
 }
 
 /* ------------------------------------------------------------------------
@@ -437,11 +446,6 @@ static void check_netsnmp(netsnmp_ctx *c) {
  * Main.
  * ------------------------------------------------------------------------ */
 
-static void print_row(const char *name, result r) {
-  printf("%-34s %10.1f %12.1f %12.2f\n", name, r.ns_per_msg,
-         r.ns_per_msg / N_VBS, r.allocs_per_msg);
-}
-
 static void usage(void) {
   fprintf(stderr, "usage: codec [-t SECONDS] [-r ROUNDS] [-n ITERATIONS]\n");
   exit(2);
@@ -504,12 +508,11 @@ int main(int argc, char **argv) {
     printf("best of %d rounds of %.2f s each", rounds, seconds);
   printf("%s\n\n",
          COUNT_ALLOCS ? "" : " (allocation counting off: sanitizer build)");
-  printf("%-34s %10s %12s %12s\n", "", "ns/msg", "ns/varbind", "allocs/msg");
-
-  result ue = measure(usnmp_encode_op, uc, seconds, rounds, iterations);
-  print_row("usnmp encode (usnmp_msg_encode)", ue);
-  result ud = measure(usnmp_decode_op, uc, seconds, rounds, iterations);
-  print_row("usnmp decode (usnmp_msg_decode)", ud);
+  bench_case cases[4] = {
+      {"usnmp encode (usnmp_msg_encode)", usnmp_encode_op, uc, 0, 0, 0},
+      {"usnmp decode (usnmp_msg_decode)", usnmp_decode_op, uc, 0, 0, 0},
+  };
+  size_t n_cases = 2;
 
 #ifdef HAVE_NETSNMP
   netsnmp_ctx *nc = calloc(1, sizeof *nc);
@@ -525,19 +528,27 @@ int main(int argc, char **argv) {
   netsnmp_encode_op(nc);
   int same = nc->built_len == (size_t)len &&
              memcmp(nc->built, wire, (size_t)len) == 0;
+  cases[n_cases++] = (bench_case){"net-snmp encode (snmp_build)",
+                                  netsnmp_encode_op, nc, 0, 0, 0};
+  cases[n_cases++] = (bench_case){"net-snmp decode (snmp_parse+free)",
+                                  netsnmp_decode_op, nc, 0, 0, 0};
+#endif
 
-  result ne = measure(netsnmp_encode_op, nc, seconds, rounds, iterations);
-  print_row("net-snmp encode (snmp_build)", ne);
-  result nd = measure(netsnmp_decode_op, nc, seconds, rounds, iterations);
-  print_row("net-snmp decode (snmp_parse+free)", nd);
+  measure(cases, n_cases, seconds, rounds, iterations);
 
+  printf("%-34s %10s %12s %12s\n", "", "ns/msg", "ns/varbind", "allocs/msg");
+  for (size_t i = 0; i < n_cases; i++)
+    printf("%-34s %10.1f %12.1f %12.2f\n", cases[i].name, cases[i].best_ns,
+           cases[i].best_ns / N_VBS,
+           (double)cases[i].allocs / (double)cases[i].ops);
+
+#ifdef HAVE_NETSNMP
   printf("\nnet-snmp %s encodes the same message to %s bytes\n",
-         netsnmp_get_version(),
-         same ? "the same" : "different");
+         netsnmp_get_version(), same ? "the same" : "different");
   printf("decode: usnmp is %.1fx faster than net-snmp (target >= 10x)\n",
-         nd.ns_per_msg / ud.ns_per_msg);
+         cases[3].best_ns / cases[1].best_ns);
   printf("encode: usnmp is %.1fx faster than net-snmp (target >= 5x)\n",
-         ne.ns_per_msg / ue.ns_per_msg);
+         cases[2].best_ns / cases[0].best_ns);
   snmp_free_pdu(nc->pdu);
   free(nc->pkt);
   free(nc);
@@ -545,7 +556,7 @@ int main(int argc, char **argv) {
   printf("\nnet-snmp not found at build time: no comparison\n");
 #endif
   printf("allocations per decoded message: %.2f (target 0)\n",
-         ud.allocs_per_msg);
+         (double)cases[1].allocs / (double)cases[1].ops);
   free(uc);
   free(m);
   return 0;
