@@ -805,17 +805,18 @@ static void test_message_too_big(void **state) {
   memset(buf, 0, USNMP_MAX_MSG_SIZE + 16);
   assert_int_equal(decode_buf(buf, USNMP_MAX_MSG_SIZE + 1),
                    USNMP_E_MSG_TOO_BIG);
-  /* Encoding: whatever the buffer, a message over the limit is too big. */
-  vb.value = usnmp_value_octets(buf, USNMP_MAX_MSG_SIZE);
-  assert_int_equal(usnmp_msg_encode(buf, USNMP_MAX_MSG_SIZE + 16, &msg, &vb, 1),
-                   USNMP_E_MSG_TOO_BIG);
-  assert_int_equal(usnmp_msg_encode(buf, 10, &msg, &vb, 1),
-                   USNMP_E_MSG_TOO_BIG);
-  /* The largest message allowed is 65507 bytes: with a string of L bytes
-   * (82 xx xx lengths throughout) the message takes L + 45. */
   {
-    uint8_t *out = malloc(USNMP_MAX_MSG_SIZE + 1);
+    /* Encoding: whatever the buffer, a message over the limit is too big. */
+    uint8_t *out = malloc(USNMP_MAX_MSG_SIZE + 16);
     assert_non_null(out);
+    vb.value = usnmp_value_octets(buf, USNMP_MAX_MSG_SIZE);
+    assert_int_equal(usnmp_msg_encode(out, USNMP_MAX_MSG_SIZE + 16, &msg, &vb,
+                                      1),
+                     USNMP_E_MSG_TOO_BIG);
+    assert_int_equal(usnmp_msg_encode(out, 10, &msg, &vb, 1),
+                     USNMP_E_MSG_TOO_BIG);
+    /* The largest message allowed is 65507 bytes: with a string of L bytes
+     * (82 xx xx lengths throughout) the message takes L + 45. */
     vb.value = usnmp_value_octets(buf, USNMP_MAX_MSG_SIZE - 45);
     len = usnmp_msg_encode(out, USNMP_MAX_MSG_SIZE, &msg, &vb, 1);
     assert_int_equal(len, USNMP_MAX_MSG_SIZE);
