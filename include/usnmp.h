@@ -375,8 +375,12 @@ USNMP_EXTERN int usnmp_msg_decode(usnmp_msg *msg, usnmp_varbind *vbs,
                                   const uint8_t *buf, size_t len);
 
 /* Encodes a v1/v2c message into buf.  Returns the message length (the
- * message starts at buf[0]), USNMP_E_NOBUFS, USNMP_E_MSG_TOO_BIG or
- * USNMP_E_INVAL / USNMP_E_BAD_VALUE for a malformed input. */
+ * message starts at buf[0]), USNMP_E_NOBUFS, USNMP_E_MSG_TOO_BIG (over
+ * USNMP_MAX_MSG_SIZE, whatever the buffer), or for a malformed input
+ * USNMP_E_INVAL (version, PDU type for the version, NULL pointers),
+ * USNMP_E_BAD_VALUE (value type, IpAddress length) or an OID error
+ * (USNMP_E_BAD_OID, USNMP_E_OID_TOO_LONG, USNMP_E_OID_SUBID_OVERFLOW) for
+ * a name, an OID value or the v1 trap enterprise. */
 USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
                                   const usnmp_msg *msg,
                                   const usnmp_varbind *vbs, size_t n_vbs);
