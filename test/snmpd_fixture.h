@@ -15,6 +15,11 @@
  * A missing snmpd is a failure, not a reason to skip: .ci/install-deps
  * installs it, and a test that silently skips proves nothing.
  *
+ * The kernel stops the agent when the thread that started it exits
+ * (PR_SET_PDEATHSIG), so a crashed test leaves nothing behind: start and
+ * stop the fixture from the test's main thread, not from a short-lived
+ * helper thread.
+ *
  * Usage:
  *
  *   usnmp_test_snmpd agent = {0};
