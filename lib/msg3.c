@@ -414,7 +414,7 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
 int usnmp__msg3_peek_msg_id(const uint8_t *buf, size_t len,
                             int32_t *msg_id) {
   usnmp__slice in = {0}, msg = {0}, global = {0};
-  int32_t version;
+  int32_t version = 0;
   int rc;
 
   if (buf == NULL || msg_id == NULL)
