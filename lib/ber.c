@@ -31,12 +31,30 @@ int usnmp__ber_long_length(const uint8_t *p, size_t avail, uint8_t first,
   return 0;
 }
 
+/* Returns 1 when no octet of p[0..n) has its top bit set, that is when
+ * every sub-identifier is a single octet (the common case: most arcs of
+ * real OIDs are below 128).  Eight octets at a time. */
+static int all_single_octets(const uint8_t *p, size_t n) {
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    acc |= w;
+  }
+  for (; i < n; i++)
+    acc |= p[i];
+  return (acc & UINT64_C(0x8080808080808080)) == 0;
+}
+
 int usnmp__ber_oid_check(const uint8_t *p, size_t n) {
   /* The first sub-identifier carries the first two arcs. */
   size_t arcs = 1;
   size_t i = 0;
   if (n == 0)
     return USNMP_E_BAD_OID;
+  if (all_single_octets(p, n))
+    return n + 1 > USNMP_OID_MAX_LEN ? USNMP_E_OID_TOO_LONG : 0;
   while (i < n) {
     size_t start = i;
     /* 0x80 as the first octet of a sub-identifier is padding that makes

@@ -263,8 +263,8 @@ static inline int encode_value(usnmp__writer *w, const usnmp_value *value) {
   return 0;
 }
 
-int usnmp__pdu_encode(usnmp__writer *w, const usnmp_msg *msg,
-                      const usnmp_varbind *vbs, size_t n_vbs) {
+static inline int encode_pdu(usnmp__writer *w, const usnmp_msg *msg,
+                             const usnmp_varbind *vbs, size_t n_vbs) {
   size_t pdu_mark = usnmp__writer_len(w);
   size_t list_mark;
   size_t i;
@@ -311,6 +311,17 @@ int usnmp__pdu_encode(usnmp__writer *w, const usnmp_msg *msg,
   }
   usnmp__ber_put_wrap(w, (uint8_t)msg->type, pdu_mark);
   return 0;
+}
+
+int usnmp__pdu_encode(usnmp__writer *w, const usnmp_msg *msg,
+                      const usnmp_varbind *vbs, size_t n_vbs) {
+  /* The writer works on a local copy: stores through its uint8_t pointer
+   * could alias the caller's writer, which would force the compiler to
+   * reload the writer from memory after every byte written. */
+  usnmp__writer local = *w;
+  int rc = encode_pdu(&local, msg, vbs, n_vbs);
+  *w = local;
+  return rc;
 }
 
 int usnmp_msg_encode(uint8_t *buf, size_t size, const usnmp_msg *msg,
