@@ -124,10 +124,21 @@ int usnmp__msg3_encode(usnmp__crypto *c, usnmp__usm_target *t,
                        uint64_t now_ms, int32_t msg_id, int32_t max_size,
                        const usnmp_msg *pdu, const usnmp_varbind *vbs,
                        size_t n_vbs, uint8_t *buf, size_t size) {
+  return usnmp__msg3_encode_ctx(c, t, now_ms, msg_id, max_size, NULL, pdu,
+                                vbs, n_vbs, buf, size);
+}
+
+int usnmp__msg3_encode_ctx(usnmp__crypto *c, usnmp__usm_target *t,
+                           uint64_t now_ms, int32_t msg_id, int32_t max_size,
+                           const usnmp__msg3_context *context,
+                           const usnmp_msg *pdu, const usnmp_varbind *vbs,
+                           size_t n_vbs, uint8_t *buf, size_t size) {
   uint8_t priv_params[USNMP__USM_PRIV_PARAMS_LEN] = {0};
   static const uint8_t zeros[USNMP__USM_MAC_MAX];
   const uint8_t *ctx_engine;
   size_t ctx_engine_len;
+  const uint8_t *ctx_name;
+  size_t ctx_name_len;
   size_t mac_len = 0;
   size_t mark, mac_end = 0;
   uint32_t boots = 0, time = 0;
@@ -151,20 +162,37 @@ int usnmp__msg3_encode(usnmp__crypto *c, usnmp__usm_target *t,
     boots = t->boots;
     time = usnmp__usm_target_time(t, now_ms);
   }
-  if (t->context_engine_id_len > 0) {
+  /* The context: the request's, else the target's; an empty
+   * contextEngineID means the agent's own engine. */
+  if (context != NULL &&
+      (context->engine_id_len > USNMP__USM_ENGINE_ID_MAX ||
+       context->name_len > USNMP__USM_CONTEXT_NAME_MAX ||
+       (context->engine_id == NULL && context->engine_id_len > 0) ||
+       (context->name == NULL && context->name_len > 0)))
+    return USNMP_E_INVAL;
+  if (context != NULL && context->engine_id_len > 0) {
+    ctx_engine = context->engine_id;
+    ctx_engine_len = context->engine_id_len;
+  } else if (t->context_engine_id_len > 0) {
     ctx_engine = t->context_engine_id;
     ctx_engine_len = t->context_engine_id_len;
   } else {
     ctx_engine = t->engine_id;
     ctx_engine_len = t->engine_id_len;
   }
+  if (context != NULL && context->name != NULL) {
+    ctx_name = context->name;
+    ctx_name_len = context->name_len;
+  } else {
+    ctx_name = t->context_name;
+    ctx_name_len = t->context_name_len;
+  }
 
   usnmp__writer_init(&w, buf, size);
   rc = usnmp__pdu_encode(&w, pdu, vbs, n_vbs);
   if (rc < 0)
     return rc;
-  usnmp__ber_put_octets(&w, TAG_OCTETS, t->context_name,
-                        t->context_name_len);
+  usnmp__ber_put_octets(&w, TAG_OCTETS, ctx_name, ctx_name_len);
   usnmp__ber_put_octets(&w, TAG_OCTETS, ctx_engine, ctx_engine_len);
   usnmp__ber_put_wrap(&w, USNMP__TAG_SEQUENCE, 0);
 

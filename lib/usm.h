@@ -346,6 +346,26 @@ int usnmp__msg3_encode(usnmp__crypto *c, usnmp__usm_target *t,
                        const usnmp_msg *pdu, const usnmp_varbind *vbs,
                        size_t n_vbs, uint8_t *buf, size_t size);
 
+/* A per-request context, overriding the target's.  engine_id_len 0: the
+ * target's contextEngineID (or the agent's engine ID); name NULL: the
+ * target's contextName (a non-NULL name of length 0 is the default
+ * context ""). */
+typedef struct usnmp__msg3_context {
+  const uint8_t *engine_id;
+  size_t engine_id_len;
+  const uint8_t *name;
+  size_t name_len;
+} usnmp__msg3_context;
+
+/* usnmp__msg3_encode with a per-request context (NULL: the target's).
+ * Also returns USNMP_E_INVAL for a context engine ID over 32 bytes or a
+ * name over 255. */
+int usnmp__msg3_encode_ctx(usnmp__crypto *c, usnmp__usm_target *t,
+                           uint64_t now_ms, int32_t msg_id, int32_t max_size,
+                           const usnmp__msg3_context *context,
+                           const usnmp_msg *pdu, const usnmp_varbind *vbs,
+                           size_t n_vbs, uint8_t *buf, size_t size);
+
 /* Encodes the engine-discovery probe of RFC 3414 4: a reportable
  * noAuthNoPriv GET with an empty user name, empty engine ID and no
  * varbinds, to which the agent answers with an unknownEngineID (usmStats

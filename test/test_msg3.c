@@ -929,6 +929,81 @@ static void test_reply_actions(void **state) {
   usnmp__usm_target_wipe(&agent);
 }
 
+static void test_contexts(void **state) {
+  /* The target's context, a per-request override, and the default: the
+   * agent's engine ID and "". */
+  usnmp__crypto *c = *state;
+  static const uint8_t other_engine[] = {0x80, 0, 0, 9, 3, 1, 2, 3, 4, 5};
+  usnmp__usm_target t;
+  usnmp__msg3_context ctx;
+  usnmp_varbind vbs[2];
+  usnmp__msg3 m;
+  usnmp_msg pdu;
+  uint8_t buf[512], scratch[512];
+  size_t n;
+  int len;
+
+  memset(&pdu, 0, sizeof(pdu));
+  pdu.type = USNMP_PDU_GETNEXT;
+  assert_int_equal(usnmp__usm_target_init(c, &t), 0);
+  assert_int_equal(usnmp__usm_target_set_user(c, &t, "ctxuser",
+                                              USNMP_AUTH_SHA, "authpass123",
+                                              USNMP_PRIV_AES, "privpass123"),
+                   0);
+  assert_int_equal(usnmp__usm_target_set_engine(c, &t, capture_engine,
+                                                sizeof(capture_engine), 0),
+                   0);
+  len = usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, NULL, 0, buf,
+                           sizeof(buf));
+  assert_true(len > 0);
+  assert_int_equal(usnmp__msg3_decode(c, &t, buf, (size_t)len, scratch,
+                                      sizeof(scratch), &m, vbs, 2, &n),
+                   0);
+  assert_int_equal(m.context_engine_id_len, sizeof(capture_engine));
+  assert_memory_equal(m.context_engine_id, capture_engine,
+                      sizeof(capture_engine));
+  assert_int_equal(m.context_name_len, 0);
+
+  assert_int_equal(usnmp__usm_target_set_context(&t, other_engine,
+                                                 sizeof(other_engine),
+                                                 "bridge1"),
+                   0);
+  len = usnmp__msg3_encode(c, &t, 0, 2, 1500, &pdu, NULL, 0, buf,
+                           sizeof(buf));
+  assert_int_equal(usnmp__msg3_decode(c, &t, buf, (size_t)len, scratch,
+                                      sizeof(scratch), &m, vbs, 2, &n),
+                   0);
+  assert_int_equal(m.context_engine_id_len, sizeof(other_engine));
+  assert_memory_equal(m.context_name, "bridge1", 7);
+
+  /* Per request: the name "" overrides "bridge1", the engine stays. */
+  memset(&ctx, 0, sizeof(ctx));
+  ctx.name = (const uint8_t *)"";
+  len = usnmp__msg3_encode_ctx(c, &t, 0, 3, 1500, &ctx, &pdu, NULL, 0, buf,
+                               sizeof(buf));
+  assert_int_equal(usnmp__msg3_decode(c, &t, buf, (size_t)len, scratch,
+                                      sizeof(scratch), &m, vbs, 2, &n),
+                   0);
+  assert_int_equal(m.context_engine_id_len, sizeof(other_engine));
+  assert_int_equal(m.context_name_len, 0);
+  ctx.engine_id = capture_engine;
+  ctx.engine_id_len = 5;
+  ctx.name = (const uint8_t *)"vlan-7";
+  ctx.name_len = 6;
+  len = usnmp__msg3_encode_ctx(c, &t, 0, 4, 1500, &ctx, &pdu, NULL, 0, buf,
+                               sizeof(buf));
+  assert_int_equal(usnmp__msg3_decode(c, &t, buf, (size_t)len, scratch,
+                                      sizeof(scratch), &m, vbs, 2, &n),
+                   0);
+  assert_int_equal(m.context_engine_id_len, 5);
+  assert_memory_equal(m.context_name, "vlan-7", 6);
+  ctx.engine_id_len = 33;
+  assert_int_equal(usnmp__msg3_encode_ctx(c, &t, 0, 5, 1500, &ctx, &pdu, NULL,
+                                          0, buf, sizeof(buf)),
+                   USNMP_E_INVAL);
+  usnmp__usm_target_wipe(&t);
+}
+
 /* A small deterministic PRNG (xorshift64*), so failures reproduce. */
 static uint64_t rng_next(uint64_t *s) {
   *s ^= *s >> 12;
@@ -1048,6 +1123,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_reply_actions, setup, teardown),
       cmocka_unit_test_setup_teardown(test_mutations_resigned, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_contexts, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
