@@ -118,6 +118,16 @@ static void test_length_limit(void **state) {
   ber[n] = 0x01;
   assert_int_equal(usnmp_oid_from_ber(&back, ber, (size_t)n + 1),
                    USNMP_E_OID_TOO_LONG);
+  /* 129 arcs again, with a multi-octet sub-identifier among them (the
+   * check's general path rather than its single-octet fast path). */
+  ber[1] = 0x81;
+  ber[2] = 0x00;
+  ber[n + 1] = 0x01;
+  assert_int_equal(usnmp_oid_from_ber(&back, ber, (size_t)n + 2),
+                   USNMP_E_OID_TOO_LONG);
+  assert_int_equal(usnmp_oid_from_ber(&back, ber, (size_t)n + 1), 0);
+  assert_int_equal(back.len, USNMP_OID_MAX_LEN);
+  assert_int_equal(back.arcs[2], 128);
   oid.len = USNMP_OID_MAX_LEN + 1;
   assert_int_equal(usnmp_oid_to_ber(ber, sizeof ber, &oid),
                    USNMP_E_OID_TOO_LONG);
