@@ -472,6 +472,7 @@ int usnmp__msg3_reply_action(usnmp__crypto *c, usnmp__usm_target *t,
     if (m->authenticated &&
         usnmp__usm_target_check_time(t, m->boots, m->time, now_ms) < 0)
       return USNMP__V3_DROP;
+    t->agent_max_size = m->max_size;
     return USNMP__V3_DELIVER;
   }
 
@@ -494,6 +495,7 @@ int usnmp__msg3_reply_action(usnmp__crypto *c, usnmp__usm_target *t,
       return USNMP__V3_FAIL;
     }
     usnmp__usm_target_resync(t, m->boots, m->time, now_ms, 0);
+    t->agent_max_size = m->max_size;
     return USNMP__V3_RETRY;
   case USNMP_E_NOT_IN_TIME_WINDOW:
     /* RFC 3414 3.2.7 / 4: an authenticated notInTimeWindow report carries

@@ -216,6 +216,9 @@ typedef struct usnmp__usm_target {
   uint64_t synced_ms;
   int time_known;
   int time_authentic;
+  /* The agent's msgMaxSize as last announced (0: not known yet).  RFC
+   * 3412: our messages to it, and the responses we invite, must fit. */
+  int32_t agent_max_size;
 
   /* Context of the requests: contextEngineID (empty: use engine_id) and
    * contextName. */
@@ -426,7 +429,8 @@ enum {
  * unknownEngineID report, learning the engine ID (unless a different one
  * was fixed by the caller) and its boots/time as a first hint; for an
  * authenticated notInTimeWindow report, re-synchronising boots and time.
- * retried says the request was already resent once after such a report:
+ * Responses and the discovery report also record the agent's msgMaxSize
+ * in t->agent_max_size.  retried says the request was already resent once after such a report:
  * a second one fails, so a confused agent cannot make us loop.  Returns
  * a USNMP__V3_* action; for USNMP__V3_FAIL, *status is the error
  * (USNMP_E_UNKNOWN_USER, USNMP_E_WRONG_DIGEST, ... from the report). */

@@ -851,6 +851,7 @@ static void test_reply_actions(void **state) {
   assert_int_equal(t.boots, 1);
   assert_int_equal(t.time, 12);
   assert_false(t.time_authentic);
+  assert_int_equal(t.agent_max_size, 65507);
 
   /* The authenticated response sets the clock for good. */
   len = load(msg, sizeof(msg), F_SHA_RESP);

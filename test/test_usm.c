@@ -789,6 +789,42 @@ static void test_crypto_alloc_failures(void **state) {
   usnmp__crypto_free(c);
 }
 
+static void test_without_legacy_provider(void **state) {
+  /* With OpenSSL's module directory pointed at nothing, the legacy
+   * provider cannot load: DES alone becomes unsupported, with a clear
+   * code, and everything else works (the default provider is built into
+   * libcrypto). */
+  usnmp__crypto *c = NULL;
+  usnmp__usm_target t;
+  const char *old = getenv("OPENSSL_MODULES");
+  char *saved = old != NULL ? strdup(old) : NULL;
+  int rc;
+
+  (void)state;
+  assert_int_equal(setenv("OPENSSL_MODULES", "/nonexistent-usnmp-test", 1),
+                   0);
+  rc = usnmp__crypto_new(&c, NULL);
+  if (saved != NULL)
+    setenv("OPENSSL_MODULES", saved, 1);
+  else
+    unsetenv("OPENSSL_MODULES");
+  free(saved);
+  assert_int_equal(rc, 0);
+  assert_false(usnmp__crypto_has_des(c));
+  assert_false(usnmp__crypto_has_priv(c, USNMP_PRIV_DES));
+  assert_true(usnmp__crypto_has_priv(c, USNMP_PRIV_AES256C));
+  assert_int_equal(usnmp__usm_target_init(c, &t), 0);
+  assert_int_equal(usnmp__usm_target_set_user(c, &t, "u", USNMP_AUTH_SHA,
+                                              "maplesyrup", USNMP_PRIV_DES,
+                                              "maplesyrup"),
+                   USNMP_E_UNSUPPORTED);
+  assert_int_equal(usnmp__usm_target_set_user(c, &t, "u", USNMP_AUTH_SHA,
+                                              "maplesyrup", USNMP_PRIV_AES,
+                                              "maplesyrup"),
+                   0);
+  usnmp__crypto_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_rfc3414_a3, setup, teardown),
@@ -807,6 +843,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_target_user, setup, teardown),
       cmocka_unit_test_setup_teardown(test_target_time, setup, teardown),
       cmocka_unit_test(test_crypto_alloc_failures),
+      cmocka_unit_test(test_without_legacy_provider),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
