@@ -837,8 +837,9 @@ int usnmp__usm_target_check_time(usnmp__usm_target *t, uint32_t boots,
   if (boots == t->boots && time + USNMP__USM_TIME_WINDOW < ours)
     return USNMP_E_NOT_IN_TIME_WINDOW;
   /* RFC 3414 3.2.7 b: move forward when the agent's boots is larger, or
-   * equal and its time is later than the latest we received. */
-  if (boots > t->boots || time > ours)
+   * equal and its time is later than the latest we received (t->time is
+   * that value, taken at synced_ms). */
+  if (boots > t->boots || time > t->time)
     usnmp__usm_target_resync(t, boots, time, now_ms, 1);
   return 0;
 }
