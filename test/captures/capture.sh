@@ -34,7 +34,14 @@ run() {
   tshark -q -i lo -f "udp port $port or udp port $tport" -w "$dir/$name.pcap" \
     > /dev/null 2>&1 &
   tp=$!
-  sleep 1.2
+  # Wait (at most 10 s) until tshark has written the capture file's header,
+  # which it does once it listens; a fixed delay loses packets under load.
+  i=0
+  while [ ! -s "$dir/$name.pcap" ] && [ "$i" -lt 50 ]; do
+    sleep 0.2
+    i=$((i + 1))
+  done
+  sleep 0.3
   "$@" > /dev/null 2>&1 || true
   sleep 0.5
   kill "$tp"
@@ -43,7 +50,7 @@ run() {
     echo "# Captured on loopback from net-snmp 5.9.3 (test/captures/capture.sh):"
     echo "#   $*" | sed "s/$A/AGENT/; s/$T/TRAPRECEIVER/"
     tshark -r "$dir/$name.pcap" -T fields -e udp.srcport -e udp.dstport \
-      -e udp.payload | awk -v p="$port" '{
+      -e udp.payload 2> /dev/null | awk -v p="$port" '{
         kind = ($1 == p) ? "response" : (($2 == p) ? "request" : "notification");
         print kind, $3 }'
   } > "$here/$name.txt"
