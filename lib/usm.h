@@ -18,7 +18,26 @@
  *     it is decrypted in place), engine discovery and Report mapping.
  *
  * The per-target state (usnmp__usm_target) is a plain struct the manager
- * embeds in its target.
+ * embeds in its target (or allocates for v3 targets only: it holds keys,
+ * so wipe it with usnmp__usm_target_wipe before freeing).
+ *
+ * How a manager drives it (the v3 message processing model):
+ *
+ *   manager    one usnmp__crypto, created on the first v3 user with the
+ *              manager's allocator, freed at close;
+ *   setters    usnmp__usm_target_init, then usnmp__usm_target_set_user /
+ *              _set_level / _set_engine(..., fixed = 1) / _set_context;
+ *   send       while !usnmp__usm_target_ready(t), send
+ *              usnmp__msg3_encode_discovery (one per target; other
+ *              requests wait), else usnmp__msg3_encode (or _encode_ctx
+ *              for a per-request context), msgID as the request's key;
+ *   receive    usnmp__msg3_peek_msg_id finds the request; then
+ *              usnmp__msg3_decode (a failure is a drop; remember
+ *              USNMP_E_AUTH_FAILURE so a timeout can report it) and
+ *              usnmp__msg3_reply_action, which says DELIVER, DROP, RETRY
+ *              (encode again with a new msgID and send: after discovery,
+ *              or once after an authenticated notInTimeWindow report) or
+ *              FAIL with a status.
  */
 #ifndef USNMP_USM_H
 #define USNMP_USM_H
