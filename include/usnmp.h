@@ -699,7 +699,10 @@ typedef void (*usnmp_walk_done_cb)(usnmp_walk *w,
 /* Starts walking the subtree under root on t.  opts may be NULL; out (may
  * be NULL) receives a handle valid until on_done returns.  on_varbind may
  * be NULL (count only); on_done is required.  The first request is sent
- * now; no callback fires inside this call.  Returns 0 (on_done will fire
+ * now; no callback fires inside this call.  Freeing t or closing the
+ * manager is safe at any time, even from a callback of the walk: a walk
+ * that still had a request to make ends with USNMP_E_CANCELLED or
+ * USNMP_E_CLOSED.  Returns 0 (on_done will fire
  * exactly once), or with no callback USNMP_E_INVAL (NULL argument, empty
  * root, GETBULK forced on a v1 target: USNMP_E_BAD_VERSION), USNMP_E_NOMEM
  * or USNMP_E_CLOSED. */
@@ -709,15 +712,21 @@ USNMP_EXTERN int usnmp_walk_start(usnmp_target *t, const usnmp_oid *root,
                                   usnmp_walk_done_cb on_done, void *arg,
                                   usnmp_walk **out);
 
-/* Ends a walk of either form now: a callback walk's on_done fires with
- * USNMP_E_CANCELLED before this returns (or, when called from inside one of
- * its own callbacks, as soon as that callback returns).  Cancelling a walk
- * that already ended does nothing.  Returns 0, or USNMP_E_INVAL for NULL. */
+/* Ends a walk of either form now.  A callback walk's on_done fires with
+ * USNMP_E_CANCELLED before this returns, also when called from inside the
+ * walk's own varbind callback (no varbind follows; w stays valid until
+ * that callback returns).  A pull walk's usnmp_walk_next() then returns
+ * what is buffered, then USNMP_E_CANCELLED.  Cancelling a walk that
+ * already ended does nothing.  Returns 0, or USNMP_E_INVAL for NULL. */
 USNMP_EXTERN int usnmp_walk_cancel(usnmp_walk *w);
 
 /* Pull form, for the blocking layer.  Creates a walk that sends nothing
  * until the first usnmp_walk_next().  The caller owns it and must
- * usnmp_walk_close() it.  Returns 0, USNMP_E_INVAL or USNMP_E_NOMEM. */
+ * usnmp_walk_close() it.  t and its manager must stay alive while the walk
+ * may still send, that is until usnmp_walk_next() has returned something
+ * other than 1 or UV_EAGAIN; usnmp_walk_close() is safe at any time, even
+ * after the manager is gone.  Returns 0, USNMP_E_INVAL or
+ * USNMP_E_NOMEM. */
 USNMP_EXTERN int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
                                  const usnmp_walk_opts *opts,
                                  usnmp_walk **out);
@@ -805,8 +814,9 @@ USNMP_EXTERN int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
                                    usnmp_table **out);
 
 /* Ends a table fetch now: on_done fires with USNMP_E_CANCELLED before this
- * returns (or as soon as the callback it is called from returns).
- * Returns 0, or USNMP_E_INVAL for NULL. */
+ * returns, also from inside the row callback (no row follows; tb stays
+ * valid until that callback returns).  Returns 0, or USNMP_E_INVAL for
+ * NULL. */
 USNMP_EXTERN int usnmp_table_cancel(usnmp_table *tb);
 
 /* ------------------------------------------------------------------------

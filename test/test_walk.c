@@ -100,6 +100,8 @@ typedef struct collect {
   uint64_t calls;
   uint64_t stop_after; /* return 1 on this call (0: never) */
   int cancel_at;       /* usnmp_walk_cancel on this call (0: never) */
+  usnmp_target *free_target; /* usnmp_target_free on call free_at */
+  int free_at;
   usnmp_oid prev;      /* previous OID seen by the callback */
   int order_ok;
 } collect;
@@ -117,6 +119,13 @@ static int on_vb(usnmp_walk *w, const usnmp_varbind *vb,
     c->order_ok = 0;
   c->prev = *name;
   text_add_varbind(&c->lines, vb);
+  if (c->free_at != 0 && c->calls == (uint64_t)c->free_at) {
+    usnmp_target_free(c->free_target);
+    /* The walk's request in flight went with the target. */
+    assert_true(c->done);
+    assert_int_equal(c->res.status, USNMP_E_CANCELLED);
+    return 0;
+  }
   if (c->cancel_at != 0 && c->calls == (uint64_t)c->cancel_at) {
     assert_int_equal(usnmp_walk_cancel(w), 0);
     /* The walk is over: on_done has run already. */
@@ -879,6 +888,14 @@ static void stop_cancel_limit(void **state) {
   assert_int_equal(c.res.status, USNMP_E_CANCELLED);
   assert_int_equal(c.res.end, USNMP_WALK_END_ERROR);
   assert_int_equal(c.calls, 12);
+  collect_free(&c);
+  /* Free the walk's target from inside the callback. */
+  collect_init(&c);
+  assert_int_equal(usnmp_target_new(e->m, &c.free_target, e->snmpd.agent4), 0);
+  c.free_at = 4;
+  walk(e, c.free_target, ".1.3.6.1.2.1", NULL, &c);
+  assert_int_equal(c.res.status, USNMP_E_CANCELLED);
+  assert_int_equal(c.calls, 4);
   collect_free(&c);
   /* max_varbinds. */
   collect_init(&c);
