@@ -1,0 +1,592 @@
+#!/usr/bin/env bash
+# test_cli.sh: the usnmp command against net-snmp's own tools.
+#
+#   test_cli.sh USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK
+#
+# Starts a private net-snmp snmpd on a free loopback port (IPv4 and IPv6)
+# with test/snmpd.conf, runs each case with `usnmp CMD ARGS` and with
+# net-snmp's tool (snmpget, snmpgetnext, snmpbulkget, snmpset, snmpwalk,
+# snmpbulkwalk) with the same ARGS, and requires stdout, stderr and the exit
+# code to be byte-identical.  Bad input must fail with net-snmp's exit code
+# and one line on stderr.  `usnmp table` (which net-snmp cannot do without
+# MIB modules) is checked against snmpwalk's view of the same table, and
+# --json documents are validated and checked with test/json_check.c.
+# Each failed case prints a diff; the script exits 1 if any failed.
+set -u
+
+if [ $# -ne 5 ]; then
+  echo "usage: $0 USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK" >&2
+  exit 2
+fi
+usnmp=$1
+snmpd=$2
+bin=$3
+conf=$4
+json_check=$5
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/usnmp-test-cli-XXXXXX")
+agent_pid=
+
+cleanup() {
+  if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
+    kill -TERM "$agent_pid" 2>/dev/null
+    for _ in $(seq 50); do
+      kill -0 "$agent_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$agent_pid" 2>/dev/null
+    wait "$agent_pid" 2>/dev/null
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# net-snmp's tools with no MIB modules and no configuration but ours.
+export MIBS=
+export SNMPCONFPATH="$tmp/persist"
+export SNMP_PERSISTENT_DIR="$tmp/persist"
+mkdir -p "$tmp/persist"
+
+# Prints a UDP port nothing listens on, on 127.0.0.1 or ::1.
+free_port() {
+  local p
+  for _ in $(seq 100); do
+    p=$((20000 + RANDOM % 40000))
+    if ! ss -Hlun "sport = :$p" | grep -q .; then
+      echo "$p"
+      return 0
+    fi
+  done
+  echo "test_cli: no free UDP port" >&2
+  return 1
+}
+
+start_agent() {
+  for _ in 1 2 3; do
+    port=$(free_port) || return 1
+    "$snmpd" -f -Lo -C -c "$conf" -p "$tmp/snmpd.pid" -I -smux \
+      "udp:127.0.0.1:$port,udp6:[::1]:$port" >"$tmp/snmpd.log" 2>&1 &
+    agent_pid=$!
+    for _ in $(seq 50); do
+      kill -0 "$agent_pid" 2>/dev/null || break
+      if "$bin/snmpget" -v2c -c public -r 0 -t 0.2 "127.0.0.1:$port" \
+        .1.3.6.1.2.1.1.3.0 >/dev/null 2>&1; then
+        return 0
+      fi
+    done
+    kill -KILL "$agent_pid" 2>/dev/null
+    wait "$agent_pid" 2>/dev/null
+    agent_pid=
+  done
+  echo "test_cli: snmpd did not start:" >&2
+  cat "$tmp/snmpd.log" >&2
+  return 1
+}
+
+start_agent || exit 1
+A="127.0.0.1:$port"
+A6="udp6:[::1]:$port"
+dead=$(free_port) || exit 1
+while [ "$dead" = "$port" ]; do dead=$(free_port) || exit 1; done
+D="127.0.0.1:$dead"
+
+checks=0
+failures=0
+
+fail() {
+  failures=$((failures + 1))
+  echo "FAIL: $*"
+}
+
+tool_of() {
+  case $1 in
+  get) echo snmpget ;;
+  getnext) echo snmpgetnext ;;
+  bulkget) echo snmpbulkget ;;
+  set) echo snmpset ;;
+  walk) echo snmpwalk ;;
+  bulkwalk) echo snmpbulkwalk ;;
+  esac
+}
+
+# run_both CMD ARGS...: usnmp CMD ARGS and net-snmp's tool with ARGS.
+run_both() {
+  local cmd=$1
+  shift
+  "$usnmp" "$cmd" "$@" >"$tmp/u.out" 2>"$tmp/u.err"
+  urc=$?
+  "$bin/$(tool_of "$cmd")" "$@" >"$tmp/n.out" 2>"$tmp/n.err"
+  nrc=$?
+}
+
+identical() {
+  cmp -s "$tmp/u.out" "$tmp/n.out" && cmp -s "$tmp/u.err" "$tmp/n.err" &&
+    [ "$urc" = "$nrc" ]
+}
+
+show_diff() {
+  echo "  exit codes: usnmp $urc, net-snmp $nrc"
+  echo "  stdout (usnmp <, net-snmp >):"
+  diff "$tmp/u.out" "$tmp/n.out" | head -20 | sed 's/^/    /'
+  echo "  stderr (usnmp <, net-snmp >):"
+  diff "$tmp/u.err" "$tmp/n.err" | head -20 | sed 's/^/    /'
+}
+
+# same CMD ARGS...: byte-identical stdout, stderr and exit code.
+same() {
+  checks=$((checks + 1))
+  run_both "$@"
+  if ! identical; then
+    fail "usnmp $* differs from $(tool_of "$1")"
+    show_diff
+  fi
+}
+
+# same_volatile CMD ARGS...: as same, for values that may change between
+# the two runs (load averages): up to three tries.
+same_volatile() {
+  checks=$((checks + 1))
+  for _ in 1 2 3; do
+    run_both "$@"
+    identical && return 0
+  done
+  fail "usnmp $* differs from $(tool_of "$1") (three tries)"
+  show_diff
+}
+
+# bad CMD ARGS...: both fail with the same exit code; usnmp prints one line
+# on stderr and nothing on stdout.
+bad() {
+  checks=$((checks + 1))
+  run_both "$@"
+  if [ "$urc" = 0 ] || [ "$urc" != "$nrc" ] || [ -s "$tmp/u.out" ] ||
+    [ "$(wc -l <"$tmp/u.err")" != 1 ]; then
+    fail "usnmp $* on bad input"
+    show_diff
+  fi
+}
+
+# expect_json NAME PATTERN...: the last usnmp output is valid JSON and its
+# flattened form (json_check) has a line matching each grep pattern.
+expect_json() {
+  local name=$1
+  shift
+  checks=$((checks + 1))
+  if ! "$json_check" <"$tmp/u.out" >"$tmp/u.flat" 2>"$tmp/u.jerr"; then
+    fail "$name: not valid JSON: $(cat "$tmp/u.jerr")"
+    head -c 600 "$tmp/u.out" | sed 's/^/    /'
+    return
+  fi
+  for pat in "$@"; do
+    if ! grep -qx -- "$pat" "$tmp/u.flat"; then
+      fail "$name: no line matching '$pat' in:"
+      head -30 "$tmp/u.flat" | sed 's/^/    /'
+    fi
+  done
+}
+
+# json CMD ARGS...: runs usnmp --json CMD ARGS (the exit code in urc).
+json() {
+  local cmd=$1
+  shift
+  "$usnmp" "$cmd" --json "$@" >"$tmp/u.out" 2>"$tmp/u.err"
+  urc=$?
+}
+
+sys=.1.3.6.1.2.1.1
+SYSDESCR=$sys.1.0
+SYSOBJECTID=$sys.2.0
+SYSLOCATION=$sys.6.0
+ORTABLE=$sys.9
+ORID=$sys.9.1.2
+ORUPTIME1=$sys.9.1.4.1          # TimeTicks that never change
+ENGINEID=.1.3.6.1.6.3.10.2.1.1.0 # Hex-STRING
+USMSTAT=.1.3.6.1.6.3.15.1.1.3.0  # Counter32 (0 with no v3 traffic)
+IFSPEED1=.1.3.6.1.2.1.2.2.1.5.1  # Gauge32
+IFPHYS1=.1.3.6.1.2.1.2.2.1.6.1   # empty string (loopback)
+IFMCAST1=.1.3.6.1.2.1.31.1.1.1.8.1 # Counter64 (0 on loopback)
+IPADDR=.1.3.6.1.2.1.4.20.1.1.127.0.0.1 # IpAddress
+IPFWD=.1.3.6.1.2.1.4.1.0        # INTEGER
+LOAD15=.1.3.6.1.4.1.2021.10.1.6.3 # Opaque Float
+VACM=.1.3.6.1.6.3.16            # a large stable subtree
+LAST=.1.3.6.1.6.3.16.1.5.2.1.6.6.95.110.111.110.101.95.1.2 # last OID
+
+# ------------------------------------------------------------------ get
+for v in 1 2c; do
+  same get -On -v$v -c public $A $SYSDESCR $SYSOBJECTID $ORUPTIME1 $ENGINEID \
+    $USMSTAT $IFSPEED1 $IFPHYS1 $IPADDR $IPFWD
+done
+same get -On -v2c -c public $A $IFMCAST1
+same_volatile get -On -v2c -c public $A $LOAD15
+# Exceptions (v2c) and noSuchName (v1: the failed OID is dropped and the
+# rest asked again, unless -Cf).
+same get -On -v2c -c public $A $sys.99.0 $sys.1 $SYSDESCR
+same get -On -v1 -c public $A $sys.99.0 $SYSDESCR $sys.98.0 $IPFWD
+same get -On -v1 -c public $A $sys.99.0
+same get -On -v1 -c public -Cf $A $sys.99.0 $SYSDESCR
+# Output styles, options anywhere, agent forms.
+same get -v2c -c public $A $SYSOBJECTID $sys.99.0 .0.1 .2.1
+same get -Of -v2c -c public $A $SYSOBJECTID .0.1 .2.1
+same get -Ou -v2c -c public $A $SYSOBJECTID
+same get -Os -v2c -c public $A $SYSOBJECTID
+same get -OS -v2c -c public $A $SYSOBJECTID
+same get -Ov -v2c -c public $A $SYSOBJECTID $SYSDESCR $sys.99.0
+same get -Ovn -v2c -c public $A $SYSOBJECTID
+same get -Oe -Ob -OU -OE -OX -On -v2c -c public $A $SYSOBJECTID
+same get -v 2c -c public $A $SYSDESCR -On
+same get -v2c -cpublic -t1 -r1 $A -On $SYSDESCR
+same get -On -v2c -c public "udp:$A" $SYSDESCR
+same get -On -v2c -c public "$A6" $SYSDESCR
+same get -On -v2c -c public "[::1]:$port" $SYSDESCR
+same get -On -v1 -c public "udp6:[::1]:$port" $SYSDESCR 1.3.6.1.2.1.1.5.0
+
+# ------------------------------------------------------------- getnext
+for v in 1 2c; do
+  same getnext -On -v$v -c public $A $sys.9.1.2.10 $LAST $SYSDESCR $ORTABLE
+done
+same getnext -On -v1 -c public -Cf $A $LAST $SYSDESCR
+same getnext -v2c -c public $A $sys.1
+
+# ------------------------------------------------------------- bulkget
+same bulkget -On -v2c -c public $A $ORID
+same bulkget -On -v2c -c public -Cn1 -Cr3 $A $SYSDESCR $ORID $sys.9.1.3
+same bulkget -On -v2c -c public -Cn2 -Cr0 $A $SYSDESCR $ORID
+same bulkget -On -v2c -c public -Cr5 $A $LAST
+same bulkget -v2c -c public -Cr2 $A $ORID
+
+# ----------------------------------------------------------------- set
+# sysLocation is writable through `private`.  Every type letter: the agent
+# takes the string forms and rejects the others with wrongType.
+same set -On -v2c -c private $A $SYSLOCATION s "usnmp test"
+same get -On -v2c -c public $A $SYSLOCATION
+same set -On -v2c -c private $A $SYSLOCATION x "41 42 43"
+same set -On -v2c -c private $A $SYSLOCATION x 0x4142
+same set -On -v2c -c private $A $SYSLOCATION x ""
+same set -On -v2c -c private $A $SYSLOCATION d "65.66.67"
+same set -On -v2c -c private $A $SYSLOCATION d "65 66"
+same set -On -v2c -c private $A $SYSLOCATION b "1,2"
+same set -On -v2c -c private $A $SYSLOCATION b "0 9"
+same set -On -v2c -c private $A $SYSLOCATION s "-On"
+same set -On -v2c -c private $A $SYSLOCATION s ""
+for t in "i 5" "i -5" "u 5" "t 5" "a 10.1.2.3" "o .1.3.6.1" "U 5" "I -5" \
+  "F 1.5" "D 2.5" "n x"; do
+  # shellcheck disable=SC2086 # split "TYPE VALUE"
+  same set -On -v2c -c private $A $SYSLOCATION $t
+done
+same set -On -v1 -c private $A $SYSLOCATION i 5
+same set -On -v2c -c private -Cq $A $SYSLOCATION s quiet
+same get -On -v2c -c public $A $SYSLOCATION
+same set -On -v2c -c private $A $SYSLOCATION s two $sys.5.0 s vm-name
+same set -On -v2c -c private $A $SYSLOCATION s two $ORUPTIME1 t 5
+same set -On -v2c -c private $A $ORUPTIME1 t 5
+same set -On -v2c -c public $A $SYSLOCATION s x
+same set -On -v1 -c public $A $SYSLOCATION s x
+same set -On -v1 -c private $A $ORUPTIME1 t 5
+same set -v2c -c private $A $ORUPTIME1 t 5
+
+# -------------------------------------------------------- walk, bulkwalk
+for cmd in walk bulkwalk; do
+  same $cmd -On -v2c -c public $A $ORTABLE
+  same $cmd -On -v2c -c public $A $VACM
+  same $cmd -On -v2c -c public $A "$SYSDESCR"            # a scalar
+  same $cmd -On -v2c -c public $A $sys.99                # empty subtree
+  same $cmd -On -v2c -c public $A .1.3.6.1.9             # past the end
+  same $cmd -On -v2c -c public $A $VACM.1.5              # ends on endOfMibView
+  same $cmd -On -v2c -c public $A $LAST                  # last instance
+  same $cmd -On -v2c -c public -Cp $A $ORID
+  same $cmd -On -v2c -c public -Cp $A $sys.99
+  same $cmd -On -v2c -c public -Ci $A $sys.1
+  same $cmd -On -v2c -c public -Ci $A $SYSDESCR
+  same $cmd -On -v2c -c public -Cc $A $ORTABLE
+  same $cmd -v2c -c public $A $ORID
+  same $cmd -Ov -v2c -c public $A $ORID
+  same $cmd -On -v2c -c public "$A6" $ORID
+done
+same walk -On -v1 -c public $A $ORTABLE
+same walk -On -v1 -c public $A $VACM.1.5
+same walk -On -v1 -c public $A .1.3.6.1.9
+same walk -On -v1 -c public $A $sys.99
+same walk -On -v1 -c public $A $LAST
+same walk -On -v2c -c public -CI $A $SYSDESCR
+same walk -On -v2c -c public -CI $A $sys.99
+same walk -On -v2c -c public -CE $sys.9.1.3 $A $ORTABLE
+same bulkwalk -On -v2c -c public -Cr3 $A $ORTABLE
+same bulkwalk -On -v2c -c public -Cr1 $A $ORID
+same bulkwalk -On -v2c -c public -Cr50 -Cn0 $A $VACM
+same bulkwalk -On -v2c -c public -Cr3n0p $A $ORID
+
+# ----------------------------------------------------- timeouts, no answer
+for cmd in get getnext bulkget walk bulkwalk; do
+  same $cmd -On -v2c -c public -t 0.2 -r 0 $D $SYSDESCR
+done
+same set -On -v2c -c private -t 0.2 -r 0 $D $SYSLOCATION s x
+same get -On -v1 -c public -t 0.1 -r 2 $D $SYSDESCR
+same get -On -v2c -c public -t 0.2 -r 0 "udp:$D" $SYSDESCR
+same get -On -v2c -c public -t 0.2 -r 0 "udp6:[::1]:$dead" $SYSDESCR
+same walk -On -v2c -c public -t 0.2 -r 0 "[::1]:$dead" $ORID
+same get -On -v2c -c wrong -t 0.2 -r 0 $A $SYSDESCR   # wrong community
+same walk -On -v1 -c wrong -t 0.2 -r 0 $A $ORID
+
+# ----------------------------------------------------------- bad input
+bad get -On -v2c -c public $A 1.3.6.x
+bad get -On -v2c -c public $A $SYSDESCR foo
+bad get -On -v2c -c public $A
+bad get -On -v2c -c public
+bad get -On -v5 -c public $A $SYSDESCR
+bad get -On -v2 -c public $A $SYSDESCR
+bad get -On -y -v2c -c public $A $SYSDESCR
+bad get -On -v2c -c public -t abc $A $SYSDESCR
+bad get -On -v2c -c public -t -1 $A $SYSDESCR
+bad get -On -v2c -c public -r abc $A $SYSDESCR
+bad get -On -v2c -c public -r -1 $A $SYSDESCR
+bad get -On -v2c $A $SYSDESCR
+bad get -On -v2c -c public -Cx $A $SYSDESCR
+bad get -Oz -v2c -c public $A $SYSDESCR
+bad get -On -v2c -c public nosuchhost.invalid $SYSDESCR
+bad get -On -v2c -c public "$A:abc" $SYSDESCR
+bad get -On -v2c -c public 127.0.0.1:99999 $SYSDESCR
+bad getnext -On -v2c -c public $A 1..3
+bad bulkget -On -v1 -c public $A $ORID
+bad bulkget -On -v2c -c public -Cn5 $A $ORID
+bad bulkwalk -On -v1 -c public $A $ORID
+bad bulkwalk -On -v2c -c public -Cx $A $ORID
+bad walk -On -v2c -c public -Cx $A $ORID
+bad walk -On -v2c -c public $A x.y
+bad set -On -v2c -c private $A $SYSLOCATION
+bad set -On -v2c -c private $A $SYSLOCATION s
+bad set -On -v2c -c private $A $SYSLOCATION c 1
+bad set -On -v2c -c private $A $SYSLOCATION q 1
+bad set -On -v2c -c private $A $SYSLOCATION = 1
+bad set -On -v2c -c private $A $SYSLOCATION i x
+bad set -On -v2c -c private $A $SYSLOCATION i ""
+bad set -On -v2c -c private $A $SYSLOCATION x zz
+bad set -On -v2c -c private $A $SYSLOCATION x 414
+bad set -On -v2c -c private $A $SYSLOCATION d 300
+bad set -On -v2c -c private $A $SYSLOCATION b x
+bad set -On -v2c -c private $A $SYSLOCATION o foo
+bad set -On -v2c -c private -Cx $A $SYSLOCATION s x
+
+# usnmp's own rules (no net-snmp twin): one line on stderr, exit 1.
+own_bad() {
+  checks=$((checks + 1))
+  "$usnmp" "$@" >"$tmp/u.out" 2>"$tmp/u.err"
+  urc=$?
+  if [ "$urc" != 1 ] || [ -s "$tmp/u.out" ] ||
+    [ "$(wc -l <"$tmp/u.err")" != 1 ]; then
+    fail "usnmp $*: expected one line on stderr and exit 1, got $urc"
+    sed 's/^/    /' "$tmp/u.err"
+  fi
+}
+own_bad frobnicate -v2c -c public $A $SYSDESCR
+own_bad get -v3 -u someone $A $SYSDESCR
+own_bad get -v2c -c public -l authPriv $A $SYSDESCR
+own_bad get -m ALL -v2c -c public $A $SYSDESCR
+own_bad get -Ox -v2c -c public $A $SYSDESCR
+own_bad get --frob -v2c -c public $A $SYSDESCR
+own_bad get -v2c -c public "tcp:$A" $SYSDESCR
+own_bad bulkwalk -v2c -c public -Cr0 $A $ORID
+own_bad walk -v2c -c public $A $ORID $SYSDESCR
+own_bad table -v2c -c public $A
+own_bad table -v2c -c public $A $ORTABLE $ORID
+own_bad table -v2c -c public -Cx $A $ORTABLE
+own_bad table -v2c -c public -Cw 0 $A $ORTABLE
+own_bad set -v2c -c private $A $SYSLOCATION i 2147483648
+own_bad set -v2c -c private $A $SYSLOCATION u -1
+own_bad set -v2c -c private $A $SYSLOCATION a 1.2.3
+
+checks=$((checks + 1))
+if ! "$usnmp" --help | grep -q "^usage: usnmp COMMAND"; then
+  fail "usnmp --help"
+fi
+checks=$((checks + 1))
+if [ "$("$usnmp" --version)" != "usnmp version: $("$usnmp" -V | sed 's/.*: //')" ]; then
+  fail "usnmp --version"
+fi
+
+# --------------------------------------------------------------- table
+# net-snmp's snmptable cannot print a table without MIB modules, so usnmp's
+# table is checked against snmpwalk's view of the same objects.
+table_check() {
+  local name=$1 v=$2 table=$3
+  shift 3
+  checks=$((checks + 1))
+  "$usnmp" table -On "-v$v" -c public "$@" $A "$table" >"$tmp/t.out" \
+    2>"$tmp/t.err"
+  local rc=$?
+  # Expected rows: index|cell|cell... from a walk of the entry, the cells
+  # as -Oqv would print them without quotes around hex strings.
+  "$bin/snmpwalk" -On -v2c -c public $A "$table.1" >"$tmp/w.out"
+  # A hex string of more than 16 octets continues on the next lines.
+  awk '/^\./ { if (rec != "") print rec; rec = $0; next }
+       { rec = rec " " $0 }
+       END { if (rec != "") print rec }' "$tmp/w.out" >"$tmp/w.joined"
+  awk -v prefix="$table.1." '
+    {
+      name = $1; sub("^" prefix, "", name)
+      col = name; sub("\\..*", "", col)
+      idx = name; sub("^[0-9]+\\.", "", idx)
+      val = $0; sub("^[^=]*= ", "", val)
+      if (val ~ /^Timeticks: /) {
+        t = val; sub("^Timeticks: \\(", "", t); sub("\\).*", "", t)
+        val = sprintf("%d:%d:%02d:%02d.%02d", int(t / 8640000),
+                      int(t / 360000) % 24, int(t / 6000) % 60,
+                      int(t / 100) % 60, t % 100)
+      } else if (val !~ /^"/) {
+        sub("^[A-Za-z0-9-]+: ", "", val)
+      }
+      sub(" +$", "", val)
+      if (!(col in seen)) { seen[col] = 1; cols[++ncols] = col }
+      if (!(idx in seenrow)) { seenrow[idx] = 1; rows[++nrows] = idx }
+      cell[idx, col] = val
+    }
+    END {
+      for (r = 1; r <= nrows; r++) {
+        line = rows[r]
+        for (c = 1; c <= ncols; c++)
+          line = line "|" ((rows[r], cols[c]) in cell ? cell[rows[r], cols[c]] : "?")
+        print line
+      }
+    }' "$tmp/w.joined" >"$tmp/t.expected"
+  "$usnmp" table -On "-v$v" -c public -Ci -CH -Cf "|" "$@" $A "$table" \
+    >"$tmp/t.sep" 2>&1
+  if [ "$rc" != 0 ] || [ -s "$tmp/t.err" ] ||
+    ! cmp -s "$tmp/t.sep" "$tmp/t.expected"; then
+    fail "table $name ($table, -v$v $*): rows differ from snmpwalk's"
+    diff "$tmp/t.sep" "$tmp/t.expected" | head -10 | sed 's/^/    /'
+    sed 's/^/    /' "$tmp/t.err"
+    return
+  fi
+  # The default layout: title, empty line, then header and rows all of one
+  # width (every column right-aligned to its widest cell).
+  if [ "$(sed -n 1p "$tmp/t.out")" != "SNMP table: $table" ] ||
+    [ -n "$(sed -n 2p "$tmp/t.out")" ] ||
+    [ "$(tail -n +3 "$tmp/t.out" | awk '{ print length($0) }' | sort -u |
+      wc -l)" != 1 ] ||
+    [ "$(wc -l <"$tmp/t.out")" != $(($(wc -l <"$tmp/t.expected") + 3)) ]; then
+    fail "table $name: layout"
+    sed 's/^/    /' "$tmp/t.out" | head -20
+  fi
+}
+table_check sysORTable 2c $ORTABLE
+table_check sysORTable 1 $ORTABLE
+table_check vacmSecurityToGroupTable 2c .1.3.6.1.6.3.16.1.2
+table_check vacmSecurityToGroupTable 2c .1.3.6.1.6.3.16.1.2 -Cr 2
+table_check usmUserTable 2c .1.3.6.1.6.3.15.1.2.2
+table_check usmUserTable 1 .1.3.6.1.6.3.15.1.2.2
+table_check ipAddrTable 2c .1.3.6.1.2.1.4.20
+table_check vacmAccessTable 2c .1.3.6.1.6.3.16.1.4 -CB
+
+checks=$((checks + 1))
+"$usnmp" table -On -v2c -c public $A $ORTABLE >"$tmp/t1" 2>&1
+"$usnmp" table -On -v1 -c public $A $ORTABLE >"$tmp/t2" 2>&1
+"$usnmp" table -On -v2c -c public -CB -Cr 1 $A $ORTABLE >"$tmp/t3" 2>&1
+if ! cmp -s "$tmp/t1" "$tmp/t2" || ! cmp -s "$tmp/t1" "$tmp/t3"; then
+  fail "table: GETBULK, v1 GETNEXT and -CB outputs differ"
+  diff "$tmp/t1" "$tmp/t2" | head
+fi
+
+checks=$((checks + 1))
+"$usnmp" table -v2c -c public -Ci -Cl $A $ORTABLE >"$tmp/t.out" 2>&1
+if [ "$(sed -n 1p "$tmp/t.out")" != "SNMP table: iso.3.6.1.2.1.1.9" ] ||
+  ! sed -n 3p "$tmp/t.out" | grep -q '^index *2 *3 *4 *$' ||
+  ! sed -n 4p "$tmp/t.out" | grep -q '^1 *iso\.3\.6\.1\.6\.3\.10\.3\.1\.1 *"'; then
+  fail "table: default OID style, -Ci and -Cl"
+  sed 's/^/    /' "$tmp/t.out" | head
+fi
+
+checks=$((checks + 1))
+"$usnmp" table -On -v2c -c public -Cw 40 $A $ORTABLE >"$tmp/t.out" 2>&1
+if ! grep -qx "SNMP table .1.3.6.1.2.1.1.9, part 2" "$tmp/t.out"; then
+  fail "table: -Cw splits a wide table into parts"
+  sed 's/^/    /' "$tmp/t.out" | head
+fi
+
+checks=$((checks + 1))
+out=$("$usnmp" table -On -v2c -c public $A $sys.99 2>&1)
+rc=$?
+if [ "$out" != "$sys.99: No entries" ] || [ $rc != 0 ]; then
+  fail "table of nothing: '$out' ($rc)"
+fi
+
+checks=$((checks + 1))
+"$usnmp" table -On -v2c -c public -t 0.2 -r 0 $D $ORTABLE >"$tmp/t.out" \
+  2>"$tmp/t.err"
+rc=$?
+if [ $rc != 1 ] || [ -s "$tmp/t.out" ] ||
+  [ "$(cat "$tmp/t.err")" != "Timeout: No Response from $D" ]; then
+  fail "table timeout: $rc, $(cat "$tmp/t.err")"
+fi
+
+# ---------------------------------------------------------------- JSON
+json get -v2c -c public $A $SYSDESCR $SYSOBJECTID $ORUPTIME1 $USMSTAT \
+  $IFSPEED1 $IFPHYS1 $IPADDR $IPFWD $ENGINEID $IFMCAST1 $sys.99.0 $sys.1
+expect_json "get --json" \
+  '.command="get"' ".agent=\"$A\"" \
+  ".varbinds\\[0\\].oid=\"$SYSDESCR\"" \
+  '.varbinds\[0\].type="OCTET STRING"' \
+  '.varbinds\[0\].value="usnmp test agent (net-snmp snmpd)"' \
+  '.varbinds\[1\].type="OBJECT IDENTIFIER"' \
+  '.varbinds\[1\].value=".1.3.6.1.4.1.8072.3.2.10"' \
+  '.varbinds\[2\].type="TimeTicks"' '.varbinds\[2\].value=[0-9][0-9]*' \
+  '.varbinds\[3\].type="Counter32"' '.varbinds\[3\].value=0' \
+  '.varbinds\[4\].type="Gauge32"' '.varbinds\[4\].value=10000000' \
+  '.varbinds\[5\].value=""' \
+  '.varbinds\[6\].type="IpAddress"' '.varbinds\[6\].value="127.0.0.1"' \
+  '.varbinds\[7\].type="INTEGER"' \
+  '.varbinds\[8\].value.hex="[0-9a-f]*"' \
+  '.varbinds\[9\].type="Counter64"' '.varbinds\[9\].value=0' \
+  '.varbinds\[10\].type="noSuchObject"' '.varbinds\[10\].value=null' \
+  '.varbinds\[11\].type="noSuchInstance"' '.errors=\[\]'
+[ "$urc" = 0 ] || fail "get --json: exit $urc"
+
+json get -v1 -c public $A $SYSDESCR $sys.99.0
+expect_json "get --json noSuchName" '.varbinds\[0\].oid="'$SYSDESCR'"' \
+  '.errors\[0\].type="error-status"' '.errors\[0\].status=2' \
+  '.errors\[0\].name="noSuchName"' '.errors\[0\].index=2' \
+  ".errors\\[0\\].oid=\"$sys.99.0\""
+[ "$urc" = 2 ] || fail "get --json noSuchName: exit $urc"
+[ -s "$tmp/u.err" ] && fail "get --json noSuchName: stderr not empty"
+
+json set -v2c -c private $A $ORUPTIME1 t 5
+expect_json "set --json notWritable" '.command="set"' '.varbinds=\[\]' \
+  '.errors\[0\].name="notWritable"' '.errors\[0\].status=17'
+[ "$urc" = 2 ] || fail "set --json notWritable: exit $urc"
+
+json set -v2c -c private $A $SYSLOCATION s 'quote " and \ backslash'
+expect_json "set --json" '.varbinds\[0\].value="quote \\" and \\\\ backslash"'
+
+json walk -v2c -c public -t 0.2 -r 0 $D $ORID
+expect_json "walk --json timeout" '.varbinds=\[\]' \
+  '.errors\[0\].type="timeout"' \
+  ".errors\\[0\\].message=\"Timeout: No Response from $D\""
+[ "$urc" = 1 ] || fail "walk --json timeout: exit $urc"
+
+for cmd in walk bulkwalk; do
+  json $cmd -v2c -c public $A $VACM
+  expect_json "$cmd --json" ".command=\"$cmd\"" '.errors=\[\]'
+  checks=$((checks + 1))
+  n_json=$(grep -c '^\.varbinds\[[0-9]*\]\.oid=' "$tmp/u.flat")
+  n_text=$("$bin/snmp$cmd" -On -v2c -c public $A $VACM | wc -l)
+  [ "$n_json" = "$n_text" ] ||
+    fail "$cmd --json: $n_json varbinds, snmp$cmd printed $n_text"
+done
+
+json bulkget -v2c -c public -Cn1 -Cr2 $A $SYSDESCR $ORID
+expect_json "bulkget --json" ".varbinds\\[0\\].oid=\"$sys.2.0\"" \
+  ".varbinds\\[2\\].oid=\"$ORID.2\""
+
+json table -v2c -c public $A $ORTABLE
+expect_json "table --json" '.command="table"' ".table=\"$ORTABLE\"" \
+  ".columns\\[0\\]=\"$ORID\"" '.rows\[0\].index="1"' \
+  ".rows\\[0\\].values\\[0\\].oid=\"$ORID.1\"" \
+  '.rows\[0\].values\[0\].type="OBJECT IDENTIFIER"' \
+  '.rows\[0\].values\[2\].type="TimeTicks"' '.errors=\[\]'
+
+json get -v2c -c public -t 0.2 -r 0 nosuchhost.invalid $SYSDESCR
+expect_json "get --json unknown host" '.errors\[0\].type="unknown-host"'
+[ "$urc" = 1 ] || fail "get --json unknown host: exit $urc"
+
+# ---------------------------------------------------------------- done
+echo "test_cli: $checks checks, $failures failed"
+[ "$failures" = 0 ]
