@@ -61,6 +61,7 @@ int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
   size_t hlen;
   uint16_t port = 161;
   int fam = AF_UNSPEC;
+  int bracketed = 0;
   char tmp[256];
 
   if (agent == NULL)
@@ -87,6 +88,7 @@ int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
     if (fam == AF_INET)
       return USNMP_E_INVAL;
     fam = AF_INET6;
+    bracketed = 1;
   } else {
     const char *colon = strchr(s, ':');
     h = s;
@@ -129,7 +131,7 @@ int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
       return 0;
     }
     /* A bracketed or multi-colon form that is not an IPv6 literal. */
-    if (strchr(tmp, ':') != NULL)
+    if (bracketed || strchr(tmp, ':') != NULL)
       return USNMP_E_INVAL;
   }
   if (!valid_hostname(tmp, hlen))
