@@ -396,8 +396,39 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  * Every request's callback fires exactly once: with a response, or with a
  * status saying why there is none.  It never fires from inside the call
  * that started the request (errors there are returned instead and no
- * callback fires), except from usnmp_cancel() and usnmp_manager_close(),
- * which complete requests synchronously.
+ * callback fires), except from usnmp_cancel(), usnmp_target_free() and
+ * usnmp_manager_close(), which complete requests synchronously.
+ *
+ * Timing: a request is sent when it leaves the queues (see flow control
+ * below); the same bytes are sent again every resend interval, the
+ * interval being multiplied by the backoff factor after each resend, up to
+ * `retries` resends (< 0: no limit).  The request times out one interval
+ * after its last resend, or when the overall timeout (if not 0, counted
+ * from the first send) runs out, whichever comes first.  Example: resend
+ * 1000 ms, 5 retries, backoff 1, no timeout: sends at 0, 1, 2, 3, 4, 5 s
+ * and times out at 6 s, like net-snmp's -t 1 -r 5.  A failed first send
+ * ends the request with the libuv error; a failed resend is counted in
+ * send_errors and the schedule goes on.
+ *
+ * Replies: a datagram completes a request only if it decodes strictly,
+ * comes from the target's address and port, carries a pending request-id
+ * (31 random bits from a CSPRNG), the request's version and community, and
+ * a Response PDU.  Anything else is dropped and counted (usnmp_stats).
+ *
+ * Flow control: requests wait in order for a slot of their target
+ * (usnmp_target_set_max_inflight) and then of the manager
+ * (usnmp_manager_set_max_inflight), and while the target's name resolves.
+ *
+ * Split and tooBig: a GET, GETNEXT or SET with more OIDs than the target's
+ * max_oids is sent as several requests whose answers are merged in the
+ * caller's order; error_index is given in the caller's numbering and, when
+ * several parts report an error, the one with the lowest index wins.  A
+ * tooBig answer to a request of several varbinds is retried in two halves
+ * (recursively).  A single varbind answered with tooBig completes with
+ * status 0 and error_status USNMP_ERR_TOOBIG, as the agent said; a single
+ * varbind that cannot be encoded in one datagram at all makes the starting
+ * call return USNMP_E_TOOBIG.  GETBULK is never split nor retried.  When a
+ * part fails (timeout...), the whole request completes with that status.
  * ------------------------------------------------------------------------ */
 
 typedef struct usnmp_manager usnmp_manager;
@@ -416,10 +447,12 @@ typedef struct usnmp_allocator {
 /* What a request's callback receives.  Everything it points to lives only
  * during the callback; copy what you keep. */
 typedef struct usnmp_response {
-  /* 0 when the agent answered (error_status may still be non-zero), else
-   * USNMP_E_TIMEOUT, USNMP_E_CANCELLED, USNMP_E_CLOSED, USNMP_E_RESOLVE,
-   * USNMP_E_TOOBIG (a single varbind that cannot fit), USNMP_E_NOMEM or a
-   * libuv send error. */
+  /* 0 when the agent answered (error_status may still be non-zero, e.g.
+   * USNMP_ERR_TOOBIG for a single varbind that does not fit the agent's
+   * answer), else USNMP_E_TIMEOUT, USNMP_E_CANCELLED (usnmp_cancel,
+   * usnmp_target_free), USNMP_E_CLOSED, USNMP_E_RESOLVE, USNMP_E_NOMEM (a
+   * split or tooBig retry could not allocate) or a libuv error of the
+   * first send. */
   int status;
   int32_t error_status;  /* RFC 3416 error-status, USNMP_ERR_* */
   int32_t error_index;   /* 1-based, relative to the caller's varbinds */
@@ -509,8 +542,9 @@ USNMP_EXTERN uv_loop_t *usnmp_manager_loop(const usnmp_manager *m);
  * complete with USNMP_E_RESOLVE if it fails.  Defaults: version 2c,
  * community "public", resend 1000 ms, 5 retries, no overall timeout (so
  * net-snmp's 1 s x (1 + 5 retries)), backoff 1, 10 OIDs per request,
- * 64 requests in flight.  Returns 0, USNMP_E_INVAL (syntax) or
- * USNMP_E_NOMEM. */
+ * 64 requests in flight.  A name that failed to resolve is tried again
+ * by the next request.  Returns 0, USNMP_E_INVAL (syntax), USNMP_E_NOMEM,
+ * USNMP_E_CLOSED (the manager is closing) or a uv_getaddrinfo() error. */
 USNMP_EXTERN int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
                                   const char *agent);
 
@@ -546,8 +580,11 @@ USNMP_EXTERN usnmp_manager *usnmp_target_manager(const usnmp_target *t);
 
 /* Starts a request.  opts may be NULL; out (may be NULL) receives a handle
  * valid until the callback starts.  Returns 0 (cb will fire exactly once)
- * or, with no callback, USNMP_E_INVAL (bad arguments, n == 0, too many
- * OIDs), USNMP_E_NOMEM, USNMP_E_CLOSED. */
+ * or, with no callback, USNMP_E_INVAL (bad arguments, n == 0, more than
+ * USNMP_MAX_VARBINDS OIDs, a malformed OID, a resend interval of 0, a
+ * backoff outside 1..100, unlimited retries without a timeout, a
+ * community over 255 bytes, a target being freed), USNMP_E_TOOBIG (one
+ * varbind larger than a datagram), USNMP_E_NOMEM, USNMP_E_CLOSED. */
 USNMP_EXTERN int usnmp_get(usnmp_target *t, const usnmp_oid *oids, size_t n,
                            const usnmp_request_opts *opts,
                            usnmp_response_cb cb, void *arg,
