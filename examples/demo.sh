@@ -122,9 +122,29 @@ demo_codec() {
     1.3.6.1.2.1.1.1.0 1.3.6.1.2.1.1.3.0 1.3.6.1.2.1.1.5.0
 }
 
+# The usnmp command: net-snmp's options, net-snmp's output (examples/usnmp.c).
+demo_cli() {
+  local usnmp="$build/examples/usnmp"
+  echo
+  echo "== the usnmp command (net-snmp's options and output)"
+  run_demo "$usnmp" get -v2c -c public -On "127.0.0.1:$port" \
+    1.3.6.1.2.1.1.1.0 1.3.6.1.2.1.1.3.0 1.3.6.1.2.1.1.99.0
+  run_demo "$usnmp" walk -v2c -c public -On "127.0.0.1:$port" 1.3.6.1.2.1.1.9.1.2
+  run_demo "$usnmp" bulkwalk -v2c -c public -On -Cr5 "udp6:[::1]:$port" \
+    1.3.6.1.2.1.1.9.1.3
+  run_demo "$usnmp" table -v2c -c public -On -Ci "127.0.0.1:$port" \
+    1.3.6.1.2.1.1.9
+  run_demo "$usnmp" get --json -v2c -c public "127.0.0.1:$port" \
+    1.3.6.1.2.1.1.5.0
+  echo
+  echo "== the same walk with net-snmp's snmpwalk, for comparison"
+  run_demo snmpwalk -v2c -c public -On "127.0.0.1:$port" 1.3.6.1.2.1.1.9.1.2
+}
+
 main() {
   start_agent
   demo_codec
+  demo_cli
   echo
   echo "demo finished; stopping the agent"
 }
