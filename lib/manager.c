@@ -21,6 +21,10 @@
 #include "ber.h"
 #include "manager_int.h"
 
+/* The budget of the design: well under 1 KiB per request in flight for a
+ * small GET (struct, timer and message together). */
+_Static_assert(sizeof(usnmp_request) <= 640, "usnmp_request grew");
+
 /* ------------------------------------------------------------------------
  * Allocation
  * ------------------------------------------------------------------------ */

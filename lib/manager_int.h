@@ -36,7 +36,18 @@
  * Message processing is per version through usnmp__msgproc: the v1/v2c
  * community model lives in manager.c; an SNMPv3 model plugs in with
  * usnmp__manager_set_msgproc(m, USNMP_VERSION_3, &model) and provides its
- * own encode / decode / accept.
+ * own encode / decode / accept.  The manager draws one id per datagram
+ * request (r->id, unique among pending requests, the key of the id table)
+ * and hands it to encode() as pdu->request_id; a v3 model uses it as the
+ * msgID as well (or as the msgID only), and its decode() stores in
+ * in->key the id a reply carries in clear, so the reply is matched to its
+ * request before any cryptography runs.  Per-request security state that
+ * accept() needs is recorded by encode() in the request (the community
+ * model records where its community sits in r->msg).
+ *
+ * Memory: a request costs sizeof(usnmp_request) (544 bytes on x86-64,
+ * with its timer and up to USNMP__INLINE_MSG bytes of message) plus two
+ * table slots; a larger message is one more allocation of its exact size.
  */
 #ifndef USNMP_MANAGER_INT_H
 #define USNMP_MANAGER_INT_H

@@ -613,6 +613,90 @@ static void test_close_from_callback(void **state) {
   e->m = NULL; /* closed (without close_cb) from the callback */
 }
 
+static void test_send_error(void **state) {
+  env *e = *state;
+  usnmp_oid o = oid_of(SYSDESCR);
+  result res = {0};
+  usnmp_target *t;
+  /* The kernel refuses a broadcast without SO_BROADCAST: the first send
+   * fails, and the callback still runs later, never inside usnmp_get. */
+  assert_int_equal(usnmp_target_new(e->m, &t, "255.255.255.255:16100"), 0);
+  assert_int_equal(usnmp_get(t, &o, 1, NULL, on_response, &res, NULL), 0);
+  assert_int_equal(res.calls, 0);
+  run_until(&e->loop, &res.calls, 1, 5000);
+  assert_int_equal(res.calls, 1);
+  assert_int_equal(res.status, UV_EACCES);
+  assert_int_equal(stats_of(e).send_errors, 1);
+  assert_int_equal(stats_of(e).inflight, 0);
+  usnmp_target_free(t);
+}
+
+static void test_free_target_from_answer(void **state) {
+  env *e = *state;
+  usnmp_oid o = oid_of(SYSDESCR);
+  result a = {0}, b = {0};
+  usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
+  usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
+  a.free_target = e->t;
+  assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &a, NULL), 0);
+  assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &b, NULL), 0);
+  run_until(&e->loop, &a.calls, 1, 5000);
+  assert_int_equal(a.calls, 1);
+  assert_int_equal(a.status, 0);
+  assert_int_equal(b.calls, 1);
+  assert_int_equal(b.status, USNMP_E_CANCELLED);
+  e->t = NULL;
+  assert_int_equal(usnmp__manager_pending(e->m), 0);
+}
+
+static void test_getbulk_toobig_not_retried(void **state) {
+  env *e = *state;
+  usnmp_oid oids[3] = {oid_of("1.3.6.1.2.1.1"), oid_of("1.3.6.1.2.1.1.3"),
+                       oid_of("1.3.6.1.2.1.1.4")};
+  result res = {0};
+  usnmp_test_agent_set_toobig_over(e->agent, 2);
+  assert_int_equal(usnmp_getbulk(e->t, oids, 3, 0, 10, NULL, on_response,
+                                 &res, NULL),
+                   0);
+  run_until(&e->loop, &res.calls, 1, 5000);
+  assert_int_equal(res.calls, 1);
+  assert_int_equal(res.status, 0);
+  assert_int_equal(res.error_status, USNMP_ERR_TOOBIG);
+  assert_int_equal(agent_stats(e).requests, 1);
+}
+
+/* The hook rewrites answers: here a GETNEXT that goes backwards, the kind
+ * of agent bug the walk layer must survive. */
+static void backwards_hook(usnmp_test_agent *a, usnmp_test_exchange *ex,
+                           void *arg) {
+  (void)a;
+  (void)arg;
+  if (ex->request->type == USNMP_PDU_GETNEXT) {
+    ex->n_vbs = 0;
+    assert_int_equal(usnmp_test_reply_set(ex, 0, "1.3.6.1.2.1.1.1.0",
+                                          usnmp_value_integer(-7)),
+                     0);
+    assert_int_equal(usnmp_test_reply_set(ex, 1, "1.3.6.1.2.1.1.1.0",
+                                          usnmp_value_string("again")),
+                     0);
+  }
+}
+
+static void test_agent_hook(void **state) {
+  env *e = *state;
+  usnmp_oid o = oid_of("1.3.6.1.2.1.1.5.0");
+  result res = {0};
+  usnmp_test_agent_set_hook(e->agent, backwards_hook, NULL);
+  assert_int_equal(usnmp_getnext(e->t, &o, 1, NULL, on_response, &res, NULL),
+                   0);
+  run_until(&e->loop, &res.calls, 1, 5000);
+  assert_int_equal(res.calls, 1);
+  assert_int_equal(res.status, 0);
+  assert_int_equal(res.n, 2); /* delivered as the agent sent it */
+  assert_string_equal(res.text[0], ".1.3.6.1.2.1.1.1.0 = INTEGER: -7");
+  assert_string_equal(res.text[1], ".1.3.6.1.2.1.1.1.0 = STRING: \"again\"");
+}
+
 /* ------------------------------------------------------------------------
  * Split, merge, tooBig
  * ------------------------------------------------------------------------ */
@@ -1145,6 +1229,12 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_close_from_callback, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_send_error, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_free_target_from_answer, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_getbulk_toobig_not_retried, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_agent_hook, setup, teardown),
       cmocka_unit_test_setup_teardown(test_split_merge, setup, teardown),
       cmocka_unit_test_setup_teardown(test_split_error_index, setup, teardown),
       cmocka_unit_test_setup_teardown(test_toobig_halves, setup, teardown),
