@@ -274,8 +274,10 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   usnmp_manager *m = manager_of((uv_handle_t *)h);
   if (flags & UV_UDP_MMSG_FREE)
     return; /* the buffer is the manager's for good */
-  if (nread <= 0 || addr == NULL || m->closing)
-    return; /* nothing read, or a socket error we cannot attribute */
+  /* addr NULL: nothing more to read (or a socket error that names no
+   * sender); an empty datagram still counts, as malformed. */
+  if (nread < 0 || addr == NULL || m->closing)
+    return;
   usnmp__manager_on_datagram(m, (const uint8_t *)buf->base, (size_t)nread,
                              addr, (flags & UV_UDP_PARTIAL) != 0);
 }
