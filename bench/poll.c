@@ -564,7 +564,9 @@ static int scale_run(const char *responder_path, int n_targets) {
            before.fds, before.sockets, issued.fds, issued.sockets,
            s.during.fds, s.during.sockets,
            (unsigned long long)s.inflight_at_sample);
-    printf("  manager sockets: %d (target: at most 2)\n",
+    printf("  sockets opened by the manager: %d (target: at most 2); the "
+           "other new fds are the libuv loop's own (epoll, eventfd, signal "
+           "pipe)\n",
            (s.during.sockets > issued.sockets ? s.during.sockets
                                               : issued.sockets) -
                before.sockets);

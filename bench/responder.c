@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -432,9 +433,20 @@ int main(int argc, char **argv) {
       answered += (unsigned long long)r;
     }
   }
-  fprintf(stderr,
-          "responder: received %llu, answered %llu, dropped %llu\n",
-          received, answered, dropped);
+  {
+    /* Our own CPU per answer tells whether the responder or the manager
+     * limits a run. */
+    struct rusage ru;
+    double cpu_s = 0;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+      cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    fprintf(stderr,
+            "responder: received %llu, answered %llu, dropped %llu; CPU "
+            "%.2f s, %.2f us per answer\n",
+            received, answered, dropped, cpu_s,
+            answered > 0 ? cpu_s * 1e6 / (double)answered : 0.0);
+  }
   close(fd);
   return 0;
 }
