@@ -297,6 +297,34 @@ static void test_invalid_arguments(void **state) {
   assert_int_equal(stats_of(e).requests, 0);
 }
 
+static void test_request_opts_community(void **state) {
+  env *e = *state;
+  usnmp_oid name = oid_of("1.3.6.1.2.1.1.5.0");
+  usnmp_value v = usnmp_value_string("renamed");
+  usnmp_request_opts opts = {0};
+  result set = {0}, bad = {0};
+  opts.flags = USNMP_OPT_COMMUNITY;
+  opts.community = "private";
+  assert_int_equal(usnmp_set(e->t, &name, &v, 1, &opts, on_response, &set,
+                             NULL),
+                   0);
+  run_until(&e->loop, &set.calls, 1, 5000);
+  assert_int_equal(set.status, 0);
+  assert_int_equal(set.error_status, 0);
+  /* An unknown community: the agent stays silent, the request times out
+   * after the resends the options ask for. */
+  opts.flags = USNMP_OPT_COMMUNITY | USNMP_OPT_RESEND | USNMP_OPT_RETRIES;
+  opts.community = "guess";
+  opts.resend_ms = 20;
+  opts.retries = 2;
+  assert_int_equal(usnmp_get(e->t, &name, 1, &opts, on_response, &bad, NULL),
+                   0);
+  run_until(&e->loop, &bad.calls, 1, 5000);
+  assert_int_equal(bad.calls, 1);
+  assert_int_equal(bad.status, USNMP_E_TIMEOUT);
+  assert_int_equal(agent_stats(e).bad_community, 3);
+}
+
 /* ------------------------------------------------------------------------
  * Misbehaviour: each bad reply is dropped and counted, and the resend gets
  * the good answer.
@@ -312,6 +340,8 @@ static void test_bad_replies(void **state) {
   env *e = *state;
   static const bad_case cases[] = {
       {USNMP_TEST_TRUNCATE, 3, offsetof(usnmp_stats, dropped_malformed)},
+      /* Everything cut: an empty datagram. */
+      {USNMP_TEST_TRUNCATE, 100000, offsetof(usnmp_stats, dropped_malformed)},
       {USNMP_TEST_CORRUPT, 0, offsetof(usnmp_stats, dropped_malformed)},
       {USNMP_TEST_WRONG_ID, 0, offsetof(usnmp_stats, dropped_unknown_id)},
       {USNMP_TEST_OTHER_PORT, 0, offsetof(usnmp_stats, dropped_wrong_source)},
@@ -811,6 +841,106 @@ static void test_split_child_timeout(void **state) {
   assert_int_equal(usnmp__manager_pending(e->m), 0);
 }
 
+static void test_set_split(void **state) {
+  env *e = *state;
+  usnmp_oid oids[12];
+  usnmp_value vals[12];
+  result res = {0};
+  char name[64], text[64];
+  int i;
+  for (i = 0; i < 12; i++) {
+    snprintf(name, sizeof(name), "1.3.6.1.4.1.99999.3.%d", i + 1);
+    assert_int_equal(usnmp_test_agent_mib_set(e->agent, name,
+                                              usnmp_value_integer(0), 1),
+                     0);
+    oids[i] = oid_of(name);
+    vals[i] = usnmp_value_integer(100 + i);
+  }
+  assert_int_equal(usnmp_target_set_write_community(e->t, "private"), 0);
+  assert_int_equal(usnmp_target_set_max_oids(e->t, 5), 0);
+  assert_int_equal(usnmp_set(e->t, oids, vals, 12, NULL, on_response, &res,
+                             NULL),
+                   0);
+  run_until(&e->loop, &res.calls, 1, 5000);
+  assert_int_equal(res.calls, 1);
+  assert_int_equal(res.status, 0);
+  assert_int_equal(res.error_status, 0);
+  assert_int_equal(res.n, 12);
+  for (i = 0; i < 12; i++) {
+    char want[96];
+    snprintf(want, sizeof(want), ".1.3.6.1.4.1.99999.3.%d = INTEGER: %d",
+             i + 1, 100 + i);
+    assert_string_equal(res.text[i], want);
+  }
+  assert_int_equal(agent_stats(e).by_type[USNMP_PDU_SET - 0xA0], 3);
+  assert_int_equal(usnmp_test_agent_mib_format(e->agent,
+                                               "1.3.6.1.4.1.99999.3.12", text,
+                                               sizeof(text)),
+                   0);
+  assert_string_equal(text, "INTEGER: 111");
+}
+
+/* A stand-in message model for version 3 that speaks v2c on the wire:
+ * enough to show that a model installed with usnmp__manager_set_msgproc()
+ * encodes, matches and accepts the target's messages. */
+typedef struct fake_v3 {
+  usnmp__msgproc proc;
+  const usnmp__msgproc *v2c;
+  int encoded, accepted;
+} fake_v3;
+
+static fake_v3 *fake_of(usnmp_manager *m) {
+  return (fake_v3 *)(void *)m->procs[USNMP_VERSION_3];
+}
+
+static int fake_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
+                       size_t size) {
+  fake_v3 *f = fake_of(r->m);
+  int rc;
+  f->encoded++;
+  r->version = USNMP_VERSION_2C; /* the wire version of this fake */
+  rc = f->v2c->encode(r, pdu, buf, size);
+  r->version = USNMP_VERSION_3;
+  return rc;
+}
+
+static int fake_accept(usnmp_request *r, usnmp__inbound *in) {
+  fake_v3 *f = fake_of(r->m);
+  f->accepted++;
+  return in->msg.type == USNMP_PDU_RESPONSE ? USNMP__ACCEPT
+                                            : USNMP__DROP_PDU;
+}
+
+static void test_msgproc_hook(void **state) {
+  env *e = *state;
+  usnmp_oid o = oid_of(SYSDESCR);
+  result res = {0};
+  fake_v3 f;
+  assert_int_equal(usnmp_target_set_version(e->t, USNMP_VERSION_3),
+                   USNMP_E_INVAL); /* no v3 model installed */
+  f.v2c = e->m->procs[USNMP_VERSION_2C];
+  f.proc.encode = fake_encode;
+  f.proc.decode = f.v2c->decode;
+  f.proc.accept = fake_accept;
+  f.encoded = f.accepted = 0;
+  assert_int_equal(usnmp__manager_set_msgproc(e->m, USNMP_VERSION_3, &f.proc),
+                   0);
+  assert_int_equal(usnmp_target_set_version(e->t, USNMP_VERSION_3), 0);
+  /* Replies arrive as v2c: route version 1 on the wire to the fake. */
+  assert_int_equal(
+      usnmp__manager_set_msgproc(e->m, USNMP_VERSION_2C, &f.proc), 0);
+  assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &res, NULL), 0);
+  run_until(&e->loop, &res.calls, 1, 5000);
+  assert_int_equal(res.calls, 1);
+  assert_int_equal(res.status, 0);
+  assert_int_equal(f.encoded, 1);
+  assert_int_equal(f.accepted, 1);
+  assert_int_equal(usnmp__manager_set_msgproc(e->m, USNMP_VERSION_2C, f.v2c),
+                   0);
+  assert_int_equal(usnmp__manager_set_msgproc(e->m, USNMP_VERSION_3, NULL),
+                   0);
+}
+
 /* ------------------------------------------------------------------------
  * Flow control
  * ------------------------------------------------------------------------ */
@@ -1213,6 +1343,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_getnext_getbulk, setup, teardown),
       cmocka_unit_test_setup_teardown(test_set_then_get, setup, teardown),
       cmocka_unit_test_setup_teardown(test_invalid_arguments, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_request_opts_community, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_bad_replies, setup, teardown),
       cmocka_unit_test_setup_teardown(test_duplicate_and_delay, setup,
                                       teardown),
@@ -1240,6 +1372,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_toobig_halves, setup, teardown),
       cmocka_unit_test_setup_teardown(test_split_child_timeout, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_set_split, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_msgproc_hook, setup, teardown),
       cmocka_unit_test_setup_teardown(test_target_cap, setup, teardown),
       cmocka_unit_test_setup_teardown(test_manager_cap, setup, teardown),
       cmocka_unit_test_setup_teardown(test_many_targets, setup, teardown),
