@@ -725,18 +725,16 @@ static void parse_set_value(cli *c, size_t i, const char *oid_arg,
     uint8_t body[8];
     if (end == value_arg || *end != '\0' || errno == ERANGE)
       bad_input(c, "%s: Value out of range (%s)", oid_arg, value_arg);
+    /* IEEE 754 in network order, as net-snmp sends them. */
     if (type_arg[0] == 'F') {
-      float f = (float)d;
-      uint32_t bits;
-      memcpy(&bits, &f, 4);
+      union { float f; uint32_t bits; } pun = {.f = (float)d};
       for (int k = 0; k < 4; k++)
-        body[k] = (uint8_t)(bits >> (24 - 8 * k));
+        body[k] = (uint8_t)(pun.bits >> (24 - 8 * k));
       len = opaque_special(buf, 0x78, body, 4);
     } else {
-      uint64_t bits;
-      memcpy(&bits, &d, 8);
+      union { double d; uint64_t bits; } pun = {.d = d};
       for (int k = 0; k < 8; k++)
-        body[k] = (uint8_t)(bits >> (56 - 8 * k));
+        body[k] = (uint8_t)(pun.bits >> (56 - 8 * k));
       len = opaque_special(buf, 0x79, body, 8);
     }
     *v = usnmp_value_opaque(buf, len);

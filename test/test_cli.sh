@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_cli.sh: the usnmp command against net-snmp's own tools.
 #
-#   test_cli.sh USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK
+#   test_cli.sh USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK UDP_SINK
 #
 # Starts a private net-snmp snmpd on a free loopback port (IPv4 and IPv6)
 # with test/snmpd.conf, runs each case with `usnmp CMD ARGS` and with
@@ -11,11 +11,13 @@
 # and one line on stderr.  `usnmp table` (which net-snmp cannot do without
 # MIB modules) is checked against snmpwalk's view of the same table, and
 # --json documents are validated and checked with test/json_check.c.
+# The requests themselves (every set TYPE, bulk parameters) are compared
+# with net-snmp's byte for byte through test/udp_sink.c.
 # Each failed case prints a diff; the script exits 1 if any failed.
 set -u
 
-if [ $# -ne 5 ]; then
-  echo "usage: $0 USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK" >&2
+if [ $# -ne 6 ]; then
+  echo "usage: $0 USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK UDP_SINK" >&2
   exit 2
 fi
 usnmp=$1
@@ -23,6 +25,7 @@ snmpd=$2
 bin=$3
 conf=$4
 json_check=$5
+udp_sink=$6
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/usnmp-test-cli-XXXXXX")
 agent_pid=
@@ -517,6 +520,54 @@ if [ $rc != 1 ] || [ -s "$tmp/t.out" ] ||
   [ "$(cat "$tmp/t.err")" != "Timeout: No Response from $D" ]; then
   fail "table timeout: $rc, $(cat "$tmp/t.err")"
 fi
+
+# ------------------------------------------------------------ requests
+# same_request VERSION CMD ARGS...: usnmp and net-snmp send the same
+# request (all but the request-id) for `CMD -vVERSION -c private AGENT
+# ARGS`; the agent is udp_sink, which answers nothing.
+same_request() {
+  local v=$1 cmd=$2 who sink_port spid
+  shift 2
+  checks=$((checks + 1))
+  for who in usnmp netsnmp; do
+    sink_port=$(free_port) || return 1
+    rm -f "$tmp/sink.ready"
+    "$udp_sink" 127.0.0.1 "$sink_port" 3000 >"$tmp/sink.$who" \
+      2>"$tmp/sink.ready" &
+    spid=$!
+    for _ in $(seq 100); do
+      grep -q ready "$tmp/sink.ready" 2>/dev/null && break
+      sleep 0.02
+    done
+    if [ $who = usnmp ]; then
+      "$usnmp" "$cmd" "-v$v" -c private -t 0.1 -r 0 "127.0.0.1:$sink_port" \
+        "$@" >/dev/null 2>&1
+    else
+      "$bin/$(tool_of "$cmd")" "-v$v" -c private -t 0.1 -r 0 \
+        "127.0.0.1:$sink_port" "$@" >/dev/null 2>&1
+    fi
+    wait "$spid"
+  done
+  if [ ! -s "$tmp/sink.usnmp" ] ||
+    ! cmp -s "$tmp/sink.usnmp" "$tmp/sink.netsnmp"; then
+    fail "usnmp $cmd -v$v $* sends another request than $(tool_of "$cmd")"
+    echo "    usnmp:    $(cat "$tmp/sink.usnmp")"
+    echo "    net-snmp: $(cat "$tmp/sink.netsnmp")"
+  fi
+}
+for t in "i -129" "i 2147483647" "i -2147483648" "u 4294967295" "u 0" \
+  "t 100" "a 10.1.2.3" "o .1.3.6.1.4294967295" "o 2.999.1" "s abc" \
+  "x 010203" "d 1.2.255" "b 0,15" "b 7,8" "n x" "U 5" \
+  "U 18446744073709551615" "U 128" "I -5" "I -9223372036854775808" \
+  "I 9223372036854775807" "F 1.5" "F -0.1" "D 2.5" "D -1e300"; do
+  # shellcheck disable=SC2086 # split "TYPE VALUE"
+  same_request 2c set $SYSLOCATION $t
+done
+same_request 1 set $SYSLOCATION s v1 $SYSDESCR i 7
+same_request 1 get $SYSDESCR $SYSOBJECTID
+same_request 2c getnext $SYSDESCR $ORID
+same_request 2c bulkget -Cn1 -Cr7 $SYSDESCR $ORID $sys.9.1.3
+same_request 2c bulkget $ORID
 
 # ---------------------------------------------------------------- JSON
 json get -v2c -c public $A $SYSDESCR $SYSOBJECTID $ORUPTIME1 $USMSTAT \
