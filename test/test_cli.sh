@@ -243,6 +243,7 @@ same get -On -v2c -c public "udp:$A" $SYSDESCR
 same get -On -v2c -c public "$A6" $SYSDESCR
 same get -On -v2c -c public "[::1]:$port" $SYSDESCR
 same get -On -v1 -c public "udp6:[::1]:$port" $SYSDESCR 1.3.6.1.2.1.1.5.0
+same get -On -v2c -c public "localhost:$port" $SYSDESCR
 
 # ------------------------------------------------------------- getnext
 for v in 1 2c; do
@@ -328,6 +329,7 @@ same get -On -v1 -c public -t 0.1 -r 2 $D $SYSDESCR
 same get -On -v2c -c public -t 0.2 -r 0 "udp:$D" $SYSDESCR
 same get -On -v2c -c public -t 0.2 -r 0 "udp6:[::1]:$dead" $SYSDESCR
 same walk -On -v2c -c public -t 0.2 -r 0 "[::1]:$dead" $ORID
+same get -On -v2c -c public -t 0.2 -r 0 "localhost:$dead" $SYSDESCR
 same get -On -v2c -c wrong -t 0.2 -r 0 $A $SYSDESCR   # wrong community
 same walk -On -v1 -c wrong -t 0.2 -r 0 $A $ORID
 
