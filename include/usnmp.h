@@ -421,14 +421,16 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  *
  * Split and tooBig: a GET, GETNEXT or SET with more OIDs than the target's
  * max_oids is sent as several requests whose answers are merged in the
- * caller's order; error_index is given in the caller's numbering and, when
- * several parts report an error, the one with the lowest index wins.  A
- * tooBig answer to a request of several varbinds is retried in two halves
- * (recursively).  A single varbind answered with tooBig completes with
- * status 0 and error_status USNMP_ERR_TOOBIG, as the agent said; a single
- * varbind that cannot be encoded in one datagram at all makes the starting
- * call return USNMP_E_TOOBIG.  GETBULK is never split nor retried.  When a
- * part fails (timeout...), the whole request completes with that status.
+ * caller's order (a split SET is several SETs, so not atomic as a whole:
+ * raise max_oids where that matters); error_index is given in the
+ * caller's numbering and, when several parts report an error, the one with
+ * the lowest index wins.  A tooBig answer to a request of several
+ * varbinds is retried in two halves (recursively).  A single varbind
+ * answered with tooBig completes with status 0 and error_status
+ * USNMP_ERR_TOOBIG, as the agent said; a single varbind that cannot be
+ * encoded in one datagram at all makes the starting call return
+ * USNMP_E_TOOBIG.  GETBULK is never split nor retried.  When a part fails
+ * (timeout...), the whole request completes with that status.
  * ------------------------------------------------------------------------ */
 
 typedef struct usnmp_manager usnmp_manager;

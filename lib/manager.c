@@ -1085,7 +1085,10 @@ void usnmp__target_resolved(usnmp_target *t, int status) {
     return;
   }
   target_hold(t);
-  while (!usnmp__list_empty(&t->queue) && !m->closing) {
+  /* Stop when a callback started a new lookup (a request made from it
+   * retries the name) or closed the manager. */
+  while (!usnmp__list_empty(&t->queue) && !m->closing &&
+         t->resolve_status < 0) {
     usnmp_request *r = USNMP__CONTAINER(t->queue.next, usnmp_request, qlink);
     while (r->parent != NULL)
       r = r->parent;
