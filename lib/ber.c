@@ -31,48 +31,35 @@ int usnmp__ber_long_length(const uint8_t *p, size_t avail, uint8_t first,
   return 0;
 }
 
-/* Returns 1 when no octet of p[0..n) has its top bit set, that is when
- * every sub-identifier is a single octet (the common case: most arcs of
- * real OIDs are below 128).  Eight octets at a time. */
-static int all_single_octets(const uint8_t *p, size_t n) {
-  uint64_t acc = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, p + i, 8);
-    acc |= w;
+int usnmp__ber_oid_check_general(const uint8_t *p, size_t n) {
+  size_t subids = 0;
+  size_t start = 0; /* first octet of the current sub-identifier */
+  size_t i;
+  if (n == 0 || (p[n - 1] & 0x80))
+    return USNMP_E_BAD_OID; /* empty, or the last sub-identifier is
+                               unterminated */
+  /* One pass; the work is done at each sub-identifier's last octet (the
+   * one with the top bit clear). */
+  for (i = 0; i < n; i++) {
+    size_t len;
+    if (p[i] & 0x80)
+      continue;
+    len = i - start + 1;
+    if (len > 1) {
+      /* A leading 0x80 is padding that would make the same number
+       * encodable in many ways.  Five octets carry 35 bits, and 2^32-1
+       * needs the first of them to be at most 0x8f; six never fit. */
+      if (p[start] == 0x80)
+        return USNMP_E_BAD_OID;
+      if (len > 5 || (len == 5 && p[start] > 0x8f))
+        return USNMP_E_OID_SUBID_OVERFLOW;
+    }
+    subids++;
+    start = i + 1;
   }
-  for (; i < n; i++)
-    acc |= p[i];
-  return (acc & UINT64_C(0x8080808080808080)) == 0;
-}
-
-int usnmp__ber_oid_check(const uint8_t *p, size_t n) {
   /* The first sub-identifier carries the first two arcs. */
-  size_t arcs = 1;
-  size_t i = 0;
-  if (n == 0)
-    return USNMP_E_BAD_OID;
-  if (all_single_octets(p, n))
-    return n + 1 > USNMP_OID_MAX_LEN ? USNMP_E_OID_TOO_LONG : 0;
-  while (i < n) {
-    size_t start = i;
-    /* 0x80 as the first octet of a sub-identifier is padding that makes
-     * the same number encodable in many ways. */
-    if (p[i] == 0x80)
-      return USNMP_E_BAD_OID;
-    while (i < n && (p[i] & 0x80))
-      i++;
-    if (i == n)
-      return USNMP_E_BAD_OID; /* the last sub-identifier is unterminated */
-    i++;
-    /* Five octets carry 35 bits; 2^32-1 needs the first to be at most
-     * 0x8f.  Six or more octets never fit. */
-    if (i - start > 5 || (i - start == 5 && p[start] > 0x8f))
-      return USNMP_E_OID_SUBID_OVERFLOW;
-    if (++arcs > USNMP_OID_MAX_LEN)
-      return USNMP_E_OID_TOO_LONG;
-  }
+  if (subids + 1 > USNMP_OID_MAX_LEN)
+    return USNMP_E_OID_TOO_LONG;
   return 0;
 }
 

@@ -89,17 +89,14 @@ int usnmp__ber_long_length(const uint8_t *p, size_t avail, uint8_t first,
  * for the header, or the length runs past the end of *in),
  * USNMP_E_MULTIBYTE_TAG, USNMP_E_INDEFINITE_LENGTH, USNMP_E_BAD_LENGTH or
  * USNMP_E_DEPTH.  On error *in is left unchanged. */
-static inline int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
-                                     usnmp__slice *body) {
+/* The part of usnmp__ber_get_any() after the tag: reads the length at
+ * in->data[1] (the caller has checked in->len >= 2), checks it against the
+ * room left and the depth, and splits off the body. */
+static inline int usnmp__ber_take_body(usnmp__slice *in, usnmp__slice *body) {
   const uint8_t *p = in->data;
   size_t avail = in->len;
-  size_t len;
+  size_t len = p[1];
   size_t hdr = 2;
-  if (avail < 2)
-    return USNMP_E_TRUNCATED;
-  if ((p[0] & 0x1f) == 0x1f)
-    return USNMP_E_MULTIBYTE_TAG;
-  len = p[1];
   if (len & 0x80) {
     size_t used;
     int rc = usnmp__ber_long_length(p + 2, avail - 2, p[1], &len, &used);
@@ -111,7 +108,6 @@ static inline int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
     return USNMP_E_TRUNCATED;
   if (in->depth >= USNMP_MAX_DEPTH)
     return USNMP_E_DEPTH;
-  *tag = p[0];
   body->data = p + hdr;
   body->len = len;
   body->depth = in->depth + 1;
@@ -120,20 +116,30 @@ static inline int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
   return 0;
 }
 
-/* Like usnmp__ber_get_any(), but the element's tag must be tag; another
- * tag gives USNMP_E_BAD_TAG (and *in is left unchanged). */
+static inline int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
+                                     usnmp__slice *body) {
+  int rc;
+  if (in->len < 2)
+    return USNMP_E_TRUNCATED;
+  if ((in->data[0] & 0x1f) == 0x1f)
+    return USNMP_E_MULTIBYTE_TAG;
+  *tag = in->data[0];
+  rc = usnmp__ber_take_body(in, body);
+  return rc;
+}
+
+/* Like usnmp__ber_get_any(), but the element's tag must be tag (a
+ * single-byte tag): another tag gives USNMP_E_BAD_TAG, or
+ * USNMP_E_MULTIBYTE_TAG when it is the first octet of a multi-byte tag.
+ * The tag is checked before the length.  *in is left unchanged on error. */
 static inline int usnmp__ber_get_asn1(usnmp__slice *in, usnmp__slice *body,
                                       uint8_t tag) {
-  usnmp__slice save = *in;
-  uint8_t got;
-  int rc = usnmp__ber_get_any(in, &got, body);
-  if (rc < 0)
-    return rc;
-  if (got != tag) {
-    *in = save;
-    return USNMP_E_BAD_TAG;
-  }
-  return 0;
+  if (in->len < 2)
+    return USNMP_E_TRUNCATED;
+  if (in->data[0] != tag)
+    return (in->data[0] & 0x1f) == 0x1f ? USNMP_E_MULTIBYTE_TAG
+                                        : USNMP_E_BAD_TAG;
+  return usnmp__ber_take_body(in, body);
 }
 
 /* Returns the tag of the next element of *in without consuming it, or -1
@@ -245,7 +251,61 @@ static inline int usnmp__ber_get_octets(usnmp__slice *in, uint8_t tag,
  * with the padding octet 0x80, none above 2^32-1, and at most
  * USNMP_OID_MAX_LEN arcs (the first sub-identifier carries two).  Returns
  * 0, USNMP_E_BAD_OID, USNMP_E_OID_SUBID_OVERFLOW or USNMP_E_OID_TOO_LONG. */
-int usnmp__ber_oid_check(const uint8_t *p, size_t n);
+static inline int usnmp__ber_oid_check(const uint8_t *p, size_t n);
+
+/* The same check for any input, out of line (usnmp__ber_oid_check() calls
+ * it for what its inline fast path does not settle). */
+int usnmp__ber_oid_check_general(const uint8_t *p, size_t n);
+
+/* Returns a mask of the octets of the 8-octet word x (loaded from memory
+ * in host order: little-endian here) whose top bit is set: bit i for octet
+ * i.  The multiplication gathers the eight top bits into the top octet. */
+static inline unsigned usnmp__ber_top_bits(uint64_t x) {
+  uint64_t t = x & UINT64_C(0x8080808080808080);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  t = __builtin_bswap64(t);
+#endif
+  return (unsigned)((t * UINT64_C(0x0002040810204081)) >> 56);
+}
+
+/* Returns the top-bit mask of the octets of x that equal 0x80. */
+static inline unsigned usnmp__ber_padding_octets(uint64_t x) {
+  const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+  uint64_t z = x ^ UINT64_C(0x8080808080808080); /* 0x80 becomes 00 */
+  /* An octet of z is zero exactly when its top bit stays clear here. */
+  uint64_t t = ((z & low7) + low7) | z;
+  return usnmp__ber_top_bits(~t);
+}
+
+static inline int usnmp__ber_oid_check(const uint8_t *p, size_t n) {
+  /* Inline fast path for the usual varbind name of 8 to 16 octets (so at
+   * most 17 arcs), read as two possibly overlapping 8-octet words and
+   * checked with bit masks, one bit per octet: the last octet ends a
+   * sub-identifier, no sub-identifier starts with the padding octet 0x80,
+   * and none is longer than four octets (so none exceeds 28 bits).
+   * Whatever fails here, including longer valid sub-identifiers, goes to
+   * the general check, which also names the error. */
+  if (n >= 8 && n <= 16) {
+    uint64_t a;
+    uint64_t b;
+    unsigned all = (1u << n) - 1;
+    unsigned cont; /* octets with the top bit set: more octets follow */
+    unsigned starts;
+    unsigned padding;
+    memcpy(&a, p, 8);
+    memcpy(&b, p + n - 8, 8);
+    cont = usnmp__ber_top_bits(a) | (usnmp__ber_top_bits(b) << (n - 8));
+    if (cont == 0)
+      return 0;
+    starts = ~(cont << 1) & all;
+    padding = usnmp__ber_padding_octets(a) |
+              (usnmp__ber_padding_octets(b) << (n - 8));
+    if (!(cont >> (n - 1)) && !(starts & padding) &&
+        !(cont & (cont >> 1) & (cont >> 2) & (cont >> 3)))
+      return 0;
+  }
+  return usnmp__ber_oid_check_general(p, n);
+}
 
 /* Walks the content of a constructed element of unknown meaning, element
  * by element and into nested constructed elements, so that hostile nesting
@@ -259,9 +319,9 @@ int usnmp__ber_walk(const usnmp__slice *body);
 
 typedef struct usnmp__writer {
   uint8_t *buf; /* start of the caller's buffer */
-  uint8_t *pos; /* first written byte: the output is [pos, buf + size) */
-  size_t size;  /* size of the caller's buffer */
-  size_t len;   /* bytes the output needs, even past an overflow */
+  uint8_t *pos; /* first written byte: the output is [pos, end) */
+  uint8_t *end; /* end of the caller's buffer */
+  size_t lost;  /* bytes counted but not written, once the buffer ran out */
   int err;      /* 0, or USNMP_E_NOBUFS once the buffer ran out */
 } usnmp__writer;
 
@@ -270,9 +330,9 @@ static inline void usnmp__writer_init(usnmp__writer *w, uint8_t *buf,
                                       size_t size) {
   w->buf = buf;
   /* NULL + 0 is undefined in C, so an empty buffer stays NULL. */
-  w->pos = buf ? buf + size : buf;
-  w->size = size;
-  w->len = 0;
+  w->end = buf ? buf + size : buf;
+  w->pos = w->end;
+  w->lost = 0;
   w->err = 0;
 }
 
@@ -280,106 +340,183 @@ static inline void usnmp__writer_init(usnmp__writer *w, uint8_t *buf,
  * fit); the difference of two values is the length of what was written in
  * between. */
 static inline size_t usnmp__writer_len(const usnmp__writer *w) {
-  return w->len;
+  return (size_t)(w->end - w->pos) + w->lost;
+}
+
+/* The out-of-room path of usnmp__writer_reserve(): the writer gives up
+ * what room is left, counts the rest as lost, and stays failed (with no
+ * room, every later reservation fails too; an empty one returns a pointer
+ * nobody writes through). */
+static inline uint8_t *usnmp__writer_overflow(usnmp__writer *w, size_t n) {
+  w->lost += n - (size_t)(w->pos - w->buf);
+  w->pos = w->buf;
+  w->err = USNMP_E_NOBUFS;
+  return NULL;
 }
 
 /* Reserves n bytes in front of the output and returns where to write them,
  * or NULL when they do not fit (the writer is then failed, and keeps only
  * counting). */
 static inline uint8_t *usnmp__writer_reserve(usnmp__writer *w, size_t n) {
-  w->len += n;
-  if (w->err || n > (size_t)(w->pos - w->buf)) {
-    w->err = USNMP_E_NOBUFS;
-    return NULL;
-  }
+  if (n > (size_t)(w->pos - w->buf))
+    return usnmp__writer_overflow(w, n);
   w->pos -= n;
   return w->pos;
+}
+
+/* Copies n bytes; names and small values take two overlapping fixed-size
+ * copies (plain loads and stores) instead of a call to memcpy. */
+static inline void usnmp__ber_copy(uint8_t *p, const uint8_t *src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a;
+    uint64_t b;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + n - 8, 8);
+    memcpy(p, &a, 8);
+    memcpy(p + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a;
+    uint32_t b;
+    memcpy(&a, src, 4);
+    memcpy(&b, src + n - 4, 4);
+    memcpy(p, &a, 4);
+    memcpy(p + n - 4, &b, 4);
+  } else if (n < 4) {
+    for (size_t i = 0; i < n; i++)
+      p[i] = src[i];
+  } else {
+    memcpy(p, src, n);
+  }
 }
 
 /* Prepends n bytes. */
 static inline void usnmp__ber_put_bytes(usnmp__writer *w, const void *data,
                                         size_t n) {
   uint8_t *p = usnmp__writer_reserve(w, n);
-  if (p && n)
-    memcpy(p, data, n);
+  if (p == NULL || n == 0)
+    return;
+  usnmp__ber_copy(p, data, n);
 }
 
-/* Prepends a tag and a minimal definite length (short form below 128,
- * else 0x81..0x84 and the length in big-endian octets). */
-static inline void usnmp__ber_put_header(usnmp__writer *w, uint8_t tag,
-                                         size_t len) {
-  uint8_t *p;
+/* Sizes and fills.  An element's size is known before it is written, so
+ * a small element (or a whole varbind) takes one reservation and is then
+ * filled front to back inside it; the put functions below do exactly that
+ * for one element. */
+
+/* Returns the number of octets of the header of an element with len
+ * content octets: tag, and a minimal definite length (short form below
+ * 128, else 0x81..0x84 and the length in big-endian octets). */
+static inline size_t usnmp__ber_header_size(size_t len) {
+  return len < 0x80     ? 2
+         : len <= 0xff  ? 3
+         : len <= 0xffff ? 4
+         : len <= 0xffffff ? 5
+                           : 6;
+}
+
+/* Writes the header of an element at p (usnmp__ber_header_size(len)
+ * octets) and returns the position after it. */
+static inline uint8_t *usnmp__ber_fill_header(uint8_t *p, uint8_t tag,
+                                              size_t len) {
+  size_t n;
+  p[0] = tag;
   if (len < 0x80) {
-    p = usnmp__writer_reserve(w, 2);
-    if (p) {
-      p[0] = tag;
-      p[1] = (uint8_t)len;
-    }
-  } else {
-    size_t n = len <= 0xff ? 1 : len <= 0xffff ? 2 : len <= 0xffffff ? 3 : 4;
-    size_t i;
-    p = usnmp__writer_reserve(w, 2 + n);
-    if (p) {
-      p[0] = tag;
-      p[1] = (uint8_t)(0x80 | n);
-      for (i = 0; i < n; i++)
-        p[2 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
-    }
+    p[1] = (uint8_t)len;
+    return p + 2;
   }
+  n = usnmp__ber_header_size(len) - 2;
+  p[1] = (uint8_t)(0x80 | n);
+  for (size_t i = 0; i < n; i++)
+    p[2 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
+  return p + 2 + n;
 }
 
-/* Prepends a complete element: header and n content octets. */
-static inline void usnmp__ber_put_octets(usnmp__writer *w, uint8_t tag,
-                                         const void *data, size_t n) {
-  usnmp__ber_put_bytes(w, data, n);
-  usnmp__ber_put_header(w, tag, n);
-}
-
-/* Prepends the header of a constructed element whose content is what was
- * written since mark (a usnmp__writer_len() taken before its content). */
-static inline void usnmp__ber_put_wrap(usnmp__writer *w, uint8_t tag,
-                                       size_t mark) {
-  usnmp__ber_put_header(w, tag, w->len - mark);
-}
-
-/* Prepends a signed INTEGER-like element in minimal two's complement. */
-static inline void usnmp__ber_put_int32(usnmp__writer *w, uint8_t tag,
-                                        int32_t v) {
-  uint8_t tmp[6];
+/* Returns the content octets of v as a minimal two's-complement INTEGER:
+ * leading octets that only repeat the sign bit of the next are dropped. */
+static inline size_t usnmp__ber_int32_size(int32_t v) {
   uint32_t u = (uint32_t)v;
   size_t n = 4;
-  /* Drop leading octets that only repeat the sign bit of the next one. */
   while (n > 1) {
     uint32_t top9 = (u >> (8 * n - 9)) & 0x1ff;
     if (top9 != 0 && top9 != 0x1ff)
       break;
     n--;
   }
-  tmp[0] = tag;
-  tmp[1] = (uint8_t)n;
+  return n;
+}
+
+/* Returns the content octets of the unsigned v (Counter32, Gauge32,
+ * TimeTicks, Counter64): its significant octets, plus a leading 00 when
+ * the top bit of the first is set (4294967295 takes 00 FF FF FF FF). */
+static inline size_t usnmp__ber_uint64_size(uint64_t v) {
+  /* Significant bits, at least one: whole octets of them need the 00. */
+  size_t bits = 64 - (size_t)__builtin_clzll(v | 1);
+  return bits / 8 + 1;
+}
+
+/* Writes the n low-order octets of v at p, most significant first: the
+ * content of an integer of usnmp__ber_int32_size() or
+ * usnmp__ber_uint64_size() octets (a leading 00 is one of them). */
+static inline void usnmp__ber_fill_be(uint8_t *p, uint64_t v, size_t n) {
   for (size_t i = 0; i < n; i++)
-    tmp[2 + i] = (uint8_t)(u >> (8 * (n - 1 - i)));
-  usnmp__ber_put_bytes(w, tmp, 2 + n);
+    p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+/* Prepends a tag and a minimal definite length. */
+static inline void usnmp__ber_put_header(usnmp__writer *w, uint8_t tag,
+                                         size_t len) {
+  uint8_t *p = usnmp__writer_reserve(w, usnmp__ber_header_size(len));
+  if (p)
+    usnmp__ber_fill_header(p, tag, len);
+}
+
+/* Prepends a complete element: header and n content octets. */
+static inline void usnmp__ber_put_octets(usnmp__writer *w, uint8_t tag,
+                                         const void *data, size_t n) {
+  uint8_t *p = usnmp__writer_reserve(w, usnmp__ber_header_size(n) + n);
+  if (p == NULL)
+    return;
+  p = usnmp__ber_fill_header(p, tag, n);
+  if (n)
+    usnmp__ber_copy(p, data, n);
+}
+
+/* Prepends the header of a constructed element whose content is what was
+ * written since mark (a usnmp__writer_len() taken before its content). */
+static inline void usnmp__ber_put_wrap(usnmp__writer *w, uint8_t tag,
+                                       size_t mark) {
+  usnmp__ber_put_header(w, tag, usnmp__writer_len(w) - mark);
+}
+
+/* Prepends a signed INTEGER-like element in minimal two's complement. */
+static inline void usnmp__ber_put_int32(usnmp__writer *w, uint8_t tag,
+                                        int32_t v) {
+  size_t n = usnmp__ber_int32_size(v);
+  uint8_t *p = usnmp__writer_reserve(w, 2 + n);
+  if (p == NULL)
+    return;
+  p[0] = tag;
+  p[1] = (uint8_t)n;
+  usnmp__ber_fill_be(p + 2, (uint32_t)v, n);
 }
 
 /* Prepends an unsigned integer element (Counter32, Gauge32, TimeTicks,
- * Counter64): minimal octets, with a leading 00 when the top bit of the
- * first octet is set, so 4294967295 becomes 41 05 00 FF FF FF FF. */
+ * Counter64), so 4294967295 becomes 41 05 00 FF FF FF FF. */
 static inline void usnmp__ber_put_uint64(usnmp__writer *w, uint8_t tag,
                                          uint64_t v) {
-  uint8_t tmp[11];
-  size_t n = 1;
-  size_t i;
-  while (n < 8 && (v >> (8 * n)) != 0)
-    n++;
-  i = 2;
-  if ((v >> (8 * n - 8)) & 0x80)
-    tmp[i++] = 0;
-  for (size_t k = 0; k < n; k++)
-    tmp[i++] = (uint8_t)(v >> (8 * (n - 1 - k)));
-  tmp[0] = tag;
-  tmp[1] = (uint8_t)(i - 2);
-  usnmp__ber_put_bytes(w, tmp, i);
+  size_t n = usnmp__ber_uint64_size(v);
+  uint8_t *p = usnmp__writer_reserve(w, 2 + n);
+  if (p == NULL)
+    return;
+  p[0] = tag;
+  p[1] = (uint8_t)n;
+  /* Nine octets only for values of 2^63 and up: the 00, then all eight. */
+  if (n == 9) {
+    p[2] = 0;
+    usnmp__ber_fill_be(p + 3, v, 8);
+  } else {
+    usnmp__ber_fill_be(p + 2, v, n);
+  }
 }
 
 /* Finishes the output: moves it to buf[0] and returns its length; the
@@ -387,13 +524,14 @@ static inline void usnmp__ber_put_uint64(usnmp__writer *w, uint8_t tag,
  * USNMP_E_MSG_TOO_BIG when the output is larger than USNMP_MAX_MSG_SIZE
  * (whatever the buffer), else USNMP_E_NOBUFS when it did not fit. */
 static inline int usnmp__writer_finish(usnmp__writer *w) {
-  if (w->len > USNMP_MAX_MSG_SIZE)
+  size_t len = usnmp__writer_len(w);
+  if (len > USNMP_MAX_MSG_SIZE)
     return USNMP_E_MSG_TOO_BIG;
   if (w->err)
     return w->err;
   if (w->pos != w->buf)
-    memmove(w->buf, w->pos, w->len);
-  return (int)w->len;
+    memmove(w->buf, w->pos, len);
+  return (int)len;
 }
 
 #endif /* USNMP_BER_H */

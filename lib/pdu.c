@@ -220,46 +220,85 @@ int usnmp_msg_decode(usnmp_msg *msg, usnmp_varbind *vbs, size_t max_vbs,
  * Encoding
  * ------------------------------------------------------------------------ */
 
-/* Prepends one value element. */
-static inline int encode_value(usnmp__writer *w, const usnmp_value *value) {
+/* Prepends one varbind, SEQUENCE { name, value }, in a single
+ * reservation: the sizes of the value and the name are worked out first,
+ * then the varbind is filled front to back inside its room. */
+static inline int encode_varbind(usnmp__writer *w, const usnmp_varbind *vb) {
+  const usnmp_value *value = &vb->value;
+  const uint8_t *data = NULL;
+  uint64_t number = 0;
+  size_t value_len;
+  size_t content;
+  uint8_t *p;
   int rc;
+
+  if (vb->oid == NULL && vb->oid_len)
+    return USNMP_E_INVAL;
+  rc = usnmp__ber_oid_check(vb->oid, vb->oid_len);
+  if (rc < 0)
+    return rc;
   switch (value->type) {
   case USNMP_TYPE_INTEGER:
-    usnmp__ber_put_int32(w, USNMP_TYPE_INTEGER, value->v.integer);
-    return 0;
+    number = (uint32_t)value->v.integer;
+    value_len = usnmp__ber_int32_size(value->v.integer);
+    break;
   case USNMP_TYPE_COUNTER32:
   case USNMP_TYPE_GAUGE32:
   case USNMP_TYPE_TIMETICKS:
-    usnmp__ber_put_uint64(w, (uint8_t)value->type, value->v.u32);
-    return 0;
+    number = value->v.u32;
+    value_len = usnmp__ber_uint64_size(number);
+    break;
   case USNMP_TYPE_COUNTER64:
-    usnmp__ber_put_uint64(w, USNMP_TYPE_COUNTER64, value->v.u64);
-    return 0;
+    number = value->v.u64;
+    value_len = usnmp__ber_uint64_size(number);
+    break;
   case USNMP_TYPE_NULL:
   case USNMP_TYPE_NOSUCHOBJECT:
   case USNMP_TYPE_NOSUCHINSTANCE:
   case USNMP_TYPE_ENDOFMIBVIEW:
-    usnmp__ber_put_header(w, (uint8_t)value->type, 0);
-    return 0;
+    value_len = 0;
+    break;
   case USNMP_TYPE_IPADDRESS:
-    if (value->v.bytes.len != 4)
-      return USNMP_E_BAD_VALUE;
-    break;
   case USNMP_TYPE_OID:
-    rc = usnmp__ber_oid_check(value->v.bytes.data, value->v.bytes.len);
-    if (rc < 0)
-      return rc;
-    break;
   case USNMP_TYPE_OCTET_STRING:
   case USNMP_TYPE_OPAQUE:
+    data = value->v.bytes.data;
+    value_len = value->v.bytes.len;
+    if (data == NULL && value_len)
+      return USNMP_E_INVAL;
+    if (value->type == USNMP_TYPE_IPADDRESS && value_len != 4)
+      return USNMP_E_BAD_VALUE;
+    if (value->type == USNMP_TYPE_OID) {
+      rc = usnmp__ber_oid_check(data, value_len);
+      if (rc < 0)
+        return rc;
+    }
     break;
   default:
     return USNMP_E_BAD_VALUE;
   }
-  if (value->v.bytes.data == NULL && value->v.bytes.len)
-    return USNMP_E_INVAL;
-  usnmp__ber_put_octets(w, (uint8_t)value->type, value->v.bytes.data,
-                        value->v.bytes.len);
+
+  content = usnmp__ber_header_size(vb->oid_len) + vb->oid_len +
+            usnmp__ber_header_size(value_len) + value_len;
+  p = usnmp__writer_reserve(w, usnmp__ber_header_size(content) + content);
+  if (p == NULL)
+    return 0; /* counted; the writer reports NOBUFS or MSG_TOO_BIG */
+  p = usnmp__ber_fill_header(p, USNMP__TAG_SEQUENCE, content);
+  p = usnmp__ber_fill_header(p, USNMP_TYPE_OID, vb->oid_len);
+  if (vb->oid_len)
+    usnmp__ber_copy(p, vb->oid, vb->oid_len);
+  p += vb->oid_len;
+  p = usnmp__ber_fill_header(p, (uint8_t)value->type, value_len);
+  if (data != NULL) {
+    if (value_len)
+      usnmp__ber_copy(p, data, value_len);
+  } else if (value_len == 9) {
+    /* A Counter64 of 2^63 or more: the 00, then all eight octets. */
+    p[0] = 0;
+    usnmp__ber_fill_be(p + 1, number, 8);
+  } else {
+    usnmp__ber_fill_be(p, number, value_len);
+  }
   return 0;
 }
 
@@ -277,18 +316,9 @@ static inline int encode_pdu(usnmp__writer *w, const usnmp_msg *msg,
   /* Backwards: the last varbind first, the PDU header last. */
   list_mark = usnmp__writer_len(w);
   for (i = n_vbs; i-- > 0;) {
-    const usnmp_varbind *vb = &vbs[i];
-    size_t vb_mark = usnmp__writer_len(w);
-    if (vb->oid == NULL && vb->oid_len)
-      return USNMP_E_INVAL;
-    rc = usnmp__ber_oid_check(vb->oid, vb->oid_len);
+    rc = encode_varbind(w, &vbs[i]);
     if (rc < 0)
       return rc;
-    rc = encode_value(w, &vb->value);
-    if (rc < 0)
-      return rc;
-    usnmp__ber_put_octets(w, USNMP_TYPE_OID, vb->oid, vb->oid_len);
-    usnmp__ber_put_wrap(w, USNMP__TAG_SEQUENCE, vb_mark);
   }
   usnmp__ber_put_wrap(w, USNMP__TAG_SEQUENCE, list_mark);
 

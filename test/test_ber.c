@@ -378,6 +378,56 @@ static void test_writer_positions(void **state) {
   assert_memory_equal(buf + (size_t)total - m1, "\x04\x06" "digest", m1 - m0);
 }
 
+/* The inline OID check (bit masks over 8 to 16 octets) must agree with
+ * the general one on every input: valid names with sub-identifiers of one
+ * to five octets, padding octets, overflows, unterminated ends. */
+static void test_oid_check_fast_path(void **state) {
+  uint64_t x = 88172645463325252u; /* xorshift64 state */
+  size_t valid = 0;
+  (void)state;
+  for (int it = 0; it < 200000; it++) {
+    uint8_t buf[16];
+    size_t n;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    n = 8 + (size_t)(x % 9);
+    for (size_t i = 0; i < n; i++) {
+      unsigned r;
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      r = (unsigned)(x >> 32);
+      switch (r % 8) {
+      case 0:
+      case 1:
+      case 2:
+        buf[i] = (uint8_t)(r >> 8 & 0x7f);
+        break;
+      case 3:
+      case 4:
+      case 5:
+        buf[i] = (uint8_t)(0x80 | (r >> 8 & 0x7f));
+        break;
+      case 6:
+        buf[i] = 0x80;
+        break;
+      default:
+        buf[i] = (uint8_t)(0x81 + (r >> 8) % 15);
+        break;
+      }
+    }
+    {
+      int general = usnmp__ber_oid_check_general(buf, n);
+      assert_int_equal(usnmp__ber_oid_check(buf, n), general);
+      valid += general == 0;
+    }
+  }
+  /* The inputs do exercise both outcomes. */
+  assert_true(valid > 1000);
+  assert_true(valid < 150000);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lengths),
@@ -389,6 +439,7 @@ int main(void) {
       cmocka_unit_test(test_writer_headers),
       cmocka_unit_test(test_writer_nobufs),
       cmocka_unit_test(test_writer_positions),
+      cmocka_unit_test(test_oid_check_fast_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
