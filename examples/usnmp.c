@@ -15,9 +15,8 @@
  * usnmp.h and runs the async manager, walks and tables on a libuv loop.
  * Values are printed by the library's formatters.
  */
-#include <usnmp.h>
+#include "cli.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -185,38 +184,41 @@ static void text_reserve(cli *c, size_t n) {
   }
 }
 
-/* Runs a usnmp formatter into c->text, growing it as needed.  Returns the
- * text, or NULL when the formatter rejects the value. */
-#define FORMAT_INTO_TEXT(c, call_with_buf_size)                                \
-  do {                                                                         \
-    char *buf = (c)->text;                                                     \
-    size_t size = (c)->text_cap;                                               \
-    int need_ = call_with_buf_size;                                            \
-    if (need_ >= 0 && (size_t)need_ >= size) {                                 \
-      text_reserve((c), (size_t)need_);                                        \
-      buf = (c)->text;                                                         \
-      size = (c)->text_cap;                                                    \
-      need_ = call_with_buf_size;                                              \
-    }                                                                          \
-    result_ = need_ < 0 ? NULL : (c)->text;                                    \
-  } while (0)
+/* The library's formatters behind one signature, for format_text(). */
+static int value_formatter(char *buf, size_t size, const void *obj) {
+  return usnmp_value_format(buf, size, obj);
+}
+static int varbind_formatter(char *buf, size_t size, const void *obj) {
+  return usnmp_varbind_format(buf, size, obj);
+}
+static int json_formatter(char *buf, size_t size, const void *obj) {
+  return usnmp_varbind_format_json(buf, size, obj);
+}
+
+/* Runs a formatter into c->text, growing it when the text does not fit
+ * (the formatters return the length they need, like snprintf).  Returns
+ * the text, or NULL when the formatter rejects the value. */
+static const char *format_text(cli *c,
+                               int (*formatter)(char *, size_t, const void *),
+                               const void *obj) {
+  int need = formatter(c->text, c->text_cap, obj);
+  if (need >= 0 && (size_t)need >= c->text_cap) {
+    text_reserve(c, (size_t)need);
+    need = formatter(c->text, c->text_cap, obj);
+  }
+  return need < 0 ? NULL : c->text;
+}
 
 static const char *format_value(cli *c, const usnmp_value *v) {
-  const char *result_;
-  FORMAT_INTO_TEXT(c, usnmp_value_format(buf, size, v));
-  return result_;
+  return format_text(c, value_formatter, v);
 }
 
 static const char *format_varbind(cli *c, const usnmp_varbind *vb) {
-  const char *result_;
-  FORMAT_INTO_TEXT(c, usnmp_varbind_format(buf, size, vb));
-  return result_;
+  return format_text(c, varbind_formatter, vb);
 }
 
 static const char *format_varbind_json(cli *c, const usnmp_varbind *vb) {
-  const char *result_;
-  FORMAT_INTO_TEXT(c, usnmp_varbind_format_json(buf, size, vb));
-  return result_;
+  return format_text(c, json_formatter, vb);
 }
 
 /* Longest OID text: 128 arcs of up to 10 digits and a dot, plus a name. */
@@ -483,265 +485,29 @@ static void json_end(cli *c) {
 }
 
 /* ------------------------------------------------------------------------
- * Values for set
+ * Values for set (cli_value.c)
  * ------------------------------------------------------------------------ */
-
-/* Parses a whole decimal number in [min, max]; returns 0 or -1. */
-static int parse_integer(const char *s, long long min, long long max,
-                         long long *out) {
-  char *end;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (end == s || *end != '\0' || errno == ERANGE || v < min || v > max)
-    return -1;
-  *out = v;
-  return 0;
-}
-
-static int parse_unsigned64(const char *s, uint64_t *out) {
-  char *end;
-  while (*s == ' ' || *s == '\t')
-    s++;
-  if (*s == '-')
-    return -1;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (end == s || *end != '\0' || errno == ERANGE)
-    return -1;
-  *out = v;
-  return 0;
-}
-
-static int hex_digit(int ch) {
-  if (ch >= '0' && ch <= '9')
-    return ch - '0';
-  if (ch >= 'a' && ch <= 'f')
-    return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F')
-    return ch - 'A' + 10;
-  return -1;
-}
-
-/* 'x': an optional 0x, then pairs of hex digits; blanks may separate the
- * pairs, as net-snmp accepts ("41 42 43", "0x414243"). */
-static int parse_hex(const char *s, uint8_t *out, size_t *len) {
-  size_t n = 0;
-  if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-    s += 2;
-  while (*s) {
-    if (*s == ' ' || *s == '\t') {
-      s++;
-      continue;
-    }
-    int hi = hex_digit((unsigned char)s[0]);
-    int lo = hi < 0 ? -1 : hex_digit((unsigned char)s[1]);
-    if (lo < 0)
-      return -1;
-    out[n++] = (uint8_t)(hi << 4 | lo);
-    s += 2;
-  }
-  *len = n;
-  return 0;
-}
-
-/* 'd': decimal octets separated by dots or blanks ("65.66.67"). */
-static int parse_decimal_string(const char *s, uint8_t *out, size_t *len) {
-  size_t n = 0;
-  while (*s) {
-    if (*s == '.' || *s == ' ' || *s == '\t') {
-      s++;
-      continue;
-    }
-    if (*s < '0' || *s > '9')
-      return -1;
-    unsigned v = 0;
-    while (*s >= '0' && *s <= '9') {
-      v = v * 10 + (unsigned)(*s++ - '0');
-      if (v > 255)
-        return -1;
-    }
-    out[n++] = (uint8_t)v;
-  }
-  *len = n;
-  return 0;
-}
-
-/* 'b': bit numbers separated by blanks or commas; bit 0 is the high bit
- * of the first octet (the BITS construct of RFC 2578). */
-#define BITS_MAX 65535
-static int parse_bits(const char *s, uint8_t *out, size_t *len) {
-  size_t n = 0;
-  while (*s) {
-    if (*s == ' ' || *s == '\t' || *s == ',') {
-      s++;
-      continue;
-    }
-    char *end;
-    errno = 0;
-    long bit = strtol(s, &end, 10);
-    if (end == s || errno == ERANGE || bit < 0 || bit > BITS_MAX ||
-        (*end != '\0' && *end != ' ' && *end != '\t' && *end != ','))
-      return -1;
-    size_t byte = (size_t)bit / 8;
-    while (n <= byte)
-      out[n++] = 0;
-    out[byte] |= (uint8_t)(0x80u >> (bit % 8));
-    s = end;
-  }
-  *len = n;
-  return 0;
-}
-
-/* net-snmp's Opaque-wrapped special types (U, I, F, D): the value is an
- * Opaque whose content is a BER item with a two-octet tag 9f 7x. */
-static size_t opaque_special(uint8_t *out, uint8_t tag2, const uint8_t *body,
-                             size_t body_len) {
-  out[0] = 0x9f;
-  out[1] = tag2;
-  out[2] = (uint8_t)body_len;
-  memcpy(out + 3, body, body_len);
-  return 3 + body_len;
-}
-
-/* Minimal two's-complement content octets of v. */
-static size_t int64_octets(uint8_t *out, int64_t v) {
-  uint8_t tmp[8];
-  for (int i = 0; i < 8; i++)
-    tmp[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
-  size_t skip = 0;
-  while (skip < 7 && ((tmp[skip] == 0x00 && !(tmp[skip + 1] & 0x80)) ||
-                      (tmp[skip] == 0xff && (tmp[skip + 1] & 0x80))))
-    skip++;
-  memcpy(out, tmp + skip, 8 - skip);
-  return 8 - skip;
-}
-
-/* Minimal unsigned content octets of v (a leading zero when the high bit
- * is set). */
-static size_t uint64_octets(uint8_t *out, uint64_t v) {
-  uint8_t tmp[9];
-  tmp[0] = 0;
-  for (int i = 0; i < 8; i++)
-    tmp[1 + i] = (uint8_t)(v >> (56 - 8 * i));
-  size_t skip = 0;
-  while (skip < 8 && tmp[skip] == 0x00 && !(tmp[skip + 1] & 0x80))
-    skip++;
-  memcpy(out, tmp + skip, 9 - skip);
-  return 9 - skip;
-}
 
 /* Parses "OID TYPE VALUE" number i of set into c->oids[i], c->values[i].
  * Errors end the program with net-snmp's messages. */
 static void parse_set_value(cli *c, size_t i, const char *oid_arg,
                             const char *type_arg, const char *value_arg) {
-  usnmp_value *v = &c->values[i];
-  size_t vlen = strlen(value_arg);
-  /* Enough for every encoding below: a string, hex or bits (at most 8 KiB
-   * of bits), an OID, an Opaque. */
-  size_t cap = vlen + 5 * USNMP_OID_MAX_LEN + BITS_MAX / 8 + 32;
-  uint8_t *buf = xmalloc(cap);
-  size_t len = 0;
-  long long n;
-  uint64_t u;
-  c->value_bufs[i] = buf;
-  if (strlen(type_arg) != 1)
-    bad_input(c, "%s: Bad variable type (\"%s\")", oid_arg, type_arg);
-  switch (type_arg[0]) {
-  case 'i':
-    if (value_arg[0] == '\0')
-      bad_input(c, "%s: Bad value notation ()", oid_arg);
-    if (parse_integer(value_arg, INT32_MIN, INT32_MAX, &n) < 0)
-      bad_input(c, "%s: Value out of range (%s)", oid_arg, value_arg);
-    *v = usnmp_value_integer((int32_t)n);
-    break;
-  case 'u':
-  case 't':
-    if (parse_unsigned64(value_arg, &u) < 0 || u > UINT32_MAX)
-      bad_input(c, "%s: Value out of range (%s)", oid_arg, value_arg);
-    *v = type_arg[0] == 'u' ? usnmp_value_gauge32((uint32_t)u)
-                            : usnmp_value_timeticks((uint32_t)u);
-    break;
-  case 'a': {
-    struct in_addr a;
-    if (inet_pton(AF_INET, value_arg, &a) != 1)
-      bad_input(c, "%s: Bad value notation (%s)", oid_arg, value_arg);
-    memcpy(buf, &a, 4);
-    *v = usnmp_value_ipaddress(buf);
-    break;
-  }
-  case 'o': {
-    usnmp_oid o;
-    int rc = usnmp_oid_parse(&o, value_arg);
-    if (rc < 0)
-      bad_input(c, "%s: Unknown Object Identifier (%s: %s)", oid_arg,
-                value_arg, usnmp_strerror(rc));
-    if (usnmp_value_oid(v, buf, cap, &o) < 0)
-      bad_input(c, "%s: Unknown Object Identifier (%s)", oid_arg, value_arg);
-    break;
-  }
-  case 's':
-    memcpy(buf, value_arg, vlen);
-    *v = usnmp_value_octets(buf, vlen);
-    break;
-  case 'x':
-    if (parse_hex(value_arg, buf, &len) < 0)
-      bad_input(c, "%s: Bad value notation (%s)", oid_arg, value_arg);
-    *v = usnmp_value_octets(buf, len);
-    break;
-  case 'd':
-    if (parse_decimal_string(value_arg, buf, &len) < 0)
-      bad_input(c, "%s: Bad value notation (%s)", oid_arg, value_arg);
-    *v = usnmp_value_octets(buf, len);
-    break;
-  case 'b':
-    if (parse_bits(value_arg, buf, &len) < 0)
-      bad_input(c, "%s: Value out of range (%s)", oid_arg, value_arg);
-    *v = usnmp_value_octets(buf, len);
-    break;
-  case 'n':
-    *v = usnmp_value_null();
-    break;
-  case 'U': {
-    uint8_t body[9];
-    if (parse_unsigned64(value_arg, &u) < 0)
-      bad_input(c, "%s: Value out of range (%s)", oid_arg, value_arg);
-    len = opaque_special(buf, 0x7b, body, uint64_octets(body, u));
-    *v = usnmp_value_opaque(buf, len);
-    break;
-  }
-  case 'I': {
-    uint8_t body[8];
-    if (parse_integer(value_arg, INT64_MIN, INT64_MAX, &n) < 0)
-      bad_input(c, "%s: Value out of range (%s)", oid_arg, value_arg);
-    len = opaque_special(buf, 0x7a, body, int64_octets(body, n));
-    *v = usnmp_value_opaque(buf, len);
-    break;
-  }
-  case 'F':
-  case 'D': {
-    char *end;
-    errno = 0;
-    double d = strtod(value_arg, &end);
-    uint8_t body[8];
-    if (end == value_arg || *end != '\0' || errno == ERANGE)
-      bad_input(c, "%s: Value out of range (%s)", oid_arg, value_arg);
-    /* IEEE 754 in network order, as net-snmp sends them. */
-    if (type_arg[0] == 'F') {
-      union { float f; uint32_t bits; } pun = {.f = (float)d};
-      for (int k = 0; k < 4; k++)
-        body[k] = (uint8_t)(pun.bits >> (24 - 8 * k));
-      len = opaque_special(buf, 0x78, body, 4);
-    } else {
-      union { double d; uint64_t bits; } pun = {.d = d};
-      for (int k = 0; k < 8; k++)
-        body[k] = (uint8_t)(pun.bits >> (56 - 8 * k));
-      len = opaque_special(buf, 0x79, body, 8);
-    }
-    *v = usnmp_value_opaque(buf, len);
-    break;
-  }
-  default:
+  size_t size = usnmp__cli_value_storage(value_arg);
+  c->value_bufs[i] = xmalloc(size);
+  switch (usnmp__cli_value_parse(&c->values[i], c->value_bufs[i], size,
+                                 type_arg, value_arg)) {
+  case USNMP_CLI_VALUE_OK:
+    return;
+  case USNMP_CLI_BAD_TYPE:
+    if (strlen(type_arg) != 1)
+      bad_input(c, "%s: Bad variable type (\"%s\")", oid_arg, type_arg);
     bad_input(c, "%s: Bad object type: %c", oid_arg, type_arg[0]);
+  case USNMP_CLI_OUT_OF_RANGE:
+    bad_input(c, "%s: Value out of range (%s)", oid_arg, value_arg);
+  case USNMP_CLI_BAD_OID:
+    bad_input(c, "%s: Unknown Object Identifier (%s)", oid_arg, value_arg);
+  default:
+    bad_input(c, "%s: Bad value notation (%s)", oid_arg, value_arg);
   }
 }
 
