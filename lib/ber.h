@@ -35,10 +35,17 @@
  * buffer.  Positions are stable counted from the end: bytes written while
  * usnmp__writer_len() went from m0 to m1 end up at offsets [total - m1,
  * total - m0) of the finished message (v3 uses this to find its
- * msgAuthenticationParameters and fill in the digest afterwards).  Running out of room is sticky: the writer stops writing but keeps
+ * msgAuthenticationParameters and fill in the digest afterwards).
+ *
+ * Running out of room is sticky: the writer stops writing but keeps
  * counting, so finish() can tell a message that can never be sent
  * (USNMP_E_MSG_TOO_BIG) from one that needs a larger buffer
  * (USNMP_E_NOBUFS), and callers check for errors once, at the end.
+ *
+ * Within one reservation bytes go front to back: a small element (or a
+ * whole varbind, in lib/pdu.c) has its size worked out first, takes one
+ * reservation and is filled inside it.  That is still writing backwards,
+ * element by element; it only saves a bounds check per header.
  *
  * The hot helpers are static inline here so the message codec compiles
  * into straight-line code without a call per element.
@@ -83,12 +90,6 @@ static inline void usnmp__slice_init(usnmp__slice *s, const uint8_t *data,
 int usnmp__ber_long_length(const uint8_t *p, size_t avail, uint8_t first,
                            size_t *len, size_t *used);
 
-/* Reads one element of any single-byte tag from the front of *in: stores
- * its tag in *tag and its content octets in *body (one level deeper than
- * *in), and advances *in past it.  Returns 0, USNMP_E_TRUNCATED (no room
- * for the header, or the length runs past the end of *in),
- * USNMP_E_MULTIBYTE_TAG, USNMP_E_INDEFINITE_LENGTH, USNMP_E_BAD_LENGTH or
- * USNMP_E_DEPTH.  On error *in is left unchanged. */
 /* The part of usnmp__ber_get_any() after the tag: reads the length at
  * in->data[1] (the caller has checked in->len >= 2), checks it against the
  * room left and the depth, and splits off the body. */
@@ -116,16 +117,20 @@ static inline int usnmp__ber_take_body(usnmp__slice *in, usnmp__slice *body) {
   return 0;
 }
 
+/* Reads one element of any single-byte tag from the front of *in: stores
+ * its tag in *tag and its content octets in *body (one level deeper than
+ * *in), and advances *in past it.  Returns 0, USNMP_E_TRUNCATED (no room
+ * for the header, or the length runs past the end of *in),
+ * USNMP_E_MULTIBYTE_TAG, USNMP_E_INDEFINITE_LENGTH, USNMP_E_BAD_LENGTH or
+ * USNMP_E_DEPTH.  On error *in is left unchanged. */
 static inline int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
                                      usnmp__slice *body) {
-  int rc;
   if (in->len < 2)
     return USNMP_E_TRUNCATED;
   if ((in->data[0] & 0x1f) == 0x1f)
     return USNMP_E_MULTIBYTE_TAG;
   *tag = in->data[0];
-  rc = usnmp__ber_take_body(in, body);
-  return rc;
+  return usnmp__ber_take_body(in, body);
 }
 
 /* Like usnmp__ber_get_any(), but the element's tag must be tag (a
