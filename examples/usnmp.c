@@ -1262,6 +1262,8 @@ static void prepare(cli *c) {
   }
   if (cmd == CMD_SET) {
     size_t n = (c->n_args + 2) / 3;
+    if (n > USNMP_MAX_VARBINDS)
+      bad_input(c, "at most %d variables in one SET", USNMP_MAX_VARBINDS);
     c->oids = xmalloc(n * sizeof c->oids[0]);
     c->values = xmalloc(n * sizeof c->values[0]);
     c->value_bufs = calloc(n, sizeof c->value_bufs[0]);
@@ -1389,8 +1391,12 @@ int main(int argc, char **argv) {
     usnmp_target_set_resend(c->target, c->resend_ms);
     usnmp_target_set_retries(c->target, c->retries);
     usnmp_target_set_timeout(c->target, 0);
-    /* One request for up to net-snmp's 128 OIDs, as its tools send. */
-    usnmp_target_set_max_oids(c->target, 128);
+    /* One request for up to net-snmp's 128 OIDs, as its tools send; more
+     * are split.  A SET is never split by number (that would make it
+     * several SETs, not atomic as a whole). */
+    usnmp_target_set_max_oids(c->target, c->info->cmd == CMD_SET
+                                             ? USNMP_MAX_VARBINDS
+                                             : 128);
   }
   if (rc == 0) {
     json_begin(c);
