@@ -314,6 +314,8 @@ static void req_unlink(usnmp_request *r) {
   usnmp_manager *m = r->m;
   if (r->id != 0)
     table_remove(m, r);
+  if (r->txq_slot != 0)
+    usnmp__transport_unqueue(m, r);
   switch (r->state) {
   case USNMP__RS_WAIT_TARGET:
   case USNMP__RS_WAIT_MANAGER:
@@ -392,18 +394,35 @@ static void launch(usnmp_request *r) {
   r->state = USNMP__RS_INFLIGHT;
   r->holds_manager_slot = 1;
   m->inflight++;
-  rc = usnmp__transport_send(m, (const struct sockaddr *)&r->t->addr, r->msg,
-                             r->msg_len);
+  rc = usnmp__transport_queue(m, r);
   if (rc < 0) {
     m->stats.send_errors++;
     req_defer(r, rc);
     return;
   }
-  m->stats.sent++;
   r->sent_ns = uv_hrtime();
   now = uv_now(m->loop);
   r->deadline = r->timeout_ms ? now + r->timeout_ms : 0;
   arm_timer(r, now);
+}
+
+void usnmp__request_flushed(usnmp_request *r, int status) {
+  usnmp_manager *m = r->m;
+  if (r->state != USNMP__RS_INFLIGHT)
+    return;
+  if (status < 0) {
+    m->stats.send_errors++;
+    /* A first send that fails ends the request (an address the kernel
+     * refuses will not improve); a failed resend waits for the next. */
+    if (r->sends == 0)
+      req_defer(r, status);
+    return;
+  }
+  m->stats.sent++;
+  if (r->sends > 0)
+    m->stats.resent++;
+  if (r->sends < UINT8_MAX)
+    r->sends++;
 }
 
 static int manager_has_slot(const usnmp_manager *m) {
@@ -829,15 +848,11 @@ static void on_timer(uv_timer_t *h) {
   }
   /* Resend the same bytes.  A failed resend is only counted: the next
    * one, or the timeout, follows on schedule. */
-  rc = usnmp__transport_send(m, (const struct sockaddr *)&r->t->addr, r->msg,
-                             r->msg_len);
-  if (rc < 0) {
+  rc = usnmp__transport_queue(m, r);
+  if (rc < 0)
     m->stats.send_errors++;
-  } else {
-    m->stats.sent++;
-    m->stats.resent++;
+  else
     r->sent_ns = uv_hrtime();
-  }
   if (r->retries_left > 0)
     r->retries_left--;
   r->interval *= r->backoff;

@@ -64,6 +64,8 @@
 #define USNMP__RECV_CHUNKS 16
 /* Messages up to this size are kept inside the request struct. */
 #define USNMP__INLINE_MSG 208
+/* Datagrams gathered before one sendmmsg() (see usnmp__transport_queue). */
+#define USNMP__TXQ 64
 /* Number of request-ids drawn from the CSPRNG at a time. */
 #define USNMP__ID_POOL 256
 /* Default socket buffer sizes (SO_RCVBUF / SO_SNDBUF). */
@@ -225,6 +227,8 @@ struct usnmp_request {
   uint8_t version;      /* usnmp_version */
   uint8_t holds_target_slot;
   uint8_t holds_manager_slot;
+  uint8_t txq_slot;     /* 1 + index in the manager's send batch, 0 = none */
+  uint8_t sends;        /* datagrams sent so far (saturates at 255) */
   uint8_t inline_msg[USNMP__INLINE_MSG];
 };
 
@@ -269,6 +273,14 @@ struct usnmp_manager {
   usnmp_allocator alloc;
   usnmp__udp udp4, udp6;
   uv_timer_t sentinel; /* guarantees one close callback at close */
+  /* The send batch: datagrams queued during one loop iteration go out
+   * together with sendmmsg() from the prepare (before polling) or check
+   * (after the I/O callbacks) phase.  Both handles are unreferenced. */
+  uv_prepare_t flush_prepare;
+  uv_check_t flush_check;
+  int flush_handles; /* 1 once the two handles are initialised */
+  usnmp_request *txq[USNMP__TXQ];
+  uint32_t txq_count;
   const usnmp__msgproc *procs[4];
   /* Request-id table: open addressing, linear probing, backward-shift
    * deletion, at most half full. */
@@ -361,6 +373,20 @@ void usnmp__resolve_abandon(usnmp_target *t);
  * not sent). */
 int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
                           const uint8_t *data, size_t len);
+
+/* Queues r's message for the send batch of this loop iteration (opening
+ * the socket of its family first if needed).  The batch goes out before
+ * the loop next blocks; usnmp__request_flushed() then reports each
+ * datagram.  A request already queued stays queued once.  Returns 0 or a
+ * negative code (socket open failure: nothing queued). */
+int usnmp__transport_queue(usnmp_manager *m, usnmp_request *r);
+
+/* Takes r out of the send batch (it completed before the batch went). */
+void usnmp__transport_unqueue(usnmp_manager *m, usnmp_request *r);
+
+/* Called by the transport for each datagram of the batch: status 0 when
+ * sent, else the send error.  Runs no user callback. */
+void usnmp__request_flushed(usnmp_request *r, int status);
 
 /* Starts closing the UDP handles (receiving stops at once). */
 void usnmp__transport_close(usnmp_manager *m);

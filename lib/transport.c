@@ -391,9 +391,148 @@ int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
   return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * The send batch
+ * ------------------------------------------------------------------------ */
+
+static socklen_t addr_len(const struct sockaddr_storage *ss) {
+  return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                   : sizeof(struct sockaddr_in);
+}
+
+/* Sends the batched datagrams of one family with as few sendmmsg() calls
+ * as the kernel allows.  When the socket is full, the rest go through
+ * usnmp__transport_send(), which lets libuv queue copies. */
+static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
+                         usnmp__udp *u) {
+  struct mmsghdr msgs[USNMP__TXQ];
+  struct iovec iov[USNMP__TXQ];
+  uv_os_fd_t fd;
+  size_t i, k = 0;
+
+  if (n == 0)
+    return;
+  if (u->state != 1 || uv_fileno((uv_handle_t *)&u->handle, &fd) != 0) {
+    for (i = 0; i < n; i++)
+      usnmp__request_flushed(rs[i], u->state == 2 ? USNMP_E_CLOSED
+                                                  : UV_EBADF);
+    return;
+  }
+  memset(msgs, 0, n * sizeof(msgs[0]));
+  for (i = 0; i < n; i++) {
+    iov[i].iov_base = rs[i]->msg;
+    iov[i].iov_len = rs[i]->msg_len;
+    msgs[i].msg_hdr.msg_name = &rs[i]->t->addr;
+    msgs[i].msg_hdr.msg_namelen = addr_len(&rs[i]->t->addr);
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  while (k < n) {
+    int rc = sendmmsg(fd, msgs + k, (unsigned)(n - k), 0);
+    if (rc > 0) {
+      for (i = k; i < k + (size_t)rc; i++)
+        usnmp__request_flushed(rs[i], 0);
+      k += (size_t)rc;
+      continue;
+    }
+    if (rc < 0 && errno == EINTR)
+      continue;
+    if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+      for (; k < n; k++)
+        usnmp__request_flushed(
+            rs[k], usnmp__transport_send(
+                       m, (const struct sockaddr *)&rs[k]->t->addr,
+                       rs[k]->msg, rs[k]->msg_len));
+      return;
+    }
+    /* The first datagram failed on its own (EACCES for a broadcast
+     * address, EHOSTUNREACH...): report it and go on with the rest. */
+    usnmp__request_flushed(rs[k], rc < 0 ? -errno : UV_EIO);
+    k++;
+  }
+}
+
+static void flush(usnmp_manager *m) {
+  usnmp_request *v4[USNMP__TXQ], *v6[USNMP__TXQ];
+  size_t n4 = 0, n6 = 0;
+  uint32_t i;
+  if (m->txq_count == 0)
+    return;
+  /* Empty the batch first: reporting runs no callback, but keeps the
+   * batch consistent whatever it does. */
+  for (i = 0; i < m->txq_count; i++) {
+    usnmp_request *r = m->txq[i];
+    if (r == NULL)
+      continue;
+    r->txq_slot = 0;
+    if (r->t->addr.ss_family == AF_INET6)
+      v6[n6++] = r;
+    else
+      v4[n4++] = r;
+  }
+  m->txq_count = 0;
+  flush_family(m, v4, n4, &m->udp4);
+  flush_family(m, v6, n6, &m->udp6);
+}
+
+static void on_flush_prepare(uv_prepare_t *h) { flush(h->data); }
+static void on_flush_check(uv_check_t *h) { flush(h->data); }
+
+static void on_flush_closed(uv_handle_t *h) {
+  usnmp__manager_handle_closed(h->data);
+}
+
+int usnmp__transport_queue(usnmp_manager *m, usnmp_request *r) {
+  usnmp__udp *u = r->t->addr.ss_family == AF_INET6 ? &m->udp6 : &m->udp4;
+  int rc;
+  if (r->txq_slot != 0)
+    return 0;
+  if (u->state == 2)
+    return USNMP_E_CLOSED;
+  if (u->state == 3)
+    return UV_EAGAIN;
+  if (u->state == 0) {
+    rc = udp_open(m, u, r->t->addr.ss_family);
+    if (rc < 0)
+      return rc;
+  }
+  if (!m->flush_handles) {
+    /* Unreferenced: a waiting batch always belongs to a request whose
+     * timer keeps the loop running. */
+    uv_prepare_init(m->loop, &m->flush_prepare);
+    uv_check_init(m->loop, &m->flush_check);
+    m->flush_prepare.data = m;
+    m->flush_check.data = m;
+    uv_prepare_start(&m->flush_prepare, on_flush_prepare);
+    uv_check_start(&m->flush_check, on_flush_check);
+    uv_unref((uv_handle_t *)&m->flush_prepare);
+    uv_unref((uv_handle_t *)&m->flush_check);
+    m->flush_handles = 1;
+    m->open_handles += 2;
+  }
+  if (m->txq_count == USNMP__TXQ)
+    flush(m);
+  m->txq[m->txq_count++] = r;
+  r->txq_slot = (uint8_t)m->txq_count;
+  return 0;
+}
+
+void usnmp__transport_unqueue(usnmp_manager *m, usnmp_request *r) {
+  if (r->txq_slot != 0) {
+    m->txq[r->txq_slot - 1] = NULL;
+    r->txq_slot = 0;
+  }
+}
+
 void usnmp__transport_close(usnmp_manager *m) {
   usnmp__udp *all[2] = {&m->udp4, &m->udp6};
   int i;
+  m->txq_count = 0;
+  if (m->flush_handles) {
+    uv_close((uv_handle_t *)&m->flush_prepare, on_flush_closed);
+    uv_close((uv_handle_t *)&m->flush_check, on_flush_closed);
+    m->flush_handles = 0;
+  }
   for (i = 0; i < 2; i++) {
     if (all[i]->state == 1) {
       uv_udp_recv_stop(&all[i]->handle);
