@@ -9,6 +9,14 @@
  * with UV_UDP_MMSG_FREE so the buffer's owner could free it.  The buffer
  * belongs to the manager for its whole life, so the final call has nothing
  * to do.
+ *
+ * Sending is batched: requests started or resent during one loop iteration
+ * are queued (usnmp__transport_queue) and leave together with sendmmsg()
+ * on the handle's socket, from a prepare handle (before the loop blocks)
+ * and a check handle (right after the I/O callbacks, so answers that start
+ * new requests send them in the same iteration).  When the socket is full,
+ * the remaining datagrams go through uv_udp_try_send()/uv_udp_send() with
+ * a copy, so libuv sends them when the socket is writable again.
  */
 #include <errno.h>
 #include <string.h>

@@ -650,13 +650,24 @@ static void test_send_error(void **state) {
   usnmp_target *t;
   /* The kernel refuses a broadcast without SO_BROADCAST: the first send
    * fails, and the callback still runs later, never inside usnmp_get. */
+  result good[2];
+  memset(good, 0, sizeof(good));
   assert_int_equal(usnmp_target_new(e->m, &t, "255.255.255.255:16100"), 0);
+  /* One send batch: a good datagram, the refused one, a good one. */
+  assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &good[0], NULL),
+                   0);
   assert_int_equal(usnmp_get(t, &o, 1, NULL, on_response, &res, NULL), 0);
+  assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &good[1], NULL),
+                   0);
   assert_int_equal(res.calls, 0);
+  run_until(&e->loop, &good[1].calls, 1, 5000);
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, UV_EACCES);
+  assert_int_equal(good[0].status, 0);
+  assert_int_equal(good[1].status, 0);
   assert_int_equal(stats_of(e).send_errors, 1);
+  assert_int_equal(stats_of(e).sent, 2);
   assert_int_equal(stats_of(e).inflight, 0);
   usnmp_target_free(t);
 }
