@@ -570,10 +570,13 @@ static int scale_run(const char *responder_path, int n_targets) {
            (s.during.sockets > issued.sockets ? s.during.sockets
                                               : issued.sockets) -
                before.sockets);
-    printf("  RSS: %ld kB before, peak %ld kB (+%ld kB, %.0f B per "
-           "target)\n",
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("  RSS: %ld kB before, peak %ld kB (VmHWM, reset before the "
+           "test; +%ld kB, %.0f B per target); ru_maxrss %ld kB over the "
+           "process's life\n",
            rss_before, rss_peak, rss_peak - rss_before,
-           (double)(rss_peak - rss_before) * 1024.0 / created);
+           (double)(rss_peak - rss_before) * 1024.0 / created, ru.ru_maxrss);
     printf("  allocator: %llu B manager after one GET, %llu B for %d targets "
            "(%.0f B/target), +%llu B with all in flight "
            "(%.0f B per in-flight request; target: at most 1024), "
