@@ -798,7 +798,8 @@ static void print_table(cli *c, const char *name) {
     label[k] = xstrdup(num);
     width[k] = (int)strlen(num);
   }
-  for (size_t r = 0; r < t->rows; r++) {
+  /* With -Ch only the headers count, as snmptable fetches no rows then. */
+  for (size_t r = 0; r < (c->tbl_headers_only ? 0 : t->rows); r++) {
     if ((int)strlen(t->indexes[r]) > index_width)
       index_width = (int)strlen(t->indexes[r]);
     for (size_t k = 0; k < nc; k++) {
@@ -839,20 +840,24 @@ static void print_table(cli *c, const char *name) {
       }
     }
     if (!c->tbl_no_headers) {
-      if (c->tbl_show_index) {
+      /* With -Cc the index goes on a line of its own above each row. */
+      if (c->tbl_show_index && c->tbl_col_width == 0) {
         if (c->tbl_sep != NULL)
           printf("index");
         else
           printf(lj ? "%-*s" : "%*s", index_width, "index");
       }
       for (size_t k = first; k < last; k++)
-        PUT_CELL(k == first && !c->tbl_show_index, width[k], label[k]);
+        PUT_CELL(k == first && (!c->tbl_show_index || c->tbl_col_width),
+                 width[k], label[k]);
       printf("\n");
     }
     if (!c->tbl_headers_only) {
       for (size_t r = 0; r < t->rows; r++) {
         if (c->tbl_show_index) {
-          if (c->tbl_sep != NULL)
+          if (c->tbl_col_width > 0)
+            printf("\nindex: %s\n", t->indexes[r]);
+          else if (c->tbl_sep != NULL)
             printf("%s", t->indexes[r]);
           else
             printf(lj ? "%-*s" : "%*s", index_width, t->indexes[r]);

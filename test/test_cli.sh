@@ -508,6 +508,21 @@ if ! grep -qx "SNMP table .1.3.6.1.2.1.1.9, part 2" "$tmp/t.out"; then
 fi
 
 checks=$((checks + 1))
+out=$("$usnmp" table -On -v2c -c public -Ch $A $ORTABLE 2>&1)
+if [ "$out" != " 2 3 4" ]; then
+  fail "table -Ch: '$out'"
+fi
+
+checks=$((checks + 1))
+"$usnmp" table -On -v2c -c public -Cc 12 -Ci $A $ORTABLE >"$tmp/t.out" 2>&1
+if [ "$(sed -n 3p "$tmp/t.out")" != "           2           3           4" ] ||
+  [ "$(sed -n 5p "$tmp/t.out")" != "index: 1" ] ||
+  [ "$(sed -n 6p "$tmp/t.out")" != " .1.3.6.1.6. \"The SNMP M 0:0:00:00.0" ]; then
+  fail "table -Cc 12 -Ci"
+  sed 's/^/    /' "$tmp/t.out" | head
+fi
+
+checks=$((checks + 1))
 out=$("$usnmp" table -On -v2c -c public $A $sys.99 2>&1)
 rc=$?
 if [ "$out" != "$sys.99: No entries" ] || [ $rc != 0 ]; then
