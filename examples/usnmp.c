@@ -241,7 +241,7 @@ static const char *oid_text(char *buf, oid_style style, const usnmp_oid *oid) {
   return buf;
 }
 
-/* Appends s as a JSON string (quotes included) to stdout. */
+/* Writes s to f as a JSON string, quotes included. */
 static void json_put_string(FILE *f, const char *s) {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -1236,7 +1236,8 @@ static void parse_args(cli *c, int argc, char **argv) {
     }
   }
   if (n_pos == 0)
-    bad_input(c, "No hostname specified.");
+    bad_input(c, "No hostname specified (usage: usnmp %s [OPTIONS] AGENT %s)",
+              c->info->name, c->info->args);
   c->agent = positional[0];
   c->args = positional + 1;
   c->n_args = n_pos - 1;
@@ -1261,9 +1262,11 @@ static void prepare(cli *c) {
       bad_input(c, "walks take one OID (%zu given)", c->n_args);
   } else if (cmd == CMD_TABLE) {
     if (c->n_args != 1)
-      bad_input(c, "Must have exactly one table name");
+      bad_input(c, "Must have exactly one table name (usage: usnmp %s "
+                   "[OPTIONS] AGENT %s)", c->info->name, c->info->args);
   } else if (c->n_args == 0) {
-    bad_input(c, "Missing object name");
+    bad_input(c, "Missing object name (usage: usnmp %s [OPTIONS] AGENT %s)",
+              c->info->name, c->info->args);
   }
   if (cmd == CMD_SET) {
     size_t n = (c->n_args + 2) / 3;
