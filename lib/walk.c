@@ -11,9 +11,11 @@
  *               snmpwalk does, so a scalar instance still shows;
  *   DONE        the result is final.
  *
- * Each answer is first scanned: names are decoded (kept packed in a
- * per-walk arena) and the point where the walk ends is found, before
- * anything is delivered.  When the walk goes on, the callback form sends
+ * Each answer is first scanned for the point where the walk ends, before
+ * anything is delivered.  The scan compares names as BER content octets:
+ * the codec only lets through minimal encodings, whose byte order (memcmp,
+ * then length) is the order of the arcs and whose byte prefixes are arc
+ * prefixes, so no name is turned into arcs except to hand it over.  When the walk goes on, the callback form sends
  * the next request *before* delivering the varbinds, so the agent works
  * while the caller does, and a request is in flight while the caller's
  * callbacks run: if the caller frees the target or closes the manager from
@@ -37,12 +39,6 @@ enum {
   PH_ROOT_LAST,
   PH_DONE
 };
-
-/* Where in the walk's arc arena the decoded name of one varbind is. */
-typedef struct name_span {
-  uint32_t off;
-  uint32_t len;
-} name_span;
 
 /* Copies of varbinds handed out by the pull form. */
 typedef struct batch {
@@ -80,19 +76,19 @@ struct usnmp_walk {
   int pending_status;  /* the walk phase's status, kept across ROOT_LAST */
   uint64_t seen;       /* what net-snmp would have printed so far */
   usnmp_oid root;
-  usnmp_oid prev; /* last OID received inside the subtree (or the root) */
+  /* The name to ask next: the last OID received inside the subtree, at
+   * first the root (".X.0" for a one-arc root ".X"). */
   uint8_t cursor[OID_BER_MAX];
   size_t cursor_len;
   uint8_t root_ber[OID_BER_MAX];
   size_t root_ber_len; /* 0 when the root cannot be encoded (one arc) */
+  /* The last name delivered, turned into arcs for the result at the end. */
+  uint8_t last[OID_BER_MAX];
+  size_t last_len;
   /* Brent's cycle detection over cursors (ALLOW_NOT_INCREASING only). */
-  usnmp_oid brent_saved;
+  uint8_t brent_saved[OID_BER_MAX];
+  size_t brent_saved_len;
   uint64_t brent_power, brent_steps;
-  /* Scratch of one answer. */
-  uint32_t *arcs;
-  size_t arcs_cap;
-  name_span *spans;
-  size_t spans_cap;
   usnmp_oid name; /* the name handed to the varbind callback */
   usnmp_walk_result result;
   usnmp_varbind end_vb;
@@ -145,8 +141,6 @@ static int grow(const usnmp_allocator *a, void **buf, size_t *cap,
 static void walk_free(usnmp_walk *w) {
   usnmp_allocator a = w->alloc;
   w_free(&a, w->community);
-  w_free(&a, w->arcs);
-  w_free(&a, w->spans);
   w_free(&a, w->end_bytes);
   for (int i = 0; i < 2; i++) {
     w_free(&a, w->b[i].vbs);
@@ -159,6 +153,89 @@ static void walk_free(usnmp_walk *w) {
 static void maybe_free(usnmp_walk *w) {
   if (!w->pull && w->done_fired && w->depth == 0)
     walk_free(w);
+}
+
+/* ------------------------------------------------------------------------
+ * Names
+ *
+ * Names arrive as BER content octets that the codec has checked: minimal
+ * sub-identifiers, at most USNMP_OID_MAX_LEN arcs, none above 2^32-1.  The
+ * walk compares them as they are; it turns a name into arcs only to hand
+ * it to the caller.  Each function stays within its bounds whatever the
+ * bytes, so an unchecked name can only be misjudged, never overrun.
+ * ------------------------------------------------------------------------ */
+
+/* Orders two names: <0, 0 or >0 as a comes before, equals or follows b,
+ * arc by arc.  Bytes are not enough on their own (0xFF 0x00 encodes 16256
+ * and 0x81 0x80 0x00 the larger 16384), but the first byte that differs
+ * lies in the first sub-identifier that differs, and of two minimal
+ * encodings the shorter is the smaller number. */
+static int name_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
+                    size_t blen) {
+  size_t n = alen < blen ? alen : blen;
+  size_t d = 0, start, ea, eb;
+  while (d < n && a[d] == b[d])
+    d++;
+  if (d == n)
+    return (alen > blen) - (alen < blen); /* one is a prefix */
+  start = d;
+  while (start > 0 && (a[start - 1] & 0x80))
+    start--;
+  ea = d;
+  while (ea < alen && (a[ea] & 0x80))
+    ea++;
+  eb = d;
+  while (eb < blen && (b[eb] & 0x80))
+    eb++;
+  if (ea - start != eb - start)
+    return ea < eb ? -1 : 1;
+  return a[d] < b[d] ? -1 : 1;
+}
+
+/* Returns 1 if the name lies in the walk's subtree (the root itself
+ * included), else 0. */
+static int in_subtree(const usnmp_walk *w, const uint8_t *name, size_t len) {
+  uint64_t first = 0;
+  uint32_t arc0;
+  if (w->root_ber_len != 0)
+    return len >= w->root_ber_len &&
+           memcmp(name, w->root_ber, w->root_ber_len) == 0;
+  /* A one-arc root: compare the arc the first sub-identifier starts with
+   * (40 * arc0 + arc1). */
+  for (size_t i = 0; i < len && i < 5; i++) {
+    first = (first << 7) | (name[i] & 0x7f);
+    if (!(name[i] & 0x80))
+      break;
+  }
+  arc0 = first < 40 ? 0 : first < 80 ? 1 : 2;
+  return len > 0 && arc0 == w->root.arcs[0];
+}
+
+/* Turns a name into arcs.  Returns 0 or USNMP_E_BAD_OID. */
+static int name_arcs(usnmp_oid *oid, const uint8_t *p, size_t len) {
+  uint64_t v = 0;
+  uint32_t n = 0;
+  if (len == 0 || (p[len - 1] & 0x80))
+    return USNMP_E_BAD_OID;
+  for (size_t i = 0; i < len; i++) {
+    v = (v << 7) | (p[i] & 0x7f);
+    if (v > UINT32_MAX)
+      return USNMP_E_BAD_OID;
+    if (p[i] & 0x80)
+      continue;
+    if (n == 0) {
+      oid->arcs[0] = v < 40 ? 0 : v < 80 ? 1 : 2;
+      oid->arcs[1] = (uint32_t)(v - 40u * oid->arcs[0]);
+      n = 2;
+    } else {
+      if (n == USNMP_OID_MAX_LEN)
+        return USNMP_E_BAD_OID;
+      oid->arcs[n++] = (uint32_t)v;
+    }
+    v = 0;
+  }
+  oid->len = n;
+  return 0;
 }
 
 /* Copies the value bytes (strings, OIDs) of vb to dst, pointing dst's
@@ -258,6 +335,9 @@ static void complete(usnmp_walk *w, int status) {
   if (status < 0)
     w->result.end = USNMP_WALK_END_ERROR;
   w->result.max_repetitions = w->bulk ? w->reps : 0;
+  if (w->last_len != 0 &&
+      name_arcs(&w->result.last_oid, w->last, w->last_len) < 0)
+    w->result.last_oid.len = 0;
   if (w->pull)
     return;
   w->depth++;
@@ -317,19 +397,21 @@ static int continue_walk(usnmp_walk *w) {
   return send_walk_request(w);
 }
 
-/* Hands one varbind to the caller (callback or pull batch).  w->name holds
- * its decoded name.  Returns 0, 1 when the caller asked to stop, or a
- * negative code. */
+/* Hands one varbind (its name at most OID_BER_MAX bytes) to the caller:
+ * callback or pull batch.  Returns 0, 1 when the caller asked to stop, or
+ * a negative code. */
 static int deliver(usnmp_walk *w, const usnmp_varbind *vb) {
   int rc = 0;
   w->result.count++;
   w->seen++;
-  w->result.last_oid.len = w->name.len;
-  memcpy(w->result.last_oid.arcs, w->name.arcs,
-         w->name.len * sizeof(uint32_t));
+  memcpy(w->last, vb->oid, vb->oid_len);
+  w->last_len = vb->oid_len;
   if (w->pull)
     return batch_add(w, vb);
   if (w->on_varbind != NULL) {
+    rc = name_arcs(&w->name, vb->oid, vb->oid_len);
+    if (rc < 0)
+      return rc;
     w->depth++;
     rc = w->on_varbind(w, vb, &w->name, w->arg) != 0;
     w->depth--;
@@ -363,8 +445,8 @@ static int take_root_answer(usnmp_walk *w, const usnmp_response *resp) {
     return 0;
   w->result.requests++;
   vb = &resp->varbinds[0];
-  if (usnmp_oid_from_ber(&w->name, vb->oid, vb->oid_len) < 0 ||
-      usnmp_oid_cmp(&w->name, &w->root) != 0)
+  if (vb->oid_len != w->root_ber_len ||
+      memcmp(vb->oid, w->root_ber, w->root_ber_len) != 0)
     return 0;
   if (usnmp_value_is_exception(&vb->value) &&
       !(w->flags & USNMP_WALK_DELIVER_EXCEPTIONS)) {
@@ -413,24 +495,18 @@ typedef struct scan {
   int exception_inside; /* end_vb is an exception inside the subtree */
 } scan;
 
-/* Decodes names and finds where the walk ends in vbs[0..n). */
-static int scan_answer(usnmp_walk *w, const usnmp_varbind *vbs, size_t n,
-                       scan *s) {
+/* Finds where the walk ends in vbs[0..n). */
+static void scan_answer(usnmp_walk *w, const usnmp_varbind *vbs, size_t n,
+                        scan *s) {
   int check = !(w->flags & USNMP_WALK_ALLOW_NOT_INCREASING);
-  size_t arcs_used = 0;
-  int rc;
+  const uint8_t *prev = w->cursor;
+  size_t prev_len = w->cursor_len;
   memset(s, 0, sizeof *s);
-  rc = grow(&w->alloc, (void **)&w->spans, &w->spans_cap, n,
-            sizeof(name_span));
-  if (rc < 0)
-    return rc;
   for (size_t i = 0; i < n; i++) {
     const usnmp_varbind *vb = &vbs[i];
-    usnmp_oid *name = &w->name;
-    rc = usnmp_oid_from_ber(name, vb->oid, vb->oid_len);
-    if (rc < 0) {
+    if (vb->oid_len == 0 || vb->oid_len > OID_BER_MAX) {
       s->end = 1;
-      s->status = rc;
+      s->status = USNMP_E_BAD_OID;
       break;
     }
     if (usnmp_value_is_exception(&vb->value)) {
@@ -439,17 +515,17 @@ static int scan_answer(usnmp_walk *w, const usnmp_varbind *vbs, size_t n,
                       ? USNMP_WALK_END_OF_MIB_VIEW
                       : USNMP_WALK_END_EXCEPTION;
       s->end_vb = vb;
-      s->exception_inside = usnmp_oid_is_prefix(&w->root, name);
+      s->exception_inside = in_subtree(w, vb->oid, vb->oid_len);
       break;
     }
-    if (check && usnmp_oid_cmp(name, &w->prev) <= 0) {
+    if (check && name_cmp(vb->oid, vb->oid_len, prev, prev_len) <= 0) {
       s->end = 1;
       s->status = USNMP_E_NOT_INCREASING;
       s->end_vb = vb;
       w->seen++; /* net-snmp prints it before its error */
       break;
     }
-    if (!usnmp_oid_is_prefix(&w->root, name)) {
+    if (!in_subtree(w, vb->oid, vb->oid_len)) {
       s->end = 1;
       s->reason = USNMP_WALK_END_SUBTREE;
       s->end_vb = vb;
@@ -460,16 +536,8 @@ static int scan_answer(usnmp_walk *w, const usnmp_varbind *vbs, size_t n,
       s->reason = USNMP_WALK_END_LIMIT;
       break;
     }
-    rc = grow(&w->alloc, (void **)&w->arcs, &w->arcs_cap,
-              arcs_used + name->len, sizeof(uint32_t));
-    if (rc < 0)
-      return rc;
-    memcpy(w->arcs + arcs_used, name->arcs, name->len * sizeof(uint32_t));
-    w->spans[i].off = (uint32_t)arcs_used;
-    w->spans[i].len = name->len;
-    arcs_used += name->len;
-    w->prev.len = name->len;
-    memcpy(w->prev.arcs, name->arcs, name->len * sizeof(uint32_t));
+    prev = vb->oid;
+    prev_len = vb->oid_len;
     s->k = i + 1;
   }
   /* Reaching the limit exactly at the end of an answer ends the walk now
@@ -478,19 +546,20 @@ static int scan_answer(usnmp_walk *w, const usnmp_varbind *vbs, size_t n,
     s->end = 1;
     s->reason = USNMP_WALK_END_LIMIT;
   }
-  return 0;
 }
 
 /* With ALLOW_NOT_INCREASING, detects an answer sequence that repeats
- * (Brent's algorithm over the cursors: O(1) memory, finds any cycle within
- * twice its length plus its start).  Returns 1 on a cycle. */
+ * (Brent's algorithm over the cursors: constant memory, finds any cycle
+ * within twice its length plus its start).  Returns 1 on a cycle. */
 static int cycle_detected(usnmp_walk *w) {
   if (!(w->flags & USNMP_WALK_ALLOW_NOT_INCREASING))
     return 0;
-  if (usnmp_oid_cmp(&w->prev, &w->brent_saved) == 0)
+  if (w->cursor_len == w->brent_saved_len &&
+      memcmp(w->cursor, w->brent_saved, w->cursor_len) == 0)
     return 1;
   if (++w->brent_steps == w->brent_power) {
-    w->brent_saved = w->prev;
+    memcpy(w->brent_saved, w->cursor, w->cursor_len);
+    w->brent_saved_len = w->cursor_len;
     w->brent_power *= 2;
     w->brent_steps = 0;
   }
@@ -554,23 +623,20 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
     return;
   }
 
-  rc = scan_answer(w, resp->varbinds, n, &s);
-  if (rc < 0) {
-    complete(w, rc);
-    return;
-  }
+  scan_answer(w, resp->varbinds, n, &s);
   if (!s.end) {
+    /* Remember where to go on from. */
+    const usnmp_varbind *last = &resp->varbinds[s.k - 1];
+    memcpy(w->cursor, last->oid, last->oid_len);
+    w->cursor_len = last->oid_len;
     if (cycle_detected(w)) {
       s.end = 1;
       s.status = USNMP_E_NOT_INCREASING;
-      s.end_vb = &resp->varbinds[n - 1];
+      s.end_vb = last;
       s.k = 0;
     } else {
-      /* Remember where to go on from, adapt, and (callback form) ask the
-       * agent for more before the caller sees this answer. */
-      const usnmp_varbind *last = &resp->varbinds[s.k - 1];
-      memcpy(w->cursor, last->oid, last->oid_len);
-      w->cursor_len = last->oid_len;
+      /* Adapt, and (callback form) ask the agent for more before the
+       * caller sees this answer. */
       if (w->sent_bulk && resp->varbind_count < w->reps &&
           !(w->flags & USNMP_WALK_FIXED_REPETITIONS))
         w->reps = (uint32_t)resp->varbind_count;
@@ -582,9 +648,6 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
   }
 
   for (size_t i = 0; i < s.k; i++) {
-    w->name.len = w->spans[i].len;
-    memcpy(w->name.arcs, w->arcs + w->spans[i].off,
-           w->spans[i].len * sizeof(uint32_t));
     rc = deliver(w, &resp->varbinds[i]);
     if (w->finished)
       return; /* cancelled, or the manager went away, meanwhile */
@@ -622,9 +685,7 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
   }
   if (s.exception_inside) {
     if (w->flags & USNMP_WALK_DELIVER_EXCEPTIONS) {
-      rc = usnmp_oid_from_ber(&w->name, s.end_vb->oid, s.end_vb->oid_len);
-      if (rc == 0)
-        rc = deliver(w, s.end_vb);
+      rc = deliver(w, s.end_vb);
       if (w->finished)
         return;
       if (rc != 0) {
@@ -702,8 +763,6 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
   w->alloc = a;
   w->t = t;
   w->root = *root;
-  w->prev = *root;
-  w->brent_saved = *root;
   w->brent_power = 1;
   w->reps = USNMP_WALK_DEFAULT_REPETITIONS;
   w->bulk = t->version != USNMP_VERSION_1;
@@ -754,6 +813,8 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
   if (rc < 0)
     goto fail;
   w->cursor_len = (size_t)rc;
+  memcpy(w->brent_saved, w->cursor, w->cursor_len);
+  w->brent_saved_len = w->cursor_len;
   if (root->len >= 2) {
     memcpy(w->root_ber, w->cursor, w->cursor_len);
     w->root_ber_len = w->cursor_len;

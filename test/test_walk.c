@@ -1264,6 +1264,53 @@ static void agent_errors_and_timeout(void **state) {
   collect_free(&c);
 }
 
+/* Arcs whose encodings differ in length: the walk orders names arc by arc
+ * (16256 is 0xFF 0x00 on the wire, 16384 the larger 0x81 0x80 0x00). */
+static void agent_multibyte_arcs(void **state) {
+  env *e = *state;
+  static const uint32_t arcs[] = {1,     127,     128,     16256,
+                                  16383, 16384,   2097151, 2097152,
+                                  268435456, 4294967295u};
+  collect c;
+  text expect = {0};
+  char oid[64], line[128];
+  usnmp_test_agent_mib_clear(e->agent);
+  text_add(&expect, "", 0);
+  for (size_t i = 0; i < sizeof arcs / sizeof arcs[0]; i++) {
+    snprintf(oid, sizeof oid, "1.3.6.1.4.1.99999.7.%u", arcs[i]);
+    assert_int_equal(usnmp_test_agent_mib_set(e->agent, oid,
+                                              usnmp_value_integer((int)i), 0),
+                     0);
+    snprintf(line, sizeof line, ".%s = INTEGER: %zu\n", oid, i);
+    text_add(&expect, line, strlen(line));
+  }
+  for (uint32_t reps = 1; reps <= 4; reps += 3) {
+    usnmp_walk_opts o = {0};
+    o.max_repetitions = reps;
+    collect_init(&c);
+    assert_int_equal(walk(e, e->ta, ".1.3.6.1.4.1.99999.7", &o, &c), 0);
+    assert_string_equal(c.lines.buf, expect.buf);
+    assert_int_equal(c.res.last_oid.len, 9);
+    assert_int_equal(c.res.last_oid.arcs[8], 4294967295u);
+    collect_free(&c);
+  }
+  /* A subtree under a multi-byte arc holds only itself. */
+  assert_int_equal(usnmp_test_agent_mib_set(e->agent,
+                                            "1.3.6.1.4.1.99999.7.16384.5",
+                                            usnmp_value_integer(99), 0),
+                   0);
+  collect_init(&c);
+  assert_int_equal(walk(e, e->ta, ".1.3.6.1.4.1.99999.7.16384", NULL, &c), 0);
+  assert_string_equal(c.lines.buf,
+                      ".1.3.6.1.4.1.99999.7.16384.5 = INTEGER: 99\n");
+  collect_free(&c);
+  free(expect.buf);
+  /* Put the numbered subtree the other tests walk back. */
+  usnmp_test_agent_mib_clear(e->agent);
+  assert_int_equal(
+      usnmp_test_agent_mib_fill(e->agent, "1.3.6.1.4.1.99999.1", 40), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(full_walk_v2c_getnext, reset_agent),
@@ -1284,6 +1331,7 @@ int main(void) {
       cmocka_unit_test_setup(agent_bulk_adapts, reset_agent),
       cmocka_unit_test_setup(agent_eomv_in_the_middle, reset_agent),
       cmocka_unit_test_setup(agent_errors_and_timeout, reset_agent),
+      cmocka_unit_test_setup(agent_multibyte_arcs, reset_agent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
