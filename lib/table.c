@@ -310,6 +310,8 @@ static int flush_rows(usnmp_table *tb, const uint32_t *idx, size_t len) {
     if (tb->finished)
       stop = 1; /* cancelled from the row callback */
   }
+  if (done == 0)
+    return stop;
   for (size_t i = 0; i < done; i++)
     row_free(tb, tb->rows[i]);
   memmove(tb->rows, tb->rows + done, (tb->n_rows - done) * sizeof(*tb->rows));
