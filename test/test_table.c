@@ -5,8 +5,9 @@
  * table served by test/walk_pass.sh through snmpd's `pass`, fetched by
  * columns and by entry (column discovery), over GETBULK with several
  * max-repetitions and over GETNEXT (v1), each compared with the rows made
- * from what net-snmp's snmpbulkwalk prints for the same table and with the
- * table written out by hand; ifTable, and ifTable with ifXTable columns,
+ * from what net-snmp's snmpbulkwalk prints for the same table, with what
+ * net-snmp's snmptable prints (given test/USNMP-WALK-TEST-MIB.txt) and with
+ * the table written out by hand; ifTable, and ifTable with ifXTable columns,
  * compared with snmpbulkwalk the same way.
  *
  * Against the scripted test agent (test/test_agent.h): a larger sparse
@@ -391,6 +392,67 @@ static void sparse_by_columns(void **state) {
   free(expect.buf);
 }
 
+/* Rows in snmptable's "-Ci -Cf | -CH" form: index without its leading
+ * dot, each value as net-snmp prints it without its "TYPE: " label, "?"
+ * for a hole. */
+static int on_row_snmptable(usnmp_table *tb, const usnmp_table_row *row,
+                            void *arg) {
+  collect *c = arg;
+  char buf[2048];
+  (void)tb;
+  c->calls++;
+  assert_true(usnmp_oid_format(buf, sizeof buf, row->index) > 0);
+  text_add(&c->rows, buf + 1);
+  for (size_t i = 0; i < row->n_columns; i++) {
+    const char *v = "?";
+    text_add(&c->rows, "|");
+    if (row->values[i].type != USNMP_TYPE_NOSUCHINSTANCE) {
+      assert_true(usnmp_value_format(buf, sizeof buf, &row->values[i]) > 0);
+      v = strstr(buf, ": ") + 2;
+    }
+    text_add(&c->rows, v);
+  }
+  text_add(&c->rows, "\n");
+  return 0;
+}
+
+/* The same table through net-snmp's snmptable, which needs a MIB to know
+ * the columns: test/USNMP-WALK-TEST-MIB.txt describes it.  (snmptable's
+ * own GETNEXT mode, -v1 or -CB, gets this table wrong: it shows row 10.1's
+ * usnmpSparseC, 311, in row 10 as well.) */
+static void sparse_vs_snmptable(void **state) {
+  env *e = *state;
+  char cwd[512];
+  text net;
+  assert_non_null(getcwd(cwd, sizeof cwd));
+  net = run_cmd(NETSNMP "snmptable -m USNMP-WALK-TEST-MIB -M %s -v2c -c "
+                        "public -Ci -Cf '|' -CH %s "
+                        "USNMP-WALK-TEST-MIB::usnmpSparseTable",
+                cwd, e->snmpd.agent4);
+  assert_string_equal(net.buf, "1|101|?|301\n"
+                               "2|102|\"two\"|?\n"
+                               "3|103|?|?\n"
+                               "5|105|?|305\n"
+                               "10|110|\"ten\"|?\n"
+                               "10.1|111|?|311\n");
+  for (int v = 0; v < 2; v++) {
+    usnmp_oid entry;
+    collect c;
+    collect_init(&c);
+    assert_int_equal(usnmp_oid_parse(&entry, ENTRY), 0);
+    assert_int_equal(usnmp_table_start(v ? e->t1 : e->t2c, &entry, NULL, 0,
+                                       NULL, on_row_snmptable, on_done, &c,
+                                       NULL),
+                     0);
+    while (!c.done)
+      uv_run(&e->loop, UV_RUN_ONCE);
+    assert_int_equal(c.res.status, 0);
+    assert_string_equal(c.rows.buf, net.buf);
+    free(c.rows.buf);
+  }
+  free(net.buf);
+}
+
 static void sparse_by_entry(void **state) {
   env *e = *state;
   collect c;
@@ -687,6 +749,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(sparse_by_columns, reset_agent),
       cmocka_unit_test_setup(sparse_by_entry, reset_agent),
+      cmocka_unit_test_setup(sparse_vs_snmptable, reset_agent),
       cmocka_unit_test_setup(if_table, reset_agent),
       cmocka_unit_test_setup(if_and_ifx_columns, reset_agent),
       cmocka_unit_test_setup(agent_sparse, reset_agent),
