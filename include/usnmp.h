@@ -475,6 +475,7 @@ typedef void (*usnmp_response_cb)(const usnmp_response *resp, void *arg);
 #define USNMP_OPT_RETRIES 0x04u
 #define USNMP_OPT_BACKOFF 0x08u
 #define USNMP_OPT_COMMUNITY 0x10u
+#define USNMP_OPT_CONTEXT 0x20u
 typedef struct usnmp_request_opts {
   uint32_t flags;
   uint32_t timeout_ms; /* overall; 0 = bounded by retries only */
@@ -482,6 +483,14 @@ typedef struct usnmp_request_opts {
   int32_t retries;     /* resends; < 0 = unlimited (bounded by timeout) */
   double backoff;      /* interval multiplier after each resend, >= 1 */
   const char *community;
+  /* SNMPv3 (USNMP_OPT_CONTEXT): this request's contextEngineID (NULL or
+   * length 0: the target's) and contextName (NULL: the target's; "" is
+   * the default context), copied when the request starts.  A walk or a
+   * table passes them to each of its requests: they must then stay valid
+   * until the walk ends.  Ignored by v1/v2c targets. */
+  const uint8_t *context_engine_id;
+  size_t context_engine_id_len;
+  const char *context_name;
 } usnmp_request_opts;
 
 /* Counters of a manager since it was created. */
@@ -502,6 +511,8 @@ typedef struct usnmp_stats {
   uint64_t send_errors;
   uint64_t inflight;          /* now */
   uint64_t queued;            /* now: waiting for an in-flight slot */
+  uint64_t dropped_auth;      /* v3: failed authentication or decryption,
+                                 or outside the time window (a replay) */
 } usnmp_stats;
 
 /* Creates a manager on loop.  alloc may be NULL (malloc/realloc/free).

@@ -296,6 +296,8 @@ static void req_release(usnmp_request *r) {
   uint32_t cap = m->max_inflight > 1024 ? m->max_inflight : 1024;
   merge_free(m, r->merge);
   r->merge = NULL;
+  usnmp__free(m, r->plain);
+  r->plain = NULL;
   if (r->msg != r->inline_msg)
     usnmp__free(m, r->msg);
   r->msg = r->inline_msg;
@@ -314,6 +316,8 @@ static void req_unlink(usnmp_request *r) {
   usnmp_manager *m = r->m;
   if (r->id != 0)
     table_remove(m, r);
+  if (r->version == USNMP_VERSION_3 && r->t->probe == r)
+    r->t->probe = NULL; /* the target's next request probes */
   if (r->txq_slot != 0)
     usnmp__transport_unqueue(m, r);
   switch (r->state) {
@@ -394,6 +398,14 @@ static void launch(usnmp_request *r) {
   r->state = USNMP__RS_INFLIGHT;
   r->holds_manager_slot = 1;
   m->inflight++;
+  if (r->plain != NULL) {
+    /* The v3 datagram is made now, so its engine time is fresh. */
+    rc = usnmp__v3_launch(r);
+    if (rc < 0) {
+      req_defer(r, rc);
+      return;
+    }
+  }
   rc = usnmp__transport_queue(m, r);
   if (rc < 0) {
     m->stats.send_errors++;
@@ -445,6 +457,10 @@ static void pump(usnmp_manager *m, usnmp_target *t) {
   while (!usnmp__list_empty(&t->queue) &&
          (t->max_inflight == 0 || t->inflight < t->max_inflight)) {
     usnmp_request *r = USNMP__CONTAINER(t->queue.next, usnmp_request, qlink);
+    /* SNMPv3: while the agent's engine is unknown, one request probes
+     * and the others wait behind it. */
+    if (r->version == USNMP_VERSION_3 && !usnmp__v3_may_send(r))
+      break;
     usnmp__list_del(&r->qlink);
     r->holds_target_slot = 1;
     t->inflight++;
@@ -719,17 +735,23 @@ static void split_after_toobig(usnmp_request *r) {
   usnmp_manager *m = r->m;
   usnmp_msg sent;
   usnmp__pdu tmpl;
-  size_t n = 0;
-  int rc;
+  usnmp__msg3_context ctx;
+  const uint8_t *msg = r->msg;
+  size_t msg_len = r->msg_len, n = 0;
+  int has_ctx = 0, rc;
 
-  rc = usnmp_msg_decode(&sent, m->tx_vbs, USNMP_MAX_VARBINDS, &n, r->msg,
-                        r->msg_len);
+  /* A v3 request is encrypted on the wire: split what it keeps in clear. */
+  if (r->plain != NULL)
+    usnmp__v3_plain(r, &msg, &msg_len, &ctx, &has_ctx);
+  rc = usnmp_msg_decode(&sent, m->tx_vbs, USNMP_MAX_VARBINDS, &n, msg,
+                        msg_len);
   req_unlink(r);
   if (rc == 0) {
     memset(&tmpl, 0, sizeof(tmpl));
     tmpl.type = (usnmp_pdu_type)r->type;
     tmpl.community = r->msg + r->comm_off;
     tmpl.community_len = r->comm_len;
+    tmpl.context = has_ctx ? &ctx : NULL;
     rc = n > 1 ? make_parent(r, &tmpl, m->tx_vbs, n, (n + 1) / 2)
                : USNMP_E_TOOBIG;
   }
@@ -749,6 +771,8 @@ static void split_after_toobig(usnmp_request *r) {
 /* ------------------------------------------------------------------------
  * Receiving
  * ------------------------------------------------------------------------ */
+
+static void v3_resend(usnmp_request *r);
 
 static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   usnmp_response resp;
@@ -820,12 +844,59 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
   case USNMP__DROP_PDU:
     m->stats.dropped_wrong_pdu++;
     return;
+  case USNMP__DROP_AUTH:
+    m->stats.dropped_auth++;
+    return;
+  case USNMP__RETRY:
+    m->stats.accepted++;
+    v3_resend(r);
+    return;
+  case USNMP__FAIL:
+    m->stats.accepted++;
+    complete(r, in.status, NULL);
+    return;
   default:
     m->stats.dropped_malformed++;
     return;
   }
   m->stats.accepted++;
   on_answer(r, &in);
+}
+
+/* SNMPv3: r's target learnt its agent's engine or clock from a Report to
+ * r: send r again, with a new id (the old one was answered) and a fresh
+ * schedule, and let the requests that waited for discovery go. */
+static void v3_resend(usnmp_request *r) {
+  usnmp_manager *m = r->m;
+  usnmp_target *t = r->t;
+  uint64_t now = uv_now(m->loop);
+  int32_t id;
+  int rc;
+
+  if (t->probe == r)
+    t->probe = NULL;
+  table_remove(m, r);
+  rc = id_draw(m, &id);
+  if (rc == 0) {
+    r->id = id;
+    rc = table_insert(m, r);
+    if (rc < 0)
+      r->id = 0;
+  }
+  if (rc == 0)
+    rc = usnmp__v3_launch(r);
+  if (rc == 0)
+    rc = usnmp__transport_queue(m, r);
+  if (rc < 0) {
+    complete(r, rc, NULL);
+    return;
+  }
+  r->sent_ns = uv_hrtime();
+  r->retries_left = r->retries;
+  r->interval = r->resend_ms;
+  uv_timer_stop(&r->timer);
+  arm_timer(r, now);
+  pump(m, t);
 }
 
 static void on_timer(uv_timer_t *h) {
@@ -843,7 +914,11 @@ static void on_timer(uv_timer_t *h) {
   now = uv_now(m->loop);
   if ((r->deadline != 0 && now >= r->deadline) || r->retries_left == 0) {
     m->stats.timeouts++;
-    complete(r, USNMP_E_TIMEOUT, NULL);
+    /* A v3 request whose only replies failed authentication most likely
+     * has a wrong password or key: say so rather than "timeout". */
+    complete(r, (r->v3 & USNMP__V3R_AUTH_FAILED) ? USNMP_E_AUTH_FAILURE
+                                                 : USNMP_E_TIMEOUT,
+             NULL);
     return;
   }
   /* Resend the same bytes.  A failed resend is only counted: the next
@@ -877,6 +952,7 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   usnmp_manager *m;
   usnmp_request *r;
   usnmp__pdu tmpl;
+  usnmp__msg3_context ctx;
   const char *community;
   uint32_t timeout_ms, resend_ms;
   int32_t retries;
@@ -943,6 +1019,26 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   if (type == USNMP_PDU_GETBULK) {
     tmpl.error_status = bulk_nr;
     tmpl.error_index = bulk_mr;
+  }
+  if (opts != NULL && (opts->flags & USNMP_OPT_CONTEXT) &&
+      r->version == USNMP_VERSION_3) {
+    memset(&ctx, 0, sizeof(ctx));
+    if (opts->context_engine_id != NULL) {
+      ctx.engine_id = opts->context_engine_id;
+      ctx.engine_id_len = opts->context_engine_id_len;
+    }
+    if (opts->context_name != NULL) {
+      ctx.name = (const uint8_t *)opts->context_name;
+      ctx.name_len = strlen(opts->context_name);
+    } else if (t->usm != NULL) {
+      ctx.name = t->usm->context_name;
+      ctx.name_len = t->usm->context_name_len;
+    }
+    if (ctx.engine_id_len == 0 && t->usm != NULL) {
+      ctx.engine_id = t->usm->context_engine_id;
+      ctx.engine_id_len = t->usm->context_engine_id_len;
+    }
+    tmpl.context = &ctx;
   }
   rc = build(r, &tmpl, vbs, n,
              type == USNMP_PDU_GETBULK ? n : (size_t)t->max_oids);
@@ -1050,6 +1146,7 @@ int usnmp_cancel(usnmp_request *r) {
 static void target_destroy(usnmp_target *t) {
   usnmp_manager *m = t->m;
   usnmp__resolve_abandon(t);
+  usnmp__v3_target_free(t);
   usnmp__list_del(&t->mlink);
   usnmp__free(m, t->agent);
   usnmp__free(m, t->community);
@@ -1328,6 +1425,7 @@ int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
 static void finalize(usnmp_manager *m) {
   void (*cb)(void *) = m->close_cb;
   void *arg = m->close_arg;
+  usnmp__v3_manager_free(m);
   usnmp__free(m, m->recv_buf);
   usnmp__free(m, m->rx_vbs);
   usnmp__free(m, m->table);

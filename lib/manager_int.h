@@ -57,6 +57,7 @@
 #include <sys/socket.h>
 
 #include "usnmp.h"
+#include "usm.h"
 
 /* Receive buffer: recvmmsg reads one datagram per 64 KiB chunk (libuv
  * 1.44's UV__UDP_DGRAM_MAXSIZE), at most 20 per system call. */
@@ -114,6 +115,9 @@ typedef struct usnmp__pdu {
    * override, else the write community for SET, else the community. */
   const uint8_t *community;
   size_t community_len;
+  /* SNMPv3: the request's own context (USNMP_OPT_CONTEXT), or NULL for
+   * the target's. */
+  const usnmp__msg3_context *context;
 } usnmp__pdu;
 
 /* A datagram as the receive path sees it before and after it is matched
@@ -127,6 +131,7 @@ typedef struct usnmp__inbound {
   usnmp_msg msg;   /* header of the decoded PDU (error-status etc.) */
   usnmp_varbind *vbs;
   size_t n_vbs;
+  int status; /* the request's status after USNMP__FAIL */
 } usnmp__inbound;
 
 /* Drop reasons an accept function returns (each has a stats counter). */
@@ -135,7 +140,16 @@ enum {
   USNMP__DROP_MALFORMED = 1,
   USNMP__DROP_VERSION,
   USNMP__DROP_COMMUNITY,
-  USNMP__DROP_PDU
+  USNMP__DROP_PDU,
+  /* SNMPv3: the reply failed authentication, decryption or the time
+   * window (counted in dropped_auth; the request keeps waiting). */
+  USNMP__DROP_AUTH,
+  /* SNMPv3: the security state of the target changed (engine discovered,
+   * clock re-synchronised): encode the request again with a new id and
+   * send it (usnmp__v3_launch builds the new message). */
+  USNMP__RETRY,
+  /* SNMPv3: an authoritative Report ends the request with in->status. */
+  USNMP__FAIL
 };
 
 typedef struct usnmp__msgproc {
@@ -229,6 +243,12 @@ struct usnmp_request {
   uint8_t holds_manager_slot;
   uint8_t txq_slot;     /* 1 + index in the manager's send batch, 0 = none */
   uint8_t sends;        /* datagrams sent so far (saturates at 255) */
+  uint8_t v3;           /* SNMPv3 state bits, USNMP__V3R_* */
+  /* SNMPv3: the request in clear (context header and a v2c-encoded PDU,
+   * see manager_v3.c), from which every wire message of the request is
+   * encoded (after discovery, re-synchronisation or a tooBig split). */
+  uint8_t *plain;
+  uint32_t plain_len;
   uint8_t inline_msg[USNMP__INLINE_MSG];
 };
 
@@ -258,6 +278,12 @@ struct usnmp_target {
   uint32_t max_oids;
   uint32_t max_inflight;
   uint32_t inflight; /* slots held (WAIT_MANAGER + INFLIGHT) */
+  /* SNMPv3: the security state (user, keys, the agent's engine), NULL
+   * until a v3 setter runs; and the request whose message is the engine
+   * discovery probe while the engine is unknown (the target's other
+   * requests wait for it), or NULL. */
+  usnmp__usm_target *usm;
+  usnmp_request *probe;
 };
 
 /* One UDP handle of the manager. */
@@ -303,6 +329,11 @@ struct usnmp_manager {
   uint8_t *tx_oids;      /* USNMP_MAX_MSG_SIZE: BER names being encoded */
   uint8_t *tx_msg;       /* USNMP_MAX_MSG_SIZE: the message being encoded */
   usnmp_stats stats;
+  /* SNMPv3, created with the first v3 setter on one of the manager's
+   * targets: the crypto object (key cache included) and the buffer that
+   * decrypted replies are decoded from (valid during their callback). */
+  usnmp__crypto *crypto;
+  uint8_t *v3_scratch;
   int closing;
   /* Handles not yet closed plus getaddrinfo requests not yet called back;
    * memory goes when it reaches 0 after close. */
@@ -344,6 +375,43 @@ void usnmp__manager_handle_closed(usnmp_manager *m);
 
 /* Returns the number of requests in the id table (tests). */
 uint32_t usnmp__manager_pending(const usnmp_manager *m);
+
+/* ------------------------------------------------------------------------
+ * SNMPv3 message processing (manager_v3.c)
+ * ------------------------------------------------------------------------ */
+
+/* usnmp_request.v3 bits. */
+#define USNMP__V3R_PROBE 0x01u       /* r->msg is the discovery probe */
+#define USNMP__V3R_ENGINE_RETRY 0x02u /* resent after an unknownEngineID */
+#define USNMP__V3R_TIME_RETRY 0x04u  /* resent after notInTimeWindow */
+#define USNMP__V3R_AUTH_FAILED 0x08u /* a reply failed authentication */
+
+/* The v3 model, installed on a manager by its first v3 setter. */
+extern const usnmp__msgproc usnmp__v3_proc;
+
+/* Called for a v3 request about to leave its target's queue: returns 1
+ * when it may go (the engine is known, or it becomes the target's
+ * discovery probe), 0 when it must wait for the probe in flight. */
+int usnmp__v3_may_send(usnmp_request *r);
+
+/* Builds the datagram of a v3 request that is about to be sent, with its
+ * current id as msgID: the discovery probe while the engine is unknown,
+ * else the request at the target's level, from r->plain.  Returns 0, or
+ * a negative code that ends the request (USNMP_E_TOOBIG when it exceeds
+ * the agent's msgMaxSize, USNMP_E_NOMEM, ...). */
+int usnmp__v3_launch(usnmp_request *r);
+
+/* Finds the v2c-encoded PDU inside r->plain (for a tooBig split) and
+ * r's own context, if it has one (*has_context). */
+void usnmp__v3_plain(const usnmp_request *r, const uint8_t **msg,
+                     size_t *len, usnmp__msg3_context *context,
+                     int *has_context);
+
+/* Wipes and frees the target's v3 state. */
+void usnmp__v3_target_free(usnmp_target *t);
+
+/* Frees the manager's v3 state. */
+void usnmp__v3_manager_free(usnmp_manager *m);
 
 /* ------------------------------------------------------------------------
  * Transport (transport.c)

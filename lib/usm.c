@@ -32,6 +32,7 @@
  * a handful of passwords, so a small table catches them all; a collision
  * only costs a recomputation. */
 #define KEY_CACHE_SLOTS 256
+#define KEY_CACHE_WAYS 4
 
 /* RFC 3414 A.2: the password is repeated to fill 1 MiB before hashing. */
 #define PASSWORD_STRETCH (1024u * 1024u)
@@ -331,11 +332,25 @@ int usnmp__usm_password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
               fp);
   if (rc != 0)
     return rc;
-  slot = &c->cache[(fp[0] | (unsigned)fp[1] << 8) % KEY_CACHE_SLOTS];
-  if (slot->used && CRYPTO_memcmp(slot->fingerprint, fp, sizeof(fp)) == 0) {
-    memcpy(ku, slot->ku, auth_key_lens[auth]);
-    c->cache_hits++;
-    return 0;
+  /* Four ways per set: two passwords whose fingerprints share a slot (a
+   * user's authentication and privacy passwords, say) must not evict each
+   * other on every target.  A miss takes a free way, else the home one. */
+  {
+    unsigned home = (fp[0] | (unsigned)fp[1] << 8) % KEY_CACHE_SLOTS;
+    unsigned way;
+    slot = NULL;
+    for (way = 0; way < KEY_CACHE_WAYS; way++) {
+      key_cache_slot *s = &c->cache[(home + way) % KEY_CACHE_SLOTS];
+      if (s->used && CRYPTO_memcmp(s->fingerprint, fp, sizeof(fp)) == 0) {
+        memcpy(ku, s->ku, auth_key_lens[auth]);
+        c->cache_hits++;
+        return 0;
+      }
+      if (!s->used && slot == NULL)
+        slot = s;
+    }
+    if (slot == NULL)
+      slot = &c->cache[home];
   }
   c->cache_misses++;
   rc = usnmp__usm_password_to_key_uncached(c, auth, password, len, ku);

@@ -1,0 +1,386 @@
+/*
+ * The SNMPv3 message processing model of the async manager (RFC 3412 with
+ * RFC 3414's user-based security), and the public v3 target setters.
+ *
+ * The cryptography and the message codec live in usm.c and msg3.c; this
+ * file ties them to requests:
+ *
+ *   - A v3 request keeps itself in clear (r->plain: a small context
+ *     header followed by the PDU encoded as a v2c message with an empty
+ *     community).  Every datagram of the request is encoded from it, with
+ *     the request's current id as msgID and request-id: the discovery
+ *     probe while the agent's engine is unknown, then the real message
+ *     once it is, again after a notInTimeWindow re-synchronisation, and
+ *     the halves of a tooBig split.
+ *
+ *   - Engine discovery never blocks the loop and costs one round trip per
+ *     target: the first request that leaves a target with an unknown
+ *     engine is sent as the probe (target->probe), the target's other
+ *     requests wait in its queue, and the probe's Report turns the probe
+ *     back into its real request (USNMP__RETRY), after which the queue
+ *     moves.  An engine ID given by the caller skips the probe; its boots
+ *     and time then come from the agent's first notInTimeWindow report.
+ *
+ *   - The wire message is built when the request is sent, not when it is
+ *     started, so the engine time it carries is fresh however long it
+ *     waited in a queue, and the cryptography runs once per datagram.
+ *     Resends repeat the same bytes, as RFC 3414 allows within the time
+ *     window.
+ *
+ *   - Replies: the msgID (read in clear) finds the request; the message is
+ *     then authenticated against the target's keys before anything in it
+ *     is believed.  A reply that fails is dropped (dropped_auth) and the
+ *     request keeps waiting, because anybody can send a datagram; if no
+ *     good reply comes, the request ends with USNMP_E_AUTH_FAILURE rather
+ *     than USNMP_E_TIMEOUT, which is what the caller needs to know
+ *     (usually a wrong password or key).  Reports become distinct
+ *     statuses (usnmp__msg3_reply_action).
+ */
+#include <string.h>
+
+#include "manager_int.h"
+
+/* What the v3 header, the USM parameters (engine ID, user, the largest
+ * MAC, the salt) and the encryption (DES pads up to 8 bytes, the outer
+ * OCTET STRING) add to a PDU at most, beyond the context. */
+#define V3_OVERHEAD 192u
+
+/* r->plain: [has_context, engine_id_len, name_len] engine_id name pdu. */
+#define PLAIN_HEADER 3u
+
+/* ------------------------------------------------------------------------
+ * Encoding
+ * ------------------------------------------------------------------------ */
+
+static size_t agent_limit(const usnmp__usm_target *usm) {
+  if (usm->agent_max_size >= USNMP__MSG3_MAX_SIZE_MIN &&
+      usm->agent_max_size < USNMP_MAX_MSG_SIZE)
+    return (size_t)usm->agent_max_size;
+  return USNMP_MAX_MSG_SIZE;
+}
+
+/* Build time: keeps the request in clear, and gives the manager the
+ * discovery probe as a placeholder message (no cryptography yet; the
+ * real message is made by usnmp__v3_launch). */
+static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
+                     size_t size) {
+  usnmp_manager *m = r->m;
+  usnmp__usm_target *usm = r->t->usm;
+  const usnmp__msg3_context *ctx = pdu->context;
+  usnmp_msg msg;
+  size_t ctx_len, total;
+  uint8_t *plain;
+  int len;
+
+  if (usm == NULL || m->crypto == NULL || usm->user_len == 0)
+    return USNMP_E_INVAL; /* a v3 target needs a user */
+  if (ctx != NULL && (ctx->engine_id_len > USNMP__USM_ENGINE_ID_MAX ||
+                      ctx->name_len > USNMP__USM_CONTEXT_NAME_MAX))
+    return USNMP_E_INVAL;
+  memset(&msg, 0, sizeof(msg));
+  msg.version = USNMP_VERSION_2C;
+  msg.community = (const uint8_t *)"";
+  msg.type = pdu->type;
+  msg.request_id = pdu->request_id;
+  msg.error_status = pdu->error_status;
+  msg.error_index = pdu->error_index;
+  len = usnmp_msg_encode(buf, size, &msg, pdu->vbs, pdu->n_vbs);
+  if (len < 0)
+    return len;
+  /* The context on the wire: the request's, or the target's (whose
+   * engine ID may be the agent's, not known yet: count the largest). */
+  ctx_len = ctx != NULL ? ctx->name_len : usm->context_name_len;
+  ctx_len += USNMP__USM_ENGINE_ID_MAX;
+  /* Too big for the agent: the manager splits the request. */
+  if ((size_t)len + ctx_len + V3_OVERHEAD > agent_limit(usm))
+    return USNMP_E_MSG_TOO_BIG;
+  total = PLAIN_HEADER + (ctx != NULL ? ctx->engine_id_len + ctx->name_len
+                                      : 0) + (size_t)len;
+  plain = usnmp__malloc(m, total);
+  if (plain == NULL)
+    return USNMP_E_NOMEM;
+  plain[0] = ctx != NULL;
+  plain[1] = ctx != NULL ? (uint8_t)ctx->engine_id_len : 0;
+  plain[2] = ctx != NULL ? (uint8_t)ctx->name_len : 0;
+  total = PLAIN_HEADER;
+  if (ctx != NULL) {
+    if (ctx->engine_id_len)
+      memcpy(plain + total, ctx->engine_id, ctx->engine_id_len);
+    total += ctx->engine_id_len;
+    if (ctx->name_len)
+      memcpy(plain + total, ctx->name, ctx->name_len);
+    total += ctx->name_len;
+  }
+  memcpy(plain + total, buf, (size_t)len);
+  total += (size_t)len;
+  usnmp__free(m, r->plain);
+  r->plain = plain;
+  r->plain_len = (uint32_t)total;
+  r->v3 |= USNMP__V3R_PROBE;
+  return usnmp__msg3_encode_discovery(buf, size, pdu->request_id,
+                                      pdu->request_id,
+                                      USNMP__MSG3_MAX_SIZE_DEFAULT);
+}
+
+void usnmp__v3_plain(const usnmp_request *r, const uint8_t **msg,
+                     size_t *len, usnmp__msg3_context *context,
+                     int *has_context) {
+  const uint8_t *p = r->plain;
+  size_t off = PLAIN_HEADER + (size_t)p[1] + p[2];
+  memset(context, 0, sizeof(*context));
+  *has_context = p[0];
+  if (p[0]) {
+    context->engine_id = p + PLAIN_HEADER;
+    context->engine_id_len = p[1];
+    context->name = p + PLAIN_HEADER + p[1];
+    context->name_len = p[2];
+  }
+  *msg = p + off;
+  *len = r->plain_len - off;
+}
+
+/* Replaces r's message with len bytes of m->tx_msg. */
+static int set_message(usnmp_request *r, size_t len) {
+  usnmp_manager *m = r->m;
+  uint8_t *dst = r->inline_msg;
+  if (len > sizeof(r->inline_msg)) {
+    dst = usnmp__malloc(m, len);
+    if (dst == NULL)
+      return USNMP_E_NOMEM;
+  }
+  memcpy(dst, m->tx_msg, len);
+  if (r->msg != r->inline_msg)
+    usnmp__free(m, r->msg);
+  r->msg = dst;
+  r->msg_len = (uint32_t)len;
+  return 0;
+}
+
+int usnmp__v3_may_send(usnmp_request *r) {
+  usnmp_target *t = r->t;
+  if (t->usm == NULL || usnmp__usm_target_ready(t->usm))
+    return 1;
+  if (t->probe == NULL || t->probe == r) {
+    t->probe = r;
+    return 1;
+  }
+  return 0;
+}
+
+int usnmp__v3_launch(usnmp_request *r) {
+  usnmp_manager *m = r->m;
+  usnmp_target *t = r->t;
+  usnmp__usm_target *usm = t->usm;
+  usnmp__msg3_context ctx;
+  usnmp_msg pdu;
+  const uint8_t *msg;
+  size_t msg_len, n = 0;
+  int has_ctx, len, rc;
+
+  if (usm == NULL || r->plain == NULL)
+    return USNMP_E_INVAL;
+  if (!usnmp__usm_target_ready(usm)) {
+    /* This request is the target's discovery probe. */
+    t->probe = r;
+    len = usnmp__msg3_encode_discovery(m->tx_msg, USNMP_MAX_MSG_SIZE, r->id,
+                                       r->id, USNMP__MSG3_MAX_SIZE_DEFAULT);
+    if (len < 0)
+      return len;
+    rc = set_message(r, (size_t)len);
+    if (rc == 0)
+      r->v3 |= USNMP__V3R_PROBE;
+    return rc;
+  }
+  usnmp__v3_plain(r, &msg, &msg_len, &ctx, &has_ctx);
+  rc = usnmp_msg_decode(&pdu, m->tx_vbs, USNMP_MAX_VARBINDS, &n, msg,
+                        msg_len);
+  if (rc < 0)
+    return rc;
+  pdu.request_id = r->id;
+  len = usnmp__msg3_encode_ctx(m->crypto, usm, uv_now(m->loop), r->id,
+                               USNMP__MSG3_MAX_SIZE_DEFAULT,
+                               has_ctx ? &ctx : NULL, &pdu, m->tx_vbs, n,
+                               m->tx_msg, USNMP_MAX_MSG_SIZE);
+  if (len == USNMP_E_NOBUFS || len == USNMP_E_MSG_TOO_BIG ||
+      (len > 0 && (size_t)len > agent_limit(usm)))
+    return USNMP_E_TOOBIG;
+  if (len < 0)
+    return len;
+  rc = set_message(r, (size_t)len);
+  if (rc == 0)
+    r->v3 &= (uint8_t)~USNMP__V3R_PROBE;
+  return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Receiving
+ * ------------------------------------------------------------------------ */
+
+/* Only the msgID is read before the request is found: nothing else in the
+ * datagram can be believed until the request's keys checked it. */
+static int v3_decode(usnmp_manager *m, usnmp__inbound *in) {
+  (void)m;
+  return usnmp__msg3_peek_msg_id(in->data, in->len, &in->key);
+}
+
+static int v3_accept(usnmp_request *r, usnmp__inbound *in) {
+  usnmp_manager *m = r->m;
+  usnmp__usm_target *usm = r->t->usm;
+  usnmp__msg3 msg;
+  int rc, action, status = 0, retried;
+
+  if (usm == NULL || m->crypto == NULL)
+    return USNMP__DROP_VERSION;
+  rc = usnmp__msg3_decode(m->crypto, usm, in->data, in->len, m->v3_scratch,
+                          USNMP_MAX_MSG_SIZE, &msg, in->vbs,
+                          USNMP_MAX_VARBINDS, &in->n_vbs);
+  if (rc == USNMP_E_AUTH_FAILURE || rc == USNMP_E_DECRYPTION_ERROR) {
+    r->v3 |= USNMP__V3R_AUTH_FAILED;
+    return USNMP__DROP_AUTH;
+  }
+  if (rc < 0)
+    return USNMP__DROP_MALFORMED;
+  if (msg.msg_id != r->id)
+    return USNMP__DROP_MALFORMED;
+  if (msg.pdu.type == USNMP_PDU_RESPONSE) {
+    /* A response answers a request, never the probe, and carries the
+     * request-id we sent (the same number as the msgID). */
+    if ((r->v3 & USNMP__V3R_PROBE) || msg.pdu.request_id != r->id)
+      return USNMP__DROP_PDU;
+  } else if (msg.pdu.type != USNMP_PDU_REPORT) {
+    return USNMP__DROP_PDU;
+  }
+  retried = msg.report == USNMP_E_NOT_IN_TIME_WINDOW
+                ? (r->v3 & USNMP__V3R_TIME_RETRY) != 0
+                : (r->v3 & USNMP__V3R_ENGINE_RETRY) != 0;
+  action = usnmp__msg3_reply_action(m->crypto, usm, &msg, uv_now(m->loop),
+                                    retried, &status);
+  switch (action) {
+  case USNMP__V3_DELIVER:
+    in->msg = msg.pdu;
+    return USNMP__ACCEPT;
+  case USNMP__V3_RETRY:
+    r->v3 |= msg.report == USNMP_E_NOT_IN_TIME_WINDOW
+                 ? USNMP__V3R_TIME_RETRY
+                 : USNMP__V3R_ENGINE_RETRY;
+    return USNMP__RETRY;
+  case USNMP__V3_FAIL:
+    in->status = status;
+    return USNMP__FAIL;
+  default:
+    return USNMP__DROP_AUTH; /* a stale (replayed) response */
+  }
+}
+
+const usnmp__msgproc usnmp__v3_proc = {v3_encode, v3_decode, v3_accept};
+
+/* ------------------------------------------------------------------------
+ * Targets and the manager
+ * ------------------------------------------------------------------------ */
+
+/* The manager's v3 state and the target's, created on first use. */
+static int target_usm(usnmp_target *t, usnmp__usm_target **out) {
+  usnmp_manager *m = t->m;
+  int rc;
+  if (m->closing)
+    return USNMP_E_CLOSED;
+  if (m->crypto == NULL) {
+    rc = usnmp__crypto_new(&m->crypto, &m->alloc);
+    if (rc < 0)
+      return rc;
+  }
+  if (m->v3_scratch == NULL) {
+    m->v3_scratch = usnmp__malloc(m, USNMP_MAX_MSG_SIZE);
+    if (m->v3_scratch == NULL)
+      return USNMP_E_NOMEM;
+  }
+  if (m->procs[USNMP_VERSION_3] == NULL)
+    m->procs[USNMP_VERSION_3] = &usnmp__v3_proc;
+  if (t->usm == NULL) {
+    usnmp__usm_target *usm = usnmp__malloc(m, sizeof(*usm));
+    if (usm == NULL)
+      return USNMP_E_NOMEM;
+    rc = usnmp__usm_target_init(m->crypto, usm);
+    if (rc < 0) {
+      usnmp__free(m, usm);
+      return rc;
+    }
+    t->usm = usm;
+  }
+  *out = t->usm;
+  return 0;
+}
+
+void usnmp__v3_target_free(usnmp_target *t) {
+  if (t->usm == NULL)
+    return;
+  usnmp__usm_target_wipe(t->usm);
+  usnmp__free(t->m, t->usm);
+  t->usm = NULL;
+}
+
+void usnmp__v3_manager_free(usnmp_manager *m) {
+  usnmp__crypto_free(m->crypto);
+  m->crypto = NULL;
+  usnmp__free(m, m->v3_scratch);
+  m->v3_scratch = NULL;
+}
+
+int usnmp_target_set_v3_user(usnmp_target *t, const char *user,
+                             usnmp_auth_proto auth, const char *authpass,
+                             usnmp_priv_proto priv, const char *privpass) {
+  usnmp__usm_target *usm;
+  int rc;
+  if (t == NULL || user == NULL)
+    return USNMP_E_INVAL;
+  if ((auth != USNMP_AUTH_NONE &&
+       (authpass == NULL || strlen(authpass) < USNMP__USM_PASSWORD_MIN)) ||
+      (priv != USNMP_PRIV_NONE &&
+       (privpass == NULL || strlen(privpass) < USNMP__USM_PASSWORD_MIN)))
+    return USNMP_E_INVAL;
+  rc = target_usm(t, &usm);
+  if (rc < 0)
+    return rc;
+  rc = usnmp__usm_target_set_user(t->m->crypto, usm, user, auth, authpass,
+                                  priv, privpass);
+  if (rc < 0)
+    return rc;
+  t->version = USNMP_VERSION_3;
+  return 0;
+}
+
+int usnmp_target_set_v3_level(usnmp_target *t, usnmp_sec_level level) {
+  if (t == NULL || t->usm == NULL)
+    return USNMP_E_INVAL;
+  return usnmp__usm_target_set_level(t->usm, level);
+}
+
+int usnmp_target_set_v3_engine_id(usnmp_target *t, const uint8_t *engine_id,
+                                  size_t len) {
+  usnmp__usm_target *usm;
+  int rc;
+  if (t == NULL || engine_id == NULL || len < USNMP__USM_ENGINE_ID_MIN ||
+      len > USNMP__USM_ENGINE_ID_MAX)
+    return USNMP_E_INVAL;
+  rc = target_usm(t, &usm);
+  if (rc < 0)
+    return rc;
+  return usnmp__usm_target_set_engine(t->m->crypto, usm, engine_id, len, 1);
+}
+
+int usnmp_target_set_v3_context(usnmp_target *t,
+                                const uint8_t *context_engine_id, size_t len,
+                                const char *context_name) {
+  usnmp__usm_target *usm;
+  int rc;
+  if (t == NULL || (context_engine_id == NULL && len != 0) ||
+      len > USNMP__USM_ENGINE_ID_MAX ||
+      (context_name != NULL &&
+       strlen(context_name) > USNMP__USM_CONTEXT_NAME_MAX))
+    return USNMP_E_INVAL;
+  rc = target_usm(t, &usm);
+  if (rc < 0)
+    return rc;
+  return usnmp__usm_target_set_context(usm, context_engine_id, len,
+                                       context_name);
+}
