@@ -1104,6 +1104,31 @@ USNMP_EXTERN int usnmp_target_set_v3_context(usnmp_target *t,
                                              size_t len,
                                              const char *context_name);
 
+/* SNMPv3 in the blocking layer.  Makes s speak SNMPv3 to every host, those
+ * already used and those to come, as user with the given protocols and
+ * passwords (as usnmp_target_set_v3_user; the passwords are kept in s,
+ * since each new host localises its keys to its own agent, and wiped at
+ * usnmp_sync_close).  The version of s becomes 3; discovery happens on
+ * each host's first call.  Returns 0, USNMP_E_INVAL (bad name, password
+ * or combination), USNMP_E_UNSUPPORTED (a protocol OpenSSL lacks, found
+ * when a host is set up: later calls then fail with it) or
+ * USNMP_E_NOMEM. */
+USNMP_EXTERN int usnmp_sync_set_v3_user(usnmp_sync *s, const char *user,
+                                        usnmp_auth_proto auth,
+                                        const char *authpass,
+                                        usnmp_priv_proto priv,
+                                        const char *privpass);
+/* Lowers the security level of s's requests (net-snmp's -l).  Returns 0,
+ * or USNMP_E_INVAL without a v3 user or when its protocols cannot provide
+ * the level. */
+USNMP_EXTERN int usnmp_sync_set_v3_level(usnmp_sync *s,
+                                         usnmp_sec_level level);
+/* Sets the contextName of s's v3 requests (net-snmp's -n; NULL or "" for
+ * the default context).  Returns 0, USNMP_E_INVAL (over 255 bytes) or
+ * USNMP_E_NOMEM. */
+USNMP_EXTERN int usnmp_sync_set_v3_context(usnmp_sync *s,
+                                           const char *context_name);
+
 #ifdef __cplusplus
 }
 #endif

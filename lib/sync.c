@@ -87,6 +87,17 @@ struct usnmp_sync {
   int running;                /* inside uv_run of the private loop */
   int32_t last_error_status;
   int32_t last_error_index;
+  /* SNMPv3, applied to every host (v3_user NULL: none set).  The
+   * passwords are kept because hosts are created on first use and each
+   * localises the keys to its own agent; they are wiped when replaced and
+   * at close. */
+  char *v3_user;
+  usnmp_auth_proto v3_auth;
+  usnmp_priv_proto v3_priv;
+  char *v3_authpass;
+  char *v3_privpass;
+  usnmp_sec_level v3_level; /* 0: the highest the protocols allow */
+  char *v3_context;         /* NULL: the default context */
 };
 
 struct usnmp_vblist {
@@ -329,6 +340,28 @@ static int has_port(const char *agent) {
   return colon && !strchr(colon + 1, ':');
 }
 
+/* Overwrites a secret before freeing it. */
+static void free_secret(char *p) {
+  if (p) {
+    volatile char *v = p;
+    while (*v)
+      *v++ = 0;
+    free(p);
+  }
+}
+
+/* Gives target t the layer's v3 user, level and context. */
+static int apply_v3(usnmp_sync *s, usnmp_target *t) {
+  int rc = usnmp_target_set_v3_user(t, s->v3_user, s->v3_auth,
+                                    s->v3_authpass, s->v3_priv,
+                                    s->v3_privpass);
+  if (rc == 0 && s->v3_level != 0)
+    rc = usnmp_target_set_v3_level(t, s->v3_level);
+  if (rc == 0)
+    rc = usnmp_target_set_v3_context(t, NULL, 0, s->v3_context);
+  return rc;
+}
+
 static int host_get(usnmp_sync *s, const char *name, sync_host **out) {
   for (sync_host *h = s->hosts; h; h = h->next) {
     if (strcmp(h->name, name) == 0) {
@@ -356,6 +389,8 @@ static int host_get(usnmp_sync *s, const char *name, sync_host **out) {
     return USNMP_E_NOMEM;
   }
   int rc = usnmp_target_new(s->manager, &h->target, use);
+  if (rc == 0 && s->v3_user != NULL)
+    rc = apply_v3(s, h->target);
   if (rc == 0)
     rc = usnmp_target_set_version(h->target, s->version);
   if (rc == 0)
@@ -845,11 +880,16 @@ void usnmp_sync_close(usnmp_sync *s) {
   free(s->buckets);
   free(s->community);
   free(s->write_community);
+  free(s->v3_user);
+  free_secret(s->v3_authpass);
+  free_secret(s->v3_privpass);
+  free(s->v3_context);
   free(s);
 }
 
 int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v) {
-  if (v != USNMP_VERSION_1 && v != USNMP_VERSION_2C)
+  if (v != USNMP_VERSION_1 && v != USNMP_VERSION_2C &&
+      !(v == USNMP_VERSION_3 && s->v3_user != NULL))
     return USNMP_E_INVAL;
   s->version = v;
   for (sync_host *h = s->hosts; h; h = h->next)
@@ -917,6 +957,71 @@ int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms) {
 }
 
 usnmp_manager *usnmp_sync_manager(usnmp_sync *s) { return s->manager; }
+
+int usnmp_sync_set_v3_user(usnmp_sync *s, const char *user,
+                           usnmp_auth_proto auth, const char *authpass,
+                           usnmp_priv_proto priv, const char *privpass) {
+  if (!s || !user || user[0] == '\0' || strlen(user) > 32 ||
+      auth < USNMP_AUTH_NONE || auth > USNMP_AUTH_SHA512 ||
+      priv < USNMP_PRIV_NONE || priv > USNMP_PRIV_AES256C ||
+      (priv != USNMP_PRIV_NONE && auth == USNMP_AUTH_NONE) ||
+      (auth != USNMP_AUTH_NONE && (!authpass || strlen(authpass) < 8)) ||
+      (priv != USNMP_PRIV_NONE && (!privpass || strlen(privpass) < 8)))
+    return USNMP_E_INVAL;
+  char *u = dup_string(user);
+  char *ap = auth != USNMP_AUTH_NONE ? dup_string(authpass) : NULL;
+  char *pp = priv != USNMP_PRIV_NONE ? dup_string(privpass) : NULL;
+  if (!u || (auth != USNMP_AUTH_NONE && !ap) ||
+      (priv != USNMP_PRIV_NONE && !pp)) {
+    free(u);
+    free_secret(ap);
+    free_secret(pp);
+    return USNMP_E_NOMEM;
+  }
+  free(s->v3_user);
+  free_secret(s->v3_authpass);
+  free_secret(s->v3_privpass);
+  s->v3_user = u;
+  s->v3_auth = auth;
+  s->v3_priv = priv;
+  s->v3_authpass = ap;
+  s->v3_privpass = pp;
+  s->v3_level = 0;
+  s->version = USNMP_VERSION_3;
+  int first = 0;
+  for (sync_host *h = s->hosts; h; h = h->next) {
+    int rc = apply_v3(s, h->target);
+    if (rc == 0)
+      rc = usnmp_target_set_version(h->target, USNMP_VERSION_3);
+    if (rc != 0 && first == 0)
+      first = rc;
+  }
+  return first;
+}
+
+int usnmp_sync_set_v3_level(usnmp_sync *s, usnmp_sec_level level) {
+  if (!s || !s->v3_user || level < USNMP_SEC_NOAUTHNOPRIV ||
+      level > USNMP_SEC_AUTHPRIV ||
+      (level >= USNMP_SEC_AUTHNOPRIV && s->v3_auth == USNMP_AUTH_NONE) ||
+      (level == USNMP_SEC_AUTHPRIV && s->v3_priv == USNMP_PRIV_NONE))
+    return USNMP_E_INVAL;
+  s->v3_level = level;
+  for (sync_host *h = s->hosts; h; h = h->next)
+    usnmp_target_set_v3_level(h->target, level);
+  return 0;
+}
+
+int usnmp_sync_set_v3_context(usnmp_sync *s, const char *context_name) {
+  if (!s || (context_name && strlen(context_name) > 255))
+    return USNMP_E_INVAL;
+  int rc = replace_string(&s->v3_context, context_name);
+  if (rc != 0)
+    return rc;
+  for (sync_host *h = s->hosts; h; h = h->next)
+    if (s->v3_user)
+      usnmp_target_set_v3_context(h->target, NULL, 0, context_name);
+  return 0;
+}
 
 /* ---- walks as pull iterators ---- */
 

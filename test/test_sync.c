@@ -518,6 +518,88 @@ static void test_real_snmpd(void **state) {
   assert_int_equal(usnmp_test_snmpd_stop(&agent), 0);
 }
 
+/* SNMPv3 through the blocking layer against the real snmpd: a user with
+ * SHA-256 and AES-256 (Reeder), over IPv4 and IPv6, GET, SET and a walk;
+ * a wrong password and an unknown user give their own errors. */
+static void test_real_snmpd_v3(void **state) {
+  (void)state;
+  usnmp_test_snmpd agent = {0};
+  assert_int_equal(usnmp_test_snmpd_start(&agent), 0);
+  usnmp_sync *s;
+  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
+  assert_int_equal(usnmp_sync_set_version(s, USNMP_VERSION_3),
+                   USNMP_E_INVAL); /* no user yet */
+  assert_int_equal(usnmp_sync_set_v3_level(s, USNMP_SEC_AUTHNOPRIV),
+                   USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_set_v3_user(s, "sha256aes256c",
+                                          USNMP_AUTH_SHA256, "short",
+                                          USNMP_PRIV_AES256C, "privpass123"),
+                   USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp_sync_set_v3_user(s, "sha256aes256c", USNMP_AUTH_SHA256,
+                             USNMP_TEST_SNMPD_AUTH_PASS, USNMP_PRIV_AES256C,
+                             USNMP_TEST_SNMPD_PRIV_PASS),
+      0);
+  assert_int_equal(usnmp_sync_set_v3_context(s, ""), 0);
+  usnmp_oid oids[2] = {oid_of("1.3.6.1.2.1.1.1.0"),
+                       oid_of("1.3.6.1.2.1.1.3.0")};
+  const char *hosts[] = {"127.0.0.1", "::1"};
+  for (size_t i = 0; i < 2; i++) {
+    usnmp_vblist *l = NULL;
+    assert_int_equal(usnmp_sync_get(s, hosts[i], oids, 2, NULL, &l), 0);
+    assert_string_value(usnmp_vblist_get(l, 0),
+                        "usnmp test agent (net-snmp snmpd)");
+    assert_int_equal(usnmp_vblist_get(l, 1)->value.type,
+                     USNMP_TYPE_TIMETICKS);
+    usnmp_vblist_free(l);
+  }
+  usnmp_oid loc = oid_of("1.3.6.1.2.1.1.6.0");
+  usnmp_value v = usnmp_value_string("v3 rack");
+  assert_int_equal(usnmp_sync_set(s, "::1", &loc, &v, NULL, NULL), 0);
+  usnmp_call_opts refresh = {USNMP_CALL_REFRESH, 0, NULL};
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(s, "127.0.0.1", &loc, 1, &refresh, &l), 0);
+  assert_string_value(usnmp_vblist_get(l, 0), "v3 rack");
+  usnmp_vblist_free(l);
+
+  usnmp_oid root = oid_of("1.3.6.1.2.1.1");
+  usnmp_sync_walk *w;
+  assert_int_equal(usnmp_sync_walk_start(s, "::1", &root, NULL, &w), 0);
+  const usnmp_varbind *vb;
+  int rc, count = 0;
+  while ((rc = usnmp_sync_walk_next(w, &vb)) == 1)
+    count++;
+  assert_int_equal(rc, 0);
+  assert_true(count >= 8);
+  usnmp_sync_walk_free(w);
+
+  /* Down to authNoPriv: the agent's access rule wants privacy. */
+  assert_int_equal(usnmp_sync_set_v3_level(s, USNMP_SEC_AUTHNOPRIV), 0);
+  assert_int_equal(usnmp_sync_get(s, "127.0.0.1", oids, 1, &refresh, &l),
+                   USNMP_E_SNMP_ERROR);
+  assert_int_equal(usnmp_sync_error_status(s), USNMP_ERR_AUTHORIZATIONERROR);
+  usnmp_sync_close(s);
+
+  /* A wrong password and an unknown user, on fresh blocking managers. */
+  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
+  assert_int_equal(usnmp_sync_set_v3_user(s, "shaaes", USNMP_AUTH_SHA,
+                                          "wrongpass123", USNMP_PRIV_AES,
+                                          USNMP_TEST_SNMPD_PRIV_PASS),
+                   0);
+  assert_int_equal(usnmp_sync_get(s, "127.0.0.1", oids, 1, NULL, &l),
+                   USNMP_E_WRONG_DIGEST);
+  assert_int_equal(usnmp_sync_set_v3_user(s, "nobody", USNMP_AUTH_SHA,
+                                          USNMP_TEST_SNMPD_AUTH_PASS,
+                                          USNMP_PRIV_NONE, NULL),
+                   0);
+  assert_int_equal(usnmp_sync_get(s, "::1", oids, 1, NULL, &l),
+                   USNMP_E_UNKNOWN_USER);
+  usnmp_sync_close(s);
+  assert_int_equal(usnmp_test_snmpd_stop(&agent), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_get_in_order, setup, teardown),
@@ -537,6 +619,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_close_in_flight, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
       cmocka_unit_test(test_real_snmpd),
+      cmocka_unit_test(test_real_snmpd_v3),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
