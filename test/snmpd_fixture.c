@@ -170,6 +170,47 @@ static int remove_dir(const char *dir) {
   return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
 
+/* Writes extra to out with every "@TESTDIR@" replaced by a symbolic link,
+ * in the private directory, to the directory of test/snmpd.conf.  snmpd
+ * splits config lines on white space and has no quoting, so a script in a
+ * clone whose path holds a space could not be named directly. */
+static int write_extra(const usnmp_test_snmpd *s, FILE *out,
+                       const char *extra) {
+  static const char token[] = "@TESTDIR@";
+  char link_path[USNMP_TEST_SNMPD_PATH_MAX + 16];
+  snprintf(link_path, sizeof link_path, "%s/testdir", s->dir);
+  if (strstr(extra, token) != NULL) {
+    char target[USNMP_TEST_SNMPD_PATH_MAX];
+    const char *conf = USNMP_TEST_SNMPD_CONF;
+    const char *slash = strrchr(conf, '/');
+    size_t n = slash != NULL ? (size_t)(slash - conf) : 0;
+    if (n == 0 || n >= sizeof target) {
+      fprintf(stderr, "snmpd fixture: no directory in %s\n", conf);
+      return -1;
+    }
+    memcpy(target, conf, n);
+    target[n] = '\0';
+    if (symlink(target, link_path) != 0 && errno != EEXIST) {
+      fprintf(stderr, "snmpd fixture: symlink %s: %s\n", link_path,
+              strerror(errno));
+      return -1;
+    }
+  }
+  for (const char *p = extra; *p != '\0';) {
+    const char *hit = strstr(p, token);
+    size_t n = hit != NULL ? (size_t)(hit - p) : strlen(p);
+    if (fwrite(p, 1, n, out) != n)
+      return -1;
+    p += n;
+    if (hit != NULL) {
+      if (fputs(link_path, out) < 0)
+        return -1;
+      p += sizeof token - 1;
+    }
+  }
+  return 0;
+}
+
 /* Copies test/snmpd.conf to the private directory and appends extra. */
 static int write_config(const usnmp_test_snmpd *s) {
   FILE *in = fopen(USNMP_TEST_SNMPD_CONF, "r");
@@ -194,7 +235,8 @@ static int write_config(const usnmp_test_snmpd *s) {
   if (ferror(in))
     rc = -1;
   if (s->extra_conf != NULL &&
-      fprintf(out, "\n# extra_conf of the test\n%s\n", s->extra_conf) < 0)
+      (fputs("\n# extra_conf of the test\n", out) < 0 ||
+       write_extra(s, out, s->extra_conf) != 0 || fputc('\n', out) == EOF))
     rc = -1;
   fclose(in);
   if (fclose(out) != 0)

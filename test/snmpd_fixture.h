@@ -40,7 +40,11 @@
 typedef struct usnmp_test_snmpd {
   /* Set by the caller before usnmp_test_snmpd_start() (zero-initialise the
    * struct first).  Lines appended to test/snmpd.conf, for example a `pass`
-   * or `extend` directive that serves a table; NULL for none. */
+   * or `extend` directive that serves a table; NULL for none.  Every
+   * "@TESTDIR@" becomes a path to the test/ source directory that holds no
+   * space (a link in the private directory): snmpd splits its config on
+   * white space, so "pass .1.3.6.1.4.1.99999 /bin/sh @TESTDIR@/script.sh"
+   * works wherever the clone is. */
   const char *extra_conf;
 
   /* Filled in by usnmp_test_snmpd_start(). */

@@ -239,7 +239,11 @@ static void test_extra_conf(void **state) {
   (void)state;
   usnmp_test_snmpd agent = {0};
   char out[4096];
-  agent.extra_conf = "sysName extra-conf-works";
+  /* A pass script named through @TESTDIR@ (test/snmpd_pass_test.sh)
+   * answers for one object, and a plain directive sets sysName. */
+  agent.extra_conf = "sysName extra-conf-works\n"
+                     "pass .1.3.6.1.4.1.99998 /bin/sh "
+                     "@TESTDIR@/snmpd_pass_test.sh";
   assert_int_equal(usnmp_test_snmpd_start(&agent), 0);
   assert_int_equal(run(&agent, out, sizeof out,
                        "snmpget -v2c -c public -On %s 1.3.6.1.2.1.1.5.0",
@@ -247,6 +251,12 @@ static void test_extra_conf(void **state) {
                    0);
   assert_string_equal(out,
                       ".1.3.6.1.2.1.1.5.0 = STRING: \"extra-conf-works\"\n");
+  assert_int_equal(run(&agent, out, sizeof out,
+                       "snmpget -v2c -c public -On %s 1.3.6.1.4.1.99998.1.0",
+                       agent.agent4),
+                   0);
+  assert_string_equal(out,
+                      ".1.3.6.1.4.1.99998.1.0 = STRING: \"from pass\"\n");
   assert_int_equal(usnmp_test_snmpd_stop(&agent), 0);
 }
 
