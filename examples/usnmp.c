@@ -17,6 +17,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -68,12 +69,18 @@ static const command_info commands[] = {
  * print .iso.3.6.1..., -On prints .1.3.6.1... */
 typedef enum oid_style { OID_NUMERIC, OID_SHORT, OID_FULL } oid_style;
 
-/* SNMPv3 options are parsed into this, so that the v3 work has one place
- * to pick them up; until the library speaks v3 the command rejects them. */
+/* SNMPv3 options (-l -u -a -A -x -X -e -E -n -Z), checked in
+ * prepare_v3() and given to the target in setup_v3(). */
 typedef struct v3_options {
   const char *level, *user, *auth_proto, *auth_pass, *priv_proto, *priv_pass;
   const char *engine_id, *context_engine_id, *context, *boots_time;
   char first; /* the first v3 option given, 0 if none */
+  /* Parsed by prepare_v3(). */
+  usnmp_sec_level sec_level;
+  usnmp_auth_proto auth;
+  usnmp_priv_proto priv;
+  uint8_t engine[32], context_engine[32];
+  size_t engine_len, context_engine_len;
 } v3_options;
 
 /* A table as it arrives: cells are kept as text (the column widths are
@@ -432,16 +439,40 @@ static void report_snmp_error(cli *c, int32_t status, int32_t index,
   c->exit_code = EXIT_SNMP_ERROR;
 }
 
+/* The name of net-snmp's tool for the command, which prefixes its
+ * messages about v3 reports. */
+static const char *netsnmp_tool(const cli *c) {
+  static const char *const names[] = {"snmpget",  "snmpgetnext",
+                                      "snmpbulkget", "snmpset",
+                                      "snmpwalk", "snmpbulkwalk",
+                                      "snmptable"};
+  return names[c->info->cmd];
+}
+
 /* Any other failure of a request, walk or table (status < 0). */
 static void report_status(cli *c, int status) {
   char msg[512];
-  if (status == USNMP_E_TIMEOUT) {
+  /* A v3 request whose replies all failed our authentication, or an
+   * agent that does not know the engine ID given with -e: net-snmp drops
+   * such replies, and says "Timeout". */
+  if (status == USNMP_E_TIMEOUT ||
+      ((status == USNMP_E_AUTH_FAILURE ||
+        status == USNMP_E_UNKNOWN_ENGINE_ID) &&
+       !c->json)) {
     report_timeout(c);
     return;
   }
   if (status == USNMP_E_RESOLVE)
     snprintf(msg, sizeof msg, "Unknown host (%s)", c->agent);
-  else
+  else if (status >= USNMP_E_UNKNOWN_USER && status <= USNMP_E_UNKNOWN_REPORT &&
+           !c->json) {
+    /* The agent's v3 reports, in net-snmp's words: "snmpget: Unknown
+     * user name". */
+    fflush(stdout);
+    fprintf(stderr, "%s: %s\n", netsnmp_tool(c), usnmp_strerror(status));
+    c->exit_code = EXIT_FAILURE_;
+    return;
+  } else
     snprintf(msg, sizeof msg, "%s (%s)", usnmp_strerror(status),
              usnmp_err_name(status));
   if (c->json) {
@@ -979,8 +1010,20 @@ static void usage(FILE *f) {
       "AGENT: host, host:port, udp:host:port, udp6:[addr]:port, [addr]:port\n"
       "\n"
       "options:\n"
-      "  -v 1|2c          SNMP version (default 2c)\n"
+      "  -v 1|2c|3        SNMP version (default 2c)\n"
       "  -c COMMUNITY     community string (required for v1 and v2c)\n"
+      "  -l LEVEL         v3 security level: noAuthNoPriv (default),\n"
+      "                   authNoPriv, authPriv\n"
+      "  -u USER          v3 user name\n"
+      "  -a PROTOCOL      MD5 (default), SHA, SHA-224, SHA-256, SHA-384, "
+      "SHA-512\n"
+      "  -A PASSPHRASE    authentication pass phrase\n"
+      "  -x PROTOCOL      DES (default), AES, AES-192, AES-256, AES-192-C,\n"
+      "                   AES-256-C\n"
+      "  -X PASSPHRASE    privacy pass phrase\n"
+      "  -e ENGINE-ID     the agent's engine ID in hex (skips discovery)\n"
+      "  -E ENGINE-ID     context engine ID in hex\n"
+      "  -n CONTEXT       context name\n"
       "  -t TIMEOUT       seconds to wait before each retry (default 1)\n"
       "  -r RETRIES       retries (default 5)\n"
       "  -O FLAGS         output: n numeric OIDs, s/S iso.3.6..., f/u "
@@ -1243,14 +1286,93 @@ static void parse_args(cli *c, int argc, char **argv) {
   c->n_args = n_pos - 1;
 }
 
+/* Parses net-snmp's hex engine ID ("0x8000..." or "8000..."). */
+static void parse_engine_id(cli *c, const char *text, char flag,
+                            uint8_t *out, size_t *len) {
+  size_t n = 0;
+  if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+    text += 2;
+  for (; text[0] != '\0'; text += 2) {
+    unsigned v;
+    if (!isxdigit((unsigned char)text[0]) ||
+        !isxdigit((unsigned char)text[1]) || sscanf(text, "%2x", &v) != 1 ||
+        n == 32)
+      bad_input(c, "Bad engine ID value after -3%c flag.", flag);
+    out[n++] = (uint8_t)v;
+  }
+  if (n < 5)
+    bad_input(c, "Invalid engine ID value after -%c flag.", flag);
+  *len = n;
+}
+
+/* Checks the v3 options as net-snmp does: the level (noAuthNoPriv by
+ * default) decides which protocols are used, MD5 and DES being the
+ * defaults of -a and -x. */
+static void prepare_v3(cli *c) {
+  v3_options *v = &c->v3;
+  v->sec_level = USNMP_SEC_NOAUTHNOPRIV;
+  v->auth = USNMP_AUTH_MD5;
+  v->priv = USNMP_PRIV_DES;
+  if (v->level != NULL && usnmp_sec_level_parse(v->level, &v->sec_level) < 0)
+    bad_input(c, "Invalid security level specified after -3l flag: %s",
+              v->level);
+  if (v->auth_proto != NULL &&
+      usnmp_auth_proto_parse(v->auth_proto, &v->auth) < 0)
+    bad_input(c, "Invalid authentication protocol specified after -3a "
+                 "flag: %s", v->auth_proto);
+  if (v->priv_proto != NULL &&
+      usnmp_priv_proto_parse(v->priv_proto, &v->priv) < 0)
+    bad_input(c, "Invalid privacy protocol specified after -3x flag: %s",
+              v->priv_proto);
+  if (v->engine_id != NULL)
+    parse_engine_id(c, v->engine_id, 'e', v->engine, &v->engine_len);
+  if (v->context_engine_id != NULL)
+    parse_engine_id(c, v->context_engine_id, 'E', v->context_engine,
+                    &v->context_engine_len);
+  if (v->boots_time != NULL)
+    bad_input(c, "-Z is not supported: usnmp learns boots and time from "
+                 "the agent");
+  if (v->user == NULL || v->user[0] == '\0')
+    bad_input(c, "No securityName specified");
+  if (strlen(v->user) > 32)
+    bad_input(c, "security name too long (at most 32 bytes)");
+  if (v->sec_level < USNMP_SEC_AUTHNOPRIV)
+    v->auth = USNMP_AUTH_NONE;
+  if (v->sec_level < USNMP_SEC_AUTHPRIV)
+    v->priv = USNMP_PRIV_NONE;
+  if (v->auth != USNMP_AUTH_NONE &&
+      (v->auth_pass == NULL || strlen(v->auth_pass) < 8))
+    bad_input(c, "Error generating a key (Ku) from the supplied "
+                 "authentication pass phrase (at least 8 characters)");
+  if (v->priv != USNMP_PRIV_NONE &&
+      (v->priv_pass == NULL || strlen(v->priv_pass) < 8))
+    bad_input(c, "Error generating a key (Ku) from the supplied privacy "
+                 "pass phrase (at least 8 characters)");
+  if (v->context != NULL && strlen(v->context) > 255)
+    bad_input(c, "context name too long (at most 255 bytes)");
+}
+
+/* Gives the target the v3 user, engine and context.  Returns 0 or the
+ * library's error. */
+static int setup_v3(cli *c) {
+  v3_options *v = &c->v3;
+  int rc = usnmp_target_set_v3_user(c->target, v->user, v->auth,
+                                    v->auth_pass, v->priv, v->priv_pass);
+  if (rc == 0 && v->engine_len)
+    rc = usnmp_target_set_v3_engine_id(c->target, v->engine, v->engine_len);
+  if (rc == 0 && (v->context_engine_len || v->context != NULL))
+    rc = usnmp_target_set_v3_context(c->target, v->context_engine,
+                                     v->context_engine_len, v->context);
+  return rc;
+}
+
 /* Checks the options together and turns the arguments into OIDs and
  * values. */
 static void prepare(cli *c) {
   const command cmd = c->info->cmd;
-  if (c->version == USNMP_VERSION_3 || c->v3.first != 0)
-    bad_input(c, "SNMPv3 (-v 3, -%c) is not supported yet; use -v 1 or -v 2c",
-              c->v3.first ? c->v3.first : 'v');
-  if (c->community == NULL)
+  if (c->version == USNMP_VERSION_3)
+    prepare_v3(c);
+  else if (c->community == NULL)
     bad_input(c, "No community name specified.");
   if ((cmd == CMD_BULKGET || cmd == CMD_BULKWALK) &&
       c->version == USNMP_VERSION_1)
@@ -1392,10 +1514,14 @@ int main(int argc, char **argv) {
       return EXIT_FAILURE_;
     }
   }
+  if (rc == 0 && c->version == USNMP_VERSION_3)
+    rc = setup_v3(c);
   if (rc == 0) {
     usnmp_target_set_version(c->target, c->version);
-    usnmp_target_set_community(c->target, c->community);
-    usnmp_target_set_write_community(c->target, c->community);
+    if (c->community != NULL) {
+      usnmp_target_set_community(c->target, c->community);
+      usnmp_target_set_write_community(c->target, c->community);
+    }
     usnmp_target_set_resend(c->target, c->resend_ms);
     usnmp_target_set_retries(c->target, c->retries);
     usnmp_target_set_timeout(c->target, 0);
