@@ -338,6 +338,12 @@ static int udp_open(usnmp_manager *m, usnmp__udp *u, int family) {
     set_buffers(fd, m->sockbuf);
   if (rc == 0)
     rc = uv_udp_recv_start(&u->handle, on_alloc, on_recv);
+  /* An idle socket must not keep the loop alive: what does is a request
+   * in flight (its timer), a queued one (the name lookup or an earlier
+   * request's timer) or a send in progress.  So uv_run(UV_RUN_DEFAULT)
+   * returns once every request has completed, as with any libuv work. */
+  if (rc == 0)
+    uv_unref((uv_handle_t *)&u->handle);
   if (rc < 0) {
     /* State 3: closing after a failed open; on_udp_closed() makes the
      * handle available for another attempt. */
