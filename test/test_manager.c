@@ -1224,6 +1224,35 @@ static void test_agent_parse(void **state) {
  * A threaded agent (the blocking layer's kind)
  * ------------------------------------------------------------------------ */
 
+/* An idle manager does not keep its loop alive: uv_run(UV_RUN_DEFAULT)
+ * returns as soon as the last request has completed, with the manager
+ * still open and usable, as with any other libuv work. */
+static void test_run_returns_when_idle(void **state) {
+  usnmp_test_agent *a;
+  uv_loop_t loop;
+  usnmp_manager *m;
+  usnmp_target *t;
+  result res;
+  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.5.0");
+  (void)state;
+  assert_int_equal(usnmp_test_agent_start_thread(&a, AF_INET), 0);
+  assert_int_equal(uv_loop_init(&loop), 0);
+  assert_int_equal(usnmp_manager_new(&m, &loop, NULL), 0);
+  assert_int_equal(usnmp_target_new(m, &t, usnmp_test_agent_address(a)), 0);
+  for (int round = 1; round <= 2; round++) {
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(usnmp_get(t, &oid, 1, NULL, on_response, &res, NULL), 0);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(res.calls, 1);
+    assert_int_equal(res.status, 0);
+    assert_string_equal(res.text[0], ".1.3.6.1.2.1.1.5.0 = STRING: \"agent\"");
+  }
+  usnmp_manager_close(m, NULL, NULL);
+  assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+  assert_int_equal(uv_loop_close(&loop), 0);
+  usnmp_test_agent_stop_thread(a);
+}
+
 static void test_threaded_agent(void **state) {
   uv_loop_t loop;
   usnmp_manager *m;
@@ -1398,6 +1427,7 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_socket_buffer, setup, teardown),
       cmocka_unit_test(test_threaded_agent),
+      cmocka_unit_test(test_run_returns_when_idle),
       cmocka_unit_test_setup_teardown(test_allocation_failures, setup,
                                       teardown),
   };
