@@ -728,6 +728,17 @@ same get -On $(v3_args shaaes) -e 0x8000000001020304 -t 0.3 -r 0 $A \
 same get -On $(v3_args shaaes) -n nosuchcontext -t 0.3 -r 0 $A $SYSDESCR
 # v3 options are ignored by v1 and v2c, as net-snmp ignores them.
 same get -On -v2c -c public -l authPriv -u x $A $SYSDESCR
+# A table over v3 prints what it prints over v2c (net-snmp has no twin).
+for u in shaaes sha256aes192c; do
+  checks=$((checks + 1))
+  # shellcheck disable=SC2046
+  "$usnmp" table -On $(v3_args $u) "$A6" $ORTABLE >"$tmp/t3.out" 2>&1
+  "$usnmp" table -On -v2c -c public "$A6" $ORTABLE >"$tmp/t2.out" 2>&1
+  if ! cmp -s "$tmp/t3.out" "$tmp/t2.out" || [ ! -s "$tmp/t2.out" ]; then
+    fail "usnmp table over v3 ($u) differs from v2c"
+    diff "$tmp/t3.out" "$tmp/t2.out" | head -10 | sed 's/^/    /'
+  fi
+done
 # Bad v3 input.
 bad get -On -v3 -l foo -u shaaes $A $SYSDESCR
 bad get -On -v3 -l authNoPriv -u shaaes -a FOO -A authpass123 $A $SYSDESCR

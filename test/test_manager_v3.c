@@ -484,6 +484,58 @@ static void test_split_and_many(void **state) {
   usnmp_target_free(t);
 }
 
+typedef struct table_result {
+  int done;
+  int status;
+  uint64_t rows;
+} table_result;
+
+static int on_row(usnmp_table *tb, const usnmp_table_row *row, void *arg) {
+  table_result *tr = arg;
+  (void)tb;
+  assert_int_equal(row->n_columns, 3);
+  tr->rows++;
+  return 0;
+}
+
+static void on_table_done(usnmp_table *tb, const usnmp_table_result *res,
+                          void *arg) {
+  table_result *tr = arg;
+  (void)tb;
+  tr->done++;
+  tr->status = res->status;
+}
+
+/* sysORTable over v3, GETBULK (the default) and GETNEXT, agree with v2c. */
+static void test_table(void **state) {
+  env *e = *state;
+  usnmp_oid entry = oid_of("1.3.6.1.2.1.1.9.1");
+  usnmp_target *t3 = user_target(e, e->agent.agent6, &shaaes), *t2;
+  table_result bulk = {0}, next = {0}, v2 = {0};
+  usnmp_walk_opts opts = {0};
+  const int *all[3] = {&bulk.done, &next.done, &v2.done};
+  assert_int_equal(usnmp_target_new(e->m, &t2, e->agent.agent4), 0);
+  opts.method = USNMP_WALK_GETNEXT;
+  assert_int_equal(usnmp_table_start(t3, &entry, NULL, 0, NULL, on_row,
+                                     on_table_done, &bulk, NULL),
+                   0);
+  assert_int_equal(usnmp_table_start(t3, &entry, NULL, 0, &opts, on_row,
+                                     on_table_done, &next, NULL),
+                   0);
+  assert_int_equal(usnmp_table_start(t2, &entry, NULL, 0, NULL, on_row,
+                                     on_table_done, &v2, NULL),
+                   0);
+  run_until_all(e, all, 3);
+  assert_int_equal(bulk.status, 0);
+  assert_int_equal(next.status, 0);
+  assert_int_equal(v2.status, 0);
+  assert_true(v2.rows >= 5);
+  assert_int_equal(bulk.rows, v2.rows);
+  assert_int_equal(next.rows, v2.rows);
+  usnmp_target_free(t3);
+  usnmp_target_free(t2);
+}
+
 /* ------------------------------------------------------------------------
  * A hostile agent: answers the probe with junk and then a proper report,
  * and the request with forgeries.
@@ -633,6 +685,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_given_engine_id, setup, teardown),
       cmocka_unit_test_setup_teardown(test_contexts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_split_and_many, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_table, setup, teardown),
       cmocka_unit_test_setup_teardown(test_key_cache, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hostile_agent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_restart_and_clock_jump, setup,
