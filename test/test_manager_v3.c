@@ -546,16 +546,50 @@ typedef struct hostile {
   usnmp__crypto *crypto;
   usnmp__usm_target agent; /* the agent's side: engine, user, keys */
   int probes, requests;
+  /* 1: answer requests properly (authenticated, encrypted), with tooBig
+   * to any request of more than one varbind. */
+  int friendly;
+  int toobig_sent, answered;
 } hostile;
-
-static const uint8_t hostile_engine[] = {0x80, 0x00, 0x1f, 0x88, 0x04,
-                                         'h',  'o',  's',  't'};
 
 static void hostile_send(hostile *h, const struct sockaddr *to,
                          const uint8_t *data, size_t len) {
   uv_buf_t b = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
   assert_true(uv_udp_try_send(&h->udp, &b, 1, to) == (int)len);
 }
+
+/* The friendly mode: decodes the request as the agent and answers it. */
+static void agent_answer(hostile *h, const struct sockaddr *from,
+                         const uint8_t *data, size_t len) {
+  static uint8_t out[4096], scratch[4096];
+  usnmp_varbind vbs[16];
+  usnmp__msg3 m;
+  usnmp_msg pdu;
+  size_t n = 0, i;
+  int rc;
+  rc = usnmp__msg3_decode(h->crypto, &h->agent, data, len, scratch,
+                          sizeof(scratch), &m, vbs, 16, &n);
+  assert_int_equal(rc, 0);
+  assert_true(m.authenticated);
+  memset(&pdu, 0, sizeof(pdu));
+  pdu.type = USNMP_PDU_RESPONSE;
+  pdu.request_id = m.pdu.request_id;
+  if (n > 1) {
+    pdu.error_status = USNMP_ERR_TOOBIG;
+    h->toobig_sent++;
+  } else {
+    for (i = 0; i < n; i++)
+      vbs[i].value = usnmp_value_string("hostile but honest");
+    h->answered++;
+  }
+  rc = usnmp__msg3_encode(h->crypto, &h->agent, 0, m.msg_id, 65507, &pdu,
+                          vbs, n, out, sizeof(out));
+  assert_true(rc > 0);
+  hostile_send(h, from, out, (size_t)rc);
+}
+
+static const uint8_t hostile_engine[] = {0x80, 0x00, 0x1f, 0x88, 0x04,
+                                         'h',  'o',  's',  't'};
 
 static void on_hostile_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
                             const struct sockaddr *from, unsigned flags) {
@@ -600,6 +634,9 @@ static void on_hostile_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
     h->agent.level = USNMP_SEC_AUTHPRIV;
     assert_true(len > 0);
     hostile_send(h, from, out, (size_t)len);
+  } else if (h->friendly) {
+    h->requests++;
+    agent_answer(h, from, (const uint8_t *)buf->base, (size_t)nread);
   } else {
     /* The request: echo it back with flipped bits (its MAC fails), and
      * a copy with the MAC field zeroed; never a real answer. */
@@ -671,6 +708,32 @@ static void test_hostile_agent(void **state) {
   assert_true(st.dropped_malformed >= 2);
   assert_true(st.dropped_unknown_id >= 1);
   usnmp_target_free(t);
+
+  /* The same agent answering honestly, with tooBig to every request of
+   * several varbinds: the encrypted request is split from the PDU the
+   * manager kept in clear, down to single varbinds, each authenticated
+   * and answered. */
+  {
+    usnmp_oid oids[4] = {oid_of(SYSDESCR), oid_of(SYSLOCATION),
+                         oid_of("1.3.6.1.2.1.1.5.0"),
+                         oid_of("1.3.6.1.2.1.1.4.0")};
+    h.friendly = 1;
+    h.requests = h.probes = 0;
+    t = user_target(e, agent, &shaaes);
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(usnmp_get(t, oids, 4, NULL, on_response, &res, NULL),
+                     0);
+    wait_for(e, &res);
+    assert_int_equal(res.status, 0);
+    assert_int_equal(res.error_status, 0);
+    assert_int_equal(res.n, 4);
+    assert_string_equal(res.text[1], ".1.3.6.1.2.1.1.6.0 = STRING: "
+                                     "\"hostile but honest\"");
+    assert_int_equal(h.toobig_sent, 3); /* 4, then 2 and 2 */
+    assert_int_equal(h.answered, 4);
+    assert_int_equal(h.probes, 1);
+    usnmp_target_free(t);
+  }
 
   uv_close((uv_handle_t *)&h.udp, NULL);
   uv_run(&e->loop, UV_RUN_NOWAIT);
