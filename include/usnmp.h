@@ -788,8 +788,11 @@ USNMP_EXTERN int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
  * UV_RUN_ONCE) and call again; 0 once the walk ended normally and every
  * varbind was returned; or the walk's negative status once it ended with an
  * error (after every varbind that came before the error was returned).  A
- * walk buffers at most one answer ahead of the caller.  USNMP_E_INVAL for
- * a callback walk. */
+ * walk buffers at most one answer ahead of the caller.  Each answer a pull
+ * walk takes calls uv_stop() on the loop, so that uv_run(UV_RUN_ONCE)
+ * returns even when the answer was an error due before the run began
+ * (run the loop with UV_RUN_ONCE, not UV_RUN_DEFAULT, while pulling).
+ * USNMP_E_INVAL for a callback walk. */
 USNMP_EXTERN int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb);
 
 /* Copies how a pull walk ended into *result (pointers valid until

@@ -151,8 +151,9 @@ static void complete(usnmp_table *tb, int status) {
   tb->result.status = status;
   if (status < 0)
     tb->result.end = USNMP_WALK_END_ERROR;
+  /* The column list exists once fetching began (discovery over). */
   tb->result.columns = tb->col_oids;
-  tb->result.n_columns = tb->n_cols;
+  tb->result.n_columns = tb->col_oids != NULL ? tb->n_cols : 0;
   tb->depth++;
   tb->on_done(tb, &tb->result, tb->arg);
   tb->depth--;

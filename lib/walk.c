@@ -54,6 +54,7 @@ typedef struct batch {
 struct usnmp_walk {
   usnmp_allocator alloc; /* a copy: a pull walk may outlive its manager */
   usnmp_target *t;
+  uv_loop_t *loop;
   usnmp_walk_varbind_cb on_varbind;
   usnmp_walk_done_cb on_done;
   void *arg;
@@ -712,6 +713,8 @@ static void on_response(const usnmp_response *resp, void *arg) {
     /* The walk, its target or the manager went away: whatever the phase,
      * the walk is over. */
     complete(w, resp->status);
+    if (w->pull)
+      uv_stop(w->loop);
     w->depth--;
     maybe_free(w);
     return;
@@ -735,6 +738,12 @@ static void on_response(const usnmp_response *resp, void *arg) {
   default:
     break;
   }
+  /* A pull walk's caller runs the loop once per UV_EAGAIN.  An answer that
+   * completes from a timer due when that run began (a deferred error, say)
+   * would otherwise leave the run blocked in its poll with nothing left to
+   * wake it: stop the loop so the run returns and the caller looks. */
+  if (w->pull)
+    uv_stop(w->loop);
   w->depth--;
   maybe_free(w);
 }
@@ -762,6 +771,7 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
   memset(w, 0, sizeof *w);
   w->alloc = a;
   w->t = t;
+  w->loop = usnmp_manager_loop(m);
   w->root = *root;
   w->brent_power = 1;
   w->reps = USNMP_WALK_DEFAULT_REPETITIONS;

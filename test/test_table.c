@@ -145,6 +145,10 @@ static void on_done(usnmp_table *tb, const usnmp_table_result *res,
 
 typedef struct env {
   uv_loop_t loop;
+  /* Waits run the loop once at a time until a flag is set; this
+   * unreferenced tick bounds every poll (a completion from a zero timer
+   * runs before the poll of the same run). */
+  uv_timer_t tick;
   usnmp_manager *m;
   usnmp_test_snmpd snmpd;
   usnmp_test_agent *agent;
@@ -266,11 +270,16 @@ static const char pass_rows[] =
  * Fixtures
  * ------------------------------------------------------------------------ */
 
+static void on_tick(uv_timer_t *t) { (void)t; }
+
 static int setup(void **state) {
   env *e = calloc(1, sizeof *e);
   char pass[1024], cwd[512];
   assert_non_null(e);
   assert_int_equal(uv_loop_init(&e->loop), 0);
+  assert_int_equal(uv_timer_init(&e->loop, &e->tick), 0);
+  assert_int_equal(uv_timer_start(&e->tick, on_tick, 20, 20), 0);
+  uv_unref((uv_handle_t *)&e->tick);
   assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
   assert_non_null(getcwd(cwd, sizeof cwd));
   snprintf(pass, sizeof pass,
@@ -295,6 +304,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   env *e = *state;
+  uv_close((uv_handle_t *)&e->tick, NULL);
   usnmp_test_agent_close(e->agent);
   usnmp_manager_close(e->m, NULL, NULL);
   uv_run(&e->loop, UV_RUN_DEFAULT);
@@ -745,6 +755,96 @@ static void agent_stop_limit_cancel(void **state) {
   assert_int_equal(usnmp_table_cancel(NULL), USNMP_E_INVAL);
 }
 
+/* An allocator that fails the Nth allocation once armed. */
+typedef struct failing {
+  long countdown; /* < 0: never fail */
+  int failed;
+} failing;
+
+static void *failing_malloc(size_t size, void *ctx) {
+  failing *f = ctx;
+  if (f->countdown >= 0 && f->countdown-- == 0) {
+    f->failed = 1;
+    return NULL;
+  }
+  return malloc(size);
+}
+
+static void *failing_realloc(void *p, size_t size, void *ctx) {
+  failing *f = ctx;
+  if (f->countdown >= 0 && f->countdown-- == 0) {
+    f->failed = 1;
+    return NULL;
+  }
+  return realloc(p, size);
+}
+
+static void failing_free(void *p, void *ctx) {
+  (void)ctx;
+  free(p);
+}
+
+static void on_closed(void *arg) { *(int *)arg = 1; }
+
+/* Every allocation of a table fetch (and of the manager under it) fails
+ * in turn, by entry (discovery) and by columns: each fetch ends with
+ * USNMP_E_NOMEM (or a timeout, when the manager lost the answer) or
+ * completes with the whole table; nothing leaks. */
+static void allocation_failures(void **state) {
+  env *e = *state;
+  usnmp_allocator alloc = {failing_malloc, failing_realloc, failing_free,
+                           NULL};
+  text expect = agent_rows();
+  failing f;
+  int completed = 0;
+  alloc.ctx = &f;
+  for (long n = 0; n < 400 && completed < 2; n++) {
+    for (int by_entry = 0; by_entry < 2; by_entry++) {
+      usnmp_manager *m;
+      usnmp_target *t;
+      usnmp_oid entry, cols[3];
+      usnmp_walk_opts o = {0};
+      collect c;
+      int rc, closed = 0;
+      f.countdown = -1;
+      f.failed = 0;
+      assert_int_equal(usnmp_manager_new(&m, &e->loop, &alloc), 0);
+      assert_int_equal(
+          usnmp_target_new(m, &t, usnmp_test_agent_address(e->agent)), 0);
+      assert_int_equal(usnmp_target_set_resend(t, 200), 0);
+      assert_int_equal(usnmp_target_set_retries(t, 0), 0);
+      assert_int_equal(usnmp_oid_parse(&entry, AENTRY), 0);
+      for (int i = 0; i < 3; i++)
+        assert_int_equal(usnmp_oid_parse(&cols[i], agent_cols[i]), 0);
+      o.max_repetitions = 9;
+      collect_init(&c);
+      f.countdown = n;
+      rc = usnmp_table_start(t, by_entry ? &entry : NULL,
+                             by_entry ? NULL : cols, by_entry ? 0 : 3, &o,
+                             on_row, on_done, &c, NULL);
+      if (rc == 0) {
+        while (!c.done)
+          uv_run(&e->loop, UV_RUN_ONCE);
+        rc = c.res.status;
+        if (rc == 0)
+          assert_string_equal(c.rows.buf, expect.buf);
+      }
+      f.countdown = -1;
+      if (f.failed)
+        assert_true(rc == 0 || rc == USNMP_E_NOMEM || rc == USNMP_E_TIMEOUT);
+      else
+        assert_int_equal(rc, 0);
+      completed += !f.failed;
+      free(c.rows.buf);
+      usnmp_manager_close(m, on_closed, &closed);
+      while (!closed)
+        uv_run(&e->loop, UV_RUN_ONCE);
+    }
+  }
+  assert_true(completed >= 2);
+  free(expect.buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(sparse_by_columns, reset_agent),
@@ -755,6 +855,7 @@ int main(void) {
       cmocka_unit_test_setup(agent_sparse, reset_agent),
       cmocka_unit_test_setup(agent_adapts_and_fails, reset_agent),
       cmocka_unit_test_setup(agent_stop_limit_cancel, reset_agent),
+      cmocka_unit_test_setup(allocation_failures, reset_agent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -153,6 +153,10 @@ static void on_done(usnmp_walk *w, const usnmp_walk_result *res, void *arg) {
 
 typedef struct env {
   uv_loop_t loop;
+  /* Waits run the loop once at a time until a flag is set.  A completion
+   * from a zero timer runs before a run's poll, which could then wait for
+   * I/O that never comes: this unreferenced tick bounds every poll. */
+  uv_timer_t tick;
   usnmp_manager *m;
   usnmp_test_snmpd snmpd;
   int snmpd_running;
@@ -349,11 +353,16 @@ static int strip_end_of_mib(text *t) {
  * Fixtures
  * ------------------------------------------------------------------------ */
 
+static void on_tick(uv_timer_t *t) { (void)t; }
+
 static int setup(void **state) {
   env *e = calloc(1, sizeof *e);
   char pass[1024], cwd[512];
   assert_non_null(e);
   assert_int_equal(uv_loop_init(&e->loop), 0);
+  assert_int_equal(uv_timer_init(&e->loop, &e->tick), 0);
+  assert_int_equal(uv_timer_start(&e->tick, on_tick, 20, 20), 0);
+  uv_unref((uv_handle_t *)&e->tick);
   assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
   assert_non_null(getcwd(cwd, sizeof cwd));
   snprintf(pass, sizeof pass, "pass .1.3.6.1.4.1.99999 /bin/sh %s/walk_pass.sh\n",
@@ -380,6 +389,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   env *e = *state;
+  uv_close((uv_handle_t *)&e->tick, NULL);
   usnmp_test_agent_close(e->agent);
   usnmp_manager_close(e->m, NULL, NULL);
   uv_run(&e->loop, UV_RUN_DEFAULT);
@@ -1311,6 +1321,115 @@ static void agent_multibyte_arcs(void **state) {
       usnmp_test_agent_mib_fill(e->agent, "1.3.6.1.4.1.99999.1", 40), 0);
 }
 
+/* An allocator that fails the Nth allocation from the moment it is
+ * armed. */
+typedef struct failing {
+  long countdown; /* < 0: never fail */
+  int failed;
+} failing;
+
+static void *failing_malloc(size_t size, void *ctx) {
+  failing *f = ctx;
+  if (f->countdown >= 0 && f->countdown-- == 0) {
+    f->failed = 1;
+    return NULL;
+  }
+  return malloc(size);
+}
+
+static void *failing_realloc(void *p, size_t size, void *ctx) {
+  failing *f = ctx;
+  if (f->countdown >= 0 && f->countdown-- == 0) {
+    f->failed = 1;
+    return NULL;
+  }
+  return realloc(p, size);
+}
+
+static void failing_free(void *p, void *ctx) {
+  (void)ctx;
+  free(p);
+}
+
+static void on_closed(void *arg) { *(int *)arg = 1; }
+
+/* Every allocation of a walk (and of the manager under it) fails in turn:
+ * each walk then ends with USNMP_E_NOMEM or completes, and nothing leaks
+ * (valgrind and ASan runs check). */
+static void allocation_failures(void **state) {
+  env *e = *state;
+  usnmp_allocator alloc = {failing_malloc, failing_realloc, failing_free,
+                           NULL};
+  failing f;
+  int completed = 0;
+  alloc.ctx = &f;
+  for (long n = 0; n < 200 && completed < 2; n++) {
+    for (int pull = 0; pull < 2; pull++) {
+      usnmp_manager *m;
+      usnmp_target *t;
+      usnmp_oid root;
+      usnmp_walk_opts o = {0};
+      int rc;
+      f.countdown = -1;
+      f.failed = 0;
+      assert_int_equal(usnmp_manager_new(&m, &e->loop, &alloc), 0);
+      assert_int_equal(
+          usnmp_target_new(m, &t, usnmp_test_agent_address(e->agent)), 0);
+      /* A failure inside the manager may cost an answer: do not wait. */
+      assert_int_equal(usnmp_target_set_resend(t, 200), 0);
+      assert_int_equal(usnmp_target_set_retries(t, 0), 0);
+      assert_int_equal(usnmp_oid_parse(&root, ".1.3.6.1.4.1.99999.1"), 0);
+      o.max_repetitions = 7;
+      f.countdown = n;
+      if (!pull) {
+        collect c;
+        collect_init(&c);
+        rc = usnmp_walk_start(t, &root, &o, on_vb, on_done, &c, NULL);
+        if (rc == 0) {
+          while (!c.done)
+            uv_run(&e->loop, UV_RUN_ONCE);
+          rc = c.res.status;
+          if (rc == 0)
+            assert_int_equal(c.res.count, 40);
+        }
+        collect_free(&c);
+      } else {
+        usnmp_walk *w;
+        const usnmp_varbind *vb;
+        uint64_t got = 0;
+        rc = usnmp_walk_open(t, &root, &o, &w);
+        if (rc == 0) {
+          while ((rc = usnmp_walk_next(w, &vb)) == 1 || rc == UV_EAGAIN) {
+            if (rc == 1)
+              got++;
+            else
+              uv_run(&e->loop, UV_RUN_ONCE);
+          }
+          if (rc == 0)
+            assert_int_equal(got, 40);
+          usnmp_walk_close(w);
+        }
+      }
+      if (f.failed && rc != 0 && rc != USNMP_E_NOMEM)
+        print_message("allocation %ld failed: %s\n", n, usnmp_err_name(rc));
+      if (f.failed)
+        assert_true(rc == 0 || rc == USNMP_E_NOMEM || rc == USNMP_E_TIMEOUT);
+      else
+        assert_int_equal(rc, 0);
+      completed += !f.failed;
+      f.countdown = -1;
+      {
+        int closed = 0;
+        usnmp_manager_close(m, on_closed, &closed);
+        while (!closed)
+          uv_run(&e->loop, UV_RUN_ONCE);
+      }
+    }
+  }
+  /* The loop ran out of failures to inject: walks completed. */
+  assert_true(completed >= 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup(full_walk_v2c_getnext, reset_agent),
@@ -1332,6 +1451,7 @@ int main(void) {
       cmocka_unit_test_setup(agent_eomv_in_the_middle, reset_agent),
       cmocka_unit_test_setup(agent_errors_and_timeout, reset_agent),
       cmocka_unit_test_setup(agent_multibyte_arcs, reset_agent),
+      cmocka_unit_test_setup(allocation_failures, reset_agent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
