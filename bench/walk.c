@@ -97,8 +97,8 @@ static char *make_conf(unsigned rows) {
                      oid, r, 100000000u);
         break;
       default:
-        n = snprintf(conf + len, cap - len,
-                     "override %s.5.%u timeticks %u\n", oid, r, r * 100u);
+        n = snprintf(conf + len, cap - len, "override %s.5.%u timeticks %u\n",
+                     oid, r, r * 100u);
         break;
       }
       if (n < 0 || (size_t)n >= cap - len) {
@@ -136,8 +136,8 @@ static int run_netsnmp(const char *agent, const char *oid, const char *reps,
     }
     setenv("MIBS", "", 1);
     setenv("SNMPCONFPATH", "/nonexistent", 1);
-    execlp("snmpbulkwalk", "snmpbulkwalk", reps, "-On", "-v2c", "-c",
-           "public", agent, oid, (char *)NULL);
+    execlp("snmpbulkwalk", "snmpbulkwalk", reps, "-On", "-v2c", "-c", "public",
+           agent, oid, (char *)NULL);
     _exit(127);
   }
   s->count = 0;
@@ -145,8 +145,7 @@ static int run_netsnmp(const char *agent, const char *oid, const char *reps,
     char buf[65536];
     ssize_t n;
     close(fds[1]);
-    while ((n = read(fds[0], buf, sizeof buf)) > 0 ||
-           (n < 0 && errno == EINTR))
+    while ((n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
       for (ssize_t i = 0; i < n; i++)
         s->count += buf[i] == '\n';
     close(fds[0]);
@@ -166,8 +165,8 @@ typedef struct walk_state {
   int status;
 } walk_state;
 
-static int on_vb(usnmp_walk *w, const usnmp_varbind *vb,
-                 const usnmp_oid *name, void *arg) {
+static int on_vb(usnmp_walk *w, const usnmp_varbind *vb, const usnmp_oid *name,
+                 void *arg) {
   walk_state *st = arg;
   (void)w;
   (void)name;
@@ -325,9 +324,8 @@ int main(int argc, char **argv) {
            us[i].wall_ms, us[i].cpu_ms, (unsigned long long)us[i].count);
     printf("%-6d %-28s %10.1f %10.1f %8llu\n", i + 1, "usnmp walk only",
            ub[i].wall_ms, ub[i].cpu_ms, (unsigned long long)ub[i].count);
-    printf("%-6d %-28s %10.1f %10.1f %8s\n", i + 1,
-           "snmpbulkwalk of 1 scalar", start[i].wall_ms, start[i].cpu_ms,
-           "1");
+    printf("%-6d %-28s %10.1f %10.1f %8s\n", i + 1, "snmpbulkwalk of 1 scalar",
+           start[i].wall_ms, start[i].cpu_ms, "1");
   }
   {
     double nw = median(ns, rounds, 0), nc = median(ns, rounds, 1);
@@ -336,12 +334,9 @@ int main(int argc, char **argv) {
     double sw = median(start, rounds, 0), sc = median(start, rounds, 1);
     printf("\nmedians of %d rounds, %u OIDs, max-repetitions %u:\n", rounds,
            rows * 5, reps);
-    printf("  net-snmp snmpbulkwalk     wall %8.1f ms  cpu %7.1f ms\n", nw,
-           nc);
-    printf("  usnmp walk + format       wall %8.1f ms  cpu %7.1f ms\n", uw,
-           uc);
-    printf("  usnmp walk only           wall %8.1f ms  cpu %7.1f ms\n", bw,
-           bc);
+    printf("  net-snmp snmpbulkwalk     wall %8.1f ms  cpu %7.1f ms\n", nw, nc);
+    printf("  usnmp walk + format       wall %8.1f ms  cpu %7.1f ms\n", uw, uc);
+    printf("  usnmp walk only           wall %8.1f ms  cpu %7.1f ms\n", bw, bc);
     printf("  snmpbulkwalk, 1 scalar    wall %8.1f ms  cpu %7.1f ms "
            "(start-up)\n",
            sw, sc);

@@ -35,8 +35,8 @@
 enum { PH_DISCOVER = 1, PH_FETCH, PH_DONE };
 
 typedef struct column {
-  usnmp_oid oid;        /* the column */
-  usnmp_oid cursor;     /* last OID received in it (initially the column) */
+  usnmp_oid oid;    /* the column */
+  usnmp_oid cursor; /* last OID received in it (initially the column) */
   uint8_t cursor_ber[OID_BER_MAX];
   size_t cursor_ber_len;
   uint8_t done;
@@ -197,8 +197,8 @@ static row *find_row(usnmp_table *tb, const uint32_t *idx, size_t len) {
   size_t size;
   /* Cells mostly arrive in index order: try the end first. */
   if (hi > 0) {
-    int c = cmp_arcs(tb->rows[hi - 1]->index, tb->rows[hi - 1]->index_len,
-                     idx, len);
+    int c = cmp_arcs(tb->rows[hi - 1]->index, tb->rows[hi - 1]->index_len, idx,
+                     len);
     if (c == 0)
       return tb->rows[hi - 1];
     if (c < 0)
@@ -206,8 +206,7 @@ static row *find_row(usnmp_table *tb, const uint32_t *idx, size_t len) {
   }
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    int c = cmp_arcs(tb->rows[mid]->index, tb->rows[mid]->index_len, idx,
-                     len);
+    int c = cmp_arcs(tb->rows[mid]->index, tb->rows[mid]->index_len, idx, len);
     if (c == 0)
       return tb->rows[mid];
     if (c < 0)
@@ -399,10 +398,9 @@ static int send_fetch(usnmp_table *tb) {
   }
   tb->n_asked = n;
   tb->sent_bulk = tb->bulk;
-  rc = usnmp__request_start(tb->t,
-                            tb->bulk ? USNMP_PDU_GETBULK : USNMP_PDU_GETNEXT,
-                            tb->tx, n, 0, tb->bulk ? (int32_t)tb->reps : 0,
-                            tb->ropts_p, on_response, tb, &tb->req);
+  rc = usnmp__request_start(
+      tb->t, tb->bulk ? USNMP_PDU_GETBULK : USNMP_PDU_GETNEXT, tb->tx, n, 0,
+      tb->bulk ? (int32_t)tb->reps : 0, tb->ropts_p, on_response, tb, &tb->req);
   if (rc < 0)
     tb->req = NULL;
   return rc;
@@ -465,8 +463,8 @@ static int size_scratch(usnmp_table *tb, size_t n) {
   if (n < PROBES)
     n = PROBES;
   /* Varbinds, then room for the probes' BER names. */
-  tb->tx = t_malloc(&tb->alloc,
-                    n * sizeof(usnmp_varbind) + PROBES * OID_BER_MAX);
+  tb->tx =
+      t_malloc(&tb->alloc, n * sizeof(usnmp_varbind) + PROBES * OID_BER_MAX);
   tb->asked = t_calloc(&tb->alloc, n, sizeof(uint32_t));
   return tb->tx != NULL && tb->asked != NULL ? 0 : USNMP_E_NOMEM;
 }

@@ -12,11 +12,10 @@
  *   DONE        the result is final.
  *
  * Each answer is first scanned for the point where the walk ends, before
- * anything is delivered.  The scan compares names as BER content octets:
- * the codec only lets through minimal encodings, whose byte order (memcmp,
- * then length) is the order of the arcs and whose byte prefixes are arc
- * prefixes, so no name is turned into arcs except to hand it over.  When the walk goes on, the callback form sends
- * the next request *before* delivering the varbinds, so the agent works
+ * anything is delivered.  The scan compares names as BER content octets
+ * (see "Names" below), so no name is turned into arcs except to hand it
+ * over.  When the walk goes on, the callback form sends the next request
+ * *before* delivering the varbinds, so the agent works
  * while the caller does, and a request is in flight while the caller's
  * callbacks run: if the caller frees the target or closes the manager from
  * there, that request completes at once and the walk learns it is over.
@@ -32,13 +31,7 @@
 #include "manager_int.h"
 #include "usnmp.h"
 
-enum {
-  PH_IDLE = 0,
-  PH_ROOT_FIRST,
-  PH_WALK,
-  PH_ROOT_LAST,
-  PH_DONE
-};
+enum { PH_IDLE = 0, PH_ROOT_FIRST, PH_WALK, PH_ROOT_LAST, PH_DONE };
 
 /* Copies of varbinds handed out by the pull form. */
 typedef struct batch {
@@ -65,17 +58,17 @@ struct usnmp_walk {
   uint32_t flags;
   uint64_t limit; /* most varbinds to deliver; 0 = none */
   uint32_t reps;
-  uint8_t bulk;        /* GETBULK (else GETNEXT) */
-  uint8_t sent_bulk;   /* the request in flight is a GETBULK */
+  uint8_t bulk;      /* GETBULK (else GETNEXT) */
+  uint8_t sent_bulk; /* the request in flight is a GETBULK */
   uint8_t pull;
   uint8_t phase;
-  uint8_t finished;    /* result final */
-  uint8_t done_fired;  /* on_done ran (callback form) */
+  uint8_t finished;        /* result final */
+  uint8_t done_fired;      /* on_done ran (callback form) */
   uint8_t internal_cancel; /* ignore the answer of a request we cancel */
-  uint8_t want_send;   /* pull: send when the caller drains the batch */
-  int depth;           /* our frames on the stack that use the walk */
-  int pending_status;  /* the walk phase's status, kept across ROOT_LAST */
-  uint64_t seen;       /* what net-snmp would have printed so far */
+  uint8_t want_send;       /* pull: send when the caller drains the batch */
+  int depth;               /* our frames on the stack that use the walk */
+  int pending_status;      /* the walk phase's status, kept across ROOT_LAST */
+  uint64_t seen;           /* what net-snmp would have printed so far */
   usnmp_oid root;
   /* The name to ask next: the last OID received inside the subtree, at
    * first the root (".X.0" for a one-arc root ".X"). */
@@ -120,8 +113,8 @@ static void w_free(const usnmp_allocator *a, void *p) {
 
 /* Grows *buf (elements of elem bytes, *cap of them) to hold at least need;
  * contents are kept.  Returns 0 or USNMP_E_NOMEM. */
-static int grow(const usnmp_allocator *a, void **buf, size_t *cap,
-                size_t need, size_t elem) {
+static int grow(const usnmp_allocator *a, void **buf, size_t *cap, size_t need,
+                size_t elem) {
   size_t n = *cap != 0 ? *cap : 16;
   void *p;
   if (need <= *cap)
@@ -364,8 +357,8 @@ static void abort_request(usnmp_walk *w) {
 
 static void on_response(const usnmp_response *resp, void *arg);
 
-static int send_request(usnmp_walk *w, usnmp_pdu_type type,
-                        const uint8_t *name, size_t name_len) {
+static int send_request(usnmp_walk *w, usnmp_pdu_type type, const uint8_t *name,
+                        size_t name_len) {
   usnmp_varbind vb;
   int rc;
   memset(&vb, 0, sizeof vb);
@@ -441,8 +434,7 @@ static void end_walk_phase(usnmp_walk *w, int status) {
 static int take_root_answer(usnmp_walk *w, const usnmp_response *resp) {
   const usnmp_varbind *vb;
   int rc;
-  if (resp->status < 0 || resp->error_status != 0 ||
-      resp->varbind_count == 0)
+  if (resp->status < 0 || resp->error_status != 0 || resp->varbind_count == 0)
     return 0;
   w->result.requests++;
   vb = &resp->varbinds[0];
@@ -488,12 +480,12 @@ static int lower_repetitions(usnmp_walk *w) {
 
 /* Outcome of scanning an answer. */
 typedef struct scan {
-  size_t k;        /* varbinds to deliver */
-  int end;         /* an end was found (then the fields below) */
-  int status;      /* its status (0 or negative) */
+  size_t k;   /* varbinds to deliver */
+  int end;    /* an end was found (then the fields below) */
+  int status; /* its status (0 or negative) */
   usnmp_walk_end reason;
   const usnmp_varbind *end_vb; /* the varbind that ended it, or NULL */
-  int exception_inside; /* end_vb is an exception inside the subtree */
+  int exception_inside;        /* end_vb is an exception inside the subtree */
 } scan;
 
 /* Finds where the walk ends in vbs[0..n). */
@@ -850,8 +842,7 @@ static int walk_begin(usnmp_walk *w) {
 int usnmp_walk_start(usnmp_target *t, const usnmp_oid *root,
                      const usnmp_walk_opts *opts,
                      usnmp_walk_varbind_cb on_varbind,
-                     usnmp_walk_done_cb on_done, void *arg,
-                     usnmp_walk **out) {
+                     usnmp_walk_done_cb on_done, void *arg, usnmp_walk **out) {
   usnmp_walk *w;
   int rc;
   if (on_done == NULL)

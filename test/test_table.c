@@ -53,8 +53,7 @@ static void text_add(text *t, const char *s) {
   t->len += n;
 }
 
-static text run_cmd(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+static text run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static text run_cmd(const char *fmt, ...) {
   char cmd[1024], chunk[4096];
@@ -130,8 +129,7 @@ static int on_row(usnmp_table *tb, const usnmp_table_row *row, void *arg) {
   return c->stop_after != 0 && c->calls == c->stop_after;
 }
 
-static void on_done(usnmp_table *tb, const usnmp_table_result *res,
-                    void *arg) {
+static void on_done(usnmp_table *tb, const usnmp_table_result *res, void *arg) {
   collect *c = arg;
   (void)tb;
   assert_false(c->done);
@@ -172,8 +170,8 @@ static int fetch(env *e, usnmp_target *t, const char *entry,
     assert_int_equal(usnmp_oid_parse(&ent, entry), 0);
   for (size_t i = 0; i < n_cols; i++)
     assert_int_equal(usnmp_oid_parse(&oids[i], cols[i]), 0);
-  assert_int_equal(usnmp_table_start(t, entry ? &ent : NULL, oids, n_cols,
-                                     opts, on_row, on_done, c, NULL),
+  assert_int_equal(usnmp_table_start(t, entry ? &ent : NULL, oids, n_cols, opts,
+                                     on_row, on_done, c, NULL),
                    0);
   while (!c->done)
     uv_run(&e->loop, UV_RUN_ONCE);
@@ -258,13 +256,12 @@ static text rows_from_walk(const char *walk, const char *const *cols,
 static const char *const pass_cols[] = {ENTRY ".1", ENTRY ".2", ENTRY ".3"};
 
 /* The pass script's table, by hand. */
-static const char pass_rows[] =
-    ".1 | INTEGER: 101 | - | Gauge32: 301\n"
-    ".2 | INTEGER: 102 | STRING: \"two\" | -\n"
-    ".3 | INTEGER: 103 | - | -\n"
-    ".5 | INTEGER: 105 | - | Gauge32: 305\n"
-    ".10 | INTEGER: 110 | STRING: \"ten\" | -\n"
-    ".10.1 | INTEGER: 111 | - | Gauge32: 311\n";
+static const char pass_rows[] = ".1 | INTEGER: 101 | - | Gauge32: 301\n"
+                                ".2 | INTEGER: 102 | STRING: \"two\" | -\n"
+                                ".3 | INTEGER: 103 | - | -\n"
+                                ".5 | INTEGER: 105 | - | Gauge32: 305\n"
+                                ".10 | INTEGER: 110 | STRING: \"ten\" | -\n"
+                                ".10.1 | INTEGER: 111 | - | Gauge32: 311\n";
 
 /* ------------------------------------------------------------------------
  * Fixtures
@@ -293,8 +290,7 @@ static int setup(void **state) {
   assert_int_equal(
       usnmp_target_new(e->m, &e->ta, usnmp_test_agent_address(e->agent)), 0);
   assert_int_equal(
-      usnmp_target_new(e->m, &e->ta1, usnmp_test_agent_address(e->agent)),
-      0);
+      usnmp_target_new(e->m, &e->ta1, usnmp_test_agent_address(e->agent)), 0);
   assert_int_equal(usnmp_target_set_version(e->ta1, USNMP_VERSION_1), 0);
   assert_int_equal(usnmp_target_set_resend(e->ta, 100), 0);
   assert_int_equal(usnmp_target_set_retries(e->ta, 1), 0);
@@ -328,22 +324,20 @@ static int reset_agent(void **state) {
   usnmp_test_agent_mib_clear(e->agent);
   for (int r = 1; r <= 60; r++) {
     snprintf(oid, sizeof oid, AENTRY ".1.%d", r);
-    assert_int_equal(usnmp_test_agent_mib_set(e->agent, oid,
-                                              usnmp_value_integer(r), 0),
-                     0);
+    assert_int_equal(
+        usnmp_test_agent_mib_set(e->agent, oid, usnmp_value_integer(r), 0), 0);
     if (r % 2 == 0) {
       snprintf(oid, sizeof oid, AENTRY ".2.%d", r);
       assert_int_equal(usnmp_test_agent_mib_set(e->agent, oid,
-                                                usnmp_value_string("even"),
-                                                0),
+                                                usnmp_value_string("even"), 0),
                        0);
     }
     if (r % 7 == 0) {
       snprintf(oid, sizeof oid, AENTRY ".5.%d", r);
-      assert_int_equal(usnmp_test_agent_mib_set(
-                           e->agent, oid, usnmp_value_counter32((uint32_t)r),
-                           0),
-                       0);
+      assert_int_equal(
+          usnmp_test_agent_mib_set(e->agent, oid,
+                                   usnmp_value_counter32((uint32_t)r), 0),
+          0);
     }
   }
   assert_int_equal(usnmp_test_agent_mib_set(e->agent, "1.3.6.1.4.1.99999.3.0",
@@ -363,15 +357,13 @@ static text agent_rows(void) {
       snprintf(c2, sizeof c2, "STRING: \"even\"");
     if (r % 7 == 0)
       snprintf(c5, sizeof c5, "Counter32: %d", r);
-    snprintf(line, sizeof line, ".%d | INTEGER: %d | %s | %s\n", r, r, c2,
-             c5);
+    snprintf(line, sizeof line, ".%d | INTEGER: %d | %s | %s\n", r, r, c2, c5);
     text_add(&t, line);
   }
   return t;
 }
 
-static const char *const agent_cols[] = {AENTRY ".1", AENTRY ".2",
-                                         AENTRY ".5"};
+static const char *const agent_cols[] = {AENTRY ".1", AENTRY ".2", AENTRY ".5"};
 
 /* ------------------------------------------------------------------------
  * Against snmpd
@@ -638,11 +630,10 @@ static void hook_backwards(usnmp_test_agent *a, usnmp_test_exchange *ex,
                            void *arg) {
   int *bulks = arg;
   (void)a;
-  if (ex->request->type == USNMP_PDU_GETBULK && ++*bulks == 2 &&
-      ex->n_vbs > 1)
-    assert_int_equal(usnmp_test_reply_set(ex, 1, AENTRY ".2.2",
-                                          usnmp_value_string("back")),
-                     0);
+  if (ex->request->type == USNMP_PDU_GETBULK && ++*bulks == 2 && ex->n_vbs > 1)
+    assert_int_equal(
+        usnmp_test_reply_set(ex, 1, AENTRY ".2.2", usnmp_value_string("back")),
+        0);
 }
 
 static void agent_adapts_and_fails(void **state) {
@@ -741,17 +732,17 @@ static void agent_stop_limit_cancel(void **state) {
   free(c.rows.buf);
   uv_run(&e->loop, UV_RUN_NOWAIT);
   /* Bad arguments. */
-  assert_int_equal(usnmp_table_start(e->ta, NULL, NULL, 0, NULL, on_row,
-                                     on_done, &c, NULL),
-                   USNMP_E_INVAL);
-  assert_int_equal(usnmp_table_start(e->ta, NULL, &col, 1, NULL, on_row,
-                                     NULL, &c, NULL),
-                   USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp_table_start(e->ta, NULL, NULL, 0, NULL, on_row, on_done, &c, NULL),
+      USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp_table_start(e->ta, NULL, &col, 1, NULL, on_row, NULL, &c, NULL),
+      USNMP_E_INVAL);
   o.max_varbinds = 0;
   o.method = USNMP_WALK_GETBULK;
-  assert_int_equal(usnmp_table_start(e->ta1, NULL, &col, 1, &o, on_row,
-                                     on_done, &c, NULL),
-                   USNMP_E_BAD_VERSION);
+  assert_int_equal(
+      usnmp_table_start(e->ta1, NULL, &col, 1, &o, on_row, on_done, &c, NULL),
+      USNMP_E_BAD_VERSION);
   assert_int_equal(usnmp_table_cancel(NULL), USNMP_E_INVAL);
 }
 
@@ -792,8 +783,7 @@ static void on_closed(void *arg) { *(int *)arg = 1; }
  * completes with the whole table; nothing leaks. */
 static void allocation_failures(void **state) {
   env *e = *state;
-  usnmp_allocator alloc = {failing_malloc, failing_realloc, failing_free,
-                           NULL};
+  usnmp_allocator alloc = {failing_malloc, failing_realloc, failing_free, NULL};
   text expect = agent_rows();
   failing f;
   int completed = 0;
@@ -819,9 +809,9 @@ static void allocation_failures(void **state) {
       o.max_repetitions = 9;
       collect_init(&c);
       f.countdown = n;
-      rc = usnmp_table_start(t, by_entry ? &entry : NULL,
-                             by_entry ? NULL : cols, by_entry ? 0 : 3, &o,
-                             on_row, on_done, &c, NULL);
+      rc =
+          usnmp_table_start(t, by_entry ? &entry : NULL, by_entry ? NULL : cols,
+                            by_entry ? 0 : 3, &o, on_row, on_done, &c, NULL);
       if (rc == 0) {
         while (!c.done)
           uv_run(&e->loop, UV_RUN_ONCE);

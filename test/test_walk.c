@@ -98,16 +98,16 @@ typedef struct collect {
   char end_line[512];
   int done;
   uint64_t calls;
-  uint64_t stop_after; /* return 1 on this call (0: never) */
-  int cancel_at;       /* usnmp_walk_cancel on this call (0: never) */
+  uint64_t stop_after;       /* return 1 on this call (0: never) */
+  int cancel_at;             /* usnmp_walk_cancel on this call (0: never) */
   usnmp_target *free_target; /* usnmp_target_free on call free_at */
   int free_at;
-  usnmp_oid prev;      /* previous OID seen by the callback */
+  usnmp_oid prev; /* previous OID seen by the callback */
   int order_ok;
 } collect;
 
-static int on_vb(usnmp_walk *w, const usnmp_varbind *vb,
-                 const usnmp_oid *name, void *arg) {
+static int on_vb(usnmp_walk *w, const usnmp_varbind *vb, const usnmp_oid *name,
+                 void *arg) {
   collect *c = arg;
   usnmp_oid check;
   c->calls++;
@@ -144,8 +144,8 @@ static void on_done(usnmp_walk *w, const usnmp_walk_result *res, void *arg) {
   c->res.end_varbind = NULL;
   c->end_line[0] = '\0';
   if (res->end_varbind != NULL) {
-    int n = usnmp_varbind_format(c->end_line, sizeof c->end_line,
-                                 res->end_varbind);
+    int n =
+        usnmp_varbind_format(c->end_line, sizeof c->end_line, res->end_varbind);
     assert_true(n > 0);
     c->res.end_varbind = &c->end_vb; /* marks "there was one" */
   }
@@ -177,8 +177,7 @@ static int walk(env *e, usnmp_target *t, const char *root,
                 const usnmp_walk_opts *opts, collect *c) {
   usnmp_oid oid;
   assert_int_equal(usnmp_oid_parse(&oid, root), 0);
-  assert_int_equal(
-      usnmp_walk_start(t, &oid, opts, on_vb, on_done, c, NULL), 0);
+  assert_int_equal(usnmp_walk_start(t, &oid, opts, on_vb, on_done, c, NULL), 0);
   while (!c->done)
     assert_true(uv_run(&e->loop, UV_RUN_ONCE) >= 0 || c->done);
   return c->res.status;
@@ -282,10 +281,9 @@ static const char *const volatile_prefixes[] = {
 };
 
 static int is_volatile(const char *line) {
-  for (size_t i = 0;
-       i < sizeof volatile_prefixes / sizeof volatile_prefixes[0]; i++)
-    if (strncmp(line, volatile_prefixes[i], strlen(volatile_prefixes[i])) ==
-        0)
+  for (size_t i = 0; i < sizeof volatile_prefixes / sizeof volatile_prefixes[0];
+       i++)
+    if (strncmp(line, volatile_prefixes[i], strlen(volatile_prefixes[i])) == 0)
       return 1;
   return 0;
 }
@@ -298,8 +296,7 @@ static int is_volatile(const char *line) {
  *     once;
  *   - ours has no line twice.
  * Lines under volatile_prefixes are exempt. */
-static void compare_bracketed(const char *ours, const char *a,
-                              const char *b) {
+static void compare_bracketed(const char *ours, const char *a, const char *b) {
   lines o = sorted(ours), la = split(a), sb = sorted(b);
   lines ka = keys(a), kb = keys(b);
   size_t exact = 0, typed = 0;
@@ -365,8 +362,8 @@ static int setup(void **state) {
   uv_unref((uv_handle_t *)&e->tick);
   assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
   assert_non_null(getcwd(cwd, sizeof cwd));
-  snprintf(pass, sizeof pass, "pass .1.3.6.1.4.1.99999 /bin/sh %s/walk_pass.sh\n",
-           cwd);
+  snprintf(pass, sizeof pass,
+           "pass .1.3.6.1.4.1.99999 /bin/sh %s/walk_pass.sh\n", cwd);
   e->snmpd.extra_conf = pass;
   assert_int_equal(usnmp_test_snmpd_start(&e->snmpd), 0);
   e->snmpd_running = 1;
@@ -377,8 +374,7 @@ static int setup(void **state) {
   assert_int_equal(
       usnmp_target_new(e->m, &e->ta, usnmp_test_agent_address(e->agent)), 0);
   assert_int_equal(
-      usnmp_target_new(e->m, &e->ta1, usnmp_test_agent_address(e->agent)),
-      0);
+      usnmp_target_new(e->m, &e->ta1, usnmp_test_agent_address(e->agent)), 0);
   assert_int_equal(usnmp_target_set_version(e->ta1, USNMP_VERSION_1), 0);
   /* Misbehaving-agent tests must not wait long for their timeouts. */
   assert_int_equal(usnmp_target_set_resend(e->ta, 100), 0);
@@ -458,12 +454,10 @@ static void full_walk_v1(void **state) {
   int st;
   text a, b;
   collect_init(&c);
-  a = run_cmd(&st, NETSNMP "snmpwalk -On -v1 -c public %s .1",
-              e->snmpd.agent4);
+  a = run_cmd(&st, NETSNMP "snmpwalk -On -v1 -c public %s .1", e->snmpd.agent4);
   assert_int_equal(st, 0);
   assert_int_equal(walk(e, e->t1, ".1", NULL, &c), 0);
-  b = run_cmd(&st, NETSNMP "snmpwalk -On -v1 -c public %s .1",
-              e->snmpd.agent4);
+  b = run_cmd(&st, NETSNMP "snmpwalk -On -v1 -c public %s .1", e->snmpd.agent4);
   /* v1 ends with noSuchName, which net-snmp reports as "End of MIB". */
   assert_true(strip_end_of_mib(&a));
   assert_true(strip_end_of_mib(&b));
@@ -511,11 +505,10 @@ static void full_bulk_walk(void **state) {
 /* Walks root with opts on t and checks the output is exactly what the
  * net-snmp command prints. */
 static void same_as(env *e, usnmp_target *t, const char *root,
-                    const usnmp_walk_opts *opts, const char *tool,
-                    collect *c) {
+                    const usnmp_walk_opts *opts, const char *tool, collect *c) {
   int st;
-  text n = run_cmd(&st, NETSNMP "%s -On -c public %s %s", tool,
-                   e->snmpd.agent4, root);
+  text n = run_cmd(&st, NETSNMP "%s -On -c public %s %s", tool, e->snmpd.agent4,
+                   root);
   assert_int_equal(st, 0);
   collect_init(c);
   walk(e, t, root, opts, c);
@@ -625,8 +618,9 @@ static void end_of_mib(void **state) {
   char last[256];
   int st;
   usnmp_walk_opts o = {0};
-  text all = run_cmd(&st, NETSNMP "snmpbulkwalk -On -v2c -c public %s "
-                                  ".1.3.6.1.6.3.16 | tail -1 | cut -d' ' -f1",
+  text all = run_cmd(&st,
+                     NETSNMP "snmpbulkwalk -On -v2c -c public %s "
+                             ".1.3.6.1.6.3.16 | tail -1 | cut -d' ' -f1",
                      e->snmpd.agent4);
   assert_int_equal(st, 0);
   assert_true(all.len > 10 && all.len < sizeof last);
@@ -747,8 +741,8 @@ static void pull_form(void **state) {
   text p = {0};
   usnmp_walk_result res;
   usnmp_walk_opts o = {0};
-  const char *roots[] = {".1.3.6.1.2.1.1", ".1.3.6.1.2.1.2", ".1.3.6.1.2.1.1.1.0",
-                         ".1.3.6.1.2.1.99"};
+  const char *roots[] = {".1.3.6.1.2.1.1", ".1.3.6.1.2.1.2",
+                         ".1.3.6.1.2.1.1.1.0", ".1.3.6.1.2.1.99"};
   for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
     for (int v = 0; v < 2; v++) {
       usnmp_target *t = v ? e->t1 : e->t2c;
@@ -799,8 +793,8 @@ static void pull_form_error(void **state) {
   ro.resend_ms = 100;
   o.request = &ro;
   o.max_repetitions = 5;
-  assert_int_equal(
-      pull_all(e, e->ta, ".1.3.6.1.4.1.99999", &o, &p, &res), USNMP_E_TIMEOUT);
+  assert_int_equal(pull_all(e, e->ta, ".1.3.6.1.4.1.99999", &o, &p, &res),
+                   USNMP_E_TIMEOUT);
   assert_int_equal(res.status, USNMP_E_TIMEOUT);
   assert_int_equal(res.count, 10);
   assert_int_equal(res.last_oid.len, 9);
@@ -942,9 +936,9 @@ static void stop_cancel_limit(void **state) {
   assert_int_equal(usnmp_walk_start(e->t1, &oid, &o, on_vb, on_done, &c, NULL),
                    USNMP_E_BAD_VERSION);
   oid.len = 0;
-  assert_int_equal(usnmp_walk_start(e->t2c, &oid, NULL, on_vb, on_done, &c,
-                                    NULL),
-                   USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp_walk_start(e->t2c, &oid, NULL, on_vb, on_done, &c, NULL),
+      USNMP_E_INVAL);
   assert_int_equal(usnmp_walk_cancel(NULL), USNMP_E_INVAL);
   assert_int_equal(usnmp_walk_next(NULL, NULL), USNMP_E_INVAL);
   usnmp_walk_close(NULL);
@@ -957,8 +951,7 @@ static void stop_cancel_limit(void **state) {
 /* Hooks: each rewrites GETNEXT / GETBULK answers in one way. */
 
 /* Answers every request with the same OID, inside the subtree. */
-static void hook_same(usnmp_test_agent *a, usnmp_test_exchange *ex,
-                      void *arg) {
+static void hook_same(usnmp_test_agent *a, usnmp_test_exchange *ex, void *arg) {
   (void)a;
   (void)arg;
   ex->n_vbs = 0;
@@ -975,12 +968,13 @@ static void hook_cycle(usnmp_test_agent *a, usnmp_test_exchange *ex,
   uint32_t last;
   (void)a;
   (void)arg;
-  assert_int_equal(usnmp_oid_from_ber(&req, ex->req_vbs[0].oid,
-                                      ex->req_vbs[0].oid_len),
-                   0);
+  assert_int_equal(
+      usnmp_oid_from_ber(&req, ex->req_vbs[0].oid, ex->req_vbs[0].oid_len), 0);
   last = req.len == 9 ? req.arcs[8] : 0;
   snprintf(next, sizeof next, "1.3.6.1.4.1.99999.1.%u",
-           last == 5 ? 6 : last == 6 ? 4 : 5);
+           last == 5   ? 6
+           : last == 6 ? 4
+                       : 5);
   ex->n_vbs = 0;
   assert_int_equal(usnmp_test_reply_set(ex, 0, next, usnmp_value_integer(1)),
                    0);
@@ -1040,8 +1034,7 @@ static void hook_toobig(usnmp_test_agent *a, usnmp_test_exchange *ex,
 }
 
 /* endOfMibView as the 4th varbind, real varbinds after it. */
-static void hook_eomv(usnmp_test_agent *a, usnmp_test_exchange *ex,
-                      void *arg) {
+static void hook_eomv(usnmp_test_agent *a, usnmp_test_exchange *ex, void *arg) {
   usnmp_value v;
   (void)a;
   (void)arg;
@@ -1239,8 +1232,7 @@ static void agent_errors_and_timeout(void **state) {
   /* genErr in the third answer: how far the walk got, and why it ended. */
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
-  usnmp_test_agent_push(e->agent,
-                        (usnmp_test_action){USNMP_TEST_ERROR, 5, 1});
+  usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ERROR, 5, 1});
   collect_init(&c);
   assert_int_equal(walk(e, e->ta, ".1.3.6.1.4.1.99999", &o, &c),
                    USNMP_E_SNMP_ERROR);
@@ -1278,8 +1270,8 @@ static void agent_errors_and_timeout(void **state) {
  * (16256 is 0xFF 0x00 on the wire, 16384 the larger 0x81 0x80 0x00). */
 static void agent_multibyte_arcs(void **state) {
   env *e = *state;
-  static const uint32_t arcs[] = {1,     127,     128,     16256,
-                                  16383, 16384,   2097151, 2097152,
+  static const uint32_t arcs[] = {1,         127,        128,     16256,
+                                  16383,     16384,      2097151, 2097152,
                                   268435456, 4294967295u};
   collect c;
   text expect = {0};
@@ -1288,9 +1280,9 @@ static void agent_multibyte_arcs(void **state) {
   text_add(&expect, "", 0);
   for (size_t i = 0; i < sizeof arcs / sizeof arcs[0]; i++) {
     snprintf(oid, sizeof oid, "1.3.6.1.4.1.99999.7.%u", arcs[i]);
-    assert_int_equal(usnmp_test_agent_mib_set(e->agent, oid,
-                                              usnmp_value_integer((int)i), 0),
-                     0);
+    assert_int_equal(
+        usnmp_test_agent_mib_set(e->agent, oid, usnmp_value_integer((int)i), 0),
+        0);
     snprintf(line, sizeof line, ".%s = INTEGER: %zu\n", oid, i);
     text_add(&expect, line, strlen(line));
   }
@@ -1358,8 +1350,7 @@ static void on_closed(void *arg) { *(int *)arg = 1; }
  * (valgrind and ASan runs check). */
 static void allocation_failures(void **state) {
   env *e = *state;
-  usnmp_allocator alloc = {failing_malloc, failing_realloc, failing_free,
-                           NULL};
+  usnmp_allocator alloc = {failing_malloc, failing_realloc, failing_free, NULL};
   failing f;
   int completed = 0;
   alloc.ctx = &f;
