@@ -381,20 +381,27 @@ static int send_fetch(usnmp_table *tb) {
   max_cols = tb->bulk ? USNMP_MAX_VARBINDS / tb->reps : USNMP_MAX_VARBINDS;
   if (max_cols == 0)
     max_cols = 1;
-  for (size_t c = 0; c < tb->n_cols && n < max_cols; c++) {
-    size_t len;
-    const uint32_t *f;
-    if (tb->cols[c].done)
-      continue;
-    f = frontier(&tb->cols[c], &len);
-    if (crowded && cmp_arcs(f, len, low, low_len) > 0)
-      continue;
-    tb->asked[n] = (uint32_t)c;
-    memset(&tb->tx[n], 0, sizeof tb->tx[n]);
-    tb->tx[n].oid = tb->cols[c].cursor_ber;
-    tb->tx[n].oid_len = tb->cols[c].cursor_ber_len;
-    tb->tx[n].value.type = USNMP_TYPE_NULL;
-    n++;
+  /* The slowest columns first (pass 0), so that when not every column
+   * fits in one request the rows they hold back still advance; then the
+   * others (pass 1), unless too many rows wait already. */
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t c = 0; c < tb->n_cols && n < max_cols; c++) {
+      size_t len;
+      const uint32_t *f;
+      int ahead;
+      if (tb->cols[c].done)
+        continue;
+      f = frontier(&tb->cols[c], &len);
+      ahead = cmp_arcs(f, len, low, low_len) > 0;
+      if (ahead != pass || (ahead && crowded))
+        continue;
+      tb->asked[n] = (uint32_t)c;
+      memset(&tb->tx[n], 0, sizeof tb->tx[n]);
+      tb->tx[n].oid = tb->cols[c].cursor_ber;
+      tb->tx[n].oid_len = tb->cols[c].cursor_ber_len;
+      tb->tx[n].value.type = USNMP_TYPE_NULL;
+      n++;
+    }
   }
   tb->n_asked = n;
   tb->sent_bulk = tb->bulk;
