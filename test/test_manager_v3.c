@@ -537,6 +537,90 @@ static void test_table(void **state) {
 }
 
 /* ------------------------------------------------------------------------
+ * Allocation failures on every v3 path: the crypto object, the target's
+ * state, the request kept in clear, the wire message, a split.
+ * ------------------------------------------------------------------------ */
+
+typedef struct failing {
+  long fail_at, count, live;
+} failing;
+
+static void *f_malloc(size_t size, void *ctx) {
+  failing *f = ctx;
+  void *p;
+  if (++f->count == f->fail_at)
+    return NULL;
+  p = malloc(size);
+  if (p != NULL)
+    f->live++;
+  return p;
+}
+
+static void *f_realloc(void *ptr, size_t size, void *ctx) {
+  failing *f = ctx;
+  if (++f->count == f->fail_at)
+    return NULL;
+  if (ptr == NULL)
+    f->live++;
+  return realloc(ptr, size);
+}
+
+static void f_free(void *ptr, void *ctx) {
+  failing *f = ctx;
+  if (ptr != NULL)
+    f->live--;
+  free(ptr);
+}
+
+static void set_flag(void *arg) { *(int *)arg = 1; }
+
+static long run_failing(env *e, long fail_at) {
+  failing f = {fail_at, 0, 0};
+  usnmp_allocator alloc = {f_malloc, f_realloc, f_free, &f};
+  usnmp_manager *m = NULL;
+  usnmp_target *t = NULL;
+  usnmp_oid oids[12];
+  result a;
+  int i, rc, closed = 0;
+  for (i = 0; i < 12; i++)
+    oids[i] = oid_of(SYSDESCR);
+  rc = usnmp_manager_new(&m, &e->loop, &alloc);
+  if (rc != 0) {
+    assert_int_equal(rc, USNMP_E_NOMEM);
+    return f.count;
+  }
+  rc = usnmp_target_new(m, &t, e->agent.agent4);
+  if (rc == 0)
+    rc = usnmp_target_set_v3_user(t, "shaaes", USNMP_AUTH_SHA,
+                                  USNMP_TEST_SNMPD_AUTH_PASS, USNMP_PRIV_AES,
+                                  USNMP_TEST_SNMPD_PRIV_PASS);
+  if (rc == 0) {
+    memset(&a, 0, sizeof(a));
+    rc = usnmp_get(t, oids, 12, NULL, on_response, &a, NULL);
+    if (rc == 0) {
+      wait_for(e, &a);
+      assert_true(a.status == 0 || a.status == USNMP_E_NOMEM);
+      if (a.status == 0)
+        assert_int_equal(a.n, 12);
+    }
+  }
+  assert_true(rc == 0 || rc == USNMP_E_NOMEM);
+  usnmp_manager_close(m, set_flag, &closed);
+  while (!closed)
+    uv_run(&e->loop, UV_RUN_ONCE);
+  assert_int_equal(f.live, 0);
+  return f.count;
+}
+
+static void test_allocation_failures(void **state) {
+  env *e = *state;
+  long total = run_failing(e, 0), n;
+  assert_true(total > 10);
+  for (n = 1; n <= total + 1; n++)
+    run_failing(e, n);
+}
+
+/* ------------------------------------------------------------------------
  * A hostile agent: answers the probe with junk and then a proper report,
  * and the request with forgeries.
  * ------------------------------------------------------------------------ */
@@ -749,6 +833,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_contexts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_split_and_many, setup, teardown),
       cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_allocation_failures, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_key_cache, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hostile_agent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_restart_and_clock_jump, setup,
