@@ -454,7 +454,9 @@ typedef struct usnmp_response {
    * answer), else USNMP_E_TIMEOUT, USNMP_E_CANCELLED (usnmp_cancel,
    * usnmp_target_free), USNMP_E_CLOSED, USNMP_E_RESOLVE, USNMP_E_NOMEM (a
    * split or tooBig retry could not allocate) or a libuv error of the
-   * first send. */
+   * first send; SNMPv3 adds the statuses of the agent's reports and
+   * USNMP_E_AUTH_FAILURE (see "SNMPv3" below), and USNMP_E_TOOBIG for a
+   * request that became larger than the agent's msgMaxSize. */
   int status;
   int32_t error_status;  /* RFC 3416 error-status, USNMP_ERR_* */
   int32_t error_index;   /* 1-based, relative to the caller's varbinds */
@@ -1074,7 +1076,9 @@ USNMP_EXTERN int usnmp_sec_level_parse(const char *name,
 USNMP_EXTERN const char *usnmp_auth_proto_name(usnmp_auth_proto p);
 USNMP_EXTERN const char *usnmp_priv_proto_name(usnmp_priv_proto p);
 
-/* Makes t a v3 target for user (1 to 32 bytes) with the given protocols;
+/* Makes t a v3 target (its version becomes USNMP_VERSION_3; the first v3
+ * setter on a manager's targets also sets up its OpenSSL context) for
+ * user (1 to 32 bytes) with the given protocols;
  * authpass and privpass may be NULL when the protocol is NONE and must be
  * at least 8 characters otherwise (RFC 3414's minimum, as net-snmp
  * enforces).  The passwords are turned into keys now (a cache on the
@@ -1094,14 +1098,18 @@ USNMP_EXTERN int usnmp_target_set_v3_user(usnmp_target *t, const char *user,
 USNMP_EXTERN int usnmp_target_set_v3_level(usnmp_target *t,
                                            usnmp_sec_level level);
 /* Gives the agent's (authoritative) engine ID, 5 to 32 bytes, so that no
- * discovery is needed (net-snmp's -e).  Returns 0 or USNMP_E_INVAL. */
+ * discovery is needed (net-snmp's -e); before or after the user.  An agent
+ * that reports another engine ID fails the request with
+ * USNMP_E_UNKNOWN_ENGINE_ID.  Returns 0, USNMP_E_INVAL, USNMP_E_NOMEM or
+ * USNMP_E_CLOSED. */
 USNMP_EXTERN int usnmp_target_set_v3_engine_id(usnmp_target *t,
                                                const uint8_t *engine_id,
                                                size_t len);
 /* Sets the context of the target's requests (net-snmp's -E and -n).
  * context_engine_id may be NULL (len 0) for "the agent's engine ID";
- * context_name may be NULL for the default context "".  Returns 0 or
- * USNMP_E_INVAL (engine ID over 32 bytes, name over 255 bytes). */
+ * context_name may be NULL for the default context "".  Requests may
+ * override it (USNMP_OPT_CONTEXT).  Returns 0, USNMP_E_INVAL (engine ID
+ * over 32 bytes, name over 255 bytes), USNMP_E_NOMEM or USNMP_E_CLOSED. */
 USNMP_EXTERN int usnmp_target_set_v3_context(usnmp_target *t,
                                              const uint8_t *context_engine_id,
                                              size_t len,
