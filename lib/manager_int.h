@@ -45,9 +45,19 @@
  * accept() needs is recorded by encode() in the request (the community
  * model records where its community sits in r->msg).
  *
- * Memory: a request costs sizeof(usnmp_request) (544 bytes on x86-64,
+ * The SNMPv3 model (manager_v3.c, installed by the first v3 setter) needs
+ * three more things of the manager, each behind a test that costs v1/v2c
+ * one compare: a gate in pump() (while a target's engine is unknown, its
+ * requests wait for the one that probes), a step in launch() (the v3
+ * datagram is built at send time from the request kept in clear,
+ * r->plain), and accept() results beyond drop/accept: USNMP__RETRY (send
+ * again with a new id after discovery or re-synchronisation), USNMP__FAIL
+ * (a report) and USNMP__DROP_AUTH.
+ *
+ * Memory: a request costs sizeof(usnmp_request) (560 bytes on x86-64,
  * with its timer and up to USNMP__INLINE_MSG bytes of message) plus two
- * table slots; a larger message is one more allocation of its exact size.
+ * table slots; a larger message is one more allocation of its exact size,
+ * and a v3 request one more for its PDU in clear.
  */
 #ifndef USNMP_MANAGER_INT_H
 #define USNMP_MANAGER_INT_H
