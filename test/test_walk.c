@@ -553,6 +553,17 @@ static void column_by_arcs(void **state) {
   same_as(e, e->t1, ".1.3.6.1.2.1.2.2.1.1", NULL, "snmpwalk -v1", &c);
   assert_int_equal(c.res.end, USNMP_WALK_END_SUBTREE);
   assert_int_equal(c.res.count, n);
+  {
+    /* And over IPv6, to the same agent. */
+    usnmp_target *t6;
+    collect c6;
+    assert_int_equal(usnmp_target_new(e->m, &t6, e->snmpd.agent6), 0);
+    collect_init(&c6);
+    assert_int_equal(walk(e, t6, ".1.3.6.1.2.1.2.2.1.1", NULL, &c6), 0);
+    assert_string_equal(c6.lines.buf, c.lines.buf);
+    collect_free(&c6);
+    usnmp_target_free(t6);
+  }
   collect_free(&c);
 }
 
