@@ -449,6 +449,11 @@ static void op_done(const usnmp_response *resp, void *arg) {
   op *o = arg;
   sync_host *h = o->host;
   usnmp_sync *s = usnmp_target_data(h->target);
+  /* The waiting call re-checks its entries after every uv_run(); stopping
+   * the loop makes that run return even when this completion came from a
+   * timer that ran before the loop's poll, which would otherwise block
+   * until the next event. */
+  uv_stop(&s->loop);
   if (resp->status == USNMP_E_CLOSED) {
     /* The sync object is going away; its entries are freed by close. */
     op_free(o);
