@@ -9,6 +9,7 @@
 #include "snmpd_fixture.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -209,6 +210,48 @@ static int write_extra(const usnmp_test_snmpd *s, FILE *out,
     }
   }
   return 0;
+}
+
+/* Removes the directories that agents of this fixture left behind in tmp.
+ * A test that crashes, is killed by its timeout or fails an assertion
+ * before its stop call leaves its directory (the kernel stops the agent
+ * itself, see spawn()).  A directory is left behind when nothing in it
+ * changed for STALE_SECONDS and its pid file is absent or names no live
+ * process: a running agent always has its pid file, and a starting or
+ * stopping one changed its directory seconds ago. */
+#define STALE_SECONDS (15 * 60)
+static void sweep_stale(const char *tmp) {
+  static const char prefix[] = "usnmp-snmpd-";
+  DIR *d = opendir(tmp);
+  if (d == NULL)
+    return;
+  time_t now = time(NULL);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    char dir[USNMP_TEST_SNMPD_PATH_MAX];
+    char pidfile[USNMP_TEST_SNMPD_PATH_MAX + 16];
+    struct stat st;
+    if (strncmp(e->d_name, prefix, sizeof prefix - 1) != 0 ||
+        strlen(e->d_name) != sizeof prefix - 1 + 6)
+      continue;
+    int n = snprintf(dir, sizeof dir, "%s/%s", tmp, e->d_name);
+    if (n < 0 || (size_t)n >= sizeof dir - 16)
+      continue;
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+        st.st_uid != getuid() || now - st.st_mtime < STALE_SECONDS)
+      continue;
+    snprintf(pidfile, sizeof pidfile, "%s/snmpd.pid", dir);
+    FILE *f = fopen(pidfile, "r");
+    if (f != NULL) {
+      long pid = 0;
+      int got = fscanf(f, "%ld", &pid);
+      fclose(f);
+      if (got == 1 && pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+        continue; /* an agent still runs there */
+    }
+    remove_dir(dir);
+  }
+  closedir(d);
 }
 
 /* Copies test/snmpd.conf to the private directory and appends extra. */
@@ -534,6 +577,7 @@ int usnmp_test_snmpd_start(usnmp_test_snmpd *s) {
   const char *tmp = getenv("TMPDIR");
   if (tmp == NULL || tmp[0] == '\0')
     tmp = "/tmp";
+  sweep_stale(tmp);
   int n = snprintf(s->dir, sizeof s->dir, "%s/usnmp-snmpd-XXXXXX", tmp);
   if (n < 0 || (size_t)n >= sizeof s->dir - 32 || mkdtemp(s->dir) == NULL) {
     fprintf(stderr, "snmpd fixture: cannot create a directory in %s: %s\n",

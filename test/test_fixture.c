@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -294,6 +295,79 @@ static void test_two_agents_and_stop(void **state) {
   assert_int_equal(usnmp_test_snmpd_stop(&b), 0);
 }
 
+/* Makes an agent directory in base, as the fixture names them, holding a
+ * pid file with pid (none if 0), last changed age_s seconds ago. */
+static void make_agent_dir(char *dir, size_t size, const char *base,
+                           long pid, long age_s) {
+  int n = snprintf(dir, size, "%s/usnmp-snmpd-XXXXXX", base);
+  assert_true(n > 0 && (size_t)n < size);
+  assert_non_null(mkdtemp(dir));
+  if (pid != 0) {
+    char pidfile[1024];
+    snprintf(pidfile, sizeof pidfile, "%s/snmpd.pid", dir);
+    FILE *f = fopen(pidfile, "w");
+    assert_non_null(f);
+    fprintf(f, "%ld\n", pid);
+    assert_int_equal(fclose(f), 0);
+  }
+  struct timeval times[2];
+  gettimeofday(&times[0], NULL);
+  times[0].tv_sec -= age_s;
+  times[1] = times[0];
+  assert_int_equal(utimes(dir, times), 0);
+}
+
+static int dir_exists(const char *dir) {
+  struct stat st;
+  return stat(dir, &st) == 0;
+}
+
+/* Starting an agent removes the directories that dead agents left behind,
+ * and only those. */
+static void test_sweeps_stale_dirs(void **state) {
+  (void)state;
+  char base[] = "/tmp/usnmp-fixture-test-XXXXXX";
+  char dead[512], live[512], young[512];
+  const char *saved = getenv("TMPDIR");
+  char *saved_copy = saved != NULL ? strdup(saved) : NULL;
+  assert_non_null(mkdtemp(base));
+
+  /* A pid that no process has any more: a child we reaped. */
+  pid_t child = fork();
+  assert_true(child >= 0);
+  if (child == 0)
+    _exit(0);
+  assert_int_equal(waitpid(child, NULL, 0), child);
+
+  make_agent_dir(dead, sizeof dead, base, (long)child, 3600);
+  make_agent_dir(live, sizeof live, base, (long)getpid(), 3600);
+  make_agent_dir(young, sizeof young, base, 0, 0);
+
+  assert_int_equal(setenv("TMPDIR", base, 1), 0);
+  usnmp_test_snmpd agent = {0};
+  int rc = usnmp_test_snmpd_start(&agent);
+  if (saved_copy != NULL)
+    setenv("TMPDIR", saved_copy, 1);
+  else
+    unsetenv("TMPDIR");
+  free(saved_copy);
+  assert_int_equal(rc, 0);
+  assert_int_equal(strncmp(agent.dir, base, strlen(base)), 0);
+
+  assert_false(dir_exists(dead));
+  assert_true(dir_exists(live));
+  assert_true(dir_exists(young));
+  assert_int_equal(usnmp_test_snmpd_stop(&agent), 0);
+
+  assert_int_equal(remove(live), -1); /* not empty: it holds snmpd.pid */
+  char pidfile[1024];
+  snprintf(pidfile, sizeof pidfile, "%s/snmpd.pid", live);
+  assert_int_equal(remove(pidfile), 0);
+  assert_int_equal(remove(live), 0);
+  assert_int_equal(remove(young), 0);
+  assert_int_equal(remove(base), 0);
+}
+
 int main(void) {
   const struct CMUnitTest shared[] = {
       cmocka_unit_test(test_v2c_ipv4),
@@ -308,6 +382,7 @@ int main(void) {
       cmocka_unit_test(test_restart_increments_boots),
       cmocka_unit_test(test_extra_conf),
       cmocka_unit_test(test_two_agents_and_stop),
+      cmocka_unit_test(test_sweeps_stale_dirs),
   };
   int failed = cmocka_run_group_tests_name("shared agent", shared,
                                            start_shared, stop_shared);
