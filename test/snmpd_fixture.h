@@ -58,10 +58,13 @@ typedef struct usnmp_test_snmpd {
   char log_path[USNMP_TEST_SNMPD_PATH_MAX];  /* snmpd's stdout and stderr */
 } usnmp_test_snmpd;
 
-/* Starts snmpd as described above.  Returns 0 once the agent answers, or -1
- * after printing why to stderr (snmpd not installed, no free port, snmpd
- * exited early: its log is printed, or no answer within about 10 s).  On
- * failure nothing is left running and the temporary directory is gone. */
+/* Starts snmpd as described above, after removing the directories that
+ * agents of crashed or killed tests left in $TMPDIR (unchanged for 15
+ * minutes, with no live process in their pid file).  Returns 0 once the
+ * agent answers, or -1 after printing why to stderr (snmpd not installed,
+ * no free port, snmpd exited early: its log is printed, or no answer
+ * within about 10 s).  On failure nothing is left running and the
+ * temporary directory is gone. */
 int usnmp_test_snmpd_start(usnmp_test_snmpd *s);
 
 /* Stops the agent (SIGTERM, then SIGKILL after 5 s) and reaps it, keeping
