@@ -100,9 +100,18 @@ static int setup(void **state) {
   return 0;
 }
 
+/* Closes what a failed test left open (the hostile agent's socket), so
+ * that a failure is reported instead of hanging the loop. */
+static void close_leftover(uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
 static int teardown(void **state) {
   env *e = *state;
   usnmp_manager_close(e->m, NULL, NULL);
+  uv_walk(&e->loop, close_leftover, NULL);
   uv_run(&e->loop, UV_RUN_DEFAULT);
   assert_int_equal(uv_loop_close(&e->loop), 0);
   return 0;
@@ -634,6 +643,7 @@ typedef struct hostile {
    * to any request of more than one varbind. */
   int friendly;
   int toobig_sent, answered;
+  int forgeries; /* mode 2: mangled copies sent before each answer */
 } hostile;
 
 static void hostile_send(hostile *h, const struct sockaddr *to,
@@ -669,6 +679,20 @@ static void agent_answer(hostile *h, const struct sockaddr *from,
   rc = usnmp__msg3_encode(h->crypto, &h->agent, 0, m.msg_id, 65507, &pdu,
                           vbs, n, out, sizeof(out));
   assert_true(rc > 0);
+  if (h->friendly == 2) {
+    /* Before the real answer: every truncation of it, and every one of
+     * its bytes flipped, none of which may complete the request. */
+    static uint8_t bad[4096];
+    size_t k;
+    for (k = 1; k < (size_t)rc; k++)
+      hostile_send(h, from, out, k);
+    for (k = 0; k < (size_t)rc; k++) {
+      memcpy(bad, out, (size_t)rc);
+      bad[k] ^= k % 2 ? 0x80 : 0x01;
+      hostile_send(h, from, bad, (size_t)rc);
+    }
+    h->forgeries += (int)(2 * (size_t)rc - 1);
+  }
   hostile_send(h, from, out, (size_t)rc);
 }
 
@@ -776,6 +800,11 @@ static void test_hostile_agent(void **state) {
       uv_udp_getsockname(&h.udp, (struct sockaddr *)&addr, &namelen), 0);
   assert_int_equal(uv_udp_recv_start(&h.udp, hostile_alloc, on_hostile_recv),
                    0);
+  {
+    /* Room for a burst of several hundred mangled datagrams. */
+    int size = 4 * 1024 * 1024;
+    assert_int_equal(uv_send_buffer_size((uv_handle_t *)&h.udp, &size), 0);
+  }
   snprintf(agent, sizeof(agent), "127.0.0.1:%u", ntohs(addr.sin_port));
 
   t = user_target(e, agent, &shaaes);
@@ -816,6 +845,31 @@ static void test_hostile_agent(void **state) {
     assert_int_equal(h.toobig_sent, 3); /* 4, then 2 and 2 */
     assert_int_equal(h.answered, 4);
     assert_int_equal(h.probes, 1);
+    usnmp_target_free(t);
+  }
+
+  /* Mangled answers (every truncation, every byte flipped) arrive before
+   * the real one: each is dropped, the real one completes the request. */
+  {
+    usnmp_stats before, after;
+    uint64_t dropped;
+    h.friendly = 2;
+    t = user_target(e, agent, &shaaes);
+    assert_int_equal(get_once(e, t, &res), 0); /* discovery */
+    usnmp_manager_stats(e->m, &before);
+    h.forgeries = 0;
+    assert_int_equal(get_once(e, t, &res), 0);
+    assert_string_equal(res.text[0], ".1.3.6.1.2.1.1.1.0 = STRING: "
+                                     "\"hostile but honest\"");
+    usnmp_manager_stats(e->m, &after);
+    assert_true(h.forgeries > 200);
+    assert_int_equal(after.accepted - before.accepted, 1);
+    dropped = (after.dropped_auth - before.dropped_auth) +
+              (after.dropped_malformed - before.dropped_malformed) +
+              (after.dropped_unknown_id - before.dropped_unknown_id) +
+              (after.dropped_wrong_version - before.dropped_wrong_version) +
+              (after.dropped_wrong_pdu - before.dropped_wrong_pdu);
+    assert_int_equal(dropped, (uint64_t)h.forgeries);
     usnmp_target_free(t);
   }
 
