@@ -330,6 +330,9 @@ int main(int argc, char **argv) {
   }
   want_usnmp = strcmp(clients, "net-snmp") != 0;
   want_netsnmp = strcmp(clients, "usnmp") != 0;
+#ifndef HAVE_NETSNMP
+  (void)want_netsnmp; /* built without libsnmp-dev: usnmp only */
+#endif
   if (window == 0 || window > 4096 || count == 0 || seconds <= 0 ||
       seconds > 120) {
     fprintf(stderr, "usage: v3 [-w WINDOW 1..4096] [-n COUNT] "
