@@ -453,12 +453,12 @@ static void op_done(const usnmp_response *resp, void *arg) {
    * the loop makes that run return even when this completion came from a
    * timer that ran before the loop's poll, which would otherwise block
    * until the next event. */
-  uv_stop(&s->loop);
   if (resp->status == USNMP_E_CLOSED) {
     /* The sync object is going away; its entries are freed by close. */
     op_free(o);
     return;
   }
+  uv_stop(&s->loop);
   if (resp->status != 0) {
     op_fail(o, resp->status, 0, 0);
   } else if (resp->error_status != 0) {
@@ -872,7 +872,10 @@ void usnmp_sync_close(usnmp_sync *s) {
    * find nothing to update. */
   usnmp_sync_cache_clear(s);
   usnmp_manager_close(s->manager, NULL, NULL);
-  uv_run(&s->loop, UV_RUN_DEFAULT);
+  /* Run until the manager's last close callback has freed it; a stop
+   * requested from a callback only ends one run early. */
+  while (uv_run(&s->loop, UV_RUN_DEFAULT) != 0)
+    ;
   uv_loop_close(&s->loop);
   while (s->hosts) {
     sync_host *h = s->hosts;
