@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "ber.h"
 #include "manager_int.h"
 
@@ -28,19 +29,6 @@ _Static_assert(sizeof(usnmp_request) <= 640, "usnmp_request grew");
 /* ------------------------------------------------------------------------
  * Allocation
  * ------------------------------------------------------------------------ */
-
-static void *default_malloc(size_t size, void *ctx) {
-  (void)ctx;
-  return malloc(size);
-}
-static void *default_realloc(void *ptr, size_t size, void *ctx) {
-  (void)ctx;
-  return realloc(ptr, size);
-}
-static void default_free(void *ptr, void *ctx) {
-  (void)ctx;
-  free(ptr);
-}
 
 void *usnmp__malloc(usnmp_manager *m, size_t size) {
   return m->alloc.malloc(size, m->alloc.ctx);
@@ -1375,16 +1363,13 @@ usnmp_manager *usnmp_target_manager(const usnmp_target *t) {
 
 int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
                       const usnmp_allocator *alloc) {
-  static const usnmp_allocator default_alloc = {default_malloc,
-                                                default_realloc, default_free,
-                                                NULL};
   usnmp_manager *m;
   size_t vbs_size = USNMP_MAX_VARBINDS * sizeof(usnmp_varbind);
 
   if (out == NULL || loop == NULL)
     return USNMP_E_INVAL;
   if (alloc == NULL)
-    alloc = &default_alloc;
+    alloc = &usnmp__default_allocator;
   if (alloc->malloc == NULL || alloc->free == NULL)
     return USNMP_E_INVAL;
   m = alloc->malloc(sizeof(*m), alloc->ctx);

@@ -23,6 +23,7 @@
 #include <openssl/provider.h>
 #include <openssl/rand.h>
 
+#include "alloc.h"
 #include "usm.h"
 
 /* Number of usnmp_auth_proto values, NONE included. */
@@ -68,18 +69,6 @@ static const char *const md_names[AUTH_COUNT] = {
 static const uint8_t auth_key_lens[AUTH_COUNT] = {0, 16, 20, 28, 32, 48, 64};
 static const uint8_t auth_mac_lens[AUTH_COUNT] = {0, 12, 12, 16, 24, 32, 48};
 
-static void *default_malloc(size_t size, void *ctx) {
-  (void)ctx;
-  return malloc(size);
-}
-static void *default_realloc(void *ptr, size_t size, void *ctx) {
-  (void)ctx;
-  return realloc(ptr, size);
-}
-static void default_free(void *ptr, void *ctx) {
-  (void)ctx;
-  free(ptr);
-}
 
 static int auth_valid(usnmp_auth_proto auth) {
   return auth > USNMP_AUTH_NONE && auth <= USNMP_AUTH_SHA512;
@@ -125,14 +114,7 @@ int usnmp__crypto_new(usnmp__crypto **out, const usnmp_allocator *alloc) {
   if (out == NULL)
     return USNMP_E_INVAL;
   *out = NULL;
-  if (alloc != NULL) {
-    a = *alloc;
-  } else {
-    a.malloc = default_malloc;
-    a.realloc = default_realloc;
-    a.free = default_free;
-    a.ctx = NULL;
-  }
+  a = alloc != NULL ? *alloc : usnmp__default_allocator;
   c = a.malloc(sizeof(*c), a.ctx);
   if (c == NULL)
     return USNMP_E_NOMEM;
