@@ -261,15 +261,40 @@ static int get_nonneg(usnmp__slice *in, int32_t *out) {
   return rc;
 }
 
+/* Opens a v3 message down to its msgID, trusting nothing: *msg is left at
+ * what follows msgVersion, *global at what follows msgID.  Returns 0,
+ * USNMP_E_TRAILING, USNMP_E_BAD_VERSION or a BER error. */
+static int open_header(const uint8_t *buf, size_t len, usnmp__slice *msg,
+                       usnmp__slice *global, int32_t *msg_id) {
+  usnmp__slice in = {0};
+  int32_t version = 0;
+  int rc;
+
+  usnmp__slice_init(&in, buf, len);
+  rc = usnmp__ber_get_asn1(&in, msg, USNMP__TAG_SEQUENCE);
+  if (rc == 0 && in.len)
+    rc = USNMP_E_TRAILING;
+  if (rc == 0)
+    rc = usnmp__ber_get_int32(msg, TAG_INTEGER, &version);
+  if (rc < 0)
+    return rc;
+  if (version != USNMP_VERSION_3)
+    return USNMP_E_BAD_VERSION;
+  rc = usnmp__ber_get_asn1(msg, global, USNMP__TAG_SEQUENCE);
+  if (rc == 0)
+    rc = get_nonneg(global, msg_id);
+  return rc;
+}
+
 int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
                        const uint8_t *buf, size_t len, uint8_t *scratch,
                        size_t scratch_size, usnmp__msg3 *m,
                        usnmp_varbind *vbs, size_t max_vbs, size_t *n_vbs) {
-  usnmp__slice in = {0}, msg = {0}, global = {0}, sp_outer = {0};
+  usnmp__slice msg = {0}, global = {0}, sp_outer = {0};
   usnmp__slice sp = {0}, data = {0}, scoped = {0};
   const uint8_t *flags_p = NULL, *auth_p = NULL, *priv_p = NULL;
   size_t flags_len = 0, auth_len = 0, priv_len = 0;
-  int32_t version = 0, model = 0, boots = 0, time = 0;
+  int32_t model = 0, boots = 0, time = 0;
   uint8_t data_tag;
   int rc;
 
@@ -279,20 +304,7 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
   *n_vbs = 0;
 
   /* Header and security parameters: structure only, nothing trusted. */
-  usnmp__slice_init(&in, buf, len);
-  rc = usnmp__ber_get_asn1(&in, &msg, USNMP__TAG_SEQUENCE);
-  if (rc < 0)
-    return rc;
-  if (in.len)
-    return USNMP_E_TRAILING;
-  rc = usnmp__ber_get_int32(&msg, TAG_INTEGER, &version);
-  if (rc < 0)
-    return rc;
-  if (version != USNMP_VERSION_3)
-    return USNMP_E_BAD_VERSION;
-  rc = usnmp__ber_get_asn1(&msg, &global, USNMP__TAG_SEQUENCE);
-  if (rc == 0)
-    rc = get_nonneg(&global, &m->msg_id);
+  rc = open_header(buf, len, &msg, &global, &m->msg_id);
   if (rc == 0)
     rc = get_nonneg(&global, &m->max_size);
   if (rc == 0)
@@ -441,24 +453,11 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
 
 int usnmp__msg3_peek_msg_id(const uint8_t *buf, size_t len,
                             int32_t *msg_id) {
-  usnmp__slice in = {0}, msg = {0}, global = {0};
-  int32_t version = 0;
-  int rc;
+  usnmp__slice msg = {0}, global = {0};
 
   if (buf == NULL || msg_id == NULL)
     return USNMP_E_INVAL;
-  usnmp__slice_init(&in, buf, len);
-  rc = usnmp__ber_get_asn1(&in, &msg, USNMP__TAG_SEQUENCE);
-  if (rc == 0)
-    rc = usnmp__ber_get_int32(&msg, TAG_INTEGER, &version);
-  if (rc < 0)
-    return rc;
-  if (version != USNMP_VERSION_3)
-    return USNMP_E_BAD_VERSION;
-  rc = usnmp__ber_get_asn1(&msg, &global, USNMP__TAG_SEQUENCE);
-  if (rc == 0)
-    rc = get_nonneg(&global, msg_id);
-  return rc;
+  return open_header(buf, len, &msg, &global, msg_id);
 }
 
 int usnmp__msg3_reply_action(usnmp__crypto *c, usnmp__usm_target *t,
