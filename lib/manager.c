@@ -171,14 +171,7 @@ static int community_encode(usnmp_request *r, const usnmp__pdu *pdu,
   size_t comm_len;
   int len, rc;
 
-  memset(&msg, 0, sizeof(msg));
-  msg.version = (usnmp_version)r->version;
-  msg.community = pdu->community;
-  msg.community_len = pdu->community_len;
-  msg.type = pdu->type;
-  msg.request_id = pdu->request_id;
-  msg.error_status = pdu->error_status;
-  msg.error_index = pdu->error_index;
+  usnmp__pdu_to_msg(&msg, pdu, (usnmp_version)r->version);
   len = usnmp_msg_encode(buf, size, &msg, pdu->vbs, pdu->n_vbs);
   if (len < 0)
     return len;

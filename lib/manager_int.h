@@ -64,6 +64,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "usnmp.h"
@@ -129,6 +130,20 @@ typedef struct usnmp__pdu {
    * the target's. */
   const usnmp__msg3_context *context;
 } usnmp__pdu;
+
+/* Fills msg's PDU header (type, request-id, error fields) and community
+ * from pdu, and the version; every other field zero. */
+static inline void usnmp__pdu_to_msg(usnmp_msg *msg, const usnmp__pdu *pdu,
+                                     usnmp_version version) {
+  memset(msg, 0, sizeof(*msg));
+  msg->version = version;
+  msg->community = pdu->community;
+  msg->community_len = pdu->community_len;
+  msg->type = pdu->type;
+  msg->request_id = pdu->request_id;
+  msg->error_status = pdu->error_status;
+  msg->error_index = pdu->error_index;
+}
 
 /* A datagram as the receive path sees it before and after it is matched
  * to a request. */

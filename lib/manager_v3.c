@@ -77,13 +77,9 @@ static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
   if (ctx != NULL && (ctx->engine_id_len > USNMP__USM_ENGINE_ID_MAX ||
                       ctx->name_len > USNMP__USM_CONTEXT_NAME_MAX))
     return USNMP_E_INVAL;
-  memset(&msg, 0, sizeof(msg));
-  msg.version = USNMP_VERSION_2C;
+  usnmp__pdu_to_msg(&msg, pdu, USNMP_VERSION_2C);
   msg.community = (const uint8_t *)"";
-  msg.type = pdu->type;
-  msg.request_id = pdu->request_id;
-  msg.error_status = pdu->error_status;
-  msg.error_index = pdu->error_index;
+  msg.community_len = 0;
   len = usnmp_msg_encode(buf, size, &msg, pdu->vbs, pdu->n_vbs);
   if (len < 0)
     return len;
