@@ -28,55 +28,14 @@
 
 #include "snmpd_fixture.h"
 #include "test_agent.h"
+#include "test_util.h"
 #include "usnmp.h"
 
 /* ------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------ */
 
-typedef struct text {
-  char *buf;
-  size_t len, cap;
-} text;
-
-static void text_add(text *t, const char *s) {
-  size_t n = strlen(s);
-  if (t->len + n + 1 > t->cap) {
-    size_t cap = t->cap ? t->cap : 4096;
-    while (cap < t->len + n + 1)
-      cap *= 2;
-    t->buf = realloc(t->buf, cap);
-    assert_non_null(t->buf);
-    t->cap = cap;
-  }
-  memcpy(t->buf + t->len, s, n + 1);
-  t->len += n;
-}
-
-static text run_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static text run_cmd(const char *fmt, ...) {
-  char cmd[1024], chunk[4096];
-  text out = {0};
-  va_list ap;
-  FILE *p;
-  size_t n;
-  int rc;
-  va_start(ap, fmt);
-  rc = vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  assert_true(rc > 0 && (size_t)rc < sizeof cmd);
-  p = popen(cmd, "r");
-  assert_non_null(p);
-  text_add(&out, "");
-  while ((n = fread(chunk, 1, sizeof chunk - 1, p)) > 0) {
-    chunk[n] = '\0';
-    text_add(&out, chunk);
-  }
-  rc = pclose(p);
-  assert_true(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
-  return out;
-}
+typedef usnmp_test_text text;
 
 /* A row as text: "INDEX | value | value ...", a hole as "-", one per
  * line.  mask selects the columns whose values are written (the others
@@ -86,19 +45,19 @@ static void row_text(text *out, const usnmp_oid *index, const usnmp_value *v,
   char buf[2048];
   int len = usnmp_oid_format(buf, sizeof buf, index);
   assert_true(len > 0);
-  text_add(out, buf);
+  usnmp_test_text_add_str(out, buf);
   for (size_t c = 0; c < n; c++) {
-    text_add(out, " | ");
+    usnmp_test_text_add_str(out, " | ");
     if (v[c].type == USNMP_TYPE_NOSUCHINSTANCE) {
-      text_add(out, "-");
+      usnmp_test_text_add_str(out, "-");
       continue;
     }
     assert_true(usnmp_value_format(buf, sizeof buf, &v[c]) > 0);
     if (!(mask & (1ull << c)))
       buf[strcspn(buf, ":")] = '\0';
-    text_add(out, buf);
+    usnmp_test_text_add_str(out, buf);
   }
-  text_add(out, "\n");
+  usnmp_test_text_add_str(out, "\n");
 }
 
 typedef struct collect {
@@ -157,7 +116,7 @@ static void collect_init(collect *c) {
   memset(c, 0, sizeof *c);
   c->mask = ~0ull;
   c->order_ok = 1;
-  text_add(&c->rows, "");
+  usnmp_test_text_add_str(&c->rows, "");
 }
 
 /* Fetches a table by entry (n_cols 0) or by columns (dotted texts). */
@@ -200,7 +159,7 @@ static text rows_from_walk(const char *walk, const char *const *cols,
   size_t n = 0, cap = 0;
   text out = {0};
   char *copy = strdup(walk), *save = NULL;
-  text_add(&out, "");
+  usnmp_test_text_add_str(&out, "");
   for (size_t i = 0; i < n_cols; i++)
     assert_int_equal(usnmp_oid_parse(&colv[i], cols[i]), 0);
   for (char *line = strtok_r(copy, "\n", &save); line != NULL;
@@ -233,16 +192,16 @@ static text rows_from_walk(const char *walk, const char *const *cols,
     char buf[2048];
     size_t j = i;
     assert_true(usnmp_oid_format(buf, sizeof buf, &cells[i].index) > 0);
-    text_add(&out, buf);
+    usnmp_test_text_add_str(&out, buf);
     for (size_t c = 0; c < n_cols; c++) {
-      text_add(&out, " | ");
+      usnmp_test_text_add_str(&out, " | ");
       if (j < n && usnmp_oid_cmp(&cells[j].index, &cells[i].index) == 0 &&
           cells[j].col == c)
-        text_add(&out, cells[j++].value);
+        usnmp_test_text_add_str(&out, cells[j++].value);
       else
-        text_add(&out, "-");
+        usnmp_test_text_add_str(&out, "-");
     }
-    text_add(&out, "\n");
+    usnmp_test_text_add_str(&out, "\n");
     i = j;
   }
   free(cells);
@@ -350,7 +309,7 @@ static int reset_agent(void **state) {
 static text agent_rows(void) {
   text t = {0};
   char line[256];
-  text_add(&t, "");
+  usnmp_test_text_add_str(&t, "");
   for (int r = 1; r <= 60; r++) {
     char c2[32] = "-", c5[32] = "-";
     if (r % 2 == 0)
@@ -358,7 +317,7 @@ static text agent_rows(void) {
     if (r % 7 == 0)
       snprintf(c5, sizeof c5, "Counter32: %d", r);
     snprintf(line, sizeof line, ".%d | INTEGER: %d | %s | %s\n", r, r, c2, c5);
-    text_add(&t, line);
+    usnmp_test_text_add_str(&t, line);
   }
   return t;
 }
@@ -371,8 +330,9 @@ static const char *const agent_cols[] = {AENTRY ".1", AENTRY ".2", AENTRY ".5"};
 
 static void sparse_by_columns(void **state) {
   env *e = *state;
-  text walk = run_cmd(NETSNMP "snmpbulkwalk -On -v2c -c public %s " ENTRY,
-                      e->snmpd.agent4);
+  text walk = usnmp_test_run_text(
+      NULL, NETSNMP "snmpbulkwalk -On -v2c -c public %s " ENTRY,
+      e->snmpd.agent4);
   text expect = rows_from_walk(walk.buf, pass_cols, 3, ~0ull);
   /* net-snmp's view of the table is the one written by hand. */
   assert_string_equal(expect.buf, pass_rows);
@@ -404,17 +364,17 @@ static int on_row_snmptable(usnmp_table *tb, const usnmp_table_row *row,
   (void)tb;
   c->calls++;
   assert_true(usnmp_oid_format(buf, sizeof buf, row->index) > 0);
-  text_add(&c->rows, buf + 1);
+  usnmp_test_text_add_str(&c->rows, buf + 1);
   for (size_t i = 0; i < row->n_columns; i++) {
     const char *v = "?";
-    text_add(&c->rows, "|");
+    usnmp_test_text_add_str(&c->rows, "|");
     if (row->values[i].type != USNMP_TYPE_NOSUCHINSTANCE) {
       assert_true(usnmp_value_format(buf, sizeof buf, &row->values[i]) > 0);
       v = strstr(buf, ": ") + 2;
     }
-    text_add(&c->rows, v);
+    usnmp_test_text_add_str(&c->rows, v);
   }
-  text_add(&c->rows, "\n");
+  usnmp_test_text_add_str(&c->rows, "\n");
   return 0;
 }
 
@@ -427,10 +387,12 @@ static void sparse_vs_snmptable(void **state) {
   char cwd[512];
   text net;
   assert_non_null(getcwd(cwd, sizeof cwd));
-  net = run_cmd(NETSNMP "snmptable -m USNMP-WALK-TEST-MIB -M %s -v2c -c "
-                        "public -Ci -Cf '|' -CH %s "
-                        "USNMP-WALK-TEST-MIB::usnmpSparseTable",
-                cwd, e->snmpd.agent4);
+  net = usnmp_test_run_text(NULL,
+                            NETSNMP
+                            "snmptable -m USNMP-WALK-TEST-MIB -M %s -v2c -c "
+                            "public -Ci -Cf '|' -CH %s "
+                            "USNMP-WALK-TEST-MIB::usnmpSparseTable",
+                            cwd, e->snmpd.agent4);
   assert_string_equal(net.buf, "1|101|?|301\n"
                                "2|102|\"two\"|?\n"
                                "3|103|?|?\n"
@@ -510,9 +472,10 @@ static void if_table(void **state) {
     snprintf(names[i], sizeof names[i], ".1.3.6.1.2.1.2.2.1.%d", i + 1);
     cols[i] = names[i];
   }
-  walk = run_cmd(NETSNMP "snmpbulkwalk -On -v2c -c public %s "
-                         ".1.3.6.1.2.1.2.2.1",
-                 e->snmpd.agent4);
+  walk = usnmp_test_run_text(NULL,
+                             NETSNMP "snmpbulkwalk -On -v2c -c public %s "
+                                     ".1.3.6.1.2.1.2.2.1",
+                             e->snmpd.agent4);
   expect = rows_from_walk(walk.buf, cols, 22, mask);
   collect_init(&c);
   c.mask = mask;
@@ -538,16 +501,18 @@ static void if_and_ifx_columns(void **state) {
    * ifIndex. */
   const char *cols[] = {".1.3.6.1.2.1.2.2.1.2", ".1.3.6.1.2.1.2.2.1.3",
                         ".1.3.6.1.2.1.31.1.1.1.1", ".1.3.6.1.2.1.31.1.1.1.15"};
-  text w1 = run_cmd(NETSNMP "snmpbulkwalk -On -v2c -c public %s "
-                            ".1.3.6.1.2.1.2.2.1",
-                    e->snmpd.agent4);
-  text w2 = run_cmd(NETSNMP "snmpbulkwalk -On -v2c -c public %s "
-                            ".1.3.6.1.2.1.31.1.1.1",
-                    e->snmpd.agent4);
+  text w1 = usnmp_test_run_text(NULL,
+                                NETSNMP "snmpbulkwalk -On -v2c -c public %s "
+                                        ".1.3.6.1.2.1.2.2.1",
+                                e->snmpd.agent4);
+  text w2 = usnmp_test_run_text(NULL,
+                                NETSNMP "snmpbulkwalk -On -v2c -c public %s "
+                                        ".1.3.6.1.2.1.31.1.1.1",
+                                e->snmpd.agent4);
   text both = {0}, expect;
   collect c;
-  text_add(&both, w1.buf);
-  text_add(&both, w2.buf);
+  usnmp_test_text_add_str(&both, w1.buf);
+  usnmp_test_text_add_str(&both, w2.buf);
   expect = rows_from_walk(both.buf, cols, 4, ~0ull);
   collect_init(&c);
   assert_int_equal(fetch(e, e->t2c, NULL, cols, 4, NULL, &c), 0);
@@ -757,48 +722,16 @@ static void agent_stop_limit_cancel(void **state) {
   assert_int_equal(usnmp_table_cancel(NULL), USNMP_E_INVAL);
 }
 
-/* An allocator that fails the Nth allocation once armed. */
-typedef struct failing {
-  long countdown; /* < 0: never fail */
-  int failed;
-} failing;
-
-static void *failing_malloc(size_t size, void *ctx) {
-  failing *f = ctx;
-  if (f->countdown >= 0 && f->countdown-- == 0) {
-    f->failed = 1;
-    return NULL;
-  }
-  return malloc(size);
-}
-
-static void *failing_realloc(void *p, size_t size, void *ctx) {
-  failing *f = ctx;
-  if (f->countdown >= 0 && f->countdown-- == 0) {
-    f->failed = 1;
-    return NULL;
-  }
-  return realloc(p, size);
-}
-
-static void failing_free(void *p, void *ctx) {
-  (void)ctx;
-  free(p);
-}
-
-static void on_closed(void *arg) { *(int *)arg = 1; }
-
 /* Every allocation of a table fetch (and of the manager under it) fails
  * in turn, by entry (discovery) and by columns: each fetch ends with
  * USNMP_E_NOMEM (or a timeout, when the manager lost the answer) or
  * completes with the whole table; nothing leaks. */
 static void allocation_failures(void **state) {
   env *e = *state;
-  usnmp_allocator alloc = {failing_malloc, failing_realloc, failing_free, NULL};
+  usnmp_test_failing f = {0};
+  usnmp_allocator alloc = usnmp_test_failing_allocator(&f);
   text expect = agent_rows();
-  failing f;
   int completed = 0;
-  alloc.ctx = &f;
   for (long n = 0; n < 400 && completed < 2; n++) {
     for (int by_entry = 0; by_entry < 2; by_entry++) {
       usnmp_manager *m;
@@ -807,8 +740,7 @@ static void allocation_failures(void **state) {
       usnmp_walk_opts o = {0};
       collect c;
       int rc, closed = 0;
-      f.countdown = -1;
-      f.failed = 0;
+      usnmp_test_failing_disarm(&f);
       assert_int_equal(usnmp_manager_new(&m, &e->loop, &alloc), 0);
       assert_int_equal(
           usnmp_target_new(m, &t, usnmp_test_agent_address(e->agent)), 0);
@@ -819,7 +751,7 @@ static void allocation_failures(void **state) {
         assert_int_equal(usnmp_oid_parse(&cols[i], agent_cols[i]), 0);
       o.max_repetitions = 9;
       collect_init(&c);
-      f.countdown = n;
+      usnmp_test_failing_arm(&f, n);
       rc =
           usnmp_table_start(t, by_entry ? &entry : NULL, by_entry ? NULL : cols,
                             by_entry ? 0 : 3, &o, on_row, on_done, &c, NULL);
@@ -830,14 +762,14 @@ static void allocation_failures(void **state) {
         if (rc == 0)
           assert_string_equal(c.rows.buf, expect.buf);
       }
-      f.countdown = -1;
+      usnmp_test_failing_disarm(&f);
       if (f.failed)
         assert_true(rc == 0 || rc == USNMP_E_NOMEM || rc == USNMP_E_TIMEOUT);
       else
         assert_int_equal(rc, 0);
       completed += !f.failed;
       free(c.rows.buf);
-      usnmp_manager_close(m, on_closed, &closed);
+      usnmp_manager_close(m, usnmp_test_set_flag, &closed);
       while (!closed)
         uv_run(&e->loop, UV_RUN_ONCE);
     }

@@ -26,68 +26,22 @@
 
 #include "snmpd_fixture.h"
 #include "test_agent.h"
+#include "test_util.h"
 #include "usnmp.h"
 
 /* ------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------ */
 
-/* A growing text buffer of formatted varbinds, one per line. */
-typedef struct text {
-  char *buf;
-  size_t len, cap;
-} text;
-
-static void text_add(text *t, const char *s, size_t n) {
-  if (t->len + n + 1 > t->cap) {
-    size_t cap = t->cap ? t->cap : 4096;
-    while (cap < t->len + n + 1)
-      cap *= 2;
-    t->buf = realloc(t->buf, cap);
-    assert_non_null(t->buf);
-    t->cap = cap;
-  }
-  memcpy(t->buf + t->len, s, n);
-  t->len += n;
-  t->buf[t->len] = '\0';
-}
+/* Formatted varbinds, one per line. */
+typedef usnmp_test_text text;
 
 static void text_add_varbind(text *t, const usnmp_varbind *vb) {
   char line[8192];
   int n = usnmp_varbind_format(line, sizeof line - 1, vb);
   assert_true(n > 0 && (size_t)n < sizeof line - 1);
   line[n++] = '\n';
-  text_add(t, line, (size_t)n);
-}
-
-/* Runs a shell command (net-snmp's tools) and returns what it printed on
- * stdout; *status gets its exit code. */
-static text run_cmd(int *status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static text run_cmd(int *status, const char *fmt, ...) {
-  char cmd[1024];
-  char chunk[65536];
-  text out = {0};
-  va_list ap;
-  FILE *p;
-  size_t n;
-  int rc;
-  va_start(ap, fmt);
-  rc = vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  assert_true(rc > 0 && (size_t)rc < sizeof cmd);
-  p = popen(cmd, "r");
-  assert_non_null(p);
-  while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-    text_add(&out, chunk, n);
-  rc = pclose(p);
-  assert_true(rc != -1 && WIFEXITED(rc));
-  if (status != NULL)
-    *status = WEXITSTATUS(rc);
-  if (out.buf == NULL)
-    text_add(&out, "", 0);
-  return out;
+  usnmp_test_text_add(t, line, (size_t)n);
 }
 
 /* What a callback walk collected. */
@@ -421,12 +375,12 @@ static void full_walk_v2c_getnext(void **state) {
   collect_init(&c);
   o.method = USNMP_WALK_GETNEXT;
   o.flags = USNMP_WALK_DELIVER_EXCEPTIONS;
-  a = run_cmd(&st, NETSNMP "snmpwalk -On -v2c -c public %s .1",
-              e->snmpd.agent4);
+  a = usnmp_test_run_text(&st, NETSNMP "snmpwalk -On -v2c -c public %s .1",
+                          e->snmpd.agent4);
   assert_int_equal(st, 0);
   assert_int_equal(walk(e, e->t2c, ".1", &o, &c), 0);
-  b = run_cmd(&st, NETSNMP "snmpwalk -On -v2c -c public %s .1",
-              e->snmpd.agent4);
+  b = usnmp_test_run_text(&st, NETSNMP "snmpwalk -On -v2c -c public %s .1",
+                          e->snmpd.agent4);
   assert_int_equal(c.res.end, USNMP_WALK_END_OF_MIB_VIEW);
   assert_int_equal(c.res.root_get, 0);
   assert_int_equal(c.res.count, c.calls);
@@ -454,10 +408,12 @@ static void full_walk_v1(void **state) {
   int st;
   text a, b;
   collect_init(&c);
-  a = run_cmd(&st, NETSNMP "snmpwalk -On -v1 -c public %s .1", e->snmpd.agent4);
+  a = usnmp_test_run_text(&st, NETSNMP "snmpwalk -On -v1 -c public %s .1",
+                          e->snmpd.agent4);
   assert_int_equal(st, 0);
   assert_int_equal(walk(e, e->t1, ".1", NULL, &c), 0);
-  b = run_cmd(&st, NETSNMP "snmpwalk -On -v1 -c public %s .1", e->snmpd.agent4);
+  b = usnmp_test_run_text(&st, NETSNMP "snmpwalk -On -v1 -c public %s .1",
+                          e->snmpd.agent4);
   /* v1 ends with noSuchName, which net-snmp reports as "End of MIB". */
   assert_true(strip_end_of_mib(&a));
   assert_true(strip_end_of_mib(&b));
@@ -481,12 +437,12 @@ static void full_bulk_walk(void **state) {
   collect_init(&c);
   usnmp_walk_opts o = {0};
   o.flags = USNMP_WALK_DELIVER_EXCEPTIONS;
-  a = run_cmd(&st, NETSNMP "snmpbulkwalk -On -v2c -c public %s .1",
-              e->snmpd.agent4);
+  a = usnmp_test_run_text(&st, NETSNMP "snmpbulkwalk -On -v2c -c public %s .1",
+                          e->snmpd.agent4);
   assert_int_equal(st, 0);
   assert_int_equal(walk(e, e->t2c, ".1", &o, &c), 0);
-  b = run_cmd(&st, NETSNMP "snmpbulkwalk -On -v2c -c public %s .1",
-              e->snmpd.agent4);
+  b = usnmp_test_run_text(&st, NETSNMP "snmpbulkwalk -On -v2c -c public %s .1",
+                          e->snmpd.agent4);
   assert_int_equal(c.res.end, USNMP_WALK_END_OF_MIB_VIEW);
   assert_int_equal(c.res.max_repetitions, 10);
   /* GETBULK by default on v2c, ten at a time. */
@@ -507,8 +463,8 @@ static void full_bulk_walk(void **state) {
 static void same_as(env *e, usnmp_target *t, const char *root,
                     const usnmp_walk_opts *opts, const char *tool, collect *c) {
   int st;
-  text n = run_cmd(&st, NETSNMP "%s -On -c public %s %s", tool, e->snmpd.agent4,
-                   root);
+  text n = usnmp_test_run_text(&st, NETSNMP "%s -On -c public %s %s", tool,
+                               e->snmpd.agent4, root);
   assert_int_equal(st, 0);
   collect_init(c);
   walk(e, t, root, opts, c);
@@ -629,10 +585,11 @@ static void end_of_mib(void **state) {
   char last[256];
   int st;
   usnmp_walk_opts o = {0};
-  text all = run_cmd(&st,
-                     NETSNMP "snmpbulkwalk -On -v2c -c public %s "
-                             ".1.3.6.1.6.3.16 | tail -1 | cut -d' ' -f1",
-                     e->snmpd.agent4);
+  text all =
+      usnmp_test_run_text(&st,
+                          NETSNMP "snmpbulkwalk -On -v2c -c public %s "
+                                  ".1.3.6.1.6.3.16 | tail -1 | cut -d' ' -f1",
+                          e->snmpd.agent4);
   assert_int_equal(st, 0);
   assert_true(all.len > 10 && all.len < sizeof last);
   memcpy(last, all.buf, all.len - 1);
@@ -761,7 +718,7 @@ static void pull_form(void **state) {
       o.max_repetitions = 7;
       collect_init(&c);
       p.len = 0;
-      text_add(&p, "", 0);
+      usnmp_test_text_add(&p, "", 0);
       assert_int_equal(walk(e, t, roots[i], &o, &c), 0);
       assert_int_equal(pull_all(e, t, roots[i], &o, &p, &res), 0);
       /* sysUpTime moves: compare up to its value. */
@@ -1288,14 +1245,14 @@ static void agent_multibyte_arcs(void **state) {
   text expect = {0};
   char oid[64], line[128];
   usnmp_test_agent_mib_clear(e->agent);
-  text_add(&expect, "", 0);
+  usnmp_test_text_add(&expect, "", 0);
   for (size_t i = 0; i < sizeof arcs / sizeof arcs[0]; i++) {
     snprintf(oid, sizeof oid, "1.3.6.1.4.1.99999.7.%u", arcs[i]);
     assert_int_equal(
         usnmp_test_agent_mib_set(e->agent, oid, usnmp_value_integer((int)i), 0),
         0);
     snprintf(line, sizeof line, ".%s = INTEGER: %zu\n", oid, i);
-    text_add(&expect, line, strlen(line));
+    usnmp_test_text_add(&expect, line, strlen(line));
   }
   for (uint32_t reps = 1; reps <= 4; reps += 3) {
     usnmp_walk_opts o = {0};
@@ -1324,47 +1281,14 @@ static void agent_multibyte_arcs(void **state) {
       usnmp_test_agent_mib_fill(e->agent, "1.3.6.1.4.1.99999.1", 40), 0);
 }
 
-/* An allocator that fails the Nth allocation from the moment it is
- * armed. */
-typedef struct failing {
-  long countdown; /* < 0: never fail */
-  int failed;
-} failing;
-
-static void *failing_malloc(size_t size, void *ctx) {
-  failing *f = ctx;
-  if (f->countdown >= 0 && f->countdown-- == 0) {
-    f->failed = 1;
-    return NULL;
-  }
-  return malloc(size);
-}
-
-static void *failing_realloc(void *p, size_t size, void *ctx) {
-  failing *f = ctx;
-  if (f->countdown >= 0 && f->countdown-- == 0) {
-    f->failed = 1;
-    return NULL;
-  }
-  return realloc(p, size);
-}
-
-static void failing_free(void *p, void *ctx) {
-  (void)ctx;
-  free(p);
-}
-
-static void on_closed(void *arg) { *(int *)arg = 1; }
-
 /* Every allocation of a walk (and of the manager under it) fails in turn:
  * each walk then ends with USNMP_E_NOMEM or completes, and nothing leaks
  * (valgrind and ASan runs check). */
 static void allocation_failures(void **state) {
   env *e = *state;
-  usnmp_allocator alloc = {failing_malloc, failing_realloc, failing_free, NULL};
-  failing f;
+  usnmp_test_failing f = {0};
+  usnmp_allocator alloc = usnmp_test_failing_allocator(&f);
   int completed = 0;
-  alloc.ctx = &f;
   for (long n = 0; n < 200 && completed < 2; n++) {
     for (int pull = 0; pull < 2; pull++) {
       usnmp_manager *m;
@@ -1372,8 +1296,7 @@ static void allocation_failures(void **state) {
       usnmp_oid root;
       usnmp_walk_opts o = {0};
       int rc;
-      f.countdown = -1;
-      f.failed = 0;
+      usnmp_test_failing_disarm(&f);
       assert_int_equal(usnmp_manager_new(&m, &e->loop, &alloc), 0);
       assert_int_equal(
           usnmp_target_new(m, &t, usnmp_test_agent_address(e->agent)), 0);
@@ -1382,7 +1305,7 @@ static void allocation_failures(void **state) {
       assert_int_equal(usnmp_target_set_retries(t, 0), 0);
       assert_int_equal(usnmp_oid_parse(&root, ".1.3.6.1.4.1.99999.1"), 0);
       o.max_repetitions = 7;
-      f.countdown = n;
+      usnmp_test_failing_arm(&f, n);
       if (!pull) {
         collect c;
         collect_init(&c);
@@ -1419,10 +1342,10 @@ static void allocation_failures(void **state) {
       else
         assert_int_equal(rc, 0);
       completed += !f.failed;
-      f.countdown = -1;
+      usnmp_test_failing_disarm(&f);
       {
         int closed = 0;
-        usnmp_manager_close(m, on_closed, &closed);
+        usnmp_manager_close(m, usnmp_test_set_flag, &closed);
         while (!closed)
           uv_run(&e->loop, UV_RUN_ONCE);
       }

@@ -1,0 +1,232 @@
+/*
+ * Small pieces the unit tests share (test/test_util.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "test_util.h"
+
+/* ---- small values ------------------------------------------------------ */
+
+usnmp_oid usnmp_test_oid(const char *text) {
+  usnmp_oid o;
+  assert_int_equal(usnmp_oid_parse(&o, text), 0);
+  return o;
+}
+
+size_t usnmp_test_unhex(uint8_t *out, size_t size, const char *hex) {
+  size_t n = strlen(hex) / 2;
+  size_t i;
+
+  assert_true(n <= size);
+  for (i = 0; i < n; i++) {
+    unsigned v;
+    assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+    out[i] = (uint8_t)v;
+  }
+  return n;
+}
+
+void usnmp_test_set_flag(void *arg) { *(int *)arg = 1; }
+
+/* ---- an allocator that fails one allocation ---------------------------- */
+
+/* Counts one allocation; returns 1 when it is the one to fail. */
+static int failing_now(usnmp_test_failing *f) {
+  if (++f->count != f->fail_at)
+    return 0;
+  f->failed = 1;
+  return 1;
+}
+
+static void *failing_malloc(size_t size, void *ctx) {
+  usnmp_test_failing *f = ctx;
+  void *p;
+  if (failing_now(f))
+    return NULL;
+  p = malloc(size);
+  if (p != NULL)
+    f->live++;
+  return p;
+}
+
+static void *failing_realloc(void *ptr, size_t size, void *ctx) {
+  usnmp_test_failing *f = ctx;
+  if (failing_now(f))
+    return NULL;
+  if (ptr == NULL)
+    f->live++;
+  return realloc(ptr, size);
+}
+
+static void failing_free(void *ptr, void *ctx) {
+  usnmp_test_failing *f = ctx;
+  if (ptr != NULL)
+    f->live--;
+  free(ptr);
+}
+
+usnmp_allocator usnmp_test_failing_allocator(usnmp_test_failing *f) {
+  usnmp_allocator a = {failing_malloc, failing_realloc, failing_free, f};
+  return a;
+}
+
+void usnmp_test_failing_arm(usnmp_test_failing *f, long n) {
+  /* Counting restarts, so that n counts from here; live keeps counting. */
+  f->count = 0;
+  f->fail_at = n + 1;
+  f->failed = 0;
+}
+
+void usnmp_test_failing_disarm(usnmp_test_failing *f) { f->fail_at = 0; }
+
+/* ---- one response ------------------------------------------------------ */
+
+void usnmp_test_on_response(const usnmp_response *resp, void *arg) {
+  usnmp_test_result *res = arg;
+  size_t i;
+  res->calls++;
+  res->status = resp->status;
+  res->error_status = resp->error_status;
+  res->error_index = resp->error_index;
+  res->n = resp->varbind_count;
+  for (i = 0; i < resp->varbind_count && i < USNMP_TEST_RESULT_KEEP; i++)
+    usnmp_varbind_format(res->text[i], sizeof(res->text[i]),
+                         &resp->varbinds[i]);
+}
+
+/* ---- a manager beside one net-snmp snmpd per group ---------------------- */
+
+int usnmp_test_snmpd_env_group_setup(void **state) {
+  usnmp_test_snmpd_env *e = calloc(1, sizeof(*e));
+  if (e == NULL || usnmp_test_snmpd_start(&e->agent) != 0) {
+    free(e);
+    return -1;
+  }
+  *state = e;
+  return 0;
+}
+
+int usnmp_test_snmpd_env_group_teardown(void **state) {
+  usnmp_test_snmpd_env *e = *state;
+  int rc = usnmp_test_snmpd_stop(&e->agent);
+  free(e);
+  return rc;
+}
+
+int usnmp_test_snmpd_env_setup(void **state) {
+  usnmp_test_snmpd_env *e = *state;
+  if (uv_loop_init(&e->loop) != 0 ||
+      usnmp_manager_new(&e->m, &e->loop, NULL) != 0)
+    return -1;
+  return 0;
+}
+
+static void close_leftover(uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
+int usnmp_test_snmpd_env_teardown(void **state) {
+  usnmp_test_snmpd_env *e = *state;
+  usnmp_manager_close(e->m, NULL, NULL);
+  uv_walk(&e->loop, close_leftover, NULL);
+  uv_run(&e->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&e->loop), 0);
+  return 0;
+}
+
+void usnmp_test_run_until_all(uv_loop_t *loop, const int *const counters[],
+                              size_t n) {
+  for (;;) {
+    size_t i;
+    for (i = 0; i < n; i++)
+      if (*counters[i] == 0)
+        break;
+    if (i == n)
+      return;
+    assert_int_equal(uv_run(loop, UV_RUN_ONCE) >= 0, 1);
+  }
+}
+
+void usnmp_test_wait_for(uv_loop_t *loop, const usnmp_test_result *res) {
+  const int *const c[1] = {&res->calls};
+  usnmp_test_run_until_all(loop, c, 1);
+}
+
+/* ---- shell commands ----------------------------------------------------- */
+
+void usnmp_test_text_add(usnmp_test_text *t, const char *s, size_t n) {
+  if (t->len + n + 1 > t->cap) {
+    size_t cap = t->cap ? t->cap : 4096;
+    while (cap < t->len + n + 1)
+      cap *= 2;
+    t->buf = realloc(t->buf, cap);
+    assert_non_null(t->buf);
+    t->cap = cap;
+  }
+  memcpy(t->buf + t->len, s, n);
+  t->len += n;
+  t->buf[t->len] = '\0';
+}
+
+void usnmp_test_text_add_str(usnmp_test_text *t, const char *s) {
+  usnmp_test_text_add(t, s, strlen(s));
+}
+
+usnmp_test_text usnmp_test_run_text(int *status, const char *fmt, ...) {
+  char cmd[1024];
+  char chunk[65536];
+  usnmp_test_text out = {0};
+  va_list ap;
+  FILE *p;
+  size_t n;
+  int rc;
+  va_start(ap, fmt);
+  rc = vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  assert_true(rc > 0 && (size_t)rc < sizeof cmd);
+  p = popen(cmd, "r");
+  assert_non_null(p);
+  usnmp_test_text_add(&out, "", 0);
+  while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+    usnmp_test_text_add(&out, chunk, n);
+  rc = pclose(p);
+  assert_true(rc != -1 && WIFEXITED(rc));
+  if (status != NULL)
+    *status = WEXITSTATUS(rc);
+  else
+    assert_int_equal(WEXITSTATUS(rc), 0);
+  return out;
+}
+
+int usnmp_test_vrun(char *out, size_t size, const char *prefix, const char *fmt,
+                    va_list ap) {
+  char cmd[2048];
+  int n = snprintf(cmd, sizeof cmd, "%s", prefix);
+  int m;
+  FILE *p;
+  size_t used;
+  int status;
+  assert_true(n >= 0 && (size_t)n < sizeof cmd);
+  m = vsnprintf(cmd + n, sizeof cmd - (size_t)n, fmt, ap);
+  /* Room for the redirection below. */
+  assert_true(m > 0 && (size_t)m < sizeof cmd - (size_t)n - 8);
+  strcat(cmd, " 2>&1");
+  p = popen(cmd, "r");
+  assert_non_null(p);
+  used = fread(out, 1, size - 1, p);
+  out[used] = '\0';
+  status = pclose(p);
+  if (status == -1 || !WIFEXITED(status))
+    return -1;
+  return WEXITSTATUS(status);
+}

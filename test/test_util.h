@@ -1,0 +1,135 @@
+/*
+ * Small pieces the unit tests share: OIDs from text, hex bytes, an
+ * allocator that fails the Nth allocation, a collector of one response,
+ * the one-snmpd-per-group environment of the manager's snmpd tests, and
+ * shell commands whose output a test compares.
+ *
+ * Every helper fails the running cmocka test (rather than returning an
+ * error) when what it was asked to do cannot be done, so callers stay
+ * short.  Link: test_util_dep (test/meson.build).
+ */
+#ifndef USNMP_TEST_UTIL_H
+#define USNMP_TEST_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "snmpd_fixture.h"
+#include "usnmp.h"
+
+/* ---- small values ------------------------------------------------------ */
+
+/* Returns the OID that text names; fails the test when it does not parse. */
+usnmp_oid usnmp_test_oid(const char *text);
+
+/* Decodes the hex digits of hex (two per byte) into out and returns the
+ * number of bytes; fails the test when they do not fit in size bytes or
+ * are not hex digits. */
+size_t usnmp_test_unhex(uint8_t *out, size_t size, const char *hex);
+
+/* Sets *(int *)arg to 1: a close or done callback that only records that
+ * it ran. */
+void usnmp_test_set_flag(void *arg);
+
+/* ---- an allocator that fails one allocation ---------------------------- */
+
+/* The state of usnmp_test_failing_allocator().  Allocations (malloc and
+ * realloc calls) are counted from 1; the one numbered fail_at returns NULL
+ * (0: none does).  live counts the blocks handed out and not yet freed. */
+typedef struct usnmp_test_failing {
+  long fail_at;
+  long count;
+  long live;
+  int failed; /* 1 once an allocation was failed */
+} usnmp_test_failing;
+
+/* Returns an allocator over malloc/realloc/free that fails as f says. */
+usnmp_allocator usnmp_test_failing_allocator(usnmp_test_failing *f);
+
+/* Makes the allocation n after this call (0: the next one) fail, and
+ * clears failed. */
+void usnmp_test_failing_arm(usnmp_test_failing *f, long n);
+
+/* Makes no allocation fail from now on. */
+void usnmp_test_failing_disarm(usnmp_test_failing *f);
+
+/* ---- one response ------------------------------------------------------ */
+
+#define USNMP_TEST_RESULT_KEEP 32
+
+/* What usnmp_test_on_response() saw: how often it ran, and the last
+ * response's status and varbinds (the first USNMP_TEST_RESULT_KEEP of them
+ * formatted as text). */
+typedef struct usnmp_test_result {
+  int calls;
+  int status;
+  int32_t error_status;
+  int32_t error_index;
+  size_t n;
+  char text[USNMP_TEST_RESULT_KEEP][256];
+} usnmp_test_result;
+
+/* A usnmp_response_cb storing the response in the usnmp_test_result at
+ * arg. */
+void usnmp_test_on_response(const usnmp_response *resp, void *arg);
+
+/* ---- a manager beside one net-snmp snmpd per group ---------------------- */
+
+typedef struct usnmp_test_snmpd_env {
+  usnmp_test_snmpd agent;
+  uv_loop_t loop;
+  usnmp_manager *m;
+} usnmp_test_snmpd_env;
+
+/* cmocka group setup and teardown: start and stop the group's snmpd in a
+ * usnmp_test_snmpd_env at *state.  They return 0, or -1 when the agent did
+ * not start or did not stop cleanly. */
+int usnmp_test_snmpd_env_group_setup(void **state);
+int usnmp_test_snmpd_env_group_teardown(void **state);
+
+/* cmocka setup and teardown of each test: a fresh loop and manager.  The
+ * teardown closes what a failed test left open on the loop, so that a
+ * failure is reported instead of hanging it, and fails the test when the
+ * loop does not close. */
+int usnmp_test_snmpd_env_setup(void **state);
+int usnmp_test_snmpd_env_teardown(void **state);
+
+/* Runs loop until every counter of counters[0..n) is non-zero (requests
+ * bound the time); fails the test when the loop fails. */
+void usnmp_test_run_until_all(uv_loop_t *loop, const int *const counters[],
+                              size_t n);
+
+/* Runs loop until res got its callback. */
+void usnmp_test_wait_for(uv_loop_t *loop, const usnmp_test_result *res);
+
+/* ---- shell commands ----------------------------------------------------- */
+
+/* A growing, NUL-terminated text buffer; buf is malloc'd (free it). */
+typedef struct usnmp_test_text {
+  char *buf;
+  size_t len, cap;
+} usnmp_test_text;
+
+/* Appends the n bytes at s to t, which stays NUL-terminated. */
+void usnmp_test_text_add(usnmp_test_text *t, const char *s, size_t n);
+
+/* Appends the string s to t. */
+void usnmp_test_text_add_str(usnmp_test_text *t, const char *s);
+
+/* Runs the shell command made from fmt and returns what it printed on
+ * stdout (never a NULL buf); *status gets its exit code.  Fails the test
+ * when the command cannot run or was killed, or, with status NULL, when
+ * it exits with anything but 0. */
+usnmp_test_text usnmp_test_run_text(int *status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Runs the shell command prefix + (fmt, ap) with stderr joined to stdout,
+ * stores the first size - 1 bytes it printed in out (NUL-terminated) and
+ * returns its exit status, or -1 when it did not exit normally. */
+int usnmp_test_vrun(char *out, size_t size, const char *prefix, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 4, 0)));
+
+#endif /* USNMP_TEST_UTIL_H */
