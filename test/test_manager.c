@@ -19,6 +19,7 @@
 
 #include "manager_int.h"
 #include "test_agent.h"
+#include "test_util.h"
 
 /* ------------------------------------------------------------------------
  * Helpers
@@ -122,12 +123,6 @@ static int teardown(void **state) {
   return 0;
 }
 
-static usnmp_oid oid_of(const char *text) {
-  usnmp_oid o;
-  assert_int_equal(usnmp_oid_parse(&o, text), 0);
-  return o;
-}
-
 static usnmp_stats stats_of(const env *e) {
   usnmp_stats s;
   usnmp_manager_stats(e->m, &s);
@@ -154,7 +149,8 @@ static const char *SYSDESCR = "1.3.6.1.2.1.1.1.0";
 
 static void test_get_v2c(void **state) {
   env *e = *state;
-  usnmp_oid oids[2] = {oid_of(SYSDESCR), oid_of("1.3.6.1.2.1.1.99.0")};
+  usnmp_oid oids[2] = {usnmp_test_oid(SYSDESCR),
+                       usnmp_test_oid("1.3.6.1.2.1.1.99.0")};
   result res = {0};
   usnmp_stats s;
   assert_int_equal(usnmp_get(e->t, oids, 2, NULL, on_response, &res, NULL),
@@ -183,7 +179,8 @@ static void test_get_v2c(void **state) {
 
 static void test_get_v1_nosuchname(void **state) {
   env *e = *state;
-  usnmp_oid oids[2] = {oid_of(SYSDESCR), oid_of("1.3.6.1.2.1.1.99.0")};
+  usnmp_oid oids[2] = {usnmp_test_oid(SYSDESCR),
+                       usnmp_test_oid("1.3.6.1.2.1.1.99.0")};
   result res = {0};
   assert_int_equal(usnmp_target_set_version(e->t, USNMP_VERSION_1), 0);
   assert_int_equal(usnmp_get(e->t, oids, 2, NULL, on_response, &res, NULL),
@@ -201,9 +198,9 @@ static void test_get_v1_nosuchname(void **state) {
 
 static void test_getnext_getbulk(void **state) {
   env *e = *state;
-  usnmp_oid up = oid_of("1.3.6.1.2.1.1.3.0");
-  usnmp_oid bulk[2] = {oid_of("1.3.6.1.2.1.1.1.0"),
-                       oid_of("1.3.6.1.4.1.99999.1.38")};
+  usnmp_oid up = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
+  usnmp_oid bulk[2] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
+                       usnmp_test_oid("1.3.6.1.4.1.99999.1.38")};
   result res = {0}, bres = {0};
   assert_int_equal(
       usnmp_getnext(e->t, &up, 1, NULL, on_response, &res, NULL), 0);
@@ -230,7 +227,7 @@ static void test_getnext_getbulk(void **state) {
 
 static void test_set_then_get(void **state) {
   env *e = *state;
-  usnmp_oid loc = oid_of("1.3.6.1.2.1.1.6.0");
+  usnmp_oid loc = usnmp_test_oid("1.3.6.1.2.1.1.6.0");
   usnmp_value v = usnmp_value_string("rack 42");
   result res = {0}, ro = {0}, get = {0};
   char text[128];
@@ -263,7 +260,7 @@ static void test_set_then_get(void **state) {
 
 static void test_invalid_arguments(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   usnmp_request_opts opts = {0};
   result res = {0};
   assert_int_equal(usnmp_get(e->t, &o, 0, NULL, on_response, &res, NULL),
@@ -299,7 +296,7 @@ static void test_invalid_arguments(void **state) {
 
 static void test_request_opts_community(void **state) {
   env *e = *state;
-  usnmp_oid name = oid_of("1.3.6.1.2.1.1.5.0");
+  usnmp_oid name = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
   usnmp_value v = usnmp_value_string("renamed");
   usnmp_request_opts opts = {0};
   result set = {0}, bad = {0};
@@ -355,7 +352,7 @@ static void test_bad_replies(void **state) {
   size_t i;
   fast_resend(e->t, 60, 3);
   for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    usnmp_oid o = oid_of(SYSDESCR);
+    usnmp_oid o = usnmp_test_oid(SYSDESCR);
     result res = {0};
     usnmp_stats before = stats_of(e), after;
     usnmp_test_agent_push(e->agent,
@@ -384,7 +381,7 @@ static void test_bad_replies(void **state) {
 
 static void test_duplicate_and_delay(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result dup = {0}, slow = {0};
   usnmp_stats s;
   usnmp_test_agent_push(e->agent,
@@ -410,8 +407,8 @@ static void test_duplicate_and_delay(void **state) {
 
 static void test_reorder(void **state) {
   env *e = *state;
-  usnmp_oid a = oid_of("1.3.6.1.4.1.99999.1.1");
-  usnmp_oid b = oid_of("1.3.6.1.4.1.99999.1.2");
+  usnmp_oid a = usnmp_test_oid("1.3.6.1.4.1.99999.1.1");
+  usnmp_oid b = usnmp_test_oid("1.3.6.1.4.1.99999.1.2");
   result ra = {0}, rb = {0};
   int order = 0;
   ra.order_counter = rb.order_counter = &order;
@@ -431,7 +428,7 @@ static void test_reorder(void **state) {
 
 static void test_toobig_single_varbind(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result res = {0};
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_TOOBIG, 0, 0});
   assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &res, NULL), 0);
@@ -449,7 +446,7 @@ static void test_toobig_single_varbind(void **state) {
 
 static void test_resend_backoff_timeout(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result res = {0};
   usnmp_test_agent_stats as;
   usnmp_stats s;
@@ -485,7 +482,7 @@ static void test_resend_backoff_timeout(void **state) {
 
 static void test_overall_timeout(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   usnmp_request_opts opts = {0};
   result res = {0};
   uint64_t start, elapsed;
@@ -510,7 +507,7 @@ static void test_overall_timeout(void **state) {
 
 static void test_late_reply(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result res = {0};
   usnmp_stats s;
   /* Every answer comes 150 ms late; the request gives up after 2 x 40. */
@@ -534,7 +531,7 @@ static void test_late_reply(void **state) {
 
 static void test_cancel(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result a = {0}, b = {0}, c = {0};
   usnmp_request *ra, *rb;
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
@@ -562,7 +559,7 @@ static void test_cancel(void **state) {
 
 static void test_target_free(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result r[4];
   usnmp_target *t2;
   int i;
@@ -596,7 +593,7 @@ static void test_target_free(void **state) {
 
 static void test_close_pending_and_queued(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result r[5];
   int i;
   memset(r, 0, sizeof(r));
@@ -627,7 +624,7 @@ static void test_close_pending_and_queued(void **state) {
 
 static void test_close_from_callback(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result a = {0}, b = {0};
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
@@ -645,7 +642,7 @@ static void test_close_from_callback(void **state) {
 
 static void test_send_error(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result res = {0};
   usnmp_target *t;
   /* The kernel refuses a broadcast without SO_BROADCAST: the first send
@@ -674,7 +671,7 @@ static void test_send_error(void **state) {
 
 static void test_free_target_from_answer(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result a = {0}, b = {0};
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
@@ -692,8 +689,9 @@ static void test_free_target_from_answer(void **state) {
 
 static void test_getbulk_toobig_not_retried(void **state) {
   env *e = *state;
-  usnmp_oid oids[3] = {oid_of("1.3.6.1.2.1.1"), oid_of("1.3.6.1.2.1.1.3"),
-                       oid_of("1.3.6.1.2.1.1.4")};
+  usnmp_oid oids[3] = {usnmp_test_oid("1.3.6.1.2.1.1"),
+                       usnmp_test_oid("1.3.6.1.2.1.1.3"),
+                       usnmp_test_oid("1.3.6.1.2.1.1.4")};
   result res = {0};
   usnmp_test_agent_set_toobig_over(e->agent, 2);
   assert_int_equal(usnmp_getbulk(e->t, oids, 3, 0, 10, NULL, on_response,
@@ -725,7 +723,7 @@ static void backwards_hook(usnmp_test_agent *a, usnmp_test_exchange *ex,
 
 static void test_agent_hook(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of("1.3.6.1.2.1.1.5.0");
+  usnmp_oid o = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
   result res = {0};
   usnmp_test_agent_set_hook(e->agent, backwards_hook, NULL);
   assert_int_equal(usnmp_getnext(e->t, &o, 1, NULL, on_response, &res, NULL),
@@ -750,7 +748,7 @@ static void test_split_merge(void **state) {
   int i;
   for (i = 0; i < 25; i++) {
     snprintf(name, sizeof(name), "1.3.6.1.4.1.99999.1.%d", i + 1);
-    oids[i] = oid_of(name);
+    oids[i] = usnmp_test_oid(name);
   }
   assert_int_equal(usnmp_get(e->t, oids, 25, NULL, on_response, &res, NULL),
                    0);
@@ -780,11 +778,11 @@ static void test_split_error_index(void **state) {
   assert_int_equal(usnmp_target_set_version(e->t, USNMP_VERSION_1), 0);
   for (i = 0; i < 25; i++) {
     snprintf(name, sizeof(name), "1.3.6.1.4.1.99999.1.%d", i + 1);
-    oids[i] = oid_of(name);
+    oids[i] = usnmp_test_oid(name);
   }
   /* Unknown names at caller positions 17 and 23: the first one wins. */
-  oids[16] = oid_of("1.3.6.1.4.1.99999.2.1");
-  oids[22] = oid_of("1.3.6.1.4.1.99999.2.2");
+  oids[16] = usnmp_test_oid("1.3.6.1.4.1.99999.2.1");
+  oids[22] = usnmp_test_oid("1.3.6.1.4.1.99999.2.2");
   assert_int_equal(usnmp_get(e->t, oids, 25, NULL, on_response, &res, NULL),
                    0);
   run_until(&e->loop, &res.calls, 1, 5000);
@@ -803,7 +801,7 @@ static void test_toobig_halves(void **state) {
   int i;
   for (i = 0; i < 10; i++) {
     snprintf(name, sizeof(name), "1.3.6.1.4.1.99999.1.%d", i + 1);
-    oids[i] = oid_of(name);
+    oids[i] = usnmp_test_oid(name);
   }
   /* More than 3 varbinds: tooBig.  10 -> 5 + 5 -> (3 + 2) + (3 + 2). */
   usnmp_test_agent_set_toobig_over(e->agent, 3);
@@ -832,7 +830,7 @@ static void test_split_child_timeout(void **state) {
   int i;
   for (i = 0; i < 25; i++) {
     snprintf(name, sizeof(name), "1.3.6.1.4.1.99999.1.%d", i + 1);
-    oids[i] = oid_of(name);
+    oids[i] = usnmp_test_oid(name);
   }
   fast_resend(e->t, 30, 0);
   /* The second sub-request is never answered: the whole request times out
@@ -864,7 +862,7 @@ static void test_set_split(void **state) {
     assert_int_equal(usnmp_test_agent_mib_set(e->agent, name,
                                               usnmp_value_integer(0), 1),
                      0);
-    oids[i] = oid_of(name);
+    oids[i] = usnmp_test_oid(name);
     vals[i] = usnmp_value_integer(100 + i);
   }
   assert_int_equal(usnmp_target_set_write_community(e->t, "private"), 0);
@@ -924,7 +922,7 @@ static int fake_accept(usnmp_request *r, usnmp__inbound *in) {
 
 static void test_msgproc_hook(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result res = {0};
   fake_v3 f;
   assert_int_equal(usnmp_target_set_version(e->t, USNMP_VERSION_3),
@@ -958,7 +956,7 @@ static void test_msgproc_hook(void **state) {
 
 static void test_target_cap(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result r[10];
   int i;
   memset(r, 0, sizeof(r));
@@ -982,7 +980,7 @@ static void test_target_cap(void **state) {
 
 static void test_manager_cap(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   usnmp_target *t2;
   result r[12];
   int i, order = 0;
@@ -1027,7 +1025,7 @@ static void on_many(const usnmp_response *resp, void *arg) {
 static void test_many_targets(void **state) {
   env *e = *state;
   usnmp_target *ts[50];
-  usnmp_oid o = oid_of("1.3.6.1.2.1.1.3.0");
+  usnmp_oid o = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
   many mn = {0, 0};
   int i;
   usnmp_stats s;
@@ -1058,7 +1056,7 @@ static void test_many_targets(void **state) {
 
 static void test_ipv6(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result res = {0};
   assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &res, NULL), 0);
   run_until(&e->loop, &res.calls, 1, 5000);
@@ -1070,7 +1068,7 @@ static void test_ipv6(void **state) {
 
 static void test_localhost(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result res = {0};
   usnmp_target *t;
   char agent[64];
@@ -1093,7 +1091,7 @@ static void test_resolve_failure(void **state) {
   usnmp_target *t;
   int i;
   for (i = 0; i < 12; i++)
-    oids[i] = oid_of(SYSDESCR);
+    oids[i] = usnmp_test_oid(SYSDESCR);
   assert_int_equal(usnmp_target_new(e->m, &t, "no-such-host.invalid:1161"),
                    0);
   assert_int_equal(usnmp_get(t, oids, 1, NULL, on_response, &a, NULL), 0);
@@ -1110,7 +1108,7 @@ static void test_resolve_failure(void **state) {
 
 static void test_close_while_resolving(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result res = {0};
   usnmp_target *t;
   assert_int_equal(usnmp_target_new(e->m, &t, "localhost"), 0);
@@ -1127,7 +1125,7 @@ static void test_close_while_resolving(void **state) {
 
 static void test_socket_buffer(void **state) {
   env *e = *state;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result res = {0};
   int fd, val = 0;
   socklen_t len = sizeof(val);
@@ -1233,7 +1231,7 @@ static void test_run_returns_when_idle(void **state) {
   usnmp_manager *m;
   usnmp_target *t;
   result res;
-  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.5.0");
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
   (void)state;
   assert_int_equal(usnmp_test_agent_start_thread(&a, AF_INET), 0);
   assert_int_equal(uv_loop_init(&loop), 0);
@@ -1258,7 +1256,7 @@ static void test_threaded_agent(void **state) {
   usnmp_manager *m;
   usnmp_target *t;
   usnmp_test_agent *a;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result res = {0};
   (void)state;
   assert_int_equal(uv_loop_init(&loop), 0);
@@ -1280,47 +1278,12 @@ static void test_threaded_agent(void **state) {
  * Allocation failures
  * ------------------------------------------------------------------------ */
 
-typedef struct failing {
-  long fail_at; /* 1-based allocation number to fail, 0 = never */
-  long count;
-  long live;
-} failing;
-
-static void *f_malloc(size_t size, void *ctx) {
-  failing *f = ctx;
-  void *p;
-  if (++f->count == f->fail_at)
-    return NULL;
-  p = malloc(size);
-  if (p != NULL)
-    f->live++;
-  return p;
-}
-
-static void *f_realloc(void *ptr, size_t size, void *ctx) {
-  failing *f = ctx;
-  if (++f->count == f->fail_at)
-    return NULL;
-  if (ptr == NULL)
-    f->live++;
-  return realloc(ptr, size);
-}
-
-static void f_free(void *ptr, void *ctx) {
-  failing *f = ctx;
-  if (ptr != NULL)
-    f->live--;
-  free(ptr);
-}
-
-static void set_flag(void *arg) { *(int *)arg = 1; }
-
 /* One scenario with allocation number fail_at failing.  Returns the number
  * of allocations it made. */
 static long run_failing(usnmp_test_agent *agent, uv_loop_t *loop,
                         long fail_at) {
-  failing f = {fail_at, 0, 0};
-  usnmp_allocator alloc = {f_malloc, f_realloc, f_free, &f};
+  usnmp_test_failing f = {fail_at, 0, 0, 0};
+  usnmp_allocator alloc = usnmp_test_failing_allocator(&f);
   usnmp_manager *m = NULL;
   usnmp_target *t = NULL, *t2 = NULL;
   usnmp_oid oids[12];
@@ -1330,7 +1293,7 @@ static long run_failing(usnmp_test_agent *agent, uv_loop_t *loop,
   for (i = 0; i < 12; i++) {
     char name[64];
     snprintf(name, sizeof(name), "1.3.6.1.4.1.99999.1.%d", i + 1);
-    oids[i] = oid_of(name);
+    oids[i] = usnmp_test_oid(name);
   }
   rc = usnmp_manager_new(&m, loop, &alloc);
   if (rc != 0) {
@@ -1359,7 +1322,7 @@ static long run_failing(usnmp_test_agent *agent, uv_loop_t *loop,
   } else {
     assert_int_equal(rc, USNMP_E_NOMEM);
   }
-  usnmp_manager_close(m, set_flag, &closed);
+  usnmp_manager_close(m, usnmp_test_set_flag, &closed);
   run_until(loop, &closed, 1, 10000); /* the agent keeps the loop alive */
   assert_int_equal(closed, 1);
   assert_int_equal(f.live, 0);

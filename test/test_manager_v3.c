@@ -18,31 +18,14 @@
 
 #include "manager_int.h"
 #include "snmpd_fixture.h"
+#include "test_util.h"
 
 #define SYSDESCR "1.3.6.1.2.1.1.1.0"
 #define SYSLOCATION "1.3.6.1.2.1.1.6.0"
 #define SYSDESCR_TEXT                                                          \
   ".1.3.6.1.2.1.1.1.0 = STRING: \"usnmp test agent (net-snmp snmpd)\""
 
-typedef struct result {
-  int calls;
-  int status;
-  int32_t error_status;
-  size_t n;
-  char text[16][256];
-} result;
-
-static void on_response(const usnmp_response *resp, void *arg) {
-  result *res = arg;
-  size_t i;
-  res->calls++;
-  res->status = resp->status;
-  res->error_status = resp->error_status;
-  res->n = resp->varbind_count;
-  for (i = 0; i < resp->varbind_count && i < 16; i++)
-    usnmp_varbind_format(res->text[i], sizeof(res->text[i]),
-                         &resp->varbinds[i]);
-}
+typedef usnmp_test_result result;
 
 typedef struct walk_result {
   int done;
@@ -69,59 +52,7 @@ static void on_walk_done(usnmp_walk *w, const usnmp_walk_result *res,
   wr->status = res->status;
 }
 
-typedef struct env {
-  usnmp_test_snmpd agent;
-  uv_loop_t loop;
-  usnmp_manager *m;
-} env;
-
-static int group_setup(void **state) {
-  env *e = calloc(1, sizeof(*e));
-  if (e == NULL || usnmp_test_snmpd_start(&e->agent) != 0) {
-    free(e);
-    return -1;
-  }
-  *state = e;
-  return 0;
-}
-
-static int group_teardown(void **state) {
-  env *e = *state;
-  int rc = usnmp_test_snmpd_stop(&e->agent);
-  free(e);
-  return rc;
-}
-
-static int setup(void **state) {
-  env *e = *state;
-  if (uv_loop_init(&e->loop) != 0 ||
-      usnmp_manager_new(&e->m, &e->loop, NULL) != 0)
-    return -1;
-  return 0;
-}
-
-/* Closes what a failed test left open (the hostile agent's socket), so
- * that a failure is reported instead of hanging the loop. */
-static void close_leftover(uv_handle_t *h, void *arg) {
-  (void)arg;
-  if (!uv_is_closing(h))
-    uv_close(h, NULL);
-}
-
-static int teardown(void **state) {
-  env *e = *state;
-  usnmp_manager_close(e->m, NULL, NULL);
-  uv_walk(&e->loop, close_leftover, NULL);
-  uv_run(&e->loop, UV_RUN_DEFAULT);
-  assert_int_equal(uv_loop_close(&e->loop), 0);
-  return 0;
-}
-
-static usnmp_oid oid_of(const char *text) {
-  usnmp_oid o;
-  assert_int_equal(usnmp_oid_parse(&o, text), 0);
-  return o;
-}
+typedef usnmp_test_snmpd_env env;
 
 static usnmp_target *v3_target(env *e, const char *agent, const char *user,
                                const char *auth, const char *authpass,
@@ -148,28 +79,12 @@ static usnmp_target *user_target(env *e, const char *agent,
                    u->priv, USNMP_TEST_SNMPD_PRIV_PASS);
 }
 
-static void run_until_all(env *e, const int *counters[], size_t n) {
-  for (;;) {
-    size_t i;
-    for (i = 0; i < n; i++)
-      if (*counters[i] == 0)
-        break;
-    if (i == n)
-      return;
-    assert_int_equal(uv_run(&e->loop, UV_RUN_ONCE) >= 0, 1);
-  }
-}
-
-static void wait_for(env *e, result *res) {
-  const int *c[1] = {&res->calls};
-  run_until_all(e, c, 1);
-}
-
 static int get_once(env *e, usnmp_target *t, result *res) {
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   memset(res, 0, sizeof(*res));
-  assert_int_equal(usnmp_get(t, &o, 1, NULL, on_response, res, NULL), 0);
-  wait_for(e, res);
+  assert_int_equal(usnmp_get(t, &o, 1, NULL, usnmp_test_on_response, res, NULL),
+                   0);
+  usnmp_test_wait_for(&e->loop, res);
   assert_int_equal(res->calls, 1);
   return res->status;
 }
@@ -180,8 +95,10 @@ static void exercise_user(env *e, const usnmp_test_snmpd_user *u,
                           int with_ipv6) {
   usnmp_target *t4 = user_target(e, e->agent.agent4, u);
   usnmp_target *t6 = with_ipv6 ? user_target(e, e->agent.agent6, u) : NULL;
-  usnmp_oid get = oid_of(SYSDESCR), next = oid_of("1.3.6.1.2.1.1.1");
-  usnmp_oid loc = oid_of(SYSLOCATION), sys = oid_of("1.3.6.1.2.1.1");
+  usnmp_oid get = usnmp_test_oid(SYSDESCR),
+            next = usnmp_test_oid("1.3.6.1.2.1.1.1");
+  usnmp_oid loc = usnmp_test_oid(SYSLOCATION),
+            sys = usnmp_test_oid("1.3.6.1.2.1.1");
   usnmp_value v = usnmp_value_string(u->name);
   result g4 = {0}, n4 = {0}, b4 = {0}, s4 = {0}, g6 = {0};
   walk_result w4 = {0}, w6 = {0};
@@ -191,19 +108,21 @@ static void exercise_user(env *e, const usnmp_test_snmpd_user *u,
   int dummy = 1;
 
   nextwalk.method = USNMP_WALK_GETNEXT;
-  assert_int_equal(usnmp_get(t4, &get, 1, NULL, on_response, &g4, NULL), 0);
-  assert_int_equal(usnmp_getnext(t4, &next, 1, NULL, on_response, &n4, NULL),
-                   0);
   assert_int_equal(
-      usnmp_getbulk(t4, &sys, 1, 0, 3, NULL, on_response, &b4, NULL), 0);
-  assert_int_equal(usnmp_set(t4, &loc, &v, 1, NULL, on_response, &s4, NULL),
-                   0);
+      usnmp_get(t4, &get, 1, NULL, usnmp_test_on_response, &g4, NULL), 0);
+  assert_int_equal(
+      usnmp_getnext(t4, &next, 1, NULL, usnmp_test_on_response, &n4, NULL), 0);
+  assert_int_equal(
+      usnmp_getbulk(t4, &sys, 1, 0, 3, NULL, usnmp_test_on_response, &b4, NULL),
+      0);
+  assert_int_equal(
+      usnmp_set(t4, &loc, &v, 1, NULL, usnmp_test_on_response, &s4, NULL), 0);
   assert_int_equal(usnmp_walk_start(t4, &sys, &nextwalk, on_walk_vb,
                                     on_walk_done, &w4, NULL),
                    0);
   if (t6 != NULL) {
-    assert_int_equal(usnmp_get(t6, &get, 1, NULL, on_response, &g6, NULL),
-                     0);
+    assert_int_equal(
+        usnmp_get(t6, &get, 1, NULL, usnmp_test_on_response, &g6, NULL), 0);
     /* A bulk walk (the default on v3). */
     assert_int_equal(
         usnmp_walk_start(t6, &sys, NULL, on_walk_vb, on_walk_done, &w6, NULL),
@@ -211,7 +130,7 @@ static void exercise_user(env *e, const usnmp_test_snmpd_user *u,
   } else {
     all[5] = all[6] = &dummy;
   }
-  run_until_all(e, all, 7);
+  usnmp_test_run_until_all(&e->loop, all, 7);
   if (g4.status != 0)
     fail_msg("user %s: GET status %s", u->name, usnmp_err_name(g4.status));
   assert_string_equal(g4.text[0], SYSDESCR_TEXT);
@@ -374,7 +293,7 @@ static void test_given_engine_id(void **state) {
 static void test_contexts(void **state) {
   env *e = *state;
   result res;
-  usnmp_oid o = oid_of(SYSDESCR);
+  usnmp_oid o = usnmp_test_oid(SYSDESCR);
   usnmp_request_opts ro = {0};
   usnmp_target *t = user_target(e, e->agent.agent4, &shaaes);
 
@@ -391,8 +310,9 @@ static void test_contexts(void **state) {
   ro.flags = USNMP_OPT_CONTEXT;
   ro.context_name = "";
   memset(&res, 0, sizeof(res));
-  assert_int_equal(usnmp_get(t, &o, 1, &ro, on_response, &res, NULL), 0);
-  wait_for(e, &res);
+  assert_int_equal(usnmp_get(t, &o, 1, &ro, usnmp_test_on_response, &res, NULL),
+                   0);
+  usnmp_test_wait_for(&e->loop, &res);
   assert_int_equal(res.status, 0);
   assert_string_equal(res.text[0], SYSDESCR_TEXT);
   assert_int_equal(usnmp_target_set_v3_context(t, NULL, 0, NULL), 0);
@@ -450,13 +370,13 @@ static void test_key_cache(void **state) {
   /* A few of them talk at once. */
   memset(res, 0, sizeof(res));
   for (i = 0; i < 8; i++) {
-    usnmp_oid o = oid_of(SYSDESCR);
-    assert_int_equal(usnmp_get(ts[i * 100], &o, 1, NULL, on_response,
+    usnmp_oid o = usnmp_test_oid(SYSDESCR);
+    assert_int_equal(usnmp_get(ts[i * 100], &o, 1, NULL, usnmp_test_on_response,
                                &res[i], NULL),
                      0);
     c[i] = &res[i].calls;
   }
-  run_until_all(e, c, 8);
+  usnmp_test_run_until_all(&e->loop, c, 8);
   for (i = 0; i < 8; i++) {
     assert_int_equal(res[i].status, 0);
     assert_string_equal(res[i].text[0], SYSDESCR_TEXT);
@@ -476,15 +396,15 @@ static void test_split_and_many(void **state) {
   const int *c[50];
   size_t i;
   for (i = 0; i < 25; i++)
-    oids[i] = oid_of(SYSDESCR);
+    oids[i] = usnmp_test_oid(SYSDESCR);
   memset(res, 0, sizeof(res));
   for (i = 0; i < 50; i++) {
-    assert_int_equal(usnmp_get(t, oids, i % 2 ? 25 : 1, NULL, on_response,
-                               &res[i], NULL),
+    assert_int_equal(usnmp_get(t, oids, i % 2 ? 25 : 1, NULL,
+                               usnmp_test_on_response, &res[i], NULL),
                      0);
     c[i] = &res[i].calls;
   }
-  run_until_all(e, c, 50);
+  usnmp_test_run_until_all(&e->loop, c, 50);
   for (i = 0; i < 50; i++) {
     assert_int_equal(res[i].status, 0);
     assert_int_equal(res[i].n, i % 2 ? 25 : 1);
@@ -518,7 +438,7 @@ static void on_table_done(usnmp_table *tb, const usnmp_table_result *res,
 /* sysORTable over v3, GETBULK (the default) and GETNEXT, agree with v2c. */
 static void test_table(void **state) {
   env *e = *state;
-  usnmp_oid entry = oid_of("1.3.6.1.2.1.1.9.1");
+  usnmp_oid entry = usnmp_test_oid("1.3.6.1.2.1.1.9.1");
   usnmp_target *t3 = user_target(e, e->agent.agent6, &shaaes), *t2;
   table_result bulk = {0}, next = {0}, v2 = {0};
   usnmp_walk_opts opts = {0};
@@ -534,7 +454,7 @@ static void test_table(void **state) {
   assert_int_equal(usnmp_table_start(t2, &entry, NULL, 0, NULL, on_row,
                                      on_table_done, &v2, NULL),
                    0);
-  run_until_all(e, all, 3);
+  usnmp_test_run_until_all(&e->loop, all, 3);
   assert_int_equal(bulk.status, 0);
   assert_int_equal(next.status, 0);
   assert_int_equal(v2.status, 0);
@@ -550,49 +470,16 @@ static void test_table(void **state) {
  * state, the request kept in clear, the wire message, a split.
  * ------------------------------------------------------------------------ */
 
-typedef struct failing {
-  long fail_at, count, live;
-} failing;
-
-static void *f_malloc(size_t size, void *ctx) {
-  failing *f = ctx;
-  void *p;
-  if (++f->count == f->fail_at)
-    return NULL;
-  p = malloc(size);
-  if (p != NULL)
-    f->live++;
-  return p;
-}
-
-static void *f_realloc(void *ptr, size_t size, void *ctx) {
-  failing *f = ctx;
-  if (++f->count == f->fail_at)
-    return NULL;
-  if (ptr == NULL)
-    f->live++;
-  return realloc(ptr, size);
-}
-
-static void f_free(void *ptr, void *ctx) {
-  failing *f = ctx;
-  if (ptr != NULL)
-    f->live--;
-  free(ptr);
-}
-
-static void set_flag(void *arg) { *(int *)arg = 1; }
-
 static long run_failing(env *e, long fail_at) {
-  failing f = {fail_at, 0, 0};
-  usnmp_allocator alloc = {f_malloc, f_realloc, f_free, &f};
+  usnmp_test_failing f = {fail_at, 0, 0, 0};
+  usnmp_allocator alloc = usnmp_test_failing_allocator(&f);
   usnmp_manager *m = NULL;
   usnmp_target *t = NULL;
   usnmp_oid oids[12];
   result a;
   int i, rc, closed = 0;
   for (i = 0; i < 12; i++)
-    oids[i] = oid_of(SYSDESCR);
+    oids[i] = usnmp_test_oid(SYSDESCR);
   rc = usnmp_manager_new(&m, &e->loop, &alloc);
   if (rc != 0) {
     assert_int_equal(rc, USNMP_E_NOMEM);
@@ -605,16 +492,16 @@ static long run_failing(env *e, long fail_at) {
                                   USNMP_TEST_SNMPD_PRIV_PASS);
   if (rc == 0) {
     memset(&a, 0, sizeof(a));
-    rc = usnmp_get(t, oids, 12, NULL, on_response, &a, NULL);
+    rc = usnmp_get(t, oids, 12, NULL, usnmp_test_on_response, &a, NULL);
     if (rc == 0) {
-      wait_for(e, &a);
+      usnmp_test_wait_for(&e->loop, &a);
       assert_true(a.status == 0 || a.status == USNMP_E_NOMEM);
       if (a.status == 0)
         assert_int_equal(a.n, 12);
     }
   }
   assert_true(rc == 0 || rc == USNMP_E_NOMEM);
-  usnmp_manager_close(m, set_flag, &closed);
+  usnmp_manager_close(m, usnmp_test_set_flag, &closed);
   while (!closed)
     uv_run(&e->loop, UV_RUN_ONCE);
   assert_int_equal(f.live, 0);
@@ -827,16 +714,16 @@ static void test_hostile_agent(void **state) {
    * manager kept in clear, down to single varbinds, each authenticated
    * and answered. */
   {
-    usnmp_oid oids[4] = {oid_of(SYSDESCR), oid_of(SYSLOCATION),
-                         oid_of("1.3.6.1.2.1.1.5.0"),
-                         oid_of("1.3.6.1.2.1.1.4.0")};
+    usnmp_oid oids[4] = {usnmp_test_oid(SYSDESCR), usnmp_test_oid(SYSLOCATION),
+                         usnmp_test_oid("1.3.6.1.2.1.1.5.0"),
+                         usnmp_test_oid("1.3.6.1.2.1.1.4.0")};
     h.friendly = 1;
     h.requests = h.probes = 0;
     t = user_target(e, agent, &shaaes);
     memset(&res, 0, sizeof(res));
-    assert_int_equal(usnmp_get(t, oids, 4, NULL, on_response, &res, NULL),
-                     0);
-    wait_for(e, &res);
+    assert_int_equal(
+        usnmp_get(t, oids, 4, NULL, usnmp_test_on_response, &res, NULL), 0);
+    usnmp_test_wait_for(&e->loop, &res);
     assert_int_equal(res.status, 0);
     assert_int_equal(res.error_status, 0);
     assert_int_equal(res.n, 4);
@@ -881,18 +768,17 @@ static void test_hostile_agent(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_every_user, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_wrong_secrets, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_given_engine_id, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_contexts, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_split_and_many, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_table, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_allocation_failures, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_key_cache, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_hostile_agent, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_restart_and_clock_jump, setup,
-                                      teardown),
+      USNMP_TEST_SNMPD_ENV_TEST(test_every_user),
+      USNMP_TEST_SNMPD_ENV_TEST(test_wrong_secrets),
+      USNMP_TEST_SNMPD_ENV_TEST(test_given_engine_id),
+      USNMP_TEST_SNMPD_ENV_TEST(test_contexts),
+      USNMP_TEST_SNMPD_ENV_TEST(test_split_and_many),
+      USNMP_TEST_SNMPD_ENV_TEST(test_table),
+      USNMP_TEST_SNMPD_ENV_TEST(test_allocation_failures),
+      USNMP_TEST_SNMPD_ENV_TEST(test_key_cache),
+      USNMP_TEST_SNMPD_ENV_TEST(test_hostile_agent),
+      USNMP_TEST_SNMPD_ENV_TEST(test_restart_and_clock_jump),
   };
-  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+  return cmocka_run_group_tests(tests, usnmp_test_snmpd_env_group_setup,
+                                usnmp_test_snmpd_env_group_teardown);
 }

@@ -129,6 +129,9 @@ int usnmp_test_snmpd_env_setup(void **state) {
   return 0;
 }
 
+/* Closes what a failed test left open on the loop (a hostile agent's
+ * socket, a timer), so that the teardown reports the failure instead of
+ * hanging in uv_run. */
 static void close_leftover(uv_handle_t *h, void *arg) {
   (void)arg;
   if (!uv_is_closing(h))
@@ -144,7 +147,7 @@ int usnmp_test_snmpd_env_teardown(void **state) {
   return 0;
 }
 
-void usnmp_test_run_until_all(uv_loop_t *loop, const int *const counters[],
+void usnmp_test_run_until_all(uv_loop_t *loop, const int *counters[],
                               size_t n) {
   for (;;) {
     size_t i;
@@ -158,7 +161,7 @@ void usnmp_test_run_until_all(uv_loop_t *loop, const int *const counters[],
 }
 
 void usnmp_test_wait_for(uv_loop_t *loop, const usnmp_test_result *res) {
-  const int *const c[1] = {&res->calls};
+  const int *c[1] = {&res->calls};
   usnmp_test_run_until_all(loop, c, 1);
 }
 

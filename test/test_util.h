@@ -97,10 +97,14 @@ int usnmp_test_snmpd_env_group_teardown(void **state);
 int usnmp_test_snmpd_env_setup(void **state);
 int usnmp_test_snmpd_env_teardown(void **state);
 
+/* A cmocka test entry with the two above around it. */
+#define USNMP_TEST_SNMPD_ENV_TEST(f)                                           \
+  cmocka_unit_test_setup_teardown(f, usnmp_test_snmpd_env_setup,               \
+                                  usnmp_test_snmpd_env_teardown)
+
 /* Runs loop until every counter of counters[0..n) is non-zero (requests
  * bound the time); fails the test when the loop fails. */
-void usnmp_test_run_until_all(uv_loop_t *loop, const int *const counters[],
-                              size_t n);
+void usnmp_test_run_until_all(uv_loop_t *loop, const int *counters[], size_t n);
 
 /* Runs loop until res got its callback. */
 void usnmp_test_wait_for(uv_loop_t *loop, const usnmp_test_result *res);
