@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
 #include "usm.h"
 
 static const uint8_t capture_engine[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'u',
@@ -229,31 +230,6 @@ enum {
   F_COUNT
 };
 
-static size_t unhex(uint8_t *out, size_t size, const char *hex) {
-  size_t n = strlen(hex) / 2;
-  size_t i;
-
-  assert_true(n <= size);
-  for (i = 0; i < n; i++) {
-    unsigned v;
-    assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-    out[i] = (uint8_t)v;
-  }
-  return n;
-}
-
-static int setup(void **state) {
-  usnmp__crypto *c = NULL;
-  assert_int_equal(usnmp__crypto_new(&c, NULL), 0);
-  *state = c;
-  return 0;
-}
-
-static int teardown(void **state) {
-  usnmp__crypto_free(*state);
-  return 0;
-}
-
 /* A target for the frame's user at the capture engine. */
 static void frame_target(usnmp__crypto *c, usnmp__usm_target *t,
                          const struct frame *f, const char *authpass,
@@ -282,7 +258,7 @@ static void test_captured_frames(void **state) {
     usnmp__usm_target t;
     usnmp__msg3 m;
     size_t n_vbs = 0;
-    size_t len = unhex(msg, sizeof(msg), f->hex);
+    size_t len = usnmp_test_unhex(msg, sizeof(msg), f->hex);
     int rc;
 
     frame_target(c, &t, f, "authpass123", "privpass123");
@@ -344,7 +320,7 @@ static void test_captured_frames(void **state) {
 static void test_discovery_matches_netsnmp(void **state) {
   /* Our probe, with snmpget's msgID and request-id, is its probe. */
   uint8_t want[128], buf[128];
-  size_t n = unhex(want, sizeof(want), frames[F_PROBE].hex);
+  size_t n = usnmp_test_unhex(want, sizeof(want), frames[F_PROBE].hex);
   int len;
 
   (void)state;
@@ -376,7 +352,7 @@ static void test_reencode_matches_netsnmp(void **state) {
     usnmp_varbind vbs[4];
     usnmp__usm_target t;
     usnmp__msg3 m;
-    size_t n_vbs, len = unhex(msg, sizeof(msg), f->hex);
+    size_t n_vbs, len = usnmp_test_unhex(msg, sizeof(msg), f->hex);
     int rc;
 
     frame_target(c, &t, f, "authpass123", "privpass123");
@@ -407,7 +383,7 @@ static void test_reencode_matches_netsnmp(void **state) {
 
 /* Decodes frame i into msg (returns its length). */
 static size_t load(uint8_t *msg, size_t size, size_t i) {
-  return unhex(msg, size, frames[i].hex);
+  return usnmp_test_unhex(msg, size, frames[i].hex);
 }
 
 static void test_truncations_and_flips(void **state) {
@@ -1109,22 +1085,18 @@ static void test_mutations_resigned(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_captured_frames, setup, teardown),
+      USNMP_TEST_CRYPTO_TEST(test_captured_frames),
       cmocka_unit_test(test_discovery_matches_netsnmp),
-      cmocka_unit_test_setup_teardown(test_reencode_matches_netsnmp, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_truncations_and_flips, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_wrong_keys_and_levels, setup,
-                                      teardown),
+      USNMP_TEST_CRYPTO_TEST(test_reencode_matches_netsnmp),
+      USNMP_TEST_CRYPTO_TEST(test_truncations_and_flips),
+      USNMP_TEST_CRYPTO_TEST(test_wrong_keys_and_levels),
       cmocka_unit_test(test_header_checks),
       cmocka_unit_test(test_report_oids),
-      cmocka_unit_test_setup_teardown(test_round_trips, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_encode_errors, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_reply_actions, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_mutations_resigned, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_contexts, setup, teardown),
+      USNMP_TEST_CRYPTO_TEST(test_round_trips),
+      USNMP_TEST_CRYPTO_TEST(test_encode_errors),
+      USNMP_TEST_CRYPTO_TEST(test_reply_actions),
+      USNMP_TEST_CRYPTO_TEST(test_mutations_resigned),
+      USNMP_TEST_CRYPTO_TEST(test_contexts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,13 +17,8 @@
 
 #include "snmpd_fixture.h"
 #include "test_agent.h"
+#include "test_util.h"
 #include "usnmp.h"
-
-static usnmp_oid oid_of(const char *text) {
-  usnmp_oid oid;
-  assert_int_equal(usnmp_oid_parse(&oid, text), 0);
-  return oid;
-}
 
 static double now_s(void) {
   struct timespec ts;
@@ -51,7 +46,7 @@ static void assert_string_value(const usnmp_varbind *vb, const char *text) {
 }
 
 static void assert_name(const usnmp_varbind *vb, const char *text) {
-  usnmp_oid want = oid_of(text), got;
+  usnmp_oid want = usnmp_test_oid(text), got;
   assert_int_equal(usnmp_oid_from_ber(&got, vb->oid, vb->oid_len), 0);
   assert_int_equal(usnmp_oid_cmp(&want, &got), 0);
 }
@@ -83,9 +78,9 @@ static int teardown(void **state) {
 /* The i-th varbind answers the i-th OID, in the caller's order. */
 static void test_get_in_order(void **state) {
   fixture *f = *state;
-  usnmp_oid oids[3] = {oid_of("1.3.6.1.2.1.1.5.0"),
-                       oid_of("1.3.6.1.2.1.1.1.0"),
-                       oid_of("1.3.6.1.4.1.99999.1.7")};
+  usnmp_oid oids[3] = {usnmp_test_oid("1.3.6.1.2.1.1.5.0"),
+                       usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
+                       usnmp_test_oid("1.3.6.1.4.1.99999.1.7")};
   usnmp_vblist *l = NULL;
   assert_int_equal(usnmp_sync_get(f->sync, f->host, oids, 3, NULL, &l), 0);
   assert_int_equal(usnmp_vblist_count(l), 3);
@@ -103,7 +98,7 @@ static void test_get_in_order(void **state) {
  * the agent; the bound holds. */
 static void test_cache(void **state) {
   fixture *f = *state;
-  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.5.0");
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
   usnmp_vblist *l = NULL;
   assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, NULL, &l), 0);
   usnmp_vblist_free(l);
@@ -130,14 +125,14 @@ static void test_cache(void **state) {
   for (int i = 1; i <= 8; i++) {
     char text[64];
     snprintf(text, sizeof text, "1.3.6.1.4.1.99999.1.%d", i);
-    usnmp_oid o = oid_of(text);
+    usnmp_oid o = usnmp_test_oid(text);
     assert_int_equal(usnmp_sync_get(f->sync, f->host, &o, 1, NULL, &l), 0);
     usnmp_vblist_free(l);
     assert_true(usnmp_sync_cache_size(f->sync) <= 3);
   }
   /* The newest stayed: no traffic for it. */
   before = agent_requests(f->agent);
-  usnmp_oid last = oid_of("1.3.6.1.4.1.99999.1.8");
+  usnmp_oid last = usnmp_test_oid("1.3.6.1.4.1.99999.1.8");
   assert_int_equal(usnmp_sync_get(f->sync, f->host, &last, 1, NULL, &l), 0);
   usnmp_vblist_free(l);
   assert_int_equal(agent_requests(f->agent), before);
@@ -146,7 +141,7 @@ static void test_cache(void **state) {
 /* GETNEXT answers are cached apart: they never answer a GET. */
 static void test_getnext_separate(void **state) {
   fixture *f = *state;
-  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.5.0");
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
   usnmp_vblist *l = NULL;
   assert_int_equal(usnmp_sync_get_next(f->sync, f->host, &oid, 1, NULL, &l),
                    0);
@@ -166,8 +161,8 @@ static void test_getnext_separate(void **state) {
 static void test_nonblock_then_collect(void **state) {
   fixture *f = *state;
   usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_DELAY, 200, 0});
-  usnmp_oid oids[2] = {oid_of("1.3.6.1.2.1.1.1.0"),
-                       oid_of("1.3.6.1.2.1.1.6.0")};
+  usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
+                       usnmp_test_oid("1.3.6.1.2.1.1.6.0")};
   usnmp_call_opts start = {USNMP_CALL_NONBLOCK, 0, NULL};
   usnmp_vblist *l = (usnmp_vblist *)&l;
   uint64_t before = agent_requests(f->agent);
@@ -186,7 +181,7 @@ static void test_timeout_not_cached(void **state) {
   usnmp_sync_set_resend(f->sync, 100);
   usnmp_test_agent_set_default(f->agent,
                                (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
-  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.4.0");
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.4.0");
   usnmp_call_opts opts = {USNMP_CALL_TIMEOUT, 450, NULL};
   usnmp_vblist *l = NULL;
   uint64_t before = agent_received(f->agent);
@@ -213,8 +208,8 @@ static void test_timeout_not_cached(void **state) {
  * caller's numbering; per-varbind exceptions are values. */
 static void test_errors_and_exceptions(void **state) {
   fixture *f = *state;
-  usnmp_oid oids[2] = {oid_of("1.3.6.1.2.1.1.1.0"),
-                       oid_of("1.3.6.1.2.1.1.99.0")};
+  usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
+                       usnmp_test_oid("1.3.6.1.2.1.1.99.0")};
   usnmp_vblist *l = NULL;
   assert_int_equal(usnmp_sync_get(f->sync, f->host, oids, 2, NULL, &l), 0);
   assert_int_equal(usnmp_vblist_get(l, 1)->value.type,
@@ -223,9 +218,9 @@ static void test_errors_and_exceptions(void **state) {
   usnmp_vblist_free(l);
 
   usnmp_sync_set_version(f->sync, USNMP_VERSION_1);
-  usnmp_oid v1oids[3] = {oid_of("1.3.6.1.2.1.1.4.0"),
-                         oid_of("1.3.6.1.2.1.1.98.0"),
-                         oid_of("1.3.6.1.2.1.1.6.0")};
+  usnmp_oid v1oids[3] = {usnmp_test_oid("1.3.6.1.2.1.1.4.0"),
+                         usnmp_test_oid("1.3.6.1.2.1.1.98.0"),
+                         usnmp_test_oid("1.3.6.1.2.1.1.6.0")};
   assert_int_equal(usnmp_sync_get(f->sync, f->host, v1oids, 3, NULL, &l),
                    USNMP_E_SNMP_ERROR);
   assert_null(l);
@@ -242,7 +237,7 @@ static void test_errors_and_exceptions(void **state) {
 /* SET uses the write community and refreshes what it wrote. */
 static void test_set_refreshes(void **state) {
   fixture *f = *state;
-  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.6.0");
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.6.0");
   usnmp_vblist *l = NULL;
   assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, NULL, &l), 0);
   assert_string_value(usnmp_vblist_get(l, 0), "lab");
@@ -276,8 +271,8 @@ static void test_set_refreshes(void **state) {
   usnmp_sync_set_write_community(f->sync, "private");
 
   /* Multi-varbind SET, and a non-blocking SET collected by a GET. */
-  usnmp_oid two[2] = {oid_of("1.3.6.1.2.1.1.4.0"),
-                      oid_of("1.3.6.1.2.1.1.5.0")};
+  usnmp_oid two[2] = {usnmp_test_oid("1.3.6.1.2.1.1.4.0"),
+                      usnmp_test_oid("1.3.6.1.2.1.1.5.0")};
   usnmp_value vals[2] = {usnmp_value_string("ops"),
                          usnmp_value_string("core1")};
   assert_int_equal(usnmp_sync_set_many(f->sync, f->host, two, vals, 2, NULL,
@@ -299,8 +294,8 @@ static void test_set_refreshes(void **state) {
  * GET started after a SET waits for it. */
 static void test_writer_preferred(void **state) {
   fixture *f = *state;
-  usnmp_oid get_oid = oid_of("1.3.6.1.4.1.99999.1.3");
-  usnmp_oid set_oid = oid_of("1.3.6.1.2.1.1.4.0");
+  usnmp_oid get_oid = usnmp_test_oid("1.3.6.1.4.1.99999.1.3");
+  usnmp_oid set_oid = usnmp_test_oid("1.3.6.1.2.1.1.4.0");
   usnmp_call_opts start = {USNMP_CALL_NONBLOCK, 0, NULL};
   usnmp_test_agent_stats st;
   usnmp_test_agent_get_stats(f->agent, &st);
@@ -323,7 +318,7 @@ static void test_writer_preferred(void **state) {
   v = usnmp_value_string("noc2");
   assert_int_equal(usnmp_sync_set(f->sync, f->host, &set_oid, &v, &start, NULL),
                    0);
-  usnmp_oid other = oid_of("1.3.6.1.4.1.99999.1.4");
+  usnmp_oid other = usnmp_test_oid("1.3.6.1.4.1.99999.1.4");
   usnmp_vblist *l = NULL;
   assert_int_equal(usnmp_sync_get(f->sync, f->host, &other, 1, NULL, &l), 0);
   usnmp_vblist_free(l);
@@ -349,8 +344,8 @@ static void test_many_hosts_one_round_trip(void **state) {
     usnmp_test_agent_set_default(
         agents[i], (usnmp_test_action){USNMP_TEST_DELAY, 500, 0});
   }
-  usnmp_oid oids[2] = {oid_of("1.3.6.1.2.1.1.1.0"),
-                       oid_of("1.3.6.1.2.1.1.5.0")};
+  usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
+                       usnmp_test_oid("1.3.6.1.2.1.1.5.0")};
   usnmp_call_opts start = {USNMP_CALL_NONBLOCK, 0, NULL};
   double t0 = now_s();
   for (int i = 0; i < N; i++) {
@@ -386,7 +381,7 @@ typedef struct reentry {
 
 static void reentry_cb(const usnmp_response *resp, void *arg) {
   reentry *r = arg;
-  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.1.0");
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
   usnmp_vblist *l = NULL;
   r->calls++;
   r->rc = usnmp_sync_get(r->sync, r->host, &oid, 1, NULL, &l);
@@ -400,9 +395,9 @@ static void test_blocking_inside_callback(void **state) {
   assert_int_equal(
       usnmp_target_new(usnmp_sync_manager(f->sync), &t, f->host), 0);
   reentry r = {f->sync, f->host, 0, 0};
-  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.3.0");
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
   assert_int_equal(usnmp_get(t, &oid, 1, NULL, reentry_cb, &r, NULL), 0);
-  usnmp_oid other = oid_of("1.3.6.1.4.1.99999.1.9");
+  usnmp_oid other = usnmp_test_oid("1.3.6.1.4.1.99999.1.9");
   usnmp_vblist *l = NULL;
   usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
   usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_DELAY, 100, 0});
@@ -421,7 +416,7 @@ static void test_close_in_flight(void **state) {
   assert_int_equal(usnmp_sync_new(&s), 0);
   usnmp_test_agent_set_default(f->agent,
                                (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
-  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.1.0");
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
   usnmp_call_opts start = {USNMP_CALL_NONBLOCK, 0, NULL};
   for (int i = 0; i < 10; i++) {
     usnmp_oid o = oid;
@@ -439,7 +434,7 @@ static void test_close_in_flight(void **state) {
 
 static void test_bad_arguments(void **state) {
   fixture *f = *state;
-  usnmp_oid oid = oid_of("1.3.6.1.2.1.1.1.0");
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
   usnmp_vblist *l = NULL;
   assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 0, NULL, &l),
                    USNMP_E_INVAL);
@@ -467,8 +462,8 @@ static void test_real_snmpd(void **state) {
   assert_int_equal(usnmp_sync_new(&s), 0);
   usnmp_sync_set_write_community(s, "private");
   assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
-  usnmp_oid oids[2] = {oid_of("1.3.6.1.2.1.1.1.0"),
-                       oid_of("1.3.6.1.2.1.1.3.0")};
+  usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
+                       usnmp_test_oid("1.3.6.1.2.1.1.3.0")};
   const char *hosts[] = {"127.0.0.1", "::1", "localhost", agent.agent4,
                          agent.agent6};
   for (size_t i = 0; i < sizeof hosts / sizeof *hosts; i++) {
@@ -480,7 +475,7 @@ static void test_real_snmpd(void **state) {
                      USNMP_TYPE_TIMETICKS);
     usnmp_vblist_free(l);
   }
-  usnmp_oid loc = oid_of("1.3.6.1.2.1.1.6.0");
+  usnmp_oid loc = usnmp_test_oid("1.3.6.1.2.1.1.6.0");
   usnmp_value v = usnmp_value_string("rack 7");
   assert_int_equal(usnmp_sync_set(s, "127.0.0.1", &loc, &v, NULL, NULL), 0);
   usnmp_call_opts refresh = {USNMP_CALL_REFRESH, 0, NULL};
@@ -490,7 +485,7 @@ static void test_real_snmpd(void **state) {
   usnmp_vblist_free(l);
 
   /* Walk the system group as a pull iterator. */
-  usnmp_oid root = oid_of("1.3.6.1.2.1.1");
+  usnmp_oid root = usnmp_test_oid("1.3.6.1.2.1.1");
   usnmp_sync_walk *w;
   assert_int_equal(usnmp_sync_walk_start(s, "127.0.0.1", &root, NULL, &w), 0);
   const usnmp_varbind *vb;
@@ -542,8 +537,8 @@ static void test_real_snmpd_v3(void **state) {
                              USNMP_TEST_SNMPD_PRIV_PASS),
       0);
   assert_int_equal(usnmp_sync_set_v3_context(s, ""), 0);
-  usnmp_oid oids[2] = {oid_of("1.3.6.1.2.1.1.1.0"),
-                       oid_of("1.3.6.1.2.1.1.3.0")};
+  usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
+                       usnmp_test_oid("1.3.6.1.2.1.1.3.0")};
   const char *hosts[] = {"127.0.0.1", "::1"};
   for (size_t i = 0; i < 2; i++) {
     usnmp_vblist *l = NULL;
@@ -554,7 +549,7 @@ static void test_real_snmpd_v3(void **state) {
                      USNMP_TYPE_TIMETICKS);
     usnmp_vblist_free(l);
   }
-  usnmp_oid loc = oid_of("1.3.6.1.2.1.1.6.0");
+  usnmp_oid loc = usnmp_test_oid("1.3.6.1.2.1.1.6.0");
   usnmp_value v = usnmp_value_string("v3 rack");
   assert_int_equal(usnmp_sync_set(s, "::1", &loc, &v, NULL, NULL), 0);
   usnmp_call_opts refresh = {USNMP_CALL_REFRESH, 0, NULL};
@@ -563,7 +558,7 @@ static void test_real_snmpd_v3(void **state) {
   assert_string_value(usnmp_vblist_get(l, 0), "v3 rack");
   usnmp_vblist_free(l);
 
-  usnmp_oid root = oid_of("1.3.6.1.2.1.1");
+  usnmp_oid root = usnmp_test_oid("1.3.6.1.2.1.1");
   usnmp_sync_walk *w;
   assert_int_equal(usnmp_sync_walk_start(s, "::1", &root, NULL, &w), 0);
   const usnmp_varbind *vb;

@@ -24,35 +24,10 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
+#include "test_util.h"
 #include "usm.h"
 
 static const uint8_t rfc_engine[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-
-/* Decodes hex into out; returns the number of bytes. */
-static size_t unhex(uint8_t *out, size_t size, const char *hex) {
-  size_t n = strlen(hex) / 2;
-  size_t i;
-
-  assert_true(n <= size);
-  for (i = 0; i < n; i++) {
-    unsigned v;
-    assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-    out[i] = (uint8_t)v;
-  }
-  return n;
-}
-
-static int setup(void **state) {
-  usnmp__crypto *c = NULL;
-  assert_int_equal(usnmp__crypto_new(&c, NULL), 0);
-  *state = c;
-  return 0;
-}
-
-static int teardown(void **state) {
-  usnmp__crypto_free(*state);
-  return 0;
-}
 
 /* ---- keys ------------------------------------------------------------- */
 
@@ -140,12 +115,12 @@ static void test_keys_all_auth(void **state) {
     usnmp_auth_proto a = auth_vectors[i].auth;
     size_t n;
 
-    n = unhex(want, sizeof(want), auth_vectors[i].ku);
+    n = usnmp_test_unhex(want, sizeof(want), auth_vectors[i].ku);
     assert_int_equal(n, usnmp__usm_auth_key_len(a));
     assert_int_equal(usnmp__usm_password_to_key(c, a, "maplesyrup", 10, ku),
                      0);
     assert_memory_equal(ku, want, n);
-    unhex(want, sizeof(want), auth_vectors[i].kul);
+    usnmp_test_unhex(want, sizeof(want), auth_vectors[i].kul);
     assert_int_equal(
         usnmp__usm_localize(c, a, ku, rfc_engine, sizeof(rfc_engine), kul), 0);
     assert_memory_equal(kul, want, n);
@@ -165,8 +140,8 @@ static void test_hmac_vectors(void **state) {
     usnmp_auth_proto a = auth_vectors[i].auth;
     size_t n;
 
-    unhex(kul, sizeof(kul), auth_vectors[i].kul);
-    n = unhex(want, sizeof(want), auth_vectors[i].mac);
+    usnmp_test_unhex(kul, sizeof(kul), auth_vectors[i].kul);
+    n = usnmp_test_unhex(want, sizeof(want), auth_vectors[i].mac);
     assert_int_equal(n, usnmp__usm_auth_mac_len(a));
     assert_int_equal(usnmp__usm_hmac(c, a, kul, msg, sizeof(msg), mac), 0);
     assert_memory_equal(mac, want, n);
@@ -275,7 +250,7 @@ static void test_priv_keys(void **state) {
   for (i = 0; i < sizeof(priv_vectors) / sizeof(priv_vectors[0]); i++) {
     uint8_t ku[USNMP__USM_KEY_MAX], key[USNMP__USM_KEY_MAX];
     uint8_t want[USNMP__USM_KEY_MAX];
-    size_t n = unhex(want, sizeof(want), priv_vectors[i].key);
+    size_t n = usnmp_test_unhex(want, sizeof(want), priv_vectors[i].key);
 
     assert_int_equal(n, usnmp__usm_priv_key_len(priv_vectors[i].priv));
     assert_int_equal(usnmp__usm_password_to_key(c, priv_vectors[i].auth,
@@ -431,7 +406,7 @@ static void test_cipher_vectors(void **state) {
   for (i = 0; i < sizeof(cipher_vectors) / sizeof(cipher_vectors[0]); i++) {
     usnmp_priv_proto priv = cipher_vectors[i].priv;
     uint8_t want[64];
-    size_t n = unhex(want, sizeof(want), cipher_vectors[i].ct);
+    size_t n = usnmp_test_unhex(want, sizeof(want), cipher_vectors[i].ct);
     size_t out_len = 0;
     uint32_t boots, time;
     uint64_t salt;
@@ -674,10 +649,12 @@ static void test_target_user(void **state) {
                                                 sizeof(rfc_engine), 0),
                    0);
   assert_true(usnmp__usm_target_ready(&t));
-  unhex(want, sizeof(want), "6695febc9288e36282235fc7151f128497b38f3f");
+  usnmp_test_unhex(want, sizeof(want),
+                   "6695febc9288e36282235fc7151f128497b38f3f");
   assert_memory_equal(t.auth_key, want, 20);
-  unhex(want, sizeof(want),
-        "6695febc9288e36282235fc7151f128497b38f3f9b8b6d78936ba6e7d19dfd9c");
+  usnmp_test_unhex(
+      want, sizeof(want),
+      "6695febc9288e36282235fc7151f128497b38f3f9b8b6d78936ba6e7d19dfd9c");
   assert_memory_equal(t.priv_key, want, 32);
 
   assert_int_equal(usnmp__usm_target_set_level(&t, USNMP_SEC_AUTHNOPRIV), 0);
@@ -703,7 +680,7 @@ static void test_target_user(void **state) {
   assert_int_equal(t.level, USNMP_SEC_AUTHNOPRIV);
   assert_int_equal(usnmp__usm_target_set_level(&t, USNMP_SEC_AUTHPRIV),
                    USNMP_E_INVAL);
-  unhex(want, sizeof(want), "526f5eed9fcce26f8964c2930787d82b");
+  usnmp_test_unhex(want, sizeof(want), "526f5eed9fcce26f8964c2930787d82b");
   assert_memory_equal(t.auth_key, want, 16);
 
   assert_int_equal(usnmp__usm_target_set_context(&t, rfc_engine, 33, NULL),
@@ -827,21 +804,19 @@ static void test_without_legacy_provider(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_rfc3414_a3, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_keys_all_auth, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_hmac_vectors, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_priv_keys, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_key_cache, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_key_errors, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_password_stretch_alignment, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_cipher_vectors, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_cipher_round_trips, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_decrypt_errors, setup, teardown),
+      USNMP_TEST_CRYPTO_TEST(test_rfc3414_a3),
+      USNMP_TEST_CRYPTO_TEST(test_keys_all_auth),
+      USNMP_TEST_CRYPTO_TEST(test_hmac_vectors),
+      USNMP_TEST_CRYPTO_TEST(test_priv_keys),
+      USNMP_TEST_CRYPTO_TEST(test_key_cache),
+      USNMP_TEST_CRYPTO_TEST(test_key_errors),
+      USNMP_TEST_CRYPTO_TEST(test_password_stretch_alignment),
+      USNMP_TEST_CRYPTO_TEST(test_cipher_vectors),
+      USNMP_TEST_CRYPTO_TEST(test_cipher_round_trips),
+      USNMP_TEST_CRYPTO_TEST(test_decrypt_errors),
       cmocka_unit_test(test_proto_names),
-      cmocka_unit_test_setup_teardown(test_target_user, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_target_time, setup, teardown),
+      USNMP_TEST_CRYPTO_TEST(test_target_user),
+      USNMP_TEST_CRYPTO_TEST(test_target_time),
       cmocka_unit_test(test_crypto_alloc_failures),
       cmocka_unit_test(test_without_legacy_provider),
   };

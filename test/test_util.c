@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "test_util.h"
+#include "usm.h"
 
 /* ---- small values ------------------------------------------------------ */
 
@@ -35,6 +36,18 @@ size_t usnmp_test_unhex(uint8_t *out, size_t size, const char *hex) {
 }
 
 void usnmp_test_set_flag(void *arg) { *(int *)arg = 1; }
+
+int usnmp_test_crypto_setup(void **state) {
+  usnmp__crypto *c = NULL;
+  assert_int_equal(usnmp__crypto_new(&c, NULL), 0);
+  *state = c;
+  return 0;
+}
+
+int usnmp_test_crypto_teardown(void **state) {
+  usnmp__crypto_free(*state);
+  return 0;
+}
 
 /* ---- an allocator that fails one allocation ---------------------------- */
 

@@ -34,6 +34,17 @@ size_t usnmp_test_unhex(uint8_t *out, size_t size, const char *hex);
  * it ran. */
 void usnmp_test_set_flag(void *arg);
 
+/* cmocka setup and teardown of the codec's SNMPv3 tests: a crypto object
+ * (lib/usm.h) at *state, made with the default allocator and freed.  The
+ * setup fails the test when it cannot be made. */
+int usnmp_test_crypto_setup(void **state);
+int usnmp_test_crypto_teardown(void **state);
+
+/* A cmocka test entry with the two above around it. */
+#define USNMP_TEST_CRYPTO_TEST(f)                                              \
+  cmocka_unit_test_setup_teardown(f, usnmp_test_crypto_setup,                  \
+                                  usnmp_test_crypto_teardown)
+
 /* ---- an allocator that fails one allocation ---------------------------- */
 
 /* The state of usnmp_test_failing_allocator().  Allocations (malloc and
