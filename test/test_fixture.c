@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "snmpd_fixture.h"
+#include "test_util.h"
 
 #define SYSDESCR_LINE                                                          \
   ".1.3.6.1.2.1.1.1.0 = STRING: \"usnmp test agent (net-snmp snmpd)\"\n"
@@ -31,26 +32,16 @@ static int run(const usnmp_test_snmpd *agent, char *out, size_t size,
 
 static int run(const usnmp_test_snmpd *agent, char *out, size_t size,
                const char *fmt, ...) {
-  char cmd[1024];
-  int n = snprintf(cmd, sizeof cmd,
+  char prefix[1024];
+  int n = snprintf(prefix, sizeof prefix,
                    "MIBS= SNMPCONFPATH=%s SNMP_PERSISTENT_DIR=%s ",
                    agent->persist_dir, agent->persist_dir);
-  assert_true(n > 0 && (size_t)n < sizeof cmd);
+  assert_true(n > 0 && (size_t)n < sizeof prefix);
   va_list ap;
   va_start(ap, fmt);
-  int m = vsnprintf(cmd + n, sizeof cmd - (size_t)n, fmt, ap);
+  int status = usnmp_test_vrun(out, size, prefix, fmt, ap);
   va_end(ap);
-  assert_true(m > 0 && (size_t)m < sizeof cmd - (size_t)n - 8);
-  strcat(cmd, " 2>&1");
-
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  size_t used = fread(out, 1, size - 1, p);
-  out[used] = '\0';
-  int status = pclose(p);
-  if (status == -1 || !WIFEXITED(status))
-    return -1;
-  return WEXITSTATUS(status);
+  return status;
 }
 
 static int start_shared(void **state) {
@@ -69,36 +60,33 @@ static int stop_shared(void **state) {
   return rc == 0 ? 0 : -1;
 }
 
-static void test_v2c_ipv4(void **state) {
-  usnmp_test_snmpd *agent = *state;
+/* net-snmp's snmpget of sysDescr.0 with version (-v1, -v2c) from address
+ * prints the fixture's line. */
+static void assert_get_sysdescr(const usnmp_test_snmpd *agent,
+                                const char *version, const char *address) {
   char out[4096];
-  assert_true(agent->port != 0);
-  assert_true(agent->pid > 0);
   assert_int_equal(run(agent, out, sizeof out,
-                       "snmpget -v2c -c public -On %s 1.3.6.1.2.1.1.1.0",
-                       agent->agent4),
+                       "snmpget %s -c public -On %s 1.3.6.1.2.1.1.1.0",
+                       version, address),
                    0);
   assert_string_equal(out, SYSDESCR_LINE);
+}
+
+static void test_v2c_ipv4(void **state) {
+  usnmp_test_snmpd *agent = *state;
+  assert_true(agent->port != 0);
+  assert_true(agent->pid > 0);
+  assert_get_sysdescr(agent, "-v2c", agent->agent4);
 }
 
 static void test_v2c_ipv6(void **state) {
   usnmp_test_snmpd *agent = *state;
-  char out[4096];
-  assert_int_equal(run(agent, out, sizeof out,
-                       "snmpget -v2c -c public -On %s 1.3.6.1.2.1.1.1.0",
-                       agent->agent6),
-                   0);
-  assert_string_equal(out, SYSDESCR_LINE);
+  assert_get_sysdescr(agent, "-v2c", agent->agent6);
 }
 
 static void test_v1(void **state) {
   usnmp_test_snmpd *agent = *state;
-  char out[4096];
-  assert_int_equal(run(agent, out, sizeof out,
-                       "snmpget -v1 -c public -On %s 1.3.6.1.2.1.1.1.0",
-                       agent->agent4),
-                   0);
-  assert_string_equal(out, SYSDESCR_LINE);
+  assert_get_sysdescr(agent, "-v1", agent->agent4);
 }
 
 /* sysLocation.0 must be writable through `private` and not through

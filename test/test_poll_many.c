@@ -24,6 +24,7 @@
 #include <usnmp.h>
 
 #include "snmpd_fixture.h"
+#include "test_util.h"
 
 #define SYSDESCR "STRING: \"usnmp test agent (net-snmp snmpd)\""
 #define SYSOBJECTID "OID: .1.3.6.1.4.1.8072.3.2.10"
@@ -43,27 +44,17 @@ static int run(char *out, size_t size, const char *fmt, ...)
 
 static int run(char *out, size_t size, const char *fmt, ...) {
   const char *prog = getenv("POLL_MANY");
-  char cmd[2048];
-  int n;
+  char quoted[1024];
+  int n, status;
   va_list ap;
 
   assert_non_null(prog);
-  n = snprintf(cmd, sizeof cmd, "'%s' ", prog);
-  assert_true(n > 0 && (size_t)n < sizeof cmd);
+  n = snprintf(quoted, sizeof quoted, "'%s' ", prog);
+  assert_true(n > 0 && (size_t)n < sizeof quoted);
   va_start(ap, fmt);
-  int m = vsnprintf(cmd + n, sizeof cmd - (size_t)n, fmt, ap);
+  status = usnmp_test_vrun(out, size, quoted, fmt, ap);
   va_end(ap);
-  assert_true(m > 0 && (size_t)m < sizeof cmd - (size_t)n - 8);
-  strcat(cmd, " 2>&1");
-
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  size_t used = fread(out, 1, size - 1, p);
-  out[used] = '\0';
-  int status = pclose(p);
-  if (status == -1 || !WIFEXITED(status))
-    return -1;
-  return WEXITSTATUS(status);
+  return status;
 }
 
 /* Copies the line of out that starts with prefix into line; fails the
