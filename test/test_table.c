@@ -100,17 +100,7 @@ static void on_done(usnmp_table *tb, const usnmp_table_result *res, void *arg) {
   c->res.columns = NULL;
 }
 
-typedef struct env {
-  uv_loop_t loop;
-  /* Waits run the loop once at a time until a flag is set; this
-   * unreferenced tick bounds every poll (a completion from a zero timer
-   * runs before the poll of the same run). */
-  uv_timer_t tick;
-  usnmp_manager *m;
-  usnmp_test_snmpd snmpd;
-  usnmp_test_agent *agent;
-  usnmp_target *t1, *t2c, *ta, *ta1;
-} env;
+typedef usnmp_test_walk_env env;
 
 static void collect_init(collect *c) {
   memset(c, 0, sizeof *c);
@@ -225,49 +215,6 @@ static const char pass_rows[] = ".1 | INTEGER: 101 | - | Gauge32: 301\n"
 /* ------------------------------------------------------------------------
  * Fixtures
  * ------------------------------------------------------------------------ */
-
-static void on_tick(uv_timer_t *t) { (void)t; }
-
-static int setup(void **state) {
-  env *e = calloc(1, sizeof *e);
-  char pass[1024], cwd[512];
-  assert_non_null(e);
-  assert_int_equal(uv_loop_init(&e->loop), 0);
-  assert_int_equal(uv_timer_init(&e->loop, &e->tick), 0);
-  assert_int_equal(uv_timer_start(&e->tick, on_tick, 20, 20), 0);
-  uv_unref((uv_handle_t *)&e->tick);
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
-  assert_non_null(getcwd(cwd, sizeof cwd));
-  snprintf(pass, sizeof pass,
-           "pass .1.3.6.1.4.1.99999 /bin/sh %s/walk_pass.sh\n", cwd);
-  e->snmpd.extra_conf = pass;
-  assert_int_equal(usnmp_test_snmpd_start(&e->snmpd), 0);
-  assert_int_equal(usnmp_target_new(e->m, &e->t1, e->snmpd.agent4), 0);
-  assert_int_equal(usnmp_target_set_version(e->t1, USNMP_VERSION_1), 0);
-  assert_int_equal(usnmp_target_new(e->m, &e->t2c, e->snmpd.agent4), 0);
-  assert_int_equal(usnmp_test_agent_new(&e->agent, &e->loop, AF_INET), 0);
-  assert_int_equal(
-      usnmp_target_new(e->m, &e->ta, usnmp_test_agent_address(e->agent)), 0);
-  assert_int_equal(
-      usnmp_target_new(e->m, &e->ta1, usnmp_test_agent_address(e->agent)), 0);
-  assert_int_equal(usnmp_target_set_version(e->ta1, USNMP_VERSION_1), 0);
-  assert_int_equal(usnmp_target_set_resend(e->ta, 100), 0);
-  assert_int_equal(usnmp_target_set_retries(e->ta, 1), 0);
-  *state = e;
-  return 0;
-}
-
-static int teardown(void **state) {
-  env *e = *state;
-  uv_close((uv_handle_t *)&e->tick, NULL);
-  usnmp_test_agent_close(e->agent);
-  usnmp_manager_close(e->m, NULL, NULL);
-  uv_run(&e->loop, UV_RUN_DEFAULT);
-  assert_int_equal(uv_loop_close(&e->loop), 0);
-  assert_int_equal(usnmp_test_snmpd_stop(&e->snmpd), 0);
-  free(e);
-  return 0;
-}
 
 /* The scripted agent's table: entry .1.3.6.1.4.1.99999.2.1, 60 rows;
  * column 1 in every row, column 2 in even rows, column 5 in rows that
@@ -790,5 +737,6 @@ int main(void) {
       cmocka_unit_test_setup(agent_stop_limit_cancel, reset_agent),
       cmocka_unit_test_setup(allocation_failures, reset_agent),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, usnmp_test_walk_env_setup,
+                                usnmp_test_walk_env_teardown);
 }

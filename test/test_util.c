@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -176,6 +178,54 @@ void usnmp_test_run_until_all(uv_loop_t *loop, const int *counters[],
 void usnmp_test_wait_for(uv_loop_t *loop, const usnmp_test_result *res) {
   const int *c[1] = {&res->calls};
   usnmp_test_run_until_all(loop, c, 1);
+}
+
+/* ---- a manager beside an snmpd with a pass script and the test agent ---- */
+
+static void on_tick(uv_timer_t *t) { (void)t; }
+
+int usnmp_test_walk_env_setup(void **state) {
+  usnmp_test_walk_env *e = calloc(1, sizeof *e);
+  char pass[1024], cwd[512];
+  assert_non_null(e);
+  assert_int_equal(uv_loop_init(&e->loop), 0);
+  assert_int_equal(uv_timer_init(&e->loop, &e->tick), 0);
+  assert_int_equal(uv_timer_start(&e->tick, on_tick, 20, 20), 0);
+  uv_unref((uv_handle_t *)&e->tick);
+  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
+  assert_non_null(getcwd(cwd, sizeof cwd));
+  snprintf(pass, sizeof pass,
+           "pass .1.3.6.1.4.1.99999 /bin/sh %s/walk_pass.sh\n", cwd);
+  e->snmpd.extra_conf = pass;
+  assert_int_equal(usnmp_test_snmpd_start(&e->snmpd), 0);
+  e->snmpd_running = 1;
+  assert_int_equal(usnmp_target_new(e->m, &e->t1, e->snmpd.agent4), 0);
+  assert_int_equal(usnmp_target_set_version(e->t1, USNMP_VERSION_1), 0);
+  assert_int_equal(usnmp_target_new(e->m, &e->t2c, e->snmpd.agent4), 0);
+  assert_int_equal(usnmp_test_agent_new(&e->agent, &e->loop, AF_INET), 0);
+  assert_int_equal(
+      usnmp_target_new(e->m, &e->ta, usnmp_test_agent_address(e->agent)), 0);
+  assert_int_equal(
+      usnmp_target_new(e->m, &e->ta1, usnmp_test_agent_address(e->agent)), 0);
+  assert_int_equal(usnmp_target_set_version(e->ta1, USNMP_VERSION_1), 0);
+  /* Misbehaving-agent tests must not wait long for their timeouts. */
+  assert_int_equal(usnmp_target_set_resend(e->ta, 100), 0);
+  assert_int_equal(usnmp_target_set_retries(e->ta, 1), 0);
+  *state = e;
+  return 0;
+}
+
+int usnmp_test_walk_env_teardown(void **state) {
+  usnmp_test_walk_env *e = *state;
+  uv_close((uv_handle_t *)&e->tick, NULL);
+  usnmp_test_agent_close(e->agent);
+  usnmp_manager_close(e->m, NULL, NULL);
+  uv_run(&e->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&e->loop), 0);
+  if (e->snmpd_running)
+    assert_int_equal(usnmp_test_snmpd_stop(&e->snmpd), 0);
+  free(e);
+  return 0;
 }
 
 /* ---- shell commands ----------------------------------------------------- */

@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "snmpd_fixture.h"
+#include "test_agent.h"
 #include "usnmp.h"
 
 /* ---- small values ------------------------------------------------------ */
@@ -119,6 +120,33 @@ void usnmp_test_run_until_all(uv_loop_t *loop, const int *counters[], size_t n);
 
 /* Runs loop until res got its callback. */
 void usnmp_test_wait_for(uv_loop_t *loop, const usnmp_test_result *res);
+
+/* ---- a manager beside an snmpd with a pass script and the test agent ---- */
+
+/* The environment of the walk and table tests: one snmpd serving
+ * test/walk_pass.sh under .1.3.6.1.4.1.99999 through `pass`, the scripted
+ * test agent (test/test_agent.h), and a target of each version on each. */
+typedef struct usnmp_test_walk_env {
+  uv_loop_t loop;
+  /* Waits run the loop once at a time until a flag is set.  A completion
+   * from a zero timer runs before a run's poll, which could then wait for
+   * I/O that never comes: this unreferenced tick bounds every poll. */
+  uv_timer_t tick;
+  usnmp_manager *m;
+  usnmp_test_snmpd snmpd;
+  int snmpd_running;
+  usnmp_test_agent *agent;
+  usnmp_target *t1;  /* snmpd, v1 */
+  usnmp_target *t2c; /* snmpd, v2c */
+  usnmp_target *ta;  /* test agent, v2c, quick to time out */
+  usnmp_target *ta1; /* test agent, v1 */
+} usnmp_test_walk_env;
+
+/* cmocka group setup and teardown making and freeing a usnmp_test_walk_env
+ * at *state (run from test/, where walk_pass.sh is).  Both fail the test
+ * when a step fails, and return 0. */
+int usnmp_test_walk_env_setup(void **state);
+int usnmp_test_walk_env_teardown(void **state);
 
 /* ---- shell commands ----------------------------------------------------- */
 

@@ -105,21 +105,7 @@ static void on_done(usnmp_walk *w, const usnmp_walk_result *res, void *arg) {
   }
 }
 
-typedef struct env {
-  uv_loop_t loop;
-  /* Waits run the loop once at a time until a flag is set.  A completion
-   * from a zero timer runs before a run's poll, which could then wait for
-   * I/O that never comes: this unreferenced tick bounds every poll. */
-  uv_timer_t tick;
-  usnmp_manager *m;
-  usnmp_test_snmpd snmpd;
-  int snmpd_running;
-  usnmp_test_agent *agent;
-  usnmp_target *t1;  /* snmpd, v1 */
-  usnmp_target *t2c; /* snmpd, v2c */
-  usnmp_target *ta;  /* test agent, v2c */
-  usnmp_target *ta1; /* test agent, v1 */
-} env;
+typedef usnmp_test_walk_env env;
 
 static void collect_init(collect *c) {
   memset(c, 0, sizeof *c);
@@ -303,52 +289,6 @@ static int strip_end_of_mib(text *t) {
 /* ------------------------------------------------------------------------
  * Fixtures
  * ------------------------------------------------------------------------ */
-
-static void on_tick(uv_timer_t *t) { (void)t; }
-
-static int setup(void **state) {
-  env *e = calloc(1, sizeof *e);
-  char pass[1024], cwd[512];
-  assert_non_null(e);
-  assert_int_equal(uv_loop_init(&e->loop), 0);
-  assert_int_equal(uv_timer_init(&e->loop, &e->tick), 0);
-  assert_int_equal(uv_timer_start(&e->tick, on_tick, 20, 20), 0);
-  uv_unref((uv_handle_t *)&e->tick);
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
-  assert_non_null(getcwd(cwd, sizeof cwd));
-  snprintf(pass, sizeof pass,
-           "pass .1.3.6.1.4.1.99999 /bin/sh %s/walk_pass.sh\n", cwd);
-  e->snmpd.extra_conf = pass;
-  assert_int_equal(usnmp_test_snmpd_start(&e->snmpd), 0);
-  e->snmpd_running = 1;
-  assert_int_equal(usnmp_target_new(e->m, &e->t1, e->snmpd.agent4), 0);
-  assert_int_equal(usnmp_target_set_version(e->t1, USNMP_VERSION_1), 0);
-  assert_int_equal(usnmp_target_new(e->m, &e->t2c, e->snmpd.agent4), 0);
-  assert_int_equal(usnmp_test_agent_new(&e->agent, &e->loop, AF_INET), 0);
-  assert_int_equal(
-      usnmp_target_new(e->m, &e->ta, usnmp_test_agent_address(e->agent)), 0);
-  assert_int_equal(
-      usnmp_target_new(e->m, &e->ta1, usnmp_test_agent_address(e->agent)), 0);
-  assert_int_equal(usnmp_target_set_version(e->ta1, USNMP_VERSION_1), 0);
-  /* Misbehaving-agent tests must not wait long for their timeouts. */
-  assert_int_equal(usnmp_target_set_resend(e->ta, 100), 0);
-  assert_int_equal(usnmp_target_set_retries(e->ta, 1), 0);
-  *state = e;
-  return 0;
-}
-
-static int teardown(void **state) {
-  env *e = *state;
-  uv_close((uv_handle_t *)&e->tick, NULL);
-  usnmp_test_agent_close(e->agent);
-  usnmp_manager_close(e->m, NULL, NULL);
-  uv_run(&e->loop, UV_RUN_DEFAULT);
-  assert_int_equal(uv_loop_close(&e->loop), 0);
-  if (e->snmpd_running)
-    assert_int_equal(usnmp_test_snmpd_stop(&e->snmpd), 0);
-  free(e);
-  return 0;
-}
 
 /* Each test starts with the test agent in its default state. */
 static int reset_agent(void **state) {
@@ -1378,5 +1318,6 @@ int main(void) {
       cmocka_unit_test_setup(agent_multibyte_arcs, reset_agent),
       cmocka_unit_test_setup(allocation_failures, reset_agent),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, usnmp_test_walk_env_setup,
+                                usnmp_test_walk_env_teardown);
 }
