@@ -1,6 +1,8 @@
 /*
  * The round-trip property shared by the libFuzzer harness (fuzz_msg.c) and
- * the corpus driver (test/test_fuzz_corpus.c).
+ * the corpus driver (test/test_fuzz_corpus.c); test/test_value.c uses its
+ * value comparison.  The functions are static inline so that a file using
+ * only some of them is not warned about the others.
  *
  * usnmp's decoder accepts exactly one encoding of each message (minimal
  * lengths and integers, checked OIDs), so a message that decodes must
@@ -24,12 +26,13 @@ typedef struct roundtrip_state {
 
 #define ROUNDTRIP_MISMATCH 1
 
-static int roundtrip_bytes_equal(const uint8_t *a, size_t alen,
-                                 const uint8_t *b, size_t blen) {
+static inline int roundtrip_bytes_equal(const uint8_t *a, size_t alen,
+                                        const uint8_t *b, size_t blen) {
   return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
 }
 
-static int roundtrip_value_equal(const usnmp_value *a, const usnmp_value *b) {
+static inline int roundtrip_value_equal(const usnmp_value *a,
+                                        const usnmp_value *b) {
   if (a->type != b->type)
     return 0;
   switch (a->type) {
@@ -58,8 +61,8 @@ static int roundtrip_value_equal(const usnmp_value *a, const usnmp_value *b) {
 
 /* Returns 1 when the n bytes at p lie inside data[0..len) (zero-copy
  * results must never point elsewhere). */
-static int roundtrip_inside(const uint8_t *p, size_t n, const uint8_t *data,
-                            size_t len) {
+static inline int roundtrip_inside(const uint8_t *p, size_t n,
+                                   const uint8_t *data, size_t len) {
   uintptr_t a = (uintptr_t)p;
   uintptr_t lo = (uintptr_t)data;
   return n == 0 || (a >= lo && n <= len && a - lo <= len - n);
@@ -69,8 +72,8 @@ static int roundtrip_inside(const uint8_t *p, size_t n, const uint8_t *data,
  * again and compares every field and varbind.  Returns the (negative)
  * decode error for input that does not decode, 0 when the round trip
  * holds, ROUNDTRIP_MISMATCH when it does not. */
-static int roundtrip_check(roundtrip_state *st, const uint8_t *data,
-                           size_t len) {
+static inline int roundtrip_check(roundtrip_state *st, const uint8_t *data,
+                                  size_t len) {
   usnmp_msg m1;
   usnmp_msg m2;
   size_t n1;
