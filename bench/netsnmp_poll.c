@@ -21,6 +21,8 @@
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
 
+#include "netsnmp_common.h"
+
 typedef struct netsnmp_load {
   uint64_t done, ok, failed, timeouts, resent, to_send;
 } netsnmp_load;
@@ -47,20 +49,6 @@ static int on_response(int op, netsnmp_session *session, int reqid,
   if (op == NETSNMP_CALLBACK_OP_TIMED_OUT)
     load->timeouts++;
   return 1;
-}
-
-/* Sends one GET; returns 0, or -1 when net-snmp refused it. */
-static int send_get(void *sessp, const oid *name, size_t name_len,
-                    netsnmp_load *load) {
-  netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
-  if (pdu == NULL)
-    return -1;
-  snmp_add_null_var(pdu, name, name_len);
-  if (snmp_sess_async_send(sessp, pdu, on_response, load) == 0) {
-    snmp_free_pdu(pdu);
-    return -1;
-  }
-  return 0;
 }
 
 /* net-snmp reads configuration and MIB files and keeps persistent state
@@ -111,7 +99,8 @@ int bench_netsnmp_run(const char *agent, const char *oid_text,
     /* Replace every completed request while the count and time allow. */
     while (load.to_send > 0 && !stop && started < count) {
       load.to_send--;
-      if (send_get(sessp, name, name_len, &load) != 0) {
+      if (bench_netsnmp_send_get(sessp, name, name_len, on_response, &load) !=
+          0) {
         load.failed++;
         load.done++;
       }
@@ -122,17 +111,7 @@ int bench_netsnmp_run(const char *agent, const char *oid_text,
       break;
     if (bench_now() > deadline)
       stop = 1;
-
-    fd_set fds;
-    struct timeval tv = {1, 0};
-    int numfds = 0, block = 0, r;
-    FD_ZERO(&fds);
-    snmp_sess_select_info(sessp, &numfds, &fds, &tv, &block);
-    r = select(numfds, &fds, NULL, NULL, block ? NULL : &tv);
-    if (r > 0)
-      snmp_sess_read(sessp, &fds);
-    else if (r == 0)
-      snmp_sess_timeout(sessp);
+    bench_netsnmp_wait(sessp);
   }
   out->wall_s = bench_now() - t0;
   out->cpu_s = bench_cpu() - cpu0;

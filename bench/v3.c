@@ -28,6 +28,8 @@
 #ifdef HAVE_NETSNMP
 #include <net-snmp/net-snmp-config.h>
 #include <net-snmp/net-snmp-includes.h>
+
+#include "netsnmp_common.h"
 #endif
 
 #define OID_TEXT "1.3.6.1.2.1.1.1.0"
@@ -175,25 +177,14 @@ static int n_on_response(int op, netsnmp_session *session, int reqid,
   return 1;
 }
 
-static int n_send(void *sessp, const oid *name, size_t name_len, nload *l) {
-  netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_GET);
-  if (pdu == NULL)
-    return -1;
-  snmp_add_null_var(pdu, name, name_len);
-  if (snmp_sess_async_send(sessp, pdu, n_on_response, l) == 0) {
-    snmp_free_pdu(pdu);
-    return -1;
-  }
-  return 0;
-}
-
 /* Runs the select loop until every started request completed. */
 static void n_pump(void *sessp, const oid *name, size_t name_len, nload *l,
                    uint64_t *started, uint64_t count, double deadline) {
   for (;;) {
     while (l->to_send > 0 && *started < count && now_s() < deadline) {
       l->to_send--;
-      if (n_send(sessp, name, name_len, l) != 0) {
+      if (bench_netsnmp_send_get(sessp, name, name_len, n_on_response, l) !=
+          0) {
         l->failed++;
         l->done++;
       }
@@ -202,16 +193,7 @@ static void n_pump(void *sessp, const oid *name, size_t name_len, nload *l,
     l->to_send = 0;
     if (l->done >= *started)
       return;
-    fd_set fds;
-    struct timeval tv = {1, 0};
-    int numfds = 0, block = 0, r;
-    FD_ZERO(&fds);
-    snmp_sess_select_info(sessp, &numfds, &fds, &tv, &block);
-    r = select(numfds, &fds, NULL, NULL, block ? NULL : &tv);
-    if (r > 0)
-      snmp_sess_read(sessp, &fds);
-    else if (r == 0)
-      snmp_sess_timeout(sessp);
+    bench_netsnmp_wait(sessp);
   }
 }
 
