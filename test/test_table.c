@@ -336,7 +336,7 @@ static void sparse_vs_snmptable(void **state) {
   assert_non_null(getcwd(cwd, sizeof cwd));
   net = usnmp_test_run_text(NULL,
                             NETSNMP
-                            "snmptable -m USNMP-WALK-TEST-MIB -M %s -v2c -c "
+                            "snmptable -m USNMP-WALK-TEST-MIB -M '%s' -v2c -c "
                             "public -Ci -Cf '|' -CH %s "
                             "USNMP-WALK-TEST-MIB::usnmpSparseTable",
                             cwd, e->snmpd.agent4);
