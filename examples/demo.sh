@@ -141,10 +141,30 @@ demo_cli() {
   run_demo snmpwalk -v2c -c public -On "127.0.0.1:$port" 1.3.6.1.2.1.1.9.1.2
 }
 
+# The async API polling several agents at once (examples/poll-many.c), and
+# the blocking API with the minimal Python manager's example: every host
+# started without blocking, then collected (examples/blocking.c).
+demo_api() {
+  echo
+  echo "== the async API: poll-many (one manager, every agent at once)"
+  run_demo "$build/examples/poll-many" -c public \
+    1.3.6.1.2.1.1.3.0,1.3.6.1.2.1.1.5.0 "127.0.0.1:$port" "[::1]:$port" \
+    "localhost:$port"
+  echo
+  echo "== the blocking API: start every host, then collect"
+  run_demo "$build/examples/blocking" "127.0.0.1:$port" "[::1]:$port"
+  echo
+  echo "== SNMPv3 authPriv (SHA-256 / AES-128) with the usnmp command"
+  run_demo "$build/examples/usnmp" get -v3 -l authPriv -u sha256aes \
+    -a SHA-256 -A authpass123 -x AES -X privpass123 -On "127.0.0.1:$port" \
+    1.3.6.1.2.1.1.5.0
+}
+
 main() {
   start_agent
   demo_codec
   demo_cli
+  demo_api
   echo
   echo "demo finished; stopping the agent"
 }
