@@ -30,38 +30,18 @@ echo "built usnmp in $build/"
 # log and persistent state in a private temporary directory, so it never
 # touches the system's snmpd or /var/lib/snmp.
 agent_dir=$(mktemp -d "${TMPDIR:-/tmp}/usnmp-demo-XXXXXX")
-agent_pid=
-port=
+agent_snmpd=/usr/sbin/snmpd
+agent_snmpget=snmpget
+agent_conf="$agent_dir/agent.conf"
+# shellcheck source=../test/snmpd_agent.sh
+. test/snmpd_agent.sh
 
 stop_agent() {
-  if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
-    kill -TERM "$agent_pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$agent_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$agent_pid" 2>/dev/null || true
-    wait "$agent_pid" 2>/dev/null || true
-  fi
-  agent_pid=
+  usnmp_agent_stop
   rm -rf "$agent_dir"
 }
 trap stop_agent EXIT
 trap 'exit 130' INT TERM
-
-# Prints a UDP port that nothing uses on 127.0.0.1 or ::1.
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 40000))
-    if ! ss -Hlun "sport = :$p" | grep -q .; then
-      echo "$p"
-      return 0
-    fi
-  done
-  echo "demo: no free UDP port found" >&2
-  return 1
-}
 
 # net-snmp's agent and tools with no MIB modules and no system config:
 # numeric OIDs in and out, state in the private directory.  (usnmp reads
@@ -72,34 +52,10 @@ export SNMP_PERSISTENT_DIR="$agent_dir/persist"
 
 start_agent() {
   mkdir -p "$agent_dir/persist"
-  cp test/snmpd.conf "$agent_dir/agent.conf"
-  for _ in 1 2 3; do
-    port=$(free_port)
-    # -f: stay in the foreground (our child); -Lo: log to stdout (the log
-    # file); -C -c: read only our config; -I -smux: no SMUX listener on
-    # TCP port 199, which only one agent per machine could have.
-    /usr/sbin/snmpd -f -Lo -C -c "$agent_dir/agent.conf" \
-      -p "$agent_dir/snmpd.pid" -I -smux \
-      "udp:127.0.0.1:$port,udp6:[::1]:$port" >"$agent_dir/snmpd.log" 2>&1 &
-    agent_pid=$!
-    for _ in $(seq 50); do
-      if ! kill -0 "$agent_pid" 2>/dev/null; then
-        break # exited: the port was taken after all; try another
-      fi
-      if snmpget -v2c -c public -r 0 -t 0.2 \
-        "127.0.0.1:$port" 1.3.6.1.2.1.1.3.0 >/dev/null 2>&1; then
-        echo "net-snmp snmpd (pid $agent_pid) answers on 127.0.0.1:$port" \
-          "and [::1]:$port"
-        return 0
-      fi
-    done
-    kill -KILL "$agent_pid" 2>/dev/null || true
-    wait "$agent_pid" 2>/dev/null || true
-    agent_pid=
-  done
-  echo "demo: snmpd did not start; its log:" >&2
-  cat "$agent_dir/snmpd.log" >&2
-  return 1
+  cp test/snmpd.conf "$agent_conf"
+  usnmp_agent_start
+  echo "net-snmp snmpd (pid $agent_pid) answers on 127.0.0.1:$port" \
+    "and [::1]:$port"
 }
 
 # -------------------------------------------------------------------- demos

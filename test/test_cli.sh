@@ -28,18 +28,15 @@ json_check=$5
 udp_sink=$6
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/usnmp-test-cli-XXXXXX")
-agent_pid=
+agent_snmpd=$snmpd
+agent_snmpget=$bin/snmpget
+agent_conf=$conf
+agent_dir=$tmp
+# shellcheck source=snmpd_agent.sh
+. "$(dirname "$0")/snmpd_agent.sh"
 
 cleanup() {
-  if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
-    kill -TERM "$agent_pid" 2>/dev/null
-    for _ in $(seq 50); do
-      kill -0 "$agent_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$agent_pid" 2>/dev/null
-    wait "$agent_pid" 2>/dev/null
-  fi
+  usnmp_agent_stop
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -51,47 +48,11 @@ export SNMPCONFPATH="$tmp/persist"
 export SNMP_PERSISTENT_DIR="$tmp/persist"
 mkdir -p "$tmp/persist"
 
-# Prints a UDP port nothing listens on, on 127.0.0.1 or ::1.
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 40000))
-    if ! ss -Hlun "sport = :$p" | grep -q .; then
-      echo "$p"
-      return 0
-    fi
-  done
-  echo "test_cli: no free UDP port" >&2
-  return 1
-}
-
-start_agent() {
-  for _ in 1 2 3; do
-    port=$(free_port) || return 1
-    "$snmpd" -f -Lo -C -c "$conf" -p "$tmp/snmpd.pid" -I -smux \
-      "udp:127.0.0.1:$port,udp6:[::1]:$port" >"$tmp/snmpd.log" 2>&1 &
-    agent_pid=$!
-    for _ in $(seq 50); do
-      kill -0 "$agent_pid" 2>/dev/null || break
-      if "$bin/snmpget" -v2c -c public -r 0 -t 0.2 "127.0.0.1:$port" \
-        .1.3.6.1.2.1.1.3.0 >/dev/null 2>&1; then
-        return 0
-      fi
-    done
-    kill -KILL "$agent_pid" 2>/dev/null
-    wait "$agent_pid" 2>/dev/null
-    agent_pid=
-  done
-  echo "test_cli: snmpd did not start:" >&2
-  cat "$tmp/snmpd.log" >&2
-  return 1
-}
-
-start_agent || exit 1
+usnmp_agent_start || exit 1
 A="127.0.0.1:$port"
 A6="udp6:[::1]:$port"
-dead=$(free_port) || exit 1
-while [ "$dead" = "$port" ]; do dead=$(free_port) || exit 1; done
+dead=$(usnmp_free_port) || exit 1
+while [ "$dead" = "$port" ]; do dead=$(usnmp_free_port) || exit 1; done
 D="127.0.0.1:$dead"
 
 checks=0
@@ -545,7 +506,7 @@ same_request() {
   shift 2
   checks=$((checks + 1))
   for who in usnmp netsnmp; do
-    sink_port=$(free_port) || return 1
+    sink_port=$(usnmp_free_port) || return 1
     rm -f "$tmp/sink.ready"
     "$udp_sink" 127.0.0.1 "$sink_port" 3000 >"$tmp/sink.$who" \
       2>"$tmp/sink.ready" &
