@@ -50,19 +50,6 @@
 #define WINDOWS_MAX 16
 #define RUNS_MAX 9
 
-double bench_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double bench_cpu(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 /* ------------------------------------------------------------------------
  * Allocation accounting through the manager's allocator hook.  Each block
  * carries its size in a 16-byte header so free() can subtract it.
@@ -123,79 +110,6 @@ static void *count_realloc(void *ptr, size_t size, void *ctx) {
 /* ------------------------------------------------------------------------
  * Processes and /proc
  * ------------------------------------------------------------------------ */
-
-typedef struct responder {
-  pid_t pid;
-  int port;
-} responder;
-
-/* Starts `path` with the given arguments (NULL-terminated, without argv[0])
- * and reads its "port N" line.  Returns 0, or -1 after printing why. */
-static int responder_start(responder *r, const char *path,
-                           const char *const *args) {
-  const char *argv[16];
-  int fds[2], n = 0, status;
-  char line[64];
-  size_t used = 0;
-  double deadline = bench_now() + 5;
-
-  argv[n++] = path;
-  while (*args != NULL && n < 15)
-    argv[n++] = *args++;
-  argv[n] = NULL;
-  if (pipe(fds) != 0) {
-    perror("pipe");
-    return -1;
-  }
-  r->pid = fork();
-  if (r->pid < 0) {
-    perror("fork");
-    close(fds[0]);
-    close(fds[1]);
-    return -1;
-  }
-  if (r->pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    execv(path, (char *const *)argv);
-    perror(path);
-    _exit(127);
-  }
-  close(fds[1]);
-  /* Read one line, bounded in size and time. */
-  while (used < sizeof line - 1 && bench_now() < deadline) {
-    struct pollfd pfd = {fds[0], POLLIN, 0};
-    ssize_t got;
-    if (poll(&pfd, 1, 100) <= 0)
-      continue;
-    got = read(fds[0], line + used, 1);
-    if (got <= 0)
-      break;
-    used++;
-    if (line[used - 1] == '\n')
-      break;
-  }
-  line[used] = '\0';
-  close(fds[0]);
-  if (sscanf(line, "port %d", &r->port) != 1 || r->port <= 0) {
-    fprintf(stderr, "poll: %s did not report a port\n", path);
-    kill(r->pid, SIGTERM);
-    waitpid(r->pid, &status, 0);
-    r->pid = 0;
-    return -1;
-  }
-  return 0;
-}
-
-static void responder_stop(responder *r) {
-  int status;
-  if (r->pid <= 0)
-    return;
-  kill(r->pid, SIGTERM);
-  waitpid(r->pid, &status, 0);
-  r->pid = 0;
-}
 
 typedef struct fd_count {
   int fds;
@@ -460,7 +374,7 @@ static int scale_run(const char *responder_path, int n_targets) {
   usnmp_stats stats;
   usnmp_oid oid;
   uv_loop_t loop;
-  responder r;
+  bench_child r;
   fd_count before, issued, after;
   long rss_before, rss_peak, rss_after;
   uint64_t live_empty, live_targets, live_issued;
@@ -474,7 +388,7 @@ static int scale_run(const char *responder_path, int n_targets) {
   targets = calloc((size_t)n_targets, sizeof *targets);
   if (targets == NULL)
     return -1;
-  if (responder_start(&r, responder_path, args) != 0) {
+  if (bench_child_start(&r, responder_path, args) != 0) {
     free(targets);
     return -1;
   }
@@ -488,7 +402,7 @@ static int scale_run(const char *responder_path, int n_targets) {
   if ((err = uv_loop_init(&loop)) != 0 ||
       (err = usnmp_manager_new(&m, &loop, &hook)) != 0) {
     fprintf(stderr, "scale setup: %s\n", usnmp_strerror(err));
-    responder_stop(&r);
+    bench_child_stop(&r);
     free(targets);
     return -1;
   }
@@ -599,7 +513,7 @@ static int scale_run(const char *responder_path, int n_targets) {
          "allocated, uv_loop_close %s\n",
          after.fds, after.sockets, rss_after,
          (unsigned long long)alloc.live, err == 0 ? "ok" : uv_err_name(err));
-  responder_stop(&r);
+  bench_child_stop(&r);
   free(targets);
   return s.ok == (uint64_t)created ? 0 : -1;
 }
@@ -868,7 +782,7 @@ int main(int argc, char **argv) {
      * explicitly at the end. */
     char secs[32];
     const char *args[8] = {"--seconds", secs, NULL, NULL, NULL};
-    responder r;
+    bench_child r;
     char agent[64], ns_agent[64];
     snprintf(secs, sizeof secs, "%.0f",
              (seconds + 8) * runs * n_windows * 2 + 30);
@@ -876,7 +790,7 @@ int main(int argc, char **argv) {
       args[2] = "--cpu";
       args[3] = responder_cpu;
     }
-    if (responder_start(&r, responder_path, args) != 0)
+    if (bench_child_start(&r, responder_path, args) != 0)
       return 1;
     snprintf(agent, sizeof agent, "127.0.0.1:%d", r.port);
     snprintf(ns_agent, sizeof ns_agent, "udp:127.0.0.1:%d", r.port);
@@ -916,7 +830,7 @@ int main(int argc, char **argv) {
         results[wi][2] = raw[best_run(raw, runs)];
       }
     }
-    responder_stop(&r);
+    bench_child_stop(&r);
     printf("\n# ratios of the best runs\n");
     for (int wi = 0; wi < n_windows; wi++) {
       const bench_result *a = &results[wi][0], *b = &results[wi][1],

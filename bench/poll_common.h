@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "bench_util.h"
+
 typedef struct bench_result {
   uint64_t done;     /* completed requests (answers, errors, timeouts) */
   uint64_t ok;       /* answered with error-status 0 and one varbind */
@@ -33,9 +35,5 @@ int bench_netsnmp_run(const char *agent, const char *oid_text,
                       uint32_t window, uint64_t count, double seconds,
                       bench_result *out);
 
-/* Returns CLOCK_MONOTONIC in seconds. */
-double bench_now(void);
-/* Returns user + system CPU seconds of this process so far. */
-double bench_cpu(void);
 
 #endif /* USNMP_BENCH_POLL_COMMON_H */

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "snmpd_fixture.h"
 #include "usnmp.h"
 
@@ -54,23 +55,10 @@ typedef struct run_result {
   double wall_s, cpu_s, user_s;
 } run_result;
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double user_s(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-}
-
-static double cpu_s(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 typedef struct user_case {
@@ -102,7 +90,7 @@ typedef struct load {
 static void on_answer(const usnmp_response *resp, void *arg);
 
 static void issue(load *l) {
-  if (l->started >= l->count || now_s() > l->deadline)
+  if (l->started >= l->count || bench_now() > l->deadline)
     return;
   if (usnmp_get(l->t, &l->oid, 1, NULL, on_answer, l, NULL) == 0)
     l->started++;
@@ -139,7 +127,7 @@ static int usnmp_run(const char *agent, const user_case *uc, uint32_t window,
   usnmp_oid_parse(&l.oid, OID_TEXT);
   /* Warm-up: discovery and key localisation. */
   l.count = 1;
-  l.deadline = now_s() + 10;
+  l.deadline = bench_now() + 10;
   issue(&l);
   while (l.done < 1)
     uv_run(&loop, UV_RUN_ONCE);
@@ -149,16 +137,16 @@ static int usnmp_run(const char *agent, const user_case *uc, uint32_t window,
   }
   l.started = l.done = l.ok = l.failed = 0;
   l.count = count;
-  t0 = now_s();
-  c0 = cpu_s();
+  t0 = bench_now();
+  c0 = bench_cpu();
   u0 = user_s();
   l.deadline = t0 + seconds;
   for (i = 0; i < window; i++)
     issue(&l);
   while (l.done < l.started)
     uv_run(&loop, UV_RUN_ONCE);
-  out->wall_s = now_s() - t0;
-  out->cpu_s = cpu_s() - c0;
+  out->wall_s = bench_now() - t0;
+  out->cpu_s = bench_cpu() - c0;
   out->user_s = user_s() - u0;
   out->ok = l.ok;
   out->failed = l.failed;
@@ -196,7 +184,7 @@ static int n_on_response(int op, netsnmp_session *session, int reqid,
 static void n_pump(void *sessp, const oid *name, size_t name_len, nload *l,
                    uint64_t *started, uint64_t count, double deadline) {
   for (;;) {
-    while (l->to_send > 0 && *started < count && now_s() < deadline) {
+    while (l->to_send > 0 && *started < count && bench_now() < deadline) {
       l->to_send--;
       if (bench_netsnmp_send_get(sessp, name, name_len, n_on_response, l) !=
           0) {
@@ -272,7 +260,7 @@ open:
   }
   /* Warm-up: discovery happens on the first request. */
   l.to_send = 1;
-  n_pump(sessp, name, name_len, &l, &started, 1, now_s() + 10);
+  n_pump(sessp, name, name_len, &l, &started, 1, bench_now() + 10);
   if (l.ok != 1) {
     fprintf(stderr, "net-snmp: warm-up GET failed\n");
     snmp_sess_close(sessp);
@@ -281,12 +269,12 @@ open:
   memset(&l, 0, sizeof(l));
   started = 0;
   l.to_send = window;
-  t0 = now_s();
-  c0 = cpu_s();
+  t0 = bench_now();
+  c0 = bench_cpu();
   u0 = user_s();
   n_pump(sessp, name, name_len, &l, &started, count, t0 + seconds);
-  out->wall_s = now_s() - t0;
-  out->cpu_s = cpu_s() - c0;
+  out->wall_s = bench_now() - t0;
+  out->cpu_s = bench_cpu() - c0;
   out->user_s = user_s() - u0;
   out->ok = l.ok;
   out->failed = l.failed;
@@ -306,79 +294,6 @@ static void print_row(const char *who, const char *label, uint32_t window,
 }
 
 /* ---- the fast responders ---------------------------------------------- */
-
-typedef struct child {
-  pid_t pid;
-  int port;
-} child;
-
-/* Starts `path` with args (NULL-terminated, without argv[0]) and reads
- * the "port N" line it prints once listening, for at most 5 seconds.
- * Returns 0, or -1 after printing why. */
-static int child_start(child *c, const char *path, const char *const *args) {
-  const char *argv[16];
-  int fds[2], n = 0, status;
-  char line[64];
-  size_t used = 0;
-  double deadline = now_s() + 5;
-
-  argv[n++] = path;
-  while (*args != NULL && n < 15)
-    argv[n++] = *args++;
-  argv[n] = NULL;
-  if (pipe(fds) != 0) {
-    perror("pipe");
-    return -1;
-  }
-  c->pid = fork();
-  if (c->pid < 0) {
-    perror("fork");
-    close(fds[0]);
-    close(fds[1]);
-    return -1;
-  }
-  if (c->pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    execv(path, (char *const *)argv);
-    perror(path);
-    _exit(127);
-  }
-  close(fds[1]);
-  while (used < sizeof line - 1 && now_s() < deadline) {
-    struct pollfd pfd = {fds[0], POLLIN, 0};
-    ssize_t got;
-    if (poll(&pfd, 1, 100) <= 0)
-      continue;
-    got = read(fds[0], line + used, 1);
-    if (got <= 0)
-      break;
-    used++;
-    if (line[used - 1] == '\n')
-      break;
-  }
-  line[used] = '\0';
-  close(fds[0]);
-  if (sscanf(line, "port %d", &c->port) != 1 || c->port <= 0) {
-    fprintf(stderr, "v3: %s did not report a port\n", path);
-    kill(c->pid, SIGTERM);
-    waitpid(c->pid, &status, 0);
-    c->pid = 0;
-    return -1;
-  }
-  return 0;
-}
-
-/* Stops a child started by child_start (it prints its counters). */
-static void child_stop(child *c) {
-  int status;
-  if (c->pid <= 0)
-    return;
-  kill(c->pid, SIGTERM);
-  waitpid(c->pid, &status, 0);
-  c->pid = 0;
-}
 
 /* Writes the path of the program `name` next to this one into out.
  * Returns 0, or -1 when /proc/self/exe cannot be read. */
@@ -422,7 +337,7 @@ static void usage(void) {
 
 int main(int argc, char **argv) {
   usnmp_test_snmpd agent;
-  child fast_v2 = {0, 0}, fast_v3 = {0, 0};
+  bench_child fast_v2 = {0, 0}, fast_v3 = {0, 0};
   char agent_v2[64], agent_v3[64];
   uint32_t window = 32;
   uint64_t count = 20000;
@@ -493,11 +408,11 @@ int main(int argc, char **argv) {
     }
     signal(SIGPIPE, SIG_IGN);
     if (sibling_path(path, sizeof path, "responder") != 0 ||
-        child_start(&fast_v2, path, args) != 0)
+        bench_child_start(&fast_v2, path, args) != 0)
       return 1;
     if (sibling_path(path, sizeof path, "responder_v3") != 0 ||
-        child_start(&fast_v3, path, args) != 0) {
-      child_stop(&fast_v2);
+        bench_child_start(&fast_v3, path, args) != 0) {
+      bench_child_stop(&fast_v2);
       return 1;
     }
     snprintf(agent_v2, sizeof agent_v2, "127.0.0.1:%d", fast_v2.port);
@@ -568,8 +483,8 @@ int main(int argc, char **argv) {
     fflush(stdout);
   }
   if (fast) {
-    child_stop(&fast_v2);
-    child_stop(&fast_v3);
+    bench_child_stop(&fast_v2);
+    bench_child_stop(&fast_v3);
   } else {
     usnmp_test_snmpd_stop(&agent);
   }
