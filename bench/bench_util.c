@@ -2,6 +2,7 @@
 #include "bench_util.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -20,6 +21,18 @@ double bench_cpu(void) {
   getrusage(RUSAGE_SELF, &ru);
   return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
          (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+void bench_pin_cpu(int cpu, const char *who) {
+  cpu_set_t set;
+  if (cpu < 0)
+    return;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) {
+    fprintf(stderr, "%s: ", who);
+    perror("sched_setaffinity");
+  }
 }
 
 int bench_child_start(bench_child *c, const char *path,

@@ -12,6 +12,10 @@ double bench_now(void);
 /* Returns user + system CPU seconds of this process so far. */
 double bench_cpu(void);
 
+/* Pins this process to CPU cpu when cpu >= 0 (a failure is printed with
+ * who, and the run goes on unpinned). */
+void bench_pin_cpu(int cpu, const char *who);
+
 typedef struct bench_child {
   pid_t pid;
   int port;

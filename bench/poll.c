@@ -754,13 +754,7 @@ int main(int argc, char **argv) {
     slash = strrchr(responder_path, '/');
     strcpy(slash != NULL ? slash + 1 : responder_path, "responder");
   }
-  if (cpu >= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0)
-      perror("sched_setaffinity");
-  }
+  bench_pin_cpu(cpu, "poll");
   signal(SIGPIPE, SIG_IGN);
 
   {

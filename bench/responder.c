@@ -43,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 enum {
   BATCH_MAX = 256,        /* datagrams per recvmmsg / sendmmsg */
   DGRAM_MAX = 2048,       /* larger requests are dropped */
@@ -194,12 +196,6 @@ static size_t make_response(uint8_t *out, const uint8_t *req, size_t req_len,
   return (size_t)(w - out);
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int is_loopback(struct in_addr a) {
   return (ntohl(a.s_addr) >> 24) == 127;
 }
@@ -267,13 +263,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (cpu >= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0)
-      perror("responder: sched_setaffinity");
-  }
+  bench_pin_cpu(cpu, "responder");
 
   memset(&sin, 0, sizeof sin);
   sin.sin_family = AF_INET;
@@ -334,9 +324,9 @@ int main(int argc, char **argv) {
   sigaddset(&stop_signals, SIGINT);
   sigprocmask(SIG_BLOCK, &stop_signals, NULL);
   signal(SIGPIPE, SIG_IGN);
-  deadline = now_s() + seconds;
+  deadline = bench_now() + seconds;
   for (unsigned long iteration = 0;
-       now_s() < deadline && (max_packets == 0 || received < max_packets);
+       bench_now() < deadline && (max_packets == 0 || received < max_packets);
        iteration++) {
     int i, n, n_out = 0, sent;
     sigset_t pending;

@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #include "usm.h"
 #include "usnmp.h"
 
@@ -107,12 +109,6 @@ static uint64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int is_loopback(struct in_addr a) {
@@ -321,13 +317,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (cpu >= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0)
-      perror("responder_v3: sched_setaffinity");
-  }
+  bench_pin_cpu(cpu, "responder_v3");
   rc = responder_init(&r);
   if (rc < 0) {
     fprintf(stderr, "responder_v3: USM setup failed: %s\n",
@@ -375,9 +365,9 @@ int main(int argc, char **argv) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   sigprocmask(SIG_BLOCK, &stop_signals, NULL);
-  deadline = now_s() + seconds;
+  deadline = bench_now() + seconds;
   for (unsigned long iteration = 0;
-       now_s() < deadline && (max_packets == 0 || received < max_packets);
+       bench_now() < deadline && (max_packets == 0 || received < max_packets);
        iteration++) {
     int i, n, n_out = 0, sent;
     sigset_t pending;

@@ -387,13 +387,7 @@ int main(int argc, char **argv) {
     usage();
     return 2;
   }
-  if (cpu >= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0)
-      perror("v3: sched_setaffinity");
-  }
+  bench_pin_cpu(cpu, "v3");
   memset(&agent, 0, sizeof(agent));
   if (fast) {
     /* The responders must outlive every run (each bounded by -s, plus its
