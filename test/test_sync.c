@@ -445,7 +445,7 @@ static void test_bad_arguments(void **state) {
   assert_int_equal(usnmp_sync_set_version(f->sync, (usnmp_version)7),
                    USNMP_E_INVAL);
   assert_int_equal(usnmp_sync_set_timeout(f->sync, 0), USNMP_E_INVAL);
-  assert_int_equal(usnmp_sync_get(f->sync, "no-such-host.invalid", &oid, 1,
+  assert_int_equal(usnmp_sync_get(f->sync, USNMP_TEST_UNRESOLVABLE, &oid, 1,
                                   NULL, &l),
                    USNMP_E_RESOLVE);
   assert_int_equal(usnmp_vblist_count(NULL), 0);

@@ -21,6 +21,12 @@
 #include "test_agent.h"
 #include "usnmp.h"
 
+/* A host name that never resolves and never reaches a DNS server: its
+ * empty label cannot be put in a DNS query, so the resolver fails it before
+ * sending anything (a plain ".invalid" name is sent to the configured
+ * nameserver, which tests must not talk to). */
+#define USNMP_TEST_UNRESOLVABLE "no-such-host..invalid"
+
 /* ---- small values ------------------------------------------------------ */
 
 /* Returns the OID that text names; fails the test when it does not parse. */
