@@ -921,6 +921,13 @@ typedef struct usnmp_call_opts {
  * port 161, resend every 1000 ms, call timeout 10000 ms, unbounded cache.
  * Returns 0, USNMP_E_NOMEM or a libuv code. */
 USNMP_EXTERN int usnmp_sync_new(usnmp_sync **out);
+/* The same with an allocation hook: every allocation of the sync object,
+ * of its manager and of the lists it returns goes through alloc (NULL:
+ * malloc/realloc/free); usnmp_vblist_free() frees with it too.  Returns
+ * 0, USNMP_E_INVAL (alloc without malloc or free), USNMP_E_NOMEM or a
+ * libuv code. */
+USNMP_EXTERN int usnmp_sync_new_ex(usnmp_sync **out,
+                                   const usnmp_allocator *alloc);
 
 /* Closes s: requests still in flight are abandoned (their late answers
  * are never delivered), every handle is closed and all memory freed.

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "usnmp.h"
 
 enum op_kind { KIND_GET = 0, KIND_GETNEXT = 1, KIND_SET = 2 };
@@ -61,6 +62,7 @@ struct op {
 /* Per-agent state: the async target and the GET/SET ordering. */
 struct sync_host {
   sync_host *next;
+  usnmp_sync *sync;
   char *name;
   usnmp_target *target;
   unsigned active_gets;       /* GET/GETNEXT requests in flight */
@@ -70,6 +72,7 @@ struct sync_host {
 };
 
 struct usnmp_sync {
+  usnmp_allocator alloc;
   uv_loop_t loop;
   usnmp_manager *manager;
   sync_host *hosts;
@@ -101,9 +104,33 @@ struct usnmp_sync {
 };
 
 struct usnmp_vblist {
+  usnmp_allocator alloc; /* the sync object's, to free the list with */
   size_t n;
   usnmp_varbind *vbs;
 };
+
+/* ---- memory: every allocation goes through the sync object's hook ---- */
+
+static void *mem_alloc(usnmp_sync *s, size_t size) {
+  return s->alloc.malloc(size ? size : 1, s->alloc.ctx);
+}
+
+static void *mem_calloc(usnmp_sync *s, size_t n, size_t size) {
+  void *p;
+  size_t total;
+  if (size && n > SIZE_MAX / size)
+    return NULL;
+  total = n * size;
+  p = mem_alloc(s, total);
+  if (p && total)
+    memset(p, 0, total);
+  return p;
+}
+
+static void mem_free(usnmp_sync *s, void *p) {
+  if (p)
+    s->alloc.free(p, s->alloc.ctx);
+}
 
 /* ---- owned varbind lists ---- */
 
@@ -132,10 +159,10 @@ static void value_copy(usnmp_value *dst, const usnmp_value *src,
 }
 
 /* Copies vb into one allocation stored in *storage. */
-static int varbind_copy(usnmp_varbind *dst, uint8_t **storage,
+static int varbind_copy(usnmp_sync *s, usnmp_varbind *dst, uint8_t **storage,
                         const usnmp_varbind *src) {
   size_t size = src->oid_len + value_extra(&src->value);
-  uint8_t *p = malloc(size ? size : 1);
+  uint8_t *p = mem_alloc(s, size ? size : 1);
   if (!p)
     return USNMP_E_NOMEM;
   *storage = p;
@@ -147,13 +174,15 @@ static int varbind_copy(usnmp_varbind *dst, uint8_t **storage,
   return 0;
 }
 
-static usnmp_vblist *vblist_build(entry **entries, size_t n) {
+static usnmp_vblist *vblist_build(usnmp_sync *s, entry **entries,
+                                  size_t n) {
   size_t size = sizeof(usnmp_vblist) + n * sizeof(usnmp_varbind);
   for (size_t i = 0; i < n; i++)
     size += entries[i]->vb.oid_len + value_extra(&entries[i]->vb.value);
-  usnmp_vblist *l = malloc(size);
+  usnmp_vblist *l = mem_alloc(s, size);
   if (!l)
     return NULL;
+  l->alloc = s->alloc;
   l->n = n;
   l->vbs = (usnmp_varbind *)(l + 1);
   uint8_t *cursor = (uint8_t *)(l->vbs + n);
@@ -174,7 +203,10 @@ const usnmp_varbind *usnmp_vblist_get(const usnmp_vblist *l, size_t i) {
   return l && i < l->n ? &l->vbs[i] : NULL;
 }
 
-void usnmp_vblist_free(usnmp_vblist *l) { free(l); }
+void usnmp_vblist_free(usnmp_vblist *l) {
+  if (l)
+    l->alloc.free(l, l->alloc.ctx);
+}
 
 /* ---- the cache ---- */
 
@@ -205,7 +237,7 @@ static entry *cache_find(usnmp_sync *s, sync_host *h, int kind, const uint8_t *k
 
 static int cache_grow(usnmp_sync *s) {
   size_t count = s->bucket_count * 2;
-  entry **buckets = calloc(count, sizeof *buckets);
+  entry **buckets = mem_calloc(s, count, sizeof *buckets);
   if (!buckets)
     return USNMP_E_NOMEM;
   for (size_t i = 0; i < s->bucket_count; i++) {
@@ -217,7 +249,7 @@ static int cache_grow(usnmp_sync *s) {
       e = next;
     }
   }
-  free(s->buckets);
+  mem_free(s, s->buckets);
   s->buckets = buckets;
   s->bucket_count = count;
   return 0;
@@ -227,12 +259,12 @@ static entry *cache_insert(usnmp_sync *s, sync_host *h, int kind,
                            const uint8_t *key, size_t len, uint32_t hash) {
   if (s->cache_count + 1 > s->bucket_count && cache_grow(s) != 0)
     return NULL;
-  entry *e = calloc(1, sizeof *e);
+  entry *e = mem_calloc(s, 1, sizeof *e);
   if (!e)
     return NULL;
-  e->key = malloc(len ? len : 1);
+  e->key = mem_alloc(s, len ? len : 1);
   if (!e->key) {
-    free(e);
+    mem_free(s, e);
     return NULL;
   }
   memcpy(e->key, key, len);
@@ -280,9 +312,9 @@ static void cache_remove(usnmp_sync *s, entry *e) {
     s->age_tail = e->age_prev;
   entry_detach_op(e);
   s->cache_count--;
-  free(e->vb_storage);
-  free(e->key);
-  free(e);
+  mem_free(s, e->vb_storage);
+  mem_free(s, e->key);
+  mem_free(s, e);
 }
 
 /* Drops the oldest answered entries beyond the limit; entries still in
@@ -319,9 +351,9 @@ int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max) {
 
 /* ---- hosts ---- */
 
-static char *dup_string(const char *text) {
+static char *dup_string(usnmp_sync *s, const char *text) {
   size_t len = strlen(text) + 1;
-  char *copy = malloc(len);
+  char *copy = mem_alloc(s, len);
   if (copy)
     memcpy(copy, text, len);
   return copy;
@@ -341,12 +373,12 @@ static int has_port(const char *agent) {
 }
 
 /* Overwrites a secret before freeing it. */
-static void free_secret(char *p) {
+static void free_secret(usnmp_sync *s, char *p) {
   if (p) {
     volatile char *v = p;
     while (*v)
       *v++ = 0;
-    free(p);
+    mem_free(s, p);
   }
 }
 
@@ -380,12 +412,13 @@ static int host_get(usnmp_sync *s, const char *name, sync_host **out) {
       return USNMP_E_INVAL;
     use = agent;
   }
-  sync_host *h = calloc(1, sizeof *h);
+  sync_host *h = mem_calloc(s, 1, sizeof *h);
   if (!h)
     return USNMP_E_NOMEM;
-  h->name = dup_string(name);
+  h->sync = s;
+  h->name = dup_string(s, name);
   if (!h->name) {
-    free(h);
+    mem_free(s, h);
     return USNMP_E_NOMEM;
   }
   int rc = usnmp_target_new(s->manager, &h->target, use);
@@ -405,8 +438,8 @@ static int host_get(usnmp_sync *s, const char *name, sync_host **out) {
   if (rc != 0) {
     if (h->target)
       usnmp_target_free(h->target);
-    free(h->name);
-    free(h);
+    mem_free(s, h->name);
+    mem_free(s, h);
     return rc;
   }
   usnmp_target_set_data(h->target, s);
@@ -419,12 +452,13 @@ static int host_get(usnmp_sync *s, const char *name, sync_host **out) {
 /* ---- requests ---- */
 
 static void op_free(op *o) {
-  free(o->oids);
-  free(o->values);
-  free(o->value_storage);
-  free(o->entries);
-  free(o->community);
-  free(o);
+  usnmp_sync *s = o->host->sync;
+  mem_free(s, o->oids);
+  mem_free(s, o->values);
+  mem_free(s, o->value_storage);
+  mem_free(s, o->entries);
+  mem_free(s, o->community);
+  mem_free(s, o);
 }
 
 static void pump(usnmp_sync *s, sync_host *h);
@@ -471,7 +505,7 @@ static void op_done(const usnmp_response *resp, void *arg) {
       if (!e)
         continue;
       e->op = NULL;
-      if (varbind_copy(&e->vb, &e->vb_storage, &resp->varbinds[i]) != 0) {
+      if (varbind_copy(s, &e->vb, &e->vb_storage, &resp->varbinds[i]) != 0) {
         e->state = ENTRY_FAILED;
         e->status = USNMP_E_NOMEM;
         continue;
@@ -559,13 +593,14 @@ static void op_enqueue(usnmp_sync *s, op *o) {
 
 static op *op_new(sync_host *h, int kind, size_t n, const usnmp_call_opts *opts,
                   uint32_t timeout_ms) {
-  op *o = calloc(1, sizeof *o);
+  usnmp_sync *s = h->sync;
+  op *o = mem_calloc(s, 1, sizeof *o);
   if (!o)
     return NULL;
   o->host = h;
   o->kind = kind;
-  o->oids = malloc(n * sizeof *o->oids);
-  o->entries = calloc(n, sizeof *o->entries);
+  o->oids = mem_alloc(s, n * sizeof *o->oids);
+  o->entries = mem_calloc(s, n, sizeof *o->entries);
   if (!o->oids || !o->entries) {
     op_free(o);
     return NULL;
@@ -573,7 +608,7 @@ static op *op_new(sync_host *h, int kind, size_t n, const usnmp_call_opts *opts,
   o->ropts.flags = USNMP_OPT_TIMEOUT;
   o->ropts.timeout_ms = timeout_ms;
   if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
-    o->community = dup_string(opts->community);
+    o->community = dup_string(s, opts->community);
     if (!o->community) {
       op_free(o);
       return NULL;
@@ -663,7 +698,7 @@ static int collect(usnmp_sync *s, entry **entries, size_t n,
     return status;
   }
   if (result) {
-    *result = vblist_build(entries, n);
+    *result = vblist_build(s, entries, n);
     if (!*result)
       return USNMP_E_NOMEM;
   }
@@ -695,10 +730,10 @@ static int call(usnmp_sync *s, const char *hostname, int kind,
   uint32_t timeout_ms = call_timeout(s, opts);
   int cache_kind = kind == KIND_GETNEXT ? KIND_GETNEXT : KIND_GET;
   int refresh = kind == KIND_SET || (opts && (opts->flags & USNMP_CALL_REFRESH));
-  entry **entries = calloc(n, sizeof *entries);
+  entry **entries = mem_calloc(s, n, sizeof *entries);
   op *o = op_new(h, kind, n, opts, timeout_ms);
   if (!entries || !o) {
-    free(entries);
+    mem_free(s, entries);
     if (o)
       op_free(o);
     return USNMP_E_NOMEM;
@@ -737,8 +772,8 @@ static int call(usnmp_sync *s, const char *hostname, int kind,
     size_t extra = 0;
     for (size_t i = 0; i < n; i++)
       extra += value_extra(&values[i]);
-    o->values = malloc(n * sizeof *o->values);
-    o->value_storage = malloc(extra ? extra : 1);
+    o->values = mem_alloc(s, n * sizeof *o->values);
+    o->value_storage = mem_alloc(s, extra ? extra : 1);
     if (!o->values || !o->value_storage) {
       rc = USNMP_E_NOMEM;
     } else {
@@ -751,7 +786,7 @@ static int call(usnmp_sync *s, const char *hostname, int kind,
     for (size_t i = 0; i < missing; i++)
       cache_remove(s, o->entries[i]);
     op_free(o);
-    free(entries);
+    mem_free(s, entries);
     return rc;
   }
   if (kind == KIND_SET) {
@@ -775,13 +810,13 @@ static int call(usnmp_sync *s, const char *hostname, int kind,
     s->running = 1;
     uv_run(&s->loop, UV_RUN_NOWAIT);
     s->running = 0;
-    free(entries);
+    mem_free(s, entries);
     return 0;
   }
   rc = wait_entries(s, entries, n, timeout_ms);
   if (rc == 0)
     rc = collect(s, entries, n, result);
-  free(entries);
+  mem_free(s, entries);
   cache_trim(s);
   return rc;
 }
@@ -821,36 +856,41 @@ int32_t usnmp_sync_error_index(const usnmp_sync *s) {
 
 /* ---- life cycle and settings ---- */
 
-int usnmp_sync_new(usnmp_sync **out) {
+int usnmp_sync_new(usnmp_sync **out) { return usnmp_sync_new_ex(out, NULL); }
+
+int usnmp_sync_new_ex(usnmp_sync **out, const usnmp_allocator *alloc) {
   if (!out)
     return USNMP_E_INVAL;
   *out = NULL;
-  usnmp_sync *s = calloc(1, sizeof *s);
+  if (!alloc)
+    alloc = &usnmp__default_allocator;
+  if (!alloc->malloc || !alloc->free)
+    return USNMP_E_INVAL;
+  usnmp_sync *s = alloc->malloc(sizeof *s, alloc->ctx);
   if (!s)
     return USNMP_E_NOMEM;
+  memset(s, 0, sizeof *s);
+  s->alloc = *alloc;
   s->version = USNMP_VERSION_2C;
   s->port = 161;
   s->resend_ms = 1000;
   s->timeout_ms = 10000;
   s->bucket_count = 64;
-  s->buckets = calloc(s->bucket_count, sizeof *s->buckets);
-  s->community = dup_string("public");
-  if (!s->buckets || !s->community) {
-    free(s->buckets);
-    free(s->community);
-    free(s);
-    return USNMP_E_NOMEM;
-  }
-  int rc = uv_loop_init(&s->loop);
+  s->buckets = mem_calloc(s, s->bucket_count, sizeof *s->buckets);
+  s->community = dup_string(s, "public");
+  int rc = s->buckets && s->community ? 0 : USNMP_E_NOMEM;
+  if (rc == 0)
+    rc = uv_loop_init(&s->loop);
   if (rc == 0) {
-    rc = usnmp_manager_new(&s->manager, &s->loop, NULL);
+    /* The manager allocates through the same hook. */
+    rc = usnmp_manager_new(&s->manager, &s->loop, &s->alloc);
     if (rc != 0)
       uv_loop_close(&s->loop);
   }
   if (rc != 0) {
-    free(s->buckets);
-    free(s->community);
-    free(s);
+    mem_free(s, s->buckets);
+    mem_free(s, s->community);
+    mem_free(s, s);
     return rc;
   }
   *out = s;
@@ -882,17 +922,17 @@ void usnmp_sync_close(usnmp_sync *s) {
     s->hosts = h->next;
     free_queue(h->set_head);
     free_queue(h->get_head);
-    free(h->name);
-    free(h);
+    mem_free(s, h->name);
+    mem_free(s, h);
   }
-  free(s->buckets);
-  free(s->community);
-  free(s->write_community);
-  free(s->v3_user);
-  free_secret(s->v3_authpass);
-  free_secret(s->v3_privpass);
-  free(s->v3_context);
-  free(s);
+  mem_free(s, s->buckets);
+  mem_free(s, s->community);
+  mem_free(s, s->write_community);
+  mem_free(s, s->v3_user);
+  free_secret(s, s->v3_authpass);
+  free_secret(s, s->v3_privpass);
+  mem_free(s, s->v3_context);
+  mem_free(s, s);
 }
 
 int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v) {
@@ -905,14 +945,14 @@ int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v) {
   return 0;
 }
 
-static int replace_string(char **slot, const char *value) {
+static int replace_string(usnmp_sync *s, char **slot, const char *value) {
   char *copy = NULL;
   if (value) {
-    copy = dup_string(value);
+    copy = dup_string(s, value);
     if (!copy)
       return USNMP_E_NOMEM;
   }
-  free(*slot);
+  mem_free(s, *slot);
   *slot = copy;
   return 0;
 }
@@ -928,14 +968,14 @@ static void apply_communities(usnmp_sync *s) {
 int usnmp_sync_set_community(usnmp_sync *s, const char *c) {
   if (!c)
     return USNMP_E_INVAL;
-  int rc = replace_string(&s->community, c);
+  int rc = replace_string(s, &s->community, c);
   if (rc == 0)
     apply_communities(s);
   return rc;
 }
 
 int usnmp_sync_set_write_community(usnmp_sync *s, const char *c) {
-  int rc = replace_string(&s->write_community, c);
+  int rc = replace_string(s, &s->write_community, c);
   if (rc == 0)
     apply_communities(s);
   return rc;
@@ -976,19 +1016,19 @@ int usnmp_sync_set_v3_user(usnmp_sync *s, const char *user,
       (auth != USNMP_AUTH_NONE && (!authpass || strlen(authpass) < 8)) ||
       (priv != USNMP_PRIV_NONE && (!privpass || strlen(privpass) < 8)))
     return USNMP_E_INVAL;
-  char *u = dup_string(user);
-  char *ap = auth != USNMP_AUTH_NONE ? dup_string(authpass) : NULL;
-  char *pp = priv != USNMP_PRIV_NONE ? dup_string(privpass) : NULL;
+  char *u = dup_string(s, user);
+  char *ap = auth != USNMP_AUTH_NONE ? dup_string(s, authpass) : NULL;
+  char *pp = priv != USNMP_PRIV_NONE ? dup_string(s, privpass) : NULL;
   if (!u || (auth != USNMP_AUTH_NONE && !ap) ||
       (priv != USNMP_PRIV_NONE && !pp)) {
-    free(u);
-    free_secret(ap);
-    free_secret(pp);
+    mem_free(s, u);
+    free_secret(s, ap);
+    free_secret(s, pp);
     return USNMP_E_NOMEM;
   }
-  free(s->v3_user);
-  free_secret(s->v3_authpass);
-  free_secret(s->v3_privpass);
+  mem_free(s, s->v3_user);
+  free_secret(s, s->v3_authpass);
+  free_secret(s, s->v3_privpass);
   s->v3_user = u;
   s->v3_auth = auth;
   s->v3_priv = priv;
@@ -1022,7 +1062,7 @@ int usnmp_sync_set_v3_level(usnmp_sync *s, usnmp_sec_level level) {
 int usnmp_sync_set_v3_context(usnmp_sync *s, const char *context_name) {
   if (!s || (context_name && strlen(context_name) > 255))
     return USNMP_E_INVAL;
-  int rc = replace_string(&s->v3_context, context_name);
+  int rc = replace_string(s, &s->v3_context, context_name);
   if (rc != 0)
     return rc;
   for (sync_host *h = s->hosts; h; h = h->next)
@@ -1052,16 +1092,16 @@ int usnmp_sync_walk_start(usnmp_sync *s, const char *agent,
   int rc = host_get(s, agent, &h);
   if (rc)
     return rc;
-  usnmp_sync_walk *sw = calloc(1, sizeof *sw);
+  usnmp_sync_walk *sw = mem_calloc(s, 1, sizeof *sw);
   if (!sw)
     return USNMP_E_NOMEM;
   sw->sync = s;
   sw->ropts.flags = USNMP_OPT_TIMEOUT;
   sw->ropts.timeout_ms = call_timeout(s, opts);
   if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
-    sw->community = dup_string(opts->community);
+    sw->community = dup_string(s, opts->community);
     if (!sw->community) {
-      free(sw);
+      mem_free(s, sw);
       return USNMP_E_NOMEM;
     }
     sw->ropts.flags |= USNMP_OPT_COMMUNITY;
@@ -1071,8 +1111,8 @@ int usnmp_sync_walk_start(usnmp_sync *s, const char *agent,
   wopts.request = &sw->ropts;
   rc = usnmp_walk_open(h->target, root, &wopts, &sw->walk);
   if (rc) {
-    free(sw->community);
-    free(sw);
+    mem_free(s, sw->community);
+    mem_free(s, sw);
     return rc;
   }
   *out = sw;
@@ -1107,7 +1147,8 @@ int usnmp_sync_walk_next(usnmp_sync_walk *sw, const usnmp_varbind **vb) {
 void usnmp_sync_walk_free(usnmp_sync_walk *sw) {
   if (!sw)
     return;
+  usnmp_sync *s = sw->sync;
   usnmp_walk_close(sw->walk);
-  free(sw->community);
-  free(sw);
+  mem_free(s, sw->community);
+  mem_free(s, sw);
 }

@@ -432,6 +432,67 @@ static void test_close_in_flight(void **state) {
                                (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
 }
 
+/* Every allocation of the blocking layer, its manager and its lists goes
+ * through the hook: failing each one in turn gives USNMP_E_NOMEM (or, where
+ * the manager lost an answer to it, a timeout), never a crash, and nothing
+ * is left allocated after close. */
+static void test_allocation_failures(void **state) {
+  fixture *f = *state;
+  usnmp_test_failing fail = {0};
+  usnmp_allocator alloc = usnmp_test_failing_allocator(&fail);
+  usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.5.0"),
+                       usnmp_test_oid("1.3.6.1.2.1.1.1.0")};
+  usnmp_oid root = usnmp_test_oid("1.3.6.1.4.1.99999.1");
+  usnmp_call_opts quick = {USNMP_CALL_TIMEOUT, 300, NULL};
+  int clean_runs = 0;
+  for (long n = 0; n < 400 && clean_runs < 2; n++) {
+    usnmp_sync *s = NULL;
+    usnmp_vblist *l = NULL;
+    int rc;
+    usnmp_test_failing_arm(&fail, n);
+    rc = usnmp_sync_new_ex(&s, &alloc);
+    if (rc != 0) {
+      assert_int_equal(rc, USNMP_E_NOMEM);
+      assert_int_equal(fail.live, 0);
+      continue;
+    }
+    usnmp_sync_set_resend(s, 100);
+    rc = usnmp_sync_set_write_community(s, "private");
+    if (rc == 0)
+      rc = usnmp_sync_get(s, f->host, oids, 2, &quick, &l);
+    if (rc == 0) {
+      assert_int_equal(usnmp_vblist_count(l), 2);
+      usnmp_vblist_free(l);
+      usnmp_value v = usnmp_value_string("agent");
+      rc = usnmp_sync_set(s, f->host, &oids[0], &v, &quick, NULL);
+    }
+    if (rc == 0) {
+      usnmp_sync_walk *w = NULL;
+      const usnmp_varbind *vb;
+      int count = 0;
+      rc = usnmp_sync_walk_start(s, f->host, &root, &quick, &w);
+      if (rc == 0) {
+        while ((rc = usnmp_sync_walk_next(w, &vb)) == 1)
+          count++;
+      }
+      if (rc == 0)
+        assert_int_equal(count, 40);
+      usnmp_sync_walk_free(w);
+    }
+    if (!fail.failed) {
+      assert_int_equal(rc, 0);
+      clean_runs++;
+    } else {
+      if (!(rc == 0 || rc == USNMP_E_NOMEM || rc == USNMP_E_TIMEOUT))
+        fail_msg("allocation %ld: %d %s", n, rc, usnmp_err_name(rc));
+    }
+    usnmp_sync_close(s);
+    usnmp_test_failing_disarm(&fail);
+    assert_int_equal(fail.live, 0);
+  }
+  assert_int_equal(clean_runs, 2);
+}
+
 static void test_bad_arguments(void **state) {
   fixture *f = *state;
   usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
@@ -612,6 +673,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_blocking_inside_callback, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_close_in_flight, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_allocation_failures, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
       cmocka_unit_test(test_real_snmpd),
       cmocka_unit_test(test_real_snmpd_v3),
