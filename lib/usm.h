@@ -182,7 +182,8 @@ int usnmp__usm_hmac_msg(usnmp__crypto *c, usnmp_auth_proto auth,
  * (RFC 3826 3.1.2.1).  The 8-byte msgPrivacyParameters go into
  * priv_params.  DES pads to a multiple of 8 (as net-snmp does: n octets of
  * value n; 8 when len is 0): out needs room for len rounded up to 8
- * bytes.  Stores the ciphertext length in *out_len.
+ * bytes, and for 8 bytes when len is 0.  Stores the ciphertext length in
+ * *out_len.
  * Returns 0, USNMP_E_INVAL or USNMP_E_UNSUPPORTED. */
 int usnmp__usm_encrypt(usnmp__crypto *c, usnmp_priv_proto priv,
                        const uint8_t *key, uint32_t boots, uint32_t time,
