@@ -1,8 +1,12 @@
 /*
- * Runs the fuzzer's seed corpus (test/fuzz/corpus/) through the fuzzer's
- * own round-trip check (test/fuzz/roundtrip.h) as an ordinary test: every
- * valid seed decodes, re-encodes byte-identical and decodes to the same
- * fields; every malformed seed, named bad-<ERROR>-<what>.ber, fails with
+ * Runs the fuzzers' seed corpora through the fuzzers' own checks as
+ * ordinary tests:
+ *   - test/fuzz/corpus/ through the v1/v2c round trip (fuzz/roundtrip.h):
+ *     every valid seed decodes, re-encodes byte-identical and decodes to
+ *     the same fields;
+ *   - test/fuzz/corpus-v3/ through the SNMPv3 check (fuzz/msg3_check.h):
+ *     every valid seed decodes and survives the re-encoding comparisons.
+ * In both, every malformed seed, named bad-<ERROR>-<what>, fails with
  * exactly USNMP_E_<ERROR>.
  */
 #include <dirent.h>
@@ -16,9 +20,8 @@
 
 #include <cmocka.h>
 
+#include "fuzz/msg3_check.h"
 #include "fuzz/roundtrip.h"
-
-#define CORPUS_DIR "fuzz/corpus"
 
 /* Reads a whole file into a new buffer; returns it and stores its size. */
 static uint8_t *read_file(const char *path, size_t *size) {
@@ -38,14 +41,22 @@ static uint8_t *read_file(const char *path, size_t *size) {
   return buf;
 }
 
-static void test_corpus(void **state) {
-  roundtrip_state *st = malloc(sizeof *st);
-  DIR *dir = opendir(CORPUS_DIR);
+/* One fuzzer's check: 0 for a seed that passes, else its error. */
+typedef int (*check_fn)(void *state, const uint8_t *data, size_t size);
+
+typedef struct replay_counts {
+  size_t good;
+  size_t bad;
+  size_t good_signed; /* corpus-v3: valid seeds whose mode byte is odd */
+} replay_counts;
+
+/* Replays every file of dir through check: bad-<ERROR>-* must fail with
+ * USNMP_E_<ERROR>, every other seed must pass. */
+static replay_counts replay(const char *dir_name, check_fn check,
+                            void *state) {
+  replay_counts n = {0, 0, 0};
+  DIR *dir = opendir(dir_name);
   struct dirent *e;
-  size_t good = 0;
-  size_t bad = 0;
-  (void)state;
-  assert_non_null(st);
   assert_non_null(dir);
   while ((e = readdir(dir)) != NULL) {
     char path[512];
@@ -54,10 +65,12 @@ static void test_corpus(void **state) {
     int rc;
     if (e->d_name[0] == '.')
       continue;
-    snprintf(path, sizeof path, "%s/%s", CORPUS_DIR, e->d_name);
+    snprintf(path, sizeof path, "%s/%s", dir_name, e->d_name);
     data = read_file(path, &size);
-    rc = roundtrip_check(st, data, size);
-    print_message("%-45s %s\n", e->d_name, usnmp_err_name(rc));
+    assert_true(size > 0);
+    rc = check(state, data, size);
+    print_message("%-45s %s\n", e->d_name,
+                  rc == MSG3_CHECK_MISMATCH ? "MISMATCH" : usnmp_err_name(rc));
     if (strncmp(e->d_name, "bad-", 4) == 0) {
       /* bad-<ERROR>-...: error names have no '-', so the first one after
        * "bad-" ends the name. */
@@ -67,24 +80,60 @@ static void test_corpus(void **state) {
       assert_true(end > e->d_name + 4);
       snprintf(want, sizeof want, "USNMP_E_%.*s", (int)(end - e->d_name - 4),
                e->d_name + 4);
+      assert_true(rc < 0);
       assert_string_equal(usnmp_err_name(rc), want);
-      bad++;
+      n.bad++;
     } else {
       assert_int_equal(rc, 0);
-      good++;
+      n.good++;
+      n.good_signed += data[0] & 1;
     }
     free(data);
   }
   closedir(dir);
+  return n;
+}
+
+static int check_v1_v2c(void *state, const uint8_t *data, size_t size) {
+  return roundtrip_check(state, data, size);
+}
+
+static int check_v3(void *state, const uint8_t *data, size_t size) {
+  return msg3_check(state, data, size);
+}
+
+static void test_corpus(void **state) {
+  roundtrip_state *st = malloc(sizeof *st);
+  replay_counts n;
+  (void)state;
+  assert_non_null(st);
+  n = replay("fuzz/corpus", check_v1_v2c, st);
   free(st);
   /* The corpus is there: a dozen real messages and the malformed classes. */
-  assert_true(good >= 12);
-  assert_true(bad >= 12);
+  assert_true(n.good >= 12);
+  assert_true(n.bad >= 12);
+}
+
+static void test_corpus_v3(void **state) {
+  msg3_check_state *st = calloc(1, sizeof(*st));
+  replay_counts n;
+  (void)state;
+  assert_non_null(st);
+  assert_int_equal(msg3_check_init(st), 0);
+  n = replay("fuzz/corpus-v3", check_v3, st);
+  msg3_check_free(st);
+  free(st);
+  /* The corpus is there: raw captured frames and signed plaintexts that
+   * decode, and malformed ones of several classes. */
+  assert_true(n.good >= 12);
+  assert_true(n.good_signed >= 6);
+  assert_true(n.bad >= 8);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_corpus),
+      cmocka_unit_test(test_corpus_v3),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@
  *       /tmp/fuzz-corpus-v3 test/fuzz/corpus-v3
  *
  * The seeds in test/fuzz/corpus-v3 come from python3
- * test/fuzz/make_corpus_v3.py; test/test_fuzz_corpus_v3.c runs them
+ * test/fuzz/make_corpus_v3.py; test/test_fuzz_corpus.c runs them
  * through the same check in the ordinary test suite.
  */
 #include <stdint.h>

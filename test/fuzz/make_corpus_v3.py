@@ -7,7 +7,7 @@ frames of test/test_msg3.c); the signed modes carry plaintext scoped PDUs
 taken from the clear-text captured frames, which the harness encrypts and
 signs itself.  Malformed seeds are named bad-<ERROR>-<what>.bin, where
 <ERROR> is the usnmp error the check must return (USNMP_E_<ERROR>);
-test/test_fuzz_corpus_v3.c checks both kinds.
+test/test_fuzz_corpus.c checks both kinds.
 
     python3 test/fuzz/make_corpus_v3.py
 """

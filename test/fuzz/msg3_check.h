@@ -1,6 +1,6 @@
 /*
  * The SNMPv3 message check shared by the libFuzzer harness (fuzz_msg3.c)
- * and the corpus driver (test/test_fuzz_corpus_v3.c).  The functions are
+ * and the corpus driver (test/test_fuzz_corpus.c).  The functions are
  * static inline so that a file using only some of them is not warned
  * about the others.
  *
