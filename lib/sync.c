@@ -66,6 +66,7 @@ struct sync_host {
   char *name;
   usnmp_target *target;
   unsigned active_gets;       /* GET/GETNEXT requests in flight */
+  size_t getnext_entries;     /* cache entries of kind KIND_GETNEXT */
   int set_active;
   op *set_head, *set_tail;    /* SETs waiting for the GETs to drain */
   op *get_head, *get_tail;    /* GETs waiting for a SET */
@@ -271,6 +272,8 @@ static entry *cache_insert(usnmp_sync *s, sync_host *h, int kind,
   e->key_len = len;
   e->host = h;
   e->kind = kind;
+  if (kind == KIND_GETNEXT)
+    h->getnext_entries++;
   e->hash = hash;
   e->state = ENTRY_PENDING;
   entry **bucket = &s->buckets[hash & (s->bucket_count - 1)];
@@ -311,6 +314,8 @@ static void cache_remove(usnmp_sync *s, entry *e) {
   else
     s->age_tail = e->age_prev;
   entry_detach_op(e);
+  if (e->kind == KIND_GETNEXT)
+    e->host->getnext_entries--;
   s->cache_count--;
   mem_free(s, e->vb_storage);
   mem_free(s, e->key);
@@ -789,9 +794,10 @@ static int call(usnmp_sync *s, const char *hostname, int kind,
     mem_free(s, entries);
     return rc;
   }
-  if (kind == KIND_SET) {
+  if (kind == KIND_SET && h->getnext_entries) {
     /* Whatever a SET writes makes earlier GETNEXT answers of the host
-     * suspect: drop them. */
+     * suspect: drop them.  (The count spares hosts that have none a walk
+     * over the whole cache.) */
     for (entry *e = s->age_head; e;) {
       entry *next = e->age_next;
       if (e->host == h && e->kind == KIND_GETNEXT &&
