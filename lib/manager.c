@@ -277,8 +277,7 @@ static void req_release(usnmp_request *r) {
   uint32_t cap = m->max_inflight > 1024 ? m->max_inflight : 1024;
   merge_free(m, r->merge);
   r->merge = NULL;
-  usnmp__free(m, r->plain);
-  r->plain = NULL;
+  usnmp__v3_plain_free(r);
   if (r->msg != r->inline_msg)
     usnmp__free(m, r->msg);
   r->msg = r->inline_msg;
@@ -842,6 +841,7 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
   }
   m->stats.accepted++;
   on_answer(r, &in);
+  usnmp__v3_scratch_wipe(m); /* a decrypted answer, once delivered */
 }
 
 /* SNMPv3: r's target learnt its agent's engine or clock from a Report to

@@ -359,6 +359,7 @@ struct usnmp_manager {
    * decrypted replies are decoded from (valid during their callback). */
   usnmp__crypto *crypto;
   uint8_t *v3_scratch;
+  size_t v3_scratch_dirty; /* bytes of v3_scratch that may hold plaintext */
   int closing;
   /* Handles not yet closed plus getaddrinfo requests not yet called back;
    * memory goes when it reaches 0 after close. */
@@ -431,6 +432,13 @@ int usnmp__v3_launch(usnmp_request *r);
 void usnmp__v3_plain(const usnmp_request *r, const uint8_t **msg,
                      size_t *len, usnmp__msg3_context *context,
                      int *has_context);
+
+/* Wipes (OPENSSL_cleanse) and frees r->plain; nothing without one. */
+void usnmp__v3_plain_free(usnmp_request *r);
+
+/* Wipes what a decrypted reply left in m->v3_scratch (nothing when it
+ * is clean: one compare). */
+void usnmp__v3_scratch_wipe(usnmp_manager *m);
 
 /* Wipes and frees the target's v3 state. */
 void usnmp__v3_target_free(usnmp_target *t);

@@ -38,6 +38,8 @@
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "manager_int.h"
 
 /* What the v3 header, the USM parameters (engine ID, user, the largest
@@ -109,13 +111,32 @@ static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
   }
   memcpy(plain + total, buf, (size_t)len);
   total += (size_t)len;
-  usnmp__free(m, r->plain);
+  /* The PDU in clear (a SET's values may be secrets) stays only in
+   * r->plain, which is wiped when it goes. */
+  OPENSSL_cleanse(buf, (size_t)len);
+  usnmp__v3_plain_free(r);
   r->plain = plain;
   r->plain_len = (uint32_t)total;
   r->v3 |= USNMP__V3R_PROBE;
   return usnmp__msg3_encode_discovery(buf, size, pdu->request_id,
                                       pdu->request_id,
                                       USNMP__MSG3_MAX_SIZE_DEFAULT);
+}
+
+void usnmp__v3_plain_free(usnmp_request *r) {
+  if (r->plain == NULL)
+    return;
+  OPENSSL_cleanse(r->plain, r->plain_len);
+  usnmp__free(r->m, r->plain);
+  r->plain = NULL;
+  r->plain_len = 0;
+}
+
+void usnmp__v3_scratch_wipe(usnmp_manager *m) {
+  if (m->v3_scratch_dirty == 0)
+    return;
+  OPENSSL_cleanse(m->v3_scratch, m->v3_scratch_dirty);
+  m->v3_scratch_dirty = 0;
 }
 
 void usnmp__v3_plain(const usnmp_request *r, const uint8_t **msg,
@@ -215,48 +236,46 @@ int usnmp__v3_launch(usnmp_request *r) {
 /* Only the msgID is read before the request is found: nothing else in the
  * datagram can be believed until the request's keys checked it. */
 static int v3_decode(usnmp_manager *m, usnmp__inbound *in) {
-  (void)m;
+  usnmp__v3_scratch_wipe(m); /* should the last reply's path have missed it */
   return usnmp__msg3_peek_msg_id(in->data, in->len, &in->key);
 }
 
-static int v3_accept(usnmp_request *r, usnmp__inbound *in) {
+/* Decides what a reply that msg3_decode returned rc for means to r. */
+static int v3_judge(usnmp_request *r, usnmp__inbound *in,
+                    const usnmp__msg3 *msg, int rc) {
   usnmp_manager *m = r->m;
-  usnmp__usm_target *usm = r->t->usm;
-  usnmp__msg3 msg;
-  int rc, action, status = 0, retried;
+  int action, status = 0, flags = 0;
 
-  if (usm == NULL || m->crypto == NULL)
-    return USNMP__DROP_VERSION;
-  rc = usnmp__msg3_decode(m->crypto, usm, in->data, in->len, m->v3_scratch,
-                          USNMP_MAX_MSG_SIZE, &msg, in->vbs,
-                          USNMP_MAX_VARBINDS, &in->n_vbs);
   if (rc == USNMP_E_AUTH_FAILURE || rc == USNMP_E_DECRYPTION_ERROR) {
     r->v3 |= USNMP__V3R_AUTH_FAILED;
     return USNMP__DROP_AUTH;
   }
   if (rc < 0)
     return USNMP__DROP_MALFORMED;
-  if (msg.msg_id != r->id)
+  if (msg->msg_id != r->id)
     return USNMP__DROP_MALFORMED;
-  if (msg.pdu.type == USNMP_PDU_RESPONSE) {
+  if (msg->pdu.type == USNMP_PDU_RESPONSE) {
     /* A response answers a request, never the probe, and carries the
      * request-id we sent (the same number as the msgID). */
-    if ((r->v3 & USNMP__V3R_PROBE) || msg.pdu.request_id != r->id)
+    if ((r->v3 & USNMP__V3R_PROBE) || msg->pdu.request_id != r->id)
       return USNMP__DROP_PDU;
-  } else if (msg.pdu.type != USNMP_PDU_REPORT) {
+  } else if (msg->pdu.type != USNMP_PDU_REPORT) {
     return USNMP__DROP_PDU;
   }
-  retried = msg.report == USNMP_E_NOT_IN_TIME_WINDOW
-                ? (r->v3 & USNMP__V3R_TIME_RETRY) != 0
-                : (r->v3 & USNMP__V3R_ENGINE_RETRY) != 0;
-  action = usnmp__msg3_reply_action(m->crypto, usm, &msg, uv_now(m->loop),
-                                    retried, &status);
+  if (msg->report == USNMP_E_NOT_IN_TIME_WINDOW
+          ? (r->v3 & USNMP__V3R_TIME_RETRY) != 0
+          : (r->v3 & USNMP__V3R_ENGINE_RETRY) != 0)
+    flags |= USNMP__V3_RETRIED;
+  if (r->v3 & USNMP__V3R_PROBE)
+    flags |= USNMP__V3_PROBE;
+  action = usnmp__msg3_reply_action(m->crypto, r->t->usm, msg,
+                                    uv_now(m->loop), flags, &status);
   switch (action) {
   case USNMP__V3_DELIVER:
-    in->msg = msg.pdu;
+    in->msg = msg->pdu;
     return USNMP__ACCEPT;
   case USNMP__V3_RETRY:
-    r->v3 |= msg.report == USNMP_E_NOT_IN_TIME_WINDOW
+    r->v3 |= msg->report == USNMP_E_NOT_IN_TIME_WINDOW
                  ? USNMP__V3R_TIME_RETRY
                  : USNMP__V3R_ENGINE_RETRY;
     return USNMP__RETRY;
@@ -266,6 +285,29 @@ static int v3_accept(usnmp_request *r, usnmp__inbound *in) {
   default:
     return USNMP__DROP_AUTH; /* a stale (replayed) response */
   }
+}
+
+static int v3_accept(usnmp_request *r, usnmp__inbound *in) {
+  usnmp_manager *m = r->m;
+  usnmp__usm_target *usm = r->t->usm;
+  usnmp__msg3 msg;
+  int rc;
+
+  if (usm == NULL || m->crypto == NULL)
+    return USNMP__DROP_VERSION;
+  msg.flags = 0;
+  rc = usnmp__msg3_decode(m->crypto, usm, in->data, in->len, m->v3_scratch,
+                          USNMP_MAX_MSG_SIZE, &msg, in->vbs,
+                          USNMP_MAX_VARBINDS, &in->n_vbs);
+  /* A decrypted scoped PDU (never longer than the datagram) stays in the
+   * scratch until usnmp__v3_scratch_wipe: after the callback of an
+   * accepted answer, at once otherwise. */
+  if (msg.flags & USNMP__MSG3_FLAG_PRIV)
+    m->v3_scratch_dirty = in->len;
+  rc = v3_judge(r, in, &msg, rc);
+  if (rc != USNMP__ACCEPT)
+    usnmp__v3_scratch_wipe(m);
+  return rc;
 }
 
 const usnmp__msgproc usnmp__v3_proc = {v3_encode, v3_decode, v3_accept};
@@ -318,6 +360,7 @@ void usnmp__v3_target_free(usnmp_target *t) {
 void usnmp__v3_manager_free(usnmp_manager *m) {
   usnmp__crypto_free(m->crypto);
   m->crypto = NULL;
+  usnmp__v3_scratch_wipe(m);
   usnmp__free(m, m->v3_scratch);
   m->v3_scratch = NULL;
 }
@@ -362,6 +405,31 @@ int usnmp_target_set_v3_engine_id(usnmp_target *t, const uint8_t *engine_id,
   if (rc < 0)
     return rc;
   return usnmp__usm_target_set_engine(t->m->crypto, usm, engine_id, len, 1);
+}
+
+int usnmp_target_v3_engine_id(const usnmp_target *t, uint8_t *buf,
+                              size_t size) {
+  const usnmp__usm_target *usm;
+  if (t == NULL || (buf == NULL && size > 0))
+    return USNMP_E_INVAL;
+  usm = t->usm;
+  if (usm == NULL || t->version != USNMP_VERSION_3 || usm->engine_id_len == 0)
+    return 0;
+  if (size < usm->engine_id_len)
+    return USNMP_E_NOBUFS;
+  memcpy(buf, usm->engine_id, usm->engine_id_len);
+  return (int)usm->engine_id_len;
+}
+
+int usnmp_target_v3_rediscover(usnmp_target *t) {
+  usnmp__usm_target *usm;
+  if (t == NULL || t->usm == NULL || t->version != USNMP_VERSION_3)
+    return USNMP_E_INVAL;
+  usm = t->usm;
+  usm->engine_id_fixed = 0;
+  usnmp__usm_target_forget_engine(usm);
+  usm->agent_max_size = 0;
+  return 0;
 }
 
 int usnmp_target_set_v3_context(usnmp_target *t,
