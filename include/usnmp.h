@@ -405,8 +405,12 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  * below); the same bytes are sent again every resend interval, the
  * interval being multiplied by the backoff factor after each resend, up to
  * `retries` resends (< 0: no limit).  The request times out one interval
- * after its last resend, or when the overall timeout (if not 0, counted
- * from the first send) runs out, whichever comes first.  Example: resend
+ * after its last resend, or when the overall timeout (if not 0) runs out,
+ * whichever comes first.  The overall timeout counts from the call that
+ * started the request, time spent waiting in the queues included, and
+ * holds for all its datagrams (split parts, tooBig halves, SNMPv3 resends
+ * after discovery or re-synchronisation): a request still queued when it
+ * runs out completes with USNMP_E_TIMEOUT unsent.  Example: resend
  * 1000 ms, 5 retries, backoff 1, no timeout: sends at 0, 1, 2, 3, 4, 5 s
  * and times out at 6 s, like net-snmp's -t 1 -r 5.  A failed first send
  * ends the request with the libuv error; a failed resend is counted in
@@ -419,7 +423,9 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  *
  * Flow control: requests wait in order for a slot of their target
  * (usnmp_target_set_max_inflight) and then of the manager
- * (usnmp_manager_set_max_inflight), and while the target's name resolves.
+ * (usnmp_manager_set_max_inflight), and while the target's name resolves
+ * (or an SNMPv3 agent's engine is discovered); without an overall timeout
+ * a waiting request's resend schedule starts when it is sent.
  *
  * Split and tooBig: a GET, GETNEXT or SET with more OIDs than the target's
  * max_oids is sent as several requests whose answers are merged in the

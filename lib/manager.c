@@ -305,6 +305,7 @@ static void req_unlink(usnmp_request *r) {
   case USNMP__RS_WAIT_MANAGER:
     usnmp__list_del(&r->qlink);
     m->queued--;
+    uv_timer_stop(&r->timer); /* its deadline, if it has one */
     break;
   case USNMP__RS_INFLIGHT:
   case USNMP__RS_DEFERRED:
@@ -394,7 +395,6 @@ static void launch(usnmp_request *r) {
   }
   r->sent_ns = uv_hrtime();
   now = uv_now(m->loop);
-  r->deadline = r->timeout_ms ? now + r->timeout_ms : 0;
   arm_timer(r, now);
 }
 
@@ -454,6 +454,23 @@ static void pump(usnmp_manager *m, usnmp_target *t) {
   }
 }
 
+/* Arms the overall timeout of r's leaves that still wait in a queue: a
+ * deadline counts from the start of the request, time in the queues
+ * included (launch() re-arms the timer for the resend schedule). */
+static void arm_queued(usnmp_request *r, uint64_t now) {
+  usnmp__link *l;
+  if (r->deadline == 0)
+    return;
+  if (r->state == USNMP__RS_PARENT) {
+    for (l = r->children.next; l != &r->children; l = l->next)
+      arm_queued(USNMP__CONTAINER(l, usnmp_request, tlink), now);
+    return;
+  }
+  if (r->state == USNMP__RS_WAIT_TARGET || r->state == USNMP__RS_WAIT_MANAGER)
+    uv_timer_start(&r->timer, on_timer,
+                   r->deadline > now ? r->deadline - now : 0, 0);
+}
+
 /* Queues the leaves of a freshly built request tree on their target. */
 static void enqueue_tree(usnmp_request *r) {
   usnmp__link *l;
@@ -474,6 +491,33 @@ static void enqueue_tree(usnmp_request *r) {
 
 static void complete(usnmp_request *r, int status,
                      const usnmp_response *answer);
+
+/* SNMPv3: the target's discovery probe failed.  Every v3 request queued
+ * on the target waits for discovery, so each fails with the probe's
+ * status, from a zero timer (no callback runs here), except those of the
+ * probe's own tree, which fail with it. */
+static void fail_discovery_waiters(usnmp_target *t, usnmp_request *probe,
+                                   int status) {
+  usnmp_request *own = probe;
+  usnmp__link *pos = &t->queue; /* the entries up to pos are skipped */
+  while (own->parent != NULL)
+    own = own->parent;
+  while (pos->next != &t->queue) {
+    usnmp_request *q = USNMP__CONTAINER(pos->next, usnmp_request, qlink);
+    usnmp_request *root = q;
+    while (root->parent != NULL)
+      root = root->parent;
+    if (root == own || q->version != USNMP_VERSION_3) {
+      pos = pos->next;
+      continue;
+    }
+    /* Takes every queued leaf of root off the queue, never pos. */
+    req_unlink(root);
+    if (status == USNMP_E_TIMEOUT)
+      t->m->stats.timeouts++;
+    req_defer(root, status);
+  }
+}
 
 static int has_bytes(usnmp_type type) {
   return type == USNMP_TYPE_OCTET_STRING || type == USNMP_TYPE_OPAQUE ||
@@ -586,8 +630,16 @@ static void complete(usnmp_request *r, int status,
   usnmp_manager *m = r->m;
   usnmp_target *t = r->t;
   usnmp_response resp;
+  /* SNMPv3: discovery failed (not merely cancelled) when its probe ends
+   * with an error while the engine is still unknown. */
+  int discovery_failed = r->version == USNMP_VERSION_3 && t->probe == r &&
+                         status < 0 && status != USNMP_E_CANCELLED &&
+                         status != USNMP_E_CLOSED &&
+                         !usnmp__usm_target_ready(t->usm);
 
   req_unlink(r);
+  if (discovery_failed)
+    fail_discovery_waiters(t, r, status);
   pump(m, t);
   if (r->parent != NULL) {
     child_done(r, status, answer);
@@ -682,6 +734,7 @@ static int make_parent(usnmp_request *p, const usnmp__pdu *tmpl,
     c->timeout_ms = p->timeout_ms;
     c->retries = p->retries;
     c->backoff = p->backoff;
+    c->deadline = p->deadline;
     c->interval = p->resend_ms;
     c->retries_left = p->retries;
     mg->slots[i].offset = (uint32_t)first;
@@ -746,6 +799,7 @@ static void split_after_toobig(usnmp_request *r) {
   }
   enqueue_tree(r);
   pump(m, r->t);
+  arm_queued(r, uv_now(m->loop));
 }
 
 /* ------------------------------------------------------------------------
@@ -890,6 +944,13 @@ static void on_timer(uv_timer_t *h) {
     complete(r, r->deferred_status, NULL);
     return;
   }
+  if (r->state == USNMP__RS_WAIT_TARGET ||
+      r->state == USNMP__RS_WAIT_MANAGER) {
+    /* Its deadline came while it waited in a queue: never sent. */
+    m->stats.timeouts++;
+    complete(r, USNMP_E_TIMEOUT, NULL);
+    return;
+  }
   if (r->state != USNMP__RS_INFLIGHT)
     return;
   now = uv_now(m->loop);
@@ -992,6 +1053,7 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   r->backoff = backoff;
   r->interval = resend_ms;
   r->retries_left = retries;
+  r->deadline = timeout_ms ? uv_now(m->loop) + timeout_ms : 0;
 
   memset(&tmpl, 0, sizeof(tmpl));
   tmpl.type = type;
@@ -1035,6 +1097,7 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   if (t->resolve_status < 0)
     target_start_resolve(t); /* a failed name is tried again */
   pump(m, t);
+  arm_queued(r, uv_now(m->loop));
   return 0;
 }
 
