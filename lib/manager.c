@@ -260,12 +260,17 @@ static usnmp_request *req_alloc(usnmp_manager *m) {
   return r;
 }
 
-static void merge_free(usnmp_manager *m, usnmp__merge *mg) {
+/* wipe: the answers were decrypted SNMPv3 data, as secret as the request
+ * in clear. */
+static void merge_free(usnmp_manager *m, usnmp__merge *mg, int wipe) {
   uint32_t i;
   if (mg == NULL)
     return;
-  for (i = 0; i < mg->n_slots; i++)
+  for (i = 0; i < mg->n_slots; i++) {
+    if (wipe && mg->slots[i].block != NULL)
+      usnmp__v3_wipe(mg->slots[i].block, mg->slots[i].block_size);
     usnmp__free(m, mg->slots[i].block);
+  }
   usnmp__free(m, mg->out);
   usnmp__free(m, mg);
 }
@@ -275,7 +280,7 @@ static void merge_free(usnmp_manager *m, usnmp__merge *mg) {
 static void req_release(usnmp_request *r) {
   usnmp_manager *m = r->m;
   uint32_t cap = m->max_inflight > 1024 ? m->max_inflight : 1024;
-  merge_free(m, r->merge);
+  merge_free(m, r->merge, r->version == USNMP_VERSION_3);
   r->merge = NULL;
   usnmp__v3_plain_free(r);
   if (r->msg != r->inline_msg)
@@ -526,7 +531,7 @@ static int has_bytes(usnmp_type type) {
 
 /* Copies varbinds and what they point to into one block. */
 static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
-                           size_t n, usnmp_varbind **out) {
+                           size_t n, usnmp_varbind **out, size_t *out_size) {
   size_t size = n * sizeof(usnmp_varbind);
   size_t i;
   usnmp_varbind *arr;
@@ -555,6 +560,7 @@ static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
     }
   }
   *out = arr;
+  *out_size = size ? size : 1;
   return arr;
 }
 
@@ -597,7 +603,8 @@ static void child_done(usnmp_request *c, int status,
 
   usnmp__list_del(&c->tlink);
   if (status == 0 &&
-      copy_varbinds(m, answer->varbinds, answer->varbind_count, &slot->vbs) ==
+      copy_varbinds(m, answer->varbinds, answer->varbind_count, &slot->vbs,
+                    &slot->block_size) ==
           NULL)
     status = USNMP_E_NOMEM;
   req_release(c);

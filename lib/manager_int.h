@@ -218,6 +218,7 @@ typedef struct usnmp__merge_slot {
   usnmp_varbind *vbs; /* the child's answer, copied (owned: block) */
   size_t n_vbs;
   void *block;
+  size_t block_size;
   uint32_t offset; /* caller's index of the child's first varbind */
 } usnmp__merge_slot;
 
@@ -432,6 +433,10 @@ int usnmp__v3_launch(usnmp_request *r);
 void usnmp__v3_plain(const usnmp_request *r, const uint8_t **msg,
                      size_t *len, usnmp__msg3_context *context,
                      int *has_context);
+
+/* OPENSSL_cleanse: overwrites len bytes at p in a way the compiler
+ * cannot drop as a dead store. */
+void usnmp__v3_wipe(void *p, size_t len);
 
 /* Wipes (OPENSSL_cleanse) and frees r->plain; nothing without one. */
 void usnmp__v3_plain_free(usnmp_request *r);

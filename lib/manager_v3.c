@@ -123,6 +123,8 @@ static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
                                       USNMP__MSG3_MAX_SIZE_DEFAULT);
 }
 
+void usnmp__v3_wipe(void *p, size_t len) { OPENSSL_cleanse(p, len); }
+
 void usnmp__v3_plain_free(usnmp_request *r) {
   if (r->plain == NULL)
     return;

@@ -1,0 +1,259 @@
+/*
+ * SNMPv3 engine handling (usnmp.h, "SNMPv3"): the agent's engine ID is
+ * learnt only by discovery; afterwards an unauthenticated unknownEngineID
+ * report fails the request it answers and never re-points the target,
+ * never makes us send anything authenticated for the engine it names, and
+ * never changes boots, time or msgMaxSize.  Also the explicit
+ * re-discovery and the engine ID getter.  Against the scripted v3 agent
+ * of test/v3_responder.h, which forges reports the way an on-path
+ * attacker would.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "manager_int.h"
+#include "test_util.h"
+#include "v3_responder.h"
+
+static const uint8_t engine_a[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'e', 'n',
+                                   'g', 'i', 'n', 'e', '-', 'A'};
+static const uint8_t engine_b[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'e', 'n',
+                                   'g', 'i', 'n', 'e', '-', 'B'};
+static const uint8_t engine_c[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'e', 'n',
+                                   'g', 'i', 'n', 'e', '-', 'C'};
+
+typedef struct env {
+  uv_loop_t loop;
+  usnmp_manager *m;
+  v3_responder *agent; /* engine A; forged reports name engine B */
+  usnmp_target *t;
+} env;
+
+static int setup(void **state) {
+  env *e = calloc(1, sizeof(*e));
+  assert_non_null(e);
+  assert_int_equal(uv_loop_init(&e->loop), 0);
+  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
+  e->agent = v3_responder_new(&e->loop, engine_a, sizeof(engine_a), engine_b,
+                              sizeof(engine_b), 5, 1000);
+  assert_int_equal(usnmp_target_new(e->m, &e->t, e->agent->address), 0);
+  assert_int_equal(usnmp_target_set_v3_user(e->t, V3R_USER, USNMP_AUTH_SHA,
+                                            V3R_AUTH_PASS, USNMP_PRIV_AES,
+                                            V3R_PRIV_PASS),
+                   0);
+  assert_int_equal(usnmp_target_set_resend(e->t, 100), 0);
+  assert_int_equal(usnmp_target_set_retries(e->t, 2), 0);
+  *state = e;
+  return 0;
+}
+
+static int teardown(void **state) {
+  env *e = *state;
+  usnmp_manager_close(e->m, NULL, NULL);
+  v3_responder_close(e->agent);
+  uv_run(&e->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&e->loop), 0);
+  free(e);
+  return 0;
+}
+
+static int get_once(env *e, usnmp_test_result *res) {
+  usnmp_oid o = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
+  memset(res, 0, sizeof(*res));
+  assert_int_equal(
+      usnmp_get(e->t, &o, 1, NULL, usnmp_test_on_response, res, NULL), 0);
+  usnmp_test_wait_for(&e->loop, res);
+  assert_int_equal(res->calls, 1);
+  return res->status;
+}
+
+/* What an unauthenticated report must never change. */
+typedef struct engine_state {
+  uint8_t engine_id[USNMP_ENGINE_ID_MAX];
+  size_t engine_id_len;
+  uint32_t boots, time;
+  uint64_t synced_ms;
+  int time_known, time_authentic;
+  int32_t agent_max_size;
+  uint8_t auth_key[USNMP__USM_KEY_MAX], priv_key[USNMP__USM_KEY_MAX];
+} engine_state;
+
+static engine_state state_of(const usnmp_target *t) {
+  engine_state s;
+  memset(&s, 0, sizeof(s));
+  memcpy(s.engine_id, t->usm->engine_id, t->usm->engine_id_len);
+  s.engine_id_len = t->usm->engine_id_len;
+  s.boots = t->usm->boots;
+  s.time = t->usm->time;
+  s.synced_ms = t->usm->synced_ms;
+  s.time_known = t->usm->time_known;
+  s.time_authentic = t->usm->time_authentic;
+  s.agent_max_size = t->usm->agent_max_size;
+  memcpy(s.auth_key, t->usm->auth_key, sizeof(s.auth_key));
+  memcpy(s.priv_key, t->usm->priv_key, sizeof(s.priv_key));
+  return s;
+}
+
+static void assert_engine_a(env *e) {
+  uint8_t id[USNMP_ENGINE_ID_MAX];
+  assert_int_equal(usnmp_target_v3_engine_id(e->t, id, sizeof(id)),
+                   (int)sizeof(engine_a));
+  assert_memory_equal(id, engine_a, sizeof(engine_a));
+}
+
+/* Discovery against engine A, an authenticated GET, then forged reports
+ * naming engine B, and naming A itself with other boots and time: each
+ * fails its request with USNMP_E_ENGINE_MISMATCH; nothing ever reaches the
+ * agent authenticated for B, and the engine state is untouched.  The
+ * target goes on with A afterwards. */
+static void test_forged_report_after_discovery(void **state) {
+  env *e = *state;
+  v3_responder *a = e->agent;
+  usnmp_test_result res;
+  engine_state before, after;
+  usnmp_stats st;
+
+  assert_int_equal(usnmp_target_v3_engine_id(e->t, NULL, 0), 0);
+  assert_int_equal(get_once(e, &res), 0);
+  assert_string_equal(res.text[0],
+                      ".1.3.6.1.2.1.1.1.0 = STRING: \"answer\"");
+  assert_int_equal(a->probes, 1);
+  assert_int_equal(a->for_agent, 1);
+  assert_engine_a(e);
+  assert_true(e->t->usm->time_authentic);
+  assert_int_equal(e->t->usm->boots, 5);
+  before = state_of(e->t);
+
+  a->mode = V3R_FORGE_ENGINE;
+  assert_int_equal(get_once(e, &res), USNMP_E_ENGINE_MISMATCH);
+  assert_int_equal(a->forged, 1);
+  /* Let anything the report could have caused reach the agent. */
+  a->mode = V3R_SILENT;
+  {
+    usnmp_test_result idle;
+    usnmp_oid o = usnmp_test_oid("1.3.6.1.2.1.1.2.0");
+    usnmp_request_opts ro = {0};
+    ro.flags = USNMP_OPT_RETRIES;
+    ro.retries = 0;
+    memset(&idle, 0, sizeof(idle));
+    assert_int_equal(
+        usnmp_get(e->t, &o, 1, &ro, usnmp_test_on_response, &idle, NULL), 0);
+    usnmp_test_wait_for(&e->loop, &idle);
+    assert_int_equal(idle.status, USNMP_E_TIMEOUT);
+  }
+  assert_int_equal(a->for_other, 0);
+  assert_int_equal(a->requests, a->for_agent);
+  after = state_of(e->t);
+  assert_memory_equal(&before, &after, sizeof(before));
+  assert_engine_a(e);
+
+  /* A forged report naming A itself, with other boots, time and size. */
+  a->mode = V3R_FORGE_ENGINE;
+  memcpy(&a->other, &a->agent, sizeof(a->other));
+  assert_int_equal(get_once(e, &res), USNMP_E_ENGINE_MISMATCH);
+  after = state_of(e->t);
+  assert_memory_equal(&before, &after, sizeof(before));
+
+  /* The target still talks to A, at A's clock. */
+  a->mode = V3R_ANSWER;
+  assert_int_equal(get_once(e, &res), 0);
+  assert_int_equal(a->probes, 1);
+  assert_int_equal(e->t->usm->boots, 5);
+  assert_true(e->t->usm->time_authentic);
+  usnmp_manager_stats(e->m, &st);
+  assert_int_equal(st.dropped_auth, 0);
+}
+
+/* An engine ID given by the caller (pinned) is not replaced either: the
+ * forged report fails the request with USNMP_E_UNKNOWN_ENGINE_ID, and
+ * nothing is sent for B. */
+static void test_forged_report_pinned_engine(void **state) {
+  env *e = *state;
+  v3_responder *a = e->agent;
+  usnmp_test_result res;
+  engine_state before, after;
+
+  assert_int_equal(
+      usnmp_target_set_v3_engine_id(e->t, engine_a, sizeof(engine_a)), 0);
+  assert_engine_a(e);
+  /* No probe; the agent's clock comes with its first response. */
+  assert_int_equal(get_once(e, &res), 0);
+  assert_int_equal(a->probes, 0);
+  before = state_of(e->t);
+  a->mode = V3R_FORGE_ENGINE;
+  assert_int_equal(get_once(e, &res), USNMP_E_UNKNOWN_ENGINE_ID);
+  after = state_of(e->t);
+  assert_memory_equal(&before, &after, sizeof(before));
+  assert_int_equal(a->for_other, 0);
+  assert_engine_a(e);
+}
+
+/* Discovery itself still learns from the unauthenticated report (there is
+ * nothing else to learn from), and a forged answer to the probe cannot be
+ * told apart: that is what pinning the engine ID (read with
+ * usnmp_target_v3_engine_id) is for.  After a real change of agent the
+ * user re-discovers explicitly. */
+static void test_rediscover(void **state) {
+  env *e = *state;
+  v3_responder *a = e->agent;
+  usnmp_test_result res;
+  uint8_t id[USNMP_ENGINE_ID_MAX];
+  usnmp_target *v2;
+
+  assert_int_equal(get_once(e, &res), 0);
+  assert_engine_a(e);
+  /* Getter edge cases. */
+  assert_int_equal(usnmp_target_v3_engine_id(e->t, id, 5), USNMP_E_NOBUFS);
+  assert_int_equal(usnmp_target_v3_engine_id(e->t, NULL, 5), USNMP_E_INVAL);
+  assert_int_equal(usnmp_target_v3_engine_id(NULL, id, sizeof(id)),
+                   USNMP_E_INVAL);
+  assert_int_equal(usnmp_target_new(e->m, &v2, a->address), 0);
+  assert_int_equal(usnmp_target_v3_engine_id(v2, id, sizeof(id)), 0);
+  assert_int_equal(usnmp_target_v3_rediscover(v2), USNMP_E_INVAL);
+  assert_int_equal(usnmp_target_v3_rediscover(NULL), USNMP_E_INVAL);
+  usnmp_target_free(v2);
+
+  /* The agent is replaced by engine C: its report fails our requests
+   * until we ask for discovery again. */
+  v3_responder_set_engine(a, engine_c, sizeof(engine_c));
+  memcpy(&a->other, &a->agent, sizeof(a->other));
+  a->mode = V3R_FORGE_ENGINE; /* C's honest unknownEngineID report */
+  assert_int_equal(get_once(e, &res), USNMP_E_ENGINE_MISMATCH);
+  assert_engine_a(e);
+
+  assert_int_equal(usnmp_target_v3_rediscover(e->t), 0);
+  assert_int_equal(usnmp_target_v3_engine_id(e->t, id, sizeof(id)), 0);
+  assert_int_equal(e->t->usm->agent_max_size, 0);
+  a->mode = V3R_ANSWER;
+  assert_int_equal(get_once(e, &res), 0);
+  assert_int_equal(a->probes, 2);
+  assert_int_equal(usnmp_target_v3_engine_id(e->t, id, sizeof(id)),
+                   (int)sizeof(engine_c));
+  assert_memory_equal(id, engine_c, sizeof(engine_c));
+
+  /* A pinned engine ID is forgotten too. */
+  assert_int_equal(
+      usnmp_target_set_v3_engine_id(e->t, engine_a, sizeof(engine_a)), 0);
+  assert_int_equal(usnmp_target_v3_rediscover(e->t), 0);
+  assert_int_equal(get_once(e, &res), 0);
+  assert_int_equal(a->probes, 3);
+  assert_int_equal(usnmp_target_v3_engine_id(e->t, id, sizeof(id)),
+                   (int)sizeof(engine_c));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_forged_report_after_discovery,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_forged_report_pinned_engine, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_rediscover, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
