@@ -205,7 +205,7 @@ static void test_failed_encryption_wiped(void **state) {
   usnmp__usm_target u;
   usnmp_msg pdu;
   usnmp_varbind vb;
-  static uint8_t buf[205];
+  static uint8_t buf[220];
   uint8_t oid[16];
   int len;
   (void)e;
@@ -228,7 +228,7 @@ static void test_failed_encryption_wiped(void **state) {
   }
   vb.oid = oid;
   vb.oid_len = (size_t)len;
-  /* The value fits the buffer, its name before it does not. */
+  /* The varbind fits the buffer, the PDU header around it does not. */
   {
     static char big[200];
     memset(big, 'x', sizeof(big) - 1);
