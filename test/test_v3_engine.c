@@ -251,8 +251,99 @@ static void test_rediscover(void **state) {
                    (int)sizeof(engine_c));
 }
 
+/* The rules themselves, on usnmp__msg3_reply_action (lib/usm.h): an
+ * unknownEngineID report teaches an engine only while the target has
+ * none; afterwards it fails the request and changes nothing, except that
+ * a probe's report naming the engine already known sends it again. */
+static void test_reply_action_rules(void **state) {
+  usnmp__crypto *c;
+  usnmp__usm_target t, saved;
+  usnmp__msg3 m;
+  int status;
+  (void)state;
+
+  assert_int_equal(usnmp__crypto_new(&c, NULL), 0);
+  assert_int_equal(usnmp__usm_target_init(c, &t), 0);
+  assert_int_equal(usnmp__usm_target_set_user(c, &t, V3R_USER, USNMP_AUTH_SHA,
+                                              V3R_AUTH_PASS, USNMP_PRIV_AES,
+                                              V3R_PRIV_PASS),
+                   0);
+  memset(&m, 0, sizeof(m));
+  m.pdu.type = USNMP_PDU_REPORT;
+  m.report = USNMP_E_UNKNOWN_ENGINE_ID;
+  m.engine_id = engine_a;
+  m.engine_id_len = sizeof(engine_a);
+  m.boots = 5;
+  m.time = 1000;
+  m.max_size = 1500;
+
+  /* Discovery (the probe's flag does not matter while nothing is known). */
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 0, 0, &status),
+                   USNMP__V3_RETRY);
+  assert_int_equal(t.engine_id_len, sizeof(engine_a));
+  assert_int_equal(t.boots, 5);
+  assert_int_equal(t.agent_max_size, 1500);
+  assert_false(t.time_authentic);
+  /* The first authenticated response makes the time authentic. */
+  assert_int_equal(usnmp__usm_target_check_time(&t, 5, 1001, 10), 0);
+  memcpy(&saved, &t, sizeof(saved));
+
+  /* Every later report: another engine, the same one, with or without
+   * the probe's flag, retried or not. */
+  m.engine_id = engine_b;
+  m.boots = 99;
+  m.time = 99999;
+  m.max_size = 484;
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, 0, &status),
+                   USNMP__V3_FAIL);
+  assert_int_equal(status, USNMP_E_ENGINE_MISMATCH);
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, USNMP__V3_PROBE,
+                                            &status),
+                   USNMP__V3_FAIL);
+  assert_int_equal(status, USNMP_E_ENGINE_MISMATCH);
+  m.engine_id = engine_a;
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, 0, &status),
+                   USNMP__V3_FAIL);
+  assert_int_equal(status, USNMP_E_ENGINE_MISMATCH);
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, USNMP__V3_RETRIED,
+                                            &status),
+                   USNMP__V3_FAIL);
+  assert_int_equal(status, USNMP_E_UNKNOWN_ENGINE_ID);
+  assert_memory_equal(&t, &saved, sizeof(t));
+  /* A probe that raced with a discovery already done goes on, to the
+   * same engine, at the same clock. */
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, USNMP__V3_PROBE,
+                                            &status),
+                   USNMP__V3_RETRY);
+  assert_memory_equal(&t, &saved, sizeof(t));
+
+  /* A given engine ID keeps its own status. */
+  assert_int_equal(usnmp__usm_target_set_engine(c, &t, engine_a,
+                                                sizeof(engine_a), 1),
+                   0);
+  m.engine_id = engine_b;
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, 0, &status),
+                   USNMP__V3_FAIL);
+  assert_int_equal(status, USNMP_E_UNKNOWN_ENGINE_ID);
+  assert_int_equal(t.boots, 5);
+  assert_true(t.time_authentic);
+
+  /* An unauthenticated notInTimeWindow report changes nothing either. */
+  memcpy(&saved, &t, sizeof(saved));
+  m.report = USNMP_E_NOT_IN_TIME_WINDOW;
+  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, 0, &status),
+                   USNMP__V3_FAIL);
+  assert_int_equal(status, USNMP_E_NOT_IN_TIME_WINDOW);
+  assert_memory_equal(&t, &saved, sizeof(t));
+
+  usnmp__usm_target_wipe(&t);
+  usnmp__usm_target_wipe(&saved);
+  usnmp__crypto_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_reply_action_rules),
       cmocka_unit_test_setup_teardown(test_forged_report_after_discovery,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_forged_report_pinned_engine, setup,
