@@ -62,6 +62,9 @@ static void *w_malloc(size_t size, void *ctx) {
   if (p == NULL)
     return NULL;
   p[0] = size;
+  /* Zeroed, so that the scans read defined bytes and a block never shows
+   * what an earlier one left. */
+  memset(p + 2, 0, size);
   return p + 2;
 }
 
