@@ -280,9 +280,12 @@ static void merge_free(usnmp_manager *m, usnmp__merge *mg, int wipe) {
 static void req_release(usnmp_request *r) {
   usnmp_manager *m = r->m;
   uint32_t cap = m->max_inflight > 1024 ? m->max_inflight : 1024;
-  merge_free(m, r->merge, r->version == USNMP_VERSION_3);
-  r->merge = NULL;
-  usnmp__v3_plain_free(r);
+  if (r->merge != NULL) {
+    merge_free(m, r->merge, r->version == USNMP_VERSION_3);
+    r->merge = NULL;
+  }
+  if (r->plain != NULL)
+    usnmp__v3_plain_free(r);
   if (r->msg != r->inline_msg)
     usnmp__free(m, r->msg);
   r->msg = r->inline_msg;
@@ -902,7 +905,8 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
   }
   m->stats.accepted++;
   on_answer(r, &in);
-  usnmp__v3_scratch_wipe(m); /* a decrypted answer, once delivered */
+  if (m->v3_scratch_dirty != 0)
+    usnmp__v3_scratch_wipe(m); /* a decrypted answer, once delivered */
 }
 
 /* SNMPv3: r's target learnt its agent's engine or clock from a Report to
@@ -1104,7 +1108,8 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   if (t->resolve_status < 0)
     target_start_resolve(t); /* a failed name is tried again */
   pump(m, t);
-  arm_queued(r, uv_now(m->loop));
+  if (r->deadline != 0)
+    arm_queued(r, uv_now(m->loop));
   return 0;
 }
 
