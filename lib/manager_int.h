@@ -19,9 +19,12 @@
  *
  * Life of a request (states, usnmp__req_state):
  *
- *   WAIT_TARGET  queued on its target: the address is being resolved, or
- *                the target's in-flight cap is reached;
- *   WAIT_MANAGER holds a target slot, waits for the manager's cap;
+ *   WAIT_TARGET  queued on its target: the address is being resolved,
+ *                the target's in-flight cap is reached, or (SNMPv3) the
+ *                engine is being discovered;
+ *   WAIT_MANAGER holds a target slot, waits for the manager's cap
+ *                (in both, a request with an overall timeout has its timer
+ *                armed at its deadline, counted from its start);
  *   INFLIGHT     sent, in the id table, its timer armed;
  *   PARENT       waits for its children;
  *   DEFERRED     finished with a status before it could be answered (a send

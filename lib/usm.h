@@ -285,8 +285,9 @@ int usnmp__usm_target_set_engine(usnmp__crypto *c, usnmp__usm_target *t,
                                  const uint8_t *engine_id, size_t len,
                                  int fixed);
 
-/* Forgets a discovered engine ID, boots and time (after an
- * unknownEngineID report), so the next request discovers again.  A fixed
+/* Forgets a discovered engine ID, its localised keys, boots and time, so
+ * the next request discovers again (usnmp_target_v3_rediscover, which
+ * clears engine_id_fixed first to forget a given one too).  A fixed
  * engine ID is kept; its boots and time are forgotten. */
 void usnmp__usm_target_forget_engine(usnmp__usm_target *t);
 
