@@ -48,22 +48,15 @@ static int setup(void **state) {
   e->v3 = v3_responder_new(&e->loop, engine_a, sizeof(engine_a), engine_a,
                            sizeof(engine_a), 1, 100);
   e->v3->mode = V3R_SILENT;
-  assert_int_equal(usnmp_target_new(e->m, &e->t3, e->v3->address), 0);
-  assert_int_equal(usnmp_target_set_v3_user(e->t3, V3R_USER, USNMP_AUTH_SHA,
-                                            V3R_AUTH_PASS, USNMP_PRIV_AES,
-                                            V3R_PRIV_PASS),
-                   0);
+  e->t3 = v3_responder_target(e->v3, e->m);
   *state = e;
   return 0;
 }
 
 static int teardown(void **state) {
   env *e = *state;
-  usnmp_manager_close(e->m, NULL, NULL);
   usnmp_test_agent_close(e->agent);
-  v3_responder_close(e->v3);
-  uv_run(&e->loop, UV_RUN_DEFAULT);
-  assert_int_equal(uv_loop_close(&e->loop), 0);
+  v3_responder_finish(&e->loop, e->m, e->v3);
   free(e);
   return 0;
 }

@@ -42,11 +42,7 @@ static int setup(void **state) {
   assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
   e->agent = v3_responder_new(&e->loop, engine_a, sizeof(engine_a), engine_b,
                               sizeof(engine_b), 5, 1000);
-  assert_int_equal(usnmp_target_new(e->m, &e->t, e->agent->address), 0);
-  assert_int_equal(usnmp_target_set_v3_user(e->t, V3R_USER, USNMP_AUTH_SHA,
-                                            V3R_AUTH_PASS, USNMP_PRIV_AES,
-                                            V3R_PRIV_PASS),
-                   0);
+  e->t = v3_responder_target(e->agent, e->m);
   assert_int_equal(usnmp_target_set_resend(e->t, 100), 0);
   assert_int_equal(usnmp_target_set_retries(e->t, 2), 0);
   *state = e;
@@ -55,10 +51,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   env *e = *state;
-  usnmp_manager_close(e->m, NULL, NULL);
-  v3_responder_close(e->agent);
-  uv_run(&e->loop, UV_RUN_DEFAULT);
-  assert_int_equal(uv_loop_close(&e->loop), 0);
+  v3_responder_finish(&e->loop, e->m, e->agent);
   free(e);
   return 0;
 }

@@ -107,11 +107,7 @@ static int setup(void **state) {
   e->agent = v3_responder_new(&e->loop, engine, sizeof(engine), engine,
                               sizeof(engine), 1, 100);
   e->agent->value = ANSWER_SECRET;
-  assert_int_equal(usnmp_target_new(e->m, &e->t, e->agent->address), 0);
-  assert_int_equal(usnmp_target_set_v3_user(e->t, V3R_USER, USNMP_AUTH_SHA,
-                                            V3R_AUTH_PASS, USNMP_PRIV_AES,
-                                            V3R_PRIV_PASS),
-                   0);
+  e->t = v3_responder_target(e->agent, e->m);
   assert_int_equal(usnmp_target_set_resend(e->t, 200), 0);
   *state = e;
   return 0;
@@ -119,10 +115,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   env *e = *state;
-  usnmp_manager_close(e->m, NULL, NULL);
-  v3_responder_close(e->agent);
-  uv_run(&e->loop, UV_RUN_DEFAULT);
-  assert_int_equal(uv_loop_close(&e->loop), 0);
+  v3_responder_finish(&e->loop, e->m, e->agent);
   /* Everything the manager freed, its scratch buffers included. */
   assert_int_equal(e->w.dirty_frees, 0);
   free(e);

@@ -187,3 +187,20 @@ static void on_closed(uv_handle_t *h) {
 void v3_responder_close(v3_responder *r) {
   uv_close((uv_handle_t *)&r->udp, on_closed);
 }
+
+usnmp_target *v3_responder_target(const v3_responder *r, usnmp_manager *m) {
+  usnmp_target *t;
+  assert_int_equal(usnmp_target_new(m, &t, r->address), 0);
+  assert_int_equal(usnmp_target_set_v3_user(t, V3R_USER, USNMP_AUTH_SHA,
+                                            V3R_AUTH_PASS, USNMP_PRIV_AES,
+                                            V3R_PRIV_PASS),
+                   0);
+  return t;
+}
+
+void v3_responder_finish(uv_loop_t *loop, usnmp_manager *m, v3_responder *r) {
+  usnmp_manager_close(m, NULL, NULL);
+  v3_responder_close(r);
+  uv_run(loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(loop), 0);
+}

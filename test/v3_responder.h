@@ -78,4 +78,12 @@ void v3_responder_set_engine(v3_responder *r, const uint8_t *engine,
  * callback (run it with UV_RUN_DEFAULT or until the loop closes). */
 void v3_responder_close(v3_responder *r);
 
+/* Returns a new target of m for r, with r's user (authPriv).  Fails the
+ * running test on error. */
+usnmp_target *v3_responder_target(const v3_responder *r, usnmp_manager *m);
+
+/* The end of a test: closes m and r, runs loop until nothing is left and
+ * fails the test unless the loop then closes. */
+void v3_responder_finish(uv_loop_t *loop, usnmp_manager *m, v3_responder *r);
+
 #endif /* USNMP_TEST_V3_RESPONDER_H */
