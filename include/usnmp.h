@@ -1031,13 +1031,15 @@ USNMP_EXTERN void usnmp_sync_walk_free(usnmp_sync_walk *w);
  * usnmp_target_set_v3_engine_id); the target's other requests wait for
  * discovery, and if it fails (timeout, a report, a send error) they all
  * complete with its status.  Discovery is the only time an
- * unauthenticated message is believed: once a target has an engine ID,
- * no unauthenticated message changes it, nor the engine's boots, time or
- * msgMaxSize.  An unknownEngineID report then fails the request it
- * answers with USNMP_E_ENGINE_MISMATCH (USNMP_E_UNKNOWN_ENGINE_ID when
- * the engine ID was given), and nothing is ever sent authenticated for
- * the engine it names: an on-path attacker cannot have requests re-keyed
- * for another device that shares the user's password.  After a real
+ * unauthenticated report is believed: once a target has an engine ID, no
+ * report changes it nor the engine's msgMaxSize (only a response at the
+ * target's level does), and no unauthenticated message changes the
+ * engine's boots and time.  An unknownEngineID report then fails the
+ * request it answers with USNMP_E_ENGINE_MISMATCH
+ * (USNMP_E_UNKNOWN_ENGINE_ID when the engine ID was given), and nothing
+ * is ever sent authenticated for the engine it names: an on-path attacker
+ * cannot have requests re-keyed for another device that shares the
+ * user's password.  After a real
  * change of agent, usnmp_target_v3_rediscover() starts over;
  * usnmp_target_v3_engine_id() reads the engine ID, to pin it next time.
  * Engine boots and time are kept per target, moved forward by

@@ -459,8 +459,9 @@ enum {
  * changes nothing: it fails the request (USNMP_E_UNKNOWN_ENGINE_ID for a
  * given engine ID, USNMP_E_ENGINE_MISMATCH for a discovered one), except
  * that a probe answered with the engine ID t already has is sent again.
- * So no unauthenticated message ever changes t's engine ID, boots, time
- * or msgMaxSize once an engine is known.  Responses also record the
+ * So once an engine is known no report changes t's engine ID, boots, time
+ * or msgMaxSize, unless it is an authenticated notInTimeWindow (boots and
+ * time).  Responses also record the
  * agent's msgMaxSize in t->agent_max_size.  flags: USNMP__V3_RETRIED
  * says the request was already resent once after such a report (a second
  * one fails, so a confused agent cannot make us loop), USNMP__V3_PROBE
