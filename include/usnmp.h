@@ -462,9 +462,10 @@ typedef struct usnmp_response {
    * answer), else USNMP_E_TIMEOUT, USNMP_E_CANCELLED (usnmp_cancel,
    * usnmp_target_free), USNMP_E_CLOSED, USNMP_E_RESOLVE, USNMP_E_NOMEM (a
    * split or tooBig retry could not allocate) or a libuv error of the
-   * first send; SNMPv3 adds the statuses of the agent's reports and
-   * USNMP_E_AUTH_FAILURE (see "SNMPv3" below), and USNMP_E_TOOBIG for a
-   * request that became larger than the agent's msgMaxSize. */
+   * first send; SNMPv3 adds the statuses of the agent's reports,
+   * USNMP_E_ENGINE_MISMATCH and USNMP_E_AUTH_FAILURE (see "SNMPv3"
+   * below), and USNMP_E_TOOBIG for a request that became larger than the
+   * agent's msgMaxSize. */
   int status;
   int32_t error_status;  /* RFC 3416 error-status, USNMP_ERR_* */
   int32_t error_index;   /* 1-based, relative to the caller's varbinds */
