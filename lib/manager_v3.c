@@ -69,6 +69,14 @@ static size_t agent_limit(const usnmp__usm_target *usm) {
   return USNMP_MAX_MSG_SIZE;
 }
 
+/* Wipes a message of len bytes that the backwards writer encoded into
+ * buf[0..size): the message at the start, and the copy it was moved from
+ * at the end. */
+static void wipe_encoded(uint8_t *buf, size_t size, size_t len) {
+  OPENSSL_cleanse(buf, len);
+  OPENSSL_cleanse(buf + size - len, len);
+}
+
 /* Build time: keeps the request in clear, and gives the manager the
  * discovery probe as a placeholder message (no cryptography yet; the
  * real message is made by usnmp__v3_launch). */
@@ -80,7 +88,7 @@ static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
   usnmp_msg msg;
   size_t ctx_len, total;
   uint8_t *plain;
-  int len;
+  int len, too_big;
 
   if (usm == NULL || m->crypto == NULL || usm->user_len == 0)
     return USNMP_E_INVAL; /* a v3 target needs a user */
@@ -90,21 +98,27 @@ static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
   usnmp__pdu_to_msg(&msg, pdu, USNMP_VERSION_2C);
   msg.community = (const uint8_t *)"";
   msg.community_len = 0;
+  /* The PDU in clear (a SET's values may be secrets) is written into buf
+   * and must not stay there, whatever happens: only r->plain keeps it,
+   * and r->plain is wiped when it goes. */
   len = usnmp_msg_encode(buf, size, &msg, pdu->vbs, pdu->n_vbs);
-  if (len < 0)
+  if (len < 0) {
+    OPENSSL_cleanse(buf, size); /* a part may have been written */
     return len;
+  }
   /* The context on the wire: the request's, or the target's (whose
    * engine ID may be the agent's, not known yet: count the largest). */
   ctx_len = ctx != NULL ? ctx->name_len : usm->context_name_len;
   ctx_len += USNMP__USM_ENGINE_ID_MAX;
-  /* Too big for the agent: the manager splits the request. */
-  if ((size_t)len + ctx_len + V3_OVERHEAD > agent_limit(usm))
-    return USNMP_E_MSG_TOO_BIG;
   total = PLAIN_HEADER + (ctx != NULL ? ctx->engine_id_len + ctx->name_len
                                       : 0) + (size_t)len;
-  plain = usnmp__malloc(m, total);
-  if (plain == NULL)
-    return USNMP_E_NOMEM;
+  /* Too big for the agent: the manager splits the request. */
+  too_big = (size_t)len + ctx_len + V3_OVERHEAD > agent_limit(usm);
+  plain = too_big ? NULL : usnmp__malloc(m, total);
+  if (plain == NULL) {
+    wipe_encoded(buf, size, (size_t)len);
+    return too_big ? USNMP_E_MSG_TOO_BIG : USNMP_E_NOMEM;
+  }
   plain[0] = ctx != NULL;
   plain[1] = ctx != NULL ? (uint8_t)ctx->engine_id_len : 0;
   plain[2] = ctx != NULL ? (uint8_t)ctx->name_len : 0;
@@ -119,9 +133,7 @@ static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
   }
   memcpy(plain + total, buf, (size_t)len);
   total += (size_t)len;
-  /* The PDU in clear (a SET's values may be secrets) stays only in
-   * r->plain, which is wiped when it goes. */
-  OPENSSL_cleanse(buf, (size_t)len);
+  wipe_encoded(buf, size, (size_t)len);
   usnmp__v3_plain_free(r);
   r->plain = plain;
   r->plain_len = (uint32_t)total;

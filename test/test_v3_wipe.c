@@ -194,6 +194,41 @@ static void test_split_answers_wiped(void **state) {
   assert_int_equal(e->w.dirty_frees, 0);
 }
 
+/* A SET too big for the agent's msgMaxSize is split before it is ever
+ * sent: the encodings in clear that did not fit are wiped too. */
+static void test_split_set_wiped(void **state) {
+  env *e = *state;
+  usnmp_oid o[4] = {usnmp_test_oid("1.3.6.1.2.1.1.4.0"),
+                    usnmp_test_oid("1.3.6.1.2.1.1.5.0"),
+                    usnmp_test_oid("1.3.6.1.2.1.1.6.0"),
+                    usnmp_test_oid("1.3.6.1.2.1.1.7.0")};
+  static char big[4][121];
+  usnmp_value v[4];
+  seen first = {0}, set = {0};
+  size_t i;
+  first.m = set.m = e->m;
+  /* Discovery first: the agent's msgMaxSize is then known. */
+  assert_int_equal(usnmp_get(e->t, o, 1, NULL, on_response, &first, NULL),
+                   0);
+  wait_seen(e, &first);
+  assert_int_equal(first.status, 0);
+  e->t->usm->agent_max_size = 484; /* RFC 3412's smallest */
+  for (i = 0; i < 4; i++) {
+    memset(big[i], 'a' + (int)i, sizeof(big[i]) - 1);
+    memcpy(big[i] + 40, SET_SECRET, strlen(SET_SECRET));
+    v[i] = usnmp_value_string(big[i]);
+  }
+  assert_int_equal(usnmp_set(e->t, o, v, 4, NULL, on_response, &set, NULL),
+                   0);
+  assert_false(holds(e->m->tx_msg, USNMP_MAX_MSG_SIZE, SET_SECRET));
+  wait_seen(e, &set);
+  assert_int_equal(set.status, 0);
+  assert_int_equal(set.n, 4);
+  assert_true(e->agent->answered >= 3); /* the GET, and the SET in parts */
+  assert_false(holds(e->m->tx_msg, USNMP_MAX_MSG_SIZE, SET_SECRET));
+  assert_int_equal(e->w.dirty_frees, 0);
+}
+
 /* An authPriv message that does not fit its buffer is never encrypted:
  * the scoped PDU the encoder wrote in clear is wiped before it returns. */
 static void test_failed_encryption_wiped(void **state) {
@@ -268,6 +303,7 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_split_answers_wiped, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_split_set_wiped, setup, teardown),
       cmocka_unit_test_setup_teardown(test_failed_encryption_wiped, setup,
                                       teardown),
       cmocka_unit_test(test_sync_passwords_wiped),
