@@ -91,7 +91,9 @@ USNMP_EXTERN const char *usnmp_version_string(void);
   XX(DECRYPTION_ERROR, "Decryption error")                                     \
   XX(UNSUPPORTED_SEC_LEVEL, "Unsupported security level")                      \
   XX(AUTH_FAILURE, "reply failed authentication: wrong key or forged message") \
-  XX(UNKNOWN_REPORT, "Unknown Report message")
+  XX(UNKNOWN_REPORT, "Unknown Report message")                                 \
+  XX(ENGINE_MISMATCH,                                                          \
+     "unknownEngineID report after discovery: agent replaced or forged report")
 
 enum {
   USNMP_ERRNO_BASE_ = -30000,
@@ -403,8 +405,12 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  * below); the same bytes are sent again every resend interval, the
  * interval being multiplied by the backoff factor after each resend, up to
  * `retries` resends (< 0: no limit).  The request times out one interval
- * after its last resend, or when the overall timeout (if not 0, counted
- * from the first send) runs out, whichever comes first.  Example: resend
+ * after its last resend, or when the overall timeout (if not 0) runs out,
+ * whichever comes first.  The overall timeout counts from the call that
+ * started the request, time spent waiting in the queues included, and
+ * holds for all its datagrams (split parts, tooBig halves, SNMPv3 resends
+ * after discovery or re-synchronisation): a request still queued when it
+ * runs out completes with USNMP_E_TIMEOUT unsent.  Example: resend
  * 1000 ms, 5 retries, backoff 1, no timeout: sends at 0, 1, 2, 3, 4, 5 s
  * and times out at 6 s, like net-snmp's -t 1 -r 5.  A failed first send
  * ends the request with the libuv error; a failed resend is counted in
@@ -417,7 +423,9 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  *
  * Flow control: requests wait in order for a slot of their target
  * (usnmp_target_set_max_inflight) and then of the manager
- * (usnmp_manager_set_max_inflight), and while the target's name resolves.
+ * (usnmp_manager_set_max_inflight), and while the target's name resolves
+ * (or an SNMPv3 agent's engine is discovered); without an overall timeout
+ * a waiting request's resend schedule starts when it is sent.
  *
  * Split and tooBig: a GET, GETNEXT or SET with more OIDs than the target's
  * max_oids is sent as several requests whose answers are merged in the
@@ -454,9 +462,10 @@ typedef struct usnmp_response {
    * answer), else USNMP_E_TIMEOUT, USNMP_E_CANCELLED (usnmp_cancel,
    * usnmp_target_free), USNMP_E_CLOSED, USNMP_E_RESOLVE, USNMP_E_NOMEM (a
    * split or tooBig retry could not allocate) or a libuv error of the
-   * first send; SNMPv3 adds the statuses of the agent's reports and
-   * USNMP_E_AUTH_FAILURE (see "SNMPv3" below), and USNMP_E_TOOBIG for a
-   * request that became larger than the agent's msgMaxSize. */
+   * first send; SNMPv3 adds the statuses of the agent's reports,
+   * USNMP_E_ENGINE_MISMATCH and USNMP_E_AUTH_FAILURE (see "SNMPv3"
+   * below), and USNMP_E_TOOBIG for a request that became larger than the
+   * agent's msgMaxSize. */
   int status;
   int32_t error_status;  /* RFC 3416 error-status, USNMP_ERR_* */
   int32_t error_index;   /* 1-based, relative to the caller's varbinds */
@@ -1018,9 +1027,25 @@ USNMP_EXTERN void usnmp_sync_walk_free(usnmp_sync_walk *w);
  * SNMPv3 (RFC 3412 message processing, RFC 3414 user-based security)
  *
  * A v3 target names a user, a security level and the user's protocols and
- * passwords.  The agent's engine ID is discovered on the first request
- * (or given with usnmp_target_set_v3_engine_id); engine boots and time are
- * kept per target and re-synchronised from notInTimeWindow reports.
+ * passwords.  The agent's engine ID is discovered once, by the first
+ * request that leaves the target (or given with
+ * usnmp_target_set_v3_engine_id); the target's other requests wait for
+ * discovery, and if it fails (timeout, a report, a send error) they all
+ * complete with its status.  Discovery is the only time an
+ * unauthenticated report is believed: once a target has an engine ID, no
+ * report changes it nor the engine's msgMaxSize (only a response at the
+ * target's level does), and no unauthenticated message changes the
+ * engine's boots and time.  An unknownEngineID report then fails the
+ * request it answers with USNMP_E_ENGINE_MISMATCH
+ * (USNMP_E_UNKNOWN_ENGINE_ID when the engine ID was given), and nothing
+ * is ever sent authenticated for the engine it names: an on-path attacker
+ * cannot have requests re-keyed for another device that shares the
+ * user's password.  After a real
+ * change of agent, usnmp_target_v3_rediscover() starts over;
+ * usnmp_target_v3_engine_id() reads the engine ID, to pin it next time.
+ * Engine boots and time are kept per target, moved forward by
+ * authenticated messages and re-synchronised from authenticated
+ * notInTimeWindow reports.
  * Reports from the agent complete a request with USNMP_E_UNKNOWN_USER,
  * USNMP_E_UNKNOWN_ENGINE_ID, USNMP_E_WRONG_DIGEST, USNMP_E_NOT_IN_TIME_WINDOW,
  * USNMP_E_DECRYPTION_ERROR, USNMP_E_UNSUPPORTED_SEC_LEVEL or
@@ -1112,6 +1137,24 @@ USNMP_EXTERN int usnmp_target_set_v3_level(usnmp_target *t,
 USNMP_EXTERN int usnmp_target_set_v3_engine_id(usnmp_target *t,
                                                const uint8_t *engine_id,
                                                size_t len);
+/* The longest engine ID (RFC 3411 SnmpEngineID). */
+#define USNMP_ENGINE_ID_MAX 32
+/* Copies the agent's engine ID (given, or learnt by discovery) into buf
+ * (USNMP_ENGINE_ID_MAX bytes always suffice) and returns its length; 0
+ * while none is known (not a v3 target, discovery not done yet).  Returns
+ * USNMP_E_INVAL for t NULL or buf NULL with size > 0, USNMP_E_NOBUFS when
+ * size is smaller than the engine ID. */
+USNMP_EXTERN int usnmp_target_v3_engine_id(const usnmp_target *t,
+                                           uint8_t *buf, size_t size);
+/* Forgets the agent's engine ID (given or discovered), the keys localised
+ * to it, its boots, time and msgMaxSize, so that the next request that
+ * leaves the target discovers the engine again: for an agent known to
+ * have been replaced.  Requests already in flight were sent for the old
+ * engine: an unknownEngineID report to one of them is taken as
+ * discovery's answer (and the request is sent again), while answers of
+ * the old engine can no longer be authenticated.  Returns 0, or
+ * USNMP_E_INVAL for a target that is not v3. */
+USNMP_EXTERN int usnmp_target_v3_rediscover(usnmp_target *t);
 /* Sets the context of the target's requests (net-snmp's -E and -n).
  * context_engine_id may be NULL (len 0) for "the agent's engine ID";
  * context_name may be NULL for the default context "".  Requests may

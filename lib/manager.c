@@ -260,12 +260,17 @@ static usnmp_request *req_alloc(usnmp_manager *m) {
   return r;
 }
 
-static void merge_free(usnmp_manager *m, usnmp__merge *mg) {
+/* wipe: the answers were decrypted SNMPv3 data, as secret as the request
+ * in clear. */
+static void merge_free(usnmp_manager *m, usnmp__merge *mg, int wipe) {
   uint32_t i;
   if (mg == NULL)
     return;
-  for (i = 0; i < mg->n_slots; i++)
+  for (i = 0; i < mg->n_slots; i++) {
+    if (wipe && mg->slots[i].block != NULL)
+      usnmp__v3_wipe(mg->slots[i].block, mg->slots[i].block_size);
     usnmp__free(m, mg->slots[i].block);
+  }
   usnmp__free(m, mg->out);
   usnmp__free(m, mg);
 }
@@ -275,10 +280,12 @@ static void merge_free(usnmp_manager *m, usnmp__merge *mg) {
 static void req_release(usnmp_request *r) {
   usnmp_manager *m = r->m;
   uint32_t cap = m->max_inflight > 1024 ? m->max_inflight : 1024;
-  merge_free(m, r->merge);
-  r->merge = NULL;
-  usnmp__free(m, r->plain);
-  r->plain = NULL;
+  if (r->merge != NULL) {
+    merge_free(m, r->merge, r->version == USNMP_VERSION_3);
+    r->merge = NULL;
+  }
+  if (r->plain != NULL)
+    usnmp__v3_plain_free(r);
   if (r->msg != r->inline_msg)
     usnmp__free(m, r->msg);
   r->msg = r->inline_msg;
@@ -306,6 +313,7 @@ static void req_unlink(usnmp_request *r) {
   case USNMP__RS_WAIT_MANAGER:
     usnmp__list_del(&r->qlink);
     m->queued--;
+    uv_timer_stop(&r->timer); /* its deadline, if it has one */
     break;
   case USNMP__RS_INFLIGHT:
   case USNMP__RS_DEFERRED:
@@ -395,7 +403,6 @@ static void launch(usnmp_request *r) {
   }
   r->sent_ns = uv_hrtime();
   now = uv_now(m->loop);
-  r->deadline = r->timeout_ms ? now + r->timeout_ms : 0;
   arm_timer(r, now);
 }
 
@@ -455,6 +462,23 @@ static void pump(usnmp_manager *m, usnmp_target *t) {
   }
 }
 
+/* Arms the overall timeout of r's leaves that still wait in a queue: a
+ * deadline counts from the start of the request, time in the queues
+ * included (launch() re-arms the timer for the resend schedule). */
+static void arm_queued(usnmp_request *r, uint64_t now) {
+  usnmp__link *l;
+  if (r->deadline == 0)
+    return;
+  if (r->state == USNMP__RS_PARENT) {
+    for (l = r->children.next; l != &r->children; l = l->next)
+      arm_queued(USNMP__CONTAINER(l, usnmp_request, tlink), now);
+    return;
+  }
+  if (r->state == USNMP__RS_WAIT_TARGET || r->state == USNMP__RS_WAIT_MANAGER)
+    uv_timer_start(&r->timer, on_timer,
+                   r->deadline > now ? r->deadline - now : 0, 0);
+}
+
 /* Queues the leaves of a freshly built request tree on their target. */
 static void enqueue_tree(usnmp_request *r) {
   usnmp__link *l;
@@ -476,6 +500,33 @@ static void enqueue_tree(usnmp_request *r) {
 static void complete(usnmp_request *r, int status,
                      const usnmp_response *answer);
 
+/* SNMPv3: the target's discovery probe failed.  Every v3 request queued
+ * on the target waits for discovery, so each fails with the probe's
+ * status, from a zero timer (no callback runs here), except those of the
+ * probe's own tree, which fail with it. */
+static void fail_discovery_waiters(usnmp_target *t, usnmp_request *probe,
+                                   int status) {
+  usnmp_request *own = probe;
+  usnmp__link *pos = &t->queue; /* the entries up to pos are skipped */
+  while (own->parent != NULL)
+    own = own->parent;
+  while (pos->next != &t->queue) {
+    usnmp_request *q = USNMP__CONTAINER(pos->next, usnmp_request, qlink);
+    usnmp_request *root = q;
+    while (root->parent != NULL)
+      root = root->parent;
+    if (root == own || q->version != USNMP_VERSION_3) {
+      pos = pos->next;
+      continue;
+    }
+    /* Takes every queued leaf of root off the queue, never pos. */
+    req_unlink(root);
+    if (status == USNMP_E_TIMEOUT)
+      t->m->stats.timeouts++;
+    req_defer(root, status);
+  }
+}
+
 static int has_bytes(usnmp_type type) {
   return type == USNMP_TYPE_OCTET_STRING || type == USNMP_TYPE_OPAQUE ||
          type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID;
@@ -483,7 +534,7 @@ static int has_bytes(usnmp_type type) {
 
 /* Copies varbinds and what they point to into one block. */
 static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
-                           size_t n, usnmp_varbind **out) {
+                           size_t n, usnmp_varbind **out, size_t *out_size) {
   size_t size = n * sizeof(usnmp_varbind);
   size_t i;
   usnmp_varbind *arr;
@@ -512,6 +563,7 @@ static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
     }
   }
   *out = arr;
+  *out_size = size ? size : 1;
   return arr;
 }
 
@@ -554,7 +606,8 @@ static void child_done(usnmp_request *c, int status,
 
   usnmp__list_del(&c->tlink);
   if (status == 0 &&
-      copy_varbinds(m, answer->varbinds, answer->varbind_count, &slot->vbs) ==
+      copy_varbinds(m, answer->varbinds, answer->varbind_count, &slot->vbs,
+                    &slot->block_size) ==
           NULL)
     status = USNMP_E_NOMEM;
   req_release(c);
@@ -587,8 +640,16 @@ static void complete(usnmp_request *r, int status,
   usnmp_manager *m = r->m;
   usnmp_target *t = r->t;
   usnmp_response resp;
+  /* SNMPv3: discovery failed (not merely cancelled) when its probe ends
+   * with an error while the engine is still unknown. */
+  int discovery_failed = r->version == USNMP_VERSION_3 && t->probe == r &&
+                         status < 0 && status != USNMP_E_CANCELLED &&
+                         status != USNMP_E_CLOSED &&
+                         !usnmp__usm_target_ready(t->usm);
 
   req_unlink(r);
+  if (discovery_failed)
+    fail_discovery_waiters(t, r, status);
   pump(m, t);
   if (r->parent != NULL) {
     child_done(r, status, answer);
@@ -683,6 +744,7 @@ static int make_parent(usnmp_request *p, const usnmp__pdu *tmpl,
     c->timeout_ms = p->timeout_ms;
     c->retries = p->retries;
     c->backoff = p->backoff;
+    c->deadline = p->deadline;
     c->interval = p->resend_ms;
     c->retries_left = p->retries;
     mg->slots[i].offset = (uint32_t)first;
@@ -747,6 +809,7 @@ static void split_after_toobig(usnmp_request *r) {
   }
   enqueue_tree(r);
   pump(m, r->t);
+  arm_queued(r, uv_now(m->loop));
 }
 
 /* ------------------------------------------------------------------------
@@ -842,6 +905,8 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
   }
   m->stats.accepted++;
   on_answer(r, &in);
+  if (m->v3_scratch_dirty != 0)
+    usnmp__v3_scratch_wipe(m); /* a decrypted answer, once delivered */
 }
 
 /* SNMPv3: r's target learnt its agent's engine or clock from a Report to
@@ -888,6 +953,13 @@ static void on_timer(uv_timer_t *h) {
 
   if (r->state == USNMP__RS_DEFERRED) {
     complete(r, r->deferred_status, NULL);
+    return;
+  }
+  if (r->state == USNMP__RS_WAIT_TARGET ||
+      r->state == USNMP__RS_WAIT_MANAGER) {
+    /* Its deadline came while it waited in a queue: never sent. */
+    m->stats.timeouts++;
+    complete(r, USNMP_E_TIMEOUT, NULL);
     return;
   }
   if (r->state != USNMP__RS_INFLIGHT)
@@ -992,6 +1064,7 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   r->backoff = backoff;
   r->interval = resend_ms;
   r->retries_left = retries;
+  r->deadline = timeout_ms ? uv_now(m->loop) + timeout_ms : 0;
 
   memset(&tmpl, 0, sizeof(tmpl));
   tmpl.type = type;
@@ -1035,6 +1108,8 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   if (t->resolve_status < 0)
     target_start_resolve(t); /* a failed name is tried again */
   pump(m, t);
+  if (r->deadline != 0)
+    arm_queued(r, uv_now(m->loop));
   return 0;
 }
 

@@ -19,9 +19,12 @@
  *
  * Life of a request (states, usnmp__req_state):
  *
- *   WAIT_TARGET  queued on its target: the address is being resolved, or
- *                the target's in-flight cap is reached;
- *   WAIT_MANAGER holds a target slot, waits for the manager's cap;
+ *   WAIT_TARGET  queued on its target: the address is being resolved,
+ *                the target's in-flight cap is reached, or (SNMPv3) the
+ *                engine is being discovered;
+ *   WAIT_MANAGER holds a target slot, waits for the manager's cap
+ *                (in both, a request with an overall timeout has its timer
+ *                armed at its deadline, counted from its start);
  *   INFLIGHT     sent, in the id table, its timer armed;
  *   PARENT       waits for its children;
  *   DEFERRED     finished with a status before it could be answered (a send
@@ -218,6 +221,7 @@ typedef struct usnmp__merge_slot {
   usnmp_varbind *vbs; /* the child's answer, copied (owned: block) */
   size_t n_vbs;
   void *block;
+  size_t block_size;
   uint32_t offset; /* caller's index of the child's first varbind */
 } usnmp__merge_slot;
 
@@ -359,6 +363,7 @@ struct usnmp_manager {
    * decrypted replies are decoded from (valid during their callback). */
   usnmp__crypto *crypto;
   uint8_t *v3_scratch;
+  size_t v3_scratch_dirty; /* bytes of v3_scratch that may hold plaintext */
   int closing;
   /* Handles not yet closed plus getaddrinfo requests not yet called back;
    * memory goes when it reaches 0 after close. */
@@ -431,6 +436,17 @@ int usnmp__v3_launch(usnmp_request *r);
 void usnmp__v3_plain(const usnmp_request *r, const uint8_t **msg,
                      size_t *len, usnmp__msg3_context *context,
                      int *has_context);
+
+/* OPENSSL_cleanse: overwrites len bytes at p in a way the compiler
+ * cannot drop as a dead store. */
+void usnmp__v3_wipe(void *p, size_t len);
+
+/* Wipes (OPENSSL_cleanse) and frees r->plain; nothing without one. */
+void usnmp__v3_plain_free(usnmp_request *r);
+
+/* Wipes what a decrypted reply left in m->v3_scratch (nothing when it
+ * is clean: one compare). */
+void usnmp__v3_scratch_wipe(usnmp_manager *m);
 
 /* Wipes and frees the target's v3 state. */
 void usnmp__v3_target_free(usnmp_target *t);

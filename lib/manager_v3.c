@@ -18,8 +18,16 @@
  *     engine is sent as the probe (target->probe), the target's other
  *     requests wait in its queue, and the probe's Report turns the probe
  *     back into its real request (USNMP__RETRY), after which the queue
- *     moves.  An engine ID given by the caller skips the probe; its boots
- *     and time then come from the agent's first notInTimeWindow report.
+ *     moves; if the probe fails instead, the requests that waited for it
+ *     fail with its status (manager.c, complete()).  An engine ID given
+ *     by the caller skips the probe; its boots and time then come from
+ *     the agent's first notInTimeWindow report.  Once the target has an
+ *     engine ID, no report replaces it (usnmp__msg3_reply_action): only
+ *     usnmp_target_v3_rediscover() or a new given ID do.
+ *
+ *   - Secrets: r->plain, the decrypted replies in m->v3_scratch and the
+ *     merged answers of a split request are wiped (OPENSSL_cleanse)
+ *     as soon as they are no longer needed.
  *
  *   - The wire message is built when the request is sent, not when it is
  *     started, so the engine time it carries is fresh however long it
@@ -37,6 +45,8 @@
  *     statuses (usnmp__msg3_reply_action).
  */
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "manager_int.h"
 
@@ -59,6 +69,14 @@ static size_t agent_limit(const usnmp__usm_target *usm) {
   return USNMP_MAX_MSG_SIZE;
 }
 
+/* Wipes a message of len bytes that the backwards writer encoded into
+ * buf[0..size): the message at the start, and the copy it was moved from
+ * at the end. */
+static void wipe_encoded(uint8_t *buf, size_t size, size_t len) {
+  OPENSSL_cleanse(buf, len);
+  OPENSSL_cleanse(buf + size - len, len);
+}
+
 /* Build time: keeps the request in clear, and gives the manager the
  * discovery probe as a placeholder message (no cryptography yet; the
  * real message is made by usnmp__v3_launch). */
@@ -70,7 +88,7 @@ static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
   usnmp_msg msg;
   size_t ctx_len, total;
   uint8_t *plain;
-  int len;
+  int len, too_big;
 
   if (usm == NULL || m->crypto == NULL || usm->user_len == 0)
     return USNMP_E_INVAL; /* a v3 target needs a user */
@@ -80,21 +98,27 @@ static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
   usnmp__pdu_to_msg(&msg, pdu, USNMP_VERSION_2C);
   msg.community = (const uint8_t *)"";
   msg.community_len = 0;
+  /* The PDU in clear (a SET's values may be secrets) is written into buf
+   * and must not stay there, whatever happens: only r->plain keeps it,
+   * and r->plain is wiped when it goes. */
   len = usnmp_msg_encode(buf, size, &msg, pdu->vbs, pdu->n_vbs);
-  if (len < 0)
+  if (len < 0) {
+    OPENSSL_cleanse(buf, size); /* a part may have been written */
     return len;
+  }
   /* The context on the wire: the request's, or the target's (whose
    * engine ID may be the agent's, not known yet: count the largest). */
   ctx_len = ctx != NULL ? ctx->name_len : usm->context_name_len;
   ctx_len += USNMP__USM_ENGINE_ID_MAX;
-  /* Too big for the agent: the manager splits the request. */
-  if ((size_t)len + ctx_len + V3_OVERHEAD > agent_limit(usm))
-    return USNMP_E_MSG_TOO_BIG;
   total = PLAIN_HEADER + (ctx != NULL ? ctx->engine_id_len + ctx->name_len
                                       : 0) + (size_t)len;
-  plain = usnmp__malloc(m, total);
-  if (plain == NULL)
-    return USNMP_E_NOMEM;
+  /* Too big for the agent: the manager splits the request. */
+  too_big = (size_t)len + ctx_len + V3_OVERHEAD > agent_limit(usm);
+  plain = too_big ? NULL : usnmp__malloc(m, total);
+  if (plain == NULL) {
+    wipe_encoded(buf, size, (size_t)len);
+    return too_big ? USNMP_E_MSG_TOO_BIG : USNMP_E_NOMEM;
+  }
   plain[0] = ctx != NULL;
   plain[1] = ctx != NULL ? (uint8_t)ctx->engine_id_len : 0;
   plain[2] = ctx != NULL ? (uint8_t)ctx->name_len : 0;
@@ -109,13 +133,32 @@ static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
   }
   memcpy(plain + total, buf, (size_t)len);
   total += (size_t)len;
-  usnmp__free(m, r->plain);
+  wipe_encoded(buf, size, (size_t)len);
+  usnmp__v3_plain_free(r);
   r->plain = plain;
   r->plain_len = (uint32_t)total;
   r->v3 |= USNMP__V3R_PROBE;
   return usnmp__msg3_encode_discovery(buf, size, pdu->request_id,
                                       pdu->request_id,
                                       USNMP__MSG3_MAX_SIZE_DEFAULT);
+}
+
+void usnmp__v3_wipe(void *p, size_t len) { OPENSSL_cleanse(p, len); }
+
+void usnmp__v3_plain_free(usnmp_request *r) {
+  if (r->plain == NULL)
+    return;
+  OPENSSL_cleanse(r->plain, r->plain_len);
+  usnmp__free(r->m, r->plain);
+  r->plain = NULL;
+  r->plain_len = 0;
+}
+
+void usnmp__v3_scratch_wipe(usnmp_manager *m) {
+  if (m->v3_scratch_dirty == 0)
+    return;
+  OPENSSL_cleanse(m->v3_scratch, m->v3_scratch_dirty);
+  m->v3_scratch_dirty = 0;
 }
 
 void usnmp__v3_plain(const usnmp_request *r, const uint8_t **msg,
@@ -215,48 +258,46 @@ int usnmp__v3_launch(usnmp_request *r) {
 /* Only the msgID is read before the request is found: nothing else in the
  * datagram can be believed until the request's keys checked it. */
 static int v3_decode(usnmp_manager *m, usnmp__inbound *in) {
-  (void)m;
+  usnmp__v3_scratch_wipe(m); /* should the last reply's path have missed it */
   return usnmp__msg3_peek_msg_id(in->data, in->len, &in->key);
 }
 
-static int v3_accept(usnmp_request *r, usnmp__inbound *in) {
+/* Decides what a reply that msg3_decode returned rc for means to r. */
+static int v3_judge(usnmp_request *r, usnmp__inbound *in,
+                    const usnmp__msg3 *msg, int rc) {
   usnmp_manager *m = r->m;
-  usnmp__usm_target *usm = r->t->usm;
-  usnmp__msg3 msg;
-  int rc, action, status = 0, retried;
+  int action, status = 0, flags = 0;
 
-  if (usm == NULL || m->crypto == NULL)
-    return USNMP__DROP_VERSION;
-  rc = usnmp__msg3_decode(m->crypto, usm, in->data, in->len, m->v3_scratch,
-                          USNMP_MAX_MSG_SIZE, &msg, in->vbs,
-                          USNMP_MAX_VARBINDS, &in->n_vbs);
   if (rc == USNMP_E_AUTH_FAILURE || rc == USNMP_E_DECRYPTION_ERROR) {
     r->v3 |= USNMP__V3R_AUTH_FAILED;
     return USNMP__DROP_AUTH;
   }
   if (rc < 0)
     return USNMP__DROP_MALFORMED;
-  if (msg.msg_id != r->id)
+  if (msg->msg_id != r->id)
     return USNMP__DROP_MALFORMED;
-  if (msg.pdu.type == USNMP_PDU_RESPONSE) {
+  if (msg->pdu.type == USNMP_PDU_RESPONSE) {
     /* A response answers a request, never the probe, and carries the
      * request-id we sent (the same number as the msgID). */
-    if ((r->v3 & USNMP__V3R_PROBE) || msg.pdu.request_id != r->id)
+    if ((r->v3 & USNMP__V3R_PROBE) || msg->pdu.request_id != r->id)
       return USNMP__DROP_PDU;
-  } else if (msg.pdu.type != USNMP_PDU_REPORT) {
+  } else if (msg->pdu.type != USNMP_PDU_REPORT) {
     return USNMP__DROP_PDU;
   }
-  retried = msg.report == USNMP_E_NOT_IN_TIME_WINDOW
-                ? (r->v3 & USNMP__V3R_TIME_RETRY) != 0
-                : (r->v3 & USNMP__V3R_ENGINE_RETRY) != 0;
-  action = usnmp__msg3_reply_action(m->crypto, usm, &msg, uv_now(m->loop),
-                                    retried, &status);
+  if (msg->report == USNMP_E_NOT_IN_TIME_WINDOW
+          ? (r->v3 & USNMP__V3R_TIME_RETRY) != 0
+          : (r->v3 & USNMP__V3R_ENGINE_RETRY) != 0)
+    flags |= USNMP__V3_RETRIED;
+  if (r->v3 & USNMP__V3R_PROBE)
+    flags |= USNMP__V3_PROBE;
+  action = usnmp__msg3_reply_action(m->crypto, r->t->usm, msg,
+                                    uv_now(m->loop), flags, &status);
   switch (action) {
   case USNMP__V3_DELIVER:
-    in->msg = msg.pdu;
+    in->msg = msg->pdu;
     return USNMP__ACCEPT;
   case USNMP__V3_RETRY:
-    r->v3 |= msg.report == USNMP_E_NOT_IN_TIME_WINDOW
+    r->v3 |= msg->report == USNMP_E_NOT_IN_TIME_WINDOW
                  ? USNMP__V3R_TIME_RETRY
                  : USNMP__V3R_ENGINE_RETRY;
     return USNMP__RETRY;
@@ -266,6 +307,29 @@ static int v3_accept(usnmp_request *r, usnmp__inbound *in) {
   default:
     return USNMP__DROP_AUTH; /* a stale (replayed) response */
   }
+}
+
+static int v3_accept(usnmp_request *r, usnmp__inbound *in) {
+  usnmp_manager *m = r->m;
+  usnmp__usm_target *usm = r->t->usm;
+  usnmp__msg3 msg;
+  int rc;
+
+  if (usm == NULL || m->crypto == NULL)
+    return USNMP__DROP_VERSION;
+  msg.flags = 0;
+  rc = usnmp__msg3_decode(m->crypto, usm, in->data, in->len, m->v3_scratch,
+                          USNMP_MAX_MSG_SIZE, &msg, in->vbs,
+                          USNMP_MAX_VARBINDS, &in->n_vbs);
+  /* A decrypted scoped PDU (never longer than the datagram) stays in the
+   * scratch until usnmp__v3_scratch_wipe: after the callback of an
+   * accepted answer, at once otherwise. */
+  if (msg.flags & USNMP__MSG3_FLAG_PRIV)
+    m->v3_scratch_dirty = in->len;
+  rc = v3_judge(r, in, &msg, rc);
+  if (rc != USNMP__ACCEPT)
+    usnmp__v3_scratch_wipe(m);
+  return rc;
 }
 
 const usnmp__msgproc usnmp__v3_proc = {v3_encode, v3_decode, v3_accept};
@@ -318,6 +382,7 @@ void usnmp__v3_target_free(usnmp_target *t) {
 void usnmp__v3_manager_free(usnmp_manager *m) {
   usnmp__crypto_free(m->crypto);
   m->crypto = NULL;
+  usnmp__v3_scratch_wipe(m);
   usnmp__free(m, m->v3_scratch);
   m->v3_scratch = NULL;
 }
@@ -362,6 +427,31 @@ int usnmp_target_set_v3_engine_id(usnmp_target *t, const uint8_t *engine_id,
   if (rc < 0)
     return rc;
   return usnmp__usm_target_set_engine(t->m->crypto, usm, engine_id, len, 1);
+}
+
+int usnmp_target_v3_engine_id(const usnmp_target *t, uint8_t *buf,
+                              size_t size) {
+  const usnmp__usm_target *usm;
+  if (t == NULL || (buf == NULL && size > 0))
+    return USNMP_E_INVAL;
+  usm = t->usm;
+  if (usm == NULL || t->version != USNMP_VERSION_3 || usm->engine_id_len == 0)
+    return 0;
+  if (size < usm->engine_id_len)
+    return USNMP_E_NOBUFS;
+  memcpy(buf, usm->engine_id, usm->engine_id_len);
+  return (int)usm->engine_id_len;
+}
+
+int usnmp_target_v3_rediscover(usnmp_target *t) {
+  usnmp__usm_target *usm;
+  if (t == NULL || t->usm == NULL || t->version != USNMP_VERSION_3)
+    return USNMP_E_INVAL;
+  usm = t->usm;
+  usm->engine_id_fixed = 0;
+  usnmp__usm_target_forget_engine(usm);
+  usm->agent_max_size = 0;
+  return 0;
 }
 
 int usnmp_target_set_v3_context(usnmp_target *t,

@@ -128,11 +128,11 @@ int usnmp__msg3_encode(usnmp__crypto *c, usnmp__usm_target *t,
                                 vbs, n_vbs, buf, size);
 }
 
-int usnmp__msg3_encode_ctx(usnmp__crypto *c, usnmp__usm_target *t,
-                           uint64_t now_ms, int32_t msg_id, int32_t max_size,
-                           const usnmp__msg3_context *context,
-                           const usnmp_msg *pdu, const usnmp_varbind *vbs,
-                           size_t n_vbs, uint8_t *buf, size_t size) {
+static int encode_ctx(usnmp__crypto *c, usnmp__usm_target *t,
+                      uint64_t now_ms, int32_t msg_id, int32_t max_size,
+                      const usnmp__msg3_context *context,
+                      const usnmp_msg *pdu, const usnmp_varbind *vbs,
+                      size_t n_vbs, uint8_t *buf, size_t size) {
   uint8_t priv_params[USNMP__USM_PRIV_PARAMS_LEN] = {0};
   static const uint8_t zeros[USNMP__USM_MAC_MAX];
   const uint8_t *ctx_engine;
@@ -251,6 +251,21 @@ int usnmp__msg3_encode_ctx(usnmp__crypto *c, usnmp__usm_target *t,
     memcpy(buf + hole, mac, mac_len);
   }
   return total;
+}
+
+int usnmp__msg3_encode_ctx(usnmp__crypto *c, usnmp__usm_target *t,
+                           uint64_t now_ms, int32_t msg_id, int32_t max_size,
+                           const usnmp__msg3_context *context,
+                           const usnmp_msg *pdu, const usnmp_varbind *vbs,
+                           size_t n_vbs, uint8_t *buf, size_t size) {
+  int rc = encode_ctx(c, t, now_ms, msg_id, max_size, context, pdu, vbs,
+                      n_vbs, buf, size);
+  /* The scoped PDU is written in clear before it is encrypted in place:
+   * an encryption that did not happen (no room, a cipher error) leaves
+   * the plaintext in buf. */
+  if (rc < 0 && t != NULL && buf != NULL && t->level == USNMP_SEC_AUTHPRIV)
+    OPENSSL_cleanse(buf, size);
+  return rc;
 }
 
 /* Reads a non-negative INTEGER (0..2^31-1) the v3 header uses. */
@@ -385,10 +400,13 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
       return USNMP_E_AUTH_FAILURE;
     rc = usnmp__usm_hmac_msg(c, t->auth, t->auth_key, buf, len,
                              (size_t)(auth_p - buf), mac);
+    if (rc == 0 && CRYPTO_memcmp(mac, auth_p, mac_len) != 0)
+      rc = USNMP_E_AUTH_FAILURE;
+    /* The digest this message should have carried: whoever reads it can
+     * forge the message. */
+    OPENSSL_cleanse(mac, sizeof(mac));
     if (rc < 0)
       return rc;
-    if (CRYPTO_memcmp(mac, auth_p, mac_len) != 0)
-      return USNMP_E_AUTH_FAILURE;
     m->authenticated = 1;
   }
 
@@ -462,7 +480,8 @@ int usnmp__msg3_peek_msg_id(const uint8_t *buf, size_t len,
 
 int usnmp__msg3_reply_action(usnmp__crypto *c, usnmp__usm_target *t,
                              const usnmp__msg3 *m, uint64_t now_ms,
-                             int retried, int *status) {
+                             int flags, int *status) {
+  int retried = (flags & USNMP__V3_RETRIED) != 0;
   int rc;
 
   *status = 0;
@@ -477,18 +496,27 @@ int usnmp__msg3_reply_action(usnmp__crypto *c, usnmp__usm_target *t,
 
   switch (m->report) {
   case USNMP_E_UNKNOWN_ENGINE_ID:
-    /* Discovery's answer, or the agent's engine ID changed under us (a
-     * replaced device).  Learn it, take its boots and time as a first
-     * hint, and send again; a fixed engine ID is the caller's word. */
-    if (m->engine_id_len == 0 || retried ||
-        (t->engine_id_fixed &&
-         !(t->engine_id_len == m->engine_id_len &&
-           memcmp(t->engine_id, m->engine_id, m->engine_id_len) == 0))) {
+    if (m->engine_id_len == 0 || retried) {
       *status = USNMP_E_UNKNOWN_ENGINE_ID;
       return USNMP__V3_FAIL;
     }
+    if (t->engine_id_len > 0) {
+      /* The engine is known: this report is unauthenticated and cannot
+       * re-point the target, or an on-path attacker could have our
+       * requests re-keyed for, and relayed to, any device that shares the
+       * user's password (RFC 3414 2.6).  Only a probe that raced with a
+       * discovery already done goes on, to the same engine. */
+      if ((flags & USNMP__V3_PROBE) && t->engine_id_len == m->engine_id_len &&
+          memcmp(t->engine_id, m->engine_id, m->engine_id_len) == 0)
+        return USNMP__V3_RETRY;
+      *status = t->engine_id_fixed ? USNMP_E_UNKNOWN_ENGINE_ID
+                                   : USNMP_E_ENGINE_MISMATCH;
+      return USNMP__V3_FAIL;
+    }
+    /* Discovery's answer (RFC 3414 4): learn the engine, take its boots
+     * and time as a first hint, and send again. */
     rc = usnmp__usm_target_set_engine(c, t, m->engine_id, m->engine_id_len,
-                                      t->engine_id_fixed);
+                                      0);
     if (rc < 0) {
       *status = rc;
       return USNMP__V3_FAIL;

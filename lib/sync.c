@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "alloc.h"
 #include "usnmp.h"
 
@@ -377,12 +379,12 @@ static int has_port(const char *agent) {
   return colon && !strchr(colon + 1, ':');
 }
 
-/* Overwrites a secret before freeing it. */
+/* Overwrites a secret before freeing it (OPENSSL_cleanse: a plain loop
+ * or memset before free() may be dropped by the compiler as a dead
+ * store). */
 static void free_secret(usnmp_sync *s, char *p) {
   if (p) {
-    volatile char *v = p;
-    while (*v)
-      *v++ = 0;
+    OPENSSL_cleanse(p, strlen(p));
     mem_free(s, p);
   }
 }

@@ -289,11 +289,12 @@ out:
   return rc;
 }
 
-int usnmp__usm_password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
-                               const void *password, size_t len,
-                               uint8_t ku[USNMP__USM_KEY_MAX]) {
+/* usnmp__usm_password_to_key with the caller's room for the password's
+ * fingerprint, which the caller wipes. */
+static int password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
+                           const void *password, size_t len,
+                           uint8_t ku[USNMP__USM_KEY_MAX], uint8_t fp[32]) {
   static const char label[] = "usnmp password-to-key";
-  uint8_t fp[32];
   uint8_t proto = (uint8_t)auth;
   key_cache_slot *slot;
   int rc;
@@ -323,7 +324,8 @@ int usnmp__usm_password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
     slot = NULL;
     for (way = 0; way < KEY_CACHE_WAYS; way++) {
       key_cache_slot *s = &c->cache[(home + way) % KEY_CACHE_SLOTS];
-      if (s->used && CRYPTO_memcmp(s->fingerprint, fp, sizeof(fp)) == 0) {
+      if (s->used &&
+          CRYPTO_memcmp(s->fingerprint, fp, sizeof(s->fingerprint)) == 0) {
         memcpy(ku, s->ku, auth_key_lens[auth]);
         c->cache_hits++;
         return 0;
@@ -338,11 +340,22 @@ int usnmp__usm_password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
   rc = usnmp__usm_password_to_key_uncached(c, auth, password, len, ku);
   if (rc != 0)
     return rc;
-  memcpy(slot->fingerprint, fp, sizeof(fp));
+  memcpy(slot->fingerprint, fp, sizeof(slot->fingerprint));
   memset(slot->ku, 0, sizeof(slot->ku));
   memcpy(slot->ku, ku, auth_key_lens[auth]);
   slot->used = 1;
   return 0;
+}
+
+int usnmp__usm_password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
+                               const void *password, size_t len,
+                               uint8_t ku[USNMP__USM_KEY_MAX]) {
+  uint8_t fp[32];
+  int rc = password_to_key(c, auth, password, len, ku, fp);
+  /* A fast hash of the password is as good as the password to a
+   * dictionary attack. */
+  OPENSSL_cleanse(fp, sizeof(fp));
+  return rc;
 }
 
 int usnmp__usm_localize(usnmp__crypto *c, usnmp_auth_proto auth,
@@ -368,20 +381,20 @@ int usnmp__usm_localize(usnmp__crypto *c, usnmp_auth_proto auth,
 static int extend_blumenthal(usnmp__crypto *c, usnmp_auth_proto auth,
                              uint8_t *key, size_t *have, size_t need) {
   uint8_t h[USNMP__USM_KEY_MAX];
-  int rc;
+  int rc = 0;
 
   while (*have < need) {
     size_t n = need - *have;
     rc = digest(c, c->md[auth], key, *have, NULL, 0, NULL, 0, h);
     if (rc != 0)
-      return rc;
+      break;
     if (n > auth_key_lens[auth])
       n = auth_key_lens[auth];
     memcpy(key + *have, h, n);
     *have += n;
   }
   OPENSSL_cleanse(h, sizeof(h));
-  return 0;
+  return rc;
 }
 
 /* Reeder (draft-reeder-snmpv3-usm-3desede-00 2.1, net-snmp's "-C" AES):
@@ -454,6 +467,7 @@ int usnmp__usm_hmac(usnmp__crypto *c, usnmp_auth_proto auth,
   uint8_t full[USNMP__USM_KEY_MAX];
   size_t out_len = 0;
   EVP_MAC_CTX *ctx;
+  int rc = 0;
 
   if (c == NULL || key == NULL || (data == NULL && len > 0) || mac == NULL ||
       !auth_valid(auth))
@@ -465,10 +479,11 @@ int usnmp__usm_hmac(usnmp__crypto *c, usnmp_auth_proto auth,
       !EVP_MAC_update(ctx, data, len) ||
       !EVP_MAC_final(ctx, full, &out_len, sizeof(full)) ||
       out_len < auth_mac_lens[auth])
-    return USNMP_E_UNSUPPORTED;
-  memcpy(mac, full, auth_mac_lens[auth]);
+    rc = USNMP_E_UNSUPPORTED;
+  else
+    memcpy(mac, full, auth_mac_lens[auth]);
   OPENSSL_cleanse(full, sizeof(full));
-  return 0;
+  return rc;
 }
 
 int usnmp__usm_hmac_msg(usnmp__crypto *c, usnmp_auth_proto auth,
@@ -479,6 +494,7 @@ int usnmp__usm_hmac_msg(usnmp__crypto *c, usnmp_auth_proto auth,
   size_t out_len = 0;
   size_t mac_len;
   EVP_MAC_CTX *ctx;
+  int rc = 0;
 
   if (c == NULL || key == NULL || msg == NULL || mac == NULL ||
       !auth_valid(auth))
@@ -498,10 +514,11 @@ int usnmp__usm_hmac_msg(usnmp__crypto *c, usnmp_auth_proto auth,
       !EVP_MAC_update(ctx, msg + hole + mac_len, len - hole - mac_len) ||
       !EVP_MAC_final(ctx, full, &out_len, sizeof(full)) ||
       out_len < mac_len)
-    return USNMP_E_UNSUPPORTED;
-  memcpy(mac, full, mac_len);
+    rc = USNMP_E_UNSUPPORTED;
+  else
+    memcpy(mac, full, mac_len);
   OPENSSL_cleanse(full, sizeof(full));
-  return 0;
+  return rc;
 }
 
 /* ---- privacy ---------------------------------------------------------- */
@@ -603,6 +620,7 @@ int usnmp__usm_encrypt(usnmp__crypto *c, usnmp_priv_proto priv,
   }
   make_iv(priv, key, boots, time, priv_params, iv);
   rc = run_cipher(c, priv, key, iv, in, total, out, 1);
+  OPENSSL_cleanse(iv, sizeof(iv)); /* DES: the pre-IV is key material */
   if (rc == 0)
     *out_len = total;
   return rc;
@@ -613,6 +631,7 @@ int usnmp__usm_decrypt(usnmp__crypto *c, usnmp_priv_proto priv,
                        const uint8_t *priv_params, size_t priv_params_len,
                        const uint8_t *in, size_t len, uint8_t *out) {
   uint8_t iv[16];
+  int rc;
 
   if (c == NULL || key == NULL || (in == NULL && len > 0) || out == NULL ||
       !priv_valid(priv))
@@ -624,7 +643,9 @@ int usnmp__usm_decrypt(usnmp__crypto *c, usnmp_priv_proto priv,
   if (priv == USNMP_PRIV_DES && (len == 0 || len % 8 != 0))
     return USNMP_E_DECRYPTION_ERROR;
   make_iv(priv, key, boots, time, priv_params, iv);
-  return run_cipher(c, priv, key, iv, in, len, out, 0);
+  rc = run_cipher(c, priv, key, iv, in, len, out, 0);
+  OPENSSL_cleanse(iv, sizeof(iv));
+  return rc;
 }
 
 /* ---- per-target state ------------------------------------------------- */

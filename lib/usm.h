@@ -285,8 +285,9 @@ int usnmp__usm_target_set_engine(usnmp__crypto *c, usnmp__usm_target *t,
                                  const uint8_t *engine_id, size_t len,
                                  int fixed);
 
-/* Forgets a discovered engine ID, boots and time (after an
- * unknownEngineID report), so the next request discovers again.  A fixed
+/* Forgets a discovered engine ID, its localised keys, boots and time, so
+ * the next request discovers again (usnmp_target_v3_rediscover, which
+ * clears engine_id_fixed first to forget a given one too).  A fixed
  * engine ID is kept; its boots and time are forgotten. */
 void usnmp__usm_target_forget_engine(usnmp__usm_target *t);
 
@@ -444,19 +445,32 @@ enum {
   USNMP__V3_FAIL
 };
 
+/* Flags of usnmp__msg3_reply_action. */
+#define USNMP__V3_RETRIED 0x01 /* resent once already after such a report */
+#define USNMP__V3_PROBE 0x02   /* the reply answers the discovery probe */
+
 /* Applies RFC 3414's rules to a decoded reply: for a Response, the time
- * window check (which also moves t's clock forward); for an
- * unknownEngineID report, learning the engine ID (unless a different one
- * was fixed by the caller) and its boots/time as a first hint; for an
- * authenticated notInTimeWindow report, re-synchronising boots and time.
- * Responses and the discovery report also record the agent's msgMaxSize
- * in t->agent_max_size.  retried says the request was already resent once after such a report:
- * a second one fails, so a confused agent cannot make us loop.  Returns
- * a USNMP__V3_* action; for USNMP__V3_FAIL, *status is the error
- * (USNMP_E_UNKNOWN_USER, USNMP_E_WRONG_DIGEST, ... from the report). */
+ * window check (which also moves t's clock forward); for an authenticated
+ * notInTimeWindow report, re-synchronising boots and time.  An
+ * unknownEngineID report is discovery's answer only while t has no engine
+ * ID: its engine ID is learnt, with its boots/time as a first hint and its
+ * msgMaxSize.  Once t has an engine ID (discovered, or given by the
+ * caller), such a report can only be a forgery or a replaced agent, and
+ * changes nothing: it fails the request (USNMP_E_UNKNOWN_ENGINE_ID for a
+ * given engine ID, USNMP_E_ENGINE_MISMATCH for a discovered one), except
+ * that a probe answered with the engine ID t already has is sent again.
+ * So once an engine is known no report changes t's engine ID, boots, time
+ * or msgMaxSize, unless it is an authenticated notInTimeWindow (boots and
+ * time).  Responses also record the
+ * agent's msgMaxSize in t->agent_max_size.  flags: USNMP__V3_RETRIED
+ * says the request was already resent once after such a report (a second
+ * one fails, so a confused agent cannot make us loop), USNMP__V3_PROBE
+ * that the request was the discovery probe.  Returns a USNMP__V3_*
+ * action; for USNMP__V3_FAIL, *status is the error (USNMP_E_UNKNOWN_USER,
+ * USNMP_E_WRONG_DIGEST, ... from the report). */
 int usnmp__msg3_reply_action(usnmp__crypto *c, usnmp__usm_target *t,
                              const usnmp__msg3 *m, uint64_t now_ms,
-                             int retried, int *status);
+                             int flags, int *status);
 
 /* Maps a Report's first varbind name (BER content octets) to an error:
  * usmStatsUnsupportedSecLevels .1, NotInTimeWindows .2, UnknownUserNames
