@@ -752,9 +752,13 @@ typedef void (*usnmp_walk_done_cb)(usnmp_walk *w,
  * be NULL) receives a handle valid until on_done returns.  on_varbind may
  * be NULL (count only); on_done is required.  The first request is sent
  * now; no callback fires inside this call.  Freeing t or closing the
- * manager is safe at any time, even from a callback of the walk: a walk
- * that still had a request to make ends with USNMP_E_CANCELLED or
- * USNMP_E_CLOSED.  Returns 0 (on_done will fire
+ * manager is safe at any time, even from a callback of the walk, in every
+ * phase (the GET of the root first or last, the walk, on_done itself) and
+ * whether or not a request is in flight, or from any other callback: the
+ * walk never touches t afterwards, on_done still fires exactly once, and
+ * a walk that still had a request to make ends with USNMP_E_CANCELLED
+ * (t freed) or USNMP_E_CLOSED (manager closed); one that had nothing left
+ * to ask ends as it would have.  Returns 0 (on_done will fire
  * exactly once), or with no callback USNMP_E_INVAL (NULL argument, empty
  * root, GETBULK forced on a v1 target: USNMP_E_BAD_VERSION), USNMP_E_NOMEM
  * or USNMP_E_CLOSED. */
@@ -856,7 +860,11 @@ typedef void (*usnmp_table_done_cb)(usnmp_table *tb,
  * columns are those the agent has values in.  opts as for walks
  * (ALLOW_NOT_INCREASING, INCLUDE_ROOT, NO_ROOT_GET and DELIVER_EXCEPTIONS
  * do not apply).  out (may be NULL) receives a handle valid until on_done
- * returns.  Returns 0 (on_done will fire exactly once), or with no
+ * returns.  Freeing t or closing the manager is safe at any time, as for
+ * walks: from a row callback, on_done or any other callback, during
+ * discovery or fetching, with or without a request in flight; a fetch
+ * that still had a request to make ends with USNMP_E_CANCELLED or
+ * USNMP_E_CLOSED.  Returns 0 (on_done will fire exactly once), or with no
  * callback USNMP_E_INVAL (NULL or empty OIDs, more than
  * USNMP_MAX_VARBINDS columns), USNMP_E_BAD_VERSION, USNMP_E_NOMEM or
  * USNMP_E_CLOSED. */

@@ -580,8 +580,13 @@ static void child_done(usnmp_request *c, int status,
     finish_parent(p);
 }
 
+static void target_hold(usnmp_target *t);
+static void target_unhold(usnmp_target *t);
+
 /* The one way out of a request: unlink, then answer its parent or call
- * its callback, then recycle it. */
+ * its callback, then recycle it.  The target is held across the callback,
+ * so that a walk or table whose callback freed it (or closed the manager)
+ * can still read t->freeing and m->closing before it asks again. */
 static void complete(usnmp_request *r, int status,
                      const usnmp_response *answer) {
   usnmp_manager *m = r->m;
@@ -602,8 +607,10 @@ static void complete(usnmp_request *r, int status,
   resp.status = status;
   resp.target = t;
   resp.request = r;
+  target_hold(t);
   r->cb(&resp, r->arg);
   req_release(r);
+  target_unhold(t);
 }
 
 /* ------------------------------------------------------------------------
@@ -922,7 +929,6 @@ static void on_timer(uv_timer_t *h) {
  * ------------------------------------------------------------------------ */
 
 static void target_hold(usnmp_target *t) { t->busy++; }
-static void target_unhold(usnmp_target *t);
 static void target_start_resolve(usnmp_target *t);
 
 int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,

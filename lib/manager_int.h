@@ -385,6 +385,17 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
                          usnmp_response_cb cb, void *arg,
                          usnmp_request **out);
 
+/* Returns 0 when t may still start requests, else the status a walk or a
+ * table on t ends with: USNMP_E_CLOSED when the manager is closing,
+ * USNMP_E_CANCELLED when t is being freed.  A request's callback may call
+ * it after freeing t or closing the manager: the manager holds t until the
+ * callback returns. */
+static inline int usnmp__target_gone(const usnmp_target *t) {
+  if (t->m->closing)
+    return USNMP_E_CLOSED;
+  return t->freeing ? USNMP_E_CANCELLED : 0;
+}
+
 /* Called by the transport for each datagram received. */
 void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
                                 size_t len, const struct sockaddr *from,

@@ -366,7 +366,13 @@ static int send_request(usnmp_walk *w, usnmp_pdu_type type, const uint8_t *name,
   vb.oid_len = name_len;
   vb.value.type = USNMP_TYPE_NULL;
   w->sent_bulk = type == USNMP_PDU_GETBULK;
-  rc = usnmp__request_start(w->t, type, &vb, 1, 0,
+  /* A callback of this walk (or of another request) may have freed the
+   * target or closed the manager since the last answer, with nothing in
+   * flight to tell us: the manager holds the target until that callback
+   * returns, so ask it before starting anything on it. */
+  rc = usnmp__target_gone(w->t);
+  if (rc == 0)
+    rc = usnmp__request_start(w->t, type, &vb, 1, 0,
                             type == USNMP_PDU_GETBULK ? (int32_t)w->reps : 0,
                             w->ropts_p, on_response, w, &w->req);
   if (rc < 0)

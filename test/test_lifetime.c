@@ -1,0 +1,425 @@
+/*
+ * Lifetimes of walks and tables (lib/walk.c, lib/table.c): freeing the
+ * target or closing the manager from any callback, in every phase, with
+ * and without a request in flight.
+ *
+ * The promise (usnmp.h, usnmp_walk_start and usnmp_table_start): freeing
+ * the target or closing the manager is safe at any time, even from a
+ * callback of the walk; on_done fires exactly once, and a walk that still
+ * had a request to make ends with USNMP_E_CANCELLED or USNMP_E_CLOSED.
+ * Each case below runs under ASan in CI: a use of the freed target is a
+ * crash there, and a status other than the promised one fails anywhere.
+ *
+ * The scripted agent (test/test_agent.h) runs on the test's loop with a
+ * MIB of its own:
+ *   .1.3.6.1.4.1.777.1       INTEGER 0    (the walk's root itself)
+ *   .1.3.6.1.4.1.777.1.1..25 INTEGER 1..25
+ *   .1.3.6.1.4.1.777.2.0     INTEGER 7    (a scalar instance)
+ *   .1.3.6.1.4.1.777.3.1..30 / .3.2.1..30 (a table of two columns)
+ *   .1.3.6.1.4.1.777.4.0     INTEGER 9
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "test_agent.h"
+#include "test_util.h"
+#include "usnmp.h"
+
+enum action { FREE_TARGET = 1, CLOSE_MANAGER };
+
+typedef struct fixture {
+  uv_loop_t loop;
+  usnmp_test_agent *agent;
+  usnmp_manager *m;
+  usnmp_target *t;
+  int closed; /* the manager's close callback ran */
+  int manager_closing;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  char name[64];
+  assert_non_null(f);
+  assert_int_equal(uv_loop_init(&f->loop), 0);
+  assert_int_equal(usnmp_test_agent_new(&f->agent, &f->loop, AF_INET), 0);
+  usnmp_test_agent_mib_clear(f->agent);
+  assert_int_equal(usnmp_test_agent_mib_set(f->agent, "1.3.6.1.4.1.777.1",
+                                            usnmp_value_integer(0), 0),
+                   0);
+  assert_int_equal(usnmp_test_agent_mib_fill(f->agent, "1.3.6.1.4.1.777.1", 25),
+                   0);
+  assert_int_equal(usnmp_test_agent_mib_set(f->agent, "1.3.6.1.4.1.777.2.0",
+                                            usnmp_value_integer(7), 0),
+                   0);
+  for (int col = 1; col <= 2; col++) {
+    snprintf(name, sizeof name, "1.3.6.1.4.1.777.3.%d", col);
+    assert_int_equal(usnmp_test_agent_mib_fill(f->agent, name, 30), 0);
+  }
+  assert_int_equal(usnmp_test_agent_mib_set(f->agent, "1.3.6.1.4.1.777.4.0",
+                                            usnmp_value_integer(9), 0),
+                   0);
+  assert_int_equal(usnmp_manager_new(&f->m, &f->loop, NULL), 0);
+  assert_int_equal(
+      usnmp_target_new(f->m, &f->t, usnmp_test_agent_address(f->agent)), 0);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  if (!f->manager_closing)
+    usnmp_manager_close(f->m, usnmp_test_set_flag, &f->closed);
+  usnmp_test_agent_close(f->agent);
+  uv_run(&f->loop, UV_RUN_DEFAULT);
+  assert_true(f->closed);
+  assert_int_equal(uv_loop_close(&f->loop), 0);
+  free(f);
+  return 0;
+}
+
+/* Frees the target or closes the manager, as the case says. */
+static void act(fixture *f, enum action a) {
+  if (a == FREE_TARGET) {
+    usnmp_target_free(f->t);
+    f->t = NULL;
+  } else {
+    f->manager_closing = 1;
+    usnmp_manager_close(f->m, usnmp_test_set_flag, &f->closed);
+  }
+}
+
+/* ------------------------------------------------------------------------
+ * Walks
+ * ------------------------------------------------------------------------ */
+
+typedef struct walk_case {
+  fixture *f;
+  enum action action;
+  uint64_t act_at; /* act in the varbind callback of this call; 0: in
+                      on_done */
+  uint64_t calls;
+  int done;
+  int status;
+  usnmp_walk_end end;
+} walk_case;
+
+static int walk_vb(usnmp_walk *w, const usnmp_varbind *vb,
+                   const usnmp_oid *name, void *arg) {
+  walk_case *c = arg;
+  (void)w;
+  (void)vb;
+  (void)name;
+  assert_false(c->done);
+  if (++c->calls == c->act_at)
+    act(c->f, c->action);
+  return 0;
+}
+
+static void walk_done(usnmp_walk *w, const usnmp_walk_result *res,
+                      void *arg) {
+  walk_case *c = arg;
+  (void)w;
+  assert_false(c->done);
+  c->done = 1;
+  c->status = res->status;
+  c->end = res->end;
+  if (c->act_at == 0)
+    act(c->f, c->action);
+}
+
+/* Walks root with flags, acting at call act_at (0: in on_done), runs the
+ * loop until every handle is closed, and checks on_done ran once with
+ * want. */
+static void walk_case_run(fixture *f, enum action a, const char *root,
+                          uint32_t flags, uint64_t act_at, int want) {
+  walk_case c;
+  usnmp_walk_opts o;
+  usnmp_oid oid = usnmp_test_oid(root);
+  memset(&c, 0, sizeof c);
+  memset(&o, 0, sizeof o);
+  c.f = f;
+  c.action = a;
+  c.act_at = act_at;
+  o.flags = flags;
+  assert_int_equal(
+      usnmp_walk_start(f->t, &oid, &o, walk_vb, walk_done, &c, NULL), 0);
+  while (!c.done)
+    assert_true(uv_run(&f->loop, UV_RUN_ONCE) >= 0 || c.done);
+  if (act_at != 0)
+    assert_true(c.calls >= act_at);
+  assert_int_equal(c.status, want);
+  /* Nothing fires after on_done, whatever the loop still does. */
+  uv_run(&f->loop, UV_RUN_NOWAIT);
+  assert_int_equal(c.done, 1);
+}
+
+static int gone(enum action a) {
+  return a == FREE_TARGET ? USNMP_E_CANCELLED : USNMP_E_CLOSED;
+}
+
+/* Root first: the GET of the root was answered and delivered; no request
+ * is in flight, and the walk still has everything to fetch. */
+static void walk_root_first(void **state, enum action a) {
+  walk_case_run(*state, a, ".1.3.6.1.4.1.777.1", USNMP_WALK_INCLUDE_ROOT, 1,
+                gone(a));
+}
+static void walk_root_first_free(void **state) {
+  walk_root_first(state, FREE_TARGET);
+}
+static void walk_root_first_close(void **state) {
+  walk_root_first(state, CLOSE_MANAGER);
+}
+
+/* Walking, with the next request in flight while the first answer is
+ * delivered. */
+static void walk_inflight(void **state, enum action a) {
+  walk_case_run(*state, a, ".1.3.6.1.4.1.777.1", 0, 1, gone(a));
+}
+static void walk_inflight_free(void **state) {
+  walk_inflight(state, FREE_TARGET);
+}
+static void walk_inflight_close(void **state) {
+  walk_inflight(state, CLOSE_MANAGER);
+}
+
+/* Walking, at the last varbind of the last answer (it holds the end of the
+ * subtree): no request in flight, nothing more to ask. */
+static void walk_last(void **state, enum action a) {
+  walk_case_run(*state, a, ".1.3.6.1.4.1.777.1", 0, 25, 0);
+}
+static void walk_last_free(void **state) { walk_last(state, FREE_TARGET); }
+static void walk_last_close(void **state) { walk_last(state, CLOSE_MANAGER); }
+
+/* Walking with GETNEXT, in the middle: one request in flight. */
+static void walk_getnext_middle(void **state, enum action a) {
+  fixture *f = *state;
+  walk_case c;
+  usnmp_walk_opts o;
+  usnmp_oid oid = usnmp_test_oid(".1.3.6.1.4.1.777.1");
+  memset(&c, 0, sizeof c);
+  memset(&o, 0, sizeof o);
+  c.f = f;
+  c.action = a;
+  c.act_at = 5;
+  o.method = USNMP_WALK_GETNEXT;
+  assert_int_equal(
+      usnmp_walk_start(f->t, &oid, &o, walk_vb, walk_done, &c, NULL), 0);
+  while (!c.done)
+    uv_run(&f->loop, UV_RUN_ONCE);
+  assert_int_equal(c.calls, 5);
+  assert_int_equal(c.status, gone(a));
+}
+static void walk_getnext_free(void **state) {
+  walk_getnext_middle(state, FREE_TARGET);
+}
+static void walk_getnext_close(void **state) {
+  walk_getnext_middle(state, CLOSE_MANAGER);
+}
+
+/* Root last: a scalar instance yields nothing when walked, so the walk
+ * GETs the root; that answer is delivered with no request in flight. */
+static void walk_root_last(void **state, enum action a) {
+  walk_case_run(*state, a, ".1.3.6.1.4.1.777.2.0", 0, 1, 0);
+}
+static void walk_root_last_free(void **state) {
+  walk_root_last(state, FREE_TARGET);
+}
+static void walk_root_last_close(void **state) {
+  walk_root_last(state, CLOSE_MANAGER);
+}
+
+/* The end: from on_done. */
+static void walk_end(void **state, enum action a) {
+  walk_case_run(*state, a, ".1.3.6.1.4.1.777.1", 0, 0, 0);
+}
+static void walk_end_free(void **state) { walk_end(state, FREE_TARGET); }
+static void walk_end_close(void **state) { walk_end(state, CLOSE_MANAGER); }
+
+/* From the callback of another request on the same target, while the
+ * walk's request is in flight (no callback of the walk on the stack). */
+typedef struct other {
+  fixture *f;
+  enum action action;
+  int calls;
+} other;
+
+static void other_done(const usnmp_response *resp, void *arg) {
+  other *o = arg;
+  (void)resp;
+  o->calls++;
+  act(o->f, o->action);
+}
+
+static void walk_other(void **state, enum action a) {
+  fixture *f = *state;
+  walk_case c;
+  other o = {f, a, 0};
+  usnmp_oid oid = usnmp_test_oid(".1.3.6.1.4.1.777.1");
+  usnmp_oid scalar = usnmp_test_oid(".1.3.6.1.4.1.777.2.0");
+  memset(&c, 0, sizeof c);
+  c.f = f;
+  c.action = a;
+  c.act_at = UINT64_MAX;
+  /* Asked first, so answered first: the walk's request is in flight. */
+  assert_int_equal(usnmp_get(f->t, &scalar, 1, NULL, other_done, &o, NULL), 0);
+  assert_int_equal(
+      usnmp_walk_start(f->t, &oid, NULL, walk_vb, walk_done, &c, NULL), 0);
+  while (!c.done)
+    uv_run(&f->loop, UV_RUN_ONCE);
+  assert_int_equal(o.calls, 1);
+  assert_int_equal(c.calls, 0);
+  assert_int_equal(c.status, gone(a));
+}
+static void walk_other_free(void **state) { walk_other(state, FREE_TARGET); }
+static void walk_other_close(void **state) {
+  walk_other(state, CLOSE_MANAGER);
+}
+
+/* ------------------------------------------------------------------------
+ * Tables
+ * ------------------------------------------------------------------------ */
+
+typedef struct table_case {
+  fixture *f;
+  enum action action;
+  uint64_t act_at; /* row callback; 0: on_done */
+  uint64_t rows;
+  int done;
+  int status;
+} table_case;
+
+static int table_row(usnmp_table *tb, const usnmp_table_row *row, void *arg) {
+  table_case *c = arg;
+  (void)tb;
+  (void)row;
+  assert_false(c->done);
+  if (++c->rows == c->act_at)
+    act(c->f, c->action);
+  return 0;
+}
+
+static void table_done(usnmp_table *tb, const usnmp_table_result *res,
+                       void *arg) {
+  table_case *c = arg;
+  (void)tb;
+  assert_false(c->done);
+  c->done = 1;
+  c->status = res->status;
+  if (c->act_at == 0)
+    act(c->f, c->action);
+}
+
+/* Fetches the two-column table (by its entry when discover, which probes
+ * first), acting at row act_at (0: in on_done). */
+static void table_case_run(fixture *f, enum action a, int discover,
+                           uint32_t reps, uint64_t act_at, int want) {
+  table_case c;
+  usnmp_walk_opts o;
+  usnmp_oid entry = usnmp_test_oid(".1.3.6.1.4.1.777.3");
+  usnmp_oid cols[2] = {usnmp_test_oid(".1.3.6.1.4.1.777.3.1"),
+                       usnmp_test_oid(".1.3.6.1.4.1.777.3.2")};
+  memset(&c, 0, sizeof c);
+  memset(&o, 0, sizeof o);
+  c.f = f;
+  c.action = a;
+  c.act_at = act_at;
+  o.max_repetitions = reps;
+  assert_int_equal(usnmp_table_start(f->t, discover ? &entry : NULL,
+                                     discover ? NULL : cols, discover ? 0 : 2,
+                                     &o, table_row, table_done, &c, NULL),
+                   0);
+  while (!c.done)
+    uv_run(&f->loop, UV_RUN_ONCE);
+  if (act_at != 0)
+    assert_int_equal(c.rows, act_at);
+  assert_int_equal(c.status, want);
+  uv_run(&f->loop, UV_RUN_NOWAIT);
+  assert_int_equal(c.done, 1);
+}
+
+/* The first row, with the next request in flight. */
+static void table_inflight_free(void **state) {
+  table_case_run(*state, FREE_TARGET, 0, 10, 1, USNMP_E_CANCELLED);
+}
+static void table_inflight_close(void **state) {
+  table_case_run(*state, CLOSE_MANAGER, 0, 10, 1, USNMP_E_CLOSED);
+}
+
+/* The last row: every column ran out, no request in flight.  One answer
+ * of 40 repetitions holds the whole table and its end. */
+static void table_last_free(void **state) {
+  table_case_run(*state, FREE_TARGET, 0, 40, 30, 0);
+}
+static void table_last_close(void **state) {
+  table_case_run(*state, CLOSE_MANAGER, 0, 40, 30, 0);
+}
+
+/* After discovery (columns found by probing), the first row. */
+static void table_discovered_free(void **state) {
+  table_case_run(*state, FREE_TARGET, 1, 10, 1, USNMP_E_CANCELLED);
+}
+static void table_discovered_close(void **state) {
+  table_case_run(*state, CLOSE_MANAGER, 1, 10, 1, USNMP_E_CLOSED);
+}
+
+/* The end. */
+static void table_end_free(void **state) {
+  table_case_run(*state, FREE_TARGET, 0, 10, 0, 0);
+}
+static void table_end_close(void **state) {
+  table_case_run(*state, CLOSE_MANAGER, 0, 10, 0, 0);
+}
+
+/* During discovery, from another request's callback. */
+static void table_other(void **state, enum action a) {
+  fixture *f = *state;
+  table_case c;
+  other o = {f, a, 0};
+  usnmp_oid entry = usnmp_test_oid(".1.3.6.1.4.1.777.3");
+  usnmp_oid scalar = usnmp_test_oid(".1.3.6.1.4.1.777.2.0");
+  memset(&c, 0, sizeof c);
+  c.f = f;
+  c.action = a;
+  c.act_at = UINT64_MAX;
+  assert_int_equal(usnmp_get(f->t, &scalar, 1, NULL, other_done, &o, NULL), 0);
+  assert_int_equal(usnmp_table_start(f->t, &entry, NULL, 0, NULL, table_row,
+                                     table_done, &c, NULL),
+                   0);
+  while (!c.done)
+    uv_run(&f->loop, UV_RUN_ONCE);
+  assert_int_equal(o.calls, 1);
+  assert_int_equal(c.rows, 0);
+  assert_int_equal(c.status, gone(a));
+}
+static void table_other_free(void **state) { table_other(state, FREE_TARGET); }
+static void table_other_close(void **state) {
+  table_other(state, CLOSE_MANAGER);
+}
+
+#define CASE(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      CASE(walk_root_first_free),  CASE(walk_root_first_close),
+      CASE(walk_inflight_free),    CASE(walk_inflight_close),
+      CASE(walk_last_free),        CASE(walk_last_close),
+      CASE(walk_getnext_free),     CASE(walk_getnext_close),
+      CASE(walk_root_last_free),   CASE(walk_root_last_close),
+      CASE(walk_end_free),         CASE(walk_end_close),
+      CASE(walk_other_free),       CASE(walk_other_close),
+      CASE(table_inflight_free),   CASE(table_inflight_close),
+      CASE(table_last_free),       CASE(table_last_close),
+      CASE(table_discovered_free), CASE(table_discovered_close),
+      CASE(table_end_free),        CASE(table_end_close),
+      CASE(table_other_free),      CASE(table_other_close),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
