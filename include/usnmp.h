@@ -894,9 +894,27 @@ USNMP_EXTERN int usnmp_table_cancel(usnmp_table *tb);
  * start without blocking and are collected later; a per-host value cache
  * with refresh; and writer-preferred ordering of GETs and SETs per host.
  *
- * Thread rules: a usnmp_sync belongs to the thread that uses it.  Its
- * calls must not be made from inside a callback running on its own loop
- * (usnmp_sync_manager()); they return USNMP_E_IN_CALLBACK there.
+ * Thread rules: a usnmp_sync belongs to the thread that uses it.
+ *
+ * Re-entrance: while a function of s runs, the application is called back
+ * only from inside it: callbacks of requests started on
+ * usnmp_sync_manager(s) (they run in the private loop, during a blocking
+ * call) and the allocation hook of usnmp_sync_new_ex().  From there, every
+ * function of s except the getters (usnmp_sync_cache_size,
+ * usnmp_sync_error_status, usnmp_sync_error_index, usnmp_sync_manager)
+ * returns USNMP_E_IN_CALLBACK and does nothing: the calls, the setters,
+ * usnmp_sync_cache_clear, usnmp_sync_set_cache_limit, the walk functions
+ * and usnmp_sync_close alike.  So the running call's cache entries, hosts
+ * and walks never change under it, and the private loop never runs inside
+ * itself.
+ *
+ * Hosts: an agent string goes through the same parser as
+ * usnmp_target_new(), with the default port of s (usnmp_sync_set_port)
+ * where it names none, so "udp6:::1" is ::1 on that port.  A host is its
+ * address and port: "h", "h:161", "udp:h:161" and another name of the
+ * same address share one cache and one GET/SET order.  A host name is
+ * resolved by the first call that uses it (within that call's timeout;
+ * USNMP_E_RESOLVE if it does not resolve); the string is then remembered.
  * ------------------------------------------------------------------------ */
 
 typedef struct usnmp_sync usnmp_sync;
@@ -939,10 +957,14 @@ USNMP_EXTERN int usnmp_sync_new_ex(usnmp_sync **out,
 
 /* Closes s: requests still in flight are abandoned (their late answers
  * are never delivered), every handle is closed and all memory freed.
- * Never blocks longer than it takes the loop to run its close callbacks. */
-USNMP_EXTERN void usnmp_sync_close(usnmp_sync *s);
+ * Walks of s still open are detached: usnmp_sync_walk_next() on them
+ * returns USNMP_E_CLOSED, and the caller still frees each with
+ * usnmp_sync_walk_free().  Never blocks longer than it takes the loop to
+ * run its close callbacks.  Returns 0 (NULL is fine), or
+ * USNMP_E_IN_CALLBACK from inside a call of s (nothing is closed). */
+USNMP_EXTERN int usnmp_sync_close(usnmp_sync *s);
 
-/* Setters; each returns 0 or USNMP_E_INVAL. */
+/* Setters; each returns 0, USNMP_E_INVAL or USNMP_E_IN_CALLBACK. */
 USNMP_EXTERN int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v);
 USNMP_EXTERN int usnmp_sync_set_community(usnmp_sync *s, const char *c);
 /* NULL goes back to using the community for SET. */
@@ -954,8 +976,9 @@ USNMP_EXTERN int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms);
 USNMP_EXTERN int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms);
 /* Bounds the cache to max entries (0 = unbounded); the oldest go first. */
 USNMP_EXTERN int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max);
-/* Empties the cache. */
-USNMP_EXTERN void usnmp_sync_cache_clear(usnmp_sync *s);
+/* Empties the cache.  Returns 0, USNMP_E_INVAL for NULL, or
+ * USNMP_E_IN_CALLBACK from inside a call of s (nothing is removed). */
+USNMP_EXTERN int usnmp_sync_cache_clear(usnmp_sync *s);
 /* Returns the number of values in the cache. */
 USNMP_EXTERN size_t usnmp_sync_cache_size(const usnmp_sync *s);
 
@@ -1008,19 +1031,25 @@ USNMP_EXTERN int32_t usnmp_sync_error_index(const usnmp_sync *s);
 typedef struct usnmp_sync_walk usnmp_sync_walk;
 
 /* Starts walking the subtree under root on host (GETBULK on v2c, GETNEXT
- * on v1).  Nothing is sent until the first usnmp_sync_walk_next().
- * Returns 0, USNMP_E_INVAL, USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
+ * on v1).  Nothing is sent until the first usnmp_sync_walk_next() (a
+ * host name new to s is resolved now, see "Hosts" above).  Returns 0,
+ * USNMP_E_INVAL, USNMP_E_RESOLVE, USNMP_E_TIMEOUT (the name did not
+ * resolve in time), USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
 USNMP_EXTERN int usnmp_sync_walk_start(usnmp_sync *s, const char *host,
                                        const usnmp_oid *root,
                                        const usnmp_call_opts *opts,
                                        usnmp_sync_walk **out);
 /* Returns 1 and points *vb at the next varbind (valid until the next call
  * on w), 0 at the end of the subtree, or a negative code (USNMP_E_TIMEOUT,
- * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING...) and the walk is over. */
+ * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING...) and the walk is over;
+ * USNMP_E_CLOSED once its usnmp_sync was closed, USNMP_E_IN_CALLBACK from
+ * inside a call of its usnmp_sync. */
 USNMP_EXTERN int usnmp_sync_walk_next(usnmp_sync_walk *w,
                                       const usnmp_varbind **vb);
-/* Frees w, abandoning what is in flight. */
-USNMP_EXTERN void usnmp_sync_walk_free(usnmp_sync_walk *w);
+/* Frees w, abandoning what is in flight; also after usnmp_sync_close().
+ * Returns 0 (NULL is fine), or USNMP_E_IN_CALLBACK from inside a call of
+ * its usnmp_sync (w is not freed). */
+USNMP_EXTERN int usnmp_sync_walk_free(usnmp_sync_walk *w);
 
 /* ------------------------------------------------------------------------
  * SNMPv3 (RFC 3412 message processing, RFC 3414 user-based security)

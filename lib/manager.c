@@ -1156,8 +1156,8 @@ static void target_start_resolve(usnmp_target *t) {
   int rc;
   if (t->resolving != NULL)
     return;
-  rc = usnmp__agent_parse(t->agent, &addr, host, sizeof(host), &name,
-                          &family);
+  rc = usnmp__agent_parse_port(t->agent, t->default_port, &addr, host,
+                               sizeof(host), &name, &family);
   if (rc == 0 && name != NULL)
     rc = usnmp__resolve_start(t, name,
                               ntohs(((struct sockaddr_in *)&addr)->sin_port),
@@ -1198,6 +1198,11 @@ void usnmp__target_resolved(usnmp_target *t, int status) {
 
 int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
                      const char *agent) {
+  return usnmp__target_new_port(m, out, agent, 161);
+}
+
+int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
+                           const char *agent, uint16_t default_port) {
   struct sockaddr_storage addr;
   char host[256];
   const char *name = NULL;
@@ -1209,7 +1214,8 @@ int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
     return USNMP_E_INVAL;
   if (m->closing)
     return USNMP_E_CLOSED;
-  rc = usnmp__agent_parse(agent, &addr, host, sizeof(host), &name, &family);
+  rc = usnmp__agent_parse_port(agent, default_port, &addr, host,
+                               sizeof(host), &name, &family);
   if (rc < 0)
     return rc;
   t = usnmp__malloc(m, sizeof(*t));
@@ -1232,6 +1238,7 @@ int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
   t->backoff = 1.0;
   t->max_oids = 10;
   t->max_inflight = 64;
+  t->default_port = default_port;
   if (name != NULL) {
     t->resolve_status = 1;
     rc = usnmp__resolve_start(t, name,

@@ -309,6 +309,7 @@ struct usnmp_target {
    * requests wait for it), or NULL. */
   usnmp__usm_target *usm;
   usnmp_request *probe;
+  uint16_t default_port; /* for an agent string without a port */
 };
 
 /* One UDP handle of the manager. */
@@ -396,6 +397,11 @@ static inline int usnmp__target_gone(const usnmp_target *t) {
   return t->freeing ? USNMP_E_CANCELLED : 0;
 }
 
+/* usnmp_target_new() with the port used when agent names none (the
+ * blocking layer's own default port).  Same returns. */
+int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
+                           const char *agent, uint16_t default_port);
+
 /* Called by the transport for each datagram received. */
 void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
                                 size_t len, const struct sockaddr *from,
@@ -462,6 +468,15 @@ void usnmp__v3_manager_free(usnmp_manager *m);
 int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
                        char *host, size_t host_size, const char **host_out,
                        int *family);
+
+/* The same with the port to use when the string names none (the
+ * blocking layer's usnmp_sync_set_port; usnmp__agent_parse uses 161).
+ * One parser for both layers, so "udp6:::1" and "h" get the default port
+ * the same way. */
+int usnmp__agent_parse_port(const char *agent, uint16_t default_port,
+                            struct sockaddr_storage *addr, char *host,
+                            size_t host_size, const char **host_out,
+                            int *family);
 
 /* Starts resolving host for t with uv_getaddrinfo; usnmp__target_resolved()
  * is called later.  Returns 0 or a negative code (nothing started). */

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <net/if.h>
 
 #include "manager_int.h"
 
@@ -61,18 +62,48 @@ static int valid_hostname(const char *s, size_t len) {
   return 1;
 }
 
+/* Parses an IPv6 zone ("eth0", "lo" or a numeric index) into *scope.
+ * Returns 0 or USNMP_E_INVAL (empty, unknown interface, index over
+ * 2^32-1). */
+static int parse_zone(const char *zone, uint32_t *scope) {
+  uint64_t v = 0;
+  size_t i, len = strlen(zone);
+  if (len == 0 || len >= IF_NAMESIZE)
+    return USNMP_E_INVAL;
+  for (i = 0; i < len && zone[i] >= '0' && zone[i] <= '9'; i++) {
+    v = v * 10 + (uint64_t)(zone[i] - '0');
+    if (v > UINT32_MAX)
+      return USNMP_E_INVAL;
+  }
+  if (i == len) {
+    *scope = (uint32_t)v;
+    return 0;
+  }
+  *scope = if_nametoindex(zone);
+  return *scope != 0 ? 0 : USNMP_E_INVAL;
+}
+
 int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
                        char *host, size_t host_size, const char **host_out,
                        int *family) {
+  return usnmp__agent_parse_port(agent, 161, addr, host, host_size, host_out,
+                                 family);
+}
+
+int usnmp__agent_parse_port(const char *agent, uint16_t default_port,
+                            struct sockaddr_storage *addr, char *host,
+                            size_t host_size, const char **host_out,
+                            int *family) {
   const char *s = agent;
   const char *h;
   size_t hlen;
-  uint16_t port = 161;
+  uint16_t port = default_port;
+  char *zone;
   int fam = AF_UNSPEC;
   int bracketed = 0;
   char tmp[256];
 
-  if (agent == NULL)
+  if (agent == NULL || default_port == 0)
     return USNMP_E_INVAL;
   if (strncmp(s, "udp6:", 5) == 0) {
     fam = AF_INET6;
@@ -131,15 +162,26 @@ int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
   }
   if (fam != AF_INET) {
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+    uint32_t scope = 0;
+    /* A zone ("fe80::1%eth0", "::1%1") names the interface of a scoped
+     * address; it is kept in sin6_scope_id. */
+    zone = strchr(tmp, '%');
+    if (zone != NULL) {
+      *zone++ = '\0';
+      if (parse_zone(zone, &scope) < 0)
+        return USNMP_E_INVAL;
+    }
     if (uv_inet_pton(AF_INET6, tmp, &a6->sin6_addr) == 0) {
       a6->sin6_family = AF_INET6;
       a6->sin6_port = htons(port);
+      a6->sin6_scope_id = scope;
       *host_out = NULL;
       *family = AF_INET6;
       return 0;
     }
-    /* A bracketed or multi-colon form that is not an IPv6 literal. */
-    if (bracketed || strchr(tmp, ':') != NULL)
+    /* A bracketed or multi-colon form that is not an IPv6 literal, or a
+     * zone after something else. */
+    if (bracketed || zone != NULL || strchr(tmp, ':') != NULL)
       return USNMP_E_INVAL;
   }
   if (!valid_hostname(tmp, hlen))
@@ -164,8 +206,13 @@ int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b) {
   if (a->sa_family == AF_INET6) {
     const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
     const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+    /* The zone tells apart scoped addresses (fe80::1 on two links are two
+     * hosts); the kernel reports 0 for the others, whatever was asked. */
     return x->sin6_port == y->sin6_port &&
-           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0 &&
+           (x->sin6_scope_id == y->sin6_scope_id ||
+            !(IN6_IS_ADDR_LINKLOCAL(&x->sin6_addr) ||
+              IN6_IS_ADDR_MC_LINKLOCAL(&x->sin6_addr)));
   }
   return 0;
 }
