@@ -552,7 +552,10 @@ USNMP_EXTERN uv_loop_t *usnmp_manager_loop(const usnmp_manager *m);
 
 /* Creates a target for agent: "host", "host:port", "udp:host:port",
  * "udp6:host:port", "udp6:[addr]:port", "[addr]:port" or a bare IPv6
- * literal; port 161 by default.  A hostname is resolved with
+ * literal; port 161 by default.  An IPv6 literal may carry a zone, an
+ * interface name or number ("[fe80::1%eth0]:161", "fe80::1%2"), kept as
+ * the address's scope: a reply from a link-local address is then accepted
+ * only from that interface (an unknown interface is USNMP_E_INVAL).  A hostname is resolved with
  * uv_getaddrinfo (the loop never blocks); requests wait meanwhile and
  * complete with USNMP_E_RESOLVE if it fails.  Defaults: version 2c,
  * community "public", resend 1000 ms, 5 retries, no overall timeout (so
