@@ -784,8 +784,9 @@ USNMP_EXTERN int usnmp_walk_cancel(usnmp_walk *w);
  * usnmp_walk_close() it.  t and its manager must stay alive while the walk
  * may still send, that is until usnmp_walk_next() has returned something
  * other than 1 or UV_EAGAIN; usnmp_walk_close() is safe at any time, even
- * after the manager is gone.  Returns 0, USNMP_E_INVAL or
- * USNMP_E_NOMEM. */
+ * after the manager is gone.  Returns 0, USNMP_E_INVAL, USNMP_E_NOMEM,
+ * USNMP_E_CLOSED or a libuv code (the manager's wake handle, made by the
+ * first pull walk, could not be made). */
 USNMP_EXTERN int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
                                  const usnmp_walk_opts *opts,
                                  usnmp_walk **out);
@@ -797,11 +798,14 @@ USNMP_EXTERN int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
  * UV_RUN_ONCE) and call again; 0 once the walk ended normally and every
  * varbind was returned; or the walk's negative status once it ended with an
  * error (after every varbind that came before the error was returned).  A
- * walk buffers at most one answer ahead of the caller.  Each answer a pull
- * walk takes calls uv_stop() on the loop, so that uv_run(UV_RUN_ONCE)
- * returns even when the answer was an error due before the run began
- * (run the loop with UV_RUN_ONCE, not UV_RUN_DEFAULT, while pulling).
- * USNMP_E_INVAL for a callback walk. */
+ * walk buffers at most one answer ahead of the caller.  The walk never
+ * stops the loop (uv_stop), which may be shared: each answer it takes
+ * wakes the loop instead (through an unreferenced uv_async_t of the
+ * manager), so that a uv_run(UV_RUN_ONCE) in progress returns even when
+ * the answer was an error due before that run began, and a
+ * uv_run(UV_RUN_DEFAULT) of other code just goes on.  Pull with
+ * uv_run(UV_RUN_ONCE) between calls, or from any callback of a loop run
+ * otherwise.  USNMP_E_INVAL for a callback walk. */
 USNMP_EXTERN int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb);
 
 /* Copies how a pull walk ended into *result (pointers valid until

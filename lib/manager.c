@@ -1434,6 +1434,29 @@ static void on_sentinel_closed(uv_handle_t *h) {
   usnmp__manager_handle_closed(h->data);
 }
 
+static void on_wake(uv_async_t *h) { (void)h; }
+
+int usnmp__manager_wake_init(usnmp_manager *m) {
+  int rc;
+  if (m->wake_open)
+    return 0;
+  if (m->closing)
+    return USNMP_E_CLOSED;
+  rc = uv_async_init(m->loop, &m->wake, on_wake);
+  if (rc < 0)
+    return rc;
+  m->wake.data = m;
+  uv_unref((uv_handle_t *)&m->wake);
+  m->wake_open = 1;
+  m->open_handles++;
+  return 0;
+}
+
+void usnmp__manager_wake(usnmp_manager *m) {
+  if (m->wake_open)
+    uv_async_send(&m->wake);
+}
+
 void usnmp_manager_close(usnmp_manager *m, void (*close_cb)(void *arg),
                          void *arg) {
   usnmp__link *l;
@@ -1476,6 +1499,10 @@ void usnmp_manager_close(usnmp_manager *m, void (*close_cb)(void *arg),
     uv_close((uv_handle_t *)&r->timer, on_request_closed);
   }
   usnmp__transport_close(m);
+  if (m->wake_open) {
+    m->wake_open = 0;
+    uv_close((uv_handle_t *)&m->wake, on_sentinel_closed);
+  }
   uv_close((uv_handle_t *)&m->sentinel, on_sentinel_closed);
 }
 

@@ -366,6 +366,10 @@ struct usnmp_manager {
   uint32_t open_handles;
   void (*close_cb)(void *arg);
   void *close_arg;
+  /* Pull walks: wakes a uv_run in progress on the caller's loop (see
+   * usnmp__manager_wake); made by the first usnmp_walk_open(). */
+  uv_async_t wake;
+  int wake_open;
 };
 
 /* ------------------------------------------------------------------------
@@ -401,6 +405,17 @@ static inline int usnmp__target_gone(const usnmp_target *t) {
  * blocking layer's own default port).  Same returns. */
 int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
                            const char *agent, uint16_t default_port);
+
+/* Makes m's wake handle (an unreferenced uv_async_t) if it has none.
+ * Returns 0 or a libuv code. */
+int usnmp__manager_wake_init(usnmp_manager *m);
+
+/* Makes a uv_run of m's loop that is about to poll, or polling, return
+ * without stopping the loop: a pull walk whose answer arrived from a timer
+ * that ran before the poll uses it, where it must not uv_stop() a loop it
+ * does not own.  Does nothing before usnmp__manager_wake_init() or once m
+ * is closing (its closing handles keep the poll from blocking then). */
+void usnmp__manager_wake(usnmp_manager *m);
 
 /* Called by the transport for each datagram received. */
 void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,

@@ -47,7 +47,6 @@ typedef struct batch {
 struct usnmp_walk {
   usnmp_allocator alloc; /* a copy: a pull walk may outlive its manager */
   usnmp_target *t;
-  uv_loop_t *loop;
   usnmp_walk_varbind_cb on_varbind;
   usnmp_walk_done_cb on_done;
   void *arg;
@@ -711,8 +710,6 @@ static void on_response(const usnmp_response *resp, void *arg) {
     /* The walk, its target or the manager went away: whatever the phase,
      * the walk is over. */
     complete(w, resp->status);
-    if (w->pull)
-      uv_stop(w->loop);
     w->depth--;
     maybe_free(w);
     return;
@@ -739,9 +736,10 @@ static void on_response(const usnmp_response *resp, void *arg) {
   /* A pull walk's caller runs the loop once per UV_EAGAIN.  An answer that
    * completes from a timer due when that run began (a deferred error, say)
    * would otherwise leave the run blocked in its poll with nothing left to
-   * wake it: stop the loop so the run returns and the caller looks. */
+   * wake it.  The loop is the caller's, shared maybe: wake it rather than
+   * stop it, so the run returns and the caller looks. */
   if (w->pull)
-    uv_stop(w->loop);
+    usnmp__manager_wake(w->t->m);
   w->depth--;
   maybe_free(w);
 }
@@ -769,7 +767,6 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
   memset(w, 0, sizeof *w);
   w->alloc = a;
   w->t = t;
-  w->loop = usnmp_manager_loop(m);
   w->root = *root;
   w->brent_power = 1;
   w->reps = USNMP_WALK_DEFAULT_REPETITIONS;
@@ -894,6 +891,11 @@ int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
   rc = walk_new(&w, t, root, opts);
   if (rc < 0)
     return rc;
+  rc = usnmp__manager_wake_init(t->m);
+  if (rc < 0) {
+    walk_free(w);
+    return rc;
+  }
   w->pull = 1;
   w->phase = PH_IDLE;
   *out = w;

@@ -77,7 +77,8 @@ static int teardown(void **state) {
   fixture *f = *state;
   if (!f->manager_closing)
     usnmp_manager_close(f->m, usnmp_test_set_flag, &f->closed);
-  usnmp_test_agent_close(f->agent);
+  if (f->agent != NULL)
+    usnmp_test_agent_close(f->agent);
   uv_run(&f->loop, UV_RUN_DEFAULT);
   assert_true(f->closed);
   assert_int_equal(uv_loop_close(&f->loop), 0);
@@ -404,6 +405,101 @@ static void table_other_close(void **state) {
   table_other(state, CLOSE_MANAGER);
 }
 
+/* ------------------------------------------------------------------------
+ * Pull walks on a shared loop
+ *
+ * A pull walk runs on the caller's loop, which other code may share: it
+ * must never uv_stop() it.  Here a timer drives a pull walk while the
+ * loop runs with UV_RUN_DEFAULT, which must return only once every handle
+ * is closed.  Then an answer due from a timer when a UV_RUN_ONCE began
+ * (a timeout) still ends that run.
+ * ------------------------------------------------------------------------ */
+
+typedef struct puller {
+  fixture *f;
+  usnmp_walk *w;
+  uv_timer_t timer;
+  uint64_t got;
+  int end;
+} puller;
+
+static void pull_tick(uv_timer_t *timer) {
+  puller *p = timer->data;
+  const usnmp_varbind *vb;
+  int rc;
+  while ((rc = usnmp_walk_next(p->w, &vb)) == 1)
+    p->got++;
+  if (rc == UV_EAGAIN)
+    return;
+  p->end = rc;
+  usnmp_walk_close(p->w);
+  uv_close((uv_handle_t *)&p->timer, NULL);
+  usnmp_test_agent_close(p->f->agent);
+  p->f->agent = NULL;
+  p->f->manager_closing = 1;
+  usnmp_manager_close(p->f->m, usnmp_test_set_flag, &p->f->closed);
+}
+
+static void pull_shared_loop(void **state) {
+  fixture *f = *state;
+  puller p;
+  usnmp_oid root = usnmp_test_oid(".1.3.6.1.4.1.777.1");
+  int runs = 0;
+  memset(&p, 0, sizeof p);
+  p.f = f;
+  p.end = 1;
+  assert_int_equal(usnmp_walk_open(f->t, &root, NULL, &p.w), 0);
+  assert_int_equal(uv_timer_init(&f->loop, &p.timer), 0);
+  p.timer.data = &p;
+  assert_int_equal(uv_timer_start(&p.timer, pull_tick, 1, 1), 0);
+  /* Every uv_run(UV_RUN_DEFAULT) that returns with handles still alive
+   * was stopped by someone. */
+  while (uv_run(&f->loop, UV_RUN_DEFAULT) != 0)
+    runs++;
+  assert_int_equal(runs, 0);
+  assert_int_equal(p.end, 0);
+  assert_int_equal(p.got, 25);
+  assert_true(f->closed);
+}
+
+static void guard_fired(uv_timer_t *timer) { *(int *)timer->data = 1; }
+
+static void pull_timeout_ends_run(void **state) {
+  fixture *f = *state;
+  usnmp_walk *w;
+  usnmp_walk_opts o;
+  usnmp_request_opts ro;
+  const usnmp_varbind *vb;
+  usnmp_oid root = usnmp_test_oid(".1.3.6.1.4.1.777.1");
+  uv_timer_t guard;
+  int fired = 0;
+  memset(&o, 0, sizeof o);
+  memset(&ro, 0, sizeof ro);
+  ro.flags = USNMP_OPT_RETRIES | USNMP_OPT_RESEND;
+  ro.retries = 0;
+  ro.resend_ms = 20;
+  o.request = &ro;
+  o.flags = USNMP_WALK_NO_ROOT_GET;
+  usnmp_test_agent_set_default(f->agent,
+                               (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
+  assert_int_equal(usnmp_walk_open(f->t, &root, &o, &w), 0);
+  assert_int_equal(usnmp_walk_next(w, &vb), UV_EAGAIN);
+  /* The caller is slow: the request's timeout is due before the run
+   * starts, so the walk ends in the run's first step, after which the
+   * run would poll the UDP handle with no timer left: only a wake-up
+   * ends it.  An unreferenced guard bounds the poll should none come. */
+  uv_sleep(60);
+  assert_int_equal(uv_timer_init(&f->loop, &guard), 0);
+  guard.data = &fired;
+  assert_int_equal(uv_timer_start(&guard, guard_fired, 2000, 0), 0);
+  uv_unref((uv_handle_t *)&guard);
+  uv_run(&f->loop, UV_RUN_ONCE);
+  assert_false(fired);
+  assert_int_equal(usnmp_walk_next(w, &vb), USNMP_E_TIMEOUT);
+  usnmp_walk_close(w);
+  uv_close((uv_handle_t *)&guard, NULL);
+}
+
 #define CASE(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -420,6 +516,7 @@ int main(void) {
       CASE(table_discovered_free), CASE(table_discovered_close),
       CASE(table_end_free),        CASE(table_end_close),
       CASE(table_other_free),      CASE(table_other_close),
+      CASE(pull_shared_loop),      CASE(pull_timeout_ends_run),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
