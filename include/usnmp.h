@@ -555,14 +555,15 @@ USNMP_EXTERN uv_loop_t *usnmp_manager_loop(const usnmp_manager *m);
  * literal; port 161 by default.  An IPv6 literal may carry a zone, an
  * interface name or number ("[fe80::1%eth0]:161", "fe80::1%2"), kept as
  * the address's scope: a reply from a link-local address is then accepted
- * only from that interface (an unknown interface is USNMP_E_INVAL).  A hostname is resolved with
- * uv_getaddrinfo (the loop never blocks); requests wait meanwhile and
- * complete with USNMP_E_RESOLVE if it fails.  Defaults: version 2c,
+ * only from that interface (an unknown interface is USNMP_E_INVAL).  A
+ * hostname is resolved with getaddrinfo on libuv's thread pool (the loop
+ * never blocks); requests wait meanwhile and complete with
+ * USNMP_E_RESOLVE if it fails.  Defaults: version 2c,
  * community "public", resend 1000 ms, 5 retries, no overall timeout (so
  * net-snmp's 1 s x (1 + 5 retries)), backoff 1, 10 OIDs per request,
  * 64 requests in flight.  A name that failed to resolve is tried again
  * by the next request.  Returns 0, USNMP_E_INVAL (syntax), USNMP_E_NOMEM,
- * USNMP_E_CLOSED (the manager is closing) or a uv_getaddrinfo() error. */
+ * USNMP_E_CLOSED (the manager is closing) or a uv_queue_work() error. */
 USNMP_EXTERN int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
                                   const char *agent);
 
@@ -967,8 +968,14 @@ USNMP_EXTERN int usnmp_sync_new_ex(usnmp_sync **out,
  * Walks of s still open are detached: usnmp_sync_walk_next() on them
  * returns USNMP_E_CLOSED, and the caller still frees each with
  * usnmp_sync_walk_free().  Never blocks longer than it takes the loop to
- * run its close callbacks.  Returns 0 (NULL is fine), or
- * USNMP_E_IN_CALLBACK from inside a call of s (nothing is closed). */
+ * run its close callbacks: a name lookup already running on libuv's
+ * thread pool (it cannot be cancelled, and the system's resolver may take
+ * seconds) is not waited for.  The private loop and the last of s are
+ * then freed by a detached helper thread once the lookup returns, through
+ * the allocation hook, which must therefore be callable from another
+ * thread in that case (if no thread can be created, close waits for the
+ * lookup instead).  Returns 0 (NULL is fine), or USNMP_E_IN_CALLBACK from
+ * inside a call of s (nothing is closed). */
 USNMP_EXTERN int usnmp_sync_close(usnmp_sync *s);
 
 /* Setters; each returns 0, USNMP_E_INVAL or USNMP_E_IN_CALLBACK. */

@@ -1452,6 +1452,12 @@ int usnmp__manager_wake_init(usnmp_manager *m) {
   return 0;
 }
 
+void usnmp__manager_set_resolver(usnmp_manager *m, usnmp__resolver_fn fn,
+                                 void *arg) {
+  m->resolver = fn;
+  m->resolver_arg = arg;
+}
+
 void usnmp__manager_wake(usnmp_manager *m) {
   if (m->wake_open)
     uv_async_send(&m->wake);

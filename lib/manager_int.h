@@ -279,6 +279,17 @@ struct usnmp_request {
 
 typedef struct usnmp__resolve usnmp__resolve;
 
+struct addrinfo;
+/* A name resolver with getaddrinfo()'s contract (returns 0 or an EAI_*
+ * code; *res is freed with freeaddrinfo()).  It runs on libuv's thread
+ * pool.  The manager uses usnmp__default_resolver (getaddrinfo) unless
+ * tests install another with usnmp__manager_set_resolver. */
+typedef int (*usnmp__resolver_fn)(const char *host,
+                                  const struct addrinfo *hints,
+                                  struct addrinfo **res, void *arg);
+int usnmp__default_resolver(const char *host, const struct addrinfo *hints,
+                            struct addrinfo **res, void *arg);
+
 struct usnmp_target {
   usnmp_manager *m;
   usnmp__link mlink;    /* manager's targets */
@@ -288,7 +299,7 @@ struct usnmp_target {
   char *community;
   char *write_community; /* NULL: the community */
   void *data;
-  usnmp__resolve *resolving; /* pending uv_getaddrinfo, or NULL */
+  usnmp__resolve *resolving; /* pending lookup, or NULL */
   struct sockaddr_storage addr;
   int resolve_status;        /* 0 resolved, 1 resolving, < 0 failed */
   /* 0 live; 1 usnmp_target_free() runs; 2 to be destroyed once busy is 0.
@@ -370,6 +381,11 @@ struct usnmp_manager {
    * usnmp__manager_wake); made by the first usnmp_walk_open(). */
   uv_async_t wake;
   int wake_open;
+  /* Name resolution: the resolver (NULL: getaddrinfo) and the lookups
+   * still on the thread pool (also counted in open_handles). */
+  usnmp__resolver_fn resolver;
+  void *resolver_arg;
+  uint32_t resolutions;
 };
 
 /* ------------------------------------------------------------------------
@@ -493,7 +509,13 @@ int usnmp__agent_parse_port(const char *agent, uint16_t default_port,
                             size_t host_size, const char **host_out,
                             int *family);
 
-/* Starts resolving host for t with uv_getaddrinfo; usnmp__target_resolved()
+/* Installs the resolver of m's later lookups (NULL: getaddrinfo); for
+ * tests that need a resolver that hangs or fails. */
+void usnmp__manager_set_resolver(usnmp_manager *m, usnmp__resolver_fn fn,
+                                 void *arg);
+
+/* Starts resolving host for t on the thread pool (uv_queue_work running
+ * m's resolver); usnmp__target_resolved()
  * is called later.  Returns 0 or a negative code (nothing started). */
 int usnmp__resolve_start(usnmp_target *t, const char *host, uint16_t port,
                          int family);

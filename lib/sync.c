@@ -14,6 +14,7 @@
  * request that failed and is handed to the first call that collects it,
  * then dropped, so errors and timeouts are never served from the cache.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,6 +111,7 @@ struct usnmp_sync {
   int running;
   int32_t last_error_status;
   int32_t last_error_index;
+  int manager_closed; /* the manager's close callback ran */
   /* SNMPv3, applied to every host (v3_user NULL: none set).  The
    * passwords are kept because hosts are created on first use and each
    * localises the keys to its own agent; they are wiped when replaced and
@@ -1030,6 +1032,21 @@ static void free_queue(op *o) {
   }
 }
 
+static void set_flag(void *arg) { *(int *)arg = 1; }
+
+/* The end of a close that found name lookups still on the thread pool:
+ * on a thread of its own, runs the private loop until they come back and
+ * the manager is gone, then frees the loop's owner. */
+static void *close_later(void *arg) {
+  usnmp_sync *s = arg;
+  usnmp_allocator a = s->alloc;
+  while (uv_run(&s->loop, UV_RUN_DEFAULT) != 0)
+    ;
+  uv_loop_close(&s->loop);
+  a.free(s, a.ctx);
+  return NULL;
+}
+
 int usnmp_sync_close(usnmp_sync *s) {
   if (!s)
     return 0;
@@ -1044,12 +1061,14 @@ int usnmp_sync_close(usnmp_sync *s) {
   /* Entries go first so that requests completing with "closed" below
    * find nothing to update. */
   cache_clear(s);
-  usnmp_manager_close(s->manager, NULL, NULL);
-  /* Run until the manager's last close callback has freed it; a stop
-   * requested from a callback only ends one run early. */
-  while (uv_run(&s->loop, UV_RUN_DEFAULT) != 0)
-    ;
-  uv_loop_close(&s->loop);
+  usnmp_manager_close(s->manager, set_flag, &s->manager_closed);
+  /* Run until the manager's handles are closed.  What can keep it after
+   * that is a name lookup already running on the thread pool, which
+   * cannot be cancelled and may take as long as the system's resolver
+   * likes: it is not waited for (see close_later). */
+  while (!s->manager_closed &&
+         s->manager->open_handles != s->manager->resolutions)
+    uv_run(&s->loop, UV_RUN_ONCE);
   while (s->hosts) {
     sync_host *h = s->hosts;
     s->hosts = h->next;
@@ -1070,6 +1089,23 @@ int usnmp_sync_close(usnmp_sync *s) {
   free_secret(s, s->v3_authpass);
   free_secret(s, s->v3_privpass);
   mem_free(s, s->v3_context);
+  if (!s->manager_closed) {
+    pthread_t thread;
+    pthread_attr_t attr;
+    int rc = pthread_attr_init(&attr);
+    if (rc == 0) {
+      rc = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+      if (rc == 0)
+        rc = pthread_create(&thread, &attr, close_later, s);
+      pthread_attr_destroy(&attr);
+    }
+    if (rc == 0)
+      return 0;
+    /* No thread: wait here after all. */
+  }
+  while (uv_run(&s->loop, UV_RUN_DEFAULT) != 0)
+    ;
+  uv_loop_close(&s->loop);
   mem_free(s, s);
   return 0;
 }

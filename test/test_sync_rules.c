@@ -10,7 +10,9 @@
  *   - agent strings go through the manager's one parser with the layer's
  *     default port, and a host is its resolved address and port: "h",
  *     "h:port", "udp:h:port" and a name of the same address share one
- *     cache; "udp6:::1" works with the default port.
+ *     cache; "udp6:::1" works with the default port;
+ *   - usnmp_sync_close does not wait for a name lookup already running on
+ *     the thread pool (a test resolver hangs there).
  *
  * The scripted test agent runs on its own thread (the blocking calls block
  * the test's thread).
@@ -22,10 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <cmocka.h>
 
+#include "manager_int.h"
 #include "test_agent.h"
 #include "test_util.h"
 #include "usnmp.h"
@@ -252,6 +257,123 @@ static void test_unresolvable(void **state) {
   assert_int_equal(usnmp_sync_close(s), 0);
 }
 
+/* ---- close and a resolver that hangs ---- */
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* An allocator that counts live blocks under a lock: the end of a close
+ * may free from another thread. */
+typedef struct counting {
+  uv_mutex_t lock;
+  long live;
+} counting;
+
+static void *count_malloc(size_t size, void *ctx) {
+  counting *c = ctx;
+  void *p = malloc(size);
+  uv_mutex_lock(&c->lock);
+  c->live += p != NULL;
+  uv_mutex_unlock(&c->lock);
+  return p;
+}
+static void *count_realloc(void *p, size_t size, void *ctx) {
+  counting *c = ctx;
+  void *q = realloc(p, size);
+  uv_mutex_lock(&c->lock);
+  c->live += p == NULL && q != NULL;
+  uv_mutex_unlock(&c->lock);
+  return q;
+}
+static void count_free(void *p, void *ctx) {
+  counting *c = ctx;
+  free(p);
+  uv_mutex_lock(&c->lock);
+  c->live -= p != NULL;
+  uv_mutex_unlock(&c->lock);
+}
+static long count_live(counting *c) {
+  long n;
+  uv_mutex_lock(&c->lock);
+  n = c->live;
+  uv_mutex_unlock(&c->lock);
+  return n;
+}
+
+/* A resolver that hangs until released, for at most 2 s. */
+typedef struct hang {
+  uv_mutex_t lock;
+  uv_cond_t cond;
+  int entered, released, returned;
+} hang;
+
+static int hanging_resolver(const char *host, const struct addrinfo *hints,
+                            struct addrinfo **res, void *arg) {
+  hang *h = arg;
+  double until = now_s() + 2.0;
+  (void)host;
+  (void)hints;
+  *res = NULL;
+  uv_mutex_lock(&h->lock);
+  h->entered++;
+  while (!h->released && now_s() < until)
+    (void)uv_cond_timedwait(&h->cond, &h->lock, 20 * 1000 * 1000);
+  h->returned++;
+  uv_mutex_unlock(&h->lock);
+  return EAI_NONAME;
+}
+
+static int hang_get(hang *h, int *field) {
+  int v;
+  uv_mutex_lock(&h->lock);
+  v = *field;
+  uv_mutex_unlock(&h->lock);
+  return v;
+}
+
+static void test_close_does_not_wait_for_dns(void **state) {
+  static hang h; /* outlives the test should the resolver not return */
+  counting c;
+  usnmp_allocator alloc = {count_malloc, count_realloc, count_free, &c};
+  usnmp_sync *s;
+  usnmp_vblist *l = NULL;
+  usnmp_oid oid = usnmp_test_oid(".1.3.6.1.2.1.1.1.0");
+  usnmp_call_opts quick = {USNMP_CALL_TIMEOUT, 100, NULL};
+  double t0, took;
+  (void)state;
+  memset(&c, 0, sizeof c);
+  assert_int_equal(uv_mutex_init(&c.lock), 0);
+  assert_int_equal(uv_mutex_init(&h.lock), 0);
+  assert_int_equal(uv_cond_init(&h.cond), 0);
+  assert_int_equal(usnmp_sync_new_ex(&s, &alloc), 0);
+  usnmp__manager_set_resolver(usnmp_sync_manager(s), hanging_resolver, &h);
+  /* The call gives up on the name after its timeout... */
+  assert_int_equal(usnmp_sync_get(s, "slow.example", &oid, 1, &quick, &l),
+                   USNMP_E_TIMEOUT);
+  /* ...while the lookup still runs on the thread pool. */
+  for (int i = 0; i < 100 && hang_get(&h, &h.entered) == 0; i++)
+    uv_sleep(10);
+  assert_int_equal(hang_get(&h, &h.entered), 1);
+  t0 = now_s();
+  assert_int_equal(usnmp_sync_close(s), 0);
+  took = now_s() - t0;
+  assert_int_equal(hang_get(&h, &h.returned), 0);
+  assert_true(took < 0.5);
+  /* Once the resolver returns, what close left is freed. */
+  uv_mutex_lock(&h.lock);
+  h.released = 1;
+  uv_cond_signal(&h.cond);
+  uv_mutex_unlock(&h.lock);
+  for (int i = 0; i < 300 && count_live(&c) != 0; i++)
+    uv_sleep(10);
+  assert_int_equal(count_live(&c), 0);
+  assert_int_equal(hang_get(&h, &h.returned), 1);
+  uv_mutex_destroy(&c.lock);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reenter_from_allocator),
@@ -260,6 +382,7 @@ int main(void) {
       cmocka_unit_test(test_one_host_per_address),
       cmocka_unit_test(test_udp6_default_port),
       cmocka_unit_test(test_unresolvable),
+      cmocka_unit_test(test_close_does_not_wait_for_dns),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
