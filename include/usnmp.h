@@ -91,7 +91,8 @@ USNMP_EXTERN const char *usnmp_version_string(void);
   XX(DECRYPTION_ERROR, "Decryption error")                                     \
   XX(UNSUPPORTED_SEC_LEVEL, "Unsupported security level")                      \
   XX(AUTH_FAILURE, "reply failed authentication: wrong key or forged message") \
-  XX(UNKNOWN_REPORT, "Unknown Report message")
+  XX(UNKNOWN_REPORT, "Unknown Report message")                                \
+  XX(STALE, "stale request handle: its request already completed")
 
 enum {
   USNMP_ERRNO_BASE_ = -30000,
@@ -437,6 +438,19 @@ typedef struct usnmp_manager usnmp_manager;
 typedef struct usnmp_target usnmp_target;
 typedef struct usnmp_request usnmp_request;
 
+/* A handle on a started request, as the starting call stores it in *out:
+ * a value, to copy and keep freely.  Requests are recycled, so a handle
+ * carries the generation of its slot: usnmp_cancel() acts on the request
+ * only until that request completes (its callback starts); after that it
+ * returns USNMP_E_STALE and touches no request, whatever the manager
+ * started since.  A handle is usable until its manager is closed; a
+ * zero-initialised one is never valid. */
+typedef struct usnmp_request_ref {
+  usnmp_manager *manager;
+  uint32_t slot;
+  uint32_t generation;
+} usnmp_request_ref;
+
 /* Allocation hook: every allocation of a manager and of what it owns goes
  * through these (tests use them to fail the Nth allocation). */
 typedef struct usnmp_allocator {
@@ -598,7 +612,7 @@ USNMP_EXTERN const char *usnmp_target_agent(const usnmp_target *t);
 USNMP_EXTERN usnmp_manager *usnmp_target_manager(const usnmp_target *t);
 
 /* Starts a request.  opts may be NULL; out (may be NULL) receives a handle
- * valid until the callback starts.  Returns 0 (cb will fire exactly once)
+ * for usnmp_cancel() (see usnmp_request_ref).  Returns 0 (cb will fire exactly once)
  * or, with no callback, USNMP_E_INVAL (bad arguments, n == 0, more than
  * USNMP_MAX_VARBINDS OIDs, a malformed OID, a resend interval of 0, a
  * backoff outside 1..100, unlimited retries without a timeout, a
@@ -607,28 +621,31 @@ USNMP_EXTERN usnmp_manager *usnmp_target_manager(const usnmp_target *t);
 USNMP_EXTERN int usnmp_get(usnmp_target *t, const usnmp_oid *oids, size_t n,
                            const usnmp_request_opts *opts,
                            usnmp_response_cb cb, void *arg,
-                           usnmp_request **out);
+                           usnmp_request_ref *out);
 USNMP_EXTERN int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids,
                                size_t n, const usnmp_request_opts *opts,
                                usnmp_response_cb cb, void *arg,
-                               usnmp_request **out);
+                               usnmp_request_ref *out);
 /* GETBULK (v2c and v3 only: USNMP_E_BAD_VERSION on a v1 target). */
 USNMP_EXTERN int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids,
                                size_t n, uint32_t non_repeaters,
                                uint32_t max_repetitions,
                                const usnmp_request_opts *opts,
                                usnmp_response_cb cb, void *arg,
-                               usnmp_request **out);
+                               usnmp_request_ref *out);
 /* SET of n varbinds: oids[i] gets values[i].  Uses the write community. */
 USNMP_EXTERN int usnmp_set(usnmp_target *t, const usnmp_oid *oids,
                            const usnmp_value *values, size_t n,
                            const usnmp_request_opts *opts,
                            usnmp_response_cb cb, void *arg,
-                           usnmp_request **out);
+                           usnmp_request_ref *out);
 
-/* Cancels a pending request: its callback fires now with
- * USNMP_E_CANCELLED.  Returns 0, or USNMP_E_INVAL for NULL. */
-USNMP_EXTERN int usnmp_cancel(usnmp_request *r);
+/* Cancels the request ref names: its callback fires now with
+ * USNMP_E_CANCELLED.  Returns 0, USNMP_E_INVAL (NULL, a zeroed or
+ * malformed handle), or USNMP_E_STALE when that request already
+ * completed (also from inside its own callback): nothing is cancelled
+ * then, even though its memory may serve another request by now. */
+USNMP_EXTERN int usnmp_cancel(const usnmp_request_ref *ref);
 
 /* ------------------------------------------------------------------------
  * Walks and tables

@@ -582,6 +582,7 @@ static void child_done(usnmp_request *c, int status,
 
 static void target_hold(usnmp_target *t);
 static void target_unhold(usnmp_target *t);
+static void handle_release(usnmp_request *r);
 
 /* The one way out of a request: unlink, then answer its parent or call
  * its callback, then recycle it.  The target is held across the callback,
@@ -600,6 +601,7 @@ static void complete(usnmp_request *r, int status,
     return;
   }
   usnmp__list_del(&r->tlink);
+  handle_release(r); /* a handle of r is stale from its callback on */
   if (answer != NULL)
     resp = *answer;
   else
@@ -1069,61 +1071,151 @@ static int prepare_varbinds(usnmp_target *t, const usnmp_oid *oids,
   return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * Request handles: a table of slots, each naming a request and counting
+ * the requests it named, so that a handle kept after its request
+ * completed (and its struct went to another request) matches nothing.
+ * ------------------------------------------------------------------------ */
+
+/* Makes sure a slot is free, so that taking one after the request started
+ * cannot fail.  Returns 0 or USNMP_E_NOMEM. */
+static int handle_reserve(usnmp_manager *m) {
+  usnmp__handle_slot *h;
+  uint32_t cap, i;
+  if (m->handles_free != UINT32_MAX)
+    return 0;
+  cap = m->handles_cap != 0 ? m->handles_cap * 2 : 64;
+  if (cap <= m->handles_cap || cap > UINT32_MAX / 2)
+    return USNMP_E_NOMEM;
+  h = usnmp__malloc(m, cap * sizeof(*h));
+  if (h == NULL)
+    return USNMP_E_NOMEM;
+  if (m->handles_cap != 0)
+    memcpy(h, m->handles, m->handles_cap * sizeof(*h));
+  for (i = m->handles_cap; i < cap; i++) {
+    h[i].r = NULL;
+    h[i].gen = 0;
+    h[i].next_free = i + 1 < cap ? i + 1 : UINT32_MAX;
+  }
+  usnmp__free(m, m->handles);
+  m->handles_free = m->handles_cap;
+  m->handles = h;
+  m->handles_cap = cap;
+  return 0;
+}
+
+static void handle_take(usnmp_request *r, usnmp_request_ref *out) {
+  usnmp_manager *m = r->m;
+  uint32_t i = m->handles_free;
+  usnmp__handle_slot *slot = &m->handles[i];
+  m->handles_free = slot->next_free;
+  slot->r = r;
+  r->handle = i + 1;
+  out->manager = m;
+  out->slot = i;
+  out->generation = slot->gen;
+}
+
+/* r completes: its handle goes stale.  (A slot would have to serve 2^32
+ * requests before an old handle matched again.) */
+static void handle_release(usnmp_request *r) {
+  usnmp_manager *m = r->m;
+  usnmp__handle_slot *slot;
+  if (r->handle == 0)
+    return;
+  slot = &m->handles[r->handle - 1];
+  slot->r = NULL;
+  slot->gen++;
+  slot->next_free = m->handles_free;
+  m->handles_free = r->handle - 1;
+  r->handle = 0;
+}
+
+/* usnmp__request_start() for the public calls, with a handle in *out. */
+static int start_public(usnmp_target *t, usnmp_pdu_type type, size_t n,
+                        int32_t bulk_nr, int32_t bulk_mr,
+                        const usnmp_request_opts *opts, usnmp_response_cb cb,
+                        void *arg, usnmp_request_ref *out) {
+  usnmp_request *r;
+  int rc;
+  if (out != NULL) {
+    memset(out, 0, sizeof(*out));
+    rc = handle_reserve(t->m);
+    if (rc < 0)
+      return rc;
+  }
+  rc = usnmp__request_start(t, type, t->m->tx_vbs, n, bulk_nr, bulk_mr, opts,
+                            cb, arg, &r);
+  if (rc == 0 && out != NULL)
+    handle_take(r, out);
+  return rc;
+}
+
 int usnmp_get(usnmp_target *t, const usnmp_oid *oids, size_t n,
               const usnmp_request_opts *opts, usnmp_response_cb cb, void *arg,
-              usnmp_request **out) {
+              usnmp_request_ref *out) {
   int rc = prepare_varbinds(t, oids, NULL, n);
   if (rc < 0)
     return rc;
-  return usnmp__request_start(t, USNMP_PDU_GET, t->m->tx_vbs, n, 0, 0, opts,
-                              cb, arg, out);
+  return start_public(t, USNMP_PDU_GET, n, 0, 0, opts, cb, arg, out);
 }
 
 int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids, size_t n,
                   const usnmp_request_opts *opts, usnmp_response_cb cb,
-                  void *arg, usnmp_request **out) {
+                  void *arg, usnmp_request_ref *out) {
   int rc = prepare_varbinds(t, oids, NULL, n);
   if (rc < 0)
     return rc;
-  return usnmp__request_start(t, USNMP_PDU_GETNEXT, t->m->tx_vbs, n, 0, 0,
-                              opts, cb, arg, out);
+  return start_public(t, USNMP_PDU_GETNEXT, n, 0, 0, opts, cb, arg, out);
 }
 
 int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids, size_t n,
                   uint32_t non_repeaters, uint32_t max_repetitions,
                   const usnmp_request_opts *opts, usnmp_response_cb cb,
-                  void *arg, usnmp_request **out) {
+                  void *arg, usnmp_request_ref *out) {
   int rc;
   if (non_repeaters > INT32_MAX || max_repetitions > INT32_MAX)
     return USNMP_E_INVAL;
   rc = prepare_varbinds(t, oids, NULL, n);
   if (rc < 0)
     return rc;
-  return usnmp__request_start(t, USNMP_PDU_GETBULK, t->m->tx_vbs, n,
-                              (int32_t)non_repeaters,
-                              (int32_t)max_repetitions, opts, cb, arg, out);
+  return start_public(t, USNMP_PDU_GETBULK, n, (int32_t)non_repeaters,
+                      (int32_t)max_repetitions, opts, cb, arg, out);
 }
 
 int usnmp_set(usnmp_target *t, const usnmp_oid *oids,
               const usnmp_value *values, size_t n,
               const usnmp_request_opts *opts, usnmp_response_cb cb, void *arg,
-              usnmp_request **out) {
+              usnmp_request_ref *out) {
   int rc;
   if (values == NULL)
     return USNMP_E_INVAL;
   rc = prepare_varbinds(t, oids, values, n);
   if (rc < 0)
     return rc;
-  return usnmp__request_start(t, USNMP_PDU_SET, t->m->tx_vbs, n, 0, 0, opts,
-                              cb, arg, out);
+  return start_public(t, USNMP_PDU_SET, n, 0, 0, opts, cb, arg, out);
 }
 
-int usnmp_cancel(usnmp_request *r) {
+int usnmp__cancel(usnmp_request *r) {
   if (r == NULL || r->parent != NULL || r->state == USNMP__RS_FREE ||
       r->state == USNMP__RS_DONE)
     return USNMP_E_INVAL;
   complete(r, USNMP_E_CANCELLED, NULL);
   return 0;
+}
+
+int usnmp_cancel(const usnmp_request_ref *ref) {
+  usnmp_manager *m;
+  const usnmp__handle_slot *slot;
+  if (ref == NULL || ref->manager == NULL)
+    return USNMP_E_INVAL;
+  m = ref->manager;
+  if (ref->slot >= m->handles_cap)
+    return USNMP_E_INVAL;
+  slot = &m->handles[ref->slot];
+  if (slot->r == NULL || slot->gen != ref->generation)
+    return USNMP_E_STALE;
+  return usnmp__cancel(slot->r);
 }
 
 /* ------------------------------------------------------------------------
@@ -1406,6 +1498,7 @@ int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
   m->procs[USNMP_VERSION_2C] = &community_proc;
   m->max_inflight = 4096;
   m->sockbuf = USNMP__DEFAULT_SOCKBUF;
+  m->handles_free = UINT32_MAX;
   uv_timer_init(loop, &m->sentinel);
   m->sentinel.data = m;
   m->open_handles = 1;
@@ -1420,6 +1513,7 @@ static void finalize(usnmp_manager *m) {
   usnmp__free(m, m->recv_buf);
   usnmp__free(m, m->rx_vbs);
   usnmp__free(m, m->table);
+  usnmp__free(m, m->handles);
   usnmp__free(m, m);
   if (cb != NULL)
     cb(arg);

@@ -274,8 +274,18 @@ struct usnmp_request {
    * encoded (after discovery, re-synchronisation or a tooBig split). */
   uint8_t *plain;
   uint32_t plain_len;
+  uint32_t handle; /* 1 + its slot in m->handles while handed out, or 0 */
   uint8_t inline_msg[USNMP__INLINE_MSG];
 };
+
+/* A slot of the manager's handle table (usnmp_request_ref): the request
+ * it names, or none; gen counts the requests it named, so a handle of an
+ * earlier one no longer matches.  Free slots chain through next_free. */
+typedef struct usnmp__handle_slot {
+  usnmp_request *r;
+  uint32_t gen;
+  uint32_t next_free;
+} usnmp__handle_slot;
 
 typedef struct usnmp__resolve usnmp__resolve;
 
@@ -386,6 +396,11 @@ struct usnmp_manager {
   usnmp__resolver_fn resolver;
   void *resolver_arg;
   uint32_t resolutions;
+  /* Handles given out by the starting calls (see usnmp_cancel): slots
+   * are reused, never freed before the manager. */
+  usnmp__handle_slot *handles;
+  uint32_t handles_cap;
+  uint32_t handles_free; /* first free slot, or UINT32_MAX */
 };
 
 /* ------------------------------------------------------------------------
@@ -432,6 +447,11 @@ int usnmp__manager_wake_init(usnmp_manager *m);
  * does not own.  Does nothing before usnmp__manager_wake_init() or once m
  * is closing (its closing handles keep the poll from blocking then). */
 void usnmp__manager_wake(usnmp_manager *m);
+
+/* Cancels r (in flight, queued or deferred; not a child), as
+ * usnmp_cancel() does for a handle.  Returns 0 or USNMP_E_INVAL when r
+ * already completed.  Walks and tables use it on the request they hold. */
+int usnmp__cancel(usnmp_request *r);
 
 /* Called by the transport for each datagram received. */
 void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,

@@ -165,7 +165,7 @@ static void abort_request(usnmp_table *tb) {
   if (r == NULL)
     return;
   tb->internal_cancel = 1;
-  usnmp_cancel(r);
+  usnmp__cancel(r);
   tb->internal_cancel = 0;
   tb->req = NULL;
 }
@@ -788,7 +788,7 @@ int usnmp_table_cancel(usnmp_table *tb) {
     return 0;
   tb->depth++;
   if (tb->req != NULL)
-    usnmp_cancel(tb->req);
+    usnmp__cancel(tb->req);
   complete(tb, USNMP_E_CANCELLED);
   tb->depth--;
   maybe_free(tb);

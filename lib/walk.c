@@ -345,7 +345,7 @@ static void abort_request(usnmp_walk *w) {
   if (r == NULL)
     return;
   w->internal_cancel = 1;
-  usnmp_cancel(r);
+  usnmp__cancel(r);
   w->internal_cancel = 0;
   w->req = NULL;
 }
@@ -874,7 +874,7 @@ int usnmp_walk_cancel(usnmp_walk *w) {
   w->depth++;
   if (w->req != NULL) {
     /* Our answer callback sees USNMP_E_CANCELLED and completes the walk. */
-    usnmp_cancel(w->req);
+    usnmp__cancel(w->req);
   }
   complete(w, USNMP_E_CANCELLED);
   w->depth--;

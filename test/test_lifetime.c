@@ -500,6 +500,88 @@ static void pull_timeout_ends_run(void **state) {
   uv_close((uv_handle_t *)&guard, NULL);
 }
 
+/* ------------------------------------------------------------------------
+ * Stale request handles
+ *
+ * Requests are recycled: the handle of a request that completed must not
+ * reach the request that took its place.
+ * ------------------------------------------------------------------------ */
+
+static void stale_handle(void **state) {
+  fixture *f = *state;
+  usnmp_oid oid = usnmp_test_oid(".1.3.6.1.4.1.777.2.0");
+  usnmp_test_result a, b;
+  usnmp_request_ref ra, rb, zero;
+  memset(&a, 0, sizeof a);
+  memset(&b, 0, sizeof b);
+  assert_int_equal(
+      usnmp_get(f->t, &oid, 1, NULL, usnmp_test_on_response, &a, &ra), 0);
+  usnmp_test_wait_for(&f->loop, &a);
+  assert_int_equal(a.status, 0);
+  /* b most likely reuses a's request: cancelling a must not touch b. */
+  assert_int_equal(
+      usnmp_get(f->t, &oid, 1, NULL, usnmp_test_on_response, &b, &rb), 0);
+  assert_int_equal(usnmp_cancel(&ra), USNMP_E_STALE);
+  assert_int_equal(b.calls, 0);
+  usnmp_test_wait_for(&f->loop, &b);
+  assert_int_equal(b.status, 0);
+  assert_int_equal(a.calls, 1);
+  /* b's own handle is stale once b completed, and bad handles are
+   * refused. */
+  assert_int_equal(usnmp_cancel(&rb), USNMP_E_STALE);
+  memset(&zero, 0, sizeof zero);
+  assert_int_equal(usnmp_cancel(&zero), USNMP_E_INVAL);
+  assert_int_equal(usnmp_cancel(NULL), USNMP_E_INVAL);
+  zero.manager = f->m;
+  zero.slot = UINT32_MAX;
+  assert_int_equal(usnmp_cancel(&zero), USNMP_E_INVAL);
+}
+
+/* Many requests recycle the same structs and slots: every old handle
+ * stays stale, each live one cancels exactly its own request. */
+static int cancel_in_callback_rc;
+static usnmp_request_ref own_ref;
+
+static void cancel_own(const usnmp_response *resp, void *arg) {
+  (void)resp;
+  /* From inside its own callback the request has completed already. */
+  cancel_in_callback_rc = usnmp_cancel(&own_ref);
+  ((usnmp_test_result *)arg)->calls++;
+}
+
+static void stale_handles_many(void **state) {
+  fixture *f = *state;
+  usnmp_oid oid = usnmp_test_oid(".1.3.6.1.4.1.777.2.0");
+  usnmp_test_result res[64], own;
+  usnmp_request_ref refs[64];
+  memset(res, 0, sizeof res);
+  memset(&own, 0, sizeof own);
+  for (int round = 0; round < 4; round++) {
+    for (int i = 0; i < 16; i++) {
+      int k = round * 16 + i;
+      assert_int_equal(usnmp_get(f->t, &oid, 1, NULL, usnmp_test_on_response,
+                                 &res[k], &refs[k]),
+                       0);
+    }
+    /* Cancel every other one of this round; the rest complete. */
+    for (int i = 0; i < 16; i += 2)
+      assert_int_equal(usnmp_cancel(&refs[round * 16 + i]), 0);
+    for (int i = 1; i < 16; i += 2)
+      usnmp_test_wait_for(&f->loop, &res[round * 16 + i]);
+    /* Every handle so far is stale now. */
+    for (int k = 0; k < (round + 1) * 16; k++) {
+      assert_int_equal(usnmp_cancel(&refs[k]), USNMP_E_STALE);
+      assert_int_equal(res[k].calls, 1);
+      assert_int_equal(res[k].status, k % 2 ? 0 : USNMP_E_CANCELLED);
+    }
+  }
+  assert_int_equal(
+      usnmp_get(f->t, &oid, 1, NULL, cancel_own, &own, &own_ref), 0);
+  while (own.calls == 0)
+    uv_run(&f->loop, UV_RUN_ONCE);
+  assert_int_equal(cancel_in_callback_rc, USNMP_E_STALE);
+}
+
 #define CASE(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void) {
@@ -517,6 +599,7 @@ int main(void) {
       CASE(table_end_free),        CASE(table_end_close),
       CASE(table_other_free),      CASE(table_other_close),
       CASE(pull_shared_loop),      CASE(pull_timeout_ends_run),
+      CASE(stale_handle),          CASE(stale_handles_many),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
