@@ -303,7 +303,7 @@ static long count_live(counting *c) {
   return n;
 }
 
-/* A resolver that hangs until released, for at most 2 s. */
+/* A resolver that hangs until released, for at most 5 s. */
 typedef struct hang {
   uv_mutex_t lock;
   uv_cond_t cond;
@@ -313,7 +313,7 @@ typedef struct hang {
 static int hanging_resolver(const char *host, const struct addrinfo *hints,
                             struct addrinfo **res, void *arg) {
   hang *h = arg;
-  double until = now_s() + 2.0;
+  double until = now_s() + 5.0;
   (void)host;
   (void)hints;
   *res = NULL;
@@ -354,20 +354,21 @@ static void test_close_does_not_wait_for_dns(void **state) {
   assert_int_equal(usnmp_sync_get(s, "slow.example", &oid, 1, &quick, &l),
                    USNMP_E_TIMEOUT);
   /* ...while the lookup still runs on the thread pool. */
-  for (int i = 0; i < 100 && hang_get(&h, &h.entered) == 0; i++)
+  for (int i = 0; i < 500 && hang_get(&h, &h.entered) == 0; i++)
     uv_sleep(10);
   assert_int_equal(hang_get(&h, &h.entered), 1);
   t0 = now_s();
   assert_int_equal(usnmp_sync_close(s), 0);
   took = now_s() - t0;
+  /* Far below the resolver's 5 s, with room for valgrind. */
   assert_int_equal(hang_get(&h, &h.returned), 0);
-  assert_true(took < 0.5);
+  assert_true(took < 2.5);
   /* Once the resolver returns, what close left is freed. */
   uv_mutex_lock(&h.lock);
   h.released = 1;
   uv_cond_signal(&h.cond);
   uv_mutex_unlock(&h.lock);
-  for (int i = 0; i < 300 && count_live(&c) != 0; i++)
+  for (int i = 0; i < 1000 && count_live(&c) != 0; i++)
     uv_sleep(10);
   assert_int_equal(count_live(&c), 0);
   assert_int_equal(hang_get(&h, &h.returned), 1);
