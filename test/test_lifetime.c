@@ -497,7 +497,9 @@ static void pull_timeout_ends_run(void **state) {
   assert_false(fired);
   assert_int_equal(usnmp_walk_next(w, &vb), USNMP_E_TIMEOUT);
   usnmp_walk_close(w);
+  /* The guard lives on this stack: closed before we return. */
   uv_close((uv_handle_t *)&guard, NULL);
+  uv_run(&f->loop, UV_RUN_NOWAIT);
 }
 
 /* ------------------------------------------------------------------------
