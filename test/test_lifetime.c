@@ -98,252 +98,190 @@ static void act(fixture *f, enum action a) {
 }
 
 /* ------------------------------------------------------------------------
- * Walks
+ * One case: a walk or a table, and when to act
  * ------------------------------------------------------------------------ */
 
-typedef struct walk_case {
+typedef struct lcase {
   fixture *f;
   enum action action;
-  uint64_t act_at; /* act in the varbind callback of this call; 0: in
+  uint64_t act_at; /* act in the callback of this varbind or row; 0: in
                       on_done */
-  uint64_t calls;
+  uint64_t calls;  /* varbinds or rows delivered */
   int done;
   int status;
-  usnmp_walk_end end;
-} walk_case;
+} lcase;
 
-static int walk_vb(usnmp_walk *w, const usnmp_varbind *vb,
-                   const usnmp_oid *name, void *arg) {
-  walk_case *c = arg;
-  (void)w;
-  (void)vb;
-  (void)name;
+static void lcase_init(lcase *c, fixture *f, enum action a, uint64_t act_at) {
+  memset(c, 0, sizeof *c);
+  c->f = f;
+  c->action = a;
+  c->act_at = act_at;
+}
+
+/* A varbind or a row. */
+static int on_item(lcase *c) {
   assert_false(c->done);
   if (++c->calls == c->act_at)
     act(c->f, c->action);
   return 0;
 }
 
-static void walk_done(usnmp_walk *w, const usnmp_walk_result *res,
-                      void *arg) {
-  walk_case *c = arg;
-  (void)w;
+static void on_end(lcase *c, int status) {
   assert_false(c->done);
   c->done = 1;
-  c->status = res->status;
-  c->end = res->end;
+  c->status = status;
   if (c->act_at == 0)
     act(c->f, c->action);
 }
 
-/* Walks root with flags, acting at call act_at (0: in on_done), runs the
- * loop until every handle is closed, and checks on_done ran once with
- * want. */
-static void walk_case_run(fixture *f, enum action a, const char *root,
-                          uint32_t flags, uint64_t act_at, int want) {
-  walk_case c;
-  usnmp_walk_opts o;
-  usnmp_oid oid = usnmp_test_oid(root);
-  memset(&c, 0, sizeof c);
-  memset(&o, 0, sizeof o);
-  c.f = f;
-  c.action = a;
-  c.act_at = act_at;
-  o.flags = flags;
-  assert_int_equal(
-      usnmp_walk_start(f->t, &oid, &o, walk_vb, walk_done, &c, NULL), 0);
-  while (!c.done)
-    assert_true(uv_run(&f->loop, UV_RUN_ONCE) >= 0 || c.done);
-  if (act_at != 0)
-    assert_true(c.calls >= act_at);
-  assert_int_equal(c.status, want);
-  /* Nothing fires after on_done, whatever the loop still does. */
-  uv_run(&f->loop, UV_RUN_NOWAIT);
-  assert_int_equal(c.done, 1);
+/* Runs the loop until on_done, then checks nothing fires after it and
+ * that it ended with want. */
+static void lcase_wait(lcase *c, int want) {
+  while (!c->done)
+    uv_run(&c->f->loop, UV_RUN_ONCE);
+  if (c->act_at != 0 && c->act_at != UINT64_MAX)
+    assert_int_equal(c->calls, c->act_at);
+  assert_int_equal(c->status, want);
+  uv_run(&c->f->loop, UV_RUN_NOWAIT);
+  assert_int_equal(c->done, 1);
 }
 
 static int gone(enum action a) {
   return a == FREE_TARGET ? USNMP_E_CANCELLED : USNMP_E_CLOSED;
 }
 
+/* ------------------------------------------------------------------------
+ * Walks
+ * ------------------------------------------------------------------------ */
+
+static int walk_vb(usnmp_walk *w, const usnmp_varbind *vb,
+                   const usnmp_oid *name, void *arg) {
+  (void)w;
+  (void)vb;
+  (void)name;
+  return on_item(arg);
+}
+
+static void walk_done(usnmp_walk *w, const usnmp_walk_result *res,
+                      void *arg) {
+  (void)w;
+  on_end(arg, res->status);
+}
+
+/* Walks root with flags and method, acting at call act_at (0: in
+ * on_done), and checks on_done ran once with want. */
+static void walk_case_run(fixture *f, enum action a, const char *root,
+                          uint32_t flags, usnmp_walk_method method,
+                          uint64_t act_at, int want) {
+  lcase c;
+  usnmp_walk_opts o;
+  usnmp_oid oid = usnmp_test_oid(root);
+  lcase_init(&c, f, a, act_at);
+  memset(&o, 0, sizeof o);
+  o.flags = flags;
+  o.method = method;
+  assert_int_equal(
+      usnmp_walk_start(f->t, &oid, &o, walk_vb, walk_done, &c, NULL), 0);
+  lcase_wait(&c, want);
+}
+
+#define ROOT ".1.3.6.1.4.1.777.1"
+#define AUTO USNMP_WALK_AUTO
+
 /* Root first: the GET of the root was answered and delivered; no request
  * is in flight, and the walk still has everything to fetch. */
-static void walk_root_first(void **state, enum action a) {
-  walk_case_run(*state, a, ".1.3.6.1.4.1.777.1", USNMP_WALK_INCLUDE_ROOT, 1,
-                gone(a));
-}
 static void walk_root_first_free(void **state) {
-  walk_root_first(state, FREE_TARGET);
+  walk_case_run(*state, FREE_TARGET, ROOT, USNMP_WALK_INCLUDE_ROOT, AUTO, 1,
+                USNMP_E_CANCELLED);
 }
 static void walk_root_first_close(void **state) {
-  walk_root_first(state, CLOSE_MANAGER);
+  walk_case_run(*state, CLOSE_MANAGER, ROOT, USNMP_WALK_INCLUDE_ROOT, AUTO, 1,
+                USNMP_E_CLOSED);
 }
 
 /* Walking, with the next request in flight while the first answer is
  * delivered. */
-static void walk_inflight(void **state, enum action a) {
-  walk_case_run(*state, a, ".1.3.6.1.4.1.777.1", 0, 1, gone(a));
-}
 static void walk_inflight_free(void **state) {
-  walk_inflight(state, FREE_TARGET);
+  walk_case_run(*state, FREE_TARGET, ROOT, 0, AUTO, 1, USNMP_E_CANCELLED);
 }
 static void walk_inflight_close(void **state) {
-  walk_inflight(state, CLOSE_MANAGER);
+  walk_case_run(*state, CLOSE_MANAGER, ROOT, 0, AUTO, 1, USNMP_E_CLOSED);
 }
 
 /* Walking, at the last varbind of the last answer (it holds the end of the
  * subtree): no request in flight, nothing more to ask. */
-static void walk_last(void **state, enum action a) {
-  walk_case_run(*state, a, ".1.3.6.1.4.1.777.1", 0, 25, 0);
+static void walk_last_free(void **state) {
+  walk_case_run(*state, FREE_TARGET, ROOT, 0, AUTO, 25, 0);
 }
-static void walk_last_free(void **state) { walk_last(state, FREE_TARGET); }
-static void walk_last_close(void **state) { walk_last(state, CLOSE_MANAGER); }
+static void walk_last_close(void **state) {
+  walk_case_run(*state, CLOSE_MANAGER, ROOT, 0, AUTO, 25, 0);
+}
 
 /* Walking with GETNEXT, in the middle: one request in flight. */
-static void walk_getnext_middle(void **state, enum action a) {
-  fixture *f = *state;
-  walk_case c;
-  usnmp_walk_opts o;
-  usnmp_oid oid = usnmp_test_oid(".1.3.6.1.4.1.777.1");
-  memset(&c, 0, sizeof c);
-  memset(&o, 0, sizeof o);
-  c.f = f;
-  c.action = a;
-  c.act_at = 5;
-  o.method = USNMP_WALK_GETNEXT;
-  assert_int_equal(
-      usnmp_walk_start(f->t, &oid, &o, walk_vb, walk_done, &c, NULL), 0);
-  while (!c.done)
-    uv_run(&f->loop, UV_RUN_ONCE);
-  assert_int_equal(c.calls, 5);
-  assert_int_equal(c.status, gone(a));
-}
 static void walk_getnext_free(void **state) {
-  walk_getnext_middle(state, FREE_TARGET);
+  walk_case_run(*state, FREE_TARGET, ROOT, 0, USNMP_WALK_GETNEXT, 5,
+                USNMP_E_CANCELLED);
 }
 static void walk_getnext_close(void **state) {
-  walk_getnext_middle(state, CLOSE_MANAGER);
+  walk_case_run(*state, CLOSE_MANAGER, ROOT, 0, USNMP_WALK_GETNEXT, 5,
+                USNMP_E_CLOSED);
 }
 
 /* Root last: a scalar instance yields nothing when walked, so the walk
  * GETs the root; that answer is delivered with no request in flight. */
-static void walk_root_last(void **state, enum action a) {
-  walk_case_run(*state, a, ".1.3.6.1.4.1.777.2.0", 0, 1, 0);
-}
 static void walk_root_last_free(void **state) {
-  walk_root_last(state, FREE_TARGET);
+  walk_case_run(*state, FREE_TARGET, ".1.3.6.1.4.1.777.2.0", 0, AUTO, 1, 0);
 }
 static void walk_root_last_close(void **state) {
-  walk_root_last(state, CLOSE_MANAGER);
+  walk_case_run(*state, CLOSE_MANAGER, ".1.3.6.1.4.1.777.2.0", 0, AUTO, 1, 0);
 }
 
 /* The end: from on_done. */
-static void walk_end(void **state, enum action a) {
-  walk_case_run(*state, a, ".1.3.6.1.4.1.777.1", 0, 0, 0);
+static void walk_end_free(void **state) {
+  walk_case_run(*state, FREE_TARGET, ROOT, 0, AUTO, 0, 0);
 }
-static void walk_end_free(void **state) { walk_end(state, FREE_TARGET); }
-static void walk_end_close(void **state) { walk_end(state, CLOSE_MANAGER); }
-
-/* From the callback of another request on the same target, while the
- * walk's request is in flight (no callback of the walk on the stack). */
-typedef struct other {
-  fixture *f;
-  enum action action;
-  int calls;
-} other;
-
-static void other_done(const usnmp_response *resp, void *arg) {
-  other *o = arg;
-  (void)resp;
-  o->calls++;
-  act(o->f, o->action);
-}
-
-static void walk_other(void **state, enum action a) {
-  fixture *f = *state;
-  walk_case c;
-  other o = {f, a, 0};
-  usnmp_oid oid = usnmp_test_oid(".1.3.6.1.4.1.777.1");
-  usnmp_oid scalar = usnmp_test_oid(".1.3.6.1.4.1.777.2.0");
-  memset(&c, 0, sizeof c);
-  c.f = f;
-  c.action = a;
-  c.act_at = UINT64_MAX;
-  /* Asked first, so answered first: the walk's request is in flight. */
-  assert_int_equal(usnmp_get(f->t, &scalar, 1, NULL, other_done, &o, NULL), 0);
-  assert_int_equal(
-      usnmp_walk_start(f->t, &oid, NULL, walk_vb, walk_done, &c, NULL), 0);
-  while (!c.done)
-    uv_run(&f->loop, UV_RUN_ONCE);
-  assert_int_equal(o.calls, 1);
-  assert_int_equal(c.calls, 0);
-  assert_int_equal(c.status, gone(a));
-}
-static void walk_other_free(void **state) { walk_other(state, FREE_TARGET); }
-static void walk_other_close(void **state) {
-  walk_other(state, CLOSE_MANAGER);
+static void walk_end_close(void **state) {
+  walk_case_run(*state, CLOSE_MANAGER, ROOT, 0, AUTO, 0, 0);
 }
 
 /* ------------------------------------------------------------------------
  * Tables
  * ------------------------------------------------------------------------ */
 
-typedef struct table_case {
-  fixture *f;
-  enum action action;
-  uint64_t act_at; /* row callback; 0: on_done */
-  uint64_t rows;
-  int done;
-  int status;
-} table_case;
-
 static int table_row(usnmp_table *tb, const usnmp_table_row *row, void *arg) {
-  table_case *c = arg;
   (void)tb;
   (void)row;
-  assert_false(c->done);
-  if (++c->rows == c->act_at)
-    act(c->f, c->action);
-  return 0;
+  return on_item(arg);
 }
 
 static void table_done(usnmp_table *tb, const usnmp_table_result *res,
                        void *arg) {
-  table_case *c = arg;
   (void)tb;
-  assert_false(c->done);
-  c->done = 1;
-  c->status = res->status;
-  if (c->act_at == 0)
-    act(c->f, c->action);
+  on_end(arg, res->status);
 }
 
-/* Fetches the two-column table (by its entry when discover, which probes
- * first), acting at row act_at (0: in on_done). */
-static void table_case_run(fixture *f, enum action a, int discover,
-                           uint32_t reps, uint64_t act_at, int want) {
-  table_case c;
+/* Starts fetching the two-column table (by its entry when discover, which
+ * probes first). */
+static void table_start(lcase *c, int discover, uint32_t reps) {
   usnmp_walk_opts o;
   usnmp_oid entry = usnmp_test_oid(".1.3.6.1.4.1.777.3");
   usnmp_oid cols[2] = {usnmp_test_oid(".1.3.6.1.4.1.777.3.1"),
                        usnmp_test_oid(".1.3.6.1.4.1.777.3.2")};
-  memset(&c, 0, sizeof c);
   memset(&o, 0, sizeof o);
-  c.f = f;
-  c.action = a;
-  c.act_at = act_at;
   o.max_repetitions = reps;
-  assert_int_equal(usnmp_table_start(f->t, discover ? &entry : NULL,
+  assert_int_equal(usnmp_table_start(c->f->t, discover ? &entry : NULL,
                                      discover ? NULL : cols, discover ? 0 : 2,
-                                     &o, table_row, table_done, &c, NULL),
+                                     &o, table_row, table_done, c, NULL),
                    0);
-  while (!c.done)
-    uv_run(&f->loop, UV_RUN_ONCE);
-  if (act_at != 0)
-    assert_int_equal(c.rows, act_at);
-  assert_int_equal(c.status, want);
-  uv_run(&f->loop, UV_RUN_NOWAIT);
-  assert_int_equal(c.done, 1);
+}
+
+/* Fetches the table, acting at row act_at (0: in on_done). */
+static void table_case_run(fixture *f, enum action a, int discover,
+                           uint32_t reps, uint64_t act_at, int want) {
+  lcase c;
+  lcase_init(&c, f, a, act_at);
+  table_start(&c, discover, reps);
+  lcase_wait(&c, want);
 }
 
 /* The first row, with the next request in flight. */
@@ -379,30 +317,54 @@ static void table_end_close(void **state) {
   table_case_run(*state, CLOSE_MANAGER, 0, 10, 0, 0);
 }
 
-/* During discovery, from another request's callback. */
-static void table_other(void **state, enum action a) {
-  fixture *f = *state;
-  table_case c;
-  other o = {f, a, 0};
-  usnmp_oid entry = usnmp_test_oid(".1.3.6.1.4.1.777.3");
-  usnmp_oid scalar = usnmp_test_oid(".1.3.6.1.4.1.777.2.0");
-  memset(&c, 0, sizeof c);
-  c.f = f;
-  c.action = a;
-  c.act_at = UINT64_MAX;
-  assert_int_equal(usnmp_get(f->t, &scalar, 1, NULL, other_done, &o, NULL), 0);
-  assert_int_equal(usnmp_table_start(f->t, &entry, NULL, 0, NULL, table_row,
-                                     table_done, &c, NULL),
-                   0);
-  while (!c.done)
-    uv_run(&f->loop, UV_RUN_ONCE);
-  assert_int_equal(o.calls, 1);
-  assert_int_equal(c.rows, 0);
-  assert_int_equal(c.status, gone(a));
+/* ------------------------------------------------------------------------
+ * From the callback of another request on the same target, while the
+ * walk's or the table's first request is in flight (no callback of
+ * theirs on the stack; the table is discovering its columns).
+ * ------------------------------------------------------------------------ */
+
+typedef struct other {
+  fixture *f;
+  enum action action;
+  int calls;
+} other;
+
+static void other_done(const usnmp_response *resp, void *arg) {
+  other *o = arg;
+  (void)resp;
+  o->calls++;
+  act(o->f, o->action);
 }
-static void table_other_free(void **state) { table_other(state, FREE_TARGET); }
+
+static void from_other(void **state, enum action a, int table) {
+  fixture *f = *state;
+  lcase c;
+  other o = {f, a, 0};
+  usnmp_oid root = usnmp_test_oid(ROOT);
+  usnmp_oid scalar = usnmp_test_oid(".1.3.6.1.4.1.777.2.0");
+  lcase_init(&c, f, a, UINT64_MAX);
+  /* Asked first, so answered first. */
+  assert_int_equal(usnmp_get(f->t, &scalar, 1, NULL, other_done, &o, NULL), 0);
+  if (table)
+    table_start(&c, 1, 10);
+  else
+    assert_int_equal(
+        usnmp_walk_start(f->t, &root, NULL, walk_vb, walk_done, &c, NULL), 0);
+  lcase_wait(&c, gone(a));
+  assert_int_equal(o.calls, 1);
+  assert_int_equal(c.calls, 0);
+}
+static void walk_other_free(void **state) {
+  from_other(state, FREE_TARGET, 0);
+}
+static void walk_other_close(void **state) {
+  from_other(state, CLOSE_MANAGER, 0);
+}
+static void table_other_free(void **state) {
+  from_other(state, FREE_TARGET, 1);
+}
 static void table_other_close(void **state) {
-  table_other(state, CLOSE_MANAGER);
+  from_other(state, CLOSE_MANAGER, 1);
 }
 
 /* ------------------------------------------------------------------------
@@ -443,7 +405,7 @@ static void pull_tick(uv_timer_t *timer) {
 static void pull_shared_loop(void **state) {
   fixture *f = *state;
   puller p;
-  usnmp_oid root = usnmp_test_oid(".1.3.6.1.4.1.777.1");
+  usnmp_oid root = usnmp_test_oid(ROOT);
   int runs = 0;
   memset(&p, 0, sizeof p);
   p.f = f;
@@ -470,7 +432,7 @@ static void pull_timeout_ends_run(void **state) {
   usnmp_walk_opts o;
   usnmp_request_opts ro;
   const usnmp_varbind *vb;
-  usnmp_oid root = usnmp_test_oid(".1.3.6.1.4.1.777.1");
+  usnmp_oid root = usnmp_test_oid(ROOT);
   uv_timer_t guard;
   int fired = 0;
   memset(&o, 0, sizeof o);
