@@ -9,10 +9,13 @@
  *     before its callback runs, and is recycled only after it returns;
  *   - no user callback runs inside a call that starts a request: errors
  *     found later (a failed first send) go through a zero timer;
- *   - a loop over a target that runs callbacks holds the target (busy), so
- *     usnmp_target_free() from a callback only marks it, and the loop
- *     destroys it when done; loops over the manager restart from the head
- *     of their list after every callback.
+ *   - a loop over a target that runs callbacks holds the target (busy), and
+ *     so does every request's callback, so usnmp_target_free() from a
+ *     callback only marks it, and the holder destroys it when done (walks
+ *     and tables read usnmp__target_gone() in between); loops over the
+ *     manager restart from the head of their list after every callback;
+ *   - a handle given out (usnmp_request_ref) names a slot and its
+ *     generation, never the recycled struct itself.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
