@@ -781,8 +781,9 @@ typedef void (*usnmp_walk_done_cb)(usnmp_walk *w,
  * (t freed) or USNMP_E_CLOSED (manager closed); one that had nothing left
  * to ask ends as it would have.  Returns 0 (on_done will fire
  * exactly once), or with no callback USNMP_E_INVAL (NULL argument, empty
- * root, GETBULK forced on a v1 target: USNMP_E_BAD_VERSION), USNMP_E_NOMEM
- * or USNMP_E_CLOSED. */
+ * root, GETBULK forced on a v1 target: USNMP_E_BAD_VERSION), USNMP_E_NOMEM,
+ * USNMP_E_CLOSED or USNMP_E_CANCELLED (t is being freed: a callback freed
+ * it). */
 USNMP_EXTERN int usnmp_walk_start(usnmp_target *t, const usnmp_oid *root,
                                   const usnmp_walk_opts *opts,
                                   usnmp_walk_varbind_cb on_varbind,
@@ -891,8 +892,8 @@ typedef void (*usnmp_table_done_cb)(usnmp_table *tb,
  * that still had a request to make ends with USNMP_E_CANCELLED or
  * USNMP_E_CLOSED.  Returns 0 (on_done will fire exactly once), or with no
  * callback USNMP_E_INVAL (NULL or empty OIDs, more than
- * USNMP_MAX_VARBINDS columns), USNMP_E_BAD_VERSION, USNMP_E_NOMEM or
- * USNMP_E_CLOSED. */
+ * USNMP_MAX_VARBINDS columns), USNMP_E_BAD_VERSION, USNMP_E_NOMEM,
+ * USNMP_E_CLOSED or USNMP_E_CANCELLED (t is being freed). */
 USNMP_EXTERN int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
                                    const usnmp_oid *columns,
                                    size_t n_columns,
