@@ -367,6 +367,44 @@ static void table_other_close(void **state) {
   from_other(state, CLOSE_MANAGER, 1);
 }
 
+/* Starting a walk or a table on a target a callback just freed (or whose
+ * manager it closed) is refused with the status they would end with. */
+typedef struct late_start {
+  fixture *f;
+  enum action action;
+  int walk_rc, table_rc;
+} late_start;
+
+static void start_after(const usnmp_response *resp, void *arg) {
+  late_start *l = arg;
+  usnmp_target *t = l->f->t;
+  usnmp_oid root = usnmp_test_oid(ROOT);
+  lcase c;
+  (void)resp;
+  lcase_init(&c, l->f, l->action, 0);
+  act(l->f, l->action);
+  l->walk_rc = usnmp_walk_start(t, &root, NULL, walk_vb, walk_done, &c, NULL);
+  l->table_rc = usnmp_table_start(t, &root, NULL, 0, NULL, table_row,
+                                  table_done, &c, NULL);
+  assert_false(c.done);
+}
+
+static void start_on_gone(void **state, enum action a) {
+  fixture *f = *state;
+  late_start l = {f, a, 1, 1};
+  usnmp_oid scalar = usnmp_test_oid(".1.3.6.1.4.1.777.2.0");
+  assert_int_equal(usnmp_get(f->t, &scalar, 1, NULL, start_after, &l, NULL),
+                   0);
+  while (l.walk_rc == 1)
+    uv_run(&f->loop, UV_RUN_ONCE);
+  assert_int_equal(l.walk_rc, gone(a));
+  assert_int_equal(l.table_rc, gone(a));
+}
+static void start_on_freed(void **state) { start_on_gone(state, FREE_TARGET); }
+static void start_on_closed(void **state) {
+  start_on_gone(state, CLOSE_MANAGER);
+}
+
 /* ------------------------------------------------------------------------
  * Pull walks on a shared loop
  *
@@ -564,6 +602,7 @@ int main(void) {
       CASE(table_other_free),      CASE(table_other_close),
       CASE(pull_shared_loop),      CASE(pull_timeout_ends_run),
       CASE(stale_handle),          CASE(stale_handles_many),
+      CASE(start_on_freed),        CASE(start_on_closed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
