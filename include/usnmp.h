@@ -93,7 +93,8 @@ USNMP_EXTERN const char *usnmp_version_string(void);
   XX(AUTH_FAILURE, "reply failed authentication: wrong key or forged message") \
   XX(UNKNOWN_REPORT, "Unknown Report message")                                 \
   XX(ENGINE_MISMATCH,                                                          \
-     "unknownEngineID report after discovery: agent replaced or forged report")
+     "unknownEngineID report after discovery: agent replaced or forged report") \
+  XX(STALE, "stale request handle: its request already completed")
 
 enum {
   USNMP_ERRNO_BASE_ = -30000,
@@ -445,6 +446,19 @@ typedef struct usnmp_manager usnmp_manager;
 typedef struct usnmp_target usnmp_target;
 typedef struct usnmp_request usnmp_request;
 
+/* A handle on a started request, as the starting call stores it in *out:
+ * a value, to copy and keep freely.  Requests are recycled, so a handle
+ * carries the generation of its slot: usnmp_cancel() acts on the request
+ * only until that request completes (its callback starts); after that it
+ * returns USNMP_E_STALE and touches no request, whatever the manager
+ * started since.  A handle is usable until its manager is closed; a
+ * zero-initialised one is never valid. */
+typedef struct usnmp_request_ref {
+  usnmp_manager *manager;
+  uint32_t slot;
+  uint32_t generation;
+} usnmp_request_ref;
+
 /* Allocation hook: every allocation of a manager and of what it owns goes
  * through these (tests use them to fail the Nth allocation). */
 typedef struct usnmp_allocator {
@@ -561,14 +575,18 @@ USNMP_EXTERN uv_loop_t *usnmp_manager_loop(const usnmp_manager *m);
 
 /* Creates a target for agent: "host", "host:port", "udp:host:port",
  * "udp6:host:port", "udp6:[addr]:port", "[addr]:port" or a bare IPv6
- * literal; port 161 by default.  A hostname is resolved with
- * uv_getaddrinfo (the loop never blocks); requests wait meanwhile and
- * complete with USNMP_E_RESOLVE if it fails.  Defaults: version 2c,
+ * literal; port 161 by default.  An IPv6 literal may carry a zone, an
+ * interface name or number ("[fe80::1%eth0]:161", "fe80::1%2"), kept as
+ * the address's scope: a reply from a link-local address is then accepted
+ * only from that interface (an unknown interface is USNMP_E_INVAL).  A
+ * hostname is resolved with getaddrinfo on libuv's thread pool (the loop
+ * never blocks); requests wait meanwhile and complete with
+ * USNMP_E_RESOLVE if it fails.  Defaults: version 2c,
  * community "public", resend 1000 ms, 5 retries, no overall timeout (so
  * net-snmp's 1 s x (1 + 5 retries)), backoff 1, 10 OIDs per request,
  * 64 requests in flight.  A name that failed to resolve is tried again
  * by the next request.  Returns 0, USNMP_E_INVAL (syntax), USNMP_E_NOMEM,
- * USNMP_E_CLOSED (the manager is closing) or a uv_getaddrinfo() error. */
+ * USNMP_E_CLOSED (the manager is closing) or a uv_queue_work() error. */
 USNMP_EXTERN int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
                                   const char *agent);
 
@@ -603,7 +621,7 @@ USNMP_EXTERN const char *usnmp_target_agent(const usnmp_target *t);
 USNMP_EXTERN usnmp_manager *usnmp_target_manager(const usnmp_target *t);
 
 /* Starts a request.  opts may be NULL; out (may be NULL) receives a handle
- * valid until the callback starts.  Returns 0 (cb will fire exactly once)
+ * for usnmp_cancel() (see usnmp_request_ref).  Returns 0 (cb will fire exactly once)
  * or, with no callback, USNMP_E_INVAL (bad arguments, n == 0, more than
  * USNMP_MAX_VARBINDS OIDs, a malformed OID, a resend interval of 0, a
  * backoff outside 1..100, unlimited retries without a timeout, a
@@ -612,28 +630,31 @@ USNMP_EXTERN usnmp_manager *usnmp_target_manager(const usnmp_target *t);
 USNMP_EXTERN int usnmp_get(usnmp_target *t, const usnmp_oid *oids, size_t n,
                            const usnmp_request_opts *opts,
                            usnmp_response_cb cb, void *arg,
-                           usnmp_request **out);
+                           usnmp_request_ref *out);
 USNMP_EXTERN int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids,
                                size_t n, const usnmp_request_opts *opts,
                                usnmp_response_cb cb, void *arg,
-                               usnmp_request **out);
+                               usnmp_request_ref *out);
 /* GETBULK (v2c and v3 only: USNMP_E_BAD_VERSION on a v1 target). */
 USNMP_EXTERN int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids,
                                size_t n, uint32_t non_repeaters,
                                uint32_t max_repetitions,
                                const usnmp_request_opts *opts,
                                usnmp_response_cb cb, void *arg,
-                               usnmp_request **out);
+                               usnmp_request_ref *out);
 /* SET of n varbinds: oids[i] gets values[i].  Uses the write community. */
 USNMP_EXTERN int usnmp_set(usnmp_target *t, const usnmp_oid *oids,
                            const usnmp_value *values, size_t n,
                            const usnmp_request_opts *opts,
                            usnmp_response_cb cb, void *arg,
-                           usnmp_request **out);
+                           usnmp_request_ref *out);
 
-/* Cancels a pending request: its callback fires now with
- * USNMP_E_CANCELLED.  Returns 0, or USNMP_E_INVAL for NULL. */
-USNMP_EXTERN int usnmp_cancel(usnmp_request *r);
+/* Cancels the request ref names: its callback fires now with
+ * USNMP_E_CANCELLED.  Returns 0, USNMP_E_INVAL (NULL, a zeroed or
+ * malformed handle), or USNMP_E_STALE when that request already
+ * completed (also from inside its own callback): nothing is cancelled
+ * then, even though its memory may serve another request by now. */
+USNMP_EXTERN int usnmp_cancel(const usnmp_request_ref *ref);
 
 /* ------------------------------------------------------------------------
  * Walks and tables
@@ -761,12 +782,17 @@ typedef void (*usnmp_walk_done_cb)(usnmp_walk *w,
  * be NULL) receives a handle valid until on_done returns.  on_varbind may
  * be NULL (count only); on_done is required.  The first request is sent
  * now; no callback fires inside this call.  Freeing t or closing the
- * manager is safe at any time, even from a callback of the walk: a walk
- * that still had a request to make ends with USNMP_E_CANCELLED or
- * USNMP_E_CLOSED.  Returns 0 (on_done will fire
+ * manager is safe at any time, even from a callback of the walk, in every
+ * phase (the GET of the root first or last, the walk, on_done itself) and
+ * whether or not a request is in flight, or from any other callback: the
+ * walk never touches t afterwards, on_done still fires exactly once, and
+ * a walk that still had a request to make ends with USNMP_E_CANCELLED
+ * (t freed) or USNMP_E_CLOSED (manager closed); one that had nothing left
+ * to ask ends as it would have.  Returns 0 (on_done will fire
  * exactly once), or with no callback USNMP_E_INVAL (NULL argument, empty
- * root, GETBULK forced on a v1 target: USNMP_E_BAD_VERSION), USNMP_E_NOMEM
- * or USNMP_E_CLOSED. */
+ * root, GETBULK forced on a v1 target: USNMP_E_BAD_VERSION), USNMP_E_NOMEM,
+ * USNMP_E_CLOSED or USNMP_E_CANCELLED (t is being freed: a callback freed
+ * it). */
 USNMP_EXTERN int usnmp_walk_start(usnmp_target *t, const usnmp_oid *root,
                                   const usnmp_walk_opts *opts,
                                   usnmp_walk_varbind_cb on_varbind,
@@ -786,8 +812,9 @@ USNMP_EXTERN int usnmp_walk_cancel(usnmp_walk *w);
  * usnmp_walk_close() it.  t and its manager must stay alive while the walk
  * may still send, that is until usnmp_walk_next() has returned something
  * other than 1 or UV_EAGAIN; usnmp_walk_close() is safe at any time, even
- * after the manager is gone.  Returns 0, USNMP_E_INVAL or
- * USNMP_E_NOMEM. */
+ * after the manager is gone.  Returns 0, USNMP_E_INVAL, USNMP_E_NOMEM,
+ * USNMP_E_CLOSED or a libuv code (the manager's wake handle, made by the
+ * first pull walk, could not be made). */
 USNMP_EXTERN int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
                                  const usnmp_walk_opts *opts,
                                  usnmp_walk **out);
@@ -799,11 +826,14 @@ USNMP_EXTERN int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
  * UV_RUN_ONCE) and call again; 0 once the walk ended normally and every
  * varbind was returned; or the walk's negative status once it ended with an
  * error (after every varbind that came before the error was returned).  A
- * walk buffers at most one answer ahead of the caller.  Each answer a pull
- * walk takes calls uv_stop() on the loop, so that uv_run(UV_RUN_ONCE)
- * returns even when the answer was an error due before the run began
- * (run the loop with UV_RUN_ONCE, not UV_RUN_DEFAULT, while pulling).
- * USNMP_E_INVAL for a callback walk. */
+ * walk buffers at most one answer ahead of the caller.  The walk never
+ * stops the loop (uv_stop), which may be shared: each answer it takes
+ * wakes the loop instead (through an unreferenced uv_async_t of the
+ * manager), so that a uv_run(UV_RUN_ONCE) in progress returns even when
+ * the answer was an error due before that run began, and a
+ * uv_run(UV_RUN_DEFAULT) of other code just goes on.  Pull with
+ * uv_run(UV_RUN_ONCE) between calls, or from any callback of a loop run
+ * otherwise.  USNMP_E_INVAL for a callback walk. */
 USNMP_EXTERN int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb);
 
 /* Copies how a pull walk ended into *result (pointers valid until
@@ -865,10 +895,14 @@ typedef void (*usnmp_table_done_cb)(usnmp_table *tb,
  * columns are those the agent has values in.  opts as for walks
  * (ALLOW_NOT_INCREASING, INCLUDE_ROOT, NO_ROOT_GET and DELIVER_EXCEPTIONS
  * do not apply).  out (may be NULL) receives a handle valid until on_done
- * returns.  Returns 0 (on_done will fire exactly once), or with no
+ * returns.  Freeing t or closing the manager is safe at any time, as for
+ * walks: from a row callback, on_done or any other callback, during
+ * discovery or fetching, with or without a request in flight; a fetch
+ * that still had a request to make ends with USNMP_E_CANCELLED or
+ * USNMP_E_CLOSED.  Returns 0 (on_done will fire exactly once), or with no
  * callback USNMP_E_INVAL (NULL or empty OIDs, more than
- * USNMP_MAX_VARBINDS columns), USNMP_E_BAD_VERSION, USNMP_E_NOMEM or
- * USNMP_E_CLOSED. */
+ * USNMP_MAX_VARBINDS columns), USNMP_E_BAD_VERSION, USNMP_E_NOMEM,
+ * USNMP_E_CLOSED or USNMP_E_CANCELLED (t is being freed). */
 USNMP_EXTERN int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
                                    const usnmp_oid *columns,
                                    size_t n_columns,
@@ -895,9 +929,27 @@ USNMP_EXTERN int usnmp_table_cancel(usnmp_table *tb);
  * start without blocking and are collected later; a per-host value cache
  * with refresh; and writer-preferred ordering of GETs and SETs per host.
  *
- * Thread rules: a usnmp_sync belongs to the thread that uses it.  Its
- * calls must not be made from inside a callback running on its own loop
- * (usnmp_sync_manager()); they return USNMP_E_IN_CALLBACK there.
+ * Thread rules: a usnmp_sync belongs to the thread that uses it.
+ *
+ * Re-entrance: while a function of s runs, the application is called back
+ * only from inside it: callbacks of requests started on
+ * usnmp_sync_manager(s) (they run in the private loop, during a blocking
+ * call) and the allocation hook of usnmp_sync_new_ex().  From there, every
+ * function of s except the getters (usnmp_sync_cache_size,
+ * usnmp_sync_error_status, usnmp_sync_error_index, usnmp_sync_manager)
+ * returns USNMP_E_IN_CALLBACK and does nothing: the calls, the setters,
+ * usnmp_sync_cache_clear, usnmp_sync_set_cache_limit, the walk functions
+ * and usnmp_sync_close alike.  So the running call's cache entries, hosts
+ * and walks never change under it, and the private loop never runs inside
+ * itself.
+ *
+ * Hosts: an agent string goes through the same parser as
+ * usnmp_target_new(), with the default port of s (usnmp_sync_set_port)
+ * where it names none, so "udp6:::1" is ::1 on that port.  A host is its
+ * address and port: "h", "h:161", "udp:h:161" and another name of the
+ * same address share one cache and one GET/SET order.  A host name is
+ * resolved by the first call that uses it (within that call's timeout;
+ * USNMP_E_RESOLVE if it does not resolve); the string is then remembered.
  * ------------------------------------------------------------------------ */
 
 typedef struct usnmp_sync usnmp_sync;
@@ -940,10 +992,20 @@ USNMP_EXTERN int usnmp_sync_new_ex(usnmp_sync **out,
 
 /* Closes s: requests still in flight are abandoned (their late answers
  * are never delivered), every handle is closed and all memory freed.
- * Never blocks longer than it takes the loop to run its close callbacks. */
-USNMP_EXTERN void usnmp_sync_close(usnmp_sync *s);
+ * Walks of s still open are detached: usnmp_sync_walk_next() on them
+ * returns USNMP_E_CLOSED, and the caller still frees each with
+ * usnmp_sync_walk_free().  Never blocks longer than it takes the loop to
+ * run its close callbacks: a name lookup already running on libuv's
+ * thread pool (it cannot be cancelled, and the system's resolver may take
+ * seconds) is not waited for.  The private loop and the last of s are
+ * then freed by a detached helper thread once the lookup returns, through
+ * the allocation hook, which must therefore be callable from another
+ * thread in that case (if no thread can be created, close waits for the
+ * lookup instead).  Returns 0 (NULL is fine), or USNMP_E_IN_CALLBACK from
+ * inside a call of s (nothing is closed). */
+USNMP_EXTERN int usnmp_sync_close(usnmp_sync *s);
 
-/* Setters; each returns 0 or USNMP_E_INVAL. */
+/* Setters; each returns 0, USNMP_E_INVAL or USNMP_E_IN_CALLBACK. */
 USNMP_EXTERN int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v);
 USNMP_EXTERN int usnmp_sync_set_community(usnmp_sync *s, const char *c);
 /* NULL goes back to using the community for SET. */
@@ -955,8 +1017,9 @@ USNMP_EXTERN int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms);
 USNMP_EXTERN int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms);
 /* Bounds the cache to max entries (0 = unbounded); the oldest go first. */
 USNMP_EXTERN int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max);
-/* Empties the cache. */
-USNMP_EXTERN void usnmp_sync_cache_clear(usnmp_sync *s);
+/* Empties the cache.  Returns 0, USNMP_E_INVAL for NULL, or
+ * USNMP_E_IN_CALLBACK from inside a call of s (nothing is removed). */
+USNMP_EXTERN int usnmp_sync_cache_clear(usnmp_sync *s);
 /* Returns the number of values in the cache. */
 USNMP_EXTERN size_t usnmp_sync_cache_size(const usnmp_sync *s);
 
@@ -1009,19 +1072,25 @@ USNMP_EXTERN int32_t usnmp_sync_error_index(const usnmp_sync *s);
 typedef struct usnmp_sync_walk usnmp_sync_walk;
 
 /* Starts walking the subtree under root on host (GETBULK on v2c, GETNEXT
- * on v1).  Nothing is sent until the first usnmp_sync_walk_next().
- * Returns 0, USNMP_E_INVAL, USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
+ * on v1).  Nothing is sent until the first usnmp_sync_walk_next() (a
+ * host name new to s is resolved now, see "Hosts" above).  Returns 0,
+ * USNMP_E_INVAL, USNMP_E_RESOLVE, USNMP_E_TIMEOUT (the name did not
+ * resolve in time), USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
 USNMP_EXTERN int usnmp_sync_walk_start(usnmp_sync *s, const char *host,
                                        const usnmp_oid *root,
                                        const usnmp_call_opts *opts,
                                        usnmp_sync_walk **out);
 /* Returns 1 and points *vb at the next varbind (valid until the next call
  * on w), 0 at the end of the subtree, or a negative code (USNMP_E_TIMEOUT,
- * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING...) and the walk is over. */
+ * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING...) and the walk is over;
+ * USNMP_E_CLOSED once its usnmp_sync was closed, USNMP_E_IN_CALLBACK from
+ * inside a call of its usnmp_sync. */
 USNMP_EXTERN int usnmp_sync_walk_next(usnmp_sync_walk *w,
                                       const usnmp_varbind **vb);
-/* Frees w, abandoning what is in flight. */
-USNMP_EXTERN void usnmp_sync_walk_free(usnmp_sync_walk *w);
+/* Frees w, abandoning what is in flight; also after usnmp_sync_close().
+ * Returns 0 (NULL is fine), or USNMP_E_IN_CALLBACK from inside a call of
+ * its usnmp_sync (w is not freed). */
+USNMP_EXTERN int usnmp_sync_walk_free(usnmp_sync_walk *w);
 
 /* ------------------------------------------------------------------------
  * SNMPv3 (RFC 3412 message processing, RFC 3414 user-based security)

@@ -9,10 +9,13 @@
  *     before its callback runs, and is recycled only after it returns;
  *   - no user callback runs inside a call that starts a request: errors
  *     found later (a failed first send) go through a zero timer;
- *   - a loop over a target that runs callbacks holds the target (busy), so
- *     usnmp_target_free() from a callback only marks it, and the loop
- *     destroys it when done; loops over the manager restart from the head
- *     of their list after every callback.
+ *   - a loop over a target that runs callbacks holds the target (busy), and
+ *     so does every request's callback, so usnmp_target_free() from a
+ *     callback only marks it, and the holder destroys it when done (walks
+ *     and tables read usnmp__target_gone() in between); loops over the
+ *     manager restart from the head of their list after every callback;
+ *   - a handle given out (usnmp_request_ref) names a slot and its
+ *     generation, never the recycled struct itself.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -633,8 +636,14 @@ static void child_done(usnmp_request *c, int status,
     finish_parent(p);
 }
 
+static void target_hold(usnmp_target *t);
+static void target_unhold(usnmp_target *t);
+static void handle_release(usnmp_request *r);
+
 /* The one way out of a request: unlink, then answer its parent or call
- * its callback, then recycle it. */
+ * its callback, then recycle it.  The target is held across the callback,
+ * so that a walk or table whose callback freed it (or closed the manager)
+ * can still read t->freeing and m->closing before it asks again. */
 static void complete(usnmp_request *r, int status,
                      const usnmp_response *answer) {
   usnmp_manager *m = r->m;
@@ -656,6 +665,7 @@ static void complete(usnmp_request *r, int status,
     return;
   }
   usnmp__list_del(&r->tlink);
+  handle_release(r); /* a handle of r is stale from its callback on */
   if (answer != NULL)
     resp = *answer;
   else
@@ -663,8 +673,10 @@ static void complete(usnmp_request *r, int status,
   resp.status = status;
   resp.target = t;
   resp.request = r;
+  target_hold(t);
   r->cb(&resp, r->arg);
   req_release(r);
+  target_unhold(t);
 }
 
 /* ------------------------------------------------------------------------
@@ -994,7 +1006,6 @@ static void on_timer(uv_timer_t *h) {
  * ------------------------------------------------------------------------ */
 
 static void target_hold(usnmp_target *t) { t->busy++; }
-static void target_unhold(usnmp_target *t);
 static void target_start_resolve(usnmp_target *t);
 
 int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
@@ -1138,61 +1149,153 @@ static int prepare_varbinds(usnmp_target *t, const usnmp_oid *oids,
   return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * Request handles: a table of slots, each naming a request and counting
+ * the requests it named, so that a handle kept after its request
+ * completed (and its struct went to another request) matches nothing.
+ * ------------------------------------------------------------------------ */
+
+/* Makes sure a slot is free, so that taking one after the request started
+ * cannot fail.  Returns 0 or USNMP_E_NOMEM. */
+static int handle_reserve(usnmp_manager *m) {
+  usnmp__handle_slot *h;
+  uint32_t cap, i;
+  if (m->handles_free != UINT32_MAX)
+    return 0;
+  cap = m->handles_cap != 0 ? m->handles_cap * 2 : 64;
+  if (cap <= m->handles_cap || cap > UINT32_MAX / 2)
+    return USNMP_E_NOMEM;
+  h = usnmp__malloc(m, cap * sizeof(*h));
+  if (h == NULL)
+    return USNMP_E_NOMEM;
+  if (m->handles_cap != 0)
+    memcpy(h, m->handles, m->handles_cap * sizeof(*h));
+  for (i = m->handles_cap; i < cap; i++) {
+    h[i].r = NULL;
+    h[i].gen = 0;
+    h[i].next_free = i + 1 < cap ? i + 1 : UINT32_MAX;
+  }
+  usnmp__free(m, m->handles);
+  m->handles_free = m->handles_cap;
+  m->handles = h;
+  m->handles_cap = cap;
+  return 0;
+}
+
+static void handle_take(usnmp_request *r, usnmp_request_ref *out) {
+  usnmp_manager *m = r->m;
+  uint32_t i = m->handles_free;
+  usnmp__handle_slot *slot = &m->handles[i];
+  m->handles_free = slot->next_free;
+  slot->r = r;
+  r->handle = i + 1;
+  out->manager = m;
+  out->slot = i;
+  out->generation = slot->gen;
+}
+
+/* r completes: its handle goes stale.  (A slot would have to serve 2^32
+ * requests before an old handle matched again.) */
+static void handle_release(usnmp_request *r) {
+  usnmp_manager *m = r->m;
+  usnmp__handle_slot *slot;
+  if (r->handle == 0)
+    return;
+  slot = &m->handles[r->handle - 1];
+  slot->r = NULL;
+  slot->gen++;
+  slot->next_free = m->handles_free;
+  m->handles_free = r->handle - 1;
+  r->handle = 0;
+}
+
+/* usnmp__request_start() for the public calls, with a handle in *out.
+ * Inlined: a call with ten arguments costs the hot path of usnmp_get()
+ * some thirty instructions (callgrind, bench/poll). */
+static inline __attribute__((always_inline)) int start_public(usnmp_target *t, usnmp_pdu_type type, size_t n,
+                        int32_t bulk_nr, int32_t bulk_mr,
+                        const usnmp_request_opts *opts, usnmp_response_cb cb,
+                        void *arg, usnmp_request_ref *out) {
+  usnmp_request *r;
+  int rc;
+  if (out != NULL) {
+    memset(out, 0, sizeof(*out));
+    rc = handle_reserve(t->m);
+    if (rc < 0)
+      return rc;
+  }
+  rc = usnmp__request_start(t, type, t->m->tx_vbs, n, bulk_nr, bulk_mr, opts,
+                            cb, arg, &r);
+  if (rc == 0 && out != NULL)
+    handle_take(r, out);
+  return rc;
+}
+
 int usnmp_get(usnmp_target *t, const usnmp_oid *oids, size_t n,
               const usnmp_request_opts *opts, usnmp_response_cb cb, void *arg,
-              usnmp_request **out) {
+              usnmp_request_ref *out) {
   int rc = prepare_varbinds(t, oids, NULL, n);
   if (rc < 0)
     return rc;
-  return usnmp__request_start(t, USNMP_PDU_GET, t->m->tx_vbs, n, 0, 0, opts,
-                              cb, arg, out);
+  return start_public(t, USNMP_PDU_GET, n, 0, 0, opts, cb, arg, out);
 }
 
 int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids, size_t n,
                   const usnmp_request_opts *opts, usnmp_response_cb cb,
-                  void *arg, usnmp_request **out) {
+                  void *arg, usnmp_request_ref *out) {
   int rc = prepare_varbinds(t, oids, NULL, n);
   if (rc < 0)
     return rc;
-  return usnmp__request_start(t, USNMP_PDU_GETNEXT, t->m->tx_vbs, n, 0, 0,
-                              opts, cb, arg, out);
+  return start_public(t, USNMP_PDU_GETNEXT, n, 0, 0, opts, cb, arg, out);
 }
 
 int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids, size_t n,
                   uint32_t non_repeaters, uint32_t max_repetitions,
                   const usnmp_request_opts *opts, usnmp_response_cb cb,
-                  void *arg, usnmp_request **out) {
+                  void *arg, usnmp_request_ref *out) {
   int rc;
   if (non_repeaters > INT32_MAX || max_repetitions > INT32_MAX)
     return USNMP_E_INVAL;
   rc = prepare_varbinds(t, oids, NULL, n);
   if (rc < 0)
     return rc;
-  return usnmp__request_start(t, USNMP_PDU_GETBULK, t->m->tx_vbs, n,
-                              (int32_t)non_repeaters,
-                              (int32_t)max_repetitions, opts, cb, arg, out);
+  return start_public(t, USNMP_PDU_GETBULK, n, (int32_t)non_repeaters,
+                      (int32_t)max_repetitions, opts, cb, arg, out);
 }
 
 int usnmp_set(usnmp_target *t, const usnmp_oid *oids,
               const usnmp_value *values, size_t n,
               const usnmp_request_opts *opts, usnmp_response_cb cb, void *arg,
-              usnmp_request **out) {
+              usnmp_request_ref *out) {
   int rc;
   if (values == NULL)
     return USNMP_E_INVAL;
   rc = prepare_varbinds(t, oids, values, n);
   if (rc < 0)
     return rc;
-  return usnmp__request_start(t, USNMP_PDU_SET, t->m->tx_vbs, n, 0, 0, opts,
-                              cb, arg, out);
+  return start_public(t, USNMP_PDU_SET, n, 0, 0, opts, cb, arg, out);
 }
 
-int usnmp_cancel(usnmp_request *r) {
+int usnmp__cancel(usnmp_request *r) {
   if (r == NULL || r->parent != NULL || r->state == USNMP__RS_FREE ||
       r->state == USNMP__RS_DONE)
     return USNMP_E_INVAL;
   complete(r, USNMP_E_CANCELLED, NULL);
   return 0;
+}
+
+int usnmp_cancel(const usnmp_request_ref *ref) {
+  usnmp_manager *m;
+  const usnmp__handle_slot *slot;
+  if (ref == NULL || ref->manager == NULL)
+    return USNMP_E_INVAL;
+  m = ref->manager;
+  if (ref->slot >= m->handles_cap)
+    return USNMP_E_INVAL;
+  slot = &m->handles[ref->slot];
+  if (slot->r == NULL || slot->gen != ref->generation)
+    return USNMP_E_STALE;
+  return usnmp__cancel(slot->r);
 }
 
 /* ------------------------------------------------------------------------
@@ -1225,8 +1328,8 @@ static void target_start_resolve(usnmp_target *t) {
   int rc;
   if (t->resolving != NULL)
     return;
-  rc = usnmp__agent_parse(t->agent, &addr, host, sizeof(host), &name,
-                          &family);
+  rc = usnmp__agent_parse_port(t->agent, t->default_port, &addr, host,
+                               sizeof(host), &name, &family);
   if (rc == 0 && name != NULL)
     rc = usnmp__resolve_start(t, name,
                               ntohs(((struct sockaddr_in *)&addr)->sin_port),
@@ -1267,6 +1370,11 @@ void usnmp__target_resolved(usnmp_target *t, int status) {
 
 int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
                      const char *agent) {
+  return usnmp__target_new_port(m, out, agent, 161);
+}
+
+int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
+                           const char *agent, uint16_t default_port) {
   struct sockaddr_storage addr;
   char host[256];
   const char *name = NULL;
@@ -1278,7 +1386,8 @@ int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
     return USNMP_E_INVAL;
   if (m->closing)
     return USNMP_E_CLOSED;
-  rc = usnmp__agent_parse(agent, &addr, host, sizeof(host), &name, &family);
+  rc = usnmp__agent_parse_port(agent, default_port, &addr, host,
+                               sizeof(host), &name, &family);
   if (rc < 0)
     return rc;
   t = usnmp__malloc(m, sizeof(*t));
@@ -1301,6 +1410,7 @@ int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
   t->backoff = 1.0;
   t->max_oids = 10;
   t->max_inflight = 64;
+  t->default_port = default_port;
   if (name != NULL) {
     t->resolve_status = 1;
     rc = usnmp__resolve_start(t, name,
@@ -1468,6 +1578,7 @@ int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
   m->procs[USNMP_VERSION_2C] = &community_proc;
   m->max_inflight = 4096;
   m->sockbuf = USNMP__DEFAULT_SOCKBUF;
+  m->handles_free = UINT32_MAX;
   uv_timer_init(loop, &m->sentinel);
   m->sentinel.data = m;
   m->open_handles = 1;
@@ -1482,6 +1593,7 @@ static void finalize(usnmp_manager *m) {
   usnmp__free(m, m->recv_buf);
   usnmp__free(m, m->rx_vbs);
   usnmp__free(m, m->table);
+  usnmp__free(m, m->handles);
   usnmp__free(m, m);
   if (cb != NULL)
     cb(arg);
@@ -1494,6 +1606,35 @@ void usnmp__manager_handle_closed(usnmp_manager *m) {
 
 static void on_sentinel_closed(uv_handle_t *h) {
   usnmp__manager_handle_closed(h->data);
+}
+
+static void on_wake(uv_async_t *h) { (void)h; }
+
+int usnmp__manager_wake_init(usnmp_manager *m) {
+  int rc;
+  if (m->wake_open)
+    return 0;
+  if (m->closing)
+    return USNMP_E_CLOSED;
+  rc = uv_async_init(m->loop, &m->wake, on_wake);
+  if (rc < 0)
+    return rc;
+  m->wake.data = m;
+  uv_unref((uv_handle_t *)&m->wake);
+  m->wake_open = 1;
+  m->open_handles++;
+  return 0;
+}
+
+void usnmp__manager_set_resolver(usnmp_manager *m, usnmp__resolver_fn fn,
+                                 void *arg) {
+  m->resolver = fn;
+  m->resolver_arg = arg;
+}
+
+void usnmp__manager_wake(usnmp_manager *m) {
+  if (m->wake_open)
+    uv_async_send(&m->wake);
 }
 
 void usnmp_manager_close(usnmp_manager *m, void (*close_cb)(void *arg),
@@ -1538,6 +1679,10 @@ void usnmp_manager_close(usnmp_manager *m, void (*close_cb)(void *arg),
     uv_close((uv_handle_t *)&r->timer, on_request_closed);
   }
   usnmp__transport_close(m);
+  if (m->wake_open) {
+    m->wake_open = 0;
+    uv_close((uv_handle_t *)&m->wake, on_sentinel_closed);
+  }
   uv_close((uv_handle_t *)&m->sentinel, on_sentinel_closed);
 }
 

@@ -278,10 +278,31 @@ struct usnmp_request {
    * encoded (after discovery, re-synchronisation or a tooBig split). */
   uint8_t *plain;
   uint32_t plain_len;
+  uint32_t handle; /* 1 + its slot in m->handles while handed out, or 0 */
   uint8_t inline_msg[USNMP__INLINE_MSG];
 };
 
+/* A slot of the manager's handle table (usnmp_request_ref): the request
+ * it names, or none; gen counts the requests it named, so a handle of an
+ * earlier one no longer matches.  Free slots chain through next_free. */
+typedef struct usnmp__handle_slot {
+  usnmp_request *r;
+  uint32_t gen;
+  uint32_t next_free;
+} usnmp__handle_slot;
+
 typedef struct usnmp__resolve usnmp__resolve;
+
+struct addrinfo;
+/* A name resolver with getaddrinfo()'s contract (returns 0 or an EAI_*
+ * code; *res is freed with freeaddrinfo()).  It runs on libuv's thread
+ * pool.  The manager uses usnmp__default_resolver (getaddrinfo) unless
+ * tests install another with usnmp__manager_set_resolver. */
+typedef int (*usnmp__resolver_fn)(const char *host,
+                                  const struct addrinfo *hints,
+                                  struct addrinfo **res, void *arg);
+int usnmp__default_resolver(const char *host, const struct addrinfo *hints,
+                            struct addrinfo **res, void *arg);
 
 struct usnmp_target {
   usnmp_manager *m;
@@ -292,7 +313,7 @@ struct usnmp_target {
   char *community;
   char *write_community; /* NULL: the community */
   void *data;
-  usnmp__resolve *resolving; /* pending uv_getaddrinfo, or NULL */
+  usnmp__resolve *resolving; /* pending lookup, or NULL */
   struct sockaddr_storage addr;
   int resolve_status;        /* 0 resolved, 1 resolving, < 0 failed */
   /* 0 live; 1 usnmp_target_free() runs; 2 to be destroyed once busy is 0.
@@ -313,6 +334,7 @@ struct usnmp_target {
    * requests wait for it), or NULL. */
   usnmp__usm_target *usm;
   usnmp_request *probe;
+  uint16_t default_port; /* for an agent string without a port */
 };
 
 /* One UDP handle of the manager. */
@@ -370,6 +392,20 @@ struct usnmp_manager {
   uint32_t open_handles;
   void (*close_cb)(void *arg);
   void *close_arg;
+  /* Pull walks: wakes a uv_run in progress on the caller's loop (see
+   * usnmp__manager_wake); made by the first usnmp_walk_open(). */
+  uv_async_t wake;
+  int wake_open;
+  /* Name resolution: the resolver (NULL: getaddrinfo) and the lookups
+   * still on the thread pool (also counted in open_handles). */
+  usnmp__resolver_fn resolver;
+  void *resolver_arg;
+  uint32_t resolutions;
+  /* Handles given out by the starting calls (see usnmp_cancel): slots
+   * are reused, never freed before the manager. */
+  usnmp__handle_slot *handles;
+  uint32_t handles_cap;
+  uint32_t handles_free; /* first free slot, or UINT32_MAX */
 };
 
 /* ------------------------------------------------------------------------
@@ -389,6 +425,38 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
                          int32_t bulk_mr, const usnmp_request_opts *opts,
                          usnmp_response_cb cb, void *arg,
                          usnmp_request **out);
+
+/* Returns 0 when t may still start requests, else the status a walk or a
+ * table on t ends with: USNMP_E_CLOSED when the manager is closing,
+ * USNMP_E_CANCELLED when t is being freed.  A request's callback may call
+ * it after freeing t or closing the manager: the manager holds t until the
+ * callback returns. */
+static inline int usnmp__target_gone(const usnmp_target *t) {
+  if (t->m->closing)
+    return USNMP_E_CLOSED;
+  return t->freeing ? USNMP_E_CANCELLED : 0;
+}
+
+/* usnmp_target_new() with the port used when agent names none (the
+ * blocking layer's own default port).  Same returns. */
+int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
+                           const char *agent, uint16_t default_port);
+
+/* Makes m's wake handle (an unreferenced uv_async_t) if it has none.
+ * Returns 0 or a libuv code. */
+int usnmp__manager_wake_init(usnmp_manager *m);
+
+/* Makes a uv_run of m's loop that is about to poll, or polling, return
+ * without stopping the loop: a pull walk whose answer arrived from a timer
+ * that ran before the poll uses it, where it must not uv_stop() a loop it
+ * does not own.  Does nothing before usnmp__manager_wake_init() or once m
+ * is closing (its closing handles keep the poll from blocking then). */
+void usnmp__manager_wake(usnmp_manager *m);
+
+/* Cancels r (in flight, queued or deferred; not a child), as
+ * usnmp_cancel() does for a handle.  Returns 0 or USNMP_E_INVAL when r
+ * already completed.  Walks and tables use it on the request they hold. */
+int usnmp__cancel(usnmp_request *r);
 
 /* Called by the transport for each datagram received. */
 void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
@@ -468,7 +536,22 @@ int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
                        char *host, size_t host_size, const char **host_out,
                        int *family);
 
-/* Starts resolving host for t with uv_getaddrinfo; usnmp__target_resolved()
+/* The same with the port to use when the string names none (the
+ * blocking layer's usnmp_sync_set_port; usnmp__agent_parse uses 161).
+ * One parser for both layers, so "udp6:::1" and "h" get the default port
+ * the same way. */
+int usnmp__agent_parse_port(const char *agent, uint16_t default_port,
+                            struct sockaddr_storage *addr, char *host,
+                            size_t host_size, const char **host_out,
+                            int *family);
+
+/* Installs the resolver of m's later lookups (NULL: getaddrinfo); for
+ * tests that need a resolver that hangs or fails. */
+void usnmp__manager_set_resolver(usnmp_manager *m, usnmp__resolver_fn fn,
+                                 void *arg);
+
+/* Starts resolving host for t on the thread pool (uv_queue_work running
+ * m's resolver); usnmp__target_resolved()
  * is called later.  Returns 0 or a negative code (nothing started). */
 int usnmp__resolve_start(usnmp_target *t, const char *host, uint16_t port,
                          int family);

@@ -165,7 +165,7 @@ static void abort_request(usnmp_table *tb) {
   if (r == NULL)
     return;
   tb->internal_cancel = 1;
-  usnmp_cancel(r);
+  usnmp__cancel(r);
   tb->internal_cancel = 0;
   tb->req = NULL;
 }
@@ -348,7 +348,9 @@ static int send_probes(usnmp_table *tb, uint32_t count) {
   }
   tb->n_probes = n;
   tb->sent_bulk = 0;
-  rc = usnmp__request_start(tb->t, USNMP_PDU_GETNEXT, tb->tx, n, 0, 0,
+  rc = usnmp__target_gone(tb->t); /* see send_request() in walk.c */
+  if (rc == 0)
+    rc = usnmp__request_start(tb->t, USNMP_PDU_GETNEXT, tb->tx, n, 0, 0,
                             tb->ropts_p, on_response, tb, &tb->req);
   if (rc < 0)
     tb->req = NULL;
@@ -405,7 +407,9 @@ static int send_fetch(usnmp_table *tb) {
   }
   tb->n_asked = n;
   tb->sent_bulk = tb->bulk;
-  rc = usnmp__request_start(
+  rc = usnmp__target_gone(tb->t); /* see send_request() in walk.c */
+  if (rc == 0)
+    rc = usnmp__request_start(
       tb->t, tb->bulk ? USNMP_PDU_GETBULK : USNMP_PDU_GETNEXT, tb->tx, n, 0,
       tb->bulk ? (int32_t)tb->reps : 0, tb->ropts_p, on_response, tb, &tb->req);
   if (rc < 0)
@@ -784,7 +788,7 @@ int usnmp_table_cancel(usnmp_table *tb) {
     return 0;
   tb->depth++;
   if (tb->req != NULL)
-    usnmp_cancel(tb->req);
+    usnmp__cancel(tb->req);
   complete(tb, USNMP_E_CANCELLED);
   tb->depth--;
   maybe_free(tb);

@@ -1,7 +1,7 @@
 /*
  * The manager's transport: agent strings, name resolution with
- * uv_getaddrinfo, and the UDP handles (one per address family, opened on
- * first use) with their receive path.
+ * getaddrinfo on libuv's thread pool, and the UDP handles (one per
+ * address family, opened on first use) with their receive path.
  *
  * Receiving uses libuv's recvmmsg support (UV_UDP_RECVMMSG): alloc_cb hands
  * out the manager's one large buffer, libuv splits it into 64 KiB chunks,
@@ -21,7 +21,9 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <net/if.h>
 
 #include "manager_int.h"
 
@@ -61,18 +63,48 @@ static int valid_hostname(const char *s, size_t len) {
   return 1;
 }
 
+/* Parses an IPv6 zone ("eth0", "lo" or a numeric index) into *scope.
+ * Returns 0 or USNMP_E_INVAL (empty, unknown interface, index over
+ * 2^32-1). */
+static int parse_zone(const char *zone, uint32_t *scope) {
+  uint64_t v = 0;
+  size_t i, len = strlen(zone);
+  if (len == 0 || len >= IF_NAMESIZE)
+    return USNMP_E_INVAL;
+  for (i = 0; i < len && zone[i] >= '0' && zone[i] <= '9'; i++) {
+    v = v * 10 + (uint64_t)(zone[i] - '0');
+    if (v > UINT32_MAX)
+      return USNMP_E_INVAL;
+  }
+  if (i == len) {
+    *scope = (uint32_t)v;
+    return 0;
+  }
+  *scope = if_nametoindex(zone);
+  return *scope != 0 ? 0 : USNMP_E_INVAL;
+}
+
 int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
                        char *host, size_t host_size, const char **host_out,
                        int *family) {
+  return usnmp__agent_parse_port(agent, 161, addr, host, host_size, host_out,
+                                 family);
+}
+
+int usnmp__agent_parse_port(const char *agent, uint16_t default_port,
+                            struct sockaddr_storage *addr, char *host,
+                            size_t host_size, const char **host_out,
+                            int *family) {
   const char *s = agent;
   const char *h;
   size_t hlen;
-  uint16_t port = 161;
+  uint16_t port = default_port;
+  char *zone;
   int fam = AF_UNSPEC;
   int bracketed = 0;
   char tmp[256];
 
-  if (agent == NULL)
+  if (agent == NULL || default_port == 0)
     return USNMP_E_INVAL;
   if (strncmp(s, "udp6:", 5) == 0) {
     fam = AF_INET6;
@@ -131,15 +163,26 @@ int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
   }
   if (fam != AF_INET) {
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+    uint32_t scope = 0;
+    /* A zone ("fe80::1%eth0", "::1%1") names the interface of a scoped
+     * address; it is kept in sin6_scope_id. */
+    zone = strchr(tmp, '%');
+    if (zone != NULL) {
+      *zone++ = '\0';
+      if (parse_zone(zone, &scope) < 0)
+        return USNMP_E_INVAL;
+    }
     if (uv_inet_pton(AF_INET6, tmp, &a6->sin6_addr) == 0) {
       a6->sin6_family = AF_INET6;
       a6->sin6_port = htons(port);
+      a6->sin6_scope_id = scope;
       *host_out = NULL;
       *family = AF_INET6;
       return 0;
     }
-    /* A bracketed or multi-colon form that is not an IPv6 literal. */
-    if (bracketed || strchr(tmp, ':') != NULL)
+    /* A bracketed or multi-colon form that is not an IPv6 literal, or a
+     * zone after something else. */
+    if (bracketed || zone != NULL || strchr(tmp, ':') != NULL)
       return USNMP_E_INVAL;
   }
   if (!valid_hostname(tmp, hlen))
@@ -164,8 +207,13 @@ int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b) {
   if (a->sa_family == AF_INET6) {
     const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
     const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+    /* The zone tells apart scoped addresses (fe80::1 on two links are two
+     * hosts); the kernel reports 0 for the others, whatever was asked. */
     return x->sin6_port == y->sin6_port &&
-           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0 &&
+           (x->sin6_scope_id == y->sin6_scope_id ||
+            !(IN6_IS_ADDR_LINKLOCAL(&x->sin6_addr) ||
+              IN6_IS_ADDR_MC_LINKLOCAL(&x->sin6_addr)));
   }
   return 0;
 }
@@ -175,37 +223,60 @@ int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b) {
  * ------------------------------------------------------------------------ */
 
 struct usnmp__resolve {
-  uv_getaddrinfo_t req;
+  uv_work_t req;
   usnmp_manager *m;
   usnmp_target *t; /* NULL once the target is gone */
+  usnmp__resolver_fn resolver;
+  void *resolver_arg;
+  struct addrinfo hints;
+  struct addrinfo *res;
+  int status; /* the resolver's: 0 or an EAI_* code */
   uint16_t port;
   int family;
+  char host[256];
 };
 
-static void on_resolved(uv_getaddrinfo_t *req, int status,
-                        struct addrinfo *res) {
+int usnmp__default_resolver(const char *host, const struct addrinfo *hints,
+                            struct addrinfo **res, void *arg) {
+  (void)arg;
+  return getaddrinfo(host, NULL, hints, res);
+}
+
+/* On the thread pool: touches only the lookup's own struct, so that the
+ * target and even the manager may go meanwhile (the manager waits for
+ * resolve_done, or usnmp_sync_close hands the loop on, see sync.c). */
+static void resolve_work(uv_work_t *req) {
+  usnmp__resolve *rs = USNMP__CONTAINER(req, usnmp__resolve, req);
+  rs->res = NULL;
+  rs->status = rs->resolver(rs->host, &rs->hints, &rs->res, rs->resolver_arg);
+  if (rs->status != 0 && rs->res != NULL) {
+    freeaddrinfo(rs->res);
+    rs->res = NULL;
+  }
+}
+
+static void resolve_done(uv_work_t *req, int status) {
   usnmp__resolve *rs = USNMP__CONTAINER(req, usnmp__resolve, req);
   usnmp_manager *m = rs->m;
   usnmp_target *t = rs->t;
+  struct addrinfo *res = status == 0 ? rs->res : NULL;
   const struct addrinfo *pick = NULL;
   const struct addrinfo *ai;
 
   if (t != NULL) {
     t->resolving = NULL;
-    if (status == 0) {
-      /* Without a udp:/udp6: prefix net-snmp means IPv4: prefer an IPv4
-       * address, but take IPv6 for a name that has only that. */
-      for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
-        if (ai->ai_family == AF_INET &&
-            ai->ai_addrlen >= sizeof(struct sockaddr_in) &&
-            rs->family != AF_INET6)
-          pick = ai;
-      for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
-        if (ai->ai_family == AF_INET6 &&
-            ai->ai_addrlen >= sizeof(struct sockaddr_in6) &&
-            rs->family != AF_INET)
-          pick = ai;
-    }
+    /* Without a udp:/udp6: prefix net-snmp means IPv4: prefer an IPv4
+     * address, but take IPv6 for a name that has only that. */
+    for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
+      if (ai->ai_family == AF_INET &&
+          ai->ai_addrlen >= sizeof(struct sockaddr_in) &&
+          rs->family != AF_INET6)
+        pick = ai;
+    for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
+      if (ai->ai_family == AF_INET6 &&
+          ai->ai_addrlen >= sizeof(struct sockaddr_in6) &&
+          rs->family != AF_INET)
+        pick = ai;
     if (pick != NULL) {
       memset(&t->addr, 0, sizeof(t->addr));
       memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
@@ -215,8 +286,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
         ((struct sockaddr_in6 *)&t->addr)->sin6_port = htons(rs->port);
     }
   }
-  uv_freeaddrinfo(res);
+  if (rs->res != NULL)
+    freeaddrinfo(rs->res);
   usnmp__free(m, rs);
+  m->resolutions--;
   if (t != NULL)
     usnmp__target_resolved(t, pick != NULL ? 0 : USNMP_E_RESOLVE);
   usnmp__manager_handle_closed(m);
@@ -226,9 +299,11 @@ int usnmp__resolve_start(usnmp_target *t, const char *host, uint16_t port,
                          int family) {
   usnmp_manager *m = t->m;
   usnmp__resolve *rs;
-  struct addrinfo hints;
+  size_t len = strlen(host);
   int rc;
 
+  if (len >= sizeof(rs->host))
+    return USNMP_E_INVAL;
   rs = usnmp__malloc(m, sizeof(*rs));
   if (rs == NULL)
     return USNMP_E_NOMEM;
@@ -237,19 +312,22 @@ int usnmp__resolve_start(usnmp_target *t, const char *host, uint16_t port,
   rs->t = t;
   rs->port = port;
   rs->family = family;
-  memset(&hints, 0, sizeof(hints));
-  hints.ai_family = family;
-  hints.ai_socktype = SOCK_DGRAM;
-  hints.ai_protocol = IPPROTO_UDP;
-  rc = uv_getaddrinfo(m->loop, &rs->req, on_resolved, host, NULL, &hints);
+  rs->resolver = m->resolver != NULL ? m->resolver : usnmp__default_resolver;
+  rs->resolver_arg = m->resolver_arg;
+  memcpy(rs->host, host, len + 1);
+  rs->hints.ai_family = family;
+  rs->hints.ai_socktype = SOCK_DGRAM;
+  rs->hints.ai_protocol = IPPROTO_UDP;
+  rc = uv_queue_work(m->loop, &rs->req, resolve_work, resolve_done);
   if (rc < 0) {
     usnmp__free(m, rs);
     return rc;
   }
   t->resolving = rs;
   /* Counted like a handle: the manager's memory must outlive the
-   * callback, which always runs (with UV_EAI_CANCELED when cancelled). */
+   * callback, which always runs (with UV_ECANCELED when cancelled). */
   m->open_handles++;
+  m->resolutions++;
   return 0;
 }
 

@@ -47,7 +47,6 @@ typedef struct batch {
 struct usnmp_walk {
   usnmp_allocator alloc; /* a copy: a pull walk may outlive its manager */
   usnmp_target *t;
-  uv_loop_t *loop;
   usnmp_walk_varbind_cb on_varbind;
   usnmp_walk_done_cb on_done;
   void *arg;
@@ -346,7 +345,7 @@ static void abort_request(usnmp_walk *w) {
   if (r == NULL)
     return;
   w->internal_cancel = 1;
-  usnmp_cancel(r);
+  usnmp__cancel(r);
   w->internal_cancel = 0;
   w->req = NULL;
 }
@@ -366,7 +365,13 @@ static int send_request(usnmp_walk *w, usnmp_pdu_type type, const uint8_t *name,
   vb.oid_len = name_len;
   vb.value.type = USNMP_TYPE_NULL;
   w->sent_bulk = type == USNMP_PDU_GETBULK;
-  rc = usnmp__request_start(w->t, type, &vb, 1, 0,
+  /* A callback of this walk (or of another request) may have freed the
+   * target or closed the manager since the last answer, with nothing in
+   * flight to tell us: the manager holds the target until that callback
+   * returns, so ask it before starting anything on it. */
+  rc = usnmp__target_gone(w->t);
+  if (rc == 0)
+    rc = usnmp__request_start(w->t, type, &vb, 1, 0,
                             type == USNMP_PDU_GETBULK ? (int32_t)w->reps : 0,
                             w->ropts_p, on_response, w, &w->req);
   if (rc < 0)
@@ -705,8 +710,6 @@ static void on_response(const usnmp_response *resp, void *arg) {
     /* The walk, its target or the manager went away: whatever the phase,
      * the walk is over. */
     complete(w, resp->status);
-    if (w->pull)
-      uv_stop(w->loop);
     w->depth--;
     maybe_free(w);
     return;
@@ -733,9 +736,10 @@ static void on_response(const usnmp_response *resp, void *arg) {
   /* A pull walk's caller runs the loop once per UV_EAGAIN.  An answer that
    * completes from a timer due when that run began (a deferred error, say)
    * would otherwise leave the run blocked in its poll with nothing left to
-   * wake it: stop the loop so the run returns and the caller looks. */
+   * wake it.  The loop is the caller's, shared maybe: wake it rather than
+   * stop it, so the run returns and the caller looks. */
   if (w->pull)
-    uv_stop(w->loop);
+    usnmp__manager_wake(w->t->m);
   w->depth--;
   maybe_free(w);
 }
@@ -763,7 +767,6 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
   memset(w, 0, sizeof *w);
   w->alloc = a;
   w->t = t;
-  w->loop = usnmp_manager_loop(m);
   w->root = *root;
   w->brent_power = 1;
   w->reps = USNMP_WALK_DEFAULT_REPETITIONS;
@@ -871,7 +874,7 @@ int usnmp_walk_cancel(usnmp_walk *w) {
   w->depth++;
   if (w->req != NULL) {
     /* Our answer callback sees USNMP_E_CANCELLED and completes the walk. */
-    usnmp_cancel(w->req);
+    usnmp__cancel(w->req);
   }
   complete(w, USNMP_E_CANCELLED);
   w->depth--;
@@ -888,6 +891,11 @@ int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
   rc = walk_new(&w, t, root, opts);
   if (rc < 0)
     return rc;
+  rc = usnmp__manager_wake_init(t->m);
+  if (rc < 0) {
+    walk_free(w);
+    return rc;
+  }
   w->pull = 1;
   w->phase = PH_IDLE;
   *out = w;

@@ -36,7 +36,7 @@ typedef struct result {
   char text[MAX_KEEP][160];
   usnmp_target *target;
   /* Something to do from inside the callback. */
-  usnmp_request *cancel_other;
+  usnmp_request_ref *cancel_other;
   usnmp_target *free_target;
   usnmp_manager *close_manager;
   int order; /* value of *order_counter when called */
@@ -537,17 +537,17 @@ static void test_cancel(void **state) {
   env *e = *state;
   usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result a = {0}, b = {0}, c = {0};
-  usnmp_request *ra, *rb;
+  usnmp_request_ref ra, rb;
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DELAY, 20, 0});
   assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &a, &ra), 0);
   assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &b, &rb), 0);
-  assert_int_equal(usnmp_cancel(ra), 0);
+  assert_int_equal(usnmp_cancel(&ra), 0);
   assert_int_equal(a.calls, 1); /* synchronously */
   assert_int_equal(a.status, USNMP_E_CANCELLED);
   /* c's callback cancels b. */
-  c.cancel_other = rb;
+  c.cancel_other = &rb;
   assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &c, NULL), 0);
   run_until(&e->loop, &c.calls, 1, 5000);
   assert_int_equal(c.calls, 1);
