@@ -102,7 +102,13 @@ typedef struct cli {
   uint32_t resend_ms;
   int32_t retries;
   oid_style style;
-  int value_only;
+  /* -O toggles, as net-snmp keeps them: each letter flips its flag, so
+   * -Oqq is -O with nothing; -OQ sets quicke and flips quick. */
+  int value_only;      /* v */
+  int quick, quicke;   /* q, Q */
+  int raw_ticks;       /* t */
+  int hex_text;        /* T */
+  unsigned strings;    /* a or x (the later wins): USNMP_FORMAT_ASCII/HEX */
   int json;
   v3_options v3;
   /* -C flags. */
@@ -195,9 +201,6 @@ static void text_reserve(cli *c, size_t n) {
 static int value_formatter(char *buf, size_t size, const void *obj) {
   return usnmp_value_format(buf, size, obj);
 }
-static int varbind_formatter(char *buf, size_t size, const void *obj) {
-  return usnmp_varbind_format(buf, size, obj);
-}
 static int json_formatter(char *buf, size_t size, const void *obj) {
   return usnmp_varbind_format_json(buf, size, obj);
 }
@@ -220,8 +223,28 @@ static const char *format_value(cli *c, const usnmp_value *v) {
   return format_text(c, value_formatter, v);
 }
 
-static const char *format_varbind(cli *c, const usnmp_varbind *vb) {
-  return format_text(c, varbind_formatter, vb);
+/* usnmp_value_format_flags() behind format_text()'s signature. */
+typedef struct flagged_value {
+  const usnmp_value *value;
+  unsigned flags;
+} flagged_value;
+
+static int flagged_formatter(char *buf, size_t size, const void *obj) {
+  const flagged_value *fv = obj;
+  return usnmp_value_format_flags(buf, size, fv->value, fv->flags);
+}
+
+/* The library's formatting flags that the -O options chose. */
+static unsigned format_flags(const cli *c) {
+  return (c->quick ? USNMP_FORMAT_QUICK : 0u) |
+         (c->raw_ticks ? USNMP_FORMAT_TIMETICKS_RAW : 0u) |
+         (c->hex_text ? USNMP_FORMAT_HEX_TEXT : 0u) | c->strings;
+}
+
+static const char *format_value_flags(cli *c, const usnmp_value *v,
+                                      unsigned flags) {
+  flagged_value fv = {v, flags};
+  return format_text(c, flagged_formatter, &fv);
 }
 
 static const char *format_varbind_json(cli *c, const usnmp_varbind *vb) {
@@ -286,29 +309,35 @@ static int print_varbind(cli *c, FILE *out, const usnmp_varbind *vb) {
     c->printed++;
     return 0;
   }
-  if (c->style == OID_NUMERIC && !c->value_only) {
-    const char *line = format_varbind(c, vb);
-    if (line == NULL)
-      goto malformed;
-    fputs(line, out);
-    fputc('\n', out);
-    c->printed++;
-    return 0;
+  if (!c->value_only) {
+    if (c->style == OID_NUMERIC) {
+      /* The name as the formatter reads BER OIDs (net-snmp's way). */
+      usnmp_value name = {.type = USNMP_TYPE_OID};
+      name.v.bytes.data = vb->oid;
+      name.v.bytes.len = vb->oid_len;
+      const char *text = format_value_flags(c, &name, USNMP_FORMAT_QUICK);
+      if (text == NULL)
+        goto malformed;
+      fputs(text, out);
+    } else {
+      usnmp_oid name;
+      char name_text[OID_TEXT_MAX];
+      if (usnmp_oid_from_ber(&name, vb->oid, vb->oid_len) < 0)
+        goto malformed;
+      fputs(oid_text(name_text, c->style, &name), out);
+    }
+    /* -Oq: a space; -OQ (which sets quicke) keeps " = ". */
+    fputs(c->quick && !c->quicke ? " " : " = ", out);
   }
-  usnmp_oid name;
-  char name_text[OID_TEXT_MAX];
-  if (usnmp_oid_from_ber(&name, vb->oid, vb->oid_len) < 0)
-    goto malformed;
-  if (!c->value_only)
-    fprintf(out, "%s = ", oid_text(name_text, c->style, &name));
   if (vb->value.type == USNMP_TYPE_OID && c->style != OID_NUMERIC) {
     usnmp_oid value;
     char value_text[OID_TEXT_MAX];
     if (usnmp_value_get_oid(&vb->value, &value) < 0)
       goto malformed;
-    fprintf(out, "OID: %s\n", oid_text(value_text, c->style, &value));
+    fprintf(out, "%s%s\n", c->quick ? "" : "OID: ",
+            oid_text(value_text, c->style, &value));
   } else {
-    const char *v = format_value(c, &vb->value);
+    const char *v = format_value_flags(c, &vb->value, format_flags(c));
     if (v == NULL)
       goto malformed;
     fprintf(out, "%s\n", v);
@@ -1152,19 +1181,26 @@ static void parse_oflags(cli *c, const char *flags) {
     case 'S': c->style = OID_SHORT; break;
     case 'f':
     case 'u': c->style = OID_FULL; break;
-    case 'v': c->value_only = 1; break;
-    /* Index and enum display, units, quoting in indexes: without MIB
-     * modules they change nothing. */
+    case 'v': c->value_only = !c->value_only; break;
+    case 'q': c->quick = !c->quick; break;
+    case 'Q':
+      c->quicke = 1;
+      c->quick = !c->quick;
+      break;
+    case 't': c->raw_ticks = !c->raw_ticks; break;
+    case 'T': c->hex_text = !c->hex_text; break;
+    case 'a': c->strings = USNMP_FORMAT_ASCII; break;
+    case 'x': c->strings = USNMP_FORMAT_HEX; break;
+    /* Index breakdown, enum names, quotes in string indexes, units and
+     * extended indexes: all come from MIB modules, so without them these
+     * change nothing in net-snmp's output either. */
     case 'b':
     case 'e':
     case 'E':
     case 'U':
     case 'X': break;
     default:
-      bad_input(c,
-                "-O%c is not supported (usnmp prints values as net-snmp's "
-                "default; -O n s S f u v b e E U X are accepted)",
-                *p);
+      bad_input(c, "Unknown output option passed to -O: %c", *p);
     }
   }
 }

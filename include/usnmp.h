@@ -294,6 +294,32 @@ USNMP_EXTERN int usnmp_varbind_format(char *buf, size_t size,
 USNMP_EXTERN int usnmp_varbind_format_json(char *buf, size_t size,
                                            const usnmp_varbind *vb);
 
+/* Flags of usnmp_value_format_flags(): net-snmp's -O output options that
+ * change how a value prints (with no MIB modules loaded). */
+#define USNMP_FORMAT_QUICK 0x01u /* -Oq: no type label ("5", "0.077637",
+                                    "1.2.3.4"); a hex string is quoted
+                                    ("\"80 00 \""), an Opaque dump is not;
+                                    TimeTicks as "D:H:MM:SS.hh" */
+#define USNMP_FORMAT_TIMETICKS_RAW 0x02u /* -Ot: TimeTicks as the bare
+                                            number, label or not */
+#define USNMP_FORMAT_HEX_TEXT 0x04u /* -OT: each line of a hex dump (strings,
+                                       Opaque) followed by "  [" its octets as
+                                       text, '.' for unprintable, "]" */
+#define USNMP_FORMAT_ASCII 0x08u /* -Oa: every non-empty string as text,
+                                    '.' for bytes outside 0x09-0x0D and
+                                    0x20-0x7E */
+#define USNMP_FORMAT_HEX 0x10u   /* -Ox: every non-empty string in hex (the
+                                    later of -Oa and -Ox wins: pass one) */
+#define USNMP_FORMAT_ALL 0x1fu
+
+/* usnmp_value_format() with the flags above (0: the same text).  NULL,
+ * an empty string ("\"\"") and the exceptions print the same under every
+ * flag.  Returns as usnmp_value_format(), and USNMP_E_INVAL for a flag not
+ * listed. */
+USNMP_EXTERN int usnmp_value_format_flags(char *buf, size_t size,
+                                          const usnmp_value *v,
+                                          unsigned flags);
+
 /* ------------------------------------------------------------------------
  * Messages (v1, v2c)
  * ------------------------------------------------------------------------ */
