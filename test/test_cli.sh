@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_cli.sh: the usnmp command against net-snmp's own tools.
 #
-#   test_cli.sh USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK UDP_SINK
+#   test_cli.sh USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK UDP_SINK \
+#               CLI_AGENT
 #
 # Starts a private net-snmp snmpd on a free loopback port (IPv4 and IPv6)
 # with test/snmpd.conf, runs each case with `usnmp CMD ARGS` and with
@@ -12,12 +13,15 @@
 # MIB modules) is checked against snmpwalk's view of the same table, and
 # --json documents are validated and checked with test/json_check.c.
 # The requests themselves (every set TYPE, bulk parameters) are compared
-# with net-snmp's byte for byte through test/udp_sink.c.
+# with net-snmp's byte for byte through test/udp_sink.c.  Every -O output
+# flag, alone and combined, is compared on values of every type served by
+# the project's own test agent (test/cli_agent.c) as well as by snmpd.
 # Each failed case prints a diff; the script exits 1 if any failed.
 set -u
 
-if [ $# -ne 6 ]; then
-  echo "usage: $0 USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK UDP_SINK" >&2
+if [ $# -ne 7 ]; then
+  echo "usage: $0 USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK UDP_SINK" \
+    "CLI_AGENT" >&2
   exit 2
 fi
 usnmp=$1
@@ -26,6 +30,8 @@ bin=$3
 conf=$4
 json_check=$5
 udp_sink=$6
+cli_agent=$7
+cli_agent_pid=
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/usnmp-test-cli-XXXXXX")
 agent_snmpd=$snmpd
@@ -37,6 +43,10 @@ agent_dir=$tmp
 
 cleanup() {
   usnmp_agent_stop
+  if [ -n "$cli_agent_pid" ]; then
+    kill -TERM "$cli_agent_pid" 2>/dev/null
+    wait "$cli_agent_pid" 2>/dev/null
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -50,6 +60,19 @@ mkdir -p "$tmp/persist"
 
 usnmp_agent_start || exit 1
 A="127.0.0.1:$port"
+# The project's test agent: it prints its port once it listens.
+"$cli_agent" >"$tmp/cli_agent.port" 2>"$tmp/cli_agent.err" &
+cli_agent_pid=$!
+for _ in $(seq 100); do
+  [ -s "$tmp/cli_agent.port" ] && break
+  sleep 0.02
+done
+if [ ! -s "$tmp/cli_agent.port" ]; then
+  echo "cli_agent did not start: $(cat "$tmp/cli_agent.err")" >&2
+  exit 1
+fi
+T="127.0.0.1:$(cat "$tmp/cli_agent.port")"
+TV=.1.3.6.1.4.1.99999.2 # its values of every type (test/cli_agent.c)
 A6="udp6:[::1]:$port"
 dead=$(usnmp_free_port) || exit 1
 while [ "$dead" = "$port" ]; do dead=$(usnmp_free_port) || exit 1; done
@@ -211,6 +234,40 @@ same get -On -v2c -c public "[::1]:$port" $SYSDESCR
 same get -On -v1 -c public "udp6:[::1]:$port" $SYSDESCR 1.3.6.1.2.1.1.5.0
 same get -On -v2c -c public "localhost:$port" $SYSDESCR
 
+# ----------------------------------------------------- -O output flags
+# Every flag of net-snmp's snmpcmd(1) alone, and the combinations scripts
+# use, on every type: snmpd's values (exceptions included) and the test
+# agent's (binary strings, long dumps, quotes, every Opaque kind, TimeTicks
+# of days).  q Q v t T are toggles in net-snmp (-Oqq is no -Oq), a/x and
+# the OID styles are last-wins: both are compared too.
+TYPES="$SYSDESCR $SYSOBJECTID $ORUPTIME1 $ENGINEID $USMSTAT $IFSPEED1 $IFPHYS1
+  $IPADDR $IPFWD $IFMCAST1 $sys.99.0 $sys.1"
+for f in a b e E f n q Q s S t T u U v x X qv Qv vq qn Qn nq tq qt xn \
+  Tq Tx Txq aq Ta qT Qt vT vx va fq uT Sx qQ Qq qq QQ vv tt TT ax xa nqv \
+  Qfn tvq; do
+  # shellcheck disable=SC2086 # TYPES is a list
+  same get "-O$f" -v2c -c public $A $TYPES
+  same walk "-O$f" -v2c -c public $T $TV
+done
+same_volatile get -Oq -v2c -c public $A $LOAD15
+same_volatile get -OQv -v2c -c public $A $LOAD15
+for f in q Qv qn t T x a; do
+  same bulkwalk "-O$f" -v2c -c public $T $TV
+  same getnext "-O$f" -v1 -c public $T $TV.7 $TV.15 $TV.23 $TV.29
+  same bulkget "-O$f" -v2c -c public -Cn1 -Cr3 $T $TV.5 $TV.16 $TV.29
+  same walk "-O$f" -v1 -c public $T $TV.2
+done
+# Separate -O options add up; errors name the failed OID in the style.
+same get -Oq -Ov -v2c -c public $A $SYSDESCR $SYSOBJECTID
+same get -Oq -On -v2c -c public $A $SYSDESCR
+same get -Oq -Oq -v2c -c public $A $ORUPTIME1
+same get -Oqn -v1 -c public $A $sys.99.0 $SYSDESCR
+same get -OQf -v1 -c public $A $SYSDESCR $sys.99.0
+same walk -Oqv -v2c -c public -Cp $A $ORTABLE
+same set -Oqv -v2c -c private $A $SYSLOCATION s "quick value"
+same set -OQ -v2c -c private $A $SYSLOCATION x "00 41"
+same set -Oqn -v2c -c private $A $ORUPTIME1 t 5
+
 # ------------------------------------------------------------- getnext
 for v in 1 2c; do
   same getnext -On -v$v -c public $A $sys.9.1.2.10 $LAST $SYSDESCR $ORTABLE
@@ -351,7 +408,6 @@ own_bad() {
 }
 own_bad frobnicate -v2c -c public $A $SYSDESCR
 own_bad get -m ALL -v2c -c public $A $SYSDESCR
-own_bad get -Ox -v2c -c public $A $SYSDESCR
 own_bad get --frob -v2c -c public $A $SYSDESCR
 own_bad get -v2c -c public "tcp:$A" $SYSDESCR
 own_bad bulkwalk -v2c -c public -Cr0 $A $ORID
