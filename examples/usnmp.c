@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 /* Exit codes, as net-snmp's tools use them. */
 enum {
@@ -109,6 +110,13 @@ typedef struct cli {
   int raw_ticks;       /* t */
   int hex_text;        /* T */
   unsigned strings;    /* a or x (the later wins): USNMP_FORMAT_ASCII/HEX */
+  char float_format[32];  /* -Op PRECISION: "%PRECISIONf", or "" */
+  /* -I toggles and texts: how OID arguments are read. */
+  int in_ucd, in_regex, in_random;
+  const char *oid_prefix, *oid_suffix;
+  /* -d, -L, -D. */
+  int dump;
+  usnmp_cli_log log;
   int json;
   v3_options v3;
   /* -C flags. */
@@ -298,6 +306,40 @@ static void json_put_string(FILE *f, const char *s) {
 /* Prints one varbind as the command's output line (or JSON member).
  * Returns 0, or -1 when the library cannot format it (a malformed value
  * from the agent: reported on stderr). */
+/* -Op: an Opaque Float or Double (net-snmp's 9F 78 04 and 9F 79 08
+ * encodings, exactly as the library's formatter accepts them) printed
+ * with the chosen precision.  Returns 1 if v was one, else 0. */
+static int print_opaque_float(cli *c, FILE *out, const usnmp_value *v) {
+  const uint8_t *d = v->v.bytes.data;
+  size_t len = v->v.bytes.len;
+  double x;
+  if (v->type != USNMP_TYPE_OPAQUE || d == NULL || len < 3 || d[0] != 0x9f)
+    return 0;
+  if (d[1] == 0x78 && d[2] == 4 && len == 7) {
+    uint32_t bits = (uint32_t)d[3] << 24 | (uint32_t)d[4] << 16 |
+                    (uint32_t)d[5] << 8 | d[6];
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    x = f;
+  } else if (d[1] == 0x79 && d[2] == 8 && len == 11) {
+    uint64_t bits = 0;
+    for (int i = 3; i < 11; i++)
+      bits = bits << 8 | d[i];
+    memcpy(&x, &bits, sizeof x);
+  } else {
+    return 0;
+  }
+  char text[512];
+  /* The format is "%" PRECISION "f" with PRECISION checked by
+   * set_float_format() to hold one floating-point conversion only. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  snprintf(text, sizeof text, c->float_format, x);
+#pragma GCC diagnostic pop
+  fprintf(out, "%s%s\n", c->quick ? "" : "Opaque: Float: ", text);
+  return 1;
+}
+
 static int print_varbind(cli *c, FILE *out, const usnmp_varbind *vb) {
   if (c->json) {
     const char *j = format_varbind_json(c, vb);
@@ -329,7 +371,9 @@ static int print_varbind(cli *c, FILE *out, const usnmp_varbind *vb) {
     /* -Oq: a space; -OQ (which sets quicke) keeps " = ". */
     fputs(c->quick && !c->quicke ? " " : " = ", out);
   }
-  if (vb->value.type == USNMP_TYPE_OID && c->style != OID_NUMERIC) {
+  if (c->float_format[0] != '\0' && print_opaque_float(c, out, &vb->value)) {
+    /* printed with -Op's precision */
+  } else if (vb->value.type == USNMP_TYPE_OID && c->style != OID_NUMERIC) {
     usnmp_oid value;
     char value_text[OID_TEXT_MAX];
     if (usnmp_value_get_oid(&vb->value, &value) < 0)
@@ -497,8 +541,8 @@ static void report_status(cli *c, int status) {
            !c->json) {
     /* The agent's v3 reports, in net-snmp's words: "snmpget: Unknown
      * user name". */
-    fflush(stdout);
-    fprintf(stderr, "%s: %s\n", netsnmp_tool(c), usnmp_strerror(status));
+    usnmp__cli_log(&c->log, LOG_ERR, "%s: %s\n", netsnmp_tool(c),
+                   usnmp_strerror(status));
     c->exit_code = EXIT_FAILURE_;
     return;
   } else
@@ -514,6 +558,9 @@ static void report_status(cli *c, int status) {
     jb_raw(&b, "}");
     json_error_add(c, b.s);
     free(b.s);
+  } else if (status == USNMP_E_RESOLVE) {
+    /* net-snmp's library reports an unknown host through its log. */
+    usnmp__cli_log(&c->log, LOG_ERR, "usnmp %s: %s\n", c->info->name, msg);
   } else {
     fflush(stdout);
     fprintf(stderr, "usnmp %s: %s\n", c->info->name, msg);
@@ -542,6 +589,42 @@ static void json_end(cli *c) {
   if (c->json_errors_len > 0)
     fputs(c->json_errors, stdout);
   fputs("]}\n", stdout);
+}
+
+/* Parses an OID argument as net-snmp reads one with no MIB modules: -IS's
+ * prefix and -Is's suffix are glued on as text, -Iu makes an OID without
+ * a leading dot relative to mib-2, and with -Ib or -IR (which look names
+ * up in MIB modules) no OID is found.  Errors end the program. */
+static void parse_oid_arg(cli *c, const char *text, usnmp_oid *out) {
+  const char *prefix = c->oid_prefix ? c->oid_prefix : "";
+  const char *suffix = c->oid_suffix ? c->oid_suffix : "";
+  size_t n = strlen(prefix) + strlen(text) + strlen(suffix) + 16;
+  char *full = xmalloc(n);
+  snprintf(full, n, "%s%s%s", prefix, text, suffix);
+  if (c->in_ucd && full[0] != '.') {
+    char *rel = xmalloc(n + 16);
+    snprintf(rel, n + 16, ".1.3.6.1.2.1.%s", full);
+    free(full);
+    full = rel;
+  }
+  if (c->in_regex)
+    bad_input(c, "%s: (-Ib finds MIB names; usnmp loads no MIB modules)",
+              text);
+  if (c->in_random)
+    bad_input(c, "%s: Unknown Object Identifier (-IR finds MIB names; "
+                 "usnmp loads no MIB modules)", text);
+  int rc = usnmp_oid_parse(out, full);
+  if (rc < 0) {
+    int named = 0;
+    for (const char *p = full; *p; p++)
+      named |= isalpha((unsigned char)*p) != 0;
+    if (named)
+      bad_input(c, "%s: Unknown Object Identifier (usnmp reads numeric "
+                   "OIDs only: it loads no MIB modules)", text);
+    bad_input(c, "%s: Unknown Object Identifier (%s)", text,
+              usnmp_strerror(rc));
+  }
+  free(full);
 }
 
 /* ------------------------------------------------------------------------
@@ -1156,10 +1239,7 @@ static void parse_cflags(cli *c, const char *flags, char **argv, int argc,
       if (*next >= argc)
         bad_input(c, "-CE needs an OID after it");
       const char *arg = argv[(*next)++];
-      int rc = usnmp_oid_parse(&c->end_oid, arg);
-      if (rc < 0)
-        bad_input(c, "%s: Unknown Object Identifier (%s)", arg,
-                  usnmp_strerror(rc));
+      parse_oid_arg(c, arg, &c->end_oid);
       c->have_end = 1;
       break;
     }
@@ -1173,7 +1253,30 @@ static void parse_cflags(cli *c, const char *flags, char **argv, int argc,
   }
 }
 
-static void parse_oflags(cli *c, const char *flags) {
+/* -Op PRECISION: net-snmp prints Opaque floats with "%" PRECISION "f".
+ * Only what makes that a single floating-point conversion is taken:
+ * flags, a width, a precision and at most one conversion letter (after
+ * which net-snmp's "f" is printed as is). */
+static void set_float_format(cli *c, const char *precision) {
+  const char *p = precision;
+  p += strspn(p, "-+ #0");
+  p += strspn(p, "0123456789");
+  if (*p == '.') {
+    p++;
+    p += strspn(p, "0123456789");
+  }
+  if (*p != '\0' && strchr("eEfFgGaA", *p) != NULL)
+    p++;
+  if (*p != '\0' || strlen(precision) > 20)
+    bad_input(c, "-Op %s: the precision must be printf flags, a width, "
+                 "\".DIGITS\" and at most one of e E f F g G a A",
+              precision);
+  snprintf(c->float_format, sizeof c->float_format, "%%%sf", precision);
+}
+
+/* -O FLAGS; p takes the rest of the argument, or the next one. */
+static void parse_oflags(cli *c, const char *flags, char **argv, int argc,
+                         int *next) {
   for (const char *p = flags; *p; p++) {
     switch (*p) {
     case 'n': c->style = OID_NUMERIC; break;
@@ -1191,9 +1294,20 @@ static void parse_oflags(cli *c, const char *flags) {
     case 'T': c->hex_text = !c->hex_text; break;
     case 'a': c->strings = USNMP_FORMAT_ASCII; break;
     case 'x': c->strings = USNMP_FORMAT_HEX; break;
-    /* Index breakdown, enum names, quotes in string indexes, units and
-     * extended indexes: all come from MIB modules, so without them these
-     * change nothing in net-snmp's output either. */
+    case 'p':
+      if (p[1] != '\0') {
+        set_float_format(c, p + 1);
+      } else {
+        if (*next >= argc)
+          bad_input(c, "-Op needs a precision");
+        set_float_format(c, argv[(*next)++]);
+      }
+      return;
+    /* Index breakdown, enum names, quotes in string indexes, units,
+     * extended indexes and leading zeros of DISPLAY-HINTs: all come from
+     * MIB modules, so without them these change nothing in net-snmp's
+     * output either. */
+    case '0':
     case 'b':
     case 'e':
     case 'E':
@@ -1205,8 +1319,43 @@ static void parse_oflags(cli *c, const char *flags) {
   }
 }
 
+/* -I FLAGS: toggles; s SUFFIX and S PREFIX take the rest of the argument
+ * or the next one.  r (range checks) and h (DISPLAY-HINTs) concern values
+ * that MIB modules describe: without them nothing changes. */
+static void parse_iflags(cli *c, const char *flags, char **argv, int argc,
+                         int *next) {
+  for (const char *p = flags; *p; p++) {
+    switch (*p) {
+    case 'r':
+    case 'h': break;
+    case 'u': c->in_ucd = !c->in_ucd; break;
+    case 'b': c->in_regex = !c->in_regex; break;
+    case 'R': c->in_random = !c->in_random; break;
+    case 's':
+    case 'S': {
+      const char *text = p + 1;
+      if (*text == '\0') {
+        if (*next >= argc)
+          bad_input(c, "-I%c needs a text", *p);
+        text = argv[(*next)++];
+      }
+      if (*p == 's')
+        c->oid_suffix = text;
+      else
+        c->oid_prefix = text;
+      return;
+    }
+    default:
+      bad_input(c, "Unknown input option passed to -I: %c.", *p);
+    }
+  }
+}
+
 /* Options that take an argument, attached (-v2c) or separate (-v 2c). */
 static const char options_with_argument[] = "vctrOClLuaAxXeEnZmMPID";
+
+/* -P: net-snmp's MIB parser toggles, which have nothing to parse here. */
+static const char mib_parser_flags[] = "ucdewWR";
 
 static void parse_args(cli *c, int argc, char **argv) {
   char **positional = xmalloc((size_t)argc * sizeof(char *));
@@ -1247,6 +1396,10 @@ static void parse_args(cli *c, int argc, char **argv) {
       printf("usnmp version: %s\n", usnmp_version_string());
       exit(EXIT_OK);
     }
+    if (opt == 'd' && a[2] == '\0') {
+      c->dump = 1;
+      continue;
+    }
     if (strchr(options_with_argument, opt) == NULL)
       bad_input(c, "invalid option -- '%c' (usnmp --help lists them)", opt);
     const char *arg;
@@ -1286,7 +1439,42 @@ static void parse_args(cli *c, int argc, char **argv) {
         bad_input(c, "Invalid number of retries after -r flag.");
       c->retries = (int32_t)num;
       break;
-    case 'O': parse_oflags(c, arg); break;
+    case 'O': {
+      int next = i + 1;
+      parse_oflags(c, arg, argv, argc, &next);
+      i = next - 1;
+      break;
+    }
+    case 'I': {
+      int next = i + 1;
+      parse_iflags(c, arg, argv, argc, &next);
+      i = next - 1;
+      break;
+    }
+    case 'L': {
+      int next = i + 1;
+      char err[256];
+      if (usnmp__cli_log_option(&c->log, arg, argv, argc, &next, err,
+                                sizeof err) < 0)
+        bad_input(c, "%s", err);
+      i = next - 1;
+      break;
+    }
+    case 'D':
+      /* Announced at once, to the log as -L options so far set it up, as
+       * net-snmp does. */
+      usnmp__cli_log_debug_tokens(&c->log, arg);
+      break;
+    case 'P':
+      for (const char *p = arg; *p; p++)
+        if (strchr(mib_parser_flags, *p) == NULL)
+          bad_input(c, "Unknown parsing option passed to -P: %c.", *p);
+      break;
+    case 'm':
+    case 'M':
+      /* MIB modules and where to find them: usnmp loads none, so names
+       * in OIDs stay unknown (parse_oid_arg says so). */
+      break;
     case 'C': {
       int next = i + 1;
       parse_cflags(c, arg, argv, argc, &next);
@@ -1308,10 +1496,7 @@ static void parse_args(cli *c, int argc, char **argv) {
         c->v3.first = opt;
       break;
     default:
-      /* -m -M -P -I -L -D: MIB modules, parsing, logging and debugging of
-       * net-snmp's library, which usnmp does not have. */
-      bad_input(c, "-%c is not supported: usnmp loads no MIB modules and "
-                   "prints numeric OIDs", opt);
+      bad_input(c, "invalid option -- '%c' (usnmp --help lists them)", opt);
     }
   }
   if (n_pos == 0)
@@ -1437,10 +1622,7 @@ static void prepare(cli *c) {
       bad_input(c, "out of memory");
     for (size_t i = 0; i < n; i++) {
       const char *oid_arg = c->args[3 * i];
-      int rc = usnmp_oid_parse(&c->oids[i], oid_arg);
-      if (rc < 0)
-        bad_input(c, "%s: Unknown Object Identifier (%s)", oid_arg,
-                  usnmp_strerror(rc));
+      parse_oid_arg(c, oid_arg, &c->oids[i]);
       if (3 * i + 1 >= c->n_args)
         bad_input(c, "%s: Needs type and value", oid_arg);
       if (3 * i + 2 >= c->n_args)
@@ -1458,10 +1640,7 @@ static void prepare(cli *c) {
     c->n_oids = 1;
   }
   for (size_t i = 0; i < c->n_args; i++) {
-    int rc = usnmp_oid_parse(&c->oids[i], c->args[i]);
-    if (rc < 0)
-      bad_input(c, "%s: Unknown Object Identifier (%s)", c->args[i],
-                usnmp_strerror(rc));
+    parse_oid_arg(c, c->args[i], &c->oids[i]);
     c->n_oids = i + 1;
   }
   if (cmd == CMD_BULKGET && (size_t)c->non_repeaters > c->n_oids)
@@ -1482,7 +1661,14 @@ static void finish(cli *c) {
   }
 }
 
+/* -d: every datagram, as net-snmp's -d shows it. */
+static void on_packet(const usnmp_packet *p, void *arg) {
+  cli *c = arg;
+  usnmp__cli_log_packet(&c->log, p);
+}
+
 static void free_cli(cli *c) {
+  usnmp__cli_log_close(&c->log);
   if (c->value_bufs != NULL)
     for (size_t i = 0; i < (c->n_args + 2) / 3; i++)
       free(c->value_bufs[i]);
@@ -1538,11 +1724,13 @@ int main(int argc, char **argv) {
   int rc = uv_loop_init(&c->loop);
   if (rc == 0)
     rc = usnmp_manager_new(&c->manager, &c->loop, NULL);
+  if (rc == 0 && c->dump)
+    usnmp_manager_set_trace(c->manager, on_packet, c);
   if (rc == 0) {
     rc = usnmp_target_new(c->manager, &c->target, c->agent);
     if (rc == USNMP_E_INVAL) {
-      fprintf(stderr, "usnmp %s: Unknown host (%s)\n", c->info->name,
-              c->agent);
+      usnmp__cli_log(&c->log, LOG_ERR, "usnmp %s: Unknown host (%s)\n",
+                     c->info->name, c->agent);
       usnmp_manager_close(c->manager, NULL, NULL);
       uv_run(&c->loop, UV_RUN_DEFAULT);
       uv_loop_close(&c->loop);

@@ -573,6 +573,27 @@ USNMP_EXTERN int usnmp_manager_set_socket_buffer(usnmp_manager *m,
 USNMP_EXTERN void usnmp_manager_stats(const usnmp_manager *m,
                                       usnmp_stats *stats);
 
+/* One datagram as usnmp_manager_set_trace() shows it.  Everything it
+ * points to lives only during the callback. */
+typedef struct usnmp_packet {
+  int sent;                     /* 1: sent (resends too), 0: received */
+  const uint8_t *data;          /* the whole datagram */
+  size_t len;
+  const struct sockaddr *peer;  /* the agent it went to or came from */
+  const struct sockaddr *local; /* the manager's socket (port 0 if unknown) */
+} usnmp_packet;
+
+typedef void (*usnmp_trace_cb)(const usnmp_packet *packet, void *arg);
+
+/* Calls cb (NULL: stop) with every datagram the manager hands to its
+ * sockets, each resend included, and with every datagram it receives,
+ * before any check (so also those it then drops), in the order they go
+ * and come.  For debugging tools (usnmp -d); when off it costs one test
+ * per datagram.  cb must not start, cancel or close anything: it runs in
+ * the middle of sending and receiving. */
+USNMP_EXTERN void usnmp_manager_set_trace(usnmp_manager *m, usnmp_trace_cb cb,
+                                          void *arg);
+
 /* Returns the loop the manager runs on. */
 USNMP_EXTERN uv_loop_t *usnmp_manager_loop(const usnmp_manager *m);
 

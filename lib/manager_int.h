@@ -365,6 +365,10 @@ struct usnmp_manager {
   uint32_t open_handles;
   void (*close_cb)(void *arg);
   void *close_arg;
+  /* usnmp_manager_set_trace(): NULL when off, which costs one test per
+   * datagram. */
+  usnmp_trace_cb trace_cb;
+  void *trace_arg;
 };
 
 /* ------------------------------------------------------------------------
@@ -464,6 +468,9 @@ void usnmp__resolve_abandon(usnmp_target *t);
 /* Sends one datagram to addr on the handle of its family, opening that
  * handle first if needed.  Returns 0 or a negative code (the datagram was
  * not sent). */
+/* Shows one datagram to the trace callback (m->trace_cb not NULL). */
+void usnmp__transport_trace(usnmp_manager *m, int sent, const uint8_t *data,
+                            size_t len, const struct sockaddr *peer);
 int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
                           const uint8_t *data, size_t len);
 

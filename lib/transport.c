@@ -286,6 +286,9 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
    * sender); an empty datagram still counts, as malformed. */
   if (nread < 0 || addr == NULL || m->closing)
     return;
+  if (m->trace_cb != NULL)
+    usnmp__transport_trace(m, 0, (const uint8_t *)buf->base, (size_t)nread,
+                           addr);
   usnmp__manager_on_datagram(m, (const uint8_t *)buf->base, (size_t)nread,
                              addr, (flags & UV_UDP_PARTIAL) != 0);
 }
@@ -383,6 +386,8 @@ int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
     if (rc < 0)
       return rc;
   }
+  if (m->trace_cb != NULL)
+    usnmp__transport_trace(m, 1, data, len, addr);
   buf = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
   rc = uv_udp_try_send(&u->handle, &buf, 1, addr);
   if (rc >= 0)
@@ -444,8 +449,12 @@ static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
   while (k < n) {
     int rc = sendmmsg(fd, msgs + k, (unsigned)(n - k), 0);
     if (rc > 0) {
-      for (i = k; i < k + (size_t)rc; i++)
+      for (i = k; i < k + (size_t)rc; i++) {
+        if (m->trace_cb != NULL)
+          usnmp__transport_trace(m, 1, rs[i]->msg, rs[i]->msg_len,
+                                 (const struct sockaddr *)&rs[i]->t->addr);
         usnmp__request_flushed(rs[i], 0);
+      }
       k += (size_t)rc;
       continue;
     }
@@ -461,7 +470,11 @@ static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
     }
     /* The first datagram failed on its own (EACCES for a broadcast
      * address, EHOSTUNREACH...): report it and go on with the rest. */
-    usnmp__request_flushed(rs[k], rc < 0 ? -errno : UV_EIO);
+    rc = rc < 0 ? -errno : UV_EIO;
+    if (m->trace_cb != NULL)
+      usnmp__transport_trace(m, 1, rs[k]->msg, rs[k]->msg_len,
+                             (const struct sockaddr *)&rs[k]->t->addr);
+    usnmp__request_flushed(rs[k], rc);
     k++;
   }
 }
@@ -562,4 +575,24 @@ int usnmp__transport_fd(const usnmp_manager *m, int family) {
   if (u->state != 1 || uv_fileno((const uv_handle_t *)&u->handle, &fd) != 0)
     return -1;
   return fd;
+}
+
+void usnmp__transport_trace(usnmp_manager *m, int sent, const uint8_t *data,
+                            size_t len, const struct sockaddr *peer) {
+  usnmp__udp *u = peer->sa_family == AF_INET6 ? &m->udp6 : &m->udp4;
+  struct sockaddr_storage local;
+  int local_len = sizeof(local);
+  usnmp_packet p;
+  memset(&local, 0, sizeof(local));
+  /* The socket's own address, asked only while tracing. */
+  if (u->state != 1 ||
+      uv_udp_getsockname(&u->handle, (struct sockaddr *)&local,
+                         &local_len) != 0)
+    local.ss_family = peer->sa_family;
+  p.sent = sent;
+  p.data = data;
+  p.len = len;
+  p.peer = peer;
+  p.local = (const struct sockaddr *)&local;
+  m->trace_cb(&p, m->trace_arg);
 }
