@@ -268,6 +268,138 @@ same set -Oqv -v2c -c private $A $SYSLOCATION s "quick value"
 same set -OQ -v2c -c private $A $SYSLOCATION x "00 41"
 same set -Oqn -v2c -c private $A $ORUPTIME1 t 5
 
+# -Op PRECISION (Opaque floats with "%" PRECISION "f") and -O0 (DISPLAY-HINT
+# zeros: nothing without MIBs).
+same get -Op .2 -v2c -c public $T $TV.24 $TV.25
+same get -Op.3e -O0 -v2c -c public $T $TV.24 $TV.25 $TV.1
+same get -Oqp 10.1 -Ov -v2c -c public $T $TV.24 $TV.25
+same walk -Op 4 -v2c -c public $T $TV
+
+# ----------------------------------------------------- -d packet dumps
+# net-snmp's -d dump (header, xdump rows, empty line) compared after
+# masking what differs between any two runs: the request-id's octets and
+# the local port.  A request-id shorter than four octets (about 1 in 256)
+# changes the lengths too: up to three tries.
+cat >"$tmp/mask.awk" <<'AWK'
+# Masks the request-id of each v1/v2c message in net-snmp's -d dumps
+# (its hex cells become XX and its text column x) and the local port of
+# the header lines, the two things that differ between two runs.
+BEGIN {
+  for (i = 0; i < 256; i++) hexval[sprintf("%02X", i)] = i
+  n = 0
+}
+function flush_packet(   k, i, len, nlen, j, id_start, id_len, r, col, line, pos) {
+  if (n == 0) return
+  k = 0
+  for (r = 0; r < n; r++)
+    for (col = 0; col < 16; col++) {
+      pos = 7 + col * 3 + int(col / 4)
+      if (substr(rows[r], pos, 2) ~ /^[0-9A-F][0-9A-F]$/)
+        bytes[k++] = hexval[substr(rows[r], pos, 2)]
+    }
+  # SEQUENCE, version, community, PDU header, then request-id.
+  i = 0; id_start = -1
+  for (j = 0; j < 4 && i < k; j++) {
+    i++                                  # tag
+    len = bytes[i++]
+    if (len >= 128) { nlen = len - 128; len = 0
+      while (nlen-- > 0) len = len * 256 + bytes[i++] }
+    if (j == 1 || j == 2) i += len       # skip version, community
+  }
+  if (i < k && bytes[i] == 2) { id_len = bytes[i + 1]; id_start = i + 2 }
+  for (r = 0; r < n; r++) {
+    line = rows[r]
+    for (j = id_start; id_start >= 0 && j < id_start + id_len; j++) {
+      if (int(j / 16) != r) continue
+      col = j % 16
+      pos = 7 + col * 3 + int(col / 4)
+      line = substr(line, 1, pos - 1) "XX" substr(line, pos + 2)
+      pos = 61 + col
+      line = substr(line, 1, pos - 1) "x" substr(line, pos + 1)
+    }
+    print line
+  }
+  n = 0
+}
+/^[0-9][0-9][0-9][0-9]+: / { rows[n++] = $0; next }
+{ flush_packet(); sub(/->\[0\.0\.0\.0\]:[0-9]+/, "->[0.0.0.0]:PORT"); print }
+END { flush_packet() }
+AWK
+same_dump() {
+  checks=$((checks + 1))
+  local f
+  for _ in 1 2 3; do
+    run_both "$@"
+    for f in u.out n.out u.err n.err; do
+      awk -f "$tmp/mask.awk" "$tmp/$f" >"$tmp/$f.m"
+      mv "$tmp/$f.m" "$tmp/$f"
+    done
+    identical && return 0
+  done
+  fail "usnmp $* differs from $(tool_of "$1") (packet dump, three tries)"
+  show_diff
+}
+same_dump get -d -v2c -c public $A $SYSDESCR $IPFWD
+same_dump get -d -v1 -c public $A $sys.99.0 $SYSDESCR
+same_dump getnext -d -v2c -c public $A $SYSDESCR $ORID
+same_dump bulkget -d -v2c -c public -Cn1 -Cr3 $A $SYSDESCR $ORID
+same_dump set -d -v2c -c private $A $SYSLOCATION s dumped
+same_dump walk -d -v2c -c public $A $ORTABLE
+same_dump walk -d -v1 -c public $T $TV
+same_dump bulkwalk -d -v2c -c public $A $VACM
+same_dump get -d -v2c -c public -t 0.2 -r 1 $D $SYSDESCR
+same_dump get -d -v2c -c public "$A6" $SYSDESCR
+same_dump get -d -Oqv -v2c -c public $T $TV.8 $TV.29
+
+# ------------------------------------------- -L logging, -D, -I, -m, -M, -P
+# -L moves what net-snmp logs (dumps, -D lines, an agent's v3 report, an
+# unknown host) and not the tools' own messages (Timeout, Error in packet).
+# (Messages of the v3 reports: at the end of the SNMPv3 cases below.)
+LOGS="-Le -Lo -Ln -LE3 -LE7 -LO7 -LN7 -LEe -LOd-a"
+for L in $LOGS "-Le -Lo"; do
+  # shellcheck disable=SC2086 # L may be two options
+  same_dump get -d $L -v2c -c public $A $SYSDESCR
+done
+same get -Lo -v2c -c public -t 0.2 -r 0 $D $SYSDESCR
+same get -Lo -v1 -c public $A $sys.99.0
+same get -Ln -v2c -c public $NOHOST $SYSDESCR
+bad get -Lx -v2c -c public $A $SYSDESCR
+bad get -LEz -v2c -c public $A $SYSDESCR
+checks=$((checks + 1))
+"$usnmp" get -d -LF 7 "$tmp/u.log" -v2c -c public $A $SYSDESCR >/dev/null 2>&1
+if ! grep -q "^Received [0-9]* byte packet from UDP: \[127.0.0.1\]:$port->" \
+  "$tmp/u.log"; then
+  fail "usnmp get -d -LF 7 FILE: no dump in the file"
+fi
+# -D: net-snmp's token lines (at once, to the log as set up so far).
+same get -Dfoo,-bar,baz -v2c -c public $A $SYSDESCR
+same get -Lo -Dfoo -Le -v2c -c public $A $SYSDESCR
+same get -Dfoo -Lo -v2c -c public $A $SYSDESCR
+same get -D foo -v2c -c public $A $SYSDESCR
+# -I: r and h change nothing without MIBs; s, S and u rewrite numeric OIDs
+# as net-snmp does; b and R find no OID at all.
+same get -Ir -Ih -Irh -v2c -c public $A $SYSDESCR
+same get -Is .0 -v2c -c public $A $sys.1 $sys.5
+same get -Is.0 -IS .1.3.6.1.2 -v2c -c public $A .1.1.1 .1.1.5
+same get -IS1.3.6.1.2.1 -v2c -c public $A .1.1.0
+same get -Iu -v2c -c public $A 1.1.0 $SYSDESCR
+same get -Iuu -v2c -c public $A $SYSDESCR
+same walk -Is .9 -v2c -c public $A $sys
+bad get -Ib -v2c -c public $A $SYSDESCR
+bad get -IR -v2c -c public $A $SYSDESCR
+bad get -Ix -v2c -c public $A $SYSDESCR
+# -m, -M, -P: MIB modules and their parser; OIDs stay numeric.
+same get -m ALL -M /nonexistent -Pu -v2c -c public $A $SYSDESCR
+same get -mALL -MALL -PcdewWR -v2c -c public $A $SYSDESCR
+bad get -Pz -v2c -c public $A $SYSDESCR
+checks=$((checks + 1))
+"$usnmp" get -m ALL -v2c -c public $A sysDescr.0 >"$tmp/u.out" 2>"$tmp/u.err"
+if [ $? != 1 ] || ! grep -q "^usnmp get: sysDescr.0: .*numeric OIDs only" \
+  "$tmp/u.err"; then
+  fail "usnmp get sysDescr.0: no clear numeric-only error"
+  sed 's/^/    /' "$tmp/u.err"
+fi
+
 # ------------------------------------------------------------- getnext
 for v in 1 2c; do
   same getnext -On -v$v -c public $A $sys.9.1.2.10 $LAST $SYSDESCR $ORTABLE
@@ -407,12 +539,13 @@ own_bad() {
   fi
 }
 own_bad frobnicate -v2c -c public $A $SYSDESCR
-own_bad get -m ALL -v2c -c public $A $SYSDESCR
 own_bad get --frob -v2c -c public $A $SYSDESCR
 own_bad get -v2c -c public "tcp:$A" $SYSDESCR
 own_bad bulkwalk -v2c -c public -Cr0 $A $ORID
 own_bad walk -v2c -c public $A $ORID $SYSDESCR
 own_bad table -v2c -c public $A
+own_bad get -Op %n -v2c -c public $T $TV.24
+own_bad get -Op 1l -v2c -c public $T $TV.24
 own_bad table -v2c -c public $A $ORTABLE $ORID
 own_bad table -v2c -c public -Cx $A $ORTABLE
 own_bad table -v2c -c public -Cw 0 $A $ORTABLE
@@ -770,6 +903,27 @@ bad get -On -v3 -l authNoPriv -u shaaes -a SHA -A short $A $SYSDESCR
 bad get -On -v3 -l authNoPriv -a SHA -A authpass123 $A $SYSDESCR
 bad get -On -v3 -u noauth -e zz $A $SYSDESCR
 bad get -On -v3 -u noauth -e 0x80 $A $SYSDESCR
+# -L and the agent's reports, which net-snmp logs (unknown user here).
+for L in $LOGS "-Le -Lo" -Lsd -LS6d "-LO 7"; do
+  # shellcheck disable=SC2086 # L may be two options
+  same get $L -v3 -l noAuthNoPriv -u nobody $A $SYSDESCR
+done
+# -Lf FILE: the file gets what stderr would have had (truncated first).
+checks=$((checks + 1))
+echo old >"$tmp/u.log"
+echo old >"$tmp/n.log"
+"$usnmp" get -Lf "$tmp/u.log" -v3 -l noAuthNoPriv -u nobody $A $SYSDESCR \
+  >"$tmp/u.out" 2>"$tmp/u.err"
+urc=$?
+"$bin/snmpget" -Lf "$tmp/n.log" -v3 -l noAuthNoPriv -u nobody $A $SYSDESCR \
+  >"$tmp/n.out" 2>"$tmp/n.err"
+nrc=$?
+if ! identical || ! cmp -s "$tmp/u.log" "$tmp/n.log" || [ ! -s "$tmp/u.log" ]
+then
+  fail "usnmp get -Lf FILE differs from snmpget"
+  show_diff
+  diff "$tmp/u.log" "$tmp/n.log" | head -5 | sed 's/^/    /'
+fi
 json get $(v3_args sha256aes256c) $A $SYSDESCR
 expect_json "get --json v3" '.varbinds\[0\].type="OCTET STRING"' \
   '.errors=\[\]'
