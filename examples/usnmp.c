@@ -60,7 +60,7 @@ static const command_info commands[] = {
     {"getnext", CMD_GETNEXT, "OID [OID]...", "f", 1, 1},
     {"bulkget", CMD_BULKGET, "OID [OID]...", "nr", 1, 0},
     {"set", CMD_SET, "OID TYPE VALUE [OID TYPE VALUE]...", "q", 1, 0},
-    {"walk", CMD_WALK, "[OID]", "pciIE", 1, 0},
+    {"walk", CMD_WALK, "[OID]", "pciIEt", 1, 0},
     {"bulkwalk", CMD_BULKWALK, "[OID]", "cinpr", 1, 0},
     {"table", CMD_TABLE, "TABLE-OID", "bBcfhHilrw", 1, 0},
 };
@@ -125,6 +125,8 @@ typedef struct cli {
   long non_repeaters;  /* bulkget, bulkwalk: -Cn */
   long max_repetitions;/* bulkget, bulkwalk, table: -Cr */
   int allow_not_increasing, include_root, no_root_get, print_count;
+  int print_time;          /* walk: -Ct */
+  uint64_t walk_start_ns;
   int have_end;        /* walk: -CE OID */
   usnmp_oid end_oid;
   int tbl_no_bulk, tbl_headers_only, tbl_no_headers, tbl_show_index;
@@ -736,9 +738,7 @@ static int on_walk_varbind(usnmp_walk *w, const usnmp_varbind *vb,
                            const usnmp_oid *name, void *arg) {
   cli *c = arg;
   (void)w;
-  /* -CE: the walk ends before the first OID at or past the end OID. */
-  if (c->have_end && usnmp_oid_cmp(name, &c->end_oid) >= 0)
-    return 1;
+  (void)name;
   if (c->held && c->printed == 0 && !c->json) {
     /* Capture the first line. */
     char *mem = NULL;
@@ -804,6 +804,11 @@ static void on_walk_done(usnmp_walk *w, const usnmp_walk_result *r,
   }
   if (c->print_count && !c->json)
     printf("Variables found: %llu\n", (unsigned long long)c->printed);
+  if (c->print_time && !c->json) {
+    fflush(stdout);
+    fprintf(stderr, "Total traversal time = %f seconds\n",
+            (double)(uv_hrtime() - c->walk_start_ns) / 1e9);
+  }
   finish(c);
 }
 
@@ -817,6 +822,10 @@ static int start_walk(cli *c) {
     opts.flags |= USNMP_WALK_INCLUDE_ROOT;
   if (c->no_root_get)
     opts.flags |= USNMP_WALK_NO_ROOT_GET;
+  /* -CE: up to that OID, past the subtree if need be, as snmpwalk. */
+  if (c->have_end)
+    opts.end = &c->end_oid;
+  c->walk_start_ns = uv_hrtime();
   if (c->info->cmd == CMD_WALK) {
     opts.method = USNMP_WALK_GETNEXT;
   } else {
@@ -1227,6 +1236,7 @@ static void parse_cflags(cli *c, const char *flags, char **argv, int argc,
     case 'f': c->no_fix = 1; break;
     case 'q': c->quiet = 1; break;
     case 'p': c->print_count = 1; break;
+    case 't': c->print_time = 1; break;
     case 'i':
       if (cmd == CMD_TABLE)
         c->tbl_show_index = 1;

@@ -749,6 +749,11 @@ typedef struct usnmp_walk_opts {
    * USNMP_WALK_ALLOW_NOT_INCREASING.  Tables count rows. */
   uint64_t max_varbinds;
   const usnmp_request_opts *request; /* for every request; may be NULL */
+  /* net-snmp's -CE: when not NULL, the walk goes on past its subtree and
+   * ends at the first OID not less than this one (of at least two arcs:
+   * usnmp_walk_start returns USNMP_E_INVAL otherwise).  Tables ignore
+   * it. */
+  const usnmp_oid *end;
 } usnmp_walk_opts;
 
 /* Why a walk ended. */

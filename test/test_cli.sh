@@ -470,6 +470,29 @@ same walk -On -v1 -c public $A $LAST
 same walk -On -v2c -c public -CI $A $SYSDESCR
 same walk -On -v2c -c public -CI $A $sys.99
 same walk -On -v2c -c public -CE $sys.9.1.3 $A $ORTABLE
+# -CE goes past the root's subtree up to the end OID; when nothing lies
+# before it, snmpwalk GETs the root (unless -CI).
+same walk -v2c -c public -CE $sys.3 $A $sys.1
+same walk -v2c -c public -CE $SYSDESCR $A $sys
+same walk -v2c -c public -CE $SYSDESCR -CI $A $sys
+same walk -v1 -c public -CE .1.3.6.1.2.1.2 -Cp $A $sys.9
+same walk -v2c -c public -CE $ORID.3 -Ci $A $ORID.1
+# -Ct: "Total traversal time = S seconds" on stderr, S masked.
+same_timed() {
+  checks=$((checks + 1))
+  run_both "$@"
+  sed -i -E 's/^(Total traversal time = )[0-9.]+( seconds)$/\1S\2/' \
+    "$tmp/u.err" "$tmp/n.err"
+  if ! identical || ! grep -q "^Total traversal time = S seconds$" \
+    "$tmp/u.err"; then
+    fail "usnmp $* differs from $(tool_of "$1")"
+    show_diff
+  fi
+}
+same_timed walk -Ct -v2c -c public $A $ORID
+same_timed walk -Ct -Cp -v2c -c public $A $sys.99
+same_timed walk -Ct -v1 -c public $A $LAST
+same_timed walk -Ct -v2c -c public -t 0.1 -r 0 $D $ORID
 same bulkwalk -On -v2c -c public -Cr3 $A $ORTABLE
 same bulkwalk -On -v2c -c public -Cr1 $A $ORID
 same bulkwalk -On -v2c -c public -Cr50 -Cn0 $A $VACM

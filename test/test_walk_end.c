@@ -1,0 +1,155 @@
+/*
+ * Tests of usnmp_walk_opts.end (net-snmp's snmpwalk -CE): the walk goes on
+ * past its subtree and stops before the end OID, with GETNEXT and with
+ * GETBULK; when that leaves nothing to deliver the root is fetched with a
+ * GET, as snmpwalk does.  The agent is the scripted test agent
+ * (test/test_agent.h) with its default MIB.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "test_agent.h"
+#include "test_util.h"
+#include "usnmp.h"
+
+typedef struct env {
+  uv_loop_t loop;
+  usnmp_manager *m;
+  usnmp_test_agent *agent;
+  usnmp_target *t;
+  char names[64][128];
+  size_t n;
+  usnmp_walk_result result;
+  int done;
+} env;
+
+static int setup(void **state) {
+  env *e = calloc(1, sizeof(*e));
+  assert_non_null(e);
+  assert_int_equal(uv_loop_init(&e->loop), 0);
+  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
+  assert_int_equal(usnmp_test_agent_new(&e->agent, &e->loop, AF_INET), 0);
+  assert_int_equal(
+      usnmp_target_new(e->m, &e->t, usnmp_test_agent_address(e->agent)), 0);
+  *state = e;
+  return 0;
+}
+
+static int teardown(void **state) {
+  env *e = *state;
+  usnmp_manager_close(e->m, NULL, NULL);
+  usnmp_test_agent_close(e->agent);
+  uv_run(&e->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&e->loop), 0);
+  free(e);
+  return 0;
+}
+
+static int on_varbind(usnmp_walk *w, const usnmp_varbind *vb,
+                      const usnmp_oid *name, void *arg) {
+  env *e = arg;
+  (void)w;
+  (void)vb;
+  if (e->n < 64)
+    usnmp_oid_format(e->names[e->n++], sizeof e->names[0], name);
+  return 0;
+}
+
+static void on_done(usnmp_walk *w, const usnmp_walk_result *r, void *arg) {
+  env *e = arg;
+  (void)w;
+  e->result = *r;
+  e->done = 1;
+}
+
+/* Walks root up to end with method, into e. */
+static void walk(env *e, const char *root, const char *end,
+                 usnmp_walk_method method) {
+  usnmp_oid root_oid = usnmp_test_oid(root);
+  usnmp_oid end_oid = usnmp_test_oid(end);
+  usnmp_walk_opts opts;
+  memset(&opts, 0, sizeof opts);
+  opts.method = method;
+  opts.max_repetitions = 3;
+  opts.flags = USNMP_WALK_DELIVER_EXCEPTIONS;
+  opts.end = &end_oid;
+  assert_int_equal(usnmp_walk_start(e->t, &root_oid, &opts, on_varbind,
+                                    on_done, e, NULL),
+                   0);
+  while (!e->done)
+    assert_true(uv_run(&e->loop, UV_RUN_ONCE) >= 0);
+}
+
+/* Past the subtree of sysDescr up to, not including, sysUpTime. */
+static void check_past_subtree(void **state, usnmp_walk_method method) {
+  env *e = *state;
+  walk(e, ".1.3.6.1.2.1.1.1", ".1.3.6.1.2.1.1.3", method);
+  assert_int_equal(e->result.status, 0);
+  assert_int_equal(e->result.end, USNMP_WALK_END_SUBTREE);
+  assert_int_equal(e->n, 2);
+  assert_string_equal(e->names[0], ".1.3.6.1.2.1.1.1.0");
+  assert_string_equal(e->names[1], ".1.3.6.1.2.1.1.2.0");
+  assert_int_equal(e->result.root_get, 0);
+}
+
+static void test_getnext_past_subtree(void **state) {
+  check_past_subtree(state, USNMP_WALK_GETNEXT);
+}
+
+static void test_getbulk_past_subtree(void **state) {
+  check_past_subtree(state, USNMP_WALK_GETBULK);
+}
+
+/* An end inside the subtree cuts it short; a GETBULK answer running past
+ * the end delivers nothing after it. */
+static void test_getbulk_inside(void **state) {
+  env *e = *state;
+  walk(e, ".1.3.6.1.4.1.99999.1", ".1.3.6.1.4.1.99999.1.5", USNMP_WALK_GETBULK);
+  assert_int_equal(e->result.status, 0);
+  assert_int_equal(e->n, 4);
+  assert_string_equal(e->names[3], ".1.3.6.1.4.1.99999.1.4");
+}
+
+/* Nothing before the end: the root is fetched with a GET. */
+static void test_nothing_then_root_get(void **state) {
+  env *e = *state;
+  walk(e, ".1.3.6.1.2.1.1", ".1.3.6.1.2.1.1.1.0", USNMP_WALK_GETNEXT);
+  assert_int_equal(e->result.status, 0);
+  assert_int_equal(e->result.root_get, 1);
+  assert_int_equal(e->n, 1);
+  assert_string_equal(e->names[0], ".1.3.6.1.2.1.1");
+}
+
+/* An end of one arc cannot be encoded. */
+static void test_bad_end(void **state) {
+  env *e = *state;
+  usnmp_oid root = usnmp_test_oid(".1.3.6.1.2.1.1");
+  usnmp_oid end = usnmp_test_oid(".1");
+  usnmp_walk_opts opts;
+  memset(&opts, 0, sizeof opts);
+  opts.end = &end;
+  assert_int_equal(
+      usnmp_walk_start(e->t, &root, &opts, on_varbind, on_done, e, NULL),
+      USNMP_E_INVAL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_getnext_past_subtree, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_getbulk_past_subtree, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_getbulk_inside, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_nothing_then_root_get, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_bad_end, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
