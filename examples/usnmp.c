@@ -208,9 +208,6 @@ static void text_reserve(cli *c, size_t n) {
 }
 
 /* The library's formatters behind one signature, for format_text(). */
-static int value_formatter(char *buf, size_t size, const void *obj) {
-  return usnmp_value_format(buf, size, obj);
-}
 static int json_formatter(char *buf, size_t size, const void *obj) {
   return usnmp_varbind_format_json(buf, size, obj);
 }
@@ -227,10 +224,6 @@ static const char *format_text(cli *c,
     need = formatter(c->text, c->text_cap, obj);
   }
   return need < 0 ? NULL : c->text;
-}
-
-static const char *format_value(cli *c, const usnmp_value *v) {
-  return format_text(c, value_formatter, v);
 }
 
 /* usnmp_value_format_flags() behind format_text()'s signature. */
@@ -843,38 +836,23 @@ static int start_walk(cli *c) {
  * table
  * ------------------------------------------------------------------------ */
 
-/* A cell's text: the value as printed by -On without its "TYPE: " label,
- * line breaks of long hex strings turned into spaces and trailing blanks
- * dropped; TimeTicks as snmptable prints them (D:H:MM:SS.hh). */
+/* A cell's text, as snmptable prints it: the value in -Oq's quick form
+ * (no type label, hex strings quoted, TimeTicks as D:H:MM:SS.hh) with the
+ * other -O flags, each line break turned into a space. */
 static char *cell_text(cli *c, const usnmp_value *v) {
-  char tmp[64];
-  if (v->type == USNMP_TYPE_TIMETICKS) {
-    uint32_t t = v->v.u32;
-    snprintf(tmp, sizeof tmp, "%u:%u:%02u:%02u.%02u", t / 8640000u,
-             t / 360000u % 24u, t / 6000u % 60u, t / 100u % 60u, t % 100u);
-    return xstrdup(tmp);
-  }
+  char *cell;
   if (v->type == USNMP_TYPE_OID && c->style != OID_NUMERIC) {
     usnmp_oid o;
     char buf[OID_TEXT_MAX];
     if (usnmp_value_get_oid(v, &o) == 0)
       return xstrdup(oid_text(buf, c->style, &o));
   }
-  const char *text = format_value(c, v);
-  if (text == NULL)
-    return xstrdup("?");
-  if (!usnmp_value_is_exception(v) && v->type != USNMP_TYPE_NULL) {
-    const char *colon = strstr(text, ": ");
-    if (colon != NULL && text[0] != '"')
-      text = colon + 2;
-  }
-  char *cell = xstrdup(text);
+  const char *text =
+      format_value_flags(c, v, format_flags(c) | USNMP_FORMAT_QUICK);
+  cell = xstrdup(text != NULL ? text : "?");
   for (char *p = cell; *p; p++)
-    if (*p == '\n' || *p == '\r')
+    if (*p == '\n')
       *p = ' ';
-  size_t n = strlen(cell);
-  while (n > 0 && cell[n - 1] == ' ')
-    cell[--n] = '\0';
   return cell;
 }
 
@@ -1074,9 +1052,13 @@ static void on_table_done(usnmp_table *tb, const usnmp_table_result *r,
     if (c->json) {
       print_table_json(c, name);
     } else {
+      /* SNMPv1's end of the MIB: snmptable says so first. */
+      if (r->end == USNMP_WALK_END_NO_SUCH_NAME)
+        fputs("End of MIB\n", stdout);
       if (t->rows > 0 || c->tbl_headers_only)
         print_table(c, name);
-      if (t->rows == 0)
+      /* With -Ch snmptable fetches no rows, so it always says this. */
+      if (t->rows == 0 || c->tbl_headers_only)
         printf("%s: No entries\n", name);
     }
   } else {

@@ -880,7 +880,9 @@ typedef struct usnmp_table_row {
 
 /* How a table fetch ended: status as for walks (0, USNMP_E_TIMEOUT,
  * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING, USNMP_E_CANCELLED, ...);
- * end is USNMP_WALK_END_SUBTREE when every column ran out, STOPPED or
+ * end is USNMP_WALK_END_SUBTREE when every column ran out (NO_SUCH_NAME
+ * when, over SNMPv1, a column ran off the end of the agent's MIB: the
+ * table is its last object, and snmptable says "End of MIB"), STOPPED or
  * LIMIT.  columns lives until the done callback returns. */
 typedef struct usnmp_table_result {
   int status;

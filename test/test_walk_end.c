@@ -2,8 +2,9 @@
  * Tests of usnmp_walk_opts.end (net-snmp's snmpwalk -CE): the walk goes on
  * past its subtree and stops before the end OID, with GETNEXT and with
  * GETBULK; when that leaves nothing to deliver the root is fetched with a
- * GET, as snmpwalk does.  The agent is the scripted test agent
- * (test/test_agent.h) with its default MIB.
+ * GET, as snmpwalk does.  Also how a table fetch says it ran off the end
+ * of the agent's MIB over SNMPv1 (snmptable's "End of MIB").  The agent
+ * is the scripted test agent (test/test_agent.h) with its default MIB.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -140,6 +141,57 @@ static void test_bad_end(void **state) {
       USNMP_E_INVAL);
 }
 
+typedef struct table_state {
+  usnmp_table_result result;
+  uint64_t rows;
+  int done;
+} table_state;
+
+static int on_row(usnmp_table *tb, const usnmp_table_row *row, void *arg) {
+  (void)tb;
+  (void)row;
+  ((table_state *)arg)->rows++;
+  return 0;
+}
+
+static void on_table_done(usnmp_table *tb, const usnmp_table_result *r,
+                          void *arg) {
+  table_state *st = arg;
+  (void)tb;
+  st->result = *r;
+  st->done = 1;
+}
+
+/* Fetches the table whose entry is entry over version; returns its end. */
+static usnmp_walk_end table_end(env *e, const char *entry,
+                                usnmp_version version, uint64_t rows) {
+  usnmp_oid entry_oid = usnmp_test_oid(entry);
+  table_state st;
+  memset(&st, 0, sizeof st);
+  assert_int_equal(usnmp_target_set_version(e->t, version), 0);
+  assert_int_equal(usnmp_table_start(e->t, &entry_oid, NULL, 0, NULL, on_row,
+                                     on_table_done, &st, NULL),
+                   0);
+  while (!st.done)
+    assert_true(uv_run(&e->loop, UV_RUN_ONCE) >= 0);
+  assert_int_equal(st.result.status, 0);
+  assert_int_equal(st.rows, rows);
+  return st.result.end;
+}
+
+/* The numbered subtree is the agent's last object: a v1 table of it runs
+ * off the MIB (noSuchName); over v2c, and for a table followed by more
+ * objects, it ends as a subtree. */
+static void test_table_end_of_mib(void **state) {
+  env *e = *state;
+  assert_int_equal(table_end(e, ".1.3.6.1.4.1.99999", USNMP_VERSION_1, 40),
+                   USNMP_WALK_END_NO_SUCH_NAME);
+  assert_int_equal(table_end(e, ".1.3.6.1.4.1.99999", USNMP_VERSION_2C, 40),
+                   USNMP_WALK_END_SUBTREE);
+  assert_int_equal(table_end(e, ".1.3.6.1.2.1", USNMP_VERSION_1, 6),
+                   USNMP_WALK_END_SUBTREE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_getnext_past_subtree, setup,
@@ -150,6 +202,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_nothing_then_root_get, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_bad_end, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_table_end_of_mib, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
