@@ -580,6 +580,12 @@ checks=$((checks + 1))
 if ! "$usnmp" --help | grep -q "^usage: usnmp COMMAND"; then
   fail "usnmp --help"
 fi
+# --help names every net-snmp option usnmp takes.
+for o in -v -c -l -u -a -A -x -X -e -E -n -t -r -O -I -d -L -D -m -M -P -C; do
+  checks=$((checks + 1))
+  "$usnmp" --help | grep -q -- "^  $o \|, $o \|^  -L e" ||
+    fail "usnmp --help does not list $o"
+done
 checks=$((checks + 1))
 if [ "$("$usnmp" --version)" != "usnmp version: $("$usnmp" -V | sed 's/.*: //')" ]; then
   fail "usnmp --version"
