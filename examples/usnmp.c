@@ -1447,15 +1447,14 @@ static void parse_args(cli *c, int argc, char **argv) {
         bad_input(c, "Invalid number of retries after -r flag.");
       c->retries = (int32_t)num;
       break;
-    case 'O': {
+    case 'O':
+    case 'I':
+    case 'C': {
+      /* Some of their letters take the next argument too. */
       int next = i + 1;
-      parse_oflags(c, arg, argv, argc, &next);
-      i = next - 1;
-      break;
-    }
-    case 'I': {
-      int next = i + 1;
-      parse_iflags(c, arg, argv, argc, &next);
+      (opt == 'O'   ? parse_oflags
+       : opt == 'I' ? parse_iflags
+                    : parse_cflags)(c, arg, argv, argc, &next);
       i = next - 1;
       break;
     }
@@ -1483,12 +1482,6 @@ static void parse_args(cli *c, int argc, char **argv) {
       /* MIB modules and where to find them: usnmp loads none, so names
        * in OIDs stay unknown (parse_oid_arg says so). */
       break;
-    case 'C': {
-      int next = i + 1;
-      parse_cflags(c, arg, argv, argc, &next);
-      i = next - 1;
-      break;
-    }
     case 'l': c->v3.level = arg; goto v3;
     case 'u': c->v3.user = arg; goto v3;
     case 'a': c->v3.auth_proto = arg; goto v3;

@@ -29,10 +29,7 @@ typedef struct seen_packet {
 } seen_packet;
 
 typedef struct env {
-  uv_loop_t loop;
-  usnmp_manager *m;
-  usnmp_test_agent *agent;
-  usnmp_target *t;
+  usnmp_test_agent_env base;
   seen_packet seen[MAX_SEEN];
   size_t n_seen;
   size_t calls;
@@ -58,14 +55,10 @@ static void on_packet(const usnmp_packet *p, void *arg) {
 static int setup_family(void **state, int family) {
   env *e = calloc(1, sizeof(*e));
   assert_non_null(e);
-  assert_int_equal(uv_loop_init(&e->loop), 0);
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
-  assert_int_equal(usnmp_test_agent_new(&e->agent, &e->loop, family), 0);
-  assert_int_equal(
-      usnmp_target_new(e->m, &e->t, usnmp_test_agent_address(e->agent)), 0);
-  assert_int_equal(usnmp_target_set_resend(e->t, 100), 0);
-  assert_int_equal(usnmp_target_set_retries(e->t, 1), 0);
-  usnmp_manager_set_trace(e->m, on_packet, e);
+  usnmp_test_agent_env_init(&e->base, family);
+  assert_int_equal(usnmp_target_set_resend(e->base.t, 100), 0);
+  assert_int_equal(usnmp_target_set_retries(e->base.t, 1), 0);
+  usnmp_manager_set_trace(e->base.m, on_packet, e);
   *state = e;
   return 0;
 }
@@ -75,10 +68,7 @@ static int setup6(void **state) { return setup_family(state, AF_INET6); }
 
 static int teardown(void **state) {
   env *e = *state;
-  usnmp_manager_close(e->m, NULL, NULL);
-  usnmp_test_agent_close(e->agent);
-  uv_run(&e->loop, UV_RUN_DEFAULT);
-  assert_int_equal(uv_loop_close(&e->loop), 0);
+  usnmp_test_agent_env_close(&e->base);
   free(e);
   return 0;
 }
@@ -102,7 +92,7 @@ static usnmp_msg decode(const seen_packet *s) {
 static uint16_t socket_port(const env *e, int family) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
-  int fd = usnmp__transport_fd(e->m, family);
+  int fd = usnmp__transport_fd(e->base.m, family);
   assert_true(fd >= 0);
   assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
   return port_of(&ss);
@@ -111,10 +101,10 @@ static uint16_t socket_port(const env *e, int family) {
 static void get_sysdescr(env *e, usnmp_test_result *res) {
   usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
   memset(res, 0, sizeof *res);
-  assert_int_equal(usnmp_get(e->t, &oid, 1, NULL, usnmp_test_on_response,
+  assert_int_equal(usnmp_get(e->base.t, &oid, 1, NULL, usnmp_test_on_response,
                              res, NULL),
                    0);
-  usnmp_test_wait_for(&e->loop, res);
+  usnmp_test_wait_for(&e->base.loop, res);
 }
 
 /* A GET and its answer: the request, then the reply, both whole, with the
@@ -135,7 +125,7 @@ static void check_get(void **state, int family) {
   for (int i = 0; i < 2; i++) {
     assert_int_equal(e->seen[i].peer.ss_family, family);
     assert_int_equal(port_of(&e->seen[i].peer),
-                     usnmp_test_agent_port(e->agent));
+                     usnmp_test_agent_port(e->base.agent));
     assert_int_equal(e->seen[i].local.ss_family, family);
     assert_int_equal(port_of(&e->seen[i].local), socket_port(e, family));
   }
@@ -148,7 +138,7 @@ static void test_get_ipv6(void **state) { check_get(state, AF_INET6); }
 static void test_resend(void **state) {
   env *e = *state;
   usnmp_test_result res;
-  usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
+  usnmp_test_agent_push(e->base.agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   get_sysdescr(e, &res);
   assert_int_equal(res.status, 0);
   assert_int_equal(e->calls, 3);
@@ -164,12 +154,12 @@ static void test_dropped_reply(void **state) {
   env *e = *state;
   usnmp_test_result res;
   usnmp_stats stats;
-  assert_int_equal(usnmp_target_set_retries(e->t, 0), 0);
-  usnmp_test_agent_push(e->agent,
+  assert_int_equal(usnmp_target_set_retries(e->base.t, 0), 0);
+  usnmp_test_agent_push(e->base.agent,
                         (usnmp_test_action){USNMP_TEST_WRONG_ID, 0, 0});
   get_sysdescr(e, &res);
   assert_int_equal(res.status, USNMP_E_TIMEOUT);
-  usnmp_manager_stats(e->m, &stats);
+  usnmp_manager_stats(e->base.m, &stats);
   assert_int_equal(stats.dropped_unknown_id, 1);
   assert_int_equal(e->calls, 2);
   assert_int_equal(e->seen[1].sent, 0);
@@ -183,7 +173,7 @@ static void test_off(void **state) {
   usnmp_test_result res;
   get_sysdescr(e, &res);
   assert_int_equal(e->calls, 2);
-  usnmp_manager_set_trace(e->m, NULL, NULL);
+  usnmp_manager_set_trace(e->base.m, NULL, NULL);
   get_sysdescr(e, &res);
   assert_int_equal(res.status, 0);
   assert_int_equal(e->calls, 2);

@@ -21,10 +21,7 @@
 #include "usnmp.h"
 
 typedef struct env {
-  uv_loop_t loop;
-  usnmp_manager *m;
-  usnmp_test_agent *agent;
-  usnmp_target *t;
+  usnmp_test_agent_env base;
   char names[64][128];
   size_t n;
   usnmp_walk_result result;
@@ -34,21 +31,14 @@ typedef struct env {
 static int setup(void **state) {
   env *e = calloc(1, sizeof(*e));
   assert_non_null(e);
-  assert_int_equal(uv_loop_init(&e->loop), 0);
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
-  assert_int_equal(usnmp_test_agent_new(&e->agent, &e->loop, AF_INET), 0);
-  assert_int_equal(
-      usnmp_target_new(e->m, &e->t, usnmp_test_agent_address(e->agent)), 0);
+  usnmp_test_agent_env_init(&e->base, AF_INET);
   *state = e;
   return 0;
 }
 
 static int teardown(void **state) {
   env *e = *state;
-  usnmp_manager_close(e->m, NULL, NULL);
-  usnmp_test_agent_close(e->agent);
-  uv_run(&e->loop, UV_RUN_DEFAULT);
-  assert_int_equal(uv_loop_close(&e->loop), 0);
+  usnmp_test_agent_env_close(&e->base);
   free(e);
   return 0;
 }
@@ -81,11 +71,11 @@ static void walk(env *e, const char *root, const char *end,
   opts.max_repetitions = 3;
   opts.flags = USNMP_WALK_DELIVER_EXCEPTIONS;
   opts.end = &end_oid;
-  assert_int_equal(usnmp_walk_start(e->t, &root_oid, &opts, on_varbind,
+  assert_int_equal(usnmp_walk_start(e->base.t, &root_oid, &opts, on_varbind,
                                     on_done, e, NULL),
                    0);
   while (!e->done)
-    assert_true(uv_run(&e->loop, UV_RUN_ONCE) >= 0);
+    assert_true(uv_run(&e->base.loop, UV_RUN_ONCE) >= 0);
 }
 
 /* Past the subtree of sysDescr up to, not including, sysUpTime. */
@@ -137,7 +127,7 @@ static void test_bad_end(void **state) {
   memset(&opts, 0, sizeof opts);
   opts.end = &end;
   assert_int_equal(
-      usnmp_walk_start(e->t, &root, &opts, on_varbind, on_done, e, NULL),
+      usnmp_walk_start(e->base.t, &root, &opts, on_varbind, on_done, e, NULL),
       USNMP_E_INVAL);
 }
 
@@ -168,12 +158,12 @@ static usnmp_walk_end table_end(env *e, const char *entry,
   usnmp_oid entry_oid = usnmp_test_oid(entry);
   table_state st;
   memset(&st, 0, sizeof st);
-  assert_int_equal(usnmp_target_set_version(e->t, version), 0);
-  assert_int_equal(usnmp_table_start(e->t, &entry_oid, NULL, 0, NULL, on_row,
+  assert_int_equal(usnmp_target_set_version(e->base.t, version), 0);
+  assert_int_equal(usnmp_table_start(e->base.t, &entry_oid, NULL, 0, NULL, on_row,
                                      on_table_done, &st, NULL),
                    0);
   while (!st.done)
-    assert_true(uv_run(&e->loop, UV_RUN_ONCE) >= 0);
+    assert_true(uv_run(&e->base.loop, UV_RUN_ONCE) >= 0);
   assert_int_equal(st.result.status, 0);
   assert_int_equal(st.rows, rows);
   return st.result.end;
