@@ -591,17 +591,16 @@ static void json_end(cli *c) {
  * a leading dot relative to mib-2, and with -Ib or -IR (which look names
  * up in MIB modules) no OID is found.  Errors end the program. */
 static void parse_oid_arg(cli *c, const char *text, usnmp_oid *out) {
-  const char *prefix = c->oid_prefix ? c->oid_prefix : "";
-  const char *suffix = c->oid_suffix ? c->oid_suffix : "";
-  size_t n = strlen(prefix) + strlen(text) + strlen(suffix) + 16;
-  char *full = xmalloc(n);
-  snprintf(full, n, "%s%s%s", prefix, text, suffix);
-  if (c->in_ucd && full[0] != '.') {
-    char *rel = xmalloc(n + 16);
-    snprintf(rel, n + 16, ".1.3.6.1.2.1.%s", full);
-    free(full);
-    full = rel;
-  }
+  /* On the stack: bad_input() exits from here. */
+  char full[2 * OID_TEXT_MAX];
+  int n = snprintf(full, sizeof full, "%s%s%s%s",
+                   c->in_ucd && (c->oid_prefix ? c->oid_prefix : text)[0] != '.'
+                       ? ".1.3.6.1.2.1."
+                       : "",
+                   c->oid_prefix ? c->oid_prefix : "", text,
+                   c->oid_suffix ? c->oid_suffix : "");
+  if (n < 0 || (size_t)n >= sizeof full)
+    bad_input(c, "%s: Unknown Object Identifier (too long)", text);
   if (c->in_regex)
     bad_input(c, "%s: (-Ib finds MIB names; usnmp loads no MIB modules)",
               text);
@@ -619,7 +618,6 @@ static void parse_oid_arg(cli *c, const char *text, usnmp_oid *out) {
     bad_input(c, "%s: Unknown Object Identifier (%s)", text,
               usnmp_strerror(rc));
   }
-  free(full);
 }
 
 /* ------------------------------------------------------------------------
