@@ -468,11 +468,11 @@ void usnmp__resolve_abandon(usnmp_target *t);
 /* Sends one datagram to addr on the handle of its family, opening that
  * handle first if needed.  Returns 0 or a negative code (the datagram was
  * not sent). */
+int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
+                          const uint8_t *data, size_t len);
 /* Shows one datagram to the trace callback (m->trace_cb not NULL). */
 void usnmp__transport_trace(usnmp_manager *m, int sent, const uint8_t *data,
                             size_t len, const struct sockaddr *peer);
-int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
-                          const uint8_t *data, size_t len);
 
 /* Queues r's message for the send batch of this loop iteration (opening
  * the socket of its family first if needed).  The batch goes out before

@@ -277,6 +277,14 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   buf->len = USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK;
 }
 
+/* Out of line and cold, so on_recv() keeps no frame for it. */
+__attribute__((noinline, cold)) static void
+deliver_traced(usnmp_manager *m, const uint8_t *data, size_t len,
+               const struct sockaddr *addr, int partial) {
+  usnmp__transport_trace(m, 0, data, len, addr);
+  usnmp__manager_on_datagram(m, data, len, addr, partial);
+}
+
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *addr, unsigned flags) {
   usnmp_manager *m = manager_of((uv_handle_t *)h);
@@ -286,11 +294,15 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
    * sender); an empty datagram still counts, as malformed. */
   if (nread < 0 || addr == NULL || m->closing)
     return;
+  /* Two tail calls: a trace call before the delivery would cost every
+   * datagram a stack frame, traced or not (callgrind: 18 instructions per
+   * GET in bench/poll). */
   if (m->trace_cb != NULL)
-    usnmp__transport_trace(m, 0, (const uint8_t *)buf->base, (size_t)nread,
-                           addr);
-  usnmp__manager_on_datagram(m, (const uint8_t *)buf->base, (size_t)nread,
-                             addr, (flags & UV_UDP_PARTIAL) != 0);
+    deliver_traced(m, (const uint8_t *)buf->base, (size_t)nread, addr,
+                   (flags & UV_UDP_PARTIAL) != 0);
+  else
+    usnmp__manager_on_datagram(m, (const uint8_t *)buf->base, (size_t)nread,
+                               addr, (flags & UV_UDP_PARTIAL) != 0);
 }
 
 /* Sets SO_RCVBUF and SO_SNDBUF; as root SO_*BUFFORCE first, so that
