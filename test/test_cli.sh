@@ -497,6 +497,16 @@ same bulkwalk -On -v2c -c public -Cr3 $A $ORTABLE
 same bulkwalk -On -v2c -c public -Cr1 $A $ORID
 same bulkwalk -On -v2c -c public -Cr50 -Cn0 $A $VACM
 same bulkwalk -On -v2c -c public -Cr3n0p $A $ORID
+same bulkwalk -v2c -c public -Cn1 $A $ORID
+same bulkwalk -v2c -c public -Cn2 -Cr2 $A $ORID
+same bulkwalk -v2c -c public -Cc -Ci -Cp -Cr2 $A $ORID
+same bulkwalk -v2c -c public -Cpi $A $SYSDESCR
+same walk -v2c -c public -CiIp $A $SYSDESCR
+same walk -v2c -c public -CI -Ci $A $SYSDESCR
+same bulkget -v2c -c public -Cn0 -Cr0 $A $SYSDESCR
+same bulkget -v2c -c public -Cr100 $A $VACM
+same bulkget -v2c -c public -Cn1r3 $A $SYSDESCR $ORTABLE
+same getnext -v1 -c public -Cf $A $SYSDESCR $LAST
 
 # ----------------------------------------------------- timeouts, no answer
 for cmd in get getnext bulkget walk bulkwalk; do
