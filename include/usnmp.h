@@ -297,6 +297,32 @@ USNMP_EXTERN int usnmp_varbind_format(char *buf, size_t size,
 USNMP_EXTERN int usnmp_varbind_format_json(char *buf, size_t size,
                                            const usnmp_varbind *vb);
 
+/* Flags of usnmp_value_format_flags(): net-snmp's -O output options that
+ * change how a value prints (with no MIB modules loaded). */
+#define USNMP_FORMAT_QUICK 0x01u /* -Oq: no type label ("5", "0.077637",
+                                    "1.2.3.4"); a hex string is quoted
+                                    ("\"80 00 \""), an Opaque dump is not;
+                                    TimeTicks as "D:H:MM:SS.hh" */
+#define USNMP_FORMAT_TIMETICKS_RAW 0x02u /* -Ot: TimeTicks as the bare
+                                            number, label or not */
+#define USNMP_FORMAT_HEX_TEXT 0x04u /* -OT: each line of a hex dump (strings,
+                                       Opaque) followed by "  [" its octets as
+                                       text, '.' for unprintable, "]" */
+#define USNMP_FORMAT_ASCII 0x08u /* -Oa: every non-empty string as text,
+                                    '.' for bytes outside 0x09-0x0D and
+                                    0x20-0x7E */
+#define USNMP_FORMAT_HEX 0x10u   /* -Ox: every non-empty string in hex (the
+                                    later of -Oa and -Ox wins: pass one) */
+#define USNMP_FORMAT_ALL 0x1fu
+
+/* usnmp_value_format() with the flags above (0: the same text).  NULL,
+ * an empty string ("\"\"") and the exceptions print the same under every
+ * flag.  Returns as usnmp_value_format(), and USNMP_E_INVAL for a flag not
+ * listed. */
+USNMP_EXTERN int usnmp_value_format_flags(char *buf, size_t size,
+                                          const usnmp_value *v,
+                                          unsigned flags);
+
 /* ------------------------------------------------------------------------
  * Messages (v1, v2c)
  * ------------------------------------------------------------------------ */
@@ -570,6 +596,27 @@ USNMP_EXTERN int usnmp_manager_set_socket_buffer(usnmp_manager *m,
 USNMP_EXTERN void usnmp_manager_stats(const usnmp_manager *m,
                                       usnmp_stats *stats);
 
+/* One datagram as usnmp_manager_set_trace() shows it.  Everything it
+ * points to lives only during the callback. */
+typedef struct usnmp_packet {
+  int sent;                     /* 1: sent (resends too), 0: received */
+  const uint8_t *data;          /* the whole datagram */
+  size_t len;
+  const struct sockaddr *peer;  /* the agent it went to or came from */
+  const struct sockaddr *local; /* the manager's socket (port 0 if unknown) */
+} usnmp_packet;
+
+typedef void (*usnmp_trace_cb)(const usnmp_packet *packet, void *arg);
+
+/* Calls cb (NULL: stop) with every datagram the manager hands to its
+ * sockets, each resend included, and with every datagram it receives,
+ * before any check (so also those it then drops), in the order they go
+ * and come.  For debugging tools (usnmp -d); when off it costs one test
+ * per datagram.  cb must not start, cancel or close anything: it runs in
+ * the middle of sending and receiving. */
+USNMP_EXTERN void usnmp_manager_set_trace(usnmp_manager *m, usnmp_trace_cb cb,
+                                          void *arg);
+
 /* Returns the loop the manager runs on. */
 USNMP_EXTERN uv_loop_t *usnmp_manager_loop(const usnmp_manager *m);
 
@@ -732,6 +779,11 @@ typedef struct usnmp_walk_opts {
    * USNMP_WALK_ALLOW_NOT_INCREASING.  Tables count rows. */
   uint64_t max_varbinds;
   const usnmp_request_opts *request; /* for every request; may be NULL */
+  /* net-snmp's -CE: when not NULL, the walk goes on past its subtree and
+   * ends at the first OID not less than this one (of at least two arcs:
+   * usnmp_walk_start returns USNMP_E_INVAL otherwise).  Tables ignore
+   * it. */
+  const usnmp_oid *end;
 } usnmp_walk_opts;
 
 /* Why a walk ended. */
@@ -867,7 +919,9 @@ typedef struct usnmp_table_row {
 
 /* How a table fetch ended: status as for walks (0, USNMP_E_TIMEOUT,
  * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING, USNMP_E_CANCELLED, ...);
- * end is USNMP_WALK_END_SUBTREE when every column ran out, STOPPED or
+ * end is USNMP_WALK_END_SUBTREE when every column ran out (NO_SUCH_NAME
+ * when, over SNMPv1, a column ran off the end of the agent's MIB: the
+ * table is its last object, and snmptable says "End of MIB"), STOPPED or
  * LIMIT.  columns lives until the done callback returns. */
 typedef struct usnmp_table_result {
   int status;

@@ -1712,3 +1712,9 @@ void usnmp_manager_stats(const usnmp_manager *m, usnmp_stats *stats) {
 uv_loop_t *usnmp_manager_loop(const usnmp_manager *m) {
   return m ? m->loop : NULL;
 }
+
+void usnmp_manager_set_trace(usnmp_manager *m, usnmp_trace_cb cb,
+                             void *arg) {
+  m->trace_cb = cb;
+  m->trace_arg = arg;
+}

@@ -406,6 +406,10 @@ struct usnmp_manager {
   usnmp__handle_slot *handles;
   uint32_t handles_cap;
   uint32_t handles_free; /* first free slot, or UINT32_MAX */
+  /* usnmp_manager_set_trace(): NULL when off, which costs one test per
+   * datagram. */
+  usnmp_trace_cb trace_cb;
+  void *trace_arg;
 };
 
 /* ------------------------------------------------------------------------
@@ -565,6 +569,9 @@ void usnmp__resolve_abandon(usnmp_target *t);
  * not sent). */
 int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
                           const uint8_t *data, size_t len);
+/* Shows one datagram to the trace callback (m->trace_cb not NULL). */
+void usnmp__transport_trace(usnmp_manager *m, int sent, const uint8_t *data,
+                            size_t len, const struct sockaddr *peer);
 
 /* Queues r's message for the send batch of this loop iteration (opening
  * the socket of its family first if needed).  The batch goes out before

@@ -63,6 +63,7 @@ struct usnmp_table {
   uint32_t flags;
   uint64_t limit;
   uint32_t reps;
+  int ran_off_mib; /* v1: a column ended on noSuchName */
   uint8_t bulk;
   uint8_t sent_bulk;
   uint8_t phase;
@@ -553,6 +554,7 @@ static int on_fetch_answer(usnmp_table *tb, const usnmp_response *resp) {
     if (resp->error_index < 1 || (size_t)resp->error_index > k)
       goto snmp_error;
     tb->cols[tb->asked[resp->error_index - 1]].done = 1;
+    tb->ran_off_mib = 1;
     goto next;
   }
   if (resp->error_status == USNMP_ERR_TOOBIG) {
@@ -628,7 +630,8 @@ next:
   if (!running) {
     /* Every column ran out: whatever waits is complete. */
     if (flush_rows(tb, NULL, 0) == 0)
-      tb->result.end = USNMP_WALK_END_SUBTREE;
+      tb->result.end = tb->ran_off_mib ? USNMP_WALK_END_NO_SUCH_NAME
+                                       : USNMP_WALK_END_SUBTREE;
     complete(tb, 0);
     return 0;
   }

@@ -75,6 +75,8 @@ struct usnmp_walk {
   size_t cursor_len;
   uint8_t root_ber[OID_BER_MAX];
   size_t root_ber_len; /* 0 when the root cannot be encoded (one arc) */
+  uint8_t end_ber[OID_BER_MAX]; /* usnmp_walk_opts.end */
+  size_t end_ber_len;           /* 0: the walk ends with its subtree */
   /* The last name delivered, turned into arcs for the result at the end. */
   uint8_t last[OID_BER_MAX];
   size_t last_len;
@@ -190,6 +192,8 @@ static int name_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
 static int in_subtree(const usnmp_walk *w, const uint8_t *name, size_t len) {
   uint64_t first = 0;
   uint32_t arc0;
+  if (w->end_ber_len != 0)
+    return name_cmp(name, len, w->end_ber, w->end_ber_len) < 0;
   if (w->root_ber_len != 0)
     return len >= w->root_ber_len &&
            memcmp(name, w->root_ber, w->root_ber_len) == 0;
@@ -788,6 +792,14 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
       goto fail;
     }
     w->limit = opts->max_varbinds;
+    if (opts->end != NULL) {
+      rc = opts->end->len >= 2
+               ? usnmp_oid_to_ber(w->end_ber, sizeof w->end_ber, opts->end)
+               : USNMP_E_INVAL;
+      if (rc < 0)
+        goto fail;
+      w->end_ber_len = (size_t)rc;
+    }
     if (opts->request != NULL) {
       w->ropts = *opts->request;
       w->ropts_p = &w->ropts;

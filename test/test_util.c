@@ -296,3 +296,19 @@ int usnmp_test_vrun(char *out, size_t size, const char *prefix, const char *fmt,
     return -1;
   return WEXITSTATUS(status);
 }
+
+void usnmp_test_agent_env_init(usnmp_test_agent_env *e, int family) {
+  memset(e, 0, sizeof *e);
+  assert_int_equal(uv_loop_init(&e->loop), 0);
+  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
+  assert_int_equal(usnmp_test_agent_new(&e->agent, &e->loop, family), 0);
+  assert_int_equal(
+      usnmp_target_new(e->m, &e->t, usnmp_test_agent_address(e->agent)), 0);
+}
+
+void usnmp_test_agent_env_close(usnmp_test_agent_env *e) {
+  usnmp_manager_close(e->m, NULL, NULL);
+  usnmp_test_agent_close(e->agent);
+  uv_run(&e->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&e->loop), 0);
+}

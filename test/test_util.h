@@ -181,4 +181,23 @@ usnmp_test_text usnmp_test_run_text(int *status, const char *fmt, ...)
 int usnmp_test_vrun(char *out, size_t size, const char *prefix, const char *fmt,
                     va_list ap) __attribute__((format(printf, 4, 0)));
 
+/* ---- a manager beside the scripted test agent ---------------------------- */
+
+/* A loop, a manager, the scripted test agent (test/test_agent.h) on that
+ * loop and a target for it. */
+typedef struct usnmp_test_agent_env {
+  uv_loop_t loop;
+  usnmp_manager *m;
+  usnmp_test_agent *agent;
+  usnmp_target *t;
+} usnmp_test_agent_env;
+
+/* Makes *e with an agent of family (AF_INET or AF_INET6); fails the test
+ * when a step fails. */
+void usnmp_test_agent_env_init(usnmp_test_agent_env *e, int family);
+
+/* Closes the manager and the agent, runs the loop until their handles are
+ * closed and closes it; fails the test when the loop does not close. */
+void usnmp_test_agent_env_close(usnmp_test_agent_env *e);
+
 #endif /* USNMP_TEST_UTIL_H */
