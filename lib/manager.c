@@ -953,6 +953,8 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   if (type != USNMP_PDU_GET && type != USNMP_PDU_GETNEXT &&
       type != USNMP_PDU_SET && type != USNMP_PDU_GETBULK)
     return USNMP_E_INVAL;
+  if (opts != NULL && (opts->flags & ~USNMP__OPT_KNOWN))
+    return USNMP_E_INVAL;
 
   timeout_ms = t->timeout_ms;
   resend_ms = t->resend_ms;
@@ -1481,14 +1483,47 @@ int usnmp_manager_set_socket_buffer(usnmp_manager *m, int bytes) {
   return 0;
 }
 
-void usnmp_manager_stats(const usnmp_manager *m, usnmp_stats *stats) {
+int usnmp_manager_stats_ex(const usnmp_manager *m, usnmp_stats *stats,
+                           size_t size) {
+  usnmp_stats now;
   if (m == NULL || stats == NULL)
-    return;
-  *stats = m->stats;
-  stats->inflight = m->inflight;
-  stats->queued = m->queued;
+    return USNMP_E_INVAL;
+  now = m->stats;
+  now.inflight = m->inflight;
+  now.queued = m->queued;
+  usnmp__copy_out(stats, size, &now, sizeof now);
+  return 0;
 }
 
 uv_loop_t *usnmp_manager_loop(const usnmp_manager *m) {
   return m ? m->loop : NULL;
+}
+
+int usnmp__request_opts_copy(usnmp_manager *m, usnmp_request_opts *dst,
+                             char **community, const usnmp_request_opts *src) {
+  memset(dst, 0, sizeof *dst);
+  *community = NULL;
+  if (src->flags & ~USNMP__OPT_KNOWN)
+    return USNMP_E_INVAL;
+  dst->flags = src->flags;
+  if (src->flags & USNMP_OPT_TIMEOUT)
+    dst->timeout_ms = src->timeout_ms;
+  if (src->flags & USNMP_OPT_RESEND)
+    dst->resend_ms = src->resend_ms;
+  if (src->flags & USNMP_OPT_RETRIES)
+    dst->retries = src->retries;
+  if (src->flags & USNMP_OPT_BACKOFF)
+    dst->backoff = src->backoff;
+  if ((src->flags & USNMP_OPT_COMMUNITY) && src->community != NULL) {
+    *community = dup_string(m, src->community);
+    if (*community == NULL)
+      return USNMP_E_NOMEM;
+    dst->community = *community;
+  }
+  if (src->flags & USNMP_OPT_CONTEXT) {
+    dst->context_engine_id = src->context_engine_id;
+    dst->context_engine_id_len = src->context_engine_id_len;
+    dst->context_name = src->context_name;
+  }
+  return 0;
 }
