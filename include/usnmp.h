@@ -446,7 +446,13 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  * Replies: a datagram completes a request only if it decodes strictly,
  * comes from the target's address and port, carries a pending request-id
  * (31 random bits from a CSPRNG), the request's version and community, and
- * a Response PDU.  Anything else is dropped and counted (usnmp_stats).
+ * a Response PDU that answers the request (RFC 3416 section 4.2): to a GET
+ * or a SET the same names in the same order, to a GETNEXT as many
+ * varbinds as asked; with an error-status, the varbinds may be absent
+ * (tooBig) and the error-index is 0 or names one of the request's
+ * varbinds.  Anything else is dropped and counted
+ * (usnmp_stats), and the request keeps waiting for a good answer; so no
+ * layer above (walks, the blocking layer's cache) ever sees it.
  *
  * Flow control: requests wait in order for a slot of their target
  * (usnmp_target_set_max_inflight) and then of the manager
@@ -463,7 +469,10 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  * USNMP_ERR_TOOBIG, as the agent said; a single varbind that cannot be
  * encoded in one datagram at all makes the starting call return
  * USNMP_E_TOOBIG.  GETBULK is never split nor retried.  When a part fails
- * (timeout...), the whole request completes with that status.
+ * (timeout...), the whole request completes with that status.  The merged
+ * answer holds at most 4 MiB (names, values and varbind structs): an agent
+ * whose parts answer more makes the request complete with
+ * USNMP_E_TOOBIG.
  * ------------------------------------------------------------------------ */
 
 typedef struct usnmp_manager usnmp_manager;
@@ -550,6 +559,10 @@ typedef struct usnmp_stats {
   uint64_t queued;            /* now: waiting for an in-flight slot */
   uint64_t dropped_auth;      /* v3: failed authentication or decryption,
                                  or outside the time window (a replay) */
+  uint64_t dropped_mismatch;  /* a Response that does not answer the
+                                 request: other names or another number
+                                 of varbinds, an error-index out of range
+                                 (see "Replies" above) */
 } usnmp_stats;
 
 /* Creates a manager on loop.  alloc may be NULL (malloc/realloc/free).
@@ -651,7 +664,11 @@ USNMP_EXTERN int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids,
                                size_t n, const usnmp_request_opts *opts,
                                usnmp_response_cb cb, void *arg,
                                usnmp_request **out);
-/* GETBULK (v2c and v3 only: USNMP_E_BAD_VERSION on a v1 target). */
+/* GETBULK (v2c and v3 only: USNMP_E_BAD_VERSION on a v1 target).  An
+ * answer may hold up to min(non_repeaters, n) + (n - min(non_repeaters, n))
+ * x max_repetitions varbinds; when that is more than USNMP_MAX_VARBINDS
+ * (which a reply is decoded into) the call returns
+ * USNMP_E_TOO_MANY_VARBINDS: ask for fewer repetitions. */
 USNMP_EXTERN int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids,
                                size_t n, uint32_t non_repeaters,
                                uint32_t max_repetitions,

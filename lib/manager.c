@@ -481,18 +481,24 @@ static int has_bytes(usnmp_type type) {
          type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID;
 }
 
-/* Copies varbinds and what they point to into one block. */
-static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
-                           size_t n, usnmp_varbind **out) {
+/* Returns the size of the block copy_varbinds() makes of vbs. */
+static size_t varbinds_size(const usnmp_varbind *vbs, size_t n) {
   size_t size = n * sizeof(usnmp_varbind);
-  size_t i;
-  usnmp_varbind *arr;
-  uint8_t *p;
-  for (i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++) {
     size += vbs[i].oid_len;
     if (has_bytes(vbs[i].value.type))
       size += vbs[i].value.v.bytes.len;
   }
+  return size;
+}
+
+/* Copies varbinds and what they point to into one block of size bytes
+ * (varbinds_size()). */
+static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
+                           size_t n, size_t size, usnmp_varbind **out) {
+  size_t i;
+  usnmp_varbind *arr;
+  uint8_t *p;
   arr = usnmp__malloc(m, size ? size : 1);
   if (arr == NULL)
     return NULL;
@@ -553,10 +559,19 @@ static void child_done(usnmp_request *c, int status,
   usnmp__merge_slot *slot = &mg->slots[c->slot];
 
   usnmp__list_del(&c->tlink);
-  if (status == 0 &&
-      copy_varbinds(m, answer->varbinds, answer->varbind_count, &slot->vbs) ==
-          NULL)
-    status = USNMP_E_NOMEM;
+  if (status == 0) {
+    /* Each part's answer is one datagram at most, but a hostile agent
+     * could fill each of up to USNMP_MAX_VARBINDS parts: the merge holds
+     * USNMP__MERGE_MAX bytes at most. */
+    size_t size = varbinds_size(answer->varbinds, answer->varbind_count);
+    if (size > USNMP__MERGE_MAX - mg->bytes)
+      status = USNMP_E_TOOBIG;
+    else if (copy_varbinds(m, answer->varbinds, answer->varbind_count, size,
+                           &slot->vbs) == NULL)
+      status = USNMP_E_NOMEM;
+    else
+      mg->bytes += size;
+  }
   req_release(c);
   if (status != 0) {
     complete(p, status, NULL);
@@ -755,6 +770,59 @@ static void split_after_toobig(usnmp_request *r) {
 
 static void v3_resend(usnmp_request *r);
 
+/* The most varbinds an answer to a GETBULK of n names may hold (RFC 3416
+ * section 4.2.3): the non-repeaters, then max-repetitions of each other
+ * name (negative values count as 0). */
+static uint64_t bulk_answer_max(size_t n, int32_t non_repeaters,
+                                int32_t max_repetitions) {
+  uint64_t nr = non_repeaters > 0 ? (uint64_t)non_repeaters : 0;
+  uint64_t mr = max_repetitions > 0 ? (uint64_t)max_repetitions : 0;
+  if (nr > n)
+    nr = n;
+  return nr + (n - nr) * mr;
+}
+
+/* Returns 1 when the answer in `in` answers r's question (RFC 3416 section
+ * 4.2): GET and SET get the same names in order, GETNEXT as many
+ * varbinds; an error-status may come without varbinds (tooBig must) and
+ * its error-index names one of r's varbinds or none.  Anything else would
+ * put values under the wrong names or an error on the wrong varbind of a
+ * split request.  A GETBULK answer is taken as it comes: the walks ignore
+ * what goes beyond the repetitions asked. */
+static int answers_question(usnmp_request *r, const usnmp__inbound *in) {
+  usnmp_manager *m = r->m;
+  usnmp_msg sent;
+  usnmp__msg3_context ctx;
+  const uint8_t *msg = r->msg;
+  size_t msg_len = r->msg_len, n = 0, i;
+  int has_ctx = 0;
+
+  if (in->msg.error_status != 0) {
+    if (in->msg.error_index < 0 || (uint32_t)in->msg.error_index > r->n_vbs)
+      return 0;
+    if (in->n_vbs == 0)
+      return 1;
+  }
+  if (r->type == USNMP_PDU_GETBULK)
+    return 1;
+  if (in->n_vbs != r->n_vbs)
+    return 0;
+  if (r->type == USNMP_PDU_GETNEXT)
+    return 1;
+  /* The names asked are in the request's own message (in clear for v3). */
+  if (r->plain != NULL)
+    usnmp__v3_plain(r, &msg, &msg_len, &ctx, &has_ctx);
+  if (usnmp_msg_decode(&sent, m->tx_vbs, USNMP_MAX_VARBINDS, &n, msg,
+                       msg_len) < 0 ||
+      n != in->n_vbs)
+    return 0;
+  for (i = 0; i < n; i++)
+    if (in->vbs[i].oid_len != m->tx_vbs[i].oid_len ||
+        memcmp(in->vbs[i].oid, m->tx_vbs[i].oid, in->vbs[i].oid_len) != 0)
+      return 0;
+  return 1;
+}
+
 static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   usnmp_response resp;
   if (in->msg.error_status == USNMP_ERR_TOOBIG && r->n_vbs > 1 &&
@@ -838,6 +906,10 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
     return;
   default:
     m->stats.dropped_malformed++;
+    return;
+  }
+  if (!answers_question(r, &in)) {
+    m->stats.dropped_mismatch++;
     return;
   }
   m->stats.accepted++;
@@ -955,6 +1027,9 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
     return USNMP_E_INVAL;
   if (opts != NULL && (opts->flags & ~USNMP__OPT_KNOWN))
     return USNMP_E_INVAL;
+  if (type == USNMP_PDU_GETBULK &&
+      bulk_answer_max(n, bulk_nr, bulk_mr) > USNMP_MAX_VARBINDS)
+    return USNMP_E_TOO_MANY_VARBINDS; /* the answer could not be decoded */
 
   timeout_ms = t->timeout_ms;
   resend_ms = t->resend_ms;

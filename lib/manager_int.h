@@ -80,6 +80,9 @@
 #define USNMP__TXQ 64
 /* Number of request-ids drawn from the CSPRNG at a time. */
 #define USNMP__ID_POOL 256
+/* Most bytes the merged answer of a split request may hold (see
+ * child_done in manager.c): 4 MiB. */
+#define USNMP__MERGE_MAX ((size_t)4 * 1024 * 1024)
 /* Default socket buffer sizes (SO_RCVBUF / SO_SNDBUF). */
 #define USNMP__DEFAULT_SOCKBUF (4 * 1024 * 1024)
 
@@ -228,6 +231,7 @@ typedef struct usnmp__merge {
   int32_t error_index;
   uint32_t error_slot; /* slot of the error kept (lowest wins) */
   uint64_t rtt_ns;
+  size_t bytes; /* held by the slots' copies, at most USNMP__MERGE_MAX */
   usnmp_varbind *out; /* the concatenated answer, while delivered */
   usnmp__merge_slot slots[];
 } usnmp__merge;
