@@ -586,10 +586,20 @@ USNMP_EXTERN int usnmp_manager_set_max_inflight(usnmp_manager *m,
                                                 uint32_t max);
 
 /* Sets the receive (and send) socket buffer size in bytes for sockets
- * opened afterwards (default 4 MiB, the kernel may clamp it).  Returns 0
- * or USNMP_E_INVAL. */
+ * opened afterwards (default 4 MiB; the system's limit, Linux's
+ * net.core.rmem_max and wmem_max, clamps it).  Returns 0 or
+ * USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_manager_set_socket_buffer(usnmp_manager *m,
                                                  int bytes);
+/* With force non-zero, sockets opened afterwards ask for that size with
+ * Linux's SO_RCVBUFFORCE and SO_SNDBUFFORCE first, which pass the system's
+ * limit for a process with CAP_NET_ADMIN (root); without the capability
+ * they fall back to the clamped size.  Off by default: the library never
+ * uses a privilege the caller did not ask it to.  Returns 0,
+ * USNMP_E_INVAL (NULL) or USNMP_E_UNSUPPORTED (force on a platform
+ * without these options). */
+USNMP_EXTERN int usnmp_manager_set_socket_buffer_force(usnmp_manager *m,
+                                                       int force);
 
 /* Copies the counters into *stats, which is size bytes long: the caller's
  * sizeof(usnmp_stats), which the macro usnmp_manager_stats(m, stats)

@@ -1558,6 +1558,15 @@ int usnmp_manager_set_socket_buffer(usnmp_manager *m, int bytes) {
   return 0;
 }
 
+int usnmp_manager_set_socket_buffer_force(usnmp_manager *m, int force) {
+  if (m == NULL)
+    return USNMP_E_INVAL;
+  if (force && !usnmp__transport_can_force())
+    return USNMP_E_UNSUPPORTED;
+  m->sockbuf_force = force != 0;
+  return 0;
+}
+
 int usnmp_manager_stats_ex(const usnmp_manager *m, usnmp_stats *stats,
                            size_t size) {
   usnmp_stats now;

@@ -71,7 +71,8 @@
 #include "usm.h"
 
 /* Receive buffer: recvmmsg reads one datagram per 64 KiB chunk (libuv
- * 1.44's UV__UDP_DGRAM_MAXSIZE), at most 20 per system call. */
+ * 1.44's UV__UDP_DGRAM_MAXSIZE), at most 20 per system call; the portable
+ * transport reads one datagram into one chunk (see transport.c). */
 #define USNMP__RECV_CHUNK (64 * 1024)
 #define USNMP__RECV_CHUNKS 16
 /* Messages up to this size are kept inside the request struct. */
@@ -352,6 +353,7 @@ struct usnmp_manager {
   uint32_t inflight;
   uint32_t queued;
   int sockbuf;
+  int sockbuf_force; /* usnmp_manager_set_socket_buffer_force() */
   uint8_t *recv_buf; /* USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK */
   usnmp_varbind *rx_vbs; /* USNMP_MAX_VARBINDS: decoded replies */
   usnmp_varbind *tx_vbs; /* USNMP_MAX_VARBINDS: requests being encoded */
@@ -514,6 +516,10 @@ void usnmp__transport_close(usnmp_manager *m);
 /* Returns the socket of the family's handle, or -1 when not open
  * (tests check the socket buffer sizes with it). */
 int usnmp__transport_fd(const usnmp_manager *m, int family);
+
+/* Returns 1 when the platform can raise socket buffers past the system's
+ * limit (Linux's SO_RCVBUFFORCE and SO_SNDBUFFORCE), else 0. */
+int usnmp__transport_can_force(void);
 
 /* Returns 1 when a and b hold the same family, address and port. */
 int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b);
