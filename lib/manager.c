@@ -782,6 +782,29 @@ static uint64_t bulk_answer_max(size_t n, int32_t non_repeaters,
   return nr + (n - nr) * mr;
 }
 
+/* Steps into the element at p of a message we encoded ourselves (one-byte
+ * tags, minimal definite lengths): returns where its content starts and
+ * stores its length in *len, or NULL when it does not fit before end. */
+static inline const uint8_t *own_element(const uint8_t *p,
+                                         const uint8_t *end, size_t *len) {
+  size_t n, k;
+  if (end - p < 2)
+    return NULL;
+  n = p[1];
+  p += 2;
+  if (n & 0x80) {
+    k = n & 0x7f;
+    if (k > 4 || (size_t)(end - p) < k)
+      return NULL;
+    for (n = 0; k > 0; k--)
+      n = (n << 8) | *p++;
+  }
+  if (n > (size_t)(end - p))
+    return NULL;
+  *len = n;
+  return p;
+}
+
 /* Returns 1 when the answer in `in` answers r's question (RFC 3416 section
  * 4.2): GET and SET get the same names in order, GETNEXT as many
  * varbinds; an error-status may come without varbinds (tooBig must) and
@@ -790,11 +813,9 @@ static uint64_t bulk_answer_max(size_t n, int32_t non_repeaters,
  * split request.  A GETBULK answer is taken as it comes: the walks ignore
  * what goes beyond the repetitions asked. */
 static int answers_question(usnmp_request *r, const usnmp__inbound *in) {
-  usnmp_manager *m = r->m;
-  usnmp_msg sent;
   usnmp__msg3_context ctx;
-  const uint8_t *msg = r->msg;
-  size_t msg_len = r->msg_len, n = 0, i;
+  const uint8_t *data = r->msg, *end, *p;
+  size_t len = r->msg_len, n, i;
   int has_ctx = 0;
 
   if (in->msg.error_status != 0) {
@@ -809,18 +830,34 @@ static int answers_question(usnmp_request *r, const usnmp__inbound *in) {
     return 0;
   if (r->type == USNMP_PDU_GETNEXT)
     return 1;
-  /* The names asked are in the request's own message (in clear for v3). */
-  if (r->plain != NULL)
-    usnmp__v3_plain(r, &msg, &msg_len, &ctx, &has_ctx);
-  if (usnmp_msg_decode(&sent, m->tx_vbs, USNMP_MAX_VARBINDS, &n, msg,
-                       msg_len) < 0 ||
-      n != in->n_vbs)
-    return 0;
-  for (i = 0; i < n; i++)
-    if (in->vbs[i].oid_len != m->tx_vbs[i].oid_len ||
-        memcmp(in->vbs[i].oid, m->tx_vbs[i].oid, in->vbs[i].oid_len) != 0)
+  /* The names asked are in the request's own message (in clear for v3),
+   * which we encoded: step to its varbind list and compare each name. */
+  if (r->plain != NULL) {
+    usnmp__v3_plain(r, &data, &len, &ctx, &has_ctx);
+    end = data + len;
+    p = own_element(data, end, &n);      /* Message SEQUENCE: into it */
+    for (i = 0; p != NULL && i < 2; i++) /* version, community: over */
+      if ((p = own_element(p, end, &n)) != NULL)
+        p += n;
+  } else {
+    /* v1/v2c: the PDU follows the community, whose place we know. */
+    end = data + len;
+    p = data + r->comm_off + r->comm_len;
+  }
+  p = p ? own_element(p, end, &n) : NULL; /* the PDU: into it */
+  for (i = 0; p != NULL && i < 3; i++)    /* request-id, error fields */
+    if ((p = own_element(p, end, &n)) != NULL)
+      p += n;
+  p = p ? own_element(p, end, &n) : NULL; /* the varbind list: into it */
+  for (i = 0; p != NULL && i < in->n_vbs; i++) {
+    const uint8_t *vb = own_element(p, end, &n), *name;
+    name = vb ? own_element(vb, end, &len) : NULL;
+    if (name == NULL || len != in->vbs[i].oid_len ||
+        memcmp(name, in->vbs[i].oid, len) != 0)
       return 0;
-  return 1;
+    p = vb + n;
+  }
+  return p != NULL;
 }
 
 static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
