@@ -9,6 +9,8 @@
  * same letters and priorities; "Timeout: ..." and "Error in packet" are
  * printed on stderr by the tools themselves and -L does not move them.
  */
+/* vsyslog() is a BSD function: glibc declares it with _DEFAULT_SOURCE. */
+#define _DEFAULT_SOURCE
 #include "cli.h"
 
 #include <arpa/inet.h>

@@ -46,62 +46,95 @@ extern "C" {
 /* Returns USNMP_VERSION_STRING of the library actually linked. */
 USNMP_EXTERN const char *usnmp_version_string(void);
 
+/* ABI: a program built against one version of this header keeps working
+ * with a newer library of the same soversion, because a newer library
+ * never reads or writes past the end of a struct the caller allocated:
+ *
+ *   - option structs the library reads (usnmp_request_opts,
+ *     usnmp_call_opts, usnmp_walk_opts) name in their flags the fields
+ *     that are set; a field added later is appended and read only when a
+ *     new flag names it, so an older caller's struct (which never has that
+ *     flag) is read no further than its own fields.  The library refuses
+ *     a flag it does not know with USNMP_E_INVAL (a program built against
+ *     a newer header, run with an older library, asked for something the
+ *     library cannot do);
+ *   - structs the library fills for the caller (usnmp_stats,
+ *     usnmp_walk_result through usnmp_walk_result_get) are written through
+ *     a function that takes the caller's sizeof; a macro of the usual name
+ *     passes it.  Fields are only appended: a newer library writes what
+ *     fits, an older one zeroes what it does not know;
+ *   - structs the library hands to callbacks (usnmp_response,
+ *     usnmp_walk_result, usnmp_table_row, usnmp_table_result) belong to
+ *     the library; fields are only appended;
+ *   - value types that mirror the wire or the caller's memory (usnmp_oid,
+ *     usnmp_value, usnmp_varbind, usnmp_msg, usnmp_allocator) and every
+ *     enum value and error code never change; changing them takes a new
+ *     soversion.
+ */
+
 /* ------------------------------------------------------------------------
  * Errors
  * ------------------------------------------------------------------------ */
 
 /* One list generates the codes, usnmp_strerror() and usnmp_err_name().
- * The codes start far below libuv's so the two never collide. */
+ * The codes lie far below libuv's so the two never collide.  Each code's
+ * value is written in the list and never changes: a new code is appended
+ * with the next free value (one above the last), none is ever renumbered
+ * or reused, so a program built against an older header reads the same
+ * codes from a newer library. */
 #define USNMP_ERRNO_MAP(XX)                                                    \
-  XX(TRUNCATED, "message truncated: a length runs past the end of its data")   \
-  XX(BAD_TAG, "unexpected BER tag")                                            \
-  XX(MULTIBYTE_TAG, "multi-byte BER tags are not allowed")                     \
-  XX(INDEFINITE_LENGTH, "indefinite BER lengths are not allowed")              \
-  XX(BAD_LENGTH, "malformed BER length")                                       \
-  XX(INT_OVERFLOW, "integer too large for its type")                           \
-  XX(INT_NONMINIMAL, "integer not minimally encoded")                          \
-  XX(OID_TOO_LONG, "object identifier has too many sub-identifiers")          \
-  XX(OID_SUBID_OVERFLOW, "object identifier sub-identifier exceeds 2^32-1")    \
-  XX(BAD_OID, "malformed object identifier")                                   \
-  XX(DEPTH, "BER nesting too deep")                                            \
-  XX(TOO_MANY_VARBINDS, "too many variable bindings")                          \
-  XX(MSG_TOO_BIG, "message larger than 65507 bytes")                           \
-  XX(TRAILING, "trailing bytes after a complete element")                      \
-  XX(BAD_VERSION, "unsupported or unexpected SNMP version")                    \
-  XX(BAD_PDU_TYPE, "unsupported or unexpected PDU type")                       \
-  XX(BAD_VALUE, "malformed value for its type")                                \
-  XX(NOBUFS, "output buffer too small")                                        \
-  XX(INVAL, "invalid argument")                                                \
-  XX(NOMEM, "out of memory")                                                   \
-  XX(TIMEOUT, "no response before the timeout")                                \
-  XX(CANCELLED, "request cancelled")                                           \
-  XX(CLOSED, "manager closed")                                                 \
-  XX(RESOLVE, "could not resolve the agent's address")                         \
-  XX(TOOBIG, "response would be too big for one message")                     \
-  XX(SNMP_ERROR, "the agent answered with an error-status")                    \
-  XX(NOT_INCREASING, "walk: OID not increasing")                               \
-  XX(IN_CALLBACK, "blocking call made from inside a callback")                 \
-  XX(BUSY, "resource busy")                                                    \
-  XX(UNSUPPORTED, "operation not supported")                                  \
-  XX(UNKNOWN_USER, "Unknown user name")                                        \
-  XX(UNKNOWN_ENGINE_ID, "Unknown engine ID")                                   \
-  XX(WRONG_DIGEST,                                                             \
+  XX(TRUNCATED, -29999,                                                        \
+     "message truncated: a length runs past the end of its data")              \
+  XX(BAD_TAG, -29998, "unexpected BER tag")                                    \
+  XX(MULTIBYTE_TAG, -29997, "multi-byte BER tags are not allowed")             \
+  XX(INDEFINITE_LENGTH, -29996, "indefinite BER lengths are not allowed")      \
+  XX(BAD_LENGTH, -29995, "malformed BER length")                               \
+  XX(INT_OVERFLOW, -29994, "integer too large for its type")                   \
+  XX(INT_NONMINIMAL, -29993, "integer not minimally encoded")                  \
+  XX(OID_TOO_LONG, -29992, "object identifier has too many sub-identifiers")   \
+  XX(OID_SUBID_OVERFLOW, -29991,                                               \
+     "object identifier sub-identifier exceeds 2^32-1")                        \
+  XX(BAD_OID, -29990, "malformed object identifier")                           \
+  XX(DEPTH, -29989, "BER nesting too deep")                                    \
+  XX(TOO_MANY_VARBINDS, -29988, "too many variable bindings")                  \
+  XX(MSG_TOO_BIG, -29987, "message larger than 65507 bytes")                   \
+  XX(TRAILING, -29986, "trailing bytes after a complete element")              \
+  XX(BAD_VERSION, -29985, "unsupported or unexpected SNMP version")            \
+  XX(BAD_PDU_TYPE, -29984, "unsupported or unexpected PDU type")               \
+  XX(BAD_VALUE, -29983, "malformed value for its type")                        \
+  XX(NOBUFS, -29982, "output buffer too small")                                \
+  XX(INVAL, -29981, "invalid argument")                                        \
+  XX(NOMEM, -29980, "out of memory")                                           \
+  XX(TIMEOUT, -29979, "no response before the timeout")                        \
+  XX(CANCELLED, -29978, "request cancelled")                                   \
+  XX(CLOSED, -29977, "manager closed")                                         \
+  XX(RESOLVE, -29976, "could not resolve the agent's address")                 \
+  XX(TOOBIG, -29975, "response would be too big for one message")              \
+  XX(SNMP_ERROR, -29974, "the agent answered with an error-status")            \
+  XX(NOT_INCREASING, -29973, "walk: OID not increasing")                       \
+  XX(IN_CALLBACK, -29972, "blocking call made from inside a callback")         \
+  XX(BUSY, -29971, "resource busy")                                            \
+  XX(UNSUPPORTED, -29970, "operation not supported")                           \
+  XX(UNKNOWN_USER, -29969, "Unknown user name")                                \
+  XX(UNKNOWN_ENGINE_ID, -29968, "Unknown engine ID")                           \
+  XX(WRONG_DIGEST, -29967,                                                     \
      "Authentication failure (incorrect password, community or key)")          \
-  XX(NOT_IN_TIME_WINDOW, "Not in time window")                                 \
-  XX(DECRYPTION_ERROR, "Decryption error")                                     \
-  XX(UNSUPPORTED_SEC_LEVEL, "Unsupported security level")                      \
-  XX(AUTH_FAILURE, "reply failed authentication: wrong key or forged message") \
-  XX(UNKNOWN_REPORT, "Unknown Report message")                                 \
-  XX(ENGINE_MISMATCH,                                                          \
+  XX(NOT_IN_TIME_WINDOW, -29966, "Not in time window")                         \
+  XX(DECRYPTION_ERROR, -29965, "Decryption error")                             \
+  XX(UNSUPPORTED_SEC_LEVEL, -29964, "Unsupported security level")              \
+  XX(AUTH_FAILURE, -29963,                                                     \
+     "reply failed authentication: wrong key or forged message")               \
+  XX(UNKNOWN_REPORT, -29962, "Unknown Report message")                       \
+  XX(ENGINE_MISMATCH, -29961,                                                  \
      "unknownEngineID report after discovery: agent replaced or forged report") \
-  XX(STALE, "stale request handle: its request already completed")
+  XX(STALE, -29960, "stale request handle: its request already completed")
 
 enum {
-  USNMP_ERRNO_BASE_ = -30000,
-#define USNMP_ERR_ENUM_(name, msg) USNMP_E_##name,
+  USNMP_ERRNO_BASE_ = -30000, /* below every code, above none of libuv's */
+#define USNMP_ERR_ENUM_(name, value, msg) USNMP_E_##name = (value),
   USNMP_ERRNO_MAP(USNMP_ERR_ENUM_)
 #undef USNMP_ERR_ENUM_
-  USNMP_ERRNO_END_
+  USNMP_ERRNO_END_ /* not a code */
 };
 
 /* Returns a static English description of err (a usnmp or libuv code, or
@@ -446,7 +479,13 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  * Replies: a datagram completes a request only if it decodes strictly,
  * comes from the target's address and port, carries a pending request-id
  * (31 random bits from a CSPRNG), the request's version and community, and
- * a Response PDU.  Anything else is dropped and counted (usnmp_stats).
+ * a Response PDU that answers the request (RFC 3416 section 4.2): to a GET
+ * or a SET the same names in the same order, to a GETNEXT as many
+ * varbinds as asked; with an error-status, the varbinds may be absent
+ * (tooBig) and the error-index is 0 or names one of the request's
+ * varbinds.  Anything else is dropped and counted
+ * (usnmp_stats), and the request keeps waiting for a good answer; so no
+ * layer above (walks, the blocking layer's cache) ever sees it.
  *
  * Flow control: requests wait in order for a slot of their target
  * (usnmp_target_set_max_inflight) and then of the manager
@@ -465,7 +504,10 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  * USNMP_ERR_TOOBIG, as the agent said; a single varbind that cannot be
  * encoded in one datagram at all makes the starting call return
  * USNMP_E_TOOBIG.  GETBULK is never split nor retried.  When a part fails
- * (timeout...), the whole request completes with that status.
+ * (timeout...), the whole request completes with that status.  The merged
+ * answer holds at most 4 MiB (names, values and varbind structs): an agent
+ * whose parts answer more makes the request complete with
+ * USNMP_E_TOOBIG.
  * ------------------------------------------------------------------------ */
 
 typedef struct usnmp_manager usnmp_manager;
@@ -519,8 +561,10 @@ typedef struct usnmp_response {
 typedef void (*usnmp_response_cb)(const usnmp_response *resp, void *arg);
 
 /* Per-request overrides of the target's defaults.  Zero-initialise, set
- * the fields you want and name them in flags; fields may be appended in
- * later versions, always guarded by a new flag. */
+ * the fields you want and name them in flags: a field whose flag is not
+ * set is never read.  Fields may be appended in later versions, always
+ * guarded by a new flag; a flag this library does not know makes the
+ * request fail with USNMP_E_INVAL (see "ABI" at the top). */
 #define USNMP_OPT_TIMEOUT 0x01u
 #define USNMP_OPT_RESEND 0x02u
 #define USNMP_OPT_RETRIES 0x04u
@@ -564,6 +608,10 @@ typedef struct usnmp_stats {
   uint64_t queued;            /* now: waiting for an in-flight slot */
   uint64_t dropped_auth;      /* v3: failed authentication or decryption,
                                  or outside the time window (a replay) */
+  uint64_t dropped_mismatch;  /* a Response that does not answer the
+                                 request: other names or another number
+                                 of varbinds, an error-index out of range
+                                 (see "Replies" above) */
 } usnmp_stats;
 
 /* Creates a manager on loop.  alloc may be NULL (malloc/realloc/free).
@@ -587,14 +635,31 @@ USNMP_EXTERN int usnmp_manager_set_max_inflight(usnmp_manager *m,
                                                 uint32_t max);
 
 /* Sets the receive (and send) socket buffer size in bytes for sockets
- * opened afterwards (default 4 MiB, the kernel may clamp it).  Returns 0
- * or USNMP_E_INVAL. */
+ * opened afterwards (default 4 MiB; the system's limit, Linux's
+ * net.core.rmem_max and wmem_max, clamps it).  Returns 0 or
+ * USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_manager_set_socket_buffer(usnmp_manager *m,
                                                  int bytes);
+/* With force non-zero, sockets opened afterwards ask for that size with
+ * Linux's SO_RCVBUFFORCE and SO_SNDBUFFORCE first, which pass the system's
+ * limit for a process with CAP_NET_ADMIN (root); without the capability
+ * they fall back to the clamped size.  Off by default: the library never
+ * uses a privilege the caller did not ask it to.  Returns 0,
+ * USNMP_E_INVAL (NULL) or USNMP_E_UNSUPPORTED (force on a platform
+ * without these options). */
+USNMP_EXTERN int usnmp_manager_set_socket_buffer_force(usnmp_manager *m,
+                                                       int force);
 
-/* Copies the counters into *stats. */
-USNMP_EXTERN void usnmp_manager_stats(const usnmp_manager *m,
-                                      usnmp_stats *stats);
+/* Copies the counters into *stats, which is size bytes long: the caller's
+ * sizeof(usnmp_stats), which the macro usnmp_manager_stats(m, stats)
+ * passes.  Counters are only ever appended, so a library newer than the
+ * caller's header fills the counters the caller knows and writes nothing
+ * past size; an older library zeroes the counters it does not have.
+ * Returns 0, or USNMP_E_INVAL for NULL. */
+USNMP_EXTERN int usnmp_manager_stats_ex(const usnmp_manager *m,
+                                        usnmp_stats *stats, size_t size);
+#define usnmp_manager_stats(m, stats)                                          \
+  usnmp_manager_stats_ex((m), (stats), sizeof(usnmp_stats))
 
 /* One datagram as usnmp_manager_set_trace() shows it.  Everything it
  * points to lives only during the callback. */
@@ -672,7 +737,8 @@ USNMP_EXTERN usnmp_manager *usnmp_target_manager(const usnmp_target *t);
  * or, with no callback, USNMP_E_INVAL (bad arguments, n == 0, more than
  * USNMP_MAX_VARBINDS OIDs, a malformed OID, a resend interval of 0, a
  * backoff outside 1..100, unlimited retries without a timeout, a
- * community over 255 bytes, a target being freed), USNMP_E_TOOBIG (one
+ * community over 255 bytes, a target being freed, a flag of opts this
+ * library does not know), USNMP_E_TOOBIG (one
  * varbind larger than a datagram), USNMP_E_NOMEM, USNMP_E_CLOSED. */
 USNMP_EXTERN int usnmp_get(usnmp_target *t, const usnmp_oid *oids, size_t n,
                            const usnmp_request_opts *opts,
@@ -682,7 +748,11 @@ USNMP_EXTERN int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids,
                                size_t n, const usnmp_request_opts *opts,
                                usnmp_response_cb cb, void *arg,
                                usnmp_request_ref *out);
-/* GETBULK (v2c and v3 only: USNMP_E_BAD_VERSION on a v1 target). */
+/* GETBULK (v2c and v3 only: USNMP_E_BAD_VERSION on a v1 target).  An
+ * answer may hold up to min(non_repeaters, n) + (n - min(non_repeaters, n))
+ * x max_repetitions varbinds; when that is more than USNMP_MAX_VARBINDS
+ * (which a reply is decoded into) the call returns
+ * USNMP_E_TOO_MANY_VARBINDS: ask for fewer repetitions. */
 USNMP_EXTERN int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids,
                                size_t n, uint32_t non_repeaters,
                                uint32_t max_repetitions,
@@ -767,9 +837,12 @@ typedef enum usnmp_walk_method {
 #define USNMP_WALK_DEFAULT_LOOP_LIMIT 1000000
 
 /* Options of a walk or a table.  Zero-initialise: zero in any field means
- * its default, and fields appended in later versions keep that rule.  The
- * walk copies what it needs (request->community included) before
- * usnmp_walk_start returns. */
+ * its default.  Fields appended in later versions are read only when a new
+ * flag in flags names them, so an older caller's struct is never read
+ * past its end; a flag this library does not know makes the start fail
+ * with USNMP_E_INVAL (see "ABI" at the top).  The walk copies what it needs
+ * (the fields of *request its flags name, request->community included)
+ * before usnmp_walk_start returns. */
 typedef struct usnmp_walk_opts {
   uint32_t flags;            /* USNMP_WALK_* behaviour flags */
   usnmp_walk_method method;  /* AUTO */
@@ -842,7 +915,8 @@ typedef void (*usnmp_walk_done_cb)(usnmp_walk *w,
  * (t freed) or USNMP_E_CLOSED (manager closed); one that had nothing left
  * to ask ends as it would have.  Returns 0 (on_done will fire
  * exactly once), or with no callback USNMP_E_INVAL (NULL argument, empty
- * root, GETBULK forced on a v1 target: USNMP_E_BAD_VERSION), USNMP_E_NOMEM,
+ * root, a flag unknown to this library in opts or opts->request; GETBULK
+ * forced on a v1 target: USNMP_E_BAD_VERSION), USNMP_E_NOMEM,
  * USNMP_E_CLOSED or USNMP_E_CANCELLED (t is being freed: a callback freed
  * it). */
 USNMP_EXTERN int usnmp_walk_start(usnmp_target *t, const usnmp_oid *root,
@@ -889,10 +963,15 @@ USNMP_EXTERN int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
 USNMP_EXTERN int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb);
 
 /* Copies how a pull walk ended into *result (pointers valid until
- * usnmp_walk_close).  Returns 0, UV_EAGAIN while it runs, or
- * USNMP_E_INVAL. */
-USNMP_EXTERN int usnmp_walk_result_get(const usnmp_walk *w,
-                                       usnmp_walk_result *result);
+ * usnmp_walk_close), which is size bytes long: the caller's
+ * sizeof(usnmp_walk_result), which the macro usnmp_walk_result_get(w,
+ * result) passes (fields are only ever appended; see "ABI" above).
+ * Returns 0, UV_EAGAIN while it runs, or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_walk_result_get_ex(const usnmp_walk *w,
+                                          usnmp_walk_result *result,
+                                          size_t size);
+#define usnmp_walk_result_get(w, result)                                       \
+  usnmp_walk_result_get_ex((w), (result), sizeof(usnmp_walk_result))
 
 /* Closes a pull walk: cancels its request in flight and frees it.  NULL is
  * fine. */
@@ -1020,7 +1099,10 @@ USNMP_EXTERN const usnmp_varbind *usnmp_vblist_get(const usnmp_vblist *l,
 /* Frees l (NULL is fine). */
 USNMP_EXTERN void usnmp_vblist_free(usnmp_vblist *l);
 
-/* Per-call options; zero-initialise and name what you set in flags. */
+/* Per-call options; zero-initialise and name what you set in flags (a
+ * field whose flag is not set is never read; fields appended later get
+ * new flags; a flag this library does not know makes the call fail with
+ * USNMP_E_INVAL, see "ABI" at the top). */
 #define USNMP_CALL_TIMEOUT 0x01u   /* timeout_ms is set */
 #define USNMP_CALL_COMMUNITY 0x02u /* community is set */
 #define USNMP_CALL_NONBLOCK 0x04u  /* start and return at once */

@@ -535,18 +535,24 @@ static int has_bytes(usnmp_type type) {
          type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID;
 }
 
-/* Copies varbinds and what they point to into one block. */
-static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
-                           size_t n, usnmp_varbind **out, size_t *out_size) {
+/* Returns the size of the block copy_varbinds() makes of vbs. */
+static size_t varbinds_size(const usnmp_varbind *vbs, size_t n) {
   size_t size = n * sizeof(usnmp_varbind);
-  size_t i;
-  usnmp_varbind *arr;
-  uint8_t *p;
-  for (i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++) {
     size += vbs[i].oid_len;
     if (has_bytes(vbs[i].value.type))
       size += vbs[i].value.v.bytes.len;
   }
+  return size;
+}
+
+/* Copies varbinds and what they point to into one block of size bytes
+ * (varbinds_size()). */
+static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
+                           size_t n, size_t size, usnmp_varbind **out) {
+  size_t i;
+  usnmp_varbind *arr;
+  uint8_t *p;
   arr = usnmp__malloc(m, size ? size : 1);
   if (arr == NULL)
     return NULL;
@@ -566,7 +572,6 @@ static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
     }
   }
   *out = arr;
-  *out_size = size ? size : 1;
   return arr;
 }
 
@@ -608,11 +613,21 @@ static void child_done(usnmp_request *c, int status,
   usnmp__merge_slot *slot = &mg->slots[c->slot];
 
   usnmp__list_del(&c->tlink);
-  if (status == 0 &&
-      copy_varbinds(m, answer->varbinds, answer->varbind_count, &slot->vbs,
-                    &slot->block_size) ==
-          NULL)
-    status = USNMP_E_NOMEM;
+  if (status == 0) {
+    /* Each part's answer is one datagram at most, but a hostile agent
+     * could fill each of up to USNMP_MAX_VARBINDS parts: the merge holds
+     * USNMP__MERGE_MAX bytes at most. */
+    size_t size = varbinds_size(answer->varbinds, answer->varbind_count);
+    if (size > USNMP__MERGE_MAX - mg->bytes)
+      status = USNMP_E_TOOBIG;
+    else if (copy_varbinds(m, answer->varbinds, answer->varbind_count, size,
+                           &slot->vbs) == NULL)
+      status = USNMP_E_NOMEM;
+    else {
+      slot->block_size = size ? size : 1;
+      mg->bytes += size;
+    }
+  }
   req_release(c);
   if (status != 0) {
     complete(p, status, NULL);
@@ -830,6 +845,96 @@ static void split_after_toobig(usnmp_request *r) {
 
 static void v3_resend(usnmp_request *r);
 
+/* The most varbinds an answer to a GETBULK of n names may hold (RFC 3416
+ * section 4.2.3): the non-repeaters, then max-repetitions of each other
+ * name (negative values count as 0). */
+static uint64_t bulk_answer_max(size_t n, int32_t non_repeaters,
+                                int32_t max_repetitions) {
+  uint64_t nr = non_repeaters > 0 ? (uint64_t)non_repeaters : 0;
+  uint64_t mr = max_repetitions > 0 ? (uint64_t)max_repetitions : 0;
+  if (nr > n)
+    nr = n;
+  return nr + (n - nr) * mr;
+}
+
+/* Steps into the element at p of a message we encoded ourselves (one-byte
+ * tags, minimal definite lengths): returns where its content starts and
+ * stores its length in *len, or NULL when it does not fit before end. */
+static inline const uint8_t *own_element(const uint8_t *p,
+                                         const uint8_t *end, size_t *len) {
+  size_t n, k;
+  if (end - p < 2)
+    return NULL;
+  n = p[1];
+  p += 2;
+  if (n & 0x80) {
+    k = n & 0x7f;
+    if (k > 4 || (size_t)(end - p) < k)
+      return NULL;
+    for (n = 0; k > 0; k--)
+      n = (n << 8) | *p++;
+  }
+  if (n > (size_t)(end - p))
+    return NULL;
+  *len = n;
+  return p;
+}
+
+/* Returns 1 when the answer in `in` answers r's question (RFC 3416 section
+ * 4.2): GET and SET get the same names in order, GETNEXT as many
+ * varbinds; an error-status may come without varbinds (tooBig must) and
+ * its error-index names one of r's varbinds or none.  Anything else would
+ * put values under the wrong names or an error on the wrong varbind of a
+ * split request.  A GETBULK answer is taken as it comes: the walks ignore
+ * what goes beyond the repetitions asked. */
+static int answers_question(usnmp_request *r, const usnmp__inbound *in) {
+  usnmp__msg3_context ctx;
+  const uint8_t *data = r->msg, *end, *p;
+  size_t len = r->msg_len, n, i;
+  int has_ctx = 0;
+
+  if (in->msg.error_status != 0) {
+    if (in->msg.error_index < 0 || (uint32_t)in->msg.error_index > r->n_vbs)
+      return 0;
+    if (in->n_vbs == 0)
+      return 1;
+  }
+  if (r->type == USNMP_PDU_GETBULK)
+    return 1;
+  if (in->n_vbs != r->n_vbs)
+    return 0;
+  if (r->type == USNMP_PDU_GETNEXT)
+    return 1;
+  /* The names asked are in the request's own message (in clear for v3),
+   * which we encoded: step to its varbind list and compare each name. */
+  if (r->plain != NULL) {
+    usnmp__v3_plain(r, &data, &len, &ctx, &has_ctx);
+    end = data + len;
+    p = own_element(data, end, &n);      /* Message SEQUENCE: into it */
+    for (i = 0; p != NULL && i < 2; i++) /* version, community: over */
+      if ((p = own_element(p, end, &n)) != NULL)
+        p += n;
+  } else {
+    /* v1/v2c: the PDU follows the community, whose place we know. */
+    end = data + len;
+    p = data + r->comm_off + r->comm_len;
+  }
+  p = p ? own_element(p, end, &n) : NULL; /* the PDU: into it */
+  for (i = 0; p != NULL && i < 3; i++)    /* request-id, error fields */
+    if ((p = own_element(p, end, &n)) != NULL)
+      p += n;
+  p = p ? own_element(p, end, &n) : NULL; /* the varbind list: into it */
+  for (i = 0; p != NULL && i < in->n_vbs; i++) {
+    const uint8_t *vb = own_element(p, end, &n), *name;
+    name = vb ? own_element(vb, end, &len) : NULL;
+    if (name == NULL || len != in->vbs[i].oid_len ||
+        memcmp(name, in->vbs[i].oid, len) != 0)
+      return 0;
+    p = vb + n;
+  }
+  return p != NULL;
+}
+
 static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   usnmp_response resp;
   if (in->msg.error_status == USNMP_ERR_TOOBIG && r->n_vbs > 1 &&
@@ -913,6 +1018,10 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
     return;
   default:
     m->stats.dropped_malformed++;
+    return;
+  }
+  if (!answers_question(r, &in)) {
+    m->stats.dropped_mismatch++;
     return;
   }
   m->stats.accepted++;
@@ -1036,6 +1145,11 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   if (type != USNMP_PDU_GET && type != USNMP_PDU_GETNEXT &&
       type != USNMP_PDU_SET && type != USNMP_PDU_GETBULK)
     return USNMP_E_INVAL;
+  if (opts != NULL && (opts->flags & ~USNMP__OPT_KNOWN))
+    return USNMP_E_INVAL;
+  if (type == USNMP_PDU_GETBULK &&
+      bulk_answer_max(n, bulk_nr, bulk_mr) > USNMP_MAX_VARBINDS)
+    return USNMP_E_TOO_MANY_VARBINDS; /* the answer could not be decoded */
 
   timeout_ms = t->timeout_ms;
   resend_ms = t->resend_ms;
@@ -1701,12 +1815,25 @@ int usnmp_manager_set_socket_buffer(usnmp_manager *m, int bytes) {
   return 0;
 }
 
-void usnmp_manager_stats(const usnmp_manager *m, usnmp_stats *stats) {
+int usnmp_manager_set_socket_buffer_force(usnmp_manager *m, int force) {
+  if (m == NULL)
+    return USNMP_E_INVAL;
+  if (force && !usnmp__transport_can_force())
+    return USNMP_E_UNSUPPORTED;
+  m->sockbuf_force = force != 0;
+  return 0;
+}
+
+int usnmp_manager_stats_ex(const usnmp_manager *m, usnmp_stats *stats,
+                           size_t size) {
+  usnmp_stats now;
   if (m == NULL || stats == NULL)
-    return;
-  *stats = m->stats;
-  stats->inflight = m->inflight;
-  stats->queued = m->queued;
+    return USNMP_E_INVAL;
+  now = m->stats;
+  now.inflight = m->inflight;
+  now.queued = m->queued;
+  usnmp__copy_out(stats, size, &now, sizeof now);
+  return 0;
 }
 
 uv_loop_t *usnmp_manager_loop(const usnmp_manager *m) {
@@ -1717,4 +1844,33 @@ void usnmp_manager_set_trace(usnmp_manager *m, usnmp_trace_cb cb,
                              void *arg) {
   m->trace_cb = cb;
   m->trace_arg = arg;
+}
+
+int usnmp__request_opts_copy(usnmp_manager *m, usnmp_request_opts *dst,
+                             char **community, const usnmp_request_opts *src) {
+  memset(dst, 0, sizeof *dst);
+  *community = NULL;
+  if (src->flags & ~USNMP__OPT_KNOWN)
+    return USNMP_E_INVAL;
+  dst->flags = src->flags;
+  if (src->flags & USNMP_OPT_TIMEOUT)
+    dst->timeout_ms = src->timeout_ms;
+  if (src->flags & USNMP_OPT_RESEND)
+    dst->resend_ms = src->resend_ms;
+  if (src->flags & USNMP_OPT_RETRIES)
+    dst->retries = src->retries;
+  if (src->flags & USNMP_OPT_BACKOFF)
+    dst->backoff = src->backoff;
+  if ((src->flags & USNMP_OPT_COMMUNITY) && src->community != NULL) {
+    *community = dup_string(m, src->community);
+    if (*community == NULL)
+      return USNMP_E_NOMEM;
+    dst->community = *community;
+  }
+  if (src->flags & USNMP_OPT_CONTEXT) {
+    dst->context_engine_id = src->context_engine_id;
+    dst->context_engine_id_len = src->context_engine_id_len;
+    dst->context_name = src->context_name;
+  }
+  return 0;
 }

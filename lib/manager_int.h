@@ -74,7 +74,8 @@
 #include "usm.h"
 
 /* Receive buffer: recvmmsg reads one datagram per 64 KiB chunk (libuv
- * 1.44's UV__UDP_DGRAM_MAXSIZE), at most 20 per system call. */
+ * 1.44's UV__UDP_DGRAM_MAXSIZE), at most 20 per system call; the portable
+ * transport reads one datagram into one chunk (see transport.c). */
 #define USNMP__RECV_CHUNK (64 * 1024)
 #define USNMP__RECV_CHUNKS 16
 /* Messages up to this size are kept inside the request struct. */
@@ -83,6 +84,9 @@
 #define USNMP__TXQ 64
 /* Number of request-ids drawn from the CSPRNG at a time. */
 #define USNMP__ID_POOL 256
+/* Most bytes the merged answer of a split request may hold (see
+ * child_done in manager.c): 4 MiB. */
+#define USNMP__MERGE_MAX ((size_t)4 * 1024 * 1024)
 /* Default socket buffer sizes (SO_RCVBUF / SO_SNDBUF). */
 #define USNMP__DEFAULT_SOCKBUF (4 * 1024 * 1024)
 
@@ -232,6 +236,7 @@ typedef struct usnmp__merge {
   int32_t error_index;
   uint32_t error_slot; /* slot of the error kept (lowest wins) */
   uint64_t rtt_ns;
+  size_t bytes; /* held by the slots' copies, at most USNMP__MERGE_MAX */
   usnmp_varbind *out; /* the concatenated answer, while delivered */
   usnmp__merge_slot slots[];
 } usnmp__merge;
@@ -374,6 +379,7 @@ struct usnmp_manager {
   uint32_t inflight;
   uint32_t queued;
   int sockbuf;
+  int sockbuf_force; /* usnmp_manager_set_socket_buffer_force() */
   uint8_t *recv_buf; /* USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK */
   usnmp_varbind *rx_vbs; /* USNMP_MAX_VARBINDS: decoded replies */
   usnmp_varbind *tx_vbs; /* USNMP_MAX_VARBINDS: requests being encoded */
@@ -418,6 +424,29 @@ struct usnmp_manager {
 
 void *usnmp__malloc(usnmp_manager *m, size_t size);
 void usnmp__free(usnmp_manager *m, void *ptr);
+
+/* The usnmp_walk_opts flags this version knows; walks and tables refuse
+ * others, as requests do (USNMP__OPT_KNOWN). */
+#define USNMP__WALK_KNOWN                                                      \
+  (USNMP_WALK_ALLOW_NOT_INCREASING | USNMP_WALK_INCLUDE_ROOT |                 \
+   USNMP_WALK_NO_ROOT_GET | USNMP_WALK_DELIVER_EXCEPTIONS |                    \
+   USNMP_WALK_FIXED_REPETITIONS)
+
+/* The usnmp_request_opts flags this version knows.  A flag it does not
+ * know may guard a field its struct lacks (see "ABI" in usnmp.h), so a
+ * request naming one is refused (USNMP_E_INVAL). */
+#define USNMP__OPT_KNOWN                                                       \
+  (USNMP_OPT_TIMEOUT | USNMP_OPT_RESEND | USNMP_OPT_RETRIES |                  \
+   USNMP_OPT_BACKOFF | USNMP_OPT_COMMUNITY | USNMP_OPT_CONTEXT)
+
+/* Copies the fields of *src that its flags name into *dst (the others
+ * zero), never reading a field src's flags do not name, and a copy of its
+ * community into *community (from m's allocator; the caller frees it), to
+ * which dst->community then points.  For walks and tables, which keep the
+ * options for each of their requests.  Returns 0, USNMP_E_INVAL (a flag
+ * outside USNMP__OPT_KNOWN) or USNMP_E_NOMEM. */
+int usnmp__request_opts_copy(usnmp_manager *m, usnmp_request_opts *dst,
+                             char **community, const usnmp_request_opts *src);
 
 /* Starts a request of any type from varbinds whose names are BER already
  * (values are ignored except for SET).  This is the entry the walk layer
@@ -594,7 +623,24 @@ void usnmp__transport_close(usnmp_manager *m);
  * (tests check the socket buffer sizes with it). */
 int usnmp__transport_fd(const usnmp_manager *m, int family);
 
+/* Returns 1 when the platform can raise socket buffers past the system's
+ * limit (Linux's SO_RCVBUFFORCE and SO_SNDBUFFORCE), else 0. */
+int usnmp__transport_can_force(void);
+
 /* Returns 1 when a and b hold the same family, address and port. */
 int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b);
+
+/* Copies a struct the library fills (src, src_size bytes) into the
+ * caller's (dst, dst_size bytes, the sizeof of the caller's header): as
+ * much as both have, and zeroes where the caller's is longer.  Such
+ * structs only ever grow at the end, so each side reads and writes only
+ * the fields it knows. */
+static inline void usnmp__copy_out(void *dst, size_t dst_size,
+                                   const void *src, size_t src_size) {
+  size_t n = dst_size < src_size ? dst_size : src_size;
+  memcpy(dst, src, n);
+  if (dst_size > n)
+    memset((uint8_t *)dst + n, 0, dst_size - n);
+}
 
 #endif /* USNMP_MANAGER_INT_H */

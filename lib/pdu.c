@@ -266,6 +266,11 @@ static inline int encode_varbind(usnmp__writer *w, const usnmp_varbind *vb) {
     value_len = value->v.bytes.len;
     if (data == NULL && value_len)
       return USNMP_E_INVAL;
+    /* The caller's length, refused before any size is added to it: a
+     * length near SIZE_MAX would wrap the sums below into a small
+     * reservation and the copy would run past the buffer. */
+    if (value_len > USNMP_MAX_MSG_SIZE)
+      return USNMP_E_MSG_TOO_BIG;
     if (value->type == USNMP_TYPE_IPADDRESS && value_len != 4)
       return USNMP_E_BAD_VALUE;
     if (value->type == USNMP_TYPE_OID) {
@@ -364,6 +369,8 @@ int usnmp_msg_encode(uint8_t *buf, size_t size, const usnmp_msg *msg,
       (msg->version != USNMP_VERSION_1 && msg->version != USNMP_VERSION_2C) ||
       !usnmp__pdu_type_allowed(msg->version, msg->type))
     return USNMP_E_INVAL;
+  if (msg->community_len > USNMP_MAX_MSG_SIZE)
+    return USNMP_E_MSG_TOO_BIG; /* before its size is added to anything */
   usnmp__writer_init(&w, buf, size);
   rc = usnmp__pdu_encode(&w, msg, vbs, n_vbs);
   if (rc < 0)

@@ -735,6 +735,13 @@ static op *op_new(sync_host *h, int kind, size_t n, const usnmp_call_opts *opts,
 
 /* ---- the blocking calls ---- */
 
+/* A flag this version does not know may guard a field our struct lacks
+ * (see "ABI" in usnmp.h): refuse it rather than ignore what it asks. */
+static int call_flags_known(const usnmp_call_opts *o) {
+  return !o || !(o->flags & ~(USNMP_CALL_TIMEOUT | USNMP_CALL_COMMUNITY |
+                              USNMP_CALL_NONBLOCK | USNMP_CALL_REFRESH));
+}
+
 static uint32_t call_timeout(const usnmp_sync *s, const usnmp_call_opts *o) {
   return o && (o->flags & USNMP_CALL_TIMEOUT) ? o->timeout_ms : s->timeout_ms;
 }
@@ -846,7 +853,7 @@ static int call(usnmp_sync *s, const char *hostname, int kind,
   if (result)
     *result = NULL;
   if (!s || !hostname || !oids || n == 0 || n > USNMP_MAX_VARBINDS ||
-      (kind == KIND_SET && !values))
+      (kind == KIND_SET && !values) || !call_flags_known(opts))
     return USNMP_E_INVAL;
   s->last_error_status = 0;
   s->last_error_index = 0;
@@ -1334,6 +1341,8 @@ int usnmp_sync_walk_start(usnmp_sync *s, const char *agent,
   if (!s || !agent || !root || !out)
     return USNMP_E_INVAL;
   *out = NULL;
+  if (!call_flags_known(opts))
+    return USNMP_E_INVAL;
   GUARD(s, walk_start(s, agent, root, opts, out));
 }
 

@@ -724,6 +724,9 @@ int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
   tb->reps = USNMP_WALK_DEFAULT_REPETITIONS;
   tb->bulk = t->version != USNMP_VERSION_1;
   if (opts != NULL) {
+    rc = USNMP_E_INVAL;
+    if (opts->flags & ~USNMP__WALK_KNOWN)
+      goto fail;
     tb->flags = opts->flags;
     if (opts->max_repetitions != 0)
       tb->reps = opts->max_repetitions;
@@ -740,18 +743,11 @@ int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
     }
     tb->limit = opts->max_varbinds;
     if (opts->request != NULL) {
-      tb->ropts = *opts->request;
+      rc = usnmp__request_opts_copy(t->m, &tb->ropts, &tb->community,
+                                    opts->request);
+      if (rc < 0)
+        goto fail;
       tb->ropts_p = &tb->ropts;
-      if ((tb->ropts.flags & USNMP_OPT_COMMUNITY) &&
-          tb->ropts.community != NULL) {
-        size_t len = strlen(tb->ropts.community) + 1;
-        rc = USNMP_E_NOMEM;
-        tb->community = t_malloc(&a, len);
-        if (tb->community == NULL)
-          goto fail;
-        memcpy(tb->community, tb->ropts.community, len);
-        tb->ropts.community = tb->community;
-      }
     }
   }
   if (tb->reps > USNMP_MAX_VARBINDS)

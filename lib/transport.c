@@ -3,21 +3,34 @@
  * getaddrinfo on libuv's thread pool, and the UDP handles (one per
  * address family, opened on first use) with their receive path.
  *
- * Receiving uses libuv's recvmmsg support (UV_UDP_RECVMMSG): alloc_cb hands
- * out the manager's one large buffer, libuv splits it into 64 KiB chunks,
- * calls recv_cb once per datagram with UV_UDP_MMSG_CHUNK, and finally once
- * with UV_UDP_MMSG_FREE so the buffer's owner could free it.  The buffer
- * belongs to the manager for its whole life, so the final call has nothing
- * to do.
+ * Two ways to move datagrams, chosen at build time (meson.build):
  *
- * Sending is batched: requests started or resent during one loop iteration
- * are queued (usnmp__transport_queue) and leave together with sendmmsg()
- * on the handle's socket, from a prepare handle (before the loop blocks)
- * and a check handle (right after the I/O callbacks, so answers that start
- * new requests send them in the same iteration).  When the socket is full,
- * the remaining datagrams go through uv_udp_try_send()/uv_udp_send() with
- * a copy, so libuv sends them when the socket is writable again.
+ *   - on Linux (USNMP_HAVE_SENDMMSG), receiving uses libuv's recvmmsg
+ *     support (UV_UDP_RECVMMSG): alloc_cb hands out the manager's one large
+ *     buffer, libuv splits it into 64 KiB chunks, calls recv_cb once per
+ *     datagram with UV_UDP_MMSG_CHUNK, and finally once with
+ *     UV_UDP_MMSG_FREE so the buffer's owner could free it (the buffer
+ *     belongs to the manager for its whole life, so that call has nothing
+ *     to do); and sending is batched: requests started or resent during
+ *     one loop iteration are queued (usnmp__transport_queue) and leave
+ *     together with sendmmsg() on the handle's socket, from a prepare
+ *     handle (before the loop blocks) and a check handle (right after the
+ *     I/O callbacks, so answers that start new requests send them in the
+ *     same iteration);
+ *   - everywhere else, or with -Dportable_transport=true, libuv's own
+ *     path: one datagram per read into a 64 KiB buffer, and the same batch
+ *     sent one datagram at a time with uv_udp_try_send().
+ *
+ * In both, when the socket is full, the remaining datagrams go through
+ * uv_udp_send() with a copy, so libuv sends them when the socket is
+ * writable again.
  */
+/* sendmmsg() and SO_RCVBUFFORCE are Linux extensions, declared only with
+ * _GNU_SOURCE: this file alone asks for them (the rest of the library is
+ * POSIX C). */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +39,15 @@
 #include <net/if.h>
 
 #include "manager_int.h"
+
+#if USNMP_HAVE_SENDMMSG
+/* recvmmsg reads up to this many datagrams per system call. */
+#define RECV_CHUNKS USNMP__RECV_CHUNKS
+#define UDP_FLAGS UV_UDP_RECVMMSG
+#else
+#define RECV_CHUNKS 1
+#define UDP_FLAGS 0
+#endif
 
 /* ------------------------------------------------------------------------
  * Agent strings
@@ -352,7 +374,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   usnmp_manager *m = manager_of(h);
   (void)suggested;
   buf->base = (char *)m->recv_buf;
-  buf->len = USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK;
+  buf->len = RECV_CHUNKS * USNMP__RECV_CHUNK;
 }
 
 /* Out of line and cold, so on_recv() keeps no frame for it. */
@@ -383,14 +405,34 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                                addr, (flags & UV_UDP_PARTIAL) != 0);
 }
 
-/* Sets SO_RCVBUF and SO_SNDBUF; as root SO_*BUFFORCE first, so that
- * net.core.rmem_max does not clamp the size.  Failures are not errors:
- * the kernel's default buffer still works, only bursts suffer. */
-static void set_buffers(int fd, int bytes) {
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0)
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
-  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)) != 0)
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+/* Sets one buffer size: with force (usnmp_manager_set_socket_buffer_force)
+ * the privileged option first, so that the system's limit
+ * (net.core.rmem_max) does not clamp it, else or when that is refused the
+ * ordinary one.  Failures are not errors: the kernel's default buffer
+ * still works, only bursts suffer. */
+static void set_buffer(int fd, int opt, int force_opt, int bytes, int force) {
+  if (force && force_opt >= 0 &&
+      setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof(bytes)) == 0)
+    return;
+  (void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
+}
+
+static void set_buffers(int fd, int bytes, int force) {
+#if defined(SO_RCVBUFFORCE) && defined(SO_SNDBUFFORCE)
+  set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, bytes, force);
+  set_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, bytes, force);
+#else
+  set_buffer(fd, SO_RCVBUF, -1, bytes, force);
+  set_buffer(fd, SO_SNDBUF, -1, bytes, force);
+#endif
+}
+
+int usnmp__transport_can_force(void) {
+#if defined(SO_RCVBUFFORCE) && defined(SO_SNDBUFFORCE)
+  return 1;
+#else
+  return 0;
+#endif
 }
 
 static void on_udp_closed(uv_handle_t *h) {
@@ -408,12 +450,11 @@ static int udp_open(usnmp_manager *m, usnmp__udp *u, int family) {
   int rc;
 
   if (m->recv_buf == NULL) {
-    m->recv_buf = usnmp__malloc(m, USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK);
+    m->recv_buf = usnmp__malloc(m, RECV_CHUNKS * USNMP__RECV_CHUNK);
     if (m->recv_buf == NULL)
       return USNMP_E_NOMEM;
   }
-  rc = uv_udp_init_ex(m->loop, &u->handle,
-                      (unsigned)family | UV_UDP_RECVMMSG);
+  rc = uv_udp_init_ex(m->loop, &u->handle, (unsigned)family | UDP_FLAGS);
   if (rc < 0)
     return rc;
   u->handle.data = m;
@@ -428,7 +469,7 @@ static int udp_open(usnmp_manager *m, usnmp__udp *u, int family) {
   rc = uv_udp_bind(&u->handle, (const struct sockaddr *)&any,
                    family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
   if (rc == 0 && uv_fileno((uv_handle_t *)&u->handle, &fd) == 0)
-    set_buffers(fd, m->sockbuf);
+    set_buffers(fd, m->sockbuf, m->sockbuf_force);
   if (rc == 0)
     rc = uv_udp_recv_start(&u->handle, on_alloc, on_recv);
   /* An idle socket must not keep the loop alive: what does is a request
@@ -504,11 +545,14 @@ int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
  * The send batch
  * ------------------------------------------------------------------------ */
 
+#if USNMP_HAVE_SENDMMSG
 static socklen_t addr_len(const struct sockaddr_storage *ss) {
   return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                    : sizeof(struct sockaddr_in);
 }
+#endif
 
+#if USNMP_HAVE_SENDMMSG
 /* Sends the batched datagrams of one family with as few sendmmsg() calls
  * as the kernel allows.  When the socket is full, the rest go through
  * usnmp__transport_send(), which lets libuv queue copies. */
@@ -568,6 +612,19 @@ static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
     k++;
   }
 }
+#else
+/* The portable path: each datagram through libuv (uv_udp_try_send, or a
+ * queued copy when the socket is full); one that fails is reported on its
+ * own and the rest go on. */
+static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
+                         usnmp__udp *u) {
+  (void)u;
+  for (size_t i = 0; i < n; i++)
+    usnmp__request_flushed(
+        rs[i], usnmp__transport_send(m, (const struct sockaddr *)&rs[i]->t->addr,
+                                     rs[i]->msg, rs[i]->msg_len));
+}
+#endif
 
 static void flush(usnmp_manager *m) {
   usnmp_request *v4[USNMP__TXQ], *v6[USNMP__TXQ];

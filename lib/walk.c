@@ -776,6 +776,9 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
   w->reps = USNMP_WALK_DEFAULT_REPETITIONS;
   w->bulk = t->version != USNMP_VERSION_1;
   if (opts != NULL) {
+    rc = USNMP_E_INVAL;
+    if (opts->flags & ~USNMP__WALK_KNOWN)
+      goto fail;
     w->flags = opts->flags;
     if (opts->max_repetitions != 0)
       w->reps = opts->max_repetitions;
@@ -801,19 +804,11 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
       w->end_ber_len = (size_t)rc;
     }
     if (opts->request != NULL) {
-      w->ropts = *opts->request;
+      rc = usnmp__request_opts_copy(m, &w->ropts, &w->community,
+                                    opts->request);
+      if (rc < 0)
+        goto fail;
       w->ropts_p = &w->ropts;
-      if ((w->ropts.flags & USNMP_OPT_COMMUNITY) &&
-          w->ropts.community != NULL) {
-        size_t len = strlen(w->ropts.community) + 1;
-        w->community = w_malloc(&a, len);
-        if (w->community == NULL) {
-          rc = USNMP_E_NOMEM;
-          goto fail;
-        }
-        memcpy(w->community, w->ropts.community, len);
-        w->ropts.community = w->community;
-      }
     }
   }
   if (w->reps > USNMP_MAX_VARBINDS)
@@ -956,12 +951,13 @@ int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb) {
   return 1;
 }
 
-int usnmp_walk_result_get(const usnmp_walk *w, usnmp_walk_result *result) {
+int usnmp_walk_result_get_ex(const usnmp_walk *w, usnmp_walk_result *result,
+                             size_t size) {
   if (w == NULL || result == NULL || !w->pull)
     return USNMP_E_INVAL;
   if (!w->finished)
     return UV_EAGAIN;
-  *result = w->result;
+  usnmp__copy_out(result, size, &w->result, sizeof w->result);
   return 0;
 }
 

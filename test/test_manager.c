@@ -710,7 +710,8 @@ static void test_getbulk_toobig_not_retried(void **state) {
 }
 
 /* The hook rewrites answers: here a GETNEXT that goes backwards, the kind
- * of agent bug the walk layer must survive. */
+ * of agent bug the walk layer must survive.  (An answer with another
+ * number of varbinds than asked is dropped: test_reply_check.c.) */
 static void backwards_hook(usnmp_test_agent *a, usnmp_test_exchange *ex,
                            void *arg) {
   (void)a;
@@ -719,9 +720,6 @@ static void backwards_hook(usnmp_test_agent *a, usnmp_test_exchange *ex,
     ex->n_vbs = 0;
     assert_int_equal(usnmp_test_reply_set(ex, 0, "1.3.6.1.2.1.1.1.0",
                                           usnmp_value_integer(-7)),
-                     0);
-    assert_int_equal(usnmp_test_reply_set(ex, 1, "1.3.6.1.2.1.1.1.0",
-                                          usnmp_value_string("again")),
                      0);
   }
 }
@@ -736,9 +734,8 @@ static void test_agent_hook(void **state) {
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
-  assert_int_equal(res.n, 2); /* delivered as the agent sent it */
+  assert_int_equal(res.n, 1); /* delivered as the agent sent it */
   assert_string_equal(res.text[0], ".1.3.6.1.2.1.1.1.0 = INTEGER: -7");
-  assert_string_equal(res.text[1], ".1.3.6.1.2.1.1.1.0 = STRING: \"again\"");
 }
 
 /* ------------------------------------------------------------------------
@@ -1147,14 +1144,11 @@ static void test_socket_buffer(void **state) {
     assert_int_equal(fscanf(f, "%ld", &rmem_max), 1);
     fclose(f);
   }
-  /* Linux reports twice the size set.  As root SO_RCVBUFFORCE gets the
-   * full 4 MiB; otherwise rmem_max clamps it. */
-  if (geteuid() == 0)
-    assert_true(val >= 2 * USNMP__DEFAULT_SOCKBUF);
-  else
-    assert_true(val >= 2 * (rmem_max < USNMP__DEFAULT_SOCKBUF
-                                ? rmem_max
-                                : USNMP__DEFAULT_SOCKBUF));
+  /* Linux reports twice the size set; rmem_max clamps it, also for root
+   * (SO_RCVBUFFORCE is opt-in: test_transport.c). */
+  assert_true(val >= 2 * (rmem_max < USNMP__DEFAULT_SOCKBUF
+                              ? rmem_max
+                              : USNMP__DEFAULT_SOCKBUF));
 }
 
 typedef struct parse_case {
