@@ -1,18 +1,21 @@
 /*
- * The blocking layer: the minimal Python manager's semantics on top of the
- * async manager, which runs on a private loop.
+ * The blocking layer: one call per question, on a private loop.
  *
- * Every blocking call follows the same steps: look each OID up in the
- * per-host cache, start one async request for the OIDs that have neither a
- * value nor a request in flight, then run the private loop until every
- * OID of the call has an answer, a failure, or the call's deadline passes.
- * Nothing here blocks except uv_run() on the private loop, so requests that
- * earlier non-blocking calls started make progress during any later call.
+ * Each blocking call turns into async work of the library: the agent
+ * string names a target (one per address and port, kept in a small
+ * registry), the OIDs go through the value cache (lib/cache.c, one per
+ * usnmp_sync), and every target orders its GETs and SETs writer-preferred
+ * (lib/order.c).  The call then runs the private loop until the cache
+ * holds every answer, or the call's deadline passes.  Nothing here blocks
+ * except uv_run() on the private loop, so requests that earlier
+ * non-blocking calls started make progress during any later call, and
+ * their answers (or failures) wait in the cache for the call that
+ * collects them.
  *
- * Cache entries have three states.  PENDING belongs to a request in flight;
- * READY holds a copy of the agent's varbind; FAILED holds the status of a
- * request that failed and is handed to the first call that collects it,
- * then dropped, so errors and timeouts are never served from the cache.
+ * What stays here: the re-entrance rule (GUARD), the registry of agent
+ * strings, the SNMPv3 passwords (hosts are made on first use, and each
+ * localises the keys to its own agent), the settings every host gets,
+ * and the pull walks.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -23,60 +26,18 @@
 #include "alloc.h"
 #include "manager_int.h"
 #include "usnmp.h"
-
-enum op_kind { KIND_GET = 0, KIND_GETNEXT = 1, KIND_SET = 2 };
-enum entry_state { ENTRY_PENDING, ENTRY_READY, ENTRY_FAILED };
+#include "varbinds.h"
 
 typedef struct sync_host sync_host;
-typedef struct entry entry;
-typedef struct op op;
 typedef struct host_alias host_alias;
 
-/* One cached (host, kind, OID) answer. */
-struct entry {
-  entry *hash_next;
-  entry *age_prev, *age_next; /* insertion order, for the cache bound */
-  sync_host *host;
-  int kind;                   /* KIND_GET or KIND_GETNEXT */
-  int state;
-  op *op;                     /* PENDING: the request that will answer */
-  int status;                 /* FAILED: the request's status */
-  int32_t error_status;       /* FAILED with USNMP_E_SNMP_ERROR */
-  int failed_object;          /* FAILED: this OID was the error-index */
-  uint32_t hash;
-  size_t key_len;
-  uint8_t *key;               /* BER content octets of the asked OID */
-  usnmp_varbind vb;           /* READY: copy of the answer */
-  uint8_t *vb_storage;
-};
-
-/* One request the layer started (or queued behind a SET). */
-struct op {
-  op *queue_next;
-  sync_host *host;
-  int kind;
-  size_t n;
-  usnmp_oid *oids;
-  usnmp_value *values;        /* SET only: deep copies */
-  uint8_t *value_storage;
-  entry **entries;            /* entries[i] answers oids[i]; NULL if gone */
-  usnmp_request_opts ropts;
-  char *community;
-};
-
-/* Per-agent state: the async target and the GET/SET ordering.  A host is
- * its resolved address and port: "h", "h:161" and "udp:h" are one host,
- * with one cache and one GET/SET order. */
+/* Per-agent state: its async target.  A host is its resolved address and
+ * port: "h", "h:161" and "udp:h" are one host, with one cache key and one
+ * GET/SET order. */
 struct sync_host {
   sync_host *next;
-  usnmp_sync *sync;
   usnmp_target *target;
   struct sockaddr_storage addr;
-  unsigned active_gets;       /* GET/GETNEXT requests in flight */
-  size_t getnext_entries;     /* cache entries of kind KIND_GETNEXT */
-  int set_active;
-  op *set_head, *set_tail;    /* SETs waiting for the GETs to drain */
-  op *get_head, *get_tail;    /* GETs waiting for a SET */
 };
 
 /* An agent string a caller used, read with the default port of that
@@ -93,6 +54,7 @@ struct usnmp_sync {
   usnmp_allocator alloc;
   uv_loop_t loop;
   usnmp_manager *manager;
+  usnmp_cache *cache;
   sync_host *hosts;
   host_alias *aliases;
   usnmp_sync_walk *walks;     /* live walks, detached by close */
@@ -102,11 +64,6 @@ struct usnmp_sync {
   uint16_t port;
   uint32_t resend_ms;
   uint32_t timeout_ms;
-  size_t cache_limit;
-  size_t cache_count;
-  size_t bucket_count;
-  entry **buckets;
-  entry *age_head, *age_tail;
   /* A call of s is on the stack: its private loop or its allocation
    * hook may call back into the application, which must not re-enter s
    * (see enter()). */
@@ -133,91 +90,37 @@ struct usnmp_vblist {
   usnmp_varbind *vbs;
 };
 
+
 /* ---- memory: every allocation goes through the sync object's hook ---- */
 
 static void *mem_alloc(usnmp_sync *s, size_t size) {
-  return s->alloc.malloc(size ? size : 1, s->alloc.ctx);
+  return usnmp__alloc(&s->alloc, size);
 }
 
 static void *mem_calloc(usnmp_sync *s, size_t n, size_t size) {
-  void *p;
-  size_t total;
-  if (size && n > SIZE_MAX / size)
-    return NULL;
-  total = n * size;
-  p = mem_alloc(s, total);
-  if (p && total)
-    memset(p, 0, total);
-  return p;
+  return usnmp__calloc(&s->alloc, n, size);
 }
 
-static void mem_free(usnmp_sync *s, void *p) {
-  if (p)
-    s->alloc.free(p, s->alloc.ctx);
+static void mem_free(usnmp_sync *s, void *p) { usnmp__dealloc(&s->alloc, p); }
+
+static char *dup_string(usnmp_sync *s, const char *text) {
+  return usnmp__strdup(&s->alloc, text);
 }
 
 /* ---- owned varbind lists ---- */
 
-static size_t value_extra(const usnmp_value *v) {
-  switch (v->type) {
-  case USNMP_TYPE_OCTET_STRING:
-  case USNMP_TYPE_OPAQUE:
-  case USNMP_TYPE_IPADDRESS:
-  case USNMP_TYPE_OID:
-    return v->v.bytes.len;
-  default:
-    return 0;
-  }
-}
-
-/* Copies a value's bytes to *cursor and points the copy at them. */
-static void value_copy(usnmp_value *dst, const usnmp_value *src,
-                       uint8_t **cursor) {
-  *dst = *src;
-  size_t extra = value_extra(src);
-  if (extra) {
-    memcpy(*cursor, src->v.bytes.data, extra);
-    dst->v.bytes.data = *cursor;
-    *cursor += extra;
-  }
-}
-
-/* Copies vb into one allocation stored in *storage. */
-static int varbind_copy(usnmp_sync *s, usnmp_varbind *dst, uint8_t **storage,
-                        const usnmp_varbind *src) {
-  size_t size = src->oid_len + value_extra(&src->value);
-  uint8_t *p = mem_alloc(s, size ? size : 1);
-  if (!p)
-    return USNMP_E_NOMEM;
-  *storage = p;
-  memcpy(p, src->oid, src->oid_len);
-  dst->oid = p;
-  dst->oid_len = src->oid_len;
-  p += src->oid_len;
-  value_copy(&dst->value, &src->value, &p);
-  return 0;
-}
-
-static usnmp_vblist *vblist_build(usnmp_sync *s, entry **entries,
+static usnmp_vblist *vblist_build(usnmp_sync *s, const usnmp_varbind *vbs,
                                   size_t n) {
-  size_t size = sizeof(usnmp_vblist) + n * sizeof(usnmp_varbind);
-  for (size_t i = 0; i < n; i++)
-    size += entries[i]->vb.oid_len + value_extra(&entries[i]->vb.value);
-  usnmp_vblist *l = mem_alloc(s, size);
+  usnmp_vblist *l = mem_alloc(s, sizeof(usnmp_vblist) +
+                                     n * sizeof(usnmp_varbind) +
+                                     usnmp__varbinds_bytes(vbs, n));
   if (!l)
     return NULL;
   l->alloc = s->alloc;
   l->n = n;
   l->vbs = (usnmp_varbind *)(l + 1);
   uint8_t *cursor = (uint8_t *)(l->vbs + n);
-  for (size_t i = 0; i < n; i++) {
-    const usnmp_varbind *src = &entries[i]->vb;
-    memcpy(cursor, src->oid, src->oid_len);
-    l->vbs[i].oid = cursor;
-    l->vbs[i].oid_len = src->oid_len;
-    cursor += src->oid_len;
-    value_copy(&l->vbs[i].value, &src->value, &cursor);
-  }
+  usnmp__varbinds_copy(l->vbs, vbs, n, &cursor);
   return l;
 }
 
@@ -256,165 +159,19 @@ void usnmp_vblist_free(usnmp_vblist *l) {
 
 /* ---- the cache ---- */
 
-static uint32_t key_hash(const sync_host *h, int kind, const uint8_t *key,
-                         size_t len) {
-  /* FNV-1a over the host pointer, the kind and the OID bytes. */
-  uint32_t x = 2166136261u;
-  uintptr_t hp = (uintptr_t)h;
-  for (size_t i = 0; i < sizeof hp; i++) {
-    x = (x ^ (uint8_t)(hp >> (8 * i))) * 16777619u;
-  }
-  x = (x ^ (uint8_t)kind) * 16777619u;
-  for (size_t i = 0; i < len; i++)
-    x = (x ^ key[i]) * 16777619u;
-  return x;
+int usnmp_sync_cache_clear(usnmp_sync *s) {
+  GUARD(s, usnmp_cache_clear(s->cache));
 }
-
-static entry *cache_find(usnmp_sync *s, sync_host *h, int kind, const uint8_t *key,
-                         size_t len, uint32_t hash) {
-  for (entry *e = s->buckets[hash & (s->bucket_count - 1)]; e;
-       e = e->hash_next) {
-    if (e->hash == hash && e->host == h && e->kind == kind &&
-        e->key_len == len && memcmp(e->key, key, len) == 0)
-      return e;
-  }
-  return NULL;
-}
-
-static int cache_grow(usnmp_sync *s) {
-  size_t count = s->bucket_count * 2;
-  entry **buckets = mem_calloc(s, count, sizeof *buckets);
-  if (!buckets)
-    return USNMP_E_NOMEM;
-  for (size_t i = 0; i < s->bucket_count; i++) {
-    entry *e = s->buckets[i];
-    while (e) {
-      entry *next = e->hash_next;
-      e->hash_next = buckets[e->hash & (count - 1)];
-      buckets[e->hash & (count - 1)] = e;
-      e = next;
-    }
-  }
-  mem_free(s, s->buckets);
-  s->buckets = buckets;
-  s->bucket_count = count;
-  return 0;
-}
-
-static entry *cache_insert(usnmp_sync *s, sync_host *h, int kind,
-                           const uint8_t *key, size_t len, uint32_t hash) {
-  if (s->cache_count + 1 > s->bucket_count && cache_grow(s) != 0)
-    return NULL;
-  entry *e = mem_calloc(s, 1, sizeof *e);
-  if (!e)
-    return NULL;
-  e->key = mem_alloc(s, len ? len : 1);
-  if (!e->key) {
-    mem_free(s, e);
-    return NULL;
-  }
-  memcpy(e->key, key, len);
-  e->key_len = len;
-  e->host = h;
-  e->kind = kind;
-  if (kind == KIND_GETNEXT)
-    h->getnext_entries++;
-  e->hash = hash;
-  e->state = ENTRY_PENDING;
-  entry **bucket = &s->buckets[hash & (s->bucket_count - 1)];
-  e->hash_next = *bucket;
-  *bucket = e;
-  e->age_prev = s->age_tail;
-  if (s->age_tail)
-    s->age_tail->age_next = e;
-  else
-    s->age_head = e;
-  s->age_tail = e;
-  s->cache_count++;
-  return e;
-}
-
-/* Detaches e from the request that would have answered it. */
-static void entry_detach_op(entry *e) {
-  if (e->state != ENTRY_PENDING || !e->op)
-    return;
-  for (size_t i = 0; i < e->op->n; i++) {
-    if (e->op->entries[i] == e)
-      e->op->entries[i] = NULL;
-  }
-  e->op = NULL;
-}
-
-static void cache_remove(usnmp_sync *s, entry *e) {
-  entry **p = &s->buckets[e->hash & (s->bucket_count - 1)];
-  while (*p != e)
-    p = &(*p)->hash_next;
-  *p = e->hash_next;
-  if (e->age_prev)
-    e->age_prev->age_next = e->age_next;
-  else
-    s->age_head = e->age_next;
-  if (e->age_next)
-    e->age_next->age_prev = e->age_prev;
-  else
-    s->age_tail = e->age_prev;
-  entry_detach_op(e);
-  if (e->kind == KIND_GETNEXT)
-    e->host->getnext_entries--;
-  s->cache_count--;
-  mem_free(s, e->vb_storage);
-  mem_free(s, e->key);
-  mem_free(s, e);
-}
-
-/* Drops the oldest answered entries beyond the limit; entries still in
- * flight are never dropped, so a call always finds its own answers. */
-static void cache_trim(usnmp_sync *s) {
-  if (!s->cache_limit)
-    return;
-  entry *e = s->age_head;
-  while (e && s->cache_count > s->cache_limit) {
-    entry *next = e->age_next;
-    if (e->state == ENTRY_READY)
-      cache_remove(s, e);
-    e = next;
-  }
-}
-
-static int cache_clear(usnmp_sync *s) {
-  while (s->age_head)
-    cache_remove(s, s->age_head);
-  return 0;
-}
-
-int usnmp_sync_cache_clear(usnmp_sync *s) { GUARD(s, cache_clear(s)); }
 
 size_t usnmp_sync_cache_size(const usnmp_sync *s) {
-  size_t n = 0;
-  for (const entry *e = s->age_head; e; e = e->age_next)
-    n += e->state == ENTRY_READY;
-  return n;
-}
-
-static int set_cache_limit(usnmp_sync *s, size_t max) {
-  s->cache_limit = max;
-  cache_trim(s);
-  return 0;
+  return usnmp_cache_size(s->cache);
 }
 
 int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max) {
-  GUARD(s, set_cache_limit(s, max));
+  GUARD(s, usnmp_cache_set_limit(s->cache, max));
 }
 
 /* ---- hosts ---- */
-
-static char *dup_string(usnmp_sync *s, const char *text) {
-  size_t len = strlen(text) + 1;
-  char *copy = mem_alloc(s, len);
-  if (copy)
-    memcpy(copy, text, len);
-  return copy;
-}
 
 /* Overwrites a secret before freeing it (OPENSSL_cleanse: a plain loop
  * or memset before free() may be dropped by the compiler as a dead
@@ -487,6 +244,8 @@ static int host_setup(usnmp_sync *s, usnmp_target *t) {
     rc = usnmp_target_set_resend(t, s->resend_ms);
   if (rc == 0)
     rc = usnmp_target_set_retries(t, -1);
+  if (rc == 0)
+    rc = usnmp_target_set_ordering(t, USNMP_ORDER_WRITER_PREFERRED);
   usnmp_target_set_data(t, s);
   return rc;
 }
@@ -543,7 +302,6 @@ static int host_get(usnmp_sync *s, const char *name, uint32_t timeout_ms,
     usnmp_target_free(t);
     return USNMP_E_NOMEM;
   }
-  h->sync = s;
   h->addr = addr;
   if (!t)
     rc = usnmp__target_new_port(s->manager, &t, name, s->port);
@@ -561,176 +319,6 @@ static int host_get(usnmp_sync *s, const char *name, uint32_t timeout_ms,
   if (rc == 0)
     *out = h;
   return rc;
-}
-
-/* ---- requests ---- */
-
-static void op_free(op *o) {
-  usnmp_sync *s = o->host->sync;
-  mem_free(s, o->oids);
-  mem_free(s, o->values);
-  mem_free(s, o->value_storage);
-  mem_free(s, o->entries);
-  mem_free(s, o->community);
-  mem_free(s, o);
-}
-
-static void pump(usnmp_sync *s, sync_host *h);
-
-/* Marks every entry of o failed with status, and which one the agent's
- * error-index named. */
-static void op_fail(op *o, int status, int32_t error_status,
-                    int32_t error_index) {
-  for (size_t i = 0; i < o->n; i++) {
-    entry *e = o->entries[i];
-    if (!e)
-      continue;
-    e->state = ENTRY_FAILED;
-    e->op = NULL;
-    e->status = status;
-    e->error_status = error_status;
-    e->failed_object = error_index == (int32_t)(i + 1);
-  }
-}
-
-static void op_done(const usnmp_response *resp, void *arg) {
-  op *o = arg;
-  sync_host *h = o->host;
-  usnmp_sync *s = usnmp_target_data(h->target);
-  /* The waiting call re-checks its entries after every uv_run(); stopping
-   * the loop makes that run return even when this completion came from a
-   * timer that ran before the loop's poll, which would otherwise block
-   * until the next event. */
-  if (resp->status == USNMP_E_CLOSED) {
-    /* The sync object is going away; its entries are freed by close. */
-    op_free(o);
-    return;
-  }
-  uv_stop(&s->loop);
-  if (resp->status != 0) {
-    op_fail(o, resp->status, 0, 0);
-  } else if (resp->error_status != 0) {
-    op_fail(o, USNMP_E_SNMP_ERROR, resp->error_status, resp->error_index);
-  } else if (resp->varbind_count != o->n) {
-    op_fail(o, USNMP_E_BAD_VALUE, 0, 0);
-  } else {
-    for (size_t i = 0; i < o->n; i++) {
-      entry *e = o->entries[i];
-      if (!e)
-        continue;
-      e->op = NULL;
-      if (varbind_copy(s, &e->vb, &e->vb_storage, &resp->varbinds[i]) != 0) {
-        e->state = ENTRY_FAILED;
-        e->status = USNMP_E_NOMEM;
-        continue;
-      }
-      e->state = ENTRY_READY;
-    }
-  }
-  if (o->kind == KIND_SET)
-    h->set_active = 0;
-  else
-    h->active_gets--;
-  op_free(o);
-  pump(s, h);
-}
-
-static void op_start(usnmp_sync *s, op *o) {
-  sync_host *h = o->host;
-  int rc;
-  if (o->kind == KIND_SET) {
-    h->set_active = 1;
-    rc = usnmp_set(h->target, o->oids, o->values, o->n, &o->ropts, op_done, o,
-                   NULL);
-  } else {
-    h->active_gets++;
-    rc = (o->kind == KIND_GET ? usnmp_get : usnmp_getnext)(
-        h->target, o->oids, o->n, &o->ropts, op_done, o, NULL);
-  }
-  if (rc != 0) {
-    if (o->kind == KIND_SET)
-      h->set_active = 0;
-    else
-      h->active_gets--;
-    op_fail(o, rc, 0, 0);
-    op_free(o);
-  }
-  (void)s;
-}
-
-/* Writer-preferred ordering: a SET goes once no GET of its host is in
- * flight; GETs queued behind a SET go once no SET is active or waiting. */
-static void pump(usnmp_sync *s, sync_host *h) {
-  for (;;) {
-    if (h->set_active)
-      return;
-    if (h->set_head) {
-      if (h->active_gets)
-        return;
-      op *o = h->set_head;
-      h->set_head = o->queue_next;
-      if (!h->set_head)
-        h->set_tail = NULL;
-      op_start(s, o);
-      continue;
-    }
-    if (!h->get_head)
-      return;
-    op *o = h->get_head;
-    h->get_head = o->queue_next;
-    if (!h->get_head)
-      h->get_tail = NULL;
-    op_start(s, o);
-  }
-}
-
-static void op_enqueue(usnmp_sync *s, op *o) {
-  sync_host *h = o->host;
-  if (o->kind == KIND_SET) {
-    if (h->set_tail)
-      h->set_tail->queue_next = o;
-    else
-      h->set_head = o;
-    h->set_tail = o;
-  } else if (h->set_active || h->set_head) {
-    if (h->get_tail)
-      h->get_tail->queue_next = o;
-    else
-      h->get_head = o;
-    h->get_tail = o;
-  } else {
-    op_start(s, o);
-    return;
-  }
-  pump(s, h);
-}
-
-static op *op_new(sync_host *h, int kind, size_t n, const usnmp_call_opts *opts,
-                  uint32_t timeout_ms) {
-  usnmp_sync *s = h->sync;
-  op *o = mem_calloc(s, 1, sizeof *o);
-  if (!o)
-    return NULL;
-  o->host = h;
-  o->kind = kind;
-  o->oids = mem_alloc(s, n * sizeof *o->oids);
-  o->entries = mem_calloc(s, n, sizeof *o->entries);
-  if (!o->oids || !o->entries) {
-    op_free(o);
-    return NULL;
-  }
-  o->ropts.flags = USNMP_OPT_TIMEOUT;
-  o->ropts.timeout_ms = timeout_ms;
-  if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
-    o->community = dup_string(s, opts->community);
-    if (!o->community) {
-      op_free(o);
-      return NULL;
-    }
-    o->ropts.flags |= USNMP_OPT_COMMUNITY;
-    o->ropts.community = o->community;
-  }
-  return o;
 }
 
 /* ---- the blocking calls ---- */
@@ -753,14 +341,6 @@ static void deadline_cb(uv_timer_t *timer) {
 
 static void close_timer_cb(uv_handle_t *handle) { (void)handle; }
 
-static int any_pending(entry **entries, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (entries[i]->state == ENTRY_PENDING)
-      return 1;
-  }
-  return 0;
-}
-
 /* Runs the private loop until done(arg) or the deadline passes.  Returns
  * 0 or USNMP_E_TIMEOUT. */
 static int run_until(usnmp_sync *s, int (*done)(void *), void *arg,
@@ -782,202 +362,113 @@ static int run_until(usnmp_sync *s, int (*done)(void *), void *arg,
   return done(arg) ? 0 : USNMP_E_TIMEOUT;
 }
 
+/* One blocking call's wait: the cache collects its answers. */
 typedef struct wait_set {
-  entry **entries;
+  usnmp_sync *s;
+  usnmp_target *target;
+  usnmp_cache_kind kind;
+  const usnmp_oid *oids;
   size_t n;
+  usnmp_cache_result result;
+  int status; /* UV_EAGAIN until collected */
 } wait_set;
 
-static int entries_answered(void *arg) {
-  const wait_set *w = arg;
-  return !any_pending(w->entries, w->n);
+static int collected(void *arg) {
+  wait_set *w = arg;
+  if (w->status == UV_EAGAIN)
+    w->status = usnmp_cache_collect(w->s->cache, w->target, w->kind, w->oids,
+                                    w->n, &w->result);
+  return w->status != UV_EAGAIN;
 }
 
-/* Runs the private loop until no entry of the call is pending or the
- * deadline passes.  Returns 0 or USNMP_E_TIMEOUT. */
-static int wait_entries(usnmp_sync *s, entry **entries, size_t n,
-                        uint32_t timeout_ms) {
-  wait_set w = {entries, n};
-  return run_until(s, entries_answered, &w, timeout_ms);
-}
-
-/* Collects the answers of a call: a list, or the first failure (which is
- * consumed, so it is never served again). */
-static int collect(usnmp_sync *s, entry **entries, size_t n,
-                   usnmp_vblist **result) {
-  int status = 0;
-  for (size_t i = 0; i < n && !status; i++) {
-    if (entries[i]->state != ENTRY_FAILED)
-      continue;
-    status = entries[i]->status;
-    if (status == USNMP_E_SNMP_ERROR) {
-      s->last_error_status = entries[i]->error_status;
-      for (size_t j = 0; j < n; j++) {
-        if (entries[j]->state == ENTRY_FAILED && entries[j]->failed_object) {
-          s->last_error_index = (int32_t)(j + 1);
-          break;
-        }
-      }
-    }
-  }
-  if (status) {
-    for (size_t i = 0; i < n; i++) {
-      /* The same entry can stand twice in one call: remove it once. */
-      entry *e = entries[i];
-      if (!e)
-        continue;
-      for (size_t j = i + 1; j < n; j++) {
-        if (entries[j] == e)
-          entries[j] = NULL;
-      }
-      if (e->state == ENTRY_FAILED)
-        cache_remove(s, e);
-    }
-    return status;
-  }
-  if (result) {
-    *result = vblist_build(s, entries, n);
-    if (!*result)
-      return USNMP_E_NOMEM;
-  }
-  return 0;
-}
-
-static int encode_key(uint8_t *buf, size_t size, const usnmp_oid *oid) {
-  return usnmp_oid_to_ber(buf, size, oid);
+/* Each answer the cache receives stops the loop: the waiting call looks
+ * again after every uv_run(), and stopping makes that run return even
+ * when the answer came from a timer that ran before the loop's poll,
+ * which would otherwise block until the next event. */
+static void cache_notify(usnmp_cache *c, void *arg) {
+  (void)c;
+  uv_stop(arg);
 }
 
 /* The common body of get, get_next and set. */
-static int call(usnmp_sync *s, const char *hostname, int kind,
+static int call(usnmp_sync *s, const char *hostname, usnmp_cache_kind kind,
                 const usnmp_oid *oids, const usnmp_value *values, size_t n,
                 const usnmp_call_opts *opts, usnmp_vblist **result) {
   if (result)
     *result = NULL;
   if (!s || !hostname || !oids || n == 0 || n > USNMP_MAX_VARBINDS ||
-      (kind == KIND_SET && !values) || !call_flags_known(opts))
+      (kind == USNMP_CACHE_SET && !values) || !call_flags_known(opts))
     return USNMP_E_INVAL;
   s->last_error_status = 0;
   s->last_error_index = 0;
-  cache_trim(s);
+  usnmp_cache_trim(s->cache);
   sync_host *h;
   uint32_t timeout_ms = call_timeout(s, opts);
   int rc = host_get(s, hostname, timeout_ms, &h);
   if (rc)
     return rc;
-  int cache_kind = kind == KIND_GETNEXT ? KIND_GETNEXT : KIND_GET;
-  int refresh = kind == KIND_SET || (opts && (opts->flags & USNMP_CALL_REFRESH));
-  entry **entries = mem_calloc(s, n, sizeof *entries);
-  op *o = op_new(h, kind, n, opts, timeout_ms);
-  if (!entries || !o) {
-    mem_free(s, entries);
-    if (o)
-      op_free(o);
-    return USNMP_E_NOMEM;
+  usnmp_request_opts ropts = {0};
+  ropts.flags = USNMP_OPT_TIMEOUT;
+  ropts.timeout_ms = timeout_ms;
+  if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
+    ropts.flags |= USNMP_OPT_COMMUNITY;
+    ropts.community = opts->community;
   }
-  size_t missing = 0;
-  uint8_t key[5 * USNMP_OID_MAX_LEN];
-  for (size_t i = 0; i < n && rc == 0; i++) {
-    int len = encode_key(key, sizeof key, &oids[i]);
-    if (len < 0) {
-      rc = len;
-      break;
-    }
-    uint32_t hash = key_hash(h, cache_kind, key, (size_t)len);
-    entry *e = cache_find(s, h, cache_kind, key, (size_t)len, hash);
-    /* A refresh drops what is known, but a request already in flight for
-     * the OID answers it (a SET always replaces it: it writes). */
-    if (e && e->op != o && refresh &&
-        (e->state != ENTRY_PENDING || kind == KIND_SET)) {
-      cache_remove(s, e);
-      e = NULL;
-    }
-    if (!e) {
-      e = cache_insert(s, h, cache_kind, key, (size_t)len, hash);
-      if (!e) {
-        rc = USNMP_E_NOMEM;
-        break;
-      }
-      e->op = o;
-      o->entries[missing] = e;
-      o->oids[missing] = oids[i];
-      missing++;
-    }
-    entries[i] = e;
-  }
-  if (rc == 0 && kind == KIND_SET) {
-    size_t extra = 0;
-    for (size_t i = 0; i < n; i++)
-      extra += value_extra(&values[i]);
-    o->values = mem_alloc(s, n * sizeof *o->values);
-    o->value_storage = mem_alloc(s, extra ? extra : 1);
-    if (!o->values || !o->value_storage) {
-      rc = USNMP_E_NOMEM;
-    } else {
-      uint8_t *cursor = o->value_storage;
-      for (size_t i = 0; i < n; i++)
-        value_copy(&o->values[i], &values[i], &cursor);
-    }
-  }
-  if (rc != 0) {
-    for (size_t i = 0; i < missing; i++)
-      cache_remove(s, o->entries[i]);
-    op_free(o);
-    mem_free(s, entries);
+  rc = usnmp_cache_start(s->cache, h->target, kind, oids, values, n,
+                         opts && (opts->flags & USNMP_CALL_REFRESH)
+                             ? USNMP_CACHE_REFRESH
+                             : 0,
+                         &ropts);
+  if (rc)
     return rc;
-  }
-  if (kind == KIND_SET && h->getnext_entries) {
-    /* Whatever a SET writes makes earlier GETNEXT answers of the host
-     * suspect: drop them.  (The count spares hosts that have none a walk
-     * over the whole cache.) */
-    for (entry *e = s->age_head; e;) {
-      entry *next = e->age_next;
-      if (e->host == h && e->kind == KIND_GETNEXT &&
-          e->state != ENTRY_PENDING)
-        cache_remove(s, e);
-      e = next;
-    }
-  }
-  if (missing) {
-    o->n = missing;
-    op_enqueue(s, o);
-  } else {
-    op_free(o);
-  }
   if (opts && (opts->flags & USNMP_CALL_NONBLOCK)) {
     uv_run(&s->loop, UV_RUN_NOWAIT);
-    mem_free(s, entries);
     return 0;
   }
-  rc = wait_entries(s, entries, n, timeout_ms);
+  wait_set w = {s, h->target, kind, oids, n, {NULL, 0, 0}, UV_EAGAIN};
+  w.result.varbinds = mem_alloc(s, n * sizeof *w.result.varbinds);
+  if (!w.result.varbinds)
+    return USNMP_E_NOMEM;
+  rc = run_until(s, collected, &w, timeout_ms);
   if (rc == 0)
-    rc = collect(s, entries, n, result);
-  mem_free(s, entries);
-  cache_trim(s);
+    rc = w.status;
+  if (rc == USNMP_E_SNMP_ERROR) {
+    s->last_error_status = w.result.error_status;
+    s->last_error_index = w.result.error_index;
+  }
+  if (rc == 0 && result) {
+    *result = vblist_build(s, w.result.varbinds, n);
+    if (!*result)
+      rc = USNMP_E_NOMEM;
+  }
+  mem_free(s, w.result.varbinds);
+  usnmp_cache_trim(s->cache);
   return rc;
 }
 
 int usnmp_sync_get(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
                    size_t n, const usnmp_call_opts *opts,
                    usnmp_vblist **result) {
-  GUARD(s, call(s, agent, KIND_GET, oids, NULL, n, opts, result));
+  GUARD(s, call(s, agent, USNMP_CACHE_GET, oids, NULL, n, opts, result));
 }
 
 int usnmp_sync_get_next(usnmp_sync *s, const char *agent,
                         const usnmp_oid *oids, size_t n,
                         const usnmp_call_opts *opts, usnmp_vblist **result) {
-  GUARD(s, call(s, agent, KIND_GETNEXT, oids, NULL, n, opts, result));
+  GUARD(s, call(s, agent, USNMP_CACHE_GETNEXT, oids, NULL, n, opts, result));
 }
 
 int usnmp_sync_set(usnmp_sync *s, const char *agent, const usnmp_oid *oid,
                    const usnmp_value *value, const usnmp_call_opts *opts,
                    usnmp_vblist **result) {
-  GUARD(s, call(s, agent, KIND_SET, oid, value, 1, opts, result));
+  GUARD(s, call(s, agent, USNMP_CACHE_SET, oid, value, 1, opts, result));
 }
 
 int usnmp_sync_set_many(usnmp_sync *s, const char *agent,
                         const usnmp_oid *oids, const usnmp_value *values,
                         size_t n, const usnmp_call_opts *opts,
                         usnmp_vblist **result) {
-  GUARD(s, call(s, agent, KIND_SET, oids, values, n, opts, result));
+  GUARD(s, call(s, agent, USNMP_CACHE_SET, oids, values, n, opts, result));
 }
 
 int32_t usnmp_sync_error_status(const usnmp_sync *s) {
@@ -1009,20 +500,27 @@ int usnmp_sync_new_ex(usnmp_sync **out, const usnmp_allocator *alloc) {
   s->port = 161;
   s->resend_ms = 1000;
   s->timeout_ms = 10000;
-  s->bucket_count = 64;
-  s->buckets = mem_calloc(s, s->bucket_count, sizeof *s->buckets);
   s->community = dup_string(s, "public");
-  int rc = s->buckets && s->community ? 0 : USNMP_E_NOMEM;
+  int rc = s->community ? 0 : USNMP_E_NOMEM;
   if (rc == 0)
     rc = uv_loop_init(&s->loop);
   if (rc == 0) {
-    /* The manager allocates through the same hook. */
+    /* The manager and the cache allocate through the same hook. */
     rc = usnmp_manager_new(&s->manager, &s->loop, &s->alloc);
+    if (rc == 0) {
+      rc = usnmp_cache_new(s->manager, &s->alloc, &s->cache);
+      if (rc == 0)
+        usnmp_cache_set_notify(s->cache, cache_notify, &s->loop);
+      if (rc != 0) {
+        usnmp_manager_close(s->manager, NULL, NULL);
+        while (uv_run(&s->loop, UV_RUN_DEFAULT) != 0)
+          ;
+      }
+    }
     if (rc != 0)
       uv_loop_close(&s->loop);
   }
   if (rc != 0) {
-    mem_free(s, s->buckets);
     mem_free(s, s->community);
     mem_free(s, s);
     return rc;
@@ -1032,14 +530,6 @@ int usnmp_sync_new_ex(usnmp_sync **out, const usnmp_allocator *alloc) {
 }
 
 static void walk_detach(usnmp_sync_walk *sw);
-
-static void free_queue(op *o) {
-  while (o) {
-    op *next = o->queue_next;
-    op_free(o);
-    o = next;
-  }
-}
 
 static void set_flag(void *arg) { *(int *)arg = 1; }
 
@@ -1067,9 +557,9 @@ int usnmp_sync_close(usnmp_sync *s) {
    * still holds answers USNMP_E_CLOSED until usnmp_sync_walk_free(). */
   while (s->walks)
     walk_detach(s->walks);
-  /* Entries go first so that requests completing with "closed" below
-   * find nothing to update. */
-  cache_clear(s);
+  /* The cache goes first: its requests are cancelled, its entries freed. */
+  usnmp_cache_free(s->cache);
+  s->cache = NULL;
   usnmp_manager_close(s->manager, set_flag, &s->manager_closed);
   /* Run until the manager's handles are closed.  What can keep it after
    * that is a name lookup already running on the thread pool, which
@@ -1081,8 +571,6 @@ int usnmp_sync_close(usnmp_sync *s) {
   while (s->hosts) {
     sync_host *h = s->hosts;
     s->hosts = h->next;
-    free_queue(h->set_head);
-    free_queue(h->get_head);
     mem_free(s, h);
   }
   while (s->aliases) {
@@ -1091,7 +579,6 @@ int usnmp_sync_close(usnmp_sync *s) {
     mem_free(s, a->name);
     mem_free(s, a);
   }
-  mem_free(s, s->buckets);
   mem_free(s, s->community);
   mem_free(s, s->write_community);
   mem_free(s, s->v3_user);
@@ -1406,3 +893,4 @@ int usnmp_sync_walk_free(usnmp_sync_walk *sw) {
     return walk_free(sw);
   GUARD(s, walk_free(sw));
 }
+
