@@ -680,13 +680,9 @@ usnmp_manager *usnmp_sync_manager(usnmp_sync *s) { return s->manager; }
 static int set_v3_user(usnmp_sync *s, const char *user,
                            usnmp_auth_proto auth, const char *authpass,
                            usnmp_priv_proto priv, const char *privpass) {
-  if (!s || !user || user[0] == '\0' || strlen(user) > 32 ||
-      auth < USNMP_AUTH_NONE || auth > USNMP_AUTH_SHA512 ||
-      priv < USNMP_PRIV_NONE || priv > USNMP_PRIV_AES256C ||
-      (priv != USNMP_PRIV_NONE && auth == USNMP_AUTH_NONE) ||
-      (auth != USNMP_AUTH_NONE && (!authpass || strlen(authpass) < 8)) ||
-      (priv != USNMP_PRIV_NONE && (!privpass || strlen(privpass) < 8)))
-    return USNMP_E_INVAL;
+  int rc = usnmp__usm_user_check(user, auth, authpass, priv, privpass);
+  if (rc < 0)
+    return rc;
   char *u = dup_string(s, user);
   char *ap = auth != USNMP_AUTH_NONE ? dup_string(s, authpass) : NULL;
   char *pp = priv != USNMP_PRIV_NONE ? dup_string(s, privpass) : NULL;
@@ -709,7 +705,7 @@ static int set_v3_user(usnmp_sync *s, const char *user,
   s->version = USNMP_VERSION_3;
   int first = 0;
   for (sync_host *h = s->hosts; h; h = h->next) {
-    int rc = apply_v3(s, h->target);
+    rc = apply_v3(s, h->target);
     if (rc == 0)
       rc = usnmp_target_set_version(h->target, USNMP_VERSION_3);
     if (rc != 0 && first == 0)

@@ -679,15 +679,19 @@ static int localise_keys(usnmp__crypto *c, usnmp__usm_target *t) {
   return rc;
 }
 
-int usnmp__usm_target_set_user(usnmp__crypto *c, usnmp__usm_target *t,
-                               const char *user, usnmp_auth_proto auth,
-                               const char *authpass, usnmp_priv_proto priv,
-                               const char *privpass) {
-  usnmp__usm_target next;
-  size_t user_len;
-  int rc = 0;
+static int password_ok(const char *pass) {
+  size_t len;
+  if (pass == NULL)
+    return 0;
+  len = strlen(pass);
+  return len >= USNMP__USM_PASSWORD_MIN && len <= USNMP__USM_PASSWORD_MAX;
+}
 
-  if (c == NULL || t == NULL || user == NULL)
+int usnmp__usm_user_check(const char *user, usnmp_auth_proto auth,
+                          const char *authpass, usnmp_priv_proto priv,
+                          const char *privpass) {
+  size_t user_len;
+  if (user == NULL)
     return USNMP_E_INVAL;
   user_len = strlen(user);
   if (user_len == 0 || user_len > USNMP__USM_USER_MAX)
@@ -697,14 +701,26 @@ int usnmp__usm_target_set_user(usnmp__crypto *c, usnmp__usm_target *t,
     return USNMP_E_INVAL;
   if (priv != USNMP_PRIV_NONE && auth == USNMP_AUTH_NONE)
     return USNMP_E_INVAL;
-  if (auth != USNMP_AUTH_NONE &&
-      (authpass == NULL || strlen(authpass) < USNMP__USM_PASSWORD_MIN ||
-       strlen(authpass) > USNMP__USM_PASSWORD_MAX))
+  if ((auth != USNMP_AUTH_NONE && !password_ok(authpass)) ||
+      (priv != USNMP_PRIV_NONE && !password_ok(privpass)))
     return USNMP_E_INVAL;
-  if (priv != USNMP_PRIV_NONE &&
-      (privpass == NULL || strlen(privpass) < USNMP__USM_PASSWORD_MIN ||
-       strlen(privpass) > USNMP__USM_PASSWORD_MAX))
+  return 0;
+}
+
+int usnmp__usm_target_set_user(usnmp__crypto *c, usnmp__usm_target *t,
+                               const char *user, usnmp_auth_proto auth,
+                               const char *authpass, usnmp_priv_proto priv,
+                               const char *privpass) {
+  usnmp__usm_target next;
+  size_t user_len;
+  int rc = 0;
+
+  if (c == NULL || t == NULL)
     return USNMP_E_INVAL;
+  rc = usnmp__usm_user_check(user, auth, authpass, priv, privpass);
+  if (rc < 0)
+    return rc;
+  user_len = strlen(user);
   if (auth != USNMP_AUTH_NONE && !usnmp__crypto_has_auth(c, auth))
     return USNMP_E_UNSUPPORTED;
   if (priv != USNMP_PRIV_NONE && !usnmp__crypto_has_priv(c, priv))

@@ -259,6 +259,15 @@ int usnmp__usm_target_init(usnmp__crypto *c, usnmp__usm_target *t);
 /* Wipes t's keys (call before freeing the memory that holds it). */
 void usnmp__usm_target_wipe(usnmp__usm_target *t);
 
+/* The one check of a v3 user's settings (the manager's targets and the
+ * blocking layer's password store): returns 0, or USNMP_E_INVAL for a
+ * name empty or over 32 bytes, a protocol out of range, privacy without
+ * authentication, or a password missing, shorter than
+ * USNMP__USM_PASSWORD_MIN or longer than USNMP__USM_PASSWORD_MAX. */
+int usnmp__usm_user_check(const char *user, usnmp_auth_proto auth,
+                          const char *authpass, usnmp_priv_proto priv,
+                          const char *privpass);
+
 /* Sets the user: name, protocols and passwords (NULL for NONE; at least
  * USNMP__USM_PASSWORD_MIN bytes otherwise).  Master keys are derived now
  * (through c's cache) and, if the engine ID is known, localised.  The
