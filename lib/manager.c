@@ -694,7 +694,7 @@ static void complete(usnmp_request *r, int status,
   usnmp_target *t = r->t;
   usnmp_response resp;
   /* The target's ordering may let held requests go once r is out. */
-  int reorder = r->ordered || r->state == USNMP__RS_WAIT_ORDER;
+  int reorder = r->ordered;
   /* SNMPv3: discovery failed (not merely cancelled) when its probe ends
    * with an error while the engine is still unknown. */
   int discovery_failed = r->version == USNMP_VERSION_3 && t->probe == r &&

@@ -279,7 +279,7 @@ struct usnmp_request {
   uint8_t txq_slot;     /* 1 + index in the manager's send batch, 0 = none */
   uint8_t sends;        /* datagrams sent so far (saturates at 255) */
   uint8_t v3;           /* SNMPv3 state bits, USNMP__V3R_* */
-  uint8_t ordered;      /* counted by the target's ordering (order.c) */
+  uint8_t ordered;      /* order.c: 0 unknown to it, 1 let go, 2 held */
   /* SNMPv3: the request in clear (context header and a v2c-encoded PDU,
    * see manager_v3.c), from which every wire message of the request is
    * encoded (after discovery, re-synchronisation or a tooBig split). */

@@ -36,6 +36,7 @@ static void go(usnmp_target *t, usnmp_request *r) {
 }
 
 static void hold(usnmp_request *r, usnmp__link *list) {
+  r->ordered = 2;
   r->state = USNMP__RS_WAIT_ORDER;
   usnmp__list_push(list, &r->qlink);
 }
@@ -57,9 +58,10 @@ int usnmp__order_admit(usnmp_target *t, usnmp_request *r) {
 }
 
 void usnmp__order_done(usnmp_target *t, usnmp_request *r) {
-  if (!r->ordered)
-    return;
+  int counted = r->ordered == 1;
   r->ordered = 0;
+  if (!counted)
+    return;
   if (is_write(r))
     t->order_write_active = 0;
   else

@@ -14,7 +14,8 @@
  * one of t's order lists, r->state USNMP__RS_WAIT_ORDER). */
 int usnmp__order_admit(usnmp_target *t, usnmp_request *r);
 
-/* r, which the ordering let go, completes (or, held, leaves its list). */
+/* r, which the ordering let go or held (r->ordered != 0), completes; a
+ * held r has already left its list (the manager unlinks its qlink). */
 void usnmp__order_done(usnmp_target *t, usnmp_request *r);
 
 /* Returns a held request of t that may go now (taken off its list and
