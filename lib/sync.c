@@ -12,100 +12,29 @@
  * their answers (or failures) wait in the cache for the call that
  * collects them.
  *
- * What stays here: the re-entrance rule (GUARD), the registry of agent
- * strings, the SNMPv3 passwords (hosts are made on first use, and each
- * localises the keys to its own agent), the settings every host gets,
- * and the pull walks.
+ * Here: the calls and the wait, the sync object's life, and the pull
+ * walks.  The hosts, the agent strings that name them and the settings
+ * each host gets are in sync_hosts.c (which calls nothing here); the
+ * objects and the re-entrance rule (GUARD) in sync_int.h.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
-#include "alloc.h"
-#include "manager_int.h"
-#include "usnmp.h"
+#include "sync_int.h"
 #include "varbinds.h"
 
-typedef struct sync_host sync_host;
-typedef struct host_alias host_alias;
+static void *mem_alloc(usnmp_sync *s, size_t size) {
+  return usnmp__sync_alloc(s, size);
+}
 
-/* Per-agent state: its async target.  A host is its resolved address and
- * port: "h", "h:161" and "udp:h" are one host, with one cache key and one
- * GET/SET order. */
-struct sync_host {
-  sync_host *next;
-  usnmp_target *target;
-  struct sockaddr_storage addr;
-};
-
-/* An agent string a caller used, read with the default port of that
- * time, and the host it names: later calls with the same string skip the
- * parser and the resolver. */
-struct host_alias {
-  host_alias *next;
-  char *name;
-  uint16_t port;
-  sync_host *host;
-};
-
-struct usnmp_sync {
-  usnmp_allocator alloc;
-  uv_loop_t loop;
-  usnmp_manager *manager;
-  usnmp_cache *cache;
-  sync_host *hosts;
-  host_alias *aliases;
-  usnmp_sync_walk *walks;     /* live walks, detached by close */
-  usnmp_version version;
-  char *community;
-  char *write_community;
-  uint16_t port;
-  uint32_t resend_ms;
-  uint32_t timeout_ms;
-  /* A call of s is on the stack: its private loop or its allocation
-   * hook may call back into the application, which must not re-enter s
-   * (see enter()). */
-  int running;
-  int32_t last_error_status;
-  int32_t last_error_index;
-  int manager_closed; /* the manager's close callback ran */
-  /* SNMPv3, applied to every host (v3_user NULL: none set).  The
-   * passwords are kept because hosts are created on first use and each
-   * localises the keys to its own agent; they are wiped when replaced and
-   * at close. */
-  char *v3_user;
-  usnmp_auth_proto v3_auth;
-  usnmp_priv_proto v3_priv;
-  char *v3_authpass;
-  char *v3_privpass;
-  usnmp_sec_level v3_level; /* 0: the highest the protocols allow */
-  char *v3_context;         /* NULL: the default context */
-};
+static void mem_free(usnmp_sync *s, void *p) { usnmp__sync_free(s, p); }
 
 struct usnmp_vblist {
   usnmp_allocator alloc; /* the sync object's, to free the list with */
   size_t n;
   usnmp_varbind *vbs;
 };
-
-
-/* ---- memory: every allocation goes through the sync object's hook ---- */
-
-static void *mem_alloc(usnmp_sync *s, size_t size) {
-  return usnmp__alloc(&s->alloc, size);
-}
-
-static void *mem_calloc(usnmp_sync *s, size_t n, size_t size) {
-  return usnmp__calloc(&s->alloc, n, size);
-}
-
-static void mem_free(usnmp_sync *s, void *p) { usnmp__dealloc(&s->alloc, p); }
-
-static char *dup_string(usnmp_sync *s, const char *text) {
-  return usnmp__strdup(&s->alloc, text);
-}
 
 /* ---- owned varbind lists ---- */
 
@@ -135,28 +64,6 @@ void usnmp_vblist_free(usnmp_vblist *l) {
     l->alloc.free(l, l->alloc.ctx);
 }
 
-/* ---- re-entrance ----
- *
- * The rule: while a call of s runs, the application is called back only
- * from inside it (callbacks of requests started on usnmp_sync_manager(s),
- * which run in the private loop, and the allocation hook), and from there
- * no function of s that changes it or runs its loop may run: they return
- * USNMP_E_IN_CALLBACK and do nothing.  The cache entries, hosts and walks
- * the running call holds therefore never change under it, and the private
- * loop never runs inside itself.  GUARD wraps every such function. */
-#define GUARD(s, expr)                                                         \
-  do {                                                                         \
-    int guard_rc_;                                                             \
-    if (!(s))                                                                  \
-      return USNMP_E_INVAL;                                                    \
-    if ((s)->running)                                                          \
-      return USNMP_E_IN_CALLBACK;                                              \
-    (s)->running = 1;                                                          \
-    guard_rc_ = (expr);                                                        \
-    (s)->running = 0;                                                          \
-    return guard_rc_;                                                          \
-  } while (0)
-
 /* ---- the cache ---- */
 
 int usnmp_sync_cache_clear(usnmp_sync *s) {
@@ -169,156 +76,6 @@ size_t usnmp_sync_cache_size(const usnmp_sync *s) {
 
 int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max) {
   GUARD(s, usnmp_cache_set_limit(s->cache, max));
-}
-
-/* ---- hosts ---- */
-
-/* Overwrites a secret before freeing it (OPENSSL_cleanse: a plain loop
- * or memset before free() may be dropped by the compiler as a dead
- * store). */
-static void free_secret(usnmp_sync *s, char *p) {
-  if (p) {
-    OPENSSL_cleanse(p, strlen(p));
-    mem_free(s, p);
-  }
-}
-
-/* Gives target t the layer's v3 user, level and context. */
-static int apply_v3(usnmp_sync *s, usnmp_target *t) {
-  int rc = usnmp_target_set_v3_user(t, s->v3_user, s->v3_auth,
-                                    s->v3_authpass, s->v3_priv,
-                                    s->v3_privpass);
-  if (rc == 0 && s->v3_level != 0)
-    rc = usnmp_target_set_v3_level(t, s->v3_level);
-  if (rc == 0)
-    rc = usnmp_target_set_v3_context(t, NULL, 0, s->v3_context);
-  return rc;
-}
-
-static sync_host *host_find_addr(usnmp_sync *s,
-                                 const struct sockaddr_storage *addr) {
-  for (sync_host *h = s->hosts; h; h = h->next) {
-    if (usnmp__sockaddr_equal((const struct sockaddr *)&h->addr,
-                              (const struct sockaddr *)addr))
-      return h;
-  }
-  return NULL;
-}
-
-static int alias_add(usnmp_sync *s, const char *name, sync_host *h) {
-  host_alias *a = mem_calloc(s, 1, sizeof *a);
-  if (!a)
-    return USNMP_E_NOMEM;
-  a->name = dup_string(s, name);
-  if (!a->name) {
-    mem_free(s, a);
-    return USNMP_E_NOMEM;
-  }
-  a->port = s->port;
-  a->host = h;
-  a->next = s->aliases;
-  s->aliases = a;
-  return 0;
-}
-
-static int run_until(usnmp_sync *s, int (*done)(void *), void *arg,
-                     uint32_t timeout_ms);
-
-static int target_resolved(void *arg) {
-  return ((usnmp_target *)arg)->resolve_status != 1;
-}
-
-/* Gives the new host's target the layer's settings. */
-static int host_setup(usnmp_sync *s, usnmp_target *t) {
-  int rc = 0;
-  if (s->v3_user != NULL)
-    rc = apply_v3(s, t);
-  if (rc == 0)
-    rc = usnmp_target_set_version(t, s->version);
-  if (rc == 0)
-    rc = usnmp_target_set_community(t, s->community);
-  if (rc == 0)
-    rc = usnmp_target_set_write_community(
-        t, s->write_community ? s->write_community : s->community);
-  if (rc == 0)
-    rc = usnmp_target_set_resend(t, s->resend_ms);
-  if (rc == 0)
-    rc = usnmp_target_set_retries(t, -1);
-  if (rc == 0)
-    rc = usnmp_target_set_ordering(t, USNMP_ORDER_WRITER_PREFERRED);
-  usnmp_target_set_data(t, s);
-  return rc;
-}
-
-/* Finds or makes the host an agent string names.  The string goes through
- * the manager's parser with the layer's default port; a host name is
- * resolved now (within timeout_ms), so that every string naming one
- * address and port finds one host.  Returns 0, USNMP_E_INVAL,
- * USNMP_E_RESOLVE, USNMP_E_TIMEOUT (the resolver did not answer in time)
- * or USNMP_E_NOMEM. */
-static int host_get(usnmp_sync *s, const char *name, uint32_t timeout_ms,
-                    sync_host **out) {
-  struct sockaddr_storage addr;
-  char host_name[256];
-  const char *to_resolve = NULL;
-  int family;
-  usnmp_target *t = NULL;
-  sync_host *h;
-  int rc;
-
-  for (host_alias *a = s->aliases; a; a = a->next) {
-    if (a->port == s->port && strcmp(a->name, name) == 0) {
-      *out = a->host;
-      return 0;
-    }
-  }
-  rc = usnmp__agent_parse_port(name, s->port, &addr, host_name,
-                               sizeof host_name, &to_resolve, &family);
-  if (rc)
-    return rc;
-  if (to_resolve) {
-    rc = usnmp__target_new_port(s->manager, &t, name, s->port);
-    if (rc)
-      return rc;
-    rc = run_until(s, target_resolved, t, timeout_ms);
-    if (rc == 0 && t->resolve_status < 0)
-      rc = USNMP_E_RESOLVE;
-    if (rc) {
-      usnmp_target_free(t);
-      return rc;
-    }
-    addr = t->addr;
-  }
-  h = host_find_addr(s, &addr);
-  if (h) {
-    usnmp_target_free(t);
-    rc = alias_add(s, name, h);
-    if (rc == 0)
-      *out = h;
-    return rc;
-  }
-  h = mem_calloc(s, 1, sizeof *h);
-  if (!h) {
-    usnmp_target_free(t);
-    return USNMP_E_NOMEM;
-  }
-  h->addr = addr;
-  if (!t)
-    rc = usnmp__target_new_port(s->manager, &t, name, s->port);
-  if (rc == 0)
-    rc = host_setup(s, t);
-  if (rc != 0) {
-    usnmp_target_free(t);
-    mem_free(s, h);
-    return rc;
-  }
-  h->target = t;
-  h->next = s->hosts;
-  s->hosts = h;
-  rc = alias_add(s, name, h);
-  if (rc == 0)
-    *out = h;
-  return rc;
 }
 
 /* ---- the blocking calls ---- */
@@ -360,6 +117,31 @@ static int run_until(usnmp_sync *s, int (*done)(void *), void *arg,
   uv_close((uv_handle_t *)&deadline, close_timer_cb);
   uv_run(&s->loop, UV_RUN_NOWAIT);
   return done(arg) ? 0 : USNMP_E_TIMEOUT;
+}
+
+static int target_resolved(void *arg) {
+  return ((usnmp_target *)arg)->resolve_status != 1;
+}
+
+/* Finds or makes the host an agent string names (sync_hosts.c); a host
+ * name is resolved now (within timeout_ms), so that every string naming
+ * one address and port finds one host.  Returns 0, USNMP_E_INVAL,
+ * USNMP_E_RESOLVE, USNMP_E_TIMEOUT (the resolver did not answer in time)
+ * or USNMP_E_NOMEM. */
+static int host_get(usnmp_sync *s, const char *name, uint32_t timeout_ms,
+                    sync_host **out) {
+  usnmp_target *t = NULL;
+  int rc = usnmp__sync_host_find(s, name, &t, out);
+  if (rc != UV_EAGAIN)
+    return rc;
+  rc = run_until(s, target_resolved, t, timeout_ms);
+  if (rc == 0 && t->resolve_status < 0)
+    rc = USNMP_E_RESOLVE;
+  if (rc) {
+    usnmp_target_free(t);
+    return rc;
+  }
+  return usnmp__sync_host_add(s, name, &t->addr, t, out);
 }
 
 /* One blocking call's wait: the cache collects its answers. */
@@ -500,7 +282,7 @@ int usnmp_sync_new_ex(usnmp_sync **out, const usnmp_allocator *alloc) {
   s->port = 161;
   s->resend_ms = 1000;
   s->timeout_ms = 10000;
-  s->community = dup_string(s, "public");
+  s->community = usnmp__strdup(&s->alloc, "public");
   int rc = s->community ? 0 : USNMP_E_NOMEM;
   if (rc == 0)
     rc = uv_loop_init(&s->loop);
@@ -568,23 +350,7 @@ int usnmp_sync_close(usnmp_sync *s) {
   while (!s->manager_closed &&
          s->manager->open_handles != s->manager->resolutions)
     uv_run(&s->loop, UV_RUN_ONCE);
-  while (s->hosts) {
-    sync_host *h = s->hosts;
-    s->hosts = h->next;
-    mem_free(s, h);
-  }
-  while (s->aliases) {
-    host_alias *a = s->aliases;
-    s->aliases = a->next;
-    mem_free(s, a->name);
-    mem_free(s, a);
-  }
-  mem_free(s, s->community);
-  mem_free(s, s->write_community);
-  mem_free(s, s->v3_user);
-  free_secret(s, s->v3_authpass);
-  free_secret(s, s->v3_privpass);
-  mem_free(s, s->v3_context);
+  usnmp__sync_hosts_free(s);
   if (!s->manager_closed) {
     pthread_t thread;
     pthread_attr_t attr;
@@ -606,168 +372,7 @@ int usnmp_sync_close(usnmp_sync *s) {
   return 0;
 }
 
-static int set_version(usnmp_sync *s, usnmp_version v) {
-  if (v != USNMP_VERSION_1 && v != USNMP_VERSION_2C &&
-      !(v == USNMP_VERSION_3 && s->v3_user != NULL))
-    return USNMP_E_INVAL;
-  s->version = v;
-  for (sync_host *h = s->hosts; h; h = h->next)
-    usnmp_target_set_version(h->target, v);
-  return 0;
-}
-
-static int replace_string(usnmp_sync *s, char **slot, const char *value) {
-  char *copy = NULL;
-  if (value) {
-    copy = dup_string(s, value);
-    if (!copy)
-      return USNMP_E_NOMEM;
-  }
-  mem_free(s, *slot);
-  *slot = copy;
-  return 0;
-}
-
-static void apply_communities(usnmp_sync *s) {
-  for (sync_host *h = s->hosts; h; h = h->next) {
-    usnmp_target_set_community(h->target, s->community);
-    usnmp_target_set_write_community(
-        h->target, s->write_community ? s->write_community : s->community);
-  }
-}
-
-static int set_community(usnmp_sync *s, const char *c) {
-  if (!c)
-    return USNMP_E_INVAL;
-  int rc = replace_string(s, &s->community, c);
-  if (rc == 0)
-    apply_communities(s);
-  return rc;
-}
-
-static int set_write_community(usnmp_sync *s, const char *c) {
-  int rc = replace_string(s, &s->write_community, c);
-  if (rc == 0)
-    apply_communities(s);
-  return rc;
-}
-
-static int set_port(usnmp_sync *s, uint16_t port) {
-  if (port == 0)
-    return USNMP_E_INVAL;
-  s->port = port;
-  return 0;
-}
-
-static int set_resend(usnmp_sync *s, uint32_t resend_ms) {
-  if (resend_ms == 0)
-    return USNMP_E_INVAL;
-  s->resend_ms = resend_ms;
-  for (sync_host *h = s->hosts; h; h = h->next)
-    usnmp_target_set_resend(h->target, resend_ms);
-  return 0;
-}
-
-static int set_timeout(usnmp_sync *s, uint32_t timeout_ms) {
-  if (timeout_ms == 0)
-    return USNMP_E_INVAL;
-  s->timeout_ms = timeout_ms;
-  return 0;
-}
-
 usnmp_manager *usnmp_sync_manager(usnmp_sync *s) { return s->manager; }
-
-static int set_v3_user(usnmp_sync *s, const char *user,
-                           usnmp_auth_proto auth, const char *authpass,
-                           usnmp_priv_proto priv, const char *privpass) {
-  int rc = usnmp__usm_user_check(user, auth, authpass, priv, privpass);
-  if (rc < 0)
-    return rc;
-  char *u = dup_string(s, user);
-  char *ap = auth != USNMP_AUTH_NONE ? dup_string(s, authpass) : NULL;
-  char *pp = priv != USNMP_PRIV_NONE ? dup_string(s, privpass) : NULL;
-  if (!u || (auth != USNMP_AUTH_NONE && !ap) ||
-      (priv != USNMP_PRIV_NONE && !pp)) {
-    mem_free(s, u);
-    free_secret(s, ap);
-    free_secret(s, pp);
-    return USNMP_E_NOMEM;
-  }
-  mem_free(s, s->v3_user);
-  free_secret(s, s->v3_authpass);
-  free_secret(s, s->v3_privpass);
-  s->v3_user = u;
-  s->v3_auth = auth;
-  s->v3_priv = priv;
-  s->v3_authpass = ap;
-  s->v3_privpass = pp;
-  s->v3_level = 0;
-  s->version = USNMP_VERSION_3;
-  int first = 0;
-  for (sync_host *h = s->hosts; h; h = h->next) {
-    rc = apply_v3(s, h->target);
-    if (rc == 0)
-      rc = usnmp_target_set_version(h->target, USNMP_VERSION_3);
-    if (rc != 0 && first == 0)
-      first = rc;
-  }
-  return first;
-}
-
-static int set_v3_level(usnmp_sync *s, usnmp_sec_level level) {
-  if (!s || !s->v3_user || level < USNMP_SEC_NOAUTHNOPRIV ||
-      level > USNMP_SEC_AUTHPRIV ||
-      (level >= USNMP_SEC_AUTHNOPRIV && s->v3_auth == USNMP_AUTH_NONE) ||
-      (level == USNMP_SEC_AUTHPRIV && s->v3_priv == USNMP_PRIV_NONE))
-    return USNMP_E_INVAL;
-  s->v3_level = level;
-  for (sync_host *h = s->hosts; h; h = h->next)
-    usnmp_target_set_v3_level(h->target, level);
-  return 0;
-}
-
-static int set_v3_context(usnmp_sync *s, const char *context_name) {
-  if (!s || (context_name && strlen(context_name) > 255))
-    return USNMP_E_INVAL;
-  int rc = replace_string(s, &s->v3_context, context_name);
-  if (rc != 0)
-    return rc;
-  for (sync_host *h = s->hosts; h; h = h->next)
-    if (s->v3_user)
-      usnmp_target_set_v3_context(h->target, NULL, 0, context_name);
-  return 0;
-}
-
-/* The setters, each under GUARD. */
-int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v) {
-  GUARD(s, set_version(s, v));
-}
-int usnmp_sync_set_community(usnmp_sync *s, const char *c) {
-  GUARD(s, set_community(s, c));
-}
-int usnmp_sync_set_write_community(usnmp_sync *s, const char *c) {
-  GUARD(s, set_write_community(s, c));
-}
-int usnmp_sync_set_port(usnmp_sync *s, uint16_t port) {
-  GUARD(s, set_port(s, port));
-}
-int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms) {
-  GUARD(s, set_resend(s, resend_ms));
-}
-int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms) {
-  GUARD(s, set_timeout(s, timeout_ms));
-}
-int usnmp_sync_set_v3_user(usnmp_sync *s, const char *user,
-                           usnmp_auth_proto auth, const char *authpass,
-                           usnmp_priv_proto priv, const char *privpass) {
-  GUARD(s, set_v3_user(s, user, auth, authpass, priv, privpass));
-}
-int usnmp_sync_set_v3_level(usnmp_sync *s, usnmp_sec_level level) {
-  GUARD(s, set_v3_level(s, level));
-}
-int usnmp_sync_set_v3_context(usnmp_sync *s, const char *context_name) {
-  GUARD(s, set_v3_context(s, context_name));
-}
 
 /* ---- walks as pull iterators ---- */
 
@@ -786,7 +391,7 @@ static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
   int rc = host_get(s, agent, call_timeout(s, opts), &h);
   if (rc)
     return rc;
-  usnmp_sync_walk *sw = mem_calloc(s, 1, sizeof *sw);
+  usnmp_sync_walk *sw = usnmp__calloc(&s->alloc, 1, sizeof *sw);
   if (!sw)
     return USNMP_E_NOMEM;
   sw->alloc = s->alloc;
@@ -794,7 +399,7 @@ static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
   sw->ropts.flags = USNMP_OPT_TIMEOUT;
   sw->ropts.timeout_ms = call_timeout(s, opts);
   if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
-    sw->community = dup_string(s, opts->community);
+    sw->community = usnmp__strdup(&s->alloc, opts->community);
     if (!sw->community) {
       mem_free(s, sw);
       return USNMP_E_NOMEM;
@@ -889,4 +494,5 @@ int usnmp_sync_walk_free(usnmp_sync_walk *sw) {
     return walk_free(sw);
   GUARD(s, walk_free(sw));
 }
+
 
