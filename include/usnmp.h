@@ -1178,7 +1178,9 @@ USNMP_EXTERN size_t usnmp_cache_size(const usnmp_cache *c);
  * optional read-write community for SET, a default port, a resend interval,
  * a per-call timeout (10 s by default) and community override; calls that
  * start without blocking and are collected later; a per-host value cache
- * with refresh; and writer-preferred ordering of GETs and SETs per host.
+ * with refresh (a usnmp_cache, above); and writer-preferred ordering of
+ * GETs and SETs per host (each host's target uses
+ * USNMP_ORDER_WRITER_PREFERRED, so its walks take part in the order).
  *
  * Thread rules: a usnmp_sync belongs to the thread that uses it.
  *
