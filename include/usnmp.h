@@ -1131,9 +1131,9 @@ USNMP_EXTERN int usnmp_cache_free(usnmp_cache *c);
  * From cb, every function of c may run except usnmp_cache_free(). */
 USNMP_EXTERN void usnmp_cache_set_notify(usnmp_cache *c,
                                          usnmp_cache_notify_cb cb, void *arg);
-/* Starts what n OIDs of target t need: a GET, GETNEXT or SET (values[i]
- * for oids[i]) of the OIDs neither cached nor in flight, with the request
- * options ropts (may be NULL).  flags: 0 or USNMP_CACHE_REFRESH.  Applies
+/* Starts what n OIDs of target t (a target of c's manager) need: a GET,
+ * GETNEXT or SET (values[i] for oids[i]) of the OIDs neither cached nor in
+ * flight, with the request options ropts (may be NULL).  flags: 0 or USNMP_CACHE_REFRESH.  Applies
  * the bound first.  A request that cannot start fails its OIDs as one
  * that failed on the wire would (collected later).  Returns 0,
  * USNMP_E_INVAL, USNMP_E_NOMEM or an OID error (nothing started). */

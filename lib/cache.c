@@ -388,7 +388,8 @@ int usnmp_cache_start(usnmp_cache *c, usnmp_target *t, usnmp_cache_kind kind,
                       const usnmp_request_opts *ropts) {
   if (!c || !t || !oids || n == 0 || n > USNMP_MAX_VARBINDS ||
       !kind_valid(kind) || (kind == USNMP_CACHE_SET && !values) ||
-      (flags & ~USNMP_CACHE_REFRESH) || c->freeing)
+      (flags & ~USNMP_CACHE_REFRESH) || c->freeing ||
+      usnmp_target_manager(t) != c->manager)
     return USNMP_E_INVAL;
   trim(c);
   int entry_kind = kind == USNMP_CACHE_GETNEXT ? USNMP_CACHE_GETNEXT
@@ -582,9 +583,10 @@ int usnmp_cache_free(usnmp_cache *c) {
   while (c->ops) {
     op *o = c->ops;
     if (usnmp_cancel(&o->ref) != 0) {
-      /* Not cancellable (its manager is closing it now): orphan it. */
+      /* Cannot happen: a listed request has not reached its callback
+       * (op_done unlinks first).  Were it to, its callback would still
+       * come: leave it allocated rather than free what it will use. */
       op_unlink(o);
-      op_free(o);
     }
   }
   usnmp__dealloc(&c->alloc, c->buckets);

@@ -125,6 +125,15 @@ static void test_arguments(void **state) {
   assert_int_equal(usnmp_cache_start(f->c, f->e.t, USNMP_CACHE_GET, &o, NULL,
                                      1, 0x80, NULL),
                    USNMP_E_INVAL);
+  /* A target of another manager. */
+  usnmp_manager *m2;
+  usnmp_target *t2;
+  assert_int_equal(usnmp_manager_new(&m2, &f->e.loop, NULL), 0);
+  assert_int_equal(usnmp_target_new(m2, &t2, "127.0.0.1"), 0);
+  assert_int_equal(
+      usnmp_cache_start(f->c, t2, USNMP_CACHE_GET, &o, NULL, 1, 0, NULL),
+      USNMP_E_INVAL);
+  usnmp_manager_close(m2, NULL, NULL);
   /* Never started: not in the cache. */
   assert_int_equal(
       usnmp_cache_collect(f->c, f->e.t, USNMP_CACHE_GET, &o, 1, &res),
