@@ -498,7 +498,8 @@ typedef struct usnmp_response {
    * split or tooBig retry could not allocate) or a libuv error of the
    * first send; SNMPv3 adds the statuses of the agent's reports and
    * USNMP_E_AUTH_FAILURE (see "SNMPv3" below), and USNMP_E_TOOBIG for a
-   * request that became larger than the agent's msgMaxSize. */
+   * request that became larger than the agent's msgMaxSize or a split
+   * request whose merged answer would pass 4 MiB. */
   int status;
   int32_t error_status;  /* RFC 3416 error-status, USNMP_ERR_* */
   int32_t error_index;   /* 1-based, relative to the caller's varbinds */
@@ -937,7 +938,8 @@ typedef void (*usnmp_table_done_cb)(usnmp_table *tb,
  * do not apply).  out (may be NULL) receives a handle valid until on_done
  * returns.  Returns 0 (on_done will fire exactly once), or with no
  * callback USNMP_E_INVAL (NULL or empty OIDs, more than
- * USNMP_MAX_VARBINDS columns), USNMP_E_BAD_VERSION, USNMP_E_NOMEM or
+ * USNMP_MAX_VARBINDS columns, a flag unknown to this library in opts or
+ * opts->request), USNMP_E_BAD_VERSION, USNMP_E_NOMEM or
  * USNMP_E_CLOSED. */
 USNMP_EXTERN int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
                                    const usnmp_oid *columns,
