@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pdu.h"
 #include "usnmp.h"
 
 /* A counting writer into the caller's buffer. */
@@ -437,6 +438,24 @@ static int out_value(text_out *o, const usnmp_value *v) {
     out_str(o, "No more variables left in this MIB View "
                "(It is past the end of the MIB tree)");
     return 0;
+  case USNMP_TYPE_UNDECODABLE: {
+    /* net-snmp has no words for it (it drops the whole reply): say what
+     * came, tag and content, in Hex-STRING's layout. */
+    static const char digits[] = "0123456789ABCDEF";
+    const uint8_t *content;
+    size_t len;
+    uint8_t tag;
+    if (!bytes_ok(v))
+      return USNMP_E_INVAL;
+    if (usnmp__undecodable_parts(v, &tag, &content, &len) < 0)
+      return USNMP_E_BAD_VALUE;
+    out_str(o, "Undecodable value (tag 0x");
+    out_char(o, digits[tag >> 4]);
+    out_char(o, digits[tag & 0x0f]);
+    out_str(o, "): ");
+    out_hex_dump(o, content, len);
+    return 0;
+  }
   }
   return USNMP_E_BAD_VALUE;
 }
@@ -603,6 +622,8 @@ static const char *json_type_name(usnmp_type t) {
     return "noSuchInstance";
   case USNMP_TYPE_ENDOFMIBVIEW:
     return "endOfMibView";
+  case USNMP_TYPE_UNDECODABLE:
+    return "undecodable";
   }
   return NULL;
 }
@@ -669,6 +690,21 @@ static int out_json_value(text_out *o, const usnmp_value *v) {
   case USNMP_TYPE_ENDOFMIBVIEW:
     out_str(o, "null");
     return 0;
+  case USNMP_TYPE_UNDECODABLE: {
+    /* "tag":N, then the content as the value. */
+    const uint8_t *content;
+    size_t len;
+    uint8_t tag;
+    if (!bytes_ok(v))
+      return USNMP_E_INVAL;
+    if (usnmp__undecodable_parts(v, &tag, &content, &len) < 0)
+      return USNMP_E_BAD_VALUE;
+    out_str(o, "\"tag\":");
+    out_u64(o, tag);
+    out_str(o, ",\"value\":");
+    out_json_hex(o, content, len);
+    return 0;
+  }
   }
   return USNMP_E_BAD_VALUE;
 }
@@ -689,7 +725,9 @@ int usnmp_varbind_format_json(char *buf, size_t size, const usnmp_varbind *vb) {
   if (err == 0) {
     out_str(&o, "\",\"type\":\"");
     out_str(&o, type_name);
-    out_str(&o, "\",\"value\":");
+    /* An undecodable value writes its "tag" member before "value". */
+    out_str(&o, vb->value.type == USNMP_TYPE_UNDECODABLE ? "\","
+                                                         : "\",\"value\":");
     err = out_json_value(&o, &vb->value);
     out_char(&o, '}');
   }

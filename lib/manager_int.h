@@ -80,6 +80,8 @@
 #define USNMP__TXQ 64
 /* Number of request-ids drawn from the CSPRNG at a time. */
 #define USNMP__ID_POOL 256
+/* Unreadable datagrams remembered by source (usnmp_manager.unreadable). */
+#define USNMP__UNREADABLE_RING 16
 /* Default socket buffer sizes (SO_RCVBUF / SO_SNDBUF). */
 #define USNMP__DEFAULT_SOCKBUF (4 * 1024 * 1024)
 
@@ -157,6 +159,8 @@ typedef struct usnmp__inbound {
   usnmp_varbind *vbs;
   size_t n_vbs;
   int status; /* the request's status after USNMP__FAIL */
+  /* USNMP__Q_* bits of what decoding tolerated (lib/ber.h). */
+  unsigned tolerated;
 } usnmp__inbound;
 
 /* Drop reasons an accept function returns (each has a stats counter). */
@@ -174,7 +178,10 @@ enum {
    * send it (usnmp__v3_launch builds the new message). */
   USNMP__RETRY,
   /* SNMPv3: an authoritative Report ends the request with in->status. */
-  USNMP__FAIL
+  USNMP__FAIL,
+  /* The reply needed tolerance and the manager is strict (counted in
+   * dropped_strict and dropped_malformed). */
+  USNMP__DROP_STRICT
 };
 
 typedef struct usnmp__msgproc {
@@ -274,6 +281,10 @@ struct usnmp_request {
    * encoded (after discovery, re-synchronisation or a tooBig split). */
   uint8_t *plain;
   uint32_t plain_len;
+  /* m->unreadable_seq when the request was sent first: unreadable
+   * datagrams from its target after that turn its timeout into
+   * USNMP_E_UNREADABLE_REPLY. */
+  uint32_t unreadable_mark;
   uint8_t inline_msg[USNMP__INLINE_MSG];
 };
 
@@ -360,6 +371,17 @@ struct usnmp_manager {
   usnmp__crypto *crypto;
   uint8_t *v3_scratch;
   int closing;
+  /* 1: refuse replies that need tolerance (usnmp_manager_set_strict). */
+  int strict;
+  /* Sources of the last USNMP__UNREADABLE_RING datagrams that could not
+   * be read, in a ring, each with its sequence number (unreadable_seq
+   * counts them all).  A bounded record: a flood of them only makes a
+   * timeout a plain USNMP_E_TIMEOUT again, and none ends a request. */
+  struct {
+    struct sockaddr_storage from;
+    uint32_t seq;
+  } unreadable[USNMP__UNREADABLE_RING];
+  uint32_t unreadable_seq;
   /* Handles not yet closed plus getaddrinfo requests not yet called back;
    * memory goes when it reaches 0 after close. */
   uint32_t open_handles;

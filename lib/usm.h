@@ -354,6 +354,8 @@ typedef struct usnmp__msg3 {
   /* For a Report: the error its first varbind names (USNMP_E_UNKNOWN_USER,
    * ..., USNMP_E_UNKNOWN_REPORT); 0 otherwise. */
   int report;
+  /* The USNMP__Q_* bits of what decoding tolerated (lib/ber.h). */
+  unsigned tolerated;
 } usnmp__msg3;
 
 /* Encodes a request (GET, GETNEXT, GETBULK, SET, or a Response/Report)
