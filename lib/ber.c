@@ -10,6 +10,17 @@ int usnmp__ber_long_length(const uint8_t *p, size_t avail, uint8_t first,
   size_t n = first & 0x7f;
   uint64_t v = 0;
   size_t i;
+  /* The usual forms first: 81 xx for 128..255, 82 xx xx up to 65535. */
+  if (n == 1 && avail >= 1) {
+    *len = p[0];
+    *used = 1;
+    return p[0] < 0x80 ? USNMP__Q_LENGTH : 0;
+  }
+  if (n == 2 && avail >= 2) {
+    *len = (size_t)p[0] << 8 | p[1];
+    *used = 2;
+    return p[0] == 0 ? USNMP__Q_LENGTH : 0;
+  }
   if (n == 0)
     return USNMP_E_INDEFINITE_LENGTH;
   /* 0xff is reserved by X.690.  RFC 3417 section 8 permits more length

@@ -69,6 +69,11 @@
 
 #include "usnmp.h"
 
+/* The reading helpers on the per-varbind path are forced inline: with
+ * their slow paths called out of line they are small, and a call per
+ * element would cost more than the work. */
+#define USNMP__HOT static inline __attribute__((always_inline))
+
 /* Universal and SNMP tags the codec reads and writes. */
 #define USNMP__TAG_SEQUENCE 0x30
 #define USNMP__TAG_CONSTRUCTED 0x20
@@ -117,7 +122,7 @@ int usnmp__ber_long_length(const uint8_t *p, size_t avail, uint8_t first,
 /* The part of usnmp__ber_get_any() after the tag: reads the length at
  * in->data[1] (the caller has checked in->len >= 2), checks it against the
  * room left and the depth, and splits off the body. */
-static inline int usnmp__ber_take_body(usnmp__slice *in, usnmp__slice *body) {
+USNMP__HOT int usnmp__ber_take_body(usnmp__slice *in, usnmp__slice *body) {
   const uint8_t *p = in->data;
   size_t avail = in->len;
   size_t len = p[1];
@@ -149,7 +154,7 @@ static inline int usnmp__ber_take_body(usnmp__slice *in, usnmp__slice *body) {
  * for the header, or the length runs past the end of *in),
  * USNMP_E_MULTIBYTE_TAG, USNMP_E_INDEFINITE_LENGTH, USNMP_E_BAD_LENGTH or
  * USNMP_E_DEPTH.  On error *in is left unchanged. */
-static inline int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
+USNMP__HOT int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
                                      usnmp__slice *body) {
   if (in->len < 2)
     return USNMP_E_TRUNCATED;
@@ -163,7 +168,7 @@ static inline int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
  * single-byte tag): another tag gives USNMP_E_BAD_TAG, or
  * USNMP_E_MULTIBYTE_TAG when it is the first octet of a multi-byte tag.
  * The tag is checked before the length.  *in is left unchanged on error. */
-static inline int usnmp__ber_get_asn1(usnmp__slice *in, usnmp__slice *body,
+USNMP__HOT int usnmp__ber_get_asn1(usnmp__slice *in, usnmp__slice *body,
                                       uint8_t tag) {
   if (in->len < 2)
     return USNMP_E_TRUNCATED;
@@ -190,7 +195,7 @@ int usnmp__ber_uint_slow(const uint8_t *p, size_t n, size_t max_octets,
  * USNMP__Q_INT_PAD (redundant leading sign octets, 02 05 FF 80 00 00 00
  * is -2147483648), USNMP_E_BAD_VALUE (no content) or USNMP_E_INT_OVERFLOW
  * (more than 32 bits once the redundant octets are dropped). */
-static inline int usnmp__ber_int32(const uint8_t *p, size_t n, int32_t *out) {
+USNMP__HOT int usnmp__ber_int32(const uint8_t *p, size_t n, int32_t *out) {
   uint32_t v;
   size_t i;
   if (n == 0 || n > 4 ||
@@ -216,7 +221,7 @@ static inline int usnmp__ber_int32(const uint8_t *p, size_t n, int32_t *out) {
  * USNMP_E_BAD_VALUE (no content) or USNMP_E_INT_OVERFLOW (more than
  * max_octets significant octets, or redundant FF octets: a negative
  * number, which no unsigned type holds). */
-static inline int usnmp__ber_uint(const uint8_t *p, size_t n,
+USNMP__HOT int usnmp__ber_uint(const uint8_t *p, size_t n,
                                   size_t max_octets, uint64_t *out) {
   uint64_t v = 0;
   size_t i;
@@ -237,7 +242,7 @@ static inline int usnmp__ber_uint(const uint8_t *p, size_t n,
 /* Reads an element tagged tag holding a signed 32-bit integer.  Returns 0,
  * the USNMP__Q_* bits of what it tolerated, a usnmp__ber_get_asn1() error
  * or a usnmp__ber_int32() error. */
-static inline int usnmp__ber_get_int32(usnmp__slice *in, uint8_t tag,
+USNMP__HOT int usnmp__ber_get_int32(usnmp__slice *in, uint8_t tag,
                                        int32_t *out) {
   usnmp__slice body;
   int q = usnmp__ber_get_asn1(in, &body, tag);
@@ -252,7 +257,7 @@ static inline int usnmp__ber_get_int32(usnmp__slice *in, uint8_t tag,
  * encoding of Counter32, Gauge32, TimeTicks; also usable for v3's
  * non-negative INTEGER fields).  Returns 0, the USNMP__Q_* bits of what it
  * tolerated, or the errors of usnmp__ber_get_asn1() and usnmp__ber_uint(). */
-static inline int usnmp__ber_get_uint32(usnmp__slice *in, uint8_t tag,
+USNMP__HOT int usnmp__ber_get_uint32(usnmp__slice *in, uint8_t tag,
                                         uint32_t *out) {
   usnmp__slice body;
   uint64_t v;
@@ -270,7 +275,7 @@ static inline int usnmp__ber_get_uint32(usnmp__slice *in, uint8_t tag,
 /* Reads an element tagged tag and returns its content octets zero-copy in
  * *data and *len.  Returns 0, USNMP__Q_LENGTH or a usnmp__ber_get_asn1()
  * error. */
-static inline int usnmp__ber_get_octets(usnmp__slice *in, uint8_t tag,
+USNMP__HOT int usnmp__ber_get_octets(usnmp__slice *in, uint8_t tag,
                                         const uint8_t **data, size_t *len) {
   usnmp__slice body;
   int rc = usnmp__ber_get_asn1(in, &body, tag);

@@ -256,7 +256,8 @@ int usnmp__msg3_encode_ctx(usnmp__crypto *c, usnmp__usm_target *t,
 /* Adds the positive USNMP__Q_* bits of rc to *quirks and returns 0, or
  * returns rc when it is an error. */
 static int keep_quirks(unsigned *quirks, int rc) {
-  if (rc > 0) {
+  /* One test on the common path: rc is 0 there. */
+  if (__builtin_expect(rc != 0, 0) && rc > 0) {
     *quirks |= (unsigned)rc;
     return 0;
   }
