@@ -452,12 +452,14 @@ static const char *netsnmp_tool(const cli *c) {
 /* Any other failure of a request, walk or table (status < 0). */
 static void report_status(cli *c, int status) {
   char msg[512];
-  /* A v3 request whose replies all failed our authentication, or an
-   * agent that does not know the engine ID given with -e: net-snmp drops
-   * such replies, and says "Timeout". */
+  /* A v3 request whose replies all failed our authentication, an agent
+   * that does not know the engine ID given with -e, or one whose replies
+   * could not be read: net-snmp drops such replies, and says "Timeout"
+   * (--json names the real status). */
   if (status == USNMP_E_TIMEOUT ||
       ((status == USNMP_E_AUTH_FAILURE ||
-        status == USNMP_E_UNKNOWN_ENGINE_ID) &&
+        status == USNMP_E_UNKNOWN_ENGINE_ID ||
+        status == USNMP_E_UNREADABLE_REPLY) &&
        !c->json)) {
     report_timeout(c);
     return;

@@ -736,7 +736,11 @@ USNMP_EXTERN int usnmp_cancel(usnmp_request *r);
  * .1.3.6.1.2.1.2.2.1.1 never yields .1.3.6.1.2.1.2.2.1.10.1), and ends at
  * the first OID outside it, on endOfMibView (or noSuchObject /
  * noSuchInstance), or on a noSuchName error-status (SNMPv1's end of the
- * MIB).  Nothing after that point of a GETBULK answer is delivered.  An OID
+ * MIB).  Nothing after that point of a GETBULK answer is delivered, except
+ * with USNMP_WALK_DELIVER_EXCEPTIONS: an answer that repeats the exception
+ * in its remaining repetitions (some agents fill every repetition with
+ * endOfMibView, which RFC 3416 allows) has each repeat inside the subtree
+ * delivered too, as snmpbulkwalk prints them.  An OID
  * that is not greater than the one before it ends the walk with
  * USNMP_E_NOT_INCREASING unless USNMP_WALK_ALLOW_NOT_INCREASING is set;
  * even then a walk never runs forever: a repeating cycle of answers ends it
