@@ -651,7 +651,11 @@ static void on_walk_done(usnmp_walk *w, const usnmp_walk_result *r,
   cli *c = arg;
   (void)w;
   if (r->status == 0 && r->end == USNMP_WALK_END_NO_SUCH_NAME && !c->json) {
-    /* SNMPv1's end of the MIB: snmpwalk says so on stdout. */
+    /* SNMPv1's end of the MIB: snmpwalk says so on stdout, after what the
+     * walk itself found (a held line answers the root's GET only when
+     * there was one). */
+    if (!r->root_get)
+      release_held(c);
     fputs("End of MIB\n", stdout);
   }
   release_held(c);

@@ -163,17 +163,28 @@ static void instance(usnmp_oid *oid, int c) {
 }
 
 /* The case whose instance is name (GET) or follows name (GETNEXT), or 0
- * (no such object / end of the MIB). */
+ * (no such object / end of the MIB).  Each case is a MIB of its own: what
+ * follows its instance is the end, so a walk of one case never reaches
+ * another's value. */
 static int lookup(const usnmp_oid *name, int next) {
-  for (int c = 1; c < FAULTY_CASE_COUNT; c++) {
-    usnmp_oid inst;
-    int cmp;
-    instance(&inst, c);
-    cmp = usnmp_oid_cmp(name, &inst);
-    if (next ? cmp < 0 : cmp == 0)
-      return c;
+  usnmp_oid base;
+  usnmp_oid inst;
+  int c;
+  usnmp_oid_parse(&base, FAULTY_AGENT_BASE);
+  if (!next) {
+    for (c = 1; c < FAULTY_CASE_COUNT; c++) {
+      instance(&inst, c);
+      if (usnmp_oid_cmp(name, &inst) == 0)
+        return c;
+    }
+    return 0;
   }
-  return 0;
+  if (!usnmp_oid_is_prefix(&base, name) || name->len <= base.len ||
+      name->arcs[base.len] < 1 || name->arcs[base.len] >= FAULTY_CASE_COUNT)
+    return 0;
+  c = (int)name->arcs[base.len];
+  instance(&inst, c);
+  return usnmp_oid_cmp(name, &inst) < 0 ? c : 0;
 }
 
 /* One answer of a reply: the case (0 for an exception) and its name. */

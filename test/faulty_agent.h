@@ -7,9 +7,11 @@
  * Every case is one scalar, .1.3.6.1.4.1.99999.C.0 (FAULTY_AGENT_BASE, C
  * the case number below): a GET of it, a GETNEXT or a GETBULK from
  * .1.3.6.1.4.1.99999.C (or anything before .C.0 in it) answers that
- * instance with the case's value and encoding; the instances follow each
- * other in case order, and after the last comes the end of the MIB
- * (endOfMibView on v2c, noSuchName on v1).  A GETBULK stops after the
+ * instance with the case's value and encoding.  Each case is a MIB of its
+ * own: after its instance comes the end of the MIB (endOfMibView on v2c,
+ * noSuchName on v1), so that a walk of one case never meets another's
+ * encoding (net-snmp drops a whole reply for one value it cannot read).
+ * A GETBULK stops after the
  * first endOfMibView, as net-snmp's snmpd does, except one that starts in
  * case FAULTY_CASE_BULK_REPEAT_END: its answer repeats endOfMibView in
  * every remaining repetition.  A GET of any other name: noSuchObject
