@@ -481,8 +481,7 @@ static void complete(usnmp_request *r, int status,
                      const usnmp_response *answer);
 
 static int has_bytes(usnmp_type type) {
-  return type == USNMP_TYPE_OCTET_STRING || type == USNMP_TYPE_OPAQUE ||
-         type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID;
+  return usnmp__value_has_bytes(type);
 }
 
 /* Copies varbinds and what they point to into one block. */

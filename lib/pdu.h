@@ -78,6 +78,14 @@ int usnmp__pdu_decode(usnmp__slice *in, usnmp_msg *msg, usnmp_varbind *vbs,
 int usnmp__pdu_encode(usnmp__writer *w, const usnmp_msg *msg,
                       const usnmp_varbind *vbs, size_t n_vbs);
 
+/* Returns 1 when a value of type points at bytes (v.bytes): those a copy
+ * of the value must carry along. */
+static inline int usnmp__value_has_bytes(usnmp_type type) {
+  return type == USNMP_TYPE_OCTET_STRING || type == USNMP_TYPE_OPAQUE ||
+         type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID ||
+         type == USNMP_TYPE_UNDECODABLE;
+}
+
 /* Splits an undecodable value's bytes (one BER element as received) into
  * its tag and content.  Returns 0 or USNMP_E_BAD_VALUE. */
 int usnmp__undecodable_parts(const usnmp_value *v, uint8_t *tag,

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "manager_int.h"
+#include "pdu.h"
 #include "usnmp.h"
 
 #define OID_BER_MAX (USNMP_OID_MAX_LEN * 5)
@@ -245,8 +246,7 @@ static row *find_row(usnmp_table *tb, const uint32_t *idx, size_t len) {
 }
 
 static int has_bytes(usnmp_type type) {
-  return type == USNMP_TYPE_OCTET_STRING || type == USNMP_TYPE_OPAQUE ||
-         type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID;
+  return usnmp__value_has_bytes(type);
 }
 
 /* Stores a copy of value as column col's cell of row r. */

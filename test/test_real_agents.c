@@ -579,6 +579,44 @@ static void test_manager_unreadable(void **state) {
   assert_int_equal(g.status, 0);
 }
 
+/* Undecodable values keep their bytes where the library copies answers:
+ * a request split in parts (merged from copies) and a pull walk. */
+static void test_undecodable_copies(void **state) {
+  env *e = *state;
+  usnmp_oid oids[2] = {instance_of(FAULTY_CASE_INT_OVERFLOW),
+                       instance_of(FAULTY_CASE_COUNTER32_OVER)};
+  usnmp_test_result res;
+  usnmp_walk *w;
+  const usnmp_varbind *vb;
+  usnmp_oid root = usnmp_test_oid(FAULTY_AGENT_BASE ".21");
+  char text[256];
+  int rc;
+  assert_int_equal(usnmp_target_set_max_oids(e->t, 1), 0);
+  memset(&res, 0, sizeof res);
+  assert_int_equal(
+      usnmp_get(e->t, oids, 2, NULL, usnmp_test_on_response, &res, NULL), 0);
+  usnmp_test_wait_for(&e->loop, &res);
+  assert_int_equal(res.status, 0);
+  assert_int_equal(res.n, 2);
+  assert_string_equal(res.text[0], expects[FAULTY_CASE_INT_OVERFLOW - 1].text);
+  assert_string_equal(res.text[1],
+                      expects[FAULTY_CASE_COUNTER32_OVER - 1].text);
+
+  assert_int_equal(usnmp_walk_open(e->t, &root, NULL, &w), 0);
+  while ((rc = usnmp_walk_next(w, &vb)) == UV_EAGAIN)
+    assert_true(uv_run(&e->loop, UV_RUN_ONCE) >= 0);
+  assert_int_equal(rc, 1);
+  /* Other answers reuse the receive buffer: the copy stays. */
+  for (int c = 1; c <= 3; c++) {
+    got g;
+    run_get(e, c, &g);
+    assert_int_equal(g.status, 0);
+  }
+  assert_true(usnmp_varbind_format(text, sizeof text, vb) > 0);
+  assert_string_equal(text, expects[FAULTY_CASE_IPADDRESS_SHORT - 1].text);
+  usnmp_walk_close(w);
+}
+
 /* ------------------------------------------------------------------------
  * GETBULK answers that repeat endOfMibView
  * ------------------------------------------------------------------------ */
@@ -734,6 +772,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_manager_strict, env_setup,
                                       env_teardown),
       cmocka_unit_test_setup_teardown(test_manager_unreadable, env_setup,
+                                      env_teardown),
+      cmocka_unit_test_setup_teardown(test_undecodable_copies, env_setup,
                                       env_teardown),
       cmocka_unit_test_setup_teardown(test_walk_repeated_end_of_mib,
                                       env_setup, env_teardown),
