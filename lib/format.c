@@ -372,6 +372,16 @@ static void out_timeticks(text_out *o, uint32_t t) {
   out_2digits(o, centis);
 }
 
+/* The tag and content of an undecodable value.  Returns 0,
+ * USNMP_E_INVAL (bytes NULL with a length) or USNMP_E_BAD_VALUE (not one
+ * BER element). */
+static int undecodable_of(const usnmp_value *v, uint8_t *tag,
+                          const uint8_t **content, size_t *len) {
+  if (!bytes_ok(v))
+    return USNMP_E_INVAL;
+  return usnmp__undecodable_parts(v, tag, content, len);
+}
+
 static int out_value(text_out *o, const usnmp_value *v) {
   switch (v->type) {
   case USNMP_TYPE_INTEGER:
@@ -445,10 +455,9 @@ static int out_value(text_out *o, const usnmp_value *v) {
     const uint8_t *content;
     size_t len;
     uint8_t tag;
-    if (!bytes_ok(v))
-      return USNMP_E_INVAL;
-    if (usnmp__undecodable_parts(v, &tag, &content, &len) < 0)
-      return USNMP_E_BAD_VALUE;
+    int err = undecodable_of(v, &tag, &content, &len);
+    if (err < 0)
+      return err;
     out_str(o, "Undecodable value (tag 0x");
     out_char(o, digits[tag >> 4]);
     out_char(o, digits[tag & 0x0f]);
@@ -695,10 +704,9 @@ static int out_json_value(text_out *o, const usnmp_value *v) {
     const uint8_t *content;
     size_t len;
     uint8_t tag;
-    if (!bytes_ok(v))
-      return USNMP_E_INVAL;
-    if (usnmp__undecodable_parts(v, &tag, &content, &len) < 0)
-      return USNMP_E_BAD_VALUE;
+    int err = undecodable_of(v, &tag, &content, &len);
+    if (err < 0)
+      return err;
     out_str(o, "\"tag\":");
     out_u64(o, tag);
     out_str(o, ",\"value\":");

@@ -257,6 +257,19 @@ static void test_undecodable_json(void **state) {
                      USNMP_E_INVAL);
     assert_int_equal(usnmp_value_is_exception(&vbs[0].value), 0);
   }
+  /* Bytes that are not one element, or no bytes: errors, "" in buf. */
+  {
+    usnmp_value v;
+    v.type = USNMP_TYPE_UNDECODABLE;
+    v.v.bytes.data = (const uint8_t *)"\x02\x05\x00";
+    v.v.bytes.len = 3;
+    assert_int_equal(usnmp_value_format(json, sizeof json, &v),
+                     USNMP_E_BAD_VALUE);
+    assert_string_equal(json, "");
+    v.v.bytes.data = NULL;
+    assert_int_equal(usnmp_value_format(json, sizeof json, &v),
+                     USNMP_E_INVAL);
+  }
   /* And another type is not undecodable. */
   {
     usnmp_value v = usnmp_value_integer(5);
