@@ -457,8 +457,7 @@ static void report_status(cli *c, int status) {
    * could not be read: net-snmp drops such replies, and says "Timeout"
    * (--json names the real status). */
   if (status == USNMP_E_TIMEOUT ||
-      ((status == USNMP_E_AUTH_FAILURE ||
-        status == USNMP_E_UNKNOWN_ENGINE_ID ||
+      ((status == USNMP_E_AUTH_FAILURE || status == USNMP_E_UNKNOWN_ENGINE_ID ||
         status == USNMP_E_UNREADABLE_REPLY) &&
        !c->json)) {
     report_timeout(c);

@@ -92,8 +92,7 @@ USNMP_EXTERN const char *usnmp_version_string(void);
   XX(UNSUPPORTED_SEC_LEVEL, "Unsupported security level")                      \
   XX(AUTH_FAILURE, "reply failed authentication: wrong key or forged message") \
   XX(UNKNOWN_REPORT, "Unknown Report message")                                 \
-  XX(UNREADABLE_REPLY,                                                         \
-     "the agent answered, but its answer could not be read")
+  XX(UNREADABLE_REPLY, "the agent answered, but its answer could not be read")
 
 enum {
   USNMP_ERRNO_BASE_ = -30000,
@@ -260,8 +259,7 @@ USNMP_EXTERN int usnmp_value_get_ipaddress(const usnmp_value *v,
  * came with in *tag and its content octets in *content and *len (pointing
  * into the value's bytes).  Returns 0, USNMP_E_INVAL (NULL, or another
  * type) or USNMP_E_BAD_VALUE (bytes that are not one BER element). */
-USNMP_EXTERN int usnmp_value_get_undecodable(const usnmp_value *v,
-                                             uint8_t *tag,
+USNMP_EXTERN int usnmp_value_get_undecodable(const usnmp_value *v, uint8_t *tag,
                                              const uint8_t **content,
                                              size_t *len);
 
@@ -420,8 +418,8 @@ USNMP_EXTERN int usnmp_msg_decode(usnmp_msg *msg, usnmp_varbind *vbs,
 #define USNMP_TOLERATED_NULL_CONTENT 0x10u  /* NULL/exception with content */
 #define USNMP_TOLERATED_TRAILING 0x20u      /* bytes after the message */
 #define USNMP_TOLERATED_UNDECODABLE 0x40u   /* an undecodable value */
-#define USNMP_TOLERATED_PRIV_PADDING 0x80u  /* v3: padding after the
-                                               scopedPDU beyond the cipher's */
+/* v3: padding after the scopedPDU beyond what the cipher needs */
+#define USNMP_TOLERATED_PRIV_PADDING 0x80u
 
 /* Decode flags. */
 /* Refuse what usnmp_msg_decode tolerates, with the error earlier versions

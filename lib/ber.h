@@ -155,7 +155,7 @@ USNMP__HOT int usnmp__ber_take_body(usnmp__slice *in, usnmp__slice *body) {
  * USNMP_E_MULTIBYTE_TAG, USNMP_E_INDEFINITE_LENGTH, USNMP_E_BAD_LENGTH or
  * USNMP_E_DEPTH.  On error *in is left unchanged. */
 USNMP__HOT int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
-                                     usnmp__slice *body) {
+                                  usnmp__slice *body) {
   if (in->len < 2)
     return USNMP_E_TRUNCATED;
   if ((in->data[0] & 0x1f) == 0x1f)
@@ -169,7 +169,7 @@ USNMP__HOT int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
  * USNMP_E_MULTIBYTE_TAG when it is the first octet of a multi-byte tag.
  * The tag is checked before the length.  *in is left unchanged on error. */
 USNMP__HOT int usnmp__ber_get_asn1(usnmp__slice *in, usnmp__slice *body,
-                                      uint8_t tag) {
+                                   uint8_t tag) {
   if (in->len < 2)
     return USNMP_E_TRUNCATED;
   if (in->data[0] != tag)
@@ -199,8 +199,8 @@ USNMP__HOT int usnmp__ber_int32(const uint8_t *p, size_t n, int32_t *out) {
   uint32_t v;
   size_t i;
   if (n == 0 || n > 4 ||
-      (n > 1 && ((p[0] == 0x00 && !(p[1] & 0x80)) ||
-                 (p[0] == 0xff && (p[1] & 0x80)))))
+      (n > 1 &&
+       ((p[0] == 0x00 && !(p[1] & 0x80)) || (p[0] == 0xff && (p[1] & 0x80)))))
     return usnmp__ber_int32_slow(p, n, out);
   /* Sign-extend the first octet, then shift the rest in.  Unsigned
    * arithmetic keeps the shifts defined; the final conversion relies on
@@ -221,8 +221,8 @@ USNMP__HOT int usnmp__ber_int32(const uint8_t *p, size_t n, int32_t *out) {
  * USNMP_E_BAD_VALUE (no content) or USNMP_E_INT_OVERFLOW (more than
  * max_octets significant octets, or redundant FF octets: a negative
  * number, which no unsigned type holds). */
-USNMP__HOT int usnmp__ber_uint(const uint8_t *p, size_t n,
-                                  size_t max_octets, uint64_t *out) {
+USNMP__HOT int usnmp__ber_uint(const uint8_t *p, size_t n, size_t max_octets,
+                               uint64_t *out) {
   uint64_t v = 0;
   size_t i;
   if (n == 0 || (p[0] & 0x80) || n > max_octets + 1 ||
@@ -243,7 +243,7 @@ USNMP__HOT int usnmp__ber_uint(const uint8_t *p, size_t n,
  * the USNMP__Q_* bits of what it tolerated, a usnmp__ber_get_asn1() error
  * or a usnmp__ber_int32() error. */
 USNMP__HOT int usnmp__ber_get_int32(usnmp__slice *in, uint8_t tag,
-                                       int32_t *out) {
+                                    int32_t *out) {
   usnmp__slice body;
   int q = usnmp__ber_get_asn1(in, &body, tag);
   int rc;
@@ -258,7 +258,7 @@ USNMP__HOT int usnmp__ber_get_int32(usnmp__slice *in, uint8_t tag,
  * non-negative INTEGER fields).  Returns 0, the USNMP__Q_* bits of what it
  * tolerated, or the errors of usnmp__ber_get_asn1() and usnmp__ber_uint(). */
 USNMP__HOT int usnmp__ber_get_uint32(usnmp__slice *in, uint8_t tag,
-                                        uint32_t *out) {
+                                     uint32_t *out) {
   usnmp__slice body;
   uint64_t v;
   int q = usnmp__ber_get_asn1(in, &body, tag);
@@ -276,7 +276,7 @@ USNMP__HOT int usnmp__ber_get_uint32(usnmp__slice *in, uint8_t tag,
  * *data and *len.  Returns 0, USNMP__Q_LENGTH or a usnmp__ber_get_asn1()
  * error. */
 USNMP__HOT int usnmp__ber_get_octets(usnmp__slice *in, uint8_t tag,
-                                        const uint8_t **data, size_t *len) {
+                                     const uint8_t **data, size_t *len) {
   usnmp__slice body;
   int rc = usnmp__ber_get_asn1(in, &body, tag);
   if (rc < 0)

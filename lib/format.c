@@ -734,8 +734,8 @@ int usnmp_varbind_format_json(char *buf, size_t size, const usnmp_varbind *vb) {
     out_str(&o, "\",\"type\":\"");
     out_str(&o, type_name);
     /* An undecodable value writes its "tag" member before "value". */
-    out_str(&o, vb->value.type == USNMP_TYPE_UNDECODABLE ? "\","
-                                                         : "\",\"value\":");
+    out_str(&o,
+            vb->value.type == USNMP_TYPE_UNDECODABLE ? "\"," : "\",\"value\":");
     err = out_json_value(&o, &vb->value);
     out_char(&o, '}');
   }

@@ -480,10 +480,6 @@ static void enqueue_tree(usnmp_request *r) {
 static void complete(usnmp_request *r, int status,
                      const usnmp_response *answer);
 
-static int has_bytes(usnmp_type type) {
-  return usnmp__value_has_bytes(type);
-}
-
 /* Copies varbinds and what they point to into one block. */
 static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
                            size_t n, usnmp_varbind **out) {
@@ -493,7 +489,7 @@ static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
   uint8_t *p;
   for (i = 0; i < n; i++) {
     size += vbs[i].oid_len;
-    if (has_bytes(vbs[i].value.type))
+    if (usnmp__value_has_bytes(vbs[i].value.type))
       size += vbs[i].value.v.bytes.len;
   }
   arr = usnmp__malloc(m, size ? size : 1);
@@ -506,7 +502,7 @@ static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
       memcpy(p, vbs[i].oid, vbs[i].oid_len);
     arr[i].oid = p;
     p += vbs[i].oid_len;
-    if (has_bytes(vbs[i].value.type)) {
+    if (usnmp__value_has_bytes(vbs[i].value.type)) {
       size_t len = vbs[i].value.v.bytes.len;
       if (len)
         memcpy(p, vbs[i].value.v.bytes.data, len);
@@ -776,8 +772,7 @@ static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
 
 /* A datagram from `from` could not be read (rc says why): count it and
  * remember its source for requests that time out. */
-static void unreadable(usnmp_manager *m, const struct sockaddr *from,
-                       int rc) {
+static void unreadable(usnmp_manager *m, const struct sockaddr *from, int rc) {
   uint32_t seq = ++m->unreadable_seq;
   size_t size = from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                             : sizeof(struct sockaddr_in);
@@ -798,9 +793,8 @@ static int unreadable_since(const usnmp_request *r) {
   for (i = 0; i < USNMP__UNREADABLE_RING; i++) {
     /* Sequence numbers wrap: compare by distance from the newest. */
     if (m->unreadable_seq - m->unreadable[i].seq < since &&
-        usnmp__sockaddr_equal(
-            (const struct sockaddr *)&m->unreadable[i].from,
-            (const struct sockaddr *)&r->t->addr))
+        usnmp__sockaddr_equal((const struct sockaddr *)&m->unreadable[i].from,
+                              (const struct sockaddr *)&r->t->addr))
       return 1;
   }
   return 0;
@@ -826,12 +820,12 @@ static void note_tolerated(usnmp_manager *m, usnmp__inbound *in) {
       m->stats.undecodable_values++;
     if (!(q & USNMP__Q_OID_PAD))
       continue;
-    vb->oid_len = usnmp__ber_oid_canon((uint8_t *)(uintptr_t)vb->oid,
-                                       vb->oid, vb->oid_len);
+    vb->oid_len = usnmp__ber_oid_canon((uint8_t *)(uintptr_t)vb->oid, vb->oid,
+                                       vb->oid_len);
     if (vb->value.type == USNMP_TYPE_OID)
-      vb->value.v.bytes.len = usnmp__ber_oid_canon(
-          (uint8_t *)(uintptr_t)vb->value.v.bytes.data, vb->value.v.bytes.data,
-          vb->value.v.bytes.len);
+      vb->value.v.bytes.len =
+          usnmp__ber_oid_canon((uint8_t *)(uintptr_t)vb->value.v.bytes.data,
+                               vb->value.v.bytes.data, vb->value.v.bytes.len);
   }
 }
 

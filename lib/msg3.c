@@ -289,8 +289,7 @@ static int open_header(const uint8_t *buf, size_t len, usnmp__slice *msg,
   if (rc == 0 && in.len)
     quirks |= USNMP__Q_TRAILING;
   if (rc == 0)
-    rc = keep_quirks(&quirks,
-                     usnmp__ber_get_int32(msg, TAG_INTEGER, &version));
+    rc = keep_quirks(&quirks, usnmp__ber_get_int32(msg, TAG_INTEGER, &version));
   if (rc < 0)
     return rc;
   if (version != USNMP_VERSION_3)
@@ -320,11 +319,14 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
   *n_vbs = 0;
 
   /* Header and security parameters: structure only, nothing trusted. */
-  rc = keep_quirks(&m->tolerated, open_header(buf, len, &msg, &global, &m->msg_id));
+  rc = keep_quirks(&m->tolerated,
+                   open_header(buf, len, &msg, &global, &m->msg_id));
   if (rc == 0)
     rc = keep_quirks(&m->tolerated, get_nonneg(&global, &m->max_size));
   if (rc == 0)
-    rc = keep_quirks(&m->tolerated, usnmp__ber_get_octets(&global, TAG_OCTETS, &flags_p, &flags_len));
+    rc =
+        keep_quirks(&m->tolerated, usnmp__ber_get_octets(&global, TAG_OCTETS,
+                                                         &flags_p, &flags_len));
   if (rc == 0)
     rc = keep_quirks(&m->tolerated, get_nonneg(&global, &model));
   if (rc < 0)
@@ -337,25 +339,32 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
     return USNMP_E_BAD_VERSION;
   m->flags = flags_p[0];
 
-  rc = keep_quirks(&m->tolerated, usnmp__ber_get_asn1(&msg, &sp_outer, TAG_OCTETS));
+  rc = keep_quirks(&m->tolerated,
+                   usnmp__ber_get_asn1(&msg, &sp_outer, TAG_OCTETS));
   if (rc == 0)
-    rc = keep_quirks(&m->tolerated, usnmp__ber_get_asn1(&sp_outer, &sp, USNMP__TAG_SEQUENCE));
+    rc = keep_quirks(&m->tolerated,
+                     usnmp__ber_get_asn1(&sp_outer, &sp, USNMP__TAG_SEQUENCE));
   if (rc < 0)
     return rc;
   if (sp_outer.len)
     return USNMP_E_TRAILING;
-  rc = keep_quirks(&m->tolerated, usnmp__ber_get_octets(&sp, TAG_OCTETS, &m->engine_id,
-                             &m->engine_id_len));
+  rc = keep_quirks(
+      &m->tolerated,
+      usnmp__ber_get_octets(&sp, TAG_OCTETS, &m->engine_id, &m->engine_id_len));
   if (rc == 0)
     rc = keep_quirks(&m->tolerated, get_nonneg(&sp, &boots));
   if (rc == 0)
     rc = keep_quirks(&m->tolerated, get_nonneg(&sp, &time));
   if (rc == 0)
-    rc = keep_quirks(&m->tolerated, usnmp__ber_get_octets(&sp, TAG_OCTETS, &m->user, &m->user_len));
+    rc = keep_quirks(
+        &m->tolerated,
+        usnmp__ber_get_octets(&sp, TAG_OCTETS, &m->user, &m->user_len));
   if (rc == 0)
-    rc = keep_quirks(&m->tolerated, usnmp__ber_get_octets(&sp, TAG_OCTETS, &auth_p, &auth_len));
+    rc = keep_quirks(&m->tolerated, usnmp__ber_get_octets(&sp, TAG_OCTETS,
+                                                          &auth_p, &auth_len));
   if (rc == 0)
-    rc = keep_quirks(&m->tolerated, usnmp__ber_get_octets(&sp, TAG_OCTETS, &priv_p, &priv_len));
+    rc = keep_quirks(&m->tolerated, usnmp__ber_get_octets(&sp, TAG_OCTETS,
+                                                          &priv_p, &priv_len));
   if (rc < 0)
     return rc;
   if (sp.len)
@@ -437,17 +446,22 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
     scoped = data;
   }
 
-  rc = keep_quirks(&m->tolerated, usnmp__ber_get_octets(&scoped, TAG_OCTETS, &m->context_engine_id,
-                             &m->context_engine_id_len));
+  rc = keep_quirks(&m->tolerated,
+                   usnmp__ber_get_octets(&scoped, TAG_OCTETS,
+                                         &m->context_engine_id,
+                                         &m->context_engine_id_len));
   if (rc == 0)
-    rc = keep_quirks(&m->tolerated, usnmp__ber_get_octets(&scoped, TAG_OCTETS, &m->context_name,
-                               &m->context_name_len));
+    rc =
+        keep_quirks(&m->tolerated,
+                    usnmp__ber_get_octets(&scoped, TAG_OCTETS, &m->context_name,
+                                          &m->context_name_len));
   if (rc < 0)
     return rc;
   if (m->context_engine_id_len > USNMP__USM_ENGINE_ID_MAX ||
       m->context_name_len > USNMP__USM_CONTEXT_NAME_MAX)
     return USNMP_E_BAD_VALUE;
-  rc = keep_quirks(&m->tolerated, usnmp__pdu_decode(&scoped, &m->pdu, vbs, max_vbs, n_vbs, 0));
+  rc = keep_quirks(&m->tolerated,
+                   usnmp__pdu_decode(&scoped, &m->pdu, vbs, max_vbs, n_vbs, 0));
   if (rc < 0)
     return rc;
   if (scoped.len)

@@ -103,9 +103,9 @@ static int decode_trap_header(usnmp__slice *pdu, usnmp_msg *msg,
                               unsigned *quirks) {
   const uint8_t *addr;
   size_t addr_len;
-  int rc = keep_quirks(quirks, usnmp__ber_get_octets(
-                                   pdu, USNMP_TYPE_OID, &msg->trap.enterprise,
-                                   &msg->trap.enterprise_len));
+  int rc = keep_quirks(
+      quirks, usnmp__ber_get_octets(pdu, USNMP_TYPE_OID, &msg->trap.enterprise,
+                                    &msg->trap.enterprise_len));
   if (rc < 0)
     return rc;
   rc = keep_quirks(quirks, usnmp__ber_oid_check(msg->trap.enterprise,
@@ -159,13 +159,11 @@ int usnmp__pdu_decode(usnmp__slice *in, usnmp_msg *msg, usnmp_varbind *vbs,
     rc = keep_quirks(&quirks, usnmp__ber_get_int32(&pdu, USNMP_TYPE_INTEGER,
                                                    &msg->request_id));
     if (rc == 0)
-      rc = keep_quirks(&quirks, usnmp__ber_get_int32(
-                                    &pdu, USNMP_TYPE_INTEGER,
-                                    &msg->error_status));
+      rc = keep_quirks(&quirks, usnmp__ber_get_int32(&pdu, USNMP_TYPE_INTEGER,
+                                                     &msg->error_status));
     if (rc == 0)
-      rc = keep_quirks(&quirks, usnmp__ber_get_int32(
-                                    &pdu, USNMP_TYPE_INTEGER,
-                                    &msg->error_index));
+      rc = keep_quirks(&quirks, usnmp__ber_get_int32(&pdu, USNMP_TYPE_INTEGER,
+                                                     &msg->error_index));
   }
   if (rc < 0)
     return rc;
@@ -188,8 +186,7 @@ int usnmp__pdu_decode(usnmp__slice *in, usnmp_msg *msg, usnmp_varbind *vbs,
                      usnmp__ber_get_asn1(&list, &vb, USNMP__TAG_SEQUENCE));
     if (rc < 0)
       return rc;
-    rc = keep_quirks(&quirks,
-                     usnmp__ber_get_asn1(&vb, &name, USNMP_TYPE_OID));
+    rc = keep_quirks(&quirks, usnmp__ber_get_asn1(&vb, &name, USNMP_TYPE_OID));
     if (rc < 0)
       return rc;
     rc = keep_quirks(&quirks, usnmp__ber_oid_check(name.data, name.len));
@@ -206,8 +203,7 @@ int usnmp__pdu_decode(usnmp__slice *in, usnmp_msg *msg, usnmp_varbind *vbs,
       /* A primitive value with no single meaning for its tag sinks only
        * itself: it is kept, tag and bytes, as undecodable.  A constructed
        * one is no SMI value at all. */
-      if ((value_tag & USNMP__TAG_CONSTRUCTED) ||
-          (flags & USNMP_DECODE_STRICT))
+      if ((value_tag & USNMP__TAG_CONSTRUCTED) || (flags & USNMP_DECODE_STRICT))
         return rc;
       vbs[n].value.type = USNMP_TYPE_UNDECODABLE;
       vbs[n].value.v.bytes.data = element;
@@ -240,10 +236,9 @@ int usnmp__strict_error(unsigned tolerated) {
 
 /* The body of usnmp_msg_decode_ex(), inlined into both exports so the
  * common call costs no extra call. */
-static inline int msg_decode(usnmp_msg *msg, usnmp_varbind *vbs,
-                             size_t max_vbs, size_t *n_vbs,
-                             const uint8_t *buf, size_t len, uint32_t flags,
-                             uint32_t *tolerated) {
+static inline int msg_decode(usnmp_msg *msg, usnmp_varbind *vbs, size_t max_vbs,
+                             size_t *n_vbs, const uint8_t *buf, size_t len,
+                             uint32_t flags, uint32_t *tolerated) {
   usnmp__slice in;
   usnmp__slice body;
   int32_t version;
@@ -272,8 +267,7 @@ static inline int msg_decode(usnmp_msg *msg, usnmp_varbind *vbs,
   msg->version = (usnmp_version)version;
   rc = keep_quirks(&quirks,
                    usnmp__ber_get_octets(&body, USNMP_TYPE_OCTET_STRING,
-                                         &msg->community,
-                                         &msg->community_len));
+                                         &msg->community, &msg->community_len));
   if (rc < 0)
     return rc;
   rc = keep_quirks(&quirks,

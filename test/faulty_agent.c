@@ -196,8 +196,9 @@ typedef struct answer {
 
 static void put_varbind(out *o, const answer *a, unsigned flags) {
   out vb = {.n = 0, .full = 0};
-  put_name(&vb, &a->name, a->c ? cases[a->c].flags | (flags & F_LEN_LONG)
-                                : flags & F_LEN_LONG);
+  put_name(&vb, &a->name,
+           a->c ? cases[a->c].flags | (flags & F_LEN_LONG)
+                : flags & F_LEN_LONG);
   if (a->c)
     put_hex(&vb, cases[a->c].value);
   else

@@ -36,31 +36,31 @@
 
 /* The cases (arc C under FAULTY_AGENT_BASE). */
 enum {
-  FAULTY_CASE_LEN_LONG = 1,     /* every length one octet longer */
-  FAULTY_CASE_LEN_OUTER82,      /* message length 82 00 xx */
-  FAULTY_CASE_LEN_OUTER84,      /* message length 84 00 00 00 xx */
-  FAULTY_CASE_INT_MIN5,         /* 02 05 FF 80 00 00 00 */
-  FAULTY_CASE_INT_PAD,          /* 02 02 00 05 */
-  FAULTY_CASE_INT_FIXED4,       /* 02 04 00 00 00 01 */
-  FAULTY_CASE_REQID_PAD,        /* request-id in five octets, 00 first */
-  FAULTY_CASE_HEADER_PAD,       /* version, error-status, -index padded */
-  FAULTY_CASE_COUNTER32_NOPAD,  /* 41 04 B3 99 9F CB */
-  FAULTY_CASE_COUNTER32_SHORT,  /* 41 02 FF FF */
-  FAULTY_CASE_GAUGE32_NOPAD,    /* 42 04 80 00 00 00 */
-  FAULTY_CASE_TIMETICKS_NOPAD,  /* 43 04 FF FF FF FF */
-  FAULTY_CASE_COUNTER64_NOPAD,  /* 46 08 FF FF FF FF FF FF FF FF */
-  FAULTY_CASE_NAME_PAD,         /* the name with 0x80 padding octets */
-  FAULTY_CASE_OID_VALUE_PAD,    /* 06 06 2B 06 01 80 04 01 */
-  FAULTY_CASE_NULL_CONTENT,     /* 05 01 00 */
-  FAULTY_CASE_TRAILING,         /* 15 bytes after the message */
-  FAULTY_CASE_EMPTY_INTEGER,    /* 02 00: no single meaning */
-  FAULTY_CASE_INT_OVERFLOW,     /* 02 05 00 FF FF FC 19: beyond 32 bits */
-  FAULTY_CASE_COUNTER32_OVER,   /* 41 05 01 00 00 00 05: beyond 2^32-1 */
-  FAULTY_CASE_IPADDRESS_SHORT,  /* 40 03 7F 00 01: no single meaning */
-  FAULTY_CASE_BULK_REPEAT_END,  /* the last: a GETBULK that reaches the end
-                                   of the MIB from it repeats endOfMibView
-                                   in every remaining repetition */
-  FAULTY_CASE_COUNT             /* one past the last */
+  FAULTY_CASE_LEN_LONG = 1,    /* every length one octet longer */
+  FAULTY_CASE_LEN_OUTER82,     /* message length 82 00 xx */
+  FAULTY_CASE_LEN_OUTER84,     /* message length 84 00 00 00 xx */
+  FAULTY_CASE_INT_MIN5,        /* 02 05 FF 80 00 00 00 */
+  FAULTY_CASE_INT_PAD,         /* 02 02 00 05 */
+  FAULTY_CASE_INT_FIXED4,      /* 02 04 00 00 00 01 */
+  FAULTY_CASE_REQID_PAD,       /* request-id in five octets, 00 first */
+  FAULTY_CASE_HEADER_PAD,      /* version, error-status, -index padded */
+  FAULTY_CASE_COUNTER32_NOPAD, /* 41 04 B3 99 9F CB */
+  FAULTY_CASE_COUNTER32_SHORT, /* 41 02 FF FF */
+  FAULTY_CASE_GAUGE32_NOPAD,   /* 42 04 80 00 00 00 */
+  FAULTY_CASE_TIMETICKS_NOPAD, /* 43 04 FF FF FF FF */
+  FAULTY_CASE_COUNTER64_NOPAD, /* 46 08 FF FF FF FF FF FF FF FF */
+  FAULTY_CASE_NAME_PAD,        /* the name with 0x80 padding octets */
+  FAULTY_CASE_OID_VALUE_PAD,   /* 06 06 2B 06 01 80 04 01 */
+  FAULTY_CASE_NULL_CONTENT,    /* 05 01 00 */
+  FAULTY_CASE_TRAILING,        /* 15 bytes after the message */
+  FAULTY_CASE_EMPTY_INTEGER,   /* 02 00: no single meaning */
+  FAULTY_CASE_INT_OVERFLOW,    /* 02 05 00 FF FF FC 19: beyond 32 bits */
+  FAULTY_CASE_COUNTER32_OVER,  /* 41 05 01 00 00 00 05: beyond 2^32-1 */
+  FAULTY_CASE_IPADDRESS_SHORT, /* 40 03 7F 00 01: no single meaning */
+  FAULTY_CASE_BULK_REPEAT_END, /* the last: a GETBULK that reaches the end
+                                  of the MIB from it repeats endOfMibView
+                                  in every remaining repetition */
+  FAULTY_CASE_COUNT            /* one past the last */
 };
 
 /* Builds the reply to the request datagram req[0..len) into out[0..size)

@@ -32,8 +32,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   memset(&addr, 0, sizeof addr);
-  if (inet_pton(AF_INET, argv[1],
-                &((struct sockaddr_in *)&addr)->sin_addr) == 1) {
+  if (inet_pton(AF_INET, argv[1], &((struct sockaddr_in *)&addr)->sin_addr) ==
+      1) {
     addr.ss_family = AF_INET;
     addr_len = sizeof(struct sockaddr_in);
   } else if (inet_pton(AF_INET6, argv[1],

@@ -274,8 +274,7 @@ static void test_integer_errors(void **state) {
       {"\x01\x00\x00\x00\x05", 5, 4, USNMP_E_INT_OVERFLOW},
       {"\x80\x00\x00\x00\x01", 5, 4, USNMP_E_INT_OVERFLOW},
       {"\x01\x00\x00\x00\x00\x00\x00\x00\x00", 9, 8, USNMP_E_INT_OVERFLOW},
-      {"\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00", 10, 8,
-       USNMP_E_INT_OVERFLOW},
+      {"\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00", 10, 8, USNMP_E_INT_OVERFLOW},
   };
   (void)state;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -311,8 +310,7 @@ static void test_integer_tolerated(void **state) {
       /* pyasn1-based agents send INT32_MIN in five octets. */
       {"\xff\x80\x00\x00\x00", 5, 0, INT32_MIN, USNMP__Q_INT_PAD},
       /* A request-id FB 6A 65 17 echoed with an extra FF. */
-      {"\xff\xfb\x6a\x65\x17", 5, 0, (int32_t)0xfb6a6517u,
-       USNMP__Q_INT_PAD},
+      {"\xff\xfb\x6a\x65\x17", 5, 0, (int32_t)0xfb6a6517u, USNMP__Q_INT_PAD},
       {"\x00\x12\x34\x56\x78", 5, 0, 0x12345678, USNMP__Q_INT_PAD},
       {"\x00\x00\x00\x00\x00\x00\x00\x07", 8, 0, 7, USNMP__Q_INT_PAD},
       /* Unsigned types without their 00: read as unsigned. */
@@ -336,9 +334,9 @@ static void test_integer_tolerated(void **state) {
       assert_int_equal(v, (int32_t)cases[i].value);
     } else {
       uint64_t v = 42;
-      assert_int_equal(usnmp__ber_uint(p, cases[i].len, cases[i].max_octets,
-                                       &v),
-                       cases[i].quirks);
+      assert_int_equal(
+          usnmp__ber_uint(p, cases[i].len, cases[i].max_octets, &v),
+          cases[i].quirks);
       assert_true(v == (uint64_t)cases[i].value);
     }
   }

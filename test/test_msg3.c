@@ -621,9 +621,9 @@ static void test_header_checks(void **state) {
       usnmp__msg3_decode(NULL, NULL, msg, len, NULL, 0, &m, vbs, 4, &n_vbs), 0);
   assert_int_equal(m.tolerated, 0);
   msg[len] = 0;
-  assert_int_equal(usnmp__msg3_decode(NULL, NULL, msg, len + 1, NULL, 0, &m,
-                                      vbs, 4, &n_vbs),
-                   0);
+  assert_int_equal(
+      usnmp__msg3_decode(NULL, NULL, msg, len + 1, NULL, 0, &m, vbs, 4, &n_vbs),
+      0);
   assert_int_equal(m.tolerated, USNMP_TOLERATED_TRAILING);
 }
 

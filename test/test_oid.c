@@ -147,8 +147,7 @@ static void test_from_ber_padding(void **state) {
   } cases[] = {
       {"\x2b\x80\x01", 3, ".1.3.1", "\x2b\x01", 2},
       {"\x80\x2b", 2, ".1.3", "\x2b", 1},
-      {"\x2b\x80\x80\x86\x03\x80\x00", 7, ".1.3.771.0",
-       "\x2b\x86\x03\x00", 4},
+      {"\x2b\x80\x80\x86\x03\x80\x00", 7, ".1.3.771.0", "\x2b\x86\x03\x00", 4},
       {"\x2b\x80\x8f\xff\xff\xff\x7f", 7, ".1.3.4294967295",
        "\x2b\x8f\xff\xff\xff\x7f", 6},
   };
@@ -161,8 +160,7 @@ static void test_from_ber_padding(void **state) {
     assert_int_equal(usnmp_oid_parse(&want, cases[i].text), 0);
     assert_int_equal(usnmp_oid_from_ber(&got, ber, cases[i].len), 0);
     assert_int_equal(usnmp_oid_cmp(&got, &want), 0);
-    assert_int_equal(usnmp__ber_oid_check(ber, cases[i].len),
-                     USNMP__Q_OID_PAD);
+    assert_int_equal(usnmp__ber_oid_check(ber, cases[i].len), USNMP__Q_OID_PAD);
     assert_int_equal(usnmp__ber_oid_canon(canon, ber, cases[i].len),
                      cases[i].minimal_len);
     assert_memory_equal(canon, cases[i].minimal, cases[i].minimal_len);
@@ -178,7 +176,7 @@ static void test_from_ber_errors(void **state) {
     int err;
   } cases[] = {
       {"", 0, USNMP_E_BAD_OID},
-      {"\x2b\x86", 2, USNMP_E_BAD_OID},         /* unterminated */
+      {"\x2b\x86", 2, USNMP_E_BAD_OID}, /* unterminated */
       {"\x86", 1, USNMP_E_BAD_OID},
       {"\x2b\x90\x80\x80\x80\x00", 6, USNMP_E_OID_SUBID_OVERFLOW}, /* 2^32 */
       {"\x2b\x81\x80\x80\x80\x80\x00", 7, USNMP_E_OID_SUBID_OVERFLOW},

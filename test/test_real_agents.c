@@ -26,13 +26,13 @@
  * ------------------------------------------------------------------------ */
 
 typedef struct expect {
-  int c;               /* the case */
-  usnmp_type type;     /* decoded type */
-  uint64_t number;     /* INTEGER (as int32), unsigned types */
-  const char *text;    /* usnmp_varbind_format(): net-snmp's snmpget -On
-                          line where net-snmp prints one */
-  uint32_t tolerated;  /* usnmp_msg_decode_ex()'s tolerated bits */
-  int strict;          /* the error of USNMP_DECODE_STRICT */
+  int c;              /* the case */
+  usnmp_type type;    /* decoded type */
+  uint64_t number;    /* INTEGER (as int32), unsigned types */
+  const char *text;   /* usnmp_varbind_format(): net-snmp's snmpget -On
+                         line where net-snmp prints one */
+  uint32_t tolerated; /* usnmp_msg_decode_ex()'s tolerated bits */
+  int strict;         /* the error of USNMP_DECODE_STRICT */
 } expect;
 
 #define I(c) ".1.3.6.1.4.1.99999." #c ".0 = "
@@ -204,9 +204,8 @@ static void test_codec_reads_every_case(void **state) {
           sizeof reply);
       int enc;
       assert_true(len > 0);
-      assert_int_equal(usnmp_msg_decode_ex(&msg, vbs, 4, &n, reply, len, 0,
-                                           &tolerated),
-                       0);
+      assert_int_equal(
+          usnmp_msg_decode_ex(&msg, vbs, 4, &n, reply, len, 0, &tolerated), 0);
       assert_int_equal(msg.version, version);
       assert_int_equal(msg.request_id, id);
       assert_int_equal(msg.error_status, 0);
@@ -267,8 +266,7 @@ static void test_undecodable_json(void **state) {
                      USNMP_E_BAD_VALUE);
     assert_string_equal(json, "");
     v.v.bytes.data = NULL;
-    assert_int_equal(usnmp_value_format(json, sizeof json, &v),
-                     USNMP_E_INVAL);
+    assert_int_equal(usnmp_value_format(json, sizeof json, &v), USNMP_E_INVAL);
   }
   /* And another type is not undecodable. */
   {
@@ -340,8 +338,8 @@ static void test_codec_still_refuses(void **state) {
   {
     usnmp_msg msg;
     size_t n;
-    assert_int_equal(usnmp_msg_decode_ex(&msg, NULL, 0, &n,
-                                         (const uint8_t *)"", 0, 0x80, NULL),
+    assert_int_equal(usnmp_msg_decode_ex(&msg, NULL, 0, &n, (const uint8_t *)"",
+                                         0, 0x80, NULL),
                      USNMP_E_INVAL);
   }
 }
@@ -407,13 +405,12 @@ static int env_setup(void **state) {
   assert_int_equal(uv_udp_init(&e->loop, &e->other), 0);
   e->agent.data = e;
   e->other.data = e;
-  assert_int_equal(
-      uv_udp_bind(&e->agent, (const struct sockaddr *)&addr, 0), 0);
-  assert_int_equal(
-      uv_udp_bind(&e->other, (const struct sockaddr *)&addr, 0), 0);
-  assert_int_equal(uv_udp_getsockname(&e->agent, (struct sockaddr *)&bound,
-                                      &len),
+  assert_int_equal(uv_udp_bind(&e->agent, (const struct sockaddr *)&addr, 0),
                    0);
+  assert_int_equal(uv_udp_bind(&e->other, (const struct sockaddr *)&addr, 0),
+                   0);
+  assert_int_equal(
+      uv_udp_getsockname(&e->agent, (struct sockaddr *)&bound, &len), 0);
   assert_int_equal(uv_udp_recv_start(&e->agent, on_alloc, on_agent_recv), 0);
   snprintf(e->address, sizeof e->address, "127.0.0.1:%u",
            ntohs(((struct sockaddr_in *)&bound)->sin_port));
@@ -494,9 +491,9 @@ static void test_manager_reads_every_case(void **state) {
   env *e = *state;
   usnmp_stats st;
   for (int v = 0; v < 2; v++) {
-    assert_int_equal(usnmp_target_set_version(
-                         e->t, v ? USNMP_VERSION_2C : USNMP_VERSION_1),
-                     0);
+    assert_int_equal(
+        usnmp_target_set_version(e->t, v ? USNMP_VERSION_2C : USNMP_VERSION_1),
+        0);
     for (size_t i = 0; i < N_EXPECTS; i++) {
       got g;
       uint8_t minimal[64];
@@ -575,8 +572,7 @@ static void test_manager_unreadable(void **state) {
   assert_int_equal(st.timeouts, 1);
   assert_int_equal(st.dropped_malformed, 4);
   assert_int_equal(st.last_malformed_error, USNMP_E_TRUNCATED);
-  snprintf(text, sizeof text, "%s",
-           usnmp_strerror(USNMP_E_UNREADABLE_REPLY));
+  snprintf(text, sizeof text, "%s", usnmp_strerror(USNMP_E_UNREADABLE_REPLY));
   assert_string_equal(text,
                       "the agent answered, but its answer could not be read");
   assert_string_equal(usnmp_err_name(USNMP_E_UNREADABLE_REPLY),
@@ -637,7 +633,7 @@ static void test_undecodable_copies(void **state) {
 typedef struct walk_seen {
   int done;
   uint64_t count;
-  int ends;   /* endOfMibView varbinds delivered */
+  int ends; /* endOfMibView varbinds delivered */
   usnmp_walk_result result;
 } walk_seen;
 
@@ -651,8 +647,7 @@ static int on_walk_vb(usnmp_walk *w, const usnmp_varbind *vb,
   return 0;
 }
 
-static void on_walk_done(usnmp_walk *w, const usnmp_walk_result *r,
-                         void *arg) {
+static void on_walk_done(usnmp_walk *w, const usnmp_walk_result *r, void *arg) {
   walk_seen *s = arg;
   (void)w;
   s->done = 1;
@@ -758,9 +753,8 @@ static void test_v3_zero_padding(void **state) {
       rc = msg3_check_sign(st, t, plen + pad);
       assert_true(rc > 0);
       assert_int_equal(usnmp__msg3_decode(st->crypto, t, st->msg, (size_t)rc,
-                                          st->scratch1, sizeof st->scratch1,
-                                          &m, st->vbs1, USNMP_MAX_VARBINDS,
-                                          &n_vbs),
+                                          st->scratch1, sizeof st->scratch1, &m,
+                                          st->vbs1, USNMP_MAX_VARBINDS, &n_vbs),
                        0);
       assert_true(m.authenticated);
       assert_int_equal(m.pdu.request_id, 4660);
@@ -780,16 +774,16 @@ int main(void) {
       cmocka_unit_test(test_codec_reads_every_case),
       cmocka_unit_test(test_undecodable_json),
       cmocka_unit_test(test_codec_still_refuses),
-      cmocka_unit_test_setup_teardown(test_manager_reads_every_case,
-                                      env_setup, env_teardown),
+      cmocka_unit_test_setup_teardown(test_manager_reads_every_case, env_setup,
+                                      env_teardown),
       cmocka_unit_test_setup_teardown(test_manager_strict, env_setup,
                                       env_teardown),
       cmocka_unit_test_setup_teardown(test_manager_unreadable, env_setup,
                                       env_teardown),
       cmocka_unit_test_setup_teardown(test_undecodable_copies, env_setup,
                                       env_teardown),
-      cmocka_unit_test_setup_teardown(test_walk_repeated_end_of_mib,
-                                      env_setup, env_teardown),
+      cmocka_unit_test_setup_teardown(test_walk_repeated_end_of_mib, env_setup,
+                                      env_teardown),
       cmocka_unit_test(test_v3_zero_padding),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

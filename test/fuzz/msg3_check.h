@@ -147,11 +147,10 @@ static inline int msg3_check_inside(const usnmp__msg3 *m,
     return 0;
   for (size_t i = 0; i < n; i++) {
     const usnmp_value *v = &vbs[i].value;
-    int has_bytes = v->type == USNMP_TYPE_OCTET_STRING ||
-                    v->type == USNMP_TYPE_OPAQUE ||
-                    v->type == USNMP_TYPE_IPADDRESS ||
-                    v->type == USNMP_TYPE_OID ||
-                    v->type == USNMP_TYPE_UNDECODABLE;
+    int has_bytes =
+        v->type == USNMP_TYPE_OCTET_STRING || v->type == USNMP_TYPE_OPAQUE ||
+        v->type == USNMP_TYPE_IPADDRESS || v->type == USNMP_TYPE_OID ||
+        v->type == USNMP_TYPE_UNDECODABLE;
     if (!MSG3_IN_EITHER(vbs[i].oid, vbs[i].oid_len) ||
         (has_bytes && !MSG3_IN_EITHER(v->v.bytes.data, v->v.bytes.len)))
       return 0;

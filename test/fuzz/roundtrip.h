@@ -79,8 +79,8 @@ static inline int roundtrip_value_equal(const usnmp_value *a,
     return roundtrip_bytes_equal(a->v.bytes.data, a->v.bytes.len,
                                  b->v.bytes.data, b->v.bytes.len);
   case USNMP_TYPE_OID:
-    return roundtrip_oid_equal(a->v.bytes.data, a->v.bytes.len,
-                               b->v.bytes.data, b->v.bytes.len);
+    return roundtrip_oid_equal(a->v.bytes.data, a->v.bytes.len, b->v.bytes.data,
+                               b->v.bytes.len);
   case USNMP_TYPE_NULL:
   case USNMP_TYPE_NOSUCHOBJECT:
   case USNMP_TYPE_NOSUCHINSTANCE:
@@ -157,11 +157,10 @@ static inline int roundtrip_check(roundtrip_state *st, const uint8_t *data,
     return ROUNDTRIP_MISMATCH;
   for (size_t i = 0; i < n1; i++) {
     const usnmp_value *v = &st->vbs1[i].value;
-    int has_bytes = v->type == USNMP_TYPE_OCTET_STRING ||
-                    v->type == USNMP_TYPE_OPAQUE ||
-                    v->type == USNMP_TYPE_IPADDRESS ||
-                    v->type == USNMP_TYPE_OID ||
-                    v->type == USNMP_TYPE_UNDECODABLE;
+    int has_bytes =
+        v->type == USNMP_TYPE_OCTET_STRING || v->type == USNMP_TYPE_OPAQUE ||
+        v->type == USNMP_TYPE_IPADDRESS || v->type == USNMP_TYPE_OID ||
+        v->type == USNMP_TYPE_UNDECODABLE;
     if (!roundtrip_inside(st->vbs1[i].oid, st->vbs1[i].oid_len, data, len) ||
         (has_bytes &&
          !roundtrip_inside(v->v.bytes.data, v->v.bytes.len, data, len)))
