@@ -62,7 +62,8 @@ static void put(out *o, const void *data, size_t n) {
     o->full = 1;
     return;
   }
-  memcpy(o->b + o->n, data, n);
+  if (n > 0)
+    memcpy(o->b + o->n, data, n);
   o->n += n;
 }
 
