@@ -361,6 +361,7 @@ typedef struct env {
   usnmp_manager *m;
   usnmp_target *t;
   char address[64];
+  struct v3_agent *v3; /* test_manager_v3_zero_padding's agent */
 } env;
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -769,6 +770,168 @@ static void test_v3_zero_padding(void **state) {
   free(st);
 }
 
+/* The same through the manager: an in-process v3 agent (discovery
+ * Report, then authPriv responses from test/fuzz/msg3_check.h's users
+ * and keys) pads every response's plaintext with zeros up to a whole
+ * cipher block, 1 to 16 octets for AES and 1 to 8 for DES, as pysnmp
+ * does; a value of 0 to 15 octets gives every padding length.  Each GET
+ * gets its answer, and the padding beyond the cipher's need is counted. */
+typedef struct v3_agent {
+  msg3_check_state *st;
+  usnmp__usm_target anon; /* the agent's engine, for the Report */
+  uv_loop_t *loop;
+  size_t value_len;       /* the OCTET STRING value's length */
+  size_t pad;             /* zeros after the scoped PDU of the last answer */
+} v3_agent;
+
+static const uint8_t oid_unknown_engine[] = {0x2b, 0x06, 0x01, 0x06, 0x03,
+                                             0x0f, 0x01, 0x01, 0x04, 0x00};
+
+static size_t v3_answer(v3_agent *a, const uint8_t *in, size_t len,
+                        uint8_t *out, size_t size) {
+  msg3_check_state *st = a->st;
+  const usnmp__usm_target *t;
+  usnmp_varbind vbs[8];
+  usnmp__msg3 m;
+  usnmp__writer w;
+  usnmp_msg pdu;
+  size_t n = 0, plen, block;
+  int rc = usnmp__msg3_decode(st->crypto, NULL, in, len, st->scratch1,
+                              sizeof st->scratch1, &m, vbs, 8, &n);
+  memset(&pdu, 0, sizeof pdu);
+  pdu.version = USNMP_VERSION_3;
+  if (rc == 0) {
+    /* Discovery: our engine ID, boots and time. */
+    usnmp_varbind vb;
+    pdu.type = USNMP_PDU_REPORT;
+    pdu.request_id = m.pdu.request_id;
+    vb.oid = oid_unknown_engine;
+    vb.oid_len = sizeof oid_unknown_engine;
+    vb.value = usnmp_value_counter32(1);
+    rc = usnmp__msg3_encode(st->crypto, &a->anon, uv_now(a->loop), m.msg_id,
+                            USNMP__MSG3_MAX_SIZE_DEFAULT, &pdu, &vb, 1, out,
+                            size);
+    return rc > 0 ? (size_t)rc : 0;
+  }
+  if (rc != USNMP_E_AUTH_FAILURE)
+    return 0;
+  t = m.user_len == 6 && memcmp(m.user, "md5des", 6) == 0 ? &st->des
+                                                            : &st->aes;
+  rc = usnmp__msg3_decode(st->crypto, t, in, len, st->scratch1,
+                          sizeof st->scratch1, &m, vbs, 8, &n);
+  if (rc < 0 || n != 1)
+    return 0;
+  /* The answer's plaintext, then the zeros, then encryption. */
+  pdu.type = USNMP_PDU_RESPONSE;
+  pdu.request_id = m.pdu.request_id;
+  vbs[0].value = usnmp_value_octets("abcdefghijklmnop", a->value_len);
+  usnmp__writer_init(&w, st->plain, sizeof st->plain);
+  assert_int_equal(usnmp__pdu_encode(&w, &pdu, vbs, 1), 0);
+  usnmp__ber_put_octets(&w, 0x04, m.context_name, m.context_name_len);
+  usnmp__ber_put_octets(&w, 0x04, msg3_check_engine,
+                        sizeof msg3_check_engine);
+  usnmp__ber_put_wrap(&w, USNMP__TAG_SEQUENCE, 0);
+  rc = usnmp__writer_finish(&w);
+  assert_true(rc > 0);
+  plen = (size_t)rc;
+  block = t->priv == USNMP_PRIV_DES ? 8 : 16;
+  a->pad = block - plen % block;
+  memset(st->plain + plen, 0, a->pad);
+  st->msg_id = m.msg_id;
+  rc = msg3_check_sign(st, t, plen + a->pad);
+  if (rc <= 0 || (size_t)rc > size)
+    return 0;
+  memcpy(out, st->msg, (size_t)rc);
+  return (size_t)rc;
+}
+
+static void on_v3_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+                       const struct sockaddr *from, unsigned flags) {
+  env *e = h->data;
+  uint8_t out[1500];
+  size_t len;
+  (void)flags;
+  if (nread <= 0 || from == NULL)
+    return;
+  len = v3_answer(e->v3, (const uint8_t *)buf->base, (size_t)nread, out,
+                  sizeof out);
+  if (len > 0) {
+    uv_buf_t b = uv_buf_init((char *)out, (unsigned)len);
+    uv_udp_try_send(h, &b, 1, from);
+  }
+}
+
+static void test_manager_v3_zero_padding(void **state) {
+  env *e = *state;
+  v3_agent a;
+  usnmp_stats st;
+  uint64_t answers = 0, beyond = 0;
+  memset(&a, 0, sizeof a);
+  a.loop = &e->loop;
+  a.st = calloc(1, sizeof *a.st);
+  assert_non_null(a.st);
+  assert_int_equal(msg3_check_init(a.st), 0);
+  assert_int_equal(usnmp__usm_target_init(a.st->crypto, &a.anon), 0);
+  assert_int_equal(usnmp__usm_target_set_engine(a.st->crypto, &a.anon,
+                                                msg3_check_engine,
+                                                sizeof msg3_check_engine, 1),
+                   0);
+  usnmp__usm_target_resync(&a.anon, MSG3_CHECK_BOOTS, MSG3_CHECK_TIME,
+                           uv_now(&e->loop), 1);
+  e->v3 = &a;
+  assert_int_equal(uv_udp_recv_stop(&e->agent), 0);
+  assert_int_equal(uv_udp_recv_start(&e->agent, on_alloc, on_v3_recv), 0);
+  for (int des = 0; des < 2; des++) {
+    usnmp_target *t;
+    if (des && a.st->des.priv != USNMP_PRIV_DES) {
+      print_message("no DES in this OpenSSL: DES padding not tested\n");
+      continue;
+    }
+    assert_int_equal(usnmp_target_new(e->m, &t, e->address), 0);
+    assert_int_equal(usnmp_target_set_resend(t, 200), 0);
+    assert_int_equal(usnmp_target_set_retries(t, 2), 0);
+    assert_int_equal(
+        des ? usnmp_target_set_v3_user(t, "md5des", USNMP_AUTH_MD5,
+                                       "authpass123", USNMP_PRIV_DES,
+                                       "privpass123")
+            : usnmp_target_set_v3_user(t, "shaaes", USNMP_AUTH_SHA,
+                                       "authpass123", USNMP_PRIV_AES,
+                                       "privpass123"),
+        0);
+    for (size_t l = 0; l < 16; l++) {
+      usnmp_test_result res;
+      usnmp_oid oid = instance_of(5);
+      char want[128];
+      memset(&res, 0, sizeof res);
+      a.value_len = l;
+      assert_int_equal(
+          usnmp_get(t, &oid, 1, NULL, usnmp_test_on_response, &res, NULL), 0);
+      usnmp_test_wait_for(&e->loop, &res);
+      print_message("%s value %zu octets, padding %zu\n", des ? "DES" : "AES",
+                    l, a.pad);
+      assert_int_equal(res.status, 0);
+      assert_int_equal(res.n, 1);
+      snprintf(want, sizeof want, "%sSTRING: \"%.*s\"", I(5), (int)l,
+               "abcdefghijklmnop");
+      if (l == 0)
+        snprintf(want, sizeof want, "%s\"\"", I(5));
+      assert_string_equal(res.text[0], want);
+      answers++;
+      beyond += des ? a.pad == 8 : 1;
+    }
+    usnmp_target_free(t);
+  }
+  usnmp_manager_stats(e->m, &st);
+  assert_int_equal(st.tolerated_priv_padding, beyond);
+  assert_int_equal(st.dropped_auth, 0);
+  assert_int_equal(st.dropped_malformed, 0);
+  assert_true(answers >= 16);
+  usnmp__usm_target_wipe(&a.anon);
+  msg3_check_free(a.st);
+  free(a.st);
+  e->v3 = NULL;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_codec_reads_every_case),
@@ -785,6 +948,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_walk_repeated_end_of_mib, env_setup,
                                       env_teardown),
       cmocka_unit_test(test_v3_zero_padding),
+      cmocka_unit_test_setup_teardown(test_manager_v3_zero_padding, env_setup,
+                                      env_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,6 +67,7 @@ typedef struct msg3_check_state {
   uint8_t scratch1[MSG3_CHECK_BUF]; /* decryption of the first decode */
   uint8_t scratch2[MSG3_CHECK_BUF]; /* decryption of the second decode */
   uint8_t out[MSG3_CHECK_BUF];      /* re-encodings */
+  int32_t msg_id; /* msgID of msg3_check_sign's messages; 0: 4660 */
 } msg3_check_state;
 
 #define MSG3_CHECK_MISMATCH 1
@@ -332,12 +333,13 @@ static inline int msg3_check_sign(msg3_check_state *st,
   usnmp__ber_put_octets(&w, 0x04, t->engine_id, t->engine_id_len);
   usnmp__ber_put_wrap(&w, USNMP__TAG_SEQUENCE, mark);
   usnmp__ber_put_wrap(&w, 0x04, mark);
-  /* msgVersion and msgGlobalData: msgID 4660, msgMaxSize 65507, USM. */
+  /* msgVersion and msgGlobalData: msgID (4660 unless st->msg_id says),
+   * msgMaxSize 65507, USM. */
   mark = usnmp__writer_len(&w);
   usnmp__ber_put_int32(&w, 0x02, 3);
   usnmp__ber_put_octets(&w, 0x04, &flags, 1);
   usnmp__ber_put_int32(&w, 0x02, USNMP__MSG3_MAX_SIZE_DEFAULT);
-  usnmp__ber_put_int32(&w, 0x02, 4660);
+  usnmp__ber_put_int32(&w, 0x02, st->msg_id ? st->msg_id : 4660);
   usnmp__ber_put_wrap(&w, USNMP__TAG_SEQUENCE, mark);
   usnmp__ber_put_int32(&w, 0x02, USNMP_VERSION_3);
   usnmp__ber_put_wrap(&w, USNMP__TAG_SEQUENCE, 0);
