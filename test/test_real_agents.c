@@ -775,13 +775,16 @@ static void test_v3_zero_padding(void **state) {
  * and keys) pads every response's plaintext with zeros up to a whole
  * cipher block, 1 to 16 octets for AES and 1 to 8 for DES, as pysnmp
  * does; a value of 0 to 15 octets gives every padding length.  Each GET
- * gets its answer, and the padding beyond the cipher's need is counted. */
+ * gets its answer, and the padding beyond the cipher's need is counted.
+ * An authentic answer that cannot be parsed ends its request, at the
+ * timeout, with USNMP_E_UNREADABLE_REPLY. */
 typedef struct v3_agent {
   msg3_check_state *st;
   usnmp__usm_target anon; /* the agent's engine, for the Report */
   uv_loop_t *loop;
   size_t value_len;       /* the OCTET STRING value's length */
   size_t pad;             /* zeros after the scoped PDU of the last answer */
+  int garbage;            /* answer with an unknown PDU tag instead */
 } v3_agent;
 
 static const uint8_t oid_unknown_engine[] = {0x2b, 0x06, 0x01, 0x06, 0x03,
@@ -826,7 +829,10 @@ static size_t v3_answer(v3_agent *a, const uint8_t *in, size_t len,
   pdu.request_id = m.pdu.request_id;
   vbs[0].value = usnmp_value_octets("abcdefghijklmnop", a->value_len);
   usnmp__writer_init(&w, st->plain, sizeof st->plain);
-  assert_int_equal(usnmp__pdu_encode(&w, &pdu, vbs, 1), 0);
+  if (a->garbage)
+    usnmp__ber_put_octets(&w, 0xa9, NULL, 0); /* authentic, unreadable */
+  else
+    assert_int_equal(usnmp__pdu_encode(&w, &pdu, vbs, 1), 0);
   usnmp__ber_put_octets(&w, 0x04, m.context_name, m.context_name_len);
   usnmp__ber_put_octets(&w, 0x04, msg3_check_engine,
                         sizeof msg3_check_engine);
@@ -919,12 +925,30 @@ static void test_manager_v3_zero_padding(void **state) {
       answers++;
       beyond += des ? a.pad == 8 : 1;
     }
+    if (!des) {
+      /* An authentic answer whose content cannot be read: the request
+       * ends at its timeout (sends at 0, 200, 400 ms, timeout at 600) as
+       * unreadable, not earlier and not as a timeout. */
+      usnmp_test_result res;
+      usnmp_oid oid = instance_of(5);
+      uint64_t start = uv_now(&e->loop);
+      memset(&res, 0, sizeof res);
+      a.garbage = 1;
+      assert_int_equal(
+          usnmp_get(t, &oid, 1, NULL, usnmp_test_on_response, &res, NULL), 0);
+      usnmp_test_wait_for(&e->loop, &res);
+      assert_int_equal(res.status, USNMP_E_UNREADABLE_REPLY);
+      assert_true(uv_now(&e->loop) - start >= 590);
+      a.garbage = 0;
+    }
     usnmp_target_free(t);
   }
   usnmp_manager_stats(e->m, &st);
   assert_int_equal(st.tolerated_priv_padding, beyond);
   assert_int_equal(st.dropped_auth, 0);
-  assert_int_equal(st.dropped_malformed, 0);
+  assert_int_equal(st.dropped_malformed, 3);
+  assert_int_equal(st.last_malformed_error, USNMP_E_BAD_PDU_TYPE);
+  assert_int_equal(st.unreadable, 1);
   assert_true(answers >= 16);
   usnmp__usm_target_wipe(&a.anon);
   msg3_check_free(a.st);
