@@ -310,6 +310,7 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
   const uint8_t *flags_p = NULL, *auth_p = NULL, *priv_p = NULL;
   size_t flags_len = 0, auth_len = 0, priv_len = 0;
   int32_t model = 0, boots = 0, time = 0;
+  size_t msg_len;
   uint8_t data_tag;
   int rc;
 
@@ -321,6 +322,7 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
   /* Header and security parameters: structure only, nothing trusted. */
   rc = keep_quirks(&m->tolerated,
                    open_header(buf, len, &msg, &global, &m->msg_id));
+  msg_len = rc < 0 ? 0 : (size_t)(msg.data + msg.len - buf);
   if (rc == 0)
     rc = keep_quirks(&m->tolerated, get_nonneg(&global, &m->max_size));
   if (rc == 0)
@@ -408,7 +410,8 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
         m->user_len != t->user_len ||
         memcmp(m->user, t->user, t->user_len) != 0)
       return USNMP_E_AUTH_FAILURE;
-    rc = usnmp__usm_hmac_msg(c, t->auth, t->auth_key, buf, len,
+    /* The digest covers the message, not bytes after it. */
+    rc = usnmp__usm_hmac_msg(c, t->auth, t->auth_key, buf, msg_len,
                              (size_t)(auth_p - buf), mac);
     if (rc < 0)
       return rc;

@@ -764,6 +764,16 @@ static void test_v3_zero_padding(void **state) {
       assert_int_equal(st->vbs1[0].value.v.integer, 5);
       assert_int_equal(m.tolerated,
                        (des && pad <= 7) ? 0u : USNMP_TOLERATED_PRIV_PADDING);
+      /* Bytes after an authenticated message: the digest covers the
+       * message, so it still authenticates. */
+      memset(st->msg + rc, 0xee, 15);
+      assert_int_equal(usnmp__msg3_decode(st->crypto, t, st->msg,
+                                          (size_t)rc + 15, st->scratch1,
+                                          sizeof st->scratch1, &m, st->vbs1,
+                                          USNMP_MAX_VARBINDS, &n_vbs),
+                       0);
+      assert_true(m.authenticated);
+      assert_true(m.tolerated & USNMP_TOLERATED_TRAILING);
     }
   }
   msg3_check_free(st);
