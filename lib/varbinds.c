@@ -5,18 +5,11 @@
  */
 #include <string.h>
 
+#include "pdu.h"
 #include "varbinds.h"
 
 size_t usnmp__value_bytes(const usnmp_value *v) {
-  switch (v->type) {
-  case USNMP_TYPE_OCTET_STRING:
-  case USNMP_TYPE_OPAQUE:
-  case USNMP_TYPE_IPADDRESS:
-  case USNMP_TYPE_OID:
-    return v->v.bytes.len;
-  default:
-    return 0;
-  }
+  return usnmp__value_has_bytes(v->type) ? v->v.bytes.len : 0;
 }
 
 void usnmp__value_copy(usnmp_value *dst, const usnmp_value *src,

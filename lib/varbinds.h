@@ -11,8 +11,9 @@
 
 #include "usnmp.h"
 
-/* Returns the number of bytes v points to (strings, Opaque, IpAddress and
- * OID values), 0 for the other types. */
+/* Returns the number of bytes v points to (the types of
+ * usnmp__value_has_bytes: strings, Opaque, IpAddress, OID and undecodable
+ * values), 0 for the other types. */
 size_t usnmp__value_bytes(const usnmp_value *v);
 
 /* Copies src to *dst, its bytes to *cursor (which advances past them). */

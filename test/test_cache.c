@@ -29,7 +29,7 @@
 #define SYSNAME "1.3.6.1.2.1.1.5.0"
 
 typedef struct fixture {
-  usnmp_test_agent_env e;
+  usnmp_test_family_env e;
   usnmp_cache *c;
   int notified;
 } fixture;
@@ -43,7 +43,7 @@ static void on_notify(usnmp_cache *c, void *arg) {
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   assert_non_null(f);
-  usnmp_test_agent_env_init(&f->e, AF_INET);
+  usnmp_test_family_env_init(&f->e, AF_INET);
   assert_int_equal(usnmp_target_set_write_community(f->e.t, "private"), 0);
   assert_int_equal(usnmp_cache_new(f->e.m, NULL, &f->c), 0);
   usnmp_cache_set_notify(f->c, on_notify, f);
@@ -54,7 +54,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fixture *f = *state;
   assert_int_equal(usnmp_cache_free(f->c), 0);
-  usnmp_test_agent_env_close(&f->e);
+  usnmp_test_family_env_close(&f->e);
   free(f);
   return 0;
 }
@@ -340,18 +340,18 @@ static void test_free_in_flight(void **state) {
 /* A closed manager fails what was in flight with USNMP_E_CLOSED; the
  * cache outlives it. */
 static void test_manager_closed(void **state) {
-  usnmp_test_agent_env e;
+  usnmp_test_family_env e;
   usnmp_cache *c;
   usnmp_oid o = usnmp_test_oid(SYSDESCR);
   usnmp_varbind vb;
   usnmp_cache_result res = {&vb, 0, 0};
   (void)state;
-  usnmp_test_agent_env_init(&e, AF_INET);
+  usnmp_test_family_env_init(&e, AF_INET);
   assert_int_equal(usnmp_cache_new(e.m, NULL, &c), 0);
   assert_int_equal(
       usnmp_cache_start(c, e.t, USNMP_CACHE_GET, &o, NULL, 1, 0, NULL), 0);
   usnmp_target *t = e.t;
-  usnmp_test_agent_env_close(&e);
+  usnmp_test_family_env_close(&e);
   assert_int_equal(usnmp_cache_collect(c, t, USNMP_CACHE_GET, &o, 1, &res),
                    USNMP_E_CLOSED);
   assert_int_equal(usnmp_cache_free(c), 0);

@@ -53,7 +53,7 @@ static void on_response(const usnmp_response *resp, void *arg) {
   j->n++;
 }
 
-static void run_until(usnmp_test_agent_env *e, const journal *j, int n) {
+static void run_until(usnmp_test_family_env *e, const journal *j, int n) {
   while (j->n < n)
     assert_true(uv_run(&e->loop, UV_RUN_ONCE) >= 0);
 }
@@ -72,18 +72,18 @@ static int set_name(usnmp_target *t, const char *name, call *c,
 
 /* The test agent's environment, with the agent's read-write community
  * for SETs. */
-static void env_init(usnmp_test_agent_env *e) {
-  usnmp_test_agent_env_init(e, AF_INET);
+static void env_init(usnmp_test_family_env *e) {
+  usnmp_test_family_env_init(e, AF_INET);
   assert_int_equal(usnmp_target_set_write_community(e->t, "private"), 0);
 }
 
-static void delay_next(usnmp_test_agent_env *e, uint32_t ms) {
+static void delay_next(usnmp_test_family_env *e, uint32_t ms) {
   usnmp_test_agent_push(e->agent,
                         (usnmp_test_action){USNMP_TEST_DELAY, ms, 0});
 }
 
 static void test_setter_checks(void **state) {
-  usnmp_test_agent_env e;
+  usnmp_test_family_env e;
   (void)state;
   env_init(&e);
   assert_int_equal(usnmp_target_set_ordering(NULL, USNMP_ORDER_NONE),
@@ -93,12 +93,12 @@ static void test_setter_checks(void **state) {
   assert_int_equal(
       usnmp_target_set_ordering(e.t, USNMP_ORDER_WRITER_PREFERRED), 0);
   assert_int_equal(usnmp_target_set_ordering(e.t, USNMP_ORDER_NONE), 0);
-  usnmp_test_agent_env_close(&e);
+  usnmp_test_family_env_close(&e);
 }
 
 /* Without ordering, a SET made behind a slow GET overtakes it. */
 static void test_none_overtakes(void **state) {
-  usnmp_test_agent_env e;
+  usnmp_test_family_env e;
   journal j = {0};
   call g = {&j, 'g'}, s = {&j, 's'};
   (void)state;
@@ -108,13 +108,13 @@ static void test_none_overtakes(void **state) {
   assert_int_equal(set_name(e.t, "new", &s, NULL, NULL), 0);
   run_until(&e, &j, 2);
   assert_memory_equal(j.tags, "sg", 2);
-  usnmp_test_agent_env_close(&e);
+  usnmp_test_family_env_close(&e);
 }
 
 /* With it, the SET waits for the GET in flight, and a GET made behind the
  * SET waits for the SET and sees what it wrote. */
 static void test_writer_preferred(void **state) {
-  usnmp_test_agent_env e;
+  usnmp_test_family_env e;
   journal j = {0};
   call g1 = {&j, '1'}, s = {&j, 's'}, g2 = {&j, '2'};
   (void)state;
@@ -134,12 +134,12 @@ static void test_writer_preferred(void **state) {
   usnmp_test_agent_stats st;
   usnmp_test_agent_get_stats(e.agent, &st);
   assert_int_equal(st.max_pending, 1); /* never two at once */
-  usnmp_test_agent_env_close(&e);
+  usnmp_test_family_env_close(&e);
 }
 
 /* Reads go together while no SET waits; SETs go one at a time. */
 static void test_reads_together_sets_alone(void **state) {
-  usnmp_test_agent_env e;
+  usnmp_test_family_env e;
   journal j = {0};
   call g1 = {&j, '1'}, g2 = {&j, '2'}, s1 = {&j, 'a'}, s2 = {&j, 'b'};
   usnmp_test_agent_stats st;
@@ -166,14 +166,14 @@ static void test_reads_together_sets_alone(void **state) {
                                                sizeof buf),
                    0);
   assert_string_equal(buf, "STRING: \"two\"");
-  usnmp_test_agent_env_close(&e);
+  usnmp_test_family_env_close(&e);
 }
 
 /* A held SET's timeout counts from when it goes, not from when it was
  * made: it outlives a read that keeps it waiting longer than its
  * timeout. */
 static void test_held_deadline_from_release(void **state) {
-  usnmp_test_agent_env e;
+  usnmp_test_family_env e;
   journal j = {0};
   call g = {&j, 'g'}, s = {&j, 's'};
   usnmp_request_opts opts = {0};
@@ -189,12 +189,12 @@ static void test_held_deadline_from_release(void **state) {
   run_until(&e, &j, 2);
   assert_memory_equal(j.tags, "gs", 2);
   assert_int_equal(j.status[1], 0);
-  usnmp_test_agent_env_close(&e);
+  usnmp_test_family_env_close(&e);
 }
 
 /* Cancelling a held SET lets the reads held behind it go at once. */
 static void test_cancel_held(void **state) {
-  usnmp_test_agent_env e;
+  usnmp_test_family_env e;
   journal j = {0};
   call g1 = {&j, '1'}, s = {&j, 's'}, g2 = {&j, '2'};
   usnmp_request_ref ref;
@@ -217,12 +217,12 @@ static void test_cancel_held(void **state) {
   usnmp_test_agent_stats st;
   usnmp_test_agent_get_stats(e.agent, &st);
   assert_int_equal(st.by_type[3], 0); /* the SET was never sent */
-  usnmp_test_agent_env_close(&e);
+  usnmp_test_family_env_close(&e);
 }
 
 /* Freeing the target, or closing the manager, ends held requests too. */
 static void test_free_and_close_with_held(void **state) {
-  usnmp_test_agent_env e;
+  usnmp_test_family_env e;
   journal j = {0};
   call g = {&j, 'g'}, s = {&j, 's'}, g2 = {&j, '2'};
   (void)state;
@@ -251,7 +251,7 @@ static void test_free_and_close_with_held(void **state) {
   assert_int_equal(get(t, SYSNAME, &kg), 0);
   assert_int_equal(set_name(t, "y", &ks, NULL, NULL), 0);
   e.t = NULL;
-  usnmp_test_agent_env_close(&e); /* closes the manager */
+  usnmp_test_family_env_close(&e); /* closes the manager */
   assert_int_equal(k.n, 2);
   assert_int_equal(k.status[0], USNMP_E_CLOSED);
   assert_int_equal(k.status[1], USNMP_E_CLOSED);
@@ -273,7 +273,7 @@ static void set_again(const usnmp_response *resp, void *arg) {
 }
 
 static void test_set_from_set_callback(void **state) {
-  usnmp_test_agent_env e;
+  usnmp_test_family_env e;
   journal j = {0};
   chain c;
   call g = {&j, 'g'};
@@ -293,7 +293,7 @@ static void test_set_from_set_callback(void **state) {
   run_until(&e, &j, 3);
   assert_memory_equal(j.tags, "12g", 3);
   assert_string_equal(j.value[2], "STRING: \"second\"");
-  usnmp_test_agent_env_close(&e);
+  usnmp_test_family_env_close(&e);
 }
 
 int main(void) {
