@@ -82,6 +82,24 @@ static void delay_next(usnmp_test_family_env *e, uint32_t ms) {
                         (usnmp_test_action){USNMP_TEST_DELAY, ms, 0});
 }
 
+/* The environment, its target ordered writer-preferred. */
+static void env_ordered(usnmp_test_family_env *e) {
+  env_init(e);
+  assert_int_equal(
+      usnmp_target_set_ordering(e->t, USNMP_ORDER_WRITER_PREFERRED), 0);
+}
+
+/* Makes a GET that the agent answers after ms, then a SET of sysName to
+ * name (ref may be NULL), then a GET. */
+static void slow_get_set_get(usnmp_test_family_env *e, uint32_t ms, call *g1,
+                             call *s, const char *name,
+                             usnmp_request_ref *ref, call *g2) {
+  delay_next(e, ms);
+  assert_int_equal(get(e->t, SYSNAME, g1), 0);
+  assert_int_equal(set_name(e->t, name, s, NULL, ref), 0);
+  assert_int_equal(get(e->t, SYSNAME, g2), 0);
+}
+
 static void test_setter_checks(void **state) {
   usnmp_test_family_env e;
   (void)state;
@@ -118,13 +136,8 @@ static void test_writer_preferred(void **state) {
   journal j = {0};
   call g1 = {&j, '1'}, s = {&j, 's'}, g2 = {&j, '2'};
   (void)state;
-  env_init(&e);
-  assert_int_equal(
-      usnmp_target_set_ordering(e.t, USNMP_ORDER_WRITER_PREFERRED), 0);
-  delay_next(&e, 150);
-  assert_int_equal(get(e.t, SYSNAME, &g1), 0);
-  assert_int_equal(set_name(e.t, "new", &s, NULL, NULL), 0);
-  assert_int_equal(get(e.t, SYSNAME, &g2), 0);
+  env_ordered(&e);
+  slow_get_set_get(&e, 150, &g1, &s, "new", NULL, &g2);
   run_until(&e, &j, 3);
   assert_memory_equal(j.tags, "1s2", 3);
   for (int i = 0; i < 3; i++)
@@ -144,9 +157,7 @@ static void test_reads_together_sets_alone(void **state) {
   call g1 = {&j, '1'}, g2 = {&j, '2'}, s1 = {&j, 'a'}, s2 = {&j, 'b'};
   usnmp_test_agent_stats st;
   (void)state;
-  env_init(&e);
-  assert_int_equal(
-      usnmp_target_set_ordering(e.t, USNMP_ORDER_WRITER_PREFERRED), 0);
+  env_ordered(&e);
   delay_next(&e, 100);
   delay_next(&e, 100);
   assert_int_equal(get(e.t, SYSNAME, &g1), 0);
@@ -178,9 +189,7 @@ static void test_held_deadline_from_release(void **state) {
   call g = {&j, 'g'}, s = {&j, 's'};
   usnmp_request_opts opts = {0};
   (void)state;
-  env_init(&e);
-  assert_int_equal(
-      usnmp_target_set_ordering(e.t, USNMP_ORDER_WRITER_PREFERRED), 0);
+  env_ordered(&e);
   delay_next(&e, 300);
   assert_int_equal(get(e.t, SYSNAME, &g), 0);
   opts.flags = USNMP_OPT_TIMEOUT;
@@ -199,13 +208,8 @@ static void test_cancel_held(void **state) {
   call g1 = {&j, '1'}, s = {&j, 's'}, g2 = {&j, '2'};
   usnmp_request_ref ref;
   (void)state;
-  env_init(&e);
-  assert_int_equal(
-      usnmp_target_set_ordering(e.t, USNMP_ORDER_WRITER_PREFERRED), 0);
-  delay_next(&e, 200);
-  assert_int_equal(get(e.t, SYSNAME, &g1), 0);
-  assert_int_equal(set_name(e.t, "never", &s, NULL, &ref), 0);
-  assert_int_equal(get(e.t, SYSNAME, &g2), 0);
+  env_ordered(&e);
+  slow_get_set_get(&e, 200, &g1, &s, "never", &ref, &g2);
   assert_int_equal(usnmp_cancel(&ref), 0);
   assert_int_equal(j.n, 1);
   assert_int_equal(j.tags[0], 's');
@@ -226,13 +230,8 @@ static void test_free_and_close_with_held(void **state) {
   journal j = {0};
   call g = {&j, 'g'}, s = {&j, 's'}, g2 = {&j, '2'};
   (void)state;
-  env_init(&e);
-  assert_int_equal(
-      usnmp_target_set_ordering(e.t, USNMP_ORDER_WRITER_PREFERRED), 0);
-  delay_next(&e, 200);
-  assert_int_equal(get(e.t, SYSNAME, &g), 0);
-  assert_int_equal(set_name(e.t, "x", &s, NULL, NULL), 0);
-  assert_int_equal(get(e.t, SYSNAME, &g2), 0);
+  env_ordered(&e);
+  slow_get_set_get(&e, 200, &g, &s, "x", NULL, &g2);
   usnmp_target_free(e.t);
   assert_int_equal(j.n, 3);
   for (int i = 0; i < 3; i++)
@@ -280,9 +279,7 @@ static void test_set_from_set_callback(void **state) {
   usnmp_oid o = usnmp_test_oid(SYSNAME);
   usnmp_value v = usnmp_value_string("first");
   (void)state;
-  env_init(&e);
-  assert_int_equal(
-      usnmp_target_set_ordering(e.t, USNMP_ORDER_WRITER_PREFERRED), 0);
+  env_ordered(&e);
   c.j = &j;
   c.t = e.t;
   c.self = (call){&j, '1'};
