@@ -509,7 +509,11 @@ int usnmp_cache_collect(usnmp_cache *c, usnmp_target *t,
   result->error_index = 0;
   int entry_kind = kind == USNMP_CACHE_GETNEXT ? USNMP_CACHE_GETNEXT
                                                 : USNMP_CACHE_GET;
-  entry **entries = usnmp__alloc(&c->alloc, n * sizeof *entries);
+  /* A caller polls until the answers are in: small collects allocate
+   * nothing. */
+  entry *few[16];
+  entry **entries =
+      n <= 16 ? few : usnmp__alloc(&c->alloc, n * sizeof *entries);
   if (!entries)
     return USNMP_E_NOMEM;
   int rc = lookup(c, t, entry_kind, oids, n, entries);
@@ -523,7 +527,8 @@ int usnmp_cache_collect(usnmp_cache *c, usnmp_target *t,
     for (size_t i = 0; i < n; i++)
       result->varbinds[i] = entries[i]->vb;
   }
-  usnmp__dealloc(&c->alloc, entries);
+  if (entries != few)
+    usnmp__dealloc(&c->alloc, entries);
   return rc;
 }
 
