@@ -26,7 +26,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* From libuv this header needs only the uv_loop_t type, declared below so
+ * that it compiles in strict ISO C (cc -std=c11 -pedantic, and C++),
+ * where uv.h itself does not: uv/unix.h needs POSIX types such as
+ * pthread_rwlock_t.  uv.h is still included wherever it can compile (any
+ * POSIX or GNU feature macro, or a compiler not in strict mode), so
+ * programs that call libuv and include only usnmp.h keep working (in
+ * strict mode, uv.h needs _POSIX_C_SOURCE=200809L anyway). */
+#if !defined(__STRICT_ANSI__) || defined(_POSIX_C_SOURCE) ||                   \
+    defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE) || defined(_DEFAULT_SOURCE)
 #include <uv.h>
+#endif
+#ifndef UV_H
+typedef struct uv_loop_s uv_loop_t;
+#endif
 
 #ifdef __cplusplus
 extern "C" {
