@@ -809,8 +809,10 @@ static int start_walk(cli *c) {
   if (c->no_root_get)
     opts.flags |= USNMP_WALK_NO_ROOT_GET;
   /* -CE: up to that OID, past the subtree if need be, as snmpwalk. */
-  if (c->have_end)
+  if (c->have_end) {
+    opts.flags |= USNMP_WALK_END_OID;
     opts.end = &c->end_oid;
+  }
   c->walk_start_ns = uv_hrtime();
   if (c->info->cmd == CMD_WALK) {
     opts.method = USNMP_WALK_GETNEXT;

@@ -575,7 +575,8 @@ typedef struct usnmp_response {
    * first send; SNMPv3 adds the statuses of the agent's reports,
    * USNMP_E_ENGINE_MISMATCH and USNMP_E_AUTH_FAILURE (see "SNMPv3"
    * below), and USNMP_E_TOOBIG for a request that became larger than the
-   * agent's msgMaxSize. */
+   * agent's msgMaxSize or a split request whose merged answer would pass
+   * 4 MiB. */
   int status;
   int32_t error_status;  /* RFC 3416 error-status, USNMP_ERR_* */
   int32_t error_index;   /* 1-based, relative to the caller's varbinds */
@@ -858,6 +859,9 @@ typedef enum usnmp_walk_method {
 #define USNMP_WALK_DELIVER_EXCEPTIONS 0x08u
 /* Never lower max-repetitions (tooBig then ends the walk). */
 #define USNMP_WALK_FIXED_REPETITIONS 0x10u
+/* usnmp_walk_opts.end is set (net-snmp's -CE); the field is read only
+ * with this flag, since it was appended after the others. */
+#define USNMP_WALK_END_OID 0x20u
 
 /* Default max-repetitions: net-snmp's snmpbulkwalk and snmptable use 10. */
 #define USNMP_WALK_DEFAULT_REPETITIONS 10
@@ -880,10 +884,10 @@ typedef struct usnmp_walk_opts {
    * USNMP_WALK_ALLOW_NOT_INCREASING.  Tables count rows. */
   uint64_t max_varbinds;
   const usnmp_request_opts *request; /* for every request; may be NULL */
-  /* net-snmp's -CE: when not NULL, the walk goes on past its subtree and
-   * ends at the first OID not less than this one (of at least two arcs:
-   * usnmp_walk_start returns USNMP_E_INVAL otherwise).  Tables ignore
-   * it. */
+  /* With USNMP_WALK_END_OID (net-snmp's -CE): when not NULL, the walk
+   * goes on past its subtree and ends at the first OID not less than this
+   * one (of at least two arcs: usnmp_walk_start returns USNMP_E_INVAL
+   * otherwise).  Tables ignore it. */
   const usnmp_oid *end;
 } usnmp_walk_opts;
 
@@ -1062,8 +1066,9 @@ typedef void (*usnmp_table_done_cb)(usnmp_table *tb,
  * that still had a request to make ends with USNMP_E_CANCELLED or
  * USNMP_E_CLOSED.  Returns 0 (on_done will fire exactly once), or with no
  * callback USNMP_E_INVAL (NULL or empty OIDs, more than
- * USNMP_MAX_VARBINDS columns), USNMP_E_BAD_VERSION, USNMP_E_NOMEM,
- * USNMP_E_CLOSED or USNMP_E_CANCELLED (t is being freed). */
+ * USNMP_MAX_VARBINDS columns, a flag unknown to this library in opts or
+ * opts->request), USNMP_E_BAD_VERSION, USNMP_E_NOMEM, USNMP_E_CLOSED or
+ * USNMP_E_CANCELLED (t is being freed). */
 USNMP_EXTERN int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
                                    const usnmp_oid *columns,
                                    size_t n_columns,

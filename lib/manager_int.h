@@ -430,7 +430,7 @@ void usnmp__free(usnmp_manager *m, void *ptr);
 #define USNMP__WALK_KNOWN                                                      \
   (USNMP_WALK_ALLOW_NOT_INCREASING | USNMP_WALK_INCLUDE_ROOT |                 \
    USNMP_WALK_NO_ROOT_GET | USNMP_WALK_DELIVER_EXCEPTIONS |                    \
-   USNMP_WALK_FIXED_REPETITIONS)
+   USNMP_WALK_FIXED_REPETITIONS | USNMP_WALK_END_OID)
 
 /* The usnmp_request_opts flags this version knows.  A flag it does not
  * know may guard a field its struct lacks (see "ABI" in usnmp.h), so a

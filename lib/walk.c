@@ -795,7 +795,7 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
       goto fail;
     }
     w->limit = opts->max_varbinds;
-    if (opts->end != NULL) {
+    if ((opts->flags & USNMP_WALK_END_OID) && opts->end != NULL) {
       rc = opts->end->len >= 2
                ? usnmp_oid_to_ber(w->end_ber, sizeof w->end_ber, opts->end)
                : USNMP_E_INVAL;
