@@ -52,37 +52,37 @@ static void print_failure(const char *label, usnmp_sync *s, int rc) {
     printf("%s: %s\n", label, usnmp_strerror(rc));
 }
 
+/* Prints the outcome of a call that returned rc and, on success, the
+ * list l (freed here).  Returns 0 on success, else 1. */
+static int report(const char *label, usnmp_sync *s, int rc, usnmp_vblist *l) {
+  if (rc != 0) {
+    print_failure(label, s, rc);
+    return 1;
+  }
+  print_list(label, l);
+  usnmp_vblist_free(l);
+  return 0;
+}
+
 /* GET of sysDescr.0 and sysUpTime.0. */
 static int step_get(usnmp_sync *s, const char *agent) {
   usnmp_oid oids[2];
-  usnmp_vblist *l;
+  usnmp_vblist *l = NULL;
   usnmp_oid_parse(&oids[0], "1.3.6.1.2.1.1.1.0"); /* sysDescr.0 */
   usnmp_oid_parse(&oids[1], "1.3.6.1.2.1.1.3.0"); /* sysUpTime.0 */
   int rc = usnmp_sync_get(s, agent, oids, 2, NULL, &l);
-  if (rc != 0) {
-    print_failure("get", s, rc);
-    return 1;
-  }
-  print_list("get", l);
-  usnmp_vblist_free(l);
-  return 0;
+  return report("get", s, rc, l);
 }
 
 /* SET of sysLocation.0 (writable with the write community); the answer
  * is the value the agent stored. */
 static int step_set(usnmp_sync *s, const char *agent) {
   usnmp_oid oid;
-  usnmp_vblist *l;
+  usnmp_vblist *l = NULL;
   usnmp_value v = usnmp_value_string("rack 7, row 2");
   usnmp_oid_parse(&oid, "1.3.6.1.2.1.1.6.0"); /* sysLocation.0 */
   int rc = usnmp_sync_set(s, agent, &oid, &v, NULL, &l);
-  if (rc != 0) {
-    print_failure("set", s, rc);
-    return 1;
-  }
-  print_list("set", l);
-  usnmp_vblist_free(l);
-  return 0;
+  return report("set", s, rc, l);
 }
 
 /* Walk of sysORTable's sysORID column, as a pull iterator. */
@@ -117,7 +117,7 @@ static int step_walk(usnmp_sync *s, const char *agent) {
  * call returns USNMP_E_TIMEOUT after about that long. */
 static int step_timeout(usnmp_sync *s, const char *dead) {
   usnmp_oid oid;
-  usnmp_vblist *l;
+  usnmp_vblist *l = NULL;
   usnmp_call_opts opts = {USNMP_CALL_TIMEOUT, 500, NULL};
   double t0 = now_s();
   usnmp_oid_parse(&oid, "1.3.6.1.2.1.1.1.0");
@@ -136,7 +136,7 @@ static int step_timeout(usnmp_sync *s, const char *dead) {
  * failure to talk to the agent. */
 static int step_snmp_error(usnmp_sync *s, const char *agent) {
   usnmp_oid oid;
-  usnmp_vblist *l;
+  usnmp_vblist *l = NULL;
   usnmp_value v = usnmp_value_string("renamed");
   usnmp_oid_parse(&oid, "1.3.6.1.2.1.1.1.0"); /* sysDescr.0 */
   int rc = usnmp_sync_set(s, agent, &oid, &v, NULL, &l);

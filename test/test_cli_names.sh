@@ -21,36 +21,15 @@ if [ $# -ne 4 ]; then
 fi
 usnmp=$1
 bin=$3
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/usnmp-test-cli-names-XXXXXX")
 agent_snmpd=$2
 agent_snmpget=$bin/snmpget
 agent_conf=$4
-agent_dir=$tmp
 # shellcheck source=snmpd_agent.sh
 . "$(dirname "$0")/snmpd_agent.sh"
-
-cleanup() {
-  usnmp_agent_stop
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-export MIBS=
-export SNMPCONFPATH="$tmp/persist"
-export SNMP_PERSISTENT_DIR="$tmp/persist"
-mkdir -p "$tmp/persist"
+usnmp_test_begin cli-names
 
 usnmp_agent_start || exit 1
 A="127.0.0.1:$port"
-
-failures=0
-checks=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
 
 # same CMD TOOL ARGS...: usnmp CMD ARGS and net-snmp's TOOL ARGS print the
 # same and exit alike.
@@ -63,7 +42,7 @@ same() {
   "$bin/$tool" "$@" >"$tmp/n.out" 2>"$tmp/n.err"
   local nrc=$?
   if [ "$urc" != "$nrc" ] || ! cmp -s "$tmp/u.out" "$tmp/n.out"; then
-    fail "usnmp $cmd $* differs from $tool $* (exit $urc vs $nrc)"
+    usnmp_test_fail "usnmp $cmd $* differs from $tool $* (exit $urc vs $nrc)"
     diff "$tmp/n.out" "$tmp/u.out" | sed 's/^/    /'
     sed 's/^/    usnmp: /' "$tmp/u.err"
   fi
@@ -80,7 +59,7 @@ fails_with() {
   if [ "$urc" != 1 ] || [ -s "$tmp/u.out" ] ||
     [ "$(wc -l <"$tmp/u.err")" != 1 ] ||
     ! grep -qF -- "$msg" "$tmp/u.err"; then
-    fail "usnmp $* (exit $urc): expected one line with '$msg'"
+    usnmp_test_fail "usnmp $* (exit $urc): expected one line with '$msg'"
     sed 's/^/    /' "$tmp/u.err"
   fi
 }
@@ -99,11 +78,11 @@ case "$first" in
 iso.3.6.1.2.1.1.*)
   if ! "$usnmp" get -v2c -c public "$A" "$first" >/dev/null 2>"$tmp/u.err"
   then
-    fail "usnmp get $first (printed by usnmp getnext) fails"
+    usnmp_test_fail "usnmp get $first (printed by usnmp getnext) fails"
     sed 's/^/    /' "$tmp/u.err"
   fi
   ;;
-*) fail "usnmp getnext printed '$first', not iso.3.6.1.2.1.1.*" ;;
+*) usnmp_test_fail "usnmp getnext printed '$first', not iso.3.6.1.2.1.1.*" ;;
 esac
 
 # ------------------------------------------------ MIB names
@@ -148,7 +127,7 @@ checks=$((checks + 1))
 if [ $? != 0 ] || ! grep -qi "OIDs are numeric" "$tmp/help" ||
   ! grep -q "^ *usnmp get -v2c -c public .*1\.3\.6\.1\.2\.1\.1\.1\.0" \
     "$tmp/help"; then
-  fail "usnmp --help: no example or no word that OIDs are numeric"
+  usnmp_test_fail "usnmp --help: no example or no word that OIDs are numeric"
   sed 's/^/    /' "$tmp/help"
 fi
 # The example in the help runs as written (against our agent's port).
@@ -158,9 +137,8 @@ example=$(grep -m1 "^ *usnmp get -v2c" "$tmp/help" |
 # shellcheck disable=SC2086
 if ! "$usnmp" $example >"$tmp/u.out" 2>"$tmp/u.err" ||
   ! grep -q "STRING" "$tmp/u.out"; then
-  fail "the --help example (usnmp $example) does not run"
+  usnmp_test_fail "the --help example (usnmp $example) does not run"
   sed 's/^/    /' "$tmp/u.out" "$tmp/u.err"
 fi
 
-echo "test_cli_names: $checks checks, $failures failed"
-[ "$failures" = 0 ]
+usnmp_test_end test_cli_names

@@ -37,27 +37,9 @@ extra_cflags=("$@")
 case "$libdir" in /*) ;; *) libdir=$prefix/$libdir ;; esac
 case "$bindir" in /*) ;; *) bindir=$prefix/$bindir ;; esac
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/usnmp-test-first-XXXXXX")
-agent_dir=$tmp
 # shellcheck source=snmpd_agent.sh
 . "$(dirname "$0")/snmpd_agent.sh"
-cleanup() {
-  usnmp_agent_stop
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-export MIBS=
-export SNMPCONFPATH="$tmp/persist"
-export SNMP_PERSISTENT_DIR="$tmp/persist"
-mkdir -p "$tmp/persist"
-
-failures=0
-checks=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
+usnmp_test_begin first
 
 # ------------------------------------------------------------ 1. install
 dest=$tmp/dest
@@ -72,13 +54,14 @@ pcdir=$dest$libdir/pkgconfig
 
 # ------------------------------------------- 2. the .pc file and the rpath
 checks=$((checks + 1))
-[ -f "$pcdir/usnmp.pc" ] || fail "usnmp.pc is not in $libdir/pkgconfig"
+[ -f "$pcdir/usnmp.pc" ] ||
+  usnmp_test_fail "usnmp.pc is not in $libdir/pkgconfig"
 # The tests run with the build directory in LD_LIBRARY_PATH: without it,
 # only the installed command's rpath can find the installed library.
 unset LD_LIBRARY_PATH
 checks=$((checks + 1))
 if ! "$dest$bindir/usnmp" --version >"$tmp/v.out" 2>&1; then
-  fail "the installed usnmp does not run without LD_LIBRARY_PATH"
+  usnmp_test_fail "the installed usnmp does not run without LD_LIBRARY_PATH"
   sed 's/^/    /' "$tmp/v.out"
 fi
 checks=$((checks + 1))
@@ -86,7 +69,7 @@ loaded=$(ldd "$dest$bindir/usnmp" | awk '$1 == "libusnmp.so.0" { print $3 }')
 if [ -z "$loaded" ] ||
   [ "$(dirname "$(readlink -f "$loaded")")" != "$(readlink -f "$dest$libdir")" ]
 then
-  fail "the installed usnmp does not load the installed libusnmp:"
+  usnmp_test_fail "the installed usnmp does not load the installed libusnmp:"
   ldd "$dest$bindir/usnmp" | sed 's/^/    /'
 fi
 
@@ -95,7 +78,7 @@ A="127.0.0.1:$port"
 checks=$((checks + 1))
 if ! "$dest$bindir/usnmp" get -v2c -c public "$A" iso.3.6.1.2.1.1.5.0 \
   >"$tmp/get.out" 2>&1 || ! grep -q "STRING" "$tmp/get.out"; then
-  fail "the installed usnmp get does not work"
+  usnmp_test_fail "the installed usnmp get does not work"
   sed 's/^/    /' "$tmp/get.out"
 fi
 
@@ -119,7 +102,7 @@ awk -v dir="$blocks" '
 ' "$readme"
 checks=$((checks + 1))
 if [ "$(wc -l <"$blocks/list" 2>/dev/null || echo 0)" -lt 3 ]; then
-  fail "fewer than three readme-test blocks in $readme"
+  usnmp_test_fail "fewer than three readme-test blocks in $readme"
 fi
 
 # What each program must print (a grep pattern on its stdout).
@@ -139,7 +122,7 @@ while read -r name args; do
   if ! "$cc" "${extra_cflags[@]}" -Wall -Wextra -Werror -o "$exe" \
     "$blocks/$name" $(pc --cflags --libs usnmp) \
     -Wl,-rpath,"$(pc --variable=libdir usnmp)" >"$tmp/cc.out" 2>&1; then
-    fail "README's $name does not build"
+    usnmp_test_fail "README's $name does not build"
     sed 's/^/    /' "$tmp/cc.out"
     continue
   fi
@@ -147,10 +130,9 @@ while read -r name args; do
   set -- ${args//AGENT/$A}
   if ! "$exe" "$@" >"$tmp/run.out" 2>&1 ||
     ! grep -q "$(expect "$name")" "$tmp/run.out"; then
-    fail "README's $name $* does not run as promised"
+    usnmp_test_fail "README's $name $* does not run as promised"
     sed 's/^/    /' "$tmp/run.out"
   fi
 done <"$blocks/list"
 
-echo "test_first_ten_minutes: $checks checks, $failures failed"
-[ "$failures" = 0 ]
+usnmp_test_end test_first_ten_minutes
