@@ -63,6 +63,9 @@ int usnmp_oid_parse(usnmp_oid *oid, const char *text) {
     return USNMP_E_INVAL;
   if (*p == '.')
     p++;
+  /* rest: what follows a top-level name, the text to blame on failure
+   * ("iso." is a syntax error, "iso.org" a name). */
+  const char *rest = text;
   for (size_t i = 0; i < sizeof top_arcs / sizeof top_arcs[0]; i++)
     if (strncmp(p, top_arcs[i].name, top_arcs[i].len) == 0 &&
         (p[top_arcs[i].len] == '.' || p[top_arcs[i].len] == '\0')) {
@@ -73,6 +76,7 @@ int usnmp_oid_parse(usnmp_oid *oid, const char *text) {
         return 0;
       }
       p++;
+      rest = p;
       break;
     }
   for (;;) {
@@ -86,14 +90,14 @@ int usnmp_oid_parse(usnmp_oid *oid, const char *text) {
       p++;
     }
     if (p == start) /* empty arc: "", "1..3", "1.3."; or a name */
-      return is_mib_name(text) ? USNMP_E_MIB_NAME : USNMP_E_BAD_OID;
+      return is_mib_name(rest) ? USNMP_E_MIB_NAME : USNMP_E_BAD_OID;
     if (n == USNMP_OID_MAX_LEN)
       return USNMP_E_OID_TOO_LONG;
     oid->arcs[n++] = (uint32_t)v;
     if (*p == '\0')
       break;
     if (*p != '.')
-      return is_mib_name(text) ? USNMP_E_MIB_NAME : USNMP_E_BAD_OID;
+      return is_mib_name(rest) ? USNMP_E_MIB_NAME : USNMP_E_BAD_OID;
     p++;
   }
   oid->len = n;

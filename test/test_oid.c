@@ -83,6 +83,9 @@ static void test_parse_errors(void **state) {
       {"ISO.3.6", USNMP_E_MIB_NAME}, /* net-snmp's names are case-sensitive */
       {"isox.3", USNMP_E_MIB_NAME},
       {"iso.40", USNMP_E_BAD_OID},
+      {"iso.", USNMP_E_BAD_OID},
+      {"iso..3", USNMP_E_BAD_OID},
+      {".iso.3.6.x", USNMP_E_MIB_NAME},
       {"1.iso.3", USNMP_E_MIB_NAME},
       {"1.3.-6", USNMP_E_BAD_OID},
       {" 1.3", USNMP_E_BAD_OID},
