@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "manager_int.h"
+#include "pdu.h"
 #include "usnmp.h"
 
 #define OID_BER_MAX (USNMP_OID_MAX_LEN * 5)
@@ -245,18 +246,13 @@ static row *find_row(usnmp_table *tb, const uint32_t *idx, size_t len) {
   return r;
 }
 
-static int has_bytes(usnmp_type type) {
-  return type == USNMP_TYPE_OCTET_STRING || type == USNMP_TYPE_OPAQUE ||
-         type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID;
-}
-
 /* Stores a copy of value as column col's cell of row r. */
 static int set_cell(usnmp_table *tb, row *r, size_t col,
                     const usnmp_value *value) {
   r->cells[col] = *value;
   t_free(&tb->alloc, r->owned[col]);
   r->owned[col] = NULL;
-  if (has_bytes(value->type)) {
+  if (usnmp__value_has_bytes(value->type)) {
     size_t len = value->v.bytes.len;
     uint8_t *copy = t_malloc(&tb->alloc, len ? len : 1);
     if (copy == NULL)

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "manager_int.h"
+#include "pdu.h"
 #include "usnmp.h"
 
 enum { PH_IDLE = 0, PH_ROOT_FIRST, PH_WALK, PH_ROOT_LAST, PH_DONE };
@@ -243,10 +244,7 @@ static void copy_varbind(usnmp_varbind *dst, const usnmp_varbind *src,
   memcpy(*space, src->oid, src->oid_len);
   dst->oid = *space;
   *space += src->oid_len;
-  if (src->value.type == USNMP_TYPE_OCTET_STRING ||
-      src->value.type == USNMP_TYPE_OPAQUE ||
-      src->value.type == USNMP_TYPE_IPADDRESS ||
-      src->value.type == USNMP_TYPE_OID) {
+  if (usnmp__value_has_bytes(src->value.type)) {
     if (src->value.v.bytes.len != 0)
       memcpy(*space, src->value.v.bytes.data, src->value.v.bytes.len);
     dst->value.v.bytes.data = *space;
@@ -256,10 +254,7 @@ static void copy_varbind(usnmp_varbind *dst, const usnmp_varbind *src,
 
 static size_t varbind_bytes(const usnmp_varbind *vb) {
   size_t n = vb->oid_len;
-  if (vb->value.type == USNMP_TYPE_OCTET_STRING ||
-      vb->value.type == USNMP_TYPE_OPAQUE ||
-      vb->value.type == USNMP_TYPE_IPADDRESS ||
-      vb->value.type == USNMP_TYPE_OID)
+  if (usnmp__value_has_bytes(vb->value.type))
     n += vb->value.v.bytes.len;
   return n;
 }
@@ -303,10 +298,7 @@ static int batch_add(usnmp_walk *w, const usnmp_varbind *vb) {
       for (size_t i = 0; i < f->n; i++) {
         usnmp_varbind *v = &f->vbs[i];
         v->oid = f->bytes + (v->oid - old);
-        if (v->value.type == USNMP_TYPE_OCTET_STRING ||
-            v->value.type == USNMP_TYPE_OPAQUE ||
-            v->value.type == USNMP_TYPE_IPADDRESS ||
-            v->value.type == USNMP_TYPE_OID)
+        if (usnmp__value_has_bytes(v->value.type))
           v->value.v.bytes.data = f->bytes + (v->value.v.bytes.data - old);
       }
     }
@@ -687,9 +679,17 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
   }
   if (s.exception_inside) {
     if (w->flags & USNMP_WALK_DELIVER_EXCEPTIONS) {
-      rc = deliver(w, s.end_vb);
-      if (w->finished)
-        return;
+      const usnmp_varbind *vb = s.end_vb;
+      const usnmp_varbind *end = resp->varbinds + n;
+      /* Some agents fill every remaining repetition of a GETBULK answer
+       * with the same exception (RFC 3416 allows it): snmpbulkwalk prints
+       * each one inside the subtree, and so do we. */
+      do {
+        rc = deliver(w, vb);
+        if (w->finished)
+          return;
+      } while (rc == 0 && ++vb < end && usnmp_value_is_exception(&vb->value) &&
+               in_subtree(w, vb->oid, vb->oid_len));
       if (rc != 0) {
         if (rc > 0)
           w->result.end = USNMP_WALK_END_STOPPED;
