@@ -679,7 +679,7 @@ static int localise_keys(usnmp__crypto *c, usnmp__usm_target *t) {
   return rc;
 }
 
-static int password_ok(const char *pass) {
+static int passphrase_ok(const char *pass) {
   size_t len;
   if (pass == NULL)
     return 0;
@@ -690,20 +690,17 @@ static int password_ok(const char *pass) {
 int usnmp__usm_user_check(const char *user, usnmp_auth_proto auth,
                           const char *authpass, usnmp_priv_proto priv,
                           const char *privpass) {
-  size_t user_len;
-  if (user == NULL)
-    return USNMP_E_INVAL;
-  user_len = strlen(user);
+  size_t user_len = user == NULL ? 0 : strlen(user);
   if (user_len == 0 || user_len > USNMP__USM_USER_MAX)
-    return USNMP_E_INVAL;
+    return USNMP_E_V3_USER_NAME;
   if (auth < USNMP_AUTH_NONE || auth > USNMP_AUTH_SHA512 ||
       priv < USNMP_PRIV_NONE || priv > USNMP_PRIV_AES256C)
-    return USNMP_E_INVAL;
+    return USNMP_E_V3_UNKNOWN_PROTOCOL;
   if (priv != USNMP_PRIV_NONE && auth == USNMP_AUTH_NONE)
-    return USNMP_E_INVAL;
-  if ((auth != USNMP_AUTH_NONE && !password_ok(authpass)) ||
-      (priv != USNMP_PRIV_NONE && !password_ok(privpass)))
-    return USNMP_E_INVAL;
+    return USNMP_E_V3_PRIV_WITHOUT_AUTH;
+  if ((auth != USNMP_AUTH_NONE && !passphrase_ok(authpass)) ||
+      (priv != USNMP_PRIV_NONE && !passphrase_ok(privpass)))
+    return USNMP_E_V3_PASSPHRASE;
   return 0;
 }
 
@@ -928,7 +925,7 @@ int usnmp_auth_proto_parse(const char *name, usnmp_auth_proto *out) {
       return 0;
     }
   }
-  return USNMP_E_INVAL;
+  return USNMP_E_V3_UNKNOWN_PROTOCOL;
 }
 
 int usnmp_priv_proto_parse(const char *name, usnmp_priv_proto *out) {
@@ -946,7 +943,7 @@ int usnmp_priv_proto_parse(const char *name, usnmp_priv_proto *out) {
       return 0;
     }
   }
-  return USNMP_E_INVAL;
+  return USNMP_E_V3_UNKNOWN_PROTOCOL;
 }
 
 int usnmp_sec_level_parse(const char *name, usnmp_sec_level *out) {
@@ -974,7 +971,7 @@ int usnmp_sec_level_parse(const char *name, usnmp_sec_level *out) {
       return 0;
     }
   }
-  return USNMP_E_INVAL;
+  return USNMP_E_V3_UNKNOWN_LEVEL;
 }
 
 const char *usnmp_auth_proto_name(usnmp_auth_proto p) {
