@@ -10,7 +10,7 @@
  *   - no user callback runs inside a call that starts a request: errors
  *     found later (a failed first send) go through a zero timer;
  *   - a loop over a target that runs callbacks holds the target (busy), and
- *     so does every request's callback, so usnmp_target_free() from a
+ *     so does every request's callback, so usnmp_target_close() from a
  *     callback only marks it, and the holder destroys it when done (walks
  *     and tables read usnmp__target_gone() in between); loops over the
  *     manager restart from the head of their list after every callback;
@@ -622,7 +622,7 @@ static void child_done(usnmp_request *c, int status,
      * USNMP__MERGE_MAX bytes at most. */
     size_t size = varbinds_size(answer->varbinds, answer->varbind_count);
     if (size > USNMP__MERGE_MAX - mg->bytes)
-      status = USNMP_E_TOOBIG;
+      status = USNMP_E_TOO_BIG;
     else if (copy_varbinds(m, answer->varbinds, answer->varbind_count, size,
                            &slot->vbs) == NULL)
       status = USNMP_E_NOMEM;
@@ -826,7 +826,7 @@ static int build(usnmp_request *r, const usnmp__pdu *tmpl,
     if (rc != USNMP_E_MSG_TOO_BIG)
       return rc;
     if (n == 1 || tmpl->type == USNMP_PDU_GETBULK)
-      return USNMP_E_TOOBIG;
+      return USNMP_E_TOO_BIG;
     chunk = (n + 1) / 2;
   }
   return make_parent(r, tmpl, vbs, n, chunk);
@@ -857,7 +857,7 @@ static void split_after_toobig(usnmp_request *r) {
     tmpl.community_len = r->comm_len;
     tmpl.context = has_ctx ? &ctx : NULL;
     rc = n > 1 ? make_parent(r, &tmpl, m->tx_vbs, n, (n + 1) / 2)
-               : USNMP_E_TOOBIG;
+               : USNMP_E_TOO_BIG;
   }
   if (rc < 0) {
     while (!usnmp__list_empty(&r->children)) {
@@ -971,7 +971,7 @@ static int answers_question(usnmp_request *r, const usnmp__inbound *in) {
 
 static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   usnmp_response resp;
-  if (in->msg.error_status == USNMP_ERR_TOOBIG && r->n_vbs > 1 &&
+  if (in->msg.error_status == USNMP_ERROR_STATUS_TOOBIG && r->n_vbs > 1 &&
       r->type != USNMP_PDU_GETBULK) {
     split_after_toobig(r);
     return;
@@ -1281,15 +1281,15 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
                   ? t->write_community
                   : t->community;
   if (opts != NULL) {
-    if (opts->flags & USNMP_OPT_TIMEOUT)
+    if (opts->flags & USNMP_REQUEST_TIMEOUT)
       timeout_ms = opts->timeout_ms;
-    if (opts->flags & USNMP_OPT_RESEND)
+    if (opts->flags & USNMP_REQUEST_RESEND)
       resend_ms = opts->resend_ms;
-    if (opts->flags & USNMP_OPT_RETRIES)
+    if (opts->flags & USNMP_REQUEST_RETRIES)
       retries = opts->retries;
-    if (opts->flags & USNMP_OPT_BACKOFF)
+    if (opts->flags & USNMP_REQUEST_BACKOFF)
       backoff = opts->backoff;
-    if (opts->flags & USNMP_OPT_COMMUNITY)
+    if (opts->flags & USNMP_REQUEST_COMMUNITY)
       community = opts->community;
   }
   if (resend_ms == 0 || !(backoff >= 1.0 && backoff <= 100.0) ||
@@ -1321,7 +1321,7 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
     tmpl.error_status = bulk_nr;
     tmpl.error_index = bulk_mr;
   }
-  if (opts != NULL && (opts->flags & USNMP_OPT_CONTEXT) &&
+  if (opts != NULL && (opts->flags & USNMP_REQUEST_CONTEXT) &&
       r->version == USNMP_VERSION_3) {
     memset(&ctx, 0, sizeof(ctx));
     if (opts->context_engine_id != NULL) {
@@ -1612,8 +1612,7 @@ void usnmp__target_resolved(usnmp_target *t, int status) {
   target_unhold(t);
 }
 
-int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
-                     const char *agent) {
+int usnmp_target_init(usnmp_manager *m, usnmp_target **out, const char *agent) {
   return usnmp__target_new_port(m, out, agent, 161);
 }
 
@@ -1674,7 +1673,7 @@ int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
   return 0;
 }
 
-void usnmp_target_free(usnmp_target *t) {
+void usnmp_target_close(usnmp_target *t) {
   usnmp_manager *m;
   if (t == NULL || t->freeing)
     return;
@@ -1785,8 +1784,8 @@ usnmp_manager *usnmp_target_manager(const usnmp_target *t) {
  * The manager
  * ------------------------------------------------------------------------ */
 
-int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
-                      const usnmp_allocator *alloc) {
+int usnmp_manager_init(usnmp_manager **out, uv_loop_t *loop,
+                       const usnmp_allocator *alloc) {
   usnmp_manager *m;
   size_t vbs_size = USNMP_MAX_VARBINDS * sizeof(usnmp_varbind);
 
@@ -1905,7 +1904,7 @@ void usnmp_manager_close(usnmp_manager *m, void (*close_cb)(void *arg),
     }
     l = l->next;
   }
-  /* Free the targets, except those a usnmp_target_free() up the stack is
+  /* Free the targets, except those a usnmp_target_close() up the stack is
    * still draining: it destroys them when it returns. */
   l = m->targets.next;
   while (l != &m->targets) {
@@ -1992,21 +1991,21 @@ int usnmp__request_opts_copy(usnmp_manager *m, usnmp_request_opts *dst,
   if (src->flags & ~USNMP__OPT_KNOWN)
     return USNMP_E_INVAL;
   dst->flags = src->flags;
-  if (src->flags & USNMP_OPT_TIMEOUT)
+  if (src->flags & USNMP_REQUEST_TIMEOUT)
     dst->timeout_ms = src->timeout_ms;
-  if (src->flags & USNMP_OPT_RESEND)
+  if (src->flags & USNMP_REQUEST_RESEND)
     dst->resend_ms = src->resend_ms;
-  if (src->flags & USNMP_OPT_RETRIES)
+  if (src->flags & USNMP_REQUEST_RETRIES)
     dst->retries = src->retries;
-  if (src->flags & USNMP_OPT_BACKOFF)
+  if (src->flags & USNMP_REQUEST_BACKOFF)
     dst->backoff = src->backoff;
-  if ((src->flags & USNMP_OPT_COMMUNITY) && src->community != NULL) {
+  if ((src->flags & USNMP_REQUEST_COMMUNITY) && src->community != NULL) {
     *community = dup_string(m, src->community);
     if (*community == NULL)
       return USNMP_E_NOMEM;
     dst->community = *community;
   }
-  if (src->flags & USNMP_OPT_CONTEXT) {
+  if (src->flags & USNMP_REQUEST_CONTEXT) {
     dst->context_engine_id = src->context_engine_id;
     dst->context_engine_id_len = src->context_engine_id_len;
     dst->context_name = src->context_name;

@@ -135,7 +135,7 @@ typedef struct usnmp__pdu {
    * override, else the write community for SET, else the community. */
   const uint8_t *community;
   size_t community_len;
-  /* SNMPv3: the request's own context (USNMP_OPT_CONTEXT), or NULL for
+  /* SNMPv3: the request's own context (USNMP_REQUEST_CONTEXT), or NULL for
    * the target's. */
   const usnmp__msg3_context *context;
 } usnmp__pdu;
@@ -334,7 +334,7 @@ struct usnmp_target {
   usnmp__resolve *resolving; /* pending lookup, or NULL */
   struct sockaddr_storage addr;
   int resolve_status;        /* 0 resolved, 1 resolving, < 0 failed */
-  /* 0 live; 1 usnmp_target_free() runs; 2 to be destroyed once busy is 0.
+  /* 0 live; 1 usnmp_target_close() runs; 2 to be destroyed once busy is 0.
    * busy counts loops over the target that run callbacks. */
   int freeing;
   uint32_t busy;
@@ -430,7 +430,7 @@ struct usnmp_manager {
   void (*close_cb)(void *arg);
   void *close_arg;
   /* Pull walks: wakes a uv_run in progress on the caller's loop (see
-   * usnmp__manager_wake); made by the first usnmp_walk_open(). */
+   * usnmp__manager_wake); made by the first usnmp_walk_init(). */
   uv_async_t wake;
   int wake_open;
   /* Name resolution: the resolver (NULL: getaddrinfo) and the lookups
@@ -467,8 +467,8 @@ void usnmp__free(usnmp_manager *m, void *ptr);
  * know may guard a field its struct lacks (see "ABI" in usnmp.h), so a
  * request naming one is refused (USNMP_E_INVAL). */
 #define USNMP__OPT_KNOWN                                                       \
-  (USNMP_OPT_TIMEOUT | USNMP_OPT_RESEND | USNMP_OPT_RETRIES |                  \
-   USNMP_OPT_BACKOFF | USNMP_OPT_COMMUNITY | USNMP_OPT_CONTEXT)
+  (USNMP_REQUEST_TIMEOUT | USNMP_REQUEST_RESEND | USNMP_REQUEST_RETRIES |      \
+   USNMP_REQUEST_BACKOFF | USNMP_REQUEST_COMMUNITY | USNMP_REQUEST_CONTEXT)
 
 /* Copies the fields of *src that its flags name into *dst (the others
  * zero), never reading a field src's flags do not name, and a copy of its
@@ -501,7 +501,7 @@ static inline int usnmp__target_gone(const usnmp_target *t) {
   return t->freeing ? USNMP_E_CANCELLED : 0;
 }
 
-/* usnmp_target_new() with the port used when agent names none (the
+/* usnmp_target_init() with the port used when agent names none (the
  * blocking layer's own default port).  Same returns. */
 int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
                            const char *agent, uint16_t default_port);
@@ -559,7 +559,7 @@ int usnmp__v3_may_send(usnmp_request *r);
 /* Builds the datagram of a v3 request that is about to be sent, with its
  * current id as msgID: the discovery probe while the engine is unknown,
  * else the request at the target's level, from r->plain.  Returns 0, or
- * a negative code that ends the request (USNMP_E_TOOBIG when it exceeds
+ * a negative code that ends the request (USNMP_E_TOO_BIG when it exceeds
  * the agent's msgMaxSize, USNMP_E_NOMEM, ...). */
 int usnmp__v3_launch(usnmp_request *r);
 
@@ -590,7 +590,7 @@ void usnmp__v3_manager_free(usnmp_manager *m);
  * Transport (transport.c)
  * ------------------------------------------------------------------------ */
 
-/* Parses an agent string (see usnmp_target_new()).  On success returns 0
+/* Parses an agent string (see usnmp_target_init()).  On success returns 0
  * and either stores a numeric address in *addr (*host_out = NULL), or
  * stores the host name to resolve, NUL-terminated in host[0..host_size),
  * in *host_out with the port in *addr's port field, the family wanted in

@@ -126,7 +126,7 @@ int usnmp__sync_host_add(usnmp_sync *s, const char *name,
   int rc = 0;
   sync_host *h = host_find_addr(s, addr);
   if (h) {
-    usnmp_target_free(t);
+    usnmp_target_close(t);
     rc = alias_add(s, name, h);
     if (rc == 0)
       *out = h;
@@ -134,7 +134,7 @@ int usnmp__sync_host_add(usnmp_sync *s, const char *name,
   }
   h = mem_calloc(s, 1, sizeof *h);
   if (!h) {
-    usnmp_target_free(t);
+    usnmp_target_close(t);
     return USNMP_E_NOMEM;
   }
   h->addr = *addr;
@@ -143,7 +143,7 @@ int usnmp__sync_host_add(usnmp_sync *s, const char *name,
   if (rc == 0)
     rc = host_setup(s, t);
   if (rc != 0) {
-    usnmp_target_free(t);
+    usnmp_target_close(t);
     mem_free(s, h);
     return rc;
   }

@@ -912,7 +912,7 @@ static void test_error_status_text(void **state) {
   };
   for (int32_t i = 0; i <= 18; i++)
     assert_string_equal(usnmp_error_status_text(i), want[i]);
-  assert_string_equal(usnmp_error_status_text(USNMP_ERR_NOSUCHNAME),
+  assert_string_equal(usnmp_error_status_text(USNMP_ERROR_STATUS_NOSUCHNAME),
                       "(noSuchName) There is no such variable name in this "
                       "MIB.");
   static const int32_t unknown[] = {-2, -1, 19, 20, 1000, INT32_MIN, INT32_MAX};

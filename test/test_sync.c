@@ -61,7 +61,7 @@ static int setup(void **state) {
   static fixture f;
   memset(&f, 0, sizeof f);
   assert_int_equal(usnmp_test_agent_start_thread(&f.agent, AF_INET), 0);
-  assert_int_equal(usnmp_sync_new(&f.sync), 0);
+  assert_int_equal(usnmp_sync_init(&f.sync), 0);
   usnmp_sync_set_write_community(f.sync, "private");
   f.host = usnmp_test_agent_address(f.agent);
   *state = &f;
@@ -143,8 +143,7 @@ static void test_getnext_separate(void **state) {
   fixture *f = *state;
   usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
   usnmp_vblist *l = NULL;
-  assert_int_equal(usnmp_sync_get_next(f->sync, f->host, &oid, 1, NULL, &l),
-                   0);
+  assert_int_equal(usnmp_sync_getnext(f->sync, f->host, &oid, 1, NULL, &l), 0);
   assert_name(usnmp_vblist_get(l, 0), "1.3.6.1.2.1.1.6.0");
   assert_string_value(usnmp_vblist_get(l, 0), "lab");
   usnmp_vblist_free(l);
@@ -224,7 +223,8 @@ static void test_errors_and_exceptions(void **state) {
   assert_int_equal(usnmp_sync_get(f->sync, f->host, v1oids, 3, NULL, &l),
                    USNMP_E_SNMP_ERROR);
   assert_null(l);
-  assert_int_equal(usnmp_sync_error_status(f->sync), USNMP_ERR_NOSUCHNAME);
+  assert_int_equal(usnmp_sync_error_status(f->sync),
+                   USNMP_ERROR_STATUS_NOSUCHNAME);
   assert_int_equal(usnmp_sync_error_index(f->sync), 2);
   /* Not cached: the same call goes to the agent again. */
   uint64_t before = agent_requests(f->agent);
@@ -338,7 +338,7 @@ static void test_many_hosts_one_round_trip(void **state) {
   enum { N = 5 };
   usnmp_test_agent *agents[N];
   usnmp_sync *s;
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   for (int i = 0; i < N; i++) {
     assert_int_equal(usnmp_test_agent_start_thread(&agents[i], AF_INET), 0);
     usnmp_test_agent_set_default(
@@ -392,8 +392,8 @@ static void reentry_cb(const usnmp_response *resp, void *arg) {
 static void test_blocking_inside_callback(void **state) {
   fixture *f = *state;
   usnmp_target *t;
-  assert_int_equal(
-      usnmp_target_new(usnmp_sync_manager(f->sync), &t, f->host), 0);
+  assert_int_equal(usnmp_target_init(usnmp_sync_manager(f->sync), &t, f->host),
+                   0);
   reentry r = {f->sync, f->host, 0, 0};
   usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
   assert_int_equal(usnmp_get(t, &oid, 1, NULL, reentry_cb, &r, NULL), 0);
@@ -405,7 +405,7 @@ static void test_blocking_inside_callback(void **state) {
   usnmp_vblist_free(l);
   assert_int_equal(r.calls, 1);
   assert_int_equal(r.rc, USNMP_E_IN_CALLBACK);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 /* Closing with requests in flight frees everything and does not wait for
@@ -413,7 +413,7 @@ static void test_blocking_inside_callback(void **state) {
 static void test_close_in_flight(void **state) {
   fixture *f = *state;
   usnmp_sync *s;
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   usnmp_test_agent_set_default(f->agent,
                                (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
@@ -450,7 +450,7 @@ static void test_allocation_failures(void **state) {
     usnmp_vblist *l = NULL;
     int rc;
     usnmp_test_failing_arm(&fail, n);
-    rc = usnmp_sync_new_ex(&s, &alloc);
+    rc = usnmp_sync_init_ex(&s, &alloc);
     if (rc != 0) {
       assert_int_equal(rc, USNMP_E_NOMEM);
       assert_int_equal(fail.live, 0);
@@ -470,14 +470,14 @@ static void test_allocation_failures(void **state) {
       usnmp_sync_walk *w = NULL;
       const usnmp_varbind *vb;
       int count = 0;
-      rc = usnmp_sync_walk_start(s, f->host, &root, &quick, &w);
+      rc = usnmp_sync_walk_init(s, f->host, &root, &quick, &w);
       if (rc == 0) {
         while ((rc = usnmp_sync_walk_next(w, &vb)) == 1)
           count++;
       }
       if (rc == 0)
         assert_int_equal(count, 40);
-      usnmp_sync_walk_free(w);
+      usnmp_sync_walk_close(w);
     }
     if (!fail.failed) {
       assert_int_equal(rc, 0);
@@ -520,7 +520,7 @@ static void test_real_snmpd(void **state) {
   usnmp_test_snmpd agent = {0};
   assert_int_equal(usnmp_test_snmpd_start(&agent), 0);
   usnmp_sync *s;
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   usnmp_sync_set_write_community(s, "private");
   assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
   usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
@@ -548,7 +548,7 @@ static void test_real_snmpd(void **state) {
   /* Walk the system group as a pull iterator. */
   usnmp_oid root = usnmp_test_oid("1.3.6.1.2.1.1");
   usnmp_sync_walk *w;
-  assert_int_equal(usnmp_sync_walk_start(s, "127.0.0.1", &root, NULL, &w), 0);
+  assert_int_equal(usnmp_sync_walk_init(s, "127.0.0.1", &root, NULL, &w), 0);
   const usnmp_varbind *vb;
   int rc, count = 0;
   usnmp_oid prev = root;
@@ -562,7 +562,7 @@ static void test_real_snmpd(void **state) {
   }
   assert_int_equal(rc, 0);
   assert_true(count >= 8);
-  usnmp_sync_walk_free(w);
+  usnmp_sync_walk_close(w);
 
   /* A wrong community times out, with the per-call override too. */
   usnmp_call_opts wrong = {
@@ -582,7 +582,7 @@ static void test_real_snmpd_v3(void **state) {
   usnmp_test_snmpd agent = {0};
   assert_int_equal(usnmp_test_snmpd_start(&agent), 0);
   usnmp_sync *s;
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
   assert_int_equal(usnmp_sync_set_version(s, USNMP_VERSION_3),
                    USNMP_E_INVAL); /* no user yet */
@@ -642,24 +642,25 @@ static void test_real_snmpd_v3(void **state) {
 
   usnmp_oid root = usnmp_test_oid("1.3.6.1.2.1.1");
   usnmp_sync_walk *w;
-  assert_int_equal(usnmp_sync_walk_start(s, "::1", &root, NULL, &w), 0);
+  assert_int_equal(usnmp_sync_walk_init(s, "::1", &root, NULL, &w), 0);
   const usnmp_varbind *vb;
   int rc, count = 0;
   while ((rc = usnmp_sync_walk_next(w, &vb)) == 1)
     count++;
   assert_int_equal(rc, 0);
   assert_true(count >= 8);
-  usnmp_sync_walk_free(w);
+  usnmp_sync_walk_close(w);
 
   /* Down to authNoPriv: the agent's access rule wants privacy. */
   assert_int_equal(usnmp_sync_set_v3_level(s, USNMP_SEC_AUTHNOPRIV), 0);
   assert_int_equal(usnmp_sync_get(s, "127.0.0.1", oids, 1, &refresh, &l),
                    USNMP_E_SNMP_ERROR);
-  assert_int_equal(usnmp_sync_error_status(s), USNMP_ERR_AUTHORIZATIONERROR);
+  assert_int_equal(usnmp_sync_error_status(s),
+                   USNMP_ERROR_STATUS_AUTHORIZATIONERROR);
   usnmp_sync_close(s);
 
   /* A wrong password and an unknown user, on fresh blocking managers. */
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
   assert_int_equal(usnmp_sync_set_v3_user(s, "shaaes", USNMP_AUTH_SHA,
                                           "wrongpass123", USNMP_PRIV_AES,
