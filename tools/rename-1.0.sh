@@ -44,13 +44,20 @@ awk -F '\t' '{ printf "s/\\<%s\\>/%s/g\n", $1, $2 }' "$tmp/pairs" > "$tmp/sed"
 awk -F '\t' '{ print $1 }' "$tmp/pairs" > "$tmp/pattern"
 # Beyond whole identifiers: the library codes are generated from
 # USNMP_ERRNO_MAP, where a code is written without its USNMP_E_ prefix
-# (XX(TOOBIG, ...)); comments name a family of constants as PREFIX_*.
+# (XX(TOOBIG, ...)); comments name a family of constants as PREFIX_*; and
+# the functions that take or return an agent's error-status do it as a
+# usnmp_error_status, not an int32_t (declarations and definitions).
 cat >> "$tmp/sed" <<'SED'
 s/\<XX(TOOBIG,/XX(TOO_BIG,/g
 s/\<USNMP_ERR_\*/USNMP_ERROR_STATUS_*/g
 s/\<USNMP_OPT_\*/USNMP_REQUEST_*/g
+s/\<usnmp_error_status_text(int32_t /usnmp_error_status_text(usnmp_error_status /g
+s/\<usnmp_error_status_name(int32_t /usnmp_error_status_name(usnmp_error_status /g
+s/\<int32_t usnmp_sync_error_status(/usnmp_error_status usnmp_sync_error_status(/g
 SED
-printf '%s\n' 'XX(TOOBIG,' 'USNMP_ERR_*' 'USNMP_OPT_*' >> "$tmp/pattern"
+printf '%s\n' 'XX(TOOBIG,' 'USNMP_ERR_*' 'USNMP_OPT_*' \
+  'usnmp_error_status_text(int32_t' 'usnmp_error_status_name(int32_t' \
+  'int32_t usnmp_sync_error_status' >> "$tmp/pattern"
 
 # Text files only (grep -I), tracked or new; those with an old name.
 # Outside a git checkout (a release tarball), every file under the paths.
