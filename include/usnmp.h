@@ -289,6 +289,22 @@ typedef struct usnmp_varbind {
   usnmp_value value;
 } usnmp_varbind;
 
+/* Stores the name of vb as arcs in *oid (usnmp_oid_from_ber() on vb's
+ * name).  Returns 0, USNMP_E_INVAL for NULL, or the OID error of a name
+ * that does not decode (*oid is then empty). */
+USNMP_EXTERN int usnmp_varbind_oid(const usnmp_varbind *vb, usnmp_oid *oid);
+
+/* Copies an OCTET STRING or Opaque value into buf as a C string, in the
+ * snprintf() convention: at most size - 1 octets and a terminating NUL
+ * (nothing is written when size is 0, and buf may then be NULL).  The
+ * octets are copied as they are, so binary data and embedded NULs reach
+ * buf unchanged; a string that holds a NUL reads shorter through strlen()
+ * than the return value says.  Returns the value's length in octets (the
+ * string was truncated when that is >= size), or USNMP_E_INVAL for a
+ * value of another type or a NULL value or buffer. */
+USNMP_EXTERN int usnmp_value_get_string(const usnmp_value *v, char *buf,
+                                        size_t size);
+
 /* Value builders.  Each returns the value by value; none allocates. */
 USNMP_EXTERN usnmp_value usnmp_value_integer(int32_t v);
 USNMP_EXTERN usnmp_value usnmp_value_counter32(uint32_t v);
@@ -457,6 +473,10 @@ typedef enum usnmp_error_status {
 /* Returns net-snmp's text for an error-status ("(noSuchName) There is no
  * such variable name in this MIB."); never NULL. */
 USNMP_EXTERN const char *usnmp_error_status_text(int32_t error_status);
+/* Returns the RFC 3416 name of an error-status, spelled as the RFC spells
+ * it ("noError", "tooBig", "noAccess", "readOnly", "notWritable", ...),
+ * or "unknown" for a value the RFC does not define; never NULL. */
+USNMP_EXTERN const char *usnmp_error_status_name(int32_t error_status);
 
 /* A community-based message (v1 or v2c) and its PDU header.  Decoded
  * fields point into the message buffer. */
@@ -1473,7 +1493,8 @@ USNMP_EXTERN int usnmp_sync_walk_start(usnmp_sync *s, const char *host,
  * on w), 0 at the end of the subtree, or a negative code (USNMP_E_TIMEOUT,
  * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING...) and the walk is over;
  * USNMP_E_CLOSED once its usnmp_sync was closed, USNMP_E_IN_CALLBACK from
- * inside a call of its usnmp_sync. */
+ * inside a call of its usnmp_sync.  usnmp_varbind_oid(*vb, &oid) gives the
+ * varbind's name as arcs, usnmp_value_get_string() a string value. */
 USNMP_EXTERN int usnmp_sync_walk_next(usnmp_sync_walk *w,
                                       const usnmp_varbind **vb);
 /* Frees w, abandoning what is in flight; also after usnmp_sync_close().

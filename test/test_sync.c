@@ -550,16 +550,25 @@ static void test_real_snmpd(void **state) {
   usnmp_sync_walk *w;
   assert_int_equal(usnmp_sync_walk_start(s, "127.0.0.1", &root, NULL, &w), 0);
   const usnmp_varbind *vb;
-  int rc, count = 0;
+  int rc, count = 0, seen_location = 0;
   usnmp_oid prev = root;
   while ((rc = usnmp_sync_walk_next(w, &vb)) == 1) {
     usnmp_oid name;
-    assert_int_equal(usnmp_oid_from_ber(&name, vb->oid, vb->oid_len), 0);
+    assert_int_equal(usnmp_varbind_oid(vb, &name), 0);
     assert_true(usnmp_oid_is_prefix(&root, &name));
     assert_true(usnmp_oid_cmp(&prev, &name) < 0);
+    usnmp_oid location = usnmp_test_oid("1.3.6.1.2.1.1.6.0");
+    if (usnmp_oid_cmp(&name, &location) == 0) {
+      char text[16];
+      assert_int_equal(usnmp_value_get_string(&vb->value, text, sizeof text),
+                       6);
+      assert_string_equal(text, "rack 7");
+      seen_location = 1;
+    }
     prev = name;
     count++;
   }
+  assert_true(seen_location);
   assert_int_equal(rc, 0);
   assert_true(count >= 8);
   usnmp_sync_walk_free(w);
