@@ -1243,8 +1243,20 @@ USNMP_EXTERN int usnmp_table_cancel(usnmp_table *tb);
  * GET answers.  USNMP_CACHE_REFRESH asks again for values already known
  * (an OID already in flight still shares its request).  The bound
  * (usnmp_cache_set_limit) drops the oldest values first, never one whose
- * request is in flight.  A cache belongs to its manager's loop and thread.
+ * request is in flight.  The time-to-live (usnmp_cache_set_ttl) makes a
+ * start ask again for a value older than it.  Neither ever drops a value
+ * no collect has handed out yet, so an answer a start asked for waits for
+ * its collect even with caching off.  A cache belongs to its manager's
+ * loop and thread.
  * ------------------------------------------------------------------------ */
+
+/* Named values for the cache's bound and time-to-live (cache and blocking
+ * API alike): USNMP_CACHE_OFF keeps nothing (a bound of 0 keeps no value
+ * once collected; a time-to-live of 0 makes every start ask again), and
+ * USNMP_CACHE_UNLIMITED sets no bound (any bound at least this large is
+ * the same) or a value that never ages. */
+#define USNMP_CACHE_OFF 0u
+#define USNMP_CACHE_UNLIMITED UINT32_MAX
 
 typedef struct usnmp_cache usnmp_cache;
 
@@ -1258,7 +1270,8 @@ typedef enum usnmp_cache_kind {
 
 /* What usnmp_cache_collect() fills.  The caller points varbinds at room
  * for n varbinds; on success they point into the cache, valid until the
- * next call that changes it (start, clear, forget, trim, set_limit, free).
+ * next call that changes it (start, clear, forget, trim, set_limit,
+ * set_ttl, free).
  * error_status and error_index (1-based, in the collected OIDs, 0 when
  * none of them was named) are set with USNMP_E_SNMP_ERROR. */
 typedef struct usnmp_cache_result {
@@ -1269,7 +1282,8 @@ typedef struct usnmp_cache_result {
 
 typedef void (*usnmp_cache_notify_cb)(usnmp_cache *c, void *arg);
 
-/* Creates an empty, unbounded cache for targets of manager m; alloc (NULL:
+/* Creates an empty cache for targets of manager m, with no bound and no
+ * time-to-live (both USNMP_CACHE_UNLIMITED); alloc (NULL:
  * malloc) serves every allocation of the cache.  Returns 0,
  * USNMP_E_INVAL or USNMP_E_NOMEM. */
 USNMP_EXTERN int usnmp_cache_new(usnmp_manager *m,
@@ -1306,9 +1320,15 @@ USNMP_EXTERN int usnmp_cache_collect(usnmp_cache *c, usnmp_target *t,
                                      usnmp_cache_kind kind,
                                      const usnmp_oid *oids, size_t n,
                                      usnmp_cache_result *result);
-/* Bounds c to max entries (0 = unbounded) and applies the bound now.
- * Returns 0 or USNMP_E_INVAL. */
+/* Bounds c to max values and applies the bound now: USNMP_CACHE_OFF (0)
+ * keeps none once collected, USNMP_CACHE_UNLIMITED (the default) sets no
+ * bound.  Returns 0 or USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_cache_set_limit(usnmp_cache *c, size_t max);
+/* Sets how long a value stays fresh after its answer came, in ms: a start
+ * asks again for an older one (and collected ones that aged are dropped).
+ * USNMP_CACHE_OFF (0): every start asks again; USNMP_CACHE_UNLIMITED (the
+ * default): values never age.  Returns 0 or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_cache_set_ttl(usnmp_cache *c, uint32_t ttl_ms);
 /* Applies the bound now (start does it too).  Returns 0 or
  * USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_cache_trim(usnmp_cache *c);
@@ -1331,7 +1351,10 @@ USNMP_EXTERN size_t usnmp_cache_size(const usnmp_cache *c);
  * optional read-write community for SET, a default port, a resend interval,
  * a per-call timeout (10 s by default) and community override; calls that
  * start without blocking and are collected later; a per-host value cache
- * with refresh (a usnmp_cache, above); and writer-preferred ordering of
+ * with refresh (a usnmp_cache, above: GET, GETNEXT and SET answers are
+ * CACHED by default and served to later calls without asking the agent;
+ * usnmp_sync_set_cache_ttl() gives them a time-to-live, USNMP_CACHE_OFF
+ * turns caching off); and writer-preferred ordering of
  * GETs and SETs per host (each host's target uses
  * USNMP_ORDER_WRITER_PREFERRED, so its walks take part in the order).
  *
@@ -1388,7 +1411,8 @@ typedef struct usnmp_call_opts {
 
 /* Creates a blocking manager with its own loop.  Defaults: version 2c,
  * community "public" (also used for SET until a write community is set),
- * port 161, resend every 1000 ms, call timeout 10000 ms, unbounded cache.
+ * port 161, resend every 1000 ms, call timeout 10000 ms, a cache with no
+ * bound and no time-to-live (both USNMP_CACHE_UNLIMITED).
  * Returns 0, USNMP_E_NOMEM or a libuv code. */
 USNMP_EXTERN int usnmp_sync_new(usnmp_sync **out);
 /* The same with an allocation hook: every allocation of the sync object,
@@ -1424,8 +1448,17 @@ USNMP_EXTERN int usnmp_sync_set_port(usnmp_sync *s, uint16_t port);
 USNMP_EXTERN int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms);
 /* Default timeout of calls that do not give one. */
 USNMP_EXTERN int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms);
-/* Bounds the cache to max entries (0 = unbounded); the oldest go first. */
+/* Bounds the cache to max values, the oldest going first:
+ * USNMP_CACHE_OFF (0) keeps none once a call has returned it,
+ * USNMP_CACHE_UNLIMITED (the default) sets no bound.  Returns 0,
+ * USNMP_E_INVAL or USNMP_E_IN_CALLBACK. */
 USNMP_EXTERN int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max);
+/* Sets how long a cached value answers later calls, in ms after the agent
+ * sent it; an older one is asked for again.  USNMP_CACHE_OFF (0): no
+ * caching, every call asks the agent; USNMP_CACHE_UNLIMITED (the
+ * default): a value answers until refreshed, set, cleared or dropped by
+ * the bound.  Returns 0, USNMP_E_INVAL or USNMP_E_IN_CALLBACK. */
+USNMP_EXTERN int usnmp_sync_set_cache_ttl(usnmp_sync *s, uint32_t ttl_ms);
 /* Empties the cache.  Returns 0, USNMP_E_INVAL for NULL, or
  * USNMP_E_IN_CALLBACK from inside a call of s (nothing is removed). */
 USNMP_EXTERN int usnmp_sync_cache_clear(usnmp_sync *s);
@@ -1438,7 +1471,12 @@ USNMP_EXTERN size_t usnmp_sync_cache_size(const usnmp_sync *s);
 USNMP_EXTERN usnmp_manager *usnmp_sync_manager(usnmp_sync *s);
 
 /* GET of n OIDs from host ("host", "host:port", "[v6]:port", hostname;
- * the default port applies when none is given).  On success returns 0 and
+ * the default port applies when none is given).  CACHED: an OID this host
+ * already answered is served from the cache without asking the agent
+ * again (so three calls a second apart see one sysUpTime), until the
+ * cache's time-to-live passes (usnmp_sync_set_cache_ttl; unlimited by
+ * default, USNMP_CACHE_OFF turns caching off) or the call passes
+ * USNMP_CALL_REFRESH.  On success returns 0 and
  * stores a list whose i-th varbind answers oids[i] (exceptions such as
  * noSuchObject are values, not errors).  With USNMP_CALL_NONBLOCK, sends
  * what is not cached, returns 0 at once and stores NULL in *result; a later
@@ -1450,15 +1488,18 @@ USNMP_EXTERN int usnmp_sync_get(usnmp_sync *s, const char *host,
                                 const usnmp_oid *oids, size_t n,
                                 const usnmp_call_opts *opts,
                                 usnmp_vblist **result);
-/* GETNEXT: the i-th varbind is the successor of oids[i].  Its answers are
- * cached apart from GET answers. */
+/* GETNEXT: the i-th varbind is the successor of oids[i].  CACHED like
+ * usnmp_sync_get() (same time-to-live and refresh), apart from GET
+ * answers; a SET to the host drops its GETNEXT answers. */
 USNMP_EXTERN int usnmp_sync_get_next(usnmp_sync *s, const char *host,
                                      const usnmp_oid *oids, size_t n,
                                      const usnmp_call_opts *opts,
                                      usnmp_vblist **result);
-/* SET of one varbind; uses the write community.  Waits for the host's
- * outstanding GETs first; later GETs of the host wait for it.  On success
- * the cache holds the value the agent returned.  result may be NULL.
+/* SET of one varbind; uses the write community.  Always sent, never
+ * answered from the cache.  Waits for the host's outstanding GETs first;
+ * later GETs of the host wait for it.  On success the cache holds the
+ * value the agent returned (later GETs of the OID are served from it, see
+ * usnmp_sync_get()).  result may be NULL.
  * Same returns as usnmp_sync_get(). */
 USNMP_EXTERN int usnmp_sync_set(usnmp_sync *s, const char *host,
                                 const usnmp_oid *oid,
@@ -1481,7 +1522,7 @@ USNMP_EXTERN int32_t usnmp_sync_error_index(const usnmp_sync *s);
 typedef struct usnmp_sync_walk usnmp_sync_walk;
 
 /* Starts walking the subtree under root on host (GETBULK on v2c, GETNEXT
- * on v1).  Nothing is sent until the first usnmp_sync_walk_next() (a
+ * on v1).  Not cached: a walk always asks the agent.  Nothing is sent until the first usnmp_sync_walk_next() (a
  * host name new to s is resolved now, see "Hosts" above).  Returns 0,
  * USNMP_E_INVAL, USNMP_E_RESOLVE, USNMP_E_TIMEOUT (the name did not
  * resolve in time), USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */

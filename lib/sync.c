@@ -78,6 +78,10 @@ int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max) {
   GUARD(s, usnmp_cache_set_limit(s->cache, max));
 }
 
+int usnmp_sync_set_cache_ttl(usnmp_sync *s, uint32_t ttl_ms) {
+  GUARD(s, usnmp_cache_set_ttl(s->cache, ttl_ms));
+}
+
 /* ---- the blocking calls ---- */
 
 /* A flag this version does not know may guard a field our struct lacks

@@ -300,7 +300,7 @@ static void test_bound_clear_forget(void **state) {
   assert_int_equal(start(f, USNMP_CACHE_GET, names, 1, 0, 2000), 0);
   assert_int_equal(usnmp_cache_trim(f->c), 0);
   assert_int_equal(collect(f, USNMP_CACHE_GET, names, 1, &res, NULL, 0), 0);
-  assert_int_equal(usnmp_cache_set_limit(f->c, 0), 0);
+  assert_int_equal(usnmp_cache_set_limit(f->c, USNMP_CACHE_UNLIMITED), 0);
   assert_int_equal(usnmp_cache_forget(f->c, f->e.t), 0);
   assert_int_equal(usnmp_cache_size(f->c), 0);
   assert_int_equal(start(f, USNMP_CACHE_GET, names, 3, 0, 2000), 0);

@@ -75,6 +75,93 @@ static int teardown(void **state) {
   return 0;
 }
 
+/* GETs sysUpTime (which the agent changes to ticks first) and returns the
+ * value the call saw. */
+static uint32_t uptime_get(fixture *f, uint32_t ticks) {
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
+  assert_int_equal(usnmp_test_agent_mib_set(f->agent, "1.3.6.1.2.1.1.3.0",
+                                            usnmp_value_timeticks(ticks), 0),
+                   0);
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, NULL, &l), 0);
+  uint64_t got = 0;
+  assert_int_equal(
+      usnmp_value_get_uint64(&usnmp_vblist_get(l, 0)->value, &got), 0);
+  usnmp_vblist_free(l);
+  return (uint32_t)got;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Cached by default: three GETs of a changing value see the first one.
+ * With a time-to-live, three GETs a TTL apart see three new values, and
+ * a GET within the TTL is served from the cache. */
+static void test_cache_ttl(void **state) {
+  fixture *f = *state;
+  assert_int_equal(uptime_get(f, 100), 100);
+  assert_int_equal(uptime_get(f, 200), 100);
+  assert_int_equal(uptime_get(f, 300), 100);
+
+  assert_int_equal(usnmp_sync_set_cache_ttl(f->sync, 150), 0);
+  assert_int_equal(uptime_get(f, 400), 100); /* cached a while ago... */
+  sleep_ms(200);
+  assert_int_equal(uptime_get(f, 500), 500); /* ...but now too old */
+  uint64_t before = agent_requests(f->agent);
+  assert_int_equal(uptime_get(f, 550), 500); /* within the TTL */
+  assert_int_equal(agent_requests(f->agent), before);
+  sleep_ms(200);
+  assert_int_equal(uptime_get(f, 600), 600);
+  sleep_ms(200);
+  assert_int_equal(uptime_get(f, 700), 700);
+  assert_int_equal(usnmp_sync_set_cache_ttl(NULL, 1), USNMP_E_INVAL);
+}
+
+/* USNMP_CACHE_OFF as the time-to-live: every call asks the agent; as the
+ * bound: nothing stays once a call has returned it, yet a non-blocking
+ * start still hands its answer to the call that collects it.
+ * USNMP_CACHE_UNLIMITED caches again. */
+static void test_cache_off(void **state) {
+  fixture *f = *state;
+  assert_int_equal(usnmp_sync_set_cache_ttl(f->sync, USNMP_CACHE_OFF), 0);
+  uint64_t before = agent_requests(f->agent);
+  assert_int_equal(uptime_get(f, 1), 1);
+  assert_int_equal(uptime_get(f, 2), 2);
+  assert_int_equal(uptime_get(f, 3), 3);
+  assert_int_equal(agent_requests(f->agent), before + 3);
+
+  assert_int_equal(usnmp_sync_set_cache_ttl(f->sync, USNMP_CACHE_UNLIMITED),
+                   0);
+  assert_int_equal(usnmp_sync_set_cache_limit(f->sync, USNMP_CACHE_OFF), 0);
+  assert_int_equal(uptime_get(f, 4), 4);
+  assert_int_equal(usnmp_sync_cache_size(f->sync), 0);
+  assert_int_equal(uptime_get(f, 5), 5);
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
+  usnmp_call_opts nonblock = {USNMP_CALL_NONBLOCK, 0, NULL};
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &nonblock, &l),
+                   0);
+  assert_null(l);
+  before = agent_requests(f->agent);
+  sleep_ms(100);
+  /* The answer came meanwhile; another call trims the cache, but the
+   * answer nobody collected yet stays for its collect. */
+  usnmp_oid name = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &name, 1, NULL, &l), 0);
+  usnmp_vblist_free(l);
+  assert_int_equal(uptime_get(f, 6), 5);
+  assert_int_equal(agent_requests(f->agent), before + 1);
+  assert_int_equal(usnmp_sync_cache_size(f->sync), 0);
+
+  assert_int_equal(
+      usnmp_sync_set_cache_limit(f->sync, USNMP_CACHE_UNLIMITED), 0);
+  assert_int_equal(uptime_get(f, 7), 7);
+  assert_int_equal(uptime_get(f, 8), 7);
+  assert_int_equal(usnmp_sync_cache_size(f->sync), 1);
+}
+
 /* The i-th varbind answers the i-th OID, in the caller's order. */
 static void test_get_in_order(void **state) {
   fixture *f = *state;
@@ -690,6 +777,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_get_in_order, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cache_ttl, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cache_off, setup, teardown),
       cmocka_unit_test_setup_teardown(test_getnext_separate, setup, teardown),
       cmocka_unit_test_setup_teardown(test_nonblock_then_collect, setup,
                                       teardown),
