@@ -1513,6 +1513,49 @@ USNMP_EXTERN int usnmp_sync_set_many(usnmp_sync *s, const char *host,
                                      const usnmp_call_opts *opts,
                                      usnmp_vblist **result);
 
+/* GETBULK (v2c and v3): the first non_repeaters OIDs get one successor
+ * each, the others up to max_repetitions successors each, interleaved as
+ * RFC 3416 orders them; the list holds the varbinds as the agent sent them
+ * (endOfMibView included).  Not cached: always asks the agent.  Returns 0,
+ * USNMP_E_BAD_VERSION on a v1 host, USNMP_E_INVAL (also for
+ * USNMP_CALL_NONBLOCK, which a call that is not cached cannot collect
+ * later), and the other returns of usnmp_sync_get(). */
+USNMP_EXTERN int usnmp_sync_get_bulk(usnmp_sync *s, const char *host,
+                                     const usnmp_oid *oids, size_t n,
+                                     uint32_t non_repeaters,
+                                     uint32_t max_repetitions,
+                                     const usnmp_call_opts *opts,
+                                     usnmp_vblist **result);
+
+/* The rows of a table, owned by the caller until usnmp_rowlist_free(). */
+typedef struct usnmp_rowlist usnmp_rowlist;
+
+/* Fetches a whole table from host (usnmp_table_start() on the host's
+ * target, run to its end): columns (n_columns OIDs, entry may be NULL),
+ * or with n_columns 0 the columns the agent has under entry.  Columns of
+ * tables that share an index (ifTable and ifXTable) come in one fetch.
+ * On success stores the rows in index order: each a usnmp_table_row whose
+ * index is the OID suffix after the column and whose values hold one value
+ * per column, a hole being USNMP_TYPE_NOSUCHINSTANCE.  Not cached; each
+ * request of the fetch carries the call's timeout.  Returns 0,
+ * USNMP_E_INVAL (also for USNMP_CALL_NONBLOCK), USNMP_E_TIMEOUT,
+ * USNMP_E_SNMP_ERROR (usnmp_sync_error_status()), USNMP_E_NOT_INCREASING,
+ * USNMP_E_RESOLVE, USNMP_E_NOMEM or USNMP_E_IN_CALLBACK; no rows on
+ * failure. */
+USNMP_EXTERN int usnmp_sync_table(usnmp_sync *s, const char *host,
+                                  const usnmp_oid *entry,
+                                  const usnmp_oid *columns, size_t n_columns,
+                                  const usnmp_call_opts *opts,
+                                  usnmp_rowlist **out);
+/* Returns the number of rows in l (0 for NULL). */
+USNMP_EXTERN size_t usnmp_rowlist_count(const usnmp_rowlist *l);
+/* Returns the i-th row (valid until usnmp_rowlist_free), or NULL when i is
+ * out of range. */
+USNMP_EXTERN const usnmp_table_row *usnmp_rowlist_get(const usnmp_rowlist *l,
+                                                      size_t i);
+/* Frees l and every row (NULL is fine). */
+USNMP_EXTERN void usnmp_rowlist_free(usnmp_rowlist *l);
+
 /* error-status and error-index (1-based) of the last call that returned
  * USNMP_E_SNMP_ERROR; 0 after any other outcome. */
 USNMP_EXTERN int32_t usnmp_sync_error_status(const usnmp_sync *s);

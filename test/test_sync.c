@@ -162,6 +162,114 @@ static void test_cache_off(void **state) {
   assert_int_equal(usnmp_sync_cache_size(f->sync), 1);
 }
 
+/* GETBULK: non-repeaters first, then the repetitions interleaved, as the
+ * agent sent them; never cached; v1 refuses it; NONBLOCK is refused. */
+static void test_get_bulk(void **state) {
+  fixture *f = *state;
+  assert_int_equal(
+      usnmp_test_agent_mib_fill(f->agent, "1.3.6.1.4.1.99999.5", 4), 0);
+  usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.4.0"),
+                       usnmp_test_oid("1.3.6.1.4.1.99999.5")};
+  usnmp_vblist *l = NULL;
+  uint64_t before = agent_requests(f->agent);
+  assert_int_equal(
+      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l), 0);
+  assert_int_equal(usnmp_vblist_count(l), 4);
+  assert_name(usnmp_vblist_get(l, 0), "1.3.6.1.2.1.1.5.0");
+  assert_name(usnmp_vblist_get(l, 1), "1.3.6.1.4.1.99999.5.1");
+  assert_name(usnmp_vblist_get(l, 2), "1.3.6.1.4.1.99999.5.2");
+  assert_name(usnmp_vblist_get(l, 3), "1.3.6.1.4.1.99999.5.3");
+  usnmp_vblist_free(l);
+  assert_int_equal(
+      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l), 0);
+  usnmp_vblist_free(l);
+  assert_int_equal(agent_requests(f->agent), before + 2);
+
+  usnmp_call_opts nonblock = {USNMP_CALL_NONBLOCK, 0, NULL};
+  assert_int_equal(
+      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, &nonblock, &l),
+      USNMP_E_INVAL);
+  assert_null(l);
+  assert_int_equal(usnmp_sync_set_version(f->sync, USNMP_VERSION_1), 0);
+  assert_int_equal(
+      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l),
+      USNMP_E_BAD_VERSION);
+  assert_null(l);
+}
+
+/* A table fetch returns the rows in index order, one value per column,
+ * a hole as noSuchInstance; by entry, the columns are found. */
+static void test_table(void **state) {
+  fixture *f = *state;
+  usnmp_test_agent_mib_clear(f->agent);
+  const char *col1 = "1.3.6.1.4.1.99999.6.1.1", *col2 = "1.3.6.1.4.1.99999.6.1.2";
+  for (int i = 1; i <= 3; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "%s.%d", col1, i);
+    assert_int_equal(usnmp_test_agent_mib_set(f->agent, name,
+                                              usnmp_value_integer(10 * i), 0),
+                     0);
+    if (i == 2)
+      continue; /* the hole */
+    snprintf(name, sizeof name, "%s.%d", col2, i);
+    assert_int_equal(usnmp_test_agent_mib_set(f->agent, name,
+                                              usnmp_value_string("row"), 0),
+                     0);
+  }
+  assert_int_equal(usnmp_test_agent_mib_set(f->agent, "1.3.6.1.4.1.99999.7",
+                                            usnmp_value_integer(0), 0),
+                   0);
+  usnmp_oid cols[2] = {usnmp_test_oid(col1), usnmp_test_oid(col2)};
+  usnmp_oid entry = usnmp_test_oid("1.3.6.1.4.1.99999.6.1");
+  for (int by_entry = 0; by_entry <= 1; by_entry++) {
+    usnmp_rowlist *rows = NULL;
+    assert_int_equal(usnmp_sync_table(f->sync, f->host, by_entry ? &entry : NULL,
+                                      by_entry ? NULL : cols,
+                                      by_entry ? 0 : 2, NULL, &rows),
+                     0);
+    assert_int_equal(usnmp_rowlist_count(rows), 3);
+    for (size_t i = 0; i < 3; i++) {
+      const usnmp_table_row *row = usnmp_rowlist_get(rows, i);
+      assert_int_equal(row->n_columns, 2);
+      assert_int_equal(row->index->len, 1);
+      assert_int_equal(row->index->arcs[0], i + 1);
+      assert_int_equal(usnmp_oid_cmp(&row->columns[0], &cols[0]), 0);
+      assert_int_equal(usnmp_oid_cmp(&row->columns[1], &cols[1]), 0);
+      int32_t v = 0;
+      assert_int_equal(usnmp_value_get_int(&row->values[0], &v), 0);
+      assert_int_equal(v, 10 * (int32_t)(i + 1));
+      if (i == 1) {
+        assert_int_equal(row->values[1].type, USNMP_TYPE_NOSUCHINSTANCE);
+      } else {
+        char text[8];
+        assert_int_equal(
+            usnmp_value_get_string(&row->values[1], text, sizeof text), 3);
+        assert_string_equal(text, "row");
+      }
+    }
+    assert_null(usnmp_rowlist_get(rows, 3));
+    usnmp_rowlist_free(rows);
+  }
+  usnmp_rowlist *rows = NULL;
+  usnmp_call_opts nonblock = {USNMP_CALL_NONBLOCK, 0, NULL};
+  assert_int_equal(
+      usnmp_sync_table(f->sync, f->host, NULL, cols, 2, &nonblock, &rows),
+      USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_table(f->sync, f->host, NULL, NULL, 0, NULL,
+                                    &rows),
+                   USNMP_E_INVAL);
+  assert_null(rows);
+  usnmp_rowlist_free(NULL);
+  assert_int_equal(usnmp_rowlist_count(NULL), 0);
+  /* A dead agent: the fetch times out, no rows. */
+  usnmp_call_opts quick = {USNMP_CALL_TIMEOUT, 300, NULL};
+  usnmp_test_agent_set_default(f->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
+  assert_int_equal(
+      usnmp_sync_table(f->sync, f->host, NULL, cols, 2, &quick, &rows),
+      USNMP_E_TIMEOUT);
+  assert_null(rows);
+}
+
 /* The i-th varbind answers the i-th OID, in the caller's order. */
 static void test_get_in_order(void **state) {
   fixture *f = *state;
@@ -660,6 +768,30 @@ static void test_real_snmpd(void **state) {
   assert_true(count >= 8);
   usnmp_sync_walk_free(w);
 
+  /* GETBULK and a table fetch (ifIndex and ifDescr of ifTable: every row's
+   * ifIndex is its index). */
+  usnmp_oid sys = usnmp_test_oid("1.3.6.1.2.1.1");
+  assert_int_equal(usnmp_sync_get_bulk(s, "127.0.0.1", &sys, 1, 0, 3, NULL, &l),
+                   0);
+  assert_int_equal(usnmp_vblist_count(l), 3);
+  assert_name(usnmp_vblist_get(l, 0), "1.3.6.1.2.1.1.1.0");
+  usnmp_vblist_free(l);
+  usnmp_oid if_cols[2] = {usnmp_test_oid("1.3.6.1.2.1.2.2.1.1"),
+                          usnmp_test_oid("1.3.6.1.2.1.2.2.1.2")};
+  usnmp_rowlist *rows = NULL;
+  assert_int_equal(usnmp_sync_table(s, "::1", NULL, if_cols, 2, NULL, &rows),
+                   0);
+  assert_true(usnmp_rowlist_count(rows) >= 1);
+  for (size_t i = 0; i < usnmp_rowlist_count(rows); i++) {
+    const usnmp_table_row *row = usnmp_rowlist_get(rows, i);
+    int32_t if_index = 0;
+    assert_int_equal(usnmp_value_get_int(&row->values[0], &if_index), 0);
+    assert_int_equal(row->index->len, 1);
+    assert_int_equal((uint32_t)if_index, row->index->arcs[0]);
+    assert_int_equal(row->values[1].type, USNMP_TYPE_OCTET_STRING);
+  }
+  usnmp_rowlist_free(rows);
+
   /* A wrong community times out, with the per-call override too. */
   usnmp_call_opts wrong = {
       USNMP_CALL_TIMEOUT | USNMP_CALL_COMMUNITY | USNMP_CALL_REFRESH, 300,
@@ -779,6 +911,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cache_ttl, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cache_off, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_get_bulk, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_table, setup, teardown),
       cmocka_unit_test_setup_teardown(test_getnext_separate, setup, teardown),
       cmocka_unit_test_setup_teardown(test_nonblock_then_collect, setup,
                                       teardown),
