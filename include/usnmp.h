@@ -1438,7 +1438,11 @@ USNMP_EXTERN int usnmp_sync_new_ex(usnmp_sync **out,
  * inside a call of s (nothing is closed). */
 USNMP_EXTERN int usnmp_sync_close(usnmp_sync *s);
 
-/* Setters; each returns 0, USNMP_E_INVAL or USNMP_E_IN_CALLBACK. */
+/* Setters of the object's settings.  Each applies at once to every host,
+ * those already contacted included (a new default port makes "h" name
+ * h on that port from the next call on), except to the settings a host
+ * has of its own (usnmp_sync_set_host); none is ever ignored.  Each
+ * returns 0, USNMP_E_INVAL or USNMP_E_IN_CALLBACK. */
 USNMP_EXTERN int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v);
 USNMP_EXTERN int usnmp_sync_set_community(usnmp_sync *s, const char *c);
 /* NULL goes back to using the community for SET. */
@@ -1446,8 +1450,42 @@ USNMP_EXTERN int usnmp_sync_set_write_community(usnmp_sync *s,
                                                 const char *c);
 USNMP_EXTERN int usnmp_sync_set_port(usnmp_sync *s, uint16_t port);
 USNMP_EXTERN int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms);
-/* Default timeout of calls that do not give one. */
+/* Default timeout of calls that do not give one.  Why it differs from an
+ * async target's (resend 1000 ms, 5 retries, no overall timeout: about
+ * 6 s): a blocking call needs one deadline that bounds it whole, name
+ * resolution included, so the blocking layer resends every resend
+ * interval without a retry count until the call's timeout (10 s). */
 USNMP_EXTERN int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms);
+
+/* Per-host settings: zero-initialise, set what the host should have of
+ * its own and name it in flags (a field whose flag is not set is never
+ * read; a flag this library does not know makes usnmp_sync_set_host fail
+ * with USNMP_E_INVAL, see "ABI" at the top).  A setting the host has of
+ * its own is no longer changed by the object's setters. */
+#define USNMP_HOST_VERSION 0x01u         /* version */
+#define USNMP_HOST_COMMUNITY 0x02u       /* community (also for SET) */
+#define USNMP_HOST_WRITE_COMMUNITY 0x04u /* write_community; NULL: none */
+#define USNMP_HOST_RESEND 0x08u          /* resend_ms */
+#define USNMP_HOST_TIMEOUT 0x10u         /* timeout_ms, of calls to it */
+typedef struct usnmp_sync_host_options {
+  uint32_t flags;
+  usnmp_version version; /* 3 only once usnmp_sync_set_v3_user() ran */
+  const char *community;
+  const char *write_community;
+  uint32_t resend_ms;
+  uint32_t timeout_ms;
+} usnmp_sync_host_options;
+
+/* Gives host (an agent string, as the calls take it; a host name is
+ * resolved now, within the object's timeout) the settings of opts,
+ * replacing what it had of its own: a setting opts does not name goes
+ * back to following the object.  The port is part of the agent string
+ * ("h:1161").  Per-call options (usnmp_call_opts) still override both.
+ * Returns 0, USNMP_E_INVAL (NULL, an unknown flag, a zero resend or
+ * timeout, a NULL community, version 3 without a v3 user), USNMP_E_RESOLVE,
+ * USNMP_E_TIMEOUT, USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
+USNMP_EXTERN int usnmp_sync_set_host(usnmp_sync *s, const char *host,
+                                     const usnmp_sync_host_options *opts);
 /* Bounds the cache to max values, the oldest going first:
  * USNMP_CACHE_OFF (0) keeps none once a call has returned it,
  * USNMP_CACHE_UNLIMITED (the default) sets no bound.  Returns 0,

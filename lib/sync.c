@@ -91,8 +91,13 @@ static int call_flags_known(const usnmp_call_opts *o) {
                               USNMP_CALL_NONBLOCK | USNMP_CALL_REFRESH));
 }
 
-static uint32_t call_timeout(const usnmp_sync *s, const usnmp_call_opts *o) {
-  return o && (o->flags & USNMP_CALL_TIMEOUT) ? o->timeout_ms : s->timeout_ms;
+/* A call's timeout: its own, else its host's (h NULL: not known yet),
+ * else the object's. */
+static uint32_t call_timeout(const usnmp_sync *s, const sync_host *h,
+                             const usnmp_call_opts *o) {
+  return o && (o->flags & USNMP_CALL_TIMEOUT)
+             ? o->timeout_ms
+             : usnmp__sync_host_timeout(s, h);
 }
 
 static void deadline_cb(uv_timer_t *timer) {
@@ -189,10 +194,10 @@ static int call(usnmp_sync *s, const char *hostname, usnmp_cache_kind kind,
   s->last_error_index = 0;
   usnmp_cache_trim(s->cache);
   sync_host *h;
-  uint32_t timeout_ms = call_timeout(s, opts);
-  int rc = host_get(s, hostname, timeout_ms, &h);
+  int rc = host_get(s, hostname, call_timeout(s, NULL, opts), &h);
   if (rc)
     return rc;
+  uint32_t timeout_ms = call_timeout(s, h, opts);
   usnmp_request_opts ropts = {0};
   ropts.flags = USNMP_OPT_TIMEOUT;
   ropts.timeout_ms = timeout_ms;
@@ -260,11 +265,12 @@ int usnmp_sync_set_many(usnmp_sync *s, const char *agent,
 /* ---- GETBULK and tables: not cached, one async request or fetch ---- */
 
 /* The request options of a call: its timeout and community override. */
-static void call_ropts(const usnmp_sync *s, const usnmp_call_opts *opts,
+static void call_ropts(const usnmp_sync *s, const sync_host *h,
+                       const usnmp_call_opts *opts,
                        usnmp_request_opts *ropts) {
   memset(ropts, 0, sizeof *ropts);
   ropts->flags = USNMP_OPT_TIMEOUT;
-  ropts->timeout_ms = call_timeout(s, opts);
+  ropts->timeout_ms = call_timeout(s, h, opts);
   if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
     ropts->flags |= USNMP_OPT_COMMUNITY;
     ropts->community = opts->community;
@@ -309,11 +315,11 @@ static int get_bulk(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
   s->last_error_status = 0;
   s->last_error_index = 0;
   sync_host *h;
-  int rc = host_get(s, agent, call_timeout(s, opts), &h);
+  int rc = host_get(s, agent, call_timeout(s, NULL, opts), &h);
   if (rc)
     return rc;
   usnmp_request_opts ropts;
-  call_ropts(s, opts, &ropts);
+  call_ropts(s, h, opts, &ropts);
   bulk_wait b = {s, 0, 0, 0, 0, NULL};
   usnmp_request_ref ref;
   rc = usnmp_getbulk(h->target, oids, n, non_repeaters, max_repetitions,
@@ -457,7 +463,7 @@ static int table(usnmp_sync *s, const char *agent, const usnmp_oid *entry,
   s->last_error_status = 0;
   s->last_error_index = 0;
   sync_host *h;
-  int rc = host_get(s, agent, call_timeout(s, opts), &h);
+  int rc = host_get(s, agent, call_timeout(s, NULL, opts), &h);
   if (rc)
     return rc;
   table_wait tw = {s, NULL, 0, 0, 0, 0};
@@ -466,7 +472,7 @@ static int table(usnmp_sync *s, const char *agent, const usnmp_oid *entry,
     return USNMP_E_NOMEM;
   tw.list->alloc = s->alloc;
   usnmp_request_opts ropts;
-  call_ropts(s, opts, &ropts);
+  call_ropts(s, h, opts, &ropts);
   usnmp_walk_opts wopts = {0};
   wopts.request = &ropts;
   rc = usnmp_table_start(h->target, entry, columns, n_columns, &wopts,
@@ -499,6 +505,20 @@ int usnmp_sync_table(usnmp_sync *s, const char *agent, const usnmp_oid *entry,
       !uncached_flags_known(opts))
     return USNMP_E_INVAL;
   GUARD(s, table(s, agent, entry, columns, n_columns, opts, out));
+}
+
+static int set_host(usnmp_sync *s, const char *agent,
+                    const usnmp_sync_host_options *opts) {
+  sync_host *h;
+  int rc = host_get(s, agent, s->timeout_ms, &h);
+  return rc ? rc : usnmp__sync_host_set(s, h, opts);
+}
+
+int usnmp_sync_set_host(usnmp_sync *s, const char *agent,
+                        const usnmp_sync_host_options *opts) {
+  if (!s || !agent || !opts)
+    return USNMP_E_INVAL;
+  GUARD(s, set_host(s, agent, opts));
 }
 
 int32_t usnmp_sync_error_status(const usnmp_sync *s) {
@@ -636,7 +656,7 @@ struct usnmp_sync_walk {
 static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
                       const usnmp_call_opts *opts, usnmp_sync_walk **out) {
   sync_host *h;
-  int rc = host_get(s, agent, call_timeout(s, opts), &h);
+  int rc = host_get(s, agent, call_timeout(s, NULL, opts), &h);
   if (rc)
     return rc;
   usnmp_sync_walk *sw = usnmp__calloc(&s->alloc, 1, sizeof *sw);
@@ -645,7 +665,7 @@ static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
   sw->alloc = s->alloc;
   sw->sync = s;
   sw->ropts.flags = USNMP_OPT_TIMEOUT;
-  sw->ropts.timeout_ms = call_timeout(s, opts);
+  sw->ropts.timeout_ms = call_timeout(s, h, opts);
   if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
     sw->community = usnmp__strdup(&s->alloc, opts->community);
     if (!sw->community) {

@@ -73,20 +73,53 @@ static int alias_add(usnmp_sync *s, const char *name, sync_host *h) {
   return 0;
 }
 
+/* The settings host h uses: its own where it has them, else the
+ * object's. */
+static usnmp_version host_version(const usnmp_sync *s, const sync_host *h) {
+  return h->flags & USNMP_HOST_VERSION ? h->version : s->version;
+}
+
+static const char *host_community(const usnmp_sync *s, const sync_host *h) {
+  return h->flags & USNMP_HOST_COMMUNITY ? h->community : s->community;
+}
+
+static const char *host_write_community(const usnmp_sync *s,
+                                        const sync_host *h) {
+  if (h->flags & USNMP_HOST_WRITE_COMMUNITY)
+    return h->write_community;
+  if (h->flags & USNMP_HOST_COMMUNITY)
+    return h->community;
+  return s->write_community ? s->write_community : s->community;
+}
+
+static uint32_t host_resend(const usnmp_sync *s, const sync_host *h) {
+  return h->flags & USNMP_HOST_RESEND ? h->resend_ms : s->resend_ms;
+}
+
+uint32_t usnmp__sync_host_timeout(const usnmp_sync *s, const sync_host *h) {
+  return h && (h->flags & USNMP_HOST_TIMEOUT) ? h->timeout_ms
+                                              : s->timeout_ms;
+}
+
+/* Gives host h's target the settings it uses. */
+static int host_apply(usnmp_sync *s, const sync_host *h, usnmp_target *t) {
+  int rc = usnmp_target_set_version(t, host_version(s, h));
+  if (rc == 0)
+    rc = usnmp_target_set_community(t, host_community(s, h));
+  if (rc == 0)
+    rc = usnmp_target_set_write_community(t, host_write_community(s, h));
+  if (rc == 0)
+    rc = usnmp_target_set_resend(t, host_resend(s, h));
+  return rc;
+}
+
 /* Gives the new host's target the layer's settings. */
-static int host_setup(usnmp_sync *s, usnmp_target *t) {
+static int host_setup(usnmp_sync *s, const sync_host *h, usnmp_target *t) {
   int rc = 0;
   if (s->v3_user != NULL)
     rc = apply_v3(s, t);
   if (rc == 0)
-    rc = usnmp_target_set_version(t, s->version);
-  if (rc == 0)
-    rc = usnmp_target_set_community(t, s->community);
-  if (rc == 0)
-    rc = usnmp_target_set_write_community(
-        t, s->write_community ? s->write_community : s->community);
-  if (rc == 0)
-    rc = usnmp_target_set_resend(t, s->resend_ms);
+    rc = host_apply(s, h, t);
   if (rc == 0)
     rc = usnmp_target_set_retries(t, -1);
   if (rc == 0)
@@ -141,7 +174,7 @@ int usnmp__sync_host_add(usnmp_sync *s, const char *name,
   if (!t)
     rc = usnmp__target_new_port(s->manager, &t, name, s->port);
   if (rc == 0)
-    rc = host_setup(s, t);
+    rc = host_setup(s, h, t);
   if (rc != 0) {
     usnmp_target_free(t);
     mem_free(s, h);
@@ -160,6 +193,8 @@ void usnmp__sync_hosts_free(usnmp_sync *s) {
   while (s->hosts) {
     sync_host *h = s->hosts;
     s->hosts = h->next;
+    mem_free(s, h->community);
+    mem_free(s, h->write_community);
     mem_free(s, h);
   }
   while (s->aliases) {
@@ -184,7 +219,7 @@ static int set_version(usnmp_sync *s, usnmp_version v) {
     return USNMP_E_INVAL;
   s->version = v;
   for (sync_host *h = s->hosts; h; h = h->next)
-    usnmp_target_set_version(h->target, v);
+    usnmp_target_set_version(h->target, host_version(s, h));
   return 0;
 }
 
@@ -202,9 +237,8 @@ static int replace_string(usnmp_sync *s, char **slot, const char *value) {
 
 static void apply_communities(usnmp_sync *s) {
   for (sync_host *h = s->hosts; h; h = h->next) {
-    usnmp_target_set_community(h->target, s->community);
-    usnmp_target_set_write_community(
-        h->target, s->write_community ? s->write_community : s->community);
+    usnmp_target_set_community(h->target, host_community(s, h));
+    usnmp_target_set_write_community(h->target, host_write_community(s, h));
   }
 }
 
@@ -236,7 +270,7 @@ static int set_resend(usnmp_sync *s, uint32_t resend_ms) {
     return USNMP_E_INVAL;
   s->resend_ms = resend_ms;
   for (sync_host *h = s->hosts; h; h = h->next)
-    usnmp_target_set_resend(h->target, resend_ms);
+    usnmp_target_set_resend(h->target, host_resend(s, h));
   return 0;
 }
 
@@ -277,7 +311,7 @@ static int set_v3_user(usnmp_sync *s, const char *user,
   for (sync_host *h = s->hosts; h; h = h->next) {
     rc = apply_v3(s, h->target);
     if (rc == 0)
-      rc = usnmp_target_set_version(h->target, USNMP_VERSION_3);
+      rc = usnmp_target_set_version(h->target, host_version(s, h));
     if (rc != 0 && first == 0)
       first = rc;
   }
@@ -306,6 +340,44 @@ static int set_v3_context(usnmp_sync *s, const char *context_name) {
     if (s->v3_user)
       usnmp_target_set_v3_context(h->target, NULL, 0, context_name);
   return 0;
+}
+
+#define HOST_KNOWN                                                             \
+  (USNMP_HOST_VERSION | USNMP_HOST_COMMUNITY | USNMP_HOST_WRITE_COMMUNITY |   \
+   USNMP_HOST_RESEND | USNMP_HOST_TIMEOUT)
+
+int usnmp__sync_host_set(usnmp_sync *s, sync_host *h,
+                         const usnmp_sync_host_options *o) {
+  uint32_t f = o->flags;
+  if ((f & ~HOST_KNOWN) ||
+      ((f & USNMP_HOST_VERSION) && o->version != USNMP_VERSION_1 &&
+       o->version != USNMP_VERSION_2C &&
+       !(o->version == USNMP_VERSION_3 && s->v3_user != NULL)) ||
+      ((f & USNMP_HOST_COMMUNITY) && !o->community) ||
+      ((f & USNMP_HOST_RESEND) && o->resend_ms == 0) ||
+      ((f & USNMP_HOST_TIMEOUT) && o->timeout_ms == 0))
+    return USNMP_E_INVAL;
+  char *community = NULL, *write_community = NULL;
+  if ((f & USNMP_HOST_COMMUNITY) &&
+      !(community = dup_string(s, o->community)))
+    return USNMP_E_NOMEM;
+  if ((f & USNMP_HOST_WRITE_COMMUNITY) && o->write_community &&
+      !(write_community = dup_string(s, o->write_community))) {
+    mem_free(s, community);
+    return USNMP_E_NOMEM;
+  }
+  /* A NULL write community goes back to the host's read community. */
+  if ((f & USNMP_HOST_WRITE_COMMUNITY) && !o->write_community)
+    f &= ~USNMP_HOST_WRITE_COMMUNITY;
+  mem_free(s, h->community);
+  mem_free(s, h->write_community);
+  h->community = community;
+  h->write_community = write_community;
+  h->flags = f;
+  h->version = o->version;
+  h->resend_ms = o->resend_ms;
+  h->timeout_ms = o->timeout_ms;
+  return host_apply(s, h, h->target);
 }
 
 /* The setters, each under GUARD. */

@@ -270,6 +270,75 @@ static void test_table(void **state) {
   assert_null(rows);
 }
 
+/* Per-host settings: a host's own community, version and timeout; the
+ * object's setters apply to hosts already contacted but not to what a
+ * host has of its own; an empty mask goes back to the object's. */
+static void test_host_options(void **state) {
+  fixture *f = *state;
+  usnmp_test_agent *b;
+  assert_int_equal(usnmp_test_agent_start_thread(&b, AF_INET6), 0);
+  usnmp_test_agent_set_communities(b, "secret", "secret");
+  const char *hb = usnmp_test_agent_address(b);
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
+  usnmp_call_opts quick = {USNMP_CALL_TIMEOUT | USNMP_CALL_REFRESH, 300, NULL};
+  usnmp_call_opts fresh = {USNMP_CALL_REFRESH, 0, NULL};
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(f->sync, hb, &oid, 1, &quick, &l),
+                   USNMP_E_TIMEOUT);
+  usnmp_sync_host_options ho = {0};
+  ho.flags = USNMP_HOST_COMMUNITY;
+  ho.community = "secret";
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), 0);
+  assert_int_equal(usnmp_sync_get(f->sync, hb, &oid, 1, &quick, &l), 0);
+  usnmp_vblist_free(l);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &quick, &l), 0);
+  usnmp_vblist_free(l);
+
+  /* The object's community reaches the host already contacted, not the
+   * one with its own. */
+  assert_int_equal(usnmp_sync_set_community(f->sync, "wrong"), 0);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &quick, &l),
+                   USNMP_E_TIMEOUT);
+  assert_int_equal(usnmp_sync_get(f->sync, hb, &oid, 1, &quick, &l), 0);
+  usnmp_vblist_free(l);
+  assert_int_equal(usnmp_sync_set_community(f->sync, "public"), 0);
+
+  /* A host's own version and timeout. */
+  ho.flags |= USNMP_HOST_VERSION | USNMP_HOST_TIMEOUT;
+  ho.version = USNMP_VERSION_1;
+  ho.timeout_ms = 200;
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), 0);
+  assert_int_equal(usnmp_sync_get_bulk(f->sync, hb, &oid, 1, 0, 2, NULL, &l),
+                   USNMP_E_BAD_VERSION);
+  assert_int_equal(
+      usnmp_sync_get_bulk(f->sync, f->host, &oid, 1, 0, 2, NULL, &l), 0);
+  usnmp_vblist_free(l);
+  usnmp_test_agent_set_default(b, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
+  double t0 = now_s();
+  assert_int_equal(usnmp_sync_get(f->sync, hb, &oid, 1, &fresh, &l),
+                   USNMP_E_TIMEOUT);
+  assert_true(now_s() - t0 < 2.0); /* 200 ms, not the object's 10 s */
+  usnmp_test_agent_set_default(b, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
+
+  /* Nothing of its own: the object's community again, which b refuses. */
+  ho.flags = 0;
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), 0);
+  assert_int_equal(usnmp_sync_get(f->sync, hb, &oid, 1, &quick, &l),
+                   USNMP_E_TIMEOUT);
+
+  /* Refused: an unknown flag, v3 without a user, a zero resend. */
+  ho.flags = 0x80000000u;
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), USNMP_E_INVAL);
+  ho.flags = USNMP_HOST_VERSION;
+  ho.version = USNMP_VERSION_3;
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), USNMP_E_INVAL);
+  ho.flags = USNMP_HOST_RESEND;
+  ho.resend_ms = 0;
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, NULL), USNMP_E_INVAL);
+  usnmp_test_agent_stop_thread(b);
+}
+
 /* The i-th varbind answers the i-th OID, in the caller's order. */
 static void test_get_in_order(void **state) {
   fixture *f = *state;
@@ -913,6 +982,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_cache_off, setup, teardown),
       cmocka_unit_test_setup_teardown(test_get_bulk, setup, teardown),
       cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_host_options, setup, teardown),
       cmocka_unit_test_setup_teardown(test_getnext_separate, setup, teardown),
       cmocka_unit_test_setup_teardown(test_nonblock_then_collect, setup,
                                       teardown),
