@@ -426,9 +426,11 @@ static int table_row(usnmp_table *tb, const usnmp_table_row *row, void *arg) {
                            row->n_columns * sizeof(usnmp_value) + bytes);
   if (!copy)
     goto nomem;
-  usnmp_oid *index = (usnmp_oid *)(copy + 1);
-  usnmp_value *values = (usnmp_value *)(index + 1);
-  uint8_t *cursor = (uint8_t *)(values + row->n_columns);
+  /* The values first: they need the row's 8-byte alignment, the index
+   * only 4. */
+  usnmp_value *values = (usnmp_value *)(copy + 1);
+  usnmp_oid *index = (usnmp_oid *)(values + row->n_columns);
+  uint8_t *cursor = (uint8_t *)(index + 1);
   *index = *row->index;
   for (size_t i = 0; i < row->n_columns; i++)
     usnmp__value_copy(&values[i], &row->values[i], &cursor);
