@@ -709,7 +709,7 @@ static void test_allocation_failures(void **state) {
   usnmp_oid root = usnmp_test_oid("1.3.6.1.4.1.99999.1");
   usnmp_call_opts quick = {USNMP_CALL_TIMEOUT, 300, NULL};
   int clean_runs = 0;
-  for (long n = 0; n < 400 && clean_runs < 2; n++) {
+  for (long n = 0; n < 800 && clean_runs < 2; n++) {
     usnmp_sync *s = NULL;
     usnmp_vblist *l = NULL;
     int rc;
@@ -742,6 +742,27 @@ static void test_allocation_failures(void **state) {
       if (rc == 0)
         assert_int_equal(count, 40);
       usnmp_sync_walk_free(w);
+    }
+    if (rc == 0) {
+      usnmp_sync_host_options ho = {0};
+      ho.flags = USNMP_HOST_COMMUNITY | USNMP_HOST_WRITE_COMMUNITY;
+      ho.community = "public";
+      ho.write_community = "private";
+      rc = usnmp_sync_set_host(s, f->host, &ho);
+    }
+    if (rc == 0) {
+      rc = usnmp_sync_get_bulk(s, f->host, &root, 1, 0, 5, &quick, &l);
+      if (rc == 0) {
+        assert_int_equal(usnmp_vblist_count(l), 5);
+        usnmp_vblist_free(l);
+      }
+    }
+    if (rc == 0) {
+      usnmp_rowlist *rows = NULL;
+      rc = usnmp_sync_table(s, f->host, NULL, &root, 1, &quick, &rows);
+      if (rc == 0)
+        assert_int_equal(usnmp_rowlist_count(rows), 40);
+      usnmp_rowlist_free(rows);
     }
     if (!fail.failed) {
       assert_int_equal(rc, 0);
