@@ -100,6 +100,19 @@ static uint32_t call_timeout(const usnmp_sync *s, const sync_host *h,
              : usnmp__sync_host_timeout(s, h);
 }
 
+/* The request options of a call: its timeout and community override. */
+static void call_ropts(const usnmp_sync *s, const sync_host *h,
+                       const usnmp_call_opts *opts,
+                       usnmp_request_opts *ropts) {
+  memset(ropts, 0, sizeof *ropts);
+  ropts->flags = USNMP_OPT_TIMEOUT;
+  ropts->timeout_ms = call_timeout(s, h, opts);
+  if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
+    ropts->flags |= USNMP_OPT_COMMUNITY;
+    ropts->community = opts->community;
+  }
+}
+
 static void deadline_cb(uv_timer_t *timer) {
   int *expired = timer->data;
   *expired = 1;
@@ -197,14 +210,9 @@ static int call(usnmp_sync *s, const char *hostname, usnmp_cache_kind kind,
   int rc = host_get(s, hostname, call_timeout(s, NULL, opts), &h);
   if (rc)
     return rc;
-  uint32_t timeout_ms = call_timeout(s, h, opts);
-  usnmp_request_opts ropts = {0};
-  ropts.flags = USNMP_OPT_TIMEOUT;
-  ropts.timeout_ms = timeout_ms;
-  if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
-    ropts.flags |= USNMP_OPT_COMMUNITY;
-    ropts.community = opts->community;
-  }
+  usnmp_request_opts ropts;
+  call_ropts(s, h, opts, &ropts);
+  uint32_t timeout_ms = ropts.timeout_ms;
   rc = usnmp_cache_start(s->cache, h->target, kind, oids, values, n,
                          opts && (opts->flags & USNMP_CALL_REFRESH)
                              ? USNMP_CACHE_REFRESH
@@ -264,17 +272,17 @@ int usnmp_sync_set_many(usnmp_sync *s, const char *agent,
 
 /* ---- GETBULK and tables: not cached, one async request or fetch ---- */
 
-/* The request options of a call: its timeout and community override. */
-static void call_ropts(const usnmp_sync *s, const sync_host *h,
-                       const usnmp_call_opts *opts,
-                       usnmp_request_opts *ropts) {
-  memset(ropts, 0, sizeof *ropts);
-  ropts->flags = USNMP_OPT_TIMEOUT;
-  ropts->timeout_ms = call_timeout(s, h, opts);
-  if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
-    ropts->flags |= USNMP_OPT_COMMUNITY;
-    ropts->community = opts->community;
-  }
+/* The start of a call that is not cached: clears the last error, finds
+ * the host and fills the request options.  Returns host_get()'s codes. */
+static int uncached_begin(usnmp_sync *s, const char *agent,
+                          const usnmp_call_opts *opts, sync_host **h,
+                          usnmp_request_opts *ropts) {
+  s->last_error_status = 0;
+  s->last_error_index = 0;
+  int rc = host_get(s, agent, call_timeout(s, NULL, opts), h);
+  if (rc == 0)
+    call_ropts(s, *h, opts, ropts);
+  return rc;
 }
 
 /* The flags a call that is never cached cannot honour. */
@@ -312,14 +320,11 @@ static int get_bulk(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
                     size_t n, uint32_t non_repeaters,
                     uint32_t max_repetitions, const usnmp_call_opts *opts,
                     usnmp_vblist **result) {
-  s->last_error_status = 0;
-  s->last_error_index = 0;
   sync_host *h;
-  int rc = host_get(s, agent, call_timeout(s, NULL, opts), &h);
+  usnmp_request_opts ropts;
+  int rc = uncached_begin(s, agent, opts, &h, &ropts);
   if (rc)
     return rc;
-  usnmp_request_opts ropts;
-  call_ropts(s, h, opts, &ropts);
   bulk_wait b = {s, 0, 0, 0, 0, NULL};
   usnmp_request_ref ref;
   rc = usnmp_getbulk(h->target, oids, n, non_repeaters, max_repetitions,
@@ -462,10 +467,9 @@ static void table_done(usnmp_table *tb, const usnmp_table_result *result,
 static int table(usnmp_sync *s, const char *agent, const usnmp_oid *entry,
                  const usnmp_oid *columns, size_t n_columns,
                  const usnmp_call_opts *opts, usnmp_rowlist **out) {
-  s->last_error_status = 0;
-  s->last_error_index = 0;
   sync_host *h;
-  int rc = host_get(s, agent, call_timeout(s, NULL, opts), &h);
+  usnmp_request_opts ropts;
+  int rc = uncached_begin(s, agent, opts, &h, &ropts);
   if (rc)
     return rc;
   table_wait tw = {s, NULL, 0, 0, 0, 0};
@@ -473,8 +477,6 @@ static int table(usnmp_sync *s, const char *agent, const usnmp_oid *entry,
   if (!tw.list)
     return USNMP_E_NOMEM;
   tw.list->alloc = s->alloc;
-  usnmp_request_opts ropts;
-  call_ropts(s, h, opts, &ropts);
   usnmp_walk_opts wopts = {0};
   wopts.request = &ropts;
   rc = usnmp_table_start(h->target, entry, columns, n_columns, &wopts,
