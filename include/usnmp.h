@@ -64,7 +64,7 @@ USNMP_EXTERN const char *usnmp_version_string(void);
  * never reads or writes past the end of a struct the caller allocated:
  *
  *   - option structs the library reads (usnmp_request_opts,
- *     usnmp_call_opts, usnmp_walk_opts) name in their flags the fields
+ *     usnmp_call_opts, usnmp_walk_opts, usnmp_sync_host_options) name in their flags the fields
  *     that are set; a field added later is appended and read only when a
  *     new flag names it, so an older caller's struct (which never has that
  *     flag) is read no further than its own fields.  The library refuses
@@ -76,9 +76,10 @@ USNMP_EXTERN const char *usnmp_version_string(void);
  *     a function that takes the caller's sizeof; a macro of the usual name
  *     passes it.  Fields are only appended: a newer library writes what
  *     fits, an older one zeroes what it does not know;
- *   - structs the library hands to callbacks (usnmp_response,
- *     usnmp_walk_result, usnmp_table_row, usnmp_table_result) belong to
- *     the library; fields are only appended;
+ *   - structs the library hands to callbacks or returns pointers to
+ *     (usnmp_response, usnmp_walk_result, usnmp_table_row, also from
+ *     usnmp_rowlist_get, usnmp_table_result) belong to the library; fields
+ *     are only appended;
  *   - value types that mirror the wire or the caller's memory (usnmp_oid,
  *     usnmp_value, usnmp_varbind, usnmp_msg, usnmp_allocator) and every
  *     enum value and error code never change; changing them takes a new
@@ -294,17 +295,6 @@ typedef struct usnmp_varbind {
  * that does not decode (*oid is then empty). */
 USNMP_EXTERN int usnmp_varbind_oid(const usnmp_varbind *vb, usnmp_oid *oid);
 
-/* Copies an OCTET STRING or Opaque value into buf as a C string, in the
- * snprintf() convention: at most size - 1 octets and a terminating NUL
- * (nothing is written when size is 0, and buf may then be NULL).  The
- * octets are copied as they are, so binary data and embedded NULs reach
- * buf unchanged; a string that holds a NUL reads shorter through strlen()
- * than the return value says.  Returns the value's length in octets (the
- * string was truncated when that is >= size), or USNMP_E_INVAL for a
- * value of another type or a NULL value or buffer. */
-USNMP_EXTERN int usnmp_value_get_string(const usnmp_value *v, char *buf,
-                                        size_t size);
-
 /* Value builders.  Each returns the value by value; none allocates. */
 USNMP_EXTERN usnmp_value usnmp_value_integer(int32_t v);
 USNMP_EXTERN usnmp_value usnmp_value_counter32(uint32_t v);
@@ -343,6 +333,16 @@ USNMP_EXTERN int usnmp_value_get_ipaddress(const usnmp_value *v,
 USNMP_EXTERN int usnmp_value_get_undecodable(const usnmp_value *v, uint8_t *tag,
                                              const uint8_t **content,
                                              size_t *len);
+/* Copies an OCTET STRING or Opaque value into buf as a C string, in the
+ * snprintf() convention: at most size - 1 octets and a terminating NUL
+ * (nothing is written when size is 0, and buf may then be NULL).  The
+ * octets are copied as they are, so binary data and embedded NULs reach
+ * buf unchanged; a string that holds a NUL reads shorter through strlen()
+ * than the return value says.  Returns the value's length in octets (the
+ * string was truncated when that is >= size), or USNMP_E_INVAL for a
+ * value of another type or a NULL value or buffer. */
+USNMP_EXTERN int usnmp_value_get_string(const usnmp_value *v, char *buf,
+                                        size_t size);
 
 /* Returns 1 for noSuchObject, noSuchInstance and endOfMibView, else 0. */
 USNMP_EXTERN int usnmp_value_is_exception(const usnmp_value *v);
