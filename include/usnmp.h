@@ -1442,7 +1442,8 @@ USNMP_EXTERN int usnmp_sync_close(usnmp_sync *s);
  * those already contacted included (a new default port makes "h" name
  * h on that port from the next call on), except to the settings a host
  * has of its own (usnmp_sync_set_host); none is ever ignored.  Each
- * returns 0, USNMP_E_INVAL or USNMP_E_IN_CALLBACK. */
+ * returns 0, USNMP_E_INVAL, USNMP_E_IN_CALLBACK, or USNMP_E_NOMEM when a
+ * host's target could not take the setting (every other host has it). */
 USNMP_EXTERN int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v);
 USNMP_EXTERN int usnmp_sync_set_community(usnmp_sync *s, const char *c);
 /* NULL goes back to using the community for SET. */

@@ -47,6 +47,10 @@ static int apply_v3(usnmp_sync *s, usnmp_target *t) {
   return rc;
 }
 
+/* The first of two results that failed: setters try every host, and
+ * report what went wrong rather than ignore it. */
+static int first_error(int first, int rc) { return first ? first : rc; }
+
 static sync_host *host_find_addr(usnmp_sync *s,
                                  const struct sockaddr_storage *addr) {
   for (sync_host *h = s->hosts; h; h = h->next) {
@@ -218,9 +222,11 @@ static int set_version(usnmp_sync *s, usnmp_version v) {
       !(v == USNMP_VERSION_3 && s->v3_user != NULL))
     return USNMP_E_INVAL;
   s->version = v;
+  int first = 0;
   for (sync_host *h = s->hosts; h; h = h->next)
-    usnmp_target_set_version(h->target, host_version(s, h));
-  return 0;
+    first = first_error(first,
+                        usnmp_target_set_version(h->target, host_version(s, h)));
+  return first;
 }
 
 static int replace_string(usnmp_sync *s, char **slot, const char *value) {
@@ -235,27 +241,29 @@ static int replace_string(usnmp_sync *s, char **slot, const char *value) {
   return 0;
 }
 
-static void apply_communities(usnmp_sync *s) {
+/* Gives every host the communities it uses; returns the first failure
+ * (USNMP_E_NOMEM), having still tried every host. */
+static int apply_communities(usnmp_sync *s) {
+  int first = 0;
   for (sync_host *h = s->hosts; h; h = h->next) {
-    usnmp_target_set_community(h->target, host_community(s, h));
-    usnmp_target_set_write_community(h->target, host_write_community(s, h));
+    first = first_error(
+        first, usnmp_target_set_community(h->target, host_community(s, h)));
+    first = first_error(first, usnmp_target_set_write_community(
+                                   h->target, host_write_community(s, h)));
   }
+  return first;
 }
 
 static int set_community(usnmp_sync *s, const char *c) {
   if (!c)
     return USNMP_E_INVAL;
   int rc = replace_string(s, &s->community, c);
-  if (rc == 0)
-    apply_communities(s);
-  return rc;
+  return rc ? rc : apply_communities(s);
 }
 
 static int set_write_community(usnmp_sync *s, const char *c) {
   int rc = replace_string(s, &s->write_community, c);
-  if (rc == 0)
-    apply_communities(s);
-  return rc;
+  return rc ? rc : apply_communities(s);
 }
 
 static int set_port(usnmp_sync *s, uint16_t port) {
@@ -269,9 +277,11 @@ static int set_resend(usnmp_sync *s, uint32_t resend_ms) {
   if (resend_ms == 0)
     return USNMP_E_INVAL;
   s->resend_ms = resend_ms;
+  int first = 0;
   for (sync_host *h = s->hosts; h; h = h->next)
-    usnmp_target_set_resend(h->target, host_resend(s, h));
-  return 0;
+    first = first_error(first,
+                        usnmp_target_set_resend(h->target, host_resend(s, h)));
+  return first;
 }
 
 static int set_timeout(usnmp_sync *s, uint32_t timeout_ms) {
@@ -312,8 +322,7 @@ static int set_v3_user(usnmp_sync *s, const char *user,
     rc = apply_v3(s, h->target);
     if (rc == 0)
       rc = usnmp_target_set_version(h->target, host_version(s, h));
-    if (rc != 0 && first == 0)
-      first = rc;
+    first = first_error(first, rc);
   }
   return first;
 }
@@ -325,9 +334,10 @@ static int set_v3_level(usnmp_sync *s, usnmp_sec_level level) {
       (level == USNMP_SEC_AUTHPRIV && s->v3_priv == USNMP_PRIV_NONE))
     return USNMP_E_INVAL;
   s->v3_level = level;
+  int first = 0;
   for (sync_host *h = s->hosts; h; h = h->next)
-    usnmp_target_set_v3_level(h->target, level);
-  return 0;
+    first = first_error(first, usnmp_target_set_v3_level(h->target, level));
+  return first;
 }
 
 static int set_v3_context(usnmp_sync *s, const char *context_name) {
@@ -336,10 +346,12 @@ static int set_v3_context(usnmp_sync *s, const char *context_name) {
   int rc = replace_string(s, &s->v3_context, context_name);
   if (rc != 0)
     return rc;
+  int first = 0;
   for (sync_host *h = s->hosts; h; h = h->next)
     if (s->v3_user)
-      usnmp_target_set_v3_context(h->target, NULL, 0, context_name);
-  return 0;
+      first = first_error(first, usnmp_target_set_v3_context(
+                                     h->target, NULL, 0, context_name));
+  return first;
 }
 
 #define HOST_KNOWN                                                             \
