@@ -1458,35 +1458,6 @@ USNMP_EXTERN int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms);
  * interval without a retry count until the call's timeout (10 s). */
 USNMP_EXTERN int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms);
 
-/* Per-host settings: zero-initialise, set what the host should have of
- * its own and name it in flags (a field whose flag is not set is never
- * read; a flag this library does not know makes usnmp_sync_set_host fail
- * with USNMP_E_INVAL, see "ABI" at the top).  A setting the host has of
- * its own is no longer changed by the object's setters. */
-#define USNMP_HOST_VERSION 0x01u         /* version */
-#define USNMP_HOST_COMMUNITY 0x02u       /* community (also for SET) */
-#define USNMP_HOST_WRITE_COMMUNITY 0x04u /* write_community; NULL: none */
-#define USNMP_HOST_RESEND 0x08u          /* resend_ms */
-#define USNMP_HOST_TIMEOUT 0x10u         /* timeout_ms, of calls to it */
-typedef struct usnmp_sync_host_options {
-  uint32_t flags;
-  usnmp_version version; /* 3 only once usnmp_sync_set_v3_user() ran */
-  const char *community;
-  const char *write_community;
-  uint32_t resend_ms;
-  uint32_t timeout_ms;
-} usnmp_sync_host_options;
-
-/* Gives host (an agent string, as the calls take it; a host name is
- * resolved now, within the object's timeout) the settings of opts,
- * replacing what it had of its own: a setting opts does not name goes
- * back to following the object.  The port is part of the agent string
- * ("h:1161").  Per-call options (usnmp_call_opts) still override both.
- * Returns 0, USNMP_E_INVAL (NULL, an unknown flag, a zero resend or
- * timeout, a NULL community, version 3 without a v3 user), USNMP_E_RESOLVE,
- * USNMP_E_TIMEOUT, USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
-USNMP_EXTERN int usnmp_sync_set_host(usnmp_sync *s, const char *host,
-                                     const usnmp_sync_host_options *opts);
 /* Bounds the cache to max values, the oldest going first:
  * USNMP_CACHE_OFF (0) keeps none once a call has returned it,
  * USNMP_CACHE_UNLIMITED (the default) sets no bound.  Returns 0,
@@ -1799,6 +1770,49 @@ USNMP_EXTERN int usnmp_sync_set_v3_level(usnmp_sync *s,
  * USNMP_E_NOMEM. */
 USNMP_EXTERN int usnmp_sync_set_v3_context(usnmp_sync *s,
                                            const char *context_name);
+
+/* Per-host settings: zero-initialise, set what the host should have of
+ * its own and name it in flags (a field whose flag is not set is never
+ * read; a flag this library does not know makes usnmp_sync_set_host fail
+ * with USNMP_E_INVAL, see "ABI" at the top).  A setting the host has of
+ * its own is no longer changed by the object's setters. */
+#define USNMP_HOST_VERSION 0x01u         /* version */
+#define USNMP_HOST_COMMUNITY 0x02u       /* community (also for SET) */
+#define USNMP_HOST_WRITE_COMMUNITY 0x04u /* write_community; NULL: none */
+#define USNMP_HOST_RESEND 0x08u          /* resend_ms */
+#define USNMP_HOST_TIMEOUT 0x10u         /* timeout_ms, of calls to it */
+/* v3_user, v3_auth, v3_authpass, v3_priv, v3_privpass: the host's own
+ * SNMPv3 user, as usnmp_sync_set_v3_user() takes it (copied; the host
+ * then speaks v3 unless USNMP_HOST_VERSION says otherwise, at the highest
+ * level the protocols allow, in the object's context). */
+#define USNMP_HOST_V3_USER 0x20u
+typedef struct usnmp_sync_host_options {
+  uint32_t flags;
+  /* 3 only with USNMP_HOST_V3_USER or once usnmp_sync_set_v3_user() ran */
+  usnmp_version version;
+  const char *community;
+  const char *write_community;
+  uint32_t resend_ms;
+  uint32_t timeout_ms;
+  const char *v3_user;
+  usnmp_auth_proto v3_auth;
+  const char *v3_authpass;
+  usnmp_priv_proto v3_priv;
+  const char *v3_privpass;
+} usnmp_sync_host_options;
+
+/* Gives host (an agent string, as the calls take it; a host name is
+ * resolved now, within the object's timeout) the settings of opts,
+ * replacing what it had of its own: a setting opts does not name goes
+ * back to following the object.  The port is part of the agent string
+ * ("h:1161").  Per-call options (usnmp_call_opts) still override both.
+ * Returns 0, USNMP_E_INVAL (NULL, an unknown flag, a zero resend or
+ * timeout, a NULL community, version 3 without a v3 user), the v3 user
+ * errors of usnmp_sync_set_v3_user() (USNMP_E_V3_PASSPHRASE, ...),
+ * USNMP_E_RESOLVE, USNMP_E_TIMEOUT, USNMP_E_NOMEM or
+ * USNMP_E_IN_CALLBACK. */
+USNMP_EXTERN int usnmp_sync_set_host(usnmp_sync *s, const char *host,
+                                     const usnmp_sync_host_options *opts);
 
 #ifdef __cplusplus
 }

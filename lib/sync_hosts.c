@@ -35,12 +35,18 @@ static void free_secret(usnmp_sync *s, char *p) {
   }
 }
 
-/* Gives target t the layer's v3 user, level and context. */
-static int apply_v3(usnmp_sync *s, usnmp_target *t) {
-  int rc = usnmp_target_set_v3_user(t, s->v3_user, s->v3_auth,
-                                    s->v3_authpass, s->v3_priv,
-                                    s->v3_privpass);
-  if (rc == 0 && s->v3_level != 0)
+/* Gives target t the layer's v3 user, level and context, or the host's
+ * own user (h may be NULL: a host not made yet), at the highest level its
+ * protocols allow. */
+static int apply_v3(usnmp_sync *s, const sync_host *h, usnmp_target *t) {
+  int own = h && (h->flags & USNMP_HOST_V3_USER);
+  int rc = own ? usnmp_target_set_v3_user(t, h->v3_user, h->v3_auth,
+                                          h->v3_authpass, h->v3_priv,
+                                          h->v3_privpass)
+               : usnmp_target_set_v3_user(t, s->v3_user, s->v3_auth,
+                                          s->v3_authpass, s->v3_priv,
+                                          s->v3_privpass);
+  if (rc == 0 && !own && s->v3_level != 0)
     rc = usnmp_target_set_v3_level(t, s->v3_level);
   if (rc == 0)
     rc = usnmp_target_set_v3_context(t, NULL, 0, s->v3_context);
@@ -80,7 +86,9 @@ static int alias_add(usnmp_sync *s, const char *name, sync_host *h) {
 /* The settings host h uses: its own where it has them, else the
  * object's. */
 static usnmp_version host_version(const usnmp_sync *s, const sync_host *h) {
-  return h->flags & USNMP_HOST_VERSION ? h->version : s->version;
+  if (h->flags & USNMP_HOST_VERSION)
+    return h->version;
+  return h->flags & USNMP_HOST_V3_USER ? USNMP_VERSION_3 : s->version;
 }
 
 static const char *host_community(const usnmp_sync *s, const sync_host *h) {
@@ -121,7 +129,7 @@ static int host_apply(usnmp_sync *s, const sync_host *h, usnmp_target *t) {
 static int host_setup(usnmp_sync *s, const sync_host *h, usnmp_target *t) {
   int rc = 0;
   if (s->v3_user != NULL)
-    rc = apply_v3(s, t);
+    rc = apply_v3(s, h, t);
   if (rc == 0)
     rc = host_apply(s, h, t);
   if (rc == 0)
@@ -199,6 +207,9 @@ void usnmp__sync_hosts_free(usnmp_sync *s) {
     s->hosts = h->next;
     mem_free(s, h->community);
     mem_free(s, h->write_community);
+    mem_free(s, h->v3_user);
+    free_secret(s, h->v3_authpass);
+    free_secret(s, h->v3_privpass);
     mem_free(s, h);
   }
   while (s->aliases) {
@@ -291,22 +302,37 @@ static int set_timeout(usnmp_sync *s, uint32_t timeout_ms) {
   return 0;
 }
 
-static int set_v3_user(usnmp_sync *s, const char *user,
-                           usnmp_auth_proto auth, const char *authpass,
-                           usnmp_priv_proto priv, const char *privpass) {
+/* Checks a v3 user and copies its name and passwords to *u, *ap and *pp
+ * (NULL for a protocol of NONE).  Returns 0, the check's code or
+ * USNMP_E_NOMEM (nothing kept). */
+static int v3_user_copy(usnmp_sync *s, const char *user,
+                        usnmp_auth_proto auth, const char *authpass,
+                        usnmp_priv_proto priv, const char *privpass,
+                        char **u, char **ap, char **pp) {
   int rc = usnmp__usm_user_check(user, auth, authpass, priv, privpass);
   if (rc < 0)
     return rc;
-  char *u = dup_string(s, user);
-  char *ap = auth != USNMP_AUTH_NONE ? dup_string(s, authpass) : NULL;
-  char *pp = priv != USNMP_PRIV_NONE ? dup_string(s, privpass) : NULL;
-  if (!u || (auth != USNMP_AUTH_NONE && !ap) ||
-      (priv != USNMP_PRIV_NONE && !pp)) {
-    mem_free(s, u);
-    free_secret(s, ap);
-    free_secret(s, pp);
+  *u = dup_string(s, user);
+  *ap = auth != USNMP_AUTH_NONE ? dup_string(s, authpass) : NULL;
+  *pp = priv != USNMP_PRIV_NONE ? dup_string(s, privpass) : NULL;
+  if (!*u || (auth != USNMP_AUTH_NONE && !*ap) ||
+      (priv != USNMP_PRIV_NONE && !*pp)) {
+    mem_free(s, *u);
+    free_secret(s, *ap);
+    free_secret(s, *pp);
     return USNMP_E_NOMEM;
   }
+  return 0;
+}
+
+static int set_v3_user(usnmp_sync *s, const char *user,
+                           usnmp_auth_proto auth, const char *authpass,
+                           usnmp_priv_proto priv, const char *privpass) {
+  char *u, *ap, *pp;
+  int rc = v3_user_copy(s, user, auth, authpass, priv, privpass, &u, &ap,
+                        &pp);
+  if (rc != 0)
+    return rc;
   mem_free(s, s->v3_user);
   free_secret(s, s->v3_authpass);
   free_secret(s, s->v3_privpass);
@@ -319,7 +345,9 @@ static int set_v3_user(usnmp_sync *s, const char *user,
   s->version = USNMP_VERSION_3;
   int first = 0;
   for (sync_host *h = s->hosts; h; h = h->next) {
-    rc = apply_v3(s, h->target);
+    if (h->flags & USNMP_HOST_V3_USER)
+      continue; /* its own user */
+    rc = apply_v3(s, h, h->target);
     if (rc == 0)
       rc = usnmp_target_set_version(h->target, host_version(s, h));
     first = first_error(first, rc);
@@ -336,7 +364,8 @@ static int set_v3_level(usnmp_sync *s, usnmp_sec_level level) {
   s->v3_level = level;
   int first = 0;
   for (sync_host *h = s->hosts; h; h = h->next)
-    first = first_error(first, usnmp_target_set_v3_level(h->target, level));
+    if (!(h->flags & USNMP_HOST_V3_USER))
+      first = first_error(first, usnmp_target_set_v3_level(h->target, level));
   return first;
 }
 
@@ -348,7 +377,7 @@ static int set_v3_context(usnmp_sync *s, const char *context_name) {
     return rc;
   int first = 0;
   for (sync_host *h = s->hosts; h; h = h->next)
-    if (s->v3_user)
+    if (s->v3_user || (h->flags & USNMP_HOST_V3_USER))
       first = first_error(first, usnmp_target_set_v3_context(
                                      h->target, NULL, 0, context_name));
   return first;
@@ -356,7 +385,7 @@ static int set_v3_context(usnmp_sync *s, const char *context_name) {
 
 #define HOST_KNOWN                                                             \
   (USNMP_HOST_VERSION | USNMP_HOST_COMMUNITY | USNMP_HOST_WRITE_COMMUNITY |   \
-   USNMP_HOST_RESEND | USNMP_HOST_TIMEOUT)
+   USNMP_HOST_RESEND | USNMP_HOST_TIMEOUT | USNMP_HOST_V3_USER)
 
 int usnmp__sync_host_set(usnmp_sync *s, sync_host *h,
                          const usnmp_sync_host_options *o) {
@@ -364,18 +393,28 @@ int usnmp__sync_host_set(usnmp_sync *s, sync_host *h,
   if ((f & ~HOST_KNOWN) ||
       ((f & USNMP_HOST_VERSION) && o->version != USNMP_VERSION_1 &&
        o->version != USNMP_VERSION_2C &&
-       !(o->version == USNMP_VERSION_3 && s->v3_user != NULL)) ||
+       !(o->version == USNMP_VERSION_3 &&
+         (s->v3_user != NULL || (f & USNMP_HOST_V3_USER)))) ||
       ((f & USNMP_HOST_COMMUNITY) && !o->community) ||
       ((f & USNMP_HOST_RESEND) && o->resend_ms == 0) ||
       ((f & USNMP_HOST_TIMEOUT) && o->timeout_ms == 0))
     return USNMP_E_INVAL;
+  char *u = NULL, *ap = NULL, *pp = NULL;
+  if (f & USNMP_HOST_V3_USER) {
+    int rc = v3_user_copy(s, o->v3_user, o->v3_auth, o->v3_authpass,
+                          o->v3_priv, o->v3_privpass, &u, &ap, &pp);
+    if (rc != 0)
+      return rc;
+  }
   char *community = NULL, *write_community = NULL;
-  if ((f & USNMP_HOST_COMMUNITY) &&
-      !(community = dup_string(s, o->community)))
-    return USNMP_E_NOMEM;
-  if ((f & USNMP_HOST_WRITE_COMMUNITY) && o->write_community &&
-      !(write_community = dup_string(s, o->write_community))) {
+  if (((f & USNMP_HOST_COMMUNITY) &&
+       !(community = dup_string(s, o->community))) ||
+      ((f & USNMP_HOST_WRITE_COMMUNITY) && o->write_community &&
+       !(write_community = dup_string(s, o->write_community)))) {
     mem_free(s, community);
+    mem_free(s, u);
+    free_secret(s, ap);
+    free_secret(s, pp);
     return USNMP_E_NOMEM;
   }
   /* A NULL write community goes back to the host's read community. */
@@ -389,7 +428,19 @@ int usnmp__sync_host_set(usnmp_sync *s, sync_host *h,
   h->version = o->version;
   h->resend_ms = o->resend_ms;
   h->timeout_ms = o->timeout_ms;
-  return host_apply(s, h, h->target);
+  mem_free(s, h->v3_user);
+  free_secret(s, h->v3_authpass);
+  free_secret(s, h->v3_privpass);
+  h->v3_user = u;
+  h->v3_auth = o->v3_auth;
+  h->v3_authpass = ap;
+  h->v3_priv = o->v3_priv;
+  h->v3_privpass = pp;
+  /* The host's own user, or back to the object's (if it has one). */
+  int rc = 0;
+  if ((f & USNMP_HOST_V3_USER) || s->v3_user)
+    rc = apply_v3(s, h, h->target);
+  return rc ? rc : host_apply(s, h, h->target);
 }
 
 /* The setters, each under GUARD. */

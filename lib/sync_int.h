@@ -29,6 +29,11 @@ struct sync_host {
   char *write_community;
   uint32_t resend_ms;
   uint32_t timeout_ms;
+  char *v3_user;              /* USNMP_HOST_V3_USER; passwords wiped */
+  usnmp_auth_proto v3_auth;
+  char *v3_authpass;
+  usnmp_priv_proto v3_priv;
+  char *v3_privpass;
 };
 
 /* An agent string a caller used, read with the default port of that

@@ -892,6 +892,70 @@ static void test_real_snmpd(void **state) {
   assert_int_equal(usnmp_test_snmpd_stop(&agent), 0);
 }
 
+/* Per-host SNMPv3 users against the real snmpd: one host speaks v3 with
+ * its own user while another stays v2c; a host's own user survives the
+ * object's usnmp_sync_set_v3_user(), and an empty mask gives the host the
+ * object's user back; a bad host user gets the v3 setup codes. */
+static void test_real_snmpd_host_v3(void **state) {
+  (void)state;
+  usnmp_test_snmpd agent = {0};
+  assert_int_equal(usnmp_test_snmpd_start(&agent), 0);
+  usnmp_sync *s;
+  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
+  assert_int_equal(usnmp_sync_set_community(s, "nope"), 0);
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
+  usnmp_call_opts quick = {USNMP_CALL_TIMEOUT | USNMP_CALL_REFRESH, 500, NULL};
+  usnmp_vblist *l = NULL;
+
+  usnmp_sync_host_options good = {0};
+  good.flags = USNMP_HOST_V3_USER;
+  good.v3_user = "sha256aes256c";
+  good.v3_auth = USNMP_AUTH_SHA256;
+  good.v3_authpass = USNMP_TEST_SNMPD_AUTH_PASS;
+  good.v3_priv = USNMP_PRIV_AES256C;
+  good.v3_privpass = USNMP_TEST_SNMPD_PRIV_PASS;
+  assert_int_equal(usnmp_sync_set_host(s, "127.0.0.1", &good), 0);
+  assert_int_equal(usnmp_sync_get(s, "127.0.0.1", &oid, 1, &quick, &l), 0);
+  assert_string_value(usnmp_vblist_get(l, 0),
+                      "usnmp test agent (net-snmp snmpd)");
+  usnmp_vblist_free(l);
+  assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l),
+                   USNMP_E_TIMEOUT); /* v2c, community "nope" */
+
+  usnmp_sync_host_options bad = good;
+  bad.v3_user = "shaaes";
+  bad.v3_auth = USNMP_AUTH_SHA;
+  bad.v3_authpass = "wrongpass123";
+  bad.v3_priv = USNMP_PRIV_AES;
+  assert_int_equal(usnmp_sync_set_host(s, "::1", &bad), 0);
+  assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l),
+                   USNMP_E_WRONG_DIGEST);
+  usnmp_sync_host_options shorty = good;
+  shorty.v3_authpass = "short";
+  assert_int_equal(usnmp_sync_set_host(s, "::1", &shorty),
+                   USNMP_E_V3_PASSPHRASE);
+
+  /* The object's user reaches neither host with its own... */
+  assert_int_equal(usnmp_sync_set_v3_user(s, "sha256aes256c",
+                                          USNMP_AUTH_SHA256,
+                                          USNMP_TEST_SNMPD_AUTH_PASS,
+                                          USNMP_PRIV_AES256C,
+                                          USNMP_TEST_SNMPD_PRIV_PASS),
+                   0);
+  assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l),
+                   USNMP_E_WRONG_DIGEST);
+  assert_int_equal(usnmp_sync_get(s, "127.0.0.1", &oid, 1, &quick, &l), 0);
+  usnmp_vblist_free(l);
+  /* ...until the host gives its own up. */
+  usnmp_sync_host_options none = {0};
+  assert_int_equal(usnmp_sync_set_host(s, "::1", &none), 0);
+  assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l), 0);
+  usnmp_vblist_free(l);
+  usnmp_sync_close(s);
+  assert_int_equal(usnmp_test_snmpd_stop(&agent), 0);
+}
+
 /* SNMPv3 through the blocking layer against the real snmpd: a user with
  * SHA-256 and AES-256 (Reeder), over IPv4 and IPv6, GET, SET and a walk;
  * a wrong password and an unknown user give their own errors. */
@@ -1022,6 +1086,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
       cmocka_unit_test(test_real_snmpd),
       cmocka_unit_test(test_real_snmpd_v3),
+      cmocka_unit_test(test_real_snmpd_host_v3),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
