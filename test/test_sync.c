@@ -892,6 +892,15 @@ static void test_real_snmpd(void **state) {
   assert_int_equal(usnmp_test_snmpd_stop(&agent), 0);
 }
 
+/* Starts the real snmpd and a sync object whose default port is its. */
+static usnmp_sync *snmpd_sync(usnmp_test_snmpd *agent) {
+  usnmp_sync *s;
+  assert_int_equal(usnmp_test_snmpd_start(agent), 0);
+  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_set_port(s, agent->port), 0);
+  return s;
+}
+
 /* Per-host SNMPv3 users against the real snmpd: one host speaks v3 with
  * its own user while another stays v2c; a host's own user survives the
  * object's usnmp_sync_set_v3_user(), and an empty mask gives the host the
@@ -899,10 +908,7 @@ static void test_real_snmpd(void **state) {
 static void test_real_snmpd_host_v3(void **state) {
   (void)state;
   usnmp_test_snmpd agent = {0};
-  assert_int_equal(usnmp_test_snmpd_start(&agent), 0);
-  usnmp_sync *s;
-  assert_int_equal(usnmp_sync_new(&s), 0);
-  assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
+  usnmp_sync *s = snmpd_sync(&agent);
   assert_int_equal(usnmp_sync_set_community(s, "nope"), 0);
   usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
   usnmp_call_opts quick = {USNMP_CALL_TIMEOUT | USNMP_CALL_REFRESH, 500, NULL};
@@ -962,10 +968,7 @@ static void test_real_snmpd_host_v3(void **state) {
 static void test_real_snmpd_v3(void **state) {
   (void)state;
   usnmp_test_snmpd agent = {0};
-  assert_int_equal(usnmp_test_snmpd_start(&agent), 0);
-  usnmp_sync *s;
-  assert_int_equal(usnmp_sync_new(&s), 0);
-  assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
+  usnmp_sync *s = snmpd_sync(&agent);
   assert_int_equal(usnmp_sync_set_version(s, USNMP_VERSION_3),
                    USNMP_E_INVAL); /* no user yet */
   assert_int_equal(usnmp_sync_set_v3_level(s, USNMP_SEC_AUTHNOPRIV),
