@@ -439,11 +439,13 @@ int usnmp_cache_start(usnmp_cache *c, usnmp_target *t, usnmp_cache_kind kind,
     uint32_t hash = key_hash(t, entry_kind, key, (size_t)len);
     entry *e = find(c, t, entry_kind, key, (size_t)len, hash);
     /* A refresh drops what is known, but a request already in flight for
-     * the OID answers it (a SET always replaces it: it writes). */
+     * the OID answers it (a SET always replaces it: it writes).  A stale
+     * value goes too, unless no collect has had it yet: then it is the
+     * answer a start asked for, and the collect it waits for takes it. */
     if (e && e->op != o &&
         ((refresh &&
           (e->state != ENTRY_PENDING || kind == USNMP_CACHE_SET)) ||
-         (e->state == ENTRY_READY && stale(c, e, now)))) {
+         (e->state == ENTRY_READY && e->served && stale(c, e, now)))) {
       remove_entry(c, e);
       e = NULL;
     }

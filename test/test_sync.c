@@ -131,6 +131,21 @@ static void test_cache_off(void **state) {
   assert_int_equal(uptime_get(f, 2), 2);
   assert_int_equal(uptime_get(f, 3), 3);
   assert_int_equal(agent_requests(f->agent), before + 3);
+  /* A non-blocking start's answer is still the later call's, uncached as
+   * it is: one request, and the value it brought. */
+  usnmp_oid up = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
+  usnmp_call_opts start_only = {USNMP_CALL_NONBLOCK, 0, NULL};
+  usnmp_vblist *started = NULL;
+  assert_int_equal(
+      usnmp_sync_get(f->sync, f->host, &up, 1, &start_only, &started), 0);
+  sleep_ms(100);
+  /* Another call runs the loop: the answer is in, not yet collected. */
+  usnmp_oid sys_name = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
+  assert_int_equal(
+      usnmp_sync_get(f->sync, f->host, &sys_name, 1, NULL, &started), 0);
+  usnmp_vblist_free(started);
+  assert_int_equal(uptime_get(f, 9), 3);
+  assert_int_equal(agent_requests(f->agent), before + 5);
 
   assert_int_equal(usnmp_sync_set_cache_ttl(f->sync, USNMP_CACHE_UNLIMITED),
                    0);
