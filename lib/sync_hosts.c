@@ -3,7 +3,9 @@
  * (an agent string -> the host it names; a host is one address and port,
  * with one async target), and the settings every host's target gets
  * (version, communities, resend, writer-preferred ordering, and the
- * SNMPv3 user, level and context), with their setters.
+ * SNMPv3 user, level and context), with their setters; and the settings
+ * a host has of its own (usnmp_sync_set_host), which win over the
+ * object's.
  *
  * The SNMPv3 passwords are kept here because hosts are made on first use
  * and each localises the keys to its own agent; they are wiped when

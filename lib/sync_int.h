@@ -67,10 +67,10 @@ struct usnmp_sync {
   int32_t last_error_status;
   int32_t last_error_index;
   int manager_closed; /* the manager's close callback ran */
-  /* SNMPv3, applied to every host (v3_user NULL: none set).  The
-   * passwords are kept because hosts are created on first use and each
-   * localises the keys to its own agent; they are wiped when replaced and
-   * at close. */
+  /* SNMPv3, applied to every host without a user of its own (v3_user
+   * NULL: none set).  The passwords are kept because hosts are created
+   * on first use and each localises the keys to its own agent; they are
+   * wiped when replaced and at close. */
   char *v3_user;
   usnmp_auth_proto v3_auth;
   usnmp_priv_proto v3_priv;
