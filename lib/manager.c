@@ -33,15 +33,6 @@ _Static_assert(sizeof(usnmp_request) <= 640, "usnmp_request grew");
  * Allocation
  * ------------------------------------------------------------------------ */
 
-void *usnmp__malloc(usnmp_manager *m, size_t size) {
-  return m->alloc.malloc(size, m->alloc.ctx);
-}
-
-void usnmp__free(usnmp_manager *m, void *ptr) {
-  if (ptr != NULL)
-    m->alloc.free(ptr, m->alloc.ctx);
-}
-
 static char *dup_string(usnmp_manager *m, const char *s) {
   size_t n = strlen(s) + 1;
   char *d = usnmp__malloc(m, n);
@@ -214,8 +205,12 @@ static int community_accept(usnmp_request *r, usnmp__inbound *in) {
   return USNMP__ACCEPT;
 }
 
+/* The community model keeps no state beyond r->comm_off: no hooks. */
 static const usnmp__msgproc community_proc = {
-    community_encode, community_decode, community_accept};
+    .encode = community_encode,
+    .decode = community_decode,
+    .accept = community_accept,
+};
 
 int usnmp__manager_set_msgproc(usnmp_manager *m, usnmp_version v,
                                const usnmp__msgproc *proc) {
@@ -263,15 +258,15 @@ static usnmp_request *req_alloc(usnmp_manager *m) {
   return r;
 }
 
-/* wipe: the answers were decrypted SNMPv3 data, as secret as the request
- * in clear. */
+/* wipe: the answers were decrypted by the request's security model
+ * (SNMPv3 privacy), as secret as the request in clear. */
 static void merge_free(usnmp_manager *m, usnmp__merge *mg, int wipe) {
   uint32_t i;
   if (mg == NULL)
     return;
   for (i = 0; i < mg->n_slots; i++) {
     if (wipe && mg->slots[i].block != NULL)
-      usnmp__v3_wipe(mg->slots[i].block, mg->slots[i].block_size);
+      usnmp__wipe(mg->slots[i].block, mg->slots[i].block_size);
     usnmp__free(m, mg->slots[i].block);
   }
   usnmp__free(m, mg->out);
@@ -284,11 +279,11 @@ static void req_release(usnmp_request *r) {
   usnmp_manager *m = r->m;
   uint32_t cap = m->max_inflight > 1024 ? m->max_inflight : 1024;
   if (r->merge != NULL) {
-    merge_free(m, r->merge, r->version == USNMP_VERSION_3);
+    merge_free(m, r->merge, m->procs[r->version]->plain_free != NULL);
     r->merge = NULL;
   }
   if (r->plain != NULL)
-    usnmp__v3_plain_free(r);
+    m->procs[r->version]->plain_free(r);
   if (r->msg != r->inline_msg)
     usnmp__free(m, r->msg);
   r->msg = r->inline_msg;
@@ -307,8 +302,8 @@ static void req_unlink(usnmp_request *r) {
   usnmp_manager *m = r->m;
   if (r->id != 0)
     table_remove(m, r);
-  if (r->version == USNMP_VERSION_3 && r->t->probe == r)
-    r->t->probe = NULL; /* the target's next request probes */
+  if (r->t->probe == r)
+    r->t->probe = NULL; /* the target's next request is the gate */
   if (r->txq_slot != 0)
     usnmp__transport_unqueue(m, r);
   switch (r->state) {
@@ -391,8 +386,9 @@ static void launch(usnmp_request *r) {
   r->holds_manager_slot = 1;
   m->inflight++;
   if (r->plain != NULL) {
-    /* The v3 datagram is made now, so its engine time is fresh. */
-    rc = usnmp__v3_launch(r);
+    /* The model makes the datagram now (SNMPv3: so that its engine time
+     * is fresh). */
+    rc = m->procs[r->version]->launch(r);
     if (rc < 0) {
       req_defer(r, rc);
       return;
@@ -448,9 +444,10 @@ static void pump(usnmp_manager *m, usnmp_target *t) {
   while (!usnmp__list_empty(&t->queue) &&
          (t->max_inflight == 0 || t->inflight < t->max_inflight)) {
     usnmp_request *r = USNMP__CONTAINER(t->queue.next, usnmp_request, qlink);
-    /* SNMPv3: while the agent's engine is unknown, one request probes
-     * and the others wait behind it. */
-    if (r->version == USNMP_VERSION_3 && !usnmp__v3_may_send(r))
+    /* A model that builds datagrams at send time may hold the queue
+     * (SNMPv3: while the agent's engine is unknown, one request probes
+     * and the others wait behind it). */
+    if (r->plain != NULL && !m->procs[r->version]->may_send(r))
       break;
     usnmp__list_del(&r->qlink);
     r->holds_target_slot = 1;
@@ -503,10 +500,10 @@ static void enqueue_tree(usnmp_request *r) {
 static void complete(usnmp_request *r, int status,
                      const usnmp_response *answer);
 
-/* SNMPv3: the target's discovery probe failed.  Every v3 request queued
- * on the target waits for discovery, so each fails with the probe's
- * status, from a zero timer (no callback runs here), except those of the
- * probe's own tree, which fail with it. */
+/* The target's gate request (SNMPv3: the discovery probe) failed.  Every
+ * request of its version queued on the target waits for it, so each fails
+ * with the gate's status, from a zero timer (no callback runs here),
+ * except those of the gate's own tree, which fail with it. */
 static void fail_discovery_waiters(usnmp_target *t, usnmp_request *probe,
                                    int status) {
   usnmp_request *own = probe;
@@ -518,7 +515,7 @@ static void fail_discovery_waiters(usnmp_target *t, usnmp_request *probe,
     usnmp_request *root = q;
     while (root->parent != NULL)
       root = root->parent;
-    if (root == own || q->version != USNMP_VERSION_3) {
+    if (root == own || q->version != probe->version) {
       pos = pos->next;
       continue;
     }
@@ -664,12 +661,12 @@ static void complete(usnmp_request *r, int status,
   usnmp_manager *m = r->m;
   usnmp_target *t = r->t;
   usnmp_response resp;
-  /* SNMPv3: discovery failed (not merely cancelled) when its probe ends
-   * with an error while the engine is still unknown. */
-  int discovery_failed = r->version == USNMP_VERSION_3 && t->probe == r &&
-                         status < 0 && status != USNMP_E_CANCELLED &&
+  /* The gate failed (not merely cancelled) when it ends with an error
+   * while its work is still undone (SNMPv3: the engine is unknown). */
+  int discovery_failed = t->probe == r && status < 0 &&
+                         status != USNMP_E_CANCELLED &&
                          status != USNMP_E_CLOSED &&
-                         !usnmp__usm_target_ready(t->usm);
+                         m->procs[r->version]->gate_failed(r);
 
   req_unlink(r);
   if (discovery_failed)
@@ -810,9 +807,9 @@ static void split_after_toobig(usnmp_request *r) {
   size_t msg_len = r->msg_len, n = 0;
   int has_ctx = 0, rc;
 
-  /* A v3 request is encrypted on the wire: split what it keeps in clear. */
+  /* A request encrypted on the wire: split what it keeps in clear. */
   if (r->plain != NULL)
-    usnmp__v3_plain(r, &msg, &msg_len, &ctx, &has_ctx);
+    m->procs[r->version]->plain(r, &msg, &msg_len, &ctx, &has_ctx);
   rc = usnmp_msg_decode(&sent, m->tx_vbs, USNMP_MAX_VARBINDS, &n, msg,
                         msg_len);
   req_unlink(r);
@@ -843,7 +840,7 @@ static void split_after_toobig(usnmp_request *r) {
  * Receiving
  * ------------------------------------------------------------------------ */
 
-static void v3_resend(usnmp_request *r);
+static void resend_new_id(usnmp_request *r);
 
 /* The most varbinds an answer to a GETBULK of n names may hold (RFC 3416
  * section 4.2.3): the non-repeaters, then max-repetitions of each other
@@ -908,7 +905,7 @@ static int answers_question(usnmp_request *r, const usnmp__inbound *in) {
   /* The names asked are in the request's own message (in clear for v3),
    * which we encoded: step to its varbind list and compare each name. */
   if (r->plain != NULL) {
-    usnmp__v3_plain(r, &data, &len, &ctx, &has_ctx);
+    r->m->procs[r->version]->plain(r, &data, &len, &ctx, &has_ctx);
     end = data + len;
     p = own_element(data, end, &n);      /* Message SEQUENCE: into it */
     for (i = 0; p != NULL && i < 2; i++) /* version, community: over */
@@ -1010,7 +1007,7 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
     return;
   case USNMP__RETRY:
     m->stats.accepted++;
-    v3_resend(r);
+    resend_new_id(r);
     return;
   case USNMP__FAIL:
     m->stats.accepted++;
@@ -1026,14 +1023,18 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
   }
   m->stats.accepted++;
   on_answer(r, &in);
-  if (m->v3_scratch_dirty != 0)
-    usnmp__v3_scratch_wipe(m); /* a decrypted answer, once delivered */
+  if (m->v3_scratch_dirty != 0) {
+    /* A decrypted answer, once delivered. */
+    usnmp__wipe(m->v3_scratch, m->v3_scratch_dirty);
+    m->v3_scratch_dirty = 0;
+  }
 }
 
-/* SNMPv3: r's target learnt its agent's engine or clock from a Report to
- * r: send r again, with a new id (the old one was answered) and a fresh
- * schedule, and let the requests that waited for discovery go. */
-static void v3_resend(usnmp_request *r) {
+/* The model asked for USNMP__RETRY (SNMPv3: r's target learnt its agent's
+ * engine or clock from a Report to r): send r again, with a new id (the
+ * old one was answered) and a fresh schedule, and let the requests that
+ * waited for the gate go. */
+static void resend_new_id(usnmp_request *r) {
   usnmp_manager *m = r->m;
   usnmp_target *t = r->t;
   uint64_t now = uv_now(m->loop);
@@ -1051,7 +1052,7 @@ static void v3_resend(usnmp_request *r) {
       r->id = 0;
   }
   if (rc == 0)
-    rc = usnmp__v3_launch(r);
+    rc = m->procs[r->version]->launch(r);
   if (rc == 0)
     rc = usnmp__transport_queue(m, r);
   if (rc < 0) {
@@ -1200,23 +1201,9 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
     tmpl.error_index = bulk_mr;
   }
   if (opts != NULL && (opts->flags & USNMP_OPT_CONTEXT) &&
-      r->version == USNMP_VERSION_3) {
-    memset(&ctx, 0, sizeof(ctx));
-    if (opts->context_engine_id != NULL) {
-      ctx.engine_id = opts->context_engine_id;
-      ctx.engine_id_len = opts->context_engine_id_len;
-    }
-    if (opts->context_name != NULL) {
-      ctx.name = (const uint8_t *)opts->context_name;
-      ctx.name_len = strlen(opts->context_name);
-    } else if (t->usm != NULL) {
-      ctx.name = t->usm->context_name;
-      ctx.name_len = t->usm->context_name_len;
-    }
-    if (ctx.engine_id_len == 0 && t->usm != NULL) {
-      ctx.engine_id = t->usm->context_engine_id;
-      ctx.engine_id_len = t->usm->context_engine_id_len;
-    }
+      m->procs[r->version] != NULL &&
+      m->procs[r->version]->request_context != NULL) {
+    m->procs[r->version]->request_context(t, opts, &ctx);
     tmpl.context = &ctx;
   }
   rc = build(r, &tmpl, vbs, n,
@@ -1419,7 +1406,9 @@ int usnmp_cancel(const usnmp_request_ref *ref) {
 static void target_destroy(usnmp_target *t) {
   usnmp_manager *m = t->m;
   usnmp__resolve_abandon(t);
-  usnmp__v3_target_free(t);
+  for (size_t v = 0; v < sizeof m->procs / sizeof m->procs[0]; v++)
+    if (m->procs[v] != NULL && m->procs[v]->target_free != NULL)
+      m->procs[v]->target_free(t);
   usnmp__list_del(&t->mlink);
   usnmp__free(m, t->agent);
   usnmp__free(m, t->community);
@@ -1703,7 +1692,9 @@ int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
 static void finalize(usnmp_manager *m) {
   void (*cb)(void *) = m->close_cb;
   void *arg = m->close_arg;
-  usnmp__v3_manager_free(m);
+  for (size_t v = 0; v < sizeof m->procs / sizeof m->procs[0]; v++)
+    if (m->procs[v] != NULL && m->procs[v]->manager_free != NULL)
+      m->procs[v]->manager_free(m);
   usnmp__free(m, m->recv_buf);
   usnmp__free(m, m->rx_vbs);
   usnmp__free(m, m->table);

@@ -70,6 +70,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "alloc.h"
 #include "usnmp.h"
 #include "usm.h"
 
@@ -178,7 +179,7 @@ enum {
   USNMP__DROP_AUTH,
   /* SNMPv3: the security state of the target changed (engine discovered,
    * clock re-synchronised): encode the request again with a new id and
-   * send it (usnmp__v3_launch builds the new message). */
+   * send it (the model's launch() builds the new message). */
   USNMP__RETRY,
   /* SNMPv3: an authoritative Report ends the request with in->status. */
   USNMP__FAIL
@@ -199,6 +200,39 @@ typedef struct usnmp__msgproc {
    * its source is r's target.  Returns USNMP__ACCEPT (in->msg and in->vbs
    * then hold the answer) or a USNMP__DROP_* reason. */
   int (*accept)(usnmp_request *r, usnmp__inbound *in);
+
+  /* The hooks below are optional: the community model has none (NULL), and
+   * each costs the v1/v2c path one test.  A security model that keeps
+   * state per request, target or manager (SNMPv3) fills them in, so the
+   * manager never names it. */
+
+  /* Whether r may leave its target's queue now: 0 while it must wait for
+   * the target's gate request (t->probe: SNMPv3 engine discovery), 1 when
+   * it may go (it may become the gate itself). */
+  int (*may_send)(usnmp_request *r);
+  /* Builds the datagram of r (r->msg) just before it is sent, with r's
+   * current id.  Returns 0, or a negative code that ends r. */
+  int (*launch)(usnmp_request *r);
+  /* r, the gate of its target, ended with an error: returns 1 when the
+   * requests that wait behind it must fail with the same status (the
+   * gate's work is still undone), 0 otherwise. */
+  int (*gate_failed)(usnmp_request *r);
+  /* The request in clear: a v2c-encoded message (*msg, *len) to split
+   * after a tooBig or to compare a reply with, and its own context, if
+   * it has one (*has_context).  Called only when r->plain is set. */
+  void (*plain)(const usnmp_request *r, const uint8_t **msg, size_t *len,
+                usnmp__msg3_context *context, int *has_context);
+  /* Releases (and wipes) r->plain. */
+  void (*plain_free)(usnmp_request *r);
+  /* Fills *ctx with the context of a request started with
+   * USNMP_OPT_CONTEXT: opts's fields, else the target's. */
+  void (*request_context)(const usnmp_target *t,
+                          const usnmp_request_opts *opts,
+                          usnmp__msg3_context *ctx);
+  /* Releases (and wipes) the model's state of a target being destroyed,
+   * and of the manager being freed. */
+  void (*target_free)(usnmp_target *t);
+  void (*manager_free)(usnmp_manager *m);
 } usnmp__msgproc;
 
 /* Installs the message processing model for a wire version (0, 1 or 3);
@@ -422,8 +456,13 @@ struct usnmp_manager {
  * Internal functions (manager.c)
  * ------------------------------------------------------------------------ */
 
-void *usnmp__malloc(usnmp_manager *m, size_t size);
-void usnmp__free(usnmp_manager *m, void *ptr);
+/* The manager's allocation, through its hook (alloc.h). */
+static inline void *usnmp__malloc(usnmp_manager *m, size_t size) {
+  return usnmp__alloc(&m->alloc, size);
+}
+static inline void usnmp__free(usnmp_manager *m, void *ptr) {
+  usnmp__dealloc(&m->alloc, ptr);
+}
 
 /* The usnmp_walk_opts flags this version knows; walks and tables refuse
  * others, as requests do (USNMP__OPT_KNOWN). */
@@ -517,43 +556,14 @@ uint32_t usnmp__manager_pending(const usnmp_manager *m);
 #define USNMP__V3R_TIME_RETRY 0x04u  /* resent after notInTimeWindow */
 #define USNMP__V3R_AUTH_FAILED 0x08u /* a reply failed authentication */
 
-/* The v3 model, installed on a manager by its first v3 setter. */
+/* The v3 model, installed on a manager by its first v3 setter.  The
+ * manager reaches it only through this table. */
 extern const usnmp__msgproc usnmp__v3_proc;
 
-/* Called for a v3 request about to leave its target's queue: returns 1
- * when it may go (the engine is known, or it becomes the target's
- * discovery probe), 0 when it must wait for the probe in flight. */
-int usnmp__v3_may_send(usnmp_request *r);
-
-/* Builds the datagram of a v3 request that is about to be sent, with its
- * current id as msgID: the discovery probe while the engine is unknown,
- * else the request at the target's level, from r->plain.  Returns 0, or
- * a negative code that ends the request (USNMP_E_TOOBIG when it exceeds
- * the agent's msgMaxSize, USNMP_E_NOMEM, ...). */
-int usnmp__v3_launch(usnmp_request *r);
-
-/* Finds the v2c-encoded PDU inside r->plain (for a tooBig split) and
- * r's own context, if it has one (*has_context). */
-void usnmp__v3_plain(const usnmp_request *r, const uint8_t **msg,
-                     size_t *len, usnmp__msg3_context *context,
-                     int *has_context);
-
-/* OPENSSL_cleanse: overwrites len bytes at p in a way the compiler
- * cannot drop as a dead store. */
-void usnmp__v3_wipe(void *p, size_t len);
-
-/* Wipes (OPENSSL_cleanse) and frees r->plain; nothing without one. */
-void usnmp__v3_plain_free(usnmp_request *r);
-
-/* Wipes what a decrypted reply left in m->v3_scratch (nothing when it
- * is clean: one compare). */
-void usnmp__v3_scratch_wipe(usnmp_manager *m);
-
-/* Wipes and frees the target's v3 state. */
-void usnmp__v3_target_free(usnmp_target *t);
-
-/* Frees the manager's v3 state. */
-void usnmp__v3_manager_free(usnmp_manager *m);
+/* Overwrites len bytes at p in a way the compiler cannot drop as a dead
+ * store (alloc.c; no OpenSSL needed, so the manager can wipe secrets the
+ * models left in its buffers in a build without SNMPv3). */
+void usnmp__wipe(void *p, size_t len);
 
 /* ------------------------------------------------------------------------
  * Transport (transport.c)

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "manager_int.h"
 #include "usnmp.h"
 
@@ -99,19 +100,6 @@ struct usnmp_walk {
  * Memory
  * ------------------------------------------------------------------------ */
 
-static void *w_malloc(const usnmp_allocator *a, size_t size) {
-  return a->malloc != NULL ? a->malloc(size, a->ctx) : malloc(size);
-}
-
-static void w_free(const usnmp_allocator *a, void *p) {
-  if (p == NULL)
-    return;
-  if (a->free != NULL)
-    a->free(p, a->ctx);
-  else
-    free(p);
-}
-
 /* Grows *buf (elements of elem bytes, *cap of them) to hold at least need;
  * contents are kept.  Returns 0 or USNMP_E_NOMEM. */
 static int grow(const usnmp_allocator *a, void **buf, size_t *cap, size_t need,
@@ -122,12 +110,12 @@ static int grow(const usnmp_allocator *a, void **buf, size_t *cap, size_t need,
     return 0;
   while (n < need)
     n *= 2;
-  p = w_malloc(a, n * elem);
+  p = usnmp__alloc(a, n * elem);
   if (p == NULL)
     return USNMP_E_NOMEM;
   if (*cap != 0)
     memcpy(p, *buf, *cap * elem);
-  w_free(a, *buf);
+  usnmp__dealloc(a, *buf);
   *buf = p;
   *cap = n;
   return 0;
@@ -135,13 +123,13 @@ static int grow(const usnmp_allocator *a, void **buf, size_t *cap, size_t need,
 
 static void walk_free(usnmp_walk *w) {
   usnmp_allocator a = w->alloc;
-  w_free(&a, w->community);
-  w_free(&a, w->end_bytes);
+  usnmp__dealloc(&a, w->community);
+  usnmp__dealloc(&a, w->end_bytes);
   for (int i = 0; i < 2; i++) {
-    w_free(&a, w->b[i].vbs);
-    w_free(&a, w->b[i].bytes);
+    usnmp__dealloc(&a, w->b[i].vbs);
+    usnmp__dealloc(&a, w->b[i].bytes);
   }
-  w_free(&a, w);
+  usnmp__dealloc(&a, w);
 }
 
 /* Frees a finished callback walk once no frame of ours uses it. */
@@ -269,10 +257,10 @@ static void keep_end_varbind(usnmp_walk *w, const usnmp_varbind *vb) {
   size_t need = varbind_bytes(vb);
   uint8_t *space;
   if (need > w->end_bytes_cap) {
-    uint8_t *p = w_malloc(&w->alloc, need);
+    uint8_t *p = usnmp__alloc(&w->alloc, need);
     if (p == NULL)
       return; /* the result then simply has no end_varbind */
-    w_free(&w->alloc, w->end_bytes);
+    usnmp__dealloc(&w->alloc, w->end_bytes);
     w->end_bytes = p;
     w->end_bytes_cap = need;
   }
@@ -765,7 +753,7 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
     return USNMP_E_INVAL;
   m = usnmp_target_manager(t);
   a = m->alloc;
-  w = w_malloc(&a, sizeof *w);
+  w = usnmp__alloc(&a, sizeof *w);
   if (w == NULL)
     return USNMP_E_NOMEM;
   memset(w, 0, sizeof *w);
