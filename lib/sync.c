@@ -18,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "alloc.h"
 #include "manager_int.h"
 #include "usnmp.h"
@@ -416,12 +414,11 @@ static char *dup_string(usnmp_sync *s, const char *text) {
   return copy;
 }
 
-/* Overwrites a secret before freeing it (OPENSSL_cleanse: a plain loop
- * or memset before free() may be dropped by the compiler as a dead
- * store). */
+/* Overwrites a secret before freeing it (usnmp__wipe: a plain loop or
+ * memset before free() may be dropped by the compiler as a dead store). */
 static void free_secret(usnmp_sync *s, char *p) {
   if (p) {
-    OPENSSL_cleanse(p, strlen(p));
+    usnmp__wipe(p, strlen(p));
     mem_free(s, p);
   }
 }

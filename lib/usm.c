@@ -15,7 +15,6 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -869,104 +868,4 @@ void usnmp__usm_target_resync(usnmp__usm_target *t, uint32_t boots,
   t->synced_ms = now_ms;
   t->time_known = 1;
   t->time_authentic = authentic;
-}
-
-/* ---- public names and setters that need nothing but this file --------- */
-
-static const char *const auth_names[AUTH_COUNT] = {
-    "NOAUTH", "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512",
-};
-static const char *const priv_names[USNMP_PRIV_AES256C + 1] = {
-    "NOPRIV",  "DES",       "AES", "AES-192",
-    "AES-256", "AES-192-C", "AES-256-C",
-};
-
-/* Compares a name with a canonical one, case-insensitively, ignoring the
- * canonical name's dashes when the given name has none (net-snmp accepts
- * both "SHA-256" and "SHA256"). */
-static int name_matches(const char *name, const char *canonical) {
-  char bare[16];
-  size_t i, j = 0;
-
-  if (strcasecmp(name, canonical) == 0)
-    return 1;
-  for (i = 0; canonical[i] != '\0' && j + 1 < sizeof(bare); i++)
-    if (canonical[i] != '-')
-      bare[j++] = canonical[i];
-  bare[j] = '\0';
-  return strcasecmp(name, bare) == 0;
-}
-
-int usnmp_auth_proto_parse(const char *name, usnmp_auth_proto *out) {
-  int i;
-
-  if (name == NULL || out == NULL)
-    return USNMP_E_INVAL;
-  if (strcasecmp(name, "SHA1") == 0) {
-    *out = USNMP_AUTH_SHA;
-    return 0;
-  }
-  for (i = 0; i < AUTH_COUNT; i++) {
-    if (name_matches(name, auth_names[i])) {
-      *out = (usnmp_auth_proto)i;
-      return 0;
-    }
-  }
-  return USNMP_E_INVAL;
-}
-
-int usnmp_priv_proto_parse(const char *name, usnmp_priv_proto *out) {
-  int i;
-
-  if (name == NULL || out == NULL)
-    return USNMP_E_INVAL;
-  if (strcasecmp(name, "AES128") == 0 || strcasecmp(name, "AES-128") == 0) {
-    *out = USNMP_PRIV_AES;
-    return 0;
-  }
-  for (i = 0; i <= USNMP_PRIV_AES256C; i++) {
-    if (name_matches(name, priv_names[i])) {
-      *out = (usnmp_priv_proto)i;
-      return 0;
-    }
-  }
-  return USNMP_E_INVAL;
-}
-
-int usnmp_sec_level_parse(const char *name, usnmp_sec_level *out) {
-  static const struct {
-    const char *name;
-    usnmp_sec_level level;
-  } names[] = {
-      {"noAuthNoPriv", USNMP_SEC_NOAUTHNOPRIV},
-      {"1", USNMP_SEC_NOAUTHNOPRIV},
-      {"noauth", USNMP_SEC_NOAUTHNOPRIV},
-      {"authNoPriv", USNMP_SEC_AUTHNOPRIV},
-      {"2", USNMP_SEC_AUTHNOPRIV},
-      {"auth", USNMP_SEC_AUTHNOPRIV},
-      {"authPriv", USNMP_SEC_AUTHPRIV},
-      {"3", USNMP_SEC_AUTHPRIV},
-      {"priv", USNMP_SEC_AUTHPRIV},
-  };
-  size_t i;
-
-  if (name == NULL || out == NULL)
-    return USNMP_E_INVAL;
-  for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    if (strcasecmp(name, names[i].name) == 0) {
-      *out = names[i].level;
-      return 0;
-    }
-  }
-  return USNMP_E_INVAL;
-}
-
-const char *usnmp_auth_proto_name(usnmp_auth_proto p) {
-  return p >= USNMP_AUTH_NONE && p <= USNMP_AUTH_SHA512 ? auth_names[p]
-                                                        : NULL;
-}
-
-const char *usnmp_priv_proto_name(usnmp_priv_proto p) {
-  return p >= USNMP_PRIV_NONE && p <= USNMP_PRIV_AES256C ? priv_names[p]
-                                                         : NULL;
 }
