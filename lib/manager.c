@@ -24,6 +24,7 @@
 #include "alloc.h"
 #include "ber.h"
 #include "manager_int.h"
+#include "varbind.h"
 
 /* The budget of the design: well under 1 KiB per request in flight for a
  * small GET (struct, timer and message together). */
@@ -527,51 +528,6 @@ static void fail_discovery_waiters(usnmp_target *t, usnmp_request *probe,
   }
 }
 
-static int has_bytes(usnmp_type type) {
-  return type == USNMP_TYPE_OCTET_STRING || type == USNMP_TYPE_OPAQUE ||
-         type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID;
-}
-
-/* Returns the size of the block copy_varbinds() makes of vbs. */
-static size_t varbinds_size(const usnmp_varbind *vbs, size_t n) {
-  size_t size = n * sizeof(usnmp_varbind);
-  for (size_t i = 0; i < n; i++) {
-    size += vbs[i].oid_len;
-    if (has_bytes(vbs[i].value.type))
-      size += vbs[i].value.v.bytes.len;
-  }
-  return size;
-}
-
-/* Copies varbinds and what they point to into one block of size bytes
- * (varbinds_size()). */
-static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
-                           size_t n, size_t size, usnmp_varbind **out) {
-  size_t i;
-  usnmp_varbind *arr;
-  uint8_t *p;
-  arr = usnmp__malloc(m, size ? size : 1);
-  if (arr == NULL)
-    return NULL;
-  p = (uint8_t *)(arr + n);
-  for (i = 0; i < n; i++) {
-    arr[i] = vbs[i];
-    if (vbs[i].oid_len)
-      memcpy(p, vbs[i].oid, vbs[i].oid_len);
-    arr[i].oid = p;
-    p += vbs[i].oid_len;
-    if (has_bytes(vbs[i].value.type)) {
-      size_t len = vbs[i].value.v.bytes.len;
-      if (len)
-        memcpy(p, vbs[i].value.v.bytes.data, len);
-      arr[i].value.v.bytes.data = p;
-      p += len;
-    }
-  }
-  *out = arr;
-  return arr;
-}
-
 static void finish_parent(usnmp_request *p) {
   usnmp_manager *m = p->m;
   usnmp__merge *mg = p->merge;
@@ -614,11 +570,13 @@ static void child_done(usnmp_request *c, int status,
     /* Each part's answer is one datagram at most, but a hostile agent
      * could fill each of up to USNMP_MAX_VARBINDS parts: the merge holds
      * USNMP__MERGE_MAX bytes at most. */
-    size_t size = varbinds_size(answer->varbinds, answer->varbind_count);
+    size_t size =
+        usnmp__varbinds_size(answer->varbinds, answer->varbind_count);
     if (size > USNMP__MERGE_MAX - mg->bytes)
       status = USNMP_E_TOOBIG;
-    else if (copy_varbinds(m, answer->varbinds, answer->varbind_count, size,
-                           &slot->vbs) == NULL)
+    else if ((slot->vbs = usnmp__varbinds_copy(&m->alloc, answer->varbinds,
+                                               answer->varbind_count,
+                                               size)) == NULL)
       status = USNMP_E_NOMEM;
     else {
       slot->block_size = size ? size : 1;

@@ -437,13 +437,11 @@ int usnmp_target_set_v3_user(usnmp_target *t, const char *user,
                              usnmp_priv_proto priv, const char *privpass) {
   usnmp__usm_target *usm;
   int rc;
-  if (t == NULL || user == NULL)
+  if (t == NULL)
     return USNMP_E_INVAL;
-  if ((auth != USNMP_AUTH_NONE &&
-       (authpass == NULL || strlen(authpass) < USNMP__USM_PASSWORD_MIN)) ||
-      (priv != USNMP_PRIV_NONE &&
-       (privpass == NULL || strlen(privpass) < USNMP__USM_PASSWORD_MIN)))
-    return USNMP_E_INVAL;
+  rc = usnmp__usm_user_check(user, auth, authpass, priv, privpass);
+  if (rc < 0)
+    return rc;
   rc = target_usm(t, &usm);
   if (rc < 0)
     return rc;

@@ -27,9 +27,9 @@
 
 #include "alloc.h"
 #include "manager_int.h"
+#include "varbind.h"
 #include "usnmp.h"
 
-#define OID_BER_MAX (USNMP_OID_MAX_LEN * 5)
 /* Column numbers probed per discovery request. */
 #define PROBES 8
 
@@ -38,7 +38,7 @@ enum { PH_DISCOVER = 1, PH_FETCH, PH_DONE };
 typedef struct column {
   usnmp_oid oid;    /* the column */
   usnmp_oid cursor; /* last OID received in it (initially the column) */
-  uint8_t cursor_ber[OID_BER_MAX];
+  uint8_t cursor_ber[USNMP__OID_BER_MAX];
   size_t cursor_ber_len;
   uint8_t done;
 } column;
@@ -223,18 +223,13 @@ static row *find_row(usnmp_table *tb, const uint32_t *idx, size_t len) {
   return r;
 }
 
-static int has_bytes(usnmp_type type) {
-  return type == USNMP_TYPE_OCTET_STRING || type == USNMP_TYPE_OPAQUE ||
-         type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID;
-}
-
 /* Stores a copy of value as column col's cell of row r. */
 static int set_cell(usnmp_table *tb, row *r, size_t col,
                     const usnmp_value *value) {
   r->cells[col] = *value;
   usnmp__dealloc(&tb->alloc, r->owned[col]);
   r->owned[col] = NULL;
-  if (has_bytes(value->type)) {
+  if (usnmp__value_has_bytes(value->type)) {
     size_t len = value->v.bytes.len;
     uint8_t *copy = usnmp__alloc(&tb->alloc, len ? len : 1);
     if (copy == NULL)
@@ -316,7 +311,7 @@ static int send_probes(usnmp_table *tb, uint32_t count) {
   probe.len = tb->entry.len + 1;
   for (uint32_t i = 0; i < n; i++) {
     probe.arcs[tb->entry.len] = tb->probe_base + i;
-    rc = usnmp_oid_to_ber(space, OID_BER_MAX, &probe);
+    rc = usnmp_oid_to_ber(space, USNMP__OID_BER_MAX, &probe);
     if (rc < 0)
       return rc;
     memset(&tb->tx[i], 0, sizeof tb->tx[i]);
@@ -454,7 +449,8 @@ static int size_scratch(usnmp_table *tb, size_t n) {
     n = PROBES;
   /* Varbinds, then room for the probes' BER names. */
   tb->tx =
-      usnmp__alloc(&tb->alloc, n * sizeof(usnmp_varbind) + PROBES * OID_BER_MAX);
+      usnmp__alloc(&tb->alloc,
+                   n * sizeof(usnmp_varbind) + PROBES * USNMP__OID_BER_MAX);
   tb->asked = usnmp__calloc(&tb->alloc, n, sizeof(uint32_t));
   return tb->tx != NULL && tb->asked != NULL ? 0 : USNMP_E_NOMEM;
 }

@@ -686,24 +686,12 @@ int usnmp__usm_target_set_user(usnmp__crypto *c, usnmp__usm_target *t,
   size_t user_len;
   int rc = 0;
 
-  if (c == NULL || t == NULL || user == NULL)
+  if (c == NULL || t == NULL)
     return USNMP_E_INVAL;
+  rc = usnmp__usm_user_check(user, auth, authpass, priv, privpass);
+  if (rc < 0)
+    return rc;
   user_len = strlen(user);
-  if (user_len == 0 || user_len > USNMP__USM_USER_MAX)
-    return USNMP_E_INVAL;
-  if (auth < USNMP_AUTH_NONE || auth > USNMP_AUTH_SHA512 ||
-      priv < USNMP_PRIV_NONE || priv > USNMP_PRIV_AES256C)
-    return USNMP_E_INVAL;
-  if (priv != USNMP_PRIV_NONE && auth == USNMP_AUTH_NONE)
-    return USNMP_E_INVAL;
-  if (auth != USNMP_AUTH_NONE &&
-      (authpass == NULL || strlen(authpass) < USNMP__USM_PASSWORD_MIN ||
-       strlen(authpass) > USNMP__USM_PASSWORD_MAX))
-    return USNMP_E_INVAL;
-  if (priv != USNMP_PRIV_NONE &&
-      (privpass == NULL || strlen(privpass) < USNMP__USM_PASSWORD_MIN ||
-       strlen(privpass) > USNMP__USM_PASSWORD_MAX))
-    return USNMP_E_INVAL;
   if (auth != USNMP_AUTH_NONE && !usnmp__crypto_has_auth(c, auth))
     return USNMP_E_UNSUPPORTED;
   if (priv != USNMP_PRIV_NONE && !usnmp__crypto_has_priv(c, priv))

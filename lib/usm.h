@@ -259,6 +259,15 @@ int usnmp__usm_target_init(usnmp__crypto *c, usnmp__usm_target *t);
 /* Wipes t's keys (call before freeing the memory that holds it). */
 void usnmp__usm_target_wipe(usnmp__usm_target *t);
 
+/* The one check of a user's parameters (usm_names.c, in every build):
+ * returns 0, or USNMP_E_INVAL when the name is NULL, empty or over
+ * USNMP__USM_USER_MAX bytes, a protocol is out of range, privacy comes
+ * without authentication, or a password is missing, shorter than
+ * USNMP__USM_PASSWORD_MIN or longer than USNMP__USM_PASSWORD_MAX. */
+int usnmp__usm_user_check(const char *user, usnmp_auth_proto auth,
+                          const char *authpass, usnmp_priv_proto priv,
+                          const char *privpass);
+
 /* Sets the user: name, protocols and passwords (NULL for NONE; at least
  * USNMP__USM_PASSWORD_MIN bytes otherwise).  Master keys are derived now
  * (through c's cache) and, if the engine ID is known, localised.  The

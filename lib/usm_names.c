@@ -1,13 +1,40 @@
 /*
- * The names of SNMPv3's security protocols and levels, as net-snmp's
- * tools spell them: parsed and printed.  No cryptography here, so a build
- * without SNMPv3 (-Dsnmpv3=false) still parses a command line that names
- * them.
+ * SNMPv3 users without cryptography: the names of the security protocols
+ * and levels as net-snmp's tools spell them (parsed and printed), and the
+ * one check of a user's parameters.  A build without SNMPv3
+ * (-Dsnmpv3=false) has this file too, so a command line that names them
+ * still parses.
  */
 #include <string.h>
 #include <strings.h>
 
+#include "usm.h"
 #include "usnmp.h"
+
+int usnmp__usm_user_check(const char *user, usnmp_auth_proto auth,
+                          const char *authpass, usnmp_priv_proto priv,
+                          const char *privpass) {
+  size_t len;
+  if (user == NULL)
+    return USNMP_E_INVAL;
+  len = strlen(user);
+  if (len == 0 || len > USNMP__USM_USER_MAX)
+    return USNMP_E_INVAL;
+  if (auth < USNMP_AUTH_NONE || auth > USNMP_AUTH_SHA512 ||
+      priv < USNMP_PRIV_NONE || priv > USNMP_PRIV_AES256C)
+    return USNMP_E_INVAL;
+  if (priv != USNMP_PRIV_NONE && auth == USNMP_AUTH_NONE)
+    return USNMP_E_INVAL;
+  if (auth != USNMP_AUTH_NONE &&
+      (authpass == NULL || strlen(authpass) < USNMP__USM_PASSWORD_MIN ||
+       strlen(authpass) > USNMP__USM_PASSWORD_MAX))
+    return USNMP_E_INVAL;
+  if (priv != USNMP_PRIV_NONE &&
+      (privpass == NULL || strlen(privpass) < USNMP__USM_PASSWORD_MIN ||
+       strlen(privpass) > USNMP__USM_PASSWORD_MAX))
+    return USNMP_E_INVAL;
+  return 0;
+}
 
 static const char *const auth_names[USNMP_AUTH_SHA512 + 1] = {
     "NOAUTH", "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512",

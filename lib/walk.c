@@ -30,6 +30,7 @@
 
 #include "alloc.h"
 #include "manager_int.h"
+#include "varbind.h"
 #include "usnmp.h"
 
 enum { PH_IDLE = 0, PH_ROOT_FIRST, PH_WALK, PH_ROOT_LAST, PH_DONE };
@@ -41,9 +42,6 @@ typedef struct batch {
   uint8_t *bytes;
   size_t used, size;
 } batch;
-
-/* The most bytes a BER-encoded OID of USNMP_OID_MAX_LEN arcs takes. */
-#define OID_BER_MAX (USNMP_OID_MAX_LEN * 5)
 
 struct usnmp_walk {
   usnmp_allocator alloc; /* a copy: a pull walk may outlive its manager */
@@ -72,17 +70,17 @@ struct usnmp_walk {
   usnmp_oid root;
   /* The name to ask next: the last OID received inside the subtree, at
    * first the root (".X.0" for a one-arc root ".X"). */
-  uint8_t cursor[OID_BER_MAX];
+  uint8_t cursor[USNMP__OID_BER_MAX];
   size_t cursor_len;
-  uint8_t root_ber[OID_BER_MAX];
+  uint8_t root_ber[USNMP__OID_BER_MAX];
   size_t root_ber_len; /* 0 when the root cannot be encoded (one arc) */
-  uint8_t end_ber[OID_BER_MAX]; /* usnmp_walk_opts.end */
+  uint8_t end_ber[USNMP__OID_BER_MAX]; /* usnmp_walk_opts.end */
   size_t end_ber_len;           /* 0: the walk ends with its subtree */
   /* The last name delivered, turned into arcs for the result at the end. */
-  uint8_t last[OID_BER_MAX];
+  uint8_t last[USNMP__OID_BER_MAX];
   size_t last_len;
   /* Brent's cycle detection over cursors (ALLOW_NOT_INCREASING only). */
-  uint8_t brent_saved[OID_BER_MAX];
+  uint8_t brent_saved[USNMP__OID_BER_MAX];
   size_t brent_saved_len;
   uint64_t brent_power, brent_steps;
   usnmp_oid name; /* the name handed to the varbind callback */
@@ -223,38 +221,9 @@ static int name_arcs(usnmp_oid *oid, const uint8_t *p, size_t len) {
   return 0;
 }
 
-/* Copies the value bytes (strings, OIDs) of vb to dst, pointing dst's
- * pointers at *space, which advances. */
-static void copy_varbind(usnmp_varbind *dst, const usnmp_varbind *src,
-                         uint8_t **space) {
-  *dst = *src;
-  memcpy(*space, src->oid, src->oid_len);
-  dst->oid = *space;
-  *space += src->oid_len;
-  if (src->value.type == USNMP_TYPE_OCTET_STRING ||
-      src->value.type == USNMP_TYPE_OPAQUE ||
-      src->value.type == USNMP_TYPE_IPADDRESS ||
-      src->value.type == USNMP_TYPE_OID) {
-    if (src->value.v.bytes.len != 0)
-      memcpy(*space, src->value.v.bytes.data, src->value.v.bytes.len);
-    dst->value.v.bytes.data = *space;
-    *space += src->value.v.bytes.len;
-  }
-}
-
-static size_t varbind_bytes(const usnmp_varbind *vb) {
-  size_t n = vb->oid_len;
-  if (vb->value.type == USNMP_TYPE_OCTET_STRING ||
-      vb->value.type == USNMP_TYPE_OPAQUE ||
-      vb->value.type == USNMP_TYPE_IPADDRESS ||
-      vb->value.type == USNMP_TYPE_OID)
-    n += vb->value.v.bytes.len;
-  return n;
-}
-
 /* Keeps a copy of the varbind that ended the walk for the result. */
 static void keep_end_varbind(usnmp_walk *w, const usnmp_varbind *vb) {
-  size_t need = varbind_bytes(vb);
+  size_t need = usnmp__varbind_extra(vb);
   uint8_t *space;
   if (need > w->end_bytes_cap) {
     uint8_t *p = usnmp__alloc(&w->alloc, need);
@@ -265,14 +234,14 @@ static void keep_end_varbind(usnmp_walk *w, const usnmp_varbind *vb) {
     w->end_bytes_cap = need;
   }
   space = w->end_bytes;
-  copy_varbind(&w->end_vb, vb, &space);
+  usnmp__varbind_copy(&w->end_vb, vb, &space);
   w->result.end_varbind = &w->end_vb;
 }
 
 /* Appends a copy of vb to the batch the next answer fills. */
 static int batch_add(usnmp_walk *w, const usnmp_varbind *vb) {
   batch *f = &w->b[!w->cur];
-  size_t need = varbind_bytes(vb);
+  size_t need = usnmp__varbind_extra(vb);
   int rc;
   uint8_t *space;
   if (f->n == f->cap) {
@@ -287,20 +256,11 @@ static int batch_add(usnmp_walk *w, const usnmp_varbind *vb) {
     rc = grow(&w->alloc, (void **)&f->bytes, &f->size, f->used + need, 1);
     if (rc < 0)
       return rc;
-    if (old != f->bytes) {
-      for (size_t i = 0; i < f->n; i++) {
-        usnmp_varbind *v = &f->vbs[i];
-        v->oid = f->bytes + (v->oid - old);
-        if (v->value.type == USNMP_TYPE_OCTET_STRING ||
-            v->value.type == USNMP_TYPE_OPAQUE ||
-            v->value.type == USNMP_TYPE_IPADDRESS ||
-            v->value.type == USNMP_TYPE_OID)
-          v->value.v.bytes.data = f->bytes + (v->value.v.bytes.data - old);
-      }
-    }
+    if (old != f->bytes)
+      usnmp__varbinds_rebase(f->vbs, f->n, old, f->bytes);
   }
   space = f->bytes + f->used;
-  copy_varbind(&f->vbs[f->n], vb, &space);
+  usnmp__varbind_copy(&f->vbs[f->n], vb, &space);
   f->used = (size_t)(space - f->bytes);
   f->n++;
   return 0;
@@ -388,9 +348,9 @@ static int continue_walk(usnmp_walk *w) {
   return send_walk_request(w);
 }
 
-/* Hands one varbind (its name at most OID_BER_MAX bytes) to the caller:
- * callback or pull batch.  Returns 0, 1 when the caller asked to stop, or
- * a negative code. */
+/* Hands one varbind (its name at most USNMP__OID_BER_MAX bytes) to the
+ * caller: callback or pull batch.  Returns 0, 1 when the caller asked to
+ * stop, or a negative code. */
 static int deliver(usnmp_walk *w, const usnmp_varbind *vb) {
   int rc = 0;
   w->result.count++;
@@ -494,7 +454,7 @@ static void scan_answer(usnmp_walk *w, const usnmp_varbind *vbs, size_t n,
   memset(s, 0, sizeof *s);
   for (size_t i = 0; i < n; i++) {
     const usnmp_varbind *vb = &vbs[i];
-    if (vb->oid_len == 0 || vb->oid_len > OID_BER_MAX) {
+    if (vb->oid_len == 0 || vb->oid_len > USNMP__OID_BER_MAX) {
       s->end = 1;
       s->status = USNMP_E_BAD_OID;
       break;
