@@ -138,10 +138,6 @@ static int id_draw(usnmp_manager *m, int32_t *out) {
   return USNMP_E_BUSY;
 }
 
-uint32_t usnmp__manager_pending(const usnmp_manager *m) {
-  return m->table_count;
-}
-
 /* ------------------------------------------------------------------------
  * The community model (v1, v2c)
  * ------------------------------------------------------------------------ */
@@ -212,15 +208,6 @@ static const usnmp__msgproc community_proc = {
     .decode = community_decode,
     .accept = community_accept,
 };
-
-int usnmp__manager_set_msgproc(usnmp_manager *m, usnmp_version v,
-                               const usnmp__msgproc *proc) {
-  if (m == NULL || (v != USNMP_VERSION_1 && v != USNMP_VERSION_2C &&
-                    v != USNMP_VERSION_3))
-    return USNMP_E_INVAL;
-  m->procs[v] = proc;
-  return 0;
-}
 
 /* ------------------------------------------------------------------------
  * Request structs: allocation and recycling
@@ -1687,12 +1674,6 @@ int usnmp__manager_wake_init(usnmp_manager *m) {
   m->wake_open = 1;
   m->open_handles++;
   return 0;
-}
-
-void usnmp__manager_set_resolver(usnmp_manager *m, usnmp__resolver_fn fn,
-                                 void *arg) {
-  m->resolver = fn;
-  m->resolver_arg = arg;
 }
 
 void usnmp__manager_wake(usnmp_manager *m) {

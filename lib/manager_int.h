@@ -235,8 +235,9 @@ typedef struct usnmp__msgproc {
   void (*manager_free)(usnmp_manager *m);
 } usnmp__msgproc;
 
-/* Installs the message processing model for a wire version (0, 1 or 3);
- * NULL removes it.  Returns 0 or USNMP_E_INVAL. */
+/* Test hook (lib/test_hooks.c, linked into the tests only): installs the
+ * message processing model for a wire version (0, 1 or 3); NULL removes
+ * it.  Returns 0 or USNMP_E_INVAL. */
 int usnmp__manager_set_msgproc(usnmp_manager *m, usnmp_version v,
                                const usnmp__msgproc *proc);
 
@@ -543,7 +544,8 @@ void usnmp__target_resolved(usnmp_target *t, int status);
  * frees the manager once nothing is left. */
 void usnmp__manager_handle_closed(usnmp_manager *m);
 
-/* Returns the number of requests in the id table (tests). */
+/* Test hook (lib/test_hooks.c, linked into the tests only): returns the
+ * number of requests in the id table. */
 uint32_t usnmp__manager_pending(const usnmp_manager *m);
 
 /* ------------------------------------------------------------------------
@@ -588,8 +590,9 @@ int usnmp__agent_parse_port(const char *agent, uint16_t default_port,
                             size_t host_size, const char **host_out,
                             int *family);
 
-/* Installs the resolver of m's later lookups (NULL: getaddrinfo); for
- * tests that need a resolver that hangs or fails. */
+/* Test hook (lib/test_hooks.c, linked into the tests only): installs the
+ * resolver of m's later lookups (NULL: getaddrinfo), for tests that need
+ * a resolver that hangs or fails. */
 void usnmp__manager_set_resolver(usnmp_manager *m, usnmp__resolver_fn fn,
                                  void *arg);
 
@@ -629,8 +632,9 @@ void usnmp__request_flushed(usnmp_request *r, int status);
 /* Starts closing the UDP handles (receiving stops at once). */
 void usnmp__transport_close(usnmp_manager *m);
 
-/* Returns the socket of the family's handle, or -1 when not open
- * (tests check the socket buffer sizes with it). */
+/* Test hook (lib/test_hooks.c, linked into the tests only): returns the
+ * socket of the family's handle, or -1 when not open (tests check the
+ * socket buffer sizes with it). */
 int usnmp__transport_fd(const usnmp_manager *m, int family);
 
 /* Returns 1 when the platform can raise socket buffers past the system's

@@ -716,14 +716,6 @@ void usnmp__transport_close(usnmp_manager *m) {
   }
 }
 
-int usnmp__transport_fd(const usnmp_manager *m, int family) {
-  const usnmp__udp *u = family == AF_INET6 ? &m->udp6 : &m->udp4;
-  uv_os_fd_t fd;
-  if (u->state != 1 || uv_fileno((const uv_handle_t *)&u->handle, &fd) != 0)
-    return -1;
-  return fd;
-}
-
 void usnmp__transport_trace(usnmp_manager *m, int sent, const uint8_t *data,
                             size_t len, const struct sockaddr *peer) {
   usnmp__udp *u = peer->sa_family == AF_INET6 ? &m->udp6 : &m->udp4;

@@ -24,49 +24,17 @@
 
 #include "alloc.h"
 #include "usm.h"
-
-/* Number of usnmp_auth_proto values, NONE included. */
-#define AUTH_COUNT (USNMP_AUTH_SHA512 + 1)
-
-/* Direct-mapped cache of master keys.  Thousands of targets usually share
- * a handful of passwords, so a small table catches them all; a collision
- * only costs a recomputation. */
-#define KEY_CACHE_SLOTS 256
-#define KEY_CACHE_WAYS 4
+#include "usm_crypto.h"
 
 /* RFC 3414 A.2: the password is repeated to fill 1 MiB before hashing. */
 #define PASSWORD_STRETCH (1024u * 1024u)
 
-typedef struct key_cache_slot {
-  uint8_t fingerprint[32];
-  uint8_t ku[USNMP__USM_KEY_MAX];
-  uint8_t used;
-} key_cache_slot;
-
-struct usnmp__crypto {
-  usnmp_allocator alloc;
-  OSSL_LIB_CTX *libctx;
-  OSSL_PROVIDER *prov_default;
-  OSSL_PROVIDER *prov_legacy;
-  EVP_MD *md[AUTH_COUNT];
-  EVP_MD *sha256; /* cache fingerprints */
-  EVP_MAC *hmac;
-  EVP_MAC_CTX *mac_ctx[AUTH_COUNT];
-  EVP_MD_CTX *md_ctx;
-  EVP_CIPHER *des_cbc;
-  EVP_CIPHER *aes_cfb[3]; /* 128, 192, 256 */
-  EVP_CIPHER_CTX *cipher_ctx;
-  key_cache_slot *cache; /* KEY_CACHE_SLOTS, allocated on first use */
-  uint64_t cache_hits;
-  uint64_t cache_misses;
-};
-
 /* OpenSSL's names of the digests, indexed by usnmp_auth_proto. */
-static const char *const md_names[AUTH_COUNT] = {
+static const char *const md_names[USNMP__AUTH_COUNT] = {
     NULL, "MD5", "SHA1", "SHA2-224", "SHA2-256", "SHA2-384", "SHA2-512",
 };
-static const uint8_t auth_key_lens[AUTH_COUNT] = {0, 16, 20, 28, 32, 48, 64};
-static const uint8_t auth_mac_lens[AUTH_COUNT] = {0, 12, 12, 16, 24, 32, 48};
+static const uint8_t auth_key_lens[USNMP__AUTH_COUNT] = {0, 16, 20, 28, 32, 48, 64};
+static const uint8_t auth_mac_lens[USNMP__AUTH_COUNT] = {0, 12, 12, 16, 24, 32, 48};
 
 
 static int auth_valid(usnmp_auth_proto auth) {
@@ -130,7 +98,7 @@ int usnmp__crypto_new(usnmp__crypto **out, const usnmp_allocator *alloc) {
    * DES user is configured, not here. */
   c->prov_legacy = OSSL_PROVIDER_load(c->libctx, "legacy");
 
-  for (i = 1; i < AUTH_COUNT; i++) {
+  for (i = 1; i < USNMP__AUTH_COUNT; i++) {
     /* MD5 may be absent from a restricted build; only SHA is required. */
     c->md[i] = EVP_MD_fetch(c->libctx, md_names[i], NULL);
     if (c->md[i] == NULL && i != USNMP_AUTH_MD5)
@@ -140,7 +108,7 @@ int usnmp__crypto_new(usnmp__crypto **out, const usnmp_allocator *alloc) {
   c->hmac = EVP_MAC_fetch(c->libctx, "HMAC", NULL);
   if (c->sha256 == NULL || c->hmac == NULL)
     goto unsupported;
-  for (i = 1; i < AUTH_COUNT; i++) {
+  for (i = 1; i < USNMP__AUTH_COUNT; i++) {
     OSSL_PARAM params[2];
     if (c->md[i] == NULL)
       continue;
@@ -181,7 +149,7 @@ void usnmp__crypto_free(usnmp__crypto *c) {
   if (c == NULL)
     return;
   if (c->cache != NULL) {
-    OPENSSL_cleanse(c->cache, KEY_CACHE_SLOTS * sizeof(*c->cache));
+    OPENSSL_cleanse(c->cache, USNMP__KEY_CACHE_SLOTS * sizeof(*c->cache));
     c->alloc.free(c->cache, c->alloc.ctx);
   }
   EVP_CIPHER_CTX_free(c->cipher_ctx);
@@ -189,7 +157,7 @@ void usnmp__crypto_free(usnmp__crypto *c) {
   for (i = 0; i < 3; i++)
     EVP_CIPHER_free(c->aes_cfb[i]);
   EVP_MD_CTX_free(c->md_ctx);
-  for (i = 0; i < AUTH_COUNT; i++) {
+  for (i = 0; i < USNMP__AUTH_COUNT; i++) {
     EVP_MAC_CTX_free(c->mac_ctx[i]);
     EVP_MD_free(c->md[i]);
   }
@@ -216,12 +184,6 @@ int usnmp__crypto_has_priv(const usnmp__crypto *c, usnmp_priv_proto priv) {
   if (c == NULL || !priv_valid(priv))
     return 0;
   return priv == USNMP_PRIV_DES ? c->des_cbc != NULL : 1;
-}
-
-void usnmp__crypto_cache_stats(const usnmp__crypto *c, uint64_t *hits,
-                               uint64_t *misses) {
-  *hits = c->cache_hits;
-  *misses = c->cache_misses;
 }
 
 int usnmp__crypto_random(usnmp__crypto *c, void *buf, size_t len) {
@@ -295,18 +257,18 @@ static int password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
                            uint8_t ku[USNMP__USM_KEY_MAX], uint8_t fp[32]) {
   static const char label[] = "usnmp password-to-key";
   uint8_t proto = (uint8_t)auth;
-  key_cache_slot *slot;
+  usnmp__key_cache_slot *slot;
   int rc;
 
   if (c == NULL || password == NULL || len == 0 ||
       len > USNMP__USM_PASSWORD_MAX || ku == NULL || !auth_valid(auth))
     return USNMP_E_INVAL;
   if (c->cache == NULL) {
-    c->cache = c->alloc.malloc(KEY_CACHE_SLOTS * sizeof(*c->cache),
+    c->cache = c->alloc.malloc(USNMP__KEY_CACHE_SLOTS * sizeof(*c->cache),
                                c->alloc.ctx);
     if (c->cache == NULL)
       return USNMP_E_NOMEM;
-    memset(c->cache, 0, KEY_CACHE_SLOTS * sizeof(*c->cache));
+    memset(c->cache, 0, USNMP__KEY_CACHE_SLOTS * sizeof(*c->cache));
   }
   /* The fingerprint covers the protocol, so one password under two
    * digests takes two entries. */
@@ -318,11 +280,11 @@ static int password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
    * user's authentication and privacy passwords, say) must not evict each
    * other on every target.  A miss takes a free way, else the home one. */
   {
-    unsigned home = (fp[0] | (unsigned)fp[1] << 8) % KEY_CACHE_SLOTS;
+    unsigned home = (fp[0] | (unsigned)fp[1] << 8) % USNMP__KEY_CACHE_SLOTS;
     unsigned way;
     slot = NULL;
-    for (way = 0; way < KEY_CACHE_WAYS; way++) {
-      key_cache_slot *s = &c->cache[(home + way) % KEY_CACHE_SLOTS];
+    for (way = 0; way < USNMP__KEY_CACHE_WAYS; way++) {
+      usnmp__key_cache_slot *s = &c->cache[(home + way) % USNMP__KEY_CACHE_SLOTS];
       if (s->used &&
           CRYPTO_memcmp(s->fingerprint, fp, sizeof(s->fingerprint)) == 0) {
         memcpy(ku, s->ku, auth_key_lens[auth]);

@@ -94,8 +94,9 @@ int usnmp__crypto_has_des(const usnmp__crypto *c);
 int usnmp__crypto_has_auth(const usnmp__crypto *c, usnmp_auth_proto auth);
 int usnmp__crypto_has_priv(const usnmp__crypto *c, usnmp_priv_proto priv);
 
-/* Stores how many password-to-key computations the cache answered
- * (hits) and how many it had to run (misses). */
+/* Test hook (lib/test_hooks.c, linked into the tests only): stores how
+ * many password-to-key computations the cache answered (hits) and how
+ * many it had to run (misses). */
 void usnmp__crypto_cache_stats(const usnmp__crypto *c, uint64_t *hits,
                                uint64_t *misses);
 
