@@ -213,11 +213,13 @@ static const usnmp__msgproc community_proc = {
  * Request structs: allocation and recycling
  * ------------------------------------------------------------------------ */
 
+static void handle_closed(void *owner);
+
 static void on_request_closed(uv_handle_t *h) {
   usnmp_request *r = USNMP__CONTAINER(h, usnmp_request, timer);
   usnmp_manager *m = r->m;
   usnmp__free(m, r);
-  usnmp__manager_handle_closed(m);
+  handle_closed(m);
 }
 
 static usnmp_request *req_alloc(usnmp_manager *m) {
@@ -292,8 +294,10 @@ static void req_unlink(usnmp_request *r) {
     table_remove(m, r);
   if (r->t->probe == r)
     r->t->probe = NULL; /* the target's next request is the gate */
-  if (r->txq_slot != 0)
-    usnmp__transport_unqueue(m, r);
+  if (r->txq_slot != 0) {
+    usnmp__transport_unqueue(&m->tp, r->txq_slot);
+    r->txq_slot = 0;
+  }
   switch (r->state) {
   case USNMP__RS_WAIT_TARGET:
   case USNMP__RS_WAIT_MANAGER:
@@ -366,6 +370,21 @@ static void req_defer(usnmp_request *r, int status) {
   uv_timer_start(&r->timer, on_timer, 0, 0);
 }
 
+/* Hands r's message to the transport's send batch (once per batch). */
+static inline int send_queue(usnmp_request *r) {
+  usnmp__dgram d;
+  int slot;
+  d.to = (const struct sockaddr *)&r->t->addr;
+  d.data = r->msg;
+  d.len = r->msg_len;
+  d.token = r;
+  slot = usnmp__transport_queue(&r->m->tp, &d, r->txq_slot);
+  if (slot < 0)
+    return slot;
+  r->txq_slot = (uint8_t)slot;
+  return 0;
+}
+
 static void launch(usnmp_request *r) {
   usnmp_manager *m = r->m;
   uint64_t now;
@@ -382,7 +401,7 @@ static void launch(usnmp_request *r) {
       return;
     }
   }
-  rc = usnmp__transport_queue(m, r);
+  rc = send_queue(r);
   if (rc < 0) {
     m->stats.send_errors++;
     req_defer(r, rc);
@@ -393,8 +412,16 @@ static void launch(usnmp_request *r) {
   arm_timer(r, now);
 }
 
-void usnmp__request_flushed(usnmp_request *r, int status) {
-  usnmp_manager *m = r->m;
+/* The transport sent (status 0) or failed a datagram of the batch; token
+ * NULL: a copy libuv had queued failed later.  Runs no user callback. */
+static void on_sent(void *owner, void *token, int status) {
+  usnmp_manager *m = owner;
+  usnmp_request *r = token;
+  if (r == NULL) {
+    m->stats.send_errors++;
+    return;
+  }
+  r->txq_slot = 0;
   if (r->state != USNMP__RS_INFLIGHT)
     return;
   if (status < 0) {
@@ -893,9 +920,10 @@ static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   complete(r, 0, &resp);
 }
 
-void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
-                                size_t len, const struct sockaddr *from,
-                                int partial) {
+/* The transport received a datagram. */
+static void on_datagram(void *owner, const uint8_t *data, size_t len,
+                        const struct sockaddr *from, int partial) {
+  usnmp_manager *m = owner;
   usnmp__inbound in;
   const usnmp__msgproc *proc;
   usnmp_request *r;
@@ -999,7 +1027,7 @@ static void resend_new_id(usnmp_request *r) {
   if (rc == 0)
     rc = m->procs[r->version]->launch(r);
   if (rc == 0)
-    rc = usnmp__transport_queue(m, r);
+    rc = send_queue(r);
   if (rc < 0) {
     complete(r, rc, NULL);
     return;
@@ -1043,7 +1071,7 @@ static void on_timer(uv_timer_t *h) {
   }
   /* Resend the same bytes.  A failed resend is only counted: the next
    * one, or the timeout, follows on schedule. */
-  rc = usnmp__transport_queue(m, r);
+  rc = send_queue(r);
   if (rc < 0)
     m->stats.send_errors++;
   else
@@ -1350,7 +1378,10 @@ int usnmp_cancel(const usnmp_request_ref *ref) {
 
 static void target_destroy(usnmp_target *t) {
   usnmp_manager *m = t->m;
-  usnmp__resolve_abandon(t);
+  if (t->resolving != NULL) {
+    usnmp__resolve_abandon(t->resolving);
+    t->resolving = NULL;
+  }
   for (size_t v = 0; v < sizeof m->procs / sizeof m->procs[0]; v++)
     if (m->procs[v] != NULL && m->procs[v]->target_free != NULL)
       m->procs[v]->target_free(t);
@@ -1379,9 +1410,9 @@ static void target_start_resolve(usnmp_target *t) {
   rc = usnmp__agent_parse_port(t->agent, t->default_port, &addr, host,
                                sizeof(host), &name, &family);
   if (rc == 0 && name != NULL)
-    rc = usnmp__resolve_start(t, name,
+    rc = usnmp__resolve_start(&t->m->tp, t, name,
                               ntohs(((struct sockaddr_in *)&addr)->sin_port),
-                              family);
+                              family, &t->resolving);
   if (rc == 0) {
     t->resolve_status = 1;
     return;
@@ -1396,8 +1427,19 @@ static void target_start_resolve(usnmp_target *t) {
   }
 }
 
-void usnmp__target_resolved(usnmp_target *t, int status) {
-  usnmp_manager *m = t->m;
+/* The transport's lookup for t ended: status 0 with its address, or a
+ * negative code. */
+static void on_resolved(void *owner, void *token, int status,
+                        const struct sockaddr *addr) {
+  usnmp_manager *m = owner;
+  usnmp_target *t = token;
+  t->resolving = NULL;
+  if (status == 0) {
+    memset(&t->addr, 0, sizeof t->addr);
+    memcpy(&t->addr, addr,
+           addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                       : sizeof(struct sockaddr_in));
+  }
   t->resolve_status = status;
   if (status == 0) {
     pump(m, t);
@@ -1461,9 +1503,9 @@ int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
   t->default_port = default_port;
   if (name != NULL) {
     t->resolve_status = 1;
-    rc = usnmp__resolve_start(t, name,
+    rc = usnmp__resolve_start(&t->m->tp, t, name,
                               ntohs(((struct sockaddr_in *)&addr)->sin_port),
-                              family);
+                              family, &t->resolving);
     if (rc < 0) {
       target_destroy(t);
       return rc;
@@ -1587,6 +1629,14 @@ usnmp_manager *usnmp_target_manager(const usnmp_target *t) {
  * The manager
  * ------------------------------------------------------------------------ */
 
+/* What the transport calls (usnmp__transport_ops). */
+static const usnmp__transport_ops transport_ops = {
+    .received = on_datagram,
+    .sent = on_sent,
+    .resolved = on_resolved,
+    .closed = handle_closed,
+};
+
 int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
                       const usnmp_allocator *alloc) {
   usnmp_manager *m;
@@ -1625,7 +1675,8 @@ int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
   m->procs[USNMP_VERSION_1] = &community_proc;
   m->procs[USNMP_VERSION_2C] = &community_proc;
   m->max_inflight = 4096;
-  m->sockbuf = USNMP__DEFAULT_SOCKBUF;
+  usnmp__transport_init(&m->tp, loop, &m->alloc, &transport_ops, m,
+                        &m->open_handles);
   m->handles_free = UINT32_MAX;
   uv_timer_init(loop, &m->sentinel);
   m->sentinel.data = m;
@@ -1640,7 +1691,7 @@ static void finalize(usnmp_manager *m) {
   for (size_t v = 0; v < sizeof m->procs / sizeof m->procs[0]; v++)
     if (m->procs[v] != NULL && m->procs[v]->manager_free != NULL)
       m->procs[v]->manager_free(m);
-  usnmp__free(m, m->recv_buf);
+  usnmp__transport_free(&m->tp);
   usnmp__free(m, m->rx_vbs);
   usnmp__free(m, m->table);
   usnmp__free(m, m->handles);
@@ -1649,14 +1700,15 @@ static void finalize(usnmp_manager *m) {
     cb(arg);
 }
 
-void usnmp__manager_handle_closed(usnmp_manager *m) {
+/* A handle or a name lookup of m finished closing: m's memory goes once
+ * nothing is left after close. */
+static void handle_closed(void *owner) {
+  usnmp_manager *m = owner;
   if (--m->open_handles == 0 && m->closing)
     finalize(m);
 }
 
-static void on_sentinel_closed(uv_handle_t *h) {
-  usnmp__manager_handle_closed(h->data);
-}
+static void on_sentinel_closed(uv_handle_t *h) { handle_closed(h->data); }
 
 static void on_wake(uv_async_t *h) { (void)h; }
 
@@ -1722,7 +1774,7 @@ void usnmp_manager_close(usnmp_manager *m, void (*close_cb)(void *arg),
     m->free_count--;
     uv_close((uv_handle_t *)&r->timer, on_request_closed);
   }
-  usnmp__transport_close(m);
+  usnmp__transport_close(&m->tp);
   if (m->wake_open) {
     m->wake_open = 0;
     uv_close((uv_handle_t *)&m->wake, on_sentinel_closed);
@@ -1741,7 +1793,7 @@ int usnmp_manager_set_max_inflight(usnmp_manager *m, uint32_t max) {
 int usnmp_manager_set_socket_buffer(usnmp_manager *m, int bytes) {
   if (m == NULL || bytes <= 0)
     return USNMP_E_INVAL;
-  m->sockbuf = bytes;
+  m->tp.sockbuf = bytes;
   return 0;
 }
 
@@ -1750,7 +1802,7 @@ int usnmp_manager_set_socket_buffer_force(usnmp_manager *m, int force) {
     return USNMP_E_INVAL;
   if (force && !usnmp__transport_can_force())
     return USNMP_E_UNSUPPORTED;
-  m->sockbuf_force = force != 0;
+  m->tp.sockbuf_force = force != 0;
   return 0;
 }
 
@@ -1772,8 +1824,8 @@ uv_loop_t *usnmp_manager_loop(const usnmp_manager *m) {
 
 void usnmp_manager_set_trace(usnmp_manager *m, usnmp_trace_cb cb,
                              void *arg) {
-  m->trace_cb = cb;
-  m->trace_arg = arg;
+  m->tp.trace_cb = cb;
+  m->tp.trace_arg = arg;
 }
 
 int usnmp__request_opts_copy(usnmp_manager *m, usnmp_request_opts *dst,

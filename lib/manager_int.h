@@ -377,7 +377,7 @@ struct usnmp_target {
   uint16_t default_port; /* for an agent string without a port */
 };
 
-/* One UDP handle of the manager. */
+/* One UDP handle of the transport. */
 typedef struct usnmp__udp {
   uv_udp_t handle;
   /* 0 not opened, 1 open, 2 closed with the manager, 3 closing after a
@@ -385,19 +385,77 @@ typedef struct usnmp__udp {
   int state;
 } usnmp__udp;
 
-struct usnmp_manager {
+/* A datagram handed to the transport: where to, the bytes, and the
+ * sender's token, which comes back in usnmp__transport_ops.sent().  The
+ * address and the bytes stay valid until then (the manager's are a
+ * request's message and its target's address). */
+typedef struct usnmp__dgram {
+  const struct sockaddr *to;
+  const uint8_t *data;
+  uint32_t len;
+  void *token; /* NULL: taken back (usnmp__transport_unqueue) */
+} usnmp__dgram;
+
+/* What the transport calls, registered by its owner (the manager) in
+ * usnmp__transport_init(): the only way calls go up from it. */
+typedef struct usnmp__transport_ops {
+  /* A datagram arrived (partial: it was cut to the buffer). */
+  void (*received)(void *owner, const uint8_t *data, size_t len,
+                   const struct sockaddr *from, int partial);
+  /* A queued datagram went out (status 0) or failed; token NULL: a copy
+   * libuv had queued failed later (the sender is long gone: count it).
+   * Must not queue: the batch is being sent. */
+  void (*sent)(void *owner, void *token, int status);
+  /* A lookup of usnmp__resolve_start() ended: status 0 and the address
+   * (port set), or a negative code and NULL.  Not called for a lookup
+   * given up with usnmp__resolve_abandon(). */
+  void (*resolved)(void *owner, void *token, int status,
+                   const struct sockaddr *addr);
+  /* A handle or a lookup of the transport finished closing: one of those
+   * counted in *handles. */
+  void (*closed)(void *owner);
+} usnmp__transport_ops;
+
+/* The transport: UDP handles (one per address family, opened on first
+ * use), the send batch, the receive buffer and name lookups.  It knows
+ * datagrams and addresses, never requests or targets. */
+typedef struct usnmp__transport {
   uv_loop_t *loop;
-  usnmp_allocator alloc;
+  const usnmp_allocator *alloc;
+  const usnmp__transport_ops *ops;
+  void *owner;
+  /* The owner's count of open handles: raised for each handle or lookup
+   * the transport opens, lowered by the owner in ops->closed(). */
+  uint32_t *handles;
   usnmp__udp udp4, udp6;
-  uv_timer_t sentinel; /* guarantees one close callback at close */
   /* The send batch: datagrams queued during one loop iteration go out
    * together with sendmmsg() from the prepare (before polling) or check
    * (after the I/O callbacks) phase.  Both handles are unreferenced. */
   uv_prepare_t flush_prepare;
   uv_check_t flush_check;
   int flush_handles; /* 1 once the two handles are initialised */
-  usnmp_request *txq[USNMP__TXQ];
+  int closed;        /* usnmp__transport_close() ran */
   uint32_t txq_count;
+  usnmp__dgram txq[USNMP__TXQ];
+  uint8_t *recv_buf; /* USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK */
+  int sockbuf;
+  int sockbuf_force; /* usnmp_manager_set_socket_buffer_force() */
+  /* Name resolution: the resolver (NULL: getaddrinfo) and the lookups
+   * still on the thread pool (also counted in *handles). */
+  usnmp__resolver_fn resolver;
+  void *resolver_arg;
+  uint32_t resolutions;
+  /* usnmp_manager_set_trace(): NULL when off, which costs one test per
+   * datagram. */
+  usnmp_trace_cb trace_cb;
+  void *trace_arg;
+} usnmp__transport;
+
+struct usnmp_manager {
+  uv_loop_t *loop;
+  usnmp_allocator alloc;
+  uv_timer_t sentinel; /* guarantees one close callback at close */
+  usnmp__transport tp;
   const usnmp__msgproc *procs[4];
   /* Request-id table: open addressing, linear probing, backward-shift
    * deletion, at most half full. */
@@ -413,9 +471,6 @@ struct usnmp_manager {
   uint32_t max_inflight;
   uint32_t inflight;
   uint32_t queued;
-  int sockbuf;
-  int sockbuf_force; /* usnmp_manager_set_socket_buffer_force() */
-  uint8_t *recv_buf; /* USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK */
   usnmp_varbind *rx_vbs; /* USNMP_MAX_VARBINDS: decoded replies */
   usnmp_varbind *tx_vbs; /* USNMP_MAX_VARBINDS: requests being encoded */
   uint8_t *tx_oids;      /* USNMP_MAX_MSG_SIZE: BER names being encoded */
@@ -437,20 +492,11 @@ struct usnmp_manager {
    * usnmp__manager_wake); made by the first usnmp_walk_open(). */
   uv_async_t wake;
   int wake_open;
-  /* Name resolution: the resolver (NULL: getaddrinfo) and the lookups
-   * still on the thread pool (also counted in open_handles). */
-  usnmp__resolver_fn resolver;
-  void *resolver_arg;
-  uint32_t resolutions;
   /* Handles given out by the starting calls (see usnmp_cancel): slots
    * are reused, never freed before the manager. */
   usnmp__handle_slot *handles;
   uint32_t handles_cap;
   uint32_t handles_free; /* first free slot, or UINT32_MAX */
-  /* usnmp_manager_set_trace(): NULL when off, which costs one test per
-   * datagram. */
-  usnmp_trace_cb trace_cb;
-  void *trace_arg;
 };
 
 /* ------------------------------------------------------------------------
@@ -531,19 +577,6 @@ void usnmp__manager_wake(usnmp_manager *m);
  * already completed.  Walks and tables use it on the request they hold. */
 int usnmp__cancel(usnmp_request *r);
 
-/* Called by the transport for each datagram received. */
-void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
-                                size_t len, const struct sockaddr *from,
-                                int partial);
-
-/* Called by the transport when a target's resolution ends (status 0 with
- * the address stored in t->addr, or a negative code). */
-void usnmp__target_resolved(usnmp_target *t, int status);
-
-/* Called when a handle or a getaddrinfo request of m has finished closing:
- * frees the manager once nothing is left. */
-void usnmp__manager_handle_closed(usnmp_manager *m);
-
 /* Test hook (lib/test_hooks.c, linked into the tests only): returns the
  * number of requests in the id table. */
 uint32_t usnmp__manager_pending(const usnmp_manager *m);
@@ -596,41 +629,50 @@ int usnmp__agent_parse_port(const char *agent, uint16_t default_port,
 void usnmp__manager_set_resolver(usnmp_manager *m, usnmp__resolver_fn fn,
                                  void *arg);
 
-/* Starts resolving host for t on the thread pool (uv_queue_work running
- * m's resolver); usnmp__target_resolved()
- * is called later.  Returns 0 or a negative code (nothing started). */
-int usnmp__resolve_start(usnmp_target *t, const char *host, uint16_t port,
-                         int family);
+/* Sets up tp on loop for its owner: nothing opens before the first send
+ * or lookup.  ops are called with owner; *handles counts what is open. */
+void usnmp__transport_init(usnmp__transport *tp, uv_loop_t *loop,
+                           const usnmp_allocator *alloc,
+                           const usnmp__transport_ops *ops, void *owner,
+                           uint32_t *handles);
 
-/* Detaches t from its pending resolution (t is going away) and cancels it
- * when libuv still can; the request's callback frees it later. */
-void usnmp__resolve_abandon(usnmp_target *t);
+/* Starts resolving host (port, family: AF_UNSPEC prefers IPv4) on the
+ * thread pool with tp's resolver; ops->resolved(token) follows, unless
+ * the lookup is abandoned.  Stores the lookup in *out.  Returns 0 or a
+ * negative code (nothing started). */
+int usnmp__resolve_start(usnmp__transport *tp, void *token, const char *host,
+                         uint16_t port, int family, usnmp__resolve **out);
 
-/* Sends one datagram to addr on the handle of its family, opening that
- * handle first if needed.  Returns 0 or a negative code (the datagram was
- * not sent). */
-int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
-                          const uint8_t *data, size_t len);
-/* Shows one datagram to the trace callback (m->trace_cb not NULL). */
-void usnmp__transport_trace(usnmp_manager *m, int sent, const uint8_t *data,
-                            size_t len, const struct sockaddr *peer);
+/* Gives up a lookup (its token is going away) and cancels it when libuv
+ * still can; its memory goes when libuv calls it back. */
+void usnmp__resolve_abandon(usnmp__resolve *rs);
 
-/* Queues r's message for the send batch of this loop iteration (opening
+/* Queues a datagram for the send batch of this loop iteration (opening
  * the socket of its family first if needed).  The batch goes out before
- * the loop next blocks; usnmp__request_flushed() then reports each
- * datagram.  A request already queued stays queued once.  Returns 0 or a
- * negative code (socket open failure: nothing queued). */
-int usnmp__transport_queue(usnmp_manager *m, usnmp_request *r);
+ * the loop next blocks; ops->sent() then reports each datagram.  slot is
+ * what an earlier call returned for the same token while it is still
+ * queued (the entry is replaced: a datagram goes once per batch), else
+ * 0.  Returns the slot (1 to USNMP__TXQ), or a negative code (socket open
+ * failure: nothing queued). */
+int usnmp__transport_queue(usnmp__transport *tp, const usnmp__dgram *d,
+                           uint32_t slot);
 
-/* Takes r out of the send batch (it completed before the batch went). */
-void usnmp__transport_unqueue(usnmp_manager *m, usnmp_request *r);
+/* Takes the datagram in slot out of the send batch (its sender completed
+ * before the batch went). */
+void usnmp__transport_unqueue(usnmp__transport *tp, uint32_t slot);
 
-/* Called by the transport for each datagram of the batch: status 0 when
- * sent, else the send error.  Runs no user callback. */
-void usnmp__request_flushed(usnmp_request *r, int status);
+/* Shows one datagram to the trace callback (tp->trace_cb not NULL). */
+void usnmp__transport_trace(usnmp__transport *tp, int sent,
+                            const uint8_t *data, size_t len,
+                            const struct sockaddr *peer);
 
-/* Starts closing the UDP handles (receiving stops at once). */
-void usnmp__transport_close(usnmp_manager *m);
+/* Starts closing the UDP handles (receiving stops at once) and the batch
+ * handles; frees the receive buffer once all have closed (see
+ * usnmp__transport_free). */
+void usnmp__transport_close(usnmp__transport *tp);
+
+/* Frees what the transport allocated (after its handles closed). */
+void usnmp__transport_free(usnmp__transport *tp);
 
 /* Test hook (lib/test_hooks.c, linked into the tests only): returns the
  * socket of the family's handle, or -1 when not open (tests check the

@@ -29,12 +29,12 @@ int usnmp__manager_set_msgproc(usnmp_manager *m, usnmp_version v,
 
 void usnmp__manager_set_resolver(usnmp_manager *m, usnmp__resolver_fn fn,
                                  void *arg) {
-  m->resolver = fn;
-  m->resolver_arg = arg;
+  m->tp.resolver = fn;
+  m->tp.resolver_arg = arg;
 }
 
 int usnmp__transport_fd(const usnmp_manager *m, int family) {
-  const usnmp__udp *u = family == AF_INET6 ? &m->udp6 : &m->udp4;
+  const usnmp__udp *u = family == AF_INET6 ? &m->tp.udp6 : &m->tp.udp4;
   uv_os_fd_t fd;
   if (u->state != 1 || uv_fileno((const uv_handle_t *)&u->handle, &fd) != 0)
     return -1;
