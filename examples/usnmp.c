@@ -520,12 +520,13 @@ static const char *netsnmp_tool(const cli *c) {
 /* Any other failure of a request, walk or table (status < 0). */
 static void report_status(cli *c, int status) {
   char msg[512];
-  /* A v3 request whose replies all failed our authentication, or an
-   * agent that does not know the engine ID given with -e: net-snmp drops
-   * such replies, and says "Timeout". */
+  /* A v3 request whose replies all failed our authentication, an agent
+   * that does not know the engine ID given with -e, or one whose replies
+   * could not be read: net-snmp drops such replies, and says "Timeout"
+   * (--json names the real status). */
   if (status == USNMP_E_TIMEOUT ||
-      ((status == USNMP_E_AUTH_FAILURE ||
-        status == USNMP_E_UNKNOWN_ENGINE_ID) &&
+      ((status == USNMP_E_AUTH_FAILURE || status == USNMP_E_UNKNOWN_ENGINE_ID ||
+        status == USNMP_E_UNREADABLE_REPLY) &&
        !c->json)) {
     report_timeout(c);
     return;
@@ -752,7 +753,11 @@ static void on_walk_done(usnmp_walk *w, const usnmp_walk_result *r,
   cli *c = arg;
   (void)w;
   if (r->status == 0 && r->end == USNMP_WALK_END_NO_SUCH_NAME && !c->json) {
-    /* SNMPv1's end of the MIB: snmpwalk says so on stdout. */
+    /* SNMPv1's end of the MIB: snmpwalk says so on stdout, after what the
+     * walk itself found (a held line answers the root's GET only when
+     * there was one). */
+    if (!r->root_get)
+      release_held(c);
     fputs("End of MIB\n", stdout);
   }
   release_held(c);
@@ -814,8 +819,10 @@ static int start_walk(cli *c) {
   if (c->no_root_get)
     opts.flags |= USNMP_WALK_NO_ROOT_GET;
   /* -CE: up to that OID, past the subtree if need be, as snmpwalk. */
-  if (c->have_end)
+  if (c->have_end) {
+    opts.flags |= USNMP_WALK_END_OID;
     opts.end = &c->end_oid;
+  }
   c->walk_start_ns = uv_hrtime();
   if (c->info->cmd == CMD_WALK) {
     opts.method = USNMP_WALK_GETNEXT;

@@ -127,7 +127,9 @@ USNMP_EXTERN const char *usnmp_version_string(void);
   XX(UNKNOWN_REPORT, -29962, "Unknown Report message")                       \
   XX(ENGINE_MISMATCH, -29961,                                                  \
      "unknownEngineID report after discovery: agent replaced or forged report") \
-  XX(STALE, -29960, "stale request handle: its request already completed")
+  XX(STALE, -29960, "stale request handle: its request already completed")    \
+  XX(UNREADABLE_REPLY, -29959,                                                 \
+     "the agent answered, but its answer could not be read")
 
 enum {
   USNMP_ERRNO_BASE_ = -30000, /* below every code, above none of libuv's */
@@ -211,7 +213,13 @@ typedef enum usnmp_type {
   USNMP_TYPE_COUNTER64 = 0x46,
   USNMP_TYPE_NOSUCHOBJECT = 0x80,
   USNMP_TYPE_NOSUCHINSTANCE = 0x81,
-  USNMP_TYPE_ENDOFMIBVIEW = 0x82
+  USNMP_TYPE_ENDOFMIBVIEW = 0x82,
+  /* Not a tag: a decoded value whose bytes have no single meaning for
+   * their tag (an empty INTEGER, an INTEGER beyond 32 bits, a Counter32
+   * above 2^32-1, an IpAddress not 4 octets long, a malformed OID value,
+   * a tag SNMP does not define).  The reply is still delivered; this
+   * value keeps what came (see usnmp_value_get_undecodable). */
+  USNMP_TYPE_UNDECODABLE = 0x100
 } usnmp_type;
 
 /* A value.  Decoded values point into the datagram they came from
@@ -229,6 +237,8 @@ typedef enum usnmp_type {
  * IpAddress (4 bytes)       v.bytes
  * OBJECT IDENTIFIER         v.bytes: BER content octets (usnmp_oid_from_ber)
  * NULL and the exceptions   nothing
+ * undecodable               v.bytes: the whole element as received, tag,
+ *                           length and content (usnmp_value_get_undecodable)
  */
 typedef struct usnmp_value {
   usnmp_type type;
@@ -282,6 +292,14 @@ USNMP_EXTERN int usnmp_value_get_oid(const usnmp_value *v, usnmp_oid *out);
 USNMP_EXTERN int usnmp_value_get_ipaddress(const usnmp_value *v,
                                            uint8_t out[4]);
 
+/* Reads an undecodable value (USNMP_TYPE_UNDECODABLE): stores the tag it
+ * came with in *tag and its content octets in *content and *len (pointing
+ * into the value's bytes).  Returns 0, USNMP_E_INVAL (NULL, or another
+ * type) or USNMP_E_BAD_VALUE (bytes that are not one BER element). */
+USNMP_EXTERN int usnmp_value_get_undecodable(const usnmp_value *v, uint8_t *tag,
+                                             const uint8_t **content,
+                                             size_t *len);
+
 /* Returns 1 for noSuchObject, noSuchInstance and endOfMibView, else 0. */
 USNMP_EXTERN int usnmp_value_is_exception(const usnmp_value *v);
 
@@ -305,7 +323,10 @@ USNMP_EXTERN int usnmp_value_is_exception(const usnmp_value *v);
  * (every octet followed by a space, a newline after each sixteenth that is
  * not the last); Opaque is "OPAQUE: 01 02 " or, for net-snmp's special
  * encodings, "Opaque: Float: 1.500000", "Opaque: Counter64: 5",
- * "Opaque: UInt64: 5" or "Opaque: Int64: -1". */
+ * "Opaque: UInt64: 5" or "Opaque: Int64: -1".  An undecodable value
+ * (net-snmp has no text for it: it drops the whole reply) is
+ * "Undecodable value (tag 0x02): 00 FF FF FC 19 ", its content octets in
+ * Hex-STRING's layout ("Undecodable value (tag 0x41): " when empty). */
 USNMP_EXTERN int usnmp_value_format(char *buf, size_t size,
                                     const usnmp_value *v);
 /* ".1.3.6.1.2.1.1.1.0 = STRING: \"abc\"", exactly a line of snmpget -On
@@ -326,7 +347,11 @@ USNMP_EXTERN int usnmp_varbind_format(char *buf, size_t size,
  * (shortest form, no surrogates, no C1 controls) whose ASCII characters
  * are all net-snmp-printable (0x09-0x0D, 0x20-0x7E), escaped as \" \\ \t
  * \n \r \f and \u000b; otherwise {"hex":"0a0b"} (lowercase, two digits per
- * byte); Opaque: always {"hex":"..."}; NULL and the exceptions: null. */
+ * byte); Opaque: always {"hex":"..."}; NULL and the exceptions: null.
+ * An undecodable value has type "undecodable", the tag it came with in
+ * "tag" (a number) and its content octets as value {"hex":"..."}:
+ *   {"oid":".1.3.6.1.4.1.1.0","type":"undecodable","tag":2,
+ *    "value":{"hex":"00fffffc19"}} */
 USNMP_EXTERN int usnmp_varbind_format_json(char *buf, size_t size,
                                            const usnmp_varbind *vb);
 
@@ -431,10 +456,49 @@ typedef struct usnmp_msg {
  * max_vbs of them, never more than USNMP_MAX_VARBINDS) and their number
  * stored in *n_vbs.  Nothing is allocated; all pointers point into buf.
  * Returns 0 or a negative code naming the first violation (see the error
- * list): the message is then to be dropped. */
+ * list): the message is then to be dropped.
+ *
+ * The reader takes every encoding with exactly one meaning (README "Real
+ * agents"): long-form lengths longer than needed, redundant sign octets,
+ * unsigned values without their 00 octet, OID sub-identifiers with
+ * leading 0x80 octets (names and OID values keep them as received:
+ * usnmp_oid_from_ber, the formatters and the encoder read them as the
+ * same OID, and the encoder writes the minimal form), NULL and exceptions
+ * with content, bytes after the message.  A value with no single meaning
+ * becomes USNMP_TYPE_UNDECODABLE without sinking the message.  Still
+ * refused: truncated, indefinite or oversized lengths, multi-byte tags,
+ * nesting and size caps, malformed names, bytes left inside the message,
+ * a PDU or a varbind. */
 USNMP_EXTERN int usnmp_msg_decode(usnmp_msg *msg, usnmp_varbind *vbs,
                                   size_t max_vbs, size_t *n_vbs,
                                   const uint8_t *buf, size_t len);
+
+/* What a decoder tolerated, one bit per kind (usnmp_msg_decode_ex). */
+#define USNMP_TOLERATED_LENGTH 0x01u        /* length octets beyond need */
+#define USNMP_TOLERATED_INT_PADDING 0x02u   /* redundant sign octets */
+#define USNMP_TOLERATED_UNSIGNED_SIGN 0x04u /* unsigned without its 00 */
+#define USNMP_TOLERATED_OID_PADDING 0x08u   /* 0x80 before a sub-id */
+#define USNMP_TOLERATED_NULL_CONTENT 0x10u  /* NULL/exception with content */
+#define USNMP_TOLERATED_TRAILING 0x20u      /* bytes after the message */
+#define USNMP_TOLERATED_UNDECODABLE 0x40u   /* an undecodable value */
+/* v3: padding after the scopedPDU beyond what the cipher needs */
+#define USNMP_TOLERATED_PRIV_PADDING 0x80u
+
+/* Decode flags. */
+/* Refuse what usnmp_msg_decode tolerates, with the error earlier versions
+ * gave: USNMP_E_BAD_LENGTH, USNMP_E_INT_NONMINIMAL, USNMP_E_INT_OVERFLOW
+ * (an unsigned value without its 00), USNMP_E_BAD_OID, USNMP_E_TRAILING,
+ * USNMP_E_BAD_VALUE (NULL content, an undecodable value). */
+#define USNMP_DECODE_STRICT 0x01u
+
+/* usnmp_msg_decode with flags (0 or USNMP_DECODE_STRICT) and, when
+ * tolerated is not NULL, the USNMP_TOLERATED_* bits of what the message
+ * needed (0 for a minimal encoding; set only on success).  Returns as
+ * usnmp_msg_decode, and USNMP_E_INVAL for unknown flags. */
+USNMP_EXTERN int usnmp_msg_decode_ex(usnmp_msg *msg, usnmp_varbind *vbs,
+                                     size_t max_vbs, size_t *n_vbs,
+                                     const uint8_t *buf, size_t len,
+                                     uint32_t flags, uint32_t *tolerated);
 
 /* Encodes a v1/v2c message into buf.  Returns the message length (the
  * message starts at buf[0]), USNMP_E_NOBUFS, USNMP_E_MSG_TOO_BIG (over
@@ -476,16 +540,22 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  * ends the request with the libuv error; a failed resend is counted in
  * send_errors and the schedule goes on.
  *
- * Replies: a datagram completes a request only if it decodes strictly,
- * comes from the target's address and port, carries a pending request-id
- * (31 random bits from a CSPRNG), the request's version and community, and
- * a Response PDU that answers the request (RFC 3416 section 4.2): to a GET
+ * Replies: a datagram completes a request only if it decodes (tolerantly,
+ * as usnmp_msg_decode; strictly after usnmp_manager_set_strict), comes
+ * from the target's address and port, carries a pending request-id (31
+ * random bits from a CSPRNG), the request's version and community, and a
+ * Response PDU that answers the request (RFC 3416 section 4.2): to a GET
  * or a SET the same names in the same order, to a GETNEXT as many
  * varbinds as asked; with an error-status, the varbinds may be absent
  * (tooBig) and the error-index is 0 or names one of the request's
- * varbinds.  Anything else is dropped and counted
- * (usnmp_stats), and the request keeps waiting for a good answer; so no
- * layer above (walks, the blocking layer's cache) ever sees it.
+ * varbinds.  Anything else is dropped and counted (usnmp_stats), and the
+ * request keeps waiting for a good answer; so no layer above (walks, the
+ * blocking layer's cache) ever sees it.  A request that would time out
+ * although datagrams from its target's address and port arrived
+ * meanwhile that could not be decoded (or, for v3, whose authenticated
+ * content could not be parsed) ends with USNMP_E_UNREADABLE_REPLY instead
+ * of USNMP_E_TIMEOUT; such a datagram never ends a request earlier than
+ * its timeout.
  *
  * Flow control: requests wait in order for a slot of their target
  * (usnmp_target_set_max_inflight) and then of the manager
@@ -544,10 +614,13 @@ typedef struct usnmp_response {
    * answer), else USNMP_E_TIMEOUT, USNMP_E_CANCELLED (usnmp_cancel,
    * usnmp_target_free), USNMP_E_CLOSED, USNMP_E_RESOLVE, USNMP_E_NOMEM (a
    * split or tooBig retry could not allocate) or a libuv error of the
-   * first send; SNMPv3 adds the statuses of the agent's reports,
+   * first send, USNMP_E_UNREADABLE_REPLY (a timeout while datagrams came
+   * from the target that could not be read: see "Replies" above);
+   * SNMPv3 adds the statuses of the agent's reports,
    * USNMP_E_ENGINE_MISMATCH and USNMP_E_AUTH_FAILURE (see "SNMPv3"
    * below), and USNMP_E_TOOBIG for a request that became larger than the
-   * agent's msgMaxSize. */
+   * agent's msgMaxSize or a split request whose merged answer would pass
+   * 4 MiB. */
   int status;
   int32_t error_status;  /* RFC 3416 error-status, USNMP_ERR_* */
   int32_t error_index;   /* 1-based, relative to the caller's varbinds */
@@ -612,6 +685,24 @@ typedef struct usnmp_stats {
                                  request: other names or another number
                                  of varbinds, an error-index out of range
                                  (see "Replies" above) */
+  /* Replies accepted although their encoding needed tolerance, by kind
+   * (a reply counts once in each kind it needed; README "Real agents"). */
+  uint64_t tolerated_length;        /* length octets beyond need */
+  uint64_t tolerated_int_padding;   /* redundant sign octets */
+  uint64_t tolerated_unsigned_sign; /* unsigned without its 00 octet */
+  uint64_t tolerated_oid_padding;   /* 0x80 before a sub-identifier */
+  uint64_t tolerated_null_content;  /* NULL or an exception with content */
+  uint64_t tolerated_trailing;      /* bytes after the message */
+  uint64_t tolerated_priv_padding;  /* v3: extra padding after the PDU */
+  uint64_t undecodable_values;      /* undecodable values delivered */
+  /* Replies refused because the manager is strict
+   * (usnmp_manager_set_strict); also counted in dropped_malformed. */
+  uint64_t dropped_strict;
+  /* Requests that ended with USNMP_E_UNREADABLE_REPLY. */
+  uint64_t unreadable;
+  /* The decoder's error for the last datagram counted in
+   * dropped_malformed (a negative usnmp code, 0 before any). */
+  int64_t last_malformed_error;
 } usnmp_stats;
 
 /* Creates a manager on loop.  alloc may be NULL (malloc/realloc/free).
@@ -649,6 +740,12 @@ USNMP_EXTERN int usnmp_manager_set_socket_buffer(usnmp_manager *m,
  * without these options). */
 USNMP_EXTERN int usnmp_manager_set_socket_buffer_force(usnmp_manager *m,
                                                        int force);
+
+/* strict 1: refuse every reply that usnmp_msg_decode only tolerates (as
+ * USNMP_DECODE_STRICT; counted in dropped_strict and dropped_malformed),
+ * for testing agents against the standard.  0 (the default) tolerates
+ * what has one meaning.  Returns 0, or USNMP_E_INVAL for NULL. */
+USNMP_EXTERN int usnmp_manager_set_strict(usnmp_manager *m, int strict);
 
 /* Copies the counters into *stats, which is size bytes long: the caller's
  * sizeof(usnmp_stats), which the macro usnmp_manager_stats(m, stats)
@@ -786,7 +883,11 @@ USNMP_EXTERN int usnmp_cancel(const usnmp_request_ref *ref);
  * .1.3.6.1.2.1.2.2.1.1 never yields .1.3.6.1.2.1.2.2.1.10.1), and ends at
  * the first OID outside it, on endOfMibView (or noSuchObject /
  * noSuchInstance), or on a noSuchName error-status (SNMPv1's end of the
- * MIB).  Nothing after that point of a GETBULK answer is delivered.  An OID
+ * MIB).  Nothing after that point of a GETBULK answer is delivered, except
+ * with USNMP_WALK_DELIVER_EXCEPTIONS: an answer that repeats the exception
+ * in its remaining repetitions (some agents fill every repetition with
+ * endOfMibView, which RFC 3416 allows) has each repeat inside the subtree
+ * delivered too, as snmpbulkwalk prints them.  An OID
  * that is not greater than the one before it ends the walk with
  * USNMP_E_NOT_INCREASING unless USNMP_WALK_ALLOW_NOT_INCREASING is set;
  * even then a walk never runs forever: a repeating cycle of answers ends it
@@ -830,6 +931,9 @@ typedef enum usnmp_walk_method {
 #define USNMP_WALK_DELIVER_EXCEPTIONS 0x08u
 /* Never lower max-repetitions (tooBig then ends the walk). */
 #define USNMP_WALK_FIXED_REPETITIONS 0x10u
+/* usnmp_walk_opts.end is set (net-snmp's -CE); the field is read only
+ * with this flag, since it was appended after the others. */
+#define USNMP_WALK_END_OID 0x20u
 
 /* Default max-repetitions: net-snmp's snmpbulkwalk and snmptable use 10. */
 #define USNMP_WALK_DEFAULT_REPETITIONS 10
@@ -852,10 +956,10 @@ typedef struct usnmp_walk_opts {
    * USNMP_WALK_ALLOW_NOT_INCREASING.  Tables count rows. */
   uint64_t max_varbinds;
   const usnmp_request_opts *request; /* for every request; may be NULL */
-  /* net-snmp's -CE: when not NULL, the walk goes on past its subtree and
-   * ends at the first OID not less than this one (of at least two arcs:
-   * usnmp_walk_start returns USNMP_E_INVAL otherwise).  Tables ignore
-   * it. */
+  /* With USNMP_WALK_END_OID (net-snmp's -CE): when not NULL, the walk
+   * goes on past its subtree and ends at the first OID not less than this
+   * one (of at least two arcs: usnmp_walk_start returns USNMP_E_INVAL
+   * otherwise).  Tables ignore it. */
   const usnmp_oid *end;
 } usnmp_walk_opts;
 
@@ -1034,8 +1138,9 @@ typedef void (*usnmp_table_done_cb)(usnmp_table *tb,
  * that still had a request to make ends with USNMP_E_CANCELLED or
  * USNMP_E_CLOSED.  Returns 0 (on_done will fire exactly once), or with no
  * callback USNMP_E_INVAL (NULL or empty OIDs, more than
- * USNMP_MAX_VARBINDS columns), USNMP_E_BAD_VERSION, USNMP_E_NOMEM,
- * USNMP_E_CLOSED or USNMP_E_CANCELLED (t is being freed). */
+ * USNMP_MAX_VARBINDS columns, a flag unknown to this library in opts or
+ * opts->request), USNMP_E_BAD_VERSION, USNMP_E_NOMEM, USNMP_E_CLOSED or
+ * USNMP_E_CANCELLED (t is being freed). */
 USNMP_EXTERN int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
                                    const usnmp_oid *columns,
                                    size_t n_columns,

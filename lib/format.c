@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pdu.h"
 #include "usnmp.h"
 
 /* A counting writer into the caller's buffer. */
@@ -376,6 +377,16 @@ static void out_timeticks(text_out *o, uint32_t t) {
   out_2digits(o, centis);
 }
 
+/* The tag and content of an undecodable value.  Returns 0,
+ * USNMP_E_INVAL (bytes NULL with a length) or USNMP_E_BAD_VALUE (not one
+ * BER element). */
+static int undecodable_of(const usnmp_value *v, uint8_t *tag,
+                          const uint8_t **content, size_t *len) {
+  if (!bytes_ok(v))
+    return USNMP_E_INVAL;
+  return usnmp__undecodable_parts(v, tag, content, len);
+}
+
 static int out_value(text_out *o, const usnmp_value *v) {
   switch (v->type) {
   case USNMP_TYPE_INTEGER:
@@ -442,6 +453,23 @@ static int out_value(text_out *o, const usnmp_value *v) {
     out_str(o, "No more variables left in this MIB View "
                "(It is past the end of the MIB tree)");
     return 0;
+  case USNMP_TYPE_UNDECODABLE: {
+    /* net-snmp has no words for it (it drops the whole reply): say what
+     * came, tag and content, in Hex-STRING's layout. */
+    static const char digits[] = "0123456789ABCDEF";
+    const uint8_t *content;
+    size_t len;
+    uint8_t tag;
+    int err = undecodable_of(v, &tag, &content, &len);
+    if (err < 0)
+      return err;
+    out_str(o, "Undecodable value (tag 0x");
+    out_char(o, digits[tag >> 4]);
+    out_char(o, digits[tag & 0x0f]);
+    out_str(o, "): ");
+    out_hex_dump(o, content, len);
+    return 0;
+  }
   }
   return USNMP_E_BAD_VALUE;
 }
@@ -759,6 +787,8 @@ static const char *json_type_name(usnmp_type t) {
     return "noSuchInstance";
   case USNMP_TYPE_ENDOFMIBVIEW:
     return "endOfMibView";
+  case USNMP_TYPE_UNDECODABLE:
+    return "undecodable";
   }
   return NULL;
 }
@@ -825,6 +855,20 @@ static int out_json_value(text_out *o, const usnmp_value *v) {
   case USNMP_TYPE_ENDOFMIBVIEW:
     out_str(o, "null");
     return 0;
+  case USNMP_TYPE_UNDECODABLE: {
+    /* "tag":N, then the content as the value. */
+    const uint8_t *content;
+    size_t len;
+    uint8_t tag;
+    int err = undecodable_of(v, &tag, &content, &len);
+    if (err < 0)
+      return err;
+    out_str(o, "\"tag\":");
+    out_u64(o, tag);
+    out_str(o, ",\"value\":");
+    out_json_hex(o, content, len);
+    return 0;
+  }
   }
   return USNMP_E_BAD_VALUE;
 }
@@ -845,7 +889,9 @@ int usnmp_varbind_format_json(char *buf, size_t size, const usnmp_varbind *vb) {
   if (err == 0) {
     out_str(&o, "\",\"type\":\"");
     out_str(&o, type_name);
-    out_str(&o, "\",\"value\":");
+    /* An undecodable value writes its "tag" member before "value". */
+    out_str(&o,
+            vb->value.type == USNMP_TYPE_UNDECODABLE ? "\"," : "\",\"value\":");
     err = out_json_value(&o, &vb->value);
     out_char(&o, '}');
   }

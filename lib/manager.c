@@ -24,6 +24,7 @@
 #include "alloc.h"
 #include "ber.h"
 #include "manager_int.h"
+#include "pdu.h"
 #include "varbind.h"
 
 /* The budget of the design: well under 1 KiB per request in flight for a
@@ -169,9 +170,9 @@ static int community_encode(usnmp_request *r, const usnmp__pdu *pdu,
   /* Remember where the community sits, to compare replies with it. */
   usnmp__slice_init(&in, buf, (size_t)len);
   rc = usnmp__ber_get_asn1(&in, &body, USNMP__TAG_SEQUENCE);
-  if (rc == 0)
+  if (rc >= 0)
     rc = usnmp__ber_get_int32(&body, USNMP_TYPE_INTEGER, &version);
-  if (rc == 0)
+  if (rc >= 0)
     rc = usnmp__ber_get_octets(&body, USNMP_TYPE_OCTET_STRING, &comm,
                                &comm_len);
   if (rc < 0)
@@ -182,11 +183,13 @@ static int community_encode(usnmp_request *r, const usnmp__pdu *pdu,
 }
 
 static int community_decode(usnmp_manager *m, usnmp__inbound *in) {
-  int rc = usnmp_msg_decode(&in->msg, in->vbs, USNMP_MAX_VARBINDS,
-                            &in->n_vbs, in->data, in->len);
+  uint32_t tolerated;
+  int rc = usnmp_msg_decode_ex(&in->msg, in->vbs, USNMP_MAX_VARBINDS,
+                               &in->n_vbs, in->data, in->len, 0, &tolerated);
   (void)m;
   if (rc < 0)
     return rc;
+  in->tolerated = tolerated;
   in->key = in->msg.request_id;
   return 0;
 }
@@ -408,6 +411,7 @@ static void launch(usnmp_request *r) {
     return;
   }
   r->sent_ns = uv_hrtime();
+  r->unreadable_mark = m->unreadable_seq;
   now = uv_now(m->loop);
   arm_timer(r, now);
 }
@@ -920,6 +924,69 @@ static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   complete(r, 0, &resp);
 }
 
+/* A datagram from `from` could not be read (rc says why): count it and
+ * remember its source for requests that time out. */
+static void unreadable(usnmp_manager *m, const struct sockaddr *from, int rc) {
+  uint32_t seq = ++m->unreadable_seq;
+  size_t size = from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                            : sizeof(struct sockaddr_in);
+  m->stats.dropped_malformed++;
+  m->stats.last_malformed_error = rc;
+  memcpy(&m->unreadable[seq % USNMP__UNREADABLE_RING].from, from, size);
+  m->unreadable[seq % USNMP__UNREADABLE_RING].seq = seq;
+}
+
+/* Returns 1 when a datagram from r's target could not be read since r was
+ * sent first. */
+static int unreadable_since(const usnmp_request *r) {
+  const usnmp_manager *m = r->m;
+  uint32_t since = m->unreadable_seq - r->unreadable_mark;
+  size_t i;
+  if (since == 0)
+    return 0;
+  for (i = 0; i < USNMP__UNREADABLE_RING; i++) {
+    /* Sequence numbers wrap: compare by distance from the newest. */
+    if (m->unreadable_seq - m->unreadable[i].seq < since &&
+        usnmp__sockaddr_equal((const struct sockaddr *)&m->unreadable[i].from,
+                              (const struct sockaddr *)&r->t->addr))
+      return 1;
+  }
+  return 0;
+}
+
+/* Puts the names and OID values of a reply whose OIDs came padded in
+ * their minimal form: they lie in the manager's own buffers (the receive
+ * buffer, or the v3 plaintext), so the answer check and every layer above
+ * compare and re-send canonical bytes. */
+static void canon_oids(usnmp__inbound *in) {
+  size_t i;
+  for (i = 0; i < in->n_vbs; i++) {
+    usnmp_varbind *vb = &in->vbs[i];
+    vb->oid_len = usnmp__ber_oid_canon((uint8_t *)(uintptr_t)vb->oid, vb->oid,
+                                       vb->oid_len);
+    if (vb->value.type == USNMP_TYPE_OID)
+      vb->value.v.bytes.len =
+          usnmp__ber_oid_canon((uint8_t *)(uintptr_t)vb->value.v.bytes.data,
+                               vb->value.v.bytes.data, vb->value.v.bytes.len);
+  }
+}
+
+/* Counts what an accepted reply needed, by kind. */
+static void note_tolerated(usnmp_manager *m, const usnmp__inbound *in) {
+  unsigned q = in->tolerated;
+  size_t i;
+  m->stats.tolerated_length += (q & USNMP__Q_LENGTH) != 0;
+  m->stats.tolerated_int_padding += (q & USNMP__Q_INT_PAD) != 0;
+  m->stats.tolerated_unsigned_sign += (q & USNMP__Q_UINT_SIGN) != 0;
+  m->stats.tolerated_oid_padding += (q & USNMP__Q_OID_PAD) != 0;
+  m->stats.tolerated_null_content += (q & USNMP__Q_NULL_CONTENT) != 0;
+  m->stats.tolerated_trailing += (q & USNMP__Q_TRAILING) != 0;
+  m->stats.tolerated_priv_padding += (q & USNMP__Q_PRIV_PAD) != 0;
+  for (i = 0; i < in->n_vbs; i++)
+    if (in->vbs[i].value.type == USNMP_TYPE_UNDECODABLE)
+      m->stats.undecodable_values++;
+}
+
 /* The transport received a datagram. */
 static void on_datagram(void *owner, const uint8_t *data, size_t len,
                         const struct sockaddr *from, int partial) {
@@ -931,8 +998,13 @@ static void on_datagram(void *owner, const uint8_t *data, size_t len,
   int rc;
 
   m->stats.received++;
-  if (partial || peek_version(data, len, &version) < 0) {
-    m->stats.dropped_malformed++;
+  if (partial) {
+    unreadable(m, from, USNMP_E_MSG_TOO_BIG);
+    return;
+  }
+  rc = peek_version(data, len, &version);
+  if (rc < 0) {
+    unreadable(m, from, rc);
     return;
   }
   if (version < 0 || version > 3 || (proc = m->procs[version]) == NULL) {
@@ -945,8 +1017,9 @@ static void on_datagram(void *owner, const uint8_t *data, size_t len,
   in.from = from;
   in.version = version;
   in.vbs = m->rx_vbs;
-  if (proc->decode(m, &in) < 0) {
-    m->stats.dropped_malformed++;
+  rc = proc->decode(m, &in);
+  if (rc < 0) {
+    unreadable(m, from, rc);
     return;
   }
   r = table_find(m, in.key);
@@ -963,6 +1036,8 @@ static void on_datagram(void *owner, const uint8_t *data, size_t len,
     return;
   }
   rc = proc->accept(r, &in);
+  if (rc == USNMP__ACCEPT && m->strict && in.tolerated)
+    rc = USNMP__DROP_STRICT;
   switch (rc) {
   case USNMP__ACCEPT:
     break;
@@ -978,6 +1053,10 @@ static void on_datagram(void *owner, const uint8_t *data, size_t len,
   case USNMP__DROP_AUTH:
     m->stats.dropped_auth++;
     return;
+  case USNMP__DROP_STRICT:
+    m->stats.dropped_strict++;
+    unreadable(m, from, usnmp__strict_error(in.tolerated));
+    return;
   case USNMP__RETRY:
     m->stats.accepted++;
     resend_new_id(r);
@@ -987,14 +1066,18 @@ static void on_datagram(void *owner, const uint8_t *data, size_t len,
     complete(r, in.status, NULL);
     return;
   default:
-    m->stats.dropped_malformed++;
+    unreadable(m, from, in.status < 0 ? in.status : USNMP_E_BAD_VALUE);
     return;
   }
+  if (in.tolerated & USNMP__Q_OID_PAD)
+    canon_oids(&in);
   if (!answers_question(r, &in)) {
     m->stats.dropped_mismatch++;
     return;
   }
   m->stats.accepted++;
+  if (in.tolerated)
+    note_tolerated(m, &in);
   on_answer(r, &in);
   if (m->v3_scratch_dirty != 0) {
     /* A decrypted answer, once delivered. */
@@ -1063,10 +1146,19 @@ static void on_timer(uv_timer_t *h) {
   if ((r->deadline != 0 && now >= r->deadline) || r->retries_left == 0) {
     m->stats.timeouts++;
     /* A v3 request whose only replies failed authentication most likely
-     * has a wrong password or key: say so rather than "timeout". */
-    complete(r, (r->v3 & USNMP__V3R_AUTH_FAILED) ? USNMP_E_AUTH_FAILURE
-                                                 : USNMP_E_TIMEOUT,
-             NULL);
+     * has a wrong password or key: say so rather than "timeout".  One
+     * whose target sent what we could not read answered, badly: say that.
+     * Either is decided only now, so no such datagram, forged or not,
+     * ends a request before its time. */
+    if (r->v3 & USNMP__V3R_AUTH_FAILED) {
+      rc = USNMP_E_AUTH_FAILURE;
+    } else if (unreadable_since(r)) {
+      rc = USNMP_E_UNREADABLE_REPLY;
+      m->stats.unreadable++;
+    } else {
+      rc = USNMP_E_TIMEOUT;
+    }
+    complete(r, rc, NULL);
     return;
   }
   /* Resend the same bytes.  A failed resend is only counted: the next
@@ -1794,6 +1886,13 @@ int usnmp_manager_set_socket_buffer(usnmp_manager *m, int bytes) {
   if (m == NULL || bytes <= 0)
     return USNMP_E_INVAL;
   m->tp.sockbuf = bytes;
+  return 0;
+}
+
+int usnmp_manager_set_strict(usnmp_manager *m, int strict) {
+  if (m == NULL)
+    return USNMP_E_INVAL;
+  m->strict = strict != 0;
   return 0;
 }
 

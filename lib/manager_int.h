@@ -88,6 +88,8 @@
 /* Most bytes the merged answer of a split request may hold (see
  * child_done in manager.c): 4 MiB. */
 #define USNMP__MERGE_MAX ((size_t)4 * 1024 * 1024)
+/* Unreadable datagrams remembered by source (usnmp_manager.unreadable). */
+#define USNMP__UNREADABLE_RING 16
 /* Default socket buffer sizes (SO_RCVBUF / SO_SNDBUF). */
 #define USNMP__DEFAULT_SOCKBUF (4 * 1024 * 1024)
 
@@ -165,6 +167,8 @@ typedef struct usnmp__inbound {
   usnmp_varbind *vbs;
   size_t n_vbs;
   int status; /* the request's status after USNMP__FAIL */
+  /* USNMP__Q_* bits of what decoding tolerated (lib/ber.h). */
+  unsigned tolerated;
 } usnmp__inbound;
 
 /* Drop reasons an accept function returns (each has a stats counter). */
@@ -182,7 +186,10 @@ enum {
    * send it (the model's launch() builds the new message). */
   USNMP__RETRY,
   /* SNMPv3: an authoritative Report ends the request with in->status. */
-  USNMP__FAIL
+  USNMP__FAIL,
+  /* The reply needed tolerance and the manager is strict (counted in
+   * dropped_strict and dropped_malformed). */
+  USNMP__DROP_STRICT
 };
 
 typedef struct usnmp__msgproc {
@@ -319,6 +326,10 @@ struct usnmp_request {
   uint8_t *plain;
   uint32_t plain_len;
   uint32_t handle; /* 1 + its slot in m->handles while handed out, or 0 */
+  /* m->unreadable_seq when the request was sent first: unreadable
+   * datagrams from its target after that turn its timeout into
+   * USNMP_E_UNREADABLE_REPLY. */
+  uint32_t unreadable_mark;
   uint8_t inline_msg[USNMP__INLINE_MSG];
 };
 
@@ -483,6 +494,17 @@ struct usnmp_manager {
   uint8_t *v3_scratch;
   size_t v3_scratch_dirty; /* bytes of v3_scratch that may hold plaintext */
   int closing;
+  /* 1: refuse replies that need tolerance (usnmp_manager_set_strict). */
+  int strict;
+  /* Sources of the last USNMP__UNREADABLE_RING datagrams that could not
+   * be read, in a ring, each with its sequence number (unreadable_seq
+   * counts them all).  A bounded record: a flood of them only makes a
+   * timeout a plain USNMP_E_TIMEOUT again, and none ends a request. */
+  struct {
+    struct sockaddr_storage from;
+    uint32_t seq;
+  } unreadable[USNMP__UNREADABLE_RING];
+  uint32_t unreadable_seq;
   /* Handles not yet closed plus getaddrinfo requests not yet called back;
    * memory goes when it reaches 0 after close. */
   uint32_t open_handles;
@@ -516,7 +538,7 @@ static inline void usnmp__free(usnmp_manager *m, void *ptr) {
 #define USNMP__WALK_KNOWN                                                      \
   (USNMP_WALK_ALLOW_NOT_INCREASING | USNMP_WALK_INCLUDE_ROOT |                 \
    USNMP_WALK_NO_ROOT_GET | USNMP_WALK_DELIVER_EXCEPTIONS |                    \
-   USNMP_WALK_FIXED_REPETITIONS)
+   USNMP_WALK_FIXED_REPETITIONS | USNMP_WALK_END_OID)
 
 /* The usnmp_request_opts flags this version knows.  A flag it does not
  * know may guard a field its struct lacks (see "ABI" in usnmp.h), so a

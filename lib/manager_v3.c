@@ -274,8 +274,13 @@ static int v3_judge(usnmp_request *r, usnmp__inbound *in,
     r->v3 |= USNMP__V3R_AUTH_FAILED;
     return USNMP__DROP_AUTH;
   }
-  if (rc < 0)
+  if (rc < 0) {
+    in->status = rc;
     return USNMP__DROP_MALFORMED;
+  }
+  in->tolerated = msg->tolerated;
+  if (m->strict && msg->tolerated)
+    return USNMP__DROP_STRICT;
   if (msg->msg_id != r->id)
     return USNMP__DROP_MALFORMED;
   if (msg->pdu.type == USNMP_PDU_RESPONSE) {

@@ -20,6 +20,7 @@
 
 #include "alloc.h"
 #include "manager_int.h"
+#include "pdu.h"
 #include "usnmp.h"
 
 enum op_kind { KIND_GET = 0, KIND_GETNEXT = 1, KIND_SET = 2 };
@@ -157,15 +158,7 @@ static void mem_free(usnmp_sync *s, void *p) {
 /* ---- owned varbind lists ---- */
 
 static size_t value_extra(const usnmp_value *v) {
-  switch (v->type) {
-  case USNMP_TYPE_OCTET_STRING:
-  case USNMP_TYPE_OPAQUE:
-  case USNMP_TYPE_IPADDRESS:
-  case USNMP_TYPE_OID:
-    return v->v.bytes.len;
-  default:
-    return 0;
-  }
+  return usnmp__value_has_bytes(v->type) ? v->v.bytes.len : 0;
 }
 
 /* Copies a value's bytes to *cursor and points the copy at them. */

@@ -27,6 +27,7 @@
 
 #include "alloc.h"
 #include "manager_int.h"
+#include "pdu.h"
 #include "varbind.h"
 #include "usnmp.h"
 

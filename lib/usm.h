@@ -365,6 +365,8 @@ typedef struct usnmp__msg3 {
   /* For a Report: the error its first varbind names (USNMP_E_UNKNOWN_USER,
    * ..., USNMP_E_UNKNOWN_REPORT); 0 otherwise. */
   int report;
+  /* The USNMP__Q_* bits of what decoding tolerated (lib/ber.h). */
+  unsigned tolerated;
 } usnmp__msg3;
 
 /* Encodes a request (GET, GETNEXT, GETBULK, SET, or a Response/Report)
@@ -416,13 +418,16 @@ int usnmp__msg3_peek_msg_id(const uint8_t *buf, size_t len, int32_t *msg_id);
 
 /* Decodes a v3 message received for target t (t may be NULL to read an
  * unauthenticated message, such as the discovery report).  In order:
- * strict BER of the header and security parameters; then, when msgFlags
+ * the BER of the header and security parameters (read as lib/ber.h
+ * reads, what it tolerated in m->tolerated); then, when msgFlags
  * asks for authentication, the digest is checked in constant time
  * against t's key (computed with the digest field taken as zeros; buf is
  * never written) before anything else is trusted; then an encrypted
  * scoped PDU is decrypted into scratch (at least as large as the
  * encrypted part; the whole datagram's length is always enough) and the
- * scoped PDU decoded, varbinds into vbs (at most max_vbs).  Varbinds and
+ * scoped PDU decoded, varbinds into vbs (at most max_vbs); whatever
+ * follows the scoped PDU in the plaintext is padding and ignored
+ * (USNMP__Q_PRIV_PAD when beyond the cipher's need).  Varbinds and
  * the context point into buf, or into scratch when the message was
  * encrypted.  Messages below t's level are accepted only when they are
  * Reports (m->authenticated tells).  Returns 0 and fills *m (m->report

@@ -12,19 +12,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "pdu.h" /* usnmp__value_has_bytes */
 #include "usnmp.h"
 
 /* The most bytes a BER-encoded OID of USNMP_OID_MAX_LEN arcs takes (five
  * per arc of 32 bits): the size of a buffer that holds any name. */
 #define USNMP__OID_BER_MAX (USNMP_OID_MAX_LEN * 5)
-
-/* Returns 1 when a value of this type points at bytes it does not hold
- * (v.bytes: OCTET STRING, Opaque, IpAddress, OID), which a copy must
- * copy too; 0 otherwise. */
-static inline int usnmp__value_has_bytes(usnmp_type type) {
-  return type == USNMP_TYPE_OCTET_STRING || type == USNMP_TYPE_OPAQUE ||
-         type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID;
-}
 
 /* Returns the bytes the value points at (0 for a scalar). */
 static inline size_t usnmp__value_extra(const usnmp_value *v) {

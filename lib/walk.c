@@ -30,6 +30,7 @@
 
 #include "alloc.h"
 #include "manager_int.h"
+#include "pdu.h"
 #include "varbind.h"
 #include "usnmp.h"
 
@@ -635,9 +636,17 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
   }
   if (s.exception_inside) {
     if (w->flags & USNMP_WALK_DELIVER_EXCEPTIONS) {
-      rc = deliver(w, s.end_vb);
-      if (w->finished)
-        return;
+      const usnmp_varbind *vb = s.end_vb;
+      const usnmp_varbind *end = resp->varbinds + n;
+      /* Some agents fill every remaining repetition of a GETBULK answer
+       * with the same exception (RFC 3416 allows it): snmpbulkwalk prints
+       * each one inside the subtree, and so do we. */
+      do {
+        rc = deliver(w, vb);
+        if (w->finished)
+          return;
+      } while (rc == 0 && ++vb < end && usnmp_value_is_exception(&vb->value) &&
+               in_subtree(w, vb->oid, vb->oid_len));
       if (rc != 0) {
         if (rc > 0)
           w->result.end = USNMP_WALK_END_STOPPED;
@@ -743,7 +752,7 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
       goto fail;
     }
     w->limit = opts->max_varbinds;
-    if (opts->end != NULL) {
+    if ((opts->flags & USNMP_WALK_END_OID) && opts->end != NULL) {
       rc = opts->end->len >= 2
                ? usnmp_oid_to_ber(w->end_ber, sizeof w->end_ber, opts->end)
                : USNMP_E_INVAL;

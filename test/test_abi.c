@@ -134,34 +134,7 @@ static void error_codes_distinct(void **state) {
  * A manager on a loop, with the scripted agent
  * ------------------------------------------------------------------------ */
 
-typedef struct env {
-  uv_loop_t loop;
-  usnmp_manager *m;
-  usnmp_test_agent *agent;
-  usnmp_target *t;
-} env;
-
-static int env_setup(void **state) {
-  env *e = test_calloc(1, sizeof *e);
-  if (e == NULL || uv_loop_init(&e->loop) != 0)
-    return -1;
-  if (usnmp_manager_new(&e->m, &e->loop, NULL) != 0 ||
-      usnmp_test_agent_new(&e->agent, &e->loop, AF_INET) != 0 ||
-      usnmp_target_new(e->m, &e->t, usnmp_test_agent_address(e->agent)) != 0)
-    return -1;
-  *state = e;
-  return 0;
-}
-
-static int env_teardown(void **state) {
-  env *e = *state;
-  usnmp_manager_close(e->m, NULL, NULL);
-  usnmp_test_agent_close(e->agent);
-  uv_run(&e->loop, UV_RUN_DEFAULT);
-  int rc = uv_loop_close(&e->loop);
-  test_free(e);
-  return rc == 0 ? 0 : -1;
-}
+typedef usnmp_test_agent_env env;
 
 static void get_once(env *e) {
   usnmp_test_result res = {0};
@@ -228,22 +201,11 @@ static void walk_result_fill_no_more_than_the_caller_has(void **state) {
   fence f;
   usnmp_oid root = usnmp_test_oid("1.3.6.1.2.1.1");
   usnmp_walk *w;
-  const usnmp_varbind *vb;
-  size_t old_size = offsetof(usnmp_walk_result, error_status);
+  size_t old_size = offsetof(usnmp_walk_result, error_status), n;
   usnmp_walk_result *old, full;
-  int rc, n = 0;
 
   assert_int_equal(usnmp_walk_open(e->t, &root, NULL, &w), 0);
-  for (int spins = 0; spins < 1000; spins++) {
-    rc = usnmp_walk_next(w, &vb);
-    if (rc == UV_EAGAIN)
-      uv_run(&e->loop, UV_RUN_ONCE);
-    else if (rc == 1)
-      n++;
-    else
-      break;
-  }
-  assert_int_equal(rc, 0);
+  assert_int_equal(usnmp_test_pull_walk(&e->loop, w, &n), 0);
   assert_int_equal(n, 6);
   old = fence_alloc(&f, old_size);
   memset(old, 0xAA, old_size);
@@ -303,6 +265,27 @@ static void request_opts_read_only_what_flags_name(void **state) {
   fence_free(&f);
 }
 
+static void on_table_done(usnmp_table *tb, const usnmp_table_result *r,
+                          void *arg) {
+  (void)tb;
+  (void)r;
+  (void)arg;
+}
+
+/* Every walk and table entry point refuses wo. */
+static void walks_refuse(env *e, const usnmp_oid *root,
+                         const usnmp_walk_opts *wo) {
+  usnmp_walk_result wr = {0};
+  usnmp_walk *w;
+  assert_int_equal(
+      usnmp_walk_start(e->t, root, wo, NULL, on_walk_done, &wr, NULL),
+      USNMP_E_INVAL);
+  assert_int_equal(usnmp_walk_open(e->t, root, wo, &w), USNMP_E_INVAL);
+  assert_int_equal(usnmp_table_start(e->t, root, NULL, 0, wo, NULL,
+                                     on_table_done, NULL, NULL),
+                   USNMP_E_INVAL);
+}
+
 /* A flag this library does not know may guard a field its struct lacks:
  * every entry point refuses it instead of ignoring it. */
 static void unknown_flags_are_refused(void **state) {
@@ -311,9 +294,7 @@ static void unknown_flags_are_refused(void **state) {
   usnmp_test_result res = {0};
   usnmp_request_opts ro = {0};
   usnmp_walk_opts wo = {0};
-  usnmp_walk_result wr = {0};
   usnmp_value v = usnmp_value_integer(1);
-  usnmp_walk *w;
 
   ro.flags = 0x80000000u;
   assert_int_equal(
@@ -332,25 +313,11 @@ static void unknown_flags_are_refused(void **state) {
 
   /* In a walk's or a table's request options... */
   wo.request = &ro;
-  assert_int_equal(
-      usnmp_walk_start(e->t, &oid, &wo, NULL, on_walk_done, &wr, NULL),
-      USNMP_E_INVAL);
-  assert_int_equal(usnmp_walk_open(e->t, &oid, &wo, &w), USNMP_E_INVAL);
-  assert_int_equal(usnmp_table_start(e->t, &oid, NULL, 0, &wo, NULL,
-                                     (usnmp_table_done_cb)on_walk_done, &wr,
-                                     NULL),
-                   USNMP_E_INVAL);
+  walks_refuse(e, &oid, &wo);
   /* ... and in the walk options themselves. */
   wo.request = NULL;
   wo.flags = 0x40000000u;
-  assert_int_equal(
-      usnmp_walk_start(e->t, &oid, &wo, NULL, on_walk_done, &wr, NULL),
-      USNMP_E_INVAL);
-  assert_int_equal(usnmp_walk_open(e->t, &oid, &wo, &w), USNMP_E_INVAL);
-  assert_int_equal(usnmp_table_start(e->t, &oid, NULL, 0, &wo, NULL,
-                                     (usnmp_table_done_cb)on_walk_done, &wr,
-                                     NULL),
-                   USNMP_E_INVAL);
+  walks_refuse(e, &oid, &wo);
 }
 
 /* The blocking layer's usnmp_call_opts follow the same rule.  No agent is
@@ -382,17 +349,11 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(error_codes_never_move),
       cmocka_unit_test(error_codes_distinct),
-      cmocka_unit_test_setup_teardown(stats_fill_no_more_than_the_caller_has,
-                                      env_setup, env_teardown),
-      cmocka_unit_test_setup_teardown(stats_zero_what_the_library_lacks,
-                                      env_setup, env_teardown),
-      cmocka_unit_test_setup_teardown(
-          walk_result_fill_no_more_than_the_caller_has, env_setup,
-          env_teardown),
-      cmocka_unit_test_setup_teardown(request_opts_read_only_what_flags_name,
-                                      env_setup, env_teardown),
-      cmocka_unit_test_setup_teardown(unknown_flags_are_refused, env_setup,
-                                      env_teardown),
+      USNMP_TEST_AGENT_ENV_TEST(stats_fill_no_more_than_the_caller_has),
+      USNMP_TEST_AGENT_ENV_TEST(stats_zero_what_the_library_lacks),
+      USNMP_TEST_AGENT_ENV_TEST(walk_result_fill_no_more_than_the_caller_has),
+      USNMP_TEST_AGENT_ENV_TEST(request_opts_read_only_what_flags_name),
+      USNMP_TEST_AGENT_ENV_TEST(unknown_flags_are_refused),
       cmocka_unit_test(unknown_call_flags_are_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,36 +22,22 @@
 #include "test_util.h"
 #include "usnmp.h"
 
-typedef struct env {
-  uv_loop_t loop;
-  usnmp_manager *m;
-  usnmp_test_agent *agent;
-  usnmp_target *t;
-} env;
+typedef usnmp_test_agent_env env;
 
+/* The shared environment, with a target that resends quickly. */
 static int setup(void **state) {
-  env *e = test_calloc(1, sizeof *e);
-  if (e == NULL || uv_loop_init(&e->loop) != 0 ||
-      usnmp_manager_new(&e->m, &e->loop, NULL) != 0 ||
-      usnmp_test_agent_new(&e->agent, &e->loop, AF_INET) != 0 ||
-      usnmp_target_new(e->m, &e->t, usnmp_test_agent_address(e->agent)) !=
-          0 ||
-      usnmp_target_set_resend(e->t, 50) != 0 ||
+  env *e;
+  if (usnmp_test_agent_env_setup(state) != 0)
+    return -1;
+  e = *state;
+  if (usnmp_target_set_resend(e->t, 50) != 0 ||
       usnmp_target_set_retries(e->t, 4) != 0)
     return -1;
-  *state = e;
   return 0;
 }
 
-static int teardown(void **state) {
-  env *e = *state;
-  usnmp_manager_close(e->m, NULL, NULL);
-  usnmp_test_agent_close(e->agent);
-  uv_run(&e->loop, UV_RUN_DEFAULT);
-  int rc = uv_loop_close(&e->loop);
-  test_free(e);
-  return rc == 0 ? 0 : -1;
-}
+#define TEST(f)                                                                \
+  cmocka_unit_test_setup_teardown(f, setup, usnmp_test_agent_env_teardown)
 
 static usnmp_stats stats(env *e) {
   usnmp_stats s;
@@ -295,6 +281,20 @@ static void fill_bulk_hook(usnmp_test_agent *a, usnmp_test_exchange *ex,
     ex->n_vbs = want;
 }
 
+/* A GETBULK that starts and is answered with want varbinds. */
+static void bulk_answered(env *e, const usnmp_oid *oids, size_t n,
+                          uint32_t non_repeaters, uint32_t max_repetitions,
+                          size_t want) {
+  usnmp_test_result res = {0};
+  assert_int_equal(usnmp_getbulk(e->t, oids, n, non_repeaters,
+                                 max_repetitions, NULL,
+                                 usnmp_test_on_response, &res, NULL),
+                   0);
+  usnmp_test_wait_for(&e->loop, &res);
+  assert_int_equal(res.status, 0);
+  assert_int_equal(res.n, want);
+}
+
 static void getbulk_bounded_at_start(void **state) {
   env *e = *state;
   usnmp_oid oids[3] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
@@ -314,27 +314,10 @@ static void getbulk_bounded_at_start(void **state) {
   assert_int_equal(res.calls, 0);
   assert_int_equal(stats(e).requests, before.requests);
   /* (non-repeaters beyond the names count as the names) */
-  assert_int_equal(usnmp_getbulk(e->t, oids + 1, 1, 5, 100000, NULL,
-                                 usnmp_test_on_response, &res, NULL),
-                   0);
-  usnmp_test_wait_for(&e->loop, &res);
-  assert_int_equal(res.status, 0);
-  assert_int_equal(res.n, 1);
+  bulk_answered(e, oids + 1, 1, 5, 100000, 1);
   /* ...and what fits is answered in full, at the first try. */
-  memset(&res, 0, sizeof res);
-  assert_int_equal(usnmp_getbulk(e->t, oids + 1, 1, 0, 2048, NULL,
-                                 usnmp_test_on_response, &res, NULL),
-                   0);
-  usnmp_test_wait_for(&e->loop, &res);
-  assert_int_equal(res.status, 0);
-  assert_int_equal(res.n, 2048);
-  memset(&res, 0, sizeof res);
-  assert_int_equal(usnmp_getbulk(e->t, oids, 3, 1, 1023, NULL,
-                                 usnmp_test_on_response, &res, NULL),
-                   0);
-  usnmp_test_wait_for(&e->loop, &res);
-  assert_int_equal(res.status, 0);
-  assert_int_equal(res.n, 2047);
+  bulk_answered(e, oids + 1, 1, 0, 2048, 2048);
+  bulk_answered(e, oids, 3, 1, 1023, 2047);
   assert_int_equal(stats(e).resent, before.resent);
   assert_int_equal(stats(e).dropped_malformed, 0);
 }
@@ -345,23 +328,13 @@ static void walk_with_huge_repetitions(void **state) {
   usnmp_oid root = usnmp_test_oid("1.3.6.1.4.1.424242");
   usnmp_walk_opts o = {0};
   usnmp_walk *w;
-  const usnmp_varbind *vb;
-  int rc, n = 0;
+  size_t n;
   assert_int_equal(usnmp_test_agent_mib_fill(e->agent, "1.3.6.1.4.1.424242",
                                              500),
                    0);
   o.max_repetitions = 100000;
   assert_int_equal(usnmp_walk_open(e->t, &root, &o, &w), 0);
-  for (int spins = 0; spins < 10000; spins++) {
-    rc = usnmp_walk_next(w, &vb);
-    if (rc == UV_EAGAIN)
-      uv_run(&e->loop, UV_RUN_ONCE);
-    else if (rc == 1)
-      n++;
-    else
-      break;
-  }
-  assert_int_equal(rc, 0);
+  assert_int_equal(usnmp_test_pull_walk(&e->loop, w, &n), 0);
   assert_int_equal(n, 500);
   usnmp_walk_close(w);
 }
@@ -413,20 +386,14 @@ static void sync_caches_no_wrong_answer(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(get_wrong_answers_dropped, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(set_wrong_answers_dropped, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(getnext_wrong_counts_dropped, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(error_answers_accepted, setup, teardown),
-      cmocka_unit_test_setup_teardown(split_error_index_protected, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(split_merge_bounded, setup, teardown),
-      cmocka_unit_test_setup_teardown(getbulk_bounded_at_start, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(walk_with_huge_repetitions, setup,
-                                      teardown),
+      TEST(get_wrong_answers_dropped),
+      TEST(set_wrong_answers_dropped),
+      TEST(getnext_wrong_counts_dropped),
+      TEST(error_answers_accepted),
+      TEST(split_error_index_protected),
+      TEST(split_merge_bounded),
+      TEST(getbulk_bounded_at_start),
+      TEST(walk_with_huge_repetitions),
       cmocka_unit_test(sync_caches_no_wrong_answer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

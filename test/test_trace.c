@@ -29,7 +29,7 @@ typedef struct seen_packet {
 } seen_packet;
 
 typedef struct env {
-  usnmp_test_agent_env base;
+  usnmp_test_family_env base;
   seen_packet seen[MAX_SEEN];
   size_t n_seen;
   size_t calls;
@@ -55,7 +55,7 @@ static void on_packet(const usnmp_packet *p, void *arg) {
 static int setup_family(void **state, int family) {
   env *e = calloc(1, sizeof(*e));
   assert_non_null(e);
-  usnmp_test_agent_env_init(&e->base, family);
+  usnmp_test_family_env_init(&e->base, family);
   assert_int_equal(usnmp_target_set_resend(e->base.t, 100), 0);
   assert_int_equal(usnmp_target_set_retries(e->base.t, 1), 0);
   usnmp_manager_set_trace(e->base.m, on_packet, e);
@@ -68,7 +68,7 @@ static int setup6(void **state) { return setup_family(state, AF_INET6); }
 
 static int teardown(void **state) {
   env *e = *state;
-  usnmp_test_agent_env_close(&e->base);
+  usnmp_test_family_env_close(&e->base);
   free(e);
   return 0;
 }

@@ -21,7 +21,7 @@
 #include "usnmp.h"
 
 typedef struct env {
-  usnmp_test_agent_env base;
+  usnmp_test_family_env base;
   char names[64][128];
   size_t n;
   usnmp_walk_result result;
@@ -31,14 +31,14 @@ typedef struct env {
 static int setup(void **state) {
   env *e = calloc(1, sizeof(*e));
   assert_non_null(e);
-  usnmp_test_agent_env_init(&e->base, AF_INET);
+  usnmp_test_family_env_init(&e->base, AF_INET);
   *state = e;
   return 0;
 }
 
 static int teardown(void **state) {
   env *e = *state;
-  usnmp_test_agent_env_close(&e->base);
+  usnmp_test_family_env_close(&e->base);
   free(e);
   return 0;
 }
@@ -60,9 +60,10 @@ static void on_done(usnmp_walk *w, const usnmp_walk_result *r, void *arg) {
   e->done = 1;
 }
 
-/* Walks root up to end with method, into e. */
-static void walk(env *e, const char *root, const char *end,
-                 usnmp_walk_method method) {
+/* Walks root up to end with method, into e; without USNMP_WALK_END_OID
+ * in end_flag the end field is set but must not be read. */
+static void walk_flags(env *e, const char *root, const char *end,
+                       usnmp_walk_method method, uint32_t end_flag) {
   usnmp_oid root_oid = usnmp_test_oid(root);
   usnmp_oid end_oid = usnmp_test_oid(end);
   usnmp_walk_opts opts;
@@ -70,12 +71,29 @@ static void walk(env *e, const char *root, const char *end,
   opts.method = method;
   opts.max_repetitions = 3;
   opts.flags = USNMP_WALK_DELIVER_EXCEPTIONS;
+  opts.flags |= end_flag;
   opts.end = &end_oid;
   assert_int_equal(usnmp_walk_start(e->base.t, &root_oid, &opts, on_varbind,
                                     on_done, e, NULL),
                    0);
   while (!e->done)
     assert_true(uv_run(&e->base.loop, UV_RUN_ONCE) >= 0);
+}
+
+static void walk(env *e, const char *root, const char *end,
+                 usnmp_walk_method method) {
+  walk_flags(e, root, end, method, USNMP_WALK_END_OID);
+}
+
+/* Without its flag the end field is never read (the ABI rule for
+ * appended fields): the walk stays in its subtree. */
+static void test_end_needs_flag(void **state) {
+  env *e = *state;
+  walk_flags(e, ".1.3.6.1.2.1.1.1", ".1.3.6.1.2.1.1.3", USNMP_WALK_GETNEXT, 0);
+  assert_int_equal(e->result.status, 0);
+  assert_int_equal(e->result.end, USNMP_WALK_END_SUBTREE);
+  assert_int_equal(e->n, 1);
+  assert_string_equal(e->names[0], ".1.3.6.1.2.1.1.1.0");
 }
 
 /* Past the subtree of sysDescr up to, not including, sysUpTime. */
@@ -125,6 +143,7 @@ static void test_bad_end(void **state) {
   usnmp_oid end = usnmp_test_oid(".1");
   usnmp_walk_opts opts;
   memset(&opts, 0, sizeof opts);
+  opts.flags |= USNMP_WALK_END_OID;
   opts.end = &end;
   assert_int_equal(
       usnmp_walk_start(e->base.t, &root, &opts, on_varbind, on_done, e, NULL),
@@ -192,6 +211,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_nothing_then_root_get, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_bad_end, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_end_needs_flag, setup, teardown),
       cmocka_unit_test_setup_teardown(test_table_end_of_mib, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
