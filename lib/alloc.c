@@ -36,6 +36,14 @@ void *usnmp__calloc(const usnmp_allocator *a, size_t n, size_t size) {
   return p;
 }
 
+char *usnmp__strdup(const usnmp_allocator *a, const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = usnmp__alloc(a, n);
+  if (d != NULL)
+    memcpy(d, s, n);
+  return d;
+}
+
 /* memset through a volatile pointer: the compiler must call it, even
  * when the memory is freed right after. */
 static void *(*const volatile wipe_memset)(void *, int, size_t) = memset;

@@ -30,6 +30,9 @@ static inline void usnmp__dealloc(const usnmp_allocator *a, void *p) {
     a->free(p, a->ctx);
 }
 
+/* Returns a copy of the string s allocated through a, or NULL. */
+char *usnmp__strdup(const usnmp_allocator *a, const char *s);
+
 /* Overwrites len bytes at p in a way the compiler cannot drop as a dead
  * store (secrets: SNMPv3 keys, PDUs in clear, decrypted replies).  Needs
  * no OpenSSL, so a build without SNMPv3 has it too. */

@@ -25,122 +25,17 @@
 #include "ber.h"
 #include "manager_int.h"
 #include "pdu.h"
+#include "handle.h"
+#include "reqid.h"
 #include "varbind.h"
 
 /* The budget of the design: well under 1 KiB per request in flight for a
  * small GET (struct, timer and message together). */
 _Static_assert(sizeof(usnmp_request) <= 640, "usnmp_request grew");
 
-/* ------------------------------------------------------------------------
- * Allocation
- * ------------------------------------------------------------------------ */
-
-static char *dup_string(usnmp_manager *m, const char *s) {
-  size_t n = strlen(s) + 1;
-  char *d = usnmp__malloc(m, n);
-  if (d != NULL)
-    memcpy(d, s, n);
-  return d;
-}
 
 /* ------------------------------------------------------------------------
- * Request-ids and the id table
- * ------------------------------------------------------------------------ */
-
-static usnmp_request *table_find(const usnmp_manager *m, int32_t id) {
-  uint32_t i = (uint32_t)id & m->table_mask;
-  usnmp_request *r;
-  while ((r = m->table[i]) != NULL) {
-    if (r->id == id)
-      return r;
-    i = (i + 1) & m->table_mask;
-  }
-  return NULL;
-}
-
-static void table_put(usnmp_request **table, uint32_t mask,
-                      usnmp_request *r) {
-  uint32_t i = (uint32_t)r->id & mask;
-  while (table[i] != NULL)
-    i = (i + 1) & mask;
-  table[i] = r;
-}
-
-/* Keeps the table at most half full; the ids are uniform random bits, so
- * their low bits index it directly. */
-static int table_insert(usnmp_manager *m, usnmp_request *r) {
-  if ((m->table_count + 1) * 2 > m->table_mask + 1) {
-    uint32_t size = (m->table_mask + 1) * 2;
-    usnmp_request **t = usnmp__malloc(m, size * sizeof(*t));
-    uint32_t i;
-    if (t == NULL)
-      return USNMP_E_NOMEM;
-    memset(t, 0, size * sizeof(*t));
-    for (i = 0; i <= m->table_mask; i++)
-      if (m->table[i] != NULL)
-        table_put(t, size - 1, m->table[i]);
-    usnmp__free(m, m->table);
-    m->table = t;
-    m->table_mask = size - 1;
-  }
-  table_put(m->table, m->table_mask, r);
-  m->table_count++;
-  return 0;
-}
-
-/* Removes r with backward-shift deletion, so no tombstones accumulate. */
-static void table_remove(usnmp_manager *m, usnmp_request *r) {
-  uint32_t mask = m->table_mask;
-  uint32_t i = (uint32_t)r->id & mask;
-  uint32_t j, k;
-  while (m->table[i] != r) {
-    if (m->table[i] == NULL)
-      return;
-    i = (i + 1) & mask;
-  }
-  m->table_count--;
-  r->id = 0;
-  for (;;) {
-    m->table[i] = NULL;
-    j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      if (m->table[j] == NULL)
-        return;
-      k = (uint32_t)m->table[j]->id & mask;
-      /* Move the entry at j back to i unless its home k lies cyclically
-       * in (i, j]. */
-      if (i <= j ? (k <= i || k > j) : (k <= i && k > j))
-        break;
-    }
-    m->table[i] = m->table[j];
-    i = j;
-  }
-}
-
-/* Draws a fresh request-id: 31 random bits from the manager's pool of
- * CSPRNG output (refilled in batches), never 0, never one in use. */
-static int id_draw(usnmp_manager *m, int32_t *out) {
-  int tries;
-  for (tries = 0; tries < 64; tries++) {
-    int32_t id;
-    if (m->id_pool_left == 0) {
-      int rc = uv_random(NULL, NULL, m->id_pool, sizeof(m->id_pool), 0, NULL);
-      if (rc < 0)
-        return rc;
-      m->id_pool_left = USNMP__ID_POOL;
-    }
-    id = (int32_t)(m->id_pool[--m->id_pool_left] & 0x7fffffffu);
-    if (id != 0 && table_find(m, id) == NULL) {
-      *out = id;
-      return 0;
-    }
-  }
-  return USNMP_E_BUSY;
-}
-
-/* ------------------------------------------------------------------------
- * The community model (v1, v2c)
+ * Dispatch by version (the models: community.c, manager_v3.c)
  * ------------------------------------------------------------------------ */
 
 /* Reads the version of a message: SEQUENCE { INTEGER version, ... }. */
@@ -153,64 +48,6 @@ static int peek_version(const uint8_t *data, size_t len, int32_t *version) {
     return rc;
   return usnmp__ber_get_int32(&body, USNMP_TYPE_INTEGER, version);
 }
-
-static int community_encode(usnmp_request *r, const usnmp__pdu *pdu,
-                            uint8_t *buf, size_t size) {
-  usnmp_msg msg;
-  usnmp__slice in, body;
-  int32_t version;
-  const uint8_t *comm;
-  size_t comm_len;
-  int len, rc;
-
-  usnmp__pdu_to_msg(&msg, pdu, (usnmp_version)r->version);
-  len = usnmp_msg_encode(buf, size, &msg, pdu->vbs, pdu->n_vbs);
-  if (len < 0)
-    return len;
-  /* Remember where the community sits, to compare replies with it. */
-  usnmp__slice_init(&in, buf, (size_t)len);
-  rc = usnmp__ber_get_asn1(&in, &body, USNMP__TAG_SEQUENCE);
-  if (rc >= 0)
-    rc = usnmp__ber_get_int32(&body, USNMP_TYPE_INTEGER, &version);
-  if (rc >= 0)
-    rc = usnmp__ber_get_octets(&body, USNMP_TYPE_OCTET_STRING, &comm,
-                               &comm_len);
-  if (rc < 0)
-    return rc;
-  r->comm_off = (uint16_t)(comm - buf);
-  r->comm_len = (uint16_t)comm_len;
-  return len;
-}
-
-static int community_decode(usnmp_manager *m, usnmp__inbound *in) {
-  uint32_t tolerated;
-  int rc = usnmp_msg_decode_ex(&in->msg, in->vbs, USNMP_MAX_VARBINDS,
-                               &in->n_vbs, in->data, in->len, 0, &tolerated);
-  (void)m;
-  if (rc < 0)
-    return rc;
-  in->tolerated = tolerated;
-  in->key = in->msg.request_id;
-  return 0;
-}
-
-static int community_accept(usnmp_request *r, usnmp__inbound *in) {
-  if ((int)in->msg.version != (int)r->version)
-    return USNMP__DROP_VERSION;
-  if (in->msg.community_len != r->comm_len ||
-      memcmp(in->msg.community, r->msg + r->comm_off, r->comm_len) != 0)
-    return USNMP__DROP_COMMUNITY;
-  if (in->msg.type != USNMP_PDU_RESPONSE)
-    return USNMP__DROP_PDU;
-  return USNMP__ACCEPT;
-}
-
-/* The community model keeps no state beyond r->comm_off: no hooks. */
-static const usnmp__msgproc community_proc = {
-    .encode = community_encode,
-    .decode = community_decode,
-    .accept = community_accept,
-};
 
 /* ------------------------------------------------------------------------
  * Request structs: allocation and recycling
@@ -294,7 +131,7 @@ static void req_release(usnmp_request *r) {
 static void req_unlink(usnmp_request *r) {
   usnmp_manager *m = r->m;
   if (r->id != 0)
-    table_remove(m, r);
+    usnmp__reqid_remove(m, r);
   if (r->t->probe == r)
     r->t->probe = NULL; /* the target's next request is the gate */
   if (r->txq_slot != 0) {
@@ -344,7 +181,7 @@ static void req_discard(usnmp_request *r) {
     req_discard(c);
   }
   if (r->id != 0)
-    table_remove(r->m, r);
+    usnmp__reqid_remove(r->m, r);
   usnmp__list_del(&r->tlink);
   req_release(r);
 }
@@ -626,7 +463,6 @@ static void child_done(usnmp_request *c, int status,
 
 static void target_hold(usnmp_target *t);
 static void target_unhold(usnmp_target *t);
-static void handle_release(usnmp_request *r);
 
 /* The one way out of a request: unlink, then answer its parent or call
  * its callback, then recycle it.  The target is held across the callback,
@@ -653,7 +489,7 @@ static void complete(usnmp_request *r, int status,
     return;
   }
   usnmp__list_del(&r->tlink);
-  handle_release(r); /* a handle of r is stale from its callback on */
+  usnmp__handle_release(r); /* a handle of r is stale from its callback on */
   if (answer != NULL)
     resp = *answer;
   else
@@ -685,7 +521,7 @@ static int encode_into(usnmp_request *r, const usnmp__pdu *tmpl,
 
   if (proc == NULL)
     return USNMP_E_UNSUPPORTED;
-  rc = id_draw(m, &id);
+  rc = usnmp__reqid_draw(m, &id);
   if (rc < 0)
     return rc;
   pdu.request_id = id;
@@ -704,7 +540,7 @@ static int encode_into(usnmp_request *r, const usnmp__pdu *tmpl,
   memcpy(r->msg, m->tx_msg, (size_t)len);
   r->msg_len = (uint32_t)len;
   r->id = id;
-  rc = table_insert(m, r);
+  rc = usnmp__reqid_insert(m, r);
   if (rc < 0) {
     r->id = 0;
     return rc;
@@ -1022,7 +858,7 @@ static void on_datagram(void *owner, const uint8_t *data, size_t len,
     unreadable(m, from, rc);
     return;
   }
-  r = table_find(m, in.key);
+  r = usnmp__reqid_find(m, in.key);
   if (r == NULL || r->state != USNMP__RS_INFLIGHT) {
     m->stats.dropped_unknown_id++;
     return;
@@ -1099,11 +935,11 @@ static void resend_new_id(usnmp_request *r) {
 
   if (t->probe == r)
     t->probe = NULL;
-  table_remove(m, r);
-  rc = id_draw(m, &id);
+  usnmp__reqid_remove(m, r);
+  rc = usnmp__reqid_draw(m, &id);
   if (rc == 0) {
     r->id = id;
-    rc = table_insert(m, r);
+    rc = usnmp__reqid_insert(m, r);
     if (rc < 0)
       r->id = 0;
   }
@@ -1315,66 +1151,6 @@ static int prepare_varbinds(usnmp_target *t, const usnmp_oid *oids,
   return 0;
 }
 
-/* ------------------------------------------------------------------------
- * Request handles: a table of slots, each naming a request and counting
- * the requests it named, so that a handle kept after its request
- * completed (and its struct went to another request) matches nothing.
- * ------------------------------------------------------------------------ */
-
-/* Makes sure a slot is free, so that taking one after the request started
- * cannot fail.  Returns 0 or USNMP_E_NOMEM. */
-static int handle_reserve(usnmp_manager *m) {
-  usnmp__handle_slot *h;
-  uint32_t cap, i;
-  if (m->handles_free != UINT32_MAX)
-    return 0;
-  cap = m->handles_cap != 0 ? m->handles_cap * 2 : 64;
-  if (cap <= m->handles_cap || cap > UINT32_MAX / 2)
-    return USNMP_E_NOMEM;
-  h = usnmp__malloc(m, cap * sizeof(*h));
-  if (h == NULL)
-    return USNMP_E_NOMEM;
-  if (m->handles_cap != 0)
-    memcpy(h, m->handles, m->handles_cap * sizeof(*h));
-  for (i = m->handles_cap; i < cap; i++) {
-    h[i].r = NULL;
-    h[i].gen = 0;
-    h[i].next_free = i + 1 < cap ? i + 1 : UINT32_MAX;
-  }
-  usnmp__free(m, m->handles);
-  m->handles_free = m->handles_cap;
-  m->handles = h;
-  m->handles_cap = cap;
-  return 0;
-}
-
-static void handle_take(usnmp_request *r, usnmp_request_ref *out) {
-  usnmp_manager *m = r->m;
-  uint32_t i = m->handles_free;
-  usnmp__handle_slot *slot = &m->handles[i];
-  m->handles_free = slot->next_free;
-  slot->r = r;
-  r->handle = i + 1;
-  out->manager = m;
-  out->slot = i;
-  out->generation = slot->gen;
-}
-
-/* r completes: its handle goes stale.  (A slot would have to serve 2^32
- * requests before an old handle matched again.) */
-static void handle_release(usnmp_request *r) {
-  usnmp_manager *m = r->m;
-  usnmp__handle_slot *slot;
-  if (r->handle == 0)
-    return;
-  slot = &m->handles[r->handle - 1];
-  slot->r = NULL;
-  slot->gen++;
-  slot->next_free = m->handles_free;
-  m->handles_free = r->handle - 1;
-  r->handle = 0;
-}
-
 /* usnmp__request_start() for the public calls, with a handle in *out.
  * Inlined: a call with ten arguments costs the hot path of usnmp_get()
  * some thirty instructions (callgrind, bench/poll). */
@@ -1386,14 +1162,14 @@ static inline __attribute__((always_inline)) int start_public(usnmp_target *t, u
   int rc;
   if (out != NULL) {
     memset(out, 0, sizeof(*out));
-    rc = handle_reserve(t->m);
+    rc = usnmp__handle_reserve(t->m);
     if (rc < 0)
       return rc;
   }
   rc = usnmp__request_start(t, type, t->m->tx_vbs, n, bulk_nr, bulk_mr, opts,
                             cb, arg, &r);
   if (rc == 0 && out != NULL)
-    handle_take(r, out);
+    usnmp__handle_take(r, out);
   return rc;
 }
 
@@ -1451,17 +1227,11 @@ int usnmp__cancel(usnmp_request *r) {
 }
 
 int usnmp_cancel(const usnmp_request_ref *ref) {
-  usnmp_manager *m;
-  const usnmp__handle_slot *slot;
-  if (ref == NULL || ref->manager == NULL)
-    return USNMP_E_INVAL;
-  m = ref->manager;
-  if (ref->slot >= m->handles_cap)
-    return USNMP_E_INVAL;
-  slot = &m->handles[ref->slot];
-  if (slot->r == NULL || slot->gen != ref->generation)
-    return USNMP_E_STALE;
-  return usnmp__cancel(slot->r);
+  usnmp_request *r;
+  int rc = usnmp__handle_find(ref, &r);
+  if (rc < 0)
+    return rc;
+  return usnmp__cancel(r);
 }
 
 /* ------------------------------------------------------------------------
@@ -1580,8 +1350,8 @@ int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
   usnmp__list_init(&t->mlink);
   usnmp__list_init(&t->requests);
   usnmp__list_init(&t->queue);
-  t->agent = dup_string(m, agent);
-  t->community = dup_string(m, "public");
+  t->agent = usnmp__strdup(&m->alloc, agent);
+  t->community = usnmp__strdup(&m->alloc, "public");
   if (t->agent == NULL || t->community == NULL) {
     target_destroy(t);
     return USNMP_E_NOMEM;
@@ -1625,75 +1395,6 @@ void usnmp_target_free(usnmp_target *t) {
   target_unhold(t);
 }
 
-int usnmp_target_set_version(usnmp_target *t, usnmp_version v) {
-  if (t == NULL || (v != USNMP_VERSION_1 && v != USNMP_VERSION_2C &&
-                    !(v == USNMP_VERSION_3 && t->m->procs[3] != NULL)))
-    return USNMP_E_INVAL;
-  t->version = v;
-  return 0;
-}
-
-static int set_string(usnmp_target *t, char **slot, const char *s,
-                      int nullable) {
-  char *d = NULL;
-  if (t == NULL || (s == NULL && !nullable) ||
-      (s != NULL && strlen(s) > 255))
-    return USNMP_E_INVAL;
-  if (s != NULL) {
-    d = dup_string(t->m, s);
-    if (d == NULL)
-      return USNMP_E_NOMEM;
-  }
-  /* Requests in flight compare replies with the community inside their
-   * own message, so the old string may go now. */
-  usnmp__free(t->m, *slot);
-  *slot = d;
-  return 0;
-}
-
-int usnmp_target_set_community(usnmp_target *t, const char *community) {
-  return set_string(t, t ? &t->community : NULL, community, 0);
-}
-
-int usnmp_target_set_write_community(usnmp_target *t, const char *community) {
-  return set_string(t, t ? &t->write_community : NULL, community, 1);
-}
-
-int usnmp_target_set_timeout(usnmp_target *t, uint32_t timeout_ms) {
-  if (t == NULL)
-    return USNMP_E_INVAL;
-  t->timeout_ms = timeout_ms;
-  return 0;
-}
-
-int usnmp_target_set_resend(usnmp_target *t, uint32_t resend_ms) {
-  if (t == NULL || resend_ms == 0)
-    return USNMP_E_INVAL;
-  t->resend_ms = resend_ms;
-  return 0;
-}
-
-int usnmp_target_set_retries(usnmp_target *t, int32_t retries) {
-  if (t == NULL)
-    return USNMP_E_INVAL;
-  t->retries = retries;
-  return 0;
-}
-
-int usnmp_target_set_backoff(usnmp_target *t, double factor) {
-  if (t == NULL || !(factor >= 1.0 && factor <= 100.0))
-    return USNMP_E_INVAL;
-  t->backoff = factor;
-  return 0;
-}
-
-int usnmp_target_set_max_oids(usnmp_target *t, uint32_t max) {
-  if (t == NULL || max == 0 || max > USNMP_MAX_VARBINDS)
-    return USNMP_E_INVAL;
-  t->max_oids = max;
-  return 0;
-}
-
 int usnmp_target_set_max_inflight(usnmp_target *t, uint32_t max) {
   if (t == NULL)
     return USNMP_E_INVAL;
@@ -1702,20 +1403,6 @@ int usnmp_target_set_max_inflight(usnmp_target *t, uint32_t max) {
   return 0;
 }
 
-void *usnmp_target_data(const usnmp_target *t) { return t ? t->data : NULL; }
-
-void usnmp_target_set_data(usnmp_target *t, void *data) {
-  if (t != NULL)
-    t->data = data;
-}
-
-const char *usnmp_target_agent(const usnmp_target *t) {
-  return t ? t->agent : NULL;
-}
-
-usnmp_manager *usnmp_target_manager(const usnmp_target *t) {
-  return t ? t->m : NULL;
-}
 
 /* ------------------------------------------------------------------------
  * The manager
@@ -1764,8 +1451,8 @@ int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
   usnmp__list_init(&m->targets);
   usnmp__list_init(&m->queue);
   usnmp__list_init(&m->free_reqs);
-  m->procs[USNMP_VERSION_1] = &community_proc;
-  m->procs[USNMP_VERSION_2C] = &community_proc;
+  m->procs[USNMP_VERSION_1] = &usnmp__community_proc;
+  m->procs[USNMP_VERSION_2C] = &usnmp__community_proc;
   m->max_inflight = 4096;
   usnmp__transport_init(&m->tp, loop, &m->alloc, &transport_ops, m,
                         &m->open_handles);
@@ -1943,7 +1630,7 @@ int usnmp__request_opts_copy(usnmp_manager *m, usnmp_request_opts *dst,
   if (src->flags & USNMP_OPT_BACKOFF)
     dst->backoff = src->backoff;
   if ((src->flags & USNMP_OPT_COMMUNITY) && src->community != NULL) {
-    *community = dup_string(m, src->community);
+    *community = usnmp__strdup(&m->alloc, src->community);
     if (*community == NULL)
       return USNMP_E_NOMEM;
     dst->community = *community;

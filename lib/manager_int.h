@@ -613,6 +613,9 @@ uint32_t usnmp__manager_pending(const usnmp_manager *m);
 #define USNMP__V3R_TIME_RETRY 0x04u  /* resent after notInTimeWindow */
 #define USNMP__V3R_AUTH_FAILED 0x08u /* a reply failed authentication */
 
+/* The v1/v2c model (community.c), installed by usnmp_manager_new(). */
+extern const usnmp__msgproc usnmp__community_proc;
+
 /* The v3 model, installed on a manager by its first v3 setter.  The
  * manager reaches it only through this table. */
 extern const usnmp__msgproc usnmp__v3_proc;
