@@ -608,17 +608,12 @@ static void parse_oid_arg(cli *c, const char *text, usnmp_oid *out) {
   if (c->in_random)
     bad_input(c, "%s: Unknown Object Identifier (-IR finds MIB names; "
                  "usnmp loads no MIB modules)", text);
+  /* A MIB name ("sysDescr.0", also with -m) is the library's
+   * USNMP_E_MIB_NAME, whose text says to use numeric OIDs. */
   int rc = usnmp_oid_parse(out, full);
-  if (rc < 0) {
-    int named = 0;
-    for (const char *p = full; *p; p++)
-      named |= isalpha((unsigned char)*p) != 0;
-    if (named)
-      bad_input(c, "%s: Unknown Object Identifier (usnmp reads numeric "
-                   "OIDs only: it loads no MIB modules)", text);
+  if (rc < 0)
     bad_input(c, "%s: Unknown Object Identifier (%s)", text,
               usnmp_strerror(rc));
-  }
 }
 
 /* ------------------------------------------------------------------------
@@ -1117,6 +1112,18 @@ static void usage(FILE *f) {
       "\n"
       "AGENT: host, host:port, udp:host:port, udp6:[addr]:port, [addr]:port\n"
       "\n"
+      "OIDs are numeric: 1.3.6.1.2.1.1.1.0, .1.3.6.1.2.1.1.1.0 or\n"
+      "iso.3.6.1.2.1.1.1.0; usnmp loads no MIB modules, so names such as\n"
+      "sysDescr.0 or IF-MIB::ifDescr.1 are refused.\n"
+      "\n"
+      "examples:\n"
+      "  usnmp get -v2c -c public 192.0.2.1 1.3.6.1.2.1.1.1.0 "
+      "1.3.6.1.2.1.1.3.0\n"
+      "  usnmp walk -v2c -c public -On 192.0.2.1:161 1.3.6.1.2.1.2.2.1.2\n"
+      "  usnmp table -v2c -c public 192.0.2.1 1.3.6.1.2.1.2.2\n"
+      "  usnmp get -v3 -l authPriv -u monitor -a SHA-256 -A 'auth secret' \\\n"
+      "      -x AES -X 'priv secret' 192.0.2.1 1.3.6.1.2.1.1.1.0\n"
+      "\n"
       "options:\n"
       "  -v 1|2c|3        SNMP version (default 2c)\n"
       "  -c COMMUNITY     community string (required for v1 and v2c)\n"
@@ -1562,7 +1569,7 @@ static void prepare_v3(cli *c) {
   if (v->user == NULL || v->user[0] == '\0')
     bad_input(c, "No securityName specified");
   if (strlen(v->user) > 32)
-    bad_input(c, "security name too long (at most 32 bytes)");
+    bad_input(c, "%s", usnmp_strerror(USNMP_E_V3_USER_NAME));
   if (v->sec_level < USNMP_SEC_AUTHNOPRIV)
     v->auth = USNMP_AUTH_NONE;
   if (v->sec_level < USNMP_SEC_AUTHPRIV)
@@ -1570,11 +1577,12 @@ static void prepare_v3(cli *c) {
   if (v->auth != USNMP_AUTH_NONE &&
       (v->auth_pass == NULL || strlen(v->auth_pass) < 8))
     bad_input(c, "Error generating a key (Ku) from the supplied "
-                 "authentication pass phrase (at least 8 characters)");
+                 "authentication pass phrase (%s)",
+              usnmp_strerror(USNMP_E_V3_PASSPHRASE));
   if (v->priv != USNMP_PRIV_NONE &&
       (v->priv_pass == NULL || strlen(v->priv_pass) < 8))
     bad_input(c, "Error generating a key (Ku) from the supplied privacy "
-                 "pass phrase (at least 8 characters)");
+                 "pass phrase (%s)", usnmp_strerror(USNMP_E_V3_PASSPHRASE));
   if (v->context != NULL && strlen(v->context) > 255)
     bad_input(c, "context name too long (at most 255 bytes)");
 }

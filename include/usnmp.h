@@ -26,7 +26,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* From libuv this header needs only the uv_loop_t type, declared below so
+ * that it compiles in strict ISO C (cc -std=c11 -pedantic, and C++),
+ * where uv.h itself does not: uv/unix.h needs POSIX types such as
+ * pthread_rwlock_t.  uv.h is still included wherever it can compile (any
+ * POSIX or GNU feature macro, or a compiler not in strict mode), so
+ * programs that call libuv and include only usnmp.h keep working (in
+ * strict mode, uv.h needs _POSIX_C_SOURCE=200809L anyway). */
+#if !defined(__STRICT_ANSI__) || defined(_POSIX_C_SOURCE) ||                   \
+    defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE) || defined(_DEFAULT_SOURCE)
 #include <uv.h>
+#endif
+#ifndef UV_H
+typedef struct uv_loop_s uv_loop_t;
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -129,7 +142,17 @@ USNMP_EXTERN const char *usnmp_version_string(void);
      "unknownEngineID report after discovery: agent replaced or forged report") \
   XX(STALE, -29960, "stale request handle: its request already completed")    \
   XX(UNREADABLE_REPLY, -29959,                                                 \
-     "the agent answered, but its answer could not be read")
+     "the agent answered, but its answer could not be read")                   \
+  XX(MIB_NAME, -29958, "MIB names are not supported; use numeric OIDs")        \
+  XX(V3_USER_NAME, -29957,                                                     \
+     "SNMPv3 user name must be 1 to 32 bytes long")                            \
+  XX(V3_PASSPHRASE, -29956,                                                    \
+     "passphrase chosen is below the length requirements of the USM (min=8)")  \
+  XX(V3_PRIV_WITHOUT_AUTH, -29955,                                             \
+     "SNMPv3 privacy needs authentication (no authPriv without an auth "       \
+     "protocol)")                                                              \
+  XX(V3_UNKNOWN_PROTOCOL, -29954, "unknown SNMPv3 protocol name")             \
+  XX(V3_UNKNOWN_LEVEL, -29953, "unknown SNMPv3 security level name")
 
 enum {
   USNMP_ERRNO_BASE_ = -30000, /* below every code, above none of libuv's */
@@ -166,9 +189,14 @@ typedef struct usnmp_oid {
   uint32_t arcs[USNMP_OID_MAX_LEN];
 } usnmp_oid;
 
-/* Parses dotted text ("1.3.6.1.2.1.1.1.0" or ".1.3.6...") into *oid.
- * Returns 0, USNMP_E_BAD_OID (syntax, first-arc rules), USNMP_E_OID_TOO_LONG
- * or USNMP_E_OID_SUBID_OVERFLOW. */
+/* Parses dotted text ("1.3.6.1.2.1.1.1.0" or ".1.3.6...") into *oid.  The
+ * first arc may also be written with the name net-snmp knows without any
+ * MIB module, as it prints OIDs by default: "iso.3.6.1..." and
+ * ".iso.3.6.1..." (likewise "ccitt" for 0 and "joint-iso-ccitt" for 2).
+ * Returns 0, USNMP_E_MIB_NAME for any other name ("sysDescr.0",
+ * "IF-MIB::ifDescr.1": usnmp loads no MIB modules), USNMP_E_BAD_OID
+ * (syntax, first-arc rules), USNMP_E_OID_TOO_LONG or
+ * USNMP_E_OID_SUBID_OVERFLOW. */
 USNMP_EXTERN int usnmp_oid_parse(usnmp_oid *oid, const char *text);
 
 /* Writes ".1.3.6..." (net-snmp's -On form) into buf, always NUL-terminated
@@ -1409,14 +1437,16 @@ typedef enum usnmp_sec_level {
  * ("SHA1"), "SHA-224" ("SHA224"), "SHA-256", "SHA-384", "SHA-512"; "DES",
  * "AES" ("AES128", "AES-128"), "AES-192", "AES-256", "AES-192-C",
  * "AES-256-C" (and the forms without dashes).  Each returns 0 and stores
- * the protocol, or USNMP_E_INVAL for an unknown name. */
+ * the protocol, USNMP_E_V3_UNKNOWN_PROTOCOL for an unknown name, or
+ * USNMP_E_INVAL for NULL. */
 USNMP_EXTERN int usnmp_auth_proto_parse(const char *name,
                                         usnmp_auth_proto *out);
 USNMP_EXTERN int usnmp_priv_proto_parse(const char *name,
                                         usnmp_priv_proto *out);
 /* Parses net-snmp's -l argument: "noAuthNoPriv", "authNoPriv", "authPriv"
  * (case-insensitive; also "1", "2", "3", "noauth", "auth", "priv").
- * Returns 0 or USNMP_E_INVAL. */
+ * Returns 0, USNMP_E_V3_UNKNOWN_LEVEL for an unknown name, or
+ * USNMP_E_INVAL for NULL. */
 USNMP_EXTERN int usnmp_sec_level_parse(const char *name,
                                        usnmp_sec_level *out);
 /* Return net-snmp's canonical name of a protocol ("SHA-256", "AES-256-C",
@@ -1434,9 +1464,12 @@ USNMP_EXTERN const char *usnmp_priv_proto_name(usnmp_priv_proto p);
  * manager makes this cheap for many targets with the same password) and
  * are not kept.  The security level becomes the highest the protocols
  * allow; lower it with usnmp_target_set_v3_level.  Returns 0,
- * USNMP_E_INVAL (bad name, password or combination: privacy needs
- * authentication), USNMP_E_UNSUPPORTED (DES without OpenSSL's legacy
- * provider) or USNMP_E_NOMEM. */
+ * USNMP_E_V3_USER_NAME (user NULL, empty or over 32 bytes),
+ * USNMP_E_V3_PASSPHRASE (a password missing or under 8 characters; over
+ * 1024 is refused too), USNMP_E_V3_PRIV_WITHOUT_AUTH (a privacy protocol
+ * with USNMP_AUTH_NONE), USNMP_E_V3_UNKNOWN_PROTOCOL (a value outside the
+ * enums), USNMP_E_INVAL (t NULL), USNMP_E_UNSUPPORTED (DES without
+ * OpenSSL's legacy provider) or USNMP_E_NOMEM. */
 USNMP_EXTERN int usnmp_target_set_v3_user(usnmp_target *t, const char *user,
                                           usnmp_auth_proto auth,
                                           const char *authpass,
@@ -1487,10 +1520,13 @@ USNMP_EXTERN int usnmp_target_set_v3_context(usnmp_target *t,
  * passwords (as usnmp_target_set_v3_user; the passwords are kept in s,
  * since each new host localises its keys to its own agent, and wiped at
  * usnmp_sync_close).  The version of s becomes 3; discovery happens on
- * each host's first call.  Returns 0, USNMP_E_INVAL (bad name, password
- * or combination), USNMP_E_UNSUPPORTED (a protocol OpenSSL lacks, found
- * when a host is set up: later calls then fail with it) or
- * USNMP_E_NOMEM. */
+ * each host's first call.  Returns 0, the codes of
+ * usnmp_target_set_v3_user() for a bad name, password or combination
+ * (USNMP_E_V3_USER_NAME, USNMP_E_V3_PASSPHRASE,
+ * USNMP_E_V3_PRIV_WITHOUT_AUTH, USNMP_E_V3_UNKNOWN_PROTOCOL),
+ * USNMP_E_INVAL (s NULL), USNMP_E_IN_CALLBACK, USNMP_E_UNSUPPORTED (a
+ * protocol OpenSSL lacks, found when a host is set up: later calls then
+ * fail with it) or USNMP_E_NOMEM. */
 USNMP_EXTERN int usnmp_sync_set_v3_user(usnmp_sync *s, const char *user,
                                         usnmp_auth_proto auth,
                                         const char *authpass,

@@ -444,6 +444,7 @@ int usnmp_target_set_v3_user(usnmp_target *t, const char *user,
   int rc;
   if (t == NULL)
     return USNMP_E_INVAL;
+  /* Before target_usm(), which may set up the manager's crypto. */
   rc = usnmp__usm_user_check(user, auth, authpass, priv, privpass);
   if (rc < 0)
     return rc;

@@ -1183,13 +1183,11 @@ usnmp_manager *usnmp_sync_manager(usnmp_sync *s) { return s->manager; }
 static int set_v3_user(usnmp_sync *s, const char *user,
                            usnmp_auth_proto auth, const char *authpass,
                            usnmp_priv_proto priv, const char *privpass) {
-  if (!s || !user || user[0] == '\0' || strlen(user) > 32 ||
-      auth < USNMP_AUTH_NONE || auth > USNMP_AUTH_SHA512 ||
-      priv < USNMP_PRIV_NONE || priv > USNMP_PRIV_AES256C ||
-      (priv != USNMP_PRIV_NONE && auth == USNMP_AUTH_NONE) ||
-      (auth != USNMP_AUTH_NONE && (!authpass || strlen(authpass) < 8)) ||
-      (priv != USNMP_PRIV_NONE && (!privpass || strlen(privpass) < 8)))
+  if (!s)
     return USNMP_E_INVAL;
+  int checked = usnmp__usm_user_check(user, auth, authpass, priv, privpass);
+  if (checked < 0)
+    return checked;
   char *u = dup_string(s, user);
   char *ap = auth != USNMP_AUTH_NONE ? dup_string(s, authpass) : NULL;
   char *pp = priv != USNMP_PRIV_NONE ? dup_string(s, privpass) : NULL;

@@ -260,11 +260,13 @@ int usnmp__usm_target_init(usnmp__crypto *c, usnmp__usm_target *t);
 /* Wipes t's keys (call before freeing the memory that holds it). */
 void usnmp__usm_target_wipe(usnmp__usm_target *t);
 
-/* The one check of a user's parameters (usm_names.c, in every build):
- * returns 0, or USNMP_E_INVAL when the name is NULL, empty or over
- * USNMP__USM_USER_MAX bytes, a protocol is out of range, privacy comes
- * without authentication, or a password is missing, shorter than
- * USNMP__USM_PASSWORD_MIN or longer than USNMP__USM_PASSWORD_MAX. */
+/* Checks a v3 user's settings before anything is derived from them, for
+ * every entry point (targets, the blocking layer); usm_names.c, in every
+ * build.  Returns 0,
+ * USNMP_E_V3_USER_NAME (NULL, empty or over 32 bytes),
+ * USNMP_E_V3_UNKNOWN_PROTOCOL (outside the enums),
+ * USNMP_E_V3_PRIV_WITHOUT_AUTH, or USNMP_E_V3_PASSPHRASE (missing, under
+ * USNMP__USM_PASSWORD_MIN or over USNMP__USM_PASSWORD_MAX bytes). */
 int usnmp__usm_user_check(const char *user, usnmp_auth_proto auth,
                           const char *authpass, usnmp_priv_proto priv,
                           const char *privpass);
@@ -273,9 +275,8 @@ int usnmp__usm_user_check(const char *user, usnmp_auth_proto auth,
  * USNMP__USM_PASSWORD_MIN bytes otherwise).  Master keys are derived now
  * (through c's cache) and, if the engine ID is known, localised.  The
  * level becomes the highest the protocols allow.  On error t is
- * unchanged.  Returns 0, USNMP_E_INVAL (name empty or over 32 bytes,
- * password missing or short, privacy without authentication, protocol out
- * of range), USNMP_E_UNSUPPORTED (the protocol is not available in c) or
+ * unchanged.  Returns 0, USNMP_E_INVAL (c or t NULL), the codes of
+ * usnmp__usm_user_check(), USNMP_E_UNSUPPORTED (the protocol is not available in c) or
  * USNMP_E_NOMEM. */
 int usnmp__usm_target_set_user(usnmp__crypto *c, usnmp__usm_target *t,
                                const char *user, usnmp_auth_proto auth,

@@ -11,28 +11,28 @@
 #include "usm.h"
 #include "usnmp.h"
 
+static int passphrase_ok(const char *pass) {
+  size_t len;
+  if (pass == NULL)
+    return 0;
+  len = strlen(pass);
+  return len >= USNMP__USM_PASSWORD_MIN && len <= USNMP__USM_PASSWORD_MAX;
+}
+
 int usnmp__usm_user_check(const char *user, usnmp_auth_proto auth,
                           const char *authpass, usnmp_priv_proto priv,
                           const char *privpass) {
-  size_t len;
-  if (user == NULL)
-    return USNMP_E_INVAL;
-  len = strlen(user);
-  if (len == 0 || len > USNMP__USM_USER_MAX)
-    return USNMP_E_INVAL;
+  size_t user_len = user == NULL ? 0 : strlen(user);
+  if (user_len == 0 || user_len > USNMP__USM_USER_MAX)
+    return USNMP_E_V3_USER_NAME;
   if (auth < USNMP_AUTH_NONE || auth > USNMP_AUTH_SHA512 ||
       priv < USNMP_PRIV_NONE || priv > USNMP_PRIV_AES256C)
-    return USNMP_E_INVAL;
+    return USNMP_E_V3_UNKNOWN_PROTOCOL;
   if (priv != USNMP_PRIV_NONE && auth == USNMP_AUTH_NONE)
-    return USNMP_E_INVAL;
-  if (auth != USNMP_AUTH_NONE &&
-      (authpass == NULL || strlen(authpass) < USNMP__USM_PASSWORD_MIN ||
-       strlen(authpass) > USNMP__USM_PASSWORD_MAX))
-    return USNMP_E_INVAL;
-  if (priv != USNMP_PRIV_NONE &&
-      (privpass == NULL || strlen(privpass) < USNMP__USM_PASSWORD_MIN ||
-       strlen(privpass) > USNMP__USM_PASSWORD_MAX))
-    return USNMP_E_INVAL;
+    return USNMP_E_V3_PRIV_WITHOUT_AUTH;
+  if ((auth != USNMP_AUTH_NONE && !passphrase_ok(authpass)) ||
+      (priv != USNMP_PRIV_NONE && !passphrase_ok(privpass)))
+    return USNMP_E_V3_PASSPHRASE;
   return 0;
 }
 
@@ -75,7 +75,7 @@ int usnmp_auth_proto_parse(const char *name, usnmp_auth_proto *out) {
       return 0;
     }
   }
-  return USNMP_E_INVAL;
+  return USNMP_E_V3_UNKNOWN_PROTOCOL;
 }
 
 int usnmp_priv_proto_parse(const char *name, usnmp_priv_proto *out) {
@@ -93,7 +93,7 @@ int usnmp_priv_proto_parse(const char *name, usnmp_priv_proto *out) {
       return 0;
     }
   }
-  return USNMP_E_INVAL;
+  return USNMP_E_V3_UNKNOWN_PROTOCOL;
 }
 
 int usnmp_sec_level_parse(const char *name, usnmp_sec_level *out) {
@@ -121,7 +121,7 @@ int usnmp_sec_level_parse(const char *name, usnmp_sec_level *out) {
       return 0;
     }
   }
-  return USNMP_E_INVAL;
+  return USNMP_E_V3_UNKNOWN_LEVEL;
 }
 
 const char *usnmp_auth_proto_name(usnmp_auth_proto p) {

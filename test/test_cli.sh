@@ -394,7 +394,7 @@ same get -mALL -MALL -PcdewWR -v2c -c public $A $SYSDESCR
 bad get -Pz -v2c -c public $A $SYSDESCR
 checks=$((checks + 1))
 "$usnmp" get -m ALL -v2c -c public $A sysDescr.0 >"$tmp/u.out" 2>"$tmp/u.err"
-if [ $? != 1 ] || ! grep -q "^usnmp get: sysDescr.0: .*numeric OIDs only" \
+if [ $? != 1 ] || ! grep -q "^usnmp get: sysDescr.0: .*use numeric OIDs" \
   "$tmp/u.err"; then
   fail "usnmp get sysDescr.0: no clear numeric-only error"
   sed 's/^/    /' "$tmp/u.err"

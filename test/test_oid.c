@@ -71,7 +71,22 @@ static void test_parse_errors(void **state) {
       {"1..3", USNMP_E_BAD_OID},
       {"1.3.", USNMP_E_BAD_OID},
       {"..1.3", USNMP_E_BAD_OID},
-      {"1.3.6.x", USNMP_E_BAD_OID},
+      {"1.3.6.x", USNMP_E_MIB_NAME},
+      {"1.3.6.1x", USNMP_E_BAD_OID},
+      {"1.3.6.0x1", USNMP_E_BAD_OID},
+      {"sysDescr.0", USNMP_E_MIB_NAME},
+      {".sysDescr.0", USNMP_E_MIB_NAME},
+      {"IF-MIB::ifDescr.1", USNMP_E_MIB_NAME},
+      {"SNMPv2-MIB::sysDescr", USNMP_E_MIB_NAME},
+      {"1.3.6.1.2.1.1.sysDescr.0", USNMP_E_MIB_NAME},
+      {"iso.org.dod", USNMP_E_MIB_NAME},
+      {"ISO.3.6", USNMP_E_MIB_NAME}, /* net-snmp's names are case-sensitive */
+      {"isox.3", USNMP_E_MIB_NAME},
+      {"iso.40", USNMP_E_BAD_OID},
+      {"iso.", USNMP_E_BAD_OID},
+      {"iso..3", USNMP_E_BAD_OID},
+      {".iso.3.6.x", USNMP_E_MIB_NAME},
+      {"1.iso.3", USNMP_E_MIB_NAME},
       {"1.3.-6", USNMP_E_BAD_OID},
       {" 1.3", USNMP_E_BAD_OID},
       {"1.3 ", USNMP_E_BAD_OID},
@@ -93,6 +108,35 @@ static void test_parse_errors(void **state) {
   assert_int_equal(oid.len, 1);
   assert_int_equal(usnmp_oid_to_ber((uint8_t[8]){0}, 8, &oid),
                    USNMP_E_BAD_OID);
+}
+
+/* The top-level names net-snmp knows without MIB modules, as it prints
+ * them (-OS: "iso.3.6...", -Of: ".iso.3.6..."). */
+static void test_parse_top_names(void **state) {
+  static const struct {
+    const char *text;
+    const char *numeric;
+  } cases[] = {
+      {"iso.3.6.1.2.1.1.1.0", ".1.3.6.1.2.1.1.1.0"},
+      {".iso.3.6.1.2.1.1.1.0", ".1.3.6.1.2.1.1.1.0"},
+      {"iso", ".1"},
+      {".iso", ".1"},
+      {"ccitt.1", ".0.1"},
+      {"joint-iso-ccitt.5.9", ".2.5.9"},
+      {".joint-iso-ccitt.5", ".2.5"},
+  };
+  usnmp_oid oid;
+  char text[64];
+  (void)state;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    assert_int_equal(usnmp_oid_parse(&oid, cases[i].text), 0);
+    assert_int_equal(usnmp_oid_format(text, sizeof text, &oid),
+                     (int)strlen(cases[i].numeric));
+    assert_string_equal(text, cases[i].numeric);
+  }
+  assert_string_equal(usnmp_strerror(USNMP_E_MIB_NAME),
+                      "MIB names are not supported; use numeric OIDs");
+  assert_string_equal(usnmp_err_name(USNMP_E_MIB_NAME), "USNMP_E_MIB_NAME");
 }
 
 static void test_length_limit(void **state) {
@@ -297,6 +341,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_known_both_ways),
       cmocka_unit_test(test_parse_errors),
+      cmocka_unit_test(test_parse_top_names),
       cmocka_unit_test(test_length_limit),
       cmocka_unit_test(test_from_ber_errors),
       cmocka_unit_test(test_from_ber_padding),
