@@ -50,143 +50,6 @@ static int peek_version(const uint8_t *data, size_t len, int32_t *version) {
 }
 
 /* ------------------------------------------------------------------------
- * Request structs: allocation and recycling
- * ------------------------------------------------------------------------ */
-
-static void handle_closed(void *owner);
-
-static void on_request_closed(uv_handle_t *h) {
-  usnmp_request *r = USNMP__CONTAINER(h, usnmp_request, timer);
-  usnmp_manager *m = r->m;
-  usnmp__free(m, r);
-  handle_closed(m);
-}
-
-static usnmp_request *req_alloc(usnmp_manager *m) {
-  usnmp_request *r;
-  if (!usnmp__list_empty(&m->free_reqs)) {
-    usnmp__link *l = m->free_reqs.next;
-    usnmp__list_del(l);
-    m->free_count--;
-    r = USNMP__CONTAINER(l, usnmp_request, qlink);
-  } else {
-    r = usnmp__malloc(m, sizeof(*r));
-    if (r == NULL)
-      return NULL;
-    /* A timer's init cannot fail on a live loop; it is initialised once
-     * and reused for as long as the struct lives. */
-    uv_timer_init(m->loop, &r->timer);
-    m->open_handles++;
-  }
-  memset((char *)r + offsetof(usnmp_request, m), 0,
-         sizeof(*r) - offsetof(usnmp_request, m));
-  r->m = m;
-  usnmp__list_init(&r->tlink);
-  usnmp__list_init(&r->qlink);
-  usnmp__list_init(&r->children);
-  r->msg = r->inline_msg;
-  return r;
-}
-
-/* wipe: the answers were decrypted by the request's security model
- * (SNMPv3 privacy), as secret as the request in clear. */
-static void merge_free(usnmp_manager *m, usnmp__merge *mg, int wipe) {
-  uint32_t i;
-  if (mg == NULL)
-    return;
-  for (i = 0; i < mg->n_slots; i++) {
-    if (wipe && mg->slots[i].block != NULL)
-      usnmp__wipe(mg->slots[i].block, mg->slots[i].block_size);
-    usnmp__free(m, mg->slots[i].block);
-  }
-  usnmp__free(m, mg->out);
-  usnmp__free(m, mg);
-}
-
-/* Returns r's memory to the free list (or closes its timer when the
- * manager is closing or the list is long enough). */
-static void req_release(usnmp_request *r) {
-  usnmp_manager *m = r->m;
-  uint32_t cap = m->max_inflight > 1024 ? m->max_inflight : 1024;
-  if (r->merge != NULL) {
-    merge_free(m, r->merge, m->procs[r->version]->plain_free != NULL);
-    r->merge = NULL;
-  }
-  if (r->plain != NULL)
-    m->procs[r->version]->plain_free(r);
-  if (r->msg != r->inline_msg)
-    usnmp__free(m, r->msg);
-  r->msg = r->inline_msg;
-  r->state = USNMP__RS_FREE;
-  if (m->closing || m->free_count >= cap) {
-    uv_close((uv_handle_t *)&r->timer, on_request_closed);
-    return;
-  }
-  usnmp__list_push(&m->free_reqs, &r->qlink);
-  m->free_count++;
-}
-
-/* Takes r out of the table, its queue and its timer, and gives back its
- * slots.  A parent's children go too, silently.  Leaves r->tlink alone. */
-static void req_unlink(usnmp_request *r) {
-  usnmp_manager *m = r->m;
-  if (r->id != 0)
-    usnmp__reqid_remove(m, r);
-  if (r->t->probe == r)
-    r->t->probe = NULL; /* the target's next request is the gate */
-  if (r->txq_slot != 0) {
-    usnmp__transport_unqueue(&m->tp, r->txq_slot);
-    r->txq_slot = 0;
-  }
-  switch (r->state) {
-  case USNMP__RS_WAIT_TARGET:
-  case USNMP__RS_WAIT_MANAGER:
-    usnmp__list_del(&r->qlink);
-    m->queued--;
-    uv_timer_stop(&r->timer); /* its deadline, if it has one */
-    break;
-  case USNMP__RS_INFLIGHT:
-  case USNMP__RS_DEFERRED:
-    uv_timer_stop(&r->timer);
-    break;
-  case USNMP__RS_PARENT:
-    while (!usnmp__list_empty(&r->children)) {
-      usnmp_request *c =
-          USNMP__CONTAINER(r->children.next, usnmp_request, tlink);
-      usnmp__list_del(&c->tlink);
-      req_unlink(c);
-      req_release(c);
-    }
-    break;
-  default:
-    break;
-  }
-  if (r->holds_manager_slot) {
-    r->holds_manager_slot = 0;
-    m->inflight--;
-  }
-  if (r->holds_target_slot) {
-    r->holds_target_slot = 0;
-    r->t->inflight--;
-  }
-  r->state = USNMP__RS_DONE;
-}
-
-/* Frees a request tree that never started (a failed build): no callback. */
-static void req_discard(usnmp_request *r) {
-  while (!usnmp__list_empty(&r->children)) {
-    usnmp_request *c = USNMP__CONTAINER(r->children.next, usnmp_request,
-                                        tlink);
-    usnmp__list_del(&c->tlink);
-    req_discard(c);
-  }
-  if (r->id != 0)
-    usnmp__reqid_remove(r->m, r);
-  usnmp__list_del(&r->tlink);
-  req_release(r);
-}
-
-/* ------------------------------------------------------------------------
  * Sending, timers, flow control
  * ------------------------------------------------------------------------ */
 
@@ -376,7 +239,7 @@ static void fail_discovery_waiters(usnmp_target *t, usnmp_request *probe,
       continue;
     }
     /* Takes every queued leaf of root off the queue, never pos. */
-    req_unlink(root);
+    usnmp__req_unlink(root);
     if (status == USNMP_E_TIMEOUT)
       t->m->stats.timeouts++;
     req_defer(root, status);
@@ -438,7 +301,7 @@ static void child_done(usnmp_request *c, int status,
       mg->bytes += size;
     }
   }
-  req_release(c);
+  usnmp__req_release(c);
   if (status != 0) {
     complete(p, status, NULL);
     return;
@@ -480,7 +343,7 @@ static void complete(usnmp_request *r, int status,
                          status != USNMP_E_CLOSED &&
                          m->procs[r->version]->gate_failed(r);
 
-  req_unlink(r);
+  usnmp__req_unlink(r);
   if (discovery_failed)
     fail_discovery_waiters(t, r, status);
   pump(m, t);
@@ -499,112 +362,8 @@ static void complete(usnmp_request *r, int status,
   resp.request = r;
   target_hold(t);
   r->cb(&resp, r->arg);
-  req_release(r);
+  usnmp__req_release(r);
   target_unhold(t);
-}
-
-/* ------------------------------------------------------------------------
- * Building requests: encode, split, tooBig
- * ------------------------------------------------------------------------ */
-
-static int build(usnmp_request *r, const usnmp__pdu *tmpl,
-                 const usnmp_varbind *vbs, size_t n, size_t chunk);
-
-/* Encodes vbs into r's own message with a fresh request-id. */
-static int encode_into(usnmp_request *r, const usnmp__pdu *tmpl,
-                       const usnmp_varbind *vbs, size_t n) {
-  usnmp_manager *m = r->m;
-  const usnmp__msgproc *proc = m->procs[r->version];
-  usnmp__pdu pdu = *tmpl;
-  int32_t id;
-  int len, rc;
-
-  if (proc == NULL)
-    return USNMP_E_UNSUPPORTED;
-  rc = usnmp__reqid_draw(m, &id);
-  if (rc < 0)
-    return rc;
-  pdu.request_id = id;
-  pdu.vbs = vbs;
-  pdu.n_vbs = n;
-  len = proc->encode(r, &pdu, m->tx_msg, USNMP_MAX_MSG_SIZE);
-  if (len < 0)
-    return len == USNMP_E_NOBUFS ? USNMP_E_MSG_TOO_BIG : len;
-  if ((size_t)len > sizeof(r->inline_msg)) {
-    r->msg = usnmp__malloc(m, (size_t)len);
-    if (r->msg == NULL) {
-      r->msg = r->inline_msg;
-      return USNMP_E_NOMEM;
-    }
-  }
-  memcpy(r->msg, m->tx_msg, (size_t)len);
-  r->msg_len = (uint32_t)len;
-  r->id = id;
-  rc = usnmp__reqid_insert(m, r);
-  if (rc < 0) {
-    r->id = 0;
-    return rc;
-  }
-  r->n_vbs = (uint32_t)n;
-  return 0;
-}
-
-/* Makes p the parent of sub-requests of at most chunk varbinds each. */
-static int make_parent(usnmp_request *p, const usnmp__pdu *tmpl,
-                       const usnmp_varbind *vbs, size_t n, size_t chunk) {
-  usnmp_manager *m = p->m;
-  size_t k = (n + chunk - 1) / chunk;
-  size_t i;
-  usnmp__merge *mg =
-      usnmp__malloc(m, sizeof(*mg) + k * sizeof(usnmp__merge_slot));
-  if (mg == NULL)
-    return USNMP_E_NOMEM;
-  memset(mg, 0, sizeof(*mg) + k * sizeof(usnmp__merge_slot));
-  mg->n_slots = (uint32_t)k;
-  mg->pending = (uint32_t)k;
-  p->merge = mg;
-  p->n_vbs = (uint32_t)n;
-  for (i = 0; i < k; i++) {
-    usnmp_request *c = req_alloc(m);
-    size_t first = i * chunk;
-    size_t count = n - first < chunk ? n - first : chunk;
-    int rc;
-    if (c == NULL)
-      return USNMP_E_NOMEM;
-    c->t = p->t;
-    c->parent = p;
-    c->slot = (uint32_t)i;
-    c->type = p->type;
-    c->version = p->version;
-    c->resend_ms = p->resend_ms;
-    c->timeout_ms = p->timeout_ms;
-    c->retries = p->retries;
-    c->backoff = p->backoff;
-    c->deadline = p->deadline;
-    c->interval = p->resend_ms;
-    c->retries_left = p->retries;
-    mg->slots[i].offset = (uint32_t)first;
-    usnmp__list_push(&p->children, &c->tlink);
-    rc = build(c, tmpl, vbs + first, count, chunk);
-    if (rc < 0)
-      return rc;
-  }
-  return 0;
-}
-
-/* Encodes r with n varbinds, splitting it into sub-requests of at most
- * chunk varbinds, and halving any part that cannot fit in a datagram. */
-static int build(usnmp_request *r, const usnmp__pdu *tmpl,
-                 const usnmp_varbind *vbs, size_t n, size_t chunk) {
-  if (n <= chunk) {
-    int rc = encode_into(r, tmpl, vbs, n);
-    if (rc != USNMP_E_MSG_TOO_BIG)
-      return rc;
-    if (n == 1 || tmpl->type == USNMP_PDU_GETBULK)
-      return USNMP_E_TOOBIG;
-    chunk = (n + 1) / 2;
-  }
-  return make_parent(r, tmpl, vbs, n, chunk);
 }
 
 /* r (in flight, several varbinds) was answered tooBig: ask again in two
@@ -624,21 +383,21 @@ static void split_after_toobig(usnmp_request *r) {
     m->procs[r->version]->plain(r, &msg, &msg_len, &ctx, &has_ctx);
   rc = usnmp_msg_decode(&sent, m->tx_vbs, USNMP_MAX_VARBINDS, &n, msg,
                         msg_len);
-  req_unlink(r);
+  usnmp__req_unlink(r);
   if (rc == 0) {
     memset(&tmpl, 0, sizeof(tmpl));
     tmpl.type = (usnmp_pdu_type)r->type;
     tmpl.community = r->msg + r->comm_off;
     tmpl.community_len = r->comm_len;
     tmpl.context = has_ctx ? &ctx : NULL;
-    rc = n > 1 ? make_parent(r, &tmpl, m->tx_vbs, n, (n + 1) / 2)
+    rc = n > 1 ? usnmp__req_split(r, &tmpl, m->tx_vbs, n, (n + 1) / 2)
                : USNMP_E_TOOBIG;
   }
   if (rc < 0) {
     while (!usnmp__list_empty(&r->children)) {
       usnmp_request *c =
           USNMP__CONTAINER(r->children.next, usnmp_request, tlink);
-      req_discard(c);
+      usnmp__req_discard(c);
     }
     complete(r, rc, NULL);
     return;
@@ -1077,7 +836,7 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
       (retries < 0 && timeout_ms == 0))
     return USNMP_E_INVAL;
 
-  r = req_alloc(m);
+  r = usnmp__req_alloc(m);
   if (r == NULL)
     return USNMP_E_NOMEM;
   r->t = t;
@@ -1107,10 +866,10 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
     m->procs[r->version]->request_context(t, opts, &ctx);
     tmpl.context = &ctx;
   }
-  rc = build(r, &tmpl, vbs, n,
+  rc = usnmp__req_build(r, &tmpl, vbs, n,
              type == USNMP_PDU_GETBULK ? n : (size_t)t->max_oids);
   if (rc < 0) {
-    req_discard(r);
+    usnmp__req_discard(r);
     return rc;
   }
   usnmp__list_push(&t->requests, &r->tlink);
@@ -1284,7 +1043,7 @@ static void target_start_resolve(usnmp_target *t) {
     usnmp_request *r = USNMP__CONTAINER(t->queue.next, usnmp_request, qlink);
     while (r->parent != NULL)
       r = r->parent;
-    req_unlink(r); /* takes the queued leaves of r's tree off the queue */
+    usnmp__req_unlink(r); /* takes the queued leaves of r's tree off the queue */
     req_defer(r, USNMP_E_RESOLVE);
   }
 }
@@ -1408,12 +1167,17 @@ int usnmp_target_set_max_inflight(usnmp_target *t, uint32_t max) {
  * The manager
  * ------------------------------------------------------------------------ */
 
+/* What the transport calls when one of its handles or lookups closed. */
+static void on_transport_closed(void *owner) {
+  usnmp__manager_handle_closed(owner);
+}
+
 /* What the transport calls (usnmp__transport_ops). */
 static const usnmp__transport_ops transport_ops = {
     .received = on_datagram,
     .sent = on_sent,
     .resolved = on_resolved,
-    .closed = handle_closed,
+    .closed = on_transport_closed,
 };
 
 int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
@@ -1464,30 +1228,9 @@ int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
   return 0;
 }
 
-static void finalize(usnmp_manager *m) {
-  void (*cb)(void *) = m->close_cb;
-  void *arg = m->close_arg;
-  for (size_t v = 0; v < sizeof m->procs / sizeof m->procs[0]; v++)
-    if (m->procs[v] != NULL && m->procs[v]->manager_free != NULL)
-      m->procs[v]->manager_free(m);
-  usnmp__transport_free(&m->tp);
-  usnmp__free(m, m->rx_vbs);
-  usnmp__free(m, m->table);
-  usnmp__free(m, m->handles);
-  usnmp__free(m, m);
-  if (cb != NULL)
-    cb(arg);
+static void on_sentinel_closed(uv_handle_t *h) {
+  usnmp__manager_handle_closed(h->data);
 }
-
-/* A handle or a name lookup of m finished closing: m's memory goes once
- * nothing is left after close. */
-static void handle_closed(void *owner) {
-  usnmp_manager *m = owner;
-  if (--m->open_handles == 0 && m->closing)
-    finalize(m);
-}
-
-static void on_sentinel_closed(uv_handle_t *h) { handle_closed(h->data); }
 
 static void on_wake(uv_async_t *h) { (void)h; }
 
@@ -1546,13 +1289,7 @@ void usnmp_manager_close(usnmp_manager *m, void (*close_cb)(void *arg),
     }
     target_destroy(t);
   }
-  while (!usnmp__list_empty(&m->free_reqs)) {
-    usnmp_request *r =
-        USNMP__CONTAINER(m->free_reqs.next, usnmp_request, qlink);
-    usnmp__list_del(&r->qlink);
-    m->free_count--;
-    uv_close((uv_handle_t *)&r->timer, on_request_closed);
-  }
+  usnmp__req_close_free(m);
   usnmp__transport_close(&m->tp);
   if (m->wake_open) {
     m->wake_open = 0;

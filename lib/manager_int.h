@@ -533,6 +533,49 @@ static inline void usnmp__free(usnmp_manager *m, void *ptr) {
   usnmp__dealloc(&m->alloc, ptr);
 }
 
+/* ---- request structs (request.c) ---- */
+
+/* Takes a request struct from m's free list, or allocates one with its
+ * timer; zeroed, lists empty, its message inline.  Returns NULL when out
+ * of memory. */
+usnmp_request *usnmp__req_alloc(usnmp_manager *m);
+
+/* Returns r's memory to the free list (or closes its timer when the
+ * manager is closing or the list is long enough), wiping what its model
+ * or its merge kept. */
+void usnmp__req_release(usnmp_request *r);
+
+/* Takes r out of the id table, the send batch, its queue and its timer,
+ * and gives back its slots.  A parent's children go too, silently.
+ * Leaves r->tlink alone. */
+void usnmp__req_unlink(usnmp_request *r);
+
+/* Frees a request tree that never started (a failed build): no
+ * callback. */
+void usnmp__req_discard(usnmp_request *r);
+
+/* Closes the timers of the requests in m's free list (the manager is
+ * closing); their memory goes in their close callbacks. */
+void usnmp__req_close_free(usnmp_manager *m);
+
+/* A handle or a name lookup of m finished closing: m's memory goes once
+ * nothing is left after close. */
+void usnmp__manager_handle_closed(usnmp_manager *m);
+
+/* ---- building datagrams (build.c) ---- */
+
+/* Encodes r with n varbinds, splitting it into sub-requests of at most
+ * chunk varbinds, and halving any part that cannot fit in a datagram.
+ * Returns 0, USNMP_E_TOOBIG (one varbind, or a GETBULK, that cannot fit),
+ * USNMP_E_NOMEM or the model's error. */
+int usnmp__req_build(usnmp_request *r, const usnmp__pdu *tmpl,
+                     const usnmp_varbind *vbs, size_t n, size_t chunk);
+
+/* Makes p the parent of sub-requests of at most chunk varbinds each
+ * (built with usnmp__req_build()).  Same returns. */
+int usnmp__req_split(usnmp_request *p, const usnmp__pdu *tmpl,
+                     const usnmp_varbind *vbs, size_t n, size_t chunk);
+
 /* The usnmp_walk_opts flags this version knows; walks and tables refuse
  * others, as requests do (USNMP__OPT_KNOWN). */
 #define USNMP__WALK_KNOWN                                                      \
