@@ -1,13 +1,28 @@
 /*
- * The async manager's internals, shared by lib/manager.c, lib/transport.c
- * and the layers built on the manager (walks, the blocking layer, SNMPv3).
+ * The async manager's internals, shared by the files of the request
+ * engine and the layers built on it.  Who calls whom (downward only;
+ * upward only through the callbacks registered in usnmp__msgproc and
+ * usnmp__transport_ops):
+ *
+ *   walk.c, table.c, sync.c   iterators and the blocking layer
+ *   manager.c                 the engine: starting, queues and timers,
+ *                             completion and merging, receiving, targets'
+ *                             life, the manager's life and settings
+ *   target.c                  a target's settings
+ *   build.c                   encoding and splitting into datagrams
+ *   request.c                 request structs; the manager's end
+ *   handle.{h,c}, reqid.{h,c} request handles; request-ids and id table
+ *   community.c, manager_v3.c the message models (usnmp__msgproc)
+ *   transport.c               datagrams, sockets, name lookups
+ *   varbind.{h,c}, alloc.{h,c} copies of varbinds; memory
  *
  * Objects and who owns what:
  *
- *   usnmp_manager   one per uv loop.  Owns the UDP handles (one per address
- *                   family, opened on first use), the request-id table, the
- *                   receive buffer and the encode/decode scratch, the free
- *                   list of requests and the list of targets.
+ *   usnmp_manager   one per uv loop.  Owns its transport (the UDP
+ *                   handles, one per address family, opened on first use,
+ *                   and the receive buffer), the request-id table, the
+ *                   encode/decode scratch, the free list of requests and
+ *                   the list of targets.
  *   usnmp_target    an agent address plus defaults.  Owns its agent string,
  *                   communities and the list of its top-level requests.
  *   usnmp_request   one request: a libuv timer (resend and timeout), the
@@ -37,25 +52,27 @@
  * may cancel, free targets or close the manager.
  *
  * Message processing is per version through usnmp__msgproc: the v1/v2c
- * community model lives in manager.c; an SNMPv3 model plugs in with
- * usnmp__manager_set_msgproc(m, USNMP_VERSION_3, &model) and provides its
- * own encode / decode / accept.  The manager draws one id per datagram
- * request (r->id, unique among pending requests, the key of the id table)
- * and hands it to encode() as pdu->request_id; a v3 model uses it as the
- * msgID as well (or as the msgID only), and its decode() stores in
- * in->key the id a reply carries in clear, so the reply is matched to its
- * request before any cryptography runs.  Per-request security state that
- * accept() needs is recorded by encode() in the request (the community
- * model records where its community sits in r->msg).
+ * community model (community.c) and the SNMPv3 model (manager_v3.c,
+ * installed by the first v3 setter); the manager names neither's
+ * functions.  The manager draws one id per datagram request (r->id,
+ * unique among pending requests, the key of the id table) and hands it
+ * to encode() as pdu->request_id; a v3 model uses it as the msgID as well
+ * (or as the msgID only), and its decode() stores in in->key the id a
+ * reply carries in clear, so the reply is matched to its request before
+ * any cryptography runs.  Per-request security state that accept() needs
+ * is recorded by encode() in the request (the community model records
+ * where its community sits in r->msg).
  *
- * The SNMPv3 model (manager_v3.c, installed by the first v3 setter) needs
- * three more things of the manager, each behind a test that costs v1/v2c
- * one compare: a gate in pump() (while a target's engine is unknown, its
- * requests wait for the one that probes), a step in launch() (the v3
- * datagram is built at send time from the request kept in clear,
- * r->plain), and accept() results beyond drop/accept: USNMP__RETRY (send
- * again with a new id after discovery or re-synchronisation), USNMP__FAIL
- * (a report) and USNMP__DROP_AUTH.
+ * A model that builds its datagrams at send time (SNMPv3: the request is
+ * kept in clear in r->plain) fills in the optional hooks, each behind a
+ * test that costs v1/v2c one compare (r->plain != NULL): may_send() in
+ * pump() (while a target's engine is unknown, its requests wait for the
+ * one that probes, t->probe), launch() before each send, plain() for a
+ * tooBig split and the answer check, plain_free(), gate_failed(),
+ * request_context(), target_free() and manager_free(); and accept()
+ * results beyond drop/accept: USNMP__RETRY (send again with a new id
+ * after discovery or re-synchronisation), USNMP__FAIL (a report) and
+ * USNMP__DROP_AUTH.
  *
  * Memory: a request costs sizeof(usnmp_request) (560 bytes on x86-64,
  * with its timer and up to USNMP__INLINE_MSG bytes of message) plus two
