@@ -26,6 +26,7 @@
 #include "manager_int.h"
 #include "pdu.h"
 #include "handle.h"
+#include "reply.h"
 #include "reqid.h"
 #include "varbind.h"
 
@@ -413,96 +414,6 @@ static void split_after_toobig(usnmp_request *r) {
 
 static void resend_new_id(usnmp_request *r);
 
-/* The most varbinds an answer to a GETBULK of n names may hold (RFC 3416
- * section 4.2.3): the non-repeaters, then max-repetitions of each other
- * name (negative values count as 0). */
-static uint64_t bulk_answer_max(size_t n, int32_t non_repeaters,
-                                int32_t max_repetitions) {
-  uint64_t nr = non_repeaters > 0 ? (uint64_t)non_repeaters : 0;
-  uint64_t mr = max_repetitions > 0 ? (uint64_t)max_repetitions : 0;
-  if (nr > n)
-    nr = n;
-  return nr + (n - nr) * mr;
-}
-
-/* Steps into the element at p of a message we encoded ourselves (one-byte
- * tags, minimal definite lengths): returns where its content starts and
- * stores its length in *len, or NULL when it does not fit before end. */
-static inline const uint8_t *own_element(const uint8_t *p,
-                                         const uint8_t *end, size_t *len) {
-  size_t n, k;
-  if (end - p < 2)
-    return NULL;
-  n = p[1];
-  p += 2;
-  if (n & 0x80) {
-    k = n & 0x7f;
-    if (k > 4 || (size_t)(end - p) < k)
-      return NULL;
-    for (n = 0; k > 0; k--)
-      n = (n << 8) | *p++;
-  }
-  if (n > (size_t)(end - p))
-    return NULL;
-  *len = n;
-  return p;
-}
-
-/* Returns 1 when the answer in `in` answers r's question (RFC 3416 section
- * 4.2): GET and SET get the same names in order, GETNEXT as many
- * varbinds; an error-status may come without varbinds (tooBig must) and
- * its error-index names one of r's varbinds or none.  Anything else would
- * put values under the wrong names or an error on the wrong varbind of a
- * split request.  A GETBULK answer is taken as it comes: the walks ignore
- * what goes beyond the repetitions asked. */
-static int answers_question(usnmp_request *r, const usnmp__inbound *in) {
-  usnmp__msg3_context ctx;
-  const uint8_t *data = r->msg, *end, *p;
-  size_t len = r->msg_len, n, i;
-  int has_ctx = 0;
-
-  if (in->msg.error_status != 0) {
-    if (in->msg.error_index < 0 || (uint32_t)in->msg.error_index > r->n_vbs)
-      return 0;
-    if (in->n_vbs == 0)
-      return 1;
-  }
-  if (r->type == USNMP_PDU_GETBULK)
-    return 1;
-  if (in->n_vbs != r->n_vbs)
-    return 0;
-  if (r->type == USNMP_PDU_GETNEXT)
-    return 1;
-  /* The names asked are in the request's own message (in clear for v3),
-   * which we encoded: step to its varbind list and compare each name. */
-  if (r->plain != NULL) {
-    r->m->procs[r->version]->plain(r, &data, &len, &ctx, &has_ctx);
-    end = data + len;
-    p = own_element(data, end, &n);      /* Message SEQUENCE: into it */
-    for (i = 0; p != NULL && i < 2; i++) /* version, community: over */
-      if ((p = own_element(p, end, &n)) != NULL)
-        p += n;
-  } else {
-    /* v1/v2c: the PDU follows the community, whose place we know. */
-    end = data + len;
-    p = data + r->comm_off + r->comm_len;
-  }
-  p = p ? own_element(p, end, &n) : NULL; /* the PDU: into it */
-  for (i = 0; p != NULL && i < 3; i++)    /* request-id, error fields */
-    if ((p = own_element(p, end, &n)) != NULL)
-      p += n;
-  p = p ? own_element(p, end, &n) : NULL; /* the varbind list: into it */
-  for (i = 0; p != NULL && i < in->n_vbs; i++) {
-    const uint8_t *vb = own_element(p, end, &n), *name;
-    name = vb ? own_element(vb, end, &len) : NULL;
-    if (name == NULL || len != in->vbs[i].oid_len ||
-        memcmp(name, in->vbs[i].oid, len) != 0)
-      return 0;
-    p = vb + n;
-  }
-  return p != NULL;
-}
-
 static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   usnmp_response resp;
   if (in->msg.error_status == USNMP_ERR_TOOBIG && r->n_vbs > 1 &&
@@ -519,69 +430,6 @@ static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   complete(r, 0, &resp);
 }
 
-/* A datagram from `from` could not be read (rc says why): count it and
- * remember its source for requests that time out. */
-static void unreadable(usnmp_manager *m, const struct sockaddr *from, int rc) {
-  uint32_t seq = ++m->unreadable_seq;
-  size_t size = from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                            : sizeof(struct sockaddr_in);
-  m->stats.dropped_malformed++;
-  m->stats.last_malformed_error = rc;
-  memcpy(&m->unreadable[seq % USNMP__UNREADABLE_RING].from, from, size);
-  m->unreadable[seq % USNMP__UNREADABLE_RING].seq = seq;
-}
-
-/* Returns 1 when a datagram from r's target could not be read since r was
- * sent first. */
-static int unreadable_since(const usnmp_request *r) {
-  const usnmp_manager *m = r->m;
-  uint32_t since = m->unreadable_seq - r->unreadable_mark;
-  size_t i;
-  if (since == 0)
-    return 0;
-  for (i = 0; i < USNMP__UNREADABLE_RING; i++) {
-    /* Sequence numbers wrap: compare by distance from the newest. */
-    if (m->unreadable_seq - m->unreadable[i].seq < since &&
-        usnmp__sockaddr_equal((const struct sockaddr *)&m->unreadable[i].from,
-                              (const struct sockaddr *)&r->t->addr))
-      return 1;
-  }
-  return 0;
-}
-
-/* Puts the names and OID values of a reply whose OIDs came padded in
- * their minimal form: they lie in the manager's own buffers (the receive
- * buffer, or the v3 plaintext), so the answer check and every layer above
- * compare and re-send canonical bytes. */
-static void canon_oids(usnmp__inbound *in) {
-  size_t i;
-  for (i = 0; i < in->n_vbs; i++) {
-    usnmp_varbind *vb = &in->vbs[i];
-    vb->oid_len = usnmp__ber_oid_canon((uint8_t *)(uintptr_t)vb->oid, vb->oid,
-                                       vb->oid_len);
-    if (vb->value.type == USNMP_TYPE_OID)
-      vb->value.v.bytes.len =
-          usnmp__ber_oid_canon((uint8_t *)(uintptr_t)vb->value.v.bytes.data,
-                               vb->value.v.bytes.data, vb->value.v.bytes.len);
-  }
-}
-
-/* Counts what an accepted reply needed, by kind. */
-static void note_tolerated(usnmp_manager *m, const usnmp__inbound *in) {
-  unsigned q = in->tolerated;
-  size_t i;
-  m->stats.tolerated_length += (q & USNMP__Q_LENGTH) != 0;
-  m->stats.tolerated_int_padding += (q & USNMP__Q_INT_PAD) != 0;
-  m->stats.tolerated_unsigned_sign += (q & USNMP__Q_UINT_SIGN) != 0;
-  m->stats.tolerated_oid_padding += (q & USNMP__Q_OID_PAD) != 0;
-  m->stats.tolerated_null_content += (q & USNMP__Q_NULL_CONTENT) != 0;
-  m->stats.tolerated_trailing += (q & USNMP__Q_TRAILING) != 0;
-  m->stats.tolerated_priv_padding += (q & USNMP__Q_PRIV_PAD) != 0;
-  for (i = 0; i < in->n_vbs; i++)
-    if (in->vbs[i].value.type == USNMP_TYPE_UNDECODABLE)
-      m->stats.undecodable_values++;
-}
-
 /* The transport received a datagram. */
 static void on_datagram(void *owner, const uint8_t *data, size_t len,
                         const struct sockaddr *from, int partial) {
@@ -594,12 +442,12 @@ static void on_datagram(void *owner, const uint8_t *data, size_t len,
 
   m->stats.received++;
   if (partial) {
-    unreadable(m, from, USNMP_E_MSG_TOO_BIG);
+    usnmp__unreadable_note(m, from, USNMP_E_MSG_TOO_BIG);
     return;
   }
   rc = peek_version(data, len, &version);
   if (rc < 0) {
-    unreadable(m, from, rc);
+    usnmp__unreadable_note(m, from, rc);
     return;
   }
   if (version < 0 || version > 3 || (proc = m->procs[version]) == NULL) {
@@ -614,7 +462,7 @@ static void on_datagram(void *owner, const uint8_t *data, size_t len,
   in.vbs = m->rx_vbs;
   rc = proc->decode(m, &in);
   if (rc < 0) {
-    unreadable(m, from, rc);
+    usnmp__unreadable_note(m, from, rc);
     return;
   }
   r = usnmp__reqid_find(m, in.key);
@@ -650,7 +498,7 @@ static void on_datagram(void *owner, const uint8_t *data, size_t len,
     return;
   case USNMP__DROP_STRICT:
     m->stats.dropped_strict++;
-    unreadable(m, from, usnmp__strict_error(in.tolerated));
+    usnmp__unreadable_note(m, from, usnmp__strict_error(in.tolerated));
     return;
   case USNMP__RETRY:
     m->stats.accepted++;
@@ -661,18 +509,19 @@ static void on_datagram(void *owner, const uint8_t *data, size_t len,
     complete(r, in.status, NULL);
     return;
   default:
-    unreadable(m, from, in.status < 0 ? in.status : USNMP_E_BAD_VALUE);
+    usnmp__unreadable_note(m, from,
+                           in.status < 0 ? in.status : USNMP_E_BAD_VALUE);
     return;
   }
   if (in.tolerated & USNMP__Q_OID_PAD)
-    canon_oids(&in);
-  if (!answers_question(r, &in)) {
+    usnmp__reply_canon_oids(&in);
+  if (!usnmp__reply_answers(r, &in)) {
     m->stats.dropped_mismatch++;
     return;
   }
   m->stats.accepted++;
   if (in.tolerated)
-    note_tolerated(m, &in);
+    usnmp__reply_note_tolerated(m, &in);
   on_answer(r, &in);
   if (m->v3_scratch_dirty != 0) {
     /* A decrypted answer, once delivered. */
@@ -747,7 +596,7 @@ static void on_timer(uv_timer_t *h) {
      * ends a request before its time. */
     if (r->v3 & USNMP__V3R_AUTH_FAILED) {
       rc = USNMP_E_AUTH_FAILURE;
-    } else if (unreadable_since(r)) {
+    } else if (usnmp__unreadable_since(r)) {
       rc = USNMP_E_UNREADABLE_REPLY;
       m->stats.unreadable++;
     } else {
@@ -809,7 +658,7 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   if (opts != NULL && (opts->flags & ~USNMP__OPT_KNOWN))
     return USNMP_E_INVAL;
   if (type == USNMP_PDU_GETBULK &&
-      bulk_answer_max(n, bulk_nr, bulk_mr) > USNMP_MAX_VARBINDS)
+      usnmp__bulk_answer_max(n, bulk_nr, bulk_mr) > USNMP_MAX_VARBINDS)
     return USNMP_E_TOO_MANY_VARBINDS; /* the answer could not be decoded */
 
   timeout_ms = t->timeout_ms;
@@ -1043,7 +892,8 @@ static void target_start_resolve(usnmp_target *t) {
     usnmp_request *r = USNMP__CONTAINER(t->queue.next, usnmp_request, qlink);
     while (r->parent != NULL)
       r = r->parent;
-    usnmp__req_unlink(r); /* takes the queued leaves of r's tree off the queue */
+    /* Takes the queued leaves of r's tree off the queue. */
+    usnmp__req_unlink(r);
     req_defer(r, USNMP_E_RESOLVE);
   }
 }

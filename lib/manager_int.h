@@ -9,7 +9,8 @@
  *                             completion and merging, receiving, targets'
  *                             life, the manager's life and settings
  *   target.c                  a target's settings
- *   build.c                   encoding and splitting into datagrams
+ *   build.c, reply.c          encoding and splitting into datagrams;
+ *                             judging a reply against its question
  *   request.c                 request structs; the manager's end
  *   handle.{h,c}, reqid.{h,c} request handles; request-ids and id table
  *   community.c, manager_v3.c the message models (usnmp__msgproc)
@@ -592,6 +593,24 @@ int usnmp__req_build(usnmp_request *r, const usnmp__pdu *tmpl,
  * (built with usnmp__req_build()).  Same returns. */
 int usnmp__req_split(usnmp_request *p, const usnmp__pdu *tmpl,
                      const usnmp_varbind *vbs, size_t n, size_t chunk);
+
+/* ---- judging replies (reply.c; the answer check is inline in reply.h) */
+
+/* Puts the names and OID values of a reply whose OIDs came padded in
+ * their minimal form, in place (the manager's own buffers). */
+void usnmp__reply_canon_oids(usnmp__inbound *in);
+
+/* Counts what an accepted reply needed of the tolerant reader, by kind. */
+void usnmp__reply_note_tolerated(usnmp_manager *m, const usnmp__inbound *in);
+
+/* A datagram from `from` could not be read (rc says why): counts it and
+ * remembers its source for requests that time out. */
+void usnmp__unreadable_note(usnmp_manager *m, const struct sockaddr *from,
+                            int rc);
+
+/* Returns 1 when a datagram from r's target could not be read since r was
+ * sent first. */
+int usnmp__unreadable_since(const usnmp_request *r);
 
 /* The usnmp_walk_opts flags this version knows; walks and tables refuse
  * others, as requests do (USNMP__OPT_KNOWN). */

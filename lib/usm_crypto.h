@@ -42,7 +42,8 @@ struct usnmp__crypto {
   EVP_CIPHER *des_cbc;
   EVP_CIPHER *aes_cfb[3]; /* 128, 192, 256 */
   EVP_CIPHER_CTX *cipher_ctx;
-  usnmp__key_cache_slot *cache; /* USNMP__KEY_CACHE_SLOTS, allocated on first use */
+  /* USNMP__KEY_CACHE_SLOTS entries, allocated on first use. */
+  usnmp__key_cache_slot *cache;
   uint64_t cache_hits;
   uint64_t cache_misses;
 };
