@@ -1,6 +1,7 @@
 /*
  * Memory: the default allocator (malloc, realloc, free behind the
- * usnmp_allocator hook), the zeroing allocation and the wipe of secrets.
+ * usnmp_allocator hook) and the wipe of secrets; the wrappers are inline
+ * in alloc.h.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,24 +26,6 @@ static void default_free(void *ptr, void *ctx) {
 
 const usnmp_allocator usnmp__default_allocator = {
     default_malloc, default_realloc, default_free, NULL};
-
-void *usnmp__calloc(const usnmp_allocator *a, size_t n, size_t size) {
-  void *p;
-  if (n != 0 && size > SIZE_MAX / n)
-    return NULL;
-  p = usnmp__alloc(a, n * size);
-  if (p != NULL)
-    memset(p, 0, n * size);
-  return p;
-}
-
-char *usnmp__strdup(const usnmp_allocator *a, const char *s) {
-  size_t n = strlen(s) + 1;
-  char *d = usnmp__alloc(a, n);
-  if (d != NULL)
-    memcpy(d, s, n);
-  return d;
-}
 
 /* memset through a volatile pointer: the compiler must call it, even
  * when the memory is freed right after. */

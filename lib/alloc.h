@@ -1,41 +1,58 @@
 /*
- * Memory: the default allocator and the one wrapper every layer allocates
- * through (the usnmp_allocator hook, so tests can fail the Nth
- * allocation), and the wipe of secrets.
+ * Memory: the default allocator (plain malloc, realloc and free behind
+ * the usnmp_allocator hook), the one set of wrappers every layer
+ * allocates with (so tests can fail the Nth allocation), and the wipe of
+ * secrets.
  */
 #ifndef USNMP_ALLOC_H
 #define USNMP_ALLOC_H
 
-#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "usnmp.h"
 
 /* Used wherever the caller passed no allocator. */
 extern const usnmp_allocator usnmp__default_allocator;
 
-/* Allocates size bytes (at least one, so that a NULL return always means
- * no memory) through a, whose malloc and free were checked when it was
- * accepted.  Returns NULL when the allocator fails. */
+/* Returns size bytes (at least one, so that NULL always means failure)
+ * from a's hook, or NULL. */
 static inline void *usnmp__alloc(const usnmp_allocator *a, size_t size) {
-  return a->malloc(size != 0 ? size : 1, a->ctx);
+  return a->malloc(size ? size : 1, a->ctx);
 }
 
-/* Allocates n zeroed elements of size bytes.  Returns NULL when the
- * allocator fails or n * size overflows. */
-void *usnmp__calloc(const usnmp_allocator *a, size_t n, size_t size);
+/* Returns n zeroed elements of size bytes, or NULL (also on overflow). */
+static inline void *usnmp__calloc(const usnmp_allocator *a, size_t n,
+                                  size_t size) {
+  void *p;
+  size_t total;
+  if (size != 0 && n > SIZE_MAX / size)
+    return NULL;
+  total = n * size;
+  p = usnmp__alloc(a, total);
+  if (p != NULL && total != 0)
+    memset(p, 0, total);
+  return p;
+}
 
-/* Frees p (NULL does nothing) through a. */
+/* Frees p (NULL is fine) through a's hook. */
 static inline void usnmp__dealloc(const usnmp_allocator *a, void *p) {
   if (p != NULL)
     a->free(p, a->ctx);
 }
 
-/* Returns a copy of the string s allocated through a, or NULL. */
-char *usnmp__strdup(const usnmp_allocator *a, const char *s);
+/* Returns a copy of text, or NULL. */
+static inline char *usnmp__strdup(const usnmp_allocator *a, const char *text) {
+  size_t len = strlen(text) + 1;
+  char *copy = usnmp__alloc(a, len);
+  if (copy != NULL)
+    memcpy(copy, text, len);
+  return copy;
+}
 
 /* Overwrites len bytes at p in a way the compiler cannot drop as a dead
  * store (secrets: SNMPv3 keys, PDUs in clear, decrypted replies).  Needs
- * no OpenSSL, so a build without SNMPv3 has it too. */
+ * no OpenSSL, so a build without SNMPv3 has it too (alloc.c). */
 void usnmp__wipe(void *p, size_t len);
 
 #endif /* USNMP_ALLOC_H */

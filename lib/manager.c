@@ -23,12 +23,13 @@
 
 #include "alloc.h"
 #include "ber.h"
-#include "manager_int.h"
-#include "pdu.h"
 #include "handle.h"
+#include "manager_int.h"
+#include "order.h"
+#include "pdu.h"
 #include "reply.h"
 #include "reqid.h"
-#include "varbind.h"
+#include "varbinds.h"
 
 /* The budget of the design: well under 1 KiB per request in flight for a
  * small GET (struct, timer and message together). */
@@ -289,13 +290,14 @@ static void child_done(usnmp_request *c, int status,
     /* Each part's answer is one datagram at most, but a hostile agent
      * could fill each of up to USNMP_MAX_VARBINDS parts: the merge holds
      * USNMP__MERGE_MAX bytes at most. */
-    size_t size =
-        usnmp__varbinds_size(answer->varbinds, answer->varbind_count);
+    size_t size = answer->varbind_count * sizeof(usnmp_varbind) +
+                  usnmp__varbinds_bytes(answer->varbinds,
+                                        answer->varbind_count);
     if (size > USNMP__MERGE_MAX - mg->bytes)
       status = USNMP_E_TOOBIG;
-    else if ((slot->vbs = usnmp__varbinds_copy(&m->alloc, answer->varbinds,
-                                               answer->varbind_count,
-                                               size)) == NULL)
+    else if ((slot->vbs = usnmp__varbinds_dup(&m->alloc, answer->varbinds,
+                                              answer->varbind_count,
+                                              size)) == NULL)
       status = USNMP_E_NOMEM;
     else {
       slot->block_size = size ? size : 1;
@@ -328,6 +330,31 @@ static void child_done(usnmp_request *c, int status,
 static void target_hold(usnmp_target *t);
 static void target_unhold(usnmp_target *t);
 
+/* Gives r's tree a deadline d (0: none). */
+static void set_deadline(usnmp_request *r, uint64_t d) {
+  usnmp__link *l;
+  r->deadline = d;
+  for (l = r->children.next; l != &r->children; l = l->next)
+    set_deadline(USNMP__CONTAINER(l, usnmp_request, tlink), d);
+}
+
+/* Queues the requests t's ordering (order.c) lets go now.  A held request
+ * had no timer: its deadline counts from now, as if it were made now. */
+static void order_release(usnmp_target *t) {
+  usnmp_manager *m = t->m;
+  usnmp_request *r;
+  uint64_t now;
+  if (m->closing || t->freeing)
+    return;
+  now = uv_now(m->loop);
+  while ((r = usnmp__order_next(t)) != NULL) {
+    set_deadline(r, r->timeout_ms ? now + r->timeout_ms : 0);
+    enqueue_tree(r);
+    arm_queued(r, now);
+  }
+  pump(m, t);
+}
+
 /* The one way out of a request: unlink, then answer its parent or call
  * its callback, then recycle it.  The target is held across the callback,
  * so that a walk or table whose callback freed it (or closed the manager)
@@ -337,6 +364,8 @@ static void complete(usnmp_request *r, int status,
   usnmp_manager *m = r->m;
   usnmp_target *t = r->t;
   usnmp_response resp;
+  /* The target's ordering may let held requests go once r is out. */
+  int reorder = r->ordered;
   /* The gate failed (not merely cancelled) when it ends with an error
    * while its work is still undone (SNMPv3: the engine is unknown). */
   int discovery_failed = t->probe == r && status < 0 &&
@@ -345,6 +374,8 @@ static void complete(usnmp_request *r, int status,
                          m->procs[r->version]->gate_failed(r);
 
   usnmp__req_unlink(r);
+  if (reorder)
+    usnmp__order_done(t, r);
   if (discovery_failed)
     fail_discovery_waiters(t, r, status);
   pump(m, t);
@@ -364,6 +395,8 @@ static void complete(usnmp_request *r, int status,
   target_hold(t);
   r->cb(&resp, r->arg);
   usnmp__req_release(r);
+  if (reorder)
+    order_release(t);
   target_unhold(t);
 }
 
@@ -723,6 +756,14 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   }
   usnmp__list_push(&t->requests, &r->tlink);
   m->stats.requests++;
+  if (t->ordering != USNMP_ORDER_NONE && !usnmp__order_admit(t, r)) {
+    /* Held by the ordering; order_release() queues it. */
+    if (out != NULL)
+      *out = r;
+    if (t->resolve_status < 0)
+      target_start_resolve(t);
+    return 0;
+  }
   enqueue_tree(r);
   if (out != NULL)
     *out = r;
@@ -959,6 +1000,8 @@ int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
   usnmp__list_init(&t->mlink);
   usnmp__list_init(&t->requests);
   usnmp__list_init(&t->queue);
+  usnmp__list_init(&t->order_writes);
+  usnmp__list_init(&t->order_held_reads);
   t->agent = usnmp__strdup(&m->alloc, agent);
   t->community = usnmp__strdup(&m->alloc, "public");
   if (t->agent == NULL || t->community == NULL) {

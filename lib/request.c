@@ -128,6 +128,9 @@ void usnmp__req_unlink(usnmp_request *r) {
   case USNMP__RS_DEFERRED:
     uv_timer_stop(&r->timer);
     break;
+  case USNMP__RS_WAIT_ORDER:
+    usnmp__list_del(&r->qlink); /* held: no timer, no slot */
+    break;
   case USNMP__RS_PARENT:
     while (!usnmp__list_empty(&r->children)) {
       usnmp_request *c =

@@ -28,7 +28,7 @@
 #include "alloc.h"
 #include "manager_int.h"
 #include "pdu.h"
-#include "varbind.h"
+#include "varbinds.h"
 #include "usnmp.h"
 
 /* Column numbers probed per discovery request. */

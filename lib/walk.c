@@ -31,7 +31,7 @@
 #include "alloc.h"
 #include "manager_int.h"
 #include "pdu.h"
-#include "varbind.h"
+#include "varbinds.h"
 #include "usnmp.h"
 
 enum { PH_IDLE = 0, PH_ROOT_FIRST, PH_WALK, PH_ROOT_LAST, PH_DONE };
@@ -224,7 +224,7 @@ static int name_arcs(usnmp_oid *oid, const uint8_t *p, size_t len) {
 
 /* Keeps a copy of the varbind that ended the walk for the result. */
 static void keep_end_varbind(usnmp_walk *w, const usnmp_varbind *vb) {
-  size_t need = usnmp__varbind_extra(vb);
+  size_t need = usnmp__varbind_bytes(vb);
   uint8_t *space;
   if (need > w->end_bytes_cap) {
     uint8_t *p = usnmp__alloc(&w->alloc, need);
@@ -242,7 +242,7 @@ static void keep_end_varbind(usnmp_walk *w, const usnmp_varbind *vb) {
 /* Appends a copy of vb to the batch the next answer fills. */
 static int batch_add(usnmp_walk *w, const usnmp_varbind *vb) {
   batch *f = &w->b[!w->cur];
-  size_t need = usnmp__varbind_extra(vb);
+  size_t need = usnmp__varbind_bytes(vb);
   int rc;
   uint8_t *space;
   if (f->n == f->cap) {

@@ -1,5 +1,5 @@
 /*
- * lib/varbind.c: the one deep copy of varbinds.  A copy holds every byte
+ * lib/varbinds.c: the one deep copy of varbinds.  A copy holds every byte
  * it points at, survives the source being overwritten, and follows its
  * bytes when they move.
  */
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "alloc.h"
-#include "varbind.h"
+#include "varbinds.h"
 
 static void test_has_bytes(void **state) {
   (void)state;
@@ -43,9 +43,9 @@ static void test_copy_block(void **state) {
   src[2].oid = name2;
   src[2].oid_len = sizeof name2;
   src[2].value = usnmp_value_string(""); /* empty bytes */
-  size = usnmp__varbinds_size(src, 3);
-  assert_int_equal(size, 3 * sizeof(usnmp_varbind) + 3 * 8 + 8);
-  copy = usnmp__varbinds_copy(&usnmp__default_allocator, src, 3, size);
+  size = 3 * sizeof(usnmp_varbind) + usnmp__varbinds_bytes(src, 3);
+  assert_int_equal(usnmp__varbinds_bytes(src, 3), 3 * 8 + 8);
+  copy = usnmp__varbinds_dup(&usnmp__default_allocator, src, 3, size);
   assert_non_null(copy);
   memset(name1, 0, sizeof name1);
   memset(text, 'x', sizeof text - 1);
@@ -71,7 +71,7 @@ static void test_rebase(void **state) {
   src.oid = name;
   src.oid_len = sizeof name;
   src.value = usnmp_value_opaque("\x01\x02", 2);
-  assert_int_equal(usnmp__varbind_extra(&src), 5);
+  assert_int_equal(usnmp__varbind_bytes(&src), 5);
   usnmp__varbind_copy(&dst, &src, &p);
   assert_int_equal(p - space, 5);
   memcpy(moved, space, sizeof space);
