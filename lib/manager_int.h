@@ -430,7 +430,7 @@ typedef struct usnmp__udp {
 typedef struct usnmp__dgram {
   const struct sockaddr *to;
   const uint8_t *data;
-  uint32_t len;
+  size_t len; /* size_t: no padding, which a copy would carry undefined */
   void *token; /* NULL: taken back (usnmp__transport_unqueue) */
 } usnmp__dgram;
 
