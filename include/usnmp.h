@@ -1625,6 +1625,13 @@ USNMP_EXTERN int usnmp_sync_walk_free(usnmp_sync_walk *w);
  * USNMP_E_UNKNOWN_REPORT; a reply that fails our own authentication check
  * is dropped and counted, and a request whose every reply failed it ends
  * with USNMP_E_AUTH_FAILURE instead of a timeout.
+ *
+ * A library built without SNMPv3 (meson option -Dsnmpv3=false: no
+ * OpenSSL) keeps every declaration below: the usnmp_target_*v3* calls
+ * then return USNMP_E_UNSUPPORTED (and so does a blocking call to a host
+ * set up with usnmp_sync_set_v3_user()), and
+ * usnmp_target_set_version(t, USNMP_VERSION_3) returns USNMP_E_INVAL; the
+ * protocol and level names still parse and print.
  * ------------------------------------------------------------------------ */
 
 /* Authentication protocols: HMAC-MD5-96 and HMAC-SHA-96 (RFC 3414), the

@@ -237,7 +237,7 @@ static int encode_key(uint8_t *buf, size_t size, const usnmp_oid *oid) {
   return usnmp_oid_to_ber(buf, size, oid);
 }
 
-#define KEY_MAX (5 * USNMP_OID_MAX_LEN)
+#define KEY_MAX USNMP__OID_BER_MAX
 
 /* ---- requests ---- */
 

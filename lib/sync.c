@@ -620,7 +620,7 @@ int usnmp_sync_close(usnmp_sync *s) {
    * cannot be cancelled and may take as long as the system's resolver
    * likes: it is not waited for (see close_later). */
   while (!s->manager_closed &&
-         s->manager->open_handles != s->manager->resolutions)
+         s->manager->open_handles != s->manager->tp.resolutions)
     uv_run(&s->loop, UV_RUN_ONCE);
   usnmp__sync_hosts_free(s);
   if (!s->manager_closed) {

@@ -13,8 +13,6 @@
  */
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "sync_int.h"
 
 static void *mem_calloc(usnmp_sync *s, size_t n, size_t size) {
@@ -27,12 +25,11 @@ static char *dup_string(usnmp_sync *s, const char *text) {
   return usnmp__strdup(&s->alloc, text);
 }
 
-/* Overwrites a secret before freeing it (OPENSSL_cleanse: a plain loop
- * or memset before free() may be dropped by the compiler as a dead
- * store). */
+/* Overwrites a secret before freeing it (usnmp__wipe: a plain loop or
+ * memset before free() may be dropped by the compiler as a dead store). */
 static void free_secret(usnmp_sync *s, char *p) {
   if (p) {
-    OPENSSL_cleanse(p, strlen(p));
+    usnmp__wipe(p, strlen(p));
     mem_free(s, p);
   }
 }

@@ -982,6 +982,8 @@ static void test_real_snmpd_host_v3(void **state) {
  * a wrong password and an unknown user give their own errors. */
 static void test_real_snmpd_v3(void **state) {
   (void)state;
+  if (!USNMP_HAVE_SNMPV3)
+    skip(); /* built with -Dsnmpv3=false */
   usnmp_test_snmpd agent = {0};
   usnmp_sync *s = snmpd_sync(&agent);
   assert_int_equal(usnmp_sync_set_version(s, USNMP_VERSION_3),
