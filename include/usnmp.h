@@ -64,7 +64,7 @@ USNMP_EXTERN const char *usnmp_version_string(void);
  * never reads or writes past the end of a struct the caller allocated:
  *
  *   - option structs the library reads (usnmp_request_opts,
- *     usnmp_call_opts, usnmp_walk_opts) name in their flags the fields
+ *     usnmp_call_opts, usnmp_walk_opts, usnmp_sync_host_options) name in their flags the fields
  *     that are set; a field added later is appended and read only when a
  *     new flag names it, so an older caller's struct (which never has that
  *     flag) is read no further than its own fields.  The library refuses
@@ -76,9 +76,10 @@ USNMP_EXTERN const char *usnmp_version_string(void);
  *     a function that takes the caller's sizeof; a macro of the usual name
  *     passes it.  Fields are only appended: a newer library writes what
  *     fits, an older one zeroes what it does not know;
- *   - structs the library hands to callbacks (usnmp_response,
- *     usnmp_walk_result, usnmp_table_row, usnmp_table_result) belong to
- *     the library; fields are only appended;
+ *   - structs the library hands to callbacks or returns pointers to
+ *     (usnmp_response, usnmp_walk_result, usnmp_table_row, also from
+ *     usnmp_rowlist_get, usnmp_table_result) belong to the library; fields
+ *     are only appended;
  *   - value types that mirror the wire or the caller's memory (usnmp_oid,
  *     usnmp_value, usnmp_varbind, usnmp_msg, usnmp_allocator) and every
  *     enum value and error code never change; changing them takes a new
@@ -289,6 +290,11 @@ typedef struct usnmp_varbind {
   usnmp_value value;
 } usnmp_varbind;
 
+/* Stores the name of vb as arcs in *oid (usnmp_oid_from_ber() on vb's
+ * name).  Returns 0, USNMP_E_INVAL for NULL, or the OID error of a name
+ * that does not decode (*oid is then empty). */
+USNMP_EXTERN int usnmp_varbind_oid(const usnmp_varbind *vb, usnmp_oid *oid);
+
 /* Value builders.  Each returns the value by value; none allocates. */
 USNMP_EXTERN usnmp_value usnmp_value_integer(int32_t v);
 USNMP_EXTERN usnmp_value usnmp_value_counter32(uint32_t v);
@@ -327,6 +333,16 @@ USNMP_EXTERN int usnmp_value_get_ipaddress(const usnmp_value *v,
 USNMP_EXTERN int usnmp_value_get_undecodable(const usnmp_value *v, uint8_t *tag,
                                              const uint8_t **content,
                                              size_t *len);
+/* Copies an OCTET STRING or Opaque value into buf as a C string, in the
+ * snprintf() convention: at most size - 1 octets and a terminating NUL
+ * (nothing is written when size is 0, and buf may then be NULL).  The
+ * octets are copied as they are, so binary data and embedded NULs reach
+ * buf unchanged; a string that holds a NUL reads shorter through strlen()
+ * than the return value says.  Returns the value's length in octets (the
+ * string was truncated when that is >= size), or USNMP_E_INVAL for a
+ * value of another type or a NULL value or buffer. */
+USNMP_EXTERN int usnmp_value_get_string(const usnmp_value *v, char *buf,
+                                        size_t size);
 
 /* Returns 1 for noSuchObject, noSuchInstance and endOfMibView, else 0. */
 USNMP_EXTERN int usnmp_value_is_exception(const usnmp_value *v);
@@ -461,8 +477,11 @@ typedef enum usnmp_error_status {
 
 /* Returns net-snmp's text for an error-status ("(noSuchName) There is no
  * such variable name in this MIB."); never NULL. */
-USNMP_EXTERN const char *
-usnmp_error_status_text(usnmp_error_status error_status);
+USNMP_EXTERN const char *usnmp_error_status_text(int32_t error_status);
+/* Returns the RFC 3416 name of an error-status, spelled as the RFC spells
+ * it ("noError", "tooBig", "noAccess", "readOnly", "notWritable", ...),
+ * or "unknown" for a value the RFC does not define; never NULL. */
+USNMP_EXTERN const char *usnmp_error_status_name(int32_t error_status);
 
 /* A community-based message (v1 or v2c) and its PDU header.  Decoded
  * fields point into the message buffer. */
@@ -1227,8 +1246,20 @@ USNMP_EXTERN int usnmp_table_cancel(usnmp_table *tb);
  * GET answers.  USNMP_CACHE_REFRESH asks again for values already known
  * (an OID already in flight still shares its request).  The bound
  * (usnmp_cache_set_limit) drops the oldest values first, never one whose
- * request is in flight.  A cache belongs to its manager's loop and thread.
+ * request is in flight.  The time-to-live (usnmp_cache_set_ttl) makes a
+ * start ask again for a value older than it.  Neither ever drops a value
+ * no collect has handed out yet, so an answer a start asked for waits for
+ * its collect even with caching off.  A cache belongs to its manager's
+ * loop and thread.
  * ------------------------------------------------------------------------ */
+
+/* Named values for the cache's bound and time-to-live (cache and blocking
+ * API alike): USNMP_CACHE_OFF keeps nothing (a bound of 0 keeps no value
+ * once collected; a time-to-live of 0 makes every start ask again), and
+ * USNMP_CACHE_UNLIMITED sets no bound (any bound at least this large is
+ * the same) or a value that never ages. */
+#define USNMP_CACHE_OFF 0u
+#define USNMP_CACHE_UNLIMITED UINT32_MAX
 
 typedef struct usnmp_cache usnmp_cache;
 
@@ -1242,7 +1273,8 @@ typedef enum usnmp_cache_kind {
 
 /* What usnmp_cache_collect() fills.  The caller points varbinds at room
  * for n varbinds; on success they point into the cache, valid until the
- * next call that changes it (start, clear, forget, trim, set_limit, close).
+ * next call that changes it (start, clear, forget, trim, set_limit,
+ * set_ttl, free).
  * error_status and error_index (1-based, in the collected OIDs, 0 when
  * none of them was named) are set with USNMP_E_SNMP_ERROR. */
 typedef struct usnmp_cache_result {
@@ -1253,7 +1285,8 @@ typedef struct usnmp_cache_result {
 
 typedef void (*usnmp_cache_notify_cb)(usnmp_cache *c, void *arg);
 
-/* Creates an empty, unbounded cache for targets of manager m; alloc (NULL:
+/* Creates an empty cache for targets of manager m, with no bound and no
+ * time-to-live (both USNMP_CACHE_UNLIMITED); alloc (NULL:
  * malloc) serves every allocation of the cache.  Returns 0,
  * USNMP_E_INVAL or USNMP_E_NOMEM. */
 USNMP_EXTERN int usnmp_cache_init(usnmp_manager *m,
@@ -1290,9 +1323,15 @@ USNMP_EXTERN int usnmp_cache_collect(usnmp_cache *c, usnmp_target *t,
                                      usnmp_cache_kind kind,
                                      const usnmp_oid *oids, size_t n,
                                      usnmp_cache_result *result);
-/* Bounds c to max entries (0 = unbounded) and applies the bound now.
- * Returns 0 or USNMP_E_INVAL. */
+/* Bounds c to max values and applies the bound now: USNMP_CACHE_OFF (0)
+ * keeps none once collected, USNMP_CACHE_UNLIMITED (the default) sets no
+ * bound.  Returns 0 or USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_cache_set_limit(usnmp_cache *c, size_t max);
+/* Sets how long a value stays fresh after its answer came, in ms: a start
+ * asks again for an older one (and collected ones that aged are dropped).
+ * USNMP_CACHE_OFF (0): every start asks again; USNMP_CACHE_UNLIMITED (the
+ * default): values never age.  Returns 0 or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_cache_set_ttl(usnmp_cache *c, uint32_t ttl_ms);
 /* Applies the bound now (start does it too).  Returns 0 or
  * USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_cache_trim(usnmp_cache *c);
@@ -1315,7 +1354,10 @@ USNMP_EXTERN size_t usnmp_cache_size(const usnmp_cache *c);
  * optional read-write community for SET, a default port, a resend interval,
  * a per-call timeout (10 s by default) and community override; calls that
  * start without blocking and are collected later; a per-host value cache
- * with refresh (a usnmp_cache, above); and writer-preferred ordering of
+ * with refresh (a usnmp_cache, above: GET, GETNEXT and SET answers are
+ * CACHED by default and served to later calls without asking the agent;
+ * usnmp_sync_set_cache_ttl() gives them a time-to-live, USNMP_CACHE_OFF
+ * turns caching off); and writer-preferred ordering of
  * GETs and SETs per host (each host's target uses
  * USNMP_ORDER_WRITER_PREFERRED, so its walks take part in the order).
  *
@@ -1372,7 +1414,8 @@ typedef struct usnmp_call_opts {
 
 /* Creates a blocking manager with its own loop.  Defaults: version 2c,
  * community "public" (also used for SET until a write community is set),
- * port 161, resend every 1000 ms, call timeout 10000 ms, unbounded cache.
+ * port 161, resend every 1000 ms, call timeout 10000 ms, a cache with no
+ * bound and no time-to-live (both USNMP_CACHE_UNLIMITED).
  * Returns 0, USNMP_E_NOMEM or a libuv code. */
 USNMP_EXTERN int usnmp_sync_init(usnmp_sync **out);
 /* The same with an allocation hook: every allocation of the sync object,
@@ -1398,7 +1441,12 @@ USNMP_EXTERN int usnmp_sync_init_ex(usnmp_sync **out,
  * inside a call of s (nothing is closed). */
 USNMP_EXTERN int usnmp_sync_close(usnmp_sync *s);
 
-/* Setters; each returns 0, USNMP_E_INVAL or USNMP_E_IN_CALLBACK. */
+/* Setters of the object's settings.  Each applies at once to every host,
+ * those already contacted included (a new default port makes "h" name
+ * h on that port from the next call on), except to the settings a host
+ * has of its own (usnmp_sync_set_host); none is ever ignored.  Each
+ * returns 0, USNMP_E_INVAL, USNMP_E_IN_CALLBACK, or USNMP_E_NOMEM when a
+ * host's target could not take the setting (every other host has it). */
 USNMP_EXTERN int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v);
 USNMP_EXTERN int usnmp_sync_set_community(usnmp_sync *s, const char *c);
 /* NULL goes back to using the community for SET. */
@@ -1406,10 +1454,24 @@ USNMP_EXTERN int usnmp_sync_set_write_community(usnmp_sync *s,
                                                 const char *c);
 USNMP_EXTERN int usnmp_sync_set_port(usnmp_sync *s, uint16_t port);
 USNMP_EXTERN int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms);
-/* Default timeout of calls that do not give one. */
+/* Default timeout of calls that do not give one.  Why it differs from an
+ * async target's (resend 1000 ms, 5 retries, no overall timeout: about
+ * 6 s): a blocking call needs one deadline that bounds it whole, name
+ * resolution included, so the blocking layer resends every resend
+ * interval without a retry count until the call's timeout (10 s). */
 USNMP_EXTERN int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms);
-/* Bounds the cache to max entries (0 = unbounded); the oldest go first. */
+
+/* Bounds the cache to max values, the oldest going first:
+ * USNMP_CACHE_OFF (0) keeps none once a call has returned it,
+ * USNMP_CACHE_UNLIMITED (the default) sets no bound.  Returns 0,
+ * USNMP_E_INVAL or USNMP_E_IN_CALLBACK. */
 USNMP_EXTERN int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max);
+/* Sets how long a cached value answers later calls, in ms after the agent
+ * sent it; an older one is asked for again.  USNMP_CACHE_OFF (0): no
+ * caching, every call asks the agent; USNMP_CACHE_UNLIMITED (the
+ * default): a value answers until refreshed, set, cleared or dropped by
+ * the bound.  Returns 0, USNMP_E_INVAL or USNMP_E_IN_CALLBACK. */
+USNMP_EXTERN int usnmp_sync_set_cache_ttl(usnmp_sync *s, uint32_t ttl_ms);
 /* Empties the cache.  Returns 0, USNMP_E_INVAL for NULL, or
  * USNMP_E_IN_CALLBACK from inside a call of s (nothing is removed). */
 USNMP_EXTERN int usnmp_sync_cache_clear(usnmp_sync *s);
@@ -1422,7 +1484,12 @@ USNMP_EXTERN size_t usnmp_sync_cache_size(const usnmp_sync *s);
 USNMP_EXTERN usnmp_manager *usnmp_sync_manager(usnmp_sync *s);
 
 /* GET of n OIDs from host ("host", "host:port", "[v6]:port", hostname;
- * the default port applies when none is given).  On success returns 0 and
+ * the default port applies when none is given).  CACHED: an OID this host
+ * already answered is served from the cache without asking the agent
+ * again (so three calls a second apart see one sysUpTime), until the
+ * cache's time-to-live passes (usnmp_sync_set_cache_ttl; unlimited by
+ * default, USNMP_CACHE_OFF turns caching off) or the call passes
+ * USNMP_CALL_REFRESH.  On success returns 0 and
  * stores a list whose i-th varbind answers oids[i] (exceptions such as
  * noSuchObject are values, not errors).  With USNMP_CALL_NONBLOCK, sends
  * what is not cached, returns 0 at once and stores NULL in *result; a later
@@ -1434,15 +1501,18 @@ USNMP_EXTERN int usnmp_sync_get(usnmp_sync *s, const char *host,
                                 const usnmp_oid *oids, size_t n,
                                 const usnmp_call_opts *opts,
                                 usnmp_vblist **result);
-/* GETNEXT: the i-th varbind is the successor of oids[i].  Its answers are
- * cached apart from GET answers. */
-USNMP_EXTERN int usnmp_sync_getnext(usnmp_sync *s, const char *host,
-                                    const usnmp_oid *oids, size_t n,
-                                    const usnmp_call_opts *opts,
-                                    usnmp_vblist **result);
-/* SET of one varbind; uses the write community.  Waits for the host's
- * outstanding GETs first; later GETs of the host wait for it.  On success
- * the cache holds the value the agent returned.  result may be NULL.
+/* GETNEXT: the i-th varbind is the successor of oids[i].  CACHED like
+ * usnmp_sync_get() (same time-to-live and refresh), apart from GET
+ * answers; a SET to the host drops its GETNEXT answers. */
+USNMP_EXTERN int usnmp_sync_get_next(usnmp_sync *s, const char *host,
+                                     const usnmp_oid *oids, size_t n,
+                                     const usnmp_call_opts *opts,
+                                     usnmp_vblist **result);
+/* SET of one varbind; uses the write community.  Always sent, never
+ * answered from the cache.  Waits for the host's outstanding GETs first;
+ * later GETs of the host wait for it.  On success the cache holds the
+ * value the agent returned (later GETs of the OID are served from it, see
+ * usnmp_sync_get()).  result may be NULL.
  * Same returns as usnmp_sync_get(). */
 USNMP_EXTERN int usnmp_sync_set(usnmp_sync *s, const char *host,
                                 const usnmp_oid *oid,
@@ -1456,6 +1526,49 @@ USNMP_EXTERN int usnmp_sync_set_many(usnmp_sync *s, const char *host,
                                      const usnmp_call_opts *opts,
                                      usnmp_vblist **result);
 
+/* GETBULK (v2c and v3): the first non_repeaters OIDs get one successor
+ * each, the others up to max_repetitions successors each, interleaved as
+ * RFC 3416 orders them; the list holds the varbinds as the agent sent them
+ * (endOfMibView included).  Not cached: always asks the agent.  Returns 0,
+ * USNMP_E_BAD_VERSION on a v1 host, USNMP_E_INVAL (also for
+ * USNMP_CALL_NONBLOCK, which a call that is not cached cannot collect
+ * later), and the other returns of usnmp_sync_get(). */
+USNMP_EXTERN int usnmp_sync_get_bulk(usnmp_sync *s, const char *host,
+                                     const usnmp_oid *oids, size_t n,
+                                     uint32_t non_repeaters,
+                                     uint32_t max_repetitions,
+                                     const usnmp_call_opts *opts,
+                                     usnmp_vblist **result);
+
+/* The rows of a table, owned by the caller until usnmp_rowlist_free(). */
+typedef struct usnmp_rowlist usnmp_rowlist;
+
+/* Fetches a whole table from host (usnmp_table_start() on the host's
+ * target, run to its end): columns (n_columns OIDs, entry may be NULL),
+ * or with n_columns 0 the columns the agent has under entry.  Columns of
+ * tables that share an index (ifTable and ifXTable) come in one fetch.
+ * On success stores the rows in index order: each a usnmp_table_row whose
+ * index is the OID suffix after the column and whose values hold one value
+ * per column, a hole being USNMP_TYPE_NOSUCHINSTANCE.  Not cached; each
+ * request of the fetch carries the call's timeout.  Returns 0,
+ * USNMP_E_INVAL (also for USNMP_CALL_NONBLOCK), USNMP_E_TIMEOUT,
+ * USNMP_E_SNMP_ERROR (usnmp_sync_error_status()), USNMP_E_NOT_INCREASING,
+ * USNMP_E_RESOLVE, USNMP_E_NOMEM or USNMP_E_IN_CALLBACK; no rows on
+ * failure. */
+USNMP_EXTERN int usnmp_sync_table(usnmp_sync *s, const char *host,
+                                  const usnmp_oid *entry,
+                                  const usnmp_oid *columns, size_t n_columns,
+                                  const usnmp_call_opts *opts,
+                                  usnmp_rowlist **out);
+/* Returns the number of rows in l (0 for NULL). */
+USNMP_EXTERN size_t usnmp_rowlist_count(const usnmp_rowlist *l);
+/* Returns the i-th row (valid until usnmp_rowlist_free), or NULL when i is
+ * out of range. */
+USNMP_EXTERN const usnmp_table_row *usnmp_rowlist_get(const usnmp_rowlist *l,
+                                                      size_t i);
+/* Frees l and every row (NULL is fine). */
+USNMP_EXTERN void usnmp_rowlist_free(usnmp_rowlist *l);
+
 /* error-status and error-index (1-based) of the last call that returned
  * USNMP_E_SNMP_ERROR; 0 after any other outcome. */
 USNMP_EXTERN usnmp_error_status usnmp_sync_error_status(const usnmp_sync *s);
@@ -1465,7 +1578,7 @@ USNMP_EXTERN int32_t usnmp_sync_error_index(const usnmp_sync *s);
 typedef struct usnmp_sync_walk usnmp_sync_walk;
 
 /* Starts walking the subtree under root on host (GETBULK on v2c, GETNEXT
- * on v1).  Nothing is sent until the first usnmp_sync_walk_next() (a
+ * on v1).  Not cached: a walk always asks the agent.  Nothing is sent until the first usnmp_sync_walk_next() (a
  * host name new to s is resolved now, see "Hosts" above).  Returns 0,
  * USNMP_E_INVAL, USNMP_E_RESOLVE, USNMP_E_TIMEOUT (the name did not
  * resolve in time), USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
@@ -1477,7 +1590,8 @@ USNMP_EXTERN int usnmp_sync_walk_init(usnmp_sync *s, const char *host,
  * on w), 0 at the end of the subtree, or a negative code (USNMP_E_TIMEOUT,
  * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING...) and the walk is over;
  * USNMP_E_CLOSED once its usnmp_sync was closed, USNMP_E_IN_CALLBACK from
- * inside a call of its usnmp_sync. */
+ * inside a call of its usnmp_sync.  usnmp_varbind_oid(*vb, &oid) gives the
+ * varbind's name as arcs, usnmp_value_get_string() a string value. */
 USNMP_EXTERN int usnmp_sync_walk_next(usnmp_sync_walk *w,
                                       const usnmp_varbind **vb);
 /* Closes w and frees it, abandoning what is in flight; also after
@@ -1514,6 +1628,13 @@ USNMP_EXTERN int usnmp_sync_walk_close(usnmp_sync_walk *w);
  * USNMP_E_UNKNOWN_REPORT; a reply that fails our own authentication check
  * is dropped and counted, and a request whose every reply failed it ends
  * with USNMP_E_AUTH_FAILURE instead of a timeout.
+ *
+ * A library built without SNMPv3 (meson option -Dsnmpv3=false: no
+ * OpenSSL) keeps every declaration below: the usnmp_target_*v3* calls
+ * then return USNMP_E_UNSUPPORTED (and so does a blocking call to a host
+ * set up with usnmp_sync_set_v3_user()), and
+ * usnmp_target_set_version(t, USNMP_VERSION_3) returns USNMP_E_INVAL; the
+ * protocol and level names still parse and print.
  * ------------------------------------------------------------------------ */
 
 /* Authentication protocols: HMAC-MD5-96 and HMAC-SHA-96 (RFC 3414), the
@@ -1659,6 +1780,49 @@ USNMP_EXTERN int usnmp_sync_set_v3_level(usnmp_sync *s,
  * USNMP_E_NOMEM. */
 USNMP_EXTERN int usnmp_sync_set_v3_context(usnmp_sync *s,
                                            const char *context_name);
+
+/* Per-host settings: zero-initialise, set what the host should have of
+ * its own and name it in flags (a field whose flag is not set is never
+ * read; a flag this library does not know makes usnmp_sync_set_host fail
+ * with USNMP_E_INVAL, see "ABI" at the top).  A setting the host has of
+ * its own is no longer changed by the object's setters. */
+#define USNMP_HOST_VERSION 0x01u         /* version */
+#define USNMP_HOST_COMMUNITY 0x02u       /* community (also for SET) */
+#define USNMP_HOST_WRITE_COMMUNITY 0x04u /* write_community; NULL: none */
+#define USNMP_HOST_RESEND 0x08u          /* resend_ms */
+#define USNMP_HOST_TIMEOUT 0x10u         /* timeout_ms, of calls to it */
+/* v3_user, v3_auth, v3_authpass, v3_priv, v3_privpass: the host's own
+ * SNMPv3 user, as usnmp_sync_set_v3_user() takes it (copied; the host
+ * then speaks v3 unless USNMP_HOST_VERSION says otherwise, at the highest
+ * level the protocols allow, in the object's context). */
+#define USNMP_HOST_V3_USER 0x20u
+typedef struct usnmp_sync_host_options {
+  uint32_t flags;
+  /* 3 only with USNMP_HOST_V3_USER or once usnmp_sync_set_v3_user() ran */
+  usnmp_version version;
+  const char *community;
+  const char *write_community;
+  uint32_t resend_ms;
+  uint32_t timeout_ms;
+  const char *v3_user;
+  usnmp_auth_proto v3_auth;
+  const char *v3_authpass;
+  usnmp_priv_proto v3_priv;
+  const char *v3_privpass;
+} usnmp_sync_host_options;
+
+/* Gives host (an agent string, as the calls take it; a host name is
+ * resolved now, within the object's timeout) the settings of opts,
+ * replacing what it had of its own: a setting opts does not name goes
+ * back to following the object.  The port is part of the agent string
+ * ("h:1161").  Per-call options (usnmp_call_opts) still override both.
+ * Returns 0, USNMP_E_INVAL (NULL, an unknown flag, a zero resend or
+ * timeout, a NULL community, version 3 without a v3 user), the v3 user
+ * errors of usnmp_sync_set_v3_user() (USNMP_E_V3_PASSPHRASE, ...),
+ * USNMP_E_RESOLVE, USNMP_E_TIMEOUT, USNMP_E_NOMEM or
+ * USNMP_E_IN_CALLBACK. */
+USNMP_EXTERN int usnmp_sync_set_host(usnmp_sync *s, const char *host,
+                                     const usnmp_sync_host_options *opts);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,8 @@
 /*
- * Allocation through a usnmp_allocator hook: the default allocator, shared
- * by the manager and the SNMPv3 crypto object (plain malloc, realloc and
- * free), and the small wrappers every object that keeps its own allocator
- * (the cache, the blocking layer) allocates with.
+ * Memory: the default allocator (plain malloc, realloc and free behind
+ * the usnmp_allocator hook), the one set of wrappers every layer
+ * allocates with (so tests can fail the Nth allocation), and the wipe of
+ * secrets.
  */
 #ifndef USNMP_ALLOC_H
 #define USNMP_ALLOC_H
@@ -49,5 +49,10 @@ static inline char *usnmp__strdup(const usnmp_allocator *a, const char *text) {
     memcpy(copy, text, len);
   return copy;
 }
+
+/* Overwrites len bytes at p in a way the compiler cannot drop as a dead
+ * store (secrets: SNMPv3 keys, PDUs in clear, decrypted replies).  Needs
+ * no OpenSSL, so a build without SNMPv3 has it too (alloc.c). */
+void usnmp__wipe(void *p, size_t len);
 
 #endif /* USNMP_ALLOC_H */

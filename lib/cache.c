@@ -16,6 +16,16 @@
  * OIDs, and drops the target's GETNEXT answers, which it may have made
  * wrong.  The bound drops the oldest READY entries first (FIFO), never
  * one in flight, so a caller always finds its own answers.
+ *
+ * A READY entry is fresh for the cache's time-to-live after its answer
+ * came; a start that finds it older asks again, as a refresh would.  An
+ * entry some collect has served ("served") may go once it is stale or
+ * beyond the bound; one never served stays for the collect of the call
+ * that asked (a limit of USNMP_CACHE_OFF drops only served entries, and
+ * a time-to-live of USNMP_CACHE_OFF makes every entry stale at once, so
+ * either turns the cache off without losing an answer in transit).  Time
+ * is uv_hrtime(), not the loop's clock, which a blocking layer's private
+ * loop leaves stale between calls.
  */
 #include <string.h>
 
@@ -44,6 +54,8 @@ struct entry {
   uint8_t *key;               /* BER content octets of the asked OID */
   usnmp_varbind vb;           /* READY: copy of the answer */
   uint8_t *vb_storage;
+  uint64_t stored_ms;         /* READY: when the answer came */
+  int served;                 /* READY: a collect has handed it out */
 };
 
 /* One request the cache started. */
@@ -65,7 +77,8 @@ struct op {
 struct usnmp_cache {
   usnmp_allocator alloc;
   usnmp_manager *manager;
-  size_t limit;
+  size_t limit;               /* SIZE_MAX: unbounded */
+  uint32_t ttl_ms;            /* USNMP_CACHE_UNLIMITED: never stale */
   size_t count;               /* entries, every state */
   size_t getnext_entries;     /* entries of kind GETNEXT */
   size_t bucket_count;        /* a power of two */
@@ -190,15 +203,29 @@ static void remove_entry(usnmp_cache *c, entry *e) {
   usnmp__dealloc(&c->alloc, e);
 }
 
-/* Drops the oldest answered entries beyond the bound; entries still in
- * flight are never dropped, so a caller always finds its own answers. */
+static uint64_t now_ms(void) { return uv_hrtime() / 1000000u; }
+
+/* A READY entry older than the time-to-live. */
+static int stale(const usnmp_cache *c, const entry *e, uint64_t now) {
+  return c->ttl_ms != USNMP_CACHE_UNLIMITED && now - e->stored_ms >= c->ttl_ms;
+}
+
+/* Drops served entries gone stale, then the oldest answered entries
+ * beyond the bound (with a bound of USNMP_CACHE_OFF, only served ones);
+ * entries still in flight are never dropped, so a caller always finds its
+ * own answers. */
 static void trim(usnmp_cache *c) {
-  if (!c->limit)
-    return;
+  uint64_t now = now_ms();
+  for (entry *e = c->age_head; e && c->ttl_ms != USNMP_CACHE_UNLIMITED;) {
+    entry *next = e->age_next;
+    if (e->state == ENTRY_READY && e->served && stale(c, e, now))
+      remove_entry(c, e);
+    e = next;
+  }
   entry *e = c->age_head;
   while (e && c->count > c->limit) {
     entry *next = e->age_next;
-    if (e->state == ENTRY_READY)
+    if (e->state == ENTRY_READY && (c->limit != 0 || e->served))
       remove_entry(c, e);
     e = next;
   }
@@ -210,7 +237,7 @@ static int encode_key(uint8_t *buf, size_t size, const usnmp_oid *oid) {
   return usnmp_oid_to_ber(buf, size, oid);
 }
 
-#define KEY_MAX (5 * USNMP_OID_MAX_LEN)
+#define KEY_MAX USNMP__OID_BER_MAX
 
 /* ---- requests ---- */
 
@@ -288,6 +315,7 @@ static void op_done(const usnmp_response *resp, void *arg) {
         continue;
       }
       e->state = ENTRY_READY;
+      e->stored_ms = now_ms();
     }
   }
   op_free(o);
@@ -392,6 +420,7 @@ int usnmp_cache_start(usnmp_cache *c, usnmp_target *t, usnmp_cache_kind kind,
       usnmp_target_manager(t) != c->manager)
     return USNMP_E_INVAL;
   trim(c);
+  uint64_t now = now_ms();
   int entry_kind = kind == USNMP_CACHE_GETNEXT ? USNMP_CACHE_GETNEXT
                                                 : USNMP_CACHE_GET;
   int refresh = kind == USNMP_CACHE_SET || (flags & USNMP_CACHE_REFRESH);
@@ -410,9 +439,13 @@ int usnmp_cache_start(usnmp_cache *c, usnmp_target *t, usnmp_cache_kind kind,
     uint32_t hash = key_hash(t, entry_kind, key, (size_t)len);
     entry *e = find(c, t, entry_kind, key, (size_t)len, hash);
     /* A refresh drops what is known, but a request already in flight for
-     * the OID answers it (a SET always replaces it: it writes). */
-    if (e && e->op != o && refresh &&
-        (e->state != ENTRY_PENDING || kind == USNMP_CACHE_SET)) {
+     * the OID answers it (a SET always replaces it: it writes).  A stale
+     * value goes too, unless no collect has had it yet: then it is the
+     * answer a start asked for, and the collect it waits for takes it. */
+    if (e && e->op != o &&
+        ((refresh &&
+          (e->state != ENTRY_PENDING || kind == USNMP_CACHE_SET)) ||
+         (e->state == ENTRY_READY && e->served && stale(c, e, now)))) {
       remove_entry(c, e);
       e = NULL;
     }
@@ -524,8 +557,10 @@ int usnmp_cache_collect(usnmp_cache *c, usnmp_target *t,
   if (rc == 0)
     rc = take_failure(c, entries, n, result);
   if (rc == 0) {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
       result->varbinds[i] = entries[i]->vb;
+      entries[i]->served = 1;
+    }
   }
   if (entries != few)
     usnmp__dealloc(&c->alloc, entries);
@@ -546,6 +581,8 @@ int usnmp_cache_init(usnmp_manager *m, const usnmp_allocator *alloc,
     return USNMP_E_NOMEM;
   c->alloc = *alloc;
   c->manager = m;
+  c->limit = SIZE_MAX;
+  c->ttl_ms = USNMP_CACHE_UNLIMITED;
   c->bucket_count = 64;
   c->buckets = usnmp__calloc(alloc, c->bucket_count, sizeof *c->buckets);
   if (!c->buckets) {
@@ -602,7 +639,15 @@ int usnmp_cache_close(usnmp_cache *c) {
 int usnmp_cache_set_limit(usnmp_cache *c, size_t max) {
   if (!c)
     return USNMP_E_INVAL;
-  c->limit = max;
+  c->limit = max >= USNMP_CACHE_UNLIMITED ? SIZE_MAX : max;
+  trim(c);
+  return 0;
+}
+
+int usnmp_cache_set_ttl(usnmp_cache *c, uint32_t ttl_ms) {
+  if (!c)
+    return USNMP_E_INVAL;
+  c->ttl_ms = ttl_ms;
   trim(c);
   return 0;
 }

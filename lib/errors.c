@@ -1,28 +1,6 @@
-/* Library-wide basics: the version, error texts generated from the one
- * list in usnmp.h, and the default allocator. */
-#include <stddef.h>
-#include <stdlib.h>
-
-#include "alloc.h"
+/* Library-wide basics: the version and the error texts generated from
+ * the one list in usnmp.h. */
 #include "usnmp.h"
-
-static void *default_malloc(size_t size, void *ctx) {
-  (void)ctx;
-  return malloc(size);
-}
-
-static void *default_realloc(void *ptr, size_t size, void *ctx) {
-  (void)ctx;
-  return realloc(ptr, size);
-}
-
-static void default_free(void *ptr, void *ctx) {
-  (void)ctx;
-  free(ptr);
-}
-
-const usnmp_allocator usnmp__default_allocator = {
-    default_malloc, default_realloc, default_free, NULL};
 
 const char *usnmp_version_string(void) { return USNMP_VERSION_STRING; }
 

@@ -939,3 +939,19 @@ const char *usnmp_error_status_text(usnmp_error_status error_status) {
     return error_status_texts[error_status];
   return "Unknown Error";
 }
+
+/* RFC 3416's names, as its PDU definition spells them. */
+static const char *const error_status_names[] = {
+    "noError",      "tooBig",          "noSuchName",        "badValue",
+    "readOnly",     "genErr",          "noAccess",          "wrongType",
+    "wrongLength",  "wrongEncoding",   "wrongValue",        "noCreation",
+    "inconsistentValue", "resourceUnavailable", "commitFailed", "undoFailed",
+    "authorizationError", "notWritable", "inconsistentName"};
+
+const char *usnmp_error_status_name(int32_t error_status) {
+  if (error_status >= 0 &&
+      (size_t)error_status <
+          sizeof(error_status_names) / sizeof(error_status_names[0]))
+    return error_status_names[error_status];
+  return "unknown";
+}

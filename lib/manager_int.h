@@ -1,13 +1,29 @@
 /*
- * The async manager's internals, shared by lib/manager.c, lib/transport.c
- * and the layers built on the manager (walks, the blocking layer, SNMPv3).
+ * The async manager's internals, shared by the files of the request
+ * engine and the layers built on it.  Who calls whom (downward only;
+ * upward only through the callbacks registered in usnmp__msgproc and
+ * usnmp__transport_ops):
+ *
+ *   walk.c, table.c, sync.c   iterators and the blocking layer
+ *   manager.c                 the engine: starting, queues and timers,
+ *                             completion and merging, receiving, targets'
+ *                             life, the manager's life and settings
+ *   target.c                  a target's settings
+ *   build.c, reply.c          encoding and splitting into datagrams;
+ *                             judging a reply against its question
+ *   request.c                 request structs; the manager's end
+ *   handle.{h,c}, reqid.{h,c} request handles; request-ids and id table
+ *   community.c, manager_v3.c the message models (usnmp__msgproc)
+ *   transport.c               datagrams, sockets, name lookups
+ *   varbind.{h,c}, alloc.{h,c} copies of varbinds; memory
  *
  * Objects and who owns what:
  *
- *   usnmp_manager   one per uv loop.  Owns the UDP handles (one per address
- *                   family, opened on first use), the request-id table, the
- *                   receive buffer and the encode/decode scratch, the free
- *                   list of requests and the list of targets.
+ *   usnmp_manager   one per uv loop.  Owns its transport (the UDP
+ *                   handles, one per address family, opened on first use,
+ *                   and the receive buffer), the request-id table, the
+ *                   encode/decode scratch, the free list of requests and
+ *                   the list of targets.
  *   usnmp_target    an agent address plus defaults.  Owns its agent string,
  *                   communities and the list of its top-level requests.
  *   usnmp_request   one request: a libuv timer (resend and timeout), the
@@ -37,25 +53,27 @@
  * may cancel, free targets or close the manager.
  *
  * Message processing is per version through usnmp__msgproc: the v1/v2c
- * community model lives in manager.c; an SNMPv3 model plugs in with
- * usnmp__manager_set_msgproc(m, USNMP_VERSION_3, &model) and provides its
- * own encode / decode / accept.  The manager draws one id per datagram
- * request (r->id, unique among pending requests, the key of the id table)
- * and hands it to encode() as pdu->request_id; a v3 model uses it as the
- * msgID as well (or as the msgID only), and its decode() stores in
- * in->key the id a reply carries in clear, so the reply is matched to its
- * request before any cryptography runs.  Per-request security state that
- * accept() needs is recorded by encode() in the request (the community
- * model records where its community sits in r->msg).
+ * community model (community.c) and the SNMPv3 model (manager_v3.c,
+ * installed by the first v3 setter); the manager names neither's
+ * functions.  The manager draws one id per datagram request (r->id,
+ * unique among pending requests, the key of the id table) and hands it
+ * to encode() as pdu->request_id; a v3 model uses it as the msgID as well
+ * (or as the msgID only), and its decode() stores in in->key the id a
+ * reply carries in clear, so the reply is matched to its request before
+ * any cryptography runs.  Per-request security state that accept() needs
+ * is recorded by encode() in the request (the community model records
+ * where its community sits in r->msg).
  *
- * The SNMPv3 model (manager_v3.c, installed by the first v3 setter) needs
- * three more things of the manager, each behind a test that costs v1/v2c
- * one compare: a gate in pump() (while a target's engine is unknown, its
- * requests wait for the one that probes), a step in launch() (the v3
- * datagram is built at send time from the request kept in clear,
- * r->plain), and accept() results beyond drop/accept: USNMP__RETRY (send
- * again with a new id after discovery or re-synchronisation), USNMP__FAIL
- * (a report) and USNMP__DROP_AUTH.
+ * A model that builds its datagrams at send time (SNMPv3: the request is
+ * kept in clear in r->plain) fills in the optional hooks, each behind a
+ * test that costs v1/v2c one compare (r->plain != NULL): may_send() in
+ * pump() (while a target's engine is unknown, its requests wait for the
+ * one that probes, t->probe), launch() before each send, plain() for a
+ * tooBig split and the answer check, plain_free(), gate_failed(),
+ * request_context(), target_free() and manager_free(); and accept()
+ * results beyond drop/accept: USNMP__RETRY (send again with a new id
+ * after discovery or re-synchronisation), USNMP__FAIL (a report) and
+ * USNMP__DROP_AUTH.
  *
  * Memory: a request costs sizeof(usnmp_request) (560 bytes on x86-64,
  * with its timer and up to USNMP__INLINE_MSG bytes of message) plus two
@@ -70,6 +88,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "alloc.h"
 #include "usnmp.h"
 #include "usm.h"
 
@@ -182,7 +201,7 @@ enum {
   USNMP__DROP_AUTH,
   /* SNMPv3: the security state of the target changed (engine discovered,
    * clock re-synchronised): encode the request again with a new id and
-   * send it (usnmp__v3_launch builds the new message). */
+   * send it (the model's launch() builds the new message). */
   USNMP__RETRY,
   /* SNMPv3: an authoritative Report ends the request with in->status. */
   USNMP__FAIL,
@@ -206,10 +225,44 @@ typedef struct usnmp__msgproc {
    * its source is r's target.  Returns USNMP__ACCEPT (in->msg and in->vbs
    * then hold the answer) or a USNMP__DROP_* reason. */
   int (*accept)(usnmp_request *r, usnmp__inbound *in);
+
+  /* The hooks below are optional: the community model has none (NULL), and
+   * each costs the v1/v2c path one test.  A security model that keeps
+   * state per request, target or manager (SNMPv3) fills them in, so the
+   * manager never names it. */
+
+  /* Whether r may leave its target's queue now: 0 while it must wait for
+   * the target's gate request (t->probe: SNMPv3 engine discovery), 1 when
+   * it may go (it may become the gate itself). */
+  int (*may_send)(usnmp_request *r);
+  /* Builds the datagram of r (r->msg) just before it is sent, with r's
+   * current id.  Returns 0, or a negative code that ends r. */
+  int (*launch)(usnmp_request *r);
+  /* r, the gate of its target, ended with an error: returns 1 when the
+   * requests that wait behind it must fail with the same status (the
+   * gate's work is still undone), 0 otherwise. */
+  int (*gate_failed)(usnmp_request *r);
+  /* The request in clear: a v2c-encoded message (*msg, *len) to split
+   * after a tooBig or to compare a reply with, and its own context, if
+   * it has one (*has_context).  Called only when r->plain is set. */
+  void (*plain)(const usnmp_request *r, const uint8_t **msg, size_t *len,
+                usnmp__msg3_context *context, int *has_context);
+  /* Releases (and wipes) r->plain. */
+  void (*plain_free)(usnmp_request *r);
+  /* Fills *ctx with the context of a request started with
+   * USNMP_OPT_CONTEXT: opts's fields, else the target's. */
+  void (*request_context)(const usnmp_target *t,
+                          const usnmp_request_opts *opts,
+                          usnmp__msg3_context *ctx);
+  /* Releases (and wipes) the model's state of a target being destroyed,
+   * and of the manager being freed. */
+  void (*target_free)(usnmp_target *t);
+  void (*manager_free)(usnmp_manager *m);
 } usnmp__msgproc;
 
-/* Installs the message processing model for a wire version (0, 1 or 3);
- * NULL removes it.  Returns 0 or USNMP_E_INVAL. */
+/* Test hook (lib/test_hooks.c, linked into the tests only): installs the
+ * message processing model for a wire version (0, 1 or 3); NULL removes
+ * it.  Returns 0 or USNMP_E_INVAL. */
 int usnmp__manager_set_msgproc(usnmp_manager *m, usnmp_version v,
                                const usnmp__msgproc *proc);
 
@@ -362,7 +415,7 @@ struct usnmp_target {
   usnmp__link order_held_reads;
 };
 
-/* One UDP handle of the manager. */
+/* One UDP handle of the transport. */
 typedef struct usnmp__udp {
   uv_udp_t handle;
   /* 0 not opened, 1 open, 2 closed with the manager, 3 closing after a
@@ -370,19 +423,77 @@ typedef struct usnmp__udp {
   int state;
 } usnmp__udp;
 
-struct usnmp_manager {
+/* A datagram handed to the transport: where to, the bytes, and the
+ * sender's token, which comes back in usnmp__transport_ops.sent().  The
+ * address and the bytes stay valid until then (the manager's are a
+ * request's message and its target's address). */
+typedef struct usnmp__dgram {
+  const struct sockaddr *to;
+  const uint8_t *data;
+  size_t len; /* size_t: no padding, which a copy would carry undefined */
+  void *token; /* NULL: taken back (usnmp__transport_unqueue) */
+} usnmp__dgram;
+
+/* What the transport calls, registered by its owner (the manager) in
+ * usnmp__transport_init(): the only way calls go up from it. */
+typedef struct usnmp__transport_ops {
+  /* A datagram arrived (partial: it was cut to the buffer). */
+  void (*received)(void *owner, const uint8_t *data, size_t len,
+                   const struct sockaddr *from, int partial);
+  /* A queued datagram went out (status 0) or failed; token NULL: a copy
+   * libuv had queued failed later (the sender is long gone: count it).
+   * Must not queue: the batch is being sent. */
+  void (*sent)(void *owner, void *token, int status);
+  /* A lookup of usnmp__resolve_start() ended: status 0 and the address
+   * (port set), or a negative code and NULL.  Not called for a lookup
+   * given up with usnmp__resolve_abandon(). */
+  void (*resolved)(void *owner, void *token, int status,
+                   const struct sockaddr *addr);
+  /* A handle or a lookup of the transport finished closing: one of those
+   * counted in *handles. */
+  void (*closed)(void *owner);
+} usnmp__transport_ops;
+
+/* The transport: UDP handles (one per address family, opened on first
+ * use), the send batch, the receive buffer and name lookups.  It knows
+ * datagrams and addresses, never requests or targets. */
+typedef struct usnmp__transport {
   uv_loop_t *loop;
-  usnmp_allocator alloc;
+  const usnmp_allocator *alloc;
+  const usnmp__transport_ops *ops;
+  void *owner;
+  /* The owner's count of open handles: raised for each handle or lookup
+   * the transport opens, lowered by the owner in ops->closed(). */
+  uint32_t *handles;
   usnmp__udp udp4, udp6;
-  uv_timer_t sentinel; /* guarantees one close callback at close */
   /* The send batch: datagrams queued during one loop iteration go out
    * together with sendmmsg() from the prepare (before polling) or check
    * (after the I/O callbacks) phase.  Both handles are unreferenced. */
   uv_prepare_t flush_prepare;
   uv_check_t flush_check;
   int flush_handles; /* 1 once the two handles are initialised */
-  usnmp_request *txq[USNMP__TXQ];
+  int closed;        /* usnmp__transport_close() ran */
   uint32_t txq_count;
+  usnmp__dgram txq[USNMP__TXQ];
+  uint8_t *recv_buf; /* USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK */
+  int sockbuf;
+  int sockbuf_force; /* usnmp_manager_set_socket_buffer_force() */
+  /* Name resolution: the resolver (NULL: getaddrinfo) and the lookups
+   * still on the thread pool (also counted in *handles). */
+  usnmp__resolver_fn resolver;
+  void *resolver_arg;
+  uint32_t resolutions;
+  /* usnmp_manager_set_trace(): NULL when off, which costs one test per
+   * datagram. */
+  usnmp_trace_cb trace_cb;
+  void *trace_arg;
+} usnmp__transport;
+
+struct usnmp_manager {
+  uv_loop_t *loop;
+  usnmp_allocator alloc;
+  uv_timer_t sentinel; /* guarantees one close callback at close */
+  usnmp__transport tp;
   const usnmp__msgproc *procs[4];
   /* Request-id table: open addressing, linear probing, backward-shift
    * deletion, at most half full. */
@@ -398,9 +509,6 @@ struct usnmp_manager {
   uint32_t max_inflight;
   uint32_t inflight;
   uint32_t queued;
-  int sockbuf;
-  int sockbuf_force; /* usnmp_manager_set_socket_buffer_force() */
-  uint8_t *recv_buf; /* USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK */
   usnmp_varbind *rx_vbs; /* USNMP_MAX_VARBINDS: decoded replies */
   usnmp_varbind *tx_vbs; /* USNMP_MAX_VARBINDS: requests being encoded */
   uint8_t *tx_oids;      /* USNMP_MAX_MSG_SIZE: BER names being encoded */
@@ -433,28 +541,85 @@ struct usnmp_manager {
    * usnmp__manager_wake); made by the first usnmp_walk_init(). */
   uv_async_t wake;
   int wake_open;
-  /* Name resolution: the resolver (NULL: getaddrinfo) and the lookups
-   * still on the thread pool (also counted in open_handles). */
-  usnmp__resolver_fn resolver;
-  void *resolver_arg;
-  uint32_t resolutions;
   /* Handles given out by the starting calls (see usnmp_cancel): slots
    * are reused, never freed before the manager. */
   usnmp__handle_slot *handles;
   uint32_t handles_cap;
   uint32_t handles_free; /* first free slot, or UINT32_MAX */
-  /* usnmp_manager_set_trace(): NULL when off, which costs one test per
-   * datagram. */
-  usnmp_trace_cb trace_cb;
-  void *trace_arg;
 };
 
 /* ------------------------------------------------------------------------
  * Internal functions (manager.c)
  * ------------------------------------------------------------------------ */
 
-void *usnmp__malloc(usnmp_manager *m, size_t size);
-void usnmp__free(usnmp_manager *m, void *ptr);
+/* The manager's allocation, through its hook (alloc.h). */
+static inline void *usnmp__malloc(usnmp_manager *m, size_t size) {
+  return usnmp__alloc(&m->alloc, size);
+}
+static inline void usnmp__free(usnmp_manager *m, void *ptr) {
+  usnmp__dealloc(&m->alloc, ptr);
+}
+
+/* ---- request structs (request.c) ---- */
+
+/* Takes a request struct from m's free list, or allocates one with its
+ * timer; zeroed, lists empty, its message inline.  Returns NULL when out
+ * of memory. */
+usnmp_request *usnmp__req_alloc(usnmp_manager *m);
+
+/* Returns r's memory to the free list (or closes its timer when the
+ * manager is closing or the list is long enough), wiping what its model
+ * or its merge kept. */
+void usnmp__req_release(usnmp_request *r);
+
+/* Takes r out of the id table, the send batch, its queue and its timer,
+ * and gives back its slots.  A parent's children go too, silently.
+ * Leaves r->tlink alone. */
+void usnmp__req_unlink(usnmp_request *r);
+
+/* Frees a request tree that never started (a failed build): no
+ * callback. */
+void usnmp__req_discard(usnmp_request *r);
+
+/* Closes the timers of the requests in m's free list (the manager is
+ * closing); their memory goes in their close callbacks. */
+void usnmp__req_close_free(usnmp_manager *m);
+
+/* A handle or a name lookup of m finished closing: m's memory goes once
+ * nothing is left after close. */
+void usnmp__manager_handle_closed(usnmp_manager *m);
+
+/* ---- building datagrams (build.c) ---- */
+
+/* Encodes r with n varbinds, splitting it into sub-requests of at most
+ * chunk varbinds, and halving any part that cannot fit in a datagram.
+ * Returns 0, USNMP_E_TOOBIG (one varbind, or a GETBULK, that cannot fit),
+ * USNMP_E_NOMEM or the model's error. */
+int usnmp__req_build(usnmp_request *r, const usnmp__pdu *tmpl,
+                     const usnmp_varbind *vbs, size_t n, size_t chunk);
+
+/* Makes p the parent of sub-requests of at most chunk varbinds each
+ * (built with usnmp__req_build()).  Same returns. */
+int usnmp__req_split(usnmp_request *p, const usnmp__pdu *tmpl,
+                     const usnmp_varbind *vbs, size_t n, size_t chunk);
+
+/* ---- judging replies (reply.c; the answer check is inline in reply.h) */
+
+/* Puts the names and OID values of a reply whose OIDs came padded in
+ * their minimal form, in place (the manager's own buffers). */
+void usnmp__reply_canon_oids(usnmp__inbound *in);
+
+/* Counts what an accepted reply needed of the tolerant reader, by kind. */
+void usnmp__reply_note_tolerated(usnmp_manager *m, const usnmp__inbound *in);
+
+/* A datagram from `from` could not be read (rc says why): counts it and
+ * remembers its source for requests that time out. */
+void usnmp__unreadable_note(usnmp_manager *m, const struct sockaddr *from,
+                            int rc);
+
+/* Returns 1 when a datagram from r's target could not be read since r was
+ * sent first. */
+int usnmp__unreadable_since(const usnmp_request *r);
 
 /* The usnmp_walk_opts flags this version knows; walks and tables refuse
  * others, as requests do (USNMP__OPT_KNOWN). */
@@ -522,20 +687,8 @@ void usnmp__manager_wake(usnmp_manager *m);
  * already completed.  Walks and tables use it on the request they hold. */
 int usnmp__cancel(usnmp_request *r);
 
-/* Called by the transport for each datagram received. */
-void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
-                                size_t len, const struct sockaddr *from,
-                                int partial);
-
-/* Called by the transport when a target's resolution ends (status 0 with
- * the address stored in t->addr, or a negative code). */
-void usnmp__target_resolved(usnmp_target *t, int status);
-
-/* Called when a handle or a getaddrinfo request of m has finished closing:
- * frees the manager once nothing is left. */
-void usnmp__manager_handle_closed(usnmp_manager *m);
-
-/* Returns the number of requests in the id table (tests). */
+/* Test hook (lib/test_hooks.c, linked into the tests only): returns the
+ * number of requests in the id table. */
 uint32_t usnmp__manager_pending(const usnmp_manager *m);
 
 /* ------------------------------------------------------------------------
@@ -548,43 +701,17 @@ uint32_t usnmp__manager_pending(const usnmp_manager *m);
 #define USNMP__V3R_TIME_RETRY 0x04u  /* resent after notInTimeWindow */
 #define USNMP__V3R_AUTH_FAILED 0x08u /* a reply failed authentication */
 
-/* The v3 model, installed on a manager by its first v3 setter. */
+/* The v1/v2c model (community.c), installed by usnmp_manager_new(). */
+extern const usnmp__msgproc usnmp__community_proc;
+
+/* The v3 model, installed on a manager by its first v3 setter.  The
+ * manager reaches it only through this table. */
 extern const usnmp__msgproc usnmp__v3_proc;
 
-/* Called for a v3 request about to leave its target's queue: returns 1
- * when it may go (the engine is known, or it becomes the target's
- * discovery probe), 0 when it must wait for the probe in flight. */
-int usnmp__v3_may_send(usnmp_request *r);
-
-/* Builds the datagram of a v3 request that is about to be sent, with its
- * current id as msgID: the discovery probe while the engine is unknown,
- * else the request at the target's level, from r->plain.  Returns 0, or
- * a negative code that ends the request (USNMP_E_TOO_BIG when it exceeds
- * the agent's msgMaxSize, USNMP_E_NOMEM, ...). */
-int usnmp__v3_launch(usnmp_request *r);
-
-/* Finds the v2c-encoded PDU inside r->plain (for a tooBig split) and
- * r's own context, if it has one (*has_context). */
-void usnmp__v3_plain(const usnmp_request *r, const uint8_t **msg,
-                     size_t *len, usnmp__msg3_context *context,
-                     int *has_context);
-
-/* OPENSSL_cleanse: overwrites len bytes at p in a way the compiler
- * cannot drop as a dead store. */
-void usnmp__v3_wipe(void *p, size_t len);
-
-/* Wipes (OPENSSL_cleanse) and frees r->plain; nothing without one. */
-void usnmp__v3_plain_free(usnmp_request *r);
-
-/* Wipes what a decrypted reply left in m->v3_scratch (nothing when it
- * is clean: one compare). */
-void usnmp__v3_scratch_wipe(usnmp_manager *m);
-
-/* Wipes and frees the target's v3 state. */
-void usnmp__v3_target_free(usnmp_target *t);
-
-/* Frees the manager's v3 state. */
-void usnmp__v3_manager_free(usnmp_manager *m);
+/* Overwrites len bytes at p in a way the compiler cannot drop as a dead
+ * store (alloc.c; no OpenSSL needed, so the manager can wipe secrets the
+ * models left in its buffers in a build without SNMPv3). */
+void usnmp__wipe(void *p, size_t len);
 
 /* ------------------------------------------------------------------------
  * Transport (transport.c)
@@ -609,49 +736,60 @@ int usnmp__agent_parse_port(const char *agent, uint16_t default_port,
                             size_t host_size, const char **host_out,
                             int *family);
 
-/* Installs the resolver of m's later lookups (NULL: getaddrinfo); for
- * tests that need a resolver that hangs or fails. */
+/* Test hook (lib/test_hooks.c, linked into the tests only): installs the
+ * resolver of m's later lookups (NULL: getaddrinfo), for tests that need
+ * a resolver that hangs or fails. */
 void usnmp__manager_set_resolver(usnmp_manager *m, usnmp__resolver_fn fn,
                                  void *arg);
 
-/* Starts resolving host for t on the thread pool (uv_queue_work running
- * m's resolver); usnmp__target_resolved()
- * is called later.  Returns 0 or a negative code (nothing started). */
-int usnmp__resolve_start(usnmp_target *t, const char *host, uint16_t port,
-                         int family);
+/* Sets up tp on loop for its owner: nothing opens before the first send
+ * or lookup.  ops are called with owner; *handles counts what is open. */
+void usnmp__transport_init(usnmp__transport *tp, uv_loop_t *loop,
+                           const usnmp_allocator *alloc,
+                           const usnmp__transport_ops *ops, void *owner,
+                           uint32_t *handles);
 
-/* Detaches t from its pending resolution (t is going away) and cancels it
- * when libuv still can; the request's callback frees it later. */
-void usnmp__resolve_abandon(usnmp_target *t);
+/* Starts resolving host (port, family: AF_UNSPEC prefers IPv4) on the
+ * thread pool with tp's resolver; ops->resolved(token) follows, unless
+ * the lookup is abandoned.  Stores the lookup in *out.  Returns 0 or a
+ * negative code (nothing started). */
+int usnmp__resolve_start(usnmp__transport *tp, void *token, const char *host,
+                         uint16_t port, int family, usnmp__resolve **out);
 
-/* Sends one datagram to addr on the handle of its family, opening that
- * handle first if needed.  Returns 0 or a negative code (the datagram was
- * not sent). */
-int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
-                          const uint8_t *data, size_t len);
-/* Shows one datagram to the trace callback (m->trace_cb not NULL). */
-void usnmp__transport_trace(usnmp_manager *m, int sent, const uint8_t *data,
-                            size_t len, const struct sockaddr *peer);
+/* Gives up a lookup (its token is going away) and cancels it when libuv
+ * still can; its memory goes when libuv calls it back. */
+void usnmp__resolve_abandon(usnmp__resolve *rs);
 
-/* Queues r's message for the send batch of this loop iteration (opening
+/* Queues a datagram for the send batch of this loop iteration (opening
  * the socket of its family first if needed).  The batch goes out before
- * the loop next blocks; usnmp__request_flushed() then reports each
- * datagram.  A request already queued stays queued once.  Returns 0 or a
- * negative code (socket open failure: nothing queued). */
-int usnmp__transport_queue(usnmp_manager *m, usnmp_request *r);
+ * the loop next blocks; ops->sent() then reports each datagram.  slot is
+ * what an earlier call returned for the same token while it is still
+ * queued (the entry is replaced: a datagram goes once per batch), else
+ * 0.  Returns the slot (1 to USNMP__TXQ), or a negative code (socket open
+ * failure: nothing queued). */
+int usnmp__transport_queue(usnmp__transport *tp, const usnmp__dgram *d,
+                           uint32_t slot);
 
-/* Takes r out of the send batch (it completed before the batch went). */
-void usnmp__transport_unqueue(usnmp_manager *m, usnmp_request *r);
+/* Takes the datagram in slot out of the send batch (its sender completed
+ * before the batch went). */
+void usnmp__transport_unqueue(usnmp__transport *tp, uint32_t slot);
 
-/* Called by the transport for each datagram of the batch: status 0 when
- * sent, else the send error.  Runs no user callback. */
-void usnmp__request_flushed(usnmp_request *r, int status);
+/* Shows one datagram to the trace callback (tp->trace_cb not NULL). */
+void usnmp__transport_trace(usnmp__transport *tp, int sent,
+                            const uint8_t *data, size_t len,
+                            const struct sockaddr *peer);
 
-/* Starts closing the UDP handles (receiving stops at once). */
-void usnmp__transport_close(usnmp_manager *m);
+/* Starts closing the UDP handles (receiving stops at once) and the batch
+ * handles; frees the receive buffer once all have closed (see
+ * usnmp__transport_free). */
+void usnmp__transport_close(usnmp__transport *tp);
 
-/* Returns the socket of the family's handle, or -1 when not open
- * (tests check the socket buffer sizes with it). */
+/* Frees what the transport allocated (after its handles closed). */
+void usnmp__transport_free(usnmp__transport *tp);
+
+/* Test hook (lib/test_hooks.c, linked into the tests only): returns the
+ * socket of the family's handle, or -1 when not open (tests check the
+ * socket buffer sizes with it). */
 int usnmp__transport_fd(const usnmp_manager *m, int family);
 
 /* Returns 1 when the platform can raise socket buffers past the system's

@@ -79,7 +79,9 @@ static void wipe_encoded(uint8_t *buf, size_t size, size_t len) {
 
 /* Build time: keeps the request in clear, and gives the manager the
  * discovery probe as a placeholder message (no cryptography yet; the
- * real message is made by usnmp__v3_launch). */
+ * real message is made by v3_launch). */
+static void v3_plain_free(usnmp_request *r);
+
 static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
                      size_t size) {
   usnmp_manager *m = r->m;
@@ -134,7 +136,7 @@ static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
   memcpy(plain + total, buf, (size_t)len);
   total += (size_t)len;
   wipe_encoded(buf, size, (size_t)len);
-  usnmp__v3_plain_free(r);
+  v3_plain_free(r);
   r->plain = plain;
   r->plain_len = (uint32_t)total;
   r->v3 |= USNMP__V3R_PROBE;
@@ -143,9 +145,7 @@ static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
                                       USNMP__MSG3_MAX_SIZE_DEFAULT);
 }
 
-void usnmp__v3_wipe(void *p, size_t len) { OPENSSL_cleanse(p, len); }
-
-void usnmp__v3_plain_free(usnmp_request *r) {
+static void v3_plain_free(usnmp_request *r) {
   if (r->plain == NULL)
     return;
   OPENSSL_cleanse(r->plain, r->plain_len);
@@ -154,14 +154,16 @@ void usnmp__v3_plain_free(usnmp_request *r) {
   r->plain_len = 0;
 }
 
-void usnmp__v3_scratch_wipe(usnmp_manager *m) {
+/* Wipes what a decrypted reply left in m->v3_scratch (nothing when it is
+ * clean: one compare). */
+static void scratch_wipe(usnmp_manager *m) {
   if (m->v3_scratch_dirty == 0)
     return;
   OPENSSL_cleanse(m->v3_scratch, m->v3_scratch_dirty);
   m->v3_scratch_dirty = 0;
 }
 
-void usnmp__v3_plain(const usnmp_request *r, const uint8_t **msg,
+static void v3_plain(const usnmp_request *r, const uint8_t **msg,
                      size_t *len, usnmp__msg3_context *context,
                      int *has_context) {
   const uint8_t *p = r->plain;
@@ -195,7 +197,7 @@ static int set_message(usnmp_request *r, size_t len) {
   return 0;
 }
 
-int usnmp__v3_may_send(usnmp_request *r) {
+static int v3_may_send(usnmp_request *r) {
   usnmp_target *t = r->t;
   if (t->usm == NULL || usnmp__usm_target_ready(t->usm))
     return 1;
@@ -206,7 +208,7 @@ int usnmp__v3_may_send(usnmp_request *r) {
   return 0;
 }
 
-int usnmp__v3_launch(usnmp_request *r) {
+static int v3_launch(usnmp_request *r) {
   usnmp_manager *m = r->m;
   usnmp_target *t = r->t;
   usnmp__usm_target *usm = t->usm;
@@ -230,7 +232,7 @@ int usnmp__v3_launch(usnmp_request *r) {
       r->v3 |= USNMP__V3R_PROBE;
     return rc;
   }
-  usnmp__v3_plain(r, &msg, &msg_len, &ctx, &has_ctx);
+  v3_plain(r, &msg, &msg_len, &ctx, &has_ctx);
   rc = usnmp_msg_decode(&pdu, m->tx_vbs, USNMP_MAX_VARBINDS, &n, msg,
                         msg_len);
   if (rc < 0)
@@ -258,7 +260,7 @@ int usnmp__v3_launch(usnmp_request *r) {
 /* Only the msgID is read before the request is found: nothing else in the
  * datagram can be believed until the request's keys checked it. */
 static int v3_decode(usnmp_manager *m, usnmp__inbound *in) {
-  usnmp__v3_scratch_wipe(m); /* should the last reply's path have missed it */
+  scratch_wipe(m); /* should the last reply's path have missed it */
   return usnmp__msg3_peek_msg_id(in->data, in->len, &in->key);
 }
 
@@ -327,17 +329,59 @@ static int v3_accept(usnmp_request *r, usnmp__inbound *in) {
                           USNMP_MAX_MSG_SIZE, &msg, in->vbs,
                           USNMP_MAX_VARBINDS, &in->n_vbs);
   /* A decrypted scoped PDU (never longer than the datagram) stays in the
-   * scratch until usnmp__v3_scratch_wipe: after the callback of an
+   * scratch until it is wiped: by the manager after the callback of an
    * accepted answer, at once otherwise. */
   if (msg.flags & USNMP__MSG3_FLAG_PRIV)
     m->v3_scratch_dirty = in->len;
   rc = v3_judge(r, in, &msg, rc);
   if (rc != USNMP__ACCEPT)
-    usnmp__v3_scratch_wipe(m);
+    scratch_wipe(m);
   return rc;
 }
 
-const usnmp__msgproc usnmp__v3_proc = {v3_encode, v3_decode, v3_accept};
+/* The probe failed while the engine is still unknown: the requests that
+ * wait for discovery fail with it. */
+static int v3_gate_failed(usnmp_request *r) {
+  return !usnmp__usm_target_ready(r->t->usm);
+}
+
+static void v3_request_context(const usnmp_target *t,
+                               const usnmp_request_opts *opts,
+                               usnmp__msg3_context *ctx) {
+  memset(ctx, 0, sizeof *ctx);
+  if (opts->context_engine_id != NULL) {
+    ctx->engine_id = opts->context_engine_id;
+    ctx->engine_id_len = opts->context_engine_id_len;
+  }
+  if (opts->context_name != NULL) {
+    ctx->name = (const uint8_t *)opts->context_name;
+    ctx->name_len = strlen(opts->context_name);
+  } else if (t->usm != NULL) {
+    ctx->name = t->usm->context_name;
+    ctx->name_len = t->usm->context_name_len;
+  }
+  if (ctx->engine_id_len == 0 && t->usm != NULL) {
+    ctx->engine_id = t->usm->context_engine_id;
+    ctx->engine_id_len = t->usm->context_engine_id_len;
+  }
+}
+
+static void v3_target_free(usnmp_target *t);
+static void v3_manager_free(usnmp_manager *m);
+
+const usnmp__msgproc usnmp__v3_proc = {
+    .encode = v3_encode,
+    .decode = v3_decode,
+    .accept = v3_accept,
+    .may_send = v3_may_send,
+    .launch = v3_launch,
+    .gate_failed = v3_gate_failed,
+    .plain = v3_plain,
+    .plain_free = v3_plain_free,
+    .request_context = v3_request_context,
+    .target_free = v3_target_free,
+    .manager_free = v3_manager_free,
+};
 
 /* ------------------------------------------------------------------------
  * Targets and the manager
@@ -349,6 +393,9 @@ static int target_usm(usnmp_target *t, usnmp__usm_target **out) {
   int rc;
   if (m->closing)
     return USNMP_E_CLOSED;
+  /* The model first: through it the manager frees what follows. */
+  if (m->procs[USNMP_VERSION_3] == NULL)
+    m->procs[USNMP_VERSION_3] = &usnmp__v3_proc;
   if (m->crypto == NULL) {
     rc = usnmp__crypto_new(&m->crypto, &m->alloc);
     if (rc < 0)
@@ -359,8 +406,6 @@ static int target_usm(usnmp_target *t, usnmp__usm_target **out) {
     if (m->v3_scratch == NULL)
       return USNMP_E_NOMEM;
   }
-  if (m->procs[USNMP_VERSION_3] == NULL)
-    m->procs[USNMP_VERSION_3] = &usnmp__v3_proc;
   if (t->usm == NULL) {
     usnmp__usm_target *usm = usnmp__malloc(m, sizeof(*usm));
     if (usm == NULL)
@@ -376,7 +421,7 @@ static int target_usm(usnmp_target *t, usnmp__usm_target **out) {
   return 0;
 }
 
-void usnmp__v3_target_free(usnmp_target *t) {
+static void v3_target_free(usnmp_target *t) {
   if (t->usm == NULL)
     return;
   usnmp__usm_target_wipe(t->usm);
@@ -384,10 +429,10 @@ void usnmp__v3_target_free(usnmp_target *t) {
   t->usm = NULL;
 }
 
-void usnmp__v3_manager_free(usnmp_manager *m) {
+static void v3_manager_free(usnmp_manager *m) {
   usnmp__crypto_free(m->crypto);
   m->crypto = NULL;
-  usnmp__v3_scratch_wipe(m);
+  scratch_wipe(m);
   usnmp__free(m, m->v3_scratch);
   m->v3_scratch = NULL;
 }

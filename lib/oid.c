@@ -213,3 +213,12 @@ int usnmp_oid_to_ber(uint8_t *buf, size_t size, const usnmp_oid *oid) {
   }
   return (int)out;
 }
+
+int usnmp_varbind_oid(const usnmp_varbind *vb, usnmp_oid *oid) {
+  if (!vb || !oid)
+    return USNMP_E_INVAL;
+  int rc = usnmp_oid_from_ber(oid, vb->oid, vb->oid_len);
+  if (rc != 0)
+    oid->len = 0;
+  return rc;
+}

@@ -78,6 +78,10 @@ int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max) {
   GUARD(s, usnmp_cache_set_limit(s->cache, max));
 }
 
+int usnmp_sync_set_cache_ttl(usnmp_sync *s, uint32_t ttl_ms) {
+  GUARD(s, usnmp_cache_set_ttl(s->cache, ttl_ms));
+}
+
 /* ---- the blocking calls ---- */
 
 /* A flag this version does not know may guard a field our struct lacks
@@ -87,8 +91,26 @@ static int call_flags_known(const usnmp_call_opts *o) {
                               USNMP_CALL_NONBLOCK | USNMP_CALL_REFRESH));
 }
 
-static uint32_t call_timeout(const usnmp_sync *s, const usnmp_call_opts *o) {
-  return o && (o->flags & USNMP_CALL_TIMEOUT) ? o->timeout_ms : s->timeout_ms;
+/* A call's timeout: its own, else its host's (h NULL: not known yet),
+ * else the object's. */
+static uint32_t call_timeout(const usnmp_sync *s, const sync_host *h,
+                             const usnmp_call_opts *o) {
+  return o && (o->flags & USNMP_CALL_TIMEOUT)
+             ? o->timeout_ms
+             : usnmp__sync_host_timeout(s, h);
+}
+
+/* The request options of a call: its timeout and community override. */
+static void call_ropts(const usnmp_sync *s, const sync_host *h,
+                       const usnmp_call_opts *opts,
+                       usnmp_request_opts *ropts) {
+  memset(ropts, 0, sizeof *ropts);
+  ropts->flags = USNMP_OPT_TIMEOUT;
+  ropts->timeout_ms = call_timeout(s, h, opts);
+  if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
+    ropts->flags |= USNMP_OPT_COMMUNITY;
+    ropts->community = opts->community;
+  }
 }
 
 static void deadline_cb(uv_timer_t *timer) {
@@ -185,17 +207,12 @@ static int call(usnmp_sync *s, const char *hostname, usnmp_cache_kind kind,
   s->last_error_index = 0;
   usnmp_cache_trim(s->cache);
   sync_host *h;
-  uint32_t timeout_ms = call_timeout(s, opts);
-  int rc = host_get(s, hostname, timeout_ms, &h);
+  int rc = host_get(s, hostname, call_timeout(s, NULL, opts), &h);
   if (rc)
     return rc;
-  usnmp_request_opts ropts = {0};
-  ropts.flags = USNMP_REQUEST_TIMEOUT;
-  ropts.timeout_ms = timeout_ms;
-  if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
-    ropts.flags |= USNMP_REQUEST_COMMUNITY;
-    ropts.community = opts->community;
-  }
+  usnmp_request_opts ropts;
+  call_ropts(s, h, opts, &ropts);
+  uint32_t timeout_ms = ropts.timeout_ms;
   rc = usnmp_cache_start(s->cache, h->target, kind, oids, values, n,
                          opts && (opts->flags & USNMP_CALL_REFRESH)
                              ? USNMP_CACHE_REFRESH
@@ -253,7 +270,262 @@ int usnmp_sync_set_many(usnmp_sync *s, const char *agent,
   GUARD(s, call(s, agent, USNMP_CACHE_SET, oids, values, n, opts, result));
 }
 
-usnmp_error_status usnmp_sync_error_status(const usnmp_sync *s) {
+/* ---- GETBULK and tables: not cached, one async request or fetch ---- */
+
+/* The start of a call that is not cached: clears the last error, finds
+ * the host and fills the request options.  Returns host_get()'s codes. */
+static int uncached_begin(usnmp_sync *s, const char *agent,
+                          const usnmp_call_opts *opts, sync_host **h,
+                          usnmp_request_opts *ropts) {
+  s->last_error_status = 0;
+  s->last_error_index = 0;
+  int rc = host_get(s, agent, call_timeout(s, NULL, opts), h);
+  if (rc == 0)
+    call_ropts(s, *h, opts, ropts);
+  return rc;
+}
+
+/* The flags a call that is never cached cannot honour. */
+static int uncached_flags_known(const usnmp_call_opts *o) {
+  return call_flags_known(o) && !(o && (o->flags & USNMP_CALL_NONBLOCK));
+}
+
+typedef struct bulk_wait {
+  usnmp_sync *s;
+  int done;
+  int status;
+  int32_t error_status, error_index;
+  usnmp_vblist *list;
+} bulk_wait;
+
+static void bulk_done(const usnmp_response *resp, void *arg) {
+  bulk_wait *b = arg;
+  b->done = 1;
+  b->status = resp->status;
+  if (b->status == 0 && resp->error_status != 0) {
+    b->status = USNMP_E_SNMP_ERROR;
+    b->error_status = resp->error_status;
+    b->error_index = resp->error_index;
+  } else if (b->status == 0) {
+    b->list = vblist_build(b->s, resp->varbinds, resp->varbind_count);
+    if (!b->list)
+      b->status = USNMP_E_NOMEM;
+  }
+  uv_stop(&b->s->loop);
+}
+
+static int bulk_finished(void *arg) { return ((bulk_wait *)arg)->done; }
+
+static int get_bulk(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
+                    size_t n, uint32_t non_repeaters,
+                    uint32_t max_repetitions, const usnmp_call_opts *opts,
+                    usnmp_vblist **result) {
+  sync_host *h;
+  usnmp_request_opts ropts;
+  int rc = uncached_begin(s, agent, opts, &h, &ropts);
+  if (rc)
+    return rc;
+  bulk_wait b = {s, 0, 0, 0, 0, NULL};
+  usnmp_request_ref ref;
+  rc = usnmp_getbulk(h->target, oids, n, non_repeaters, max_repetitions,
+                     &ropts, bulk_done, &b, &ref);
+  if (rc)
+    return rc;
+  rc = run_until(s, bulk_finished, &b, ropts.timeout_ms);
+  if (rc) {
+    /* Its callback fires now, with USNMP_E_CANCELLED. */
+    usnmp_cancel(&ref);
+    usnmp_vblist_free(b.list);
+    return rc;
+  }
+  s->last_error_status = b.error_status;
+  s->last_error_index = b.error_index;
+  *result = b.list;
+  return b.status;
+}
+
+int usnmp_sync_get_bulk(usnmp_sync *s, const char *agent,
+                        const usnmp_oid *oids, size_t n,
+                        uint32_t non_repeaters, uint32_t max_repetitions,
+                        const usnmp_call_opts *opts, usnmp_vblist **result) {
+  if (result)
+    *result = NULL;
+  if (!s || !agent || !oids || n == 0 || n > USNMP_MAX_VARBINDS || !result ||
+      !uncached_flags_known(opts))
+    return USNMP_E_INVAL;
+  GUARD(s, get_bulk(s, agent, oids, n, non_repeaters, max_repetitions, opts,
+                    result));
+}
+
+/* Rows the caller owns: each row one allocation (its usnmp_table_row,
+ * index, values and the bytes they point to), the columns one more. */
+struct usnmp_rowlist {
+  usnmp_allocator alloc;
+  size_t n, room;
+  usnmp_table_row **rows;
+  usnmp_oid *columns;
+  size_t n_columns;
+};
+
+size_t usnmp_rowlist_count(const usnmp_rowlist *l) { return l ? l->n : 0; }
+
+const usnmp_table_row *usnmp_rowlist_get(const usnmp_rowlist *l, size_t i) {
+  return l && i < l->n ? l->rows[i] : NULL;
+}
+
+void usnmp_rowlist_free(usnmp_rowlist *l) {
+  if (!l)
+    return;
+  for (size_t i = 0; i < l->n; i++)
+    l->alloc.free(l->rows[i], l->alloc.ctx);
+  if (l->rows)
+    l->alloc.free(l->rows, l->alloc.ctx);
+  if (l->columns)
+    l->alloc.free(l->columns, l->alloc.ctx);
+  l->alloc.free(l, l->alloc.ctx);
+}
+
+typedef struct table_wait {
+  usnmp_sync *s;
+  usnmp_rowlist *list;
+  int done;
+  int status; /* USNMP_E_NOMEM once a row could not be kept */
+  int32_t error_status, error_index;
+} table_wait;
+
+static int rows_keep_columns(table_wait *tw, const usnmp_oid *columns,
+                             size_t n) {
+  usnmp_rowlist *l = tw->list;
+  if (l->columns || n == 0)
+    return 0;
+  l->columns = mem_alloc(tw->s, n * sizeof *columns);
+  if (!l->columns)
+    return USNMP_E_NOMEM;
+  memcpy(l->columns, columns, n * sizeof *columns);
+  l->n_columns = n;
+  return 0;
+}
+
+static int table_row(usnmp_table *tb, const usnmp_table_row *row, void *arg) {
+  (void)tb;
+  table_wait *tw = arg;
+  usnmp_rowlist *l = tw->list;
+  if (rows_keep_columns(tw, row->columns, row->n_columns) != 0)
+    goto nomem;
+  if (l->n == l->room) {
+    size_t room = l->room ? 2 * l->room : 16;
+    usnmp_table_row **rows = mem_alloc(tw->s, room * sizeof *rows);
+    if (!rows)
+      goto nomem;
+    if (l->n)
+      memcpy(rows, l->rows, l->n * sizeof *rows);
+    mem_free(tw->s, l->rows);
+    l->rows = rows;
+    l->room = room;
+  }
+  size_t bytes = 0;
+  for (size_t i = 0; i < row->n_columns; i++)
+    bytes += usnmp__value_bytes(&row->values[i]);
+  usnmp_table_row *copy =
+      mem_alloc(tw->s, sizeof *copy + sizeof(usnmp_oid) +
+                           row->n_columns * sizeof(usnmp_value) + bytes);
+  if (!copy)
+    goto nomem;
+  /* The values first: they need the row's 8-byte alignment, the index
+   * only 4. */
+  usnmp_value *values = (usnmp_value *)(copy + 1);
+  usnmp_oid *index = (usnmp_oid *)(values + row->n_columns);
+  uint8_t *cursor = (uint8_t *)(index + 1);
+  *index = *row->index;
+  for (size_t i = 0; i < row->n_columns; i++)
+    usnmp__value_copy(&values[i], &row->values[i], &cursor);
+  copy->index = index;
+  copy->values = values;
+  copy->n_columns = row->n_columns;
+  copy->columns = l->columns;
+  l->rows[l->n++] = copy;
+  return 0;
+nomem:
+  tw->status = USNMP_E_NOMEM;
+  return 1;
+}
+
+static void table_done(usnmp_table *tb, const usnmp_table_result *result,
+                       void *arg) {
+  (void)tb;
+  table_wait *tw = arg;
+  tw->done = 1;
+  if (tw->status == 0)
+    tw->status = result->status;
+  if (tw->status == 0)
+    tw->status = rows_keep_columns(tw, result->columns, result->n_columns);
+  tw->error_status = result->error_status;
+  tw->error_index = result->error_index;
+  uv_stop(&tw->s->loop);
+}
+
+static int table(usnmp_sync *s, const char *agent, const usnmp_oid *entry,
+                 const usnmp_oid *columns, size_t n_columns,
+                 const usnmp_call_opts *opts, usnmp_rowlist **out) {
+  sync_host *h;
+  usnmp_request_opts ropts;
+  int rc = uncached_begin(s, agent, opts, &h, &ropts);
+  if (rc)
+    return rc;
+  table_wait tw = {s, NULL, 0, 0, 0, 0};
+  tw.list = usnmp__calloc(&s->alloc, 1, sizeof *tw.list);
+  if (!tw.list)
+    return USNMP_E_NOMEM;
+  tw.list->alloc = s->alloc;
+  usnmp_walk_opts wopts = {0};
+  wopts.request = &ropts;
+  rc = usnmp_table_start(h->target, entry, columns, n_columns, &wopts,
+                         table_row, table_done, &tw, NULL);
+  /* Every request of the fetch carries the call's timeout, so this loop
+   * ends: on_done fires with the rows, or the fetch's failure. */
+  while (rc == 0 && !tw.done)
+    uv_run(&s->loop, UV_RUN_ONCE);
+  if (rc == 0)
+    rc = tw.status;
+  if (rc == USNMP_E_SNMP_ERROR) {
+    s->last_error_status = tw.error_status;
+    s->last_error_index = tw.error_index;
+  }
+  if (rc) {
+    usnmp_rowlist_free(tw.list);
+    return rc;
+  }
+  *out = tw.list;
+  return 0;
+}
+
+int usnmp_sync_table(usnmp_sync *s, const char *agent, const usnmp_oid *entry,
+                     const usnmp_oid *columns, size_t n_columns,
+                     const usnmp_call_opts *opts, usnmp_rowlist **out) {
+  if (out)
+    *out = NULL;
+  if (!s || !agent || !out || (n_columns == 0 && !entry) ||
+      (n_columns && !columns) || n_columns > USNMP_MAX_VARBINDS ||
+      !uncached_flags_known(opts))
+    return USNMP_E_INVAL;
+  GUARD(s, table(s, agent, entry, columns, n_columns, opts, out));
+}
+
+static int set_host(usnmp_sync *s, const char *agent,
+                    const usnmp_sync_host_options *opts) {
+  sync_host *h;
+  int rc = host_get(s, agent, s->timeout_ms, &h);
+  return rc ? rc : usnmp__sync_host_set(s, h, opts);
+}
+
+int usnmp_sync_set_host(usnmp_sync *s, const char *agent,
+                        const usnmp_sync_host_options *opts) {
+  if (!s || !agent || !opts)
+    return USNMP_E_INVAL;
+  GUARD(s, set_host(s, agent, opts));
+}
+
+int32_t usnmp_sync_error_status(const usnmp_sync *s) {
   return s->last_error_status;
 }
 
@@ -348,7 +620,7 @@ int usnmp_sync_close(usnmp_sync *s) {
    * cannot be cancelled and may take as long as the system's resolver
    * likes: it is not waited for (see close_later). */
   while (!s->manager_closed &&
-         s->manager->open_handles != s->manager->resolutions)
+         s->manager->open_handles != s->manager->tp.resolutions)
     uv_run(&s->loop, UV_RUN_ONCE);
   usnmp__sync_hosts_free(s);
   if (!s->manager_closed) {
@@ -388,7 +660,7 @@ struct usnmp_sync_walk {
 static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
                       const usnmp_call_opts *opts, usnmp_sync_walk **out) {
   sync_host *h;
-  int rc = host_get(s, agent, call_timeout(s, opts), &h);
+  int rc = host_get(s, agent, call_timeout(s, NULL, opts), &h);
   if (rc)
     return rc;
   usnmp_sync_walk *sw = usnmp__calloc(&s->alloc, 1, sizeof *sw);
@@ -396,8 +668,8 @@ static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
     return USNMP_E_NOMEM;
   sw->alloc = s->alloc;
   sw->sync = s;
-  sw->ropts.flags = USNMP_REQUEST_TIMEOUT;
-  sw->ropts.timeout_ms = call_timeout(s, opts);
+  sw->ropts.flags = USNMP_OPT_TIMEOUT;
+  sw->ropts.timeout_ms = call_timeout(s, h, opts);
   if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
     sw->community = usnmp__strdup(&s->alloc, opts->community);
     if (!sw->community) {

@@ -21,6 +21,19 @@ struct sync_host {
   sync_host *next;
   usnmp_target *target;
   struct sockaddr_storage addr;
+  /* usnmp_sync_set_host(): the settings named in flags are this host's
+   * own, and the object's setters leave them alone. */
+  uint32_t flags;
+  usnmp_version version;
+  char *community;
+  char *write_community;
+  uint32_t resend_ms;
+  uint32_t timeout_ms;
+  char *v3_user;              /* USNMP_HOST_V3_USER; passwords wiped */
+  usnmp_auth_proto v3_auth;
+  char *v3_authpass;
+  usnmp_priv_proto v3_priv;
+  char *v3_privpass;
 };
 
 /* An agent string a caller used, read with the default port of that
@@ -54,10 +67,10 @@ struct usnmp_sync {
   int32_t last_error_status;
   int32_t last_error_index;
   int manager_closed; /* the manager's close callback ran */
-  /* SNMPv3, applied to every host (v3_user NULL: none set).  The
-   * passwords are kept because hosts are created on first use and each
-   * localises the keys to its own agent; they are wiped when replaced and
-   * at close. */
+  /* SNMPv3, applied to every host without a user of its own (v3_user
+   * NULL: none set).  The passwords are kept because hosts are created
+   * on first use and each localises the keys to its own agent; they are
+   * wiped when replaced and at close. */
   char *v3_user;
   usnmp_auth_proto v3_auth;
   usnmp_priv_proto v3_priv;
@@ -116,6 +129,14 @@ int usnmp__sync_host_find(usnmp_sync *s, const char *name,
 int usnmp__sync_host_add(usnmp_sync *s, const char *name,
                          const struct sockaddr_storage *addr, usnmp_target *t,
                          sync_host **out);
+
+/* The call timeout of host h (NULL: the object's). */
+uint32_t usnmp__sync_host_timeout(const usnmp_sync *s, const sync_host *h);
+
+/* Gives host h the settings of opts (usnmp_sync_set_host).  Returns 0,
+ * USNMP_E_INVAL or USNMP_E_NOMEM (h unchanged). */
+int usnmp__sync_host_set(usnmp_sync *s, sync_host *h,
+                         const usnmp_sync_host_options *opts);
 
 /* Frees the hosts, the agent strings and the settings of s (its manager
  * is closed: the targets are gone). */

@@ -25,11 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "manager_int.h"
 #include "pdu.h"
+#include "varbinds.h"
 #include "usnmp.h"
 
-#define OID_BER_MAX (USNMP_OID_MAX_LEN * 5)
 /* Column numbers probed per discovery request. */
 #define PROBES 8
 
@@ -38,7 +39,7 @@ enum { PH_DISCOVER = 1, PH_FETCH, PH_DONE };
 typedef struct column {
   usnmp_oid oid;    /* the column */
   usnmp_oid cursor; /* last OID received in it (initially the column) */
-  uint8_t cursor_ber[OID_BER_MAX];
+  uint8_t cursor_ber[USNMP__OID_BER_MAX];
   size_t cursor_ber_len;
   uint8_t done;
 } column;
@@ -93,47 +94,24 @@ struct usnmp_table {
  * Memory
  * ------------------------------------------------------------------------ */
 
-static void *t_malloc(const usnmp_allocator *a, size_t size) {
-  return a->malloc != NULL ? a->malloc(size, a->ctx) : malloc(size);
-}
-
-static void t_free(const usnmp_allocator *a, void *p) {
-  if (p == NULL)
-    return;
-  if (a->free != NULL)
-    a->free(p, a->ctx);
-  else
-    free(p);
-}
-
-static void *t_calloc(const usnmp_allocator *a, size_t n, size_t size) {
-  void *p;
-  if (n != 0 && size > SIZE_MAX / n)
-    return NULL;
-  p = t_malloc(a, n * size != 0 ? n * size : 1);
-  if (p != NULL)
-    memset(p, 0, n * size);
-  return p;
-}
-
 static void row_free(usnmp_table *tb, row *r) {
   for (size_t i = 0; i < tb->n_cols; i++)
-    t_free(&tb->alloc, r->owned[i]);
-  t_free(&tb->alloc, r);
+    usnmp__dealloc(&tb->alloc, r->owned[i]);
+  usnmp__dealloc(&tb->alloc, r);
 }
 
 static void table_free(usnmp_table *tb) {
   usnmp_allocator a = tb->alloc;
   for (size_t i = 0; i < tb->n_rows; i++)
     row_free(tb, tb->rows[i]);
-  t_free(&a, tb->rows);
-  t_free(&a, tb->cols);
-  t_free(&a, tb->col_oids);
-  t_free(&a, tb->asked);
-  t_free(&a, tb->row_values);
-  t_free(&a, tb->tx);
-  t_free(&a, tb->community);
-  t_free(&a, tb);
+  usnmp__dealloc(&a, tb->rows);
+  usnmp__dealloc(&a, tb->cols);
+  usnmp__dealloc(&a, tb->col_oids);
+  usnmp__dealloc(&a, tb->asked);
+  usnmp__dealloc(&a, tb->row_values);
+  usnmp__dealloc(&a, tb->tx);
+  usnmp__dealloc(&a, tb->community);
+  usnmp__dealloc(&a, tb);
 }
 
 static void maybe_free(usnmp_table *tb) {
@@ -218,19 +196,19 @@ static row *find_row(usnmp_table *tb, const uint32_t *idx, size_t len) {
   }
   if (tb->n_rows == tb->cap_rows) {
     size_t cap = tb->cap_rows ? tb->cap_rows * 2 : 64;
-    row **p = t_malloc(&tb->alloc, cap * sizeof(*p));
+    row **p = usnmp__alloc(&tb->alloc, cap * sizeof(*p));
     if (p == NULL)
       return NULL;
     if (tb->n_rows != 0)
       memcpy(p, tb->rows, tb->n_rows * sizeof(*p));
-    t_free(&tb->alloc, tb->rows);
+    usnmp__dealloc(&tb->alloc, tb->rows);
     tb->rows = p;
     tb->cap_rows = cap;
   }
   /* One block: the row, its cells, their owners, its index. */
   size = sizeof(row) + tb->n_cols * (sizeof(usnmp_value) + sizeof(uint8_t *)) +
          len * sizeof(uint32_t);
-  r = t_malloc(&tb->alloc, size);
+  r = usnmp__alloc(&tb->alloc, size);
   if (r == NULL)
     return NULL;
   memset(r, 0, size);
@@ -250,11 +228,11 @@ static row *find_row(usnmp_table *tb, const uint32_t *idx, size_t len) {
 static int set_cell(usnmp_table *tb, row *r, size_t col,
                     const usnmp_value *value) {
   r->cells[col] = *value;
-  t_free(&tb->alloc, r->owned[col]);
+  usnmp__dealloc(&tb->alloc, r->owned[col]);
   r->owned[col] = NULL;
   if (usnmp__value_has_bytes(value->type)) {
     size_t len = value->v.bytes.len;
-    uint8_t *copy = t_malloc(&tb->alloc, len ? len : 1);
+    uint8_t *copy = usnmp__alloc(&tb->alloc, len ? len : 1);
     if (copy == NULL)
       return USNMP_E_NOMEM;
     if (len != 0)
@@ -334,7 +312,7 @@ static int send_probes(usnmp_table *tb, uint32_t count) {
   probe.len = tb->entry.len + 1;
   for (uint32_t i = 0; i < n; i++) {
     probe.arcs[tb->entry.len] = tb->probe_base + i;
-    rc = usnmp_oid_to_ber(space, OID_BER_MAX, &probe);
+    rc = usnmp_oid_to_ber(space, USNMP__OID_BER_MAX, &probe);
     if (rc < 0)
       return rc;
     memset(&tb->tx[i], 0, sizeof tb->tx[i]);
@@ -422,8 +400,8 @@ static int begin_fetch(usnmp_table *tb) {
     tb->result.end = USNMP_WALK_END_SUBTREE;
     return 1; /* nothing to fetch */
   }
-  tb->col_oids = t_calloc(&tb->alloc, n, sizeof(usnmp_oid));
-  tb->row_values = t_calloc(&tb->alloc, n, sizeof(usnmp_value));
+  tb->col_oids = usnmp__calloc(&tb->alloc, n, sizeof(usnmp_oid));
+  tb->row_values = usnmp__calloc(&tb->alloc, n, sizeof(usnmp_value));
   if (tb->col_oids == NULL || tb->row_values == NULL)
     return USNMP_E_NOMEM;
   for (size_t c = 0; c < n; c++) {
@@ -448,12 +426,12 @@ static int add_column(usnmp_table *tb, const usnmp_oid *oid) {
     return USNMP_E_INVAL;
   if (tb->n_cols == tb->cap_cols) {
     size_t cap = tb->cap_cols ? tb->cap_cols * 2 : 16;
-    column *p = t_malloc(&tb->alloc, cap * sizeof(*p));
+    column *p = usnmp__alloc(&tb->alloc, cap * sizeof(*p));
     if (p == NULL)
       return USNMP_E_NOMEM;
     if (tb->n_cols != 0)
       memcpy(p, tb->cols, tb->n_cols * sizeof(*p));
-    t_free(&tb->alloc, tb->cols);
+    usnmp__dealloc(&tb->alloc, tb->cols);
     tb->cols = p;
     tb->cap_cols = cap;
   }
@@ -466,14 +444,15 @@ static int add_column(usnmp_table *tb, const usnmp_oid *oid) {
 /* Buffers for the request varbinds and the columns asked, sized for the
  * number of columns (or probes). */
 static int size_scratch(usnmp_table *tb, size_t n) {
-  t_free(&tb->alloc, tb->tx);
-  t_free(&tb->alloc, tb->asked);
+  usnmp__dealloc(&tb->alloc, tb->tx);
+  usnmp__dealloc(&tb->alloc, tb->asked);
   if (n < PROBES)
     n = PROBES;
   /* Varbinds, then room for the probes' BER names. */
   tb->tx =
-      t_malloc(&tb->alloc, n * sizeof(usnmp_varbind) + PROBES * OID_BER_MAX);
-  tb->asked = t_calloc(&tb->alloc, n, sizeof(uint32_t));
+      usnmp__alloc(&tb->alloc,
+                   n * sizeof(usnmp_varbind) + PROBES * USNMP__OID_BER_MAX);
+  tb->asked = usnmp__calloc(&tb->alloc, n, sizeof(uint32_t));
   return tb->tx != NULL && tb->asked != NULL ? 0 : USNMP_E_NOMEM;
 }
 
@@ -709,7 +688,7 @@ int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
     if (columns[i].len < 2 || columns[i].len >= USNMP_OID_MAX_LEN)
       return USNMP_E_INVAL;
   a = t->m->alloc;
-  tb = t_calloc(&a, 1, sizeof *tb);
+  tb = usnmp__calloc(&a, 1, sizeof *tb);
   if (tb == NULL)
     return USNMP_E_NOMEM;
   tb->alloc = a;

@@ -1,7 +1,11 @@
 /*
- * The manager's transport: agent strings, name resolution with
+ * The transport moves datagrams: agent strings, name resolution with
  * getaddrinfo on libuv's thread pool, and the UDP handles (one per
- * address family, opened on first use) with their receive path.
+ * address family, opened on first use) with their send batch and receive
+ * path.  It takes datagrams (address, bytes, a token) and gives back
+ * datagrams (source, bytes), send results and addresses, through the
+ * callbacks its owner registered (usnmp__transport_ops); it knows
+ * nothing of requests or targets.
  *
  * Two ways to move datagrams, chosen at build time (meson.build):
  *
@@ -11,8 +15,8 @@
  *     datagram with UV_UDP_MMSG_CHUNK, and finally once with
  *     UV_UDP_MMSG_FREE so the buffer's owner could free it (the buffer
  *     belongs to the manager for its whole life, so that call has nothing
- *     to do); and sending is batched: requests started or resent during
- *     one loop iteration are queued (usnmp__transport_queue) and leave
+ *     to do); and sending is batched: datagrams queued during one loop
+ *     iteration (usnmp__transport_queue) leave
  *     together with sendmmsg() on the handle's socket, from a prepare
  *     handle (before the loop blocks) and a check handle (right after the
  *     I/O callbacks, so answers that start new requests send them in the
@@ -246,8 +250,8 @@ int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b) {
 
 struct usnmp__resolve {
   uv_work_t req;
-  usnmp_manager *m;
-  usnmp_target *t; /* NULL once the target is gone */
+  usnmp__transport *tp;
+  void *token; /* NULL once abandoned */
   usnmp__resolver_fn resolver;
   void *resolver_arg;
   struct addrinfo hints;
@@ -279,14 +283,14 @@ static void resolve_work(uv_work_t *req) {
 
 static void resolve_done(uv_work_t *req, int status) {
   usnmp__resolve *rs = USNMP__CONTAINER(req, usnmp__resolve, req);
-  usnmp_manager *m = rs->m;
-  usnmp_target *t = rs->t;
+  usnmp__transport *tp = rs->tp;
+  void *token = rs->token;
   struct addrinfo *res = status == 0 ? rs->res : NULL;
   const struct addrinfo *pick = NULL;
   const struct addrinfo *ai;
+  struct sockaddr_storage addr;
 
-  if (t != NULL) {
-    t->resolving = NULL;
+  if (token != NULL) {
     /* Without a udp:/udp6: prefix net-snmp means IPv4: prefer an IPv4
      * address, but take IPv6 for a name that has only that. */
     for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
@@ -300,65 +304,62 @@ static void resolve_done(uv_work_t *req, int status) {
           rs->family != AF_INET)
         pick = ai;
     if (pick != NULL) {
-      memset(&t->addr, 0, sizeof(t->addr));
-      memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
+      memset(&addr, 0, sizeof addr);
+      memcpy(&addr, pick->ai_addr, pick->ai_addrlen);
       if (pick->ai_family == AF_INET)
-        ((struct sockaddr_in *)&t->addr)->sin_port = htons(rs->port);
+        ((struct sockaddr_in *)&addr)->sin_port = htons(rs->port);
       else
-        ((struct sockaddr_in6 *)&t->addr)->sin6_port = htons(rs->port);
+        ((struct sockaddr_in6 *)&addr)->sin6_port = htons(rs->port);
     }
   }
   if (rs->res != NULL)
     freeaddrinfo(rs->res);
-  usnmp__free(m, rs);
-  m->resolutions--;
-  if (t != NULL)
-    usnmp__target_resolved(t, pick != NULL ? 0 : USNMP_E_RESOLVE);
-  usnmp__manager_handle_closed(m);
+  usnmp__dealloc(tp->alloc, rs);
+  tp->resolutions--;
+  if (token != NULL)
+    tp->ops->resolved(tp->owner, token, pick != NULL ? 0 : USNMP_E_RESOLVE,
+                      pick != NULL ? (const struct sockaddr *)&addr : NULL);
+  tp->ops->closed(tp->owner);
 }
 
-int usnmp__resolve_start(usnmp_target *t, const char *host, uint16_t port,
-                         int family) {
-  usnmp_manager *m = t->m;
+int usnmp__resolve_start(usnmp__transport *tp, void *token, const char *host,
+                         uint16_t port, int family, usnmp__resolve **out) {
   usnmp__resolve *rs;
   size_t len = strlen(host);
   int rc;
 
   if (len >= sizeof(rs->host))
     return USNMP_E_INVAL;
-  rs = usnmp__malloc(m, sizeof(*rs));
+  rs = usnmp__alloc(tp->alloc, sizeof *rs);
   if (rs == NULL)
     return USNMP_E_NOMEM;
-  memset(rs, 0, sizeof(*rs));
-  rs->m = m;
-  rs->t = t;
+  memset(rs, 0, sizeof *rs);
+  rs->tp = tp;
+  rs->token = token;
   rs->port = port;
   rs->family = family;
-  rs->resolver = m->resolver != NULL ? m->resolver : usnmp__default_resolver;
-  rs->resolver_arg = m->resolver_arg;
+  rs->resolver =
+      tp->resolver != NULL ? tp->resolver : usnmp__default_resolver;
+  rs->resolver_arg = tp->resolver_arg;
   memcpy(rs->host, host, len + 1);
   rs->hints.ai_family = family;
   rs->hints.ai_socktype = SOCK_DGRAM;
   rs->hints.ai_protocol = IPPROTO_UDP;
-  rc = uv_queue_work(m->loop, &rs->req, resolve_work, resolve_done);
+  rc = uv_queue_work(tp->loop, &rs->req, resolve_work, resolve_done);
   if (rc < 0) {
-    usnmp__free(m, rs);
+    usnmp__dealloc(tp->alloc, rs);
     return rc;
   }
-  t->resolving = rs;
-  /* Counted like a handle: the manager's memory must outlive the
-   * callback, which always runs (with UV_ECANCELED when cancelled). */
-  m->open_handles++;
-  m->resolutions++;
+  *out = rs;
+  /* Counted like a handle: the owner's memory must outlive the callback,
+   * which always runs (with UV_ECANCELED when cancelled). */
+  (*tp->handles)++;
+  tp->resolutions++;
   return 0;
 }
 
-void usnmp__resolve_abandon(usnmp_target *t) {
-  usnmp__resolve *rs = t->resolving;
-  if (rs == NULL)
-    return;
-  rs->t = NULL;
-  t->resolving = NULL;
+void usnmp__resolve_abandon(usnmp__resolve *rs) {
+  rs->token = NULL;
   /* Fails with UV_EBUSY once the lookup runs on the thread pool; its
    * callback then simply finds no target. */
   uv_cancel((uv_req_t *)&rs->req);
@@ -368,41 +369,42 @@ void usnmp__resolve_abandon(usnmp_target *t) {
  * UDP handles
  * ------------------------------------------------------------------------ */
 
-static usnmp_manager *manager_of(uv_handle_t *h) { return h->data; }
+static usnmp__transport *transport_of(uv_handle_t *h) { return h->data; }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  usnmp_manager *m = manager_of(h);
+  usnmp__transport *tp = transport_of(h);
   (void)suggested;
-  buf->base = (char *)m->recv_buf;
+  buf->base = (char *)tp->recv_buf;
   buf->len = RECV_CHUNKS * USNMP__RECV_CHUNK;
 }
 
 /* Out of line and cold, so on_recv() keeps no frame for it. */
 __attribute__((noinline, cold)) static void
-deliver_traced(usnmp_manager *m, const uint8_t *data, size_t len,
+deliver_traced(usnmp__transport *tp, const uint8_t *data, size_t len,
                const struct sockaddr *addr, int partial) {
-  usnmp__transport_trace(m, 0, data, len, addr);
-  usnmp__manager_on_datagram(m, data, len, addr, partial);
+  usnmp__transport_trace(tp, 0, data, len, addr);
+  tp->ops->received(tp->owner, data, len, addr, partial);
 }
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *addr, unsigned flags) {
-  usnmp_manager *m = manager_of((uv_handle_t *)h);
+  usnmp__transport *tp = transport_of((uv_handle_t *)h);
   if (flags & UV_UDP_MMSG_FREE)
-    return; /* the buffer is the manager's for good */
+    return; /* the buffer is the transport's for good */
   /* addr NULL: nothing more to read (or a socket error that names no
-   * sender); an empty datagram still counts, as malformed. */
-  if (nread < 0 || addr == NULL || m->closing)
+   * sender); an empty datagram still counts, as malformed.  Once closed,
+   * the rest of a batch already read is dropped. */
+  if (nread < 0 || addr == NULL || tp->closed)
     return;
   /* Two tail calls: a trace call before the delivery would cost every
    * datagram a stack frame, traced or not (callgrind: 18 instructions per
    * GET in bench/poll). */
-  if (m->trace_cb != NULL)
-    deliver_traced(m, (const uint8_t *)buf->base, (size_t)nread, addr,
+  if (tp->trace_cb != NULL)
+    deliver_traced(tp, (const uint8_t *)buf->base, (size_t)nread, addr,
                    (flags & UV_UDP_PARTIAL) != 0);
   else
-    usnmp__manager_on_datagram(m, (const uint8_t *)buf->base, (size_t)nread,
-                               addr, (flags & UV_UDP_PARTIAL) != 0);
+    tp->ops->received(tp->owner, (const uint8_t *)buf->base, (size_t)nread,
+                      addr, (flags & UV_UDP_PARTIAL) != 0);
 }
 
 /* Sets one buffer size: with force (usnmp_manager_set_socket_buffer_force)
@@ -436,30 +438,31 @@ int usnmp__transport_can_force(void) {
 }
 
 static void on_udp_closed(uv_handle_t *h) {
-  usnmp_manager *m = manager_of(h);
-  usnmp__udp *u = h == (uv_handle_t *)&m->udp4.handle ? &m->udp4 : &m->udp6;
+  usnmp__transport *tp = transport_of(h);
+  usnmp__udp *u =
+      h == (uv_handle_t *)&tp->udp4.handle ? &tp->udp4 : &tp->udp6;
   /* A handle closed after a failed open may be opened again. */
   if (u->state == 3)
     u->state = 0;
-  usnmp__manager_handle_closed(m);
+  tp->ops->closed(tp->owner);
 }
 
-static int udp_open(usnmp_manager *m, usnmp__udp *u, int family) {
+static int udp_open(usnmp__transport *tp, usnmp__udp *u, int family) {
   struct sockaddr_storage any;
   uv_os_fd_t fd;
   int rc;
 
-  if (m->recv_buf == NULL) {
-    m->recv_buf = usnmp__malloc(m, RECV_CHUNKS * USNMP__RECV_CHUNK);
-    if (m->recv_buf == NULL)
+  if (tp->recv_buf == NULL) {
+    tp->recv_buf = usnmp__alloc(tp->alloc, RECV_CHUNKS * USNMP__RECV_CHUNK);
+    if (tp->recv_buf == NULL)
       return USNMP_E_NOMEM;
   }
-  rc = uv_udp_init_ex(m->loop, &u->handle, (unsigned)family | UDP_FLAGS);
+  rc = uv_udp_init_ex(tp->loop, &u->handle, (unsigned)family | UDP_FLAGS);
   if (rc < 0)
     return rc;
-  u->handle.data = m;
+  u->handle.data = tp;
   u->state = 1;
-  m->open_handles++;
+  (*tp->handles)++;
   memset(&any, 0, sizeof(any));
   if (family == AF_INET) {
     ((struct sockaddr_in *)&any)->sin_family = AF_INET;
@@ -469,7 +472,7 @@ static int udp_open(usnmp_manager *m, usnmp__udp *u, int family) {
   rc = uv_udp_bind(&u->handle, (const struct sockaddr *)&any,
                    family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
   if (rc == 0 && uv_fileno((uv_handle_t *)&u->handle, &fd) == 0)
-    set_buffers(fd, m->sockbuf, m->sockbuf_force);
+    set_buffers(fd, tp->sockbuf, tp->sockbuf_force);
   if (rc == 0)
     rc = uv_udp_recv_start(&u->handle, on_alloc, on_recv);
   /* An idle socket must not keep the loop alive: what does is a request
@@ -490,20 +493,24 @@ static int udp_open(usnmp_manager *m, usnmp__udp *u, int family) {
 
 typedef struct send_copy {
   uv_udp_send_t req;
-  usnmp_manager *m;
+  usnmp__transport *tp;
   uint8_t data[];
 } send_copy;
 
 static void on_sent(uv_udp_send_t *req, int status) {
   send_copy *sc = USNMP__CONTAINER(req, send_copy, req);
+  usnmp__transport *tp = sc->tp;
+  usnmp__dealloc(tp->alloc, sc);
   if (status < 0 && status != UV_ECANCELED)
-    sc->m->stats.send_errors++;
-  usnmp__free(sc->m, sc);
+    tp->ops->sent(tp->owner, NULL, status);
 }
 
-int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
-                          const uint8_t *data, size_t len) {
-  usnmp__udp *u = addr->sa_family == AF_INET6 ? &m->udp6 : &m->udp4;
+/* Sends one datagram to addr on the handle of its family, opening that
+ * handle first if needed.  Returns 0 or a negative code (the datagram was
+ * not sent). */
+static int send_one(usnmp__transport *tp, const struct sockaddr *addr,
+                    const uint8_t *data, size_t len) {
+  usnmp__udp *u = addr->sa_family == AF_INET6 ? &tp->udp6 : &tp->udp4;
   uv_buf_t buf;
   send_copy *sc;
   int rc;
@@ -513,12 +520,12 @@ int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
   if (u->state == 3)
     return UV_EAGAIN; /* the last open failed and its handle still closes */
   if (u->state == 0) {
-    rc = udp_open(m, u, addr->sa_family);
+    rc = udp_open(tp, u, addr->sa_family);
     if (rc < 0)
       return rc;
   }
-  if (m->trace_cb != NULL)
-    usnmp__transport_trace(m, 1, data, len, addr);
+  if (tp->trace_cb != NULL)
+    usnmp__transport_trace(tp, 1, data, len, addr);
   buf = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
   rc = uv_udp_try_send(&u->handle, &buf, 1, addr);
   if (rc >= 0)
@@ -527,15 +534,15 @@ int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
     return rc;
   /* The socket is full (or libuv still queues earlier sends): send a copy
    * so the request may complete, or be recycled, while this one waits. */
-  sc = usnmp__malloc(m, sizeof(*sc) + len);
+  sc = usnmp__alloc(tp->alloc, sizeof *sc + len);
   if (sc == NULL)
     return USNMP_E_NOMEM;
-  sc->m = m;
+  sc->tp = tp;
   memcpy(sc->data, data, len);
   buf = uv_buf_init((char *)sc->data, (unsigned)len);
   rc = uv_udp_send(&sc->req, &u->handle, &buf, 1, addr, on_sent);
   if (rc < 0) {
-    usnmp__free(m, sc);
+    usnmp__dealloc(tp->alloc, sc);
     return rc;
   }
   return 0;
@@ -546,8 +553,8 @@ int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
  * ------------------------------------------------------------------------ */
 
 #if USNMP_HAVE_SENDMMSG
-static socklen_t addr_len(const struct sockaddr_storage *ss) {
-  return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+static socklen_t addr_len(const struct sockaddr *sa) {
+  return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                    : sizeof(struct sockaddr_in);
 }
 #endif
@@ -555,9 +562,9 @@ static socklen_t addr_len(const struct sockaddr_storage *ss) {
 #if USNMP_HAVE_SENDMMSG
 /* Sends the batched datagrams of one family with as few sendmmsg() calls
  * as the kernel allows.  When the socket is full, the rest go through
- * usnmp__transport_send(), which lets libuv queue copies. */
-static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
-                         usnmp__udp *u) {
+ * send_one(), which lets libuv queue copies. */
+static void flush_family(usnmp__transport *tp, const usnmp__dgram **ds,
+                         size_t n, usnmp__udp *u) {
   struct mmsghdr msgs[USNMP__TXQ];
   struct iovec iov[USNMP__TXQ];
   uv_os_fd_t fd;
@@ -567,16 +574,16 @@ static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
     return;
   if (u->state != 1 || uv_fileno((uv_handle_t *)&u->handle, &fd) != 0) {
     for (i = 0; i < n; i++)
-      usnmp__request_flushed(rs[i], u->state == 2 ? USNMP_E_CLOSED
-                                                  : UV_EBADF);
+      tp->ops->sent(tp->owner, ds[i]->token,
+                    u->state == 2 ? USNMP_E_CLOSED : UV_EBADF);
     return;
   }
   memset(msgs, 0, n * sizeof(msgs[0]));
   for (i = 0; i < n; i++) {
-    iov[i].iov_base = rs[i]->msg;
-    iov[i].iov_len = rs[i]->msg_len;
-    msgs[i].msg_hdr.msg_name = &rs[i]->t->addr;
-    msgs[i].msg_hdr.msg_namelen = addr_len(&rs[i]->t->addr);
+    iov[i].iov_base = (void *)(uintptr_t)ds[i]->data;
+    iov[i].iov_len = ds[i]->len;
+    msgs[i].msg_hdr.msg_name = (void *)(uintptr_t)ds[i]->to;
+    msgs[i].msg_hdr.msg_namelen = addr_len(ds[i]->to);
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
@@ -584,10 +591,9 @@ static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
     int rc = sendmmsg(fd, msgs + k, (unsigned)(n - k), 0);
     if (rc > 0) {
       for (i = k; i < k + (size_t)rc; i++) {
-        if (m->trace_cb != NULL)
-          usnmp__transport_trace(m, 1, rs[i]->msg, rs[i]->msg_len,
-                                 (const struct sockaddr *)&rs[i]->t->addr);
-        usnmp__request_flushed(rs[i], 0);
+        if (tp->trace_cb != NULL)
+          usnmp__transport_trace(tp, 1, ds[i]->data, ds[i]->len, ds[i]->to);
+        tp->ops->sent(tp->owner, ds[i]->token, 0);
       }
       k += (size_t)rc;
       continue;
@@ -596,19 +602,16 @@ static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
       continue;
     if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
       for (; k < n; k++)
-        usnmp__request_flushed(
-            rs[k], usnmp__transport_send(
-                       m, (const struct sockaddr *)&rs[k]->t->addr,
-                       rs[k]->msg, rs[k]->msg_len));
+        tp->ops->sent(tp->owner, ds[k]->token,
+                      send_one(tp, ds[k]->to, ds[k]->data, ds[k]->len));
       return;
     }
     /* The first datagram failed on its own (EACCES for a broadcast
      * address, EHOSTUNREACH...): report it and go on with the rest. */
     rc = rc < 0 ? -errno : UV_EIO;
-    if (m->trace_cb != NULL)
-      usnmp__transport_trace(m, 1, rs[k]->msg, rs[k]->msg_len,
-                             (const struct sockaddr *)&rs[k]->t->addr);
-    usnmp__request_flushed(rs[k], rc);
+    if (tp->trace_cb != NULL)
+      usnmp__transport_trace(tp, 1, ds[k]->data, ds[k]->len, ds[k]->to);
+    tp->ops->sent(tp->owner, ds[k]->token, rc);
     k++;
   }
 }
@@ -616,96 +619,115 @@ static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
 /* The portable path: each datagram through libuv (uv_udp_try_send, or a
  * queued copy when the socket is full); one that fails is reported on its
  * own and the rest go on. */
-static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
-                         usnmp__udp *u) {
+static void flush_family(usnmp__transport *tp, const usnmp__dgram **ds,
+                         size_t n, usnmp__udp *u) {
   (void)u;
   for (size_t i = 0; i < n; i++)
-    usnmp__request_flushed(
-        rs[i], usnmp__transport_send(m, (const struct sockaddr *)&rs[i]->t->addr,
-                                     rs[i]->msg, rs[i]->msg_len));
+    tp->ops->sent(tp->owner, ds[i]->token,
+                  send_one(tp, ds[i]->to, ds[i]->data, ds[i]->len));
 }
 #endif
 
-static void flush(usnmp_manager *m) {
-  usnmp_request *v4[USNMP__TXQ], *v6[USNMP__TXQ];
+static void flush(usnmp__transport *tp) {
+  /* The batch is sent in place and counted empty first; ops->sent() must
+   * not queue (the manager's only counts and arms timers), so nothing
+   * writes into the batch while it goes. */
+  const usnmp__dgram *v4[USNMP__TXQ], *v6[USNMP__TXQ];
   size_t n4 = 0, n6 = 0;
-  uint32_t i;
-  if (m->txq_count == 0)
+  uint32_t i, n = tp->txq_count;
+  if (n == 0)
     return;
-  /* Empty the batch first: reporting runs no callback, but keeps the
-   * batch consistent whatever it does. */
-  for (i = 0; i < m->txq_count; i++) {
-    usnmp_request *r = m->txq[i];
-    if (r == NULL)
-      continue;
-    r->txq_slot = 0;
-    if (r->t->addr.ss_family == AF_INET6)
-      v6[n6++] = r;
+  tp->txq_count = 0;
+  for (i = 0; i < n; i++) {
+    const usnmp__dgram *d = &tp->txq[i];
+    if (d->token == NULL)
+      continue; /* taken back */
+    if (d->to->sa_family == AF_INET6)
+      v6[n6++] = d;
     else
-      v4[n4++] = r;
+      v4[n4++] = d;
   }
-  m->txq_count = 0;
-  flush_family(m, v4, n4, &m->udp4);
-  flush_family(m, v6, n6, &m->udp6);
+  flush_family(tp, v4, n4, &tp->udp4);
+  flush_family(tp, v6, n6, &tp->udp6);
 }
 
 static void on_flush_prepare(uv_prepare_t *h) { flush(h->data); }
 static void on_flush_check(uv_check_t *h) { flush(h->data); }
 
 static void on_flush_closed(uv_handle_t *h) {
-  usnmp__manager_handle_closed(h->data);
+  usnmp__transport *tp = h->data;
+  tp->ops->closed(tp->owner);
 }
 
-int usnmp__transport_queue(usnmp_manager *m, usnmp_request *r) {
-  usnmp__udp *u = r->t->addr.ss_family == AF_INET6 ? &m->udp6 : &m->udp4;
+int usnmp__transport_queue(usnmp__transport *tp, const usnmp__dgram *d,
+                           uint32_t slot) {
+  usnmp__udp *u = d->to->sa_family == AF_INET6 ? &tp->udp6 : &tp->udp4;
   int rc;
-  if (r->txq_slot != 0)
-    return 0;
+  if (slot != 0 && slot <= tp->txq_count) {
+    tp->txq[slot - 1] = *d; /* already queued: send the latest bytes once */
+    return (int)slot;
+  }
   if (u->state == 2)
     return USNMP_E_CLOSED;
   if (u->state == 3)
     return UV_EAGAIN;
   if (u->state == 0) {
-    rc = udp_open(m, u, r->t->addr.ss_family);
+    rc = udp_open(tp, u, d->to->sa_family);
     if (rc < 0)
       return rc;
   }
-  if (!m->flush_handles) {
-    /* Unreferenced: a waiting batch always belongs to a request whose
+  if (!tp->flush_handles) {
+    /* Unreferenced: a waiting batch always belongs to a sender whose
      * timer keeps the loop running. */
-    uv_prepare_init(m->loop, &m->flush_prepare);
-    uv_check_init(m->loop, &m->flush_check);
-    m->flush_prepare.data = m;
-    m->flush_check.data = m;
-    uv_prepare_start(&m->flush_prepare, on_flush_prepare);
-    uv_check_start(&m->flush_check, on_flush_check);
-    uv_unref((uv_handle_t *)&m->flush_prepare);
-    uv_unref((uv_handle_t *)&m->flush_check);
-    m->flush_handles = 1;
-    m->open_handles += 2;
+    uv_prepare_init(tp->loop, &tp->flush_prepare);
+    uv_check_init(tp->loop, &tp->flush_check);
+    tp->flush_prepare.data = tp;
+    tp->flush_check.data = tp;
+    uv_prepare_start(&tp->flush_prepare, on_flush_prepare);
+    uv_check_start(&tp->flush_check, on_flush_check);
+    uv_unref((uv_handle_t *)&tp->flush_prepare);
+    uv_unref((uv_handle_t *)&tp->flush_check);
+    tp->flush_handles = 1;
+    *tp->handles += 2;
   }
-  if (m->txq_count == USNMP__TXQ)
-    flush(m);
-  m->txq[m->txq_count++] = r;
-  r->txq_slot = (uint8_t)m->txq_count;
-  return 0;
+  if (tp->txq_count == USNMP__TXQ)
+    flush(tp);
+  tp->txq[tp->txq_count++] = *d;
+  return (int)tp->txq_count;
 }
 
-void usnmp__transport_unqueue(usnmp_manager *m, usnmp_request *r) {
-  if (r->txq_slot != 0) {
-    m->txq[r->txq_slot - 1] = NULL;
-    r->txq_slot = 0;
-  }
+void usnmp__transport_unqueue(usnmp__transport *tp, uint32_t slot) {
+  if (slot != 0 && slot <= tp->txq_count)
+    tp->txq[slot - 1].token = NULL;
 }
 
-void usnmp__transport_close(usnmp_manager *m) {
-  usnmp__udp *all[2] = {&m->udp4, &m->udp6};
+void usnmp__transport_init(usnmp__transport *tp, uv_loop_t *loop,
+                           const usnmp_allocator *alloc,
+                           const usnmp__transport_ops *ops, void *owner,
+                           uint32_t *handles) {
+  memset(tp, 0, sizeof *tp);
+  tp->loop = loop;
+  tp->alloc = alloc;
+  tp->ops = ops;
+  tp->owner = owner;
+  tp->handles = handles;
+  tp->sockbuf = USNMP__DEFAULT_SOCKBUF;
+}
+
+void usnmp__transport_free(usnmp__transport *tp) {
+  usnmp__dealloc(tp->alloc, tp->recv_buf);
+  tp->recv_buf = NULL;
+}
+
+void usnmp__transport_close(usnmp__transport *tp) {
+  usnmp__udp *all[2] = {&tp->udp4, &tp->udp6};
   int i;
-  m->txq_count = 0;
-  if (m->flush_handles) {
-    uv_close((uv_handle_t *)&m->flush_prepare, on_flush_closed);
-    uv_close((uv_handle_t *)&m->flush_check, on_flush_closed);
-    m->flush_handles = 0;
+  tp->closed = 1;
+  tp->txq_count = 0;
+  if (tp->flush_handles) {
+    uv_close((uv_handle_t *)&tp->flush_prepare, on_flush_closed);
+    uv_close((uv_handle_t *)&tp->flush_check, on_flush_closed);
+    tp->flush_handles = 0;
   }
   for (i = 0; i < 2; i++) {
     if (all[i]->state == 1) {
@@ -716,17 +738,10 @@ void usnmp__transport_close(usnmp_manager *m) {
   }
 }
 
-int usnmp__transport_fd(const usnmp_manager *m, int family) {
-  const usnmp__udp *u = family == AF_INET6 ? &m->udp6 : &m->udp4;
-  uv_os_fd_t fd;
-  if (u->state != 1 || uv_fileno((const uv_handle_t *)&u->handle, &fd) != 0)
-    return -1;
-  return fd;
-}
-
-void usnmp__transport_trace(usnmp_manager *m, int sent, const uint8_t *data,
-                            size_t len, const struct sockaddr *peer) {
-  usnmp__udp *u = peer->sa_family == AF_INET6 ? &m->udp6 : &m->udp4;
+void usnmp__transport_trace(usnmp__transport *tp, int sent,
+                            const uint8_t *data, size_t len,
+                            const struct sockaddr *peer) {
+  usnmp__udp *u = peer->sa_family == AF_INET6 ? &tp->udp6 : &tp->udp4;
   struct sockaddr_storage local;
   int local_len = sizeof(local);
   usnmp_packet p;
@@ -741,5 +756,5 @@ void usnmp__transport_trace(usnmp_manager *m, int sent, const uint8_t *data,
   p.len = len;
   p.peer = peer;
   p.local = (const struct sockaddr *)&local;
-  m->trace_cb(&p, m->trace_arg);
+  tp->trace_cb(&p, tp->trace_arg);
 }

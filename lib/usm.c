@@ -15,7 +15,6 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -25,49 +24,17 @@
 
 #include "alloc.h"
 #include "usm.h"
-
-/* Number of usnmp_auth_proto values, NONE included. */
-#define AUTH_COUNT (USNMP_AUTH_SHA512 + 1)
-
-/* Direct-mapped cache of master keys.  Thousands of targets usually share
- * a handful of passwords, so a small table catches them all; a collision
- * only costs a recomputation. */
-#define KEY_CACHE_SLOTS 256
-#define KEY_CACHE_WAYS 4
+#include "usm_crypto.h"
 
 /* RFC 3414 A.2: the password is repeated to fill 1 MiB before hashing. */
 #define PASSWORD_STRETCH (1024u * 1024u)
 
-typedef struct key_cache_slot {
-  uint8_t fingerprint[32];
-  uint8_t ku[USNMP__USM_KEY_MAX];
-  uint8_t used;
-} key_cache_slot;
-
-struct usnmp__crypto {
-  usnmp_allocator alloc;
-  OSSL_LIB_CTX *libctx;
-  OSSL_PROVIDER *prov_default;
-  OSSL_PROVIDER *prov_legacy;
-  EVP_MD *md[AUTH_COUNT];
-  EVP_MD *sha256; /* cache fingerprints */
-  EVP_MAC *hmac;
-  EVP_MAC_CTX *mac_ctx[AUTH_COUNT];
-  EVP_MD_CTX *md_ctx;
-  EVP_CIPHER *des_cbc;
-  EVP_CIPHER *aes_cfb[3]; /* 128, 192, 256 */
-  EVP_CIPHER_CTX *cipher_ctx;
-  key_cache_slot *cache; /* KEY_CACHE_SLOTS, allocated on first use */
-  uint64_t cache_hits;
-  uint64_t cache_misses;
-};
-
 /* OpenSSL's names of the digests, indexed by usnmp_auth_proto. */
-static const char *const md_names[AUTH_COUNT] = {
+static const char *const md_names[USNMP__AUTH_COUNT] = {
     NULL, "MD5", "SHA1", "SHA2-224", "SHA2-256", "SHA2-384", "SHA2-512",
 };
-static const uint8_t auth_key_lens[AUTH_COUNT] = {0, 16, 20, 28, 32, 48, 64};
-static const uint8_t auth_mac_lens[AUTH_COUNT] = {0, 12, 12, 16, 24, 32, 48};
+static const uint8_t auth_key_lens[USNMP__AUTH_COUNT] = {0, 16, 20, 28, 32, 48, 64};
+static const uint8_t auth_mac_lens[USNMP__AUTH_COUNT] = {0, 12, 12, 16, 24, 32, 48};
 
 
 static int auth_valid(usnmp_auth_proto auth) {
@@ -131,7 +98,7 @@ int usnmp__crypto_new(usnmp__crypto **out, const usnmp_allocator *alloc) {
    * DES user is configured, not here. */
   c->prov_legacy = OSSL_PROVIDER_load(c->libctx, "legacy");
 
-  for (i = 1; i < AUTH_COUNT; i++) {
+  for (i = 1; i < USNMP__AUTH_COUNT; i++) {
     /* MD5 may be absent from a restricted build; only SHA is required. */
     c->md[i] = EVP_MD_fetch(c->libctx, md_names[i], NULL);
     if (c->md[i] == NULL && i != USNMP_AUTH_MD5)
@@ -141,7 +108,7 @@ int usnmp__crypto_new(usnmp__crypto **out, const usnmp_allocator *alloc) {
   c->hmac = EVP_MAC_fetch(c->libctx, "HMAC", NULL);
   if (c->sha256 == NULL || c->hmac == NULL)
     goto unsupported;
-  for (i = 1; i < AUTH_COUNT; i++) {
+  for (i = 1; i < USNMP__AUTH_COUNT; i++) {
     OSSL_PARAM params[2];
     if (c->md[i] == NULL)
       continue;
@@ -182,7 +149,7 @@ void usnmp__crypto_free(usnmp__crypto *c) {
   if (c == NULL)
     return;
   if (c->cache != NULL) {
-    OPENSSL_cleanse(c->cache, KEY_CACHE_SLOTS * sizeof(*c->cache));
+    OPENSSL_cleanse(c->cache, USNMP__KEY_CACHE_SLOTS * sizeof(*c->cache));
     c->alloc.free(c->cache, c->alloc.ctx);
   }
   EVP_CIPHER_CTX_free(c->cipher_ctx);
@@ -190,7 +157,7 @@ void usnmp__crypto_free(usnmp__crypto *c) {
   for (i = 0; i < 3; i++)
     EVP_CIPHER_free(c->aes_cfb[i]);
   EVP_MD_CTX_free(c->md_ctx);
-  for (i = 0; i < AUTH_COUNT; i++) {
+  for (i = 0; i < USNMP__AUTH_COUNT; i++) {
     EVP_MAC_CTX_free(c->mac_ctx[i]);
     EVP_MD_free(c->md[i]);
   }
@@ -217,12 +184,6 @@ int usnmp__crypto_has_priv(const usnmp__crypto *c, usnmp_priv_proto priv) {
   if (c == NULL || !priv_valid(priv))
     return 0;
   return priv == USNMP_PRIV_DES ? c->des_cbc != NULL : 1;
-}
-
-void usnmp__crypto_cache_stats(const usnmp__crypto *c, uint64_t *hits,
-                               uint64_t *misses) {
-  *hits = c->cache_hits;
-  *misses = c->cache_misses;
 }
 
 int usnmp__crypto_random(usnmp__crypto *c, void *buf, size_t len) {
@@ -296,18 +257,18 @@ static int password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
                            uint8_t ku[USNMP__USM_KEY_MAX], uint8_t fp[32]) {
   static const char label[] = "usnmp password-to-key";
   uint8_t proto = (uint8_t)auth;
-  key_cache_slot *slot;
+  usnmp__key_cache_slot *slot;
   int rc;
 
   if (c == NULL || password == NULL || len == 0 ||
       len > USNMP__USM_PASSWORD_MAX || ku == NULL || !auth_valid(auth))
     return USNMP_E_INVAL;
   if (c->cache == NULL) {
-    c->cache = c->alloc.malloc(KEY_CACHE_SLOTS * sizeof(*c->cache),
+    c->cache = c->alloc.malloc(USNMP__KEY_CACHE_SLOTS * sizeof(*c->cache),
                                c->alloc.ctx);
     if (c->cache == NULL)
       return USNMP_E_NOMEM;
-    memset(c->cache, 0, KEY_CACHE_SLOTS * sizeof(*c->cache));
+    memset(c->cache, 0, USNMP__KEY_CACHE_SLOTS * sizeof(*c->cache));
   }
   /* The fingerprint covers the protocol, so one password under two
    * digests takes two entries. */
@@ -319,11 +280,11 @@ static int password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
    * user's authentication and privacy passwords, say) must not evict each
    * other on every target.  A miss takes a free way, else the home one. */
   {
-    unsigned home = (fp[0] | (unsigned)fp[1] << 8) % KEY_CACHE_SLOTS;
+    unsigned home = (fp[0] | (unsigned)fp[1] << 8) % USNMP__KEY_CACHE_SLOTS;
     unsigned way;
     slot = NULL;
-    for (way = 0; way < KEY_CACHE_WAYS; way++) {
-      key_cache_slot *s = &c->cache[(home + way) % KEY_CACHE_SLOTS];
+    for (way = 0; way < USNMP__KEY_CACHE_WAYS; way++) {
+      usnmp__key_cache_slot *s = &c->cache[(home + way) % USNMP__KEY_CACHE_SLOTS];
       if (s->used &&
           CRYPTO_memcmp(s->fingerprint, fp, sizeof(s->fingerprint)) == 0) {
         memcpy(ku, s->ku, auth_key_lens[auth]);
@@ -679,31 +640,6 @@ static int localise_keys(usnmp__crypto *c, usnmp__usm_target *t) {
   return rc;
 }
 
-static int passphrase_ok(const char *pass) {
-  size_t len;
-  if (pass == NULL)
-    return 0;
-  len = strlen(pass);
-  return len >= USNMP__USM_PASSWORD_MIN && len <= USNMP__USM_PASSWORD_MAX;
-}
-
-int usnmp__usm_user_check(const char *user, usnmp_auth_proto auth,
-                          const char *authpass, usnmp_priv_proto priv,
-                          const char *privpass) {
-  size_t user_len = user == NULL ? 0 : strlen(user);
-  if (user_len == 0 || user_len > USNMP__USM_USER_MAX)
-    return USNMP_E_V3_USER_NAME;
-  if (auth < USNMP_AUTH_NONE || auth > USNMP_AUTH_SHA512 ||
-      priv < USNMP_PRIV_NONE || priv > USNMP_PRIV_AES256C)
-    return USNMP_E_V3_UNKNOWN_PROTOCOL;
-  if (priv != USNMP_PRIV_NONE && auth == USNMP_AUTH_NONE)
-    return USNMP_E_V3_PRIV_WITHOUT_AUTH;
-  if ((auth != USNMP_AUTH_NONE && !passphrase_ok(authpass)) ||
-      (priv != USNMP_PRIV_NONE && !passphrase_ok(privpass)))
-    return USNMP_E_V3_PASSPHRASE;
-  return 0;
-}
-
 int usnmp__usm_target_set_user(usnmp__crypto *c, usnmp__usm_target *t,
                                const char *user, usnmp_auth_proto auth,
                                const char *authpass, usnmp_priv_proto priv,
@@ -882,104 +818,4 @@ void usnmp__usm_target_resync(usnmp__usm_target *t, uint32_t boots,
   t->synced_ms = now_ms;
   t->time_known = 1;
   t->time_authentic = authentic;
-}
-
-/* ---- public names and setters that need nothing but this file --------- */
-
-static const char *const auth_names[AUTH_COUNT] = {
-    "NOAUTH", "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512",
-};
-static const char *const priv_names[USNMP_PRIV_AES256C + 1] = {
-    "NOPRIV",  "DES",       "AES", "AES-192",
-    "AES-256", "AES-192-C", "AES-256-C",
-};
-
-/* Compares a name with a canonical one, case-insensitively, ignoring the
- * canonical name's dashes when the given name has none (net-snmp accepts
- * both "SHA-256" and "SHA256"). */
-static int name_matches(const char *name, const char *canonical) {
-  char bare[16];
-  size_t i, j = 0;
-
-  if (strcasecmp(name, canonical) == 0)
-    return 1;
-  for (i = 0; canonical[i] != '\0' && j + 1 < sizeof(bare); i++)
-    if (canonical[i] != '-')
-      bare[j++] = canonical[i];
-  bare[j] = '\0';
-  return strcasecmp(name, bare) == 0;
-}
-
-int usnmp_auth_proto_parse(const char *name, usnmp_auth_proto *out) {
-  int i;
-
-  if (name == NULL || out == NULL)
-    return USNMP_E_INVAL;
-  if (strcasecmp(name, "SHA1") == 0) {
-    *out = USNMP_AUTH_SHA;
-    return 0;
-  }
-  for (i = 0; i < AUTH_COUNT; i++) {
-    if (name_matches(name, auth_names[i])) {
-      *out = (usnmp_auth_proto)i;
-      return 0;
-    }
-  }
-  return USNMP_E_V3_UNKNOWN_PROTOCOL;
-}
-
-int usnmp_priv_proto_parse(const char *name, usnmp_priv_proto *out) {
-  int i;
-
-  if (name == NULL || out == NULL)
-    return USNMP_E_INVAL;
-  if (strcasecmp(name, "AES128") == 0 || strcasecmp(name, "AES-128") == 0) {
-    *out = USNMP_PRIV_AES;
-    return 0;
-  }
-  for (i = 0; i <= USNMP_PRIV_AES256C; i++) {
-    if (name_matches(name, priv_names[i])) {
-      *out = (usnmp_priv_proto)i;
-      return 0;
-    }
-  }
-  return USNMP_E_V3_UNKNOWN_PROTOCOL;
-}
-
-int usnmp_sec_level_parse(const char *name, usnmp_sec_level *out) {
-  static const struct {
-    const char *name;
-    usnmp_sec_level level;
-  } names[] = {
-      {"noAuthNoPriv", USNMP_SEC_NOAUTHNOPRIV},
-      {"1", USNMP_SEC_NOAUTHNOPRIV},
-      {"noauth", USNMP_SEC_NOAUTHNOPRIV},
-      {"authNoPriv", USNMP_SEC_AUTHNOPRIV},
-      {"2", USNMP_SEC_AUTHNOPRIV},
-      {"auth", USNMP_SEC_AUTHNOPRIV},
-      {"authPriv", USNMP_SEC_AUTHPRIV},
-      {"3", USNMP_SEC_AUTHPRIV},
-      {"priv", USNMP_SEC_AUTHPRIV},
-  };
-  size_t i;
-
-  if (name == NULL || out == NULL)
-    return USNMP_E_INVAL;
-  for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    if (strcasecmp(name, names[i].name) == 0) {
-      *out = names[i].level;
-      return 0;
-    }
-  }
-  return USNMP_E_V3_UNKNOWN_LEVEL;
-}
-
-const char *usnmp_auth_proto_name(usnmp_auth_proto p) {
-  return p >= USNMP_AUTH_NONE && p <= USNMP_AUTH_SHA512 ? auth_names[p]
-                                                        : NULL;
-}
-
-const char *usnmp_priv_proto_name(usnmp_priv_proto p) {
-  return p >= USNMP_PRIV_NONE && p <= USNMP_PRIV_AES256C ? priv_names[p]
-                                                         : NULL;
 }

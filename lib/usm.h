@@ -94,8 +94,9 @@ int usnmp__crypto_has_des(const usnmp__crypto *c);
 int usnmp__crypto_has_auth(const usnmp__crypto *c, usnmp_auth_proto auth);
 int usnmp__crypto_has_priv(const usnmp__crypto *c, usnmp_priv_proto priv);
 
-/* Stores how many password-to-key computations the cache answered
- * (hits) and how many it had to run (misses). */
+/* Test hook (lib/test_hooks.c, linked into the tests only): stores how
+ * many password-to-key computations the cache answered (hits) and how
+ * many it had to run (misses). */
 void usnmp__crypto_cache_stats(const usnmp__crypto *c, uint64_t *hits,
                                uint64_t *misses);
 
@@ -260,7 +261,8 @@ int usnmp__usm_target_init(usnmp__crypto *c, usnmp__usm_target *t);
 void usnmp__usm_target_wipe(usnmp__usm_target *t);
 
 /* Checks a v3 user's settings before anything is derived from them, for
- * every entry point (targets, the blocking layer).  Returns 0,
+ * every entry point (targets, the blocking layer); usm_names.c, in every
+ * build.  Returns 0,
  * USNMP_E_V3_USER_NAME (NULL, empty or over 32 bytes),
  * USNMP_E_V3_UNKNOWN_PROTOCOL (outside the enums),
  * USNMP_E_V3_PRIV_WITHOUT_AUTH, or USNMP_E_V3_PASSPHRASE (missing, under

@@ -158,3 +158,18 @@ int usnmp_value_get_undecodable(const usnmp_value *v, uint8_t *tag,
     return USNMP_E_INVAL;
   return usnmp__undecodable_parts(v, tag, content, len);
 }
+
+int usnmp_value_get_string(const usnmp_value *v, char *buf, size_t size) {
+  if (!v || (!buf && size) ||
+      (v->type != USNMP_TYPE_OCTET_STRING && v->type != USNMP_TYPE_OPAQUE) ||
+      v->v.bytes.len > INT32_MAX)
+    return USNMP_E_INVAL;
+  size_t len = v->v.bytes.len;
+  if (size) {
+    size_t n = len < size - 1 ? len : size - 1;
+    if (n)
+      memcpy(buf, v->v.bytes.data, n);
+    buf[n] = '\0';
+  }
+  return (int)len;
+}

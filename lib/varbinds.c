@@ -1,43 +1,45 @@
 /*
  * Deep copies of values and varbinds: the varbinds and values of a reply
  * point into its datagram; these copy them, with their bytes, into a
- * block the caller allocated (one allocation per list).
+ * block the caller allocated (one allocation per list), or into one block
+ * they allocate, and re-point a copy whose bytes moved.
  */
 #include <string.h>
 
-#include "pdu.h"
+#include "alloc.h"
 #include "varbinds.h"
-
-size_t usnmp__value_bytes(const usnmp_value *v) {
-  return usnmp__value_has_bytes(v->type) ? v->v.bytes.len : 0;
-}
-
-void usnmp__value_copy(usnmp_value *dst, const usnmp_value *src,
-                       uint8_t **cursor) {
-  size_t len = usnmp__value_bytes(src);
-  *dst = *src;
-  if (len != 0) {
-    memcpy(*cursor, src->v.bytes.data, len);
-    dst->v.bytes.data = *cursor;
-    *cursor += len;
-  }
-}
 
 size_t usnmp__varbinds_bytes(const usnmp_varbind *vbs, size_t n) {
   size_t size = 0;
   for (size_t i = 0; i < n; i++)
-    size += vbs[i].oid_len + usnmp__value_bytes(&vbs[i].value);
+    size += usnmp__varbind_bytes(&vbs[i]);
   return size;
 }
 
 void usnmp__varbinds_copy(usnmp_varbind *dst, const usnmp_varbind *src,
                           size_t n, uint8_t **cursor) {
+  for (size_t i = 0; i < n; i++)
+    usnmp__varbind_copy(&dst[i], &src[i], cursor);
+}
+
+usnmp_varbind *usnmp__varbinds_dup(const usnmp_allocator *a,
+                                   const usnmp_varbind *vbs, size_t n,
+                                   size_t size) {
+  usnmp_varbind *copy = usnmp__alloc(a, size);
+  uint8_t *cursor;
+  if (copy == NULL)
+    return NULL;
+  cursor = (uint8_t *)(copy + n);
+  usnmp__varbinds_copy(copy, vbs, n, &cursor);
+  return copy;
+}
+
+void usnmp__varbinds_rebase(usnmp_varbind *vbs, size_t n, const uint8_t *old,
+                            uint8_t *now) {
   for (size_t i = 0; i < n; i++) {
-    if (src[i].oid_len != 0)
-      memcpy(*cursor, src[i].oid, src[i].oid_len);
-    dst[i].oid = *cursor;
-    dst[i].oid_len = src[i].oid_len;
-    *cursor += src[i].oid_len;
-    usnmp__value_copy(&dst[i].value, &src[i].value, cursor);
+    usnmp_varbind *v = &vbs[i];
+    v->oid = now + (v->oid - old);
+    if (usnmp__value_has_bytes(v->value.type))
+      v->value.v.bytes.data = now + (v->value.v.bytes.data - old);
   }
 }

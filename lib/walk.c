@@ -28,8 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "manager_int.h"
 #include "pdu.h"
+#include "varbinds.h"
 #include "usnmp.h"
 
 enum { PH_IDLE = 0, PH_ROOT_FIRST, PH_WALK, PH_ROOT_LAST, PH_DONE };
@@ -41,9 +43,6 @@ typedef struct batch {
   uint8_t *bytes;
   size_t used, size;
 } batch;
-
-/* The most bytes a BER-encoded OID of USNMP_OID_MAX_LEN arcs takes. */
-#define OID_BER_MAX (USNMP_OID_MAX_LEN * 5)
 
 struct usnmp_walk {
   usnmp_allocator alloc; /* a copy: a pull walk may outlive its manager */
@@ -72,17 +71,17 @@ struct usnmp_walk {
   usnmp_oid root;
   /* The name to ask next: the last OID received inside the subtree, at
    * first the root (".X.0" for a one-arc root ".X"). */
-  uint8_t cursor[OID_BER_MAX];
+  uint8_t cursor[USNMP__OID_BER_MAX];
   size_t cursor_len;
-  uint8_t root_ber[OID_BER_MAX];
+  uint8_t root_ber[USNMP__OID_BER_MAX];
   size_t root_ber_len; /* 0 when the root cannot be encoded (one arc) */
-  uint8_t end_ber[OID_BER_MAX]; /* usnmp_walk_opts.end */
+  uint8_t end_ber[USNMP__OID_BER_MAX]; /* usnmp_walk_opts.end */
   size_t end_ber_len;           /* 0: the walk ends with its subtree */
   /* The last name delivered, turned into arcs for the result at the end. */
-  uint8_t last[OID_BER_MAX];
+  uint8_t last[USNMP__OID_BER_MAX];
   size_t last_len;
   /* Brent's cycle detection over cursors (ALLOW_NOT_INCREASING only). */
-  uint8_t brent_saved[OID_BER_MAX];
+  uint8_t brent_saved[USNMP__OID_BER_MAX];
   size_t brent_saved_len;
   uint64_t brent_power, brent_steps;
   usnmp_oid name; /* the name handed to the varbind callback */
@@ -100,19 +99,6 @@ struct usnmp_walk {
  * Memory
  * ------------------------------------------------------------------------ */
 
-static void *w_malloc(const usnmp_allocator *a, size_t size) {
-  return a->malloc != NULL ? a->malloc(size, a->ctx) : malloc(size);
-}
-
-static void w_free(const usnmp_allocator *a, void *p) {
-  if (p == NULL)
-    return;
-  if (a->free != NULL)
-    a->free(p, a->ctx);
-  else
-    free(p);
-}
-
 /* Grows *buf (elements of elem bytes, *cap of them) to hold at least need;
  * contents are kept.  Returns 0 or USNMP_E_NOMEM. */
 static int grow(const usnmp_allocator *a, void **buf, size_t *cap, size_t need,
@@ -123,12 +109,12 @@ static int grow(const usnmp_allocator *a, void **buf, size_t *cap, size_t need,
     return 0;
   while (n < need)
     n *= 2;
-  p = w_malloc(a, n * elem);
+  p = usnmp__alloc(a, n * elem);
   if (p == NULL)
     return USNMP_E_NOMEM;
   if (*cap != 0)
     memcpy(p, *buf, *cap * elem);
-  w_free(a, *buf);
+  usnmp__dealloc(a, *buf);
   *buf = p;
   *cap = n;
   return 0;
@@ -136,13 +122,13 @@ static int grow(const usnmp_allocator *a, void **buf, size_t *cap, size_t need,
 
 static void walk_free(usnmp_walk *w) {
   usnmp_allocator a = w->alloc;
-  w_free(&a, w->community);
-  w_free(&a, w->end_bytes);
+  usnmp__dealloc(&a, w->community);
+  usnmp__dealloc(&a, w->end_bytes);
   for (int i = 0; i < 2; i++) {
-    w_free(&a, w->b[i].vbs);
-    w_free(&a, w->b[i].bytes);
+    usnmp__dealloc(&a, w->b[i].vbs);
+    usnmp__dealloc(&a, w->b[i].bytes);
   }
-  w_free(&a, w);
+  usnmp__dealloc(&a, w);
 }
 
 /* Frees a finished callback walk once no frame of ours uses it. */
@@ -236,50 +222,27 @@ static int name_arcs(usnmp_oid *oid, const uint8_t *p, size_t len) {
   return 0;
 }
 
-/* Copies the value bytes (strings, OIDs) of vb to dst, pointing dst's
- * pointers at *space, which advances. */
-static void copy_varbind(usnmp_varbind *dst, const usnmp_varbind *src,
-                         uint8_t **space) {
-  *dst = *src;
-  memcpy(*space, src->oid, src->oid_len);
-  dst->oid = *space;
-  *space += src->oid_len;
-  if (usnmp__value_has_bytes(src->value.type)) {
-    if (src->value.v.bytes.len != 0)
-      memcpy(*space, src->value.v.bytes.data, src->value.v.bytes.len);
-    dst->value.v.bytes.data = *space;
-    *space += src->value.v.bytes.len;
-  }
-}
-
-static size_t varbind_bytes(const usnmp_varbind *vb) {
-  size_t n = vb->oid_len;
-  if (usnmp__value_has_bytes(vb->value.type))
-    n += vb->value.v.bytes.len;
-  return n;
-}
-
 /* Keeps a copy of the varbind that ended the walk for the result. */
 static void keep_end_varbind(usnmp_walk *w, const usnmp_varbind *vb) {
-  size_t need = varbind_bytes(vb);
+  size_t need = usnmp__varbind_bytes(vb);
   uint8_t *space;
   if (need > w->end_bytes_cap) {
-    uint8_t *p = w_malloc(&w->alloc, need);
+    uint8_t *p = usnmp__alloc(&w->alloc, need);
     if (p == NULL)
       return; /* the result then simply has no end_varbind */
-    w_free(&w->alloc, w->end_bytes);
+    usnmp__dealloc(&w->alloc, w->end_bytes);
     w->end_bytes = p;
     w->end_bytes_cap = need;
   }
   space = w->end_bytes;
-  copy_varbind(&w->end_vb, vb, &space);
+  usnmp__varbind_copy(&w->end_vb, vb, &space);
   w->result.end_varbind = &w->end_vb;
 }
 
 /* Appends a copy of vb to the batch the next answer fills. */
 static int batch_add(usnmp_walk *w, const usnmp_varbind *vb) {
   batch *f = &w->b[!w->cur];
-  size_t need = varbind_bytes(vb);
+  size_t need = usnmp__varbind_bytes(vb);
   int rc;
   uint8_t *space;
   if (f->n == f->cap) {
@@ -294,17 +257,11 @@ static int batch_add(usnmp_walk *w, const usnmp_varbind *vb) {
     rc = grow(&w->alloc, (void **)&f->bytes, &f->size, f->used + need, 1);
     if (rc < 0)
       return rc;
-    if (old != f->bytes) {
-      for (size_t i = 0; i < f->n; i++) {
-        usnmp_varbind *v = &f->vbs[i];
-        v->oid = f->bytes + (v->oid - old);
-        if (usnmp__value_has_bytes(v->value.type))
-          v->value.v.bytes.data = f->bytes + (v->value.v.bytes.data - old);
-      }
-    }
+    if (old != f->bytes)
+      usnmp__varbinds_rebase(f->vbs, f->n, old, f->bytes);
   }
   space = f->bytes + f->used;
-  copy_varbind(&f->vbs[f->n], vb, &space);
+  usnmp__varbind_copy(&f->vbs[f->n], vb, &space);
   f->used = (size_t)(space - f->bytes);
   f->n++;
   return 0;
@@ -392,9 +349,9 @@ static int continue_walk(usnmp_walk *w) {
   return send_walk_request(w);
 }
 
-/* Hands one varbind (its name at most OID_BER_MAX bytes) to the caller:
- * callback or pull batch.  Returns 0, 1 when the caller asked to stop, or
- * a negative code. */
+/* Hands one varbind (its name at most USNMP__OID_BER_MAX bytes) to the
+ * caller: callback or pull batch.  Returns 0, 1 when the caller asked to
+ * stop, or a negative code. */
 static int deliver(usnmp_walk *w, const usnmp_varbind *vb) {
   int rc = 0;
   w->result.count++;
@@ -498,7 +455,7 @@ static void scan_answer(usnmp_walk *w, const usnmp_varbind *vbs, size_t n,
   memset(s, 0, sizeof *s);
   for (size_t i = 0; i < n; i++) {
     const usnmp_varbind *vb = &vbs[i];
-    if (vb->oid_len == 0 || vb->oid_len > OID_BER_MAX) {
+    if (vb->oid_len == 0 || vb->oid_len > USNMP__OID_BER_MAX) {
       s->end = 1;
       s->status = USNMP_E_BAD_OID;
       break;
@@ -765,7 +722,7 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
     return USNMP_E_INVAL;
   m = usnmp_target_manager(t);
   a = m->alloc;
-  w = w_malloc(&a, sizeof *w);
+  w = usnmp__alloc(&a, sizeof *w);
   if (w == NULL)
     return USNMP_E_NOMEM;
   memset(w, 0, sizeof *w);

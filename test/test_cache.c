@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -300,7 +301,7 @@ static void test_bound_clear_forget(void **state) {
   assert_int_equal(start(f, USNMP_CACHE_GET, names, 1, 0, 2000), 0);
   assert_int_equal(usnmp_cache_trim(f->c), 0);
   assert_int_equal(collect(f, USNMP_CACHE_GET, names, 1, &res, NULL, 0), 0);
-  assert_int_equal(usnmp_cache_set_limit(f->c, 0), 0);
+  assert_int_equal(usnmp_cache_set_limit(f->c, USNMP_CACHE_UNLIMITED), 0);
   assert_int_equal(usnmp_cache_forget(f->c, f->e.t), 0);
   assert_int_equal(usnmp_cache_size(f->c), 0);
   assert_int_equal(start(f, USNMP_CACHE_GET, names, 3, 0, 2000), 0);
@@ -309,6 +310,54 @@ static void test_bound_clear_forget(void **state) {
   assert_int_equal(usnmp_cache_size(f->c), 0);
   assert_int_equal(usnmp_cache_forget(NULL, f->e.t), USNMP_E_INVAL);
   assert_int_equal(usnmp_cache_clear(NULL), USNMP_E_INVAL);
+}
+
+/* The time-to-live: USNMP_CACHE_OFF makes every start ask again, a short
+ * one serves the value until it passes, USNMP_CACHE_UNLIMITED never ages.
+ * A bound of USNMP_CACHE_OFF keeps an answer until its collect, then
+ * drops it. */
+static void test_ttl_and_off(void **state) {
+  fixture *f = *state;
+  const char *names[] = {SYSDESCR};
+  usnmp_cache_result res;
+  assert_int_equal(usnmp_cache_set_ttl(f->c, USNMP_CACHE_OFF), 0);
+  uint64_t before = requests(f);
+  for (int i = 1; i <= 3; i++) {
+    assert_int_equal(start(f, USNMP_CACHE_GET, names, 1, 0, 2000), 0);
+    assert_int_equal(collect(f, USNMP_CACHE_GET, names, 1, &res, NULL, 0), 0);
+    assert_int_equal(requests(f), before + (uint64_t)i);
+  }
+  assert_int_equal(usnmp_cache_set_ttl(f->c, 100), 0);
+  assert_int_equal(start(f, USNMP_CACHE_GET, names, 1, 0, 2000), 0);
+  assert_int_equal(collect(f, USNMP_CACHE_GET, names, 1, &res, NULL, 0), 0);
+  before = requests(f);
+  assert_int_equal(start(f, USNMP_CACHE_GET, names, 1, 0, 2000), 0);
+  assert_int_equal(collect(f, USNMP_CACHE_GET, names, 1, &res, NULL, 0), 0);
+  assert_int_equal(requests(f), before); /* fresh */
+  struct timespec ts = {0, 150 * 1000000L};
+  nanosleep(&ts, NULL);
+  assert_int_equal(usnmp_cache_trim(f->c), 0);
+  assert_int_equal(usnmp_cache_size(f->c), 0); /* collected and stale */
+  assert_int_equal(start(f, USNMP_CACHE_GET, names, 1, 0, 2000), 0);
+  assert_int_equal(collect(f, USNMP_CACHE_GET, names, 1, &res, NULL, 0), 0);
+  assert_int_equal(requests(f), before + 1);
+  assert_int_equal(usnmp_cache_set_ttl(f->c, USNMP_CACHE_UNLIMITED), 0);
+  nanosleep(&ts, NULL);
+  assert_int_equal(start(f, USNMP_CACHE_GET, names, 1, 0, 2000), 0);
+  assert_int_equal(requests(f), before + 1);
+
+  assert_int_equal(usnmp_cache_set_limit(f->c, USNMP_CACHE_OFF), 0);
+  assert_int_equal(usnmp_cache_size(f->c), 0);
+  const char *other[] = {SYSNAME};
+  assert_int_equal(start(f, USNMP_CACHE_GET, other, 1, 0, 2000), 0);
+  while (usnmp_cache_size(f->c) == 0)
+    assert_true(uv_run(&f->e.loop, UV_RUN_ONCE) >= 0);
+  assert_int_equal(usnmp_cache_trim(f->c), 0);
+  assert_int_equal(usnmp_cache_size(f->c), 1); /* not collected yet */
+  assert_int_equal(collect(f, USNMP_CACHE_GET, other, 1, &res, NULL, 0), 0);
+  assert_int_equal(usnmp_cache_trim(f->c), 0);
+  assert_int_equal(usnmp_cache_size(f->c), 0);
+  assert_int_equal(usnmp_cache_set_ttl(NULL, 1), USNMP_E_INVAL);
 }
 
 /* Freeing the cache with requests in flight cancels them: nothing of the
@@ -403,6 +452,7 @@ int main(void) {
       T(test_failure_once),
       T(test_error_index),
       T(test_set_and_getnext),
+      T(test_ttl_and_off),
       T(test_bound_clear_forget),
       T(test_free_in_flight),
       cmocka_unit_test(test_manager_closed),

@@ -91,6 +91,15 @@ has "$tmp/script.out" \
 [ "$failures" = 0 ] || sed 's/^/    /' "$tmp/script.out"
 
 # ----------------------------------------------------------------- v3-get
+# A library built without SNMPv3 (-Dsnmpv3=false; meson sets
+# USNMP_TEST_NO_V3) must refuse, saying so.
+if [ -n "${USNMP_TEST_NO_V3:-}" ]; then
+  "$v3_get" -a SHA-256 -x AES "$A" sha256aes authpass123 privpass123 \
+    >"$tmp/v3.out" 2>&1
+  checks=$((checks + 1))
+  grep -q "(USNMP_E_UNSUPPORTED)$" "$tmp/v3.out" ||
+    usnmp_test_fail "v3-get without SNMPv3: no USNMP_E_UNSUPPORTED"
+else
 "$v3_get" -a SHA-256 -x AES "$A" sha256aes authpass123 privpass123 \
   >"$tmp/v3.out" 2>&1
 rc=$?
@@ -120,5 +129,6 @@ v3_fails 2 "^v3-get: privacy protocol AES-512: unknown SNMPv3 protocol name\
   -x AES-512 "$A" shaaes authpass123 privpass123
 v3_fails 2 "(USNMP_E_V3_USER_NAME)$" \
   "$A" 123456789012345678901234567890123 authpass123 privpass123
+fi
 
 usnmp_test_end test_examples

@@ -920,6 +920,25 @@ static void test_error_status_text(void **state) {
     assert_string_equal(usnmp_error_status_text(unknown[i]), "Unknown Error");
 }
 
+/* RFC 3416's short names, one per error-status, and "unknown" beyond. */
+static void test_error_status_name(void **state) {
+  (void)state;
+  static const char *const want[] = {
+      "noError",       "tooBig",       "noSuchName",        "badValue",
+      "readOnly",      "genErr",       "noAccess",          "wrongType",
+      "wrongLength",   "wrongEncoding", "wrongValue",       "noCreation",
+      "inconsistentValue", "resourceUnavailable", "commitFailed",
+      "undoFailed",    "authorizationError", "notWritable",
+      "inconsistentName"};
+  for (int32_t i = 0; i <= 18; i++)
+    assert_string_equal(usnmp_error_status_name(i), want[i]);
+  assert_string_equal(usnmp_error_status_name(USNMP_ERR_NOACCESS),
+                      "noAccess");
+  static const int32_t unknown[] = {-1, 19, INT32_MIN, INT32_MAX};
+  for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+    assert_string_equal(usnmp_error_status_name(unknown[i]), "unknown");
+}
+
 static void test_bad_arguments(void **state) {
   (void)state;
   char line[64];
@@ -1402,6 +1421,7 @@ int main(void) {
       cmocka_unit_test(test_names),
       cmocka_unit_test(test_truncation_every_size),
       cmocka_unit_test(test_error_status_text),
+      cmocka_unit_test(test_error_status_name),
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_json),
       cmocka_unit_test(test_json_round_trip_many),

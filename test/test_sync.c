@@ -75,6 +75,285 @@ static int teardown(void **state) {
   return 0;
 }
 
+/* GETs sysUpTime (which the agent changes to ticks first) and returns the
+ * value the call saw. */
+static uint32_t uptime_get(fixture *f, uint32_t ticks) {
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
+  assert_int_equal(usnmp_test_agent_mib_set(f->agent, "1.3.6.1.2.1.1.3.0",
+                                            usnmp_value_timeticks(ticks), 0),
+                   0);
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, NULL, &l), 0);
+  uint64_t got = 0;
+  assert_int_equal(
+      usnmp_value_get_uint64(&usnmp_vblist_get(l, 0)->value, &got), 0);
+  usnmp_vblist_free(l);
+  return (uint32_t)got;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Cached by default: three GETs of a changing value see the first one.
+ * With a time-to-live, three GETs a TTL apart see three new values, and
+ * a GET within the TTL is served from the cache. */
+static void test_cache_ttl(void **state) {
+  fixture *f = *state;
+  assert_int_equal(uptime_get(f, 100), 100);
+  assert_int_equal(uptime_get(f, 200), 100);
+  assert_int_equal(uptime_get(f, 300), 100);
+
+  assert_int_equal(usnmp_sync_set_cache_ttl(f->sync, 150), 0);
+  assert_int_equal(uptime_get(f, 400), 100); /* cached a while ago... */
+  sleep_ms(200);
+  assert_int_equal(uptime_get(f, 500), 500); /* ...but now too old */
+  uint64_t before = agent_requests(f->agent);
+  assert_int_equal(uptime_get(f, 550), 500); /* within the TTL */
+  assert_int_equal(agent_requests(f->agent), before);
+  sleep_ms(200);
+  assert_int_equal(uptime_get(f, 600), 600);
+  sleep_ms(200);
+  assert_int_equal(uptime_get(f, 700), 700);
+  assert_int_equal(usnmp_sync_set_cache_ttl(NULL, 1), USNMP_E_INVAL);
+}
+
+/* USNMP_CACHE_OFF as the time-to-live: every call asks the agent; as the
+ * bound: nothing stays once a call has returned it, yet a non-blocking
+ * start still hands its answer to the call that collects it.
+ * USNMP_CACHE_UNLIMITED caches again. */
+static void test_cache_off(void **state) {
+  fixture *f = *state;
+  assert_int_equal(usnmp_sync_set_cache_ttl(f->sync, USNMP_CACHE_OFF), 0);
+  uint64_t before = agent_requests(f->agent);
+  assert_int_equal(uptime_get(f, 1), 1);
+  assert_int_equal(uptime_get(f, 2), 2);
+  assert_int_equal(uptime_get(f, 3), 3);
+  assert_int_equal(agent_requests(f->agent), before + 3);
+  /* A non-blocking start's answer is still the later call's, uncached as
+   * it is: one request, and the value it brought. */
+  usnmp_oid up = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
+  usnmp_call_opts start_only = {USNMP_CALL_NONBLOCK, 0, NULL};
+  usnmp_vblist *started = NULL;
+  assert_int_equal(
+      usnmp_sync_get(f->sync, f->host, &up, 1, &start_only, &started), 0);
+  sleep_ms(100);
+  /* Another call runs the loop: the answer is in, not yet collected. */
+  usnmp_oid sys_name = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
+  assert_int_equal(
+      usnmp_sync_get(f->sync, f->host, &sys_name, 1, NULL, &started), 0);
+  usnmp_vblist_free(started);
+  assert_int_equal(uptime_get(f, 9), 3);
+  assert_int_equal(agent_requests(f->agent), before + 5);
+
+  assert_int_equal(usnmp_sync_set_cache_ttl(f->sync, USNMP_CACHE_UNLIMITED),
+                   0);
+  assert_int_equal(usnmp_sync_set_cache_limit(f->sync, USNMP_CACHE_OFF), 0);
+  assert_int_equal(uptime_get(f, 4), 4);
+  assert_int_equal(usnmp_sync_cache_size(f->sync), 0);
+  assert_int_equal(uptime_get(f, 5), 5);
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
+  usnmp_call_opts nonblock = {USNMP_CALL_NONBLOCK, 0, NULL};
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &nonblock, &l),
+                   0);
+  assert_null(l);
+  before = agent_requests(f->agent);
+  sleep_ms(100);
+  /* The answer came meanwhile; another call trims the cache, but the
+   * answer nobody collected yet stays for its collect. */
+  usnmp_oid name = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &name, 1, NULL, &l), 0);
+  usnmp_vblist_free(l);
+  assert_int_equal(uptime_get(f, 6), 5);
+  assert_int_equal(agent_requests(f->agent), before + 1);
+  assert_int_equal(usnmp_sync_cache_size(f->sync), 0);
+
+  assert_int_equal(
+      usnmp_sync_set_cache_limit(f->sync, USNMP_CACHE_UNLIMITED), 0);
+  assert_int_equal(uptime_get(f, 7), 7);
+  assert_int_equal(uptime_get(f, 8), 7);
+  assert_int_equal(usnmp_sync_cache_size(f->sync), 1);
+}
+
+/* GETBULK: non-repeaters first, then the repetitions interleaved, as the
+ * agent sent them; never cached; v1 refuses it; NONBLOCK is refused. */
+static void test_get_bulk(void **state) {
+  fixture *f = *state;
+  assert_int_equal(
+      usnmp_test_agent_mib_fill(f->agent, "1.3.6.1.4.1.99999.5", 4), 0);
+  usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.4.0"),
+                       usnmp_test_oid("1.3.6.1.4.1.99999.5")};
+  usnmp_vblist *l = NULL;
+  uint64_t before = agent_requests(f->agent);
+  assert_int_equal(
+      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l), 0);
+  assert_int_equal(usnmp_vblist_count(l), 4);
+  assert_name(usnmp_vblist_get(l, 0), "1.3.6.1.2.1.1.5.0");
+  assert_name(usnmp_vblist_get(l, 1), "1.3.6.1.4.1.99999.5.1");
+  assert_name(usnmp_vblist_get(l, 2), "1.3.6.1.4.1.99999.5.2");
+  assert_name(usnmp_vblist_get(l, 3), "1.3.6.1.4.1.99999.5.3");
+  usnmp_vblist_free(l);
+  assert_int_equal(
+      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l), 0);
+  usnmp_vblist_free(l);
+  assert_int_equal(agent_requests(f->agent), before + 2);
+
+  usnmp_call_opts nonblock = {USNMP_CALL_NONBLOCK, 0, NULL};
+  assert_int_equal(
+      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, &nonblock, &l),
+      USNMP_E_INVAL);
+  assert_null(l);
+  assert_int_equal(usnmp_sync_set_version(f->sync, USNMP_VERSION_1), 0);
+  assert_int_equal(
+      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l),
+      USNMP_E_BAD_VERSION);
+  assert_null(l);
+}
+
+/* A table fetch returns the rows in index order, one value per column,
+ * a hole as noSuchInstance; by entry, the columns are found. */
+static void test_table(void **state) {
+  fixture *f = *state;
+  usnmp_test_agent_mib_clear(f->agent);
+  const char *col1 = "1.3.6.1.4.1.99999.6.1.1", *col2 = "1.3.6.1.4.1.99999.6.1.2";
+  for (int i = 1; i <= 3; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "%s.%d", col1, i);
+    assert_int_equal(usnmp_test_agent_mib_set(f->agent, name,
+                                              usnmp_value_integer(10 * i), 0),
+                     0);
+    if (i == 2)
+      continue; /* the hole */
+    snprintf(name, sizeof name, "%s.%d", col2, i);
+    assert_int_equal(usnmp_test_agent_mib_set(f->agent, name,
+                                              usnmp_value_string("row"), 0),
+                     0);
+  }
+  assert_int_equal(usnmp_test_agent_mib_set(f->agent, "1.3.6.1.4.1.99999.7",
+                                            usnmp_value_integer(0), 0),
+                   0);
+  usnmp_oid cols[2] = {usnmp_test_oid(col1), usnmp_test_oid(col2)};
+  usnmp_oid entry = usnmp_test_oid("1.3.6.1.4.1.99999.6.1");
+  for (int by_entry = 0; by_entry <= 1; by_entry++) {
+    usnmp_rowlist *rows = NULL;
+    assert_int_equal(usnmp_sync_table(f->sync, f->host, by_entry ? &entry : NULL,
+                                      by_entry ? NULL : cols,
+                                      by_entry ? 0 : 2, NULL, &rows),
+                     0);
+    assert_int_equal(usnmp_rowlist_count(rows), 3);
+    for (size_t i = 0; i < 3; i++) {
+      const usnmp_table_row *row = usnmp_rowlist_get(rows, i);
+      assert_int_equal(row->n_columns, 2);
+      assert_int_equal(row->index->len, 1);
+      assert_int_equal(row->index->arcs[0], i + 1);
+      assert_int_equal(usnmp_oid_cmp(&row->columns[0], &cols[0]), 0);
+      assert_int_equal(usnmp_oid_cmp(&row->columns[1], &cols[1]), 0);
+      int32_t v = 0;
+      assert_int_equal(usnmp_value_get_int(&row->values[0], &v), 0);
+      assert_int_equal(v, 10 * (int32_t)(i + 1));
+      if (i == 1) {
+        assert_int_equal(row->values[1].type, USNMP_TYPE_NOSUCHINSTANCE);
+      } else {
+        char text[8];
+        assert_int_equal(
+            usnmp_value_get_string(&row->values[1], text, sizeof text), 3);
+        assert_string_equal(text, "row");
+      }
+    }
+    assert_null(usnmp_rowlist_get(rows, 3));
+    usnmp_rowlist_free(rows);
+  }
+  usnmp_rowlist *rows = NULL;
+  usnmp_call_opts nonblock = {USNMP_CALL_NONBLOCK, 0, NULL};
+  assert_int_equal(
+      usnmp_sync_table(f->sync, f->host, NULL, cols, 2, &nonblock, &rows),
+      USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_table(f->sync, f->host, NULL, NULL, 0, NULL,
+                                    &rows),
+                   USNMP_E_INVAL);
+  assert_null(rows);
+  usnmp_rowlist_free(NULL);
+  assert_int_equal(usnmp_rowlist_count(NULL), 0);
+  /* A dead agent: the fetch times out, no rows. */
+  usnmp_call_opts quick = {USNMP_CALL_TIMEOUT, 300, NULL};
+  usnmp_test_agent_set_default(f->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
+  assert_int_equal(
+      usnmp_sync_table(f->sync, f->host, NULL, cols, 2, &quick, &rows),
+      USNMP_E_TIMEOUT);
+  assert_null(rows);
+}
+
+/* Per-host settings: a host's own community, version and timeout; the
+ * object's setters apply to hosts already contacted but not to what a
+ * host has of its own; an empty mask goes back to the object's. */
+static void test_host_options(void **state) {
+  fixture *f = *state;
+  usnmp_test_agent *b;
+  assert_int_equal(usnmp_test_agent_start_thread(&b, AF_INET6), 0);
+  usnmp_test_agent_set_communities(b, "secret", "secret");
+  const char *hb = usnmp_test_agent_address(b);
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
+  usnmp_call_opts quick = {USNMP_CALL_TIMEOUT | USNMP_CALL_REFRESH, 300, NULL};
+  usnmp_call_opts fresh = {USNMP_CALL_REFRESH, 0, NULL};
+  usnmp_vblist *l = NULL;
+  assert_int_equal(usnmp_sync_get(f->sync, hb, &oid, 1, &quick, &l),
+                   USNMP_E_TIMEOUT);
+  usnmp_sync_host_options ho = {0};
+  ho.flags = USNMP_HOST_COMMUNITY;
+  ho.community = "secret";
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), 0);
+  assert_int_equal(usnmp_sync_get(f->sync, hb, &oid, 1, &quick, &l), 0);
+  usnmp_vblist_free(l);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &quick, &l), 0);
+  usnmp_vblist_free(l);
+
+  /* The object's community reaches the host already contacted, not the
+   * one with its own. */
+  assert_int_equal(usnmp_sync_set_community(f->sync, "wrong"), 0);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &quick, &l),
+                   USNMP_E_TIMEOUT);
+  assert_int_equal(usnmp_sync_get(f->sync, hb, &oid, 1, &quick, &l), 0);
+  usnmp_vblist_free(l);
+  assert_int_equal(usnmp_sync_set_community(f->sync, "public"), 0);
+
+  /* A host's own version and timeout. */
+  ho.flags |= USNMP_HOST_VERSION | USNMP_HOST_TIMEOUT;
+  ho.version = USNMP_VERSION_1;
+  ho.timeout_ms = 200;
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), 0);
+  assert_int_equal(usnmp_sync_get_bulk(f->sync, hb, &oid, 1, 0, 2, NULL, &l),
+                   USNMP_E_BAD_VERSION);
+  assert_int_equal(
+      usnmp_sync_get_bulk(f->sync, f->host, &oid, 1, 0, 2, NULL, &l), 0);
+  usnmp_vblist_free(l);
+  usnmp_test_agent_set_default(b, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
+  double t0 = now_s();
+  assert_int_equal(usnmp_sync_get(f->sync, hb, &oid, 1, &fresh, &l),
+                   USNMP_E_TIMEOUT);
+  assert_true(now_s() - t0 < 2.0); /* 200 ms, not the object's 10 s */
+  usnmp_test_agent_set_default(b, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
+
+  /* Nothing of its own: the object's community again, which b refuses. */
+  ho.flags = 0;
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), 0);
+  assert_int_equal(usnmp_sync_get(f->sync, hb, &oid, 1, &quick, &l),
+                   USNMP_E_TIMEOUT);
+
+  /* Refused: an unknown flag, v3 without a user, a zero resend. */
+  ho.flags = 0x80000000u;
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), USNMP_E_INVAL);
+  ho.flags = USNMP_HOST_VERSION;
+  ho.version = USNMP_VERSION_3;
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), USNMP_E_INVAL);
+  ho.flags = USNMP_HOST_RESEND;
+  ho.resend_ms = 0;
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_set_host(f->sync, hb, NULL), USNMP_E_INVAL);
+  usnmp_test_agent_stop_thread(b);
+}
+
 /* The i-th varbind answers the i-th OID, in the caller's order. */
 static void test_get_in_order(void **state) {
   fixture *f = *state;
@@ -445,7 +724,7 @@ static void test_allocation_failures(void **state) {
   usnmp_oid root = usnmp_test_oid("1.3.6.1.4.1.99999.1");
   usnmp_call_opts quick = {USNMP_CALL_TIMEOUT, 300, NULL};
   int clean_runs = 0;
-  for (long n = 0; n < 400 && clean_runs < 2; n++) {
+  for (long n = 0; n < 800 && clean_runs < 2; n++) {
     usnmp_sync *s = NULL;
     usnmp_vblist *l = NULL;
     int rc;
@@ -478,6 +757,27 @@ static void test_allocation_failures(void **state) {
       if (rc == 0)
         assert_int_equal(count, 40);
       usnmp_sync_walk_close(w);
+    }
+    if (rc == 0) {
+      usnmp_sync_host_options ho = {0};
+      ho.flags = USNMP_HOST_COMMUNITY | USNMP_HOST_WRITE_COMMUNITY;
+      ho.community = "public";
+      ho.write_community = "private";
+      rc = usnmp_sync_set_host(s, f->host, &ho);
+    }
+    if (rc == 0) {
+      rc = usnmp_sync_get_bulk(s, f->host, &root, 1, 0, 5, &quick, &l);
+      if (rc == 0) {
+        assert_int_equal(usnmp_vblist_count(l), 5);
+        usnmp_vblist_free(l);
+      }
+    }
+    if (rc == 0) {
+      usnmp_rowlist *rows = NULL;
+      rc = usnmp_sync_table(s, f->host, NULL, &root, 1, &quick, &rows);
+      if (rc == 0)
+        assert_int_equal(usnmp_rowlist_count(rows), 40);
+      usnmp_rowlist_free(rows);
     }
     if (!fail.failed) {
       assert_int_equal(rc, 0);
@@ -550,19 +850,52 @@ static void test_real_snmpd(void **state) {
   usnmp_sync_walk *w;
   assert_int_equal(usnmp_sync_walk_init(s, "127.0.0.1", &root, NULL, &w), 0);
   const usnmp_varbind *vb;
-  int rc, count = 0;
+  int rc, count = 0, seen_location = 0;
   usnmp_oid prev = root;
   while ((rc = usnmp_sync_walk_next(w, &vb)) == 1) {
     usnmp_oid name;
-    assert_int_equal(usnmp_oid_from_ber(&name, vb->oid, vb->oid_len), 0);
+    assert_int_equal(usnmp_varbind_oid(vb, &name), 0);
     assert_true(usnmp_oid_is_prefix(&root, &name));
     assert_true(usnmp_oid_cmp(&prev, &name) < 0);
+    usnmp_oid location = usnmp_test_oid("1.3.6.1.2.1.1.6.0");
+    if (usnmp_oid_cmp(&name, &location) == 0) {
+      char text[16];
+      assert_int_equal(usnmp_value_get_string(&vb->value, text, sizeof text),
+                       6);
+      assert_string_equal(text, "rack 7");
+      seen_location = 1;
+    }
     prev = name;
     count++;
   }
+  assert_true(seen_location);
   assert_int_equal(rc, 0);
   assert_true(count >= 8);
   usnmp_sync_walk_close(w);
+
+  /* GETBULK and a table fetch (ifIndex and ifDescr of ifTable: every row's
+   * ifIndex is its index). */
+  usnmp_oid sys = usnmp_test_oid("1.3.6.1.2.1.1");
+  assert_int_equal(usnmp_sync_get_bulk(s, "127.0.0.1", &sys, 1, 0, 3, NULL, &l),
+                   0);
+  assert_int_equal(usnmp_vblist_count(l), 3);
+  assert_name(usnmp_vblist_get(l, 0), "1.3.6.1.2.1.1.1.0");
+  usnmp_vblist_free(l);
+  usnmp_oid if_cols[2] = {usnmp_test_oid("1.3.6.1.2.1.2.2.1.1"),
+                          usnmp_test_oid("1.3.6.1.2.1.2.2.1.2")};
+  usnmp_rowlist *rows = NULL;
+  assert_int_equal(usnmp_sync_table(s, "::1", NULL, if_cols, 2, NULL, &rows),
+                   0);
+  assert_true(usnmp_rowlist_count(rows) >= 1);
+  for (size_t i = 0; i < usnmp_rowlist_count(rows); i++) {
+    const usnmp_table_row *row = usnmp_rowlist_get(rows, i);
+    int32_t if_index = 0;
+    assert_int_equal(usnmp_value_get_int(&row->values[0], &if_index), 0);
+    assert_int_equal(row->index->len, 1);
+    assert_int_equal((uint32_t)if_index, row->index->arcs[0]);
+    assert_int_equal(row->values[1].type, USNMP_TYPE_OCTET_STRING);
+  }
+  usnmp_rowlist_free(rows);
 
   /* A wrong community times out, with the per-call override too. */
   usnmp_call_opts wrong = {
@@ -574,16 +907,85 @@ static void test_real_snmpd(void **state) {
   assert_int_equal(usnmp_test_snmpd_stop(&agent), 0);
 }
 
+/* Starts the real snmpd and a sync object whose default port is its. */
+static usnmp_sync *snmpd_sync(usnmp_test_snmpd *agent) {
+  usnmp_sync *s;
+  assert_int_equal(usnmp_test_snmpd_start(agent), 0);
+  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_set_port(s, agent->port), 0);
+  return s;
+}
+
+/* Per-host SNMPv3 users against the real snmpd: one host speaks v3 with
+ * its own user while another stays v2c; a host's own user survives the
+ * object's usnmp_sync_set_v3_user(), and an empty mask gives the host the
+ * object's user back; a bad host user gets the v3 setup codes. */
+static void test_real_snmpd_host_v3(void **state) {
+  (void)state;
+  usnmp_test_snmpd agent = {0};
+  usnmp_sync *s = snmpd_sync(&agent);
+  assert_int_equal(usnmp_sync_set_community(s, "nope"), 0);
+  usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
+  usnmp_call_opts quick = {USNMP_CALL_TIMEOUT | USNMP_CALL_REFRESH, 500, NULL};
+  usnmp_vblist *l = NULL;
+
+  usnmp_sync_host_options good = {0};
+  good.flags = USNMP_HOST_V3_USER;
+  good.v3_user = "sha256aes256c";
+  good.v3_auth = USNMP_AUTH_SHA256;
+  good.v3_authpass = USNMP_TEST_SNMPD_AUTH_PASS;
+  good.v3_priv = USNMP_PRIV_AES256C;
+  good.v3_privpass = USNMP_TEST_SNMPD_PRIV_PASS;
+  assert_int_equal(usnmp_sync_set_host(s, "127.0.0.1", &good), 0);
+  assert_int_equal(usnmp_sync_get(s, "127.0.0.1", &oid, 1, &quick, &l), 0);
+  assert_string_value(usnmp_vblist_get(l, 0),
+                      "usnmp test agent (net-snmp snmpd)");
+  usnmp_vblist_free(l);
+  assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l),
+                   USNMP_E_TIMEOUT); /* v2c, community "nope" */
+
+  usnmp_sync_host_options bad = good;
+  bad.v3_user = "shaaes";
+  bad.v3_auth = USNMP_AUTH_SHA;
+  bad.v3_authpass = "wrongpass123";
+  bad.v3_priv = USNMP_PRIV_AES;
+  assert_int_equal(usnmp_sync_set_host(s, "::1", &bad), 0);
+  assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l),
+                   USNMP_E_WRONG_DIGEST);
+  usnmp_sync_host_options shorty = good;
+  shorty.v3_authpass = "short";
+  assert_int_equal(usnmp_sync_set_host(s, "::1", &shorty),
+                   USNMP_E_V3_PASSPHRASE);
+
+  /* The object's user reaches neither host with its own... */
+  assert_int_equal(usnmp_sync_set_v3_user(s, "sha256aes256c",
+                                          USNMP_AUTH_SHA256,
+                                          USNMP_TEST_SNMPD_AUTH_PASS,
+                                          USNMP_PRIV_AES256C,
+                                          USNMP_TEST_SNMPD_PRIV_PASS),
+                   0);
+  assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l),
+                   USNMP_E_WRONG_DIGEST);
+  assert_int_equal(usnmp_sync_get(s, "127.0.0.1", &oid, 1, &quick, &l), 0);
+  usnmp_vblist_free(l);
+  /* ...until the host gives its own up. */
+  usnmp_sync_host_options none = {0};
+  assert_int_equal(usnmp_sync_set_host(s, "::1", &none), 0);
+  assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l), 0);
+  usnmp_vblist_free(l);
+  usnmp_sync_close(s);
+  assert_int_equal(usnmp_test_snmpd_stop(&agent), 0);
+}
+
 /* SNMPv3 through the blocking layer against the real snmpd: a user with
  * SHA-256 and AES-256 (Reeder), over IPv4 and IPv6, GET, SET and a walk;
  * a wrong password and an unknown user give their own errors. */
 static void test_real_snmpd_v3(void **state) {
   (void)state;
+  if (!USNMP_HAVE_SNMPV3)
+    skip(); /* built with -Dsnmpv3=false */
   usnmp_test_snmpd agent = {0};
-  assert_int_equal(usnmp_test_snmpd_start(&agent), 0);
-  usnmp_sync *s;
-  assert_int_equal(usnmp_sync_init(&s), 0);
-  assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
+  usnmp_sync *s = snmpd_sync(&agent);
   assert_int_equal(usnmp_sync_set_version(s, USNMP_VERSION_3),
                    USNMP_E_INVAL); /* no user yet */
   assert_int_equal(usnmp_sync_set_v3_level(s, USNMP_SEC_AUTHNOPRIV),
@@ -682,6 +1084,11 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_get_in_order, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cache_ttl, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_cache_off, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_get_bulk, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_host_options, setup, teardown),
       cmocka_unit_test_setup_teardown(test_getnext_separate, setup, teardown),
       cmocka_unit_test_setup_teardown(test_nonblock_then_collect, setup,
                                       teardown),
@@ -700,6 +1107,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
       cmocka_unit_test(test_real_snmpd),
       cmocka_unit_test(test_real_snmpd_v3),
+      cmocka_unit_test(test_real_snmpd_host_v3),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

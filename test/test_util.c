@@ -39,6 +39,7 @@ size_t usnmp_test_unhex(uint8_t *out, size_t size, const char *hex) {
 
 void usnmp_test_set_flag(void *arg) { *(int *)arg = 1; }
 
+#if USNMP_HAVE_SNMPV3
 int usnmp_test_crypto_setup(void **state) {
   usnmp__crypto *c = NULL;
   assert_int_equal(usnmp__crypto_new(&c, NULL), 0);
@@ -50,6 +51,7 @@ int usnmp_test_crypto_teardown(void **state) {
   usnmp__crypto_free(*state);
   return 0;
 }
+#endif
 
 /* ---- an allocator that fails one allocation ---------------------------- */
 

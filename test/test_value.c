@@ -219,8 +219,67 @@ static void test_readers(void **state) {
   assert_int_equal(usnmp_value_is_exception(NULL), 0);
 }
 
+/* usnmp_value_get_string: snprintf's convention, octets copied as they
+ * are (an embedded NUL included), other types refused. */
+static void test_get_string(void **state) {
+  (void)state;
+  char buf[8];
+  usnmp_value v = usnmp_value_string("hello");
+  assert_int_equal(usnmp_value_get_string(&v, buf, sizeof buf), 5);
+  assert_string_equal(buf, "hello");
+  v = usnmp_value_string("0123456789");
+  memset(buf, 'x', sizeof buf);
+  assert_int_equal(usnmp_value_get_string(&v, buf, sizeof buf), 10);
+  assert_string_equal(buf, "0123456");
+  assert_int_equal(usnmp_value_get_string(&v, NULL, 0), 10);
+  memset(buf, 'x', sizeof buf);
+  assert_int_equal(usnmp_value_get_string(&v, buf, 1), 10);
+  assert_int_equal(buf[0], '\0');
+  assert_int_equal(buf[1], 'x');
+  static const uint8_t binary[] = {'a', 0, 'b', 0xff};
+  v = usnmp_value_octets(binary, sizeof binary);
+  memset(buf, 'x', sizeof buf);
+  assert_int_equal(usnmp_value_get_string(&v, buf, sizeof buf), 4);
+  assert_memory_equal(buf, "a\0b\xff", 5);
+  assert_int_equal(strlen(buf), 1);
+  v = usnmp_value_opaque("op", 2);
+  assert_int_equal(usnmp_value_get_string(&v, buf, sizeof buf), 2);
+  assert_string_equal(buf, "op");
+  v = usnmp_value_octets(NULL, 0);
+  buf[0] = 'x';
+  assert_int_equal(usnmp_value_get_string(&v, buf, sizeof buf), 0);
+  assert_string_equal(buf, "");
+  v = usnmp_value_integer(5);
+  assert_int_equal(usnmp_value_get_string(&v, buf, sizeof buf), USNMP_E_INVAL);
+  assert_int_equal(usnmp_value_get_string(NULL, buf, sizeof buf),
+                   USNMP_E_INVAL);
+  v = usnmp_value_string("x");
+  assert_int_equal(usnmp_value_get_string(&v, NULL, 4), USNMP_E_INVAL);
+}
+
+/* usnmp_varbind_oid: the name as arcs, and an empty OID for a bad name. */
+static void test_varbind_oid(void **state) {
+  (void)state;
+  static const uint8_t sys_descr[] = {0x2b, 6, 1, 2, 1, 1, 1, 0};
+  static const uint8_t bad[] = {0x2b, 0x86}; /* unterminated arc */
+  usnmp_varbind vb = {sys_descr, sizeof sys_descr, {0}};
+  usnmp_oid oid;
+  assert_int_equal(usnmp_varbind_oid(&vb, &oid), 0);
+  static const uint32_t want[] = {1, 3, 6, 1, 2, 1, 1, 1, 0};
+  assert_int_equal(oid.len, 9);
+  assert_memory_equal(oid.arcs, want, sizeof want);
+  vb.oid = bad;
+  vb.oid_len = sizeof bad;
+  assert_int_equal(usnmp_varbind_oid(&vb, &oid), USNMP_E_BAD_OID);
+  assert_int_equal(oid.len, 0);
+  assert_int_equal(usnmp_varbind_oid(NULL, &oid), USNMP_E_INVAL);
+  assert_int_equal(usnmp_varbind_oid(&vb, NULL), USNMP_E_INVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_get_string),
+      cmocka_unit_test(test_varbind_oid),
       cmocka_unit_test(test_wire_table),
       cmocka_unit_test(test_builders),
       cmocka_unit_test(test_readers),
