@@ -64,8 +64,8 @@ USNMP_EXTERN const char *usnmp_version_string(void);
  * never reads or writes past the end of a struct the caller allocated:
  *
  *   - option structs the library reads (usnmp_request_opts,
- *     usnmp_call_opts, usnmp_walk_opts, usnmp_sync_host_options) name in their flags the fields
- *     that are set; a field added later is appended and read only when a
+ *     usnmp_call_opts, usnmp_walk_opts, usnmp_host_opts) name in their flags
+ * the fields that are set; a field added later is appended and read only when a
  *     new flag names it, so an older caller's struct (which never has that
  *     flag) is read no further than its own fields.  The library refuses
  *     a flag it does not know with USNMP_E_INVAL (a program built against
@@ -477,11 +477,13 @@ typedef enum usnmp_error_status {
 
 /* Returns net-snmp's text for an error-status ("(noSuchName) There is no
  * such variable name in this MIB."); never NULL. */
-USNMP_EXTERN const char *usnmp_error_status_text(int32_t error_status);
+USNMP_EXTERN const char *
+usnmp_error_status_text(usnmp_error_status error_status);
 /* Returns the RFC 3416 name of an error-status, spelled as the RFC spells
  * it ("noError", "tooBig", "noAccess", "readOnly", "notWritable", ...),
  * or "unknown" for a value the RFC does not define; never NULL. */
-USNMP_EXTERN const char *usnmp_error_status_name(int32_t error_status);
+USNMP_EXTERN const char *
+usnmp_error_status_name(usnmp_error_status error_status);
 
 /* A community-based message (v1 or v2c) and its PDU header.  Decoded
  * fields point into the message buffer. */
@@ -1274,7 +1276,7 @@ typedef enum usnmp_cache_kind {
 /* What usnmp_cache_collect() fills.  The caller points varbinds at room
  * for n varbinds; on success they point into the cache, valid until the
  * next call that changes it (start, clear, forget, trim, set_limit,
- * set_ttl, free).
+ * set_ttl, close).
  * error_status and error_index (1-based, in the collected OIDs, 0 when
  * none of them was named) are set with USNMP_E_SNMP_ERROR. */
 typedef struct usnmp_cache_result {
@@ -1504,10 +1506,10 @@ USNMP_EXTERN int usnmp_sync_get(usnmp_sync *s, const char *host,
 /* GETNEXT: the i-th varbind is the successor of oids[i].  CACHED like
  * usnmp_sync_get() (same time-to-live and refresh), apart from GET
  * answers; a SET to the host drops its GETNEXT answers. */
-USNMP_EXTERN int usnmp_sync_get_next(usnmp_sync *s, const char *host,
-                                     const usnmp_oid *oids, size_t n,
-                                     const usnmp_call_opts *opts,
-                                     usnmp_vblist **result);
+USNMP_EXTERN int usnmp_sync_getnext(usnmp_sync *s, const char *host,
+                                    const usnmp_oid *oids, size_t n,
+                                    const usnmp_call_opts *opts,
+                                    usnmp_vblist **result);
 /* SET of one varbind; uses the write community.  Always sent, never
  * answered from the cache.  Waits for the host's outstanding GETs first;
  * later GETs of the host wait for it.  On success the cache holds the
@@ -1533,12 +1535,10 @@ USNMP_EXTERN int usnmp_sync_set_many(usnmp_sync *s, const char *host,
  * USNMP_E_BAD_VERSION on a v1 host, USNMP_E_INVAL (also for
  * USNMP_CALL_NONBLOCK, which a call that is not cached cannot collect
  * later), and the other returns of usnmp_sync_get(). */
-USNMP_EXTERN int usnmp_sync_get_bulk(usnmp_sync *s, const char *host,
-                                     const usnmp_oid *oids, size_t n,
-                                     uint32_t non_repeaters,
-                                     uint32_t max_repetitions,
-                                     const usnmp_call_opts *opts,
-                                     usnmp_vblist **result);
+USNMP_EXTERN int
+usnmp_sync_getbulk(usnmp_sync *s, const char *host, const usnmp_oid *oids,
+                   size_t n, uint32_t non_repeaters, uint32_t max_repetitions,
+                   const usnmp_call_opts *opts, usnmp_vblist **result);
 
 /* The rows of a table, owned by the caller until usnmp_rowlist_free(). */
 typedef struct usnmp_rowlist usnmp_rowlist;
@@ -1796,7 +1796,7 @@ USNMP_EXTERN int usnmp_sync_set_v3_context(usnmp_sync *s,
  * then speaks v3 unless USNMP_HOST_VERSION says otherwise, at the highest
  * level the protocols allow, in the object's context). */
 #define USNMP_HOST_V3_USER 0x20u
-typedef struct usnmp_sync_host_options {
+typedef struct usnmp_host_opts {
   uint32_t flags;
   /* 3 only with USNMP_HOST_V3_USER or once usnmp_sync_set_v3_user() ran */
   usnmp_version version;
@@ -1809,7 +1809,7 @@ typedef struct usnmp_sync_host_options {
   const char *v3_authpass;
   usnmp_priv_proto v3_priv;
   const char *v3_privpass;
-} usnmp_sync_host_options;
+} usnmp_host_opts;
 
 /* Gives host (an agent string, as the calls take it; a host name is
  * resolved now, within the object's timeout) the settings of opts,
@@ -1822,7 +1822,7 @@ typedef struct usnmp_sync_host_options {
  * USNMP_E_RESOLVE, USNMP_E_TIMEOUT, USNMP_E_NOMEM or
  * USNMP_E_IN_CALLBACK. */
 USNMP_EXTERN int usnmp_sync_set_host(usnmp_sync *s, const char *host,
-                                     const usnmp_sync_host_options *opts);
+                                     const usnmp_host_opts *opts);
 
 #ifdef __cplusplus
 }

@@ -97,7 +97,7 @@ int usnmp__req_build(usnmp_request *r, const usnmp__pdu *tmpl,
     if (rc != USNMP_E_MSG_TOO_BIG)
       return rc;
     if (n == 1 || tmpl->type == USNMP_PDU_GETBULK)
-      return USNMP_E_TOOBIG;
+      return USNMP_E_TOO_BIG;
     chunk = (n + 1) / 2;
   }
   return usnmp__req_split(r, tmpl, vbs, n, chunk);

@@ -294,7 +294,7 @@ static void child_done(usnmp_request *c, int status,
                   usnmp__varbinds_bytes(answer->varbinds,
                                         answer->varbind_count);
     if (size > USNMP__MERGE_MAX - mg->bytes)
-      status = USNMP_E_TOOBIG;
+      status = USNMP_E_TOO_BIG;
     else if ((slot->vbs = usnmp__varbinds_dup(&m->alloc, answer->varbinds,
                                               answer->varbind_count,
                                               size)) == NULL)
@@ -425,7 +425,7 @@ static void split_after_toobig(usnmp_request *r) {
     tmpl.community_len = r->comm_len;
     tmpl.context = has_ctx ? &ctx : NULL;
     rc = n > 1 ? usnmp__req_split(r, &tmpl, m->tx_vbs, n, (n + 1) / 2)
-               : USNMP_E_TOOBIG;
+               : USNMP_E_TOO_BIG;
   }
   if (rc < 0) {
     while (!usnmp__list_empty(&r->children)) {
@@ -742,7 +742,7 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
     tmpl.error_status = bulk_nr;
     tmpl.error_index = bulk_mr;
   }
-  if (opts != NULL && (opts->flags & USNMP_OPT_CONTEXT) &&
+  if (opts != NULL && (opts->flags & USNMP_REQUEST_CONTEXT) &&
       m->procs[r->version] != NULL &&
       m->procs[r->version]->request_context != NULL) {
     m->procs[r->version]->request_context(t, opts, &ctx);
@@ -1072,8 +1072,8 @@ static const usnmp__transport_ops transport_ops = {
     .closed = on_transport_closed,
 };
 
-int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
-                      const usnmp_allocator *alloc) {
+int usnmp_manager_init(usnmp_manager **out, uv_loop_t *loop,
+                       const usnmp_allocator *alloc) {
   usnmp_manager *m;
   size_t vbs_size = USNMP_MAX_VARBINDS * sizeof(usnmp_varbind);
 
@@ -1258,7 +1258,7 @@ int usnmp__request_opts_copy(usnmp_manager *m, usnmp_request_opts *dst,
     dst->retries = src->retries;
   if (src->flags & USNMP_REQUEST_BACKOFF)
     dst->backoff = src->backoff;
-  if ((src->flags & USNMP_OPT_COMMUNITY) && src->community != NULL) {
+  if ((src->flags & USNMP_REQUEST_COMMUNITY) && src->community != NULL) {
     *community = usnmp__strdup(&m->alloc, src->community);
     if (*community == NULL)
       return USNMP_E_NOMEM;

@@ -250,7 +250,7 @@ typedef struct usnmp__msgproc {
   /* Releases (and wipes) r->plain. */
   void (*plain_free)(usnmp_request *r);
   /* Fills *ctx with the context of a request started with
-   * USNMP_OPT_CONTEXT: opts's fields, else the target's. */
+   * USNMP_REQUEST_CONTEXT: opts's fields, else the target's. */
   void (*request_context)(const usnmp_target *t,
                           const usnmp_request_opts *opts,
                           usnmp__msg3_context *ctx);
@@ -593,7 +593,7 @@ void usnmp__manager_handle_closed(usnmp_manager *m);
 
 /* Encodes r with n varbinds, splitting it into sub-requests of at most
  * chunk varbinds, and halving any part that cannot fit in a datagram.
- * Returns 0, USNMP_E_TOOBIG (one varbind, or a GETBULK, that cannot fit),
+ * Returns 0, USNMP_E_TOO_BIG (one varbind, or a GETBULK, that cannot fit),
  * USNMP_E_NOMEM or the model's error. */
 int usnmp__req_build(usnmp_request *r, const usnmp__pdu *tmpl,
                      const usnmp_varbind *vbs, size_t n, size_t chunk);
@@ -701,7 +701,7 @@ uint32_t usnmp__manager_pending(const usnmp_manager *m);
 #define USNMP__V3R_TIME_RETRY 0x04u  /* resent after notInTimeWindow */
 #define USNMP__V3R_AUTH_FAILED 0x08u /* a reply failed authentication */
 
-/* The v1/v2c model (community.c), installed by usnmp_manager_new(). */
+/* The v1/v2c model (community.c), installed by usnmp_manager_init(). */
 extern const usnmp__msgproc usnmp__community_proc;
 
 /* The v3 model, installed on a manager by its first v3 setter.  The

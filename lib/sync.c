@@ -105,10 +105,10 @@ static void call_ropts(const usnmp_sync *s, const sync_host *h,
                        const usnmp_call_opts *opts,
                        usnmp_request_opts *ropts) {
   memset(ropts, 0, sizeof *ropts);
-  ropts->flags = USNMP_OPT_TIMEOUT;
+  ropts->flags = USNMP_REQUEST_TIMEOUT;
   ropts->timeout_ms = call_timeout(s, h, opts);
   if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
-    ropts->flags |= USNMP_OPT_COMMUNITY;
+    ropts->flags |= USNMP_REQUEST_COMMUNITY;
     ropts->community = opts->community;
   }
 }
@@ -344,10 +344,10 @@ static int get_bulk(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
   return b.status;
 }
 
-int usnmp_sync_get_bulk(usnmp_sync *s, const char *agent,
-                        const usnmp_oid *oids, size_t n,
-                        uint32_t non_repeaters, uint32_t max_repetitions,
-                        const usnmp_call_opts *opts, usnmp_vblist **result) {
+int usnmp_sync_getbulk(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
+                       size_t n, uint32_t non_repeaters,
+                       uint32_t max_repetitions, const usnmp_call_opts *opts,
+                       usnmp_vblist **result) {
   if (result)
     *result = NULL;
   if (!s || !agent || !oids || n == 0 || n > USNMP_MAX_VARBINDS || !result ||
@@ -512,20 +512,20 @@ int usnmp_sync_table(usnmp_sync *s, const char *agent, const usnmp_oid *entry,
 }
 
 static int set_host(usnmp_sync *s, const char *agent,
-                    const usnmp_sync_host_options *opts) {
+                    const usnmp_host_opts *opts) {
   sync_host *h;
   int rc = host_get(s, agent, s->timeout_ms, &h);
   return rc ? rc : usnmp__sync_host_set(s, h, opts);
 }
 
 int usnmp_sync_set_host(usnmp_sync *s, const char *agent,
-                        const usnmp_sync_host_options *opts) {
+                        const usnmp_host_opts *opts) {
   if (!s || !agent || !opts)
     return USNMP_E_INVAL;
   GUARD(s, set_host(s, agent, opts));
 }
 
-int32_t usnmp_sync_error_status(const usnmp_sync *s) {
+usnmp_error_status usnmp_sync_error_status(const usnmp_sync *s) {
   return s->last_error_status;
 }
 
@@ -668,7 +668,7 @@ static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
     return USNMP_E_NOMEM;
   sw->alloc = s->alloc;
   sw->sync = s;
-  sw->ropts.flags = USNMP_OPT_TIMEOUT;
+  sw->ropts.flags = USNMP_REQUEST_TIMEOUT;
   sw->ropts.timeout_ms = call_timeout(s, h, opts);
   if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
     sw->community = usnmp__strdup(&s->alloc, opts->community);

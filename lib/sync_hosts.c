@@ -387,7 +387,7 @@ static int set_v3_context(usnmp_sync *s, const char *context_name) {
    USNMP_HOST_RESEND | USNMP_HOST_TIMEOUT | USNMP_HOST_V3_USER)
 
 int usnmp__sync_host_set(usnmp_sync *s, sync_host *h,
-                         const usnmp_sync_host_options *o) {
+                         const usnmp_host_opts *o) {
   uint32_t f = o->flags;
   if ((f & ~HOST_KNOWN) ||
       ((f & USNMP_HOST_VERSION) && o->version != USNMP_VERSION_1 &&

@@ -341,17 +341,16 @@ static void unknown_call_flags_are_refused(void **state) {
   assert_int_equal(usnmp_sync_walk_init(s, "127.0.0.1:9", &oid, &co, &sw),
                    USNMP_E_INVAL);
   usnmp_rowlist *rows = NULL;
-  assert_int_equal(
-      usnmp_sync_get_bulk(s, "127.0.0.1:9", &oid, 1, 0, 5, &co, &l),
-      USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_getbulk(s, "127.0.0.1:9", &oid, 1, 0, 5, &co, &l),
+                   USNMP_E_INVAL);
   assert_int_equal(
       usnmp_sync_table(s, "127.0.0.1:9", NULL, &oid, 1, &co, &rows),
       USNMP_E_INVAL);
   assert_null(l);
   assert_null(sw);
   assert_null(rows);
-  /* usnmp_sync_host_options: the same rule for its flags. */
-  usnmp_sync_host_options ho = {0};
+  /* usnmp_host_opts: the same rule for its flags. */
+  usnmp_host_opts ho = {0};
   ho.flags = 0x100u;
   assert_int_equal(usnmp_sync_set_host(s, "127.0.0.1:9", &ho),
                    USNMP_E_INVAL);

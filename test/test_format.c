@@ -932,7 +932,7 @@ static void test_error_status_name(void **state) {
       "inconsistentName"};
   for (int32_t i = 0; i <= 18; i++)
     assert_string_equal(usnmp_error_status_name(i), want[i]);
-  assert_string_equal(usnmp_error_status_name(USNMP_ERR_NOACCESS),
+  assert_string_equal(usnmp_error_status_name(USNMP_ERROR_STATUS_NOACCESS),
                       "noAccess");
   static const int32_t unknown[] = {-1, 19, INT32_MIN, INT32_MAX};
   for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)

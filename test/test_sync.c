@@ -188,7 +188,7 @@ static void test_get_bulk(void **state) {
   usnmp_vblist *l = NULL;
   uint64_t before = agent_requests(f->agent);
   assert_int_equal(
-      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l), 0);
+      usnmp_sync_getbulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l), 0);
   assert_int_equal(usnmp_vblist_count(l), 4);
   assert_name(usnmp_vblist_get(l, 0), "1.3.6.1.2.1.1.5.0");
   assert_name(usnmp_vblist_get(l, 1), "1.3.6.1.4.1.99999.5.1");
@@ -196,18 +196,18 @@ static void test_get_bulk(void **state) {
   assert_name(usnmp_vblist_get(l, 3), "1.3.6.1.4.1.99999.5.3");
   usnmp_vblist_free(l);
   assert_int_equal(
-      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l), 0);
+      usnmp_sync_getbulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l), 0);
   usnmp_vblist_free(l);
   assert_int_equal(agent_requests(f->agent), before + 2);
 
   usnmp_call_opts nonblock = {USNMP_CALL_NONBLOCK, 0, NULL};
   assert_int_equal(
-      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, &nonblock, &l),
+      usnmp_sync_getbulk(f->sync, f->host, oids, 2, 1, 3, &nonblock, &l),
       USNMP_E_INVAL);
   assert_null(l);
   assert_int_equal(usnmp_sync_set_version(f->sync, USNMP_VERSION_1), 0);
   assert_int_equal(
-      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l),
+      usnmp_sync_getbulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l),
       USNMP_E_BAD_VERSION);
   assert_null(l);
 }
@@ -300,7 +300,7 @@ static void test_host_options(void **state) {
   usnmp_vblist *l = NULL;
   assert_int_equal(usnmp_sync_get(f->sync, hb, &oid, 1, &quick, &l),
                    USNMP_E_TIMEOUT);
-  usnmp_sync_host_options ho = {0};
+  usnmp_host_opts ho = {0};
   ho.flags = USNMP_HOST_COMMUNITY;
   ho.community = "secret";
   assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), 0);
@@ -323,10 +323,10 @@ static void test_host_options(void **state) {
   ho.version = USNMP_VERSION_1;
   ho.timeout_ms = 200;
   assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), 0);
-  assert_int_equal(usnmp_sync_get_bulk(f->sync, hb, &oid, 1, 0, 2, NULL, &l),
+  assert_int_equal(usnmp_sync_getbulk(f->sync, hb, &oid, 1, 0, 2, NULL, &l),
                    USNMP_E_BAD_VERSION);
   assert_int_equal(
-      usnmp_sync_get_bulk(f->sync, f->host, &oid, 1, 0, 2, NULL, &l), 0);
+      usnmp_sync_getbulk(f->sync, f->host, &oid, 1, 0, 2, NULL, &l), 0);
   usnmp_vblist_free(l);
   usnmp_test_agent_set_default(b, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   double t0 = now_s();
@@ -759,14 +759,14 @@ static void test_allocation_failures(void **state) {
       usnmp_sync_walk_close(w);
     }
     if (rc == 0) {
-      usnmp_sync_host_options ho = {0};
+      usnmp_host_opts ho = {0};
       ho.flags = USNMP_HOST_COMMUNITY | USNMP_HOST_WRITE_COMMUNITY;
       ho.community = "public";
       ho.write_community = "private";
       rc = usnmp_sync_set_host(s, f->host, &ho);
     }
     if (rc == 0) {
-      rc = usnmp_sync_get_bulk(s, f->host, &root, 1, 0, 5, &quick, &l);
+      rc = usnmp_sync_getbulk(s, f->host, &root, 1, 0, 5, &quick, &l);
       if (rc == 0) {
         assert_int_equal(usnmp_vblist_count(l), 5);
         usnmp_vblist_free(l);
@@ -876,7 +876,7 @@ static void test_real_snmpd(void **state) {
   /* GETBULK and a table fetch (ifIndex and ifDescr of ifTable: every row's
    * ifIndex is its index). */
   usnmp_oid sys = usnmp_test_oid("1.3.6.1.2.1.1");
-  assert_int_equal(usnmp_sync_get_bulk(s, "127.0.0.1", &sys, 1, 0, 3, NULL, &l),
+  assert_int_equal(usnmp_sync_getbulk(s, "127.0.0.1", &sys, 1, 0, 3, NULL, &l),
                    0);
   assert_int_equal(usnmp_vblist_count(l), 3);
   assert_name(usnmp_vblist_get(l, 0), "1.3.6.1.2.1.1.1.0");
@@ -911,7 +911,7 @@ static void test_real_snmpd(void **state) {
 static usnmp_sync *snmpd_sync(usnmp_test_snmpd *agent) {
   usnmp_sync *s;
   assert_int_equal(usnmp_test_snmpd_start(agent), 0);
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   assert_int_equal(usnmp_sync_set_port(s, agent->port), 0);
   return s;
 }
@@ -929,7 +929,7 @@ static void test_real_snmpd_host_v3(void **state) {
   usnmp_call_opts quick = {USNMP_CALL_TIMEOUT | USNMP_CALL_REFRESH, 500, NULL};
   usnmp_vblist *l = NULL;
 
-  usnmp_sync_host_options good = {0};
+  usnmp_host_opts good = {0};
   good.flags = USNMP_HOST_V3_USER;
   good.v3_user = "sha256aes256c";
   good.v3_auth = USNMP_AUTH_SHA256;
@@ -944,7 +944,7 @@ static void test_real_snmpd_host_v3(void **state) {
   assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l),
                    USNMP_E_TIMEOUT); /* v2c, community "nope" */
 
-  usnmp_sync_host_options bad = good;
+  usnmp_host_opts bad = good;
   bad.v3_user = "shaaes";
   bad.v3_auth = USNMP_AUTH_SHA;
   bad.v3_authpass = "wrongpass123";
@@ -952,7 +952,7 @@ static void test_real_snmpd_host_v3(void **state) {
   assert_int_equal(usnmp_sync_set_host(s, "::1", &bad), 0);
   assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l),
                    USNMP_E_WRONG_DIGEST);
-  usnmp_sync_host_options shorty = good;
+  usnmp_host_opts shorty = good;
   shorty.v3_authpass = "short";
   assert_int_equal(usnmp_sync_set_host(s, "::1", &shorty),
                    USNMP_E_V3_PASSPHRASE);
@@ -969,7 +969,7 @@ static void test_real_snmpd_host_v3(void **state) {
   assert_int_equal(usnmp_sync_get(s, "127.0.0.1", &oid, 1, &quick, &l), 0);
   usnmp_vblist_free(l);
   /* ...until the host gives its own up. */
-  usnmp_sync_host_options none = {0};
+  usnmp_host_opts none = {0};
   assert_int_equal(usnmp_sync_set_host(s, "::1", &none), 0);
   assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l), 0);
   usnmp_vblist_free(l);
