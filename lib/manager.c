@@ -21,6 +21,7 @@
 #include "alloc.h"
 #include "ber.h"
 #include "manager_int.h"
+#include "notify_int.h"
 
 /* The budget of the design: well under 1 KiB per request in flight for a
  * small GET (struct, timer and message together). */
@@ -764,7 +765,8 @@ static int build(usnmp_request *r, const usnmp__pdu *tmpl,
     int rc = encode_into(r, tmpl, vbs, n);
     if (rc != USNMP_E_MSG_TOO_BIG)
       return rc;
-    if (n == 1 || tmpl->type == USNMP_PDU_GETBULK)
+    if (n == 1 || tmpl->type == USNMP_PDU_GETBULK ||
+        tmpl->type == USNMP_PDU_INFORM)
       return USNMP_E_TOOBIG;
     chunk = (n + 1) / 2;
   }
@@ -821,7 +823,7 @@ static void v3_resend(usnmp_request *r);
 static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   usnmp_response resp;
   if (in->msg.error_status == USNMP_ERR_TOOBIG && r->n_vbs > 1 &&
-      r->type != USNMP_PDU_GETBULK) {
+      r->type != USNMP_PDU_GETBULK && r->type != USNMP_PDU_INFORM) {
     split_after_toobig(r);
     return;
   }
@@ -1022,8 +1024,11 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
     return USNMP_E_INVAL;
   if (type == USNMP_PDU_GETBULK && t->version == USNMP_VERSION_1)
     return USNMP_E_BAD_VERSION;
+  if (type == USNMP_PDU_INFORM && t->version == USNMP_VERSION_1)
+    return USNMP_E_BAD_VERSION;
   if (type != USNMP_PDU_GET && type != USNMP_PDU_GETNEXT &&
-      type != USNMP_PDU_SET && type != USNMP_PDU_GETBULK)
+      type != USNMP_PDU_SET && type != USNMP_PDU_GETBULK &&
+      type != USNMP_PDU_INFORM)
     return USNMP_E_INVAL;
 
   timeout_ms = t->timeout_ms;
@@ -1094,8 +1099,11 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
     }
     tmpl.context = &ctx;
   }
+  /* A GETBULK or an inform is one PDU: never split. */
   rc = build(r, &tmpl, vbs, n,
-             type == USNMP_PDU_GETBULK ? n : (size_t)t->max_oids);
+             type == USNMP_PDU_GETBULK || type == USNMP_PDU_INFORM
+                 ? n
+                 : (size_t)t->max_oids);
   if (rc < 0) {
     req_discard(r);
     return rc;
@@ -1202,6 +1210,7 @@ int usnmp_cancel(usnmp_request *r) {
 static void target_destroy(usnmp_target *t) {
   usnmp_manager *m = t->m;
   usnmp__resolve_abandon(t);
+  usnmp__notify_target_free(t);
   usnmp__v3_target_free(t);
   usnmp__list_del(&t->mlink);
   usnmp__free(m, t->agent);
@@ -1478,6 +1487,7 @@ int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
 static void finalize(usnmp_manager *m) {
   void (*cb)(void *) = m->close_cb;
   void *arg = m->close_arg;
+  usnmp__notify_manager_free(m);
   usnmp__v3_manager_free(m);
   usnmp__free(m, m->recv_buf);
   usnmp__free(m, m->rx_vbs);

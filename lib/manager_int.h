@@ -313,6 +313,10 @@ struct usnmp_target {
    * requests wait for it), or NULL. */
   usnmp__usm_target *usm;
   usnmp_request *probe;
+  /* Notifications (notify_send.c): the user's keys localised to the
+   * manager's own engine, for v3 traps (the sender is authoritative);
+   * NULL until the first v3 trap. */
+  usnmp__usm_target *trap_usm;
 };
 
 /* One UDP handle of the manager. */
@@ -370,6 +374,9 @@ struct usnmp_manager {
   uint32_t open_handles;
   void (*close_cb)(void *arg);
   void *close_arg;
+  /* Notifications (notify_send.c): the manager's own SNMPv3 engine, as
+   * the authoritative sender of v3 traps; NULL until first needed. */
+  struct usnmp__local_engine *local_engine;
 };
 
 /* ------------------------------------------------------------------------
