@@ -52,6 +52,12 @@ typedef struct usnmp__notify {
   usnmp_notification_cb cb;
   void *cb_arg;
   int stopped; /* 1: deliver nothing more (closing) */
+  /* Sends an answer (set by the caller of usnmp__notify_process for each
+   * datagram; NULL: the answer is only left in reply).  It runs before
+   * the notification is delivered, so a callback that closes the
+   * receiver cannot hold the answer back. */
+  void (*send)(void *ctx, const uint8_t *data, size_t len);
+  void *send_ctx;
   /* Communities: NUL-separated copies. */
   char **communities;
   size_t n_communities;

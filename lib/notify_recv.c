@@ -400,6 +400,18 @@ static int dedupe_seen(usnmp__notify *nc, uint64_t key, uint64_t now_ms) {
  * Delivery
  * ------------------------------------------------------------------------ */
 
+/* Records an answer of len bytes in reply and sends it at once. */
+static void answer(usnmp__notify *nc, const uint8_t *reply, int len,
+                   size_t *reply_len) {
+  if (len <= 0) {
+    nc->stats.send_errors++;
+    return;
+  }
+  *reply_len = (size_t)len;
+  if (nc->send != NULL)
+    nc->send(nc->send_ctx, reply, (size_t)len);
+}
+
 static void deliver(usnmp__notify *nc, usnmp_notification *n) {
   nc->stats.delivered++;
   if (nc->cb != NULL && !nc->stopped)
@@ -530,12 +542,9 @@ static void process_community(usnmp__notify *nc, const uint8_t *data,
     resp.error_status = 0;
     resp.error_index = 0;
     rc = usnmp_msg_encode(reply, size, &resp, nc->vbs, nvb);
-    if (rc > 0) {
-      *reply_len = (size_t)rc;
+    if (rc > 0)
       nc->stats.informs_answered++;
-    } else {
-      nc->stats.send_errors++;
-    }
+    answer(nc, reply, rc, reply_len);
     if (dedupe_seen(nc, key, now_ms)) {
       nc->stats.duplicates++;
       return;
@@ -625,12 +634,9 @@ static void send_report(usnmp__notify *nc, const usnmp__msg3 *m,
                           USNMP__MSG3_MAX_SIZE_DEFAULT, &pdu, &vb, 1, reply,
                           size);
   usnmp__usm_target_wipe(&t);
-  if (rc > 0) {
-    *reply_len = (size_t)rc;
+  if (rc > 0)
     nc->stats.reports_sent++;
-  } else {
-    nc->stats.send_errors++;
-  }
+  answer(nc, reply, rc, reply_len);
 }
 
 /* Authenticates (and decrypts) the message with the cached keys of its
@@ -886,12 +892,9 @@ static void process_v3(usnmp__notify *nc, const uint8_t *data, size_t len,
     if (e != NULL)
       e->usm.salt = t.salt; /* never reuse an IV */
     usnmp__usm_target_wipe(&t);
-    if (rc > 0) {
-      *reply_len = (size_t)rc;
+    if (rc > 0)
       nc->stats.informs_answered++;
-    } else {
-      nc->stats.send_errors++;
-    }
+    answer(nc, reply, rc, reply_len);
     if (dedupe_seen(nc, key, now_ms)) {
       nc->stats.duplicates++;
       OPENSSL_cleanse(nc->decrypt, len);

@@ -272,9 +272,17 @@ static void on_reply_sent(uv_udp_send_t *req, int status) {
   handle_done(rx);
 }
 
-static void send_reply(rx_socket *s, const struct sockaddr *to, size_t len) {
+typedef struct reply_to {
+  rx_socket *s;
+  const struct sockaddr *to;
+} reply_to;
+
+static void send_reply(void *ctx, const uint8_t *data, size_t len) {
+  reply_to *rt = ctx;
+  rx_socket *s = rt->s;
+  const struct sockaddr *to = rt->to;
   usnmp_receiver *rx = s->rx;
-  uv_buf_t buf = uv_buf_init((char *)rx->reply, (unsigned)len);
+  uv_buf_t buf = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
   reply_copy *c;
   int rc = uv_udp_try_send(&s->handle, &buf, 1, to);
   if (rc >= 0)
@@ -291,7 +299,7 @@ static void send_reply(rx_socket *s, const struct sockaddr *to, size_t len) {
   }
   c->rx = rx;
   c->len = len;
-  memcpy(c->data, rx->reply, len);
+  memcpy(c->data, data, len);
   buf = uv_buf_init((char *)c->data, (unsigned)len);
   if (uv_udp_send(&c->req, &s->handle, &buf, 1, to, on_reply_sent) < 0) {
     rx->core.stats.send_errors++;
@@ -306,6 +314,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   rx_socket *s = h->data;
   usnmp_receiver *rx = s->rx;
   size_t reply_len = 0;
+  reply_to rt;
 
   if (flags & UV_UDP_MMSG_FREE)
     return;
@@ -316,12 +325,15 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     rx->core.stats.dropped_malformed++;
     return;
   }
+  rt.s = s;
+  rt.to = addr;
+  rx->core.send = send_reply;
+  rx->core.send_ctx = &rt;
   usnmp__notify_process(&rx->core, (const uint8_t *)buf->base, (size_t)nread,
                         addr, (const struct sockaddr *)&s->local,
                         uv_now(rx->loop), rx->reply, USNMP_MAX_MSG_SIZE,
                         &reply_len);
-  if (reply_len > 0 && !rx->closing)
-    send_reply(s, addr, reply_len);
+  rx->core.send = NULL;
 }
 
 int usnmp_receiver_start(usnmp_receiver *rx, usnmp_notification_cb cb,
