@@ -125,17 +125,33 @@ static void on_sock_closed(uv_handle_t *h) {
 
 int usnmp_receiver_bind(usnmp_receiver *rx, const char *address) {
   struct sockaddr_storage addr;
-  char host[256];
+  char host[256], text[300];
   const char *name = NULL;
-  int family = AF_UNSPEC, rc, len;
+  int family = AF_UNSPEC, rc, len, zero;
   rx_socket *s;
 
   if (rx == NULL || address == NULL || rx->closing ||
       rx->n_socks == USNMP__NOTIFY_MAX_BINDS)
     return USNMP_E_INVAL;
+  /* Port 0 (any free port, which the agent syntax refuses) is parsed as
+   * port 1 and set back afterwards. */
+  len = (int)strlen(address);
+  zero = names_port(address) && len >= 2 && len < (int)sizeof(text) &&
+         strcmp(address + len - 2, ":0") == 0;
+  if (zero) {
+    memcpy(text, address, (size_t)len + 1);
+    text[len - 1] = '1';
+    address = text;
+  }
   rc = usnmp__agent_parse(address, &addr, host, sizeof(host), &name, &family);
   if (rc < 0 || name != NULL)
     return USNMP_E_INVAL;
+  if (zero) {
+    if (addr.ss_family == AF_INET)
+      ((struct sockaddr_in *)&addr)->sin_port = 0;
+    else
+      ((struct sockaddr_in6 *)&addr)->sin6_port = 0;
+  }
   /* The agent syntax defaults to port 161; a receiver listens on 162
    * unless the address names a port. */
   if (!names_port(address)) {
