@@ -1224,7 +1224,8 @@ USNMP_EXTERN int usnmp_sync_set_v3_context(usnmp_sync *s,
  * name, protocols and pass phrases (usnmp_receiver_add_v3_user); keys are
  * localized to each sender's engine ID the first time that engine is seen
  * with that user, and kept in a bounded cache (usnmp_receiver_set_cache_limit,
- * default 65536 engine/user pairs, the oldest evicted first), so any
+ * default 16384 engine/user pairs, about 700 bytes each, the oldest
+ * evicted first), so any
  * number of senders need no per-sender configuration.  Several users with
  * the same name (different pass phrases or protocols) are tried in the
  * order they were added until one authenticates; the match is remembered
@@ -1426,9 +1427,11 @@ typedef struct usnmp_trap_v1 {
  * manager's own engine ID, boots and time (usnmp_manager_set_v3_engine),
  * the sender being authoritative.  The target's address must be known (a
  * numeric address, or a name already resolved).  Returns 0, USNMP_E_INVAL
- * (arguments, version, a target still resolving: UV_EAGAIN),
- * USNMP_E_MSG_TOO_BIG, an encoding error, USNMP_E_NOMEM, USNMP_E_CLOSED or
- * the send's libuv error. */
+ * (arguments; a v3 target without a user), UV_EAGAIN (the target's name
+ * is still resolving: try again later), USNMP_E_RESOLVE (it failed to
+ * resolve), USNMP_E_MSG_TOO_BIG, an encoding error (USNMP_E_BAD_OID,
+ * USNMP_E_BAD_VALUE...), USNMP_E_NOMEM, USNMP_E_CLOSED or the send's
+ * libuv error. */
 USNMP_EXTERN int usnmp_trap_send(usnmp_target *t, const usnmp_trap_v1 *v1,
                                  uint32_t uptime, const usnmp_oid *trap_oid,
                                  const usnmp_varbind *vbs, size_t n);
