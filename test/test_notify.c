@@ -791,6 +791,103 @@ static void test_close_in_callback(void **state) {
   assert_int_equal(e->s.count, 1);
 }
 
+static int accept_only_secret(const uint8_t *community, size_t len,
+                              const struct sockaddr *source, void *arg) {
+  int *calls = arg;
+  (*calls)++;
+  return source != NULL && len == 6 && memcmp(community, "secret", 6) == 0;
+}
+
+/* The community callback, stop and start, the dedupe window, our engine
+ * ID and boots. */
+static void test_receiver_settings(void **state) {
+  loop_env *e = *state;
+  char agent[64];
+  usnmp_target *t;
+  usnmp_oid trap = usnmp_test_oid(".1.3.6.1.6.3.1.1.5.4");
+  usnmp_notify_stats st;
+  uint8_t id[USNMP_ENGINE_ID_MAX];
+  int calls = 0, len;
+
+  len = usnmp_receiver_engine_id(e->rx, id, sizeof(id));
+  assert_int_equal(len, 13); /* RFC 3411 format 5: 80 00 00 00 05 + 8 */
+  assert_memory_equal(id, "\x80\x00\x00\x00\x05", 5);
+  assert_int_equal(usnmp_receiver_engine_id(e->rx, id, 12), USNMP_E_NOBUFS);
+  assert_int_equal(usnmp_receiver_set_engine_id(
+                       e->rx, (const uint8_t *)"\x80\0\0\0\x05" "abc", 8),
+                   0);
+  assert_int_equal(usnmp_receiver_engine_id(e->rx, id, sizeof(id)), 8);
+  assert_memory_equal(id + 5, "abc", 3);
+  assert_int_equal(usnmp_receiver_set_engine_boots(e->rx, 7), 0);
+  assert_int_equal(usnmp_receiver_set_engine_boots(e->rx, 2147483647u),
+                   USNMP_E_INVAL);
+
+  bind_any_port(e, "127.0.0.1", agent, sizeof(agent));
+  assert_int_equal(usnmp_receiver_set_community_cb(e->rx, accept_only_secret,
+                                                   &calls),
+                   0);
+  assert_int_equal(usnmp_receiver_set_dedupe_window(e->rx, 0), 0);
+  assert_int_equal(usnmp_receiver_start(e->rx, on_note, &e->s), 0);
+  assert_int_equal(usnmp_target_new(e->m, &t, agent), 0);
+  assert_int_equal(usnmp_target_set_community(t, "public"), 0);
+  assert_int_equal(usnmp_trap_send(t, NULL, 1, &trap, NULL, 0), 0);
+  assert_int_equal(usnmp_target_set_community(t, "secret"), 0);
+  assert_int_equal(usnmp_trap_send(t, NULL, 1, &trap, NULL, 0), 0);
+  run_until(e, 1);
+  assert_int_equal(e->s.count, 1);
+  assert_int_equal(e->s.last.community_len, 6);
+  assert_memory_equal(e->s.last.community, "secret", 6);
+  usnmp_receiver_stats(e->rx, &st, sizeof(st));
+  assert_int_equal(st.dropped_community, 1);
+  assert_int_equal(calls, 2);
+
+  /* Stopped: nothing is read; started again: what waited arrives. */
+  assert_int_equal(usnmp_receiver_stop(e->rx), 0);
+  assert_int_equal(usnmp_trap_send(t, NULL, 1, &trap, NULL, 0), 0);
+  for (int i = 0; i < 20; i++)
+    uv_run(&e->loop, UV_RUN_NOWAIT);
+  assert_int_equal(e->s.count, 1);
+  assert_int_equal(usnmp_receiver_start(e->rx, on_note, &e->s), 0);
+  run_until(e, 2);
+  assert_int_equal(e->s.count, 2);
+
+  /* No dedupe window: the same inform twice is delivered twice. */
+  {
+    uint8_t msgbuf[256], in[256];
+    usnmp_msg msg;
+    struct sockaddr_in to, from;
+    int fd = raw_socket("127.0.0.1"), n;
+    memset(&msg, 0, sizeof(msg));
+    msg.version = USNMP_VERSION_2C;
+    msg.community = (const uint8_t *)"secret";
+    msg.community_len = 6;
+    msg.type = USNMP_PDU_INFORM;
+    msg.request_id = 99;
+    n = usnmp_msg_encode(msgbuf, sizeof(msgbuf), &msg, NULL, 0);
+    assert_true(n > 0);
+    memset(&to, 0, sizeof(to));
+    to.sin_family = AF_INET;
+    to.sin_port = htons((uint16_t)usnmp_receiver_port(e->rx, 0));
+    to.sin_addr.s_addr = htonl(0x7f000001);
+    for (int i = 0; i < 2; i++) {
+      assert_int_equal(sendto(fd, msgbuf, (size_t)n, 0,
+                              (struct sockaddr *)&to, sizeof(to)),
+                       n);
+      assert_true(raw_recv(e, fd, in, sizeof(in), &from) > 0);
+    }
+    close(fd);
+  }
+  assert_int_equal(e->s.count, 4);
+  usnmp_receiver_stats(e->rx, &st, sizeof(st));
+  assert_int_equal(st.duplicates, 0);
+  assert_int_equal(st.informs_answered, 2);
+  /* A short size copies a prefix only. */
+  memset(&st, 0xff, sizeof(st));
+  usnmp_receiver_stats(e->rx, &st, sizeof(uint64_t));
+  assert_int_equal(st.received, 5);
+  assert_true(st.delivered == UINT64_MAX);
+}
+
 static void test_bad_arguments(void **state) {
   loop_env *e = *state;
   assert_int_equal(usnmp_receiver_bind(e->rx, "no-such-host..invalid"),
@@ -844,6 +941,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_inform_dedupe_multihomed,
                                       loop_setup, loop_teardown),
       cmocka_unit_test_setup_teardown(test_close_in_callback, loop_setup,
+                                      loop_teardown),
+      cmocka_unit_test_setup_teardown(test_receiver_settings, loop_setup,
                                       loop_teardown),
       cmocka_unit_test_setup_teardown(test_bad_arguments, loop_setup,
                                       loop_teardown),
