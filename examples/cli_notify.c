@@ -530,6 +530,15 @@ static const char *level_name(usnmp_sec_level l) {
                                      : "noAuthNoPriv";
 }
 
+/* The enterprise of a v1 trap as ".1.3.6..." ("" if it does not decode). */
+static void enterprise_text(const usnmp_msg *v1, char *buf, size_t size) {
+  usnmp_oid e;
+  buf[0] = '\0';
+  if (usnmp_oid_from_ber(&e, v1->trap.enterprise, v1->trap.enterprise_len) ==
+      0)
+    usnmp_oid_format(buf, size, &e);
+}
+
 static void print_json(notify_cli *c, const usnmp_notification *n) {
   FILE *f = stdout;
   char src[96];
@@ -557,12 +566,9 @@ static void print_json(notify_cli *c, const usnmp_notification *n) {
     put_json_string(f, n->community, n->community_len);
   }
   if (n->v1 != NULL) {
-    usnmp_oid e;
-    char oid[5 * USNMP_OID_MAX_LEN + 8] = "";
+    char oid[5 * USNMP_OID_MAX_LEN + 8];
     const uint8_t *a = n->v1->trap.agent_addr;
-    if (usnmp_oid_from_ber(&e, n->v1->trap.enterprise,
-                           n->v1->trap.enterprise_len) == 0)
-      usnmp_oid_format(oid, sizeof(oid), &e);
+    enterprise_text(n->v1, oid, sizeof(oid));
     fprintf(f,
             ",\"enterprise\":\"%s\",\"agent_addr\":\"%u.%u.%u.%u\","
             "\"generic\":%d,\"specific\":%d,\"timestamp\":%u",
@@ -589,12 +595,9 @@ static void print_text(notify_cli *c, const usnmp_notification *n) {
   strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
   printf("%s [UDP: %s->%s]:\n", when, src, dst);
   if (n->v1 != NULL) {
-    usnmp_oid e;
-    char oid[5 * USNMP_OID_MAX_LEN + 8] = "";
+    char oid[5 * USNMP_OID_MAX_LEN + 8];
     const uint8_t *a = n->v1->trap.agent_addr;
-    if (usnmp_oid_from_ber(&e, n->v1->trap.enterprise,
-                           n->v1->trap.enterprise_len) == 0)
-      usnmp_oid_format(oid, sizeof(oid), &e);
+    enterprise_text(n->v1, oid, sizeof(oid));
     printf("%s\n\t%u.%u.%u.%u\n\tGeneric: %d Specific: %d Uptime: %u\n", oid,
            a[0], a[1], a[2], a[3], (int)n->v1->trap.generic_trap,
            (int)n->v1->trap.specific_trap, (unsigned)n->v1->trap.time_stamp);

@@ -96,6 +96,32 @@ static void feed(core_env *e, const uint8_t *data, size_t len) {
 
 static const uint8_t oid_name[] = {0x2b, 6, 1, 2, 1, 1, 5, 0};
 
+/* sysName.0 = value: the varbind the tests send. */
+static usnmp_varbind name_vb(usnmp_value value) {
+  usnmp_varbind vb;
+  memset(&vb, 0, sizeof(vb));
+  vb.oid = oid_name;
+  vb.oid_len = sizeof(oid_name);
+  vb.value = value;
+  return vb;
+}
+
+/* A sender's v3 state: user with one pass phrase for both keys, keys
+ * localised to engine, its clock at boots/time. */
+static void sender_usm(core_env *e, usnmp__usm_target *t, const char *user,
+                       usnmp_auth_proto auth, usnmp_priv_proto priv,
+                       const char *pass, const uint8_t *engine,
+                       size_t engine_len, uint32_t boots, uint32_t time) {
+  assert_int_equal(usnmp__usm_target_init(e->nc.crypto, t), 0);
+  assert_int_equal(usnmp__usm_target_set_user(e->nc.crypto, t, user, auth,
+                                              pass, priv, pass),
+                   0);
+  assert_int_equal(
+      usnmp__usm_target_set_engine(e->nc.crypto, t, engine, engine_len, 1),
+      0);
+  usnmp__usm_target_resync(t, boots, time, e->now_ms, 1);
+}
+
 /* A v3 trap from engine (as its authoritative sender) for user with the
  * given pass phrase: SHA / AES-128 authPriv. */
 static size_t v3_trap(core_env *e, uint8_t *buf, size_t size,
@@ -106,19 +132,9 @@ static size_t v3_trap(core_env *e, uint8_t *buf, size_t size,
   usnmp_varbind vb;
   usnmp_msg pdu;
   int len;
-  assert_int_equal(usnmp__usm_target_init(e->nc.crypto, &t), 0);
-  assert_int_equal(usnmp__usm_target_set_user(e->nc.crypto, &t, user,
-                                              USNMP_AUTH_SHA, pass,
-                                              USNMP_PRIV_AES, pass),
-                   0);
-  assert_int_equal(
-      usnmp__usm_target_set_engine(e->nc.crypto, &t, engine, engine_len, 1),
-      0);
-  usnmp__usm_target_resync(&t, boots, time, e->now_ms, 1);
-  memset(&vb, 0, sizeof(vb));
-  vb.oid = oid_name;
-  vb.oid_len = sizeof(oid_name);
-  vb.value = usnmp_value_string("hello");
+  sender_usm(e, &t, user, USNMP_AUTH_SHA, USNMP_PRIV_AES, pass, engine,
+             engine_len, boots, time);
+  vb = name_vb(usnmp_value_string("hello"));
   memset(&pdu, 0, sizeof(pdu));
   pdu.version = USNMP_VERSION_3;
   pdu.type = USNMP_PDU_TRAP_V2;
@@ -140,6 +156,40 @@ static void engine_n(uint8_t id[9], uint32_t n) {
   id[6] = (uint8_t)(n >> 16);
   id[7] = (uint8_t)(n >> 8);
   id[8] = (uint8_t)n;
+}
+
+/* Adds user (SHA/AES-128, pass for both keys), pinned to the 9-byte
+ * engine pin unless it is NULL. */
+static void add_user(core_env *e, const char *user, const char *pass,
+                     const uint8_t *pin) {
+  assert_int_equal(usnmp__notify_add_user(&e->nc, user, USNMP_AUTH_SHA, pass,
+                                          USNMP_PRIV_AES, pass, pin,
+                                          pin ? 9 : 0),
+                   0);
+}
+
+/* Feeds a v3 authPriv trap of user from the 9-byte engine (v3_trap). */
+static void trap_from(core_env *e, const uint8_t *engine, const char *user,
+                      const char *pass, uint32_t boots, uint32_t time,
+                      int32_t msg_id) {
+  uint8_t buf[1024];
+  feed(e, buf, v3_trap(e, buf, sizeof(buf), engine, 9, user, pass, boots,
+                       time, msg_id));
+}
+
+/* Adds user "monitor" (SHA/AES) and feeds one authPriv trap of it from
+ * each of n engines 1..n; the last engine ID is left in last_id. */
+static void traps_from_engines(core_env *e, uint32_t n, uint8_t last_id[9]) {
+  uint8_t buf[1024];
+  uint32_t i;
+  add_user(e, "monitor", "pass-phrase-1", NULL);
+  for (i = 0; i < n; i++) {
+    size_t len;
+    engine_n(last_id, i + 1);
+    len = v3_trap(e, buf, sizeof(buf), last_id, 9, "monitor",
+                  "pass-phrase-1", 1, 100, (int32_t)i + 1);
+    feed(e, buf, len);
+  }
 }
 
 /* RFC 3584 3.1: a v1 trap also arrives in SNMPv2 form. */
@@ -165,10 +215,7 @@ static void test_v1_translation(void **state) {
   msg.trap.generic_trap = 6;
   msg.trap.specific_trap = 17;
   msg.trap.time_stamp = 4242;
-  memset(&vb, 0, sizeof(vb));
-  vb.oid = oid_name;
-  vb.oid_len = sizeof(oid_name);
-  vb.value = usnmp_value_integer(5);
+  vb = name_vb(usnmp_value_integer(5));
   len = usnmp_msg_encode(buf, sizeof(buf), &msg, &vb, 1);
   assert_true(len > 0);
   feed(e, buf, (size_t)len);
@@ -219,19 +266,8 @@ static void test_v1_translation(void **state) {
 /* 10,000 sender engines, one user line, no per-sender configuration. */
 static void test_v3_many_engines(void **state) {
   core_env *e = *state;
-  uint8_t buf[1024], id[9];
-  uint32_t i;
-  assert_int_equal(usnmp__notify_add_user(&e->nc, "monitor", USNMP_AUTH_SHA,
-                                          "pass-phrase-1", USNMP_PRIV_AES,
-                                          "pass-phrase-1", NULL, 0),
-                   0);
-  for (i = 0; i < 10000; i++) {
-    size_t len;
-    engine_n(id, i + 1);
-    len = v3_trap(e, buf, sizeof(buf), id, sizeof(id), "monitor",
-                  "pass-phrase-1", 1, 100, (int32_t)i + 1);
-    feed(e, buf, len);
-  }
+  uint8_t id[9];
+  traps_from_engines(e, 10000, id);
   assert_int_equal(e->s.count, 10000);
   assert_int_equal(e->nc.stats.delivered, 10000);
   assert_int_equal(e->nc.stats.key_cache_entries, 10000);
@@ -244,20 +280,9 @@ static void test_v3_many_engines(void **state) {
 /* Memory stays bounded: the cache keeps its limit, oldest out first. */
 static void test_v3_cache_bounded(void **state) {
   core_env *e = *state;
-  uint8_t buf[1024], id[9];
-  uint32_t i;
-  assert_int_equal(usnmp__notify_add_user(&e->nc, "monitor", USNMP_AUTH_SHA,
-                                          "pass-phrase-1", USNMP_PRIV_AES,
-                                          "pass-phrase-1", NULL, 0),
-                   0);
+  uint8_t id[9];
   assert_int_equal(usnmp__notify_set_cache_limit(&e->nc, 100), 0);
-  for (i = 0; i < 1000; i++) {
-    size_t len;
-    engine_n(id, i + 1);
-    len = v3_trap(e, buf, sizeof(buf), id, sizeof(id), "monitor",
-                  "pass-phrase-1", 1, 100, (int32_t)i + 1);
-    feed(e, buf, len);
-  }
+  traps_from_engines(e, 1000, id);
   assert_int_equal(e->s.count, 1000);
   assert_int_equal(e->nc.stats.key_cache_entries, 100);
   assert_int_equal(e->nc.stats.key_cache_evictions, 900);
@@ -267,40 +292,27 @@ static void test_v3_cache_bounded(void **state) {
  * fails. */
 static void test_v3_two_pass_phrases(void **state) {
   core_env *e = *state;
-  uint8_t buf[1024], a[9], b[9], c[9];
-  size_t len;
+  uint8_t a[9], b[9], c[9];
   engine_n(a, 1);
   engine_n(b, 2);
   engine_n(c, 3);
-  assert_int_equal(usnmp__notify_add_user(&e->nc, "ops", USNMP_AUTH_SHA,
-                                          "first-secret", USNMP_PRIV_AES,
-                                          "first-secret", NULL, 0),
-                   0);
-  assert_int_equal(usnmp__notify_add_user(&e->nc, "ops", USNMP_AUTH_SHA,
-                                          "second-secret", USNMP_PRIV_AES,
-                                          "second-secret", NULL, 0),
-                   0);
-  len = v3_trap(e, buf, sizeof(buf), a, 9, "ops", "first-secret", 1, 10, 1);
-  feed(e, buf, len);
-  len = v3_trap(e, buf, sizeof(buf), b, 9, "ops", "second-secret", 1, 10, 2);
-  feed(e, buf, len);
+  add_user(e, "ops", "first-secret", NULL);
+  add_user(e, "ops", "second-secret", NULL);
+  trap_from(e, a, "ops", "first-secret", 1, 10, 1);
+  trap_from(e, b, "ops", "second-secret", 1, 10, 2);
   assert_int_equal(e->s.count, 2);
   assert_memory_equal(e->s.engine, b, 9);
   /* The match is remembered: engine b's next trap uses its entry. */
-  len = v3_trap(e, buf, sizeof(buf), b, 9, "ops", "second-secret", 1, 11, 3);
-  feed(e, buf, len);
+  trap_from(e, b, "ops", "second-secret", 1, 11, 3);
   assert_int_equal(e->s.count, 3);
   assert_int_equal(e->nc.stats.key_cache_entries, 2);
   assert_int_equal(e->nc.n_entries, 2);
   /* A pass phrase nobody configured. */
-  len = v3_trap(e, buf, sizeof(buf), c, 9, "ops", "third-secret", 1, 10, 4);
-  feed(e, buf, len);
+  trap_from(e, c, "ops", "third-secret", 1, 10, 4);
   assert_int_equal(e->s.count, 3);
   assert_int_equal(e->nc.stats.dropped_auth, 1);
   /* A user nobody configured. */
-  len = v3_trap(e, buf, sizeof(buf), c, 9, "nobody", "third-secret", 1, 10,
-                5);
-  feed(e, buf, len);
+  trap_from(e, c, "nobody", "third-secret", 1, 10, 5);
   assert_int_equal(e->nc.stats.dropped_unknown_user, 1);
   assert_int_equal(e->nc.stats.key_cache_entries, 2);
 }
@@ -311,10 +323,7 @@ static void test_v3_replay(void **state) {
   uint8_t buf[1024], old[1024], id[9];
   size_t len, old_len;
   engine_n(id, 7);
-  assert_int_equal(usnmp__notify_add_user(&e->nc, "ops", USNMP_AUTH_SHA,
-                                          "first-secret", USNMP_PRIV_AES,
-                                          "first-secret", NULL, 0),
-                   0);
+  add_user(e, "ops", "first-secret", NULL);
   old_len = v3_trap(e, old, sizeof(old), id, 9, "ops", "first-secret", 3,
                     1000, 1);
   len = v3_trap(e, buf, sizeof(buf), id, 9, "ops", "first-secret", 3, 2000,
@@ -327,13 +336,10 @@ static void test_v3_replay(void **state) {
   feed(e, old, old_len); /* 1000 s behind the latest: outside 150 s */
   assert_int_equal(e->s.count, 1);
   assert_int_equal(e->nc.stats.dropped_time_window, 1);
-  len = v3_trap(e, buf, sizeof(buf), id, 9, "ops", "first-secret", 2, 5000,
-                3); /* lower boots */
-  feed(e, buf, len);
+  trap_from(e, id, "ops", "first-secret", 2, 5000, 3); /* lower boots */
   assert_int_equal(e->nc.stats.dropped_time_window, 2);
-  len = v3_trap(e, buf, sizeof(buf), id, 9, "ops", "first-secret", 3, 2001,
-                4); /* a new message of the same engine */
-  feed(e, buf, len);
+  /* A new message of the same engine. */
+  trap_from(e, id, "ops", "first-secret", 3, 2001, 4);
   assert_int_equal(e->s.count, 2);
   assert_int_equal(e->nc.stats.received, 5);
 }
@@ -341,33 +347,22 @@ static void test_v3_replay(void **state) {
 /* The engine-ID allow list, and a user pinned to one engine. */
 static void test_v3_allow_list(void **state) {
   core_env *e = *state;
-  uint8_t buf[1024], a[9], b[9];
-  size_t len;
+  uint8_t a[9], b[9];
   engine_n(a, 1);
   engine_n(b, 2);
-  assert_int_equal(usnmp__notify_add_user(&e->nc, "pinned", USNMP_AUTH_SHA,
-                                          "first-secret", USNMP_PRIV_AES,
-                                          "first-secret", a, 9),
-                   0);
-  len = v3_trap(e, buf, sizeof(buf), b, 9, "pinned", "first-secret", 1, 1, 1);
-  feed(e, buf, len);
+  add_user(e, "pinned", "first-secret", a);
+  trap_from(e, b, "pinned", "first-secret", 1, 1, 1);
   assert_int_equal(e->s.count, 0);
   assert_int_equal(e->nc.stats.dropped_unknown_user, 1);
-  len = v3_trap(e, buf, sizeof(buf), a, 9, "pinned", "first-secret", 1, 1, 2);
-  feed(e, buf, len);
+  trap_from(e, a, "pinned", "first-secret", 1, 1, 2);
   assert_int_equal(e->s.count, 1);
 
-  assert_int_equal(usnmp__notify_add_user(&e->nc, "any", USNMP_AUTH_SHA,
-                                          "first-secret", USNMP_PRIV_AES,
-                                          "first-secret", NULL, 0),
-                   0);
+  add_user(e, "any", "first-secret", NULL);
   assert_int_equal(usnmp__notify_allow_engine(&e->nc, a, 9), 0);
-  len = v3_trap(e, buf, sizeof(buf), b, 9, "any", "first-secret", 1, 1, 3);
-  feed(e, buf, len);
+  trap_from(e, b, "any", "first-secret", 1, 1, 3);
   assert_int_equal(e->s.count, 1);
   assert_int_equal(e->nc.stats.dropped_unknown_engine, 1);
-  len = v3_trap(e, buf, sizeof(buf), a, 9, "any", "first-secret", 1, 1, 4);
-  feed(e, buf, len);
+  trap_from(e, a, "any", "first-secret", 1, 1, 4);
   assert_int_equal(e->s.count, 2);
 }
 
@@ -413,21 +408,9 @@ static void test_v3_inform_reports(void **state) {
   assert_int_equal(e->s.count, 0);
 
   /* An inform with stale boots. */
-  assert_int_equal(usnmp__usm_target_init(e->nc.crypto, &t), 0);
-  assert_int_equal(usnmp__usm_target_set_user(e->nc.crypto, &t, "ops",
-                                              USNMP_AUTH_SHA256,
-                                              "first-secret",
-                                              USNMP_PRIV_AES256,
-                                              "first-secret"),
-                   0);
-  assert_int_equal(usnmp__usm_target_set_engine(e->nc.crypto, &t, ours, 13,
-                                                1),
-                   0);
-  usnmp__usm_target_resync(&t, 3, 60, e->now_ms, 1);
-  memset(&vb, 0, sizeof(vb));
-  vb.oid = oid_name;
-  vb.oid_len = sizeof(oid_name);
-  vb.value = usnmp_value_string("x");
+  sender_usm(e, &t, "ops", USNMP_AUTH_SHA256, USNMP_PRIV_AES256,
+             "first-secret", ours, 13, 3, 60);
+  vb = name_vb(usnmp_value_string("x"));
   memset(&pdu, 0, sizeof(pdu));
   pdu.version = USNMP_VERSION_3;
   pdu.type = USNMP_PDU_INFORM;
@@ -547,10 +530,7 @@ static void test_send_receive_traps(void **state) {
                    0);
   assert_int_equal(usnmp_receiver_start(e->rx, on_note, &e->s), 0);
   assert_int_equal(usnmp_target_new(e->m, &t, agent), 0);
-  memset(&vb, 0, sizeof(vb));
-  vb.oid = oid_name;
-  vb.oid_len = sizeof(oid_name);
-  vb.value = usnmp_value_string("hello");
+  vb = name_vb(usnmp_value_string("hello"));
 
   assert_int_equal(usnmp_trap_send(t, NULL, 4242, &trap, &vb, 1), 0);
   run_until(e, 1);
@@ -724,10 +704,7 @@ static void test_inform_dedupe_multihomed(void **state) {
   msg.community_len = 6;
   msg.type = USNMP_PDU_INFORM;
   msg.request_id = 31337;
-  memset(&vb, 0, sizeof(vb));
-  vb.oid = oid_name;
-  vb.oid_len = sizeof(oid_name);
-  vb.value = usnmp_value_string("once");
+  vb = name_vb(usnmp_value_string("once"));
   len = usnmp_msg_encode(msgbuf, sizeof(msgbuf), &msg, &vb, 1);
   assert_true(len > 0);
 
