@@ -252,6 +252,7 @@ static void bench_usnmp(const char *label, const stream *s) {
   uv_loop_init(&loop);
   if (usnmp_receiver_new(&r.rx, &loop, NULL) != 0 ||
       usnmp_receiver_set_socket_buffer(r.rx, 64 << 20) != 0 ||
+      usnmp_receiver_set_socket_buffer_force(r.rx, 1) != 0 ||
       usnmp_receiver_bind(r.rx, "udp:127.0.0.1:0") != 0 ||
       usnmp_receiver_add_community(r.rx, "public") != 0 ||
       usnmp_receiver_add_v3_user(r.rx, "bench", USNMP_AUTH_SHA,

@@ -65,6 +65,19 @@ run_demo() {
   "$@"
 }
 
+# First what a new user writes first: a GET with the library, then a SET,
+# a walk, a timeout and an SNMP error, one blocking call each
+# (examples/blocking-script.c).
+demo_first() {
+  local dead
+  dead=$(usnmp_free_port)
+  echo
+  echo "== a GET, a SET, a walk, a timeout and an SNMP error with the" \
+    "blocking API (examples/blocking-script.c)"
+  run_demo "$build/examples/blocking-script" "127.0.0.1:$port" \
+    "127.0.0.1:$dead"
+}
+
 # The codec alone: encode a GET, send it over a plain UDP socket, decode
 # and print the answer (examples/codec-demo.c).
 demo_codec() {
@@ -107,8 +120,18 @@ demo_api() {
     1.3.6.1.2.1.1.3.0,1.3.6.1.2.1.1.5.0 "127.0.0.1:$port" "[::1]:$port" \
     "localhost:$port"
   echo
+  echo "== a libuv poller of ifTable joined with ifXTable on three agents," \
+    "every second (examples/poll-tables.c)"
+  run_demo "$build/examples/poll-tables" -p 1 -n 2 "127.0.0.1:$port" \
+    "[::1]:$port" "localhost:$port"
+  echo
   echo "== the blocking API: start every host, then collect"
   run_demo "$build/examples/blocking" "127.0.0.1:$port" "[::1]:$port"
+  echo
+  echo "== SNMPv3 authPriv (SHA-256 / AES-128) with the async API" \
+    "(examples/v3-get.c)"
+  run_demo "$build/examples/v3-get" -a SHA-256 -x AES "127.0.0.1:$port" \
+    sha256aes authpass123 privpass123
   echo
   echo "== SNMPv3 authPriv (SHA-256 / AES-128) with the usnmp command"
   run_demo "$build/examples/usnmp" get -v3 -l authPriv -u sha256aes \
@@ -118,9 +141,10 @@ demo_api() {
 
 main() {
   start_agent
-  demo_codec
-  demo_cli
+  demo_first
   demo_api
+  demo_cli
+  demo_codec
   echo
   echo "demo finished; stopping the agent"
 }

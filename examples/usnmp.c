@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 /* Exit codes, as net-snmp's tools use them. */
 enum {
@@ -60,7 +61,7 @@ static const command_info commands[] = {
     {"getnext", CMD_GETNEXT, "OID [OID]...", "f", 1, 1},
     {"bulkget", CMD_BULKGET, "OID [OID]...", "nr", 1, 0},
     {"set", CMD_SET, "OID TYPE VALUE [OID TYPE VALUE]...", "q", 1, 0},
-    {"walk", CMD_WALK, "[OID]", "pciIE", 1, 0},
+    {"walk", CMD_WALK, "[OID]", "pciIEt", 1, 0},
     {"bulkwalk", CMD_BULKWALK, "[OID]", "cinpr", 1, 0},
     {"table", CMD_TABLE, "TABLE-OID", "bBcfhHilrw", 1, 0},
 };
@@ -103,7 +104,20 @@ typedef struct cli {
   uint32_t resend_ms;
   int32_t retries;
   oid_style style;
-  int value_only;
+  /* -O toggles, as net-snmp keeps them: each letter flips its flag, so
+   * -Oqq is -O with nothing; -OQ sets quicke and flips quick. */
+  int value_only;      /* v */
+  int quick, quicke;   /* q, Q */
+  int raw_ticks;       /* t */
+  int hex_text;        /* T */
+  unsigned strings;    /* a or x (the later wins): USNMP_FORMAT_ASCII/HEX */
+  char float_format[32];  /* -Op PRECISION: "%PRECISIONf", or "" */
+  /* -I toggles and texts: how OID arguments are read. */
+  int in_ucd, in_regex, in_random;
+  const char *oid_prefix, *oid_suffix;
+  /* -d, -L, -D. */
+  int dump;
+  usnmp_cli_log log;
   int json;
   v3_options v3;
   /* -C flags. */
@@ -112,6 +126,8 @@ typedef struct cli {
   long non_repeaters;  /* bulkget, bulkwalk: -Cn */
   long max_repetitions;/* bulkget, bulkwalk, table: -Cr */
   int allow_not_increasing, include_root, no_root_get, print_count;
+  int print_time;          /* walk: -Ct */
+  uint64_t walk_start_ns;
   int have_end;        /* walk: -CE OID */
   usnmp_oid end_oid;
   int tbl_no_bulk, tbl_headers_only, tbl_no_headers, tbl_show_index;
@@ -193,12 +209,6 @@ static void text_reserve(cli *c, size_t n) {
 }
 
 /* The library's formatters behind one signature, for format_text(). */
-static int value_formatter(char *buf, size_t size, const void *obj) {
-  return usnmp_value_format(buf, size, obj);
-}
-static int varbind_formatter(char *buf, size_t size, const void *obj) {
-  return usnmp_varbind_format(buf, size, obj);
-}
 static int json_formatter(char *buf, size_t size, const void *obj) {
   return usnmp_varbind_format_json(buf, size, obj);
 }
@@ -217,12 +227,28 @@ static const char *format_text(cli *c,
   return need < 0 ? NULL : c->text;
 }
 
-static const char *format_value(cli *c, const usnmp_value *v) {
-  return format_text(c, value_formatter, v);
+/* usnmp_value_format_flags() behind format_text()'s signature. */
+typedef struct flagged_value {
+  const usnmp_value *value;
+  unsigned flags;
+} flagged_value;
+
+static int flagged_formatter(char *buf, size_t size, const void *obj) {
+  const flagged_value *fv = obj;
+  return usnmp_value_format_flags(buf, size, fv->value, fv->flags);
 }
 
-static const char *format_varbind(cli *c, const usnmp_varbind *vb) {
-  return format_text(c, varbind_formatter, vb);
+/* The library's formatting flags that the -O options chose. */
+static unsigned format_flags(const cli *c) {
+  return (c->quick ? USNMP_FORMAT_QUICK : 0u) |
+         (c->raw_ticks ? USNMP_FORMAT_TIMETICKS_RAW : 0u) |
+         (c->hex_text ? USNMP_FORMAT_HEX_TEXT : 0u) | c->strings;
+}
+
+static const char *format_value_flags(cli *c, const usnmp_value *v,
+                                      unsigned flags) {
+  flagged_value fv = {v, flags};
+  return format_text(c, flagged_formatter, &fv);
 }
 
 static const char *format_varbind_json(cli *c, const usnmp_varbind *vb) {
@@ -276,6 +302,40 @@ static void json_put_string(FILE *f, const char *s) {
 /* Prints one varbind as the command's output line (or JSON member).
  * Returns 0, or -1 when the library cannot format it (a malformed value
  * from the agent: reported on stderr). */
+/* -Op: an Opaque Float or Double (net-snmp's 9F 78 04 and 9F 79 08
+ * encodings, exactly as the library's formatter accepts them) printed
+ * with the chosen precision.  Returns 1 if v was one, else 0. */
+static int print_opaque_float(cli *c, FILE *out, const usnmp_value *v) {
+  const uint8_t *d = v->v.bytes.data;
+  size_t len = v->v.bytes.len;
+  double x;
+  if (v->type != USNMP_TYPE_OPAQUE || d == NULL || len < 3 || d[0] != 0x9f)
+    return 0;
+  if (d[1] == 0x78 && d[2] == 4 && len == 7) {
+    uint32_t bits = (uint32_t)d[3] << 24 | (uint32_t)d[4] << 16 |
+                    (uint32_t)d[5] << 8 | d[6];
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    x = f;
+  } else if (d[1] == 0x79 && d[2] == 8 && len == 11) {
+    uint64_t bits = 0;
+    for (int i = 3; i < 11; i++)
+      bits = bits << 8 | d[i];
+    memcpy(&x, &bits, sizeof x);
+  } else {
+    return 0;
+  }
+  char text[512];
+  /* The format is "%" PRECISION "f" with PRECISION checked by
+   * set_float_format() to hold one floating-point conversion only. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  snprintf(text, sizeof text, c->float_format, x);
+#pragma GCC diagnostic pop
+  fprintf(out, "%s%s\n", c->quick ? "" : "Opaque: Float: ", text);
+  return 1;
+}
+
 static int print_varbind(cli *c, FILE *out, const usnmp_varbind *vb) {
   if (c->json) {
     const char *j = format_varbind_json(c, vb);
@@ -287,29 +347,37 @@ static int print_varbind(cli *c, FILE *out, const usnmp_varbind *vb) {
     c->printed++;
     return 0;
   }
-  if (c->style == OID_NUMERIC && !c->value_only) {
-    const char *line = format_varbind(c, vb);
-    if (line == NULL)
-      goto malformed;
-    fputs(line, out);
-    fputc('\n', out);
-    c->printed++;
-    return 0;
+  if (!c->value_only) {
+    if (c->style == OID_NUMERIC) {
+      /* The name as the formatter reads BER OIDs (net-snmp's way). */
+      usnmp_value name = {.type = USNMP_TYPE_OID};
+      name.v.bytes.data = vb->oid;
+      name.v.bytes.len = vb->oid_len;
+      const char *text = format_value_flags(c, &name, USNMP_FORMAT_QUICK);
+      if (text == NULL)
+        goto malformed;
+      fputs(text, out);
+    } else {
+      usnmp_oid name;
+      char name_text[OID_TEXT_MAX];
+      if (usnmp_oid_from_ber(&name, vb->oid, vb->oid_len) < 0)
+        goto malformed;
+      fputs(oid_text(name_text, c->style, &name), out);
+    }
+    /* -Oq: a space; -OQ (which sets quicke) keeps " = ". */
+    fputs(c->quick && !c->quicke ? " " : " = ", out);
   }
-  usnmp_oid name;
-  char name_text[OID_TEXT_MAX];
-  if (usnmp_oid_from_ber(&name, vb->oid, vb->oid_len) < 0)
-    goto malformed;
-  if (!c->value_only)
-    fprintf(out, "%s = ", oid_text(name_text, c->style, &name));
-  if (vb->value.type == USNMP_TYPE_OID && c->style != OID_NUMERIC) {
+  if (c->float_format[0] != '\0' && print_opaque_float(c, out, &vb->value)) {
+    /* printed with -Op's precision */
+  } else if (vb->value.type == USNMP_TYPE_OID && c->style != OID_NUMERIC) {
     usnmp_oid value;
     char value_text[OID_TEXT_MAX];
     if (usnmp_value_get_oid(&vb->value, &value) < 0)
       goto malformed;
-    fprintf(out, "OID: %s\n", oid_text(value_text, c->style, &value));
+    fprintf(out, "%s%s\n", c->quick ? "" : "OID: ",
+            oid_text(value_text, c->style, &value));
   } else {
-    const char *v = format_value(c, &vb->value);
+    const char *v = format_value_flags(c, &vb->value, format_flags(c));
     if (v == NULL)
       goto malformed;
     fprintf(out, "%s\n", v);
@@ -453,12 +521,13 @@ static const char *netsnmp_tool(const cli *c) {
 /* Any other failure of a request, walk or table (status < 0). */
 static void report_status(cli *c, int status) {
   char msg[512];
-  /* A v3 request whose replies all failed our authentication, or an
-   * agent that does not know the engine ID given with -e: net-snmp drops
-   * such replies, and says "Timeout". */
+  /* A v3 request whose replies all failed our authentication, an agent
+   * that does not know the engine ID given with -e, or one whose replies
+   * could not be read: net-snmp drops such replies, and says "Timeout"
+   * (--json names the real status). */
   if (status == USNMP_E_TIMEOUT ||
-      ((status == USNMP_E_AUTH_FAILURE ||
-        status == USNMP_E_UNKNOWN_ENGINE_ID) &&
+      ((status == USNMP_E_AUTH_FAILURE || status == USNMP_E_UNKNOWN_ENGINE_ID ||
+        status == USNMP_E_UNREADABLE_REPLY) &&
        !c->json)) {
     report_timeout(c);
     return;
@@ -469,8 +538,8 @@ static void report_status(cli *c, int status) {
            !c->json) {
     /* The agent's v3 reports, in net-snmp's words: "snmpget: Unknown
      * user name". */
-    fflush(stdout);
-    fprintf(stderr, "%s: %s\n", netsnmp_tool(c), usnmp_strerror(status));
+    usnmp__cli_log(&c->log, LOG_ERR, "%s: %s\n", netsnmp_tool(c),
+                   usnmp_strerror(status));
     c->exit_code = EXIT_FAILURE_;
     return;
   } else
@@ -486,6 +555,9 @@ static void report_status(cli *c, int status) {
     jb_raw(&b, "}");
     json_error_add(c, b.s);
     free(b.s);
+  } else if (status == USNMP_E_RESOLVE) {
+    /* net-snmp's library reports an unknown host through its log. */
+    usnmp__cli_log(&c->log, LOG_ERR, "usnmp %s: %s\n", c->info->name, msg);
   } else {
     fflush(stdout);
     fprintf(stderr, "usnmp %s: %s\n", c->info->name, msg);
@@ -514,6 +586,35 @@ static void json_end(cli *c) {
   if (c->json_errors_len > 0)
     fputs(c->json_errors, stdout);
   fputs("]}\n", stdout);
+}
+
+/* Parses an OID argument as net-snmp reads one with no MIB modules: -IS's
+ * prefix and -Is's suffix are glued on as text, -Iu makes an OID without
+ * a leading dot relative to mib-2, and with -Ib or -IR (which look names
+ * up in MIB modules) no OID is found.  Errors end the program. */
+static void parse_oid_arg(cli *c, const char *text, usnmp_oid *out) {
+  /* On the stack: bad_input() exits from here. */
+  char full[2 * OID_TEXT_MAX];
+  int n = snprintf(full, sizeof full, "%s%s%s%s",
+                   c->in_ucd && (c->oid_prefix ? c->oid_prefix : text)[0] != '.'
+                       ? ".1.3.6.1.2.1."
+                       : "",
+                   c->oid_prefix ? c->oid_prefix : "", text,
+                   c->oid_suffix ? c->oid_suffix : "");
+  if (n < 0 || (size_t)n >= sizeof full)
+    bad_input(c, "%s: Unknown Object Identifier (too long)", text);
+  if (c->in_regex)
+    bad_input(c, "%s: (-Ib finds MIB names; usnmp loads no MIB modules)",
+              text);
+  if (c->in_random)
+    bad_input(c, "%s: Unknown Object Identifier (-IR finds MIB names; "
+                 "usnmp loads no MIB modules)", text);
+  /* A MIB name ("sysDescr.0", also with -m) is the library's
+   * USNMP_E_MIB_NAME, whose text says to use numeric OIDs. */
+  int rc = usnmp_oid_parse(out, full);
+  if (rc < 0)
+    bad_input(c, "%s: Unknown Object Identifier (%s)", text,
+              usnmp_strerror(rc));
 }
 
 /* ------------------------------------------------------------------------
@@ -625,9 +726,7 @@ static int on_walk_varbind(usnmp_walk *w, const usnmp_varbind *vb,
                            const usnmp_oid *name, void *arg) {
   cli *c = arg;
   (void)w;
-  /* -CE: the walk ends before the first OID at or past the end OID. */
-  if (c->have_end && usnmp_oid_cmp(name, &c->end_oid) >= 0)
-    return 1;
+  (void)name;
   if (c->held && c->printed == 0 && !c->json) {
     /* Capture the first line. */
     char *mem = NULL;
@@ -650,7 +749,11 @@ static void on_walk_done(usnmp_walk *w, const usnmp_walk_result *r,
   cli *c = arg;
   (void)w;
   if (r->status == 0 && r->end == USNMP_WALK_END_NO_SUCH_NAME && !c->json) {
-    /* SNMPv1's end of the MIB: snmpwalk says so on stdout. */
+    /* SNMPv1's end of the MIB: snmpwalk says so on stdout, after what the
+     * walk itself found (a held line answers the root's GET only when
+     * there was one). */
+    if (!r->root_get)
+      release_held(c);
     fputs("End of MIB\n", stdout);
   }
   release_held(c);
@@ -693,6 +796,11 @@ static void on_walk_done(usnmp_walk *w, const usnmp_walk_result *r,
   }
   if (c->print_count && !c->json)
     printf("Variables found: %llu\n", (unsigned long long)c->printed);
+  if (c->print_time && !c->json) {
+    fflush(stdout);
+    fprintf(stderr, "Total traversal time = %f seconds\n",
+            (double)(uv_hrtime() - c->walk_start_ns) / 1e9);
+  }
   finish(c);
 }
 
@@ -706,6 +814,12 @@ static int start_walk(cli *c) {
     opts.flags |= USNMP_WALK_INCLUDE_ROOT;
   if (c->no_root_get)
     opts.flags |= USNMP_WALK_NO_ROOT_GET;
+  /* -CE: up to that OID, past the subtree if need be, as snmpwalk. */
+  if (c->have_end) {
+    opts.flags |= USNMP_WALK_END_OID;
+    opts.end = &c->end_oid;
+  }
+  c->walk_start_ns = uv_hrtime();
   if (c->info->cmd == CMD_WALK) {
     opts.method = USNMP_WALK_GETNEXT;
   } else {
@@ -723,38 +837,23 @@ static int start_walk(cli *c) {
  * table
  * ------------------------------------------------------------------------ */
 
-/* A cell's text: the value as printed by -On without its "TYPE: " label,
- * line breaks of long hex strings turned into spaces and trailing blanks
- * dropped; TimeTicks as snmptable prints them (D:H:MM:SS.hh). */
+/* A cell's text, as snmptable prints it: the value in -Oq's quick form
+ * (no type label, hex strings quoted, TimeTicks as D:H:MM:SS.hh) with the
+ * other -O flags, each line break turned into a space. */
 static char *cell_text(cli *c, const usnmp_value *v) {
-  char tmp[64];
-  if (v->type == USNMP_TYPE_TIMETICKS) {
-    uint32_t t = v->v.u32;
-    snprintf(tmp, sizeof tmp, "%u:%u:%02u:%02u.%02u", t / 8640000u,
-             t / 360000u % 24u, t / 6000u % 60u, t / 100u % 60u, t % 100u);
-    return xstrdup(tmp);
-  }
+  char *cell;
   if (v->type == USNMP_TYPE_OID && c->style != OID_NUMERIC) {
     usnmp_oid o;
     char buf[OID_TEXT_MAX];
     if (usnmp_value_get_oid(v, &o) == 0)
       return xstrdup(oid_text(buf, c->style, &o));
   }
-  const char *text = format_value(c, v);
-  if (text == NULL)
-    return xstrdup("?");
-  if (!usnmp_value_is_exception(v) && v->type != USNMP_TYPE_NULL) {
-    const char *colon = strstr(text, ": ");
-    if (colon != NULL && text[0] != '"')
-      text = colon + 2;
-  }
-  char *cell = xstrdup(text);
+  const char *text =
+      format_value_flags(c, v, format_flags(c) | USNMP_FORMAT_QUICK);
+  cell = xstrdup(text != NULL ? text : "?");
   for (char *p = cell; *p; p++)
-    if (*p == '\n' || *p == '\r')
+    if (*p == '\n')
       *p = ' ';
-  size_t n = strlen(cell);
-  while (n > 0 && cell[n - 1] == ' ')
-    cell[--n] = '\0';
   return cell;
 }
 
@@ -954,9 +1053,13 @@ static void on_table_done(usnmp_table *tb, const usnmp_table_result *r,
     if (c->json) {
       print_table_json(c, name);
     } else {
+      /* SNMPv1's end of the MIB: snmptable says so first. */
+      if (r->end == USNMP_WALK_END_NO_SUCH_NAME)
+        fputs("End of MIB\n", stdout);
       if (t->rows > 0 || c->tbl_headers_only)
         print_table(c, name);
-      if (t->rows == 0)
+      /* With -Ch snmptable fetches no rows, so it always says this. */
+      if (t->rows == 0 || c->tbl_headers_only)
         printf("%s: No entries\n", name);
     }
   } else {
@@ -1016,6 +1119,18 @@ static void usage(FILE *f) {
       "\n"
       "AGENT: host, host:port, udp:host:port, udp6:[addr]:port, [addr]:port\n"
       "\n"
+      "OIDs are numeric: 1.3.6.1.2.1.1.1.0, .1.3.6.1.2.1.1.1.0 or\n"
+      "iso.3.6.1.2.1.1.1.0; usnmp loads no MIB modules, so names such as\n"
+      "sysDescr.0 or IF-MIB::ifDescr.1 are refused.\n"
+      "\n"
+      "examples:\n"
+      "  usnmp get -v2c -c public 192.0.2.1 1.3.6.1.2.1.1.1.0 "
+      "1.3.6.1.2.1.1.3.0\n"
+      "  usnmp walk -v2c -c public -On 192.0.2.1:161 1.3.6.1.2.1.2.2.1.2\n"
+      "  usnmp table -v2c -c public 192.0.2.1 1.3.6.1.2.1.2.2\n"
+      "  usnmp get -v3 -l authPriv -u monitor -a SHA-256 -A 'auth secret' \\\n"
+      "      -x AES -X 'priv secret' 192.0.2.1 1.3.6.1.2.1.1.1.0\n"
+      "\n"
       "options:\n"
       "  -v 1|2c|3        SNMP version (default 2c)\n"
       "  -c COMMUNITY     community string (required for v1 and v2c)\n"
@@ -1033,10 +1148,25 @@ static void usage(FILE *f) {
       "  -n CONTEXT       context name\n"
       "  -t TIMEOUT       seconds to wait before each retry (default 1)\n"
       "  -r RETRIES       retries (default 5)\n"
-      "  -O FLAGS         output: n numeric OIDs, s/S iso.3.6..., f/u "
-      ".iso.3.6...,\n"
-      "                   v values only; b e E U X are accepted (no MIBs: no "
-      "effect)\n"
+      "  -O FLAGS         output, as net-snmp's (q Q t T v toggle):\n"
+      "                   n numeric OIDs, s/S iso.3.6..., f/u .iso.3.6...,\n"
+      "                   v values only, q no '=' and no type, Q no type,\n"
+      "                   t raw timeticks, T hex with text, a strings as "
+      "text,\n"
+      "                   x strings in hex, p PRECISION Opaque floats "
+      "(\"%PRECISIONf\");\n"
+      "                   b e E U X 0 accepted (no MIBs: no effect)\n"
+      "  -I FLAGS         OID input: s SUFFIX, S PREFIX glued to every OID,\n"
+      "                   u OIDs without a leading dot under mib-2, b R "
+      "find\n"
+      "                   no OID (MIB names); r h accepted (no effect)\n"
+      "  -d               dump every packet sent and received (to the log)\n"
+      "  -L e|o|n|f FILE|s FACILITY   where the log goes (default stderr);\n"
+      "                   E O N F S take a priority first (0-7 or P1-P2)\n"
+      "  -D TOKENS        accepted: prints net-snmp's token lines, no "
+      "debugging\n"
+      "  -m MIBS, -M DIRS, -P FLAGS   accepted: usnmp loads no MIB modules,\n"
+      "                   OIDs are numeric\n"
       "  -C FLAGS         command flags, as net-snmp's tools:\n"
       "                   get, getnext: f (do not retry without the failed "
       "OID)\n"
@@ -1047,6 +1177,7 @@ static void usage(FILE *f) {
       "it)\n"
       "                         c (allow non-increasing OIDs) E OID (end "
       "there)\n"
+      "                         t (print the traversal time)\n"
       "                   bulkwalk: c i p nNUM rNUM\n"
       "                   table: b B c NUM f SEP h H i l r NUM w NUM\n"
       "  --json           one JSON document on stdout\n"
@@ -1122,6 +1253,7 @@ static void parse_cflags(cli *c, const char *flags, char **argv, int argc,
     case 'f': c->no_fix = 1; break;
     case 'q': c->quiet = 1; break;
     case 'p': c->print_count = 1; break;
+    case 't': c->print_time = 1; break;
     case 'i':
       if (cmd == CMD_TABLE)
         c->tbl_show_index = 1;
@@ -1134,10 +1266,7 @@ static void parse_cflags(cli *c, const char *flags, char **argv, int argc,
       if (*next >= argc)
         bad_input(c, "-CE needs an OID after it");
       const char *arg = argv[(*next)++];
-      int rc = usnmp_oid_parse(&c->end_oid, arg);
-      if (rc < 0)
-        bad_input(c, "%s: Unknown Object Identifier (%s)", arg,
-                  usnmp_strerror(rc));
+      parse_oid_arg(c, arg, &c->end_oid);
       c->have_end = 1;
       break;
     }
@@ -1151,7 +1280,30 @@ static void parse_cflags(cli *c, const char *flags, char **argv, int argc,
   }
 }
 
-static void parse_oflags(cli *c, const char *flags) {
+/* -Op PRECISION: net-snmp prints Opaque floats with "%" PRECISION "f".
+ * Only what makes that a single floating-point conversion is taken:
+ * flags, a width, a precision and at most one conversion letter (after
+ * which net-snmp's "f" is printed as is). */
+static void set_float_format(cli *c, const char *precision) {
+  const char *p = precision;
+  p += strspn(p, "-+ #0");
+  p += strspn(p, "0123456789");
+  if (*p == '.') {
+    p++;
+    p += strspn(p, "0123456789");
+  }
+  if (*p != '\0' && strchr("eEfFgGaA", *p) != NULL)
+    p++;
+  if (*p != '\0' || strlen(precision) > 20)
+    bad_input(c, "-Op %s: the precision must be printf flags, a width, "
+                 "\".DIGITS\" and at most one of e E f F g G a A",
+              precision);
+  snprintf(c->float_format, sizeof c->float_format, "%%%sf", precision);
+}
+
+/* -O FLAGS; p takes the rest of the argument, or the next one. */
+static void parse_oflags(cli *c, const char *flags, char **argv, int argc,
+                         int *next) {
   for (const char *p = flags; *p; p++) {
     switch (*p) {
     case 'n': c->style = OID_NUMERIC; break;
@@ -1159,25 +1311,78 @@ static void parse_oflags(cli *c, const char *flags) {
     case 'S': c->style = OID_SHORT; break;
     case 'f':
     case 'u': c->style = OID_FULL; break;
-    case 'v': c->value_only = 1; break;
-    /* Index and enum display, units, quoting in indexes: without MIB
-     * modules they change nothing. */
+    case 'v': c->value_only = !c->value_only; break;
+    case 'q': c->quick = !c->quick; break;
+    case 'Q':
+      c->quicke = 1;
+      c->quick = !c->quick;
+      break;
+    case 't': c->raw_ticks = !c->raw_ticks; break;
+    case 'T': c->hex_text = !c->hex_text; break;
+    case 'a': c->strings = USNMP_FORMAT_ASCII; break;
+    case 'x': c->strings = USNMP_FORMAT_HEX; break;
+    case 'p':
+      if (p[1] != '\0') {
+        set_float_format(c, p + 1);
+      } else {
+        if (*next >= argc)
+          bad_input(c, "-Op needs a precision");
+        set_float_format(c, argv[(*next)++]);
+      }
+      return;
+    /* Index breakdown, enum names, quotes in string indexes, units,
+     * extended indexes and leading zeros of DISPLAY-HINTs: all come from
+     * MIB modules, so without them these change nothing in net-snmp's
+     * output either. */
+    case '0':
     case 'b':
     case 'e':
     case 'E':
     case 'U':
     case 'X': break;
     default:
-      bad_input(c,
-                "-O%c is not supported (usnmp prints values as net-snmp's "
-                "default; -O n s S f u v b e E U X are accepted)",
-                *p);
+      bad_input(c, "Unknown output option passed to -O: %c", *p);
+    }
+  }
+}
+
+/* -I FLAGS: toggles; s SUFFIX and S PREFIX take the rest of the argument
+ * or the next one.  r (range checks) and h (DISPLAY-HINTs) concern values
+ * that MIB modules describe: without them nothing changes. */
+static void parse_iflags(cli *c, const char *flags, char **argv, int argc,
+                         int *next) {
+  for (const char *p = flags; *p; p++) {
+    switch (*p) {
+    case 'r':
+    case 'h': break;
+    case 'u': c->in_ucd = !c->in_ucd; break;
+    case 'b': c->in_regex = !c->in_regex; break;
+    case 'R': c->in_random = !c->in_random; break;
+    case 's':
+    case 'S': {
+      const char *text = p + 1;
+      if (*text == '\0') {
+        if (*next >= argc)
+          bad_input(c, "-I%c needs a text", *p);
+        text = argv[(*next)++];
+      }
+      if (*p == 's')
+        c->oid_suffix = text;
+      else
+        c->oid_prefix = text;
+      return;
+    }
+    default:
+      bad_input(c, "Unknown input option passed to -I: %c.", *p);
     }
   }
 }
 
 /* Options that take an argument, attached (-v2c) or separate (-v 2c). */
 static const char options_with_argument[] = "vctrOClLuaAxXeEnZmMPID";
+
+/* -P: net-snmp's MIB parser toggles, which have nothing to parse here. */
+static const char mib_parser_flags[] = "ucdewWR";
 
 static void parse_args(cli *c, int argc, char **argv) {
   char **positional = xmalloc((size_t)argc * sizeof(char *));
@@ -1218,6 +1423,10 @@ static void parse_args(cli *c, int argc, char **argv) {
       printf("usnmp version: %s\n", usnmp_version_string());
       exit(EXIT_OK);
     }
+    if (opt == 'd' && a[2] == '\0') {
+      c->dump = 1;
+      continue;
+    }
     if (strchr(options_with_argument, opt) == NULL)
       bad_input(c, "invalid option -- '%c' (usnmp --help lists them)", opt);
     const char *arg;
@@ -1257,13 +1466,41 @@ static void parse_args(cli *c, int argc, char **argv) {
         bad_input(c, "Invalid number of retries after -r flag.");
       c->retries = (int32_t)num;
       break;
-    case 'O': parse_oflags(c, arg); break;
+    case 'O':
+    case 'I':
     case 'C': {
+      /* Some of their letters take the next argument too. */
       int next = i + 1;
-      parse_cflags(c, arg, argv, argc, &next);
+      (opt == 'O'   ? parse_oflags
+       : opt == 'I' ? parse_iflags
+                    : parse_cflags)(c, arg, argv, argc, &next);
       i = next - 1;
       break;
     }
+    case 'L': {
+      int next = i + 1;
+      char err[256];
+      if (usnmp__cli_log_option(&c->log, arg, argv, argc, &next, err,
+                                sizeof err) < 0)
+        bad_input(c, "%s", err);
+      i = next - 1;
+      break;
+    }
+    case 'D':
+      /* Announced at once, to the log as -L options so far set it up, as
+       * net-snmp does. */
+      usnmp__cli_log_debug_tokens(&c->log, arg);
+      break;
+    case 'P':
+      for (const char *p = arg; *p; p++)
+        if (strchr(mib_parser_flags, *p) == NULL)
+          bad_input(c, "Unknown parsing option passed to -P: %c.", *p);
+      break;
+    case 'm':
+    case 'M':
+      /* MIB modules and where to find them: usnmp loads none, so names
+       * in OIDs stay unknown (parse_oid_arg says so). */
+      break;
     case 'l': c->v3.level = arg; goto v3;
     case 'u': c->v3.user = arg; goto v3;
     case 'a': c->v3.auth_proto = arg; goto v3;
@@ -1279,10 +1516,7 @@ static void parse_args(cli *c, int argc, char **argv) {
         c->v3.first = opt;
       break;
     default:
-      /* -m -M -P -I -L -D: MIB modules, parsing, logging and debugging of
-       * net-snmp's library, which usnmp does not have. */
-      bad_input(c, "-%c is not supported: usnmp loads no MIB modules and "
-                   "prints numeric OIDs", opt);
+      bad_input(c, "invalid option -- '%c' (usnmp --help lists them)", opt);
     }
   }
   if (n_pos == 0)
@@ -1342,7 +1576,7 @@ static void prepare_v3(cli *c) {
   if (v->user == NULL || v->user[0] == '\0')
     bad_input(c, "No securityName specified");
   if (strlen(v->user) > 32)
-    bad_input(c, "security name too long (at most 32 bytes)");
+    bad_input(c, "%s", usnmp_strerror(USNMP_E_V3_USER_NAME));
   if (v->sec_level < USNMP_SEC_AUTHNOPRIV)
     v->auth = USNMP_AUTH_NONE;
   if (v->sec_level < USNMP_SEC_AUTHPRIV)
@@ -1350,11 +1584,12 @@ static void prepare_v3(cli *c) {
   if (v->auth != USNMP_AUTH_NONE &&
       (v->auth_pass == NULL || strlen(v->auth_pass) < 8))
     bad_input(c, "Error generating a key (Ku) from the supplied "
-                 "authentication pass phrase (at least 8 characters)");
+                 "authentication pass phrase (%s)",
+              usnmp_strerror(USNMP_E_V3_PASSPHRASE));
   if (v->priv != USNMP_PRIV_NONE &&
       (v->priv_pass == NULL || strlen(v->priv_pass) < 8))
     bad_input(c, "Error generating a key (Ku) from the supplied privacy "
-                 "pass phrase (at least 8 characters)");
+                 "pass phrase (%s)", usnmp_strerror(USNMP_E_V3_PASSPHRASE));
   if (v->context != NULL && strlen(v->context) > 255)
     bad_input(c, "context name too long (at most 255 bytes)");
 }
@@ -1408,10 +1643,7 @@ static void prepare(cli *c) {
       bad_input(c, "out of memory");
     for (size_t i = 0; i < n; i++) {
       const char *oid_arg = c->args[3 * i];
-      int rc = usnmp_oid_parse(&c->oids[i], oid_arg);
-      if (rc < 0)
-        bad_input(c, "%s: Unknown Object Identifier (%s)", oid_arg,
-                  usnmp_strerror(rc));
+      parse_oid_arg(c, oid_arg, &c->oids[i]);
       if (3 * i + 1 >= c->n_args)
         bad_input(c, "%s: Needs type and value", oid_arg);
       if (3 * i + 2 >= c->n_args)
@@ -1429,10 +1661,7 @@ static void prepare(cli *c) {
     c->n_oids = 1;
   }
   for (size_t i = 0; i < c->n_args; i++) {
-    int rc = usnmp_oid_parse(&c->oids[i], c->args[i]);
-    if (rc < 0)
-      bad_input(c, "%s: Unknown Object Identifier (%s)", c->args[i],
-                usnmp_strerror(rc));
+    parse_oid_arg(c, c->args[i], &c->oids[i]);
     c->n_oids = i + 1;
   }
   if (cmd == CMD_BULKGET && (size_t)c->non_repeaters > c->n_oids)
@@ -1453,7 +1682,14 @@ static void finish(cli *c) {
   }
 }
 
+/* -d: every datagram, as net-snmp's -d shows it. */
+static void on_packet(const usnmp_packet *p, void *arg) {
+  cli *c = arg;
+  usnmp__cli_log_packet(&c->log, p);
+}
+
 static void free_cli(cli *c) {
+  usnmp__cli_log_close(&c->log);
   if (c->value_bufs != NULL)
     for (size_t i = 0; i < (c->n_args + 2) / 3; i++)
       free(c->value_bufs[i]);
@@ -1512,11 +1748,13 @@ int main(int argc, char **argv) {
   int rc = uv_loop_init(&c->loop);
   if (rc == 0)
     rc = usnmp_manager_new(&c->manager, &c->loop, NULL);
+  if (rc == 0 && c->dump)
+    usnmp_manager_set_trace(c->manager, on_packet, c);
   if (rc == 0) {
     rc = usnmp_target_new(c->manager, &c->target, c->agent);
     if (rc == USNMP_E_INVAL) {
-      fprintf(stderr, "usnmp %s: Unknown host (%s)\n", c->info->name,
-              c->agent);
+      usnmp__cli_log(&c->log, LOG_ERR, "usnmp %s: Unknown host (%s)\n",
+                     c->info->name, c->agent);
       usnmp_manager_close(c->manager, NULL, NULL);
       uv_run(&c->loop, UV_RUN_DEFAULT);
       uv_loop_close(&c->loop);

@@ -26,7 +26,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* From libuv this header needs only the uv_loop_t type, declared below so
+ * that it compiles in strict ISO C (cc -std=c11 -pedantic, and C++),
+ * where uv.h itself does not: uv/unix.h needs POSIX types such as
+ * pthread_rwlock_t.  uv.h is still included wherever it can compile (any
+ * POSIX or GNU feature macro, or a compiler not in strict mode), so
+ * programs that call libuv and include only usnmp.h keep working (in
+ * strict mode, uv.h needs _POSIX_C_SOURCE=200809L anyway). */
+#if !defined(__STRICT_ANSI__) || defined(_POSIX_C_SOURCE) ||                   \
+    defined(_XOPEN_SOURCE) || defined(_GNU_SOURCE) || defined(_DEFAULT_SOURCE)
 #include <uv.h>
+#endif
+#ifndef UV_H
+typedef struct uv_loop_s uv_loop_t;
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,61 +59,107 @@ extern "C" {
 /* Returns USNMP_VERSION_STRING of the library actually linked. */
 USNMP_EXTERN const char *usnmp_version_string(void);
 
+/* ABI: a program built against one version of this header keeps working
+ * with a newer library of the same soversion, because a newer library
+ * never reads or writes past the end of a struct the caller allocated:
+ *
+ *   - option structs the library reads (usnmp_request_opts,
+ *     usnmp_call_opts, usnmp_walk_opts) name in their flags the fields
+ *     that are set; a field added later is appended and read only when a
+ *     new flag names it, so an older caller's struct (which never has that
+ *     flag) is read no further than its own fields.  The library refuses
+ *     a flag it does not know with USNMP_E_INVAL (a program built against
+ *     a newer header, run with an older library, asked for something the
+ *     library cannot do);
+ *   - structs the library fills for the caller (usnmp_stats,
+ *     usnmp_walk_result through usnmp_walk_result_get) are written through
+ *     a function that takes the caller's sizeof; a macro of the usual name
+ *     passes it.  Fields are only appended: a newer library writes what
+ *     fits, an older one zeroes what it does not know;
+ *   - structs the library hands to callbacks (usnmp_response,
+ *     usnmp_walk_result, usnmp_table_row, usnmp_table_result) belong to
+ *     the library; fields are only appended;
+ *   - value types that mirror the wire or the caller's memory (usnmp_oid,
+ *     usnmp_value, usnmp_varbind, usnmp_msg, usnmp_allocator) and every
+ *     enum value and error code never change; changing them takes a new
+ *     soversion.
+ */
+
 /* ------------------------------------------------------------------------
  * Errors
  * ------------------------------------------------------------------------ */
 
 /* One list generates the codes, usnmp_strerror() and usnmp_err_name().
- * The codes start far below libuv's so the two never collide. */
+ * The codes lie far below libuv's so the two never collide.  Each code's
+ * value is written in the list and never changes: a new code is appended
+ * with the next free value (one above the last), none is ever renumbered
+ * or reused, so a program built against an older header reads the same
+ * codes from a newer library. */
 #define USNMP_ERRNO_MAP(XX)                                                    \
-  XX(TRUNCATED, "message truncated: a length runs past the end of its data")   \
-  XX(BAD_TAG, "unexpected BER tag")                                            \
-  XX(MULTIBYTE_TAG, "multi-byte BER tags are not allowed")                     \
-  XX(INDEFINITE_LENGTH, "indefinite BER lengths are not allowed")              \
-  XX(BAD_LENGTH, "malformed BER length")                                       \
-  XX(INT_OVERFLOW, "integer too large for its type")                           \
-  XX(INT_NONMINIMAL, "integer not minimally encoded")                          \
-  XX(OID_TOO_LONG, "object identifier has too many sub-identifiers")          \
-  XX(OID_SUBID_OVERFLOW, "object identifier sub-identifier exceeds 2^32-1")    \
-  XX(BAD_OID, "malformed object identifier")                                   \
-  XX(DEPTH, "BER nesting too deep")                                            \
-  XX(TOO_MANY_VARBINDS, "too many variable bindings")                          \
-  XX(MSG_TOO_BIG, "message larger than 65507 bytes")                           \
-  XX(TRAILING, "trailing bytes after a complete element")                      \
-  XX(BAD_VERSION, "unsupported or unexpected SNMP version")                    \
-  XX(BAD_PDU_TYPE, "unsupported or unexpected PDU type")                       \
-  XX(BAD_VALUE, "malformed value for its type")                                \
-  XX(NOBUFS, "output buffer too small")                                        \
-  XX(INVAL, "invalid argument")                                                \
-  XX(NOMEM, "out of memory")                                                   \
-  XX(TIMEOUT, "no response before the timeout")                                \
-  XX(CANCELLED, "request cancelled")                                           \
-  XX(CLOSED, "manager closed")                                                 \
-  XX(RESOLVE, "could not resolve the agent's address")                         \
-  XX(TOOBIG, "response would be too big for one message")                     \
-  XX(SNMP_ERROR, "the agent answered with an error-status")                    \
-  XX(NOT_INCREASING, "walk: OID not increasing")                               \
-  XX(IN_CALLBACK, "blocking call made from inside a callback")                 \
-  XX(BUSY, "resource busy")                                                    \
-  XX(UNSUPPORTED, "operation not supported")                                  \
-  XX(UNKNOWN_USER, "Unknown user name")                                        \
-  XX(UNKNOWN_ENGINE_ID, "Unknown engine ID")                                   \
-  XX(WRONG_DIGEST,                                                             \
+  XX(TRUNCATED, -29999,                                                        \
+     "message truncated: a length runs past the end of its data")              \
+  XX(BAD_TAG, -29998, "unexpected BER tag")                                    \
+  XX(MULTIBYTE_TAG, -29997, "multi-byte BER tags are not allowed")             \
+  XX(INDEFINITE_LENGTH, -29996, "indefinite BER lengths are not allowed")      \
+  XX(BAD_LENGTH, -29995, "malformed BER length")                               \
+  XX(INT_OVERFLOW, -29994, "integer too large for its type")                   \
+  XX(INT_NONMINIMAL, -29993, "integer not minimally encoded")                  \
+  XX(OID_TOO_LONG, -29992, "object identifier has too many sub-identifiers")   \
+  XX(OID_SUBID_OVERFLOW, -29991,                                               \
+     "object identifier sub-identifier exceeds 2^32-1")                        \
+  XX(BAD_OID, -29990, "malformed object identifier")                           \
+  XX(DEPTH, -29989, "BER nesting too deep")                                    \
+  XX(TOO_MANY_VARBINDS, -29988, "too many variable bindings")                  \
+  XX(MSG_TOO_BIG, -29987, "message larger than 65507 bytes")                   \
+  XX(TRAILING, -29986, "trailing bytes after a complete element")              \
+  XX(BAD_VERSION, -29985, "unsupported or unexpected SNMP version")            \
+  XX(BAD_PDU_TYPE, -29984, "unsupported or unexpected PDU type")               \
+  XX(BAD_VALUE, -29983, "malformed value for its type")                        \
+  XX(NOBUFS, -29982, "output buffer too small")                                \
+  XX(INVAL, -29981, "invalid argument")                                        \
+  XX(NOMEM, -29980, "out of memory")                                           \
+  XX(TIMEOUT, -29979, "no response before the timeout")                        \
+  XX(CANCELLED, -29978, "request cancelled")                                   \
+  XX(CLOSED, -29977, "manager closed")                                         \
+  XX(RESOLVE, -29976, "could not resolve the agent's address")                 \
+  XX(TOOBIG, -29975, "response would be too big for one message")              \
+  XX(SNMP_ERROR, -29974, "the agent answered with an error-status")            \
+  XX(NOT_INCREASING, -29973, "walk: OID not increasing")                       \
+  XX(IN_CALLBACK, -29972, "blocking call made from inside a callback")         \
+  XX(BUSY, -29971, "resource busy")                                            \
+  XX(UNSUPPORTED, -29970, "operation not supported")                           \
+  XX(UNKNOWN_USER, -29969, "Unknown user name")                                \
+  XX(UNKNOWN_ENGINE_ID, -29968, "Unknown engine ID")                           \
+  XX(WRONG_DIGEST, -29967,                                                     \
      "Authentication failure (incorrect password, community or key)")          \
-  XX(NOT_IN_TIME_WINDOW, "Not in time window")                                 \
-  XX(DECRYPTION_ERROR, "Decryption error")                                     \
-  XX(UNSUPPORTED_SEC_LEVEL, "Unsupported security level")                      \
-  XX(AUTH_FAILURE, "reply failed authentication: wrong key or forged message") \
-  XX(UNKNOWN_REPORT, "Unknown Report message")                                 \
-  XX(ENGINE_MISMATCH,                                                          \
-     "unknownEngineID report after discovery: agent replaced or forged report")
+  XX(NOT_IN_TIME_WINDOW, -29966, "Not in time window")                         \
+  XX(DECRYPTION_ERROR, -29965, "Decryption error")                             \
+  XX(UNSUPPORTED_SEC_LEVEL, -29964, "Unsupported security level")              \
+  XX(AUTH_FAILURE, -29963,                                                     \
+     "reply failed authentication: wrong key or forged message")               \
+  XX(UNKNOWN_REPORT, -29962, "Unknown Report message")                       \
+  XX(ENGINE_MISMATCH, -29961,                                                  \
+     "unknownEngineID report after discovery: agent replaced or forged report") \
+  XX(STALE, -29960, "stale request handle: its request already completed")    \
+  XX(UNREADABLE_REPLY, -29959,                                                 \
+     "the agent answered, but its answer could not be read")                   \
+  XX(MIB_NAME, -29958, "MIB names are not supported; use numeric OIDs")        \
+  XX(V3_USER_NAME, -29957,                                                     \
+     "SNMPv3 user name must be 1 to 32 bytes long")                            \
+  XX(V3_PASSPHRASE, -29956,                                                    \
+     "passphrase chosen is below the length requirements of the USM (min=8)")  \
+  XX(V3_PRIV_WITHOUT_AUTH, -29955,                                             \
+     "SNMPv3 privacy needs authentication (no authPriv without an auth "       \
+     "protocol)")                                                              \
+  XX(V3_UNKNOWN_PROTOCOL, -29954, "unknown SNMPv3 protocol name")             \
+  XX(V3_UNKNOWN_LEVEL, -29953, "unknown SNMPv3 security level name")
 
 enum {
-  USNMP_ERRNO_BASE_ = -30000,
-#define USNMP_ERR_ENUM_(name, msg) USNMP_E_##name,
+  USNMP_ERRNO_BASE_ = -30000, /* below every code, above none of libuv's */
+#define USNMP_ERR_ENUM_(name, value, msg) USNMP_E_##name = (value),
   USNMP_ERRNO_MAP(USNMP_ERR_ENUM_)
 #undef USNMP_ERR_ENUM_
-  USNMP_ERRNO_END_
+  USNMP_ERRNO_END_ /* not a code */
 };
 
 /* Returns a static English description of err (a usnmp or libuv code, or
@@ -130,9 +189,14 @@ typedef struct usnmp_oid {
   uint32_t arcs[USNMP_OID_MAX_LEN];
 } usnmp_oid;
 
-/* Parses dotted text ("1.3.6.1.2.1.1.1.0" or ".1.3.6...") into *oid.
- * Returns 0, USNMP_E_BAD_OID (syntax, first-arc rules), USNMP_E_OID_TOO_LONG
- * or USNMP_E_OID_SUBID_OVERFLOW. */
+/* Parses dotted text ("1.3.6.1.2.1.1.1.0" or ".1.3.6...") into *oid.  The
+ * first arc may also be written with the name net-snmp knows without any
+ * MIB module, as it prints OIDs by default: "iso.3.6.1..." and
+ * ".iso.3.6.1..." (likewise "ccitt" for 0 and "joint-iso-ccitt" for 2).
+ * Returns 0, USNMP_E_MIB_NAME for any other name ("sysDescr.0",
+ * "IF-MIB::ifDescr.1": usnmp loads no MIB modules), USNMP_E_BAD_OID
+ * (syntax, first-arc rules), USNMP_E_OID_TOO_LONG or
+ * USNMP_E_OID_SUBID_OVERFLOW. */
 USNMP_EXTERN int usnmp_oid_parse(usnmp_oid *oid, const char *text);
 
 /* Writes ".1.3.6..." (net-snmp's -On form) into buf, always NUL-terminated
@@ -177,7 +241,13 @@ typedef enum usnmp_type {
   USNMP_TYPE_COUNTER64 = 0x46,
   USNMP_TYPE_NOSUCHOBJECT = 0x80,
   USNMP_TYPE_NOSUCHINSTANCE = 0x81,
-  USNMP_TYPE_ENDOFMIBVIEW = 0x82
+  USNMP_TYPE_ENDOFMIBVIEW = 0x82,
+  /* Not a tag: a decoded value whose bytes have no single meaning for
+   * their tag (an empty INTEGER, an INTEGER beyond 32 bits, a Counter32
+   * above 2^32-1, an IpAddress not 4 octets long, a malformed OID value,
+   * a tag SNMP does not define).  The reply is still delivered; this
+   * value keeps what came (see usnmp_value_get_undecodable). */
+  USNMP_TYPE_UNDECODABLE = 0x100
 } usnmp_type;
 
 /* A value.  Decoded values point into the datagram they came from
@@ -195,6 +265,8 @@ typedef enum usnmp_type {
  * IpAddress (4 bytes)       v.bytes
  * OBJECT IDENTIFIER         v.bytes: BER content octets (usnmp_oid_from_ber)
  * NULL and the exceptions   nothing
+ * undecodable               v.bytes: the whole element as received, tag,
+ *                           length and content (usnmp_value_get_undecodable)
  */
 typedef struct usnmp_value {
   usnmp_type type;
@@ -248,6 +320,14 @@ USNMP_EXTERN int usnmp_value_get_oid(const usnmp_value *v, usnmp_oid *out);
 USNMP_EXTERN int usnmp_value_get_ipaddress(const usnmp_value *v,
                                            uint8_t out[4]);
 
+/* Reads an undecodable value (USNMP_TYPE_UNDECODABLE): stores the tag it
+ * came with in *tag and its content octets in *content and *len (pointing
+ * into the value's bytes).  Returns 0, USNMP_E_INVAL (NULL, or another
+ * type) or USNMP_E_BAD_VALUE (bytes that are not one BER element). */
+USNMP_EXTERN int usnmp_value_get_undecodable(const usnmp_value *v, uint8_t *tag,
+                                             const uint8_t **content,
+                                             size_t *len);
+
 /* Returns 1 for noSuchObject, noSuchInstance and endOfMibView, else 0. */
 USNMP_EXTERN int usnmp_value_is_exception(const usnmp_value *v);
 
@@ -271,7 +351,10 @@ USNMP_EXTERN int usnmp_value_is_exception(const usnmp_value *v);
  * (every octet followed by a space, a newline after each sixteenth that is
  * not the last); Opaque is "OPAQUE: 01 02 " or, for net-snmp's special
  * encodings, "Opaque: Float: 1.500000", "Opaque: Counter64: 5",
- * "Opaque: UInt64: 5" or "Opaque: Int64: -1". */
+ * "Opaque: UInt64: 5" or "Opaque: Int64: -1".  An undecodable value
+ * (net-snmp has no text for it: it drops the whole reply) is
+ * "Undecodable value (tag 0x02): 00 FF FF FC 19 ", its content octets in
+ * Hex-STRING's layout ("Undecodable value (tag 0x41): " when empty). */
 USNMP_EXTERN int usnmp_value_format(char *buf, size_t size,
                                     const usnmp_value *v);
 /* ".1.3.6.1.2.1.1.1.0 = STRING: \"abc\"", exactly a line of snmpget -On
@@ -292,9 +375,39 @@ USNMP_EXTERN int usnmp_varbind_format(char *buf, size_t size,
  * (shortest form, no surrogates, no C1 controls) whose ASCII characters
  * are all net-snmp-printable (0x09-0x0D, 0x20-0x7E), escaped as \" \\ \t
  * \n \r \f and \u000b; otherwise {"hex":"0a0b"} (lowercase, two digits per
- * byte); Opaque: always {"hex":"..."}; NULL and the exceptions: null. */
+ * byte); Opaque: always {"hex":"..."}; NULL and the exceptions: null.
+ * An undecodable value has type "undecodable", the tag it came with in
+ * "tag" (a number) and its content octets as value {"hex":"..."}:
+ *   {"oid":".1.3.6.1.4.1.1.0","type":"undecodable","tag":2,
+ *    "value":{"hex":"00fffffc19"}} */
 USNMP_EXTERN int usnmp_varbind_format_json(char *buf, size_t size,
                                            const usnmp_varbind *vb);
+
+/* Flags of usnmp_value_format_flags(): net-snmp's -O output options that
+ * change how a value prints (with no MIB modules loaded). */
+#define USNMP_FORMAT_QUICK 0x01u /* -Oq: no type label ("5", "0.077637",
+                                    "1.2.3.4"); a hex string is quoted
+                                    ("\"80 00 \""), an Opaque dump is not;
+                                    TimeTicks as "D:H:MM:SS.hh" */
+#define USNMP_FORMAT_TIMETICKS_RAW 0x02u /* -Ot: TimeTicks as the bare
+                                            number, label or not */
+#define USNMP_FORMAT_HEX_TEXT 0x04u /* -OT: each line of a hex dump (strings,
+                                       Opaque) followed by "  [" its octets as
+                                       text, '.' for unprintable, "]" */
+#define USNMP_FORMAT_ASCII 0x08u /* -Oa: every non-empty string as text,
+                                    '.' for bytes outside 0x09-0x0D and
+                                    0x20-0x7E */
+#define USNMP_FORMAT_HEX 0x10u   /* -Ox: every non-empty string in hex (the
+                                    later of -Oa and -Ox wins: pass one) */
+#define USNMP_FORMAT_ALL 0x1fu
+
+/* usnmp_value_format() with the flags above (0: the same text).  NULL,
+ * an empty string ("\"\"") and the exceptions print the same under every
+ * flag.  Returns as usnmp_value_format(), and USNMP_E_INVAL for a flag not
+ * listed. */
+USNMP_EXTERN int usnmp_value_format_flags(char *buf, size_t size,
+                                          const usnmp_value *v,
+                                          unsigned flags);
 
 /* ------------------------------------------------------------------------
  * Messages (v1, v2c)
@@ -371,10 +484,49 @@ typedef struct usnmp_msg {
  * max_vbs of them, never more than USNMP_MAX_VARBINDS) and their number
  * stored in *n_vbs.  Nothing is allocated; all pointers point into buf.
  * Returns 0 or a negative code naming the first violation (see the error
- * list): the message is then to be dropped. */
+ * list): the message is then to be dropped.
+ *
+ * The reader takes every encoding with exactly one meaning (README "Real
+ * agents"): long-form lengths longer than needed, redundant sign octets,
+ * unsigned values without their 00 octet, OID sub-identifiers with
+ * leading 0x80 octets (names and OID values keep them as received:
+ * usnmp_oid_from_ber, the formatters and the encoder read them as the
+ * same OID, and the encoder writes the minimal form), NULL and exceptions
+ * with content, bytes after the message.  A value with no single meaning
+ * becomes USNMP_TYPE_UNDECODABLE without sinking the message.  Still
+ * refused: truncated, indefinite or oversized lengths, multi-byte tags,
+ * nesting and size caps, malformed names, bytes left inside the message,
+ * a PDU or a varbind. */
 USNMP_EXTERN int usnmp_msg_decode(usnmp_msg *msg, usnmp_varbind *vbs,
                                   size_t max_vbs, size_t *n_vbs,
                                   const uint8_t *buf, size_t len);
+
+/* What a decoder tolerated, one bit per kind (usnmp_msg_decode_ex). */
+#define USNMP_TOLERATED_LENGTH 0x01u        /* length octets beyond need */
+#define USNMP_TOLERATED_INT_PADDING 0x02u   /* redundant sign octets */
+#define USNMP_TOLERATED_UNSIGNED_SIGN 0x04u /* unsigned without its 00 */
+#define USNMP_TOLERATED_OID_PADDING 0x08u   /* 0x80 before a sub-id */
+#define USNMP_TOLERATED_NULL_CONTENT 0x10u  /* NULL/exception with content */
+#define USNMP_TOLERATED_TRAILING 0x20u      /* bytes after the message */
+#define USNMP_TOLERATED_UNDECODABLE 0x40u   /* an undecodable value */
+/* v3: padding after the scopedPDU beyond what the cipher needs */
+#define USNMP_TOLERATED_PRIV_PADDING 0x80u
+
+/* Decode flags. */
+/* Refuse what usnmp_msg_decode tolerates, with the error earlier versions
+ * gave: USNMP_E_BAD_LENGTH, USNMP_E_INT_NONMINIMAL, USNMP_E_INT_OVERFLOW
+ * (an unsigned value without its 00), USNMP_E_BAD_OID, USNMP_E_TRAILING,
+ * USNMP_E_BAD_VALUE (NULL content, an undecodable value). */
+#define USNMP_DECODE_STRICT 0x01u
+
+/* usnmp_msg_decode with flags (0 or USNMP_DECODE_STRICT) and, when
+ * tolerated is not NULL, the USNMP_TOLERATED_* bits of what the message
+ * needed (0 for a minimal encoding; set only on success).  Returns as
+ * usnmp_msg_decode, and USNMP_E_INVAL for unknown flags. */
+USNMP_EXTERN int usnmp_msg_decode_ex(usnmp_msg *msg, usnmp_varbind *vbs,
+                                     size_t max_vbs, size_t *n_vbs,
+                                     const uint8_t *buf, size_t len,
+                                     uint32_t flags, uint32_t *tolerated);
 
 /* Encodes a v1/v2c message into buf.  Returns the message length (the
  * message starts at buf[0]), USNMP_E_NOBUFS, USNMP_E_MSG_TOO_BIG (over
@@ -416,10 +568,22 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  * ends the request with the libuv error; a failed resend is counted in
  * send_errors and the schedule goes on.
  *
- * Replies: a datagram completes a request only if it decodes strictly,
- * comes from the target's address and port, carries a pending request-id
- * (31 random bits from a CSPRNG), the request's version and community, and
- * a Response PDU.  Anything else is dropped and counted (usnmp_stats).
+ * Replies: a datagram completes a request only if it decodes (tolerantly,
+ * as usnmp_msg_decode; strictly after usnmp_manager_set_strict), comes
+ * from the target's address and port, carries a pending request-id (31
+ * random bits from a CSPRNG), the request's version and community, and a
+ * Response PDU that answers the request (RFC 3416 section 4.2): to a GET
+ * or a SET the same names in the same order, to a GETNEXT as many
+ * varbinds as asked; with an error-status, the varbinds may be absent
+ * (tooBig) and the error-index is 0 or names one of the request's
+ * varbinds.  Anything else is dropped and counted (usnmp_stats), and the
+ * request keeps waiting for a good answer; so no layer above (walks, the
+ * blocking layer's cache) ever sees it.  A request that would time out
+ * although datagrams from its target's address and port arrived
+ * meanwhile that could not be decoded (or, for v3, whose authenticated
+ * content could not be parsed) ends with USNMP_E_UNREADABLE_REPLY instead
+ * of USNMP_E_TIMEOUT; such a datagram never ends a request earlier than
+ * its timeout.
  *
  * Flow control: requests wait in order for a slot of their target
  * (usnmp_target_set_max_inflight) and then of the manager
@@ -438,12 +602,28 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  * USNMP_ERR_TOOBIG, as the agent said; a single varbind that cannot be
  * encoded in one datagram at all makes the starting call return
  * USNMP_E_TOOBIG.  GETBULK is never split nor retried.  When a part fails
- * (timeout...), the whole request completes with that status.
+ * (timeout...), the whole request completes with that status.  The merged
+ * answer holds at most 4 MiB (names, values and varbind structs): an agent
+ * whose parts answer more makes the request complete with
+ * USNMP_E_TOOBIG.
  * ------------------------------------------------------------------------ */
 
 typedef struct usnmp_manager usnmp_manager;
 typedef struct usnmp_target usnmp_target;
 typedef struct usnmp_request usnmp_request;
+
+/* A handle on a started request, as the starting call stores it in *out:
+ * a value, to copy and keep freely.  Requests are recycled, so a handle
+ * carries the generation of its slot: usnmp_cancel() acts on the request
+ * only until that request completes (its callback starts); after that it
+ * returns USNMP_E_STALE and touches no request, whatever the manager
+ * started since.  A handle is usable until its manager is closed; a
+ * zero-initialised one is never valid. */
+typedef struct usnmp_request_ref {
+  usnmp_manager *manager;
+  uint32_t slot;
+  uint32_t generation;
+} usnmp_request_ref;
 
 /* Allocation hook: every allocation of a manager and of what it owns goes
  * through these (tests use them to fail the Nth allocation). */
@@ -462,10 +642,13 @@ typedef struct usnmp_response {
    * answer), else USNMP_E_TIMEOUT, USNMP_E_CANCELLED (usnmp_cancel,
    * usnmp_target_free), USNMP_E_CLOSED, USNMP_E_RESOLVE, USNMP_E_NOMEM (a
    * split or tooBig retry could not allocate) or a libuv error of the
-   * first send; SNMPv3 adds the statuses of the agent's reports,
+   * first send, USNMP_E_UNREADABLE_REPLY (a timeout while datagrams came
+   * from the target that could not be read: see "Replies" above);
+   * SNMPv3 adds the statuses of the agent's reports,
    * USNMP_E_ENGINE_MISMATCH and USNMP_E_AUTH_FAILURE (see "SNMPv3"
    * below), and USNMP_E_TOOBIG for a request that became larger than the
-   * agent's msgMaxSize. */
+   * agent's msgMaxSize or a split request whose merged answer would pass
+   * 4 MiB. */
   int status;
   int32_t error_status;  /* RFC 3416 error-status, USNMP_ERR_* */
   int32_t error_index;   /* 1-based, relative to the caller's varbinds */
@@ -479,8 +662,10 @@ typedef struct usnmp_response {
 typedef void (*usnmp_response_cb)(const usnmp_response *resp, void *arg);
 
 /* Per-request overrides of the target's defaults.  Zero-initialise, set
- * the fields you want and name them in flags; fields may be appended in
- * later versions, always guarded by a new flag. */
+ * the fields you want and name them in flags: a field whose flag is not
+ * set is never read.  Fields may be appended in later versions, always
+ * guarded by a new flag; a flag this library does not know makes the
+ * request fail with USNMP_E_INVAL (see "ABI" at the top). */
 #define USNMP_OPT_TIMEOUT 0x01u
 #define USNMP_OPT_RESEND 0x02u
 #define USNMP_OPT_RETRIES 0x04u
@@ -524,6 +709,28 @@ typedef struct usnmp_stats {
   uint64_t queued;            /* now: waiting for an in-flight slot */
   uint64_t dropped_auth;      /* v3: failed authentication or decryption,
                                  or outside the time window (a replay) */
+  uint64_t dropped_mismatch;  /* a Response that does not answer the
+                                 request: other names or another number
+                                 of varbinds, an error-index out of range
+                                 (see "Replies" above) */
+  /* Replies accepted although their encoding needed tolerance, by kind
+   * (a reply counts once in each kind it needed; README "Real agents"). */
+  uint64_t tolerated_length;        /* length octets beyond need */
+  uint64_t tolerated_int_padding;   /* redundant sign octets */
+  uint64_t tolerated_unsigned_sign; /* unsigned without its 00 octet */
+  uint64_t tolerated_oid_padding;   /* 0x80 before a sub-identifier */
+  uint64_t tolerated_null_content;  /* NULL or an exception with content */
+  uint64_t tolerated_trailing;      /* bytes after the message */
+  uint64_t tolerated_priv_padding;  /* v3: extra padding after the PDU */
+  uint64_t undecodable_values;      /* undecodable values delivered */
+  /* Replies refused because the manager is strict
+   * (usnmp_manager_set_strict); also counted in dropped_malformed. */
+  uint64_t dropped_strict;
+  /* Requests that ended with USNMP_E_UNREADABLE_REPLY. */
+  uint64_t unreadable;
+  /* The decoder's error for the last datagram counted in
+   * dropped_malformed (a negative usnmp code, 0 before any). */
+  int64_t last_malformed_error;
 } usnmp_stats;
 
 /* Creates a manager on loop.  alloc may be NULL (malloc/realloc/free).
@@ -547,28 +754,76 @@ USNMP_EXTERN int usnmp_manager_set_max_inflight(usnmp_manager *m,
                                                 uint32_t max);
 
 /* Sets the receive (and send) socket buffer size in bytes for sockets
- * opened afterwards (default 4 MiB, the kernel may clamp it).  Returns 0
- * or USNMP_E_INVAL. */
+ * opened afterwards (default 4 MiB; the system's limit, Linux's
+ * net.core.rmem_max and wmem_max, clamps it).  Returns 0 or
+ * USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_manager_set_socket_buffer(usnmp_manager *m,
                                                  int bytes);
+/* With force non-zero, sockets opened afterwards ask for that size with
+ * Linux's SO_RCVBUFFORCE and SO_SNDBUFFORCE first, which pass the system's
+ * limit for a process with CAP_NET_ADMIN (root); without the capability
+ * they fall back to the clamped size.  Off by default: the library never
+ * uses a privilege the caller did not ask it to.  Returns 0,
+ * USNMP_E_INVAL (NULL) or USNMP_E_UNSUPPORTED (force on a platform
+ * without these options). */
+USNMP_EXTERN int usnmp_manager_set_socket_buffer_force(usnmp_manager *m,
+                                                       int force);
 
-/* Copies the counters into *stats. */
-USNMP_EXTERN void usnmp_manager_stats(const usnmp_manager *m,
-                                      usnmp_stats *stats);
+/* strict 1: refuse every reply that usnmp_msg_decode only tolerates (as
+ * USNMP_DECODE_STRICT; counted in dropped_strict and dropped_malformed),
+ * for testing agents against the standard.  0 (the default) tolerates
+ * what has one meaning.  Returns 0, or USNMP_E_INVAL for NULL. */
+USNMP_EXTERN int usnmp_manager_set_strict(usnmp_manager *m, int strict);
+
+/* Copies the counters into *stats, which is size bytes long: the caller's
+ * sizeof(usnmp_stats), which the macro usnmp_manager_stats(m, stats)
+ * passes.  Counters are only ever appended, so a library newer than the
+ * caller's header fills the counters the caller knows and writes nothing
+ * past size; an older library zeroes the counters it does not have.
+ * Returns 0, or USNMP_E_INVAL for NULL. */
+USNMP_EXTERN int usnmp_manager_stats_ex(const usnmp_manager *m,
+                                        usnmp_stats *stats, size_t size);
+#define usnmp_manager_stats(m, stats)                                          \
+  usnmp_manager_stats_ex((m), (stats), sizeof(usnmp_stats))
+
+/* One datagram as usnmp_manager_set_trace() shows it.  Everything it
+ * points to lives only during the callback. */
+typedef struct usnmp_packet {
+  int sent;                     /* 1: sent (resends too), 0: received */
+  const uint8_t *data;          /* the whole datagram */
+  size_t len;
+  const struct sockaddr *peer;  /* the agent it went to or came from */
+  const struct sockaddr *local; /* the manager's socket (port 0 if unknown) */
+} usnmp_packet;
+
+typedef void (*usnmp_trace_cb)(const usnmp_packet *packet, void *arg);
+
+/* Calls cb (NULL: stop) with every datagram the manager hands to its
+ * sockets, each resend included, and with every datagram it receives,
+ * before any check (so also those it then drops), in the order they go
+ * and come.  For debugging tools (usnmp -d); when off it costs one test
+ * per datagram.  cb must not start, cancel or close anything: it runs in
+ * the middle of sending and receiving. */
+USNMP_EXTERN void usnmp_manager_set_trace(usnmp_manager *m, usnmp_trace_cb cb,
+                                          void *arg);
 
 /* Returns the loop the manager runs on. */
 USNMP_EXTERN uv_loop_t *usnmp_manager_loop(const usnmp_manager *m);
 
 /* Creates a target for agent: "host", "host:port", "udp:host:port",
  * "udp6:host:port", "udp6:[addr]:port", "[addr]:port" or a bare IPv6
- * literal; port 161 by default.  A hostname is resolved with
- * uv_getaddrinfo (the loop never blocks); requests wait meanwhile and
- * complete with USNMP_E_RESOLVE if it fails.  Defaults: version 2c,
+ * literal; port 161 by default.  An IPv6 literal may carry a zone, an
+ * interface name or number ("[fe80::1%eth0]:161", "fe80::1%2"), kept as
+ * the address's scope: a reply from a link-local address is then accepted
+ * only from that interface (an unknown interface is USNMP_E_INVAL).  A
+ * hostname is resolved with getaddrinfo on libuv's thread pool (the loop
+ * never blocks); requests wait meanwhile and complete with
+ * USNMP_E_RESOLVE if it fails.  Defaults: version 2c,
  * community "public", resend 1000 ms, 5 retries, no overall timeout (so
  * net-snmp's 1 s x (1 + 5 retries)), backoff 1, 10 OIDs per request,
  * 64 requests in flight.  A name that failed to resolve is tried again
  * by the next request.  Returns 0, USNMP_E_INVAL (syntax), USNMP_E_NOMEM,
- * USNMP_E_CLOSED (the manager is closing) or a uv_getaddrinfo() error. */
+ * USNMP_E_CLOSED (the manager is closing) or a uv_queue_work() error. */
 USNMP_EXTERN int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
                                   const char *agent);
 
@@ -603,37 +858,45 @@ USNMP_EXTERN const char *usnmp_target_agent(const usnmp_target *t);
 USNMP_EXTERN usnmp_manager *usnmp_target_manager(const usnmp_target *t);
 
 /* Starts a request.  opts may be NULL; out (may be NULL) receives a handle
- * valid until the callback starts.  Returns 0 (cb will fire exactly once)
+ * for usnmp_cancel() (see usnmp_request_ref).  Returns 0 (cb will fire exactly once)
  * or, with no callback, USNMP_E_INVAL (bad arguments, n == 0, more than
  * USNMP_MAX_VARBINDS OIDs, a malformed OID, a resend interval of 0, a
  * backoff outside 1..100, unlimited retries without a timeout, a
- * community over 255 bytes, a target being freed), USNMP_E_TOOBIG (one
+ * community over 255 bytes, a target being freed, a flag of opts this
+ * library does not know), USNMP_E_TOOBIG (one
  * varbind larger than a datagram), USNMP_E_NOMEM, USNMP_E_CLOSED. */
 USNMP_EXTERN int usnmp_get(usnmp_target *t, const usnmp_oid *oids, size_t n,
                            const usnmp_request_opts *opts,
                            usnmp_response_cb cb, void *arg,
-                           usnmp_request **out);
+                           usnmp_request_ref *out);
 USNMP_EXTERN int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids,
                                size_t n, const usnmp_request_opts *opts,
                                usnmp_response_cb cb, void *arg,
-                               usnmp_request **out);
-/* GETBULK (v2c and v3 only: USNMP_E_BAD_VERSION on a v1 target). */
+                               usnmp_request_ref *out);
+/* GETBULK (v2c and v3 only: USNMP_E_BAD_VERSION on a v1 target).  An
+ * answer may hold up to min(non_repeaters, n) + (n - min(non_repeaters, n))
+ * x max_repetitions varbinds; when that is more than USNMP_MAX_VARBINDS
+ * (which a reply is decoded into) the call returns
+ * USNMP_E_TOO_MANY_VARBINDS: ask for fewer repetitions. */
 USNMP_EXTERN int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids,
                                size_t n, uint32_t non_repeaters,
                                uint32_t max_repetitions,
                                const usnmp_request_opts *opts,
                                usnmp_response_cb cb, void *arg,
-                               usnmp_request **out);
+                               usnmp_request_ref *out);
 /* SET of n varbinds: oids[i] gets values[i].  Uses the write community. */
 USNMP_EXTERN int usnmp_set(usnmp_target *t, const usnmp_oid *oids,
                            const usnmp_value *values, size_t n,
                            const usnmp_request_opts *opts,
                            usnmp_response_cb cb, void *arg,
-                           usnmp_request **out);
+                           usnmp_request_ref *out);
 
-/* Cancels a pending request: its callback fires now with
- * USNMP_E_CANCELLED.  Returns 0, or USNMP_E_INVAL for NULL. */
-USNMP_EXTERN int usnmp_cancel(usnmp_request *r);
+/* Cancels the request ref names: its callback fires now with
+ * USNMP_E_CANCELLED.  Returns 0, USNMP_E_INVAL (NULL, a zeroed or
+ * malformed handle), or USNMP_E_STALE when that request already
+ * completed (also from inside its own callback): nothing is cancelled
+ * then, even though its memory may serve another request by now. */
+USNMP_EXTERN int usnmp_cancel(const usnmp_request_ref *ref);
 
 /* ------------------------------------------------------------------------
  * Walks and tables
@@ -648,7 +911,11 @@ USNMP_EXTERN int usnmp_cancel(usnmp_request *r);
  * .1.3.6.1.2.1.2.2.1.1 never yields .1.3.6.1.2.1.2.2.1.10.1), and ends at
  * the first OID outside it, on endOfMibView (or noSuchObject /
  * noSuchInstance), or on a noSuchName error-status (SNMPv1's end of the
- * MIB).  Nothing after that point of a GETBULK answer is delivered.  An OID
+ * MIB).  Nothing after that point of a GETBULK answer is delivered, except
+ * with USNMP_WALK_DELIVER_EXCEPTIONS: an answer that repeats the exception
+ * in its remaining repetitions (some agents fill every repetition with
+ * endOfMibView, which RFC 3416 allows) has each repeat inside the subtree
+ * delivered too, as snmpbulkwalk prints them.  An OID
  * that is not greater than the one before it ends the walk with
  * USNMP_E_NOT_INCREASING unless USNMP_WALK_ALLOW_NOT_INCREASING is set;
  * even then a walk never runs forever: a repeating cycle of answers ends it
@@ -692,6 +959,9 @@ typedef enum usnmp_walk_method {
 #define USNMP_WALK_DELIVER_EXCEPTIONS 0x08u
 /* Never lower max-repetitions (tooBig then ends the walk). */
 #define USNMP_WALK_FIXED_REPETITIONS 0x10u
+/* usnmp_walk_opts.end is set (net-snmp's -CE); the field is read only
+ * with this flag, since it was appended after the others. */
+#define USNMP_WALK_END_OID 0x20u
 
 /* Default max-repetitions: net-snmp's snmpbulkwalk and snmptable use 10. */
 #define USNMP_WALK_DEFAULT_REPETITIONS 10
@@ -699,9 +969,12 @@ typedef enum usnmp_walk_method {
 #define USNMP_WALK_DEFAULT_LOOP_LIMIT 1000000
 
 /* Options of a walk or a table.  Zero-initialise: zero in any field means
- * its default, and fields appended in later versions keep that rule.  The
- * walk copies what it needs (request->community included) before
- * usnmp_walk_start returns. */
+ * its default.  Fields appended in later versions are read only when a new
+ * flag in flags names them, so an older caller's struct is never read
+ * past its end; a flag this library does not know makes the start fail
+ * with USNMP_E_INVAL (see "ABI" at the top).  The walk copies what it needs
+ * (the fields of *request its flags name, request->community included)
+ * before usnmp_walk_start returns. */
 typedef struct usnmp_walk_opts {
   uint32_t flags;            /* USNMP_WALK_* behaviour flags */
   usnmp_walk_method method;  /* AUTO */
@@ -711,6 +984,11 @@ typedef struct usnmp_walk_opts {
    * USNMP_WALK_ALLOW_NOT_INCREASING.  Tables count rows. */
   uint64_t max_varbinds;
   const usnmp_request_opts *request; /* for every request; may be NULL */
+  /* With USNMP_WALK_END_OID (net-snmp's -CE): when not NULL, the walk
+   * goes on past its subtree and ends at the first OID not less than this
+   * one (of at least two arcs: usnmp_walk_start returns USNMP_E_INVAL
+   * otherwise).  Tables ignore it. */
+  const usnmp_oid *end;
 } usnmp_walk_opts;
 
 /* Why a walk ended. */
@@ -761,12 +1039,18 @@ typedef void (*usnmp_walk_done_cb)(usnmp_walk *w,
  * be NULL) receives a handle valid until on_done returns.  on_varbind may
  * be NULL (count only); on_done is required.  The first request is sent
  * now; no callback fires inside this call.  Freeing t or closing the
- * manager is safe at any time, even from a callback of the walk: a walk
- * that still had a request to make ends with USNMP_E_CANCELLED or
- * USNMP_E_CLOSED.  Returns 0 (on_done will fire
+ * manager is safe at any time, even from a callback of the walk, in every
+ * phase (the GET of the root first or last, the walk, on_done itself) and
+ * whether or not a request is in flight, or from any other callback: the
+ * walk never touches t afterwards, on_done still fires exactly once, and
+ * a walk that still had a request to make ends with USNMP_E_CANCELLED
+ * (t freed) or USNMP_E_CLOSED (manager closed); one that had nothing left
+ * to ask ends as it would have.  Returns 0 (on_done will fire
  * exactly once), or with no callback USNMP_E_INVAL (NULL argument, empty
- * root, GETBULK forced on a v1 target: USNMP_E_BAD_VERSION), USNMP_E_NOMEM
- * or USNMP_E_CLOSED. */
+ * root, a flag unknown to this library in opts or opts->request; GETBULK
+ * forced on a v1 target: USNMP_E_BAD_VERSION), USNMP_E_NOMEM,
+ * USNMP_E_CLOSED or USNMP_E_CANCELLED (t is being freed: a callback freed
+ * it). */
 USNMP_EXTERN int usnmp_walk_start(usnmp_target *t, const usnmp_oid *root,
                                   const usnmp_walk_opts *opts,
                                   usnmp_walk_varbind_cb on_varbind,
@@ -786,8 +1070,9 @@ USNMP_EXTERN int usnmp_walk_cancel(usnmp_walk *w);
  * usnmp_walk_close() it.  t and its manager must stay alive while the walk
  * may still send, that is until usnmp_walk_next() has returned something
  * other than 1 or UV_EAGAIN; usnmp_walk_close() is safe at any time, even
- * after the manager is gone.  Returns 0, USNMP_E_INVAL or
- * USNMP_E_NOMEM. */
+ * after the manager is gone.  Returns 0, USNMP_E_INVAL, USNMP_E_NOMEM,
+ * USNMP_E_CLOSED or a libuv code (the manager's wake handle, made by the
+ * first pull walk, could not be made). */
 USNMP_EXTERN int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
                                  const usnmp_walk_opts *opts,
                                  usnmp_walk **out);
@@ -799,18 +1084,26 @@ USNMP_EXTERN int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
  * UV_RUN_ONCE) and call again; 0 once the walk ended normally and every
  * varbind was returned; or the walk's negative status once it ended with an
  * error (after every varbind that came before the error was returned).  A
- * walk buffers at most one answer ahead of the caller.  Each answer a pull
- * walk takes calls uv_stop() on the loop, so that uv_run(UV_RUN_ONCE)
- * returns even when the answer was an error due before the run began
- * (run the loop with UV_RUN_ONCE, not UV_RUN_DEFAULT, while pulling).
- * USNMP_E_INVAL for a callback walk. */
+ * walk buffers at most one answer ahead of the caller.  The walk never
+ * stops the loop (uv_stop), which may be shared: each answer it takes
+ * wakes the loop instead (through an unreferenced uv_async_t of the
+ * manager), so that a uv_run(UV_RUN_ONCE) in progress returns even when
+ * the answer was an error due before that run began, and a
+ * uv_run(UV_RUN_DEFAULT) of other code just goes on.  Pull with
+ * uv_run(UV_RUN_ONCE) between calls, or from any callback of a loop run
+ * otherwise.  USNMP_E_INVAL for a callback walk. */
 USNMP_EXTERN int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb);
 
 /* Copies how a pull walk ended into *result (pointers valid until
- * usnmp_walk_close).  Returns 0, UV_EAGAIN while it runs, or
- * USNMP_E_INVAL. */
-USNMP_EXTERN int usnmp_walk_result_get(const usnmp_walk *w,
-                                       usnmp_walk_result *result);
+ * usnmp_walk_close), which is size bytes long: the caller's
+ * sizeof(usnmp_walk_result), which the macro usnmp_walk_result_get(w,
+ * result) passes (fields are only ever appended; see "ABI" above).
+ * Returns 0, UV_EAGAIN while it runs, or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_walk_result_get_ex(const usnmp_walk *w,
+                                          usnmp_walk_result *result,
+                                          size_t size);
+#define usnmp_walk_result_get(w, result)                                       \
+  usnmp_walk_result_get_ex((w), (result), sizeof(usnmp_walk_result))
 
 /* Closes a pull walk: cancels its request in flight and frees it.  NULL is
  * fine. */
@@ -837,7 +1130,9 @@ typedef struct usnmp_table_row {
 
 /* How a table fetch ended: status as for walks (0, USNMP_E_TIMEOUT,
  * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING, USNMP_E_CANCELLED, ...);
- * end is USNMP_WALK_END_SUBTREE when every column ran out, STOPPED or
+ * end is USNMP_WALK_END_SUBTREE when every column ran out (NO_SUCH_NAME
+ * when, over SNMPv1, a column ran off the end of the agent's MIB: the
+ * table is its last object, and snmptable says "End of MIB"), STOPPED or
  * LIMIT.  columns lives until the done callback returns. */
 typedef struct usnmp_table_result {
   int status;
@@ -865,10 +1160,15 @@ typedef void (*usnmp_table_done_cb)(usnmp_table *tb,
  * columns are those the agent has values in.  opts as for walks
  * (ALLOW_NOT_INCREASING, INCLUDE_ROOT, NO_ROOT_GET and DELIVER_EXCEPTIONS
  * do not apply).  out (may be NULL) receives a handle valid until on_done
- * returns.  Returns 0 (on_done will fire exactly once), or with no
+ * returns.  Freeing t or closing the manager is safe at any time, as for
+ * walks: from a row callback, on_done or any other callback, during
+ * discovery or fetching, with or without a request in flight; a fetch
+ * that still had a request to make ends with USNMP_E_CANCELLED or
+ * USNMP_E_CLOSED.  Returns 0 (on_done will fire exactly once), or with no
  * callback USNMP_E_INVAL (NULL or empty OIDs, more than
- * USNMP_MAX_VARBINDS columns), USNMP_E_BAD_VERSION, USNMP_E_NOMEM or
- * USNMP_E_CLOSED. */
+ * USNMP_MAX_VARBINDS columns, a flag unknown to this library in opts or
+ * opts->request), USNMP_E_BAD_VERSION, USNMP_E_NOMEM, USNMP_E_CLOSED or
+ * USNMP_E_CANCELLED (t is being freed). */
 USNMP_EXTERN int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
                                    const usnmp_oid *columns,
                                    size_t n_columns,
@@ -895,9 +1195,27 @@ USNMP_EXTERN int usnmp_table_cancel(usnmp_table *tb);
  * start without blocking and are collected later; a per-host value cache
  * with refresh; and writer-preferred ordering of GETs and SETs per host.
  *
- * Thread rules: a usnmp_sync belongs to the thread that uses it.  Its
- * calls must not be made from inside a callback running on its own loop
- * (usnmp_sync_manager()); they return USNMP_E_IN_CALLBACK there.
+ * Thread rules: a usnmp_sync belongs to the thread that uses it.
+ *
+ * Re-entrance: while a function of s runs, the application is called back
+ * only from inside it: callbacks of requests started on
+ * usnmp_sync_manager(s) (they run in the private loop, during a blocking
+ * call) and the allocation hook of usnmp_sync_new_ex().  From there, every
+ * function of s except the getters (usnmp_sync_cache_size,
+ * usnmp_sync_error_status, usnmp_sync_error_index, usnmp_sync_manager)
+ * returns USNMP_E_IN_CALLBACK and does nothing: the calls, the setters,
+ * usnmp_sync_cache_clear, usnmp_sync_set_cache_limit, the walk functions
+ * and usnmp_sync_close alike.  So the running call's cache entries, hosts
+ * and walks never change under it, and the private loop never runs inside
+ * itself.
+ *
+ * Hosts: an agent string goes through the same parser as
+ * usnmp_target_new(), with the default port of s (usnmp_sync_set_port)
+ * where it names none, so "udp6:::1" is ::1 on that port.  A host is its
+ * address and port: "h", "h:161", "udp:h:161" and another name of the
+ * same address share one cache and one GET/SET order.  A host name is
+ * resolved by the first call that uses it (within that call's timeout;
+ * USNMP_E_RESOLVE if it does not resolve); the string is then remembered.
  * ------------------------------------------------------------------------ */
 
 typedef struct usnmp_sync usnmp_sync;
@@ -914,7 +1232,10 @@ USNMP_EXTERN const usnmp_varbind *usnmp_vblist_get(const usnmp_vblist *l,
 /* Frees l (NULL is fine). */
 USNMP_EXTERN void usnmp_vblist_free(usnmp_vblist *l);
 
-/* Per-call options; zero-initialise and name what you set in flags. */
+/* Per-call options; zero-initialise and name what you set in flags (a
+ * field whose flag is not set is never read; fields appended later get
+ * new flags; a flag this library does not know makes the call fail with
+ * USNMP_E_INVAL, see "ABI" at the top). */
 #define USNMP_CALL_TIMEOUT 0x01u   /* timeout_ms is set */
 #define USNMP_CALL_COMMUNITY 0x02u /* community is set */
 #define USNMP_CALL_NONBLOCK 0x04u  /* start and return at once */
@@ -940,10 +1261,20 @@ USNMP_EXTERN int usnmp_sync_new_ex(usnmp_sync **out,
 
 /* Closes s: requests still in flight are abandoned (their late answers
  * are never delivered), every handle is closed and all memory freed.
- * Never blocks longer than it takes the loop to run its close callbacks. */
-USNMP_EXTERN void usnmp_sync_close(usnmp_sync *s);
+ * Walks of s still open are detached: usnmp_sync_walk_next() on them
+ * returns USNMP_E_CLOSED, and the caller still frees each with
+ * usnmp_sync_walk_free().  Never blocks longer than it takes the loop to
+ * run its close callbacks: a name lookup already running on libuv's
+ * thread pool (it cannot be cancelled, and the system's resolver may take
+ * seconds) is not waited for.  The private loop and the last of s are
+ * then freed by a detached helper thread once the lookup returns, through
+ * the allocation hook, which must therefore be callable from another
+ * thread in that case (if no thread can be created, close waits for the
+ * lookup instead).  Returns 0 (NULL is fine), or USNMP_E_IN_CALLBACK from
+ * inside a call of s (nothing is closed). */
+USNMP_EXTERN int usnmp_sync_close(usnmp_sync *s);
 
-/* Setters; each returns 0 or USNMP_E_INVAL. */
+/* Setters; each returns 0, USNMP_E_INVAL or USNMP_E_IN_CALLBACK. */
 USNMP_EXTERN int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v);
 USNMP_EXTERN int usnmp_sync_set_community(usnmp_sync *s, const char *c);
 /* NULL goes back to using the community for SET. */
@@ -955,8 +1286,9 @@ USNMP_EXTERN int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms);
 USNMP_EXTERN int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms);
 /* Bounds the cache to max entries (0 = unbounded); the oldest go first. */
 USNMP_EXTERN int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max);
-/* Empties the cache. */
-USNMP_EXTERN void usnmp_sync_cache_clear(usnmp_sync *s);
+/* Empties the cache.  Returns 0, USNMP_E_INVAL for NULL, or
+ * USNMP_E_IN_CALLBACK from inside a call of s (nothing is removed). */
+USNMP_EXTERN int usnmp_sync_cache_clear(usnmp_sync *s);
 /* Returns the number of values in the cache. */
 USNMP_EXTERN size_t usnmp_sync_cache_size(const usnmp_sync *s);
 
@@ -1009,19 +1341,25 @@ USNMP_EXTERN int32_t usnmp_sync_error_index(const usnmp_sync *s);
 typedef struct usnmp_sync_walk usnmp_sync_walk;
 
 /* Starts walking the subtree under root on host (GETBULK on v2c, GETNEXT
- * on v1).  Nothing is sent until the first usnmp_sync_walk_next().
- * Returns 0, USNMP_E_INVAL, USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
+ * on v1).  Nothing is sent until the first usnmp_sync_walk_next() (a
+ * host name new to s is resolved now, see "Hosts" above).  Returns 0,
+ * USNMP_E_INVAL, USNMP_E_RESOLVE, USNMP_E_TIMEOUT (the name did not
+ * resolve in time), USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
 USNMP_EXTERN int usnmp_sync_walk_start(usnmp_sync *s, const char *host,
                                        const usnmp_oid *root,
                                        const usnmp_call_opts *opts,
                                        usnmp_sync_walk **out);
 /* Returns 1 and points *vb at the next varbind (valid until the next call
  * on w), 0 at the end of the subtree, or a negative code (USNMP_E_TIMEOUT,
- * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING...) and the walk is over. */
+ * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING...) and the walk is over;
+ * USNMP_E_CLOSED once its usnmp_sync was closed, USNMP_E_IN_CALLBACK from
+ * inside a call of its usnmp_sync. */
 USNMP_EXTERN int usnmp_sync_walk_next(usnmp_sync_walk *w,
                                       const usnmp_varbind **vb);
-/* Frees w, abandoning what is in flight. */
-USNMP_EXTERN void usnmp_sync_walk_free(usnmp_sync_walk *w);
+/* Frees w, abandoning what is in flight; also after usnmp_sync_close().
+ * Returns 0 (NULL is fine), or USNMP_E_IN_CALLBACK from inside a call of
+ * its usnmp_sync (w is not freed). */
+USNMP_EXTERN int usnmp_sync_walk_free(usnmp_sync_walk *w);
 
 /* ------------------------------------------------------------------------
  * SNMPv3 (RFC 3412 message processing, RFC 3414 user-based security)
@@ -1092,14 +1430,16 @@ typedef enum usnmp_sec_level {
  * ("SHA1"), "SHA-224" ("SHA224"), "SHA-256", "SHA-384", "SHA-512"; "DES",
  * "AES" ("AES128", "AES-128"), "AES-192", "AES-256", "AES-192-C",
  * "AES-256-C" (and the forms without dashes).  Each returns 0 and stores
- * the protocol, or USNMP_E_INVAL for an unknown name. */
+ * the protocol, USNMP_E_V3_UNKNOWN_PROTOCOL for an unknown name, or
+ * USNMP_E_INVAL for NULL. */
 USNMP_EXTERN int usnmp_auth_proto_parse(const char *name,
                                         usnmp_auth_proto *out);
 USNMP_EXTERN int usnmp_priv_proto_parse(const char *name,
                                         usnmp_priv_proto *out);
 /* Parses net-snmp's -l argument: "noAuthNoPriv", "authNoPriv", "authPriv"
  * (case-insensitive; also "1", "2", "3", "noauth", "auth", "priv").
- * Returns 0 or USNMP_E_INVAL. */
+ * Returns 0, USNMP_E_V3_UNKNOWN_LEVEL for an unknown name, or
+ * USNMP_E_INVAL for NULL. */
 USNMP_EXTERN int usnmp_sec_level_parse(const char *name,
                                        usnmp_sec_level *out);
 /* Return net-snmp's canonical name of a protocol ("SHA-256", "AES-256-C",
@@ -1117,9 +1457,12 @@ USNMP_EXTERN const char *usnmp_priv_proto_name(usnmp_priv_proto p);
  * manager makes this cheap for many targets with the same password) and
  * are not kept.  The security level becomes the highest the protocols
  * allow; lower it with usnmp_target_set_v3_level.  Returns 0,
- * USNMP_E_INVAL (bad name, password or combination: privacy needs
- * authentication), USNMP_E_UNSUPPORTED (DES without OpenSSL's legacy
- * provider) or USNMP_E_NOMEM. */
+ * USNMP_E_V3_USER_NAME (user NULL, empty or over 32 bytes),
+ * USNMP_E_V3_PASSPHRASE (a password missing or under 8 characters; over
+ * 1024 is refused too), USNMP_E_V3_PRIV_WITHOUT_AUTH (a privacy protocol
+ * with USNMP_AUTH_NONE), USNMP_E_V3_UNKNOWN_PROTOCOL (a value outside the
+ * enums), USNMP_E_INVAL (t NULL), USNMP_E_UNSUPPORTED (DES without
+ * OpenSSL's legacy provider) or USNMP_E_NOMEM. */
 USNMP_EXTERN int usnmp_target_set_v3_user(usnmp_target *t, const char *user,
                                           usnmp_auth_proto auth,
                                           const char *authpass,
@@ -1170,10 +1513,13 @@ USNMP_EXTERN int usnmp_target_set_v3_context(usnmp_target *t,
  * passwords (as usnmp_target_set_v3_user; the passwords are kept in s,
  * since each new host localises its keys to its own agent, and wiped at
  * usnmp_sync_close).  The version of s becomes 3; discovery happens on
- * each host's first call.  Returns 0, USNMP_E_INVAL (bad name, password
- * or combination), USNMP_E_UNSUPPORTED (a protocol OpenSSL lacks, found
- * when a host is set up: later calls then fail with it) or
- * USNMP_E_NOMEM. */
+ * each host's first call.  Returns 0, the codes of
+ * usnmp_target_set_v3_user() for a bad name, password or combination
+ * (USNMP_E_V3_USER_NAME, USNMP_E_V3_PASSPHRASE,
+ * USNMP_E_V3_PRIV_WITHOUT_AUTH, USNMP_E_V3_UNKNOWN_PROTOCOL),
+ * USNMP_E_INVAL (s NULL), USNMP_E_IN_CALLBACK, USNMP_E_UNSUPPORTED (a
+ * protocol OpenSSL lacks, found when a host is set up: later calls then
+ * fail with it) or USNMP_E_NOMEM. */
 USNMP_EXTERN int usnmp_sync_set_v3_user(usnmp_sync *s, const char *user,
                                         usnmp_auth_proto auth,
                                         const char *authpass,
@@ -1337,9 +1683,16 @@ USNMP_EXTERN int usnmp_receiver_bind(usnmp_receiver *rx, const char *address);
  * 0), or USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_receiver_port(const usnmp_receiver *rx, size_t i);
 /* SO_RCVBUF (and SO_SNDBUF) of sockets bound afterwards; default 4 MiB
- * (the kernel may clamp it).  Returns 0 or USNMP_E_INVAL. */
+ * (the system's limit, net.core.rmem_max, clamps it).  Returns 0 or
+ * USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_receiver_set_socket_buffer(usnmp_receiver *rx,
                                                   int bytes);
+/* As usnmp_manager_set_socket_buffer_force: force non-zero asks with
+ * SO_RCVBUFFORCE / SO_SNDBUFFORCE first (past the system's limit with
+ * CAP_NET_ADMIN), for sockets bound afterwards; off by default.  Returns
+ * 0, USNMP_E_INVAL or USNMP_E_UNSUPPORTED. */
+USNMP_EXTERN int usnmp_receiver_set_socket_buffer_force(usnmp_receiver *rx,
+                                                        int force);
 /* Accepts v1/v2c notifications with this community (1 to 255 bytes).
  * Returns 0, USNMP_E_INVAL or USNMP_E_NOMEM. */
 USNMP_EXTERN int usnmp_receiver_add_community(usnmp_receiver *rx,
@@ -1353,7 +1706,10 @@ USNMP_EXTERN int usnmp_receiver_set_community_cb(usnmp_receiver *rx,
  * characters, NULL for NONE).  engine_id (5 to 32 bytes) pins it to one
  * sender; NULL (len 0) accepts it from any engine.  The same name may be
  * added several times with other pass phrases or protocols.  Returns 0,
- * USNMP_E_INVAL, USNMP_E_UNSUPPORTED or USNMP_E_NOMEM. */
+ * the errors of usnmp_target_set_v3_user (USNMP_E_V3_USER_NAME,
+ * USNMP_E_V3_PASSPHRASE, USNMP_E_V3_PRIV_WITHOUT_AUTH,
+ * USNMP_E_V3_UNKNOWN_PROTOCOL, USNMP_E_UNSUPPORTED), USNMP_E_INVAL (rx
+ * NULL, an engine ID outside 5 to 32 bytes) or USNMP_E_NOMEM. */
 USNMP_EXTERN int usnmp_receiver_add_v3_user(usnmp_receiver *rx,
                                             const char *user,
                                             usnmp_auth_proto auth,

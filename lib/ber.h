@@ -9,17 +9,27 @@
  * slice carries its nesting depth; a child deeper than USNMP_MAX_DEPTH is
  * refused with USNMP_E_DEPTH.
  *
- * The reader is strict, and accepts exactly one encoding of each value (so
- * decoding then encoding a valid message gives back the same bytes):
- *   - single-byte tags only (low five bits 0x1f: USNMP_E_MULTIBYTE_TAG);
- *   - definite lengths only (0x80: USNMP_E_INDEFINITE_LENGTH);
- *   - long-form lengths of one to four octets, minimal (a long form where
- *     the short form fits, or a leading zero octet: USNMP_E_BAD_LENGTH).
- *     net-snmp 5.9's agent and tools send minimal lengths (captured on
- *     loopback: 30 81 FD for a 253-byte body, 30 27 for a short request);
+ * The reader takes every encoding that has exactly one meaning, and
+ * reports what it tolerated (RFC 3417 section 8 allows long-form lengths
+ * longer than needed; real agents send the rest): a function that read a
+ * valid but non-minimal encoding returns a positive mask of USNMP__Q_*
+ * bits instead of 0, so callers that test rc < 0 accept it and callers
+ * that care OR the bits together (the message decoders turn them into
+ * usnmp_msg_decode_ex()'s tolerated mask, and refuse them in strict
+ * mode).  The minimal encodings stay on the inline fast paths; the
+ * others take an out-of-line slow path.  Refused everywhere:
+ *   - multi-byte tags (low five bits 0x1f: USNMP_E_MULTIBYTE_TAG);
+ *   - indefinite lengths (0x80: USNMP_E_INDEFINITE_LENGTH);
+ *   - long-form lengths of more than eight octets, the reserved 0xff, and
+ *     values above 2^32-1 (USNMP_E_BAD_LENGTH); leading zero octets and a
+ *     long form for a length below 128 are tolerated (USNMP__Q_LENGTH);
  *   - a length past the end of the enclosing slice: USNMP_E_TRUNCATED;
- *   - INTEGERs in minimal two's complement (USNMP_E_INT_NONMINIMAL), within
- *     the range of their type (USNMP_E_INT_OVERFLOW).
+ *   - integers outside the range of their type once redundant sign octets
+ *     are dropped (USNMP_E_INT_OVERFLOW), and empty ones
+ *     (USNMP_E_BAD_VALUE).  Redundant sign octets (USNMP__Q_INT_PAD) and
+ *     unsigned values whose top bit is set without the 00 octet
+ *     (USNMP__Q_UINT_SIGN: read as unsigned, 41 04 B3 99 9F CB is
+ *     3013189579) are tolerated.
  *
  * Writing has one strategy: backwards.  A usnmp__writer fills the caller's
  * buffer from its end towards its start, so an element's content is written
@@ -59,9 +69,26 @@
 
 #include "usnmp.h"
 
+/* The reading helpers on the per-varbind path are forced inline: with
+ * their slow paths called out of line they are small, and a call per
+ * element would cost more than the work. */
+#define USNMP__HOT static inline __attribute__((always_inline))
+
 /* Universal and SNMP tags the codec reads and writes. */
 #define USNMP__TAG_SEQUENCE 0x30
 #define USNMP__TAG_CONSTRUCTED 0x20
+
+/* What a decoder tolerated, one bit per kind: the positive return values
+ * of the reading functions below.  They are the public USNMP_TOLERATED_*
+ * bits of usnmp_msg_decode_ex(). */
+#define USNMP__Q_LENGTH USNMP_TOLERATED_LENGTH
+#define USNMP__Q_INT_PAD USNMP_TOLERATED_INT_PADDING
+#define USNMP__Q_UINT_SIGN USNMP_TOLERATED_UNSIGNED_SIGN
+#define USNMP__Q_OID_PAD USNMP_TOLERATED_OID_PADDING
+#define USNMP__Q_NULL_CONTENT USNMP_TOLERATED_NULL_CONTENT
+#define USNMP__Q_TRAILING USNMP_TOLERATED_TRAILING
+#define USNMP__Q_UNDECODABLE USNMP_TOLERATED_UNDECODABLE
+#define USNMP__Q_PRIV_PAD USNMP_TOLERATED_PRIV_PADDING
 
 /* ------------------------------------------------------------------------
  * Reading
@@ -83,26 +110,29 @@ static inline void usnmp__slice_init(usnmp__slice *s, const uint8_t *data,
   s->depth = 0;
 }
 
-/* Decodes a long-form length (the octet 0x81..0x84 and what follows) for
+/* Decodes a long-form length (the octet 0x81..0x88 and what follows) for
  * usnmp__ber_get_any(); out of line because short lengths are the rule.
  * On success stores the length and the number of octets consumed after the
- * first.  Returns 0, USNMP_E_BAD_LENGTH or USNMP_E_TRUNCATED. */
+ * first.  Returns 0, USNMP__Q_LENGTH (a valid length in more octets than
+ * needed), USNMP_E_INDEFINITE_LENGTH, USNMP_E_BAD_LENGTH or
+ * USNMP_E_TRUNCATED. */
 int usnmp__ber_long_length(const uint8_t *p, size_t avail, uint8_t first,
                            size_t *len, size_t *used);
 
 /* The part of usnmp__ber_get_any() after the tag: reads the length at
  * in->data[1] (the caller has checked in->len >= 2), checks it against the
  * room left and the depth, and splits off the body. */
-static inline int usnmp__ber_take_body(usnmp__slice *in, usnmp__slice *body) {
+USNMP__HOT int usnmp__ber_take_body(usnmp__slice *in, usnmp__slice *body) {
   const uint8_t *p = in->data;
   size_t avail = in->len;
   size_t len = p[1];
   size_t hdr = 2;
+  int quirks = 0;
   if (len & 0x80) {
     size_t used;
-    int rc = usnmp__ber_long_length(p + 2, avail - 2, p[1], &len, &used);
-    if (rc < 0)
-      return rc;
+    quirks = usnmp__ber_long_length(p + 2, avail - 2, p[1], &len, &used);
+    if (quirks < 0)
+      return quirks;
     hdr += used;
   }
   if (len > avail - hdr)
@@ -114,17 +144,18 @@ static inline int usnmp__ber_take_body(usnmp__slice *in, usnmp__slice *body) {
   body->depth = in->depth + 1;
   in->data = p + hdr + len;
   in->len = avail - hdr - len;
-  return 0;
+  return quirks;
 }
 
 /* Reads one element of any single-byte tag from the front of *in: stores
  * its tag in *tag and its content octets in *body (one level deeper than
- * *in), and advances *in past it.  Returns 0, USNMP_E_TRUNCATED (no room
+ * *in), and advances *in past it.  Returns 0, USNMP__Q_LENGTH (a long
+ * form longer than needed), USNMP_E_TRUNCATED (no room
  * for the header, or the length runs past the end of *in),
  * USNMP_E_MULTIBYTE_TAG, USNMP_E_INDEFINITE_LENGTH, USNMP_E_BAD_LENGTH or
  * USNMP_E_DEPTH.  On error *in is left unchanged. */
-static inline int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
-                                     usnmp__slice *body) {
+USNMP__HOT int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
+                                  usnmp__slice *body) {
   if (in->len < 2)
     return USNMP_E_TRUNCATED;
   if ((in->data[0] & 0x1f) == 0x1f)
@@ -137,8 +168,8 @@ static inline int usnmp__ber_get_any(usnmp__slice *in, uint8_t *tag,
  * single-byte tag): another tag gives USNMP_E_BAD_TAG, or
  * USNMP_E_MULTIBYTE_TAG when it is the first octet of a multi-byte tag.
  * The tag is checked before the length.  *in is left unchanged on error. */
-static inline int usnmp__ber_get_asn1(usnmp__slice *in, usnmp__slice *body,
-                                      uint8_t tag) {
+USNMP__HOT int usnmp__ber_get_asn1(usnmp__slice *in, usnmp__slice *body,
+                                   uint8_t tag) {
   if (in->len < 2)
     return USNMP_E_TRUNCATED;
   if (in->data[0] != tag)
@@ -153,19 +184,24 @@ static inline int usnmp__ber_peek_tag(const usnmp__slice *in) {
   return in->len ? in->data[0] : -1;
 }
 
+/* The slow paths of usnmp__ber_int32() and usnmp__ber_uint(): empty
+ * content, redundant sign octets, a missing 00 octet, values out of
+ * range.  Same returns. */
+int usnmp__ber_int32_slow(const uint8_t *p, size_t n, int32_t *out);
+int usnmp__ber_uint_slow(const uint8_t *p, size_t n, size_t max_octets,
+                         uint64_t *out);
+
 /* Decodes INTEGER content octets as a signed 32-bit value.  Returns 0,
- * USNMP_E_BAD_VALUE (no content), USNMP_E_INT_NONMINIMAL or
- * USNMP_E_INT_OVERFLOW. */
-static inline int usnmp__ber_int32(const uint8_t *p, size_t n, int32_t *out) {
+ * USNMP__Q_INT_PAD (redundant leading sign octets, 02 05 FF 80 00 00 00
+ * is -2147483648), USNMP_E_BAD_VALUE (no content) or USNMP_E_INT_OVERFLOW
+ * (more than 32 bits once the redundant octets are dropped). */
+USNMP__HOT int usnmp__ber_int32(const uint8_t *p, size_t n, int32_t *out) {
   uint32_t v;
   size_t i;
-  if (n == 0)
-    return USNMP_E_BAD_VALUE;
-  if (n > 1 && ((p[0] == 0x00 && !(p[1] & 0x80)) ||
-                (p[0] == 0xff && (p[1] & 0x80))))
-    return USNMP_E_INT_NONMINIMAL;
-  if (n > 4)
-    return USNMP_E_INT_OVERFLOW;
+  if (n == 0 || n > 4 ||
+      (n > 1 &&
+       ((p[0] == 0x00 && !(p[1] & 0x80)) || (p[0] == 0xff && (p[1] & 0x80)))))
+    return usnmp__ber_int32_slow(p, n, out);
   /* Sign-extend the first octet, then shift the rest in.  Unsigned
    * arithmetic keeps the shifts defined; the final conversion relies on
    * two's complement, which C23 requires and every target of ours has. */
@@ -180,26 +216,20 @@ static inline int usnmp__ber_int32(const uint8_t *p, size_t n, int32_t *out) {
  * Counter64) as a value of at most max_octets significant octets (4 or
  * 8).  The encoding is a non-negative two's-complement INTEGER, so values
  * with the top bit set carry a leading 00 octet.  Returns 0,
- * USNMP_E_BAD_VALUE (no content), USNMP_E_INT_NONMINIMAL or
- * USNMP_E_INT_OVERFLOW (negative, or too large for the type). */
-static inline int usnmp__ber_uint(const uint8_t *p, size_t n,
-                                  size_t max_octets, uint64_t *out) {
+ * USNMP__Q_INT_PAD (redundant leading 00 octets), USNMP__Q_UINT_SIGN (the
+ * top bit set without the 00: read as unsigned, as the type says),
+ * USNMP_E_BAD_VALUE (no content) or USNMP_E_INT_OVERFLOW (more than
+ * max_octets significant octets, or redundant FF octets: a negative
+ * number, which no unsigned type holds). */
+USNMP__HOT int usnmp__ber_uint(const uint8_t *p, size_t n, size_t max_octets,
+                               uint64_t *out) {
   uint64_t v = 0;
   size_t i;
-  if (n == 0)
-    return USNMP_E_BAD_VALUE;
-  if (n > 1 && ((p[0] == 0x00 && !(p[1] & 0x80)) ||
-                (p[0] == 0xff && (p[1] & 0x80))))
-    return USNMP_E_INT_NONMINIMAL;
-  if (p[0] & 0x80)
-    return USNMP_E_INT_OVERFLOW;
-  if (n > max_octets + 1)
-    return USNMP_E_INT_OVERFLOW;
+  if (n == 0 || (p[0] & 0x80) || n > max_octets + 1 ||
+      (n > 1 && p[0] == 0x00 && !(p[1] & 0x80)) ||
+      (n == max_octets + 1 && p[0] != 0))
+    return usnmp__ber_uint_slow(p, n, max_octets, out);
   if (n == max_octets + 1) {
-    /* Only a 00 sign octet may precede the max_octets value octets (and
-     * being minimal, the next octet then has its top bit set). */
-    if (p[0] != 0)
-      return USNMP_E_INT_OVERFLOW;
     p++;
     n--;
   }
@@ -210,52 +240,58 @@ static inline int usnmp__ber_uint(const uint8_t *p, size_t n,
 }
 
 /* Reads an element tagged tag holding a signed 32-bit integer.  Returns 0,
- * a usnmp__ber_get_asn1() error or a usnmp__ber_int32() error. */
-static inline int usnmp__ber_get_int32(usnmp__slice *in, uint8_t tag,
-                                       int32_t *out) {
+ * the USNMP__Q_* bits of what it tolerated, a usnmp__ber_get_asn1() error
+ * or a usnmp__ber_int32() error. */
+USNMP__HOT int usnmp__ber_get_int32(usnmp__slice *in, uint8_t tag,
+                                    int32_t *out) {
   usnmp__slice body;
-  int rc = usnmp__ber_get_asn1(in, &body, tag);
-  if (rc < 0)
-    return rc;
-  return usnmp__ber_int32(body.data, body.len, out);
+  int q = usnmp__ber_get_asn1(in, &body, tag);
+  int rc;
+  if (q < 0)
+    return q;
+  rc = usnmp__ber_int32(body.data, body.len, out);
+  return rc < 0 ? rc : rc | q;
 }
 
 /* Reads an element tagged tag holding an unsigned 32-bit integer (the
  * encoding of Counter32, Gauge32, TimeTicks; also usable for v3's
- * non-negative INTEGER fields).  Returns 0 or the errors of
- * usnmp__ber_get_asn1() and usnmp__ber_uint(). */
-static inline int usnmp__ber_get_uint32(usnmp__slice *in, uint8_t tag,
-                                        uint32_t *out) {
+ * non-negative INTEGER fields).  Returns 0, the USNMP__Q_* bits of what it
+ * tolerated, or the errors of usnmp__ber_get_asn1() and usnmp__ber_uint(). */
+USNMP__HOT int usnmp__ber_get_uint32(usnmp__slice *in, uint8_t tag,
+                                     uint32_t *out) {
   usnmp__slice body;
   uint64_t v;
-  int rc = usnmp__ber_get_asn1(in, &body, tag);
-  if (rc < 0)
-    return rc;
+  int q = usnmp__ber_get_asn1(in, &body, tag);
+  int rc;
+  if (q < 0)
+    return q;
   rc = usnmp__ber_uint(body.data, body.len, 4, &v);
   if (rc < 0)
     return rc;
   *out = (uint32_t)v;
-  return 0;
+  return rc | q;
 }
 
 /* Reads an element tagged tag and returns its content octets zero-copy in
- * *data and *len.  Returns 0 or a usnmp__ber_get_asn1() error. */
-static inline int usnmp__ber_get_octets(usnmp__slice *in, uint8_t tag,
-                                        const uint8_t **data, size_t *len) {
+ * *data and *len.  Returns 0, USNMP__Q_LENGTH or a usnmp__ber_get_asn1()
+ * error. */
+USNMP__HOT int usnmp__ber_get_octets(usnmp__slice *in, uint8_t tag,
+                                     const uint8_t **data, size_t *len) {
   usnmp__slice body;
   int rc = usnmp__ber_get_asn1(in, &body, tag);
   if (rc < 0)
     return rc;
   *data = body.data;
   *len = body.len;
-  return 0;
+  return rc;
 }
 
 /* Checks that n content octets form a valid OBJECT IDENTIFIER: at least
- * one sub-identifier, each terminated (last octet < 0x80), none starting
- * with the padding octet 0x80, none above 2^32-1, and at most
- * USNMP_OID_MAX_LEN arcs (the first sub-identifier carries two).  Returns
- * 0, USNMP_E_BAD_OID, USNMP_E_OID_SUBID_OVERFLOW or USNMP_E_OID_TOO_LONG. */
+ * one sub-identifier, each terminated (last octet < 0x80), none above
+ * 2^32-1, and at most USNMP_OID_MAX_LEN arcs (the first sub-identifier
+ * carries two).  Returns 0, USNMP__Q_OID_PAD (valid, but a sub-identifier
+ * starts with the padding octet 0x80, which adds nothing to its value),
+ * USNMP_E_BAD_OID, USNMP_E_OID_SUBID_OVERFLOW or USNMP_E_OID_TOO_LONG. */
 static inline int usnmp__ber_oid_check(const uint8_t *p, size_t n);
 
 /* The same check for any input, out of line (usnmp__ber_oid_check() calls
@@ -311,6 +347,13 @@ static inline int usnmp__ber_oid_check(const uint8_t *p, size_t n) {
   }
   return usnmp__ber_oid_check_general(p, n);
 }
+
+/* Writes the n content octets of a checked OID at src to dst without
+ * their padding octets (a 0x80 that starts a sub-identifier), which gives
+ * the minimal encoding of the same OID, and returns its length (at most
+ * n).  dst may be src: the copy then runs in place; dst NULL only
+ * counts. */
+size_t usnmp__ber_oid_canon(uint8_t *dst, const uint8_t *src, size_t n);
 
 /* Walks the content of a constructed element of unknown meaning, element
  * by element and into nested constructed elements, so that hostile nesting

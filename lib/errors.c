@@ -30,7 +30,7 @@ const char *usnmp_strerror(int err) {
   if (err == 0)
     return "success";
   switch (err) {
-#define XX(name, msg)                                                          \
+#define XX(name, value, msg)                                                   \
   case USNMP_E_##name:                                                         \
     return msg;
     USNMP_ERRNO_MAP(XX)
@@ -47,7 +47,7 @@ const char *usnmp_err_name(int err) {
   if (err == 0)
     return "OK";
   switch (err) {
-#define XX(name, msg)                                                          \
+#define XX(name, value, msg)                                                   \
   case USNMP_E_##name:                                                         \
     return "USNMP_E_" #name;
     USNMP_ERRNO_MAP(XX)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pdu.h"
 #include "usnmp.h"
 
 /* A counting writer into the caller's buffer. */
@@ -229,7 +230,8 @@ enum {
  * most twelve content octets, at most nine value octets, and a ninth only
  * after a leading zero; no value octets mean 0.  Int64 is sign-extended
  * from its first octet; the unsigned kinds are not. */
-static int out_opaque_special(text_out *o, const uint8_t *data, size_t len) {
+static int out_opaque_special(text_out *o, const uint8_t *data, size_t len,
+                              int labels) {
   size_t vlen;
   size_t pos = 3;
   const uint8_t *v;
@@ -241,14 +243,16 @@ static int out_opaque_special(text_out *o, const uint8_t *data, size_t len) {
   case OPAQUE_FLOAT:
     if (len != 7 || data[2] != 4)
       return 0;
-    out_str(o, "Opaque: Float: ");
+    if (labels)
+      out_str(o, "Opaque: Float: ");
     out_fixed(o, (double)float_from_be(data + 3), 127);
     return 1;
   case OPAQUE_DOUBLE:
     if (len != 11 || data[2] != 8)
       return 0;
     /* net-snmp labels doubles "Float" too. */
-    out_str(o, "Opaque: Float: ");
+    if (labels)
+      out_str(o, "Opaque: Float: ");
     out_fixed(o, double_from_be(data + 3), 127);
     return 1;
   case OPAQUE_COUNTER64:
@@ -284,11 +288,13 @@ static int out_opaque_special(text_out *o, const uint8_t *data, size_t len) {
   if (data[1] == OPAQUE_I64) {
     int64_t s;
     memcpy(&s, &acc, sizeof(s));
-    out_str(o, "Opaque: Int64: ");
+    if (labels)
+      out_str(o, "Opaque: Int64: ");
     out_i64(o, s);
   } else {
-    out_str(o,
-            data[1] == OPAQUE_U64 ? "Opaque: UInt64: " : "Opaque: Counter64: ");
+    if (labels)
+      out_str(o, data[1] == OPAQUE_U64 ? "Opaque: UInt64: "
+                                       : "Opaque: Counter64: ");
     out_u64(o, acc);
   }
   return 1;
@@ -371,6 +377,16 @@ static void out_timeticks(text_out *o, uint32_t t) {
   out_2digits(o, centis);
 }
 
+/* The tag and content of an undecodable value.  Returns 0,
+ * USNMP_E_INVAL (bytes NULL with a length) or USNMP_E_BAD_VALUE (not one
+ * BER element). */
+static int undecodable_of(const usnmp_value *v, uint8_t *tag,
+                          const uint8_t **content, size_t *len) {
+  if (!bytes_ok(v))
+    return USNMP_E_INVAL;
+  return usnmp__undecodable_parts(v, tag, content, len);
+}
+
 static int out_value(text_out *o, const usnmp_value *v) {
   switch (v->type) {
   case USNMP_TYPE_INTEGER:
@@ -418,7 +434,7 @@ static int out_value(text_out *o, const usnmp_value *v) {
       return USNMP_E_INVAL;
     /* An Opaque that is none of net-snmp's special encodings (or one that
      * net-snmp would refuse) is dumped in hex. */
-    if (!out_opaque_special(o, v->v.bytes.data, v->v.bytes.len)) {
+    if (!out_opaque_special(o, v->v.bytes.data, v->v.bytes.len, 1)) {
       out_str(o, "OPAQUE: ");
       out_hex_dump(o, v->v.bytes.data, v->v.bytes.len);
     }
@@ -437,6 +453,23 @@ static int out_value(text_out *o, const usnmp_value *v) {
     out_str(o, "No more variables left in this MIB View "
                "(It is past the end of the MIB tree)");
     return 0;
+  case USNMP_TYPE_UNDECODABLE: {
+    /* net-snmp has no words for it (it drops the whole reply): say what
+     * came, tag and content, in Hex-STRING's layout. */
+    static const char digits[] = "0123456789ABCDEF";
+    const uint8_t *content;
+    size_t len;
+    uint8_t tag;
+    int err = undecodable_of(v, &tag, &content, &len);
+    if (err < 0)
+      return err;
+    out_str(o, "Undecodable value (tag 0x");
+    out_char(o, digits[tag >> 4]);
+    out_char(o, digits[tag & 0x0f]);
+    out_str(o, "): ");
+    out_hex_dump(o, content, len);
+    return 0;
+  }
   }
   return USNMP_E_BAD_VALUE;
 }
@@ -461,6 +494,157 @@ int usnmp_varbind_format(char *buf, size_t size, const usnmp_varbind *vb) {
     err = out_value(&o, &vb->value);
   }
   return out_finish(&o, err);
+}
+
+/* ------------------------------------------------------------------------
+ * The plain form with net-snmp's -O output options
+ * ------------------------------------------------------------------------ */
+
+/* net-snmp's -OT dump: each line of up to sixteen "%02X " cells is
+ * followed by two spaces and the octets as text in brackets, a byte that
+ * is not printable shown as '.'. */
+static void out_hex_text_dump(text_out *o, const uint8_t *data, size_t len) {
+  for (size_t start = 0; start < len; start += 16) {
+    size_t end = len - start > 16 ? start + 16 : len;
+    out_hex_dump(o, data + start, end - start);
+    out_str(o, "  [");
+    for (size_t i = start; i < end; i++)
+      out_char(o, netsnmp_printable(data[i]) ? (char)data[i] : '.');
+    out_char(o, ']');
+    if (end < len)
+      out_char(o, '\n');
+  }
+}
+
+static void out_dump(text_out *o, const uint8_t *data, size_t len,
+                     unsigned flags) {
+  if (flags & USNMP_FORMAT_HEX_TEXT)
+    out_hex_text_dump(o, data, len);
+  else
+    out_hex_dump(o, data, len);
+}
+
+/* An OCTET STRING under -Oa (text, '.' for what is not printable), -Ox
+ * (always hex) or net-snmp's guess, with -Oq's quotes around hex. */
+static void out_octet_string_flags(text_out *o, const uint8_t *data,
+                                   size_t len, unsigned flags) {
+  int quick = (flags & USNMP_FORMAT_QUICK) != 0;
+  int hex = 0;
+  if (len == 0) {
+    out_str(o, "\"\"");
+    return;
+  }
+  if (flags & USNMP_FORMAT_HEX)
+    hex = 1;
+  else if (!(flags & USNMP_FORMAT_ASCII))
+    for (size_t i = 0; i < len && !hex; i++)
+      hex = !netsnmp_printable(data[i]);
+  if (hex) {
+    out_str(o, quick ? "\"" : "Hex-STRING: ");
+    out_dump(o, data, len, flags);
+    if (quick)
+      out_char(o, '"');
+    return;
+  }
+  out_str(o, quick ? "\"" : "STRING: \"");
+  for (size_t i = 0; i < len; i++) {
+    if (!netsnmp_printable(data[i])) {
+      out_char(o, '.');
+      continue;
+    }
+    if (data[i] == '"' || data[i] == '\\')
+      out_char(o, '\\');
+    out_char(o, (char)data[i]);
+  }
+  out_char(o, '"');
+}
+
+static int out_value_flags(text_out *o, const usnmp_value *v,
+                           unsigned flags) {
+  int quick = (flags & USNMP_FORMAT_QUICK) != 0;
+  switch (v->type) {
+  case USNMP_TYPE_INTEGER:
+    if (!quick)
+      break;
+    out_i64(o, v->v.integer);
+    return 0;
+  case USNMP_TYPE_COUNTER32:
+  case USNMP_TYPE_GAUGE32:
+    if (!quick)
+      break;
+    out_u64(o, v->v.u32);
+    return 0;
+  case USNMP_TYPE_COUNTER64:
+    if (!quick)
+      break;
+    out_u64(o, v->v.u64);
+    return 0;
+  case USNMP_TYPE_TIMETICKS: {
+    uint32_t t = v->v.u32;
+    if (flags & USNMP_FORMAT_TIMETICKS_RAW) {
+      out_u64(o, t);
+      return 0;
+    }
+    if (!quick)
+      break;
+    /* Quick timeticks always carry the days: "0:0:00:01.23". */
+    out_u64(o, t / 8640000u);
+    out_char(o, ':');
+    out_u64(o, t / 360000u % 24u);
+    out_char(o, ':');
+    out_2digits(o, t / 6000u % 60u);
+    out_char(o, ':');
+    out_2digits(o, t / 100u % 60u);
+    out_char(o, '.');
+    out_2digits(o, t % 100u);
+    return 0;
+  }
+  case USNMP_TYPE_OCTET_STRING:
+    if (!bytes_ok(v))
+      return USNMP_E_INVAL;
+    out_octet_string_flags(o, v->v.bytes.data, v->v.bytes.len, flags);
+    return 0;
+  case USNMP_TYPE_OID:
+    if (!quick)
+      break;
+    if (!bytes_ok(v))
+      return USNMP_E_INVAL;
+    return out_oid_ber(o, v->v.bytes.data, v->v.bytes.len);
+  case USNMP_TYPE_IPADDRESS:
+    if (!quick)
+      break;
+    if (v->v.bytes.len != 4 || v->v.bytes.data == NULL)
+      return USNMP_E_BAD_VALUE;
+    for (int i = 0; i < 4; i++) {
+      if (i > 0)
+        out_char(o, '.');
+      out_u64(o, v->v.bytes.data[i]);
+    }
+    return 0;
+  case USNMP_TYPE_OPAQUE:
+    if (!bytes_ok(v))
+      return USNMP_E_INVAL;
+    if (!out_opaque_special(o, v->v.bytes.data, v->v.bytes.len, !quick)) {
+      if (!quick)
+        out_str(o, "OPAQUE: ");
+      out_dump(o, v->v.bytes.data, v->v.bytes.len, flags);
+    }
+    return 0;
+  default:
+    break;
+  }
+  /* NULL and the exceptions print the same under every flag. */
+  return out_value(o, v);
+}
+
+int usnmp_value_format_flags(char *buf, size_t size, const usnmp_value *v,
+                             unsigned flags) {
+  text_out o;
+  if ((buf == NULL && size > 0) || v == NULL ||
+      (flags & ~(unsigned)USNMP_FORMAT_ALL) != 0)
+    return USNMP_E_INVAL;
+  out_init(&o, buf, size);
+  return out_finish(&o, out_value_flags(&o, v, flags));
 }
 
 /* ------------------------------------------------------------------------
@@ -603,6 +787,8 @@ static const char *json_type_name(usnmp_type t) {
     return "noSuchInstance";
   case USNMP_TYPE_ENDOFMIBVIEW:
     return "endOfMibView";
+  case USNMP_TYPE_UNDECODABLE:
+    return "undecodable";
   }
   return NULL;
 }
@@ -669,6 +855,20 @@ static int out_json_value(text_out *o, const usnmp_value *v) {
   case USNMP_TYPE_ENDOFMIBVIEW:
     out_str(o, "null");
     return 0;
+  case USNMP_TYPE_UNDECODABLE: {
+    /* "tag":N, then the content as the value. */
+    const uint8_t *content;
+    size_t len;
+    uint8_t tag;
+    int err = undecodable_of(v, &tag, &content, &len);
+    if (err < 0)
+      return err;
+    out_str(o, "\"tag\":");
+    out_u64(o, tag);
+    out_str(o, ",\"value\":");
+    out_json_hex(o, content, len);
+    return 0;
+  }
   }
   return USNMP_E_BAD_VALUE;
 }
@@ -689,7 +889,9 @@ int usnmp_varbind_format_json(char *buf, size_t size, const usnmp_varbind *vb) {
   if (err == 0) {
     out_str(&o, "\",\"type\":\"");
     out_str(&o, type_name);
-    out_str(&o, "\",\"value\":");
+    /* An undecodable value writes its "tag" member before "value". */
+    out_str(&o,
+            vb->value.type == USNMP_TYPE_UNDECODABLE ? "\"," : "\",\"value\":");
     err = out_json_value(&o, &vb->value);
     out_char(&o, '}');
   }

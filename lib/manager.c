@@ -9,10 +9,13 @@
  *     before its callback runs, and is recycled only after it returns;
  *   - no user callback runs inside a call that starts a request: errors
  *     found later (a failed first send) go through a zero timer;
- *   - a loop over a target that runs callbacks holds the target (busy), so
- *     usnmp_target_free() from a callback only marks it, and the loop
- *     destroys it when done; loops over the manager restart from the head
- *     of their list after every callback.
+ *   - a loop over a target that runs callbacks holds the target (busy), and
+ *     so does every request's callback, so usnmp_target_free() from a
+ *     callback only marks it, and the holder destroys it when done (walks
+ *     and tables read usnmp__target_gone() in between); loops over the
+ *     manager restart from the head of their list after every callback;
+ *   - a handle given out (usnmp_request_ref) names a slot and its
+ *     generation, never the recycled struct itself.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include "ber.h"
 #include "manager_int.h"
 #include "notify_int.h"
+#include "pdu.h"
 
 /* The budget of the design: well under 1 KiB per request in flight for a
  * small GET (struct, timer and message together). */
@@ -179,9 +183,9 @@ static int community_encode(usnmp_request *r, const usnmp__pdu *pdu,
   /* Remember where the community sits, to compare replies with it. */
   usnmp__slice_init(&in, buf, (size_t)len);
   rc = usnmp__ber_get_asn1(&in, &body, USNMP__TAG_SEQUENCE);
-  if (rc == 0)
+  if (rc >= 0)
     rc = usnmp__ber_get_int32(&body, USNMP_TYPE_INTEGER, &version);
-  if (rc == 0)
+  if (rc >= 0)
     rc = usnmp__ber_get_octets(&body, USNMP_TYPE_OCTET_STRING, &comm,
                                &comm_len);
   if (rc < 0)
@@ -192,11 +196,13 @@ static int community_encode(usnmp_request *r, const usnmp__pdu *pdu,
 }
 
 static int community_decode(usnmp_manager *m, usnmp__inbound *in) {
-  int rc = usnmp_msg_decode(&in->msg, in->vbs, USNMP_MAX_VARBINDS,
-                            &in->n_vbs, in->data, in->len);
+  uint32_t tolerated;
+  int rc = usnmp_msg_decode_ex(&in->msg, in->vbs, USNMP_MAX_VARBINDS,
+                               &in->n_vbs, in->data, in->len, 0, &tolerated);
   (void)m;
   if (rc < 0)
     return rc;
+  in->tolerated = tolerated;
   in->key = in->msg.request_id;
   return 0;
 }
@@ -403,6 +409,7 @@ static void launch(usnmp_request *r) {
     return;
   }
   r->sent_ns = uv_hrtime();
+  r->unreadable_mark = m->unreadable_seq;
   now = uv_now(m->loop);
   arm_timer(r, now);
 }
@@ -528,23 +535,24 @@ static void fail_discovery_waiters(usnmp_target *t, usnmp_request *probe,
   }
 }
 
-static int has_bytes(usnmp_type type) {
-  return type == USNMP_TYPE_OCTET_STRING || type == USNMP_TYPE_OPAQUE ||
-         type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID;
+/* Returns the size of the block copy_varbinds() makes of vbs. */
+static size_t varbinds_size(const usnmp_varbind *vbs, size_t n) {
+  size_t size = n * sizeof(usnmp_varbind);
+  for (size_t i = 0; i < n; i++) {
+    size += vbs[i].oid_len;
+    if (usnmp__value_has_bytes(vbs[i].value.type))
+      size += vbs[i].value.v.bytes.len;
+  }
+  return size;
 }
 
-/* Copies varbinds and what they point to into one block. */
+/* Copies varbinds and what they point to into one block of size bytes
+ * (varbinds_size()). */
 static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
-                           size_t n, usnmp_varbind **out, size_t *out_size) {
-  size_t size = n * sizeof(usnmp_varbind);
+                           size_t n, size_t size, usnmp_varbind **out) {
   size_t i;
   usnmp_varbind *arr;
   uint8_t *p;
-  for (i = 0; i < n; i++) {
-    size += vbs[i].oid_len;
-    if (has_bytes(vbs[i].value.type))
-      size += vbs[i].value.v.bytes.len;
-  }
   arr = usnmp__malloc(m, size ? size : 1);
   if (arr == NULL)
     return NULL;
@@ -555,7 +563,7 @@ static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
       memcpy(p, vbs[i].oid, vbs[i].oid_len);
     arr[i].oid = p;
     p += vbs[i].oid_len;
-    if (has_bytes(vbs[i].value.type)) {
+    if (usnmp__value_has_bytes(vbs[i].value.type)) {
       size_t len = vbs[i].value.v.bytes.len;
       if (len)
         memcpy(p, vbs[i].value.v.bytes.data, len);
@@ -564,7 +572,6 @@ static void *copy_varbinds(usnmp_manager *m, const usnmp_varbind *vbs,
     }
   }
   *out = arr;
-  *out_size = size ? size : 1;
   return arr;
 }
 
@@ -606,11 +613,21 @@ static void child_done(usnmp_request *c, int status,
   usnmp__merge_slot *slot = &mg->slots[c->slot];
 
   usnmp__list_del(&c->tlink);
-  if (status == 0 &&
-      copy_varbinds(m, answer->varbinds, answer->varbind_count, &slot->vbs,
-                    &slot->block_size) ==
-          NULL)
-    status = USNMP_E_NOMEM;
+  if (status == 0) {
+    /* Each part's answer is one datagram at most, but a hostile agent
+     * could fill each of up to USNMP_MAX_VARBINDS parts: the merge holds
+     * USNMP__MERGE_MAX bytes at most. */
+    size_t size = varbinds_size(answer->varbinds, answer->varbind_count);
+    if (size > USNMP__MERGE_MAX - mg->bytes)
+      status = USNMP_E_TOOBIG;
+    else if (copy_varbinds(m, answer->varbinds, answer->varbind_count, size,
+                           &slot->vbs) == NULL)
+      status = USNMP_E_NOMEM;
+    else {
+      slot->block_size = size ? size : 1;
+      mg->bytes += size;
+    }
+  }
   req_release(c);
   if (status != 0) {
     complete(p, status, NULL);
@@ -634,8 +651,14 @@ static void child_done(usnmp_request *c, int status,
     finish_parent(p);
 }
 
+static void target_hold(usnmp_target *t);
+static void target_unhold(usnmp_target *t);
+static void handle_release(usnmp_request *r);
+
 /* The one way out of a request: unlink, then answer its parent or call
- * its callback, then recycle it. */
+ * its callback, then recycle it.  The target is held across the callback,
+ * so that a walk or table whose callback freed it (or closed the manager)
+ * can still read t->freeing and m->closing before it asks again. */
 static void complete(usnmp_request *r, int status,
                      const usnmp_response *answer) {
   usnmp_manager *m = r->m;
@@ -657,6 +680,7 @@ static void complete(usnmp_request *r, int status,
     return;
   }
   usnmp__list_del(&r->tlink);
+  handle_release(r); /* a handle of r is stale from its callback on */
   if (answer != NULL)
     resp = *answer;
   else
@@ -664,8 +688,10 @@ static void complete(usnmp_request *r, int status,
   resp.status = status;
   resp.target = t;
   resp.request = r;
+  target_hold(t);
   r->cb(&resp, r->arg);
   req_release(r);
+  target_unhold(t);
 }
 
 /* ------------------------------------------------------------------------
@@ -820,6 +846,96 @@ static void split_after_toobig(usnmp_request *r) {
 
 static void v3_resend(usnmp_request *r);
 
+/* The most varbinds an answer to a GETBULK of n names may hold (RFC 3416
+ * section 4.2.3): the non-repeaters, then max-repetitions of each other
+ * name (negative values count as 0). */
+static uint64_t bulk_answer_max(size_t n, int32_t non_repeaters,
+                                int32_t max_repetitions) {
+  uint64_t nr = non_repeaters > 0 ? (uint64_t)non_repeaters : 0;
+  uint64_t mr = max_repetitions > 0 ? (uint64_t)max_repetitions : 0;
+  if (nr > n)
+    nr = n;
+  return nr + (n - nr) * mr;
+}
+
+/* Steps into the element at p of a message we encoded ourselves (one-byte
+ * tags, minimal definite lengths): returns where its content starts and
+ * stores its length in *len, or NULL when it does not fit before end. */
+static inline const uint8_t *own_element(const uint8_t *p,
+                                         const uint8_t *end, size_t *len) {
+  size_t n, k;
+  if (end - p < 2)
+    return NULL;
+  n = p[1];
+  p += 2;
+  if (n & 0x80) {
+    k = n & 0x7f;
+    if (k > 4 || (size_t)(end - p) < k)
+      return NULL;
+    for (n = 0; k > 0; k--)
+      n = (n << 8) | *p++;
+  }
+  if (n > (size_t)(end - p))
+    return NULL;
+  *len = n;
+  return p;
+}
+
+/* Returns 1 when the answer in `in` answers r's question (RFC 3416 section
+ * 4.2): GET and SET get the same names in order, GETNEXT as many
+ * varbinds; an error-status may come without varbinds (tooBig must) and
+ * its error-index names one of r's varbinds or none.  Anything else would
+ * put values under the wrong names or an error on the wrong varbind of a
+ * split request.  A GETBULK answer is taken as it comes: the walks ignore
+ * what goes beyond the repetitions asked. */
+static int answers_question(usnmp_request *r, const usnmp__inbound *in) {
+  usnmp__msg3_context ctx;
+  const uint8_t *data = r->msg, *end, *p;
+  size_t len = r->msg_len, n, i;
+  int has_ctx = 0;
+
+  if (in->msg.error_status != 0) {
+    if (in->msg.error_index < 0 || (uint32_t)in->msg.error_index > r->n_vbs)
+      return 0;
+    if (in->n_vbs == 0)
+      return 1;
+  }
+  if (r->type == USNMP_PDU_GETBULK)
+    return 1;
+  if (in->n_vbs != r->n_vbs)
+    return 0;
+  if (r->type == USNMP_PDU_GETNEXT)
+    return 1;
+  /* The names asked are in the request's own message (in clear for v3),
+   * which we encoded: step to its varbind list and compare each name. */
+  if (r->plain != NULL) {
+    usnmp__v3_plain(r, &data, &len, &ctx, &has_ctx);
+    end = data + len;
+    p = own_element(data, end, &n);      /* Message SEQUENCE: into it */
+    for (i = 0; p != NULL && i < 2; i++) /* version, community: over */
+      if ((p = own_element(p, end, &n)) != NULL)
+        p += n;
+  } else {
+    /* v1/v2c: the PDU follows the community, whose place we know. */
+    end = data + len;
+    p = data + r->comm_off + r->comm_len;
+  }
+  p = p ? own_element(p, end, &n) : NULL; /* the PDU: into it */
+  for (i = 0; p != NULL && i < 3; i++)    /* request-id, error fields */
+    if ((p = own_element(p, end, &n)) != NULL)
+      p += n;
+  p = p ? own_element(p, end, &n) : NULL; /* the varbind list: into it */
+  for (i = 0; p != NULL && i < in->n_vbs; i++) {
+    const uint8_t *vb = own_element(p, end, &n), *name;
+    name = vb ? own_element(vb, end, &len) : NULL;
+    if (name == NULL || len != in->vbs[i].oid_len ||
+        memcmp(name, in->vbs[i].oid, len) != 0)
+      return 0;
+    p = vb + n;
+  }
+  return p != NULL;
+}
+
 static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   usnmp_response resp;
   if (in->msg.error_status == USNMP_ERR_TOOBIG && r->n_vbs > 1 &&
@@ -836,6 +952,69 @@ static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   complete(r, 0, &resp);
 }
 
+/* A datagram from `from` could not be read (rc says why): count it and
+ * remember its source for requests that time out. */
+static void unreadable(usnmp_manager *m, const struct sockaddr *from, int rc) {
+  uint32_t seq = ++m->unreadable_seq;
+  size_t size = from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                            : sizeof(struct sockaddr_in);
+  m->stats.dropped_malformed++;
+  m->stats.last_malformed_error = rc;
+  memcpy(&m->unreadable[seq % USNMP__UNREADABLE_RING].from, from, size);
+  m->unreadable[seq % USNMP__UNREADABLE_RING].seq = seq;
+}
+
+/* Returns 1 when a datagram from r's target could not be read since r was
+ * sent first. */
+static int unreadable_since(const usnmp_request *r) {
+  const usnmp_manager *m = r->m;
+  uint32_t since = m->unreadable_seq - r->unreadable_mark;
+  size_t i;
+  if (since == 0)
+    return 0;
+  for (i = 0; i < USNMP__UNREADABLE_RING; i++) {
+    /* Sequence numbers wrap: compare by distance from the newest. */
+    if (m->unreadable_seq - m->unreadable[i].seq < since &&
+        usnmp__sockaddr_equal((const struct sockaddr *)&m->unreadable[i].from,
+                              (const struct sockaddr *)&r->t->addr))
+      return 1;
+  }
+  return 0;
+}
+
+/* Puts the names and OID values of a reply whose OIDs came padded in
+ * their minimal form: they lie in the manager's own buffers (the receive
+ * buffer, or the v3 plaintext), so the answer check and every layer above
+ * compare and re-send canonical bytes. */
+static void canon_oids(usnmp__inbound *in) {
+  size_t i;
+  for (i = 0; i < in->n_vbs; i++) {
+    usnmp_varbind *vb = &in->vbs[i];
+    vb->oid_len = usnmp__ber_oid_canon((uint8_t *)(uintptr_t)vb->oid, vb->oid,
+                                       vb->oid_len);
+    if (vb->value.type == USNMP_TYPE_OID)
+      vb->value.v.bytes.len =
+          usnmp__ber_oid_canon((uint8_t *)(uintptr_t)vb->value.v.bytes.data,
+                               vb->value.v.bytes.data, vb->value.v.bytes.len);
+  }
+}
+
+/* Counts what an accepted reply needed, by kind. */
+static void note_tolerated(usnmp_manager *m, const usnmp__inbound *in) {
+  unsigned q = in->tolerated;
+  size_t i;
+  m->stats.tolerated_length += (q & USNMP__Q_LENGTH) != 0;
+  m->stats.tolerated_int_padding += (q & USNMP__Q_INT_PAD) != 0;
+  m->stats.tolerated_unsigned_sign += (q & USNMP__Q_UINT_SIGN) != 0;
+  m->stats.tolerated_oid_padding += (q & USNMP__Q_OID_PAD) != 0;
+  m->stats.tolerated_null_content += (q & USNMP__Q_NULL_CONTENT) != 0;
+  m->stats.tolerated_trailing += (q & USNMP__Q_TRAILING) != 0;
+  m->stats.tolerated_priv_padding += (q & USNMP__Q_PRIV_PAD) != 0;
+  for (i = 0; i < in->n_vbs; i++)
+    if (in->vbs[i].value.type == USNMP_TYPE_UNDECODABLE)
+      m->stats.undecodable_values++;
+}
+
 void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
                                 size_t len, const struct sockaddr *from,
                                 int partial) {
@@ -846,8 +1025,13 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
   int rc;
 
   m->stats.received++;
-  if (partial || peek_version(data, len, &version) < 0) {
-    m->stats.dropped_malformed++;
+  if (partial) {
+    unreadable(m, from, USNMP_E_MSG_TOO_BIG);
+    return;
+  }
+  rc = peek_version(data, len, &version);
+  if (rc < 0) {
+    unreadable(m, from, rc);
     return;
   }
   if (version < 0 || version > 3 || (proc = m->procs[version]) == NULL) {
@@ -860,8 +1044,9 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
   in.from = from;
   in.version = version;
   in.vbs = m->rx_vbs;
-  if (proc->decode(m, &in) < 0) {
-    m->stats.dropped_malformed++;
+  rc = proc->decode(m, &in);
+  if (rc < 0) {
+    unreadable(m, from, rc);
     return;
   }
   r = table_find(m, in.key);
@@ -878,6 +1063,8 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
     return;
   }
   rc = proc->accept(r, &in);
+  if (rc == USNMP__ACCEPT && m->strict && in.tolerated)
+    rc = USNMP__DROP_STRICT;
   switch (rc) {
   case USNMP__ACCEPT:
     break;
@@ -893,6 +1080,10 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
   case USNMP__DROP_AUTH:
     m->stats.dropped_auth++;
     return;
+  case USNMP__DROP_STRICT:
+    m->stats.dropped_strict++;
+    unreadable(m, from, usnmp__strict_error(in.tolerated));
+    return;
   case USNMP__RETRY:
     m->stats.accepted++;
     v3_resend(r);
@@ -902,10 +1093,18 @@ void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
     complete(r, in.status, NULL);
     return;
   default:
-    m->stats.dropped_malformed++;
+    unreadable(m, from, in.status < 0 ? in.status : USNMP_E_BAD_VALUE);
+    return;
+  }
+  if (in.tolerated & USNMP__Q_OID_PAD)
+    canon_oids(&in);
+  if (!answers_question(r, &in)) {
+    m->stats.dropped_mismatch++;
     return;
   }
   m->stats.accepted++;
+  if (in.tolerated)
+    note_tolerated(m, &in);
   on_answer(r, &in);
   if (m->v3_scratch_dirty != 0)
     usnmp__v3_scratch_wipe(m); /* a decrypted answer, once delivered */
@@ -970,10 +1169,19 @@ static void on_timer(uv_timer_t *h) {
   if ((r->deadline != 0 && now >= r->deadline) || r->retries_left == 0) {
     m->stats.timeouts++;
     /* A v3 request whose only replies failed authentication most likely
-     * has a wrong password or key: say so rather than "timeout". */
-    complete(r, (r->v3 & USNMP__V3R_AUTH_FAILED) ? USNMP_E_AUTH_FAILURE
-                                                 : USNMP_E_TIMEOUT,
-             NULL);
+     * has a wrong password or key: say so rather than "timeout".  One
+     * whose target sent what we could not read answered, badly: say that.
+     * Either is decided only now, so no such datagram, forged or not,
+     * ends a request before its time. */
+    if (r->v3 & USNMP__V3R_AUTH_FAILED) {
+      rc = USNMP_E_AUTH_FAILURE;
+    } else if (unreadable_since(r)) {
+      rc = USNMP_E_UNREADABLE_REPLY;
+      m->stats.unreadable++;
+    } else {
+      rc = USNMP_E_TIMEOUT;
+    }
+    complete(r, rc, NULL);
     return;
   }
   /* Resend the same bytes.  A failed resend is only counted: the next
@@ -996,7 +1204,6 @@ static void on_timer(uv_timer_t *h) {
  * ------------------------------------------------------------------------ */
 
 static void target_hold(usnmp_target *t) { t->busy++; }
-static void target_unhold(usnmp_target *t);
 static void target_start_resolve(usnmp_target *t);
 
 int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
@@ -1030,6 +1237,11 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
       type != USNMP_PDU_SET && type != USNMP_PDU_GETBULK &&
       type != USNMP_PDU_INFORM)
     return USNMP_E_INVAL;
+  if (opts != NULL && (opts->flags & ~USNMP__OPT_KNOWN))
+    return USNMP_E_INVAL;
+  if (type == USNMP_PDU_GETBULK &&
+      bulk_answer_max(n, bulk_nr, bulk_mr) > USNMP_MAX_VARBINDS)
+    return USNMP_E_TOO_MANY_VARBINDS; /* the answer could not be decoded */
 
   timeout_ms = t->timeout_ms;
   resend_ms = t->resend_ms;
@@ -1146,61 +1358,153 @@ static int prepare_varbinds(usnmp_target *t, const usnmp_oid *oids,
   return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * Request handles: a table of slots, each naming a request and counting
+ * the requests it named, so that a handle kept after its request
+ * completed (and its struct went to another request) matches nothing.
+ * ------------------------------------------------------------------------ */
+
+/* Makes sure a slot is free, so that taking one after the request started
+ * cannot fail.  Returns 0 or USNMP_E_NOMEM. */
+static int handle_reserve(usnmp_manager *m) {
+  usnmp__handle_slot *h;
+  uint32_t cap, i;
+  if (m->handles_free != UINT32_MAX)
+    return 0;
+  cap = m->handles_cap != 0 ? m->handles_cap * 2 : 64;
+  if (cap <= m->handles_cap || cap > UINT32_MAX / 2)
+    return USNMP_E_NOMEM;
+  h = usnmp__malloc(m, cap * sizeof(*h));
+  if (h == NULL)
+    return USNMP_E_NOMEM;
+  if (m->handles_cap != 0)
+    memcpy(h, m->handles, m->handles_cap * sizeof(*h));
+  for (i = m->handles_cap; i < cap; i++) {
+    h[i].r = NULL;
+    h[i].gen = 0;
+    h[i].next_free = i + 1 < cap ? i + 1 : UINT32_MAX;
+  }
+  usnmp__free(m, m->handles);
+  m->handles_free = m->handles_cap;
+  m->handles = h;
+  m->handles_cap = cap;
+  return 0;
+}
+
+static void handle_take(usnmp_request *r, usnmp_request_ref *out) {
+  usnmp_manager *m = r->m;
+  uint32_t i = m->handles_free;
+  usnmp__handle_slot *slot = &m->handles[i];
+  m->handles_free = slot->next_free;
+  slot->r = r;
+  r->handle = i + 1;
+  out->manager = m;
+  out->slot = i;
+  out->generation = slot->gen;
+}
+
+/* r completes: its handle goes stale.  (A slot would have to serve 2^32
+ * requests before an old handle matched again.) */
+static void handle_release(usnmp_request *r) {
+  usnmp_manager *m = r->m;
+  usnmp__handle_slot *slot;
+  if (r->handle == 0)
+    return;
+  slot = &m->handles[r->handle - 1];
+  slot->r = NULL;
+  slot->gen++;
+  slot->next_free = m->handles_free;
+  m->handles_free = r->handle - 1;
+  r->handle = 0;
+}
+
+/* usnmp__request_start() for the public calls, with a handle in *out.
+ * Inlined: a call with ten arguments costs the hot path of usnmp_get()
+ * some thirty instructions (callgrind, bench/poll). */
+static inline __attribute__((always_inline)) int start_public(usnmp_target *t, usnmp_pdu_type type, size_t n,
+                        int32_t bulk_nr, int32_t bulk_mr,
+                        const usnmp_request_opts *opts, usnmp_response_cb cb,
+                        void *arg, usnmp_request_ref *out) {
+  usnmp_request *r;
+  int rc;
+  if (out != NULL) {
+    memset(out, 0, sizeof(*out));
+    rc = handle_reserve(t->m);
+    if (rc < 0)
+      return rc;
+  }
+  rc = usnmp__request_start(t, type, t->m->tx_vbs, n, bulk_nr, bulk_mr, opts,
+                            cb, arg, &r);
+  if (rc == 0 && out != NULL)
+    handle_take(r, out);
+  return rc;
+}
+
 int usnmp_get(usnmp_target *t, const usnmp_oid *oids, size_t n,
               const usnmp_request_opts *opts, usnmp_response_cb cb, void *arg,
-              usnmp_request **out) {
+              usnmp_request_ref *out) {
   int rc = prepare_varbinds(t, oids, NULL, n);
   if (rc < 0)
     return rc;
-  return usnmp__request_start(t, USNMP_PDU_GET, t->m->tx_vbs, n, 0, 0, opts,
-                              cb, arg, out);
+  return start_public(t, USNMP_PDU_GET, n, 0, 0, opts, cb, arg, out);
 }
 
 int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids, size_t n,
                   const usnmp_request_opts *opts, usnmp_response_cb cb,
-                  void *arg, usnmp_request **out) {
+                  void *arg, usnmp_request_ref *out) {
   int rc = prepare_varbinds(t, oids, NULL, n);
   if (rc < 0)
     return rc;
-  return usnmp__request_start(t, USNMP_PDU_GETNEXT, t->m->tx_vbs, n, 0, 0,
-                              opts, cb, arg, out);
+  return start_public(t, USNMP_PDU_GETNEXT, n, 0, 0, opts, cb, arg, out);
 }
 
 int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids, size_t n,
                   uint32_t non_repeaters, uint32_t max_repetitions,
                   const usnmp_request_opts *opts, usnmp_response_cb cb,
-                  void *arg, usnmp_request **out) {
+                  void *arg, usnmp_request_ref *out) {
   int rc;
   if (non_repeaters > INT32_MAX || max_repetitions > INT32_MAX)
     return USNMP_E_INVAL;
   rc = prepare_varbinds(t, oids, NULL, n);
   if (rc < 0)
     return rc;
-  return usnmp__request_start(t, USNMP_PDU_GETBULK, t->m->tx_vbs, n,
-                              (int32_t)non_repeaters,
-                              (int32_t)max_repetitions, opts, cb, arg, out);
+  return start_public(t, USNMP_PDU_GETBULK, n, (int32_t)non_repeaters,
+                      (int32_t)max_repetitions, opts, cb, arg, out);
 }
 
 int usnmp_set(usnmp_target *t, const usnmp_oid *oids,
               const usnmp_value *values, size_t n,
               const usnmp_request_opts *opts, usnmp_response_cb cb, void *arg,
-              usnmp_request **out) {
+              usnmp_request_ref *out) {
   int rc;
   if (values == NULL)
     return USNMP_E_INVAL;
   rc = prepare_varbinds(t, oids, values, n);
   if (rc < 0)
     return rc;
-  return usnmp__request_start(t, USNMP_PDU_SET, t->m->tx_vbs, n, 0, 0, opts,
-                              cb, arg, out);
+  return start_public(t, USNMP_PDU_SET, n, 0, 0, opts, cb, arg, out);
 }
 
-int usnmp_cancel(usnmp_request *r) {
+int usnmp__cancel(usnmp_request *r) {
   if (r == NULL || r->parent != NULL || r->state == USNMP__RS_FREE ||
       r->state == USNMP__RS_DONE)
     return USNMP_E_INVAL;
   complete(r, USNMP_E_CANCELLED, NULL);
   return 0;
+}
+
+int usnmp_cancel(const usnmp_request_ref *ref) {
+  usnmp_manager *m;
+  const usnmp__handle_slot *slot;
+  if (ref == NULL || ref->manager == NULL)
+    return USNMP_E_INVAL;
+  m = ref->manager;
+  if (ref->slot >= m->handles_cap)
+    return USNMP_E_INVAL;
+  slot = &m->handles[ref->slot];
+  if (slot->r == NULL || slot->gen != ref->generation)
+    return USNMP_E_STALE;
+  return usnmp__cancel(slot->r);
 }
 
 /* ------------------------------------------------------------------------
@@ -1234,8 +1538,8 @@ static void target_start_resolve(usnmp_target *t) {
   int rc;
   if (t->resolving != NULL)
     return;
-  rc = usnmp__agent_parse(t->agent, &addr, host, sizeof(host), &name,
-                          &family);
+  rc = usnmp__agent_parse_port(t->agent, t->default_port, &addr, host,
+                               sizeof(host), &name, &family);
   if (rc == 0 && name != NULL)
     rc = usnmp__resolve_start(t, name,
                               ntohs(((struct sockaddr_in *)&addr)->sin_port),
@@ -1276,6 +1580,11 @@ void usnmp__target_resolved(usnmp_target *t, int status) {
 
 int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
                      const char *agent) {
+  return usnmp__target_new_port(m, out, agent, 161);
+}
+
+int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
+                           const char *agent, uint16_t default_port) {
   struct sockaddr_storage addr;
   char host[256];
   const char *name = NULL;
@@ -1287,7 +1596,8 @@ int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
     return USNMP_E_INVAL;
   if (m->closing)
     return USNMP_E_CLOSED;
-  rc = usnmp__agent_parse(agent, &addr, host, sizeof(host), &name, &family);
+  rc = usnmp__agent_parse_port(agent, default_port, &addr, host,
+                               sizeof(host), &name, &family);
   if (rc < 0)
     return rc;
   t = usnmp__malloc(m, sizeof(*t));
@@ -1310,6 +1620,7 @@ int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
   t->backoff = 1.0;
   t->max_oids = 10;
   t->max_inflight = 64;
+  t->default_port = default_port;
   if (name != NULL) {
     t->resolve_status = 1;
     rc = usnmp__resolve_start(t, name,
@@ -1477,6 +1788,7 @@ int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
   m->procs[USNMP_VERSION_2C] = &community_proc;
   m->max_inflight = 4096;
   m->sockbuf = USNMP__DEFAULT_SOCKBUF;
+  m->handles_free = UINT32_MAX;
   uv_timer_init(loop, &m->sentinel);
   m->sentinel.data = m;
   m->open_handles = 1;
@@ -1492,6 +1804,7 @@ static void finalize(usnmp_manager *m) {
   usnmp__free(m, m->recv_buf);
   usnmp__free(m, m->rx_vbs);
   usnmp__free(m, m->table);
+  usnmp__free(m, m->handles);
   usnmp__free(m, m);
   if (cb != NULL)
     cb(arg);
@@ -1504,6 +1817,35 @@ void usnmp__manager_handle_closed(usnmp_manager *m) {
 
 static void on_sentinel_closed(uv_handle_t *h) {
   usnmp__manager_handle_closed(h->data);
+}
+
+static void on_wake(uv_async_t *h) { (void)h; }
+
+int usnmp__manager_wake_init(usnmp_manager *m) {
+  int rc;
+  if (m->wake_open)
+    return 0;
+  if (m->closing)
+    return USNMP_E_CLOSED;
+  rc = uv_async_init(m->loop, &m->wake, on_wake);
+  if (rc < 0)
+    return rc;
+  m->wake.data = m;
+  uv_unref((uv_handle_t *)&m->wake);
+  m->wake_open = 1;
+  m->open_handles++;
+  return 0;
+}
+
+void usnmp__manager_set_resolver(usnmp_manager *m, usnmp__resolver_fn fn,
+                                 void *arg) {
+  m->resolver = fn;
+  m->resolver_arg = arg;
+}
+
+void usnmp__manager_wake(usnmp_manager *m) {
+  if (m->wake_open)
+    uv_async_send(&m->wake);
 }
 
 void usnmp_manager_close(usnmp_manager *m, void (*close_cb)(void *arg),
@@ -1548,6 +1890,10 @@ void usnmp_manager_close(usnmp_manager *m, void (*close_cb)(void *arg),
     uv_close((uv_handle_t *)&r->timer, on_request_closed);
   }
   usnmp__transport_close(m);
+  if (m->wake_open) {
+    m->wake_open = 0;
+    uv_close((uv_handle_t *)&m->wake, on_sentinel_closed);
+  }
   uv_close((uv_handle_t *)&m->sentinel, on_sentinel_closed);
 }
 
@@ -1566,14 +1912,69 @@ int usnmp_manager_set_socket_buffer(usnmp_manager *m, int bytes) {
   return 0;
 }
 
-void usnmp_manager_stats(const usnmp_manager *m, usnmp_stats *stats) {
+int usnmp_manager_set_strict(usnmp_manager *m, int strict) {
+  if (m == NULL)
+    return USNMP_E_INVAL;
+  m->strict = strict != 0;
+  return 0;
+}
+
+int usnmp_manager_set_socket_buffer_force(usnmp_manager *m, int force) {
+  if (m == NULL)
+    return USNMP_E_INVAL;
+  if (force && !usnmp__transport_can_force())
+    return USNMP_E_UNSUPPORTED;
+  m->sockbuf_force = force != 0;
+  return 0;
+}
+
+int usnmp_manager_stats_ex(const usnmp_manager *m, usnmp_stats *stats,
+                           size_t size) {
+  usnmp_stats now;
   if (m == NULL || stats == NULL)
-    return;
-  *stats = m->stats;
-  stats->inflight = m->inflight;
-  stats->queued = m->queued;
+    return USNMP_E_INVAL;
+  now = m->stats;
+  now.inflight = m->inflight;
+  now.queued = m->queued;
+  usnmp__copy_out(stats, size, &now, sizeof now);
+  return 0;
 }
 
 uv_loop_t *usnmp_manager_loop(const usnmp_manager *m) {
   return m ? m->loop : NULL;
+}
+
+void usnmp_manager_set_trace(usnmp_manager *m, usnmp_trace_cb cb,
+                             void *arg) {
+  m->trace_cb = cb;
+  m->trace_arg = arg;
+}
+
+int usnmp__request_opts_copy(usnmp_manager *m, usnmp_request_opts *dst,
+                             char **community, const usnmp_request_opts *src) {
+  memset(dst, 0, sizeof *dst);
+  *community = NULL;
+  if (src->flags & ~USNMP__OPT_KNOWN)
+    return USNMP_E_INVAL;
+  dst->flags = src->flags;
+  if (src->flags & USNMP_OPT_TIMEOUT)
+    dst->timeout_ms = src->timeout_ms;
+  if (src->flags & USNMP_OPT_RESEND)
+    dst->resend_ms = src->resend_ms;
+  if (src->flags & USNMP_OPT_RETRIES)
+    dst->retries = src->retries;
+  if (src->flags & USNMP_OPT_BACKOFF)
+    dst->backoff = src->backoff;
+  if ((src->flags & USNMP_OPT_COMMUNITY) && src->community != NULL) {
+    *community = dup_string(m, src->community);
+    if (*community == NULL)
+      return USNMP_E_NOMEM;
+    dst->community = *community;
+  }
+  if (src->flags & USNMP_OPT_CONTEXT) {
+    dst->context_engine_id = src->context_engine_id;
+    dst->context_engine_id_len = src->context_engine_id_len;
+    dst->context_name = src->context_name;
+  }
+  return 0;
 }

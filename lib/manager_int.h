@@ -74,7 +74,8 @@
 #include "usm.h"
 
 /* Receive buffer: recvmmsg reads one datagram per 64 KiB chunk (libuv
- * 1.44's UV__UDP_DGRAM_MAXSIZE), at most 20 per system call. */
+ * 1.44's UV__UDP_DGRAM_MAXSIZE), at most 20 per system call; the portable
+ * transport reads one datagram into one chunk (see transport.c). */
 #define USNMP__RECV_CHUNK (64 * 1024)
 #define USNMP__RECV_CHUNKS 16
 /* Messages up to this size are kept inside the request struct. */
@@ -83,6 +84,11 @@
 #define USNMP__TXQ 64
 /* Number of request-ids drawn from the CSPRNG at a time. */
 #define USNMP__ID_POOL 256
+/* Most bytes the merged answer of a split request may hold (see
+ * child_done in manager.c): 4 MiB. */
+#define USNMP__MERGE_MAX ((size_t)4 * 1024 * 1024)
+/* Unreadable datagrams remembered by source (usnmp_manager.unreadable). */
+#define USNMP__UNREADABLE_RING 16
 /* Default socket buffer sizes (SO_RCVBUF / SO_SNDBUF). */
 #define USNMP__DEFAULT_SOCKBUF (4 * 1024 * 1024)
 
@@ -160,6 +166,8 @@ typedef struct usnmp__inbound {
   usnmp_varbind *vbs;
   size_t n_vbs;
   int status; /* the request's status after USNMP__FAIL */
+  /* USNMP__Q_* bits of what decoding tolerated (lib/ber.h). */
+  unsigned tolerated;
 } usnmp__inbound;
 
 /* Drop reasons an accept function returns (each has a stats counter). */
@@ -177,7 +185,10 @@ enum {
    * send it (usnmp__v3_launch builds the new message). */
   USNMP__RETRY,
   /* SNMPv3: an authoritative Report ends the request with in->status. */
-  USNMP__FAIL
+  USNMP__FAIL,
+  /* The reply needed tolerance and the manager is strict (counted in
+   * dropped_strict and dropped_malformed). */
+  USNMP__DROP_STRICT
 };
 
 typedef struct usnmp__msgproc {
@@ -232,6 +243,7 @@ typedef struct usnmp__merge {
   int32_t error_index;
   uint32_t error_slot; /* slot of the error kept (lowest wins) */
   uint64_t rtt_ns;
+  size_t bytes; /* held by the slots' copies, at most USNMP__MERGE_MAX */
   usnmp_varbind *out; /* the concatenated answer, while delivered */
   usnmp__merge_slot slots[];
 } usnmp__merge;
@@ -278,10 +290,35 @@ struct usnmp_request {
    * encoded (after discovery, re-synchronisation or a tooBig split). */
   uint8_t *plain;
   uint32_t plain_len;
+  uint32_t handle; /* 1 + its slot in m->handles while handed out, or 0 */
+  /* m->unreadable_seq when the request was sent first: unreadable
+   * datagrams from its target after that turn its timeout into
+   * USNMP_E_UNREADABLE_REPLY. */
+  uint32_t unreadable_mark;
   uint8_t inline_msg[USNMP__INLINE_MSG];
 };
 
+/* A slot of the manager's handle table (usnmp_request_ref): the request
+ * it names, or none; gen counts the requests it named, so a handle of an
+ * earlier one no longer matches.  Free slots chain through next_free. */
+typedef struct usnmp__handle_slot {
+  usnmp_request *r;
+  uint32_t gen;
+  uint32_t next_free;
+} usnmp__handle_slot;
+
 typedef struct usnmp__resolve usnmp__resolve;
+
+struct addrinfo;
+/* A name resolver with getaddrinfo()'s contract (returns 0 or an EAI_*
+ * code; *res is freed with freeaddrinfo()).  It runs on libuv's thread
+ * pool.  The manager uses usnmp__default_resolver (getaddrinfo) unless
+ * tests install another with usnmp__manager_set_resolver. */
+typedef int (*usnmp__resolver_fn)(const char *host,
+                                  const struct addrinfo *hints,
+                                  struct addrinfo **res, void *arg);
+int usnmp__default_resolver(const char *host, const struct addrinfo *hints,
+                            struct addrinfo **res, void *arg);
 
 struct usnmp_target {
   usnmp_manager *m;
@@ -292,7 +329,7 @@ struct usnmp_target {
   char *community;
   char *write_community; /* NULL: the community */
   void *data;
-  usnmp__resolve *resolving; /* pending uv_getaddrinfo, or NULL */
+  usnmp__resolve *resolving; /* pending lookup, or NULL */
   struct sockaddr_storage addr;
   int resolve_status;        /* 0 resolved, 1 resolving, < 0 failed */
   /* 0 live; 1 usnmp_target_free() runs; 2 to be destroyed once busy is 0.
@@ -317,6 +354,7 @@ struct usnmp_target {
    * manager's own engine, for v3 traps (the sender is authoritative);
    * NULL until the first v3 trap. */
   usnmp__usm_target *trap_usm;
+  uint16_t default_port; /* for an agent string without a port */
 };
 
 /* One UDP handle of the manager. */
@@ -356,6 +394,7 @@ struct usnmp_manager {
   uint32_t inflight;
   uint32_t queued;
   int sockbuf;
+  int sockbuf_force; /* usnmp_manager_set_socket_buffer_force() */
   uint8_t *recv_buf; /* USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK */
   usnmp_varbind *rx_vbs; /* USNMP_MAX_VARBINDS: decoded replies */
   usnmp_varbind *tx_vbs; /* USNMP_MAX_VARBINDS: requests being encoded */
@@ -369,6 +408,17 @@ struct usnmp_manager {
   uint8_t *v3_scratch;
   size_t v3_scratch_dirty; /* bytes of v3_scratch that may hold plaintext */
   int closing;
+  /* 1: refuse replies that need tolerance (usnmp_manager_set_strict). */
+  int strict;
+  /* Sources of the last USNMP__UNREADABLE_RING datagrams that could not
+   * be read, in a ring, each with its sequence number (unreadable_seq
+   * counts them all).  A bounded record: a flood of them only makes a
+   * timeout a plain USNMP_E_TIMEOUT again, and none ends a request. */
+  struct {
+    struct sockaddr_storage from;
+    uint32_t seq;
+  } unreadable[USNMP__UNREADABLE_RING];
+  uint32_t unreadable_seq;
   /* Handles not yet closed plus getaddrinfo requests not yet called back;
    * memory goes when it reaches 0 after close. */
   uint32_t open_handles;
@@ -377,6 +427,24 @@ struct usnmp_manager {
   /* Notifications (notify_send.c): the manager's own SNMPv3 engine, as
    * the authoritative sender of v3 traps; NULL until first needed. */
   struct usnmp__local_engine *local_engine;
+  /* Pull walks: wakes a uv_run in progress on the caller's loop (see
+   * usnmp__manager_wake); made by the first usnmp_walk_open(). */
+  uv_async_t wake;
+  int wake_open;
+  /* Name resolution: the resolver (NULL: getaddrinfo) and the lookups
+   * still on the thread pool (also counted in open_handles). */
+  usnmp__resolver_fn resolver;
+  void *resolver_arg;
+  uint32_t resolutions;
+  /* Handles given out by the starting calls (see usnmp_cancel): slots
+   * are reused, never freed before the manager. */
+  usnmp__handle_slot *handles;
+  uint32_t handles_cap;
+  uint32_t handles_free; /* first free slot, or UINT32_MAX */
+  /* usnmp_manager_set_trace(): NULL when off, which costs one test per
+   * datagram. */
+  usnmp_trace_cb trace_cb;
+  void *trace_arg;
 };
 
 /* ------------------------------------------------------------------------
@@ -385,6 +453,29 @@ struct usnmp_manager {
 
 void *usnmp__malloc(usnmp_manager *m, size_t size);
 void usnmp__free(usnmp_manager *m, void *ptr);
+
+/* The usnmp_walk_opts flags this version knows; walks and tables refuse
+ * others, as requests do (USNMP__OPT_KNOWN). */
+#define USNMP__WALK_KNOWN                                                      \
+  (USNMP_WALK_ALLOW_NOT_INCREASING | USNMP_WALK_INCLUDE_ROOT |                 \
+   USNMP_WALK_NO_ROOT_GET | USNMP_WALK_DELIVER_EXCEPTIONS |                    \
+   USNMP_WALK_FIXED_REPETITIONS | USNMP_WALK_END_OID)
+
+/* The usnmp_request_opts flags this version knows.  A flag it does not
+ * know may guard a field its struct lacks (see "ABI" in usnmp.h), so a
+ * request naming one is refused (USNMP_E_INVAL). */
+#define USNMP__OPT_KNOWN                                                       \
+  (USNMP_OPT_TIMEOUT | USNMP_OPT_RESEND | USNMP_OPT_RETRIES |                  \
+   USNMP_OPT_BACKOFF | USNMP_OPT_COMMUNITY | USNMP_OPT_CONTEXT)
+
+/* Copies the fields of *src that its flags name into *dst (the others
+ * zero), never reading a field src's flags do not name, and a copy of its
+ * community into *community (from m's allocator; the caller frees it), to
+ * which dst->community then points.  For walks and tables, which keep the
+ * options for each of their requests.  Returns 0, USNMP_E_INVAL (a flag
+ * outside USNMP__OPT_KNOWN) or USNMP_E_NOMEM. */
+int usnmp__request_opts_copy(usnmp_manager *m, usnmp_request_opts *dst,
+                             char **community, const usnmp_request_opts *src);
 
 /* Starts a request of any type from varbinds whose names are BER already
  * (values are ignored except for SET).  This is the entry the walk layer
@@ -396,6 +487,38 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
                          int32_t bulk_mr, const usnmp_request_opts *opts,
                          usnmp_response_cb cb, void *arg,
                          usnmp_request **out);
+
+/* Returns 0 when t may still start requests, else the status a walk or a
+ * table on t ends with: USNMP_E_CLOSED when the manager is closing,
+ * USNMP_E_CANCELLED when t is being freed.  A request's callback may call
+ * it after freeing t or closing the manager: the manager holds t until the
+ * callback returns. */
+static inline int usnmp__target_gone(const usnmp_target *t) {
+  if (t->m->closing)
+    return USNMP_E_CLOSED;
+  return t->freeing ? USNMP_E_CANCELLED : 0;
+}
+
+/* usnmp_target_new() with the port used when agent names none (the
+ * blocking layer's own default port).  Same returns. */
+int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
+                           const char *agent, uint16_t default_port);
+
+/* Makes m's wake handle (an unreferenced uv_async_t) if it has none.
+ * Returns 0 or a libuv code. */
+int usnmp__manager_wake_init(usnmp_manager *m);
+
+/* Makes a uv_run of m's loop that is about to poll, or polling, return
+ * without stopping the loop: a pull walk whose answer arrived from a timer
+ * that ran before the poll uses it, where it must not uv_stop() a loop it
+ * does not own.  Does nothing before usnmp__manager_wake_init() or once m
+ * is closing (its closing handles keep the poll from blocking then). */
+void usnmp__manager_wake(usnmp_manager *m);
+
+/* Cancels r (in flight, queued or deferred; not a child), as
+ * usnmp_cancel() does for a handle.  Returns 0 or USNMP_E_INVAL when r
+ * already completed.  Walks and tables use it on the request they hold. */
+int usnmp__cancel(usnmp_request *r);
 
 /* Called by the transport for each datagram received. */
 void usnmp__manager_on_datagram(usnmp_manager *m, const uint8_t *data,
@@ -475,7 +598,22 @@ int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
                        char *host, size_t host_size, const char **host_out,
                        int *family);
 
-/* Starts resolving host for t with uv_getaddrinfo; usnmp__target_resolved()
+/* The same with the port to use when the string names none (the
+ * blocking layer's usnmp_sync_set_port; usnmp__agent_parse uses 161).
+ * One parser for both layers, so "udp6:::1" and "h" get the default port
+ * the same way. */
+int usnmp__agent_parse_port(const char *agent, uint16_t default_port,
+                            struct sockaddr_storage *addr, char *host,
+                            size_t host_size, const char **host_out,
+                            int *family);
+
+/* Installs the resolver of m's later lookups (NULL: getaddrinfo); for
+ * tests that need a resolver that hangs or fails. */
+void usnmp__manager_set_resolver(usnmp_manager *m, usnmp__resolver_fn fn,
+                                 void *arg);
+
+/* Starts resolving host for t on the thread pool (uv_queue_work running
+ * m's resolver); usnmp__target_resolved()
  * is called later.  Returns 0 or a negative code (nothing started). */
 int usnmp__resolve_start(usnmp_target *t, const char *host, uint16_t port,
                          int family);
@@ -489,6 +627,9 @@ void usnmp__resolve_abandon(usnmp_target *t);
  * not sent). */
 int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
                           const uint8_t *data, size_t len);
+/* Shows one datagram to the trace callback (m->trace_cb not NULL). */
+void usnmp__transport_trace(usnmp_manager *m, int sent, const uint8_t *data,
+                            size_t len, const struct sockaddr *peer);
 
 /* Queues r's message for the send batch of this loop iteration (opening
  * the socket of its family first if needed).  The batch goes out before
@@ -511,7 +652,24 @@ void usnmp__transport_close(usnmp_manager *m);
  * (tests check the socket buffer sizes with it). */
 int usnmp__transport_fd(const usnmp_manager *m, int family);
 
+/* Returns 1 when the platform can raise socket buffers past the system's
+ * limit (Linux's SO_RCVBUFFORCE and SO_SNDBUFFORCE), else 0. */
+int usnmp__transport_can_force(void);
+
 /* Returns 1 when a and b hold the same family, address and port. */
 int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b);
+
+/* Copies a struct the library fills (src, src_size bytes) into the
+ * caller's (dst, dst_size bytes, the sizeof of the caller's header): as
+ * much as both have, and zeroes where the caller's is longer.  Such
+ * structs only ever grow at the end, so each side reads and writes only
+ * the fields it knows. */
+static inline void usnmp__copy_out(void *dst, size_t dst_size,
+                                   const void *src, size_t src_size) {
+  size_t n = dst_size < src_size ? dst_size : src_size;
+  memcpy(dst, src, n);
+  if (dst_size > n)
+    memset((uint8_t *)dst + n, 0, dst_size - n);
+}
 
 #endif /* USNMP_MANAGER_INT_H */

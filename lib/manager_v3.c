@@ -272,8 +272,13 @@ static int v3_judge(usnmp_request *r, usnmp__inbound *in,
     r->v3 |= USNMP__V3R_AUTH_FAILED;
     return USNMP__DROP_AUTH;
   }
-  if (rc < 0)
+  if (rc < 0) {
+    in->status = rc;
     return USNMP__DROP_MALFORMED;
+  }
+  in->tolerated = msg->tolerated;
+  if (m->strict && msg->tolerated)
+    return USNMP__DROP_STRICT;
   if (msg->msg_id != r->id)
     return USNMP__DROP_MALFORMED;
   if (msg->pdu.type == USNMP_PDU_RESPONSE) {
@@ -392,13 +397,12 @@ int usnmp_target_set_v3_user(usnmp_target *t, const char *user,
                              usnmp_priv_proto priv, const char *privpass) {
   usnmp__usm_target *usm;
   int rc;
-  if (t == NULL || user == NULL)
+  if (t == NULL)
     return USNMP_E_INVAL;
-  if ((auth != USNMP_AUTH_NONE &&
-       (authpass == NULL || strlen(authpass) < USNMP__USM_PASSWORD_MIN)) ||
-      (priv != USNMP_PRIV_NONE &&
-       (privpass == NULL || strlen(privpass) < USNMP__USM_PASSWORD_MIN)))
-    return USNMP_E_INVAL;
+  /* Before target_usm(), which may set up the manager's crypto. */
+  rc = usnmp__usm_user_check(user, auth, authpass, priv, privpass);
+  if (rc < 0)
+    return rc;
   rc = target_usm(t, &usm);
   if (rc < 0)
     return rc;

@@ -268,37 +268,52 @@ int usnmp__msg3_encode_ctx(usnmp__crypto *c, usnmp__usm_target *t,
   return rc;
 }
 
+/* Adds the positive USNMP__Q_* bits of rc to *quirks and returns 0, or
+ * returns rc when it is an error. */
+static int keep_quirks(unsigned *quirks, int rc) {
+  /* One test on the common path: rc is 0 there. */
+  if (__builtin_expect(rc != 0, 0) && rc > 0) {
+    *quirks |= (unsigned)rc;
+    return 0;
+  }
+  return rc;
+}
+
 /* Reads a non-negative INTEGER (0..2^31-1) the v3 header uses. */
 static int get_nonneg(usnmp__slice *in, int32_t *out) {
   int rc = usnmp__ber_get_int32(in, TAG_INTEGER, out);
-  if (rc == 0 && *out < 0)
+  if (rc >= 0 && *out < 0)
     return USNMP_E_BAD_VALUE;
   return rc;
 }
 
 /* Opens a v3 message down to its msgID, trusting nothing: *msg is left at
- * what follows msgVersion, *global at what follows msgID.  Returns 0,
- * USNMP_E_TRAILING, USNMP_E_BAD_VERSION or a BER error. */
+ * what follows msgVersion, *global at what follows msgID.  Returns 0, the
+ * USNMP__Q_* bits of what it tolerated, USNMP_E_BAD_VERSION or a BER
+ * error. */
 static int open_header(const uint8_t *buf, size_t len, usnmp__slice *msg,
                        usnmp__slice *global, int32_t *msg_id) {
   usnmp__slice in = {0};
   int32_t version = 0;
+  unsigned quirks = 0;
   int rc;
 
   usnmp__slice_init(&in, buf, len);
-  rc = usnmp__ber_get_asn1(&in, msg, USNMP__TAG_SEQUENCE);
+  rc = keep_quirks(&quirks, usnmp__ber_get_asn1(&in, msg, USNMP__TAG_SEQUENCE));
+  /* Bytes after the message cannot change what it says. */
   if (rc == 0 && in.len)
-    rc = USNMP_E_TRAILING;
+    quirks |= USNMP__Q_TRAILING;
   if (rc == 0)
-    rc = usnmp__ber_get_int32(msg, TAG_INTEGER, &version);
+    rc = keep_quirks(&quirks, usnmp__ber_get_int32(msg, TAG_INTEGER, &version));
   if (rc < 0)
     return rc;
   if (version != USNMP_VERSION_3)
     return USNMP_E_BAD_VERSION;
-  rc = usnmp__ber_get_asn1(msg, global, USNMP__TAG_SEQUENCE);
+  rc = keep_quirks(&quirks,
+                   usnmp__ber_get_asn1(msg, global, USNMP__TAG_SEQUENCE));
   if (rc == 0)
-    rc = get_nonneg(global, msg_id);
-  return rc;
+    rc = keep_quirks(&quirks, get_nonneg(global, msg_id));
+  return rc < 0 ? rc : (int)quirks;
 }
 
 int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
@@ -310,6 +325,7 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
   const uint8_t *flags_p = NULL, *auth_p = NULL, *priv_p = NULL;
   size_t flags_len = 0, auth_len = 0, priv_len = 0;
   int32_t model = 0, boots = 0, time = 0;
+  size_t msg_len;
   uint8_t data_tag;
   int rc;
 
@@ -319,13 +335,17 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
   *n_vbs = 0;
 
   /* Header and security parameters: structure only, nothing trusted. */
-  rc = open_header(buf, len, &msg, &global, &m->msg_id);
+  rc = keep_quirks(&m->tolerated,
+                   open_header(buf, len, &msg, &global, &m->msg_id));
+  msg_len = rc < 0 ? 0 : (size_t)(msg.data + msg.len - buf);
   if (rc == 0)
-    rc = get_nonneg(&global, &m->max_size);
+    rc = keep_quirks(&m->tolerated, get_nonneg(&global, &m->max_size));
   if (rc == 0)
-    rc = usnmp__ber_get_octets(&global, TAG_OCTETS, &flags_p, &flags_len);
+    rc =
+        keep_quirks(&m->tolerated, usnmp__ber_get_octets(&global, TAG_OCTETS,
+                                                         &flags_p, &flags_len));
   if (rc == 0)
-    rc = get_nonneg(&global, &model);
+    rc = keep_quirks(&m->tolerated, get_nonneg(&global, &model));
   if (rc < 0)
     return rc;
   if (global.len)
@@ -336,25 +356,32 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
     return USNMP_E_BAD_VERSION;
   m->flags = flags_p[0];
 
-  rc = usnmp__ber_get_asn1(&msg, &sp_outer, TAG_OCTETS);
+  rc = keep_quirks(&m->tolerated,
+                   usnmp__ber_get_asn1(&msg, &sp_outer, TAG_OCTETS));
   if (rc == 0)
-    rc = usnmp__ber_get_asn1(&sp_outer, &sp, USNMP__TAG_SEQUENCE);
+    rc = keep_quirks(&m->tolerated,
+                     usnmp__ber_get_asn1(&sp_outer, &sp, USNMP__TAG_SEQUENCE));
   if (rc < 0)
     return rc;
   if (sp_outer.len)
     return USNMP_E_TRAILING;
-  rc = usnmp__ber_get_octets(&sp, TAG_OCTETS, &m->engine_id,
-                             &m->engine_id_len);
+  rc = keep_quirks(
+      &m->tolerated,
+      usnmp__ber_get_octets(&sp, TAG_OCTETS, &m->engine_id, &m->engine_id_len));
   if (rc == 0)
-    rc = get_nonneg(&sp, &boots);
+    rc = keep_quirks(&m->tolerated, get_nonneg(&sp, &boots));
   if (rc == 0)
-    rc = get_nonneg(&sp, &time);
+    rc = keep_quirks(&m->tolerated, get_nonneg(&sp, &time));
   if (rc == 0)
-    rc = usnmp__ber_get_octets(&sp, TAG_OCTETS, &m->user, &m->user_len);
+    rc = keep_quirks(
+        &m->tolerated,
+        usnmp__ber_get_octets(&sp, TAG_OCTETS, &m->user, &m->user_len));
   if (rc == 0)
-    rc = usnmp__ber_get_octets(&sp, TAG_OCTETS, &auth_p, &auth_len);
+    rc = keep_quirks(&m->tolerated, usnmp__ber_get_octets(&sp, TAG_OCTETS,
+                                                          &auth_p, &auth_len));
   if (rc == 0)
-    rc = usnmp__ber_get_octets(&sp, TAG_OCTETS, &priv_p, &priv_len);
+    rc = keep_quirks(&m->tolerated, usnmp__ber_get_octets(&sp, TAG_OCTETS,
+                                                          &priv_p, &priv_len));
   if (rc < 0)
     return rc;
   if (sp.len)
@@ -369,7 +396,7 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
   m->priv_params = priv_p;
   m->priv_params_len = priv_len;
 
-  rc = usnmp__ber_get_any(&msg, &data_tag, &data);
+  rc = keep_quirks(&m->tolerated, usnmp__ber_get_any(&msg, &data_tag, &data));
   if (rc < 0)
     return rc;
   if (msg.len)
@@ -398,7 +425,8 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
         m->user_len != t->user_len ||
         memcmp(m->user, t->user, t->user_len) != 0)
       return USNMP_E_AUTH_FAILURE;
-    rc = usnmp__usm_hmac_msg(c, t->auth, t->auth_key, buf, len,
+    /* The digest covers the message, not bytes after it. */
+    rc = usnmp__usm_hmac_msg(c, t->auth, t->auth_key, buf, msg_len,
                              (size_t)(auth_p - buf), mac);
     if (rc == 0 && CRYPTO_memcmp(mac, auth_p, mac_len) != 0)
       rc = USNMP_E_AUTH_FAILURE;
@@ -424,27 +452,37 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
     usnmp__slice_init(&plain, scratch, data.len);
     plain.depth = data.depth;
     /* A wrong privacy key turns the plaintext into noise: whatever fails
-     * to frame the scoped PDU is a decryption error.  DES leaves up to 7
-     * bytes of padding after it. */
-    if (usnmp__ber_get_asn1(&plain, &scoped, USNMP__TAG_SEQUENCE) < 0)
+     * to frame the scoped PDU is a decryption error.  What follows the
+     * scoped PDU is padding and is ignored, as net-snmp does: DES needs
+     * up to 7 octets, and pysnmp-based agents pad with zeros, 1 to 8 for
+     * DES and 1 to 16 for AES, which needs none.  Padding beyond the
+     * cipher's need is counted. */
+    rc = usnmp__ber_get_asn1(&plain, &scoped, USNMP__TAG_SEQUENCE);
+    if (rc < 0)
       return USNMP_E_DECRYPTION_ERROR;
+    m->tolerated |= (unsigned)rc;
     if (plain.len > (t->priv == USNMP_PRIV_DES ? 7u : 0u))
-      return USNMP_E_DECRYPTION_ERROR;
+      m->tolerated |= USNMP__Q_PRIV_PAD;
   } else {
     scoped = data;
   }
 
-  rc = usnmp__ber_get_octets(&scoped, TAG_OCTETS, &m->context_engine_id,
-                             &m->context_engine_id_len);
+  rc = keep_quirks(&m->tolerated,
+                   usnmp__ber_get_octets(&scoped, TAG_OCTETS,
+                                         &m->context_engine_id,
+                                         &m->context_engine_id_len));
   if (rc == 0)
-    rc = usnmp__ber_get_octets(&scoped, TAG_OCTETS, &m->context_name,
-                               &m->context_name_len);
+    rc =
+        keep_quirks(&m->tolerated,
+                    usnmp__ber_get_octets(&scoped, TAG_OCTETS, &m->context_name,
+                                          &m->context_name_len));
   if (rc < 0)
     return rc;
   if (m->context_engine_id_len > USNMP__USM_ENGINE_ID_MAX ||
       m->context_name_len > USNMP__USM_CONTEXT_NAME_MAX)
     return USNMP_E_BAD_VALUE;
-  rc = usnmp__pdu_decode(&scoped, &m->pdu, vbs, max_vbs, n_vbs);
+  rc = keep_quirks(&m->tolerated,
+                   usnmp__pdu_decode(&scoped, &m->pdu, vbs, max_vbs, n_vbs, 0));
   if (rc < 0)
     return rc;
   if (scoped.len)
@@ -473,9 +511,12 @@ int usnmp__msg3_peek_msg_id(const uint8_t *buf, size_t len,
                             int32_t *msg_id) {
   usnmp__slice msg = {0}, global = {0};
 
+  int rc;
+
   if (buf == NULL || msg_id == NULL)
     return USNMP_E_INVAL;
-  return open_header(buf, len, &msg, &global, msg_id);
+  rc = open_header(buf, len, &msg, &global, msg_id);
+  return rc < 0 ? rc : 0;
 }
 
 int usnmp__msg3_reply_action(usnmp__crypto *c, usnmp__usm_target *t,

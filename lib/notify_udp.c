@@ -5,6 +5,11 @@
  * socket it arrived on, so a receiver bound per local address answers
  * from the address the sender used.
  */
+/* SO_RCVBUFFORCE is a Linux extension, declared only with _GNU_SOURCE
+ * (as in transport.c). */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +38,7 @@ struct usnmp_receiver {
   rx_socket socks[USNMP__NOTIFY_MAX_BINDS];
   size_t n_socks;
   int sockbuf;
+  int sockbuf_force;
   int started;
   int closing;
   uint32_t open_handles; /* sockets and sends not yet called back */
@@ -92,14 +98,26 @@ int usnmp_receiver_new(usnmp_receiver **out, uv_loop_t *loop,
   return 0;
 }
 
-static void set_buffers(uv_udp_t *h, int bytes) {
+/* As the manager's sockets (transport.c): the privileged option first
+ * only when the caller asked for it; failures leave the default buffer. */
+static void set_buffer(int fd, int opt, int force_opt, int bytes, int force) {
+  if (force && force_opt >= 0 &&
+      setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof(bytes)) == 0)
+    return;
+  (void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
+}
+
+static void set_buffers(uv_udp_t *h, int bytes, int force) {
   uv_os_fd_t fd;
   if (uv_fileno((uv_handle_t *)h, &fd) != 0)
     return;
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0)
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
-  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)) != 0)
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+#if defined(SO_RCVBUFFORCE) && defined(SO_SNDBUFFORCE)
+  set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, bytes, force);
+  set_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, bytes, force);
+#else
+  set_buffer(fd, SO_RCVBUF, -1, bytes, force);
+  set_buffer(fd, SO_SNDBUF, -1, bytes, force);
+#endif
 }
 
 /* Returns 1 when an address in the agent syntax names a port: "[v6]:p",
@@ -179,7 +197,7 @@ int usnmp_receiver_bind(usnmp_receiver *rx, const char *address) {
     uv_close((uv_handle_t *)&s->handle, on_sock_closed);
     return rc;
   }
-  set_buffers(&s->handle, rx->sockbuf);
+  set_buffers(&s->handle, rx->sockbuf, rx->sockbuf_force);
   s->open = 1;
   rx->n_socks++;
   return 0;
@@ -199,6 +217,15 @@ int usnmp_receiver_set_socket_buffer(usnmp_receiver *rx, int bytes) {
   if (rx == NULL || bytes <= 0)
     return USNMP_E_INVAL;
   rx->sockbuf = bytes;
+  return 0;
+}
+
+int usnmp_receiver_set_socket_buffer_force(usnmp_receiver *rx, int force) {
+  if (rx == NULL)
+    return USNMP_E_INVAL;
+  if (force && !usnmp__transport_can_force())
+    return USNMP_E_UNSUPPORTED;
+  rx->sockbuf_force = force != 0;
   return 0;
 }
 

@@ -24,6 +24,38 @@ static int check_first_arcs(const usnmp_oid *oid) {
   return 0;
 }
 
+/* The three top-level arcs that net-snmp names without any MIB module
+ * loaded: "iso.3.6.1" and ".iso.3.6.1" (what it prints with -OS and -Of)
+ * parse like "1.3.6.1". */
+static const struct {
+  const char *name;
+  size_t len;
+  uint32_t arc;
+} top_arcs[] = {
+    {"ccitt", 5, 0},
+    {"iso", 3, 1},
+    {"joint-iso-ccitt", 15, 2},
+};
+
+/* Tells whether text, which did not parse, names a MIB object
+ * ("sysDescr.0", "IF-MIB::ifDescr.1", "1.3.6.1.2.1.1.sysDescr"): a
+ * module-qualified name, or an arc that starts with a letter as MIB
+ * labels do.  "1.3.6.1x" is a typo, not a name. */
+static int is_mib_name(const char *text) {
+  const char *p = text;
+  if (strstr(text, "::") != NULL)
+    return 1;
+  for (;;) {
+    if (*p == '.')
+      p++;
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+      return 1;
+    p = strchr(p, '.');
+    if (p == NULL)
+      return 0;
+  }
+}
+
 int usnmp_oid_parse(usnmp_oid *oid, const char *text) {
   const char *p = text;
   uint32_t n = 0;
@@ -31,6 +63,22 @@ int usnmp_oid_parse(usnmp_oid *oid, const char *text) {
     return USNMP_E_INVAL;
   if (*p == '.')
     p++;
+  /* rest: what follows a top-level name, the text to blame on failure
+   * ("iso." is a syntax error, "iso.org" a name). */
+  const char *rest = text;
+  for (size_t i = 0; i < sizeof top_arcs / sizeof top_arcs[0]; i++)
+    if (strncmp(p, top_arcs[i].name, top_arcs[i].len) == 0 &&
+        (p[top_arcs[i].len] == '.' || p[top_arcs[i].len] == '\0')) {
+      oid->arcs[n++] = top_arcs[i].arc;
+      p += top_arcs[i].len;
+      if (*p == '\0') {
+        oid->len = n;
+        return 0;
+      }
+      p++;
+      rest = p;
+      break;
+    }
   for (;;) {
     uint64_t v = 0;
     const char *start = p;
@@ -41,15 +89,15 @@ int usnmp_oid_parse(usnmp_oid *oid, const char *text) {
         return USNMP_E_OID_SUBID_OVERFLOW;
       p++;
     }
-    if (p == start)
-      return USNMP_E_BAD_OID; /* empty arc: "", "1..3", "1.3." */
+    if (p == start) /* empty arc: "", "1..3", "1.3."; or a name */
+      return is_mib_name(rest) ? USNMP_E_MIB_NAME : USNMP_E_BAD_OID;
     if (n == USNMP_OID_MAX_LEN)
       return USNMP_E_OID_TOO_LONG;
     oid->arcs[n++] = (uint32_t)v;
     if (*p == '\0')
       break;
     if (*p != '.')
-      return USNMP_E_BAD_OID;
+      return is_mib_name(rest) ? USNMP_E_MIB_NAME : USNMP_E_BAD_OID;
     p++;
   }
   oid->len = n;

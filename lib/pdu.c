@@ -29,7 +29,10 @@ int usnmp__pdu_type_allowed(usnmp_version version, int type) {
  * Decoding
  * ------------------------------------------------------------------------ */
 
-/* Decodes a varbind value of tag with content *body into *value. */
+/* Decodes a varbind value of tag with content *body into *value.  Returns
+ * 0, the USNMP__Q_* bits of what it tolerated, or the reason the content
+ * has no single meaning for its tag (the caller then keeps the value as
+ * undecodable), or for a constructed value an error of its structure. */
 static inline int decode_value(uint8_t tag, const usnmp__slice *body,
                                usnmp_value *value) {
   uint64_t u;
@@ -61,7 +64,7 @@ static inline int decode_value(uint8_t tag, const usnmp__slice *body,
     if (rc < 0)
       return rc;
     value->v.u32 = (uint32_t)u;
-    return 0;
+    return rc;
   case USNMP_TYPE_COUNTER64:
     return usnmp__ber_uint(body->data, body->len, 8, &value->v.u64);
   case USNMP_TYPE_NULL:
@@ -69,7 +72,9 @@ static inline int decode_value(uint8_t tag, const usnmp__slice *body,
   case USNMP_TYPE_NOSUCHINSTANCE:
   case USNMP_TYPE_ENDOFMIBVIEW:
     memset(&value->v, 0, sizeof value->v);
-    return body->len == 0 ? 0 : USNMP_E_BAD_VALUE;
+    /* These carry no value, so content octets cannot change what they
+     * say; net-snmp skips them too. */
+    return body->len == 0 ? 0 : USNMP__Q_NULL_CONTENT;
   default:
     /* No SMI value is constructed; walking one anyway reports hostile
      * nesting as such before the tag is refused. */
@@ -82,45 +87,63 @@ static inline int decode_value(uint8_t tag, const usnmp__slice *body,
   }
 }
 
+/* Adds the positive USNMP__Q_* bits of rc to *quirks and returns 0, or
+ * returns rc when it is an error. */
+static inline int keep_quirks(unsigned *quirks, int rc) {
+  /* One test on the common path: rc is 0 there. */
+  if (__builtin_expect(rc != 0, 0) && rc > 0) {
+    *quirks |= (unsigned)rc;
+    return 0;
+  }
+  return rc;
+}
+
 /* Decodes the fields of a v1 Trap-PDU before its variable-bindings. */
-static int decode_trap_header(usnmp__slice *pdu, usnmp_msg *msg) {
+static int decode_trap_header(usnmp__slice *pdu, usnmp_msg *msg,
+                              unsigned *quirks) {
   const uint8_t *addr;
   size_t addr_len;
-  int rc = usnmp__ber_get_octets(pdu, USNMP_TYPE_OID, &msg->trap.enterprise,
-                                 &msg->trap.enterprise_len);
+  int rc = keep_quirks(
+      quirks, usnmp__ber_get_octets(pdu, USNMP_TYPE_OID, &msg->trap.enterprise,
+                                    &msg->trap.enterprise_len));
   if (rc < 0)
     return rc;
-  rc = usnmp__ber_oid_check(msg->trap.enterprise, msg->trap.enterprise_len);
+  rc = keep_quirks(quirks, usnmp__ber_oid_check(msg->trap.enterprise,
+                                                msg->trap.enterprise_len));
   if (rc < 0)
     return rc;
-  rc = usnmp__ber_get_octets(pdu, USNMP_TYPE_IPADDRESS, &addr, &addr_len);
+  rc = keep_quirks(quirks, usnmp__ber_get_octets(pdu, USNMP_TYPE_IPADDRESS,
+                                                 &addr, &addr_len));
   if (rc < 0)
     return rc;
   if (addr_len != 4)
     return USNMP_E_BAD_VALUE;
   memcpy(msg->trap.agent_addr, addr, 4);
-  rc = usnmp__ber_get_int32(pdu, USNMP_TYPE_INTEGER, &msg->trap.generic_trap);
+  rc = keep_quirks(quirks, usnmp__ber_get_int32(pdu, USNMP_TYPE_INTEGER,
+                                                &msg->trap.generic_trap));
   if (rc < 0)
     return rc;
-  rc = usnmp__ber_get_int32(pdu, USNMP_TYPE_INTEGER, &msg->trap.specific_trap);
+  rc = keep_quirks(quirks, usnmp__ber_get_int32(pdu, USNMP_TYPE_INTEGER,
+                                                &msg->trap.specific_trap));
   if (rc < 0)
     return rc;
-  return usnmp__ber_get_uint32(pdu, USNMP_TYPE_TIMETICKS,
-                               &msg->trap.time_stamp);
+  return keep_quirks(quirks, usnmp__ber_get_uint32(pdu, USNMP_TYPE_TIMETICKS,
+                                                   &msg->trap.time_stamp));
 }
 
 int usnmp__pdu_decode(usnmp__slice *in, usnmp_msg *msg, usnmp_varbind *vbs,
-                      size_t max_vbs, size_t *n_vbs) {
+                      size_t max_vbs, size_t *n_vbs, uint32_t flags) {
   usnmp__slice pdu;
   usnmp__slice list;
   uint8_t tag;
   size_t n = 0;
+  unsigned quirks = 0;
   int rc;
 
   *n_vbs = 0;
   if (max_vbs > USNMP_MAX_VARBINDS)
     max_vbs = USNMP_MAX_VARBINDS;
-  rc = usnmp__ber_get_any(in, &tag, &pdu);
+  rc = keep_quirks(&quirks, usnmp__ber_get_any(in, &tag, &pdu));
   if (rc < 0)
     return rc;
   if (tag < USNMP_PDU_GET || tag > USNMP_PDU_REPORT)
@@ -131,17 +154,21 @@ int usnmp__pdu_decode(usnmp__slice *in, usnmp_msg *msg, usnmp_varbind *vbs,
     msg->request_id = 0;
     msg->error_status = 0;
     msg->error_index = 0;
-    rc = decode_trap_header(&pdu, msg);
+    rc = decode_trap_header(&pdu, msg, &quirks);
   } else {
-    rc = usnmp__ber_get_int32(&pdu, USNMP_TYPE_INTEGER, &msg->request_id);
+    rc = keep_quirks(&quirks, usnmp__ber_get_int32(&pdu, USNMP_TYPE_INTEGER,
+                                                   &msg->request_id));
     if (rc == 0)
-      rc = usnmp__ber_get_int32(&pdu, USNMP_TYPE_INTEGER, &msg->error_status);
+      rc = keep_quirks(&quirks, usnmp__ber_get_int32(&pdu, USNMP_TYPE_INTEGER,
+                                                     &msg->error_status));
     if (rc == 0)
-      rc = usnmp__ber_get_int32(&pdu, USNMP_TYPE_INTEGER, &msg->error_index);
+      rc = keep_quirks(&quirks, usnmp__ber_get_int32(&pdu, USNMP_TYPE_INTEGER,
+                                                     &msg->error_index));
   }
   if (rc < 0)
     return rc;
-  rc = usnmp__ber_get_asn1(&pdu, &list, USNMP__TAG_SEQUENCE);
+  rc = keep_quirks(&quirks,
+                   usnmp__ber_get_asn1(&pdu, &list, USNMP__TAG_SEQUENCE));
   if (rc < 0)
     return rc;
   if (pdu.len)
@@ -151,69 +178,128 @@ int usnmp__pdu_decode(usnmp__slice *in, usnmp_msg *msg, usnmp_varbind *vbs,
     usnmp__slice vb;
     usnmp__slice name;
     usnmp__slice body;
+    const uint8_t *element;
     uint8_t value_tag;
     if (n == max_vbs)
       return USNMP_E_TOO_MANY_VARBINDS;
-    rc = usnmp__ber_get_asn1(&list, &vb, USNMP__TAG_SEQUENCE);
+    rc = keep_quirks(&quirks,
+                     usnmp__ber_get_asn1(&list, &vb, USNMP__TAG_SEQUENCE));
     if (rc < 0)
       return rc;
-    rc = usnmp__ber_get_asn1(&vb, &name, USNMP_TYPE_OID);
+    rc = keep_quirks(&quirks, usnmp__ber_get_asn1(&vb, &name, USNMP_TYPE_OID));
     if (rc < 0)
       return rc;
-    rc = usnmp__ber_oid_check(name.data, name.len);
+    rc = keep_quirks(&quirks, usnmp__ber_oid_check(name.data, name.len));
     if (rc < 0)
       return rc;
-    rc = usnmp__ber_get_any(&vb, &value_tag, &body);
+    element = vb.data;
+    rc = keep_quirks(&quirks, usnmp__ber_get_any(&vb, &value_tag, &body));
     if (rc < 0)
       return rc;
     if (vb.len)
       return USNMP_E_TRAILING;
-    rc = decode_value(value_tag, &body, &vbs[n].value);
-    if (rc < 0)
-      return rc;
+    rc = keep_quirks(&quirks, decode_value(value_tag, &body, &vbs[n].value));
+    if (rc < 0) {
+      /* A primitive value with no single meaning for its tag sinks only
+       * itself: it is kept, tag and bytes, as undecodable.  A constructed
+       * one is no SMI value at all. */
+      if ((value_tag & USNMP__TAG_CONSTRUCTED) || (flags & USNMP_DECODE_STRICT))
+        return rc;
+      vbs[n].value.type = USNMP_TYPE_UNDECODABLE;
+      vbs[n].value.v.bytes.data = element;
+      vbs[n].value.v.bytes.len = (size_t)(body.data + body.len - element);
+      quirks |= USNMP__Q_UNDECODABLE;
+    }
     vbs[n].oid = name.data;
     vbs[n].oid_len = name.len;
     n++;
   }
   *n_vbs = n;
-  return 0;
+  return (int)quirks;
+}
+int usnmp__strict_error(unsigned tolerated) {
+  /* The errors the strict reader of earlier versions gave for each. */
+  if (tolerated & USNMP__Q_LENGTH)
+    return USNMP_E_BAD_LENGTH;
+  if (tolerated & USNMP__Q_INT_PAD)
+    return USNMP_E_INT_NONMINIMAL;
+  if (tolerated & USNMP__Q_UINT_SIGN)
+    return USNMP_E_INT_OVERFLOW;
+  if (tolerated & USNMP__Q_OID_PAD)
+    return USNMP_E_BAD_OID;
+  if (tolerated & USNMP__Q_TRAILING)
+    return USNMP_E_TRAILING;
+  if (tolerated & USNMP__Q_PRIV_PAD)
+    return USNMP_E_DECRYPTION_ERROR;
+  return tolerated ? USNMP_E_BAD_VALUE : 0;
 }
 
-int usnmp_msg_decode(usnmp_msg *msg, usnmp_varbind *vbs, size_t max_vbs,
-                     size_t *n_vbs, const uint8_t *buf, size_t len) {
+/* The body of usnmp_msg_decode_ex(), inlined into both exports so the
+ * common call costs no extra call. */
+static inline int msg_decode(usnmp_msg *msg, usnmp_varbind *vbs, size_t max_vbs,
+                             size_t *n_vbs, const uint8_t *buf, size_t len,
+                             uint32_t flags, uint32_t *tolerated) {
   usnmp__slice in;
   usnmp__slice body;
   int32_t version;
+  unsigned quirks = 0;
   int rc;
 
+  if (tolerated != NULL)
+    *tolerated = 0;
   if (msg == NULL || n_vbs == NULL || (buf == NULL && len) ||
-      (vbs == NULL && max_vbs))
+      (vbs == NULL && max_vbs) || (flags & ~USNMP_DECODE_STRICT))
     return USNMP_E_INVAL;
   *n_vbs = 0;
   if (len > USNMP_MAX_MSG_SIZE)
     return USNMP_E_MSG_TOO_BIG;
   usnmp__slice_init(&in, buf, len);
-  rc = usnmp__ber_get_asn1(&in, &body, USNMP__TAG_SEQUENCE);
+  rc = keep_quirks(&quirks,
+                   usnmp__ber_get_asn1(&in, &body, USNMP__TAG_SEQUENCE));
   if (rc < 0)
     return rc;
-  rc = usnmp__ber_get_int32(&body, USNMP_TYPE_INTEGER, &version);
+  rc = keep_quirks(&quirks,
+                   usnmp__ber_get_int32(&body, USNMP_TYPE_INTEGER, &version));
   if (rc < 0)
     return rc;
   if (version != USNMP_VERSION_1 && version != USNMP_VERSION_2C)
     return USNMP_E_BAD_VERSION;
   msg->version = (usnmp_version)version;
-  rc = usnmp__ber_get_octets(&body, USNMP_TYPE_OCTET_STRING, &msg->community,
-                             &msg->community_len);
+  rc = keep_quirks(&quirks,
+                   usnmp__ber_get_octets(&body, USNMP_TYPE_OCTET_STRING,
+                                         &msg->community, &msg->community_len));
   if (rc < 0)
     return rc;
-  rc = usnmp__pdu_decode(&body, msg, vbs, max_vbs, n_vbs);
+  rc = keep_quirks(&quirks,
+                   usnmp__pdu_decode(&body, msg, vbs, max_vbs, n_vbs, flags));
   if (rc < 0)
     return rc;
   if (!usnmp__pdu_type_allowed(msg->version, msg->type))
     return USNMP_E_BAD_PDU_TYPE;
-  if (body.len || in.len)
+  if (body.len)
     return USNMP_E_TRAILING;
+  /* Bytes after the message cannot change what it says (a device seen in
+   * the field appends 15). */
+  if (in.len)
+    quirks |= USNMP__Q_TRAILING;
+  if (quirks && (flags & USNMP_DECODE_STRICT)) {
+    *n_vbs = 0;
+    return usnmp__strict_error(quirks);
+  }
+  if (tolerated != NULL)
+    *tolerated = quirks;
   return 0;
+}
+
+int usnmp_msg_decode_ex(usnmp_msg *msg, usnmp_varbind *vbs, size_t max_vbs,
+                        size_t *n_vbs, const uint8_t *buf, size_t len,
+                        uint32_t flags, uint32_t *tolerated) {
+  return msg_decode(msg, vbs, max_vbs, n_vbs, buf, len, flags, tolerated);
+}
+
+int usnmp_msg_decode(usnmp_msg *msg, usnmp_varbind *vbs, size_t max_vbs,
+                     size_t *n_vbs, const uint8_t *buf, size_t len) {
+  return msg_decode(msg, vbs, max_vbs, n_vbs, buf, len, 0, NULL);
 }
 
 /* ------------------------------------------------------------------------
@@ -223,20 +309,37 @@ int usnmp_msg_decode(usnmp_msg *msg, usnmp_varbind *vbs, size_t max_vbs,
 /* Prepends one varbind, SEQUENCE { name, value }, in a single
  * reservation: the sizes of the value and the name are worked out first,
  * then the varbind is filled front to back inside its room. */
+/* Copies the n content octets of a checked OID to p: as they are, or
+ * without their padding octets when the check found some (padded != 0). */
+static inline void fill_oid(uint8_t *p, const uint8_t *oid, size_t n,
+                            int padded) {
+  if (padded)
+    usnmp__ber_oid_canon(p, oid, n);
+  else if (n)
+    usnmp__ber_copy(p, oid, n);
+}
+
 static inline int encode_varbind(usnmp__writer *w, const usnmp_varbind *vb) {
   const usnmp_value *value = &vb->value;
   const uint8_t *data = NULL;
   uint64_t number = 0;
+  uint8_t tag = (uint8_t)value->type;
   size_t value_len;
+  size_t name_len = vb->oid_len;
   size_t content;
+  int name_padded, value_padded = 0;
   uint8_t *p;
   int rc;
 
   if (vb->oid == NULL && vb->oid_len)
     return USNMP_E_INVAL;
-  rc = usnmp__ber_oid_check(vb->oid, vb->oid_len);
-  if (rc < 0)
-    return rc;
+  /* A name or OID value as a tolerant decoder kept it may carry padding
+   * octets; what we send is always the minimal encoding. */
+  name_padded = usnmp__ber_oid_check(vb->oid, vb->oid_len);
+  if (name_padded < 0)
+    return name_padded;
+  if (name_padded)
+    name_len = usnmp__ber_oid_canon(NULL, vb->oid, vb->oid_len);
   switch (value->type) {
   case USNMP_TYPE_INTEGER:
     number = (uint32_t)value->v.integer;
@@ -266,32 +369,44 @@ static inline int encode_varbind(usnmp__writer *w, const usnmp_varbind *vb) {
     value_len = value->v.bytes.len;
     if (data == NULL && value_len)
       return USNMP_E_INVAL;
+    /* The caller's length, refused before any size is added to it: a
+     * length near SIZE_MAX would wrap the sums below into a small
+     * reservation and the copy would run past the buffer. */
+    if (value_len > USNMP_MAX_MSG_SIZE)
+      return USNMP_E_MSG_TOO_BIG;
     if (value->type == USNMP_TYPE_IPADDRESS && value_len != 4)
       return USNMP_E_BAD_VALUE;
     if (value->type == USNMP_TYPE_OID) {
-      rc = usnmp__ber_oid_check(data, value_len);
-      if (rc < 0)
-        return rc;
+      value_padded = usnmp__ber_oid_check(data, value_len);
+      if (value_padded < 0)
+        return value_padded;
+      if (value_padded)
+        value_len = usnmp__ber_oid_canon(NULL, data, value_len);
     }
+    break;
+  case USNMP_TYPE_UNDECODABLE:
+    /* Sent back as it came, tag and content, under a minimal header. */
+    rc = usnmp__undecodable_parts(value, &tag, &data, &value_len);
+    if (rc < 0)
+      return rc;
     break;
   default:
     return USNMP_E_BAD_VALUE;
   }
 
-  content = usnmp__ber_header_size(vb->oid_len) + vb->oid_len +
+  content = usnmp__ber_header_size(name_len) + name_len +
             usnmp__ber_header_size(value_len) + value_len;
   p = usnmp__writer_reserve(w, usnmp__ber_header_size(content) + content);
   if (p == NULL)
     return 0; /* counted; the writer reports NOBUFS or MSG_TOO_BIG */
   p = usnmp__ber_fill_header(p, USNMP__TAG_SEQUENCE, content);
-  p = usnmp__ber_fill_header(p, USNMP_TYPE_OID, vb->oid_len);
-  if (vb->oid_len)
-    usnmp__ber_copy(p, vb->oid, vb->oid_len);
-  p += vb->oid_len;
-  p = usnmp__ber_fill_header(p, (uint8_t)value->type, value_len);
+  p = usnmp__ber_fill_header(p, USNMP_TYPE_OID, name_len);
+  fill_oid(p, vb->oid, vb->oid_len, name_padded);
+  p += name_len;
+  p = usnmp__ber_fill_header(p, tag, value_len);
   if (data != NULL) {
-    if (value_len)
-      usnmp__ber_copy(p, data, value_len);
+    fill_oid(p, data, value_padded ? value->v.bytes.len : value_len,
+             value_padded);
   } else if (value_len == 9) {
     /* A Counter64 of 2^63 or more: the 00, then all eight octets. */
     p[0] = 0;
@@ -332,8 +447,18 @@ static inline int encode_pdu(usnmp__writer *w, const usnmp_msg *msg,
     usnmp__ber_put_int32(w, USNMP_TYPE_INTEGER, msg->trap.specific_trap);
     usnmp__ber_put_int32(w, USNMP_TYPE_INTEGER, msg->trap.generic_trap);
     usnmp__ber_put_octets(w, USNMP_TYPE_IPADDRESS, msg->trap.agent_addr, 4);
-    usnmp__ber_put_octets(w, USNMP_TYPE_OID, msg->trap.enterprise,
-                          msg->trap.enterprise_len);
+    if (rc > 0) {
+      /* A padded enterprise: send its minimal encoding. */
+      size_t n = usnmp__ber_oid_canon(NULL, msg->trap.enterprise,
+                                      msg->trap.enterprise_len);
+      uint8_t *p = usnmp__writer_reserve(w, usnmp__ber_header_size(n) + n);
+      if (p != NULL)
+        fill_oid(usnmp__ber_fill_header(p, USNMP_TYPE_OID, n),
+                 msg->trap.enterprise, msg->trap.enterprise_len, 1);
+    } else {
+      usnmp__ber_put_octets(w, USNMP_TYPE_OID, msg->trap.enterprise,
+                            msg->trap.enterprise_len);
+    }
   } else {
     usnmp__ber_put_int32(w, USNMP_TYPE_INTEGER, msg->error_index);
     usnmp__ber_put_int32(w, USNMP_TYPE_INTEGER, msg->error_status);
@@ -364,6 +489,8 @@ int usnmp_msg_encode(uint8_t *buf, size_t size, const usnmp_msg *msg,
       (msg->version != USNMP_VERSION_1 && msg->version != USNMP_VERSION_2C) ||
       !usnmp__pdu_type_allowed(msg->version, msg->type))
     return USNMP_E_INVAL;
+  if (msg->community_len > USNMP_MAX_MSG_SIZE)
+    return USNMP_E_MSG_TOO_BIG; /* before its size is added to anything */
   usnmp__writer_init(&w, buf, size);
   rc = usnmp__pdu_encode(&w, msg, vbs, n_vbs);
   if (rc < 0)

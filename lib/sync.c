@@ -14,12 +14,15 @@
  * request that failed and is handed to the first call that collects it,
  * then dropped, so errors and timeouts are never served from the cache.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "alloc.h"
+#include "manager_int.h"
+#include "pdu.h"
 #include "usnmp.h"
 
 enum op_kind { KIND_GET = 0, KIND_GETNEXT = 1, KIND_SET = 2 };
@@ -28,6 +31,7 @@ enum entry_state { ENTRY_PENDING, ENTRY_READY, ENTRY_FAILED };
 typedef struct sync_host sync_host;
 typedef struct entry entry;
 typedef struct op op;
+typedef struct host_alias host_alias;
 
 /* One cached (host, kind, OID) answer. */
 struct entry {
@@ -61,12 +65,14 @@ struct op {
   char *community;
 };
 
-/* Per-agent state: the async target and the GET/SET ordering. */
+/* Per-agent state: the async target and the GET/SET ordering.  A host is
+ * its resolved address and port: "h", "h:161" and "udp:h" are one host,
+ * with one cache and one GET/SET order. */
 struct sync_host {
   sync_host *next;
   usnmp_sync *sync;
-  char *name;
   usnmp_target *target;
+  struct sockaddr_storage addr;
   unsigned active_gets;       /* GET/GETNEXT requests in flight */
   size_t getnext_entries;     /* cache entries of kind KIND_GETNEXT */
   int set_active;
@@ -74,11 +80,23 @@ struct sync_host {
   op *get_head, *get_tail;    /* GETs waiting for a SET */
 };
 
+/* An agent string a caller used, read with the default port of that
+ * time, and the host it names: later calls with the same string skip the
+ * parser and the resolver. */
+struct host_alias {
+  host_alias *next;
+  char *name;
+  uint16_t port;
+  sync_host *host;
+};
+
 struct usnmp_sync {
   usnmp_allocator alloc;
   uv_loop_t loop;
   usnmp_manager *manager;
   sync_host *hosts;
+  host_alias *aliases;
+  usnmp_sync_walk *walks;     /* live walks, detached by close */
   usnmp_version version;
   char *community;
   char *write_community;
@@ -90,9 +108,13 @@ struct usnmp_sync {
   size_t bucket_count;
   entry **buckets;
   entry *age_head, *age_tail;
-  int running;                /* inside uv_run of the private loop */
+  /* A call of s is on the stack: its private loop or its allocation
+   * hook may call back into the application, which must not re-enter s
+   * (see enter()). */
+  int running;
   int32_t last_error_status;
   int32_t last_error_index;
+  int manager_closed; /* the manager's close callback ran */
   /* SNMPv3, applied to every host (v3_user NULL: none set).  The
    * passwords are kept because hosts are created on first use and each
    * localises the keys to its own agent; they are wiped when replaced and
@@ -138,15 +160,7 @@ static void mem_free(usnmp_sync *s, void *p) {
 /* ---- owned varbind lists ---- */
 
 static size_t value_extra(const usnmp_value *v) {
-  switch (v->type) {
-  case USNMP_TYPE_OCTET_STRING:
-  case USNMP_TYPE_OPAQUE:
-  case USNMP_TYPE_IPADDRESS:
-  case USNMP_TYPE_OID:
-    return v->v.bytes.len;
-  default:
-    return 0;
-  }
+  return usnmp__value_has_bytes(v->type) ? v->v.bytes.len : 0;
 }
 
 /* Copies a value's bytes to *cursor and points the copy at them. */
@@ -210,6 +224,28 @@ void usnmp_vblist_free(usnmp_vblist *l) {
   if (l)
     l->alloc.free(l, l->alloc.ctx);
 }
+
+/* ---- re-entrance ----
+ *
+ * The rule: while a call of s runs, the application is called back only
+ * from inside it (callbacks of requests started on usnmp_sync_manager(s),
+ * which run in the private loop, and the allocation hook), and from there
+ * no function of s that changes it or runs its loop may run: they return
+ * USNMP_E_IN_CALLBACK and do nothing.  The cache entries, hosts and walks
+ * the running call holds therefore never change under it, and the private
+ * loop never runs inside itself.  GUARD wraps every such function. */
+#define GUARD(s, expr)                                                         \
+  do {                                                                         \
+    int guard_rc_;                                                             \
+    if (!(s))                                                                  \
+      return USNMP_E_INVAL;                                                    \
+    if ((s)->running)                                                          \
+      return USNMP_E_IN_CALLBACK;                                              \
+    (s)->running = 1;                                                          \
+    guard_rc_ = (expr);                                                        \
+    (s)->running = 0;                                                          \
+    return guard_rc_;                                                          \
+  } while (0)
 
 /* ---- the cache ---- */
 
@@ -338,10 +374,13 @@ static void cache_trim(usnmp_sync *s) {
   }
 }
 
-void usnmp_sync_cache_clear(usnmp_sync *s) {
+static int cache_clear(usnmp_sync *s) {
   while (s->age_head)
     cache_remove(s, s->age_head);
+  return 0;
 }
+
+int usnmp_sync_cache_clear(usnmp_sync *s) { GUARD(s, cache_clear(s)); }
 
 size_t usnmp_sync_cache_size(const usnmp_sync *s) {
   size_t n = 0;
@@ -350,10 +389,14 @@ size_t usnmp_sync_cache_size(const usnmp_sync *s) {
   return n;
 }
 
-int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max) {
+static int set_cache_limit(usnmp_sync *s, size_t max) {
   s->cache_limit = max;
   cache_trim(s);
   return 0;
+}
+
+int usnmp_sync_set_cache_limit(usnmp_sync *s, size_t max) {
+  GUARD(s, set_cache_limit(s, max));
 }
 
 /* ---- hosts ---- */
@@ -364,19 +407,6 @@ static char *dup_string(usnmp_sync *s, const char *text) {
   if (copy)
     memcpy(copy, text, len);
   return copy;
-}
-
-/* Whether an agent string names its port: "h:p", "[v6]:p", "udp:h:p". */
-static int has_port(const char *agent) {
-  const char *rest = agent;
-  if (strncmp(rest, "udp:", 4) == 0)
-    rest += 4;
-  else if (strncmp(rest, "udp6:", 5) == 0)
-    rest += 5;
-  if (rest[0] == '[')
-    return strstr(rest, "]:") != NULL;
-  const char *colon = strchr(rest, ':');
-  return colon && !strchr(colon + 1, ':');
 }
 
 /* Overwrites a secret before freeing it (OPENSSL_cleanse: a plain loop
@@ -401,59 +431,129 @@ static int apply_v3(usnmp_sync *s, usnmp_target *t) {
   return rc;
 }
 
-static int host_get(usnmp_sync *s, const char *name, sync_host **out) {
+static sync_host *host_find_addr(usnmp_sync *s,
+                                 const struct sockaddr_storage *addr) {
   for (sync_host *h = s->hosts; h; h = h->next) {
-    if (strcmp(h->name, name) == 0) {
-      *out = h;
+    if (usnmp__sockaddr_equal((const struct sockaddr *)&h->addr,
+                              (const struct sockaddr *)addr))
+      return h;
+  }
+  return NULL;
+}
+
+static int alias_add(usnmp_sync *s, const char *name, sync_host *h) {
+  host_alias *a = mem_calloc(s, 1, sizeof *a);
+  if (!a)
+    return USNMP_E_NOMEM;
+  a->name = dup_string(s, name);
+  if (!a->name) {
+    mem_free(s, a);
+    return USNMP_E_NOMEM;
+  }
+  a->port = s->port;
+  a->host = h;
+  a->next = s->aliases;
+  s->aliases = a;
+  return 0;
+}
+
+static int run_until(usnmp_sync *s, int (*done)(void *), void *arg,
+                     uint32_t timeout_ms);
+
+static int target_resolved(void *arg) {
+  return ((usnmp_target *)arg)->resolve_status != 1;
+}
+
+/* Gives the new host's target the layer's settings. */
+static int host_setup(usnmp_sync *s, usnmp_target *t) {
+  int rc = 0;
+  if (s->v3_user != NULL)
+    rc = apply_v3(s, t);
+  if (rc == 0)
+    rc = usnmp_target_set_version(t, s->version);
+  if (rc == 0)
+    rc = usnmp_target_set_community(t, s->community);
+  if (rc == 0)
+    rc = usnmp_target_set_write_community(
+        t, s->write_community ? s->write_community : s->community);
+  if (rc == 0)
+    rc = usnmp_target_set_resend(t, s->resend_ms);
+  if (rc == 0)
+    rc = usnmp_target_set_retries(t, -1);
+  usnmp_target_set_data(t, s);
+  return rc;
+}
+
+/* Finds or makes the host an agent string names.  The string goes through
+ * the manager's parser with the layer's default port; a host name is
+ * resolved now (within timeout_ms), so that every string naming one
+ * address and port finds one host.  Returns 0, USNMP_E_INVAL,
+ * USNMP_E_RESOLVE, USNMP_E_TIMEOUT (the resolver did not answer in time)
+ * or USNMP_E_NOMEM. */
+static int host_get(usnmp_sync *s, const char *name, uint32_t timeout_ms,
+                    sync_host **out) {
+  struct sockaddr_storage addr;
+  char host_name[256];
+  const char *to_resolve = NULL;
+  int family;
+  usnmp_target *t = NULL;
+  sync_host *h;
+  int rc;
+
+  for (host_alias *a = s->aliases; a; a = a->next) {
+    if (a->port == s->port && strcmp(a->name, name) == 0) {
+      *out = a->host;
       return 0;
     }
   }
-  char agent[512];
-  const char *use = name;
-  if (!has_port(name)) {
-    int bare_v6 = strchr(name, ':') && !strchr(name, '[') &&
-                  strncmp(name, "udp", 3) != 0;
-    int len = snprintf(agent, sizeof agent, bare_v6 ? "[%s]:%u" : "%s:%u",
-                       name, (unsigned)s->port);
-    if (len < 0 || (size_t)len >= sizeof agent)
-      return USNMP_E_INVAL;
-    use = agent;
+  rc = usnmp__agent_parse_port(name, s->port, &addr, host_name,
+                               sizeof host_name, &to_resolve, &family);
+  if (rc)
+    return rc;
+  if (to_resolve) {
+    rc = usnmp__target_new_port(s->manager, &t, name, s->port);
+    if (rc)
+      return rc;
+    rc = run_until(s, target_resolved, t, timeout_ms);
+    if (rc == 0 && t->resolve_status < 0)
+      rc = USNMP_E_RESOLVE;
+    if (rc) {
+      usnmp_target_free(t);
+      return rc;
+    }
+    addr = t->addr;
   }
-  sync_host *h = mem_calloc(s, 1, sizeof *h);
-  if (!h)
+  h = host_find_addr(s, &addr);
+  if (h) {
+    usnmp_target_free(t);
+    rc = alias_add(s, name, h);
+    if (rc == 0)
+      *out = h;
+    return rc;
+  }
+  h = mem_calloc(s, 1, sizeof *h);
+  if (!h) {
+    usnmp_target_free(t);
     return USNMP_E_NOMEM;
+  }
   h->sync = s;
-  h->name = dup_string(s, name);
-  if (!h->name) {
-    mem_free(s, h);
-    return USNMP_E_NOMEM;
-  }
-  int rc = usnmp_target_new(s->manager, &h->target, use);
-  if (rc == 0 && s->v3_user != NULL)
-    rc = apply_v3(s, h->target);
+  h->addr = addr;
+  if (!t)
+    rc = usnmp__target_new_port(s->manager, &t, name, s->port);
   if (rc == 0)
-    rc = usnmp_target_set_version(h->target, s->version);
-  if (rc == 0)
-    rc = usnmp_target_set_community(h->target, s->community);
-  if (rc == 0)
-    rc = usnmp_target_set_write_community(
-        h->target, s->write_community ? s->write_community : s->community);
-  if (rc == 0)
-    rc = usnmp_target_set_resend(h->target, s->resend_ms);
-  if (rc == 0)
-    rc = usnmp_target_set_retries(h->target, -1);
+    rc = host_setup(s, t);
   if (rc != 0) {
-    if (h->target)
-      usnmp_target_free(h->target);
-    mem_free(s, h->name);
+    usnmp_target_free(t);
     mem_free(s, h);
     return rc;
   }
-  usnmp_target_set_data(h->target, s);
+  h->target = t;
   h->next = s->hosts;
   s->hosts = h;
-  *out = h;
-  return 0;
+  rc = alias_add(s, name, h);
+  if (rc == 0)
+    *out = h;
+  return rc;
 }
 
 /* ---- requests ---- */
@@ -628,6 +728,13 @@ static op *op_new(sync_host *h, int kind, size_t n, const usnmp_call_opts *opts,
 
 /* ---- the blocking calls ---- */
 
+/* A flag this version does not know may guard a field our struct lacks
+ * (see "ABI" in usnmp.h): refuse it rather than ignore what it asks. */
+static int call_flags_known(const usnmp_call_opts *o) {
+  return !o || !(o->flags & ~(USNMP_CALL_TIMEOUT | USNMP_CALL_COMMUNITY |
+                              USNMP_CALL_NONBLOCK | USNMP_CALL_REFRESH));
+}
+
 static uint32_t call_timeout(const usnmp_sync *s, const usnmp_call_opts *o) {
   return o && (o->flags & USNMP_CALL_TIMEOUT) ? o->timeout_ms : s->timeout_ms;
 }
@@ -647,11 +754,11 @@ static int any_pending(entry **entries, size_t n) {
   return 0;
 }
 
-/* Runs the private loop until no entry of the call is pending or the
- * deadline passes.  Returns 0 or USNMP_E_TIMEOUT. */
-static int wait_entries(usnmp_sync *s, entry **entries, size_t n,
-                        uint32_t timeout_ms) {
-  if (!any_pending(entries, n))
+/* Runs the private loop until done(arg) or the deadline passes.  Returns
+ * 0 or USNMP_E_TIMEOUT. */
+static int run_until(usnmp_sync *s, int (*done)(void *), void *arg,
+                     uint32_t timeout_ms) {
+  if (done(arg))
     return 0;
   uv_timer_t deadline;
   int expired = 0;
@@ -660,14 +767,30 @@ static int wait_entries(usnmp_sync *s, entry **entries, size_t n,
   /* A small grace lets the request's own timeout, which has the same
    * length, report first. */
   uv_timer_start(&deadline, deadline_cb, (uint64_t)timeout_ms + 50, 0);
-  s->running = 1;
-  while (!expired && any_pending(entries, n))
+  while (!expired && !done(arg))
     uv_run(&s->loop, UV_RUN_ONCE);
   uv_timer_stop(&deadline);
   uv_close((uv_handle_t *)&deadline, close_timer_cb);
   uv_run(&s->loop, UV_RUN_NOWAIT);
-  s->running = 0;
-  return any_pending(entries, n) ? USNMP_E_TIMEOUT : 0;
+  return done(arg) ? 0 : USNMP_E_TIMEOUT;
+}
+
+typedef struct wait_set {
+  entry **entries;
+  size_t n;
+} wait_set;
+
+static int entries_answered(void *arg) {
+  const wait_set *w = arg;
+  return !any_pending(w->entries, w->n);
+}
+
+/* Runs the private loop until no entry of the call is pending or the
+ * deadline passes.  Returns 0 or USNMP_E_TIMEOUT. */
+static int wait_entries(usnmp_sync *s, entry **entries, size_t n,
+                        uint32_t timeout_ms) {
+  wait_set w = {entries, n};
+  return run_until(s, entries_answered, &w, timeout_ms);
 }
 
 /* Collects the answers of a call: a list, or the first failure (which is
@@ -723,18 +846,16 @@ static int call(usnmp_sync *s, const char *hostname, int kind,
   if (result)
     *result = NULL;
   if (!s || !hostname || !oids || n == 0 || n > USNMP_MAX_VARBINDS ||
-      (kind == KIND_SET && !values))
+      (kind == KIND_SET && !values) || !call_flags_known(opts))
     return USNMP_E_INVAL;
-  if (s->running)
-    return USNMP_E_IN_CALLBACK;
   s->last_error_status = 0;
   s->last_error_index = 0;
   cache_trim(s);
   sync_host *h;
-  int rc = host_get(s, hostname, &h);
+  uint32_t timeout_ms = call_timeout(s, opts);
+  int rc = host_get(s, hostname, timeout_ms, &h);
   if (rc)
     return rc;
-  uint32_t timeout_ms = call_timeout(s, opts);
   int cache_kind = kind == KIND_GETNEXT ? KIND_GETNEXT : KIND_GET;
   int refresh = kind == KIND_SET || (opts && (opts->flags & USNMP_CALL_REFRESH));
   entry **entries = mem_calloc(s, n, sizeof *entries);
@@ -815,9 +936,7 @@ static int call(usnmp_sync *s, const char *hostname, int kind,
     op_free(o);
   }
   if (opts && (opts->flags & USNMP_CALL_NONBLOCK)) {
-    s->running = 1;
     uv_run(&s->loop, UV_RUN_NOWAIT);
-    s->running = 0;
     mem_free(s, entries);
     return 0;
   }
@@ -832,26 +951,26 @@ static int call(usnmp_sync *s, const char *hostname, int kind,
 int usnmp_sync_get(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
                    size_t n, const usnmp_call_opts *opts,
                    usnmp_vblist **result) {
-  return call(s, agent, KIND_GET, oids, NULL, n, opts, result);
+  GUARD(s, call(s, agent, KIND_GET, oids, NULL, n, opts, result));
 }
 
 int usnmp_sync_get_next(usnmp_sync *s, const char *agent,
                         const usnmp_oid *oids, size_t n,
                         const usnmp_call_opts *opts, usnmp_vblist **result) {
-  return call(s, agent, KIND_GETNEXT, oids, NULL, n, opts, result);
+  GUARD(s, call(s, agent, KIND_GETNEXT, oids, NULL, n, opts, result));
 }
 
 int usnmp_sync_set(usnmp_sync *s, const char *agent, const usnmp_oid *oid,
                    const usnmp_value *value, const usnmp_call_opts *opts,
                    usnmp_vblist **result) {
-  return call(s, agent, KIND_SET, oid, value, 1, opts, result);
+  GUARD(s, call(s, agent, KIND_SET, oid, value, 1, opts, result));
 }
 
 int usnmp_sync_set_many(usnmp_sync *s, const char *agent,
                         const usnmp_oid *oids, const usnmp_value *values,
                         size_t n, const usnmp_call_opts *opts,
                         usnmp_vblist **result) {
-  return call(s, agent, KIND_SET, oids, values, n, opts, result);
+  GUARD(s, call(s, agent, KIND_SET, oids, values, n, opts, result));
 }
 
 int32_t usnmp_sync_error_status(const usnmp_sync *s) {
@@ -905,6 +1024,8 @@ int usnmp_sync_new_ex(usnmp_sync **out, const usnmp_allocator *alloc) {
   return 0;
 }
 
+static void walk_detach(usnmp_sync_walk *sw);
+
 static void free_queue(op *o) {
   while (o) {
     op *next = o->queue_next;
@@ -913,25 +1034,55 @@ static void free_queue(op *o) {
   }
 }
 
-void usnmp_sync_close(usnmp_sync *s) {
-  if (!s)
-    return;
-  /* Entries go first so that requests completing with "closed" below
-   * find nothing to update. */
-  usnmp_sync_cache_clear(s);
-  usnmp_manager_close(s->manager, NULL, NULL);
-  /* Run until the manager's last close callback has freed it; a stop
-   * requested from a callback only ends one run early. */
+static void set_flag(void *arg) { *(int *)arg = 1; }
+
+/* The end of a close that found name lookups still on the thread pool:
+ * on a thread of its own, runs the private loop until they come back and
+ * the manager is gone, then frees the loop's owner. */
+static void *close_later(void *arg) {
+  usnmp_sync *s = arg;
+  usnmp_allocator a = s->alloc;
   while (uv_run(&s->loop, UV_RUN_DEFAULT) != 0)
     ;
   uv_loop_close(&s->loop);
+  a.free(s, a.ctx);
+  return NULL;
+}
+
+int usnmp_sync_close(usnmp_sync *s) {
+  if (!s)
+    return 0;
+  if (s->running)
+    return USNMP_E_IN_CALLBACK;
+  /* Hooks called from here on find s busy. */
+  s->running = 1;
+  /* Live walks are detached: their requests go now, and what the caller
+   * still holds answers USNMP_E_CLOSED until usnmp_sync_walk_free(). */
+  while (s->walks)
+    walk_detach(s->walks);
+  /* Entries go first so that requests completing with "closed" below
+   * find nothing to update. */
+  cache_clear(s);
+  usnmp_manager_close(s->manager, set_flag, &s->manager_closed);
+  /* Run until the manager's handles are closed.  What can keep it after
+   * that is a name lookup already running on the thread pool, which
+   * cannot be cancelled and may take as long as the system's resolver
+   * likes: it is not waited for (see close_later). */
+  while (!s->manager_closed &&
+         s->manager->open_handles != s->manager->resolutions)
+    uv_run(&s->loop, UV_RUN_ONCE);
   while (s->hosts) {
     sync_host *h = s->hosts;
     s->hosts = h->next;
     free_queue(h->set_head);
     free_queue(h->get_head);
-    mem_free(s, h->name);
     mem_free(s, h);
+  }
+  while (s->aliases) {
+    host_alias *a = s->aliases;
+    s->aliases = a->next;
+    mem_free(s, a->name);
+    mem_free(s, a);
   }
   mem_free(s, s->buckets);
   mem_free(s, s->community);
@@ -940,10 +1091,28 @@ void usnmp_sync_close(usnmp_sync *s) {
   free_secret(s, s->v3_authpass);
   free_secret(s, s->v3_privpass);
   mem_free(s, s->v3_context);
+  if (!s->manager_closed) {
+    pthread_t thread;
+    pthread_attr_t attr;
+    int rc = pthread_attr_init(&attr);
+    if (rc == 0) {
+      rc = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+      if (rc == 0)
+        rc = pthread_create(&thread, &attr, close_later, s);
+      pthread_attr_destroy(&attr);
+    }
+    if (rc == 0)
+      return 0;
+    /* No thread: wait here after all. */
+  }
+  while (uv_run(&s->loop, UV_RUN_DEFAULT) != 0)
+    ;
+  uv_loop_close(&s->loop);
   mem_free(s, s);
+  return 0;
 }
 
-int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v) {
+static int set_version(usnmp_sync *s, usnmp_version v) {
   if (v != USNMP_VERSION_1 && v != USNMP_VERSION_2C &&
       !(v == USNMP_VERSION_3 && s->v3_user != NULL))
     return USNMP_E_INVAL;
@@ -973,7 +1142,7 @@ static void apply_communities(usnmp_sync *s) {
   }
 }
 
-int usnmp_sync_set_community(usnmp_sync *s, const char *c) {
+static int set_community(usnmp_sync *s, const char *c) {
   if (!c)
     return USNMP_E_INVAL;
   int rc = replace_string(s, &s->community, c);
@@ -982,21 +1151,21 @@ int usnmp_sync_set_community(usnmp_sync *s, const char *c) {
   return rc;
 }
 
-int usnmp_sync_set_write_community(usnmp_sync *s, const char *c) {
+static int set_write_community(usnmp_sync *s, const char *c) {
   int rc = replace_string(s, &s->write_community, c);
   if (rc == 0)
     apply_communities(s);
   return rc;
 }
 
-int usnmp_sync_set_port(usnmp_sync *s, uint16_t port) {
+static int set_port(usnmp_sync *s, uint16_t port) {
   if (port == 0)
     return USNMP_E_INVAL;
   s->port = port;
   return 0;
 }
 
-int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms) {
+static int set_resend(usnmp_sync *s, uint32_t resend_ms) {
   if (resend_ms == 0)
     return USNMP_E_INVAL;
   s->resend_ms = resend_ms;
@@ -1005,7 +1174,7 @@ int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms) {
   return 0;
 }
 
-int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms) {
+static int set_timeout(usnmp_sync *s, uint32_t timeout_ms) {
   if (timeout_ms == 0)
     return USNMP_E_INVAL;
   s->timeout_ms = timeout_ms;
@@ -1014,16 +1183,14 @@ int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms) {
 
 usnmp_manager *usnmp_sync_manager(usnmp_sync *s) { return s->manager; }
 
-int usnmp_sync_set_v3_user(usnmp_sync *s, const char *user,
+static int set_v3_user(usnmp_sync *s, const char *user,
                            usnmp_auth_proto auth, const char *authpass,
                            usnmp_priv_proto priv, const char *privpass) {
-  if (!s || !user || user[0] == '\0' || strlen(user) > 32 ||
-      auth < USNMP_AUTH_NONE || auth > USNMP_AUTH_SHA512 ||
-      priv < USNMP_PRIV_NONE || priv > USNMP_PRIV_AES256C ||
-      (priv != USNMP_PRIV_NONE && auth == USNMP_AUTH_NONE) ||
-      (auth != USNMP_AUTH_NONE && (!authpass || strlen(authpass) < 8)) ||
-      (priv != USNMP_PRIV_NONE && (!privpass || strlen(privpass) < 8)))
+  if (!s)
     return USNMP_E_INVAL;
+  int checked = usnmp__usm_user_check(user, auth, authpass, priv, privpass);
+  if (checked < 0)
+    return checked;
   char *u = dup_string(s, user);
   char *ap = auth != USNMP_AUTH_NONE ? dup_string(s, authpass) : NULL;
   char *pp = priv != USNMP_PRIV_NONE ? dup_string(s, privpass) : NULL;
@@ -1055,7 +1222,7 @@ int usnmp_sync_set_v3_user(usnmp_sync *s, const char *user,
   return first;
 }
 
-int usnmp_sync_set_v3_level(usnmp_sync *s, usnmp_sec_level level) {
+static int set_v3_level(usnmp_sync *s, usnmp_sec_level level) {
   if (!s || !s->v3_user || level < USNMP_SEC_NOAUTHNOPRIV ||
       level > USNMP_SEC_AUTHPRIV ||
       (level >= USNMP_SEC_AUTHNOPRIV && s->v3_auth == USNMP_AUTH_NONE) ||
@@ -1067,7 +1234,7 @@ int usnmp_sync_set_v3_level(usnmp_sync *s, usnmp_sec_level level) {
   return 0;
 }
 
-int usnmp_sync_set_v3_context(usnmp_sync *s, const char *context_name) {
+static int set_v3_context(usnmp_sync *s, const char *context_name) {
   if (!s || (context_name && strlen(context_name) > 255))
     return USNMP_E_INVAL;
   int rc = replace_string(s, &s->v3_context, context_name);
@@ -1079,30 +1246,58 @@ int usnmp_sync_set_v3_context(usnmp_sync *s, const char *context_name) {
   return 0;
 }
 
+/* The setters, each under GUARD. */
+int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v) {
+  GUARD(s, set_version(s, v));
+}
+int usnmp_sync_set_community(usnmp_sync *s, const char *c) {
+  GUARD(s, set_community(s, c));
+}
+int usnmp_sync_set_write_community(usnmp_sync *s, const char *c) {
+  GUARD(s, set_write_community(s, c));
+}
+int usnmp_sync_set_port(usnmp_sync *s, uint16_t port) {
+  GUARD(s, set_port(s, port));
+}
+int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms) {
+  GUARD(s, set_resend(s, resend_ms));
+}
+int usnmp_sync_set_timeout(usnmp_sync *s, uint32_t timeout_ms) {
+  GUARD(s, set_timeout(s, timeout_ms));
+}
+int usnmp_sync_set_v3_user(usnmp_sync *s, const char *user,
+                           usnmp_auth_proto auth, const char *authpass,
+                           usnmp_priv_proto priv, const char *privpass) {
+  GUARD(s, set_v3_user(s, user, auth, authpass, priv, privpass));
+}
+int usnmp_sync_set_v3_level(usnmp_sync *s, usnmp_sec_level level) {
+  GUARD(s, set_v3_level(s, level));
+}
+int usnmp_sync_set_v3_context(usnmp_sync *s, const char *context_name) {
+  GUARD(s, set_v3_context(s, context_name));
+}
+
 /* ---- walks as pull iterators ---- */
 
 struct usnmp_sync_walk {
-  usnmp_sync *sync;
+  usnmp_sync_walk *prev, *next; /* in the sync object's live walks */
+  usnmp_allocator alloc; /* to free a walk that outlived its sync object */
+  usnmp_sync *sync;      /* NULL once usnmp_sync_close() detached it */
   usnmp_walk *walk;
   usnmp_request_opts ropts;
   char *community;
 };
 
-int usnmp_sync_walk_start(usnmp_sync *s, const char *agent,
-                          const usnmp_oid *root, const usnmp_call_opts *opts,
-                          usnmp_sync_walk **out) {
-  if (!s || !agent || !root || !out)
-    return USNMP_E_INVAL;
-  *out = NULL;
-  if (s->running)
-    return USNMP_E_IN_CALLBACK;
+static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
+                      const usnmp_call_opts *opts, usnmp_sync_walk **out) {
   sync_host *h;
-  int rc = host_get(s, agent, &h);
+  int rc = host_get(s, agent, call_timeout(s, opts), &h);
   if (rc)
     return rc;
   usnmp_sync_walk *sw = mem_calloc(s, 1, sizeof *sw);
   if (!sw)
     return USNMP_E_NOMEM;
+  sw->alloc = s->alloc;
   sw->sync = s;
   sw->ropts.flags = USNMP_OPT_TIMEOUT;
   sw->ropts.timeout_ms = call_timeout(s, opts);
@@ -1123,25 +1318,34 @@ int usnmp_sync_walk_start(usnmp_sync *s, const char *agent,
     mem_free(s, sw);
     return rc;
   }
+  sw->next = s->walks;
+  if (s->walks)
+    s->walks->prev = sw;
+  s->walks = sw;
   *out = sw;
   return 0;
 }
 
-int usnmp_sync_walk_next(usnmp_sync_walk *sw, const usnmp_varbind **vb) {
-  if (!sw || !vb)
+int usnmp_sync_walk_start(usnmp_sync *s, const char *agent,
+                          const usnmp_oid *root, const usnmp_call_opts *opts,
+                          usnmp_sync_walk **out) {
+  if (!s || !agent || !root || !out)
     return USNMP_E_INVAL;
+  *out = NULL;
+  if (!call_flags_known(opts))
+    return USNMP_E_INVAL;
+  GUARD(s, walk_start(s, agent, root, opts, out));
+}
+
+static int walk_next(usnmp_sync_walk *sw, const usnmp_varbind **vb) {
   usnmp_sync *s = sw->sync;
-  if (s->running)
-    return USNMP_E_IN_CALLBACK;
+  int rc;
   s->last_error_status = 0;
   s->last_error_index = 0;
-  int rc;
-  s->running = 1;
   /* Each request of the walk carries the call's timeout, so this loop
    * ends: with a varbind, the end, or the walk's failure. */
   while ((rc = usnmp_walk_next(sw->walk, vb)) == UV_EAGAIN)
     uv_run(&s->loop, UV_RUN_ONCE);
-  s->running = 0;
   if (rc == USNMP_E_SNMP_ERROR) {
     usnmp_walk_result result;
     if (usnmp_walk_result_get(sw->walk, &result) == 0) {
@@ -1152,11 +1356,44 @@ int usnmp_sync_walk_next(usnmp_sync_walk *sw, const usnmp_varbind **vb) {
   return rc;
 }
 
-void usnmp_sync_walk_free(usnmp_sync_walk *sw) {
-  if (!sw)
-    return;
+int usnmp_sync_walk_next(usnmp_sync_walk *sw, const usnmp_varbind **vb) {
+  if (!sw || !vb)
+    return USNMP_E_INVAL;
+  if (!sw->sync)
+    return USNMP_E_CLOSED;
+  GUARD(sw->sync, walk_next(sw, vb));
+}
+
+/* Closes the async walk of sw and takes sw off its sync object's list. */
+static void walk_detach(usnmp_sync_walk *sw) {
   usnmp_sync *s = sw->sync;
   usnmp_walk_close(sw->walk);
-  mem_free(s, sw->community);
-  mem_free(s, sw);
+  sw->walk = NULL;
+  if (sw->prev)
+    sw->prev->next = sw->next;
+  else
+    s->walks = sw->next;
+  if (sw->next)
+    sw->next->prev = sw->prev;
+  sw->prev = sw->next = NULL;
+  sw->sync = NULL;
+}
+
+static int walk_free(usnmp_sync_walk *sw) {
+  usnmp_allocator a = sw->alloc;
+  if (sw->sync)
+    walk_detach(sw);
+  if (sw->community)
+    a.free(sw->community, a.ctx);
+  a.free(sw, a.ctx);
+  return 0;
+}
+
+int usnmp_sync_walk_free(usnmp_sync_walk *sw) {
+  if (!sw)
+    return 0;
+  usnmp_sync *s = sw->sync;
+  if (!s)
+    return walk_free(sw);
+  GUARD(s, walk_free(sw));
 }

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "manager_int.h"
+#include "pdu.h"
 #include "usnmp.h"
 
 #define OID_BER_MAX (USNMP_OID_MAX_LEN * 5)
@@ -63,6 +64,7 @@ struct usnmp_table {
   uint32_t flags;
   uint64_t limit;
   uint32_t reps;
+  int ran_off_mib; /* v1: a column ended on noSuchName */
   uint8_t bulk;
   uint8_t sent_bulk;
   uint8_t phase;
@@ -165,7 +167,7 @@ static void abort_request(usnmp_table *tb) {
   if (r == NULL)
     return;
   tb->internal_cancel = 1;
-  usnmp_cancel(r);
+  usnmp__cancel(r);
   tb->internal_cancel = 0;
   tb->req = NULL;
 }
@@ -244,18 +246,13 @@ static row *find_row(usnmp_table *tb, const uint32_t *idx, size_t len) {
   return r;
 }
 
-static int has_bytes(usnmp_type type) {
-  return type == USNMP_TYPE_OCTET_STRING || type == USNMP_TYPE_OPAQUE ||
-         type == USNMP_TYPE_IPADDRESS || type == USNMP_TYPE_OID;
-}
-
 /* Stores a copy of value as column col's cell of row r. */
 static int set_cell(usnmp_table *tb, row *r, size_t col,
                     const usnmp_value *value) {
   r->cells[col] = *value;
   t_free(&tb->alloc, r->owned[col]);
   r->owned[col] = NULL;
-  if (has_bytes(value->type)) {
+  if (usnmp__value_has_bytes(value->type)) {
     size_t len = value->v.bytes.len;
     uint8_t *copy = t_malloc(&tb->alloc, len ? len : 1);
     if (copy == NULL)
@@ -348,7 +345,9 @@ static int send_probes(usnmp_table *tb, uint32_t count) {
   }
   tb->n_probes = n;
   tb->sent_bulk = 0;
-  rc = usnmp__request_start(tb->t, USNMP_PDU_GETNEXT, tb->tx, n, 0, 0,
+  rc = usnmp__target_gone(tb->t); /* see send_request() in walk.c */
+  if (rc == 0)
+    rc = usnmp__request_start(tb->t, USNMP_PDU_GETNEXT, tb->tx, n, 0, 0,
                             tb->ropts_p, on_response, tb, &tb->req);
   if (rc < 0)
     tb->req = NULL;
@@ -405,7 +404,9 @@ static int send_fetch(usnmp_table *tb) {
   }
   tb->n_asked = n;
   tb->sent_bulk = tb->bulk;
-  rc = usnmp__request_start(
+  rc = usnmp__target_gone(tb->t); /* see send_request() in walk.c */
+  if (rc == 0)
+    rc = usnmp__request_start(
       tb->t, tb->bulk ? USNMP_PDU_GETBULK : USNMP_PDU_GETNEXT, tb->tx, n, 0,
       tb->bulk ? (int32_t)tb->reps : 0, tb->ropts_p, on_response, tb, &tb->req);
   if (rc < 0)
@@ -549,6 +550,7 @@ static int on_fetch_answer(usnmp_table *tb, const usnmp_response *resp) {
     if (resp->error_index < 1 || (size_t)resp->error_index > k)
       goto snmp_error;
     tb->cols[tb->asked[resp->error_index - 1]].done = 1;
+    tb->ran_off_mib = 1;
     goto next;
   }
   if (resp->error_status == USNMP_ERR_TOOBIG) {
@@ -624,7 +626,8 @@ next:
   if (!running) {
     /* Every column ran out: whatever waits is complete. */
     if (flush_rows(tb, NULL, 0) == 0)
-      tb->result.end = USNMP_WALK_END_SUBTREE;
+      tb->result.end = tb->ran_off_mib ? USNMP_WALK_END_NO_SUCH_NAME
+                                       : USNMP_WALK_END_SUBTREE;
     complete(tb, 0);
     return 0;
   }
@@ -717,6 +720,9 @@ int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
   tb->reps = USNMP_WALK_DEFAULT_REPETITIONS;
   tb->bulk = t->version != USNMP_VERSION_1;
   if (opts != NULL) {
+    rc = USNMP_E_INVAL;
+    if (opts->flags & ~USNMP__WALK_KNOWN)
+      goto fail;
     tb->flags = opts->flags;
     if (opts->max_repetitions != 0)
       tb->reps = opts->max_repetitions;
@@ -733,18 +739,11 @@ int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
     }
     tb->limit = opts->max_varbinds;
     if (opts->request != NULL) {
-      tb->ropts = *opts->request;
+      rc = usnmp__request_opts_copy(t->m, &tb->ropts, &tb->community,
+                                    opts->request);
+      if (rc < 0)
+        goto fail;
       tb->ropts_p = &tb->ropts;
-      if ((tb->ropts.flags & USNMP_OPT_COMMUNITY) &&
-          tb->ropts.community != NULL) {
-        size_t len = strlen(tb->ropts.community) + 1;
-        rc = USNMP_E_NOMEM;
-        tb->community = t_malloc(&a, len);
-        if (tb->community == NULL)
-          goto fail;
-        memcpy(tb->community, tb->ropts.community, len);
-        tb->ropts.community = tb->community;
-      }
     }
   }
   if (tb->reps > USNMP_MAX_VARBINDS)
@@ -784,7 +783,7 @@ int usnmp_table_cancel(usnmp_table *tb) {
     return 0;
   tb->depth++;
   if (tb->req != NULL)
-    usnmp_cancel(tb->req);
+    usnmp__cancel(tb->req);
   complete(tb, USNMP_E_CANCELLED);
   tb->depth--;
   maybe_free(tb);

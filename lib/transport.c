@@ -1,29 +1,53 @@
 /*
  * The manager's transport: agent strings, name resolution with
- * uv_getaddrinfo, and the UDP handles (one per address family, opened on
- * first use) with their receive path.
+ * getaddrinfo on libuv's thread pool, and the UDP handles (one per
+ * address family, opened on first use) with their receive path.
  *
- * Receiving uses libuv's recvmmsg support (UV_UDP_RECVMMSG): alloc_cb hands
- * out the manager's one large buffer, libuv splits it into 64 KiB chunks,
- * calls recv_cb once per datagram with UV_UDP_MMSG_CHUNK, and finally once
- * with UV_UDP_MMSG_FREE so the buffer's owner could free it.  The buffer
- * belongs to the manager for its whole life, so the final call has nothing
- * to do.
+ * Two ways to move datagrams, chosen at build time (meson.build):
  *
- * Sending is batched: requests started or resent during one loop iteration
- * are queued (usnmp__transport_queue) and leave together with sendmmsg()
- * on the handle's socket, from a prepare handle (before the loop blocks)
- * and a check handle (right after the I/O callbacks, so answers that start
- * new requests send them in the same iteration).  When the socket is full,
- * the remaining datagrams go through uv_udp_try_send()/uv_udp_send() with
- * a copy, so libuv sends them when the socket is writable again.
+ *   - on Linux (USNMP_HAVE_SENDMMSG), receiving uses libuv's recvmmsg
+ *     support (UV_UDP_RECVMMSG): alloc_cb hands out the manager's one large
+ *     buffer, libuv splits it into 64 KiB chunks, calls recv_cb once per
+ *     datagram with UV_UDP_MMSG_CHUNK, and finally once with
+ *     UV_UDP_MMSG_FREE so the buffer's owner could free it (the buffer
+ *     belongs to the manager for its whole life, so that call has nothing
+ *     to do); and sending is batched: requests started or resent during
+ *     one loop iteration are queued (usnmp__transport_queue) and leave
+ *     together with sendmmsg() on the handle's socket, from a prepare
+ *     handle (before the loop blocks) and a check handle (right after the
+ *     I/O callbacks, so answers that start new requests send them in the
+ *     same iteration);
+ *   - everywhere else, or with -Dportable_transport=true, libuv's own
+ *     path: one datagram per read into a 64 KiB buffer, and the same batch
+ *     sent one datagram at a time with uv_udp_try_send().
+ *
+ * In both, when the socket is full, the remaining datagrams go through
+ * uv_udp_send() with a copy, so libuv sends them when the socket is
+ * writable again.
  */
+/* sendmmsg() and SO_RCVBUFFORCE are Linux extensions, declared only with
+ * _GNU_SOURCE: this file alone asks for them (the rest of the library is
+ * POSIX C). */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <net/if.h>
 
 #include "manager_int.h"
+
+#if USNMP_HAVE_SENDMMSG
+/* recvmmsg reads up to this many datagrams per system call. */
+#define RECV_CHUNKS USNMP__RECV_CHUNKS
+#define UDP_FLAGS UV_UDP_RECVMMSG
+#else
+#define RECV_CHUNKS 1
+#define UDP_FLAGS 0
+#endif
 
 /* ------------------------------------------------------------------------
  * Agent strings
@@ -61,18 +85,48 @@ static int valid_hostname(const char *s, size_t len) {
   return 1;
 }
 
+/* Parses an IPv6 zone ("eth0", "lo" or a numeric index) into *scope.
+ * Returns 0 or USNMP_E_INVAL (empty, unknown interface, index over
+ * 2^32-1). */
+static int parse_zone(const char *zone, uint32_t *scope) {
+  uint64_t v = 0;
+  size_t i, len = strlen(zone);
+  if (len == 0 || len >= IF_NAMESIZE)
+    return USNMP_E_INVAL;
+  for (i = 0; i < len && zone[i] >= '0' && zone[i] <= '9'; i++) {
+    v = v * 10 + (uint64_t)(zone[i] - '0');
+    if (v > UINT32_MAX)
+      return USNMP_E_INVAL;
+  }
+  if (i == len) {
+    *scope = (uint32_t)v;
+    return 0;
+  }
+  *scope = if_nametoindex(zone);
+  return *scope != 0 ? 0 : USNMP_E_INVAL;
+}
+
 int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
                        char *host, size_t host_size, const char **host_out,
                        int *family) {
+  return usnmp__agent_parse_port(agent, 161, addr, host, host_size, host_out,
+                                 family);
+}
+
+int usnmp__agent_parse_port(const char *agent, uint16_t default_port,
+                            struct sockaddr_storage *addr, char *host,
+                            size_t host_size, const char **host_out,
+                            int *family) {
   const char *s = agent;
   const char *h;
   size_t hlen;
-  uint16_t port = 161;
+  uint16_t port = default_port;
+  char *zone;
   int fam = AF_UNSPEC;
   int bracketed = 0;
   char tmp[256];
 
-  if (agent == NULL)
+  if (agent == NULL || default_port == 0)
     return USNMP_E_INVAL;
   if (strncmp(s, "udp6:", 5) == 0) {
     fam = AF_INET6;
@@ -131,15 +185,26 @@ int usnmp__agent_parse(const char *agent, struct sockaddr_storage *addr,
   }
   if (fam != AF_INET) {
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+    uint32_t scope = 0;
+    /* A zone ("fe80::1%eth0", "::1%1") names the interface of a scoped
+     * address; it is kept in sin6_scope_id. */
+    zone = strchr(tmp, '%');
+    if (zone != NULL) {
+      *zone++ = '\0';
+      if (parse_zone(zone, &scope) < 0)
+        return USNMP_E_INVAL;
+    }
     if (uv_inet_pton(AF_INET6, tmp, &a6->sin6_addr) == 0) {
       a6->sin6_family = AF_INET6;
       a6->sin6_port = htons(port);
+      a6->sin6_scope_id = scope;
       *host_out = NULL;
       *family = AF_INET6;
       return 0;
     }
-    /* A bracketed or multi-colon form that is not an IPv6 literal. */
-    if (bracketed || strchr(tmp, ':') != NULL)
+    /* A bracketed or multi-colon form that is not an IPv6 literal, or a
+     * zone after something else. */
+    if (bracketed || zone != NULL || strchr(tmp, ':') != NULL)
       return USNMP_E_INVAL;
   }
   if (!valid_hostname(tmp, hlen))
@@ -164,8 +229,13 @@ int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b) {
   if (a->sa_family == AF_INET6) {
     const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
     const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+    /* The zone tells apart scoped addresses (fe80::1 on two links are two
+     * hosts); the kernel reports 0 for the others, whatever was asked. */
     return x->sin6_port == y->sin6_port &&
-           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0 &&
+           (x->sin6_scope_id == y->sin6_scope_id ||
+            !(IN6_IS_ADDR_LINKLOCAL(&x->sin6_addr) ||
+              IN6_IS_ADDR_MC_LINKLOCAL(&x->sin6_addr)));
   }
   return 0;
 }
@@ -175,37 +245,60 @@ int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b) {
  * ------------------------------------------------------------------------ */
 
 struct usnmp__resolve {
-  uv_getaddrinfo_t req;
+  uv_work_t req;
   usnmp_manager *m;
   usnmp_target *t; /* NULL once the target is gone */
+  usnmp__resolver_fn resolver;
+  void *resolver_arg;
+  struct addrinfo hints;
+  struct addrinfo *res;
+  int status; /* the resolver's: 0 or an EAI_* code */
   uint16_t port;
   int family;
+  char host[256];
 };
 
-static void on_resolved(uv_getaddrinfo_t *req, int status,
-                        struct addrinfo *res) {
+int usnmp__default_resolver(const char *host, const struct addrinfo *hints,
+                            struct addrinfo **res, void *arg) {
+  (void)arg;
+  return getaddrinfo(host, NULL, hints, res);
+}
+
+/* On the thread pool: touches only the lookup's own struct, so that the
+ * target and even the manager may go meanwhile (the manager waits for
+ * resolve_done, or usnmp_sync_close hands the loop on, see sync.c). */
+static void resolve_work(uv_work_t *req) {
+  usnmp__resolve *rs = USNMP__CONTAINER(req, usnmp__resolve, req);
+  rs->res = NULL;
+  rs->status = rs->resolver(rs->host, &rs->hints, &rs->res, rs->resolver_arg);
+  if (rs->status != 0 && rs->res != NULL) {
+    freeaddrinfo(rs->res);
+    rs->res = NULL;
+  }
+}
+
+static void resolve_done(uv_work_t *req, int status) {
   usnmp__resolve *rs = USNMP__CONTAINER(req, usnmp__resolve, req);
   usnmp_manager *m = rs->m;
   usnmp_target *t = rs->t;
+  struct addrinfo *res = status == 0 ? rs->res : NULL;
   const struct addrinfo *pick = NULL;
   const struct addrinfo *ai;
 
   if (t != NULL) {
     t->resolving = NULL;
-    if (status == 0) {
-      /* Without a udp:/udp6: prefix net-snmp means IPv4: prefer an IPv4
-       * address, but take IPv6 for a name that has only that. */
-      for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
-        if (ai->ai_family == AF_INET &&
-            ai->ai_addrlen >= sizeof(struct sockaddr_in) &&
-            rs->family != AF_INET6)
-          pick = ai;
-      for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
-        if (ai->ai_family == AF_INET6 &&
-            ai->ai_addrlen >= sizeof(struct sockaddr_in6) &&
-            rs->family != AF_INET)
-          pick = ai;
-    }
+    /* Without a udp:/udp6: prefix net-snmp means IPv4: prefer an IPv4
+     * address, but take IPv6 for a name that has only that. */
+    for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
+      if (ai->ai_family == AF_INET &&
+          ai->ai_addrlen >= sizeof(struct sockaddr_in) &&
+          rs->family != AF_INET6)
+        pick = ai;
+    for (ai = res; ai != NULL && pick == NULL; ai = ai->ai_next)
+      if (ai->ai_family == AF_INET6 &&
+          ai->ai_addrlen >= sizeof(struct sockaddr_in6) &&
+          rs->family != AF_INET)
+        pick = ai;
     if (pick != NULL) {
       memset(&t->addr, 0, sizeof(t->addr));
       memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
@@ -215,8 +308,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
         ((struct sockaddr_in6 *)&t->addr)->sin6_port = htons(rs->port);
     }
   }
-  uv_freeaddrinfo(res);
+  if (rs->res != NULL)
+    freeaddrinfo(rs->res);
   usnmp__free(m, rs);
+  m->resolutions--;
   if (t != NULL)
     usnmp__target_resolved(t, pick != NULL ? 0 : USNMP_E_RESOLVE);
   usnmp__manager_handle_closed(m);
@@ -226,9 +321,11 @@ int usnmp__resolve_start(usnmp_target *t, const char *host, uint16_t port,
                          int family) {
   usnmp_manager *m = t->m;
   usnmp__resolve *rs;
-  struct addrinfo hints;
+  size_t len = strlen(host);
   int rc;
 
+  if (len >= sizeof(rs->host))
+    return USNMP_E_INVAL;
   rs = usnmp__malloc(m, sizeof(*rs));
   if (rs == NULL)
     return USNMP_E_NOMEM;
@@ -237,19 +334,22 @@ int usnmp__resolve_start(usnmp_target *t, const char *host, uint16_t port,
   rs->t = t;
   rs->port = port;
   rs->family = family;
-  memset(&hints, 0, sizeof(hints));
-  hints.ai_family = family;
-  hints.ai_socktype = SOCK_DGRAM;
-  hints.ai_protocol = IPPROTO_UDP;
-  rc = uv_getaddrinfo(m->loop, &rs->req, on_resolved, host, NULL, &hints);
+  rs->resolver = m->resolver != NULL ? m->resolver : usnmp__default_resolver;
+  rs->resolver_arg = m->resolver_arg;
+  memcpy(rs->host, host, len + 1);
+  rs->hints.ai_family = family;
+  rs->hints.ai_socktype = SOCK_DGRAM;
+  rs->hints.ai_protocol = IPPROTO_UDP;
+  rc = uv_queue_work(m->loop, &rs->req, resolve_work, resolve_done);
   if (rc < 0) {
     usnmp__free(m, rs);
     return rc;
   }
   t->resolving = rs;
   /* Counted like a handle: the manager's memory must outlive the
-   * callback, which always runs (with UV_EAI_CANCELED when cancelled). */
+   * callback, which always runs (with UV_ECANCELED when cancelled). */
   m->open_handles++;
+  m->resolutions++;
   return 0;
 }
 
@@ -274,7 +374,15 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   usnmp_manager *m = manager_of(h);
   (void)suggested;
   buf->base = (char *)m->recv_buf;
-  buf->len = USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK;
+  buf->len = RECV_CHUNKS * USNMP__RECV_CHUNK;
+}
+
+/* Out of line and cold, so on_recv() keeps no frame for it. */
+__attribute__((noinline, cold)) static void
+deliver_traced(usnmp_manager *m, const uint8_t *data, size_t len,
+               const struct sockaddr *addr, int partial) {
+  usnmp__transport_trace(m, 0, data, len, addr);
+  usnmp__manager_on_datagram(m, data, len, addr, partial);
 }
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -286,18 +394,45 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
    * sender); an empty datagram still counts, as malformed. */
   if (nread < 0 || addr == NULL || m->closing)
     return;
-  usnmp__manager_on_datagram(m, (const uint8_t *)buf->base, (size_t)nread,
-                             addr, (flags & UV_UDP_PARTIAL) != 0);
+  /* Two tail calls: a trace call before the delivery would cost every
+   * datagram a stack frame, traced or not (callgrind: 18 instructions per
+   * GET in bench/poll). */
+  if (m->trace_cb != NULL)
+    deliver_traced(m, (const uint8_t *)buf->base, (size_t)nread, addr,
+                   (flags & UV_UDP_PARTIAL) != 0);
+  else
+    usnmp__manager_on_datagram(m, (const uint8_t *)buf->base, (size_t)nread,
+                               addr, (flags & UV_UDP_PARTIAL) != 0);
 }
 
-/* Sets SO_RCVBUF and SO_SNDBUF; as root SO_*BUFFORCE first, so that
- * net.core.rmem_max does not clamp the size.  Failures are not errors:
- * the kernel's default buffer still works, only bursts suffer. */
-static void set_buffers(int fd, int bytes) {
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0)
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
-  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)) != 0)
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+/* Sets one buffer size: with force (usnmp_manager_set_socket_buffer_force)
+ * the privileged option first, so that the system's limit
+ * (net.core.rmem_max) does not clamp it, else or when that is refused the
+ * ordinary one.  Failures are not errors: the kernel's default buffer
+ * still works, only bursts suffer. */
+static void set_buffer(int fd, int opt, int force_opt, int bytes, int force) {
+  if (force && force_opt >= 0 &&
+      setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof(bytes)) == 0)
+    return;
+  (void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
+}
+
+static void set_buffers(int fd, int bytes, int force) {
+#if defined(SO_RCVBUFFORCE) && defined(SO_SNDBUFFORCE)
+  set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, bytes, force);
+  set_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, bytes, force);
+#else
+  set_buffer(fd, SO_RCVBUF, -1, bytes, force);
+  set_buffer(fd, SO_SNDBUF, -1, bytes, force);
+#endif
+}
+
+int usnmp__transport_can_force(void) {
+#if defined(SO_RCVBUFFORCE) && defined(SO_SNDBUFFORCE)
+  return 1;
+#else
+  return 0;
+#endif
 }
 
 static void on_udp_closed(uv_handle_t *h) {
@@ -315,12 +450,11 @@ static int udp_open(usnmp_manager *m, usnmp__udp *u, int family) {
   int rc;
 
   if (m->recv_buf == NULL) {
-    m->recv_buf = usnmp__malloc(m, USNMP__RECV_CHUNKS * USNMP__RECV_CHUNK);
+    m->recv_buf = usnmp__malloc(m, RECV_CHUNKS * USNMP__RECV_CHUNK);
     if (m->recv_buf == NULL)
       return USNMP_E_NOMEM;
   }
-  rc = uv_udp_init_ex(m->loop, &u->handle,
-                      (unsigned)family | UV_UDP_RECVMMSG);
+  rc = uv_udp_init_ex(m->loop, &u->handle, (unsigned)family | UDP_FLAGS);
   if (rc < 0)
     return rc;
   u->handle.data = m;
@@ -335,7 +469,7 @@ static int udp_open(usnmp_manager *m, usnmp__udp *u, int family) {
   rc = uv_udp_bind(&u->handle, (const struct sockaddr *)&any,
                    family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
   if (rc == 0 && uv_fileno((uv_handle_t *)&u->handle, &fd) == 0)
-    set_buffers(fd, m->sockbuf);
+    set_buffers(fd, m->sockbuf, m->sockbuf_force);
   if (rc == 0)
     rc = uv_udp_recv_start(&u->handle, on_alloc, on_recv);
   /* An idle socket must not keep the loop alive: what does is a request
@@ -383,6 +517,8 @@ int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
     if (rc < 0)
       return rc;
   }
+  if (m->trace_cb != NULL)
+    usnmp__transport_trace(m, 1, data, len, addr);
   buf = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
   rc = uv_udp_try_send(&u->handle, &buf, 1, addr);
   if (rc >= 0)
@@ -409,11 +545,14 @@ int usnmp__transport_send(usnmp_manager *m, const struct sockaddr *addr,
  * The send batch
  * ------------------------------------------------------------------------ */
 
+#if USNMP_HAVE_SENDMMSG
 static socklen_t addr_len(const struct sockaddr_storage *ss) {
   return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                    : sizeof(struct sockaddr_in);
 }
+#endif
 
+#if USNMP_HAVE_SENDMMSG
 /* Sends the batched datagrams of one family with as few sendmmsg() calls
  * as the kernel allows.  When the socket is full, the rest go through
  * usnmp__transport_send(), which lets libuv queue copies. */
@@ -444,8 +583,12 @@ static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
   while (k < n) {
     int rc = sendmmsg(fd, msgs + k, (unsigned)(n - k), 0);
     if (rc > 0) {
-      for (i = k; i < k + (size_t)rc; i++)
+      for (i = k; i < k + (size_t)rc; i++) {
+        if (m->trace_cb != NULL)
+          usnmp__transport_trace(m, 1, rs[i]->msg, rs[i]->msg_len,
+                                 (const struct sockaddr *)&rs[i]->t->addr);
         usnmp__request_flushed(rs[i], 0);
+      }
       k += (size_t)rc;
       continue;
     }
@@ -461,10 +604,27 @@ static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
     }
     /* The first datagram failed on its own (EACCES for a broadcast
      * address, EHOSTUNREACH...): report it and go on with the rest. */
-    usnmp__request_flushed(rs[k], rc < 0 ? -errno : UV_EIO);
+    rc = rc < 0 ? -errno : UV_EIO;
+    if (m->trace_cb != NULL)
+      usnmp__transport_trace(m, 1, rs[k]->msg, rs[k]->msg_len,
+                             (const struct sockaddr *)&rs[k]->t->addr);
+    usnmp__request_flushed(rs[k], rc);
     k++;
   }
 }
+#else
+/* The portable path: each datagram through libuv (uv_udp_try_send, or a
+ * queued copy when the socket is full); one that fails is reported on its
+ * own and the rest go on. */
+static void flush_family(usnmp_manager *m, usnmp_request **rs, size_t n,
+                         usnmp__udp *u) {
+  (void)u;
+  for (size_t i = 0; i < n; i++)
+    usnmp__request_flushed(
+        rs[i], usnmp__transport_send(m, (const struct sockaddr *)&rs[i]->t->addr,
+                                     rs[i]->msg, rs[i]->msg_len));
+}
+#endif
 
 static void flush(usnmp_manager *m) {
   usnmp_request *v4[USNMP__TXQ], *v6[USNMP__TXQ];
@@ -562,4 +722,24 @@ int usnmp__transport_fd(const usnmp_manager *m, int family) {
   if (u->state != 1 || uv_fileno((const uv_handle_t *)&u->handle, &fd) != 0)
     return -1;
   return fd;
+}
+
+void usnmp__transport_trace(usnmp_manager *m, int sent, const uint8_t *data,
+                            size_t len, const struct sockaddr *peer) {
+  usnmp__udp *u = peer->sa_family == AF_INET6 ? &m->udp6 : &m->udp4;
+  struct sockaddr_storage local;
+  int local_len = sizeof(local);
+  usnmp_packet p;
+  memset(&local, 0, sizeof(local));
+  /* The socket's own address, asked only while tracing. */
+  if (u->state != 1 ||
+      uv_udp_getsockname(&u->handle, (struct sockaddr *)&local,
+                         &local_len) != 0)
+    local.ss_family = peer->sa_family;
+  p.sent = sent;
+  p.data = data;
+  p.len = len;
+  p.peer = peer;
+  p.local = (const struct sockaddr *)&local;
+  m->trace_cb(&p, m->trace_arg);
 }

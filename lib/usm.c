@@ -679,6 +679,31 @@ static int localise_keys(usnmp__crypto *c, usnmp__usm_target *t) {
   return rc;
 }
 
+static int passphrase_ok(const char *pass) {
+  size_t len;
+  if (pass == NULL)
+    return 0;
+  len = strlen(pass);
+  return len >= USNMP__USM_PASSWORD_MIN && len <= USNMP__USM_PASSWORD_MAX;
+}
+
+int usnmp__usm_user_check(const char *user, usnmp_auth_proto auth,
+                          const char *authpass, usnmp_priv_proto priv,
+                          const char *privpass) {
+  size_t user_len = user == NULL ? 0 : strlen(user);
+  if (user_len == 0 || user_len > USNMP__USM_USER_MAX)
+    return USNMP_E_V3_USER_NAME;
+  if (auth < USNMP_AUTH_NONE || auth > USNMP_AUTH_SHA512 ||
+      priv < USNMP_PRIV_NONE || priv > USNMP_PRIV_AES256C)
+    return USNMP_E_V3_UNKNOWN_PROTOCOL;
+  if (priv != USNMP_PRIV_NONE && auth == USNMP_AUTH_NONE)
+    return USNMP_E_V3_PRIV_WITHOUT_AUTH;
+  if ((auth != USNMP_AUTH_NONE && !passphrase_ok(authpass)) ||
+      (priv != USNMP_PRIV_NONE && !passphrase_ok(privpass)))
+    return USNMP_E_V3_PASSPHRASE;
+  return 0;
+}
+
 int usnmp__usm_target_set_user(usnmp__crypto *c, usnmp__usm_target *t,
                                const char *user, usnmp_auth_proto auth,
                                const char *authpass, usnmp_priv_proto priv,
@@ -687,24 +712,12 @@ int usnmp__usm_target_set_user(usnmp__crypto *c, usnmp__usm_target *t,
   size_t user_len;
   int rc = 0;
 
-  if (c == NULL || t == NULL || user == NULL)
+  if (c == NULL || t == NULL)
     return USNMP_E_INVAL;
+  rc = usnmp__usm_user_check(user, auth, authpass, priv, privpass);
+  if (rc < 0)
+    return rc;
   user_len = strlen(user);
-  if (user_len == 0 || user_len > USNMP__USM_USER_MAX)
-    return USNMP_E_INVAL;
-  if (auth < USNMP_AUTH_NONE || auth > USNMP_AUTH_SHA512 ||
-      priv < USNMP_PRIV_NONE || priv > USNMP_PRIV_AES256C)
-    return USNMP_E_INVAL;
-  if (priv != USNMP_PRIV_NONE && auth == USNMP_AUTH_NONE)
-    return USNMP_E_INVAL;
-  if (auth != USNMP_AUTH_NONE &&
-      (authpass == NULL || strlen(authpass) < USNMP__USM_PASSWORD_MIN ||
-       strlen(authpass) > USNMP__USM_PASSWORD_MAX))
-    return USNMP_E_INVAL;
-  if (priv != USNMP_PRIV_NONE &&
-      (privpass == NULL || strlen(privpass) < USNMP__USM_PASSWORD_MIN ||
-       strlen(privpass) > USNMP__USM_PASSWORD_MAX))
-    return USNMP_E_INVAL;
   if (auth != USNMP_AUTH_NONE && !usnmp__crypto_has_auth(c, auth))
     return USNMP_E_UNSUPPORTED;
   if (priv != USNMP_PRIV_NONE && !usnmp__crypto_has_priv(c, priv))
@@ -912,7 +925,7 @@ int usnmp_auth_proto_parse(const char *name, usnmp_auth_proto *out) {
       return 0;
     }
   }
-  return USNMP_E_INVAL;
+  return USNMP_E_V3_UNKNOWN_PROTOCOL;
 }
 
 int usnmp_priv_proto_parse(const char *name, usnmp_priv_proto *out) {
@@ -930,7 +943,7 @@ int usnmp_priv_proto_parse(const char *name, usnmp_priv_proto *out) {
       return 0;
     }
   }
-  return USNMP_E_INVAL;
+  return USNMP_E_V3_UNKNOWN_PROTOCOL;
 }
 
 int usnmp_sec_level_parse(const char *name, usnmp_sec_level *out) {
@@ -958,7 +971,7 @@ int usnmp_sec_level_parse(const char *name, usnmp_sec_level *out) {
       return 0;
     }
   }
-  return USNMP_E_INVAL;
+  return USNMP_E_V3_UNKNOWN_LEVEL;
 }
 
 const char *usnmp_auth_proto_name(usnmp_auth_proto p) {

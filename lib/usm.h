@@ -259,13 +259,22 @@ int usnmp__usm_target_init(usnmp__crypto *c, usnmp__usm_target *t);
 /* Wipes t's keys (call before freeing the memory that holds it). */
 void usnmp__usm_target_wipe(usnmp__usm_target *t);
 
+/* Checks a v3 user's settings before anything is derived from them, for
+ * every entry point (targets, the blocking layer).  Returns 0,
+ * USNMP_E_V3_USER_NAME (NULL, empty or over 32 bytes),
+ * USNMP_E_V3_UNKNOWN_PROTOCOL (outside the enums),
+ * USNMP_E_V3_PRIV_WITHOUT_AUTH, or USNMP_E_V3_PASSPHRASE (missing, under
+ * USNMP__USM_PASSWORD_MIN or over USNMP__USM_PASSWORD_MAX bytes). */
+int usnmp__usm_user_check(const char *user, usnmp_auth_proto auth,
+                          const char *authpass, usnmp_priv_proto priv,
+                          const char *privpass);
+
 /* Sets the user: name, protocols and passwords (NULL for NONE; at least
  * USNMP__USM_PASSWORD_MIN bytes otherwise).  Master keys are derived now
  * (through c's cache) and, if the engine ID is known, localised.  The
  * level becomes the highest the protocols allow.  On error t is
- * unchanged.  Returns 0, USNMP_E_INVAL (name empty or over 32 bytes,
- * password missing or short, privacy without authentication, protocol out
- * of range), USNMP_E_UNSUPPORTED (the protocol is not available in c) or
+ * unchanged.  Returns 0, USNMP_E_INVAL (c or t NULL), the codes of
+ * usnmp__usm_user_check(), USNMP_E_UNSUPPORTED (the protocol is not available in c) or
  * USNMP_E_NOMEM. */
 int usnmp__usm_target_set_user(usnmp__crypto *c, usnmp__usm_target *t,
                                const char *user, usnmp_auth_proto auth,
@@ -355,6 +364,8 @@ typedef struct usnmp__msg3 {
   /* For a Report: the error its first varbind names (USNMP_E_UNKNOWN_USER,
    * ..., USNMP_E_UNKNOWN_REPORT); 0 otherwise. */
   int report;
+  /* The USNMP__Q_* bits of what decoding tolerated (lib/ber.h). */
+  unsigned tolerated;
 } usnmp__msg3;
 
 /* Encodes a request (GET, GETNEXT, GETBULK, SET, or a Response/Report)
@@ -406,13 +417,16 @@ int usnmp__msg3_peek_msg_id(const uint8_t *buf, size_t len, int32_t *msg_id);
 
 /* Decodes a v3 message received for target t (t may be NULL to read an
  * unauthenticated message, such as the discovery report).  In order:
- * strict BER of the header and security parameters; then, when msgFlags
+ * the BER of the header and security parameters (read as lib/ber.h
+ * reads, what it tolerated in m->tolerated); then, when msgFlags
  * asks for authentication, the digest is checked in constant time
  * against t's key (computed with the digest field taken as zeros; buf is
  * never written) before anything else is trusted; then an encrypted
  * scoped PDU is decrypted into scratch (at least as large as the
  * encrypted part; the whole datagram's length is always enough) and the
- * scoped PDU decoded, varbinds into vbs (at most max_vbs).  Varbinds and
+ * scoped PDU decoded, varbinds into vbs (at most max_vbs); whatever
+ * follows the scoped PDU in the plaintext is padding and ignored
+ * (USNMP__Q_PRIV_PAD when beyond the cipher's need).  Varbinds and
  * the context point into buf, or into scratch when the message was
  * encrypted.  Messages below t's level are accepted only when they are
  * Reports (m->authenticated tells).  Returns 0 and fills *m (m->report

@@ -4,6 +4,8 @@
  */
 #include <string.h>
 
+#include "ber.h"
+#include "pdu.h"
 #include "usnmp.h"
 
 usnmp_value usnmp_value_integer(int32_t v) {
@@ -134,4 +136,25 @@ int usnmp_value_is_exception(const usnmp_value *v) {
   return v != NULL && (v->type == USNMP_TYPE_NOSUCHOBJECT ||
                        v->type == USNMP_TYPE_NOSUCHINSTANCE ||
                        v->type == USNMP_TYPE_ENDOFMIBVIEW);
+}
+
+int usnmp__undecodable_parts(const usnmp_value *v, uint8_t *tag,
+                             const uint8_t **content, size_t *len) {
+  usnmp__slice in, body;
+  if (v->v.bytes.data == NULL)
+    return USNMP_E_BAD_VALUE;
+  usnmp__slice_init(&in, v->v.bytes.data, v->v.bytes.len);
+  if (usnmp__ber_get_any(&in, tag, &body) < 0 || in.len != 0)
+    return USNMP_E_BAD_VALUE;
+  *content = body.data;
+  *len = body.len;
+  return 0;
+}
+
+int usnmp_value_get_undecodable(const usnmp_value *v, uint8_t *tag,
+                                const uint8_t **content, size_t *len) {
+  if (v == NULL || tag == NULL || content == NULL || len == NULL ||
+      v->type != USNMP_TYPE_UNDECODABLE)
+    return USNMP_E_INVAL;
+  return usnmp__undecodable_parts(v, tag, content, len);
 }

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "manager_int.h"
+#include "pdu.h"
 #include "usnmp.h"
 
 enum { PH_IDLE = 0, PH_ROOT_FIRST, PH_WALK, PH_ROOT_LAST, PH_DONE };
@@ -47,7 +48,6 @@ typedef struct batch {
 struct usnmp_walk {
   usnmp_allocator alloc; /* a copy: a pull walk may outlive its manager */
   usnmp_target *t;
-  uv_loop_t *loop;
   usnmp_walk_varbind_cb on_varbind;
   usnmp_walk_done_cb on_done;
   void *arg;
@@ -76,6 +76,8 @@ struct usnmp_walk {
   size_t cursor_len;
   uint8_t root_ber[OID_BER_MAX];
   size_t root_ber_len; /* 0 when the root cannot be encoded (one arc) */
+  uint8_t end_ber[OID_BER_MAX]; /* usnmp_walk_opts.end */
+  size_t end_ber_len;           /* 0: the walk ends with its subtree */
   /* The last name delivered, turned into arcs for the result at the end. */
   uint8_t last[OID_BER_MAX];
   size_t last_len;
@@ -191,6 +193,8 @@ static int name_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
 static int in_subtree(const usnmp_walk *w, const uint8_t *name, size_t len) {
   uint64_t first = 0;
   uint32_t arc0;
+  if (w->end_ber_len != 0)
+    return name_cmp(name, len, w->end_ber, w->end_ber_len) < 0;
   if (w->root_ber_len != 0)
     return len >= w->root_ber_len &&
            memcmp(name, w->root_ber, w->root_ber_len) == 0;
@@ -240,10 +244,7 @@ static void copy_varbind(usnmp_varbind *dst, const usnmp_varbind *src,
   memcpy(*space, src->oid, src->oid_len);
   dst->oid = *space;
   *space += src->oid_len;
-  if (src->value.type == USNMP_TYPE_OCTET_STRING ||
-      src->value.type == USNMP_TYPE_OPAQUE ||
-      src->value.type == USNMP_TYPE_IPADDRESS ||
-      src->value.type == USNMP_TYPE_OID) {
+  if (usnmp__value_has_bytes(src->value.type)) {
     if (src->value.v.bytes.len != 0)
       memcpy(*space, src->value.v.bytes.data, src->value.v.bytes.len);
     dst->value.v.bytes.data = *space;
@@ -253,10 +254,7 @@ static void copy_varbind(usnmp_varbind *dst, const usnmp_varbind *src,
 
 static size_t varbind_bytes(const usnmp_varbind *vb) {
   size_t n = vb->oid_len;
-  if (vb->value.type == USNMP_TYPE_OCTET_STRING ||
-      vb->value.type == USNMP_TYPE_OPAQUE ||
-      vb->value.type == USNMP_TYPE_IPADDRESS ||
-      vb->value.type == USNMP_TYPE_OID)
+  if (usnmp__value_has_bytes(vb->value.type))
     n += vb->value.v.bytes.len;
   return n;
 }
@@ -300,10 +298,7 @@ static int batch_add(usnmp_walk *w, const usnmp_varbind *vb) {
       for (size_t i = 0; i < f->n; i++) {
         usnmp_varbind *v = &f->vbs[i];
         v->oid = f->bytes + (v->oid - old);
-        if (v->value.type == USNMP_TYPE_OCTET_STRING ||
-            v->value.type == USNMP_TYPE_OPAQUE ||
-            v->value.type == USNMP_TYPE_IPADDRESS ||
-            v->value.type == USNMP_TYPE_OID)
+        if (usnmp__value_has_bytes(v->value.type))
           v->value.v.bytes.data = f->bytes + (v->value.v.bytes.data - old);
       }
     }
@@ -346,7 +341,7 @@ static void abort_request(usnmp_walk *w) {
   if (r == NULL)
     return;
   w->internal_cancel = 1;
-  usnmp_cancel(r);
+  usnmp__cancel(r);
   w->internal_cancel = 0;
   w->req = NULL;
 }
@@ -366,7 +361,13 @@ static int send_request(usnmp_walk *w, usnmp_pdu_type type, const uint8_t *name,
   vb.oid_len = name_len;
   vb.value.type = USNMP_TYPE_NULL;
   w->sent_bulk = type == USNMP_PDU_GETBULK;
-  rc = usnmp__request_start(w->t, type, &vb, 1, 0,
+  /* A callback of this walk (or of another request) may have freed the
+   * target or closed the manager since the last answer, with nothing in
+   * flight to tell us: the manager holds the target until that callback
+   * returns, so ask it before starting anything on it. */
+  rc = usnmp__target_gone(w->t);
+  if (rc == 0)
+    rc = usnmp__request_start(w->t, type, &vb, 1, 0,
                             type == USNMP_PDU_GETBULK ? (int32_t)w->reps : 0,
                             w->ropts_p, on_response, w, &w->req);
   if (rc < 0)
@@ -678,9 +679,17 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
   }
   if (s.exception_inside) {
     if (w->flags & USNMP_WALK_DELIVER_EXCEPTIONS) {
-      rc = deliver(w, s.end_vb);
-      if (w->finished)
-        return;
+      const usnmp_varbind *vb = s.end_vb;
+      const usnmp_varbind *end = resp->varbinds + n;
+      /* Some agents fill every remaining repetition of a GETBULK answer
+       * with the same exception (RFC 3416 allows it): snmpbulkwalk prints
+       * each one inside the subtree, and so do we. */
+      do {
+        rc = deliver(w, vb);
+        if (w->finished)
+          return;
+      } while (rc == 0 && ++vb < end && usnmp_value_is_exception(&vb->value) &&
+               in_subtree(w, vb->oid, vb->oid_len));
       if (rc != 0) {
         if (rc > 0)
           w->result.end = USNMP_WALK_END_STOPPED;
@@ -705,8 +714,6 @@ static void on_response(const usnmp_response *resp, void *arg) {
     /* The walk, its target or the manager went away: whatever the phase,
      * the walk is over. */
     complete(w, resp->status);
-    if (w->pull)
-      uv_stop(w->loop);
     w->depth--;
     maybe_free(w);
     return;
@@ -733,9 +740,10 @@ static void on_response(const usnmp_response *resp, void *arg) {
   /* A pull walk's caller runs the loop once per UV_EAGAIN.  An answer that
    * completes from a timer due when that run began (a deferred error, say)
    * would otherwise leave the run blocked in its poll with nothing left to
-   * wake it: stop the loop so the run returns and the caller looks. */
+   * wake it.  The loop is the caller's, shared maybe: wake it rather than
+   * stop it, so the run returns and the caller looks. */
   if (w->pull)
-    uv_stop(w->loop);
+    usnmp__manager_wake(w->t->m);
   w->depth--;
   maybe_free(w);
 }
@@ -763,12 +771,14 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
   memset(w, 0, sizeof *w);
   w->alloc = a;
   w->t = t;
-  w->loop = usnmp_manager_loop(m);
   w->root = *root;
   w->brent_power = 1;
   w->reps = USNMP_WALK_DEFAULT_REPETITIONS;
   w->bulk = t->version != USNMP_VERSION_1;
   if (opts != NULL) {
+    rc = USNMP_E_INVAL;
+    if (opts->flags & ~USNMP__WALK_KNOWN)
+      goto fail;
     w->flags = opts->flags;
     if (opts->max_repetitions != 0)
       w->reps = opts->max_repetitions;
@@ -785,20 +795,20 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
       goto fail;
     }
     w->limit = opts->max_varbinds;
+    if ((opts->flags & USNMP_WALK_END_OID) && opts->end != NULL) {
+      rc = opts->end->len >= 2
+               ? usnmp_oid_to_ber(w->end_ber, sizeof w->end_ber, opts->end)
+               : USNMP_E_INVAL;
+      if (rc < 0)
+        goto fail;
+      w->end_ber_len = (size_t)rc;
+    }
     if (opts->request != NULL) {
-      w->ropts = *opts->request;
+      rc = usnmp__request_opts_copy(m, &w->ropts, &w->community,
+                                    opts->request);
+      if (rc < 0)
+        goto fail;
       w->ropts_p = &w->ropts;
-      if ((w->ropts.flags & USNMP_OPT_COMMUNITY) &&
-          w->ropts.community != NULL) {
-        size_t len = strlen(w->ropts.community) + 1;
-        w->community = w_malloc(&a, len);
-        if (w->community == NULL) {
-          rc = USNMP_E_NOMEM;
-          goto fail;
-        }
-        memcpy(w->community, w->ropts.community, len);
-        w->ropts.community = w->community;
-      }
     }
   }
   if (w->reps > USNMP_MAX_VARBINDS)
@@ -871,7 +881,7 @@ int usnmp_walk_cancel(usnmp_walk *w) {
   w->depth++;
   if (w->req != NULL) {
     /* Our answer callback sees USNMP_E_CANCELLED and completes the walk. */
-    usnmp_cancel(w->req);
+    usnmp__cancel(w->req);
   }
   complete(w, USNMP_E_CANCELLED);
   w->depth--;
@@ -888,6 +898,11 @@ int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
   rc = walk_new(&w, t, root, opts);
   if (rc < 0)
     return rc;
+  rc = usnmp__manager_wake_init(t->m);
+  if (rc < 0) {
+    walk_free(w);
+    return rc;
+  }
   w->pull = 1;
   w->phase = PH_IDLE;
   *out = w;
@@ -936,12 +951,13 @@ int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb) {
   return 1;
 }
 
-int usnmp_walk_result_get(const usnmp_walk *w, usnmp_walk_result *result) {
+int usnmp_walk_result_get_ex(const usnmp_walk *w, usnmp_walk_result *result,
+                             size_t size) {
   if (w == NULL || result == NULL || !w->pull)
     return USNMP_E_INVAL;
   if (!w->finished)
     return UV_EAGAIN;
-  *result = w->result;
+  usnmp__copy_out(result, size, &w->result, sizeof w->result);
   return 0;
 }
 

@@ -65,3 +65,31 @@ usnmp_agent_start() {
   cat "$agent_dir/snmpd.log" >&2
   return 1
 }
+
+# For test scripts: usnmp_test_begin NAME makes a private temporary
+# directory, $tmp (also agent_dir), removed at exit with the agent
+# stopped; runs net-snmp's tools with no MIB modules and no configuration
+# but the test's own; and zeroes the counters that usnmp_test_fail counts
+# in and usnmp_test_end reports (exit status 0 when nothing failed).
+usnmp_test_begin() {
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/usnmp-test-$1-XXXXXX") || exit 1
+  agent_dir=$tmp
+  trap 'usnmp_agent_stop; rm -rf "$tmp"' EXIT
+  trap 'exit 130' INT TERM
+  export MIBS=
+  export SNMPCONFPATH="$tmp/persist"
+  export SNMP_PERSISTENT_DIR="$tmp/persist"
+  mkdir -p "$tmp/persist"
+  checks=0
+  failures=0
+}
+
+usnmp_test_fail() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+
+usnmp_test_end() {
+  echo "$1: $checks checks, $failures failed"
+  [ "$failures" = 0 ]
+}

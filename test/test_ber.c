@@ -23,7 +23,7 @@ static int read_one(const uint8_t *bytes, size_t len, uint8_t *tag,
   int rc;
   usnmp__slice_init(&in, bytes, len);
   rc = usnmp__ber_get_any(&in, tag, &body);
-  if (rc == 0) {
+  if (rc >= 0) {
     *body_len = body.len;
     *rest = in.len;
     assert_ptr_equal(body.data + body.len, in.data);
@@ -52,11 +52,17 @@ static void test_lengths(void **state) {
       {{0x04, 0x82, 0xff, 0xff}, 4, 0xffff, 0},
       {{0x04, 0x83, 0x01, 0x00, 0x00}, 5, 0x10000, 0},
       {{0x04, 0x80}, 2, 0, USNMP_E_INDEFINITE_LENGTH},
-      {{0x04, 0x81, 0x7f}, 3, 0x7f, USNMP_E_BAD_LENGTH},
-      {{0x04, 0x81, 0x00}, 3, 0, USNMP_E_BAD_LENGTH},
-      {{0x04, 0x82, 0x00, 0xff}, 4, 0xff, USNMP_E_BAD_LENGTH},
-      {{0x04, 0x83, 0x00, 0x01, 0x00}, 5, 0x100, USNMP_E_BAD_LENGTH},
-      {{0x04, 0x85, 0x00, 0x00, 0x00, 0x00}, 6, 0, USNMP_E_BAD_LENGTH},
+      /* RFC 3417 section 8: more length octets than needed are legal;
+       * the reader takes them and says so. */
+      {{0x04, 0x81, 0x7f}, 3, 0x7f, USNMP__Q_LENGTH},
+      {{0x04, 0x81, 0x05}, 3, 5, USNMP__Q_LENGTH},
+      {{0x04, 0x81, 0x00}, 3, 0, USNMP__Q_LENGTH},
+      {{0x04, 0x82, 0x00, 0xff}, 4, 0xff, USNMP__Q_LENGTH},
+      {{0x04, 0x82, 0x00, 0x2e}, 4, 0x2e, USNMP__Q_LENGTH},
+      {{0x04, 0x83, 0x00, 0x01, 0x00}, 5, 0x100, USNMP__Q_LENGTH},
+      {{0x04, 0x84, 0x00, 0x00, 0x00, 0x2e}, 6, 0x2e, USNMP__Q_LENGTH},
+      /* More than eight length octets, and the reserved 0xff: refused. */
+      {{0x04, 0x89}, 2, 0, USNMP_E_BAD_LENGTH},
       {{0x04, 0xff}, 2, 0, USNMP_E_BAD_LENGTH},
       {{0x1f, 0x01}, 2, 1, USNMP_E_MULTIBYTE_TAG},
       {{0x7f, 0x01}, 2, 1, USNMP_E_MULTIBYTE_TAG},
@@ -73,7 +79,7 @@ static void test_lengths(void **state) {
     /* Exactly long enough, with one spare byte after it. */
     assert_int_equal(read_one(buf, total + 1, &tag, &body, &rest),
                      cases[i].err);
-    if (cases[i].err == 0) {
+    if (cases[i].err >= 0) {
       assert_int_equal(tag, cases[i].hdr[0]);
       assert_int_equal(body, cases[i].body);
       assert_int_equal(rest, 1);
@@ -256,20 +262,19 @@ static void test_integer_errors(void **state) {
     int err;
   } cases[] = {
       {"", 0, 0, USNMP_E_BAD_VALUE},
-      {"\x00\x7f", 2, 0, USNMP_E_INT_NONMINIMAL},
-      {"\xff\x80", 2, 0, USNMP_E_INT_NONMINIMAL},
-      {"\x00\x00", 2, 0, USNMP_E_INT_NONMINIMAL},
       {"\x00\x80\x00\x00\x00", 5, 0, USNMP_E_INT_OVERFLOW},
       {"\x01\x00\x00\x00\x00", 5, 0, USNMP_E_INT_OVERFLOW},
       {"\xff\x7f\xff\xff\xff", 5, 0, USNMP_E_INT_OVERFLOW},
+      /* net-snmp reads this as 4294966297, a value no INTEGER holds. */
+      {"\x00\xff\xff\xfc\x19", 5, 0, USNMP_E_INT_OVERFLOW},
       {"", 0, 4, USNMP_E_BAD_VALUE},
-      {"\x80", 1, 4, USNMP_E_INT_OVERFLOW},
-      {"\x00\x7f", 2, 4, USNMP_E_INT_NONMINIMAL},
       {"\x01\x00\x00\x00\x00", 5, 4, USNMP_E_INT_OVERFLOW},
       {"\x00\x80\x00\x00\x00\x00", 6, 4, USNMP_E_INT_OVERFLOW},
+      /* net-snmp keeps the low 32 bits (5) of this Counter32. */
+      {"\x01\x00\x00\x00\x05", 5, 4, USNMP_E_INT_OVERFLOW},
+      {"\x80\x00\x00\x00\x01", 5, 4, USNMP_E_INT_OVERFLOW},
       {"\x01\x00\x00\x00\x00\x00\x00\x00\x00", 9, 8, USNMP_E_INT_OVERFLOW},
       {"\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00", 10, 8, USNMP_E_INT_OVERFLOW},
-      {"\xff\xff\xff\xff\xff\xff\xff\xff", 8, 8, USNMP_E_INT_NONMINIMAL},
   };
   (void)state;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -284,6 +289,55 @@ static void test_integer_errors(void **state) {
                                        &v),
                        cases[i].err);
       assert_true(v == 42);
+    }
+  }
+}
+
+/* Encodings with one meaning that are not minimal: read, and reported. */
+static void test_integer_tolerated(void **state) {
+  static const struct {
+    const char *content;
+    size_t len;
+    size_t max_octets; /* 0: signed int32 */
+    int64_t value;
+    int quirks;
+  } cases[] = {
+      {"\x00\x7f", 2, 0, 127, USNMP__Q_INT_PAD},
+      {"\xff\x80", 2, 0, -128, USNMP__Q_INT_PAD},
+      {"\x00\x00", 2, 0, 0, USNMP__Q_INT_PAD},
+      {"\x00\x05", 2, 0, 5, USNMP__Q_INT_PAD},
+      {"\x00\x00\x00\x01", 4, 0, 1, USNMP__Q_INT_PAD},
+      /* pyasn1-based agents send INT32_MIN in five octets. */
+      {"\xff\x80\x00\x00\x00", 5, 0, INT32_MIN, USNMP__Q_INT_PAD},
+      /* A request-id FB 6A 65 17 echoed with an extra FF. */
+      {"\xff\xfb\x6a\x65\x17", 5, 0, (int32_t)0xfb6a6517u, USNMP__Q_INT_PAD},
+      {"\x00\x12\x34\x56\x78", 5, 0, 0x12345678, USNMP__Q_INT_PAD},
+      {"\x00\x00\x00\x00\x00\x00\x00\x07", 8, 0, 7, USNMP__Q_INT_PAD},
+      /* Unsigned types without their 00: read as unsigned. */
+      {"\xb3\x99\x9f\xcb", 4, 4, 3013189579, USNMP__Q_UINT_SIGN},
+      {"\xff\xff", 2, 4, 65535, USNMP__Q_UINT_SIGN},
+      {"\x80", 1, 4, 128, USNMP__Q_UINT_SIGN},
+      {"\xff\xff\xff", 3, 4, 16777215, USNMP__Q_UINT_SIGN},
+      {"\xff\xff\xff\xff\xff\xff\xff\xff", 8, 8, -1, USNMP__Q_UINT_SIGN},
+      /* Redundant 00 octets. */
+      {"\x00\x7f", 2, 4, 127, USNMP__Q_INT_PAD},
+      {"\x00\x00\x80", 3, 4, 128, USNMP__Q_INT_PAD},
+      {"\x00\x00\x00\x00\x05", 5, 4, 5, USNMP__Q_INT_PAD},
+      {"\x00\x00\xff\xff\xff\xff", 6, 4, 4294967295, USNMP__Q_INT_PAD},
+  };
+  (void)state;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const uint8_t *p = (const uint8_t *)cases[i].content;
+    if (cases[i].max_octets == 0) {
+      int32_t v = 42;
+      assert_int_equal(usnmp__ber_int32(p, cases[i].len, &v), cases[i].quirks);
+      assert_int_equal(v, (int32_t)cases[i].value);
+    } else {
+      uint64_t v = 42;
+      assert_int_equal(
+          usnmp__ber_uint(p, cases[i].len, cases[i].max_octets, &v),
+          cases[i].quirks);
+      assert_true(v == (uint64_t)cases[i].value);
     }
   }
 }
@@ -436,6 +490,7 @@ int main(void) {
       cmocka_unit_test(test_int32_table),
       cmocka_unit_test(test_uint_table),
       cmocka_unit_test(test_integer_errors),
+      cmocka_unit_test(test_integer_tolerated),
       cmocka_unit_test(test_writer_headers),
       cmocka_unit_test(test_writer_nobufs),
       cmocka_unit_test(test_writer_positions),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_cli.sh: the usnmp command against net-snmp's own tools.
 #
-#   test_cli.sh USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK UDP_SINK
+#   test_cli.sh USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK UDP_SINK \
+#               CLI_AGENT
 #
 # Starts a private net-snmp snmpd on a free loopback port (IPv4 and IPv6)
 # with test/snmpd.conf, runs each case with `usnmp CMD ARGS` and with
@@ -12,12 +13,15 @@
 # MIB modules) is checked against snmpwalk's view of the same table, and
 # --json documents are validated and checked with test/json_check.c.
 # The requests themselves (every set TYPE, bulk parameters) are compared
-# with net-snmp's byte for byte through test/udp_sink.c.
+# with net-snmp's byte for byte through test/udp_sink.c.  Every -O output
+# flag, alone and combined, is compared on values of every type served by
+# the project's own test agent (test/cli_agent.c) as well as by snmpd.
 # Each failed case prints a diff; the script exits 1 if any failed.
 set -u
 
-if [ $# -ne 6 ]; then
-  echo "usage: $0 USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK UDP_SINK" >&2
+if [ $# -ne 7 ]; then
+  echo "usage: $0 USNMP SNMPD NETSNMP_BIN_DIR SNMPD_CONF JSON_CHECK UDP_SINK" \
+    "CLI_AGENT" >&2
   exit 2
 fi
 usnmp=$1
@@ -26,6 +30,8 @@ bin=$3
 conf=$4
 json_check=$5
 udp_sink=$6
+cli_agent=$7
+cli_agent_pid=
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/usnmp-test-cli-XXXXXX")
 agent_snmpd=$snmpd
@@ -37,6 +43,10 @@ agent_dir=$tmp
 
 cleanup() {
   usnmp_agent_stop
+  if [ -n "$cli_agent_pid" ]; then
+    kill -TERM "$cli_agent_pid" 2>/dev/null
+    wait "$cli_agent_pid" 2>/dev/null
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -50,6 +60,19 @@ mkdir -p "$tmp/persist"
 
 usnmp_agent_start || exit 1
 A="127.0.0.1:$port"
+# The project's test agent: it prints its port once it listens.
+"$cli_agent" >"$tmp/cli_agent.port" 2>"$tmp/cli_agent.err" &
+cli_agent_pid=$!
+for _ in $(seq 100); do
+  [ -s "$tmp/cli_agent.port" ] && break
+  sleep 0.02
+done
+if [ ! -s "$tmp/cli_agent.port" ]; then
+  echo "cli_agent did not start: $(cat "$tmp/cli_agent.err")" >&2
+  exit 1
+fi
+T="127.0.0.1:$(cat "$tmp/cli_agent.port")"
+TV=.1.3.6.1.4.1.99999.2 # its values of every type (test/cli_agent.c)
 A6="udp6:[::1]:$port"
 dead=$(usnmp_free_port) || exit 1
 while [ "$dead" = "$port" ]; do dead=$(usnmp_free_port) || exit 1; done
@@ -211,6 +234,172 @@ same get -On -v2c -c public "[::1]:$port" $SYSDESCR
 same get -On -v1 -c public "udp6:[::1]:$port" $SYSDESCR 1.3.6.1.2.1.1.5.0
 same get -On -v2c -c public "localhost:$port" $SYSDESCR
 
+# ----------------------------------------------------- -O output flags
+# Every flag of net-snmp's snmpcmd(1) alone, and the combinations scripts
+# use, on every type: snmpd's values (exceptions included) and the test
+# agent's (binary strings, long dumps, quotes, every Opaque kind, TimeTicks
+# of days).  q Q v t T are toggles in net-snmp (-Oqq is no -Oq), a/x and
+# the OID styles are last-wins: both are compared too.
+TYPES="$SYSDESCR $SYSOBJECTID $ORUPTIME1 $ENGINEID $USMSTAT $IFSPEED1 $IFPHYS1
+  $IPADDR $IPFWD $IFMCAST1 $sys.99.0 $sys.1"
+for f in a b e E f n q Q s S t T u U v x X qv Qv vq qn Qn nq tq qt xn \
+  Tq Tx Txq aq Ta qT Qt vT vx va fq uT Sx qQ Qq qq QQ vv tt TT ax xa nqv \
+  Qfn tvq; do
+  # shellcheck disable=SC2086 # TYPES is a list
+  same get "-O$f" -v2c -c public $A $TYPES
+  same walk "-O$f" -v2c -c public $T $TV
+done
+same_volatile get -Oq -v2c -c public $A $LOAD15
+same_volatile get -OQv -v2c -c public $A $LOAD15
+for f in q Qv qn t T x a; do
+  same bulkwalk "-O$f" -v2c -c public $T $TV
+  same getnext "-O$f" -v1 -c public $T $TV.7 $TV.15 $TV.23 $TV.29
+  same bulkget "-O$f" -v2c -c public -Cn1 -Cr3 $T $TV.5 $TV.16 $TV.29
+  same walk "-O$f" -v1 -c public $T $TV.2
+done
+# Separate -O options add up; errors name the failed OID in the style.
+same get -Oq -Ov -v2c -c public $A $SYSDESCR $SYSOBJECTID
+same get -Oq -On -v2c -c public $A $SYSDESCR
+same get -Oq -Oq -v2c -c public $A $ORUPTIME1
+same get -Oqn -v1 -c public $A $sys.99.0 $SYSDESCR
+same get -OQf -v1 -c public $A $SYSDESCR $sys.99.0
+same walk -Oqv -v2c -c public -Cp $A $ORTABLE
+same set -Oqv -v2c -c private $A $SYSLOCATION s "quick value"
+same set -OQ -v2c -c private $A $SYSLOCATION x "00 41"
+same set -Oqn -v2c -c private $A $ORUPTIME1 t 5
+
+# -Op PRECISION (Opaque floats with "%" PRECISION "f") and -O0 (DISPLAY-HINT
+# zeros: nothing without MIBs).
+same get -Op .2 -v2c -c public $T $TV.24 $TV.25
+same get -Op.3e -O0 -v2c -c public $T $TV.24 $TV.25 $TV.1
+same get -Oqp 10.1 -Ov -v2c -c public $T $TV.24 $TV.25
+same walk -Op 4 -v2c -c public $T $TV
+
+# ----------------------------------------------------- -d packet dumps
+# net-snmp's -d dump (header, xdump rows, empty line) compared after
+# masking what differs between any two runs: the request-id's octets and
+# the local port.  A request-id shorter than four octets (about 1 in 256)
+# changes the lengths too: up to three tries.
+cat >"$tmp/mask.awk" <<'AWK'
+# Masks the request-id of each v1/v2c message in net-snmp's -d dumps
+# (its hex cells become XX and its text column x) and the local port of
+# the header lines, the two things that differ between two runs.
+BEGIN {
+  for (i = 0; i < 256; i++) hexval[sprintf("%02X", i)] = i
+  n = 0
+}
+function flush_packet(   k, i, len, nlen, j, id_start, id_len, r, col, line, pos) {
+  if (n == 0) return
+  k = 0
+  for (r = 0; r < n; r++)
+    for (col = 0; col < 16; col++) {
+      pos = 7 + col * 3 + int(col / 4)
+      if (substr(rows[r], pos, 2) ~ /^[0-9A-F][0-9A-F]$/)
+        bytes[k++] = hexval[substr(rows[r], pos, 2)]
+    }
+  # SEQUENCE, version, community, PDU header, then request-id.
+  i = 0; id_start = -1
+  for (j = 0; j < 4 && i < k; j++) {
+    i++                                  # tag
+    len = bytes[i++]
+    if (len >= 128) { nlen = len - 128; len = 0
+      while (nlen-- > 0) len = len * 256 + bytes[i++] }
+    if (j == 1 || j == 2) i += len       # skip version, community
+  }
+  if (i < k && bytes[i] == 2) { id_len = bytes[i + 1]; id_start = i + 2 }
+  for (r = 0; r < n; r++) {
+    line = rows[r]
+    for (j = id_start; id_start >= 0 && j < id_start + id_len; j++) {
+      if (int(j / 16) != r) continue
+      col = j % 16
+      pos = 7 + col * 3 + int(col / 4)
+      line = substr(line, 1, pos - 1) "XX" substr(line, pos + 2)
+      pos = 61 + col
+      line = substr(line, 1, pos - 1) "x" substr(line, pos + 1)
+    }
+    print line
+  }
+  n = 0
+}
+/^[0-9][0-9][0-9][0-9]+: / { rows[n++] = $0; next }
+{ flush_packet(); sub(/->\[0\.0\.0\.0\]:[0-9]+/, "->[0.0.0.0]:PORT"); print }
+END { flush_packet() }
+AWK
+same_dump() {
+  checks=$((checks + 1))
+  local f
+  for _ in 1 2 3; do
+    run_both "$@"
+    for f in u.out n.out u.err n.err; do
+      awk -f "$tmp/mask.awk" "$tmp/$f" >"$tmp/$f.m"
+      mv "$tmp/$f.m" "$tmp/$f"
+    done
+    identical && return 0
+  done
+  fail "usnmp $* differs from $(tool_of "$1") (packet dump, three tries)"
+  show_diff
+}
+same_dump get -d -v2c -c public $A $SYSDESCR $IPFWD
+same_dump get -d -v1 -c public $A $sys.99.0 $SYSDESCR
+same_dump getnext -d -v2c -c public $A $SYSDESCR $ORID
+same_dump bulkget -d -v2c -c public -Cn1 -Cr3 $A $SYSDESCR $ORID
+same_dump set -d -v2c -c private $A $SYSLOCATION s dumped
+same_dump walk -d -v2c -c public $A $ORTABLE
+same_dump walk -d -v1 -c public $T $TV
+same_dump bulkwalk -d -v2c -c public $A $VACM
+same_dump get -d -v2c -c public -t 0.2 -r 1 $D $SYSDESCR
+same_dump get -d -v2c -c public "$A6" $SYSDESCR
+same_dump get -d -Oqv -v2c -c public $T $TV.8 $TV.29
+
+# ------------------------------------------- -L logging, -D, -I, -m, -M, -P
+# -L moves what net-snmp logs (dumps, -D lines, an agent's v3 report, an
+# unknown host) and not the tools' own messages (Timeout, Error in packet).
+# (Messages of the v3 reports: at the end of the SNMPv3 cases below.)
+LOGS="-Le -Lo -Ln -LE3 -LE7 -LO7 -LN7 -LEe -LOd-a"
+for L in $LOGS "-Le -Lo"; do
+  # shellcheck disable=SC2086 # L may be two options
+  same_dump get -d $L -v2c -c public $A $SYSDESCR
+done
+same get -Lo -v2c -c public -t 0.2 -r 0 $D $SYSDESCR
+same get -Lo -v1 -c public $A $sys.99.0
+same get -Ln -v2c -c public $NOHOST $SYSDESCR
+bad get -Lx -v2c -c public $A $SYSDESCR
+bad get -LEz -v2c -c public $A $SYSDESCR
+checks=$((checks + 1))
+"$usnmp" get -d -LF 7 "$tmp/u.log" -v2c -c public $A $SYSDESCR >/dev/null 2>&1
+if ! grep -q "^Received [0-9]* byte packet from UDP: \[127.0.0.1\]:$port->" \
+  "$tmp/u.log"; then
+  fail "usnmp get -d -LF 7 FILE: no dump in the file"
+fi
+# -D: net-snmp's token lines (at once, to the log as set up so far).
+same get -Dfoo,-bar,baz -v2c -c public $A $SYSDESCR
+same get -Lo -Dfoo -Le -v2c -c public $A $SYSDESCR
+same get -Dfoo -Lo -v2c -c public $A $SYSDESCR
+same get -D foo -v2c -c public $A $SYSDESCR
+# -I: r and h change nothing without MIBs; s, S and u rewrite numeric OIDs
+# as net-snmp does; b and R find no OID at all.
+same get -Ir -Ih -Irh -v2c -c public $A $SYSDESCR
+same get -Is .0 -v2c -c public $A $sys.1 $sys.5
+same get -Is.0 -IS .1.3.6.1.2 -v2c -c public $A .1.1.1 .1.1.5
+same get -IS1.3.6.1.2.1 -v2c -c public $A .1.1.0
+same get -Iu -v2c -c public $A 1.1.0 $SYSDESCR
+same get -Iuu -v2c -c public $A $SYSDESCR
+same walk -Is .9 -v2c -c public $A $sys
+bad get -Ib -v2c -c public $A $SYSDESCR
+bad get -IR -v2c -c public $A $SYSDESCR
+bad get -Ix -v2c -c public $A $SYSDESCR
+# -m, -M, -P: MIB modules and their parser; OIDs stay numeric.
+same get -m ALL -M /nonexistent -Pu -v2c -c public $A $SYSDESCR
+same get -mALL -MALL -PcdewWR -v2c -c public $A $SYSDESCR
+bad get -Pz -v2c -c public $A $SYSDESCR
+checks=$((checks + 1))
+"$usnmp" get -m ALL -v2c -c public $A sysDescr.0 >"$tmp/u.out" 2>"$tmp/u.err"
+if [ $? != 1 ] || ! grep -q "^usnmp get: sysDescr.0: .*use numeric OIDs" \
+  "$tmp/u.err"; then
+  fail "usnmp get sysDescr.0: no clear numeric-only error"
+  sed 's/^/    /' "$tmp/u.err"
+fi
+
 # ------------------------------------------------------------- getnext
 for v in 1 2c; do
   same getnext -On -v$v -c public $A $sys.9.1.2.10 $LAST $SYSDESCR $ORTABLE
@@ -281,10 +470,43 @@ same walk -On -v1 -c public $A $LAST
 same walk -On -v2c -c public -CI $A $SYSDESCR
 same walk -On -v2c -c public -CI $A $sys.99
 same walk -On -v2c -c public -CE $sys.9.1.3 $A $ORTABLE
+# -CE goes past the root's subtree up to the end OID; when nothing lies
+# before it, snmpwalk GETs the root (unless -CI).
+same walk -v2c -c public -CE $sys.3 $A $sys.1
+same walk -v2c -c public -CE $SYSDESCR $A $sys
+same walk -v2c -c public -CE $SYSDESCR -CI $A $sys
+same walk -v1 -c public -CE .1.3.6.1.2.1.2 -Cp $A $sys.9
+same walk -v2c -c public -CE $ORID.3 -Ci $A $ORID.1
+# -Ct: "Total traversal time = S seconds" on stderr, S masked.
+same_timed() {
+  checks=$((checks + 1))
+  run_both "$@"
+  sed -i -E 's/^(Total traversal time = )[0-9.]+( seconds)$/\1S\2/' \
+    "$tmp/u.err" "$tmp/n.err"
+  if ! identical || ! grep -q "^Total traversal time = S seconds$" \
+    "$tmp/u.err"; then
+    fail "usnmp $* differs from $(tool_of "$1")"
+    show_diff
+  fi
+}
+same_timed walk -Ct -v2c -c public $A $ORID
+same_timed walk -Ct -Cp -v2c -c public $A $sys.99
+same_timed walk -Ct -v1 -c public $A $LAST
+same_timed walk -Ct -v2c -c public -t 0.1 -r 0 $D $ORID
 same bulkwalk -On -v2c -c public -Cr3 $A $ORTABLE
 same bulkwalk -On -v2c -c public -Cr1 $A $ORID
 same bulkwalk -On -v2c -c public -Cr50 -Cn0 $A $VACM
 same bulkwalk -On -v2c -c public -Cr3n0p $A $ORID
+same bulkwalk -v2c -c public -Cn1 $A $ORID
+same bulkwalk -v2c -c public -Cn2 -Cr2 $A $ORID
+same bulkwalk -v2c -c public -Cc -Ci -Cp -Cr2 $A $ORID
+same bulkwalk -v2c -c public -Cpi $A $SYSDESCR
+same walk -v2c -c public -CiIp $A $SYSDESCR
+same walk -v2c -c public -CI -Ci $A $SYSDESCR
+same bulkget -v2c -c public -Cn0 -Cr0 $A $SYSDESCR
+same bulkget -v2c -c public -Cr100 $A $VACM
+same bulkget -v2c -c public -Cn1r3 $A $SYSDESCR $ORTABLE
+same getnext -v1 -c public -Cf $A $SYSDESCR $LAST
 
 # ----------------------------------------------------- timeouts, no answer
 for cmd in get getnext bulkget walk bulkwalk; do
@@ -350,13 +572,13 @@ own_bad() {
   fi
 }
 own_bad frobnicate -v2c -c public $A $SYSDESCR
-own_bad get -m ALL -v2c -c public $A $SYSDESCR
-own_bad get -Ox -v2c -c public $A $SYSDESCR
 own_bad get --frob -v2c -c public $A $SYSDESCR
 own_bad get -v2c -c public "tcp:$A" $SYSDESCR
 own_bad bulkwalk -v2c -c public -Cr0 $A $ORID
 own_bad walk -v2c -c public $A $ORID $SYSDESCR
 own_bad table -v2c -c public $A
+own_bad get -Op %n -v2c -c public $T $TV.24
+own_bad get -Op 1l -v2c -c public $T $TV.24
 own_bad table -v2c -c public $A $ORTABLE $ORID
 own_bad table -v2c -c public -Cx $A $ORTABLE
 own_bad table -v2c -c public -Cw 0 $A $ORTABLE
@@ -368,6 +590,12 @@ checks=$((checks + 1))
 if ! "$usnmp" --help | grep -q "^usage: usnmp COMMAND"; then
   fail "usnmp --help"
 fi
+# --help names every net-snmp option usnmp takes.
+for o in -v -c -l -u -a -A -x -X -e -E -n -t -r -O -I -d -L -D -m -M -P -C; do
+  checks=$((checks + 1))
+  "$usnmp" --help | grep -q -- "^  $o \|, $o " ||
+    fail "usnmp --help does not list $o"
+done
 checks=$((checks + 1))
 if [ "$("$usnmp" --version)" != "usnmp version: $("$usnmp" -V | sed 's/.*: //')" ]; then
   fail "usnmp --version"
@@ -384,7 +612,7 @@ table_check() {
     2>"$tmp/t.err"
   local rc=$?
   # Expected rows: index|cell|cell... from a walk of the entry, the cells
-  # as -Oqv would print them without quotes around hex strings.
+  # as snmptable prints them (-Oqv, line breaks as spaces).
   "$bin/snmpwalk" -On -v2c -c public $A "$table.1" >"$tmp/w.out"
   # A hex string of more than 16 octets continues on the next lines.
   awk '/^\./ { if (rec != "") print rec; rec = $0; next }
@@ -401,6 +629,9 @@ table_check() {
         val = sprintf("%d:%d:%02d:%02d.%02d", int(t / 8640000),
                       int(t / 360000) % 24, int(t / 6000) % 60,
                       int(t / 100) % 60, t % 100)
+      } else if (val ~ /^Hex-STRING: /) {
+        sub("^Hex-STRING: ", "", val)
+        val = "\"" val "\""
       } else if (val !~ /^"/) {
         sub("^[A-Za-z0-9-]+: ", "", val)
       }
@@ -473,7 +704,8 @@ fi
 
 checks=$((checks + 1))
 out=$("$usnmp" table -On -v2c -c public -Ch $A $ORTABLE 2>&1)
-if [ "$out" != " 2 3 4" ]; then
+if [ "$out" != " 2 3 4
+$ORTABLE: No entries" ]; then
   fail "table -Ch: '$out'"
 fi
 
@@ -501,6 +733,37 @@ if [ $rc != 1 ] || [ -s "$tmp/t.out" ] ||
   [ "$(cat "$tmp/t.err")" != "Timeout: No Response from $D" ]; then
   fail "table timeout: $rc, $(cat "$tmp/t.err")"
 fi
+
+# snmptable itself, with test/USNMP-CLI-TABLE-MIB.txt describing the test
+# agent's table (column names b c d f, one letter like usnmp's column
+# numbers 2 3 4 6, so the layouts match once the names are turned into
+# numbers and the table's name into its OID).
+same_table() {
+  checks=$((checks + 1))
+  "$usnmp" table "$@" $T .1.3.6.1.4.1.99999.3 >"$tmp/u.out" 2>"$tmp/u.err"
+  urc=$?
+  "$bin/snmptable" -m USNMP-CLI-TABLE-MIB -M "$(dirname "$0")" "$@" $T \
+    USNMP-CLI-TABLE-MIB::t >"$tmp/n.raw" 2>"$tmp/n.err"
+  nrc=$?
+  perl -pe 's/USNMP-CLI-TABLE-MIB::t\b/iso.3.6.1.4.1.99999.3/g;
+    if (/^[ bcdfinex|:;,]*$/ && /[bcdf]/) {
+      s/(?<![a-z])b(?![a-z])/2/g; s/(?<![a-z])c(?![a-z])/3/g;
+      s/(?<![a-z])d(?![a-z])/4/g; s/(?<![a-z])f(?![a-z])/6/g }' \
+    "$tmp/n.raw" >"$tmp/n.out"
+  if ! identical; then
+    fail "usnmp table $* differs from snmptable"
+    show_diff
+  fi
+}
+for o in "" -Ci -Cb -CB -Ch -CH -Cl "-Cw 30" "-Cf |" "-Cr 1" "-Cc 8" \
+  "-Ci -Cl" "-Ci -Cf :" "-Ci -Cc 10" "-Ci -Cw 40" "-CH -Cf ," "-Ch -Ci" \
+  "-Cb -Ci -Cw 25" "-Cc 6 -Cl" "-Cl -Cf ;" -Ox -Oa -OT -Ot "-Ox -Ci -Cf |" \
+  "-CB -Ci"; do
+  # shellcheck disable=SC2086 # o holds several options
+  same_table -v2c -c public $o
+done
+same_table -v1 -c public -Ci
+same_table -v2c -c public -t 0.2 -r 0 -Cr 3
 
 # ------------------------------------------------------------ requests
 # same_request VERSION CMD ARGS...: usnmp and net-snmp send the same
@@ -714,6 +977,27 @@ bad get -On -v3 -l authNoPriv -u shaaes -a SHA -A short $A $SYSDESCR
 bad get -On -v3 -l authNoPriv -a SHA -A authpass123 $A $SYSDESCR
 bad get -On -v3 -u noauth -e zz $A $SYSDESCR
 bad get -On -v3 -u noauth -e 0x80 $A $SYSDESCR
+# -L and the agent's reports, which net-snmp logs (unknown user here).
+for L in $LOGS "-Le -Lo" -Lsd -LS6d "-LO 7"; do
+  # shellcheck disable=SC2086 # L may be two options
+  same get $L -v3 -l noAuthNoPriv -u nobody $A $SYSDESCR
+done
+# -Lf FILE: the file gets what stderr would have had (truncated first).
+checks=$((checks + 1))
+echo old >"$tmp/u.log"
+echo old >"$tmp/n.log"
+"$usnmp" get -Lf "$tmp/u.log" -v3 -l noAuthNoPriv -u nobody $A $SYSDESCR \
+  >"$tmp/u.out" 2>"$tmp/u.err"
+urc=$?
+"$bin/snmpget" -Lf "$tmp/n.log" -v3 -l noAuthNoPriv -u nobody $A $SYSDESCR \
+  >"$tmp/n.out" 2>"$tmp/n.err"
+nrc=$?
+if ! identical || ! cmp -s "$tmp/u.log" "$tmp/n.log" || [ ! -s "$tmp/u.log" ]
+then
+  fail "usnmp get -Lf FILE differs from snmpget"
+  show_diff
+  diff "$tmp/u.log" "$tmp/n.log" | head -5 | sed 's/^/    /'
+fi
 json get $(v3_args sha256aes256c) $A $SYSDESCR
 expect_json "get --json v3" '.varbinds\[0\].type="OCTET STRING"' \
   '.errors=\[\]'

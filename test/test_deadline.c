@@ -174,7 +174,7 @@ static void test_v3_discovery_report(void **state) {
 static void test_v3_probe_cancelled(void **state) {
   env *e = *state;
   usnmp_oid o = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
-  usnmp_request *probe;
+  usnmp_request_ref probe;
   done d[N];
   const int *c[N - 1];
   int i;
@@ -187,8 +187,8 @@ static void test_v3_probe_cancelled(void **state) {
     if (i > 0)
       c[i - 1] = &d[i].calls;
   }
-  assert_ptr_equal(e->t3->probe, probe);
-  assert_int_equal(usnmp_cancel(probe), 0);
+  assert_ptr_equal(e->t3->probe, e->m->handles[probe.slot].r);
+  assert_int_equal(usnmp_cancel(&probe), 0);
   assert_int_equal(d[0].status, USNMP_E_CANCELLED);
   e->v3->mode = V3R_ANSWER;
   usnmp_test_run_until_all(&e->loop, c, N - 1);
@@ -248,7 +248,7 @@ static void test_cancelled_queued_deadline(void **state) {
   env *e = *state;
   usnmp_oid o = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
   usnmp_request_opts o1 = budget(150), o2 = {0};
-  usnmp_request *queued;
+  usnmp_request_ref queued;
   done first, second, third;
   const int *c[1] = {&third.calls};
   memset(&first, 0, sizeof(first));
@@ -259,7 +259,7 @@ static void test_cancelled_queued_deadline(void **state) {
   assert_int_equal(usnmp_get(e->t2c, &o, 1, &o1, on_done, &first, NULL), 0);
   assert_int_equal(usnmp_get(e->t2c, &o, 1, &o1, on_done, &second, &queued),
                    0);
-  assert_int_equal(usnmp_cancel(queued), 0);
+  assert_int_equal(usnmp_cancel(&queued), 0);
   assert_int_equal(second.status, USNMP_E_CANCELLED);
   /* Resend 100 ms, 4 retries: times out at 500 ms, after being sent. */
   o2.flags = USNMP_OPT_RESEND | USNMP_OPT_RETRIES;

@@ -5,7 +5,10 @@
  *     every valid seed decodes, re-encodes byte-identical and decodes to
  *     the same fields;
  *   - test/fuzz/corpus-v3/ through the SNMPv3 check (fuzz/msg3_check.h):
- *     every valid seed decodes and survives the re-encoding comparisons.
+ *     every valid seed decodes and survives the re-encoding comparisons;
+ *   - test/fuzz/corpus-format/ through the formatters' check
+ *     (fuzz/format_check.h): every valid seed formats, keeping snprintf's
+ *     promises at every output size, as valid JSON too.
  * In both, every malformed seed, named bad-<ERROR>-<what>, fails with
  * exactly USNMP_E_<ERROR>.
  */
@@ -20,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "fuzz/format_check.h"
 #include "fuzz/msg3_check.h"
 #include "fuzz/roundtrip.h"
 
@@ -102,6 +106,11 @@ static int check_v3(void *state, const uint8_t *data, size_t size) {
   return msg3_check(state, data, size);
 }
 
+static int check_format(void *state, const uint8_t *data, size_t size) {
+  (void)state;
+  return format_check(data, size);
+}
+
 static void test_corpus(void **state) {
   roundtrip_state *st = malloc(sizeof *st);
   replay_counts n;
@@ -130,10 +139,20 @@ static void test_corpus_v3(void **state) {
   assert_true(n.bad >= 8);
 }
 
+static void test_corpus_format(void **state) {
+  replay_counts n;
+  (void)state;
+  n = replay("fuzz/corpus-format", check_format, NULL);
+  /* Every type, and the errors a name or a value can cause. */
+  assert_true(n.good >= 30);
+  assert_true(n.bad >= 8);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_corpus),
       cmocka_unit_test(test_corpus_v3),
+      cmocka_unit_test(test_corpus_format),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,7 +36,7 @@ typedef struct result {
   char text[MAX_KEEP][160];
   usnmp_target *target;
   /* Something to do from inside the callback. */
-  usnmp_request *cancel_other;
+  usnmp_request_ref *cancel_other;
   usnmp_target *free_target;
   usnmp_manager *close_manager;
   int order; /* value of *order_counter when called */
@@ -537,17 +537,17 @@ static void test_cancel(void **state) {
   env *e = *state;
   usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result a = {0}, b = {0}, c = {0};
-  usnmp_request *ra, *rb;
+  usnmp_request_ref ra, rb;
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DELAY, 20, 0});
   assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &a, &ra), 0);
   assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &b, &rb), 0);
-  assert_int_equal(usnmp_cancel(ra), 0);
+  assert_int_equal(usnmp_cancel(&ra), 0);
   assert_int_equal(a.calls, 1); /* synchronously */
   assert_int_equal(a.status, USNMP_E_CANCELLED);
   /* c's callback cancels b. */
-  c.cancel_other = rb;
+  c.cancel_other = &rb;
   assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &c, NULL), 0);
   run_until(&e->loop, &c.calls, 1, 5000);
   assert_int_equal(c.calls, 1);
@@ -710,7 +710,8 @@ static void test_getbulk_toobig_not_retried(void **state) {
 }
 
 /* The hook rewrites answers: here a GETNEXT that goes backwards, the kind
- * of agent bug the walk layer must survive. */
+ * of agent bug the walk layer must survive.  (An answer with another
+ * number of varbinds than asked is dropped: test_reply_check.c.) */
 static void backwards_hook(usnmp_test_agent *a, usnmp_test_exchange *ex,
                            void *arg) {
   (void)a;
@@ -719,9 +720,6 @@ static void backwards_hook(usnmp_test_agent *a, usnmp_test_exchange *ex,
     ex->n_vbs = 0;
     assert_int_equal(usnmp_test_reply_set(ex, 0, "1.3.6.1.2.1.1.1.0",
                                           usnmp_value_integer(-7)),
-                     0);
-    assert_int_equal(usnmp_test_reply_set(ex, 1, "1.3.6.1.2.1.1.1.0",
-                                          usnmp_value_string("again")),
                      0);
   }
 }
@@ -736,9 +734,8 @@ static void test_agent_hook(void **state) {
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
-  assert_int_equal(res.n, 2); /* delivered as the agent sent it */
+  assert_int_equal(res.n, 1); /* delivered as the agent sent it */
   assert_string_equal(res.text[0], ".1.3.6.1.2.1.1.1.0 = INTEGER: -7");
-  assert_string_equal(res.text[1], ".1.3.6.1.2.1.1.1.0 = STRING: \"again\"");
 }
 
 /* ------------------------------------------------------------------------
@@ -1147,14 +1144,11 @@ static void test_socket_buffer(void **state) {
     assert_int_equal(fscanf(f, "%ld", &rmem_max), 1);
     fclose(f);
   }
-  /* Linux reports twice the size set.  As root SO_RCVBUFFORCE gets the
-   * full 4 MiB; otherwise rmem_max clamps it. */
-  if (geteuid() == 0)
-    assert_true(val >= 2 * USNMP__DEFAULT_SOCKBUF);
-  else
-    assert_true(val >= 2 * (rmem_max < USNMP__DEFAULT_SOCKBUF
-                                ? rmem_max
-                                : USNMP__DEFAULT_SOCKBUF));
+  /* Linux reports twice the size set; rmem_max clamps it, also for root
+   * (SO_RCVBUFFORCE is opt-in: test_transport.c). */
+  assert_true(val >= 2 * (rmem_max < USNMP__DEFAULT_SOCKBUF
+                              ? rmem_max
+                              : USNMP__DEFAULT_SOCKBUF));
 }
 
 typedef struct parse_case {

@@ -231,13 +231,31 @@ static void test_wrong_secrets(void **state) {
   assert_int_equal(usnmp_target_new(e->m, &t, e->agent.agent4), 0);
   assert_int_equal(usnmp_target_set_v3_user(t, "u", USNMP_AUTH_SHA, "short",
                                             USNMP_PRIV_NONE, NULL),
-                   USNMP_E_INVAL);
+                   USNMP_E_V3_PASSPHRASE);
+  assert_int_equal(usnmp_target_set_v3_user(t, "u", USNMP_AUTH_SHA,
+                                            "authpass123", USNMP_PRIV_AES,
+                                            "1234567"),
+                   USNMP_E_V3_PASSPHRASE);
   assert_int_equal(usnmp_target_set_v3_user(t, "u", USNMP_AUTH_NONE, NULL,
                                             USNMP_PRIV_AES, "privpass123"),
-                   USNMP_E_INVAL);
+                   USNMP_E_V3_PRIV_WITHOUT_AUTH);
   assert_int_equal(usnmp_target_set_v3_user(t, "", USNMP_AUTH_NONE, NULL,
                                             USNMP_PRIV_NONE, NULL),
-                   USNMP_E_INVAL);
+                   USNMP_E_V3_USER_NAME);
+  assert_int_equal(usnmp_target_set_v3_user(t, NULL, USNMP_AUTH_NONE, NULL,
+                                            USNMP_PRIV_NONE, NULL),
+                   USNMP_E_V3_USER_NAME);
+  assert_int_equal(usnmp_target_set_v3_user(
+                       t, "123456789012345678901234567890123",
+                       USNMP_AUTH_NONE, NULL, USNMP_PRIV_NONE, NULL),
+                   USNMP_E_V3_USER_NAME);
+  assert_int_equal(usnmp_target_set_v3_user(t, "u", (usnmp_auth_proto)-1,
+                                            "authpass123", USNMP_PRIV_NONE,
+                                            NULL),
+                   USNMP_E_V3_UNKNOWN_PROTOCOL);
+  assert_string_equal(usnmp_strerror(USNMP_E_V3_PASSPHRASE),
+                      "passphrase chosen is below the length requirements "
+                      "of the USM (min=8)");
   assert_int_equal(usnmp_target_set_v3_level(t, USNMP_SEC_AUTHPRIV),
                    USNMP_E_INVAL);
   assert_int_equal(usnmp_target_set_v3_engine_id(t, (const uint8_t *)"abc",

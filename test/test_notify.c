@@ -875,6 +875,11 @@ static void test_bad_arguments(void **state) {
   assert_int_equal(usnmp_receiver_add_v3_user(e->rx, "u", USNMP_AUTH_SHA,
                                               "short", USNMP_PRIV_NONE, NULL,
                                               NULL, 0),
+                   USNMP_E_V3_PASSPHRASE);
+  assert_int_equal(usnmp_receiver_add_v3_user(e->rx, "u", USNMP_AUTH_SHA,
+                                              "long-enough", USNMP_PRIV_NONE,
+                                              NULL, (const uint8_t *)"abc",
+                                              3),
                    USNMP_E_INVAL);
   assert_int_equal(usnmp_receiver_set_engine_id(e->rx,
                                                 (const uint8_t *)"abc", 3),

@@ -71,7 +71,22 @@ static void test_parse_errors(void **state) {
       {"1..3", USNMP_E_BAD_OID},
       {"1.3.", USNMP_E_BAD_OID},
       {"..1.3", USNMP_E_BAD_OID},
-      {"1.3.6.x", USNMP_E_BAD_OID},
+      {"1.3.6.x", USNMP_E_MIB_NAME},
+      {"1.3.6.1x", USNMP_E_BAD_OID},
+      {"1.3.6.0x1", USNMP_E_BAD_OID},
+      {"sysDescr.0", USNMP_E_MIB_NAME},
+      {".sysDescr.0", USNMP_E_MIB_NAME},
+      {"IF-MIB::ifDescr.1", USNMP_E_MIB_NAME},
+      {"SNMPv2-MIB::sysDescr", USNMP_E_MIB_NAME},
+      {"1.3.6.1.2.1.1.sysDescr.0", USNMP_E_MIB_NAME},
+      {"iso.org.dod", USNMP_E_MIB_NAME},
+      {"ISO.3.6", USNMP_E_MIB_NAME}, /* net-snmp's names are case-sensitive */
+      {"isox.3", USNMP_E_MIB_NAME},
+      {"iso.40", USNMP_E_BAD_OID},
+      {"iso.", USNMP_E_BAD_OID},
+      {"iso..3", USNMP_E_BAD_OID},
+      {".iso.3.6.x", USNMP_E_MIB_NAME},
+      {"1.iso.3", USNMP_E_MIB_NAME},
       {"1.3.-6", USNMP_E_BAD_OID},
       {" 1.3", USNMP_E_BAD_OID},
       {"1.3 ", USNMP_E_BAD_OID},
@@ -93,6 +108,35 @@ static void test_parse_errors(void **state) {
   assert_int_equal(oid.len, 1);
   assert_int_equal(usnmp_oid_to_ber((uint8_t[8]){0}, 8, &oid),
                    USNMP_E_BAD_OID);
+}
+
+/* The top-level names net-snmp knows without MIB modules, as it prints
+ * them (-OS: "iso.3.6...", -Of: ".iso.3.6..."). */
+static void test_parse_top_names(void **state) {
+  static const struct {
+    const char *text;
+    const char *numeric;
+  } cases[] = {
+      {"iso.3.6.1.2.1.1.1.0", ".1.3.6.1.2.1.1.1.0"},
+      {".iso.3.6.1.2.1.1.1.0", ".1.3.6.1.2.1.1.1.0"},
+      {"iso", ".1"},
+      {".iso", ".1"},
+      {"ccitt.1", ".0.1"},
+      {"joint-iso-ccitt.5.9", ".2.5.9"},
+      {".joint-iso-ccitt.5", ".2.5"},
+  };
+  usnmp_oid oid;
+  char text[64];
+  (void)state;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    assert_int_equal(usnmp_oid_parse(&oid, cases[i].text), 0);
+    assert_int_equal(usnmp_oid_format(text, sizeof text, &oid),
+                     (int)strlen(cases[i].numeric));
+    assert_string_equal(text, cases[i].numeric);
+  }
+  assert_string_equal(usnmp_strerror(USNMP_E_MIB_NAME),
+                      "MIB names are not supported; use numeric OIDs");
+  assert_string_equal(usnmp_err_name(USNMP_E_MIB_NAME), "USNMP_E_MIB_NAME");
 }
 
 static void test_length_limit(void **state) {
@@ -134,6 +178,41 @@ static void test_length_limit(void **state) {
   assert_int_equal(usnmp_oid_format(text, sizeof text, &oid), USNMP_E_INVAL);
 }
 
+/* A sub-identifier with leading 0x80 octets has one meaning (they add no
+ * bits): it decodes to the same arcs as the minimal form, and the check
+ * says it was padded; the canonical form drops exactly the padding. */
+static void test_from_ber_padding(void **state) {
+  static const struct {
+    const char *ber;
+    size_t len;
+    const char *text;
+    const char *minimal;
+    size_t minimal_len;
+  } cases[] = {
+      {"\x2b\x80\x01", 3, ".1.3.1", "\x2b\x01", 2},
+      {"\x80\x2b", 2, ".1.3", "\x2b", 1},
+      {"\x2b\x80\x80\x86\x03\x80\x00", 7, ".1.3.771.0", "\x2b\x86\x03\x00", 4},
+      {"\x2b\x80\x8f\xff\xff\xff\x7f", 7, ".1.3.4294967295",
+       "\x2b\x8f\xff\xff\xff\x7f", 6},
+  };
+  (void)state;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const uint8_t *ber = (const uint8_t *)cases[i].ber;
+    usnmp_oid got;
+    usnmp_oid want;
+    uint8_t canon[16];
+    assert_int_equal(usnmp_oid_parse(&want, cases[i].text), 0);
+    assert_int_equal(usnmp_oid_from_ber(&got, ber, cases[i].len), 0);
+    assert_int_equal(usnmp_oid_cmp(&got, &want), 0);
+    assert_int_equal(usnmp__ber_oid_check(ber, cases[i].len), USNMP__Q_OID_PAD);
+    assert_int_equal(usnmp__ber_oid_canon(canon, ber, cases[i].len),
+                     cases[i].minimal_len);
+    assert_memory_equal(canon, cases[i].minimal, cases[i].minimal_len);
+    assert_int_equal(usnmp__ber_oid_canon(NULL, ber, cases[i].len),
+                     cases[i].minimal_len);
+  }
+}
+
 static void test_from_ber_errors(void **state) {
   static const struct {
     const char *ber;
@@ -141,13 +220,14 @@ static void test_from_ber_errors(void **state) {
     int err;
   } cases[] = {
       {"", 0, USNMP_E_BAD_OID},
-      {"\x2b\x80\x01", 3, USNMP_E_BAD_OID},     /* padding octet */
-      {"\x80\x2b", 2, USNMP_E_BAD_OID},         /* padding in the first */
-      {"\x2b\x86", 2, USNMP_E_BAD_OID},         /* unterminated */
+      {"\x2b\x86", 2, USNMP_E_BAD_OID}, /* unterminated */
       {"\x86", 1, USNMP_E_BAD_OID},
       {"\x2b\x90\x80\x80\x80\x00", 6, USNMP_E_OID_SUBID_OVERFLOW}, /* 2^32 */
       {"\x2b\x81\x80\x80\x80\x80\x00", 7, USNMP_E_OID_SUBID_OVERFLOW},
       {"\x90\x80\x80\x80\x00", 5, USNMP_E_OID_SUBID_OVERFLOW},
+      /* Padding does not make room: still 2^32 after it. */
+      {"\x2b\x80\x90\x80\x80\x80\x00", 7, USNMP_E_OID_SUBID_OVERFLOW},
+      {"\x2b\x80\x80", 3, USNMP_E_BAD_OID}, /* padding, unterminated */
   };
   usnmp_oid oid;
   (void)state;
@@ -261,8 +341,10 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_known_both_ways),
       cmocka_unit_test(test_parse_errors),
+      cmocka_unit_test(test_parse_top_names),
       cmocka_unit_test(test_length_limit),
       cmocka_unit_test(test_from_ber_errors),
+      cmocka_unit_test(test_from_ber_padding),
       cmocka_unit_test(test_to_ber_errors),
       cmocka_unit_test(test_to_ber_nobufs),
       cmocka_unit_test(test_format_snprintf),

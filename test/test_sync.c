@@ -591,7 +591,28 @@ static void test_real_snmpd_v3(void **state) {
   assert_int_equal(usnmp_sync_set_v3_user(s, "sha256aes256c",
                                           USNMP_AUTH_SHA256, "short",
                                           USNMP_PRIV_AES256C, "privpass123"),
-                   USNMP_E_INVAL);
+                   USNMP_E_V3_PASSPHRASE);
+  assert_int_equal(usnmp_sync_set_v3_user(s, "", USNMP_AUTH_SHA256,
+                                          "authpass123", USNMP_PRIV_NONE,
+                                          NULL),
+                   USNMP_E_V3_USER_NAME);
+  assert_int_equal(usnmp_sync_set_v3_user(s, NULL, USNMP_AUTH_SHA256,
+                                          "authpass123", USNMP_PRIV_NONE,
+                                          NULL),
+                   USNMP_E_V3_USER_NAME);
+  assert_int_equal(usnmp_sync_set_v3_user(
+                       s, "123456789012345678901234567890123",
+                       USNMP_AUTH_SHA256, "authpass123", USNMP_PRIV_NONE,
+                       NULL),
+                   USNMP_E_V3_USER_NAME);
+  assert_int_equal(usnmp_sync_set_v3_user(s, "u", USNMP_AUTH_NONE, NULL,
+                                          USNMP_PRIV_AES, "privpass123"),
+                   USNMP_E_V3_PRIV_WITHOUT_AUTH);
+  assert_int_equal(usnmp_sync_set_v3_user(s, "u", USNMP_AUTH_SHA,
+                                          "authpass123",
+                                          (usnmp_priv_proto)42,
+                                          "privpass123"),
+                   USNMP_E_V3_UNKNOWN_PROTOCOL);
   assert_int_equal(
       usnmp_sync_set_v3_user(s, "sha256aes256c", USNMP_AUTH_SHA256,
                              USNMP_TEST_SNMPD_AUTH_PASS, USNMP_PRIV_AES256C,

@@ -573,15 +573,18 @@ static void test_proto_names(void **state) {
     assert_int_equal(p, privs[i].value);
   }
   for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    assert_int_equal(usnmp_auth_proto_parse(bad[i], &a), USNMP_E_INVAL);
-    assert_int_equal(usnmp_priv_proto_parse(bad[i], &p), USNMP_E_INVAL);
+    assert_int_equal(usnmp_auth_proto_parse(bad[i], &a),
+                     USNMP_E_V3_UNKNOWN_PROTOCOL);
+    assert_int_equal(usnmp_priv_proto_parse(bad[i], &p),
+                     USNMP_E_V3_UNKNOWN_PROTOCOL);
   }
   assert_int_equal(usnmp_auth_proto_parse(NULL, &a), USNMP_E_INVAL);
   for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
     assert_int_equal(usnmp_sec_level_parse(levels[i].name, &l), 0);
     assert_int_equal(l, levels[i].level);
   }
-  assert_int_equal(usnmp_sec_level_parse("authpriv2", &l), USNMP_E_INVAL);
+  assert_int_equal(usnmp_sec_level_parse("authpriv2", &l),
+                   USNMP_E_V3_UNKNOWN_LEVEL);
   /* Names round-trip. */
   for (a = USNMP_AUTH_NONE; a <= USNMP_AUTH_SHA512; a++) {
     usnmp_auth_proto back;
@@ -620,21 +623,29 @@ static void test_target_user(void **state) {
   /* Refusals leave the target as it was. */
   assert_int_equal(usnmp__usm_target_set_user(c, &t, "", USNMP_AUTH_NONE,
                                               NULL, USNMP_PRIV_NONE, NULL),
-                   USNMP_E_INVAL);
+                   USNMP_E_V3_USER_NAME);
   assert_int_equal(usnmp__usm_target_set_user(
                        c, &t, "123456789012345678901234567890123",
                        USNMP_AUTH_NONE, NULL, USNMP_PRIV_NONE, NULL),
-                   USNMP_E_INVAL);
+                   USNMP_E_V3_USER_NAME);
   assert_int_equal(usnmp__usm_target_set_user(c, &t, "u", USNMP_AUTH_SHA,
                                               "short", USNMP_PRIV_NONE, NULL),
-                   USNMP_E_INVAL);
+                   USNMP_E_V3_PASSPHRASE);
   assert_int_equal(usnmp__usm_target_set_user(c, &t, "u", USNMP_AUTH_NONE,
                                               NULL, USNMP_PRIV_AES,
                                               "maplesyrup"),
-                   USNMP_E_INVAL);
+                   USNMP_E_V3_PRIV_WITHOUT_AUTH);
   assert_int_equal(usnmp__usm_target_set_user(c, &t, "u", USNMP_AUTH_SHA,
                                               "maplesyrup", USNMP_PRIV_AES,
                                               NULL),
+                   USNMP_E_V3_PASSPHRASE);
+  assert_int_equal(usnmp__usm_target_set_user(c, &t, "u",
+                                              (usnmp_auth_proto)99,
+                                              "maplesyrup", USNMP_PRIV_NONE,
+                                              NULL),
+                   USNMP_E_V3_UNKNOWN_PROTOCOL);
+  assert_int_equal(usnmp__usm_target_set_user(NULL, &t, "u", USNMP_AUTH_NONE,
+                                              NULL, USNMP_PRIV_NONE, NULL),
                    USNMP_E_INVAL);
   assert_int_equal(t.user_len, 0);
 

@@ -162,6 +162,51 @@ int usnmp_test_snmpd_env_teardown(void **state) {
   return 0;
 }
 
+int usnmp_test_agent_env_setup(void **state) {
+  usnmp_test_agent_env *e = test_calloc(1, sizeof *e);
+  if (e == NULL || uv_loop_init(&e->loop) != 0)
+    return -1;
+  *state = e;
+  if (usnmp_manager_new(&e->m, &e->loop, NULL) != 0 ||
+      usnmp_test_agent_new(&e->agent, &e->loop, AF_INET) != 0 ||
+      usnmp_test_agent_new(&e->agent6, &e->loop, AF_INET6) != 0 ||
+      usnmp_target_new(e->m, &e->t, usnmp_test_agent_address(e->agent)) != 0)
+    return -1;
+  return 0;
+}
+
+int usnmp_test_agent_env_teardown(void **state) {
+  usnmp_test_agent_env *e = *state;
+  int rc;
+  if (e->m != NULL)
+    usnmp_manager_close(e->m, NULL, NULL);
+  if (e->agent != NULL)
+    usnmp_test_agent_close(e->agent);
+  if (e->agent6 != NULL)
+    usnmp_test_agent_close(e->agent6);
+  uv_walk(&e->loop, close_leftover, NULL);
+  uv_run(&e->loop, UV_RUN_DEFAULT);
+  rc = uv_loop_close(&e->loop);
+  test_free(e);
+  return rc == 0 ? 0 : -1;
+}
+
+int usnmp_test_pull_walk(uv_loop_t *loop, usnmp_walk *w, size_t *count) {
+  const usnmp_varbind *vb;
+  int rc = UV_EAGAIN;
+  *count = 0;
+  for (int turns = 0; turns < 100000; turns++) {
+    rc = usnmp_walk_next(w, &vb);
+    if (rc == UV_EAGAIN)
+      uv_run(loop, UV_RUN_ONCE);
+    else if (rc == 1)
+      (*count)++;
+    else
+      break;
+  }
+  return rc;
+}
+
 void usnmp_test_run_until_all(uv_loop_t *loop, const int *counters[],
                               size_t n) {
   for (;;) {
@@ -295,4 +340,20 @@ int usnmp_test_vrun(char *out, size_t size, const char *prefix, const char *fmt,
   if (status == -1 || !WIFEXITED(status))
     return -1;
   return WEXITSTATUS(status);
+}
+
+void usnmp_test_family_env_init(usnmp_test_family_env *e, int family) {
+  memset(e, 0, sizeof *e);
+  assert_int_equal(uv_loop_init(&e->loop), 0);
+  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
+  assert_int_equal(usnmp_test_agent_new(&e->agent, &e->loop, family), 0);
+  assert_int_equal(
+      usnmp_target_new(e->m, &e->t, usnmp_test_agent_address(e->agent)), 0);
+}
+
+void usnmp_test_family_env_close(usnmp_test_family_env *e) {
+  usnmp_manager_close(e->m, NULL, NULL);
+  usnmp_test_agent_close(e->agent);
+  uv_run(&e->loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&e->loop), 0);
 }

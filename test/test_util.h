@@ -154,6 +154,35 @@ typedef struct usnmp_test_walk_env {
 int usnmp_test_walk_env_setup(void **state);
 int usnmp_test_walk_env_teardown(void **state);
 
+/* ---- a manager beside the scripted agent, on one loop ------------------ */
+
+/* The environment of tests that need only the scripted agent: a fresh
+ * loop and manager, an agent on 127.0.0.1 and one on ::1 on the same
+ * loop, and a v2c target of the first (the manager's defaults). */
+typedef struct usnmp_test_agent_env {
+  uv_loop_t loop;
+  usnmp_manager *m;
+  usnmp_test_agent *agent;  /* 127.0.0.1 */
+  usnmp_test_agent *agent6; /* ::1 */
+  usnmp_target *t;          /* of agent */
+} usnmp_test_agent_env;
+
+/* cmocka setup and teardown of each test: *state gets a new
+ * usnmp_test_agent_env; the teardown closes everything (what a failed
+ * test left open too) and fails the test when the loop does not close. */
+int usnmp_test_agent_env_setup(void **state);
+int usnmp_test_agent_env_teardown(void **state);
+
+/* A cmocka test entry with the two above around it. */
+#define USNMP_TEST_AGENT_ENV_TEST(f)                                           \
+  cmocka_unit_test_setup_teardown(f, usnmp_test_agent_env_setup,               \
+                                  usnmp_test_agent_env_teardown)
+
+/* Pulls the walk w (usnmp_walk_open) to its end, running loop while it
+ * waits (at most 100,000 turns); returns its last usnmp_walk_next() code
+ * and stores the number of varbinds it gave in *count. */
+int usnmp_test_pull_walk(uv_loop_t *loop, usnmp_walk *w, size_t *count);
+
 /* ---- shell commands ----------------------------------------------------- */
 
 /* A growing, NUL-terminated text buffer; buf is malloc'd (free it). */
@@ -180,5 +209,24 @@ usnmp_test_text usnmp_test_run_text(int *status, const char *fmt, ...)
  * returns its exit status, or -1 when it did not exit normally. */
 int usnmp_test_vrun(char *out, size_t size, const char *prefix, const char *fmt,
                     va_list ap) __attribute__((format(printf, 4, 0)));
+
+/* ---- a manager beside the scripted test agent ---------------------------- */
+
+/* A loop, a manager, the scripted test agent (test/test_agent.h) on that
+ * loop and a target for it. */
+typedef struct usnmp_test_family_env {
+  uv_loop_t loop;
+  usnmp_manager *m;
+  usnmp_test_agent *agent;
+  usnmp_target *t;
+} usnmp_test_family_env;
+
+/* Makes *e with an agent of family (AF_INET or AF_INET6); fails the test
+ * when a step fails. */
+void usnmp_test_family_env_init(usnmp_test_family_env *e, int family);
+
+/* Closes the manager and the agent, runs the loop until their handles are
+ * closed and closes it; fails the test when the loop does not close. */
+void usnmp_test_family_env_close(usnmp_test_family_env *e);
 
 #endif /* USNMP_TEST_UTIL_H */

@@ -2,9 +2,10 @@
  * libFuzzer harness for the v1/v2c message codec.
  *
  * Each input is decoded; when it decodes, what was decoded is re-encoded
- * (it must give the same bytes: the decoder accepts one encoding per
- * message), decoded again, and every field and varbind compared
- * (roundtrip.h).  Any mismatch aborts, and the sanitizers catch the rest.
+ * (minimal BER: the very same bytes when the input needed no tolerance),
+ * decoded again, and every field and varbind compared by meaning
+ * (roundtrip.h: what decodes re-encodes to bytes that decode to the same
+ * message).  Any mismatch aborts, and the sanitizers catch the rest.
  *
  * Build and run (clang 14 and libclang-rt-14-dev on Debian 12):
  *

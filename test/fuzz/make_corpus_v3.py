@@ -165,9 +165,11 @@ def main():
     seeds['nopriv-plain-get'] = bytes([NOPRIV_PLAIN]) + get
 
     # Malformed plaintexts behind a valid digest.
-    seeds['bad-DECRYPTION_ERROR-aes-trailing'] = (
+    # pysnmp-based agents pad the plaintext with zeros, which the reader
+    # ignores after the scoped PDU, as net-snmp does.
+    seeds['aes-plain-response-zero-padded'] = (
         bytes([AES_PLAIN]) + resp + b'\x00')
-    seeds['bad-DECRYPTION_ERROR-des-padding-8'] = (
+    seeds['des-plain-response-padding-8'] = (
         bytes([DES_PLAIN]) + resp + bytes([pad + 8]) * (pad + 8))
     seeds['bad-TRAILING-aes-after-pdu'] = (
         bytes([AES]) + contents(get) + b'\x05\x00')

@@ -26,10 +26,10 @@
  * Whatever decodes is run through usnmp__msg3_reply_action (on a copy of
  * the target), every pointer it returned must lie inside the datagram or
  * the scratch buffer, and it is re-encoded with usnmp__msg3_encode_ctx,
- * decoded again and compared field by field and varbind by varbind.  In
- * signed mode the scoped PDU is also re-encoded on its own: the decoder
- * accepts one encoding of each, so it must give back the plaintext's very
- * bytes (DES may leave up to 7 bytes of padding after it).
+ * decoded again and compared field by field and varbind by varbind (OIDs
+ * by their arcs, values by their meaning).  In signed mode the scoped PDU
+ * is also re-encoded on its own: when its decoding needed no tolerance it
+ * must give back the plaintext's very bytes (less the padding after it).
  */
 #ifndef USNMP_FUZZ_MSG3_CHECK_H
 #define USNMP_FUZZ_MSG3_CHECK_H
@@ -67,6 +67,7 @@ typedef struct msg3_check_state {
   uint8_t scratch1[MSG3_CHECK_BUF]; /* decryption of the first decode */
   uint8_t scratch2[MSG3_CHECK_BUF]; /* decryption of the second decode */
   uint8_t out[MSG3_CHECK_BUF];      /* re-encodings */
+  int32_t msg_id; /* msgID of msg3_check_sign's messages; 0: 4660 */
 } msg3_check_state;
 
 #define MSG3_CHECK_MISMATCH 1
@@ -147,9 +148,10 @@ static inline int msg3_check_inside(const usnmp__msg3 *m,
     return 0;
   for (size_t i = 0; i < n; i++) {
     const usnmp_value *v = &vbs[i].value;
-    int has_bytes = v->type == USNMP_TYPE_OCTET_STRING ||
-                    v->type == USNMP_TYPE_OPAQUE ||
-                    v->type == USNMP_TYPE_IPADDRESS || v->type == USNMP_TYPE_OID;
+    int has_bytes =
+        v->type == USNMP_TYPE_OCTET_STRING || v->type == USNMP_TYPE_OPAQUE ||
+        v->type == USNMP_TYPE_IPADDRESS || v->type == USNMP_TYPE_OID ||
+        v->type == USNMP_TYPE_UNDECODABLE;
     if (!MSG3_IN_EITHER(vbs[i].oid, vbs[i].oid_len) ||
         (has_bytes && !MSG3_IN_EITHER(v->v.bytes.data, v->v.bytes.len)))
       return 0;
@@ -231,9 +233,14 @@ static inline int msg3_check_decoded(msg3_check_state *st,
                              t->engine_id_len) ||
       !roundtrip_bytes_equal(m2.user, m2.user_len, t->user, t->user_len))
     return MSG3_CHECK_MISMATCH;
+  /* The re-encoding is minimal: it needs no tolerance, but for the
+   * undecodable values it carries on. */
+  if ((m2.tolerated & ~(unsigned)USNMP__Q_UNDECODABLE) != 0 ||
+      m2.tolerated != (m1->tolerated & USNMP__Q_UNDECODABLE))
+    return MSG3_CHECK_MISMATCH;
   for (size_t i = 0; i < n1; i++) {
-    if (!roundtrip_bytes_equal(st->vbs1[i].oid, st->vbs1[i].oid_len,
-                               st->vbs2[i].oid, st->vbs2[i].oid_len) ||
+    if (!roundtrip_oid_equal(st->vbs1[i].oid, st->vbs1[i].oid_len,
+                             st->vbs2[i].oid, st->vbs2[i].oid_len) ||
         !roundtrip_value_equal(&st->vbs1[i].value, &st->vbs2[i].value))
       return MSG3_CHECK_MISMATCH;
   }
@@ -326,12 +333,13 @@ static inline int msg3_check_sign(msg3_check_state *st,
   usnmp__ber_put_octets(&w, 0x04, t->engine_id, t->engine_id_len);
   usnmp__ber_put_wrap(&w, USNMP__TAG_SEQUENCE, mark);
   usnmp__ber_put_wrap(&w, 0x04, mark);
-  /* msgVersion and msgGlobalData: msgID 4660, msgMaxSize 65507, USM. */
+  /* msgVersion and msgGlobalData: msgID (4660 unless st->msg_id says),
+   * msgMaxSize 65507, USM. */
   mark = usnmp__writer_len(&w);
   usnmp__ber_put_int32(&w, 0x02, 3);
   usnmp__ber_put_octets(&w, 0x04, &flags, 1);
   usnmp__ber_put_int32(&w, 0x02, USNMP__MSG3_MAX_SIZE_DEFAULT);
-  usnmp__ber_put_int32(&w, 0x02, 4660);
+  usnmp__ber_put_int32(&w, 0x02, st->msg_id ? st->msg_id : 4660);
   usnmp__ber_put_wrap(&w, USNMP__TAG_SEQUENCE, mark);
   usnmp__ber_put_int32(&w, 0x02, USNMP_VERSION_3);
   usnmp__ber_put_wrap(&w, USNMP__TAG_SEQUENCE, 0);
@@ -394,7 +402,8 @@ static inline int msg3_check_signed(msg3_check_state *st, uint8_t mode,
     return rc;
 
   /* The scoped PDU alone, re-encoded from what was decoded, is the
-   * plaintext (less DES padding). */
+   * plaintext (less the padding after it) when it needed no tolerance, and
+   * never longer. */
   usnmp__writer_init(&w, st->out, sizeof(st->out));
   if (usnmp__pdu_encode(&w, &m.pdu, st->vbs1, n) < 0)
     return MSG3_CHECK_MISMATCH;
@@ -404,8 +413,18 @@ static inline int msg3_check_signed(msg3_check_state *st, uint8_t mode,
   usnmp__ber_put_wrap(&w, USNMP__TAG_SEQUENCE, 0);
   rc = usnmp__writer_finish(&w);
   slack = t->level == USNMP_SEC_AUTHPRIV && t->priv == USNMP_PRIV_DES ? 7 : 0;
-  if (rc < 0 || (size_t)rc > plen || plen - (size_t)rc > slack ||
-      memcmp(st->out, st->plain, (size_t)rc) != 0)
+  if (rc == USNMP_E_MSG_TOO_BIG && (m.tolerated & USNMP__Q_UINT_SIGN))
+    return 0;
+  if (rc < 0)
+    return MSG3_CHECK_MISMATCH;
+  /* Padding after the scoped PDU is ignored: DES's up to 7 octets, and
+   * any more when the decoder said it tolerated some. */
+  if (m.tolerated & USNMP__Q_PRIV_PAD)
+    slack = plen;
+  if ((m.tolerated & ~(unsigned)(USNMP__Q_UNDECODABLE | USNMP__Q_PRIV_PAD)) ==
+          0 &&
+      ((size_t)rc > plen || plen - (size_t)rc > slack ||
+       memcmp(st->out, st->plain, (size_t)rc) != 0))
     return MSG3_CHECK_MISMATCH;
 
   return msg3_check_decoded(st, t, &m, n, st->msg, (size_t)total);
