@@ -1607,7 +1607,9 @@ typedef struct usnmp_notification {
   usnmp_version version;
   usnmp_pdu_type pdu; /* USNMP_PDU_TRAP_V1, _TRAP_V2 or _INFORM */
   const struct sockaddr *source; /* the sender's address and port */
-  const struct sockaddr *local;  /* the bound address it arrived on */
+  /* The bound address it arrived on (for a wildcard bind, the wildcard:
+   * bind each local address to know it). */
+  const struct sockaddr *local;
   /* v1 and v2c. */
   const uint8_t *community;
   size_t community_len;

@@ -897,13 +897,10 @@ static void process_v3(usnmp__notify *nc, const uint8_t *data, size_t len,
     answer(nc, reply, rc, reply_len);
     if (dedupe_seen(nc, key, now_ms)) {
       nc->stats.duplicates++;
-      OPENSSL_cleanse(nc->decrypt, len);
       return;
     }
   }
   deliver(nc, &n);
-  if (m.flags & USNMP__MSG3_FLAG_PRIV)
-    OPENSSL_cleanse(nc->decrypt, len);
 }
 
 void usnmp__notify_process(usnmp__notify *nc, const uint8_t *data,
@@ -924,9 +921,13 @@ void usnmp__notify_process(usnmp__notify *nc, const uint8_t *data,
   if (version == 0 || version == 1)
     process_community(nc, data, len, source, local, now_ms, reply, size,
                       reply_len);
-  else if (version == 3)
+  else if (version == 3) {
     process_v3(nc, data, len, source, local, now_ms, reply, size, reply_len);
-  else
+    /* Whatever path the message took after a decryption (delivered,
+     * dropped for its PDU, its time, a replay), the plaintext goes. */
+    OPENSSL_cleanse(nc->decrypt, len < USNMP_MAX_MSG_SIZE ? len
+                                                          : USNMP_MAX_MSG_SIZE);
+  } else
     nc->stats.dropped_version++;
   nc->stats.key_cache_entries = nc->n_entries;
 }
