@@ -1561,7 +1561,7 @@ USNMP_EXTERN int usnmp_sync_set_v3_context(usnmp_sync *s,
  * bind one address per local address (not the wildcard) on multihomed
  * hosts, and each answer leaves from the address the sender used.  An
  * inform seen again from the same source with the same request-id (v3:
- * the same engine and msgID) within the dedupe window (default 30 s) is
+ * and the same user) within the dedupe window (default 30 s) is
  * answered again but delivered once.  The window is kept in a bounded
  * table (8192 entries, replaced on collision), so memory stays fixed
  * whatever the rate.

@@ -862,9 +862,11 @@ static void process_v3(usnmp__notify *nc, const uint8_t *data, size_t len,
     usnmp__usm_target t;
     usnmp__msg3_context ctx;
     usnmp_msg resp = m.pdu;
+    /* A retransmission keeps its request-id; its msgID may be new (RFC
+     * 3412 gives each message its own), so the msgID is not part of the
+     * key. */
     uint64_t key = hash_addr(nc->seed ^ 0xa5, source);
     key = hash_bytes(key, m.user, m.user_len);
-    key = hash_bytes(key, &m.msg_id, sizeof(m.msg_id));
     key = hash_bytes(key, &m.pdu.request_id, sizeof(m.pdu.request_id));
     if (e != NULL) {
       t = e->usm;

@@ -459,6 +459,24 @@ static void test_v3_inform_reports(void **state) {
   assert_int_equal(e->s.count, 1);
   assert_int_equal(e->nc.stats.duplicates, 1);
   assert_int_equal(e->nc.stats.informs_answered, 2);
+  /* Retransmitted with a new msgID (same request-id): the answer carries
+   * the new msgID, and it is still not delivered again. */
+  len = usnmp__msg3_encode(e->nc.crypto, &t, e->now_ms, 903, 65507, &pdu,
+                           &vb, 1, buf, sizeof(buf));
+  e->reply_len = 0;
+  feed(e, buf, (size_t)len);
+  assert_int_equal(e->s.count, 1);
+  assert_int_equal(e->nc.stats.duplicates, 2);
+  assert_int_equal(usnmp__msg3_peek_msg_id(e->reply, e->reply_len,
+                                           &m.msg_id),
+                   0);
+  assert_int_equal(m.msg_id, 903);
+  /* Another request-id is another inform. */
+  pdu.request_id = 901;
+  len = usnmp__msg3_encode(e->nc.crypto, &t, e->now_ms, 904, 65507, &pdu,
+                           &vb, 1, buf, sizeof(buf));
+  feed(e, buf, (size_t)len);
+  assert_int_equal(e->s.count, 2);
   usnmp__usm_target_wipe(&t);
 }
 
