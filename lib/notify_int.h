@@ -125,6 +125,10 @@ int usnmp__notify_set_cache_limit(usnmp__notify *nc, size_t entries);
  * 8 random octets) and returns 13, or a negative code. */
 int usnmp__notify_random_engine_id(usnmp__crypto *c, uint8_t *id);
 
+/* Returns the socket of the receiver's i-th bound address, or -1 (tests
+ * check the buffer sizes with it). */
+int usnmp__receiver_fd(const usnmp_receiver *rx, size_t i);
+
 /* The sender side (notify_send.c), called from manager.c when a target
  * goes away: wipes and frees its trap engine state. */
 void usnmp__notify_target_free(usnmp_target *t);

@@ -213,6 +213,14 @@ int usnmp_receiver_port(const usnmp_receiver *rx, size_t i) {
                    : ((const struct sockaddr_in6 *)a)->sin6_port);
 }
 
+int usnmp__receiver_fd(const usnmp_receiver *rx, size_t i) {
+  uv_os_fd_t fd;
+  if (rx == NULL || i >= rx->n_socks ||
+      uv_fileno((const uv_handle_t *)&rx->socks[i].handle, &fd) != 0)
+    return -1;
+  return fd;
+}
+
 int usnmp_receiver_set_socket_buffer(usnmp_receiver *rx, int bytes) {
   if (rx == NULL || bytes <= 0)
     return USNMP_E_INVAL;

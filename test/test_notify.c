@@ -883,6 +883,48 @@ static void test_receiver_settings(void **state) {
   assert_true(st.delivered == UINT64_MAX);
 }
 
+/* Reads net.core.rmem_max, or 0 when it cannot. */
+static long rmem_max(void) {
+  FILE *f = fopen("/proc/sys/net/core/rmem_max", "r");
+  long v = 0;
+  if (f != NULL) {
+    if (fscanf(f, "%ld", &v) != 1)
+      v = 0;
+    fclose(f);
+  }
+  return v;
+}
+
+/* The socket buffer: the size asked for, clamped by the system's limit
+ * unless forced (root here: the tests run as root in CI). */
+static void test_socket_buffer(void **state) {
+  loop_env *e = *state;
+  int size = 0, fd;
+  socklen_t len = sizeof(size);
+  long limit = rmem_max();
+  assert_int_equal(usnmp_receiver_set_socket_buffer(e->rx, 0), USNMP_E_INVAL);
+  assert_int_equal(usnmp_receiver_set_socket_buffer(e->rx, 300000), 0);
+  assert_int_equal(usnmp_receiver_bind(e->rx, "127.0.0.1:0"), 0);
+  fd = usnmp__receiver_fd(e->rx, 0);
+  assert_true(fd >= 0);
+  assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len), 0);
+  /* Linux doubles what it was asked for (its bookkeeping). */
+  if (limit >= 300000)
+    assert_int_equal(size, 600000);
+  else
+    assert_int_equal(size, 2 * limit);
+  if (geteuid() == 0) {
+    int big = (int)(limit > 0 ? limit : 212992) * 2;
+    assert_int_equal(usnmp_receiver_set_socket_buffer(e->rx, big), 0);
+    assert_int_equal(usnmp_receiver_set_socket_buffer_force(e->rx, 1), 0);
+    assert_int_equal(usnmp_receiver_bind(e->rx, "127.0.0.1:0"), 0);
+    fd = usnmp__receiver_fd(e->rx, 1);
+    len = sizeof(size);
+    assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len), 0);
+    assert_int_equal(size, 2 * big);
+  }
+}
+
 static void test_bad_arguments(void **state) {
   loop_env *e = *state;
   assert_int_equal(usnmp_receiver_bind(e->rx, "no-such-host..invalid"),
@@ -943,6 +985,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_close_in_callback, loop_setup,
                                       loop_teardown),
       cmocka_unit_test_setup_teardown(test_receiver_settings, loop_setup,
+                                      loop_teardown),
+      cmocka_unit_test_setup_teardown(test_socket_buffer, loop_setup,
                                       loop_teardown),
       cmocka_unit_test_setup_teardown(test_bad_arguments, loop_setup,
                                       loop_teardown),
