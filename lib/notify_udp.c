@@ -35,7 +35,9 @@ typedef struct reply_copy {
 struct usnmp_receiver {
   usnmp__notify core;
   uv_loop_t *loop;
-  rx_socket socks[USNMP__NOTIFY_MAX_BINDS];
+  /* One allocation per bound socket, freed from its close callback (a
+   * socket that failed to bind is closed and freed on its own). */
+  rx_socket *socks[USNMP__NOTIFY_MAX_BINDS];
   size_t n_socks;
   int sockbuf;
   int sockbuf_force;
@@ -138,7 +140,9 @@ static int names_port(const char *address) {
 
 static void on_sock_closed(uv_handle_t *h) {
   rx_socket *s = h->data;
-  handle_done(s->rx);
+  usnmp_receiver *rx = s->rx;
+  rx->core.alloc.free(s, rx->core.alloc.ctx);
+  handle_done(rx);
 }
 
 int usnmp_receiver_bind(usnmp_receiver *rx, const char *address) {
@@ -178,13 +182,17 @@ int usnmp_receiver_bind(usnmp_receiver *rx, const char *address) {
     else
       ((struct sockaddr_in6 *)&addr)->sin6_port = htons(162);
   }
-  s = &rx->socks[rx->n_socks];
+  s = rx->core.alloc.malloc(sizeof(*s), rx->core.alloc.ctx);
+  if (s == NULL)
+    return USNMP_E_NOMEM;
   memset(s, 0, sizeof(*s));
   s->rx = rx;
   rc = uv_udp_init_ex(rx->loop, &s->handle,
                       (unsigned)addr.ss_family | UV_UDP_RECVMMSG);
-  if (rc < 0)
+  if (rc < 0) {
+    rx->core.alloc.free(s, rx->core.alloc.ctx);
     return rc;
+  }
   s->handle.data = s;
   rx->open_handles++;
   rc = uv_udp_bind(&s->handle, (const struct sockaddr *)&addr,
@@ -199,7 +207,7 @@ int usnmp_receiver_bind(usnmp_receiver *rx, const char *address) {
   }
   set_buffers(&s->handle, rx->sockbuf, rx->sockbuf_force);
   s->open = 1;
-  rx->n_socks++;
+  rx->socks[rx->n_socks++] = s;
   return 0;
 }
 
@@ -207,7 +215,7 @@ int usnmp_receiver_port(const usnmp_receiver *rx, size_t i) {
   const struct sockaddr_storage *a;
   if (rx == NULL || i >= rx->n_socks)
     return USNMP_E_INVAL;
-  a = &rx->socks[i].local;
+  a = &rx->socks[i]->local;
   return ntohs(a->ss_family == AF_INET
                    ? ((const struct sockaddr_in *)a)->sin_port
                    : ((const struct sockaddr_in6 *)a)->sin6_port);
@@ -216,7 +224,7 @@ int usnmp_receiver_port(const usnmp_receiver *rx, size_t i) {
 int usnmp__receiver_fd(const usnmp_receiver *rx, size_t i) {
   uv_os_fd_t fd;
   if (rx == NULL || i >= rx->n_socks ||
-      uv_fileno((const uv_handle_t *)&rx->socks[i].handle, &fd) != 0)
+      uv_fileno((const uv_handle_t *)&rx->socks[i]->handle, &fd) != 0)
     return -1;
   return fd;
 }
@@ -396,7 +404,7 @@ int usnmp_receiver_start(usnmp_receiver *rx, usnmp_notification_cb cb,
   rx->core.cb = cb;
   rx->core.cb_arg = arg;
   for (i = 0; i < rx->n_socks; i++) {
-    rc = uv_udp_recv_start(&rx->socks[i].handle, on_alloc, on_recv);
+    rc = uv_udp_recv_start(&rx->socks[i]->handle, on_alloc, on_recv);
     if (rc < 0 && rc != UV_EALREADY)
       return rc;
   }
@@ -409,7 +417,7 @@ int usnmp_receiver_stop(usnmp_receiver *rx) {
   if (rx == NULL)
     return USNMP_E_INVAL;
   for (i = 0; i < rx->n_socks; i++)
-    uv_udp_recv_stop(&rx->socks[i].handle);
+    uv_udp_recv_stop(&rx->socks[i]->handle);
   rx->started = 0;
   return 0;
 }
@@ -428,7 +436,7 @@ void usnmp_receiver_close(usnmp_receiver *rx, void (*close_cb)(void *arg),
     return;
   }
   for (i = 0; i < rx->n_socks; i++)
-    uv_close((uv_handle_t *)&rx->socks[i].handle, on_sock_closed);
+    uv_close((uv_handle_t *)&rx->socks[i]->handle, on_sock_closed);
 }
 
 void usnmp_receiver_stats(const usnmp_receiver *rx,

@@ -946,6 +946,17 @@ static void test_bad_arguments(void **state) {
                    USNMP_E_INVAL);
   assert_int_equal(usnmp_receiver_set_cache_limit(e->rx, 0), USNMP_E_INVAL);
   assert_int_equal(usnmp_receiver_bind(e->rx, "udp:127.0.0.1:0"), 0);
+  /* A port in use fails at bind; the failed socket closes on its own
+   * while the next bind goes on. */
+  {
+    char again[64];
+    snprintf(again, sizeof(again), "127.0.0.1:%d",
+             usnmp_receiver_port(e->rx, 0));
+    assert_int_equal(usnmp_receiver_bind(e->rx, again), UV_EADDRINUSE);
+    assert_int_equal(usnmp_receiver_bind(e->rx, "127.0.0.1:0"), 0);
+    assert_true(usnmp_receiver_port(e->rx, 1) > 0);
+    assert_int_equal(usnmp_receiver_port(e->rx, 2), USNMP_E_INVAL);
+  }
   /* The default port is 162, not the agent syntax's 161. */
   {
     usnmp_receiver *rx2;
