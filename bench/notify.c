@@ -3,12 +3,14 @@
  * what it costs, next to net-snmp's snmptrapd receiving the same stream in
  * the same run; and the inform round trip.
  *
- *   build/bench/notify [--count N] [--informs N] [--snmptrapd PATH|none]
+ *   build/bench/notify [--count N] [--informs N] [--rate R]
+ *                      [--snmptrapd PATH|none]
  *
  * For each stream (v2c traps; v3 authPriv SHA/AES-128 traps, every one a
  * distinct message so that none is dropped as a replay) the messages are
  * encoded first, then a child process sends them all as fast as it can
- * with sendmmsg (64 per call) to the receiver on 127.0.0.1:
+ * (or at R per second with --rate) with sendmmsg (64 per call) to the
+ * receiver on 127.0.0.1:
  *
  *   usnmp      a usnmp_receiver with an empty callback (counting), 64 MiB
  *              socket buffer, in this process;
@@ -133,7 +135,11 @@ static void stream_make(stream *s, size_t n, int v3, usnmp__crypto *c) {
     usnmp__usm_target_wipe(&t);
 }
 
-/* The child: sends the stream to port as fast as sendmmsg goes. */
+/* Notifications per second the sender keeps to (0: as fast as it can). */
+static double send_rate;
+
+/* The child: sends the stream to port as fast as sendmmsg goes, or at
+ * send_rate. */
 static pid_t sender_start(const stream *s, int port) {
   pid_t pid = fork();
   if (pid == 0) {
@@ -147,10 +153,17 @@ static pid_t sender_start(const stream *s, int port) {
     to.sin_family = AF_INET;
     to.sin_port = htons((uint16_t)port);
     to.sin_addr.s_addr = htonl(0x7f000001);
+    double start;
     usleep(100000);
+    start = now_s();
     while (i < s->n) {
       size_t k, b = s->n - i < BATCH ? s->n - i : BATCH;
       int sent;
+      if (send_rate > 0) {
+        double due = start + (double)i / send_rate, t = now_s();
+        if (due > t)
+          usleep((useconds_t)((due - t) * 1e6));
+      }
       memset(msgs, 0, sizeof(msgs));
       for (k = 0; k < b; k++) {
         iov[k].iov_base = s->data + s->off[i + k];
@@ -510,10 +523,12 @@ int main(int argc, char **argv) {
       count = strtoul(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--informs") == 0 && i + 1 < argc)
       informs = strtoul(argv[++i], NULL, 10);
+    else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
+      send_rate = strtod(argv[++i], NULL);
     else if (strcmp(argv[i], "--snmptrapd") == 0 && i + 1 < argc)
       trapd = argv[++i];
     else {
-      fprintf(stderr, "usage: %s [--count N] [--informs N] "
+      fprintf(stderr, "usage: %s [--count N] [--informs N] [--rate R] "
                       "[--snmptrapd PATH|none]\n", argv[0]);
       return 2;
     }
