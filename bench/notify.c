@@ -321,14 +321,16 @@ static double proc_cpu(pid_t pid) {
   return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Counts the "x" lines snmptrapd wrote, one per trap (its start and stop
+ * messages are other lines). */
 static long count_lines(const char *path) {
   FILE *f = fopen(path, "r");
+  char line[256];
   long n = 0;
-  int ch;
   if (f == NULL)
     return 0;
-  while ((ch = getc(f)) != EOF)
-    n += ch == '\n';
+  while (fgets(line, sizeof(line), f) != NULL)
+    n += strcmp(line, "x\n") == 0;
   fclose(f);
   return n;
 }
