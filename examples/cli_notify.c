@@ -392,9 +392,17 @@ static int send_notification(notify_cli *c) {
     if (rc < 0)
       die(c, "%s", usnmp_strerror(rc));
   } else {
-    rc = usnmp_trap_send(c->target,
-                         c->version == USNMP_VERSION_1 ? &v1 : NULL, uptime,
-                         &trap_oid, vbs, nvb);
+    /* A host name resolves on the loop first (UV_EAGAIN meanwhile). */
+    for (int alive = 1;;) {
+      rc = usnmp_trap_send(c->target,
+                           c->version == USNMP_VERSION_1 ? &v1 : NULL, uptime,
+                           &trap_oid, vbs, nvb);
+      if (rc != UV_EAGAIN || !alive)
+        break;
+      alive = uv_run(&c->loop, UV_RUN_ONCE) != 0;
+    }
+    if (rc == USNMP_E_RESOLVE)
+      die(c, "Unknown host (%s)", a[0]);
     if (rc < 0) {
       fprintf(stderr, "%s: %s\n", c->tool, usnmp_strerror(rc));
       c->exit_code = 1;

@@ -244,17 +244,24 @@ for i in 1 2 3; do
   "$bin/snmptrap" -v 2c -c public "udp6:[::1]:$port" "$UP" $TRAP $NAME s "six$i"
 done
 "$usnmp" trap -v 2c -c public "127.0.0.1:$port2" "$UP" $TRAP $NAME s four
+# A host name: the trap waits for its resolution.
+"$usnmp" trap -v 2c -c public "localhost:$port2" "$UP" $TRAP $NAME s five ||
+  fail "usnmp trap to localhost"
 for _ in $(seq 50); do
-  [ "$(grep -c 'STRING' "$tmp/trapd6.out")" -ge 4 ] && break
+  [ "$(grep -c 'STRING' "$tmp/trapd6.out")" -ge 5 ] && break
   sleep 0.05
 done
 kill -TERM "$trapd"
 wait "$trapd" && ok || fail "trapd did not exit 0 on SIGTERM"
-for s in six1 six2 six3 four; do
+for s in six1 six2 six3 four five; do
   grep -qF "$NAME = STRING: \"$s\"" "$tmp/trapd6.out" && ok ||
     fail "trapd (IPv6 / two addresses) lost $s"
 done
 grep -qF "[UDP: [::1]:" "$tmp/trapd6.out" && ok || fail "no IPv6 source shown"
+out=$("$usnmp" trap -v 2c -c public no-such-host..invalid "$UP" $TRAP 2>&1)
+rc=$?
+[ "$rc" = 1 ] && [ "$out" = "snmptrap: Unknown host (no-such-host..invalid)" ] &&
+  ok || fail "unknown host: '$out' ($rc)"
 
 echo "$checks checks passed, $failed failed"
 [ "$failed" -eq 0 ]
