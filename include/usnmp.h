@@ -849,6 +849,24 @@ USNMP_EXTERN int usnmp_target_set_max_oids(usnmp_target *t, uint32_t max);
 /* Requests in flight to this target at once (0 = no cap). */
 USNMP_EXTERN int usnmp_target_set_max_inflight(usnmp_target *t, uint32_t max);
 
+/* The order in which a target's requests go (lib/order.c). */
+typedef enum usnmp_ordering {
+  /* As they are made (the default). */
+  USNMP_ORDER_NONE = 0,
+  /* Writer-preferred: a SET waits until no read (GET, GETNEXT, GETBULK,
+   * walks and tables included) of the target is in flight, and goes
+   * alone; a read made while a SET is in flight or waiting waits until
+   * none is.  A waiting request has sent nothing; its timeout counts
+   * from when it goes.  usnmp_cancel() and usnmp_target_free() end it
+   * like any other. */
+  USNMP_ORDER_WRITER_PREFERRED = 1
+} usnmp_ordering;
+/* Sets how t orders its requests.  New requests follow the new mode at
+ * once; requests already held still go by the old one.  Returns 0 or
+ * USNMP_E_INVAL (NULL, an unknown mode). */
+USNMP_EXTERN int usnmp_target_set_ordering(usnmp_target *t,
+                                           usnmp_ordering mode);
+
 /* Returns the user pointer of the target (NULL until set). */
 USNMP_EXTERN void *usnmp_target_data(const usnmp_target *t);
 USNMP_EXTERN void usnmp_target_set_data(usnmp_target *t, void *data);
@@ -1184,6 +1202,106 @@ USNMP_EXTERN int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
 USNMP_EXTERN int usnmp_table_cancel(usnmp_table *tb);
 
 /* ------------------------------------------------------------------------
+ * The value cache (lib/cache.c)
+ *
+ * A usnmp_cache keeps the answers of GET, GETNEXT and SET requests per
+ * (target, kind, OID), in front of a manager's targets.  The blocking API
+ * below keeps one per usnmp_sync; an async program may use its own.
+ *
+ * usnmp_cache_start() sends requests only for the OIDs that have neither
+ * a value nor a request in flight (a second start of an OID in flight
+ * shares that request), then usnmp_cache_collect() with the same OIDs
+ * returns UV_EAGAIN until every one is answered, and then the answers (or
+ * the first failure).  The notify callback runs after each request the
+ * cache started completes: a good moment to collect.
+ *
+ * Rules: values are cached, failures never: a failed request (timeout,
+ * error-status, ...) is handed to the first collect that asks for one of
+ * its OIDs, and then forgotten, so the next start asks again.  A SET
+ * stores the values the agent answered as the GET values of its OIDs and
+ * drops the target's GETNEXT answers; GETNEXT answers are kept apart from
+ * GET answers.  USNMP_CACHE_REFRESH asks again for values already known
+ * (an OID already in flight still shares its request).  The bound
+ * (usnmp_cache_set_limit) drops the oldest values first, never one whose
+ * request is in flight.  A cache belongs to its manager's loop and thread.
+ * ------------------------------------------------------------------------ */
+
+typedef struct usnmp_cache usnmp_cache;
+
+typedef enum usnmp_cache_kind {
+  USNMP_CACHE_GET = 0,
+  USNMP_CACHE_GETNEXT = 1,
+  USNMP_CACHE_SET = 2
+} usnmp_cache_kind;
+
+#define USNMP_CACHE_REFRESH 0x01u /* ask again for values already cached */
+
+/* What usnmp_cache_collect() fills.  The caller points varbinds at room
+ * for n varbinds; on success they point into the cache, valid until the
+ * next call that changes it (start, clear, forget, trim, set_limit, free).
+ * error_status and error_index (1-based, in the collected OIDs, 0 when
+ * none of them was named) are set with USNMP_E_SNMP_ERROR. */
+typedef struct usnmp_cache_result {
+  usnmp_varbind *varbinds;
+  int32_t error_status;
+  int32_t error_index;
+} usnmp_cache_result;
+
+typedef void (*usnmp_cache_notify_cb)(usnmp_cache *c, void *arg);
+
+/* Creates an empty, unbounded cache for targets of manager m; alloc (NULL:
+ * malloc) serves every allocation of the cache.  Returns 0,
+ * USNMP_E_INVAL or USNMP_E_NOMEM. */
+USNMP_EXTERN int usnmp_cache_new(usnmp_manager *m,
+                                 const usnmp_allocator *alloc,
+                                 usnmp_cache **out);
+/* Frees c.  Its requests in flight are cancelled; their answers go
+ * nowhere.  Call it before closing the manager, or after the manager's
+ * close callback.  Returns 0, or USNMP_E_IN_CALLBACK from the notify
+ * callback (c is not freed). */
+USNMP_EXTERN int usnmp_cache_free(usnmp_cache *c);
+/* Calls cb(c, arg) after each request c started completes (NULL: none).
+ * From cb, every function of c may run except usnmp_cache_free(). */
+USNMP_EXTERN void usnmp_cache_set_notify(usnmp_cache *c,
+                                         usnmp_cache_notify_cb cb, void *arg);
+/* Starts what n OIDs of target t (a target of c's manager) need: a GET,
+ * GETNEXT or SET (values[i] for oids[i]) of the OIDs neither cached nor in
+ * flight, with the request options ropts (may be NULL).  flags: 0 or USNMP_CACHE_REFRESH.  Applies
+ * the bound first.  A request that cannot start fails its OIDs as one
+ * that failed on the wire would (collected later).  Returns 0,
+ * USNMP_E_INVAL, USNMP_E_NOMEM or an OID error (nothing started). */
+USNMP_EXTERN int usnmp_cache_start(usnmp_cache *c, usnmp_target *t,
+                                   usnmp_cache_kind kind,
+                                   const usnmp_oid *oids,
+                                   const usnmp_value *values, size_t n,
+                                   unsigned flags,
+                                   const usnmp_request_opts *ropts);
+/* Collects the answers for n OIDs of t of that kind (a SET's are GET
+ * values).  Returns 0 (result->varbinds filled), UV_EAGAIN while one is in
+ * flight (nothing changes), UV_ENOENT when one was never started (or was
+ * dropped since), the first failure of their requests (USNMP_E_TIMEOUT,
+ * USNMP_E_SNMP_ERROR with result's error fields, ...: consumed, so the
+ * failed OIDs leave the cache), USNMP_E_INVAL or USNMP_E_NOMEM. */
+USNMP_EXTERN int usnmp_cache_collect(usnmp_cache *c, usnmp_target *t,
+                                     usnmp_cache_kind kind,
+                                     const usnmp_oid *oids, size_t n,
+                                     usnmp_cache_result *result);
+/* Bounds c to max entries (0 = unbounded) and applies the bound now.
+ * Returns 0 or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_cache_set_limit(usnmp_cache *c, size_t max);
+/* Applies the bound now (start does it too).  Returns 0 or
+ * USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_cache_trim(usnmp_cache *c);
+/* Empties c (requests in flight go on; their answers are not kept).
+ * Returns 0 or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_cache_clear(usnmp_cache *c);
+/* Drops every entry of target t: call it before usnmp_target_free(t),
+ * since entries are keyed by the target.  Returns 0 or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_cache_forget(usnmp_cache *c, const usnmp_target *t);
+/* Returns the number of values in c (entries answered, not in flight). */
+USNMP_EXTERN size_t usnmp_cache_size(const usnmp_cache *c);
+
+/* ------------------------------------------------------------------------
  * The blocking API
  *
  * A usnmp_sync is a manager with a private uv loop, for programs that want
@@ -1193,7 +1311,9 @@ USNMP_EXTERN int usnmp_table_cancel(usnmp_table *tb);
  * optional read-write community for SET, a default port, a resend interval,
  * a per-call timeout (10 s by default) and community override; calls that
  * start without blocking and are collected later; a per-host value cache
- * with refresh; and writer-preferred ordering of GETs and SETs per host.
+ * with refresh (a usnmp_cache, above); and writer-preferred ordering of
+ * GETs and SETs per host (each host's target uses
+ * USNMP_ORDER_WRITER_PREFERRED, so its walks take part in the order).
  *
  * Thread rules: a usnmp_sync belongs to the thread that uses it.
  *

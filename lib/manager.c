@@ -25,6 +25,7 @@
 #include "ber.h"
 #include "manager_int.h"
 #include "notify_int.h"
+#include "order.h"
 #include "pdu.h"
 
 /* The budget of the design: well under 1 KiB per request in flight for a
@@ -325,6 +326,9 @@ static void req_unlink(usnmp_request *r) {
   case USNMP__RS_INFLIGHT:
   case USNMP__RS_DEFERRED:
     uv_timer_stop(&r->timer);
+    break;
+  case USNMP__RS_WAIT_ORDER:
+    usnmp__list_del(&r->qlink); /* held: no timer, no slot */
     break;
   case USNMP__RS_PARENT:
     while (!usnmp__list_empty(&r->children)) {
@@ -655,6 +659,31 @@ static void target_hold(usnmp_target *t);
 static void target_unhold(usnmp_target *t);
 static void handle_release(usnmp_request *r);
 
+/* Gives r's tree a deadline d (0: none). */
+static void set_deadline(usnmp_request *r, uint64_t d) {
+  usnmp__link *l;
+  r->deadline = d;
+  for (l = r->children.next; l != &r->children; l = l->next)
+    set_deadline(USNMP__CONTAINER(l, usnmp_request, tlink), d);
+}
+
+/* Queues the requests t's ordering (order.c) lets go now.  A held request
+ * had no timer: its deadline counts from now, as if it were made now. */
+static void order_release(usnmp_target *t) {
+  usnmp_manager *m = t->m;
+  usnmp_request *r;
+  uint64_t now;
+  if (m->closing || t->freeing)
+    return;
+  now = uv_now(m->loop);
+  while ((r = usnmp__order_next(t)) != NULL) {
+    set_deadline(r, r->timeout_ms ? now + r->timeout_ms : 0);
+    enqueue_tree(r);
+    arm_queued(r, now);
+  }
+  pump(m, t);
+}
+
 /* The one way out of a request: unlink, then answer its parent or call
  * its callback, then recycle it.  The target is held across the callback,
  * so that a walk or table whose callback freed it (or closed the manager)
@@ -664,6 +693,8 @@ static void complete(usnmp_request *r, int status,
   usnmp_manager *m = r->m;
   usnmp_target *t = r->t;
   usnmp_response resp;
+  /* The target's ordering may let held requests go once r is out. */
+  int reorder = r->ordered;
   /* SNMPv3: discovery failed (not merely cancelled) when its probe ends
    * with an error while the engine is still unknown. */
   int discovery_failed = r->version == USNMP_VERSION_3 && t->probe == r &&
@@ -672,6 +703,8 @@ static void complete(usnmp_request *r, int status,
                          !usnmp__usm_target_ready(t->usm);
 
   req_unlink(r);
+  if (reorder)
+    usnmp__order_done(t, r);
   if (discovery_failed)
     fail_discovery_waiters(t, r, status);
   pump(m, t);
@@ -691,6 +724,8 @@ static void complete(usnmp_request *r, int status,
   target_hold(t);
   r->cb(&resp, r->arg);
   req_release(r);
+  if (reorder)
+    order_release(t);
   target_unhold(t);
 }
 
@@ -1322,6 +1357,14 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   }
   usnmp__list_push(&t->requests, &r->tlink);
   m->stats.requests++;
+  if (t->ordering != USNMP_ORDER_NONE && !usnmp__order_admit(t, r)) {
+    /* Held by the ordering; order_release() queues it. */
+    if (out != NULL)
+      *out = r;
+    if (t->resolve_status < 0)
+      target_start_resolve(t);
+    return 0;
+  }
   enqueue_tree(r);
   if (out != NULL)
     *out = r;
@@ -1608,6 +1651,8 @@ int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
   usnmp__list_init(&t->mlink);
   usnmp__list_init(&t->requests);
   usnmp__list_init(&t->queue);
+  usnmp__list_init(&t->order_writes);
+  usnmp__list_init(&t->order_held_reads);
   t->agent = dup_string(m, agent);
   t->community = dup_string(m, "public");
   if (t->agent == NULL || t->community == NULL) {

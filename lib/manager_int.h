@@ -224,6 +224,7 @@ typedef enum usnmp__req_state {
   USNMP__RS_INFLIGHT,
   USNMP__RS_PARENT,
   USNMP__RS_DEFERRED,
+  USNMP__RS_WAIT_ORDER, /* held by the target's GET/SET ordering (order.c) */
   USNMP__RS_DONE /* completing: out of every structure, callback running */
 } usnmp__req_state;
 
@@ -285,6 +286,7 @@ struct usnmp_request {
   uint8_t txq_slot;     /* 1 + index in the manager's send batch, 0 = none */
   uint8_t sends;        /* datagrams sent so far (saturates at 255) */
   uint8_t v3;           /* SNMPv3 state bits, USNMP__V3R_* */
+  uint8_t ordered;      /* order.c: 0 unknown to it, 1 let go, 2 held */
   /* SNMPv3: the request in clear (context header and a v2c-encoded PDU,
    * see manager_v3.c), from which every wire message of the request is
    * encoded (after discovery, re-synchronisation or a tooBig split). */
@@ -355,6 +357,13 @@ struct usnmp_target {
    * NULL until the first v3 trap. */
   usnmp__usm_target *trap_usm;
   uint16_t default_port; /* for an agent string without a port */
+  /* GET/SET ordering (order.c): the mode, the requests it let go and
+   * that have not completed, and those it holds (their qlink), FIFO. */
+  uint8_t ordering;        /* usnmp_ordering */
+  uint8_t order_write_active;
+  uint32_t order_reads;
+  usnmp__link order_writes;
+  usnmp__link order_held_reads;
 };
 
 /* One UDP handle of the manager. */
