@@ -418,6 +418,22 @@ static void deliver(usnmp__notify *nc, usnmp_notification *n) {
     nc->cb(nc->rx, n, nc->cb_arg);
 }
 
+/* An inform's end: its Response (rc: the encoded length, or an error)
+ * goes back, and the inform is delivered unless key (its source and
+ * request-id) was seen within the dedupe window. */
+static void inform_done(usnmp__notify *nc, const uint8_t *reply, int rc,
+                        size_t *reply_len, uint64_t key, uint64_t now_ms,
+                        usnmp_notification *n) {
+  if (rc > 0)
+    nc->stats.informs_answered++;
+  answer(nc, reply, rc, reply_len);
+  if (dedupe_seen(nc, key, now_ms)) {
+    nc->stats.duplicates++;
+    return;
+  }
+  deliver(nc, n);
+}
+
 static void set_vb(usnmp_varbind *vb, const uint8_t *oid, size_t len) {
   memset(vb, 0, sizeof(*vb));
   vb->oid = oid;
@@ -542,13 +558,8 @@ static void process_community(usnmp__notify *nc, const uint8_t *data,
     resp.error_status = 0;
     resp.error_index = 0;
     rc = usnmp_msg_encode(reply, size, &resp, nc->vbs, nvb);
-    if (rc > 0)
-      nc->stats.informs_answered++;
-    answer(nc, reply, rc, reply_len);
-    if (dedupe_seen(nc, key, now_ms)) {
-      nc->stats.duplicates++;
-      return;
-    }
+    inform_done(nc, reply, rc, reply_len, key, now_ms, &n);
+    return;
   }
   deliver(nc, &n);
 }
@@ -894,13 +905,8 @@ static void process_v3(usnmp__notify *nc, const uint8_t *data, size_t len,
     if (e != NULL)
       e->usm.salt = t.salt; /* never reuse an IV */
     usnmp__usm_target_wipe(&t);
-    if (rc > 0)
-      nc->stats.informs_answered++;
-    answer(nc, reply, rc, reply_len);
-    if (dedupe_seen(nc, key, now_ms)) {
-      nc->stats.duplicates++;
-      return;
-    }
+    inform_done(nc, reply, rc, reply_len, key, now_ms, &n);
+    return;
   }
   deliver(nc, &n);
 }
