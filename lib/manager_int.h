@@ -665,6 +665,11 @@ int usnmp__transport_fd(const usnmp_manager *m, int family);
  * limit (Linux's SO_RCVBUFFORCE and SO_SNDBUFFORCE), else 0. */
 int usnmp__transport_can_force(void);
 
+/* Sets a socket's SO_RCVBUF and SO_SNDBUF to bytes, with force (Linux's
+ * SO_*BUFFORCE first) when asked; failures leave the default buffers.
+ * The manager's sockets and the notification receiver's use it. */
+void usnmp__socket_set_buffers(int fd, int bytes, int force);
+
 /* Returns 1 when a and b hold the same family, address and port. */
 int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b);
 

@@ -5,11 +5,6 @@
  * socket it arrived on, so a receiver bound per local address answers
  * from the address the sender used.
  */
-/* SO_RCVBUFFORCE is a Linux extension, declared only with _GNU_SOURCE
- * (as in transport.c). */
-#if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE
-#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,26 +95,10 @@ int usnmp_receiver_new(usnmp_receiver **out, uv_loop_t *loop,
   return 0;
 }
 
-/* As the manager's sockets (transport.c): the privileged option first
- * only when the caller asked for it; failures leave the default buffer. */
-static void set_buffer(int fd, int opt, int force_opt, int bytes, int force) {
-  if (force && force_opt >= 0 &&
-      setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof(bytes)) == 0)
-    return;
-  (void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
-}
-
 static void set_buffers(uv_udp_t *h, int bytes, int force) {
   uv_os_fd_t fd;
-  if (uv_fileno((uv_handle_t *)h, &fd) != 0)
-    return;
-#if defined(SO_RCVBUFFORCE) && defined(SO_SNDBUFFORCE)
-  set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, bytes, force);
-  set_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, bytes, force);
-#else
-  set_buffer(fd, SO_RCVBUF, -1, bytes, force);
-  set_buffer(fd, SO_SNDBUF, -1, bytes, force);
-#endif
+  if (uv_fileno((uv_handle_t *)h, &fd) == 0)
+    usnmp__socket_set_buffers(fd, bytes, force);
 }
 
 /* Returns 1 when an address in the agent syntax names a port: "[v6]:p",
