@@ -777,6 +777,15 @@ void usnmp__resolve_abandon(usnmp__resolve *rs);
 int usnmp__transport_queue(usnmp__transport *tp, const usnmp__dgram *d,
                            uint32_t slot);
 
+/* Sends one datagram at once, outside the batch (opening the socket of
+ * its family first if needed), for a sender that keeps nothing to resend
+ * (a trap): the trace callback sees it, and when the socket is full libuv
+ * sends a copy later, so data may be reused or wiped on return.  Returns
+ * 0 or a negative code (not sent); a queued copy that fails later comes
+ * back as ops->sent() with token NULL.  Nothing else is reported. */
+int usnmp__transport_send_now(usnmp__transport *tp, const struct sockaddr *to,
+                              const uint8_t *data, size_t len);
+
 /* Takes the datagram in slot out of the send batch (its sender completed
  * before the batch went). */
 void usnmp__transport_unqueue(usnmp__transport *tp, uint32_t slot);

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 
 #include "notify_int.h"
 #include "pdu.h"
@@ -162,7 +161,7 @@ int usnmp__notify_init(usnmp__notify *nc, const usnmp_allocator *alloc,
 
 static void entry_free(usnmp__notify *nc, usnmp__nentry *e) {
   usnmp__usm_target_wipe(&e->usm);
-  OPENSSL_cleanse(e, sizeof(*e));
+  usnmp__wipe(e, sizeof(*e));
   nfree(nc, e);
 }
 
@@ -177,7 +176,7 @@ void usnmp__notify_free(usnmp__notify *nc) {
     nfree(nc, nc->communities[i]);
   nfree(nc, nc->communities);
   if (nc->creds != NULL) {
-    OPENSSL_cleanse(nc->creds, nc->n_creds * sizeof(*nc->creds));
+    usnmp__wipe(nc->creds, nc->n_creds * sizeof(*nc->creds));
     nfree(nc, nc->creds);
   }
   nfree(nc, nc->allowed);
@@ -186,7 +185,7 @@ void usnmp__notify_free(usnmp__notify *nc) {
   nfree(nc, nc->vbs);
   nfree(nc, nc->v2vbs);
   if (nc->decrypt != NULL) {
-    OPENSSL_cleanse(nc->decrypt, USNMP_MAX_MSG_SIZE);
+    usnmp__wipe(nc->decrypt, USNMP_MAX_MSG_SIZE);
     nfree(nc, nc->decrypt);
   }
   usnmp__crypto_free(nc->crypto);
@@ -202,7 +201,7 @@ static void *grow(usnmp__notify *nc, void *old, size_t n, size_t size) {
   if (n > 0)
     memcpy(p, old, n * size);
   if (old != NULL) {
-    OPENSSL_cleanse(old, n * size);
+    usnmp__wipe(old, n * size);
     nfree(nc, old);
   }
   return p;
@@ -253,7 +252,7 @@ int usnmp__notify_add_user(usnmp__notify *nc, const char *user,
       nc->creds = list;
     }
   }
-  OPENSSL_cleanse(&cred, sizeof(cred));
+  usnmp__wipe(&cred, sizeof(cred));
   return rc;
 }
 
@@ -933,7 +932,7 @@ void usnmp__notify_process(usnmp__notify *nc, const uint8_t *data,
     process_v3(nc, data, len, source, local, now_ms, reply, size, reply_len);
     /* Whatever path the message took after a decryption (delivered,
      * dropped for its PDU, its time, a replay), the plaintext goes. */
-    OPENSSL_cleanse(nc->decrypt, len < USNMP_MAX_MSG_SIZE ? len
+    usnmp__wipe(nc->decrypt, len < USNMP_MAX_MSG_SIZE ? len
                                                           : USNMP_MAX_MSG_SIZE);
   } else
     nc->stats.dropped_version++;

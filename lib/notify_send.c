@@ -14,8 +14,6 @@
  */
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "notify_int.h"
 
 struct usnmp__local_engine {
@@ -87,7 +85,7 @@ void usnmp__notify_target_free(usnmp_target *t) {
   if (t->trap_usm == NULL)
     return;
   usnmp__usm_target_wipe(t->trap_usm);
-  OPENSSL_cleanse(t->trap_usm, sizeof(*t->trap_usm));
+  usnmp__wipe(t->trap_usm, sizeof(*t->trap_usm));
   usnmp__free(t->m, t->trap_usm);
   t->trap_usm = NULL;
 }
@@ -237,10 +235,12 @@ int usnmp_trap_send(usnmp_target *t, const usnmp_trap_v1 *v1,
     len = USNMP_E_MSG_TOO_BIG;
   if (len < 0)
     return len;
-  rc = usnmp__transport_send(m, (const struct sockaddr *)&t->addr,
-                             m->tx_msg, (size_t)len);
+  /* Sent now, outside the batch: nothing is kept to resend, and a copy
+   * is made if the socket is full, so the buffer is free on return. */
+  rc = usnmp__transport_send_now(&m->tp, (const struct sockaddr *)&t->addr,
+                                 m->tx_msg, (size_t)len);
   if (t->version == USNMP_VERSION_3)
-    OPENSSL_cleanse(m->tx_msg, (size_t)len);
+    usnmp__wipe(m->tx_msg, (size_t)len);
   if (rc < 0) {
     m->stats.send_errors++;
     return rc;

@@ -548,6 +548,11 @@ static int send_one(usnmp__transport *tp, const struct sockaddr *addr,
   return 0;
 }
 
+int usnmp__transport_send_now(usnmp__transport *tp, const struct sockaddr *to,
+                              const uint8_t *data, size_t len) {
+  return send_one(tp, to, data, len);
+}
+
 /* ------------------------------------------------------------------------
  * The send batch
  * ------------------------------------------------------------------------ */
