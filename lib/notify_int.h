@@ -109,7 +109,8 @@ void usnmp__notify_process(usnmp__notify *nc, const uint8_t *data,
                            const struct sockaddr *local, uint64_t now_ms,
                            uint8_t *reply, size_t size, size_t *reply_len);
 
-/* The configuration calls behind usnmp_receiver_* (same returns). */
+/* The configuration calls behind usnmp_receiver_* (same returns; in a
+ * build without SNMPv3 the v3 ones return USNMP_E_UNSUPPORTED). */
 int usnmp__notify_add_community(usnmp__notify *nc, const char *community);
 int usnmp__notify_add_user(usnmp__notify *nc, const char *user,
                            usnmp_auth_proto auth, const char *authpass,
@@ -122,7 +123,8 @@ int usnmp__notify_set_engine_id(usnmp__notify *nc, const uint8_t *engine_id,
 int usnmp__notify_set_cache_limit(usnmp__notify *nc, size_t entries);
 
 /* Fills id[0..13) with an RFC 3411 format 5 engine ID (enterprise 0,
- * 8 random octets) and returns 13, or a negative code. */
+ * 8 random octets) and returns 13, or a negative code.  SNMPv3 builds
+ * only. */
 int usnmp__notify_random_engine_id(usnmp__crypto *c, uint8_t *id);
 
 /* Returns the socket of the receiver's i-th bound address, or -1 (tests

@@ -92,6 +92,7 @@ static uint64_t hash_addr(uint64_t h, const struct sockaddr *sa) {
   return h;
 }
 
+#if USNMP_HAVE_SNMPV3
 static uint64_t entry_hash(const usnmp__notify *nc, const uint8_t *engine,
                            size_t engine_len, const uint8_t *user,
                            size_t user_len) {
@@ -101,11 +102,13 @@ static uint64_t entry_hash(const usnmp__notify *nc, const uint8_t *engine,
   h = hash_bytes(h, engine, engine_len);
   return hash_bytes(h, user, user_len);
 }
+#endif
 
 /* ------------------------------------------------------------------------
  * Set-up
  * ------------------------------------------------------------------------ */
 
+#if USNMP_HAVE_SNMPV3
 int usnmp__notify_random_engine_id(usnmp__crypto *c, uint8_t *id) {
   int rc;
   /* RFC 3411 SnmpEngineID, format 5 (octets, administratively assigned),
@@ -116,6 +119,7 @@ int usnmp__notify_random_engine_id(usnmp__crypto *c, uint8_t *id) {
   rc = usnmp__crypto_random(c, id + 5, 8);
   return rc < 0 ? rc : 13;
 }
+#endif
 
 int usnmp__notify_init(usnmp__notify *nc, const usnmp_allocator *alloc,
                        uint64_t now_ms) {
@@ -135,6 +139,7 @@ int usnmp__notify_init(usnmp__notify *nc, const usnmp_allocator *alloc,
   nc->max_entries = USNMP__NOTIFY_DEFAULT_CACHE;
   nc->window_ms = USNMP__NOTIFY_DEFAULT_WINDOW_MS;
   nc->boots_set_ms = now_ms;
+#if USNMP_HAVE_SNMPV3
   rc = usnmp__crypto_new(&nc->crypto, &nc->alloc);
   if (rc < 0)
     return rc;
@@ -145,6 +150,12 @@ int usnmp__notify_init(usnmp__notify *nc, const usnmp_allocator *alloc,
   if (rc < 0)
     return rc;
   nc->engine_id_len = (size_t)rc;
+#else
+  /* No SNMPv3: no crypto, no engine; the dedupe seed from libuv. */
+  rc = uv_random(NULL, NULL, &nc->seed, sizeof(nc->seed), 0, NULL);
+  if (rc < 0)
+    return rc;
+#endif
   nc->buckets = nmalloc(nc, buckets * sizeof(*nc->buckets));
   nc->dedupe = nmalloc(nc, USNMP__NOTIFY_DEDUPE_SLOTS * sizeof(*nc->dedupe));
   nc->vbs = nmalloc(nc, USNMP_MAX_VARBINDS * sizeof(*nc->vbs));
@@ -160,7 +171,9 @@ int usnmp__notify_init(usnmp__notify *nc, const usnmp_allocator *alloc,
 }
 
 static void entry_free(usnmp__notify *nc, usnmp__nentry *e) {
+#if USNMP_HAVE_SNMPV3
   usnmp__usm_target_wipe(&e->usm);
+#endif
   usnmp__wipe(e, sizeof(*e));
   nfree(nc, e);
 }
@@ -188,7 +201,9 @@ void usnmp__notify_free(usnmp__notify *nc) {
     usnmp__wipe(nc->decrypt, USNMP_MAX_MSG_SIZE);
     nfree(nc, nc->decrypt);
   }
+#if USNMP_HAVE_SNMPV3
   usnmp__crypto_free(nc->crypto);
+#endif
   nc->crypto = NULL;
 }
 
@@ -226,6 +241,7 @@ int usnmp__notify_add_community(usnmp__notify *nc, const char *community) {
   return 0;
 }
 
+#if USNMP_HAVE_SNMPV3
 int usnmp__notify_add_user(usnmp__notify *nc, const char *user,
                            usnmp_auth_proto auth, const char *authpass,
                            usnmp_priv_proto priv, const char *privpass,
@@ -281,6 +297,29 @@ int usnmp__notify_set_engine_id(usnmp__notify *nc, const uint8_t *engine_id,
   nc->engine_id_len = len;
   return 0;
 }
+#else
+/* Without SNMPv3 (-Dsnmpv3=false) the receiver takes v1 and v2c only. */
+int usnmp__notify_add_user(usnmp__notify *nc, const char *user,
+                           usnmp_auth_proto auth, const char *authpass,
+                           usnmp_priv_proto priv, const char *privpass,
+                           const uint8_t *engine_id, size_t engine_id_len) {
+  (void)nc, (void)user, (void)auth, (void)authpass, (void)priv,
+      (void)privpass, (void)engine_id, (void)engine_id_len;
+  return USNMP_E_UNSUPPORTED;
+}
+
+int usnmp__notify_allow_engine(usnmp__notify *nc, const uint8_t *engine_id,
+                               size_t len) {
+  (void)nc, (void)engine_id, (void)len;
+  return USNMP_E_UNSUPPORTED;
+}
+
+int usnmp__notify_set_engine_id(usnmp__notify *nc, const uint8_t *engine_id,
+                                size_t len) {
+  (void)nc, (void)engine_id, (void)len;
+  return USNMP_E_UNSUPPORTED;
+}
+#endif
 
 static void cache_evict_oldest(usnmp__notify *nc);
 
@@ -297,6 +336,7 @@ int usnmp__notify_set_cache_limit(usnmp__notify *nc, size_t entries) {
  * The key cache
  * ------------------------------------------------------------------------ */
 
+#if USNMP_HAVE_SNMPV3
 static usnmp__nentry *cache_find(usnmp__notify *nc, uint64_t hash,
                                  const uint8_t *engine, size_t engine_len,
                                  const uint8_t *user, size_t user_len) {
@@ -309,6 +349,7 @@ static usnmp__nentry *cache_find(usnmp__notify *nc, uint64_t hash,
       return e;
   return NULL;
 }
+#endif
 
 static void cache_unlink(usnmp__notify *nc, usnmp__nentry *e) {
   usnmp__nentry **pp = &nc->buckets[e->hash & nc->bucket_mask];
@@ -331,6 +372,7 @@ static void cache_evict_oldest(usnmp__notify *nc) {
 
 /* Doubles the buckets while the chains grow past two entries on average
  * (a failed allocation keeps the old table: only slower). */
+#if USNMP_HAVE_SNMPV3
 static void cache_rehash(usnmp__notify *nc) {
   size_t n = (nc->bucket_mask + 1) * 2, i;
   usnmp__nentry **b;
@@ -372,6 +414,7 @@ static usnmp__nentry *cache_add(usnmp__notify *nc, uint64_t hash,
   cache_rehash(nc);
   return e;
 }
+#endif
 
 /* ------------------------------------------------------------------------
  * The dedupe table
@@ -563,6 +606,7 @@ static void process_community(usnmp__notify *nc, const uint8_t *data,
   deliver(nc, &n);
 }
 
+#if USNMP_HAVE_SNMPV3
 /* ------------------------------------------------------------------------
  * SNMPv3
  * ------------------------------------------------------------------------ */
@@ -910,6 +954,8 @@ static void process_v3(usnmp__notify *nc, const uint8_t *data, size_t len,
   deliver(nc, &n);
 }
 
+#endif /* USNMP_HAVE_SNMPV3 */
+
 void usnmp__notify_process(usnmp__notify *nc, const uint8_t *data,
                            size_t len, const struct sockaddr *source,
                            const struct sockaddr *local, uint64_t now_ms,
@@ -928,13 +974,16 @@ void usnmp__notify_process(usnmp__notify *nc, const uint8_t *data,
   if (version == 0 || version == 1)
     process_community(nc, data, len, source, local, now_ms, reply, size,
                       reply_len);
+#if USNMP_HAVE_SNMPV3
   else if (version == 3) {
     process_v3(nc, data, len, source, local, now_ms, reply, size, reply_len);
     /* Whatever path the message took after a decryption (delivered,
      * dropped for its PDU, its time, a replay), the plaintext goes. */
     usnmp__wipe(nc->decrypt, len < USNMP_MAX_MSG_SIZE ? len
                                                           : USNMP_MAX_MSG_SIZE);
-  } else
+  }
+#endif
+  else
     nc->stats.dropped_version++;
   nc->stats.key_cache_entries = nc->n_entries;
 }

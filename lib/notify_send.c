@@ -16,6 +16,7 @@
 
 #include "notify_int.h"
 
+#if USNMP_HAVE_SNMPV3
 struct usnmp__local_engine {
   uint8_t id[USNMP__USM_ENGINE_ID_MAX];
   size_t len;
@@ -23,10 +24,12 @@ struct usnmp__local_engine {
   uint64_t start_ms; /* snmpEngineTime counts from here */
   uint32_t next_id;  /* msgID and request-id of the next v3 trap */
 };
+#endif
 
 static const uint8_t oid_sysuptime[] = {0x2b, 6, 1, 2, 1, 1, 3, 0};
 static const uint8_t oid_trapoid[] = {0x2b, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 
+#if USNMP_HAVE_SNMPV3
 static struct usnmp__local_engine *local_engine(usnmp_manager *m) {
   struct usnmp__local_engine *le = m->local_engine;
   if (le != NULL)
@@ -80,11 +83,26 @@ int usnmp_manager_v3_engine_id(usnmp_manager *m, uint8_t *buf, size_t size) {
   memcpy(buf, le->id, le->len);
   return (int)le->len;
 }
+#else
+/* Without SNMPv3 (-Dsnmpv3=false) the manager has no engine of its own. */
+int usnmp_manager_set_v3_engine(usnmp_manager *m, const uint8_t *engine_id,
+                                size_t len, uint32_t boots) {
+  (void)m, (void)engine_id, (void)len, (void)boots;
+  return USNMP_E_UNSUPPORTED;
+}
+
+int usnmp_manager_v3_engine_id(usnmp_manager *m, uint8_t *buf, size_t size) {
+  (void)m, (void)buf, (void)size;
+  return USNMP_E_UNSUPPORTED;
+}
+#endif
 
 void usnmp__notify_target_free(usnmp_target *t) {
   if (t->trap_usm == NULL)
     return;
+#if USNMP_HAVE_SNMPV3
   usnmp__usm_target_wipe(t->trap_usm);
+#endif
   usnmp__wipe(t->trap_usm, sizeof(*t->trap_usm));
   usnmp__free(t->m, t->trap_usm);
   t->trap_usm = NULL;
@@ -119,6 +137,7 @@ static int notification_varbinds(usnmp_varbind *out, uint8_t *storage,
   return 0;
 }
 
+#if USNMP_HAVE_SNMPV3
 /* The v3 trap: t's user with keys localised to the manager's engine. */
 static int encode_v3_trap(usnmp_target *t, const usnmp_varbind *vbs,
                           size_t n) {
@@ -176,6 +195,7 @@ static int encode_v3_trap(usnmp_target *t, const usnmp_varbind *vbs,
                             USNMP__MSG3_MAX_SIZE_DEFAULT, &pdu, vbs, n,
                             m->tx_msg, USNMP_MAX_MSG_SIZE);
 }
+#endif
 
 int usnmp_trap_send(usnmp_target *t, const usnmp_trap_v1 *v1,
                     uint32_t uptime, const usnmp_oid *trap_oid,
@@ -219,9 +239,12 @@ int usnmp_trap_send(usnmp_target *t, const usnmp_trap_v1 *v1,
                                trap_oid, vbs, n);
     if (rc < 0)
       return rc;
+#if USNMP_HAVE_SNMPV3
     if (t->version == USNMP_VERSION_3) {
       len = encode_v3_trap(t, m->tx_vbs, n + 2);
-    } else {
+    } else
+#endif
+    {
       msg.type = USNMP_PDU_TRAP_V2;
       if (uv_random(NULL, NULL, &msg.request_id, sizeof(msg.request_id), 0,
                     NULL) != 0)

@@ -268,6 +268,8 @@ int usnmp_receiver_engine_id(const usnmp_receiver *rx, uint8_t *buf,
                              size_t size) {
   if (rx == NULL || buf == NULL)
     return USNMP_E_INVAL;
+  if (!USNMP_HAVE_SNMPV3)
+    return USNMP_E_UNSUPPORTED;
   if (size < rx->core.engine_id_len)
     return USNMP_E_NOBUFS;
   memcpy(buf, rx->core.engine_id, rx->core.engine_id_len);
@@ -277,6 +279,8 @@ int usnmp_receiver_engine_id(const usnmp_receiver *rx, uint8_t *buf,
 int usnmp_receiver_set_engine_boots(usnmp_receiver *rx, uint32_t boots) {
   if (rx == NULL || boots >= USNMP__USM_TIME_MAX)
     return USNMP_E_INVAL;
+  if (!USNMP_HAVE_SNMPV3)
+    return USNMP_E_UNSUPPORTED;
   rx->core.boots = boots;
   rx->core.boots_set_ms = uv_now(rx->loop);
   return 0;
