@@ -1881,6 +1881,13 @@ USNMP_EXTERN int usnmp_sync_set_host(usnmp_sync *s, const char *host,
  * Report (discovery), an unknown user with usmStatsUnknownUserNames, and
  * an authenticated inform outside the time window with an authenticated
  * usmStatsNotInTimeWindows Report carrying our boots and time.
+ *
+ * Without SNMPv3 (a library built with -Dsnmpv3=false) notifications are
+ * v1 and v2c only: the receiver drops v3 messages (dropped_version), and
+ * usnmp_receiver_add_v3_user, usnmp_receiver_allow_engine_id,
+ * usnmp_receiver_set_engine_id, usnmp_receiver_engine_id,
+ * usnmp_receiver_set_engine_boots, usnmp_manager_set_v3_engine and
+ * usnmp_manager_v3_engine_id return USNMP_E_UNSUPPORTED.
  * ------------------------------------------------------------------------ */
 
 typedef struct usnmp_receiver usnmp_receiver;
@@ -2092,12 +2099,14 @@ USNMP_EXTERN int usnmp_inform_send(usnmp_target *t, uint32_t uptime,
 /* Sets the manager's own SNMPv3 engine (authoritative for the traps it
  * sends): engine ID (5 to 32 bytes; NULL: a random RFC 3411 format 5 ID,
  * the default) and boots (the time restarts at 0).  Returns 0,
- * USNMP_E_INVAL or USNMP_E_NOMEM. */
+ * USNMP_E_INVAL, USNMP_E_NOMEM or USNMP_E_UNSUPPORTED (a build without
+ * SNMPv3). */
 USNMP_EXTERN int usnmp_manager_set_v3_engine(usnmp_manager *m,
                                              const uint8_t *engine_id,
                                              size_t len, uint32_t boots);
 /* Copies the manager's own engine ID into buf (made on first use) and
- * returns its length, or USNMP_E_INVAL / USNMP_E_NOBUFS / USNMP_E_NOMEM. */
+ * returns its length, or USNMP_E_INVAL / USNMP_E_NOBUFS / USNMP_E_NOMEM /
+ * USNMP_E_UNSUPPORTED (a build without SNMPv3). */
 USNMP_EXTERN int usnmp_manager_v3_engine_id(usnmp_manager *m, uint8_t *buf,
                                             size_t size);
 
