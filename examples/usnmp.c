@@ -16,6 +16,7 @@
  * Values are printed by the library's formatters.
  */
 #include "cli.h"
+#include "cli_notify.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1109,6 +1110,12 @@ static void usage(FILE *f) {
       "  bulkwalk AGENT [OID]                  GETBULK walk (like "
       "snmpbulkwalk)\n"
       "  table    AGENT TABLE-OID              a table (like snmptable)\n"
+      "  trap     AGENT UPTIME TRAP-OID [OID TYPE VALUE]...  (like snmptrap)\n"
+      "  inform   AGENT UPTIME TRAP-OID [OID TYPE VALUE]...  (like "
+      "snmpinform)\n"
+      "  trapd    [LISTEN-ADDRESS...]          print notifications (like "
+      "snmptrapd -f -Lo)\n"
+      "           (usnmp trap --help: their options)\n"
       "\n"
       "AGENT: host, host:port, udp:host:port, udp6:[addr]:port, [addr]:port\n"
       "\n"
@@ -1722,6 +1729,9 @@ int main(int argc, char **argv) {
     usage(stdout);
     return EXIT_OK;
   }
+  if (strcmp(argv[1], "trap") == 0 || strcmp(argv[1], "inform") == 0 ||
+      strcmp(argv[1], "trapd") == 0)
+    return usnmp__cli_notify_main(argc, argv);
   if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
     printf("usnmp version: %s\n", usnmp_version_string());
     return EXIT_OK;

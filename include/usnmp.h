@@ -1824,6 +1824,295 @@ typedef struct usnmp_host_opts {
 USNMP_EXTERN int usnmp_sync_set_host(usnmp_sync *s, const char *host,
                                      const usnmp_host_opts *opts);
 
+/* ------------------------------------------------------------------------
+ * Notifications: receiving and sending traps and informs (RFC 3416,
+ * RFC 3584 for v1, RFC 3414 for v3)
+ *
+ * A receiver runs on the caller's loop, next to managers, bound to one or
+ * more UDP addresses (IPv4 and IPv6, port 162 by default).  It reads
+ * datagrams in batches (recvmmsg), decodes each strictly and delivers
+ * every accepted notification through one callback; everything else is
+ * dropped and counted by reason (usnmp_receiver_stats).
+ *
+ * v1 and v2c: the community must be on the accept list
+ * (usnmp_receiver_add_community) or pass the community callback; with
+ * neither configured every community is refused.  A v1 Trap-PDU is
+ * delivered with its raw fields and also translated to the SNMPv2 form of
+ * RFC 3584 3.1: sysUpTime.0 (the time-stamp), snmpTrapOID.0 (snmpTraps.N
+ * for a generic trap N-1 below 6, else enterprise.0.specific), the trap's
+ * varbinds, then snmpTrapAddress.0, snmpTrapCommunity.0 and
+ * snmpTrapEnterprise.0.
+ *
+ * Informs (v2c and v3) are answered with a Response carrying the same
+ * request-id and varbinds, sent from the socket the inform arrived on:
+ * bind one address per local address (not the wildcard) on multihomed
+ * hosts, and each answer leaves from the address the sender used.  An
+ * inform seen again from the same source with the same request-id (v3:
+ * and the same user) within the dedupe window (default 30 s) is
+ * answered again but delivered once.  The window is kept in a bounded
+ * table (8192 entries, replaced on collision), so memory stays fixed
+ * whatever the rate.
+ *
+ * SNMPv3 traps: the sender is authoritative.  Users are configured by
+ * name, protocols and pass phrases (usnmp_receiver_add_v3_user); keys are
+ * localized to each sender's engine ID the first time that engine is seen
+ * with that user, and kept in a bounded cache (usnmp_receiver_set_cache_limit,
+ * default 16384 engine/user pairs, about 700 bytes each, the oldest
+ * evicted first), so any
+ * number of senders need no per-sender configuration.  Several users with
+ * the same name (different pass phrases or protocols) are tried in the
+ * order they were added until one authenticates; the match is remembered
+ * for that engine.  The first authenticated message from an engine not in
+ * the cache is accepted and sets the engine's boots and time (RFC 3414
+ * 3.2.7 b: a receiver has no earlier notion); after that a message with
+ * lower boots, or the same boots and a time more than 150 s behind the
+ * latest seen, is dropped as outside the time window, and an exact
+ * replay inside the window (same engine, msgID, boots and time) is
+ * dropped by the dedupe table.  An engine evicted from the cache is new
+ * again when it next sends.  usnmp_receiver_allow_engine_id limits v3
+ * senders to a list; a user added with an engine ID (net-snmp's
+ * createUser -e) applies to that engine only.
+ *
+ * SNMPv3 informs: the receiver is authoritative, with its own engine ID
+ * (usnmp_receiver_set_engine_id; by default a random RFC 3411 format 5
+ * ID: 80 00 00 00 05 followed by 8 random bytes, changing at every start,
+ * so set it to keep senders' discovery valid across restarts), boots (0
+ * by default; the application persists it: read it at start, add one,
+ * store it, then pass it to usnmp_receiver_set_engine_boots) and time
+ * (seconds since usnmp_receiver_new).  A reportable message for another
+ * or an empty engine ID is answered with a usmStatsUnknownEngineIDs
+ * Report (discovery), an unknown user with usmStatsUnknownUserNames, and
+ * an authenticated inform outside the time window with an authenticated
+ * usmStatsNotInTimeWindows Report carrying our boots and time.
+ *
+ * Without SNMPv3 (a library built with -Dsnmpv3=false) notifications are
+ * v1 and v2c only: the receiver drops v3 messages (dropped_version), and
+ * usnmp_receiver_add_v3_user, usnmp_receiver_allow_engine_id,
+ * usnmp_receiver_set_engine_id, usnmp_receiver_engine_id,
+ * usnmp_receiver_set_engine_boots, usnmp_manager_set_v3_engine and
+ * usnmp_manager_v3_engine_id return USNMP_E_UNSUPPORTED.
+ * ------------------------------------------------------------------------ */
+
+typedef struct usnmp_receiver usnmp_receiver;
+
+/* One notification, as the receiver's callback sees it.  Everything it
+ * points to lives only during the callback. */
+typedef struct usnmp_notification {
+  usnmp_version version;
+  usnmp_pdu_type pdu; /* USNMP_PDU_TRAP_V1, _TRAP_V2 or _INFORM */
+  const struct sockaddr *source; /* the sender's address and port */
+  /* The bound address it arrived on (for a wildcard bind, the wildcard:
+   * bind each local address to know it). */
+  const struct sockaddr *local;
+  /* v1 and v2c. */
+  const uint8_t *community;
+  size_t community_len;
+  /* v3: user, level, msgAuthoritativeEngineID (the sender's for a trap,
+   * ours for an inform), and the scoped PDU's context. */
+  const uint8_t *user;
+  size_t user_len;
+  usnmp_sec_level security_level;
+  const uint8_t *engine_id;
+  size_t engine_id_len;
+  const uint8_t *context_engine_id;
+  size_t context_engine_id_len;
+  const uint8_t *context_name;
+  size_t context_name_len;
+  int32_t request_id;
+  /* The varbinds in SNMPv2 form: sysUpTime.0 and snmpTrapOID.0 first
+   * when the sender followed RFC 3416 (v1 traps: the RFC 3584
+   * translation). */
+  const usnmp_varbind *varbinds;
+  size_t varbind_count;
+  /* v1 Trap-PDU only (NULL otherwise): the raw header (enterprise,
+   * agent-addr, generic, specific, time-stamp in v1->trap) and the raw
+   * varbinds. */
+  const usnmp_msg *v1;
+  const usnmp_varbind *v1_varbinds;
+  size_t v1_varbind_count;
+} usnmp_notification;
+
+typedef void (*usnmp_notification_cb)(usnmp_receiver *rx,
+                                      const usnmp_notification *n,
+                                      void *arg);
+/* Returns non-zero to accept a v1/v2c community from source. */
+typedef int (*usnmp_community_cb)(const uint8_t *community, size_t len,
+                                  const struct sockaddr *source, void *arg);
+
+/* Counters of a receiver (fields may be appended; usnmp_receiver_stats
+ * copies as many as the caller's struct holds). */
+typedef struct usnmp_notify_stats {
+  uint64_t received;          /* datagrams read */
+  uint64_t delivered;         /* notifications given to the callback */
+  uint64_t informs_answered;  /* Responses sent, repeats included */
+  uint64_t duplicates;        /* informs answered but not delivered again */
+  uint64_t reports_sent;      /* v3 Reports sent */
+  uint64_t send_errors;       /* Responses or Reports that failed to go */
+  uint64_t dropped_malformed; /* did not decode */
+  uint64_t dropped_version;   /* a version not accepted */
+  uint64_t dropped_pdu;       /* not a notification */
+  uint64_t dropped_community; /* community refused */
+  uint64_t dropped_unknown_user;
+  uint64_t dropped_unknown_engine; /* v3 inform for another engine, or a
+                                      trap from an engine not allowed */
+  uint64_t dropped_auth;      /* wrong digest, or a level the user lacks */
+  uint64_t dropped_decrypt;   /* decryption failed */
+  uint64_t dropped_time_window; /* outside the 150 s window */
+  uint64_t dropped_replay;    /* an exact v3 trap replay */
+  uint64_t key_cache_entries; /* now */
+  uint64_t key_cache_evictions;
+} usnmp_notify_stats;
+
+/* Creates a receiver on loop (alloc may be NULL).  Returns 0,
+ * USNMP_E_INVAL, USNMP_E_NOMEM or USNMP_E_UNSUPPORTED (OpenSSL could not
+ * provide the v3 algorithms). */
+USNMP_EXTERN int usnmp_receiver_new(usnmp_receiver **out, uv_loop_t *loop,
+                                    const usnmp_allocator *alloc);
+/* Adds a listening address in the agent syntax ("127.0.0.1",
+ * "udp:0.0.0.0:162", "udp6:[::1]:16200", "[::]:162"); port 162 by
+ * default; numeric addresses only.  The socket is bound now (so a busy
+ * port fails here).  Returns 0, USNMP_E_INVAL (syntax, a host name, more
+ * than 16 addresses), USNMP_E_NOMEM or a libuv code (UV_EADDRINUSE,
+ * UV_EACCES...). */
+USNMP_EXTERN int usnmp_receiver_bind(usnmp_receiver *rx, const char *address);
+/* Returns the port the i-th bound address listens on (after binding port
+ * 0), or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_receiver_port(const usnmp_receiver *rx, size_t i);
+/* SO_RCVBUF (and SO_SNDBUF) of sockets bound afterwards; default 4 MiB
+ * (the system's limit, net.core.rmem_max, clamps it).  Returns 0 or
+ * USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_receiver_set_socket_buffer(usnmp_receiver *rx,
+                                                  int bytes);
+/* As usnmp_manager_set_socket_buffer_force: force non-zero asks with
+ * SO_RCVBUFFORCE / SO_SNDBUFFORCE first (past the system's limit with
+ * CAP_NET_ADMIN), for sockets bound afterwards; off by default.  Returns
+ * 0, USNMP_E_INVAL or USNMP_E_UNSUPPORTED. */
+USNMP_EXTERN int usnmp_receiver_set_socket_buffer_force(usnmp_receiver *rx,
+                                                        int force);
+/* Accepts v1/v2c notifications with this community (1 to 255 bytes).
+ * Returns 0, USNMP_E_INVAL or USNMP_E_NOMEM. */
+USNMP_EXTERN int usnmp_receiver_add_community(usnmp_receiver *rx,
+                                              const char *community);
+/* Asks cb about every community not on the list (NULL: none).  Returns
+ * 0 or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_receiver_set_community_cb(usnmp_receiver *rx,
+                                                 usnmp_community_cb cb,
+                                                 void *arg);
+/* Adds a v3 user (as usnmp_target_set_v3_user: passwords of at least 8
+ * characters, NULL for NONE).  engine_id (5 to 32 bytes) pins it to one
+ * sender; NULL (len 0) accepts it from any engine.  The same name may be
+ * added several times with other pass phrases or protocols.  Returns 0,
+ * the errors of usnmp_target_set_v3_user (USNMP_E_V3_USER_NAME,
+ * USNMP_E_V3_PASSPHRASE, USNMP_E_V3_PRIV_WITHOUT_AUTH,
+ * USNMP_E_V3_UNKNOWN_PROTOCOL, USNMP_E_UNSUPPORTED), USNMP_E_INVAL (rx
+ * NULL, an engine ID outside 5 to 32 bytes) or USNMP_E_NOMEM. */
+USNMP_EXTERN int usnmp_receiver_add_v3_user(usnmp_receiver *rx,
+                                            const char *user,
+                                            usnmp_auth_proto auth,
+                                            const char *authpass,
+                                            usnmp_priv_proto priv,
+                                            const char *privpass,
+                                            const uint8_t *engine_id,
+                                            size_t engine_id_len);
+/* Adds an engine ID (5 to 32 bytes) to the v3 allow list; once the list
+ * has one, v3 traps from other engines are dropped
+ * (dropped_unknown_engine).  Returns 0, USNMP_E_INVAL or USNMP_E_NOMEM. */
+USNMP_EXTERN int usnmp_receiver_allow_engine_id(usnmp_receiver *rx,
+                                                const uint8_t *engine_id,
+                                                size_t len);
+/* Sets the receiver's own engine ID (5 to 32 bytes), for v3 informs.
+ * Returns 0 or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_receiver_set_engine_id(usnmp_receiver *rx,
+                                              const uint8_t *engine_id,
+                                              size_t len);
+/* Copies the receiver's engine ID into buf and returns its length, or
+ * USNMP_E_INVAL / USNMP_E_NOBUFS. */
+USNMP_EXTERN int usnmp_receiver_engine_id(const usnmp_receiver *rx,
+                                          uint8_t *buf, size_t size);
+/* Sets snmpEngineBoots (0 to 2^31-2) and restarts snmpEngineTime at 0.
+ * Returns 0 or USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_receiver_set_engine_boots(usnmp_receiver *rx,
+                                                 uint32_t boots);
+/* Caps the v3 key cache (engine/user pairs, at least 1).  Returns 0 or
+ * USNMP_E_INVAL. */
+USNMP_EXTERN int usnmp_receiver_set_cache_limit(usnmp_receiver *rx,
+                                                size_t entries);
+/* Sets the inform dedupe window in ms (0: no dedupe).  Returns 0. */
+USNMP_EXTERN int usnmp_receiver_set_dedupe_window(usnmp_receiver *rx,
+                                                  uint32_t ms);
+/* Starts delivering notifications to cb.  The sockets keep the loop
+ * alive until usnmp_receiver_stop or _close.  Returns 0, USNMP_E_INVAL
+ * (no callback, nothing bound) or a libuv code. */
+USNMP_EXTERN int usnmp_receiver_start(usnmp_receiver *rx,
+                                      usnmp_notification_cb cb, void *arg);
+/* Stops reading (datagrams wait in the socket buffers).  Returns 0. */
+USNMP_EXTERN int usnmp_receiver_stop(usnmp_receiver *rx);
+/* Closes the sockets and frees rx once their close callbacks ran; then
+ * close_cb (may be NULL).  Safe from inside the notification callback
+ * (nothing more is delivered).  Keys are wiped. */
+USNMP_EXTERN void usnmp_receiver_close(usnmp_receiver *rx,
+                                       void (*close_cb)(void *arg),
+                                       void *arg);
+/* Copies min(size, sizeof(usnmp_notify_stats)) bytes of the counters
+ * into stats. */
+USNMP_EXTERN void usnmp_receiver_stats(const usnmp_receiver *rx,
+                                       usnmp_notify_stats *stats,
+                                       size_t size);
+
+/* Sending.  Traps and informs go to a target of a manager, with the
+ * target's version, community or v3 user.  The varbinds of a v2c or v3
+ * notification are sysUpTime.0 (uptime, in hundredths of a second),
+ * snmpTrapOID.0 (trap_oid), then vbs. */
+
+/* The v1 Trap-PDU's own fields. */
+typedef struct usnmp_trap_v1 {
+  usnmp_oid enterprise;
+  uint8_t agent_addr[4];
+  int32_t generic_trap;  /* 0..6 */
+  int32_t specific_trap;
+  uint32_t time_stamp;   /* TimeTicks */
+} usnmp_trap_v1;
+
+/* Sends a trap now (an unconfirmed notification: no answer, no
+ * callback).  v1 targets use v1 (required) and vbs; v2c and v3 targets
+ * use uptime and trap_oid (required).  A v3 trap is sent with the
+ * manager's own engine ID, boots and time (usnmp_manager_set_v3_engine),
+ * the sender being authoritative.  The target's address must be known (a
+ * numeric address, or a name already resolved).  Returns 0, USNMP_E_INVAL
+ * (arguments; a v3 target without a user), UV_EAGAIN (the target's name
+ * is still resolving: try again later), USNMP_E_RESOLVE (it failed to
+ * resolve), USNMP_E_MSG_TOO_BIG, an encoding error (USNMP_E_BAD_OID,
+ * USNMP_E_BAD_VALUE...), USNMP_E_NOMEM, USNMP_E_CLOSED or the send's
+ * libuv error. */
+USNMP_EXTERN int usnmp_trap_send(usnmp_target *t, const usnmp_trap_v1 *v1,
+                                 uint32_t uptime, const usnmp_oid *trap_oid,
+                                 const usnmp_varbind *vbs, size_t n);
+/* Sends an inform (v2c or v3 target) like a request: resent and timed
+ * out as the target and opts say; a v3 inform discovers the receiver's
+ * engine first.  cb fires exactly once: status 0 with the receiver's
+ * Response (its varbinds), or the statuses of usnmp_response.  Returns 0
+ * or, with no callback, USNMP_E_INVAL, USNMP_E_BAD_VERSION (v1),
+ * USNMP_E_TOOBIG, USNMP_E_NOMEM or USNMP_E_CLOSED. */
+USNMP_EXTERN int usnmp_inform_send(usnmp_target *t, uint32_t uptime,
+                                   const usnmp_oid *trap_oid,
+                                   const usnmp_varbind *vbs, size_t n,
+                                   const usnmp_request_opts *opts,
+                                   usnmp_response_cb cb, void *arg,
+                                   usnmp_request **out);
+/* Sets the manager's own SNMPv3 engine (authoritative for the traps it
+ * sends): engine ID (5 to 32 bytes; NULL: a random RFC 3411 format 5 ID,
+ * the default) and boots (the time restarts at 0).  Returns 0,
+ * USNMP_E_INVAL, USNMP_E_NOMEM or USNMP_E_UNSUPPORTED (a build without
+ * SNMPv3). */
+USNMP_EXTERN int usnmp_manager_set_v3_engine(usnmp_manager *m,
+                                             const uint8_t *engine_id,
+                                             size_t len, uint32_t boots);
+/* Copies the manager's own engine ID into buf (made on first use) and
+ * returns its length, or USNMP_E_INVAL / USNMP_E_NOBUFS / USNMP_E_NOMEM /
+ * USNMP_E_UNSUPPORTED (a build without SNMPv3). */
+USNMP_EXTERN int usnmp_manager_v3_engine_id(usnmp_manager *m, uint8_t *buf,
+                                            size_t size);
+
 #ifdef __cplusplus
 }
 #endif

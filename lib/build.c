@@ -96,8 +96,9 @@ int usnmp__req_build(usnmp_request *r, const usnmp__pdu *tmpl,
     int rc = encode_into(r, tmpl, vbs, n);
     if (rc != USNMP_E_MSG_TOO_BIG)
       return rc;
-    if (n == 1 || tmpl->type == USNMP_PDU_GETBULK)
-      return USNMP_E_TOO_BIG;
+    if (n == 1 || tmpl->type == USNMP_PDU_GETBULK ||
+        tmpl->type == USNMP_PDU_INFORM)
+      return USNMP_E_TOOBIG;
     chunk = (n + 1) / 2;
   }
   return usnmp__req_split(r, tmpl, vbs, n, chunk);

@@ -25,6 +25,7 @@
 #include "ber.h"
 #include "handle.h"
 #include "manager_int.h"
+#include "notify_int.h"
 #include "order.h"
 #include "pdu.h"
 #include "reply.h"
@@ -449,8 +450,8 @@ static void resend_new_id(usnmp_request *r);
 
 static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   usnmp_response resp;
-  if (in->msg.error_status == USNMP_ERROR_STATUS_TOOBIG && r->n_vbs > 1 &&
-      r->type != USNMP_PDU_GETBULK) {
+  if (in->msg.error_status == USNMP_ERR_TOOBIG && r->n_vbs > 1 &&
+      r->type != USNMP_PDU_GETBULK && r->type != USNMP_PDU_INFORM) {
     split_after_toobig(r);
     return;
   }
@@ -685,8 +686,11 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
     return USNMP_E_INVAL;
   if (type == USNMP_PDU_GETBULK && t->version == USNMP_VERSION_1)
     return USNMP_E_BAD_VERSION;
+  if (type == USNMP_PDU_INFORM && t->version == USNMP_VERSION_1)
+    return USNMP_E_BAD_VERSION;
   if (type != USNMP_PDU_GET && type != USNMP_PDU_GETNEXT &&
-      type != USNMP_PDU_SET && type != USNMP_PDU_GETBULK)
+      type != USNMP_PDU_SET && type != USNMP_PDU_GETBULK &&
+      type != USNMP_PDU_INFORM)
     return USNMP_E_INVAL;
   if (opts != NULL && (opts->flags & ~USNMP__OPT_KNOWN))
     return USNMP_E_INVAL;
@@ -748,8 +752,11 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
     m->procs[r->version]->request_context(t, opts, &ctx);
     tmpl.context = &ctx;
   }
+  /* A GETBULK or an inform is one PDU: never split. */
   rc = usnmp__req_build(r, &tmpl, vbs, n,
-             type == USNMP_PDU_GETBULK ? n : (size_t)t->max_oids);
+                        type == USNMP_PDU_GETBULK || type == USNMP_PDU_INFORM
+                            ? n
+                            : (size_t)t->max_oids);
   if (rc < 0) {
     usnmp__req_discard(r);
     return rc;
@@ -896,6 +903,7 @@ static void target_destroy(usnmp_target *t) {
   for (size_t v = 0; v < sizeof m->procs / sizeof m->procs[0]; v++)
     if (m->procs[v] != NULL && m->procs[v]->target_free != NULL)
       m->procs[v]->target_free(t);
+  usnmp__notify_target_free(t);
   usnmp__list_del(&t->mlink);
   usnmp__free(m, t->agent);
   usnmp__free(m, t->community);

@@ -405,6 +405,10 @@ struct usnmp_target {
    * requests wait for it), or NULL. */
   usnmp__usm_target *usm;
   usnmp_request *probe;
+  /* Notifications (notify_send.c): the user's keys localised to the
+   * manager's own engine, for v3 traps (the sender is authoritative);
+   * NULL until the first v3 trap. */
+  usnmp__usm_target *trap_usm;
   uint16_t default_port; /* for an agent string without a port */
   /* GET/SET ordering (order.c): the mode, the requests it let go and
    * that have not completed, and those it holds (their qlink), FIFO. */
@@ -537,6 +541,9 @@ struct usnmp_manager {
   uint32_t open_handles;
   void (*close_cb)(void *arg);
   void *close_arg;
+  /* Notifications (notify_send.c): the manager's own SNMPv3 engine, as
+   * the authoritative sender of v3 traps; NULL until first needed. */
+  struct usnmp__local_engine *local_engine;
   /* Pull walks: wakes a uv_run in progress on the caller's loop (see
    * usnmp__manager_wake); made by the first usnmp_walk_init(). */
   uv_async_t wake;
@@ -770,6 +777,15 @@ void usnmp__resolve_abandon(usnmp__resolve *rs);
 int usnmp__transport_queue(usnmp__transport *tp, const usnmp__dgram *d,
                            uint32_t slot);
 
+/* Sends one datagram at once, outside the batch (opening the socket of
+ * its family first if needed), for a sender that keeps nothing to resend
+ * (a trap): the trace callback sees it, and when the socket is full libuv
+ * sends a copy later, so data may be reused or wiped on return.  Returns
+ * 0 or a negative code (not sent); a queued copy that fails later comes
+ * back as ops->sent() with token NULL.  Nothing else is reported. */
+int usnmp__transport_send_now(usnmp__transport *tp, const struct sockaddr *to,
+                              const uint8_t *data, size_t len);
+
 /* Takes the datagram in slot out of the send batch (its sender completed
  * before the batch went). */
 void usnmp__transport_unqueue(usnmp__transport *tp, uint32_t slot);
@@ -795,6 +811,11 @@ int usnmp__transport_fd(const usnmp_manager *m, int family);
 /* Returns 1 when the platform can raise socket buffers past the system's
  * limit (Linux's SO_RCVBUFFORCE and SO_SNDBUFFORCE), else 0. */
 int usnmp__transport_can_force(void);
+
+/* Sets a socket's SO_RCVBUF and SO_SNDBUF to bytes, with force (Linux's
+ * SO_*BUFFORCE first) when asked; failures leave the default buffers.
+ * The manager's sockets and the notification receiver's use it. */
+void usnmp__socket_set_buffers(int fd, int bytes, int force);
 
 /* Returns 1 when a and b hold the same family, address and port. */
 int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b);

@@ -12,11 +12,13 @@
 #include "alloc.h"
 #include "handle.h"
 #include "manager_int.h"
+#include "notify_int.h"
 #include "reqid.h"
 
 static void finalize(usnmp_manager *m) {
   void (*cb)(void *) = m->close_cb;
   void *arg = m->close_arg;
+  usnmp__notify_manager_free(m);
   for (size_t v = 0; v < sizeof m->procs / sizeof m->procs[0]; v++)
     if (m->procs[v] != NULL && m->procs[v]->manager_free != NULL)
       m->procs[v]->manager_free(m);

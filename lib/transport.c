@@ -419,7 +419,7 @@ static void set_buffer(int fd, int opt, int force_opt, int bytes, int force) {
   (void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
 }
 
-static void set_buffers(int fd, int bytes, int force) {
+void usnmp__socket_set_buffers(int fd, int bytes, int force) {
 #if defined(SO_RCVBUFFORCE) && defined(SO_SNDBUFFORCE)
   set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, bytes, force);
   set_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, bytes, force);
@@ -472,7 +472,7 @@ static int udp_open(usnmp__transport *tp, usnmp__udp *u, int family) {
   rc = uv_udp_bind(&u->handle, (const struct sockaddr *)&any,
                    family == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
   if (rc == 0 && uv_fileno((uv_handle_t *)&u->handle, &fd) == 0)
-    set_buffers(fd, tp->sockbuf, tp->sockbuf_force);
+    usnmp__socket_set_buffers(fd, tp->sockbuf, tp->sockbuf_force);
   if (rc == 0)
     rc = uv_udp_recv_start(&u->handle, on_alloc, on_recv);
   /* An idle socket must not keep the loop alive: what does is a request
@@ -546,6 +546,11 @@ static int send_one(usnmp__transport *tp, const struct sockaddr *addr,
     return rc;
   }
   return 0;
+}
+
+int usnmp__transport_send_now(usnmp__transport *tp, const struct sockaddr *to,
+                              const uint8_t *data, size_t len) {
+  return send_one(tp, to, data, len);
 }
 
 /* ------------------------------------------------------------------------
