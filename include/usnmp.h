@@ -1879,7 +1879,7 @@ USNMP_EXTERN int usnmp_sync_set_host(usnmp_sync *s, const char *host,
  * so set it to keep senders' discovery valid across restarts), boots (0
  * by default; the application persists it: read it at start, add one,
  * store it, then pass it to usnmp_receiver_set_engine_boots) and time
- * (seconds since usnmp_receiver_new).  A reportable message for another
+ * (seconds since usnmp_receiver_init).  A reportable message for another
  * or an empty engine ID is answered with a usmStatsUnknownEngineIDs
  * Report (discovery), an unknown user with usmStatsUnknownUserNames, and
  * an authenticated inform outside the time window with an authenticated
@@ -1966,8 +1966,8 @@ typedef struct usnmp_notify_stats {
 /* Creates a receiver on loop (alloc may be NULL).  Returns 0,
  * USNMP_E_INVAL, USNMP_E_NOMEM or USNMP_E_UNSUPPORTED (OpenSSL could not
  * provide the v3 algorithms). */
-USNMP_EXTERN int usnmp_receiver_new(usnmp_receiver **out, uv_loop_t *loop,
-                                    const usnmp_allocator *alloc);
+USNMP_EXTERN int usnmp_receiver_init(usnmp_receiver **out, uv_loop_t *loop,
+                                     const usnmp_allocator *alloc);
 /* Adds a listening address in the agent syntax ("127.0.0.1",
  * "udp:0.0.0.0:162", "udp6:[::1]:16200", "[::]:162"); port 162 by
  * default; numeric addresses only.  The socket is bound now (so a busy
@@ -2092,7 +2092,7 @@ USNMP_EXTERN int usnmp_trap_send(usnmp_target *t, const usnmp_trap_v1 *v1,
  * engine first.  cb fires exactly once: status 0 with the receiver's
  * Response (its varbinds), or the statuses of usnmp_response.  Returns 0
  * or, with no callback, USNMP_E_INVAL, USNMP_E_BAD_VERSION (v1),
- * USNMP_E_TOOBIG, USNMP_E_NOMEM or USNMP_E_CLOSED. */
+ * USNMP_E_TOO_BIG, USNMP_E_NOMEM or USNMP_E_CLOSED. */
 USNMP_EXTERN int usnmp_inform_send(usnmp_target *t, uint32_t uptime,
                                    const usnmp_oid *trap_oid,
                                    const usnmp_varbind *vbs, size_t n,

@@ -450,7 +450,7 @@ static void resend_new_id(usnmp_request *r);
 
 static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   usnmp_response resp;
-  if (in->msg.error_status == USNMP_ERR_TOOBIG && r->n_vbs > 1 &&
+  if (in->msg.error_status == USNMP_ERROR_STATUS_TOOBIG && r->n_vbs > 1 &&
       r->type != USNMP_PDU_GETBULK && r->type != USNMP_PDU_INFORM) {
     split_after_toobig(r);
     return;
