@@ -3,7 +3,8 @@
  * allocating it with its timer), unlinking it from every structure of the
  * manager (id table, send batch, queues, slots), recycling it; and the end
  * of the manager's memory, once the last of its handles (request timers
- * among them) has closed.  The request engine (manager.c) calls these;
+ * among them) has closed.  The request engine (schedule.c and the files
+ * above it) calls these;
  * they call nothing above them.
  */
 #include <stddef.h>
