@@ -392,32 +392,3 @@ void usnmp_manager_set_trace(usnmp_manager *m, usnmp_trace_cb cb,
   m->tp.trace_cb = cb;
   m->tp.trace_arg = arg;
 }
-
-int usnmp__request_opts_copy(usnmp_manager *m, usnmp_request_opts *dst,
-                             char **community, const usnmp_request_opts *src) {
-  memset(dst, 0, sizeof *dst);
-  *community = NULL;
-  if (src->flags & ~USNMP__OPT_KNOWN)
-    return USNMP_E_INVAL;
-  dst->flags = src->flags;
-  if (src->flags & USNMP_OPT_TIMEOUT)
-    dst->timeout_ms = src->timeout_ms;
-  if (src->flags & USNMP_OPT_RESEND)
-    dst->resend_ms = src->resend_ms;
-  if (src->flags & USNMP_OPT_RETRIES)
-    dst->retries = src->retries;
-  if (src->flags & USNMP_OPT_BACKOFF)
-    dst->backoff = src->backoff;
-  if ((src->flags & USNMP_OPT_COMMUNITY) && src->community != NULL) {
-    *community = usnmp__strdup(&m->alloc, src->community);
-    if (*community == NULL)
-      return USNMP_E_NOMEM;
-    dst->community = *community;
-  }
-  if (src->flags & USNMP_OPT_CONTEXT) {
-    dst->context_engine_id = src->context_engine_id;
-    dst->context_engine_id_len = src->context_engine_id_len;
-    dst->context_name = src->context_name;
-  }
-  return 0;
-}

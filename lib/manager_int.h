@@ -707,15 +707,6 @@ int usnmp__unreadable_since(const usnmp_request *r);
   (USNMP_OPT_TIMEOUT | USNMP_OPT_RESEND | USNMP_OPT_RETRIES |                  \
    USNMP_OPT_BACKOFF | USNMP_OPT_COMMUNITY | USNMP_OPT_CONTEXT)
 
-/* Copies the fields of *src that its flags name into *dst (the others
- * zero), never reading a field src's flags do not name, and a copy of its
- * community into *community (from m's allocator; the caller frees it), to
- * which dst->community then points.  For walks and tables, which keep the
- * options for each of their requests.  Returns 0, USNMP_E_INVAL (a flag
- * outside USNMP__OPT_KNOWN) or USNMP_E_NOMEM. */
-int usnmp__request_opts_copy(usnmp_manager *m, usnmp_request_opts *dst,
-                             char **community, const usnmp_request_opts *src);
-
 /* Starts a request of any type from varbinds whose names are BER already
  * (values are ignored except for SET).  This is the entry the walk layer
  * uses to ask with names it received (no round trip through usnmp_oid).
