@@ -28,13 +28,10 @@
 
 #include "alloc.h"
 #include "ber.h"
-#include "handle.h"
 #include "manager_int.h"
-#include "order.h"
 #include "pdu.h"
 #include "reply.h"
 #include "reqid.h"
-#include "varbinds.h"
 
 /* The budget of the design: well under 1 KiB per request in flight for a
  * small GET (struct, timer and message together). */
