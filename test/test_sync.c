@@ -159,8 +159,10 @@ static void test_cache_off(void **state) {
   assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &nonblock, &l),
                    0);
   assert_null(l);
-  before = agent_requests(f->agent);
   sleep_ms(100);
+  /* The non-blocking call sent its request before returning; the agent
+   * (another thread) has counted it by now, so count from here. */
+  before = agent_requests(f->agent);
   /* The answer came meanwhile; another call trims the cache, but the
    * answer nobody collected yet stays for its collect. */
   usnmp_oid name = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
