@@ -2,7 +2,7 @@
  * Building a request's datagrams: encode with a fresh request-id through
  * the version's message model, and split a request with more varbinds
  * than fit (the target's max_oids, a datagram, a tooBig answer) into
- * sub-requests whose answers its parent merges (manager.c).
+ * sub-requests whose answers its parent merges (merge.c).
  */
 #include <string.h>
 

@@ -1,21 +1,30 @@
 /*
  * The async manager's internals, shared by the files of the request
  * engine and the layers built on it.  Who calls whom (downward only;
- * upward only through the callbacks registered in usnmp__msgproc and
- * usnmp__transport_ops):
+ * upward only through the callbacks registered in usnmp__msgproc,
+ * usnmp__transport_ops and a request's r->cb; tools/check-layers.py
+ * fails the build's tests on any circle of calls or includes):
  *
  *   walk.c, table.c, sync.c   iterators and the blocking layer
- *   manager.c                 the engine: starting, queues and timers,
- *                             completion and merging, receiving, targets'
- *                             life, the manager's life and settings
- *   target.c                  a target's settings
+ *   manager.c                 the manager's life and settings, receiving
+ *                             (dispatch to the models, judging, tooBig),
+ *                             freeing a target
+ *   start.c                   starting requests; get/getnext/getbulk/set,
+ *                             cancel
+ *   resolve.c                 a target's name lookup and its waiters
+ *   merge.c                   split requests: children answer their
+ *                             parent through r->cb; merging; tooBig
+ *   schedule.c                queues, flow control, timers, resends,
+ *                             completion (usnmp__request_complete)
+ *   target.c                  a target's settings, making and destroying
  *   build.c, reply.c          encoding and splitting into datagrams;
  *                             judging a reply against its question
- *   request.c                 request structs; the manager's end
+ *   request.c, order.c        request structs, the manager's end; the
+ *                             writer-preferred ordering's bookkeeping
  *   handle.{h,c}, reqid.{h,c} request handles; request-ids and id table
  *   community.c, manager_v3.c the message models (usnmp__msgproc)
  *   transport.c               datagrams, sockets, name lookups
- *   varbind.{h,c}, alloc.{h,c} copies of varbinds; memory
+ *   varbinds.{h,c}, alloc.{h,c} copies of varbinds; memory
  *
  * Objects and who owns what:
  *
@@ -104,7 +113,7 @@
 /* Number of request-ids drawn from the CSPRNG at a time. */
 #define USNMP__ID_POOL 256
 /* Most bytes the merged answer of a split request may hold (see
- * child_done in manager.c): 4 MiB. */
+ * on_child_answer in merge.c): 4 MiB. */
 #define USNMP__MERGE_MAX ((size_t)4 * 1024 * 1024)
 /* Unreadable datagrams remembered by source (usnmp_manager.unreadable). */
 #define USNMP__UNREADABLE_RING 16
@@ -544,6 +553,13 @@ struct usnmp_manager {
   /* Notifications (notify_send.c): the manager's own SNMPv3 engine, as
    * the authoritative sender of v3 traps; NULL until first needed. */
   struct usnmp__local_engine *local_engine;
+  /* Registered by the notification sender once it keeps state of its own
+   * on targets or on the manager, so the engine frees it without naming
+   * the sender (calls go downward only; upward through registered
+   * callbacks): called as a target is destroyed and as the manager's
+   * memory goes.  NULL until then. */
+  void (*ext_target_free)(usnmp_target *t);
+  void (*ext_manager_free)(usnmp_manager *m);
   /* Pull walks: wakes a uv_run in progress on the caller's loop (see
    * usnmp__manager_wake); made by the first usnmp_walk_init(). */
   uv_async_t wake;
@@ -556,7 +572,7 @@ struct usnmp_manager {
 };
 
 /* ------------------------------------------------------------------------
- * Internal functions (manager.c)
+ * Internal functions of the engine (the files drawn above)
  * ------------------------------------------------------------------------ */
 
 /* The manager's allocation, through its hook (alloc.h). */
@@ -595,6 +611,69 @@ void usnmp__req_close_free(usnmp_manager *m);
 /* A handle or a name lookup of m finished closing: m's memory goes once
  * nothing is left after close. */
 void usnmp__manager_handle_closed(usnmp_manager *m);
+
+/* ---- a target's memory (target.c) ---- */
+
+/* Frees t: its lookup, each model's state for it, its strings.  Its
+ * requests must have ended. */
+void usnmp__target_destroy(usnmp_target *t);
+
+/* Holds t across code that runs callbacks: usnmp_target_free() from one
+ * only marks t, and the last unhold destroys it. */
+static inline void usnmp__target_hold(usnmp_target *t) { t->busy++; }
+static inline void usnmp__target_unhold(usnmp_target *t) {
+  if (--t->busy == 0 && t->freeing == 2)
+    usnmp__target_destroy(t);
+}
+
+/* ---- the schedule: queues, flow control, timers (schedule.c) ---- */
+
+/* Ends r with status from a zero timer (state DEFERRED): where a callback
+ * must not run at once. */
+void usnmp__req_defer(usnmp_request *r, int status);
+
+/* Moves waiting requests forward: those holding a target slot and waiting
+ * for the manager's cap, then t's own queue (t may be NULL). */
+void usnmp__pump(usnmp_manager *m, usnmp_target *t);
+
+/* Queues the leaves of a freshly built request tree on their target. */
+void usnmp__enqueue_tree(usnmp_request *r);
+
+/* Arms the overall timeout of r's leaves that still wait in a queue. */
+void usnmp__arm_queued(usnmp_request *r, uint64_t now);
+
+/* The one way out of a request: takes it out of every structure, calls
+ * r->cb (a child's is its parent's merge, merge.c) with the target held,
+ * then recycles r.  answer is NULL when status is not 0. */
+void usnmp__request_complete(usnmp_request *r, int status,
+                             const usnmp_response *answer);
+
+/* The model asked for USNMP__RETRY: sends r again with a new id and a
+ * fresh schedule. */
+void usnmp__request_resend(usnmp_request *r);
+
+/* The transport's sent() hook (usnmp__transport_ops). */
+void usnmp__request_sent(void *owner, void *token, int status);
+
+/* ---- split requests (merge.c) ---- */
+
+/* Makes every child in r's tree answer its parent through the merge.
+ * Called once a tree is built, before it is queued. */
+void usnmp__merge_adopt(usnmp_request *r);
+
+/* r (in flight, several varbinds) was answered tooBig: asks again in two
+ * halves, or ends r when it cannot. */
+void usnmp__merge_toobig(usnmp_request *r);
+
+/* ---- a target's address (resolve.c) ---- */
+
+/* (Re)starts resolving t's host name; when it cannot even start, the
+ * waiting requests end with USNMP_E_RESOLVE from zero timers. */
+void usnmp__target_resolve(usnmp_target *t);
+
+/* The transport's resolved() hook (usnmp__transport_ops). */
+void usnmp__target_resolved(void *owner, void *token, int status,
+                            const struct sockaddr *addr);
 
 /* ---- building datagrams (build.c) ---- */
 
@@ -641,15 +720,6 @@ int usnmp__unreadable_since(const usnmp_request *r);
 #define USNMP__OPT_KNOWN                                                       \
   (USNMP_REQUEST_TIMEOUT | USNMP_REQUEST_RESEND | USNMP_REQUEST_RETRIES |      \
    USNMP_REQUEST_BACKOFF | USNMP_REQUEST_COMMUNITY | USNMP_REQUEST_CONTEXT)
-
-/* Copies the fields of *src that its flags name into *dst (the others
- * zero), never reading a field src's flags do not name, and a copy of its
- * community into *community (from m's allocator; the caller frees it), to
- * which dst->community then points.  For walks and tables, which keep the
- * options for each of their requests.  Returns 0, USNMP_E_INVAL (a flag
- * outside USNMP__OPT_KNOWN) or USNMP_E_NOMEM. */
-int usnmp__request_opts_copy(usnmp_manager *m, usnmp_request_opts *dst,
-                             char **community, const usnmp_request_opts *src);
 
 /* Starts a request of any type from varbinds whose names are BER already
  * (values are ignored except for SET).  This is the entry the walk layer

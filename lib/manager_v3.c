@@ -19,10 +19,11 @@
  *     requests wait in its queue, and the probe's Report turns the probe
  *     back into its real request (USNMP__RETRY), after which the queue
  *     moves; if the probe fails instead, the requests that waited for it
- *     fail with its status (manager.c, complete()).  An engine ID given
- *     by the caller skips the probe; its boots and time then come from
- *     the agent's first notInTimeWindow report.  Once the target has an
- *     engine ID, no report replaces it (usnmp__msg3_reply_action): only
+ *     fail with its status (schedule.c, usnmp__request_complete()).  An
+ *     engine ID given by the caller skips the probe; its boots and time
+ *     then come from the agent's first notInTimeWindow report.  Once the
+ *     target has an engine ID, no report replaces it
+ *     (usnmp__msg3_reply_action): only
  *     usnmp_target_v3_rediscover() or a new given ID do.
  *
  *   - Secrets: r->plain, the decrypted replies in m->v3_scratch and the

@@ -131,10 +131,5 @@ int usnmp__notify_random_engine_id(usnmp__crypto *c, uint8_t *id);
  * check the buffer sizes with it). */
 int usnmp__receiver_fd(const usnmp_receiver *rx, size_t i);
 
-/* The sender side (notify_send.c), called from manager.c when a target
- * goes away: wipes and frees its trap engine state. */
-void usnmp__notify_target_free(usnmp_target *t);
-/* ... and when the manager goes. */
-void usnmp__notify_manager_free(usnmp_manager *m);
 
 #endif

@@ -24,6 +24,29 @@ struct usnmp__local_engine {
   uint64_t start_ms; /* snmpEngineTime counts from here */
   uint32_t next_id;  /* msgID and request-id of the next v3 trap */
 };
+
+/* The sender's cleanup, registered on the manager (ext_target_free,
+ * ext_manager_free) when it first keeps state, so the engine frees that
+ * state without naming the sender: wipes and frees a target's trap
+ * engine state, and the manager's own engine. */
+static void notify_target_free(usnmp_target *t) {
+  if (t->trap_usm == NULL)
+    return;
+  usnmp__usm_target_wipe(t->trap_usm);
+  usnmp__wipe(t->trap_usm, sizeof(*t->trap_usm));
+  usnmp__free(t->m, t->trap_usm);
+  t->trap_usm = NULL;
+}
+
+static void notify_manager_free(usnmp_manager *m) {
+  usnmp__free(m, m->local_engine);
+  m->local_engine = NULL;
+}
+
+static void register_cleanup(usnmp_manager *m) {
+  m->ext_target_free = notify_target_free;
+  m->ext_manager_free = notify_manager_free;
+}
 #endif
 
 static const uint8_t oid_sysuptime[] = {0x2b, 6, 1, 2, 1, 1, 3, 0};
@@ -49,6 +72,7 @@ static struct usnmp__local_engine *local_engine(usnmp_manager *m) {
   le->len = 13;
   le->start_ms = uv_now(m->loop);
   m->local_engine = le;
+  register_cleanup(m);
   return le;
 }
 
@@ -97,22 +121,6 @@ int usnmp_manager_v3_engine_id(usnmp_manager *m, uint8_t *buf, size_t size) {
 }
 #endif
 
-void usnmp__notify_target_free(usnmp_target *t) {
-  if (t->trap_usm == NULL)
-    return;
-#if USNMP_HAVE_SNMPV3
-  usnmp__usm_target_wipe(t->trap_usm);
-#endif
-  usnmp__wipe(t->trap_usm, sizeof(*t->trap_usm));
-  usnmp__free(t->m, t->trap_usm);
-  t->trap_usm = NULL;
-}
-
-void usnmp__notify_manager_free(usnmp_manager *m) {
-  usnmp__free(m, m->local_engine);
-  m->local_engine = NULL;
-}
-
 /* Puts sysUpTime.0 and snmpTrapOID.0 before vbs in out (n + 2 entries);
  * the OID value is encoded into storage. */
 static int notification_varbinds(usnmp_varbind *out, uint8_t *storage,
@@ -159,6 +167,7 @@ static int encode_v3_trap(usnmp_target *t, const usnmp_varbind *vbs,
       return USNMP_E_NOMEM;
     memset(ts, 0, sizeof(*ts));
     t->trap_usm = ts;
+    register_cleanup(m);
   }
   /* The target's user may have changed, or the manager's engine: start
    * from the target's state whenever they differ. */

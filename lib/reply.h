@@ -4,7 +4,8 @@
  * tolerant reader for, which unreadable datagrams came from a request's
  * agent.  The answer check runs on every reply, so it is inline (a call
  * cost bench/poll 22 instructions per GET); the rest is in reply.c.  The
- * engine (manager.c) calls these; they call nothing above them.
+ * engine (manager.c, start.c, schedule.c) calls these; they call nothing
+ * above them.
  */
 #ifndef USNMP_REPLY_H
 #define USNMP_REPLY_H

@@ -3,7 +3,8 @@
  * allocating it with its timer), unlinking it from every structure of the
  * manager (id table, send batch, queues, slots), recycling it; and the end
  * of the manager's memory, once the last of its handles (request timers
- * among them) has closed.  The request engine (manager.c) calls these;
+ * among them) has closed.  The request engine (schedule.c and the files
+ * above it) calls these;
  * they call nothing above them.
  */
 #include <stddef.h>
@@ -12,13 +13,13 @@
 #include "alloc.h"
 #include "handle.h"
 #include "manager_int.h"
-#include "notify_int.h"
 #include "reqid.h"
 
 static void finalize(usnmp_manager *m) {
   void (*cb)(void *) = m->close_cb;
   void *arg = m->close_arg;
-  usnmp__notify_manager_free(m);
+  if (m->ext_manager_free != NULL)
+    m->ext_manager_free(m);
   for (size_t v = 0; v < sizeof m->procs / sizeof m->procs[0]; v++)
     if (m->procs[v] != NULL && m->procs[v]->manager_free != NULL)
       m->procs[v]->manager_free(m);

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "iter.h"
 #include "manager_int.h"
 #include "pdu.h"
 #include "varbinds.h"
@@ -53,26 +54,12 @@ typedef struct row {
 } row;
 
 struct usnmp_table {
-  usnmp_allocator alloc;
-  usnmp_target *t;
+  usnmp__iter it; /* the life, options and request shared with walks */
   usnmp_table_row_cb on_row;
   usnmp_table_done_cb on_done;
   void *arg;
-  usnmp_request *req;
-  usnmp_request_opts ropts;
-  const usnmp_request_opts *ropts_p;
-  char *community;
-  uint32_t flags;
-  uint64_t limit;
-  uint32_t reps;
   int ran_off_mib; /* v1: a column ended on noSuchName */
-  uint8_t bulk;
-  uint8_t sent_bulk;
   uint8_t phase;
-  uint8_t finished;
-  uint8_t done_fired;
-  uint8_t internal_cancel;
-  int depth;
   usnmp_oid entry;
   uint32_t probe_base; /* discovery: the first column number probed */
   uint32_t n_probes;
@@ -96,12 +83,12 @@ struct usnmp_table {
 
 static void row_free(usnmp_table *tb, row *r) {
   for (size_t i = 0; i < tb->n_cols; i++)
-    usnmp__dealloc(&tb->alloc, r->owned[i]);
-  usnmp__dealloc(&tb->alloc, r);
+    usnmp__dealloc(&tb->it.alloc, r->owned[i]);
+  usnmp__dealloc(&tb->it.alloc, r);
 }
 
 static void table_free(usnmp_table *tb) {
-  usnmp_allocator a = tb->alloc;
+  usnmp_allocator a = tb->it.alloc;
   for (size_t i = 0; i < tb->n_rows; i++)
     row_free(tb, tb->rows[i]);
   usnmp__dealloc(&a, tb->rows);
@@ -110,12 +97,12 @@ static void table_free(usnmp_table *tb) {
   usnmp__dealloc(&a, tb->asked);
   usnmp__dealloc(&a, tb->row_values);
   usnmp__dealloc(&a, tb->tx);
-  usnmp__dealloc(&a, tb->community);
+  usnmp__iter_free(&tb->it);
   usnmp__dealloc(&a, tb);
 }
 
-static void maybe_free(usnmp_table *tb) {
-  if (tb->done_fired && tb->depth == 0)
+static void leave(usnmp_table *tb) {
+  if (usnmp__iter_leave(&tb->it))
     table_free(tb);
 }
 
@@ -124,9 +111,8 @@ static void maybe_free(usnmp_table *tb) {
  * ------------------------------------------------------------------------ */
 
 static void complete(usnmp_table *tb, int status) {
-  if (tb->finished)
+  if (!usnmp__iter_finish(&tb->it))
     return;
-  tb->finished = 1;
   tb->phase = PH_DONE;
   tb->result.status = status;
   if (status < 0)
@@ -134,20 +120,9 @@ static void complete(usnmp_table *tb, int status) {
   /* The column list exists once fetching began (discovery over). */
   tb->result.columns = tb->col_oids;
   tb->result.n_columns = tb->col_oids != NULL ? tb->n_cols : 0;
-  tb->depth++;
+  usnmp__iter_enter(&tb->it);
   tb->on_done(tb, &tb->result, tb->arg);
-  tb->depth--;
-  tb->done_fired = 1;
-}
-
-static void abort_request(usnmp_table *tb) {
-  usnmp_request *r = tb->req;
-  if (r == NULL)
-    return;
-  tb->internal_cancel = 1;
-  usnmp__cancel(r);
-  tb->internal_cancel = 0;
-  tb->req = NULL;
+  usnmp__iter_fired(&tb->it);
 }
 
 /* ------------------------------------------------------------------------
@@ -196,19 +171,19 @@ static row *find_row(usnmp_table *tb, const uint32_t *idx, size_t len) {
   }
   if (tb->n_rows == tb->cap_rows) {
     size_t cap = tb->cap_rows ? tb->cap_rows * 2 : 64;
-    row **p = usnmp__alloc(&tb->alloc, cap * sizeof(*p));
+    row **p = usnmp__alloc(&tb->it.alloc, cap * sizeof(*p));
     if (p == NULL)
       return NULL;
     if (tb->n_rows != 0)
       memcpy(p, tb->rows, tb->n_rows * sizeof(*p));
-    usnmp__dealloc(&tb->alloc, tb->rows);
+    usnmp__dealloc(&tb->it.alloc, tb->rows);
     tb->rows = p;
     tb->cap_rows = cap;
   }
   /* One block: the row, its cells, their owners, its index. */
   size = sizeof(row) + tb->n_cols * (sizeof(usnmp_value) + sizeof(uint8_t *)) +
          len * sizeof(uint32_t);
-  r = usnmp__alloc(&tb->alloc, size);
+  r = usnmp__alloc(&tb->it.alloc, size);
   if (r == NULL)
     return NULL;
   memset(r, 0, size);
@@ -228,11 +203,11 @@ static row *find_row(usnmp_table *tb, const uint32_t *idx, size_t len) {
 static int set_cell(usnmp_table *tb, row *r, size_t col,
                     const usnmp_value *value) {
   r->cells[col] = *value;
-  usnmp__dealloc(&tb->alloc, r->owned[col]);
+  usnmp__dealloc(&tb->it.alloc, r->owned[col]);
   r->owned[col] = NULL;
   if (usnmp__value_has_bytes(value->type)) {
     size_t len = value->v.bytes.len;
-    uint8_t *copy = usnmp__alloc(&tb->alloc, len ? len : 1);
+    uint8_t *copy = usnmp__alloc(&tb->it.alloc, len ? len : 1);
     if (copy == NULL)
       return USNMP_E_NOMEM;
     if (len != 0)
@@ -271,18 +246,18 @@ static int flush_rows(usnmp_table *tb, const uint32_t *idx, size_t len) {
       rw.values = tb->row_values;
       rw.n_columns = tb->n_cols;
       rw.columns = tb->col_oids;
-      tb->depth++;
+      tb->it.depth++;
       if (tb->on_row(tb, &rw, tb->arg) != 0) {
         tb->result.end = USNMP_WALK_END_STOPPED;
         stop = 1;
       }
-      tb->depth--;
+      tb->it.depth--;
     }
-    if (!stop && tb->limit != 0 && tb->result.rows >= tb->limit) {
+    if (!stop && tb->it.limit != 0 && tb->result.rows >= tb->it.limit) {
       tb->result.end = USNMP_WALK_END_LIMIT;
       stop = 1;
     }
-    if (tb->finished)
+    if (tb->it.finished)
       stop = 1; /* cancelled from the row callback */
   }
   if (done == 0)
@@ -322,26 +297,19 @@ static int send_probes(usnmp_table *tb, uint32_t count) {
     space += rc;
   }
   tb->n_probes = n;
-  tb->sent_bulk = 0;
-  rc = usnmp__target_gone(tb->t); /* see send_request() in walk.c */
-  if (rc == 0)
-    rc = usnmp__request_start(tb->t, USNMP_PDU_GETNEXT, tb->tx, n, 0, 0,
-                            tb->ropts_p, on_response, tb, &tb->req);
-  if (rc < 0)
-    tb->req = NULL;
-  return rc;
+  return usnmp__iter_send(&tb->it, USNMP_PDU_GETNEXT, tb->tx, n, 0,
+                          on_response, tb);
 }
 
 /* Pending rows beyond which columns ahead of the slowest are not asked. */
 static size_t pending_cap(const usnmp_table *tb) {
-  return 4 * (size_t)(tb->bulk ? tb->reps : 1) + 16;
+  return 4 * (size_t)(tb->it.bulk ? tb->it.reps : 1) + 16;
 }
 
 static int send_fetch(usnmp_table *tb) {
   const uint32_t *low = NULL;
   size_t low_len = 0, n = 0, max_cols;
   int crowded = tb->n_rows >= pending_cap(tb);
-  int rc;
 
   /* The slowest running column's frontier. */
   for (size_t c = 0; c < tb->n_cols; c++) {
@@ -355,7 +323,7 @@ static int send_fetch(usnmp_table *tb) {
       low_len = len;
     }
   }
-  max_cols = tb->bulk ? USNMP_MAX_VARBINDS / tb->reps : USNMP_MAX_VARBINDS;
+  max_cols = tb->it.bulk ? USNMP_MAX_VARBINDS / tb->it.reps : USNMP_MAX_VARBINDS;
   if (max_cols == 0)
     max_cols = 1;
   /* The slowest columns first (pass 0), so that when not every column
@@ -381,15 +349,9 @@ static int send_fetch(usnmp_table *tb) {
     }
   }
   tb->n_asked = n;
-  tb->sent_bulk = tb->bulk;
-  rc = usnmp__target_gone(tb->t); /* see send_request() in walk.c */
-  if (rc == 0)
-    rc = usnmp__request_start(
-      tb->t, tb->bulk ? USNMP_PDU_GETBULK : USNMP_PDU_GETNEXT, tb->tx, n, 0,
-      tb->bulk ? (int32_t)tb->reps : 0, tb->ropts_p, on_response, tb, &tb->req);
-  if (rc < 0)
-    tb->req = NULL;
-  return rc;
+  return usnmp__iter_send(
+      &tb->it, tb->it.bulk ? USNMP_PDU_GETBULK : USNMP_PDU_GETNEXT, tb->tx, n,
+      tb->it.bulk ? (int32_t)tb->it.reps : 0, on_response, tb);
 }
 
 /* Starts fetching rows once the columns are known. */
@@ -400,8 +362,8 @@ static int begin_fetch(usnmp_table *tb) {
     tb->result.end = USNMP_WALK_END_SUBTREE;
     return 1; /* nothing to fetch */
   }
-  tb->col_oids = usnmp__calloc(&tb->alloc, n, sizeof(usnmp_oid));
-  tb->row_values = usnmp__calloc(&tb->alloc, n, sizeof(usnmp_value));
+  tb->col_oids = usnmp__calloc(&tb->it.alloc, n, sizeof(usnmp_oid));
+  tb->row_values = usnmp__calloc(&tb->it.alloc, n, sizeof(usnmp_value));
   if (tb->col_oids == NULL || tb->row_values == NULL)
     return USNMP_E_NOMEM;
   for (size_t c = 0; c < n; c++) {
@@ -426,12 +388,12 @@ static int add_column(usnmp_table *tb, const usnmp_oid *oid) {
     return USNMP_E_INVAL;
   if (tb->n_cols == tb->cap_cols) {
     size_t cap = tb->cap_cols ? tb->cap_cols * 2 : 16;
-    column *p = usnmp__alloc(&tb->alloc, cap * sizeof(*p));
+    column *p = usnmp__alloc(&tb->it.alloc, cap * sizeof(*p));
     if (p == NULL)
       return USNMP_E_NOMEM;
     if (tb->n_cols != 0)
       memcpy(p, tb->cols, tb->n_cols * sizeof(*p));
-    usnmp__dealloc(&tb->alloc, tb->cols);
+    usnmp__dealloc(&tb->it.alloc, tb->cols);
     tb->cols = p;
     tb->cap_cols = cap;
   }
@@ -444,15 +406,15 @@ static int add_column(usnmp_table *tb, const usnmp_oid *oid) {
 /* Buffers for the request varbinds and the columns asked, sized for the
  * number of columns (or probes). */
 static int size_scratch(usnmp_table *tb, size_t n) {
-  usnmp__dealloc(&tb->alloc, tb->tx);
-  usnmp__dealloc(&tb->alloc, tb->asked);
+  usnmp__dealloc(&tb->it.alloc, tb->tx);
+  usnmp__dealloc(&tb->it.alloc, tb->asked);
   if (n < PROBES)
     n = PROBES;
   /* Varbinds, then room for the probes' BER names. */
   tb->tx =
-      usnmp__alloc(&tb->alloc,
+      usnmp__alloc(&tb->it.alloc,
                    n * sizeof(usnmp_varbind) + PROBES * USNMP__OID_BER_MAX);
-  tb->asked = usnmp__calloc(&tb->alloc, n, sizeof(uint32_t));
+  tb->asked = usnmp__calloc(&tb->it.alloc, n, sizeof(uint32_t));
   return tb->tx != NULL && tb->asked != NULL ? 0 : USNMP_E_NOMEM;
 }
 
@@ -518,13 +480,13 @@ static int on_probe_answer(usnmp_table *tb, const usnmp_response *resp) {
 static int on_fetch_answer(usnmp_table *tb, const usnmp_response *resp) {
   size_t n = resp->varbind_count;
   size_t k = tb->n_asked;
-  size_t reps = tb->sent_bulk ? tb->reps : 1;
+  size_t reps = tb->it.sent_bulk ? tb->it.reps : 1;
   const uint32_t *low = NULL;
   size_t low_len = 0;
   int running = 0;
   usnmp_oid name;
 
-  if (resp->error_status == USNMP_ERROR_STATUS_NOSUCHNAME && !tb->sent_bulk) {
+  if (resp->error_status == USNMP_ERR_NOSUCHNAME && !tb->it.sent_bulk) {
     /* v1: that column ran off the end of the MIB. */
     if (resp->error_index < 1 || (size_t)resp->error_index > k)
       goto snmp_error;
@@ -532,10 +494,10 @@ static int on_fetch_answer(usnmp_table *tb, const usnmp_response *resp) {
     tb->ran_off_mib = 1;
     goto next;
   }
-  if (resp->error_status == USNMP_ERROR_STATUS_TOOBIG) {
-    if (tb->sent_bulk && tb->reps > 1 &&
-        !(tb->flags & USNMP_WALK_FIXED_REPETITIONS)) {
-      tb->reps /= 2;
+  if (resp->error_status == USNMP_ERR_TOOBIG) {
+    if (tb->it.sent_bulk && tb->it.reps > 1 &&
+        !(tb->it.flags & USNMP_WALK_FIXED_REPETITIONS)) {
+      tb->it.reps /= 2;
       goto next;
     }
     goto snmp_error;
@@ -545,18 +507,18 @@ static int on_fetch_answer(usnmp_table *tb, const usnmp_response *resp) {
   if (n > k * reps)
     n = k * reps;
   if (n == 0) {
-    if (tb->sent_bulk && !(tb->flags & USNMP_WALK_FIXED_REPETITIONS)) {
-      if (tb->reps > 1)
-        tb->reps /= 2;
+    if (tb->it.sent_bulk && !(tb->it.flags & USNMP_WALK_FIXED_REPETITIONS)) {
+      if (tb->it.reps > 1)
+        tb->it.reps /= 2;
       else
-        tb->bulk = 0;
+        tb->it.bulk = 0;
       goto next;
     }
     return USNMP_E_NOT_INCREASING; /* no progress is possible */
   }
-  if (tb->sent_bulk && n < k * reps && n >= k &&
-      !(tb->flags & USNMP_WALK_FIXED_REPETITIONS))
-    tb->reps = (uint32_t)(n / k); /* what fitted */
+  if (tb->it.sent_bulk && n < k * reps && n >= k &&
+      !(tb->it.flags & USNMP_WALK_FIXED_REPETITIONS))
+    tb->it.reps = (uint32_t)(n / k); /* what fitted */
 
   for (size_t j = 0; j < k; j++) {
     column *col = &tb->cols[tb->asked[j]];
@@ -617,11 +579,11 @@ next:
     int sent = rc == 0;
     if (low_len != 0 && flush_rows(tb, low, low_len)) {
       if (sent)
-        abort_request(tb);
+        usnmp__iter_abort(&tb->it);
       complete(tb, 0);
       return 0;
     }
-    if (tb->finished)
+    if (tb->it.finished)
       return 0;
     return rc;
   }
@@ -635,10 +597,8 @@ snmp_error:
 static void on_response(const usnmp_response *resp, void *arg) {
   usnmp_table *tb = arg;
   int rc;
-  tb->req = NULL;
-  if (tb->internal_cancel || tb->finished)
+  if (!usnmp__iter_answer(&tb->it))
     return;
-  tb->depth++;
   if (resp->status < 0) {
     complete(tb, resp->status);
   } else {
@@ -660,8 +620,7 @@ static void on_response(const usnmp_response *resp, void *arg) {
     if (rc < 0)
       complete(tb, rc);
   }
-  tb->depth--;
-  maybe_free(tb);
+  leave(tb);
 }
 
 /* ------------------------------------------------------------------------
@@ -691,42 +650,15 @@ int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
   tb = usnmp__calloc(&a, 1, sizeof *tb);
   if (tb == NULL)
     return USNMP_E_NOMEM;
-  tb->alloc = a;
-  tb->t = t;
+  usnmp__iter_init(&tb->it, t);
   tb->on_row = on_row;
   tb->on_done = on_done;
   tb->arg = arg;
-  tb->reps = USNMP_WALK_DEFAULT_REPETITIONS;
-  tb->bulk = t->version != USNMP_VERSION_1;
-  if (opts != NULL) {
-    rc = USNMP_E_INVAL;
-    if (opts->flags & ~USNMP__WALK_KNOWN)
-      goto fail;
-    tb->flags = opts->flags;
-    if (opts->max_repetitions != 0)
-      tb->reps = opts->max_repetitions;
-    if (opts->method == USNMP_WALK_GETNEXT) {
-      tb->bulk = 0;
-    } else if (opts->method == USNMP_WALK_GETBULK) {
-      rc = USNMP_E_BAD_VERSION;
-      if (t->version == USNMP_VERSION_1)
-        goto fail;
-      tb->bulk = 1;
-    } else if (opts->method != USNMP_WALK_AUTO) {
-      rc = USNMP_E_INVAL;
-      goto fail;
-    }
-    tb->limit = opts->max_varbinds;
-    if (opts->request != NULL) {
-      rc = usnmp__request_opts_copy(t->m, &tb->ropts, &tb->community,
-                                    opts->request);
-      if (rc < 0)
-        goto fail;
-      tb->ropts_p = &tb->ropts;
-    }
-  }
-  if (tb->reps > USNMP_MAX_VARBINDS)
-    tb->reps = USNMP_MAX_VARBINDS;
+  rc = opts != NULL ? usnmp__iter_opts(&tb->it, opts) : 0;
+  if (rc == 0)
+    rc = usnmp__iter_opts_end(&tb->it, opts);
+  if (rc < 0)
+    goto fail;
 
   if (n_columns == 0) {
     tb->entry = *entry;
@@ -758,13 +690,11 @@ fail:
 int usnmp_table_cancel(usnmp_table *tb) {
   if (tb == NULL)
     return USNMP_E_INVAL;
-  if (tb->finished)
+  if (tb->it.finished)
     return 0;
-  tb->depth++;
-  if (tb->req != NULL)
-    usnmp__cancel(tb->req);
+  usnmp__iter_enter(&tb->it);
+  usnmp__iter_cancel_request(&tb->it);
   complete(tb, USNMP_E_CANCELLED);
-  tb->depth--;
-  maybe_free(tb);
+  leave(tb);
   return 0;
 }

@@ -1,10 +1,12 @@
 /*
- * A target's settings: version, communities, timeouts, resends and
- * split size, the caller's data, and what it was made with.  Each takes
- * effect for requests started afterwards (a request keeps its own copy).
- * The life of a target (making, resolving, freeing) and the setters that
- * move queues (usnmp_target_set_max_inflight) are the manager's
- * (manager.c).
+ * A target's settings and its memory: version, communities, timeouts,
+ * resends and split size, the caller's data, and what it was made with
+ * (each setting takes effect for requests started afterwards: a request
+ * keeps its own copy); making a target and destroying it.  Resolving its
+ * name is resolve.c's; freeing it, which ends its requests first, and the
+ * setter that moves queues (usnmp_target_set_max_inflight) are the
+ * manager's (manager.c).  This file calls only the transport and the
+ * message models' table below it.
  */
 #include <string.h>
 
@@ -94,3 +96,83 @@ const char *usnmp_target_agent(const usnmp_target *t) {
 usnmp_manager *usnmp_target_manager(const usnmp_target *t) {
   return t ? t->m : NULL;
 }
+void usnmp__target_destroy(usnmp_target *t) {
+  usnmp_manager *m = t->m;
+  if (t->resolving != NULL) {
+    usnmp__resolve_abandon(t->resolving);
+    t->resolving = NULL;
+  }
+  for (size_t v = 0; v < sizeof m->procs / sizeof m->procs[0]; v++)
+    if (m->procs[v] != NULL && m->procs[v]->target_free != NULL)
+      m->procs[v]->target_free(t);
+  if (m->ext_target_free != NULL)
+    m->ext_target_free(t);
+  usnmp__list_del(&t->mlink);
+  usnmp__free(m, t->agent);
+  usnmp__free(m, t->community);
+  usnmp__free(m, t->write_community);
+  usnmp__free(m, t);
+}
+
+int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
+                     const char *agent) {
+  return usnmp__target_new_port(m, out, agent, 161);
+}
+
+int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
+                           const char *agent, uint16_t default_port) {
+  struct sockaddr_storage addr;
+  char host[256];
+  const char *name = NULL;
+  int family = AF_UNSPEC;
+  usnmp_target *t;
+  int rc;
+
+  if (m == NULL || out == NULL || agent == NULL)
+    return USNMP_E_INVAL;
+  if (m->closing)
+    return USNMP_E_CLOSED;
+  rc = usnmp__agent_parse_port(agent, default_port, &addr, host,
+                               sizeof(host), &name, &family);
+  if (rc < 0)
+    return rc;
+  t = usnmp__malloc(m, sizeof(*t));
+  if (t == NULL)
+    return USNMP_E_NOMEM;
+  memset(t, 0, sizeof(*t));
+  t->m = m;
+  usnmp__list_init(&t->mlink);
+  usnmp__list_init(&t->requests);
+  usnmp__list_init(&t->queue);
+  usnmp__list_init(&t->order_writes);
+  usnmp__list_init(&t->order_held_reads);
+  t->agent = usnmp__strdup(&m->alloc, agent);
+  t->community = usnmp__strdup(&m->alloc, "public");
+  if (t->agent == NULL || t->community == NULL) {
+    usnmp__target_destroy(t);
+    return USNMP_E_NOMEM;
+  }
+  t->version = USNMP_VERSION_2C;
+  t->resend_ms = 1000;
+  t->retries = 5;
+  t->backoff = 1.0;
+  t->max_oids = 10;
+  t->max_inflight = 64;
+  t->default_port = default_port;
+  if (name != NULL) {
+    t->resolve_status = 1;
+    rc = usnmp__resolve_start(&t->m->tp, t, name,
+                              ntohs(((struct sockaddr_in *)&addr)->sin_port),
+                              family, &t->resolving);
+    if (rc < 0) {
+      usnmp__target_destroy(t);
+      return rc;
+    }
+  } else {
+    t->addr = addr;
+  }
+  usnmp__list_push(&m->targets, &t->mlink);
+  *out = t;
+  return 0;
+}
+

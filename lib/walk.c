@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "iter.h"
 #include "manager_int.h"
 #include "pdu.h"
 #include "varbinds.h"
@@ -45,27 +46,12 @@ typedef struct batch {
 } batch;
 
 struct usnmp_walk {
-  usnmp_allocator alloc; /* a copy: a pull walk may outlive its manager */
-  usnmp_target *t;
+  usnmp__iter it; /* the life, options and request shared with tables */
   usnmp_walk_varbind_cb on_varbind;
   usnmp_walk_done_cb on_done;
   void *arg;
-  usnmp_request *req; /* in flight, or NULL */
-  usnmp_request_opts ropts;
-  const usnmp_request_opts *ropts_p; /* &ropts, or NULL */
-  char *community;                   /* copy of ropts.community */
-  uint32_t flags;
-  uint64_t limit; /* most varbinds to deliver; 0 = none */
-  uint32_t reps;
-  uint8_t bulk;      /* GETBULK (else GETNEXT) */
-  uint8_t sent_bulk; /* the request in flight is a GETBULK */
-  uint8_t pull;
   uint8_t phase;
-  uint8_t finished;        /* result final */
-  uint8_t done_fired;      /* on_done ran (callback form) */
-  uint8_t internal_cancel; /* ignore the answer of a request we cancel */
   uint8_t want_send;       /* pull: send when the caller drains the batch */
-  int depth;               /* our frames on the stack that use the walk */
   int pending_status;      /* the walk phase's status, kept across ROOT_LAST */
   uint64_t seen;           /* what net-snmp would have printed so far */
   usnmp_oid root;
@@ -121,8 +107,8 @@ static int grow(const usnmp_allocator *a, void **buf, size_t *cap, size_t need,
 }
 
 static void walk_free(usnmp_walk *w) {
-  usnmp_allocator a = w->alloc;
-  usnmp__dealloc(&a, w->community);
+  usnmp_allocator a = w->it.alloc;
+  usnmp__iter_free(&w->it);
   usnmp__dealloc(&a, w->end_bytes);
   for (int i = 0; i < 2; i++) {
     usnmp__dealloc(&a, w->b[i].vbs);
@@ -132,8 +118,8 @@ static void walk_free(usnmp_walk *w) {
 }
 
 /* Frees a finished callback walk once no frame of ours uses it. */
-static void maybe_free(usnmp_walk *w) {
-  if (!w->pull && w->done_fired && w->depth == 0)
+static void leave(usnmp_walk *w) {
+  if (usnmp__iter_leave(&w->it))
     walk_free(w);
 }
 
@@ -227,10 +213,10 @@ static void keep_end_varbind(usnmp_walk *w, const usnmp_varbind *vb) {
   size_t need = usnmp__varbind_bytes(vb);
   uint8_t *space;
   if (need > w->end_bytes_cap) {
-    uint8_t *p = usnmp__alloc(&w->alloc, need);
+    uint8_t *p = usnmp__alloc(&w->it.alloc, need);
     if (p == NULL)
       return; /* the result then simply has no end_varbind */
-    usnmp__dealloc(&w->alloc, w->end_bytes);
+    usnmp__dealloc(&w->it.alloc, w->end_bytes);
     w->end_bytes = p;
     w->end_bytes_cap = need;
   }
@@ -246,7 +232,7 @@ static int batch_add(usnmp_walk *w, const usnmp_varbind *vb) {
   int rc;
   uint8_t *space;
   if (f->n == f->cap) {
-    rc = grow(&w->alloc, (void **)&f->vbs, &f->cap, f->n + 1,
+    rc = grow(&w->it.alloc, (void **)&f->vbs, &f->cap, f->n + 1,
               sizeof(usnmp_varbind));
     if (rc < 0)
       return rc;
@@ -254,7 +240,7 @@ static int batch_add(usnmp_walk *w, const usnmp_varbind *vb) {
   if (f->used + need > f->size) {
     /* The bytes move: re-point the varbinds already copied. */
     uint8_t *old = f->bytes;
-    rc = grow(&w->alloc, (void **)&f->bytes, &f->size, f->used + need, 1);
+    rc = grow(&w->it.alloc, (void **)&f->bytes, &f->size, f->used + need, 1);
     if (rc < 0)
       return rc;
     if (old != f->bytes)
@@ -272,35 +258,22 @@ static int batch_add(usnmp_walk *w, const usnmp_varbind *vb) {
  * ------------------------------------------------------------------------ */
 
 static void complete(usnmp_walk *w, int status) {
-  if (w->finished)
+  if (!usnmp__iter_finish(&w->it))
     return;
-  w->finished = 1;
   w->phase = PH_DONE;
   w->want_send = 0;
   w->result.status = status;
   if (status < 0)
     w->result.end = USNMP_WALK_END_ERROR;
-  w->result.max_repetitions = w->bulk ? w->reps : 0;
+  w->result.max_repetitions = w->it.bulk ? w->it.reps : 0;
   if (w->last_len != 0 &&
       name_arcs(&w->result.last_oid, w->last, w->last_len) < 0)
     w->result.last_oid.len = 0;
-  if (w->pull)
+  if (w->it.pull)
     return;
-  w->depth++;
+  usnmp__iter_enter(&w->it);
   w->on_done(w, &w->result, w->arg);
-  w->depth--;
-  w->done_fired = 1;
-}
-
-/* Cancels our own request in flight without treating its answer. */
-static void abort_request(usnmp_walk *w) {
-  usnmp_request *r = w->req;
-  if (r == NULL)
-    return;
-  w->internal_cancel = 1;
-  usnmp__cancel(r);
-  w->internal_cancel = 0;
-  w->req = NULL;
+  usnmp__iter_fired(&w->it);
 }
 
 /* ------------------------------------------------------------------------
@@ -312,29 +285,18 @@ static void on_response(const usnmp_response *resp, void *arg);
 static int send_request(usnmp_walk *w, usnmp_pdu_type type, const uint8_t *name,
                         size_t name_len) {
   usnmp_varbind vb;
-  int rc;
   memset(&vb, 0, sizeof vb);
   vb.oid = name;
   vb.oid_len = name_len;
   vb.value.type = USNMP_TYPE_NULL;
-  w->sent_bulk = type == USNMP_PDU_GETBULK;
-  /* A callback of this walk (or of another request) may have freed the
-   * target or closed the manager since the last answer, with nothing in
-   * flight to tell us: the manager holds the target until that callback
-   * returns, so ask it before starting anything on it. */
-  rc = usnmp__target_gone(w->t);
-  if (rc == 0)
-    rc = usnmp__request_start(w->t, type, &vb, 1, 0,
-                            type == USNMP_PDU_GETBULK ? (int32_t)w->reps : 0,
-                            w->ropts_p, on_response, w, &w->req);
-  if (rc < 0)
-    w->req = NULL;
-  return rc;
+  return usnmp__iter_send(&w->it, type, &vb, 1,
+                          type == USNMP_PDU_GETBULK ? (int32_t)w->it.reps : 0,
+                          on_response, w);
 }
 
 static int send_walk_request(usnmp_walk *w) {
   w->want_send = 0;
-  return send_request(w, w->bulk ? USNMP_PDU_GETBULK : USNMP_PDU_GETNEXT,
+  return send_request(w, w->it.bulk ? USNMP_PDU_GETBULK : USNMP_PDU_GETNEXT,
                       w->cursor, w->cursor_len);
 }
 
@@ -342,7 +304,7 @@ static int send_walk_request(usnmp_walk *w) {
  * form waits until the caller has taken what is buffered.  Returns 0 or
  * the error of a request that could not start. */
 static int continue_walk(usnmp_walk *w) {
-  if (w->pull && w->b[!w->cur].n > 0) {
+  if (w->it.pull && w->b[!w->cur].n > 0) {
     w->want_send = 1;
     return 0;
   }
@@ -358,15 +320,15 @@ static int deliver(usnmp_walk *w, const usnmp_varbind *vb) {
   w->seen++;
   memcpy(w->last, vb->oid, vb->oid_len);
   w->last_len = vb->oid_len;
-  if (w->pull)
+  if (w->it.pull)
     return batch_add(w, vb);
   if (w->on_varbind != NULL) {
     rc = name_arcs(&w->name, vb->oid, vb->oid_len);
     if (rc < 0)
       return rc;
-    w->depth++;
+    w->it.depth++;
     rc = w->on_varbind(w, vb, &w->name, w->arg) != 0;
-    w->depth--;
+    w->it.depth--;
   }
   return rc;
 }
@@ -375,7 +337,7 @@ static int deliver(usnmp_walk *w, const usnmp_varbind *vb) {
  * caller opted out), fetch the root with a GET first, as net-snmp does. */
 static void end_walk_phase(usnmp_walk *w, int status) {
   int rc;
-  if (!(w->flags & USNMP_WALK_NO_ROOT_GET) && w->seen == 0 &&
+  if (!(w->it.flags & USNMP_WALK_NO_ROOT_GET) && w->seen == 0 &&
       w->root_ber_len != 0) {
     w->pending_status = status;
     w->phase = PH_ROOT_LAST;
@@ -400,7 +362,7 @@ static int take_root_answer(usnmp_walk *w, const usnmp_response *resp) {
       memcmp(vb->oid, w->root_ber, w->root_ber_len) != 0)
     return 0;
   if (usnmp_value_is_exception(&vb->value) &&
-      !(w->flags & USNMP_WALK_DELIVER_EXCEPTIONS)) {
+      !(w->it.flags & USNMP_WALK_DELIVER_EXCEPTIONS)) {
     w->seen++; /* net-snmp prints it */
     return 0;
   }
@@ -414,21 +376,21 @@ static int take_root_answer(usnmp_walk *w, const usnmp_response *resp) {
     complete(w, 0);
     return 1;
   }
-  if (w->limit != 0 && w->result.count >= w->limit) {
+  if (w->it.limit != 0 && w->result.count >= w->it.limit) {
     w->result.end = USNMP_WALK_END_LIMIT;
     complete(w, 0);
     return 1;
   }
-  return w->finished;
+  return w->it.finished;
 }
 
 /* Lowers max-repetitions after a tooBig or an empty answer.  Returns 1 if
  * it did (the request is then to be sent again), 0 if it cannot. */
 static int lower_repetitions(usnmp_walk *w) {
-  if (!w->sent_bulk || (w->flags & USNMP_WALK_FIXED_REPETITIONS) ||
-      w->reps <= 1)
+  if (!w->it.sent_bulk || (w->it.flags & USNMP_WALK_FIXED_REPETITIONS) ||
+      w->it.reps <= 1)
     return 0;
-  w->reps /= 2;
+  w->it.reps /= 2;
   return 1;
 }
 
@@ -449,7 +411,7 @@ typedef struct scan {
 /* Finds where the walk ends in vbs[0..n). */
 static void scan_answer(usnmp_walk *w, const usnmp_varbind *vbs, size_t n,
                         scan *s) {
-  int check = !(w->flags & USNMP_WALK_ALLOW_NOT_INCREASING);
+  int check = !(w->it.flags & USNMP_WALK_ALLOW_NOT_INCREASING);
   const uint8_t *prev = w->cursor;
   size_t prev_len = w->cursor_len;
   memset(s, 0, sizeof *s);
@@ -482,7 +444,7 @@ static void scan_answer(usnmp_walk *w, const usnmp_varbind *vbs, size_t n,
       s->end_vb = vb;
       break;
     }
-    if (w->limit != 0 && w->result.count + i >= w->limit) {
+    if (w->it.limit != 0 && w->result.count + i >= w->it.limit) {
       s->end = 1;
       s->reason = USNMP_WALK_END_LIMIT;
       break;
@@ -493,7 +455,7 @@ static void scan_answer(usnmp_walk *w, const usnmp_varbind *vbs, size_t n,
   }
   /* Reaching the limit exactly at the end of an answer ends the walk now
    * rather than after one more request. */
-  if (!s->end && w->limit != 0 && w->result.count + s->k >= w->limit) {
+  if (!s->end && w->it.limit != 0 && w->result.count + s->k >= w->it.limit) {
     s->end = 1;
     s->reason = USNMP_WALK_END_LIMIT;
   }
@@ -503,7 +465,7 @@ static void scan_answer(usnmp_walk *w, const usnmp_varbind *vbs, size_t n,
  * (Brent's algorithm over the cursors: constant memory, finds any cycle
  * within twice its length plus its start).  Returns 1 on a cycle. */
 static int cycle_detected(usnmp_walk *w) {
-  if (!(w->flags & USNMP_WALK_ALLOW_NOT_INCREASING))
+  if (!(w->it.flags & USNMP_WALK_ALLOW_NOT_INCREASING))
     return 0;
   if (w->cursor_len == w->brent_saved_len &&
       memcmp(w->cursor, w->brent_saved, w->cursor_len) == 0)
@@ -556,15 +518,15 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
   }
   /* Only what we asked for counts: one varbind per repetition of our one
    * repeater, one varbind for a GETNEXT. */
-  if (w->sent_bulk ? n > w->reps : n > 1)
-    n = w->sent_bulk ? w->reps : 1;
+  if (w->it.sent_bulk ? n > w->it.reps : n > 1)
+    n = w->it.sent_bulk ? w->it.reps : 1;
   if (n == 0) {
     /* An agent that cannot fit even one repetition should say tooBig;
      * some send nothing.  Ask for less, then step once with GETNEXT. */
     if (lower_repetitions(w)) {
       rc = send_walk_request(w);
-    } else if (w->sent_bulk && !(w->flags & USNMP_WALK_FIXED_REPETITIONS)) {
-      w->bulk = 0;
+    } else if (w->it.sent_bulk && !(w->it.flags & USNMP_WALK_FIXED_REPETITIONS)) {
+      w->it.bulk = 0;
       rc = send_walk_request(w);
     } else {
       rc = USNMP_E_NOT_INCREASING; /* no progress is possible */
@@ -588,10 +550,10 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
     } else {
       /* Adapt, and (callback form) ask the agent for more before the
        * caller sees this answer. */
-      if (w->sent_bulk && resp->varbind_count < w->reps &&
-          !(w->flags & USNMP_WALK_FIXED_REPETITIONS))
-        w->reps = (uint32_t)resp->varbind_count;
-      if (!w->pull) {
+      if (w->it.sent_bulk && resp->varbind_count < w->it.reps &&
+          !(w->it.flags & USNMP_WALK_FIXED_REPETITIONS))
+        w->it.reps = (uint32_t)resp->varbind_count;
+      if (!w->it.pull) {
         send_rc = send_walk_request(w);
         sent = send_rc == 0;
       }
@@ -600,11 +562,11 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
 
   for (size_t i = 0; i < s.k; i++) {
     rc = deliver(w, &resp->varbinds[i]);
-    if (w->finished)
+    if (w->it.finished)
       return; /* cancelled, or the manager went away, meanwhile */
     if (rc != 0) {
       if (sent)
-        abort_request(w);
+        usnmp__iter_abort(&w->it);
       if (rc > 0)
         w->result.end = USNMP_WALK_END_STOPPED;
       complete(w, rc > 0 ? 0 : rc);
@@ -613,7 +575,7 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
   }
 
   if (!s.end) {
-    if (w->pull) {
+    if (w->it.pull) {
       rc = continue_walk(w);
       if (rc < 0)
         complete(w, rc);
@@ -635,7 +597,7 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
     return;
   }
   if (s.exception_inside) {
-    if (w->flags & USNMP_WALK_DELIVER_EXCEPTIONS) {
+    if (w->it.flags & USNMP_WALK_DELIVER_EXCEPTIONS) {
       const usnmp_varbind *vb = s.end_vb;
       const usnmp_varbind *end = resp->varbinds + n;
       /* Some agents fill every remaining repetition of a GETBULK answer
@@ -643,7 +605,7 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
        * each one inside the subtree, and so do we. */
       do {
         rc = deliver(w, vb);
-        if (w->finished)
+        if (w->it.finished)
           return;
       } while (rc == 0 && ++vb < end && usnmp_value_is_exception(&vb->value) &&
                in_subtree(w, vb->oid, vb->oid_len));
@@ -663,16 +625,13 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
 static void on_response(const usnmp_response *resp, void *arg) {
   usnmp_walk *w = arg;
   int rc;
-  w->req = NULL;
-  if (w->internal_cancel || w->finished)
+  if (!usnmp__iter_answer(&w->it))
     return;
-  w->depth++;
   if (resp->status == USNMP_E_CANCELLED || resp->status == USNMP_E_CLOSED) {
     /* The walk, its target or the manager went away: whatever the phase,
      * the walk is over. */
     complete(w, resp->status);
-    w->depth--;
-    maybe_free(w);
+    leave(w);
     return;
   }
   switch (w->phase) {
@@ -699,10 +658,9 @@ static void on_response(const usnmp_response *resp, void *arg) {
    * would otherwise leave the run blocked in its poll with nothing left to
    * wake it.  The loop is the caller's, shared maybe: wake it rather than
    * stop it, so the run returns and the caller looks. */
-  if (w->pull)
-    usnmp__manager_wake(w->t->m);
-  w->depth--;
-  maybe_free(w);
+  if (w->it.pull)
+    usnmp__manager_wake(w->it.t->m);
+  leave(w);
 }
 
 /* ------------------------------------------------------------------------
@@ -711,7 +669,6 @@ static void on_response(const usnmp_response *resp, void *arg) {
 
 static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
                     const usnmp_walk_opts *opts) {
-  usnmp_manager *m;
   usnmp_walk *w;
   usnmp_allocator a;
   usnmp_oid start;
@@ -720,38 +677,17 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
   if (t == NULL || root == NULL || root->len == 0 ||
       root->len > USNMP_OID_MAX_LEN)
     return USNMP_E_INVAL;
-  m = usnmp_target_manager(t);
-  a = m->alloc;
-  w = usnmp__alloc(&a, sizeof *w);
+  a = usnmp_target_manager(t)->alloc;
+  w = usnmp__calloc(&a, 1, sizeof *w);
   if (w == NULL)
     return USNMP_E_NOMEM;
-  memset(w, 0, sizeof *w);
-  w->alloc = a;
-  w->t = t;
+  usnmp__iter_init(&w->it, t);
   w->root = *root;
   w->brent_power = 1;
-  w->reps = USNMP_WALK_DEFAULT_REPETITIONS;
-  w->bulk = t->version != USNMP_VERSION_1;
   if (opts != NULL) {
-    rc = USNMP_E_INVAL;
-    if (opts->flags & ~USNMP__WALK_KNOWN)
+    rc = usnmp__iter_opts(&w->it, opts);
+    if (rc < 0)
       goto fail;
-    w->flags = opts->flags;
-    if (opts->max_repetitions != 0)
-      w->reps = opts->max_repetitions;
-    if (opts->method == USNMP_WALK_GETNEXT) {
-      w->bulk = 0;
-    } else if (opts->method == USNMP_WALK_GETBULK) {
-      if (t->version == USNMP_VERSION_1) {
-        rc = USNMP_E_BAD_VERSION;
-        goto fail;
-      }
-      w->bulk = 1;
-    } else if (opts->method != USNMP_WALK_AUTO) {
-      rc = USNMP_E_INVAL;
-      goto fail;
-    }
-    w->limit = opts->max_varbinds;
     if ((opts->flags & USNMP_WALK_END_OID) && opts->end != NULL) {
       rc = opts->end->len >= 2
                ? usnmp_oid_to_ber(w->end_ber, sizeof w->end_ber, opts->end)
@@ -760,18 +696,12 @@ static int walk_new(usnmp_walk **out, usnmp_target *t, const usnmp_oid *root,
         goto fail;
       w->end_ber_len = (size_t)rc;
     }
-    if (opts->request != NULL) {
-      rc = usnmp__request_opts_copy(m, &w->ropts, &w->community,
-                                    opts->request);
-      if (rc < 0)
-        goto fail;
-      w->ropts_p = &w->ropts;
-    }
   }
-  if (w->reps > USNMP_MAX_VARBINDS)
-    w->reps = USNMP_MAX_VARBINDS;
-  if (w->limit == 0 && (w->flags & USNMP_WALK_ALLOW_NOT_INCREASING))
-    w->limit = USNMP_WALK_DEFAULT_LOOP_LIMIT;
+  rc = usnmp__iter_opts_end(&w->it, opts);
+  if (rc < 0)
+    goto fail;
+  if (w->it.limit == 0 && (w->it.flags & USNMP_WALK_ALLOW_NOT_INCREASING))
+    w->it.limit = USNMP_WALK_DEFAULT_LOOP_LIMIT;
 
   /* A one-arc root (".1") cannot be encoded; start from its first child,
    * which only skips the OID "1.0" itself. */
@@ -798,7 +728,7 @@ fail:
 /* Sends a walk's first request: the GET of the root with INCLUDE_ROOT,
  * else the first GETNEXT / GETBULK. */
 static int walk_begin(usnmp_walk *w) {
-  if ((w->flags & USNMP_WALK_INCLUDE_ROOT) && w->root_ber_len != 0) {
+  if ((w->it.flags & USNMP_WALK_INCLUDE_ROOT) && w->root_ber_len != 0) {
     w->phase = PH_ROOT_FIRST;
     return send_request(w, USNMP_PDU_GET, w->root_ber, w->root_ber_len);
   }
@@ -833,16 +763,13 @@ int usnmp_walk_start(usnmp_target *t, const usnmp_oid *root,
 int usnmp_walk_cancel(usnmp_walk *w) {
   if (w == NULL)
     return USNMP_E_INVAL;
-  if (w->finished)
+  if (w->it.finished)
     return 0;
-  w->depth++;
-  if (w->req != NULL) {
-    /* Our answer callback sees USNMP_E_CANCELLED and completes the walk. */
-    usnmp__cancel(w->req);
-  }
+  usnmp__iter_enter(&w->it);
+  /* Our answer callback sees USNMP_E_CANCELLED and completes the walk. */
+  usnmp__iter_cancel_request(&w->it);
   complete(w, USNMP_E_CANCELLED);
-  w->depth--;
-  maybe_free(w);
+  leave(w);
   return 0;
 }
 
@@ -860,7 +787,7 @@ int usnmp_walk_init(usnmp_target *t, const usnmp_oid *root,
     walk_free(w);
     return rc;
   }
-  w->pull = 1;
+  w->it.pull = 1;
   w->phase = PH_IDLE;
   *out = w;
   return 0;
@@ -869,13 +796,13 @@ int usnmp_walk_init(usnmp_target *t, const usnmp_oid *root,
 int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb) {
   batch *c;
   int rc;
-  if (w == NULL || vb == NULL || !w->pull)
+  if (w == NULL || vb == NULL || !w->it.pull)
     return USNMP_E_INVAL;
   c = &w->b[w->cur];
   if (w->read >= c->n) {
     batch *f = &w->b[!w->cur];
     if (f->n == 0) {
-      if (w->finished)
+      if (w->it.finished)
         return w->result.status;
       if (w->phase == PH_IDLE) {
         rc = walk_begin(w);
@@ -883,7 +810,7 @@ int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb) {
           complete(w, rc);
           return rc;
         }
-      } else if (w->want_send && w->req == NULL) {
+      } else if (w->want_send && w->it.req == NULL) {
         rc = send_walk_request(w);
         if (rc < 0) {
           complete(w, rc);
@@ -900,7 +827,7 @@ int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb) {
     c = f;
   }
   *vb = &c->vbs[w->read++];
-  if (w->read == c->n && w->want_send && w->req == NULL && !w->finished) {
+  if (w->read == c->n && w->want_send && w->it.req == NULL && !w->it.finished) {
     rc = send_walk_request(w);
     if (rc < 0)
       complete(w, rc);
@@ -910,18 +837,18 @@ int usnmp_walk_next(usnmp_walk *w, const usnmp_varbind **vb) {
 
 int usnmp_walk_result_get_ex(const usnmp_walk *w, usnmp_walk_result *result,
                              size_t size) {
-  if (w == NULL || result == NULL || !w->pull)
+  if (w == NULL || result == NULL || !w->it.pull)
     return USNMP_E_INVAL;
-  if (!w->finished)
+  if (!w->it.finished)
     return UV_EAGAIN;
   usnmp__copy_out(result, size, &w->result, sizeof w->result);
   return 0;
 }
 
 void usnmp_walk_close(usnmp_walk *w) {
-  if (w == NULL || !w->pull)
+  if (w == NULL || !w->it.pull)
     return;
-  if (!w->finished)
-    abort_request(w);
+  if (!w->it.finished)
+    usnmp__iter_abort(&w->it);
   walk_free(w);
 }
