@@ -177,7 +177,7 @@ static void on_datagram(void *owner, const uint8_t *data, size_t len,
  * The end of a target and its in-flight cap
  * ------------------------------------------------------------------------ */
 
-void usnmp_target_free(usnmp_target *t) {
+void usnmp_target_close(usnmp_target *t) {
   usnmp_manager *m;
   if (t == NULL || t->freeing)
     return;

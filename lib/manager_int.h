@@ -618,7 +618,7 @@ void usnmp__manager_handle_closed(usnmp_manager *m);
  * requests must have ended. */
 void usnmp__target_destroy(usnmp_target *t);
 
-/* Holds t across code that runs callbacks: usnmp_target_free() from one
+/* Holds t across code that runs callbacks: usnmp_target_close() from one
  * only marks t, and the last unhold destroys it. */
 static inline void usnmp__target_hold(usnmp_target *t) { t->busy++; }
 static inline void usnmp__target_unhold(usnmp_target *t) {
