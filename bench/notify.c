@@ -263,7 +263,7 @@ static void bench_usnmp(const char *label, const stream *s) {
 
   memset(&r, 0, sizeof(r));
   uv_loop_init(&loop);
-  if (usnmp_receiver_new(&r.rx, &loop, NULL) != 0 ||
+  if (usnmp_receiver_init(&r.rx, &loop, NULL) != 0 ||
       usnmp_receiver_set_socket_buffer(r.rx, 64 << 20) != 0 ||
       usnmp_receiver_set_socket_buffer_force(r.rx, 1) != 0 ||
       usnmp_receiver_bind(r.rx, "udp:127.0.0.1:0") != 0 ||
@@ -486,8 +486,8 @@ static void bench_informs(const char *who, const char *agent, size_t n,
   memset(&ir, 0, sizeof(ir));
   ir.rtt = calloc(n, sizeof(double));
   ir.n = n;
-  if (usnmp_manager_new(&m, loop, NULL) != 0 ||
-      usnmp_target_new(m, &ir.t, agent) != 0)
+  if (usnmp_manager_init(&m, loop, NULL) != 0 ||
+      usnmp_target_init(m, &ir.t, agent) != 0)
     abort();
   usnmp_target_set_retries(ir.t, 0);
   usnmp_target_set_resend(ir.t, 2000);
@@ -559,7 +559,7 @@ int main(int argc, char **argv) {
     usnmp_receiver *rx;
     char agent[64];
     uv_loop_init(&loop);
-    if (usnmp_receiver_new(&rx, &loop, NULL) != 0 ||
+    if (usnmp_receiver_init(&rx, &loop, NULL) != 0 ||
         usnmp_receiver_bind(rx, "udp:127.0.0.1:0") != 0 ||
         usnmp_receiver_add_community(rx, "public") != 0 ||
         usnmp_receiver_start(rx, noop_note, NULL) != 0)

@@ -259,13 +259,13 @@ static int usnmp_run(const char *agent, uint32_t window, uint64_t count,
     fprintf(stderr, "uv_loop_init: %s\n", uv_strerror(err));
     return -1;
   }
-  if ((err = usnmp_manager_new(&m, &loop, &hook)) != 0) {
-    fprintf(stderr, "usnmp_manager_new: %s\n", usnmp_strerror(err));
+  if ((err = usnmp_manager_init(&m, &loop, &hook)) != 0) {
+    fprintf(stderr, "usnmp_manager_init: %s\n", usnmp_strerror(err));
     uv_loop_close(&loop);
     return -1;
   }
   usnmp_manager_set_max_inflight(m, window);
-  if ((err = usnmp_target_new(m, &load.target, agent)) != 0 ||
+  if ((err = usnmp_target_init(m, &load.target, agent)) != 0 ||
       (err = usnmp_target_set_max_inflight(load.target, window)) != 0 ||
       (err = usnmp_oid_parse(&load.oid, POLL_OID)) != 0) {
     fprintf(stderr, "usnmp target setup: %s\n", usnmp_strerror(err));
@@ -400,7 +400,7 @@ static int scale_run(const char *responder_path, int n_targets) {
   rss_before = status_kb("VmRSS");
   before = count_fds();
   if ((err = uv_loop_init(&loop)) != 0 ||
-      (err = usnmp_manager_new(&m, &loop, &hook)) != 0) {
+      (err = usnmp_manager_init(&m, &loop, &hook)) != 0) {
     fprintf(stderr, "scale setup: %s\n", usnmp_strerror(err));
     bench_child_stop(&r);
     free(targets);
@@ -416,12 +416,12 @@ static int scale_run(const char *responder_path, int n_targets) {
     char agent[64];
     snprintf(agent, sizeof agent, "127.0.0.1:%d", r.port);
     s.expected = 1;
-    if (usnmp_target_new(m, &warm, agent) != 0 ||
+    if (usnmp_target_init(m, &warm, agent) != 0 ||
         usnmp_get(warm, &oid, 1, NULL, on_scale_get, &s, NULL) != 0) {
       fprintf(stderr, "scale: warm-up request failed to start\n");
     } else {
       run_guarded(&loop, 30);
-      usnmp_target_free(warm);
+      usnmp_target_close(warm);
     }
     if (s.ok != 1)
       fprintf(stderr, "scale: the warm-up GET to %s failed\n", agent);
@@ -432,8 +432,8 @@ static int scale_run(const char *responder_path, int n_targets) {
     char agent[64];
     snprintf(agent, sizeof agent, "127.1.%d.%d:%d", i / 250, 1 + i % 250,
              r.port);
-    if ((err = usnmp_target_new(m, &targets[i], agent)) != 0) {
-      fprintf(stderr, "usnmp_target_new(%s): %s\n", agent,
+    if ((err = usnmp_target_init(m, &targets[i], agent)) != 0) {
+      fprintf(stderr, "usnmp_target_init(%s): %s\n", agent,
               usnmp_strerror(err));
       break;
     }
@@ -503,7 +503,7 @@ static int scale_run(const char *responder_path, int n_targets) {
            (unsigned long long)alloc.peak);
   }
   for (int i = 0; i < created; i++)
-    usnmp_target_free(targets[i]);
+    usnmp_target_close(targets[i]);
   usnmp_manager_close(m, on_closed, &closed);
   run_guarded(&loop, 10);
   err = uv_loop_close(&loop);

@@ -116,8 +116,8 @@ static int usnmp_run(const char *agent, const user_case *uc, uint32_t window,
   double t0, c0, u0;
 
   memset(&l, 0, sizeof(l));
-  if (uv_loop_init(&loop) != 0 || usnmp_manager_new(&m, &loop, NULL) != 0 ||
-      usnmp_target_new(m, &l.t, agent) != 0 ||
+  if (uv_loop_init(&loop) != 0 || usnmp_manager_init(&m, &loop, NULL) != 0 ||
+      usnmp_target_init(m, &l.t, agent) != 0 ||
       (uc->user != NULL &&
        usnmp_target_set_v3_user(l.t, uc->user, uc->auth,
                                 USNMP_TEST_SNMPD_AUTH_PASS, uc->priv,

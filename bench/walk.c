@@ -204,8 +204,8 @@ static int run_usnmp(const char *agent, const char *oid, uint32_t reps,
     if (st.out == NULL)
       return -1;
   }
-  if (uv_loop_init(&loop) != 0 || usnmp_manager_new(&m, &loop, NULL) != 0 ||
-      usnmp_target_new(m, &t, agent) != 0 || usnmp_oid_parse(&root, oid) != 0)
+  if (uv_loop_init(&loop) != 0 || usnmp_manager_init(&m, &loop, NULL) != 0 ||
+      usnmp_target_init(m, &t, agent) != 0 || usnmp_oid_parse(&root, oid) != 0)
     return -1;
   o.max_repetitions = reps;
   if (usnmp_walk_start(t, &root, &o, on_vb, on_done, &st, NULL) != 0)

@@ -94,7 +94,7 @@ static int step_walk(usnmp_sync *s, const char *agent) {
   size_t n = 0;
   int rc;
   usnmp_oid_parse(&root, "1.3.6.1.2.1.1.9.1.2"); /* sysORID */
-  rc = usnmp_sync_walk_start(s, agent, &root, NULL, &w);
+  rc = usnmp_sync_walk_init(s, agent, &root, NULL, &w);
   if (rc != 0) {
     print_failure("walk", s, rc);
     return 1;
@@ -104,7 +104,7 @@ static int step_walk(usnmp_sync *s, const char *agent) {
     printf("walk: %s\n", line);
     n++;
   }
-  usnmp_sync_walk_free(w);
+  usnmp_sync_walk_close(w);
   if (rc < 0) {
     print_failure("walk", s, rc);
     return 1;
@@ -170,9 +170,9 @@ int main(int argc, char **argv) {
   const char *agent = argv[i], *dead = argv[i + 1];
 
   usnmp_sync *s;
-  int rc = usnmp_sync_new(&s);
+  int rc = usnmp_sync_init(&s);
   if (rc != 0) {
-    fprintf(stderr, "usnmp_sync_new: %s\n", usnmp_strerror(rc));
+    fprintf(stderr, "usnmp_sync_init: %s\n", usnmp_strerror(rc));
     return 1;
   }
   usnmp_sync_set_community(s, community);

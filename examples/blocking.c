@@ -56,9 +56,9 @@ int main(int argc, char **argv) {
   usnmp_oid_parse(&oids[1], "1.3.6.1.2.1.1.5.0"); /* sysName.0 */
 
   usnmp_sync *s;
-  int rc = usnmp_sync_new(&s);
+  int rc = usnmp_sync_init(&s);
   if (rc) {
-    fprintf(stderr, "usnmp_sync_new: %s\n", usnmp_strerror(rc));
+    fprintf(stderr, "usnmp_sync_init: %s\n", usnmp_strerror(rc));
     return 1;
   }
   usnmp_sync_set_community(s, community);
@@ -69,14 +69,14 @@ int main(int argc, char **argv) {
   /* Start everything first: nothing waits here. */
   for (int h = 0; h < n_hosts; h++) {
     usnmp_sync_get(s, hosts[h], oids, 2, &start, NULL);
-    usnmp_sync_get_next(s, hosts[h], oids, 2, &start, NULL);
+    usnmp_sync_getnext(s, hosts[h], oids, 2, &start, NULL);
   }
   int failures = 0;
   for (int h = 0; h < n_hosts; h++) {
     /* The same calls again, blocking: they collect what was started. */
     for (int next = 0; next < 2; next++) {
       usnmp_vblist *l = NULL;
-      rc = next ? usnmp_sync_get_next(s, hosts[h], oids, 2, NULL, &l)
+      rc = next ? usnmp_sync_getnext(s, hosts[h], oids, 2, NULL, &l)
                 : usnmp_sync_get(s, hosts[h], oids, 2, NULL, &l);
       if (rc) {
         printf("Request for %s from host %s failed: %s\n",

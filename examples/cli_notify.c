@@ -325,9 +325,9 @@ static int send_notification(notify_cli *c) {
   agent = agent_with_port(a[0]);
   rc = uv_loop_init(&c->loop);
   if (rc == 0)
-    rc = usnmp_manager_new(&c->manager, &c->loop, NULL);
+    rc = usnmp_manager_init(&c->manager, &c->loop, NULL);
   if (rc == 0)
-    rc = usnmp_target_new(c->manager, &c->target, agent);
+    rc = usnmp_target_init(c->manager, &c->target, agent);
   if (rc == USNMP_E_INVAL)
     die(c, "Unknown host (%s)", a[0]);
   /* A v3 target becomes v3 with its user (usnmp_target_set_v3_user). */
@@ -652,7 +652,7 @@ static int run_trapd(notify_cli *c) {
 
   rc = uv_loop_init(&c->loop);
   if (rc == 0)
-    rc = usnmp_receiver_new(&c->rx, &c->loop, NULL);
+    rc = usnmp_receiver_init(&c->rx, &c->loop, NULL);
   if (rc < 0)
     die(c, "%s", usnmp_strerror(rc));
   for (i = 0; i < c->n_communities; i++)

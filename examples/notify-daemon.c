@@ -101,12 +101,12 @@ int main(int argc, char **argv) {
   usnmp_oid_parse(&d.sysuptime, "1.3.6.1.2.1.1.3.0");
 
   /* Polling: an async manager and a target. */
-  rc = usnmp_manager_new(&d.manager, &d.loop, NULL);
+  rc = usnmp_manager_init(&d.manager, &d.loop, NULL);
   if (rc == 0)
-    rc = usnmp_target_new(d.manager, &d.agent, argv[2]);
+    rc = usnmp_target_init(d.manager, &d.agent, argv[2]);
   /* Listening: a receiver on the same loop. */
   if (rc == 0)
-    rc = usnmp_receiver_new(&d.receiver, &d.loop, NULL);
+    rc = usnmp_receiver_init(&d.receiver, &d.loop, NULL);
   if (rc == 0)
     rc = usnmp_receiver_bind(d.receiver, argv[1]);
   if (rc == 0)

@@ -230,7 +230,7 @@ int main(int argc, char **argv) {
   }
 
   if ((err = uv_loop_init(&loop)) != 0 ||
-      (err = usnmp_manager_new(&st.manager, &loop, NULL)) != 0) {
+      (err = usnmp_manager_init(&st.manager, &loop, NULL)) != 0) {
     fprintf(stderr, "poll-many: %s\n", usnmp_strerror(err));
     free(rows);
     return 1;
@@ -242,7 +242,7 @@ int main(int argc, char **argv) {
     row *r = &rows[i];
     usnmp_target *t;
     r->agent = argv[optind + 1 + (int)i];
-    err = usnmp_target_new(st.manager, &t, r->agent);
+    err = usnmp_target_init(st.manager, &t, r->agent);
     if (err == 0) {
       usnmp_target_set_data(t, r);
       if ((err = usnmp_target_set_version(t, version)) == 0 &&

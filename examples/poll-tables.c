@@ -171,15 +171,15 @@ int main(int argc, char **argv) {
     return 1;
   for (size_t c = 0; c < N_COLUMNS; c++)
     usnmp_oid_parse(&p.columns[c], column_text[c]);
-  int rc = usnmp_manager_new(&p.manager, p.loop, NULL);
+  int rc = usnmp_manager_init(&p.manager, p.loop, NULL);
   if (rc != 0) {
-    fprintf(stderr, "usnmp_manager_new: %s\n", usnmp_strerror(rc));
+    fprintf(stderr, "usnmp_manager_init: %s\n", usnmp_strerror(rc));
     return 1;
   }
   for (size_t k = 0; k < p.n_agents; k++) {
     agent *a = &p.agents[k];
     a->name = argv[i + (int)k];
-    rc = usnmp_target_new(p.manager, &a->target, a->name);
+    rc = usnmp_target_init(p.manager, &a->target, a->name);
     if (rc != 0) {
       fprintf(stderr, "%s: %s\n", a->name, usnmp_strerror(rc));
       return 2;

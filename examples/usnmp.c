@@ -679,7 +679,7 @@ static void on_response(const usnmp_response *resp, void *arg) {
     finish(c);
     return;
   }
-  if (resp->error_status != USNMP_ERR_NOERROR) {
+  if (resp->error_status != USNMP_ERROR_STATUS_NOERROR) {
     int32_t ei = resp->error_index;
     int names_one = ei >= 1 && (size_t)ei <= c->n_oids;
     report_snmp_error(c, resp->error_status, ei,
@@ -1747,11 +1747,11 @@ int main(int argc, char **argv) {
 
   int rc = uv_loop_init(&c->loop);
   if (rc == 0)
-    rc = usnmp_manager_new(&c->manager, &c->loop, NULL);
+    rc = usnmp_manager_init(&c->manager, &c->loop, NULL);
   if (rc == 0 && c->dump)
     usnmp_manager_set_trace(c->manager, on_packet, c);
   if (rc == 0) {
-    rc = usnmp_target_new(c->manager, &c->target, c->agent);
+    rc = usnmp_target_init(c->manager, &c->target, c->agent);
     if (rc == USNMP_E_INVAL) {
       usnmp__cli_log(&c->log, LOG_ERR, "usnmp %s: Unknown host (%s)\n",
                      c->info->name, c->agent);

@@ -92,9 +92,9 @@ int main(int argc, char **argv) {
   usnmp_target *t;
   if (uv_loop_init(&loop) != 0)
     return 1;
-  if ((rc = usnmp_manager_new(&m, &loop, NULL)) != 0)
+  if ((rc = usnmp_manager_init(&m, &loop, NULL)) != 0)
     return bad("manager", NULL, rc);
-  rc = usnmp_target_new(m, &t, agent);
+  rc = usnmp_target_init(m, &t, agent);
   if (rc != 0)
     exit_code = bad("agent", agent, rc);
   else if ((rc = usnmp_target_set_v3_user(t, user, auth, authpass, priv,

@@ -64,8 +64,8 @@ USNMP_EXTERN const char *usnmp_version_string(void);
  * never reads or writes past the end of a struct the caller allocated:
  *
  *   - option structs the library reads (usnmp_request_opts,
- *     usnmp_call_opts, usnmp_walk_opts, usnmp_sync_host_options) name in their flags the fields
- *     that are set; a field added later is appended and read only when a
+ *     usnmp_call_opts, usnmp_walk_opts, usnmp_host_opts) name in their flags
+ * the fields that are set; a field added later is appended and read only when a
  *     new flag names it, so an older caller's struct (which never has that
  *     flag) is read no further than its own fields.  The library refuses
  *     a flag it does not know with USNMP_E_INVAL (a program built against
@@ -123,7 +123,7 @@ USNMP_EXTERN const char *usnmp_version_string(void);
   XX(CANCELLED, -29978, "request cancelled")                                   \
   XX(CLOSED, -29977, "manager closed")                                         \
   XX(RESOLVE, -29976, "could not resolve the agent's address")                 \
-  XX(TOOBIG, -29975, "response would be too big for one message")              \
+  XX(TOO_BIG, -29975, "response would be too big for one message")             \
   XX(SNMP_ERROR, -29974, "the agent answered with an error-status")            \
   XX(NOT_INCREASING, -29973, "walk: OID not increasing")                       \
   XX(IN_CALLBACK, -29972, "blocking call made from inside a callback")         \
@@ -138,21 +138,21 @@ USNMP_EXTERN const char *usnmp_version_string(void);
   XX(UNSUPPORTED_SEC_LEVEL, -29964, "Unsupported security level")              \
   XX(AUTH_FAILURE, -29963,                                                     \
      "reply failed authentication: wrong key or forged message")               \
-  XX(UNKNOWN_REPORT, -29962, "Unknown Report message")                       \
+  XX(UNKNOWN_REPORT, -29962, "Unknown Report message")                         \
   XX(ENGINE_MISMATCH, -29961,                                                  \
-     "unknownEngineID report after discovery: agent replaced or forged report") \
-  XX(STALE, -29960, "stale request handle: its request already completed")    \
+     "unknownEngineID report after discovery: agent replaced or forged "       \
+     "report")                                                                 \
+  XX(STALE, -29960, "stale request handle: its request already completed")     \
   XX(UNREADABLE_REPLY, -29959,                                                 \
      "the agent answered, but its answer could not be read")                   \
   XX(MIB_NAME, -29958, "MIB names are not supported; use numeric OIDs")        \
-  XX(V3_USER_NAME, -29957,                                                     \
-     "SNMPv3 user name must be 1 to 32 bytes long")                            \
+  XX(V3_USER_NAME, -29957, "SNMPv3 user name must be 1 to 32 bytes long")      \
   XX(V3_PASSPHRASE, -29956,                                                    \
      "passphrase chosen is below the length requirements of the USM (min=8)")  \
   XX(V3_PRIV_WITHOUT_AUTH, -29955,                                             \
      "SNMPv3 privacy needs authentication (no authPriv without an auth "       \
      "protocol)")                                                              \
-  XX(V3_UNKNOWN_PROTOCOL, -29954, "unknown SNMPv3 protocol name")             \
+  XX(V3_UNKNOWN_PROTOCOL, -29954, "unknown SNMPv3 protocol name")              \
   XX(V3_UNKNOWN_LEVEL, -29953, "unknown SNMPv3 security level name")
 
 enum {
@@ -447,36 +447,43 @@ typedef enum usnmp_pdu_type {
   USNMP_PDU_REPORT = 0xA8
 } usnmp_pdu_type;
 
-/* error-status values of RFC 3416. */
+/* error-status values of RFC 3416: an agent's answer, not a library code
+ * (USNMP_E_*, all negative).  Fields and functions that carry one have
+ * this type, so that gcc warns when a library code is stored in one
+ * (-Wenum-conversion) or compared with one (-Wsign-compare), both in
+ * -Wextra.  A value outside this list that an agent sent is kept as it
+ * came, 32 bits wide: (int32_t)error_status gives the INTEGER back. */
 typedef enum usnmp_error_status {
-  USNMP_ERR_NOERROR = 0,
-  USNMP_ERR_TOOBIG = 1,
-  USNMP_ERR_NOSUCHNAME = 2,
-  USNMP_ERR_BADVALUE = 3,
-  USNMP_ERR_READONLY = 4,
-  USNMP_ERR_GENERR = 5,
-  USNMP_ERR_NOACCESS = 6,
-  USNMP_ERR_WRONGTYPE = 7,
-  USNMP_ERR_WRONGLENGTH = 8,
-  USNMP_ERR_WRONGENCODING = 9,
-  USNMP_ERR_WRONGVALUE = 10,
-  USNMP_ERR_NOCREATION = 11,
-  USNMP_ERR_INCONSISTENTVALUE = 12,
-  USNMP_ERR_RESOURCEUNAVAILABLE = 13,
-  USNMP_ERR_COMMITFAILED = 14,
-  USNMP_ERR_UNDOFAILED = 15,
-  USNMP_ERR_AUTHORIZATIONERROR = 16,
-  USNMP_ERR_NOTWRITABLE = 17,
-  USNMP_ERR_INCONSISTENTNAME = 18
+  USNMP_ERROR_STATUS_NOERROR = 0,
+  USNMP_ERROR_STATUS_TOOBIG = 1,
+  USNMP_ERROR_STATUS_NOSUCHNAME = 2,
+  USNMP_ERROR_STATUS_BADVALUE = 3,
+  USNMP_ERROR_STATUS_READONLY = 4,
+  USNMP_ERROR_STATUS_GENERR = 5,
+  USNMP_ERROR_STATUS_NOACCESS = 6,
+  USNMP_ERROR_STATUS_WRONGTYPE = 7,
+  USNMP_ERROR_STATUS_WRONGLENGTH = 8,
+  USNMP_ERROR_STATUS_WRONGENCODING = 9,
+  USNMP_ERROR_STATUS_WRONGVALUE = 10,
+  USNMP_ERROR_STATUS_NOCREATION = 11,
+  USNMP_ERROR_STATUS_INCONSISTENTVALUE = 12,
+  USNMP_ERROR_STATUS_RESOURCEUNAVAILABLE = 13,
+  USNMP_ERROR_STATUS_COMMITFAILED = 14,
+  USNMP_ERROR_STATUS_UNDOFAILED = 15,
+  USNMP_ERROR_STATUS_AUTHORIZATIONERROR = 16,
+  USNMP_ERROR_STATUS_NOTWRITABLE = 17,
+  USNMP_ERROR_STATUS_INCONSISTENTNAME = 18
 } usnmp_error_status;
 
 /* Returns net-snmp's text for an error-status ("(noSuchName) There is no
  * such variable name in this MIB."); never NULL. */
-USNMP_EXTERN const char *usnmp_error_status_text(int32_t error_status);
+USNMP_EXTERN const char *
+usnmp_error_status_text(usnmp_error_status error_status);
 /* Returns the RFC 3416 name of an error-status, spelled as the RFC spells
  * it ("noError", "tooBig", "noAccess", "readOnly", "notWritable", ...),
  * or "unknown" for a value the RFC does not define; never NULL. */
-USNMP_EXTERN const char *usnmp_error_status_name(int32_t error_status);
+USNMP_EXTERN const char *
+usnmp_error_status_name(usnmp_error_status error_status);
 
 /* A community-based message (v1 or v2c) and its PDU header.  Decoded
  * fields point into the message buffer. */
@@ -559,7 +566,6 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
                                   const usnmp_msg *msg,
                                   const usnmp_varbind *vbs, size_t n_vbs);
 
-
 /* ------------------------------------------------------------------------
  * The async manager
  *
@@ -570,7 +576,7 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  * Every request's callback fires exactly once: with a response, or with a
  * status saying why there is none.  It never fires from inside the call
  * that started the request (errors there are returned instead and no
- * callback fires), except from usnmp_cancel(), usnmp_target_free() and
+ * callback fires), except from usnmp_cancel(), usnmp_target_close() and
  * usnmp_manager_close(), which complete requests synchronously.
  *
  * Timing: a request is sent when it leaves the queues (see flow control
@@ -619,13 +625,13 @@ USNMP_EXTERN int usnmp_msg_encode(uint8_t *buf, size_t size,
  * the lowest index wins.  A tooBig answer to a request of several
  * varbinds is retried in two halves (recursively).  A single varbind
  * answered with tooBig completes with status 0 and error_status
- * USNMP_ERR_TOOBIG, as the agent said; a single varbind that cannot be
+ * USNMP_ERROR_STATUS_TOOBIG, as the agent said; a single varbind that cannot be
  * encoded in one datagram at all makes the starting call return
- * USNMP_E_TOOBIG.  GETBULK is never split nor retried.  When a part fails
+ * USNMP_E_TOO_BIG.  GETBULK is never split nor retried.  When a part fails
  * (timeout...), the whole request completes with that status.  The merged
  * answer holds at most 4 MiB (names, values and varbind structs): an agent
  * whose parts answer more makes the request complete with
- * USNMP_E_TOOBIG.
+ * USNMP_E_TOO_BIG.
  * ------------------------------------------------------------------------ */
 
 typedef struct usnmp_manager usnmp_manager;
@@ -658,19 +664,19 @@ typedef struct usnmp_allocator {
  * during the callback; copy what you keep. */
 typedef struct usnmp_response {
   /* 0 when the agent answered (error_status may still be non-zero, e.g.
-   * USNMP_ERR_TOOBIG for a single varbind that does not fit the agent's
-   * answer), else USNMP_E_TIMEOUT, USNMP_E_CANCELLED (usnmp_cancel,
-   * usnmp_target_free), USNMP_E_CLOSED, USNMP_E_RESOLVE, USNMP_E_NOMEM (a
+   * USNMP_ERROR_STATUS_TOOBIG for a single varbind that does not fit the
+   * agent's answer), else USNMP_E_TIMEOUT, USNMP_E_CANCELLED (usnmp_cancel,
+   * usnmp_target_close), USNMP_E_CLOSED, USNMP_E_RESOLVE, USNMP_E_NOMEM (a
    * split or tooBig retry could not allocate) or a libuv error of the
    * first send, USNMP_E_UNREADABLE_REPLY (a timeout while datagrams came
    * from the target that could not be read: see "Replies" above);
    * SNMPv3 adds the statuses of the agent's reports,
    * USNMP_E_ENGINE_MISMATCH and USNMP_E_AUTH_FAILURE (see "SNMPv3"
-   * below), and USNMP_E_TOOBIG for a request that became larger than the
+   * below), and USNMP_E_TOO_BIG for a request that became larger than the
    * agent's msgMaxSize or a split request whose merged answer would pass
    * 4 MiB. */
   int status;
-  int32_t error_status;  /* RFC 3416 error-status, USNMP_ERR_* */
+  usnmp_error_status error_status; /* RFC 3416, USNMP_ERROR_STATUS_* */
   int32_t error_index;   /* 1-based, relative to the caller's varbinds */
   const usnmp_varbind *varbinds;
   size_t varbind_count;
@@ -686,12 +692,12 @@ typedef void (*usnmp_response_cb)(const usnmp_response *resp, void *arg);
  * set is never read.  Fields may be appended in later versions, always
  * guarded by a new flag; a flag this library does not know makes the
  * request fail with USNMP_E_INVAL (see "ABI" at the top). */
-#define USNMP_OPT_TIMEOUT 0x01u
-#define USNMP_OPT_RESEND 0x02u
-#define USNMP_OPT_RETRIES 0x04u
-#define USNMP_OPT_BACKOFF 0x08u
-#define USNMP_OPT_COMMUNITY 0x10u
-#define USNMP_OPT_CONTEXT 0x20u
+#define USNMP_REQUEST_TIMEOUT 0x01u
+#define USNMP_REQUEST_RESEND 0x02u
+#define USNMP_REQUEST_RETRIES 0x04u
+#define USNMP_REQUEST_BACKOFF 0x08u
+#define USNMP_REQUEST_COMMUNITY 0x10u
+#define USNMP_REQUEST_CONTEXT 0x20u
 typedef struct usnmp_request_opts {
   uint32_t flags;
   uint32_t timeout_ms; /* overall; 0 = bounded by retries only */
@@ -699,7 +705,7 @@ typedef struct usnmp_request_opts {
   int32_t retries;     /* resends; < 0 = unlimited (bounded by timeout) */
   double backoff;      /* interval multiplier after each resend, >= 1 */
   const char *community;
-  /* SNMPv3 (USNMP_OPT_CONTEXT): this request's contextEngineID (NULL or
+  /* SNMPv3 (USNMP_REQUEST_CONTEXT): this request's contextEngineID (NULL or
    * length 0: the target's) and contextName (NULL: the target's; "" is
    * the default context), copied when the request starts.  A walk or a
    * table passes them to each of its requests: they must then stay valid
@@ -756,8 +762,8 @@ typedef struct usnmp_stats {
 /* Creates a manager on loop.  alloc may be NULL (malloc/realloc/free).
  * Returns 0 and stores the manager in *out, or USNMP_E_NOMEM / a libuv
  * code.  Sockets are opened lazily, on the first request per family. */
-USNMP_EXTERN int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
-                                   const usnmp_allocator *alloc);
+USNMP_EXTERN int usnmp_manager_init(usnmp_manager **out, uv_loop_t *loop,
+                                    const usnmp_allocator *alloc);
 
 /* Closes the manager: every pending or queued request completes with
  * USNMP_E_CLOSED (synchronously, before this returns), every target is
@@ -844,12 +850,12 @@ USNMP_EXTERN uv_loop_t *usnmp_manager_loop(const usnmp_manager *m);
  * 64 requests in flight.  A name that failed to resolve is tried again
  * by the next request.  Returns 0, USNMP_E_INVAL (syntax), USNMP_E_NOMEM,
  * USNMP_E_CLOSED (the manager is closing) or a uv_queue_work() error. */
-USNMP_EXTERN int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
-                                  const char *agent);
+USNMP_EXTERN int usnmp_target_init(usnmp_manager *m, usnmp_target **out,
+                                   const char *agent);
 
-/* Frees a target; its pending and queued requests complete with
- * USNMP_E_CANCELLED first.  Safe from inside a callback. */
-USNMP_EXTERN void usnmp_target_free(usnmp_target *t);
+/* Closes a target and frees it; its pending and queued requests complete
+ * with USNMP_E_CANCELLED first.  Safe from inside a callback. */
+USNMP_EXTERN void usnmp_target_close(usnmp_target *t);
 
 /* Setters of the target's defaults.  Each returns 0 or USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_target_set_version(usnmp_target *t, usnmp_version v);
@@ -877,7 +883,7 @@ typedef enum usnmp_ordering {
    * walks and tables included) of the target is in flight, and goes
    * alone; a read made while a SET is in flight or waiting waits until
    * none is.  A waiting request has sent nothing; its timeout counts
-   * from when it goes.  usnmp_cancel() and usnmp_target_free() end it
+   * from when it goes.  usnmp_cancel() and usnmp_target_close() end it
    * like any other. */
   USNMP_ORDER_WRITER_PREFERRED = 1
 } usnmp_ordering;
@@ -896,12 +902,12 @@ USNMP_EXTERN const char *usnmp_target_agent(const usnmp_target *t);
 USNMP_EXTERN usnmp_manager *usnmp_target_manager(const usnmp_target *t);
 
 /* Starts a request.  opts may be NULL; out (may be NULL) receives a handle
- * for usnmp_cancel() (see usnmp_request_ref).  Returns 0 (cb will fire exactly once)
- * or, with no callback, USNMP_E_INVAL (bad arguments, n == 0, more than
+ * for usnmp_cancel() (see usnmp_request_ref).  Returns 0 (cb will fire exactly
+ * once) or, with no callback, USNMP_E_INVAL (bad arguments, n == 0, more than
  * USNMP_MAX_VARBINDS OIDs, a malformed OID, a resend interval of 0, a
  * backoff outside 1..100, unlimited retries without a timeout, a
- * community over 255 bytes, a target being freed, a flag of opts this
- * library does not know), USNMP_E_TOOBIG (one
+ * community over 255 bytes, a target being closed, a flag of opts this
+ * library does not know), USNMP_E_TOO_BIG (one
  * varbind larger than a datagram), USNMP_E_NOMEM, USNMP_E_CLOSED. */
 USNMP_EXTERN int usnmp_get(usnmp_target *t, const usnmp_oid *oids, size_t n,
                            const usnmp_request_opts *opts,
@@ -943,7 +949,7 @@ USNMP_EXTERN int usnmp_cancel(const usnmp_request_ref *ref);
  * request at a time on the async manager, each request starting where the
  * previous answer stopped, and hands them over in the agent's order:
  * through a callback per varbind (usnmp_walk_start) or, for the blocking
- * layer, one varbind per call (usnmp_walk_open, usnmp_walk_next).
+ * layer, one varbind per call (usnmp_walk_init, usnmp_walk_next).
  *
  * A walk stays strictly inside its subtree, compared arc by arc (walking
  * .1.3.6.1.2.1.2.2.1.1 never yields .1.3.6.1.2.1.2.2.1.10.1), and ends at
@@ -1050,7 +1056,7 @@ typedef struct usnmp_walk_result {
    * usnmp_response. */
   int status;
   usnmp_walk_end end;
-  int32_t error_status;   /* of the answer that ended the walk */
+  usnmp_error_status error_status; /* of the answer that ended the walk */
   int32_t error_index;
   uint64_t count;         /* varbinds delivered */
   uint64_t requests;      /* requests answered */
@@ -1076,18 +1082,18 @@ typedef void (*usnmp_walk_done_cb)(usnmp_walk *w,
 /* Starts walking the subtree under root on t.  opts may be NULL; out (may
  * be NULL) receives a handle valid until on_done returns.  on_varbind may
  * be NULL (count only); on_done is required.  The first request is sent
- * now; no callback fires inside this call.  Freeing t or closing the
- * manager is safe at any time, even from a callback of the walk, in every
+ * now; no callback fires inside this call.  Closing t or the manager
+ * is safe at any time, even from a callback of the walk, in every
  * phase (the GET of the root first or last, the walk, on_done itself) and
  * whether or not a request is in flight, or from any other callback: the
  * walk never touches t afterwards, on_done still fires exactly once, and
  * a walk that still had a request to make ends with USNMP_E_CANCELLED
- * (t freed) or USNMP_E_CLOSED (manager closed); one that had nothing left
+ * (t closed) or USNMP_E_CLOSED (manager closed); one that had nothing left
  * to ask ends as it would have.  Returns 0 (on_done will fire
  * exactly once), or with no callback USNMP_E_INVAL (NULL argument, empty
  * root, a flag unknown to this library in opts or opts->request; GETBULK
  * forced on a v1 target: USNMP_E_BAD_VERSION), USNMP_E_NOMEM,
- * USNMP_E_CLOSED or USNMP_E_CANCELLED (t is being freed: a callback freed
+ * USNMP_E_CLOSED or USNMP_E_CANCELLED (t is being closed: a callback closed
  * it). */
 USNMP_EXTERN int usnmp_walk_start(usnmp_target *t, const usnmp_oid *root,
                                   const usnmp_walk_opts *opts,
@@ -1111,9 +1117,8 @@ USNMP_EXTERN int usnmp_walk_cancel(usnmp_walk *w);
  * after the manager is gone.  Returns 0, USNMP_E_INVAL, USNMP_E_NOMEM,
  * USNMP_E_CLOSED or a libuv code (the manager's wake handle, made by the
  * first pull walk, could not be made). */
-USNMP_EXTERN int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
-                                 const usnmp_walk_opts *opts,
-                                 usnmp_walk **out);
+USNMP_EXTERN int usnmp_walk_init(usnmp_target *t, const usnmp_oid *root,
+                                 const usnmp_walk_opts *opts, usnmp_walk **out);
 
 /* Returns the next varbind of a pull walk: 1 with *vb pointing at a copy
  * the walk owns, valid until the next usnmp_walk_next() or
@@ -1175,7 +1180,7 @@ typedef struct usnmp_table_row {
 typedef struct usnmp_table_result {
   int status;
   usnmp_walk_end end;
-  int32_t error_status;
+  usnmp_error_status error_status;
   int32_t error_index;
   uint64_t rows;          /* rows delivered */
   uint64_t requests;      /* requests answered */
@@ -1198,7 +1203,7 @@ typedef void (*usnmp_table_done_cb)(usnmp_table *tb,
  * columns are those the agent has values in.  opts as for walks
  * (ALLOW_NOT_INCREASING, INCLUDE_ROOT, NO_ROOT_GET and DELIVER_EXCEPTIONS
  * do not apply).  out (may be NULL) receives a handle valid until on_done
- * returns.  Freeing t or closing the manager is safe at any time, as for
+ * returns.  Closing t or the manager is safe at any time, as for
  * walks: from a row callback, on_done or any other callback, during
  * discovery or fetching, with or without a request in flight; a fetch
  * that still had a request to make ends with USNMP_E_CANCELLED or
@@ -1206,7 +1211,7 @@ typedef void (*usnmp_table_done_cb)(usnmp_table *tb,
  * callback USNMP_E_INVAL (NULL or empty OIDs, more than
  * USNMP_MAX_VARBINDS columns, a flag unknown to this library in opts or
  * opts->request), USNMP_E_BAD_VERSION, USNMP_E_NOMEM, USNMP_E_CLOSED or
- * USNMP_E_CANCELLED (t is being freed). */
+ * USNMP_E_CANCELLED (t is being closed). */
 USNMP_EXTERN int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
                                    const usnmp_oid *columns,
                                    size_t n_columns,
@@ -1271,12 +1276,12 @@ typedef enum usnmp_cache_kind {
 /* What usnmp_cache_collect() fills.  The caller points varbinds at room
  * for n varbinds; on success they point into the cache, valid until the
  * next call that changes it (start, clear, forget, trim, set_limit,
- * set_ttl, free).
+ * set_ttl, close).
  * error_status and error_index (1-based, in the collected OIDs, 0 when
  * none of them was named) are set with USNMP_E_SNMP_ERROR. */
 typedef struct usnmp_cache_result {
   usnmp_varbind *varbinds;
-  int32_t error_status;
+  usnmp_error_status error_status;
   int32_t error_index;
 } usnmp_cache_result;
 
@@ -1286,16 +1291,16 @@ typedef void (*usnmp_cache_notify_cb)(usnmp_cache *c, void *arg);
  * time-to-live (both USNMP_CACHE_UNLIMITED); alloc (NULL:
  * malloc) serves every allocation of the cache.  Returns 0,
  * USNMP_E_INVAL or USNMP_E_NOMEM. */
-USNMP_EXTERN int usnmp_cache_new(usnmp_manager *m,
-                                 const usnmp_allocator *alloc,
-                                 usnmp_cache **out);
-/* Frees c.  Its requests in flight are cancelled; their answers go
- * nowhere.  Call it before closing the manager, or after the manager's
- * close callback.  Returns 0, or USNMP_E_IN_CALLBACK from the notify
- * callback (c is not freed). */
-USNMP_EXTERN int usnmp_cache_free(usnmp_cache *c);
+USNMP_EXTERN int usnmp_cache_init(usnmp_manager *m,
+                                  const usnmp_allocator *alloc,
+                                  usnmp_cache **out);
+/* Closes c and frees it.  Its requests in flight are cancelled; their
+ * answers go nowhere.  Call it before closing the manager, or after the
+ * manager's close callback.  Returns 0, or USNMP_E_IN_CALLBACK from the notify
+ * callback (c is not closed). */
+USNMP_EXTERN int usnmp_cache_close(usnmp_cache *c);
 /* Calls cb(c, arg) after each request c started completes (NULL: none).
- * From cb, every function of c may run except usnmp_cache_free(). */
+ * From cb, every function of c may run except usnmp_cache_close(). */
 USNMP_EXTERN void usnmp_cache_set_notify(usnmp_cache *c,
                                          usnmp_cache_notify_cb cb, void *arg);
 /* Starts what n OIDs of target t (a target of c's manager) need: a GET,
@@ -1335,7 +1340,7 @@ USNMP_EXTERN int usnmp_cache_trim(usnmp_cache *c);
 /* Empties c (requests in flight go on; their answers are not kept).
  * Returns 0 or USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_cache_clear(usnmp_cache *c);
-/* Drops every entry of target t: call it before usnmp_target_free(t),
+/* Drops every entry of target t: call it before usnmp_target_close(t),
  * since entries are keyed by the target.  Returns 0 or USNMP_E_INVAL. */
 USNMP_EXTERN int usnmp_cache_forget(usnmp_cache *c, const usnmp_target *t);
 /* Returns the number of values in c (entries answered, not in flight). */
@@ -1363,7 +1368,7 @@ USNMP_EXTERN size_t usnmp_cache_size(const usnmp_cache *c);
  * Re-entrance: while a function of s runs, the application is called back
  * only from inside it: callbacks of requests started on
  * usnmp_sync_manager(s) (they run in the private loop, during a blocking
- * call) and the allocation hook of usnmp_sync_new_ex().  From there, every
+ * call) and the allocation hook of usnmp_sync_init_ex().  From there, every
  * function of s except the getters (usnmp_sync_cache_size,
  * usnmp_sync_error_status, usnmp_sync_error_index, usnmp_sync_manager)
  * returns USNMP_E_IN_CALLBACK and does nothing: the calls, the setters,
@@ -1373,7 +1378,7 @@ USNMP_EXTERN size_t usnmp_cache_size(const usnmp_cache *c);
  * itself.
  *
  * Hosts: an agent string goes through the same parser as
- * usnmp_target_new(), with the default port of s (usnmp_sync_set_port)
+ * usnmp_target_init(), with the default port of s (usnmp_sync_set_port)
  * where it names none, so "udp6:::1" is ::1 on that port.  A host is its
  * address and port: "h", "h:161", "udp:h:161" and another name of the
  * same address share one cache and one GET/SET order.  A host name is
@@ -1414,20 +1419,20 @@ typedef struct usnmp_call_opts {
  * port 161, resend every 1000 ms, call timeout 10000 ms, a cache with no
  * bound and no time-to-live (both USNMP_CACHE_UNLIMITED).
  * Returns 0, USNMP_E_NOMEM or a libuv code. */
-USNMP_EXTERN int usnmp_sync_new(usnmp_sync **out);
+USNMP_EXTERN int usnmp_sync_init(usnmp_sync **out);
 /* The same with an allocation hook: every allocation of the sync object,
  * of its manager and of the lists it returns goes through alloc (NULL:
  * malloc/realloc/free); usnmp_vblist_free() frees with it too.  Returns
  * 0, USNMP_E_INVAL (alloc without malloc or free), USNMP_E_NOMEM or a
  * libuv code. */
-USNMP_EXTERN int usnmp_sync_new_ex(usnmp_sync **out,
-                                   const usnmp_allocator *alloc);
+USNMP_EXTERN int usnmp_sync_init_ex(usnmp_sync **out,
+                                    const usnmp_allocator *alloc);
 
 /* Closes s: requests still in flight are abandoned (their late answers
  * are never delivered), every handle is closed and all memory freed.
  * Walks of s still open are detached: usnmp_sync_walk_next() on them
- * returns USNMP_E_CLOSED, and the caller still frees each with
- * usnmp_sync_walk_free().  Never blocks longer than it takes the loop to
+ * returns USNMP_E_CLOSED, and the caller still closes each with
+ * usnmp_sync_walk_close().  Never blocks longer than it takes the loop to
  * run its close callbacks: a name lookup already running on libuv's
  * thread pool (it cannot be cancelled, and the system's resolver may take
  * seconds) is not waited for.  The private loop and the last of s are
@@ -1501,10 +1506,10 @@ USNMP_EXTERN int usnmp_sync_get(usnmp_sync *s, const char *host,
 /* GETNEXT: the i-th varbind is the successor of oids[i].  CACHED like
  * usnmp_sync_get() (same time-to-live and refresh), apart from GET
  * answers; a SET to the host drops its GETNEXT answers. */
-USNMP_EXTERN int usnmp_sync_get_next(usnmp_sync *s, const char *host,
-                                     const usnmp_oid *oids, size_t n,
-                                     const usnmp_call_opts *opts,
-                                     usnmp_vblist **result);
+USNMP_EXTERN int usnmp_sync_getnext(usnmp_sync *s, const char *host,
+                                    const usnmp_oid *oids, size_t n,
+                                    const usnmp_call_opts *opts,
+                                    usnmp_vblist **result);
 /* SET of one varbind; uses the write community.  Always sent, never
  * answered from the cache.  Waits for the host's outstanding GETs first;
  * later GETs of the host wait for it.  On success the cache holds the
@@ -1530,12 +1535,10 @@ USNMP_EXTERN int usnmp_sync_set_many(usnmp_sync *s, const char *host,
  * USNMP_E_BAD_VERSION on a v1 host, USNMP_E_INVAL (also for
  * USNMP_CALL_NONBLOCK, which a call that is not cached cannot collect
  * later), and the other returns of usnmp_sync_get(). */
-USNMP_EXTERN int usnmp_sync_get_bulk(usnmp_sync *s, const char *host,
-                                     const usnmp_oid *oids, size_t n,
-                                     uint32_t non_repeaters,
-                                     uint32_t max_repetitions,
-                                     const usnmp_call_opts *opts,
-                                     usnmp_vblist **result);
+USNMP_EXTERN int
+usnmp_sync_getbulk(usnmp_sync *s, const char *host, const usnmp_oid *oids,
+                   size_t n, uint32_t non_repeaters, uint32_t max_repetitions,
+                   const usnmp_call_opts *opts, usnmp_vblist **result);
 
 /* The rows of a table, owned by the caller until usnmp_rowlist_free(). */
 typedef struct usnmp_rowlist usnmp_rowlist;
@@ -1568,7 +1571,7 @@ USNMP_EXTERN void usnmp_rowlist_free(usnmp_rowlist *l);
 
 /* error-status and error-index (1-based) of the last call that returned
  * USNMP_E_SNMP_ERROR; 0 after any other outcome. */
-USNMP_EXTERN int32_t usnmp_sync_error_status(const usnmp_sync *s);
+USNMP_EXTERN usnmp_error_status usnmp_sync_error_status(const usnmp_sync *s);
 USNMP_EXTERN int32_t usnmp_sync_error_index(const usnmp_sync *s);
 
 /* A walk as a pull iterator. */
@@ -1579,10 +1582,10 @@ typedef struct usnmp_sync_walk usnmp_sync_walk;
  * host name new to s is resolved now, see "Hosts" above).  Returns 0,
  * USNMP_E_INVAL, USNMP_E_RESOLVE, USNMP_E_TIMEOUT (the name did not
  * resolve in time), USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
-USNMP_EXTERN int usnmp_sync_walk_start(usnmp_sync *s, const char *host,
-                                       const usnmp_oid *root,
-                                       const usnmp_call_opts *opts,
-                                       usnmp_sync_walk **out);
+USNMP_EXTERN int usnmp_sync_walk_init(usnmp_sync *s, const char *host,
+                                      const usnmp_oid *root,
+                                      const usnmp_call_opts *opts,
+                                      usnmp_sync_walk **out);
 /* Returns 1 and points *vb at the next varbind (valid until the next call
  * on w), 0 at the end of the subtree, or a negative code (USNMP_E_TIMEOUT,
  * USNMP_E_SNMP_ERROR, USNMP_E_NOT_INCREASING...) and the walk is over;
@@ -1591,10 +1594,10 @@ USNMP_EXTERN int usnmp_sync_walk_start(usnmp_sync *s, const char *host,
  * varbind's name as arcs, usnmp_value_get_string() a string value. */
 USNMP_EXTERN int usnmp_sync_walk_next(usnmp_sync_walk *w,
                                       const usnmp_varbind **vb);
-/* Frees w, abandoning what is in flight; also after usnmp_sync_close().
- * Returns 0 (NULL is fine), or USNMP_E_IN_CALLBACK from inside a call of
- * its usnmp_sync (w is not freed). */
-USNMP_EXTERN int usnmp_sync_walk_free(usnmp_sync_walk *w);
+/* Closes w and frees it, abandoning what is in flight; also after
+ * usnmp_sync_close().  Returns 0 (NULL is fine), or USNMP_E_IN_CALLBACK from
+ * inside a call of its usnmp_sync (w is not closed). */
+USNMP_EXTERN int usnmp_sync_walk_close(usnmp_sync_walk *w);
 
 /* ------------------------------------------------------------------------
  * SNMPv3 (RFC 3412 message processing, RFC 3414 user-based security)
@@ -1743,7 +1746,7 @@ USNMP_EXTERN int usnmp_target_v3_rediscover(usnmp_target *t);
 /* Sets the context of the target's requests (net-snmp's -E and -n).
  * context_engine_id may be NULL (len 0) for "the agent's engine ID";
  * context_name may be NULL for the default context "".  Requests may
- * override it (USNMP_OPT_CONTEXT).  Returns 0, USNMP_E_INVAL (engine ID
+ * override it (USNMP_REQUEST_CONTEXT).  Returns 0, USNMP_E_INVAL (engine ID
  * over 32 bytes, name over 255 bytes), USNMP_E_NOMEM or USNMP_E_CLOSED. */
 USNMP_EXTERN int usnmp_target_set_v3_context(usnmp_target *t,
                                              const uint8_t *context_engine_id,
@@ -1793,7 +1796,7 @@ USNMP_EXTERN int usnmp_sync_set_v3_context(usnmp_sync *s,
  * then speaks v3 unless USNMP_HOST_VERSION says otherwise, at the highest
  * level the protocols allow, in the object's context). */
 #define USNMP_HOST_V3_USER 0x20u
-typedef struct usnmp_sync_host_options {
+typedef struct usnmp_host_opts {
   uint32_t flags;
   /* 3 only with USNMP_HOST_V3_USER or once usnmp_sync_set_v3_user() ran */
   usnmp_version version;
@@ -1806,7 +1809,7 @@ typedef struct usnmp_sync_host_options {
   const char *v3_authpass;
   usnmp_priv_proto v3_priv;
   const char *v3_privpass;
-} usnmp_sync_host_options;
+} usnmp_host_opts;
 
 /* Gives host (an agent string, as the calls take it; a host name is
  * resolved now, within the object's timeout) the settings of opts,
@@ -1819,7 +1822,7 @@ typedef struct usnmp_sync_host_options {
  * USNMP_E_RESOLVE, USNMP_E_TIMEOUT, USNMP_E_NOMEM or
  * USNMP_E_IN_CALLBACK. */
 USNMP_EXTERN int usnmp_sync_set_host(usnmp_sync *s, const char *host,
-                                     const usnmp_sync_host_options *opts);
+                                     const usnmp_host_opts *opts);
 
 /* ------------------------------------------------------------------------
  * Notifications: receiving and sending traps and informs (RFC 3416,
@@ -1876,7 +1879,7 @@ USNMP_EXTERN int usnmp_sync_set_host(usnmp_sync *s, const char *host,
  * so set it to keep senders' discovery valid across restarts), boots (0
  * by default; the application persists it: read it at start, add one,
  * store it, then pass it to usnmp_receiver_set_engine_boots) and time
- * (seconds since usnmp_receiver_new).  A reportable message for another
+ * (seconds since usnmp_receiver_init).  A reportable message for another
  * or an empty engine ID is answered with a usmStatsUnknownEngineIDs
  * Report (discovery), an unknown user with usmStatsUnknownUserNames, and
  * an authenticated inform outside the time window with an authenticated
@@ -1963,8 +1966,8 @@ typedef struct usnmp_notify_stats {
 /* Creates a receiver on loop (alloc may be NULL).  Returns 0,
  * USNMP_E_INVAL, USNMP_E_NOMEM or USNMP_E_UNSUPPORTED (OpenSSL could not
  * provide the v3 algorithms). */
-USNMP_EXTERN int usnmp_receiver_new(usnmp_receiver **out, uv_loop_t *loop,
-                                    const usnmp_allocator *alloc);
+USNMP_EXTERN int usnmp_receiver_init(usnmp_receiver **out, uv_loop_t *loop,
+                                     const usnmp_allocator *alloc);
 /* Adds a listening address in the agent syntax ("127.0.0.1",
  * "udp:0.0.0.0:162", "udp6:[::1]:16200", "[::]:162"); port 162 by
  * default; numeric addresses only.  The socket is bound now (so a busy
@@ -2089,7 +2092,7 @@ USNMP_EXTERN int usnmp_trap_send(usnmp_target *t, const usnmp_trap_v1 *v1,
  * engine first.  cb fires exactly once: status 0 with the receiver's
  * Response (its varbinds), or the statuses of usnmp_response.  Returns 0
  * or, with no callback, USNMP_E_INVAL, USNMP_E_BAD_VERSION (v1),
- * USNMP_E_TOOBIG, USNMP_E_NOMEM or USNMP_E_CLOSED. */
+ * USNMP_E_TOO_BIG, USNMP_E_NOMEM or USNMP_E_CLOSED. */
 USNMP_EXTERN int usnmp_inform_send(usnmp_target *t, uint32_t uptime,
                                    const usnmp_oid *trap_oid,
                                    const usnmp_varbind *vbs, size_t n,

@@ -98,7 +98,7 @@ int usnmp__req_build(usnmp_request *r, const usnmp__pdu *tmpl,
       return rc;
     if (n == 1 || tmpl->type == USNMP_PDU_GETBULK ||
         tmpl->type == USNMP_PDU_INFORM)
-      return USNMP_E_TOOBIG;
+      return USNMP_E_TOO_BIG;
     chunk = (n + 1) / 2;
   }
   return usnmp__req_split(r, tmpl, vbs, n, chunk);

@@ -293,7 +293,7 @@ static void op_done(const usnmp_response *resp, void *arg) {
   usnmp_cache *c = o->cache;
   op_unlink(o);
   if (c->freeing) {
-    /* usnmp_cache_free() cancels it; its entries are already gone. */
+    /* usnmp_cache_close() cancels it; its entries are already gone. */
     op_free(o);
     return;
   }
@@ -362,7 +362,7 @@ static op *op_new(usnmp_cache *c, usnmp_target *t, int kind, size_t n,
   }
   if (ropts)
     o->ropts = *ropts;
-  if (ropts && (ropts->flags & USNMP_OPT_COMMUNITY) && ropts->community) {
+  if (ropts && (ropts->flags & USNMP_REQUEST_COMMUNITY) && ropts->community) {
     o->community = usnmp__strdup(&c->alloc, ropts->community);
     if (!o->community) {
       op_free(o);
@@ -567,8 +567,8 @@ int usnmp_cache_collect(usnmp_cache *c, usnmp_target *t,
   return rc;
 }
 
-int usnmp_cache_new(usnmp_manager *m, const usnmp_allocator *alloc,
-                    usnmp_cache **out) {
+int usnmp_cache_init(usnmp_manager *m, const usnmp_allocator *alloc,
+                     usnmp_cache **out) {
   if (!m || !out)
     return USNMP_E_INVAL;
   *out = NULL;
@@ -613,7 +613,7 @@ int usnmp_cache_forget(usnmp_cache *c, const usnmp_target *t) {
   return 0;
 }
 
-int usnmp_cache_free(usnmp_cache *c) {
+int usnmp_cache_close(usnmp_cache *c) {
   if (!c)
     return 0;
   if (c->in_notify || c->freeing)

@@ -932,7 +932,7 @@ static const char *const error_status_texts[] = {
     "inconsistentName (That object can not currently be created)",
 };
 
-const char *usnmp_error_status_text(int32_t error_status) {
+const char *usnmp_error_status_text(usnmp_error_status error_status) {
   if (error_status >= 0 &&
       (size_t)error_status <
           sizeof(error_status_texts) / sizeof(error_status_texts[0]))
@@ -948,7 +948,7 @@ static const char *const error_status_names[] = {
     "inconsistentValue", "resourceUnavailable", "commitFailed", "undoFailed",
     "authorizationError", "notWritable", "inconsistentName"};
 
-const char *usnmp_error_status_name(int32_t error_status) {
+const char *usnmp_error_status_name(usnmp_error_status error_status) {
   if (error_status >= 0 &&
       (size_t)error_status <
           sizeof(error_status_names) / sizeof(error_status_names[0]))

@@ -20,21 +20,21 @@ static int copy_request_opts(const usnmp_allocator *a, usnmp_request_opts *dst,
   if (src->flags & ~USNMP__OPT_KNOWN)
     return USNMP_E_INVAL;
   dst->flags = src->flags;
-  if (src->flags & USNMP_OPT_TIMEOUT)
+  if (src->flags & USNMP_REQUEST_TIMEOUT)
     dst->timeout_ms = src->timeout_ms;
-  if (src->flags & USNMP_OPT_RESEND)
+  if (src->flags & USNMP_REQUEST_RESEND)
     dst->resend_ms = src->resend_ms;
-  if (src->flags & USNMP_OPT_RETRIES)
+  if (src->flags & USNMP_REQUEST_RETRIES)
     dst->retries = src->retries;
-  if (src->flags & USNMP_OPT_BACKOFF)
+  if (src->flags & USNMP_REQUEST_BACKOFF)
     dst->backoff = src->backoff;
-  if ((src->flags & USNMP_OPT_COMMUNITY) && src->community != NULL) {
+  if ((src->flags & USNMP_REQUEST_COMMUNITY) && src->community != NULL) {
     *community = usnmp__strdup(a, src->community);
     if (*community == NULL)
       return USNMP_E_NOMEM;
     dst->community = *community;
   }
-  if (src->flags & USNMP_OPT_CONTEXT) {
+  if (src->flags & USNMP_REQUEST_CONTEXT) {
     dst->context_engine_id = src->context_engine_id;
     dst->context_engine_id_len = src->context_engine_id_len;
     dst->context_name = src->context_name;

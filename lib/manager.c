@@ -15,7 +15,7 @@
  *   - no user callback runs inside a call that starts a request: errors
  *     found later (a failed first send) go through a zero timer;
  *   - a loop over a target that runs callbacks holds the target (busy), and
- *     so does every request's callback, so usnmp_target_free() from a
+ *     so does every request's callback, so usnmp_target_close() from a
  *     callback only marks it, and the holder destroys it when done (walks
  *     and tables read usnmp__target_gone() in between); loops over the
  *     manager restart from the head of their list after every callback;
@@ -59,7 +59,7 @@ static int peek_version(const uint8_t *data, size_t len, int32_t *version) {
 
 static void on_answer(usnmp_request *r, const usnmp__inbound *in) {
   usnmp_response resp;
-  if (in->msg.error_status == USNMP_ERR_TOOBIG && r->n_vbs > 1 &&
+  if (in->msg.error_status == USNMP_ERROR_STATUS_TOOBIG && r->n_vbs > 1 &&
       r->type != USNMP_PDU_GETBULK && r->type != USNMP_PDU_INFORM) {
     usnmp__merge_toobig(r);
     return;
@@ -177,7 +177,7 @@ static void on_datagram(void *owner, const uint8_t *data, size_t len,
  * The end of a target and its in-flight cap
  * ------------------------------------------------------------------------ */
 
-void usnmp_target_free(usnmp_target *t) {
+void usnmp_target_close(usnmp_target *t) {
   usnmp_manager *m;
   if (t == NULL || t->freeing)
     return;
@@ -219,8 +219,8 @@ static const usnmp__transport_ops transport_ops = {
     .closed = on_transport_closed,
 };
 
-int usnmp_manager_new(usnmp_manager **out, uv_loop_t *loop,
-                      const usnmp_allocator *alloc) {
+int usnmp_manager_init(usnmp_manager **out, uv_loop_t *loop,
+                       const usnmp_allocator *alloc) {
   usnmp_manager *m;
   size_t vbs_size = USNMP_MAX_VARBINDS * sizeof(usnmp_varbind);
 
@@ -316,7 +316,7 @@ void usnmp_manager_close(usnmp_manager *m, void (*close_cb)(void *arg),
     }
     l = l->next;
   }
-  /* Free the targets, except those a usnmp_target_free() up the stack is
+  /* Free the targets, except those a usnmp_target_close() up the stack is
    * still draining: it destroys them when it returns. */
   l = m->targets.next;
   while (l != &m->targets) {

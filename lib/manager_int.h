@@ -163,7 +163,7 @@ typedef struct usnmp__pdu {
    * override, else the write community for SET, else the community. */
   const uint8_t *community;
   size_t community_len;
-  /* SNMPv3: the request's own context (USNMP_OPT_CONTEXT), or NULL for
+  /* SNMPv3: the request's own context (USNMP_REQUEST_CONTEXT), or NULL for
    * the target's. */
   const usnmp__msg3_context *context;
 } usnmp__pdu;
@@ -259,7 +259,7 @@ typedef struct usnmp__msgproc {
   /* Releases (and wipes) r->plain. */
   void (*plain_free)(usnmp_request *r);
   /* Fills *ctx with the context of a request started with
-   * USNMP_OPT_CONTEXT: opts's fields, else the target's. */
+   * USNMP_REQUEST_CONTEXT: opts's fields, else the target's. */
   void (*request_context)(const usnmp_target *t,
                           const usnmp_request_opts *opts,
                           usnmp__msg3_context *ctx);
@@ -396,7 +396,7 @@ struct usnmp_target {
   usnmp__resolve *resolving; /* pending lookup, or NULL */
   struct sockaddr_storage addr;
   int resolve_status;        /* 0 resolved, 1 resolving, < 0 failed */
-  /* 0 live; 1 usnmp_target_free() runs; 2 to be destroyed once busy is 0.
+  /* 0 live; 1 usnmp_target_close() runs; 2 to be destroyed once busy is 0.
    * busy counts loops over the target that run callbacks. */
   int freeing;
   uint32_t busy;
@@ -561,7 +561,7 @@ struct usnmp_manager {
   void (*ext_target_free)(usnmp_target *t);
   void (*ext_manager_free)(usnmp_manager *m);
   /* Pull walks: wakes a uv_run in progress on the caller's loop (see
-   * usnmp__manager_wake); made by the first usnmp_walk_open(). */
+   * usnmp__manager_wake); made by the first usnmp_walk_init(). */
   uv_async_t wake;
   int wake_open;
   /* Handles given out by the starting calls (see usnmp_cancel): slots
@@ -618,7 +618,7 @@ void usnmp__manager_handle_closed(usnmp_manager *m);
  * requests must have ended. */
 void usnmp__target_destroy(usnmp_target *t);
 
-/* Holds t across code that runs callbacks: usnmp_target_free() from one
+/* Holds t across code that runs callbacks: usnmp_target_close() from one
  * only marks t, and the last unhold destroys it. */
 static inline void usnmp__target_hold(usnmp_target *t) { t->busy++; }
 static inline void usnmp__target_unhold(usnmp_target *t) {
@@ -679,7 +679,7 @@ void usnmp__target_resolved(void *owner, void *token, int status,
 
 /* Encodes r with n varbinds, splitting it into sub-requests of at most
  * chunk varbinds, and halving any part that cannot fit in a datagram.
- * Returns 0, USNMP_E_TOOBIG (one varbind, or a GETBULK, that cannot fit),
+ * Returns 0, USNMP_E_TOO_BIG (one varbind, or a GETBULK, that cannot fit),
  * USNMP_E_NOMEM or the model's error. */
 int usnmp__req_build(usnmp_request *r, const usnmp__pdu *tmpl,
                      const usnmp_varbind *vbs, size_t n, size_t chunk);
@@ -718,8 +718,8 @@ int usnmp__unreadable_since(const usnmp_request *r);
  * know may guard a field its struct lacks (see "ABI" in usnmp.h), so a
  * request naming one is refused (USNMP_E_INVAL). */
 #define USNMP__OPT_KNOWN                                                       \
-  (USNMP_OPT_TIMEOUT | USNMP_OPT_RESEND | USNMP_OPT_RETRIES |                  \
-   USNMP_OPT_BACKOFF | USNMP_OPT_COMMUNITY | USNMP_OPT_CONTEXT)
+  (USNMP_REQUEST_TIMEOUT | USNMP_REQUEST_RESEND | USNMP_REQUEST_RETRIES |      \
+   USNMP_REQUEST_BACKOFF | USNMP_REQUEST_COMMUNITY | USNMP_REQUEST_CONTEXT)
 
 /* Starts a request of any type from varbinds whose names are BER already
  * (values are ignored except for SET).  This is the entry the walk layer
@@ -743,7 +743,7 @@ static inline int usnmp__target_gone(const usnmp_target *t) {
   return t->freeing ? USNMP_E_CANCELLED : 0;
 }
 
-/* usnmp_target_new() with the port used when agent names none (the
+/* usnmp_target_init() with the port used when agent names none (the
  * blocking layer's own default port).  Same returns. */
 int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
                            const char *agent, uint16_t default_port);
@@ -778,7 +778,7 @@ uint32_t usnmp__manager_pending(const usnmp_manager *m);
 #define USNMP__V3R_TIME_RETRY 0x04u  /* resent after notInTimeWindow */
 #define USNMP__V3R_AUTH_FAILED 0x08u /* a reply failed authentication */
 
-/* The v1/v2c model (community.c), installed by usnmp_manager_new(). */
+/* The v1/v2c model (community.c), installed by usnmp_manager_init(). */
 extern const usnmp__msgproc usnmp__community_proc;
 
 /* The v3 model, installed on a manager by its first v3 setter.  The
@@ -794,7 +794,7 @@ void usnmp__wipe(void *p, size_t len);
  * Transport (transport.c)
  * ------------------------------------------------------------------------ */
 
-/* Parses an agent string (see usnmp_target_new()).  On success returns 0
+/* Parses an agent string (see usnmp_target_init()).  On success returns 0
  * and either stores a numeric address in *addr (*host_out = NULL), or
  * stores the host name to resolve, NUL-terminated in host[0..host_size),
  * in *host_out with the port in *addr's port field, the family wanted in

@@ -245,7 +245,7 @@ static int v3_launch(usnmp_request *r) {
                                m->tx_msg, USNMP_MAX_MSG_SIZE);
   if (len == USNMP_E_NOBUFS || len == USNMP_E_MSG_TOO_BIG ||
       (len > 0 && (size_t)len > agent_limit(usm)))
-    return USNMP_E_TOOBIG;
+    return USNMP_E_TOO_BIG;
   if (len < 0)
     return len;
   rc = set_message(r, (size_t)len);

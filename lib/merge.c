@@ -76,7 +76,7 @@ static void on_child_answer(const usnmp_response *answer, void *arg) {
                   usnmp__varbinds_bytes(answer->varbinds,
                                         answer->varbind_count);
     if (size > USNMP__MERGE_MAX - mg->bytes)
-      status = USNMP_E_TOOBIG;
+      status = USNMP_E_TOO_BIG;
     else if ((slot->vbs = usnmp__varbinds_dup(&m->alloc, answer->varbinds,
                                               answer->varbind_count,
                                               size)) == NULL)
@@ -133,7 +133,7 @@ void usnmp__merge_toobig(usnmp_request *r) {
     tmpl.community_len = r->comm_len;
     tmpl.context = has_ctx ? &ctx : NULL;
     rc = n > 1 ? usnmp__req_split(r, &tmpl, m->tx_vbs, n, (n + 1) / 2)
-               : USNMP_E_TOOBIG;
+               : USNMP_E_TOO_BIG;
   }
   if (rc < 0) {
     while (!usnmp__list_empty(&r->children)) {

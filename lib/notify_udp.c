@@ -64,8 +64,8 @@ static void handle_done(usnmp_receiver *rx) {
     rx_free(rx);
 }
 
-int usnmp_receiver_new(usnmp_receiver **out, uv_loop_t *loop,
-                       const usnmp_allocator *alloc) {
+int usnmp_receiver_init(usnmp_receiver **out, uv_loop_t *loop,
+                        const usnmp_allocator *alloc) {
   usnmp_receiver *rx;
   int rc;
   if (out == NULL || loop == NULL ||

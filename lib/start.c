@@ -59,15 +59,15 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
                   ? t->write_community
                   : t->community;
   if (opts != NULL) {
-    if (opts->flags & USNMP_OPT_TIMEOUT)
+    if (opts->flags & USNMP_REQUEST_TIMEOUT)
       timeout_ms = opts->timeout_ms;
-    if (opts->flags & USNMP_OPT_RESEND)
+    if (opts->flags & USNMP_REQUEST_RESEND)
       resend_ms = opts->resend_ms;
-    if (opts->flags & USNMP_OPT_RETRIES)
+    if (opts->flags & USNMP_REQUEST_RETRIES)
       retries = opts->retries;
-    if (opts->flags & USNMP_OPT_BACKOFF)
+    if (opts->flags & USNMP_REQUEST_BACKOFF)
       backoff = opts->backoff;
-    if (opts->flags & USNMP_OPT_COMMUNITY)
+    if (opts->flags & USNMP_REQUEST_COMMUNITY)
       community = opts->community;
   }
   if (resend_ms == 0 || !(backoff >= 1.0 && backoff <= 100.0) ||
@@ -99,7 +99,7 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
     tmpl.error_status = bulk_nr;
     tmpl.error_index = bulk_mr;
   }
-  if (opts != NULL && (opts->flags & USNMP_OPT_CONTEXT) &&
+  if (opts != NULL && (opts->flags & USNMP_REQUEST_CONTEXT) &&
       m->procs[r->version] != NULL &&
       m->procs[r->version]->request_context != NULL) {
     m->procs[r->version]->request_context(t, opts, &ctx);

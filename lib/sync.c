@@ -105,10 +105,10 @@ static void call_ropts(const usnmp_sync *s, const sync_host *h,
                        const usnmp_call_opts *opts,
                        usnmp_request_opts *ropts) {
   memset(ropts, 0, sizeof *ropts);
-  ropts->flags = USNMP_OPT_TIMEOUT;
+  ropts->flags = USNMP_REQUEST_TIMEOUT;
   ropts->timeout_ms = call_timeout(s, h, opts);
   if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
-    ropts->flags |= USNMP_OPT_COMMUNITY;
+    ropts->flags |= USNMP_REQUEST_COMMUNITY;
     ropts->community = opts->community;
   }
 }
@@ -160,7 +160,7 @@ static int host_get(usnmp_sync *s, const char *name, uint32_t timeout_ms,
   if (rc == 0 && t->resolve_status < 0)
     rc = USNMP_E_RESOLVE;
   if (rc) {
-    usnmp_target_free(t);
+    usnmp_target_close(t);
     return rc;
   }
   return usnmp__sync_host_add(s, name, &t->addr, t, out);
@@ -194,7 +194,7 @@ static void cache_notify(usnmp_cache *c, void *arg) {
   uv_stop(arg);
 }
 
-/* The common body of get, get_next and set. */
+/* The common body of get, getnext and set. */
 static int call(usnmp_sync *s, const char *hostname, usnmp_cache_kind kind,
                 const usnmp_oid *oids, const usnmp_value *values, size_t n,
                 const usnmp_call_opts *opts, usnmp_vblist **result) {
@@ -251,9 +251,9 @@ int usnmp_sync_get(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
   GUARD(s, call(s, agent, USNMP_CACHE_GET, oids, NULL, n, opts, result));
 }
 
-int usnmp_sync_get_next(usnmp_sync *s, const char *agent,
-                        const usnmp_oid *oids, size_t n,
-                        const usnmp_call_opts *opts, usnmp_vblist **result) {
+int usnmp_sync_getnext(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
+                       size_t n, const usnmp_call_opts *opts,
+                       usnmp_vblist **result) {
   GUARD(s, call(s, agent, USNMP_CACHE_GETNEXT, oids, NULL, n, opts, result));
 }
 
@@ -344,10 +344,10 @@ static int get_bulk(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
   return b.status;
 }
 
-int usnmp_sync_get_bulk(usnmp_sync *s, const char *agent,
-                        const usnmp_oid *oids, size_t n,
-                        uint32_t non_repeaters, uint32_t max_repetitions,
-                        const usnmp_call_opts *opts, usnmp_vblist **result) {
+int usnmp_sync_getbulk(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
+                       size_t n, uint32_t non_repeaters,
+                       uint32_t max_repetitions, const usnmp_call_opts *opts,
+                       usnmp_vblist **result) {
   if (result)
     *result = NULL;
   if (!s || !agent || !oids || n == 0 || n > USNMP_MAX_VARBINDS || !result ||
@@ -512,20 +512,20 @@ int usnmp_sync_table(usnmp_sync *s, const char *agent, const usnmp_oid *entry,
 }
 
 static int set_host(usnmp_sync *s, const char *agent,
-                    const usnmp_sync_host_options *opts) {
+                    const usnmp_host_opts *opts) {
   sync_host *h;
   int rc = host_get(s, agent, s->timeout_ms, &h);
   return rc ? rc : usnmp__sync_host_set(s, h, opts);
 }
 
 int usnmp_sync_set_host(usnmp_sync *s, const char *agent,
-                        const usnmp_sync_host_options *opts) {
+                        const usnmp_host_opts *opts) {
   if (!s || !agent || !opts)
     return USNMP_E_INVAL;
   GUARD(s, set_host(s, agent, opts));
 }
 
-int32_t usnmp_sync_error_status(const usnmp_sync *s) {
+usnmp_error_status usnmp_sync_error_status(const usnmp_sync *s) {
   return s->last_error_status;
 }
 
@@ -535,9 +535,9 @@ int32_t usnmp_sync_error_index(const usnmp_sync *s) {
 
 /* ---- life cycle and settings ---- */
 
-int usnmp_sync_new(usnmp_sync **out) { return usnmp_sync_new_ex(out, NULL); }
+int usnmp_sync_init(usnmp_sync **out) { return usnmp_sync_init_ex(out, NULL); }
 
-int usnmp_sync_new_ex(usnmp_sync **out, const usnmp_allocator *alloc) {
+int usnmp_sync_init_ex(usnmp_sync **out, const usnmp_allocator *alloc) {
   if (!out)
     return USNMP_E_INVAL;
   *out = NULL;
@@ -560,9 +560,9 @@ int usnmp_sync_new_ex(usnmp_sync **out, const usnmp_allocator *alloc) {
     rc = uv_loop_init(&s->loop);
   if (rc == 0) {
     /* The manager and the cache allocate through the same hook. */
-    rc = usnmp_manager_new(&s->manager, &s->loop, &s->alloc);
+    rc = usnmp_manager_init(&s->manager, &s->loop, &s->alloc);
     if (rc == 0) {
-      rc = usnmp_cache_new(s->manager, &s->alloc, &s->cache);
+      rc = usnmp_cache_init(s->manager, &s->alloc, &s->cache);
       if (rc == 0)
         usnmp_cache_set_notify(s->cache, cache_notify, &s->loop);
       if (rc != 0) {
@@ -608,11 +608,11 @@ int usnmp_sync_close(usnmp_sync *s) {
   /* Hooks called from here on find s busy. */
   s->running = 1;
   /* Live walks are detached: their requests go now, and what the caller
-   * still holds answers USNMP_E_CLOSED until usnmp_sync_walk_free(). */
+   * still holds answers USNMP_E_CLOSED until usnmp_sync_walk_close(). */
   while (s->walks)
     walk_detach(s->walks);
   /* The cache goes first: its requests are cancelled, its entries freed. */
-  usnmp_cache_free(s->cache);
+  usnmp_cache_close(s->cache);
   s->cache = NULL;
   usnmp_manager_close(s->manager, set_flag, &s->manager_closed);
   /* Run until the manager's handles are closed.  What can keep it after
@@ -668,7 +668,7 @@ static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
     return USNMP_E_NOMEM;
   sw->alloc = s->alloc;
   sw->sync = s;
-  sw->ropts.flags = USNMP_OPT_TIMEOUT;
+  sw->ropts.flags = USNMP_REQUEST_TIMEOUT;
   sw->ropts.timeout_ms = call_timeout(s, h, opts);
   if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
     sw->community = usnmp__strdup(&s->alloc, opts->community);
@@ -676,12 +676,12 @@ static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
       mem_free(s, sw);
       return USNMP_E_NOMEM;
     }
-    sw->ropts.flags |= USNMP_OPT_COMMUNITY;
+    sw->ropts.flags |= USNMP_REQUEST_COMMUNITY;
     sw->ropts.community = sw->community;
   }
   usnmp_walk_opts wopts = {0};
   wopts.request = &sw->ropts;
-  rc = usnmp_walk_open(h->target, root, &wopts, &sw->walk);
+  rc = usnmp_walk_init(h->target, root, &wopts, &sw->walk);
   if (rc) {
     mem_free(s, sw->community);
     mem_free(s, sw);
@@ -695,9 +695,9 @@ static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
   return 0;
 }
 
-int usnmp_sync_walk_start(usnmp_sync *s, const char *agent,
-                          const usnmp_oid *root, const usnmp_call_opts *opts,
-                          usnmp_sync_walk **out) {
+int usnmp_sync_walk_init(usnmp_sync *s, const char *agent,
+                         const usnmp_oid *root, const usnmp_call_opts *opts,
+                         usnmp_sync_walk **out) {
   if (!s || !agent || !root || !out)
     return USNMP_E_INVAL;
   *out = NULL;
@@ -758,7 +758,7 @@ static int walk_free(usnmp_sync_walk *sw) {
   return 0;
 }
 
-int usnmp_sync_walk_free(usnmp_sync_walk *sw) {
+int usnmp_sync_walk_close(usnmp_sync_walk *sw) {
   if (!sw)
     return 0;
   usnmp_sync *s = sw->sync;
@@ -766,5 +766,3 @@ int usnmp_sync_walk_free(usnmp_sync_walk *sw) {
     return walk_free(sw);
   GUARD(s, walk_free(sw));
 }
-
-

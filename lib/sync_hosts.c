@@ -170,7 +170,7 @@ int usnmp__sync_host_add(usnmp_sync *s, const char *name,
   int rc = 0;
   sync_host *h = host_find_addr(s, addr);
   if (h) {
-    usnmp_target_free(t);
+    usnmp_target_close(t);
     rc = alias_add(s, name, h);
     if (rc == 0)
       *out = h;
@@ -178,7 +178,7 @@ int usnmp__sync_host_add(usnmp_sync *s, const char *name,
   }
   h = mem_calloc(s, 1, sizeof *h);
   if (!h) {
-    usnmp_target_free(t);
+    usnmp_target_close(t);
     return USNMP_E_NOMEM;
   }
   h->addr = *addr;
@@ -187,7 +187,7 @@ int usnmp__sync_host_add(usnmp_sync *s, const char *name,
   if (rc == 0)
     rc = host_setup(s, h, t);
   if (rc != 0) {
-    usnmp_target_free(t);
+    usnmp_target_close(t);
     mem_free(s, h);
     return rc;
   }
@@ -387,7 +387,7 @@ static int set_v3_context(usnmp_sync *s, const char *context_name) {
    USNMP_HOST_RESEND | USNMP_HOST_TIMEOUT | USNMP_HOST_V3_USER)
 
 int usnmp__sync_host_set(usnmp_sync *s, sync_host *h,
-                         const usnmp_sync_host_options *o) {
+                         const usnmp_host_opts *o) {
   uint32_t f = o->flags;
   if ((f & ~HOST_KNOWN) ||
       ((f & USNMP_HOST_VERSION) && o->version != USNMP_VERSION_1 &&

@@ -136,7 +136,7 @@ uint32_t usnmp__sync_host_timeout(const usnmp_sync *s, const sync_host *h);
 /* Gives host h the settings of opts (usnmp_sync_set_host).  Returns 0,
  * USNMP_E_INVAL or USNMP_E_NOMEM (h unchanged). */
 int usnmp__sync_host_set(usnmp_sync *s, sync_host *h,
-                         const usnmp_sync_host_options *opts);
+                         const usnmp_host_opts *opts);
 
 /* Frees the hosts, the agent strings and the settings of s (its manager
  * is closed: the targets are gone). */

@@ -427,7 +427,7 @@ static int on_probe_answer(usnmp_table *tb, const usnmp_response *resp) {
   int rc;
   usnmp_oid name, col;
 
-  if (resp->error_status == USNMP_ERR_NOSUCHNAME) {
+  if (resp->error_status == USNMP_ERROR_STATUS_NOSUCHNAME) {
     /* v1: the probe at error_index ran off the MIB, so did every later
      * one; ask again without them. */
     if (resp->error_index <= 1 || (uint32_t)resp->error_index > tb->n_probes)
@@ -486,7 +486,8 @@ static int on_fetch_answer(usnmp_table *tb, const usnmp_response *resp) {
   int running = 0;
   usnmp_oid name;
 
-  if (resp->error_status == USNMP_ERR_NOSUCHNAME && !tb->it.sent_bulk) {
+  if (resp->error_status == USNMP_ERROR_STATUS_NOSUCHNAME &&
+      !tb->it.sent_bulk) {
     /* v1: that column ran off the end of the MIB. */
     if (resp->error_index < 1 || (size_t)resp->error_index > k)
       goto snmp_error;
@@ -494,7 +495,7 @@ static int on_fetch_answer(usnmp_table *tb, const usnmp_response *resp) {
     tb->ran_off_mib = 1;
     goto next;
   }
-  if (resp->error_status == USNMP_ERR_TOOBIG) {
+  if (resp->error_status == USNMP_ERROR_STATUS_TOOBIG) {
     if (tb->it.sent_bulk && tb->it.reps > 1 &&
         !(tb->it.flags & USNMP_WALK_FIXED_REPETITIONS)) {
       tb->it.reps /= 2;

@@ -114,8 +114,7 @@ void usnmp__target_destroy(usnmp_target *t) {
   usnmp__free(m, t);
 }
 
-int usnmp_target_new(usnmp_manager *m, usnmp_target **out,
-                     const char *agent) {
+int usnmp_target_init(usnmp_manager *m, usnmp_target **out, const char *agent) {
   return usnmp__target_new_port(m, out, agent, 161);
 }
 

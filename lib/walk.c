@@ -487,7 +487,7 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
   int rc;
 
   if (resp->status < 0) {
-    if (resp->status == USNMP_E_TOOBIG && lower_repetitions(w)) {
+    if (resp->status == USNMP_E_TOO_BIG && lower_repetitions(w)) {
       rc = send_walk_request(w);
       if (rc < 0)
         complete(w, rc);
@@ -499,12 +499,12 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
   w->result.requests++;
   w->result.error_status = resp->error_status;
   w->result.error_index = resp->error_index;
-  if (resp->error_status == USNMP_ERR_NOSUCHNAME) {
+  if (resp->error_status == USNMP_ERROR_STATUS_NOSUCHNAME) {
     w->result.end = USNMP_WALK_END_NO_SUCH_NAME;
     end_walk_phase(w, 0);
     return;
   }
-  if (resp->error_status == USNMP_ERR_TOOBIG && lower_repetitions(w)) {
+  if (resp->error_status == USNMP_ERROR_STATUS_TOOBIG && lower_repetitions(w)) {
     w->result.error_status = 0;
     w->result.error_index = 0;
     rc = send_walk_request(w);
@@ -773,7 +773,7 @@ int usnmp_walk_cancel(usnmp_walk *w) {
   return 0;
 }
 
-int usnmp_walk_open(usnmp_target *t, const usnmp_oid *root,
+int usnmp_walk_init(usnmp_target *t, const usnmp_oid *root,
                     const usnmp_walk_opts *opts, usnmp_walk **out) {
   usnmp_walk *w;
   int rc;

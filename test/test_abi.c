@@ -81,7 +81,7 @@ static void error_codes_never_move(void **state) {
       {USNMP_E_CANCELLED, -29978, "USNMP_E_CANCELLED"},
       {USNMP_E_CLOSED, -29977, "USNMP_E_CLOSED"},
       {USNMP_E_RESOLVE, -29976, "USNMP_E_RESOLVE"},
-      {USNMP_E_TOOBIG, -29975, "USNMP_E_TOOBIG"},
+      {USNMP_E_TOO_BIG, -29975, "USNMP_E_TOO_BIG"},
       {USNMP_E_SNMP_ERROR, -29974, "USNMP_E_SNMP_ERROR"},
       {USNMP_E_NOT_INCREASING, -29973, "USNMP_E_NOT_INCREASING"},
       {USNMP_E_IN_CALLBACK, -29972, "USNMP_E_IN_CALLBACK"},
@@ -204,7 +204,7 @@ static void walk_result_fill_no_more_than_the_caller_has(void **state) {
   size_t old_size = offsetof(usnmp_walk_result, error_status), n;
   usnmp_walk_result *old, full;
 
-  assert_int_equal(usnmp_walk_open(e->t, &root, NULL, &w), 0);
+  assert_int_equal(usnmp_walk_init(e->t, &root, NULL, &w), 0);
   assert_int_equal(usnmp_test_pull_walk(&e->loop, w, &n), 0);
   assert_int_equal(n, 6);
   old = fence_alloc(&f, old_size);
@@ -243,8 +243,8 @@ static void request_opts_read_only_what_flags_name(void **state) {
   usnmp_walk *w;
 
   memset(old, 0, old_size);
-  old->flags = USNMP_OPT_TIMEOUT | USNMP_OPT_RESEND | USNMP_OPT_RETRIES |
-               USNMP_OPT_BACKOFF;
+  old->flags = USNMP_REQUEST_TIMEOUT | USNMP_REQUEST_RESEND |
+               USNMP_REQUEST_RETRIES | USNMP_REQUEST_BACKOFF;
   old->timeout_ms = 2000;
   old->resend_ms = 500;
   old->retries = 3;
@@ -280,7 +280,7 @@ static void walks_refuse(env *e, const usnmp_oid *root,
   assert_int_equal(
       usnmp_walk_start(e->t, root, wo, NULL, on_walk_done, &wr, NULL),
       USNMP_E_INVAL);
-  assert_int_equal(usnmp_walk_open(e->t, root, wo, &w), USNMP_E_INVAL);
+  assert_int_equal(usnmp_walk_init(e->t, root, wo, &w), USNMP_E_INVAL);
   assert_int_equal(usnmp_table_start(e->t, root, NULL, 0, wo, NULL,
                                      on_table_done, NULL, NULL),
                    USNMP_E_INVAL);
@@ -330,28 +330,27 @@ static void unknown_call_flags_are_refused(void **state) {
   usnmp_vblist *l = NULL;
   usnmp_sync_walk *sw = NULL;
   (void)state;
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   co.flags = 0x100u;
   assert_int_equal(usnmp_sync_get(s, "127.0.0.1:9", &oid, 1, &co, &l),
                    USNMP_E_INVAL);
-  assert_int_equal(usnmp_sync_get_next(s, "127.0.0.1:9", &oid, 1, &co, &l),
+  assert_int_equal(usnmp_sync_getnext(s, "127.0.0.1:9", &oid, 1, &co, &l),
                    USNMP_E_INVAL);
   assert_int_equal(usnmp_sync_set(s, "127.0.0.1:9", &oid, &v, &co, &l),
                    USNMP_E_INVAL);
-  assert_int_equal(usnmp_sync_walk_start(s, "127.0.0.1:9", &oid, &co, &sw),
+  assert_int_equal(usnmp_sync_walk_init(s, "127.0.0.1:9", &oid, &co, &sw),
                    USNMP_E_INVAL);
   usnmp_rowlist *rows = NULL;
-  assert_int_equal(
-      usnmp_sync_get_bulk(s, "127.0.0.1:9", &oid, 1, 0, 5, &co, &l),
-      USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_getbulk(s, "127.0.0.1:9", &oid, 1, 0, 5, &co, &l),
+                   USNMP_E_INVAL);
   assert_int_equal(
       usnmp_sync_table(s, "127.0.0.1:9", NULL, &oid, 1, &co, &rows),
       USNMP_E_INVAL);
   assert_null(l);
   assert_null(sw);
   assert_null(rows);
-  /* usnmp_sync_host_options: the same rule for its flags. */
-  usnmp_sync_host_options ho = {0};
+  /* usnmp_host_opts: the same rule for its flags. */
+  usnmp_host_opts ho = {0};
   ho.flags = 0x100u;
   assert_int_equal(usnmp_sync_set_host(s, "127.0.0.1:9", &ho),
                    USNMP_E_INVAL);

@@ -216,7 +216,7 @@ static void answer_get(usnmp_test_agent *a, usnmp_test_exchange *ex,
       continue;
     }
     if (req->version == USNMP_VERSION_1) {
-      ex->error_status = USNMP_ERR_NOSUCHNAME;
+      ex->error_status = USNMP_ERROR_STATUS_NOSUCHNAME;
       ex->error_index = (int32_t)i + 1;
       memcpy(ex->vbs, ex->req_vbs, ex->n_req_vbs * sizeof(usnmp_varbind));
       ex->n_vbs = ex->n_req_vbs;
@@ -297,7 +297,8 @@ static void answer_set(usnmp_test_agent *a, usnmp_test_exchange *ex,
     usnmp_oid oid;
     long k = -1;
     if (!writer) {
-      ex->error_status = v1 ? USNMP_ERR_NOSUCHNAME : USNMP_ERR_NOACCESS;
+      ex->error_status =
+          v1 ? USNMP_ERROR_STATUS_NOSUCHNAME : USNMP_ERROR_STATUS_NOACCESS;
       ex->error_index = (int32_t)i + 1;
       return;
     }
@@ -305,12 +306,14 @@ static void answer_set(usnmp_test_agent *a, usnmp_test_exchange *ex,
                            ex->req_vbs[i].oid_len) == 0)
       k = mib_find(a, &oid);
     if (k < 0 || !a->mib[k].writable) {
-      ex->error_status = v1 ? USNMP_ERR_NOSUCHNAME : USNMP_ERR_NOTWRITABLE;
+      ex->error_status =
+          v1 ? USNMP_ERROR_STATUS_NOSUCHNAME : USNMP_ERROR_STATUS_NOTWRITABLE;
       ex->error_index = (int32_t)i + 1;
       return;
     }
     if (a->mib[k].value.type != ex->req_vbs[i].value.type) {
-      ex->error_status = v1 ? USNMP_ERR_BADVALUE : USNMP_ERR_WRONGTYPE;
+      ex->error_status =
+          v1 ? USNMP_ERROR_STATUS_BADVALUE : USNMP_ERROR_STATUS_WRONGTYPE;
       ex->error_index = (int32_t)i + 1;
       return;
     }
@@ -535,7 +538,7 @@ static void process(usnmp_test_agent *a, const uint8_t *data, size_t len,
   rep.error_index = ex.error_index;
   switch (ex.action.act) {
   case USNMP_TEST_TOOBIG:
-    rep.error_status = USNMP_ERR_TOOBIG;
+    rep.error_status = USNMP_ERROR_STATUS_TOOBIG;
     rep.error_index = 0;
     ex.n_vbs = 0;
     break;
@@ -569,7 +572,7 @@ static void process(usnmp_test_agent *a, const uint8_t *data, size_t len,
                              ex.n_vbs);
   if (out_len < 0) {
     /* What a real agent does when the answer does not fit. */
-    rep.error_status = USNMP_ERR_TOOBIG;
+    rep.error_status = USNMP_ERROR_STATUS_TOOBIG;
     rep.error_index = 0;
     out_len = usnmp_msg_encode(a->txbuf, sizeof(a->txbuf), &rep, NULL, 0);
     if (out_len < 0)

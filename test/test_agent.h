@@ -31,7 +31,7 @@
  *   usnmp_test_agent *a;
  *   assert_int_equal(usnmp_test_agent_new(&a, loop, AF_INET), 0);
  *   usnmp_test_agent_push(a, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
- *   ... usnmp_target_new(m, &t, usnmp_test_agent_address(a)) ...
+ *   ... usnmp_target_init(m, &t, usnmp_test_agent_address(a)) ...
  *   usnmp_test_agent_close(a);
  *   uv_run(loop, UV_RUN_DEFAULT);
  */

@@ -115,13 +115,13 @@ static void test_zone_traffic(void **state) {
   memset(res, 0, sizeof res);
   assert_int_equal(uv_loop_init(&loop), 0);
   assert_int_equal(usnmp_test_agent_new(&agent, &loop, AF_INET6), 0);
-  assert_int_equal(usnmp_manager_new(&m, &loop, NULL), 0);
+  assert_int_equal(usnmp_manager_init(&m, &loop, NULL), 0);
   snprintf(name[0], sizeof name[0], "udp6:[::1%%lo]:%u",
            (unsigned)usnmp_test_agent_port(agent));
   snprintf(name[1], sizeof name[1], "[::1%%%u]:%u", if_nametoindex("lo"),
            (unsigned)usnmp_test_agent_port(agent));
   for (int i = 0; i < 2; i++) {
-    assert_int_equal(usnmp_target_new(m, &t[i], name[i]), 0);
+    assert_int_equal(usnmp_target_init(m, &t[i], name[i]), 0);
     assert_int_equal(usnmp_target_set_retries(t[i], 1), 0);
     assert_int_equal(
         usnmp_get(t[i], &oid, 1, NULL, usnmp_test_on_response, &res[i], NULL),

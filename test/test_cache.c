@@ -46,7 +46,7 @@ static int setup(void **state) {
   assert_non_null(f);
   usnmp_test_family_env_init(&f->e, AF_INET);
   assert_int_equal(usnmp_target_set_write_community(f->e.t, "private"), 0);
-  assert_int_equal(usnmp_cache_new(f->e.m, NULL, &f->c), 0);
+  assert_int_equal(usnmp_cache_init(f->e.m, NULL, &f->c), 0);
   usnmp_cache_set_notify(f->c, on_notify, f);
   *state = f;
   return 0;
@@ -54,7 +54,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   fixture *f = *state;
-  assert_int_equal(usnmp_cache_free(f->c), 0);
+  assert_int_equal(usnmp_cache_close(f->c), 0);
   usnmp_test_family_env_close(&f->e);
   free(f);
   return 0;
@@ -92,7 +92,7 @@ static int start(fixture *f, usnmp_cache_kind kind, const char **names,
   usnmp_request_opts ro = {0};
   for (size_t i = 0; i < n; i++)
     oids[i] = usnmp_test_oid(names[i]);
-  ro.flags = USNMP_OPT_TIMEOUT;
+  ro.flags = USNMP_REQUEST_TIMEOUT;
   ro.timeout_ms = timeout_ms;
   return usnmp_cache_start(f->c, f->e.t, kind, oids, NULL, n, flags, &ro);
 }
@@ -109,8 +109,8 @@ static void test_arguments(void **state) {
   usnmp_varbind vb;
   usnmp_cache_result res = {&vb, 0, 0};
   usnmp_cache *c;
-  assert_int_equal(usnmp_cache_new(NULL, NULL, &c), USNMP_E_INVAL);
-  assert_int_equal(usnmp_cache_new(f->e.m, NULL, NULL), USNMP_E_INVAL);
+  assert_int_equal(usnmp_cache_init(NULL, NULL, &c), USNMP_E_INVAL);
+  assert_int_equal(usnmp_cache_init(f->e.m, NULL, NULL), USNMP_E_INVAL);
   assert_int_equal(usnmp_cache_start(NULL, f->e.t, USNMP_CACHE_GET, &o, NULL,
                                      1, 0, NULL),
                    USNMP_E_INVAL);
@@ -129,8 +129,8 @@ static void test_arguments(void **state) {
   /* A target of another manager. */
   usnmp_manager *m2;
   usnmp_target *t2;
-  assert_int_equal(usnmp_manager_new(&m2, &f->e.loop, NULL), 0);
-  assert_int_equal(usnmp_target_new(m2, &t2, "127.0.0.1"), 0);
+  assert_int_equal(usnmp_manager_init(&m2, &f->e.loop, NULL), 0);
+  assert_int_equal(usnmp_target_init(m2, &t2, "127.0.0.1"), 0);
   assert_int_equal(
       usnmp_cache_start(f->c, t2, USNMP_CACHE_GET, &o, NULL, 1, 0, NULL),
       USNMP_E_INVAL);
@@ -143,7 +143,7 @@ static void test_arguments(void **state) {
   assert_int_equal(
       usnmp_cache_collect(f->c, f->e.t, USNMP_CACHE_GET, &o, 1, &res),
       USNMP_E_INVAL);
-  assert_int_equal(usnmp_cache_free(NULL), 0);
+  assert_int_equal(usnmp_cache_close(NULL), 0);
   assert_int_equal(usnmp_cache_size(NULL), 0);
   assert_int_equal(requests(f), 0);
 }
@@ -240,7 +240,7 @@ static void test_error_index(void **state) {
   const char *swapped[] = {SYSDESCR, SYSNAME};
   assert_int_equal(collect(f, USNMP_CACHE_SET, swapped, 2, &res, NULL, 0),
                    USNMP_E_SNMP_ERROR);
-  assert_int_equal(res.error_status, USNMP_ERR_NOTWRITABLE);
+  assert_int_equal(res.error_status, USNMP_ERROR_STATUS_NOTWRITABLE);
   assert_int_equal(res.error_index, 1);
   assert_int_equal(usnmp_cache_size(f->c), 0);
   assert_int_equal(collect(f, USNMP_CACHE_SET, names, 2, &res, NULL, 0),
@@ -364,7 +364,7 @@ static void test_ttl_and_off(void **state) {
  * cache runs afterwards (ASan and valgrind watch). */
 static void notify_free(usnmp_cache *c, void *arg) {
   int *rc = arg;
-  *rc = usnmp_cache_free(c);
+  *rc = usnmp_cache_close(c);
 }
 
 static void test_free_in_flight(void **state) {
@@ -373,11 +373,11 @@ static void test_free_in_flight(void **state) {
   usnmp_cache *c;
   usnmp_oid oids[2] = {usnmp_test_oid(SYSDESCR), usnmp_test_oid(SYSNAME)};
   int rc = 1;
-  assert_int_equal(usnmp_cache_new(f->e.m, NULL, &c), 0);
+  assert_int_equal(usnmp_cache_init(f->e.m, NULL, &c), 0);
   assert_int_equal(usnmp_cache_start(c, f->e.t, USNMP_CACHE_GET, oids, NULL,
                                      2, 0, NULL),
                    0);
-  assert_int_equal(usnmp_cache_free(c), 0);
+  assert_int_equal(usnmp_cache_close(c), 0);
   /* Freeing from the notify callback is refused. */
   assert_int_equal(start(f, USNMP_CACHE_GET, names, 2, 0, 2000), 0);
   usnmp_cache_set_notify(f->c, notify_free, &rc);
@@ -396,14 +396,14 @@ static void test_manager_closed(void **state) {
   usnmp_cache_result res = {&vb, 0, 0};
   (void)state;
   usnmp_test_family_env_init(&e, AF_INET);
-  assert_int_equal(usnmp_cache_new(e.m, NULL, &c), 0);
+  assert_int_equal(usnmp_cache_init(e.m, NULL, &c), 0);
   assert_int_equal(
       usnmp_cache_start(c, e.t, USNMP_CACHE_GET, &o, NULL, 1, 0, NULL), 0);
   usnmp_target *t = e.t;
   usnmp_test_family_env_close(&e);
   assert_int_equal(usnmp_cache_collect(c, t, USNMP_CACHE_GET, &o, 1, &res),
                    USNMP_E_CLOSED);
-  assert_int_equal(usnmp_cache_free(c), 0);
+  assert_int_equal(usnmp_cache_close(c), 0);
 }
 
 /* Every allocation of a start may fail: USNMP_E_NOMEM, nothing left
@@ -420,7 +420,7 @@ static void test_failing_allocations(void **state) {
   int failures = 0;
   for (long n = 0; n < 64; n++) {
     usnmp_test_failing_disarm(&fail);
-    assert_int_equal(usnmp_cache_new(f->e.m, &a, &c), 0);
+    assert_int_equal(usnmp_cache_init(f->e.m, &a, &c), 0);
     usnmp_test_failing_arm(&fail, n);
     int rc = usnmp_cache_start(c, f->e.t, USNMP_CACHE_SET, oids, values, 1,
                                0, NULL);
@@ -436,7 +436,7 @@ static void test_failing_allocations(void **state) {
                                        &res)) == UV_EAGAIN)
         assert_true(uv_run(&f->e.loop, UV_RUN_ONCE) >= 0);
     }
-    assert_int_equal(usnmp_cache_free(c), 0);
+    assert_int_equal(usnmp_cache_close(c), 0);
     assert_int_equal(fail.live, 0);
   }
   assert_true(failures > 0);

@@ -39,12 +39,12 @@ static int setup(void **state) {
   env *e = calloc(1, sizeof(*e));
   assert_non_null(e);
   assert_int_equal(uv_loop_init(&e->loop), 0);
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
+  assert_int_equal(usnmp_manager_init(&e->m, &e->loop, NULL), 0);
   assert_int_equal(usnmp_test_agent_new(&e->agent, &e->loop, AF_INET), 0);
   usnmp_test_agent_set_default(e->agent,
                                (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   assert_int_equal(
-      usnmp_target_new(e->m, &e->t2c, usnmp_test_agent_address(e->agent)), 0);
+      usnmp_target_init(e->m, &e->t2c, usnmp_test_agent_address(e->agent)), 0);
   e->v3 = v3_responder_new(&e->loop, engine_a, sizeof(engine_a), engine_a,
                            sizeof(engine_a), 1, 100);
   e->v3->mode = V3R_SILENT;
@@ -112,7 +112,8 @@ static void assert_all(const done d[N], uint64_t start, int want, uint64_t lo,
 
 static usnmp_request_opts budget(uint32_t ms) {
   usnmp_request_opts o = {0};
-  o.flags = USNMP_OPT_TIMEOUT | USNMP_OPT_RESEND | USNMP_OPT_RETRIES;
+  o.flags =
+      USNMP_REQUEST_TIMEOUT | USNMP_REQUEST_RESEND | USNMP_REQUEST_RETRIES;
   o.timeout_ms = ms;
   o.resend_ms = 100;
   o.retries = -1;
@@ -262,7 +263,7 @@ static void test_cancelled_queued_deadline(void **state) {
   assert_int_equal(usnmp_cancel(&queued), 0);
   assert_int_equal(second.status, USNMP_E_CANCELLED);
   /* Resend 100 ms, 4 retries: times out at 500 ms, after being sent. */
-  o2.flags = USNMP_OPT_RESEND | USNMP_OPT_RETRIES;
+  o2.flags = USNMP_REQUEST_RESEND | USNMP_REQUEST_RETRIES;
   o2.resend_ms = 100;
   o2.retries = 4;
   uv_update_time(&e->loop);

@@ -912,7 +912,7 @@ static void test_error_status_text(void **state) {
   };
   for (int32_t i = 0; i <= 18; i++)
     assert_string_equal(usnmp_error_status_text(i), want[i]);
-  assert_string_equal(usnmp_error_status_text(USNMP_ERR_NOSUCHNAME),
+  assert_string_equal(usnmp_error_status_text(USNMP_ERROR_STATUS_NOSUCHNAME),
                       "(noSuchName) There is no such variable name in this "
                       "MIB.");
   static const int32_t unknown[] = {-2, -1, 19, 20, 1000, INT32_MIN, INT32_MAX};
@@ -932,7 +932,7 @@ static void test_error_status_name(void **state) {
       "inconsistentName"};
   for (int32_t i = 0; i <= 18; i++)
     assert_string_equal(usnmp_error_status_name(i), want[i]);
-  assert_string_equal(usnmp_error_status_name(USNMP_ERR_NOACCESS),
+  assert_string_equal(usnmp_error_status_name(USNMP_ERROR_STATUS_NOACCESS),
                       "noAccess");
   static const int32_t unknown[] = {-1, 19, INT32_MIN, INT32_MAX};
   for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)

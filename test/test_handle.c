@@ -26,7 +26,7 @@ static void test_take_find_release(void **state) {
   const int n = 200; /* past the first table of 64 slots */
   (void)state;
   assert_int_equal(uv_loop_init(&loop), 0);
-  assert_int_equal(usnmp_manager_new(&m, &loop, NULL), 0);
+  assert_int_equal(usnmp_manager_init(&m, &loop, NULL), 0);
   rs = calloc((size_t)n, sizeof *rs);
   refs = calloc((size_t)n, sizeof *refs);
   assert_non_null(rs);

@@ -22,7 +22,7 @@ int main(void) {
   if (usnmp_oid_format(text, sizeof text, &oid) < 0 ||
       strcmp(text, ".1.3.6.1.2.1.1.1.0") != 0)
     return 2;
-  if (usnmp_sync_new(&s) != 0 || usnmp_sync_close(s) != 0)
+  if (usnmp_sync_init(&s) != 0 || usnmp_sync_close(s) != 0)
     return 3;
   (void)loop;
   return strcmp(usnmp_version_string(), USNMP_VERSION_STRING) == 0 ? 0 : 4;

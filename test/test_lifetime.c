@@ -66,9 +66,9 @@ static int setup(void **state) {
   assert_int_equal(usnmp_test_agent_mib_set(f->agent, "1.3.6.1.4.1.777.4.0",
                                             usnmp_value_integer(9), 0),
                    0);
-  assert_int_equal(usnmp_manager_new(&f->m, &f->loop, NULL), 0);
+  assert_int_equal(usnmp_manager_init(&f->m, &f->loop, NULL), 0);
   assert_int_equal(
-      usnmp_target_new(f->m, &f->t, usnmp_test_agent_address(f->agent)), 0);
+      usnmp_target_init(f->m, &f->t, usnmp_test_agent_address(f->agent)), 0);
   *state = f;
   return 0;
 }
@@ -89,7 +89,7 @@ static int teardown(void **state) {
 /* Frees the target or closes the manager, as the case says. */
 static void act(fixture *f, enum action a) {
   if (a == FREE_TARGET) {
-    usnmp_target_free(f->t);
+    usnmp_target_close(f->t);
     f->t = NULL;
   } else {
     f->manager_closing = 1;
@@ -448,7 +448,7 @@ static void pull_shared_loop(void **state) {
   memset(&p, 0, sizeof p);
   p.f = f;
   p.end = 1;
-  assert_int_equal(usnmp_walk_open(f->t, &root, NULL, &p.w), 0);
+  assert_int_equal(usnmp_walk_init(f->t, &root, NULL, &p.w), 0);
   assert_int_equal(uv_timer_init(&f->loop, &p.timer), 0);
   p.timer.data = &p;
   assert_int_equal(uv_timer_start(&p.timer, pull_tick, 1, 1), 0);
@@ -475,14 +475,14 @@ static void pull_timeout_ends_run(void **state) {
   int fired = 0;
   memset(&o, 0, sizeof o);
   memset(&ro, 0, sizeof ro);
-  ro.flags = USNMP_OPT_RETRIES | USNMP_OPT_RESEND;
+  ro.flags = USNMP_REQUEST_RETRIES | USNMP_REQUEST_RESEND;
   ro.retries = 0;
   ro.resend_ms = 20;
   o.request = &ro;
   o.flags = USNMP_WALK_NO_ROOT_GET;
   usnmp_test_agent_set_default(f->agent,
                                (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
-  assert_int_equal(usnmp_walk_open(f->t, &root, &o, &w), 0);
+  assert_int_equal(usnmp_walk_init(f->t, &root, &o, &w), 0);
   assert_int_equal(usnmp_walk_next(w, &vb), UV_EAGAIN);
   /* The caller is slow: the request's timeout is due before the run
    * starts, so the walk ends in the run's first step, after which the

@@ -60,7 +60,7 @@ static void on_response(const usnmp_response *resp, void *arg) {
   if (res->cancel_other != NULL)
     assert_int_equal(usnmp_cancel(res->cancel_other), 0);
   if (res->free_target != NULL)
-    usnmp_target_free(res->free_target);
+    usnmp_target_close(res->free_target);
   if (res->close_manager != NULL)
     usnmp_manager_close(res->close_manager, NULL, NULL);
 }
@@ -100,10 +100,10 @@ static int setup_family(void **state, int family) {
   env *e = calloc(1, sizeof(*e));
   assert_non_null(e);
   assert_int_equal(uv_loop_init(&e->loop), 0);
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
+  assert_int_equal(usnmp_manager_init(&e->m, &e->loop, NULL), 0);
   assert_int_equal(usnmp_test_agent_new(&e->agent, &e->loop, family), 0);
   assert_int_equal(
-      usnmp_target_new(e->m, &e->t, usnmp_test_agent_address(e->agent)), 0);
+      usnmp_target_init(e->m, &e->t, usnmp_test_agent_address(e->agent)), 0);
   *state = e;
   return 0;
 }
@@ -188,7 +188,7 @@ static void test_get_v1_nosuchname(void **state) {
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
-  assert_int_equal(res.error_status, USNMP_ERR_NOSUCHNAME);
+  assert_int_equal(res.error_status, USNMP_ERROR_STATUS_NOSUCHNAME);
   assert_int_equal(res.error_index, 2);
   /* GETBULK does not exist in v1. */
   assert_int_equal(usnmp_getbulk(e->t, oids, 1, 0, 5, NULL, on_response,
@@ -236,7 +236,7 @@ static void test_set_then_get(void **state) {
                    0);
   run_until(&e->loop, &ro.calls, 1, 5000);
   assert_int_equal(ro.calls, 1);
-  assert_int_equal(ro.error_status, USNMP_ERR_NOACCESS);
+  assert_int_equal(ro.error_status, USNMP_ERROR_STATUS_NOACCESS);
   assert_int_equal(ro.error_index, 1);
 
   assert_int_equal(usnmp_target_set_write_community(e->t, "private"), 0);
@@ -272,15 +272,15 @@ static void test_invalid_arguments(void **state) {
   assert_int_equal(usnmp_get(e->t, &o, USNMP_MAX_VARBINDS + 1, NULL,
                              on_response, &res, NULL),
                    USNMP_E_INVAL);
-  opts.flags = USNMP_OPT_RESEND;
+  opts.flags = USNMP_REQUEST_RESEND;
   opts.resend_ms = 0;
   assert_int_equal(usnmp_get(e->t, &o, 1, &opts, on_response, &res, NULL),
                    USNMP_E_INVAL);
-  opts.flags = USNMP_OPT_RETRIES;
+  opts.flags = USNMP_REQUEST_RETRIES;
   opts.retries = -1; /* unlimited needs an overall timeout */
   assert_int_equal(usnmp_get(e->t, &o, 1, &opts, on_response, &res, NULL),
                    USNMP_E_INVAL);
-  opts.flags = USNMP_OPT_BACKOFF;
+  opts.flags = USNMP_REQUEST_BACKOFF;
   opts.backoff = 0.5;
   assert_int_equal(usnmp_get(e->t, &o, 1, &opts, on_response, &res, NULL),
                    USNMP_E_INVAL);
@@ -300,7 +300,7 @@ static void test_request_opts_community(void **state) {
   usnmp_value v = usnmp_value_string("renamed");
   usnmp_request_opts opts = {0};
   result set = {0}, bad = {0};
-  opts.flags = USNMP_OPT_COMMUNITY;
+  opts.flags = USNMP_REQUEST_COMMUNITY;
   opts.community = "private";
   assert_int_equal(usnmp_set(e->t, &name, &v, 1, &opts, on_response, &set,
                              NULL),
@@ -310,7 +310,8 @@ static void test_request_opts_community(void **state) {
   assert_int_equal(set.error_status, 0);
   /* An unknown community: the agent stays silent, the request times out
    * after the resends the options ask for. */
-  opts.flags = USNMP_OPT_COMMUNITY | USNMP_OPT_RESEND | USNMP_OPT_RETRIES;
+  opts.flags =
+      USNMP_REQUEST_COMMUNITY | USNMP_REQUEST_RESEND | USNMP_REQUEST_RETRIES;
   opts.community = "guess";
   opts.resend_ms = 20;
   opts.retries = 2;
@@ -435,7 +436,7 @@ static void test_toobig_single_varbind(void **state) {
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
-  assert_int_equal(res.error_status, USNMP_ERR_TOOBIG);
+  assert_int_equal(res.error_status, USNMP_ERROR_STATUS_TOOBIG);
   assert_int_equal(res.n, 0);
   assert_int_equal(agent_stats(e).requests, 1);
 }
@@ -492,7 +493,8 @@ static void test_overall_timeout(void **state) {
   uint64_t start, elapsed;
   usnmp_test_agent_set_default(e->agent,
                                (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
-  opts.flags = USNMP_OPT_TIMEOUT | USNMP_OPT_RESEND | USNMP_OPT_RETRIES;
+  opts.flags =
+      USNMP_REQUEST_TIMEOUT | USNMP_REQUEST_RESEND | USNMP_REQUEST_RETRIES;
   opts.timeout_ms = 130;
   opts.resend_ms = 50;
   opts.retries = -1;
@@ -561,7 +563,7 @@ static void test_cancel(void **state) {
   assert_int_equal(usnmp__manager_pending(e->m), 0);
 }
 
-static void test_target_free(void **state) {
+static void test_target_close(void **state) {
   env *e = *state;
   usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result r[4];
@@ -580,11 +582,11 @@ static void test_target_free(void **state) {
   /* A callback that frees the target again, and one that frees another
    * target: both are safe. */
   assert_int_equal(
-      usnmp_target_new(e->m, &t2, usnmp_test_agent_address(e->agent)), 0);
+      usnmp_target_init(e->m, &t2, usnmp_test_agent_address(e->agent)), 0);
   r[0].free_target = e->t;
   r[1].free_target = t2;
   assert_int_equal(usnmp_get(t2, &o, 1, NULL, on_response, &r[3], NULL), 0);
-  usnmp_target_free(e->t);
+  usnmp_target_close(e->t);
   e->t = NULL;
   for (i = 0; i < 4; i++) {
     assert_int_equal(r[i].calls, 1);
@@ -619,7 +621,7 @@ static void test_close_pending_and_queued(void **state) {
   }
   assert_int_equal(e->closed, 0); /* memory goes in a close callback */
   /* The manager lives until its close callback, refusing new work. */
-  assert_int_equal(usnmp_target_new(e->m, &e->t, "127.0.0.1"), USNMP_E_CLOSED);
+  assert_int_equal(usnmp_target_init(e->m, &e->t, "127.0.0.1"), USNMP_E_CLOSED);
   uv_run(&e->loop, UV_RUN_NOWAIT);
   assert_int_equal(e->closed, 1);
   e->m = NULL; /* teardown: already closed */
@@ -654,7 +656,7 @@ static void test_send_error(void **state) {
    * fails, and the callback still runs later, never inside usnmp_get. */
   result good[2];
   memset(good, 0, sizeof(good));
-  assert_int_equal(usnmp_target_new(e->m, &t, "127.255.255.255:16100"), 0);
+  assert_int_equal(usnmp_target_init(e->m, &t, "127.255.255.255:16100"), 0);
   /* One send batch: a good datagram, the refused one, a good one. */
   assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &good[0], NULL),
                    0);
@@ -671,7 +673,7 @@ static void test_send_error(void **state) {
   assert_int_equal(stats_of(e).send_errors, 1);
   assert_int_equal(stats_of(e).sent, 2);
   assert_int_equal(stats_of(e).inflight, 0);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 static void test_free_target_from_answer(void **state) {
@@ -705,7 +707,7 @@ static void test_getbulk_toobig_not_retried(void **state) {
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
-  assert_int_equal(res.error_status, USNMP_ERR_TOOBIG);
+  assert_int_equal(res.error_status, USNMP_ERROR_STATUS_TOOBIG);
   assert_int_equal(agent_stats(e).requests, 1);
 }
 
@@ -790,7 +792,7 @@ static void test_split_error_index(void **state) {
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
-  assert_int_equal(res.error_status, USNMP_ERR_NOSUCHNAME);
+  assert_int_equal(res.error_status, USNMP_ERROR_STATUS_NOSUCHNAME);
   assert_int_equal(res.error_index, 17);
   assert_int_equal(res.n, 25);
 }
@@ -990,7 +992,7 @@ static void test_manager_cap(void **state) {
   usnmp_test_agent_set_default(e->agent,
                                (usnmp_test_action){USNMP_TEST_DELAY, 15, 0});
   assert_int_equal(
-      usnmp_target_new(e->m, &t2, usnmp_test_agent_address(e->agent)), 0);
+      usnmp_target_init(e->m, &t2, usnmp_test_agent_address(e->agent)), 0);
   assert_int_equal(usnmp_target_set_max_inflight(e->t, 0), 0);
   assert_int_equal(usnmp_manager_set_max_inflight(e->m, 4), 0);
   for (i = 0; i < 12; i++) {
@@ -1009,7 +1011,7 @@ static void test_manager_cap(void **state) {
   assert_int_equal(agent_stats(e).max_pending, 4);
   /* Waiting requests go in order: the last ones started finish last. */
   assert_true(r[11].order > r[0].order);
-  usnmp_target_free(t2);
+  usnmp_target_close(t2);
 }
 
 typedef struct many {
@@ -1033,8 +1035,7 @@ static void test_many_targets(void **state) {
   usnmp_stats s;
   for (i = 0; i < 50; i++) {
     assert_int_equal(
-        usnmp_target_new(e->m, &ts[i], usnmp_test_agent_address(e->agent)),
-        0);
+        usnmp_target_init(e->m, &ts[i], usnmp_test_agent_address(e->agent)), 0);
     /* Each answer is sure to come: no resend races with a slow run. */
     fast_resend(ts[i], 5000, 2);
   }
@@ -1049,7 +1050,7 @@ static void test_many_targets(void **state) {
   assert_int_equal(s.requests, 1000);
   assert_int_equal(usnmp__manager_pending(e->m), 0);
   for (i = 0; i < 50; i++)
-    usnmp_target_free(ts[i]);
+    usnmp_target_close(ts[i]);
 }
 
 /* ------------------------------------------------------------------------
@@ -1076,14 +1077,14 @@ static void test_localhost(void **state) {
   char agent[64];
   snprintf(agent, sizeof(agent), "localhost:%u",
            usnmp_test_agent_port(e->agent));
-  assert_int_equal(usnmp_target_new(e->m, &t, agent), 0);
+  assert_int_equal(usnmp_target_init(e->m, &t, agent), 0);
   assert_int_equal(usnmp_get(t, &o, 1, NULL, on_response, &res, NULL), 0);
   assert_int_equal(stats_of(e).queued, 1); /* waits for the name */
   run_until(&e->loop, &res.calls, 1, 10000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
   assert_string_equal(usnmp_target_agent(t), agent);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 static void test_resolve_failure(void **state) {
@@ -1094,8 +1095,8 @@ static void test_resolve_failure(void **state) {
   int i;
   for (i = 0; i < 12; i++)
     oids[i] = usnmp_test_oid(SYSDESCR);
-  assert_int_equal(
-      usnmp_target_new(e->m, &t, USNMP_TEST_UNRESOLVABLE ":1161"), 0);
+  assert_int_equal(usnmp_target_init(e->m, &t, USNMP_TEST_UNRESOLVABLE ":1161"),
+                   0);
   assert_int_equal(usnmp_get(t, oids, 1, NULL, on_response, &a, NULL), 0);
   /* A split request waits as well, and fails once. */
   assert_int_equal(usnmp_get(t, oids, 12, NULL, on_response, &b, NULL), 0);
@@ -1105,7 +1106,7 @@ static void test_resolve_failure(void **state) {
   assert_int_equal(b.calls, 1);
   assert_int_equal(b.status, USNMP_E_RESOLVE);
   assert_int_equal(stats_of(e).queued, 0);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 static void test_close_while_resolving(void **state) {
@@ -1113,7 +1114,7 @@ static void test_close_while_resolving(void **state) {
   usnmp_oid o = usnmp_test_oid(SYSDESCR);
   result res = {0};
   usnmp_target *t;
-  assert_int_equal(usnmp_target_new(e->m, &t, "localhost"), 0);
+  assert_int_equal(usnmp_target_init(e->m, &t, "localhost"), 0);
   assert_int_equal(usnmp_get(t, &o, 1, NULL, on_response, &res, NULL), 0);
   usnmp_manager_close(e->m, on_closed, e);
   assert_int_equal(res.calls, 1);
@@ -1234,8 +1235,8 @@ static void test_run_returns_when_idle(void **state) {
   (void)state;
   assert_int_equal(usnmp_test_agent_start_thread(&a, AF_INET), 0);
   assert_int_equal(uv_loop_init(&loop), 0);
-  assert_int_equal(usnmp_manager_new(&m, &loop, NULL), 0);
-  assert_int_equal(usnmp_target_new(m, &t, usnmp_test_agent_address(a)), 0);
+  assert_int_equal(usnmp_manager_init(&m, &loop, NULL), 0);
+  assert_int_equal(usnmp_target_init(m, &t, usnmp_test_agent_address(a)), 0);
   for (int round = 1; round <= 2; round++) {
     memset(&res, 0, sizeof(res));
     assert_int_equal(usnmp_get(t, &oid, 1, NULL, on_response, &res, NULL), 0);
@@ -1260,8 +1261,8 @@ static void test_threaded_agent(void **state) {
   (void)state;
   assert_int_equal(uv_loop_init(&loop), 0);
   assert_int_equal(usnmp_test_agent_start_thread(&a, AF_INET6), 0);
-  assert_int_equal(usnmp_manager_new(&m, &loop, NULL), 0);
-  assert_int_equal(usnmp_target_new(m, &t, usnmp_test_agent_address(a)), 0);
+  assert_int_equal(usnmp_manager_init(&m, &loop, NULL), 0);
+  assert_int_equal(usnmp_target_init(m, &t, usnmp_test_agent_address(a)), 0);
   usnmp_test_agent_push(a, (usnmp_test_action){USNMP_TEST_DELAY, 10, 0});
   assert_int_equal(usnmp_get(t, &o, 1, NULL, on_response, &res, NULL), 0);
   run_until(&loop, &res.calls, 1, 5000);
@@ -1294,13 +1295,13 @@ static long run_failing(usnmp_test_agent *agent, uv_loop_t *loop,
     snprintf(name, sizeof(name), "1.3.6.1.4.1.99999.1.%d", i + 1);
     oids[i] = usnmp_test_oid(name);
   }
-  rc = usnmp_manager_new(&m, loop, &alloc);
+  rc = usnmp_manager_init(&m, loop, &alloc);
   if (rc != 0) {
     assert_int_equal(rc, USNMP_E_NOMEM);
     assert_int_equal(f.live, 0);
     return f.count;
   }
-  rc = usnmp_target_new(m, &t, usnmp_test_agent_address(agent));
+  rc = usnmp_target_init(m, &t, usnmp_test_agent_address(agent));
   if (rc == 0) {
     /* A split GET (two sub-requests of at most 10) and a name. */
     rc = usnmp_get(t, oids, 12, NULL, on_response, &a, NULL);
@@ -1312,7 +1313,7 @@ static long run_failing(usnmp_test_agent *agent, uv_loop_t *loop,
       if (a.status == 0)
         assert_int_equal(a.n, 12);
     }
-    rc = usnmp_target_new(m, &t2, "localhost");
+    rc = usnmp_target_init(m, &t2, "localhost");
     assert_true(rc == 0 || rc == USNMP_E_NOMEM);
     if (rc == 0) {
       rc = usnmp_get(t2, oids, 1, NULL, on_response, &b, NULL);
@@ -1361,7 +1362,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_overall_timeout, setup, teardown),
       cmocka_unit_test_setup_teardown(test_late_reply, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_target_free, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_target_close, setup, teardown),
       cmocka_unit_test_setup_teardown(test_close_pending_and_queued, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_close_from_callback, setup,

@@ -26,7 +26,7 @@ typedef usnmp_test_snmpd_env env;
 
 static usnmp_target *target(env *e, const char *agent, usnmp_version v) {
   usnmp_target *t;
-  assert_int_equal(usnmp_target_new(e->m, &t, agent), 0);
+  assert_int_equal(usnmp_target_init(e->m, &t, agent), 0);
   assert_int_equal(usnmp_target_set_version(t, v), 0);
   /* snmpd answers in milliseconds; a lost datagram on a loaded machine
    * is resent soon. */
@@ -47,7 +47,7 @@ static void get_sysdescr(env *e, const char *agent, usnmp_version v) {
   assert_int_equal(res.error_status, 0);
   assert_int_equal(res.n, 1);
   assert_string_equal(res.text[0], SYSDESCR_TEXT);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 static void test_get_ipv4_ipv6_localhost(void **state) {
@@ -84,10 +84,10 @@ static void test_missing_object(void **state) {
                       ".1.3.6.1.2.1.1.1.99 = No Such Instance currently "
                       "exists at this OID");
   assert_int_equal(v1.status, 0);
-  assert_int_equal(v1.error_status, USNMP_ERR_NOSUCHNAME);
+  assert_int_equal(v1.error_status, USNMP_ERROR_STATUS_NOSUCHNAME);
   assert_int_equal(v1.error_index, 2);
-  usnmp_target_free(t1);
-  usnmp_target_free(t2);
+  usnmp_target_close(t1);
+  usnmp_target_close(t2);
 }
 
 static void test_getnext_getbulk(void **state) {
@@ -113,7 +113,7 @@ static void test_getnext_getbulk(void **state) {
                       ".1.3.6.1.2.1.1.2.0 = OID: .1.3.6.1.4.1.8072.3.2.10");
   assert_memory_equal(bulk.text[2], ".1.3.6.1.2.1.1.3.0 = Timeticks: (",
                       strlen(".1.3.6.1.2.1.1.3.0 = Timeticks: ("));
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 static void set_location(env *e, const char *agent, usnmp_version v,
@@ -129,8 +129,8 @@ static void set_location(env *e, const char *agent, usnmp_version v,
   usnmp_test_wait_for(&e->loop, &ro);
   assert_int_equal(ro.status, 0);
   assert_int_equal(ro.error_status, v == USNMP_VERSION_1
-                                        ? USNMP_ERR_NOSUCHNAME
-                                        : USNMP_ERR_NOACCESS);
+                                        ? USNMP_ERROR_STATUS_NOSUCHNAME
+                                        : USNMP_ERROR_STATUS_NOACCESS);
   assert_int_equal(ro.error_index, 1);
 
   assert_int_equal(usnmp_target_set_write_community(t, "private"), 0);
@@ -147,7 +147,7 @@ static void set_location(env *e, const char *agent, usnmp_version v,
   usnmp_test_wait_for(&e->loop, &get);
   assert_int_equal(get.status, 0);
   assert_string_equal(get.text[0], want);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 static void test_set_then_get(void **state) {
@@ -174,7 +174,7 @@ static void test_wrong_community_times_out(void **state) {
   assert_int_equal(s.sent, 2);
   assert_int_equal(s.received, 0);
   assert_int_equal(s.timeouts, 1);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 static void test_split(void **state) {
@@ -199,7 +199,7 @@ static void test_split(void **state) {
                                 ".1.3.6.1.4.1.8072.3.2.10"
                               : SYSDESCR_TEXT);
   assert_int_equal(s.accepted, 3);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 int main(void) {

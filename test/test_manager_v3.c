@@ -64,7 +64,7 @@ static usnmp_target *v3_target(env *e, const char *agent, const char *user,
     assert_int_equal(usnmp_auth_proto_parse(auth, &a), 0);
   if (priv != NULL)
     assert_int_equal(usnmp_priv_proto_parse(priv, &p), 0);
-  assert_int_equal(usnmp_target_new(e->m, &t, agent), 0);
+  assert_int_equal(usnmp_target_init(e->m, &t, agent), 0);
   assert_int_equal(usnmp_target_set_v3_user(t, user, a, authpass, p,
                                             privpass),
                    0);
@@ -158,8 +158,8 @@ static void exercise_user(env *e, const usnmp_test_snmpd_user *u,
     assert_int_equal(w6.status, 0);
     assert_int_equal(w6.count, w4.count);
   }
-  usnmp_target_free(t4);
-  usnmp_target_free(t6);
+  usnmp_target_close(t4);
+  usnmp_target_close(t6);
 }
 
 static void test_every_user(void **state) {
@@ -191,23 +191,23 @@ static void test_wrong_secrets(void **state) {
   t = v3_target(e, e->agent.agent4, "shaaes", "SHA", "wrongpass123", "AES",
                 USNMP_TEST_SNMPD_PRIV_PASS);
   assert_int_equal(get_once(e, t, &res), USNMP_E_WRONG_DIGEST);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 
   /* Unknown user. */
   t = v3_target(e, e->agent.agent6, "nobody", "SHA",
                 USNMP_TEST_SNMPD_AUTH_PASS, "AES", USNMP_TEST_SNMPD_PRIV_PASS);
   assert_int_equal(get_once(e, t, &res), USNMP_E_UNKNOWN_USER);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 
   /* A level the user does not have, both ways. */
   t = v3_target(e, e->agent.agent4, "md5nopriv", "MD5",
                 USNMP_TEST_SNMPD_AUTH_PASS, "DES", USNMP_TEST_SNMPD_PRIV_PASS);
   assert_int_equal(get_once(e, t, &res), USNMP_E_UNSUPPORTED_SEC_LEVEL);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
   t = v3_target(e, e->agent.agent4, "noauth", "MD5",
                 USNMP_TEST_SNMPD_AUTH_PASS, NULL, NULL);
   assert_int_equal(get_once(e, t, &res), USNMP_E_UNSUPPORTED_SEC_LEVEL);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 
   /* Wrong privacy password: the agent cannot decrypt and answers nothing
    * we can authenticate; the request ends as a timeout (net-snmp's
@@ -217,18 +217,18 @@ static void test_wrong_secrets(void **state) {
   assert_int_equal(usnmp_target_set_resend(t, 200), 0);
   assert_int_equal(usnmp_target_set_retries(t, 1), 0);
   assert_int_equal(get_once(e, t, &res), USNMP_E_TIMEOUT);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 
   /* A lower level than the agent's access rule asks (rwuser ... priv):
    * the agent answers, with authorizationError. */
   t = user_target(e, e->agent.agent4, &shaaes);
   assert_int_equal(usnmp_target_set_v3_level(t, USNMP_SEC_AUTHNOPRIV), 0);
   assert_int_equal(get_once(e, t, &res), 0);
-  assert_int_equal(res.error_status, USNMP_ERR_AUTHORIZATIONERROR);
-  usnmp_target_free(t);
+  assert_int_equal(res.error_status, USNMP_ERROR_STATUS_AUTHORIZATIONERROR);
+  usnmp_target_close(t);
 
   /* Bad arguments of the setters. */
-  assert_int_equal(usnmp_target_new(e->m, &t, e->agent.agent4), 0);
+  assert_int_equal(usnmp_target_init(e->m, &t, e->agent.agent4), 0);
   assert_int_equal(usnmp_target_set_v3_user(t, "u", USNMP_AUTH_SHA, "short",
                                             USNMP_PRIV_NONE, NULL),
                    USNMP_E_V3_PASSPHRASE);
@@ -267,7 +267,7 @@ static void test_wrong_secrets(void **state) {
   assert_int_equal(usnmp_target_set_v3_level(t, USNMP_SEC_AUTHNOPRIV),
                    USNMP_E_INVAL);
   assert_int_equal(get_once(e, t, &res), 0);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
   usnmp_manager_stats(e->m, &st);
   assert_true(st.accepted > 0);
 }
@@ -304,8 +304,8 @@ static void test_given_engine_id(void **state) {
   assert_int_equal(usnmp_target_set_resend(t2, 200), 0);
   assert_int_equal(usnmp_target_set_retries(t2, 1), 0);
   assert_true(get_once(e, t2, &res) < 0);
-  usnmp_target_free(t);
-  usnmp_target_free(t2);
+  usnmp_target_close(t);
+  usnmp_target_close(t2);
 }
 
 static void test_contexts(void **state) {
@@ -325,7 +325,7 @@ static void test_contexts(void **state) {
   assert_int_equal(usnmp_target_set_retries(t, 1), 0);
   assert_int_equal(get_once(e, t, &res), USNMP_E_TIMEOUT);
   /* The request's own context wins over the target's. */
-  ro.flags = USNMP_OPT_CONTEXT;
+  ro.flags = USNMP_REQUEST_CONTEXT;
   ro.context_name = "";
   memset(&res, 0, sizeof(res));
   assert_int_equal(usnmp_get(t, &o, 1, &ro, usnmp_test_on_response, &res, NULL),
@@ -336,7 +336,7 @@ static void test_contexts(void **state) {
   assert_int_equal(usnmp_target_set_v3_context(t, NULL, 0, NULL), 0);
   assert_int_equal(usnmp_target_set_v3_context(t, NULL, 33, NULL),
                    USNMP_E_INVAL);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 /* The agent restarts (engine boots + 1, time back near 0) between two
@@ -365,7 +365,7 @@ static void test_restart_and_clock_jump(void **state) {
   t->usm->boots -= 1;
   assert_int_equal(get_once(e, t, &res), 0);
   assert_int_equal(t->usm->boots, boots + 1);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 /* A thousand targets with one user hash each password once. */
@@ -400,7 +400,7 @@ static void test_key_cache(void **state) {
     assert_string_equal(res[i].text[0], SYSDESCR_TEXT);
   }
   for (i = 0; i < 1000; i++)
-    usnmp_target_free(ts[i]);
+    usnmp_target_close(ts[i]);
 }
 
 /* Many requests in flight on one target, more than max_oids per request
@@ -428,7 +428,7 @@ static void test_split_and_many(void **state) {
     assert_int_equal(res[i].n, i % 2 ? 25 : 1);
     assert_string_equal(res[i].text[0], SYSDESCR_TEXT);
   }
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 typedef struct table_result {
@@ -461,7 +461,7 @@ static void test_table(void **state) {
   table_result bulk = {0}, next = {0}, v2 = {0};
   usnmp_walk_opts opts = {0};
   const int *all[3] = {&bulk.done, &next.done, &v2.done};
-  assert_int_equal(usnmp_target_new(e->m, &t2, e->agent.agent4), 0);
+  assert_int_equal(usnmp_target_init(e->m, &t2, e->agent.agent4), 0);
   opts.method = USNMP_WALK_GETNEXT;
   assert_int_equal(usnmp_table_start(t3, &entry, NULL, 0, NULL, on_row,
                                      on_table_done, &bulk, NULL),
@@ -479,8 +479,8 @@ static void test_table(void **state) {
   assert_true(v2.rows >= 5);
   assert_int_equal(bulk.rows, v2.rows);
   assert_int_equal(next.rows, v2.rows);
-  usnmp_target_free(t3);
-  usnmp_target_free(t2);
+  usnmp_target_close(t3);
+  usnmp_target_close(t2);
 }
 
 /* ------------------------------------------------------------------------
@@ -498,12 +498,12 @@ static long run_failing(env *e, long fail_at) {
   int i, rc, closed = 0;
   for (i = 0; i < 12; i++)
     oids[i] = usnmp_test_oid(SYSDESCR);
-  rc = usnmp_manager_new(&m, &e->loop, &alloc);
+  rc = usnmp_manager_init(&m, &e->loop, &alloc);
   if (rc != 0) {
     assert_int_equal(rc, USNMP_E_NOMEM);
     return f.count;
   }
-  rc = usnmp_target_new(m, &t, e->agent.agent4);
+  rc = usnmp_target_init(m, &t, e->agent.agent4);
   if (rc == 0)
     rc = usnmp_target_set_v3_user(t, "shaaes", USNMP_AUTH_SHA,
                                   USNMP_TEST_SNMPD_AUTH_PASS, USNMP_PRIV_AES,
@@ -574,7 +574,7 @@ static void agent_answer(hostile *h, const struct sockaddr *from,
   pdu.type = USNMP_PDU_RESPONSE;
   pdu.request_id = m.pdu.request_id;
   if (n > 1) {
-    pdu.error_status = USNMP_ERR_TOOBIG;
+    pdu.error_status = USNMP_ERROR_STATUS_TOOBIG;
     h->toobig_sent++;
   } else {
     for (i = 0; i < n; i++)
@@ -728,7 +728,7 @@ static void test_hostile_agent(void **state) {
   assert_true(st.dropped_auth >= 1 && st.dropped_auth <= 6);
   assert_true(st.dropped_malformed >= 2);
   assert_true(st.dropped_unknown_id >= 1);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 
   /* The same agent answering honestly, with tooBig to every request of
    * several varbinds: the encrypted request is split from the PDU the
@@ -753,7 +753,7 @@ static void test_hostile_agent(void **state) {
     assert_int_equal(h.toobig_sent, 3); /* 4, then 2 and 2 */
     assert_int_equal(h.answered, 4);
     assert_int_equal(h.probes, 1);
-    usnmp_target_free(t);
+    usnmp_target_close(t);
   }
 
   /* Mangled answers (every truncation, every byte flipped) arrive before
@@ -778,7 +778,7 @@ static void test_hostile_agent(void **state) {
               (after.dropped_wrong_version - before.dropped_wrong_version) +
               (after.dropped_wrong_pdu - before.dropped_wrong_pdu);
     assert_int_equal(dropped, (uint64_t)h.forgeries);
-    usnmp_target_free(t);
+    usnmp_target_close(t);
   }
 
   uv_close((uv_handle_t *)&h.udp, NULL);

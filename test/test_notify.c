@@ -500,8 +500,8 @@ static int loop_setup(void **state) {
   loop_env *e = calloc(1, sizeof(*e));
   assert_non_null(e);
   assert_int_equal(uv_loop_init(&e->loop), 0);
-  assert_int_equal(usnmp_receiver_new(&e->rx, &e->loop, NULL), 0);
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
+  assert_int_equal(usnmp_receiver_init(&e->rx, &e->loop, NULL), 0);
+  assert_int_equal(usnmp_manager_init(&e->m, &e->loop, NULL), 0);
   *state = e;
   return 0;
 }
@@ -549,7 +549,7 @@ static void test_send_receive_traps(void **state) {
                                               "first-secret", NULL, 0),
                    USNMP_HAVE_SNMPV3 ? 0 : USNMP_E_UNSUPPORTED);
   assert_int_equal(usnmp_receiver_start(e->rx, on_note, &e->s), 0);
-  assert_int_equal(usnmp_target_new(e->m, &t, agent), 0);
+  assert_int_equal(usnmp_target_init(e->m, &t, agent), 0);
   vb = name_vb(usnmp_value_string("hello"));
 
   assert_int_equal(usnmp_trap_send(t, NULL, 4242, &trap, &vb, 1), 0);
@@ -640,7 +640,7 @@ static void test_send_receive_informs(void **state) {
                        USNMP_PRIV_AES256C, "first-secret", NULL, 0),
                    USNMP_HAVE_SNMPV3 ? 0 : USNMP_E_UNSUPPORTED);
   assert_int_equal(usnmp_receiver_start(e->rx, on_note, &e->s), 0);
-  assert_int_equal(usnmp_target_new(e->m, &t, agent), 0);
+  assert_int_equal(usnmp_target_init(e->m, &t, agent), 0);
   assert_int_equal(usnmp_inform_send(t, 1, &trap, NULL, 0, NULL, on_ack, &a,
                                      NULL),
                    0);
@@ -788,12 +788,12 @@ static void test_close_in_callback(void **state) {
   usnmp_target *t;
   usnmp_oid trap = usnmp_test_oid(".1.3.6.1.6.3.1.1.5.4");
   char agent[64];
-  assert_int_equal(usnmp_receiver_new(&rx, loop, NULL), 0);
+  assert_int_equal(usnmp_receiver_init(&rx, loop, NULL), 0);
   assert_int_equal(usnmp_receiver_bind(rx, "127.0.0.1:0"), 0);
   snprintf(agent, sizeof(agent), "127.0.0.1:%d", usnmp_receiver_port(rx, 0));
   assert_int_equal(usnmp_receiver_add_community(rx, "public"), 0);
   assert_int_equal(usnmp_receiver_start(rx, on_note_close, &e->s), 0);
-  assert_int_equal(usnmp_target_new(e->m, &t, agent), 0);
+  assert_int_equal(usnmp_target_init(e->m, &t, agent), 0);
   for (int i = 0; i < 5; i++)
     assert_int_equal(usnmp_trap_send(t, NULL, 1, &trap, NULL, 0), 0);
   run_until(e, 1);
@@ -848,7 +848,7 @@ static void test_receiver_settings(void **state) {
                    0);
   assert_int_equal(usnmp_receiver_set_dedupe_window(e->rx, 0), 0);
   assert_int_equal(usnmp_receiver_start(e->rx, on_note, &e->s), 0);
-  assert_int_equal(usnmp_target_new(e->m, &t, agent), 0);
+  assert_int_equal(usnmp_target_init(e->m, &t, agent), 0);
   assert_int_equal(usnmp_target_set_community(t, "public"), 0);
   assert_int_equal(usnmp_trap_send(t, NULL, 1, &trap, NULL, 0), 0);
   assert_int_equal(usnmp_target_set_community(t, "secret"), 0);
@@ -988,7 +988,7 @@ static void test_bad_arguments(void **state) {
   {
     usnmp_receiver *rx2;
     int rc;
-    assert_int_equal(usnmp_receiver_new(&rx2, &e->loop, NULL), 0);
+    assert_int_equal(usnmp_receiver_init(&rx2, &e->loop, NULL), 0);
     rc = usnmp_receiver_bind(rx2, "127.0.0.1");
     if (rc == 0)
       assert_int_equal(usnmp_receiver_port(rx2, 0), 162);

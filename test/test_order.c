@@ -192,7 +192,7 @@ static void test_held_deadline_from_release(void **state) {
   env_ordered(&e);
   delay_next(&e, 300);
   assert_int_equal(get(e.t, SYSNAME, &g), 0);
-  opts.flags = USNMP_OPT_TIMEOUT;
+  opts.flags = USNMP_REQUEST_TIMEOUT;
   opts.timeout_ms = 200;
   assert_int_equal(set_name(e.t, "late", &s, &opts, NULL), 0);
   run_until(&e, &j, 2);
@@ -232,7 +232,7 @@ static void test_free_and_close_with_held(void **state) {
   (void)state;
   env_ordered(&e);
   slow_get_set_get(&e, 200, &g, &s, "x", NULL, &g2);
-  usnmp_target_free(e.t);
+  usnmp_target_close(e.t);
   assert_int_equal(j.n, 3);
   for (int i = 0; i < 3; i++)
     assert_int_equal(j.status[i], USNMP_E_CANCELLED);
@@ -242,7 +242,7 @@ static void test_free_and_close_with_held(void **state) {
   journal k = {0};
   call kg = {&k, 'g'}, ks = {&k, 's'};
   assert_int_equal(
-      usnmp_target_new(e.m, &t, usnmp_test_agent_address(e.agent)), 0);
+      usnmp_target_init(e.m, &t, usnmp_test_agent_address(e.agent)), 0);
   assert_int_equal(usnmp_target_set_write_community(t, "private"), 0);
   assert_int_equal(usnmp_target_set_ordering(t, USNMP_ORDER_WRITER_PREFERRED),
                    0);

@@ -247,7 +247,7 @@ static void test_capture_v1_nosuchname(void **state) {
   (void)state;
   decode_roundtrip(&c->msgs[1], &msg, vbs, 8, &n, USNMP_VERSION_1,
                    USNMP_PDU_RESPONSE, "public");
-  assert_int_equal(msg.error_status, USNMP_ERR_NOSUCHNAME);
+  assert_int_equal(msg.error_status, USNMP_ERROR_STATUS_NOSUCHNAME);
   assert_int_equal(msg.error_index, 1);
   assert_int_equal(n, 1);
   assert_name(&vbs[0], ".1.3.6.1.2.1.1.99.0");
@@ -384,7 +384,7 @@ static void test_capture_set(void **state) {
   assert_int_equal(vbs[1].value.v.integer, 128);
   decode_roundtrip(&w->msgs[1], &msg, vbs, 8, &n, USNMP_VERSION_2C,
                    USNMP_PDU_RESPONSE, "private");
-  assert_int_equal(msg.error_status, USNMP_ERR_WRONGTYPE);
+  assert_int_equal(msg.error_status, USNMP_ERROR_STATUS_WRONGTYPE);
   assert_int_equal(msg.error_index, 1);
 
   decode_roundtrip(&t->msgs[0], &msg, vbs, 8, &n, USNMP_VERSION_2C,
@@ -404,7 +404,7 @@ static void test_capture_set(void **state) {
 
   decode_roundtrip(&r->msgs[1], &msg, vbs, 8, &n, USNMP_VERSION_2C,
                    USNMP_PDU_RESPONSE, "public");
-  assert_int_equal(msg.error_status, USNMP_ERR_NOACCESS);
+  assert_int_equal(msg.error_status, USNMP_ERROR_STATUS_NOACCESS);
   free(c);
   free(w);
   free(t);

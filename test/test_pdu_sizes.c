@@ -85,7 +85,7 @@ static void huge_community_length_is_refused(void **state) {
 }
 
 /* Through the manager: a SET whose one value could never fit a datagram
- * fails at once with USNMP_E_TOOBIG (nothing is sent, no callback). */
+ * fails at once with USNMP_E_TOO_BIG (nothing is sent, no callback). */
 static void huge_set_value_is_toobig(void **state) {
   static const uint8_t bytes[16] = "0123456789abcdef";
   uv_loop_t loop;
@@ -95,13 +95,13 @@ static void huge_set_value_is_toobig(void **state) {
   usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
   (void)state;
   assert_int_equal(uv_loop_init(&loop), 0);
-  assert_int_equal(usnmp_manager_new(&m, &loop, NULL), 0);
-  assert_int_equal(usnmp_target_new(m, &t, "127.0.0.1:9"), 0);
+  assert_int_equal(usnmp_manager_init(&m, &loop, NULL), 0);
+  assert_int_equal(usnmp_target_init(m, &t, "127.0.0.1:9"), 0);
   for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
     usnmp_value v = usnmp_value_octets(bytes, huge[i]);
     assert_int_equal(
         usnmp_set(t, &oid, &v, 1, NULL, usnmp_test_on_response, &res, NULL),
-        USNMP_E_TOOBIG);
+        USNMP_E_TOO_BIG);
   }
   assert_int_equal(res.calls, 0);
   usnmp_manager_close(m, NULL, NULL);

@@ -161,7 +161,7 @@ static void test_v1(void **state) {
                    1);
   find_row(out, f->agent.agent4, line, sizeof line);
   snprintf(expected, sizeof expected, "error: %s (index 2)",
-           usnmp_error_status_text(USNMP_ERR_NOSUCHNAME));
+           usnmp_error_status_text(USNMP_ERROR_STATUS_NOSUCHNAME));
   assert_non_null(strstr(line, expected));
 
   assert_int_equal(run(out, sizeof out, "-v 1 -t 1 -r 1 %s %s",

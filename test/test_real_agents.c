@@ -415,8 +415,8 @@ static int env_setup(void **state) {
   assert_int_equal(uv_udp_recv_start(&e->agent, on_alloc, on_agent_recv), 0);
   snprintf(e->address, sizeof e->address, "127.0.0.1:%u",
            ntohs(((struct sockaddr_in *)&bound)->sin_port));
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
-  assert_int_equal(usnmp_target_new(e->m, &e->t, e->address), 0);
+  assert_int_equal(usnmp_manager_init(&e->m, &e->loop, NULL), 0);
+  assert_int_equal(usnmp_target_init(e->m, &e->t, e->address), 0);
   /* Quick to give up: 4 sends 100 ms apart, a timeout at 400 ms. */
   assert_int_equal(usnmp_target_set_resend(e->t, 100), 0);
   assert_int_equal(usnmp_target_set_retries(e->t, 3), 0);
@@ -612,7 +612,7 @@ static void test_undecodable_copies(void **state) {
   assert_string_equal(res.text[1],
                       expects[FAULTY_CASE_COUNTER32_OVER - 1].text);
 
-  assert_int_equal(usnmp_walk_open(e->t, &root, NULL, &w), 0);
+  assert_int_equal(usnmp_walk_init(e->t, &root, NULL, &w), 0);
   while ((rc = usnmp_walk_next(w, &vb)) == UV_EAGAIN)
     assert_true(uv_run(&e->loop, UV_RUN_ONCE) >= 0);
   assert_int_equal(rc, 1);
@@ -903,7 +903,7 @@ static void test_manager_v3_zero_padding(void **state) {
       print_message("no DES in this OpenSSL: DES padding not tested\n");
       continue;
     }
-    assert_int_equal(usnmp_target_new(e->m, &t, e->address), 0);
+    assert_int_equal(usnmp_target_init(e->m, &t, e->address), 0);
     assert_int_equal(usnmp_target_set_resend(t, 200), 0);
     assert_int_equal(usnmp_target_set_retries(t, 2), 0);
     assert_int_equal(
@@ -951,7 +951,7 @@ static void test_manager_v3_zero_padding(void **state) {
       assert_true(uv_now(&e->loop) - start >= 590);
       a.garbage = 0;
     }
-    usnmp_target_free(t);
+    usnmp_target_close(t);
   }
   usnmp_manager_stats(e->m, &st);
   assert_int_equal(st.tolerated_priv_padding, beyond);

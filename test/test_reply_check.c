@@ -90,11 +90,11 @@ static void spoil_hook(usnmp_test_agent *a, usnmp_test_exchange *ex,
                      0);
     break;
   case INDEX_TOO_HIGH:
-    ex->error_status = USNMP_ERR_GENERR;
+    ex->error_status = USNMP_ERROR_STATUS_GENERR;
     ex->error_index = (int32_t)ex->n_vbs + 1;
     break;
   case INDEX_NEGATIVE:
-    ex->error_status = USNMP_ERR_GENERR;
+    ex->error_status = USNMP_ERROR_STATUS_GENERR;
     ex->error_index = -1;
     break;
   }
@@ -171,13 +171,14 @@ static void error_answers_accepted(void **state) {
   usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.5.0"),
                        usnmp_test_oid("1.3.6.1.2.1.1.6.0")};
   usnmp_test_result res = {0};
-  usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ERROR,
-                                                      USNMP_ERR_GENERR, 2});
+  usnmp_test_agent_push(
+      e->agent,
+      (usnmp_test_action){USNMP_TEST_ERROR, USNMP_ERROR_STATUS_GENERR, 2});
   assert_int_equal(
       usnmp_get(e->t, oids, 2, NULL, usnmp_test_on_response, &res, NULL), 0);
   usnmp_test_wait_for(&e->loop, &res);
   assert_int_equal(res.status, 0);
-  assert_int_equal(res.error_status, USNMP_ERR_GENERR);
+  assert_int_equal(res.error_status, USNMP_ERROR_STATUS_GENERR);
   assert_int_equal(res.error_index, 2);
   assert_int_equal(res.n, 2);
   assert_int_equal(stats(e).dropped_mismatch, 0);
@@ -198,16 +199,18 @@ static void split_error_index_protected(void **state) {
    * index 2 (the caller's 4). */
   usnmp_test_agent_push(e->agent,
                         (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
-  usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ERROR,
-                                                      USNMP_ERR_GENERR, 3});
-  usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ERROR,
-                                                      USNMP_ERR_GENERR, 2});
+  usnmp_test_agent_push(
+      e->agent,
+      (usnmp_test_action){USNMP_TEST_ERROR, USNMP_ERROR_STATUS_GENERR, 3});
+  usnmp_test_agent_push(
+      e->agent,
+      (usnmp_test_action){USNMP_TEST_ERROR, USNMP_ERROR_STATUS_GENERR, 2});
   assert_int_equal(
       usnmp_get(e->t, oids, 4, NULL, usnmp_test_on_response, &res, NULL), 0);
   usnmp_test_wait_for(&e->loop, &res);
   assert_int_equal(res.status, 0);
   assert_int_equal(res.n, 4);
-  assert_int_equal(res.error_status, USNMP_ERR_GENERR);
+  assert_int_equal(res.error_status, USNMP_ERROR_STATUS_GENERR);
   assert_int_equal(res.error_index, 4);
   assert_int_equal(stats(e).dropped_mismatch, 1);
 }
@@ -229,7 +232,7 @@ static void big_value_hook(usnmp_test_agent *a, usnmp_test_exchange *ex,
 
 /* Each part of a GET of 80 OIDs split one by one is answered with a
  * 60000-byte string: 4.8 MB in all, over the 4 MiB a merge may hold.  The
- * request ends with USNMP_E_TOOBIG instead of holding it; 60 of them
+ * request ends with USNMP_E_TOO_BIG instead of holding it; 60 of them
  * (3.6 MB) still go through. */
 static void split_merge_bounded(void **state) {
   env *e = *state;
@@ -252,7 +255,7 @@ static void split_merge_bounded(void **state) {
   assert_int_equal(
       usnmp_get(e->t, oids, 80, NULL, usnmp_test_on_response, &res, NULL), 0);
   usnmp_test_wait_for(&e->loop, &res);
-  assert_int_equal(res.status, USNMP_E_TOOBIG);
+  assert_int_equal(res.status, USNMP_E_TOO_BIG);
   assert_int_equal(res.n, 0);
 }
 
@@ -333,7 +336,7 @@ static void walk_with_huge_repetitions(void **state) {
                                              500),
                    0);
   o.max_repetitions = 100000;
-  assert_int_equal(usnmp_walk_open(e->t, &root, &o, &w), 0);
+  assert_int_equal(usnmp_walk_init(e->t, &root, &o, &w), 0);
   assert_int_equal(usnmp_test_pull_walk(&e->loop, w, &n), 0);
   assert_int_equal(n, 500);
   usnmp_walk_close(w);
@@ -361,7 +364,7 @@ static void sync_caches_no_wrong_answer(void **state) {
   (void)state;
   assert_int_equal(usnmp_test_agent_start_thread(&a, AF_INET), 0);
   snprintf(host, sizeof host, "%s", usnmp_test_agent_address(a));
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   assert_int_equal(usnmp_sync_set_resend(s, 50), 0);
   co.flags = USNMP_CALL_TIMEOUT;
   co.timeout_ms = 300;

@@ -26,7 +26,7 @@ static int setup(void **state) {
   env *e = calloc(1, sizeof *e);
   assert_non_null(e);
   assert_int_equal(uv_loop_init(&e->loop), 0);
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
+  assert_int_equal(usnmp_manager_init(&e->m, &e->loop, NULL), 0);
   *state = e;
   return 0;
 }

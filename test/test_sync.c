@@ -61,7 +61,7 @@ static int setup(void **state) {
   static fixture f;
   memset(&f, 0, sizeof f);
   assert_int_equal(usnmp_test_agent_start_thread(&f.agent, AF_INET), 0);
-  assert_int_equal(usnmp_sync_new(&f.sync), 0);
+  assert_int_equal(usnmp_sync_init(&f.sync), 0);
   usnmp_sync_set_write_community(f.sync, "private");
   f.host = usnmp_test_agent_address(f.agent);
   *state = &f;
@@ -190,7 +190,7 @@ static void test_get_bulk(void **state) {
   usnmp_vblist *l = NULL;
   uint64_t before = agent_requests(f->agent);
   assert_int_equal(
-      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l), 0);
+      usnmp_sync_getbulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l), 0);
   assert_int_equal(usnmp_vblist_count(l), 4);
   assert_name(usnmp_vblist_get(l, 0), "1.3.6.1.2.1.1.5.0");
   assert_name(usnmp_vblist_get(l, 1), "1.3.6.1.4.1.99999.5.1");
@@ -198,18 +198,18 @@ static void test_get_bulk(void **state) {
   assert_name(usnmp_vblist_get(l, 3), "1.3.6.1.4.1.99999.5.3");
   usnmp_vblist_free(l);
   assert_int_equal(
-      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l), 0);
+      usnmp_sync_getbulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l), 0);
   usnmp_vblist_free(l);
   assert_int_equal(agent_requests(f->agent), before + 2);
 
   usnmp_call_opts nonblock = {USNMP_CALL_NONBLOCK, 0, NULL};
   assert_int_equal(
-      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, &nonblock, &l),
+      usnmp_sync_getbulk(f->sync, f->host, oids, 2, 1, 3, &nonblock, &l),
       USNMP_E_INVAL);
   assert_null(l);
   assert_int_equal(usnmp_sync_set_version(f->sync, USNMP_VERSION_1), 0);
   assert_int_equal(
-      usnmp_sync_get_bulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l),
+      usnmp_sync_getbulk(f->sync, f->host, oids, 2, 1, 3, NULL, &l),
       USNMP_E_BAD_VERSION);
   assert_null(l);
 }
@@ -302,7 +302,7 @@ static void test_host_options(void **state) {
   usnmp_vblist *l = NULL;
   assert_int_equal(usnmp_sync_get(f->sync, hb, &oid, 1, &quick, &l),
                    USNMP_E_TIMEOUT);
-  usnmp_sync_host_options ho = {0};
+  usnmp_host_opts ho = {0};
   ho.flags = USNMP_HOST_COMMUNITY;
   ho.community = "secret";
   assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), 0);
@@ -325,10 +325,10 @@ static void test_host_options(void **state) {
   ho.version = USNMP_VERSION_1;
   ho.timeout_ms = 200;
   assert_int_equal(usnmp_sync_set_host(f->sync, hb, &ho), 0);
-  assert_int_equal(usnmp_sync_get_bulk(f->sync, hb, &oid, 1, 0, 2, NULL, &l),
+  assert_int_equal(usnmp_sync_getbulk(f->sync, hb, &oid, 1, 0, 2, NULL, &l),
                    USNMP_E_BAD_VERSION);
   assert_int_equal(
-      usnmp_sync_get_bulk(f->sync, f->host, &oid, 1, 0, 2, NULL, &l), 0);
+      usnmp_sync_getbulk(f->sync, f->host, &oid, 1, 0, 2, NULL, &l), 0);
   usnmp_vblist_free(l);
   usnmp_test_agent_set_default(b, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   double t0 = now_s();
@@ -424,8 +424,7 @@ static void test_getnext_separate(void **state) {
   fixture *f = *state;
   usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.5.0");
   usnmp_vblist *l = NULL;
-  assert_int_equal(usnmp_sync_get_next(f->sync, f->host, &oid, 1, NULL, &l),
-                   0);
+  assert_int_equal(usnmp_sync_getnext(f->sync, f->host, &oid, 1, NULL, &l), 0);
   assert_name(usnmp_vblist_get(l, 0), "1.3.6.1.2.1.1.6.0");
   assert_string_value(usnmp_vblist_get(l, 0), "lab");
   usnmp_vblist_free(l);
@@ -505,7 +504,8 @@ static void test_errors_and_exceptions(void **state) {
   assert_int_equal(usnmp_sync_get(f->sync, f->host, v1oids, 3, NULL, &l),
                    USNMP_E_SNMP_ERROR);
   assert_null(l);
-  assert_int_equal(usnmp_sync_error_status(f->sync), USNMP_ERR_NOSUCHNAME);
+  assert_int_equal(usnmp_sync_error_status(f->sync),
+                   USNMP_ERROR_STATUS_NOSUCHNAME);
   assert_int_equal(usnmp_sync_error_index(f->sync), 2);
   /* Not cached: the same call goes to the agent again. */
   uint64_t before = agent_requests(f->agent);
@@ -619,7 +619,7 @@ static void test_many_hosts_one_round_trip(void **state) {
   enum { N = 5 };
   usnmp_test_agent *agents[N];
   usnmp_sync *s;
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   for (int i = 0; i < N; i++) {
     assert_int_equal(usnmp_test_agent_start_thread(&agents[i], AF_INET), 0);
     usnmp_test_agent_set_default(
@@ -673,8 +673,8 @@ static void reentry_cb(const usnmp_response *resp, void *arg) {
 static void test_blocking_inside_callback(void **state) {
   fixture *f = *state;
   usnmp_target *t;
-  assert_int_equal(
-      usnmp_target_new(usnmp_sync_manager(f->sync), &t, f->host), 0);
+  assert_int_equal(usnmp_target_init(usnmp_sync_manager(f->sync), &t, f->host),
+                   0);
   reentry r = {f->sync, f->host, 0, 0};
   usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
   assert_int_equal(usnmp_get(t, &oid, 1, NULL, reentry_cb, &r, NULL), 0);
@@ -686,7 +686,7 @@ static void test_blocking_inside_callback(void **state) {
   usnmp_vblist_free(l);
   assert_int_equal(r.calls, 1);
   assert_int_equal(r.rc, USNMP_E_IN_CALLBACK);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
 }
 
 /* Closing with requests in flight frees everything and does not wait for
@@ -694,7 +694,7 @@ static void test_blocking_inside_callback(void **state) {
 static void test_close_in_flight(void **state) {
   fixture *f = *state;
   usnmp_sync *s;
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   usnmp_test_agent_set_default(f->agent,
                                (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
@@ -731,7 +731,7 @@ static void test_allocation_failures(void **state) {
     usnmp_vblist *l = NULL;
     int rc;
     usnmp_test_failing_arm(&fail, n);
-    rc = usnmp_sync_new_ex(&s, &alloc);
+    rc = usnmp_sync_init_ex(&s, &alloc);
     if (rc != 0) {
       assert_int_equal(rc, USNMP_E_NOMEM);
       assert_int_equal(fail.live, 0);
@@ -751,24 +751,24 @@ static void test_allocation_failures(void **state) {
       usnmp_sync_walk *w = NULL;
       const usnmp_varbind *vb;
       int count = 0;
-      rc = usnmp_sync_walk_start(s, f->host, &root, &quick, &w);
+      rc = usnmp_sync_walk_init(s, f->host, &root, &quick, &w);
       if (rc == 0) {
         while ((rc = usnmp_sync_walk_next(w, &vb)) == 1)
           count++;
       }
       if (rc == 0)
         assert_int_equal(count, 40);
-      usnmp_sync_walk_free(w);
+      usnmp_sync_walk_close(w);
     }
     if (rc == 0) {
-      usnmp_sync_host_options ho = {0};
+      usnmp_host_opts ho = {0};
       ho.flags = USNMP_HOST_COMMUNITY | USNMP_HOST_WRITE_COMMUNITY;
       ho.community = "public";
       ho.write_community = "private";
       rc = usnmp_sync_set_host(s, f->host, &ho);
     }
     if (rc == 0) {
-      rc = usnmp_sync_get_bulk(s, f->host, &root, 1, 0, 5, &quick, &l);
+      rc = usnmp_sync_getbulk(s, f->host, &root, 1, 0, 5, &quick, &l);
       if (rc == 0) {
         assert_int_equal(usnmp_vblist_count(l), 5);
         usnmp_vblist_free(l);
@@ -822,7 +822,7 @@ static void test_real_snmpd(void **state) {
   usnmp_test_snmpd agent = {0};
   assert_int_equal(usnmp_test_snmpd_start(&agent), 0);
   usnmp_sync *s;
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   usnmp_sync_set_write_community(s, "private");
   assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
   usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
@@ -850,7 +850,7 @@ static void test_real_snmpd(void **state) {
   /* Walk the system group as a pull iterator. */
   usnmp_oid root = usnmp_test_oid("1.3.6.1.2.1.1");
   usnmp_sync_walk *w;
-  assert_int_equal(usnmp_sync_walk_start(s, "127.0.0.1", &root, NULL, &w), 0);
+  assert_int_equal(usnmp_sync_walk_init(s, "127.0.0.1", &root, NULL, &w), 0);
   const usnmp_varbind *vb;
   int rc, count = 0, seen_location = 0;
   usnmp_oid prev = root;
@@ -873,12 +873,12 @@ static void test_real_snmpd(void **state) {
   assert_true(seen_location);
   assert_int_equal(rc, 0);
   assert_true(count >= 8);
-  usnmp_sync_walk_free(w);
+  usnmp_sync_walk_close(w);
 
   /* GETBULK and a table fetch (ifIndex and ifDescr of ifTable: every row's
    * ifIndex is its index). */
   usnmp_oid sys = usnmp_test_oid("1.3.6.1.2.1.1");
-  assert_int_equal(usnmp_sync_get_bulk(s, "127.0.0.1", &sys, 1, 0, 3, NULL, &l),
+  assert_int_equal(usnmp_sync_getbulk(s, "127.0.0.1", &sys, 1, 0, 3, NULL, &l),
                    0);
   assert_int_equal(usnmp_vblist_count(l), 3);
   assert_name(usnmp_vblist_get(l, 0), "1.3.6.1.2.1.1.1.0");
@@ -913,7 +913,7 @@ static void test_real_snmpd(void **state) {
 static usnmp_sync *snmpd_sync(usnmp_test_snmpd *agent) {
   usnmp_sync *s;
   assert_int_equal(usnmp_test_snmpd_start(agent), 0);
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   assert_int_equal(usnmp_sync_set_port(s, agent->port), 0);
   return s;
 }
@@ -933,7 +933,7 @@ static void test_real_snmpd_host_v3(void **state) {
   usnmp_call_opts quick = {USNMP_CALL_TIMEOUT | USNMP_CALL_REFRESH, 500, NULL};
   usnmp_vblist *l = NULL;
 
-  usnmp_sync_host_options good = {0};
+  usnmp_host_opts good = {0};
   good.flags = USNMP_HOST_V3_USER;
   good.v3_user = "sha256aes256c";
   good.v3_auth = USNMP_AUTH_SHA256;
@@ -948,7 +948,7 @@ static void test_real_snmpd_host_v3(void **state) {
   assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l),
                    USNMP_E_TIMEOUT); /* v2c, community "nope" */
 
-  usnmp_sync_host_options bad = good;
+  usnmp_host_opts bad = good;
   bad.v3_user = "shaaes";
   bad.v3_auth = USNMP_AUTH_SHA;
   bad.v3_authpass = "wrongpass123";
@@ -956,7 +956,7 @@ static void test_real_snmpd_host_v3(void **state) {
   assert_int_equal(usnmp_sync_set_host(s, "::1", &bad), 0);
   assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l),
                    USNMP_E_WRONG_DIGEST);
-  usnmp_sync_host_options shorty = good;
+  usnmp_host_opts shorty = good;
   shorty.v3_authpass = "short";
   assert_int_equal(usnmp_sync_set_host(s, "::1", &shorty),
                    USNMP_E_V3_PASSPHRASE);
@@ -973,7 +973,7 @@ static void test_real_snmpd_host_v3(void **state) {
   assert_int_equal(usnmp_sync_get(s, "127.0.0.1", &oid, 1, &quick, &l), 0);
   usnmp_vblist_free(l);
   /* ...until the host gives its own up. */
-  usnmp_sync_host_options none = {0};
+  usnmp_host_opts none = {0};
   assert_int_equal(usnmp_sync_set_host(s, "::1", &none), 0);
   assert_int_equal(usnmp_sync_get(s, "::1", &oid, 1, &quick, &l), 0);
   usnmp_vblist_free(l);
@@ -1048,24 +1048,25 @@ static void test_real_snmpd_v3(void **state) {
 
   usnmp_oid root = usnmp_test_oid("1.3.6.1.2.1.1");
   usnmp_sync_walk *w;
-  assert_int_equal(usnmp_sync_walk_start(s, "::1", &root, NULL, &w), 0);
+  assert_int_equal(usnmp_sync_walk_init(s, "::1", &root, NULL, &w), 0);
   const usnmp_varbind *vb;
   int rc, count = 0;
   while ((rc = usnmp_sync_walk_next(w, &vb)) == 1)
     count++;
   assert_int_equal(rc, 0);
   assert_true(count >= 8);
-  usnmp_sync_walk_free(w);
+  usnmp_sync_walk_close(w);
 
   /* Down to authNoPriv: the agent's access rule wants privacy. */
   assert_int_equal(usnmp_sync_set_v3_level(s, USNMP_SEC_AUTHNOPRIV), 0);
   assert_int_equal(usnmp_sync_get(s, "127.0.0.1", oids, 1, &refresh, &l),
                    USNMP_E_SNMP_ERROR);
-  assert_int_equal(usnmp_sync_error_status(s), USNMP_ERR_AUTHORIZATIONERROR);
+  assert_int_equal(usnmp_sync_error_status(s),
+                   USNMP_ERROR_STATUS_AUTHORIZATIONERROR);
   usnmp_sync_close(s);
 
   /* A wrong password and an unknown user, on fresh blocking managers. */
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   assert_int_equal(usnmp_sync_set_port(s, agent.port), 0);
   assert_int_equal(usnmp_sync_set_v3_user(s, "shaaes", USNMP_AUTH_SHA,
                                           "wrongpass123", USNMP_PRIV_AES,

@@ -6,7 +6,7 @@
  *     its allocation hook they return USNMP_E_IN_CALLBACK and do nothing
  *     (usnmp_sync_close and usnmp_sync_cache_clear included);
  *   - usnmp_sync_close detaches live walks: usnmp_sync_walk_next then
- *     returns USNMP_E_CLOSED and usnmp_sync_walk_free frees the walk;
+ *     returns USNMP_E_CLOSED and usnmp_sync_walk_close frees the walk;
  *   - agent strings go through the manager's one parser with the layer's
  *     default port, and a host is its resolved address and port: "h",
  *     "h:port", "udp:h:port" and a name of the same address share one
@@ -99,7 +99,7 @@ static void test_reenter_from_allocator(void **state) {
   (void)state;
   memset(&h, 0, sizeof h);
   assert_int_equal(usnmp_test_agent_start_thread(&a, AF_INET), 0);
-  assert_int_equal(usnmp_sync_new_ex(&h.s, &alloc), 0);
+  assert_int_equal(usnmp_sync_init_ex(&h.s, &alloc), 0);
   /* One value in the cache first: the refused clear must leave it. */
   assert_int_equal(usnmp_sync_get(h.s, usnmp_test_agent_address(a), oids, 1,
                                   NULL, &l),
@@ -139,13 +139,13 @@ static void test_reenter_from_callback(void **state) {
   (void)state;
   memset(&h, 0, sizeof h);
   assert_int_equal(usnmp_test_agent_start_thread(&a, AF_INET), 0);
-  assert_int_equal(usnmp_sync_new(&h.s), 0);
+  assert_int_equal(usnmp_sync_init(&h.s), 0);
   assert_int_equal(usnmp_sync_get(h.s, usnmp_test_agent_address(a), &oid, 1,
                                   NULL, &l),
                    0);
   usnmp_vblist_free(l);
-  assert_int_equal(usnmp_target_new(usnmp_sync_manager(h.s), &t,
-                                    usnmp_test_agent_address(a)),
+  assert_int_equal(usnmp_target_init(usnmp_sync_manager(h.s), &t,
+                                     usnmp_test_agent_address(a)),
                    0);
   assert_int_equal(usnmp_get(t, &oid, 1, NULL, on_async, &h, NULL), 0);
   /* The blocking GET is answered after the async one: the async
@@ -172,19 +172,19 @@ static void test_walk_after_close(void **state) {
   usnmp_oid root = usnmp_test_oid(".1.3.6.1.4.1.99999.1");
   (void)state;
   assert_int_equal(usnmp_test_agent_start_thread(&a, AF_INET), 0);
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   assert_int_equal(
-      usnmp_sync_walk_start(s, usnmp_test_agent_address(a), &root, NULL, &w1),
+      usnmp_sync_walk_init(s, usnmp_test_agent_address(a), &root, NULL, &w1),
       0);
   assert_int_equal(
-      usnmp_sync_walk_start(s, usnmp_test_agent_address(a), &root, NULL, &w2),
+      usnmp_sync_walk_init(s, usnmp_test_agent_address(a), &root, NULL, &w2),
       0);
   assert_int_equal(usnmp_sync_walk_next(w1, &vb), 1);
   assert_int_equal(usnmp_sync_close(s), 0);
   assert_int_equal(usnmp_sync_walk_next(w1, &vb), USNMP_E_CLOSED);
   assert_int_equal(usnmp_sync_walk_next(w2, &vb), USNMP_E_CLOSED);
-  assert_int_equal(usnmp_sync_walk_free(w1), 0);
-  assert_int_equal(usnmp_sync_walk_free(w2), 0);
+  assert_int_equal(usnmp_sync_walk_close(w1), 0);
+  assert_int_equal(usnmp_sync_walk_close(w2), 0);
   usnmp_test_agent_stop_thread(a);
 }
 
@@ -198,7 +198,7 @@ static void test_one_host_per_address(void **state) {
   char names[4][64];
   (void)state;
   assert_int_equal(usnmp_test_agent_start_thread(&a, AF_INET), 0);
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   assert_int_equal(usnmp_sync_set_port(s, usnmp_test_agent_port(a)), 0);
   snprintf(names[0], sizeof names[0], "127.0.0.1");
   snprintf(names[1], sizeof names[1], "127.0.0.1:%u",
@@ -231,7 +231,7 @@ static void test_udp6_default_port(void **state) {
   usnmp_call_opts quick = {USNMP_CALL_TIMEOUT, 500, NULL};
   (void)state;
   assert_int_equal(usnmp_test_agent_start_thread(&a, AF_INET6), 0);
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   assert_int_equal(usnmp_sync_set_port(s, usnmp_test_agent_port(a)), 0);
   assert_int_equal(usnmp_sync_get(s, "udp6:::1", &oid, 1, &quick, &l), 0);
   assert_int_equal(usnmp_vblist_count(l), 1);
@@ -249,7 +249,7 @@ static void test_unresolvable(void **state) {
   usnmp_vblist *l = NULL;
   usnmp_oid oid = usnmp_test_oid(".1.3.6.1.2.1.1.1.0");
   (void)state;
-  assert_int_equal(usnmp_sync_new(&s), 0);
+  assert_int_equal(usnmp_sync_init(&s), 0);
   assert_int_equal(
       usnmp_sync_get(s, USNMP_TEST_UNRESOLVABLE, &oid, 1, NULL, &l),
       USNMP_E_RESOLVE);
@@ -348,7 +348,7 @@ static void test_close_does_not_wait_for_dns(void **state) {
   assert_int_equal(uv_mutex_init(&c.lock), 0);
   assert_int_equal(uv_mutex_init(&h.lock), 0);
   assert_int_equal(uv_cond_init(&h.cond), 0);
-  assert_int_equal(usnmp_sync_new_ex(&s, &alloc), 0);
+  assert_int_equal(usnmp_sync_init_ex(&s, &alloc), 0);
   usnmp__manager_set_resolver(usnmp_sync_manager(s), hanging_resolver, &h);
   /* The call gives up on the name after its timeout... */
   assert_int_equal(usnmp_sync_get(s, "slow.example", &oid, 1, &quick, &l),

@@ -592,7 +592,7 @@ static void agent_adapts_and_fails(void **state) {
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
   usnmp_test_agent_set_default(e->agent,
                                (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
-  ro.flags = USNMP_OPT_TIMEOUT | USNMP_OPT_RESEND;
+  ro.flags = USNMP_REQUEST_TIMEOUT | USNMP_REQUEST_RESEND;
   ro.timeout_ms = 200;
   ro.resend_ms = 100;
   o.request = &ro;
@@ -611,7 +611,7 @@ static void agent_adapts_and_fails(void **state) {
   collect_init(&c);
   assert_int_equal(fetch(e, e->ta, NULL, agent_cols, 3, &o, &c),
                    USNMP_E_SNMP_ERROR);
-  assert_int_equal(c.res.error_status, USNMP_ERR_GENERR);
+  assert_int_equal(c.res.error_status, USNMP_ERROR_STATUS_GENERR);
   assert_int_equal(c.res.error_index, 2);
   free(c.rows.buf);
   free(expect.buf);
@@ -688,9 +688,9 @@ static void allocation_failures(void **state) {
       collect c;
       int rc, closed = 0;
       usnmp_test_failing_disarm(&f);
-      assert_int_equal(usnmp_manager_new(&m, &e->loop, &alloc), 0);
+      assert_int_equal(usnmp_manager_init(&m, &e->loop, &alloc), 0);
       assert_int_equal(
-          usnmp_target_new(m, &t, usnmp_test_agent_address(e->agent)), 0);
+          usnmp_target_init(m, &t, usnmp_test_agent_address(e->agent)), 0);
       assert_int_equal(usnmp_target_set_resend(t, 200), 0);
       assert_int_equal(usnmp_target_set_retries(t, 0), 0);
       assert_int_equal(usnmp_oid_parse(&entry, AENTRY), 0);

@@ -99,7 +99,7 @@ static void burst_both_families(void **state) {
   usnmp_stats st;
   assert_non_null(res);
   assert_int_equal(
-      usnmp_target_new(e->m, &t6, usnmp_test_agent_address(e->agent6)), 0);
+      usnmp_target_init(e->m, &t6, usnmp_test_agent_address(e->agent6)), 0);
   assert_int_equal(usnmp_target_set_max_inflight(t4, 0), 0);
   assert_int_equal(usnmp_target_set_max_inflight(t6, 0), 0);
   for (int i = 0; i < N; i++) {

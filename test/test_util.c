@@ -141,7 +141,7 @@ int usnmp_test_snmpd_env_group_teardown(void **state) {
 int usnmp_test_snmpd_env_setup(void **state) {
   usnmp_test_snmpd_env *e = *state;
   if (uv_loop_init(&e->loop) != 0 ||
-      usnmp_manager_new(&e->m, &e->loop, NULL) != 0)
+      usnmp_manager_init(&e->m, &e->loop, NULL) != 0)
     return -1;
   return 0;
 }
@@ -169,10 +169,10 @@ int usnmp_test_agent_env_setup(void **state) {
   if (e == NULL || uv_loop_init(&e->loop) != 0)
     return -1;
   *state = e;
-  if (usnmp_manager_new(&e->m, &e->loop, NULL) != 0 ||
+  if (usnmp_manager_init(&e->m, &e->loop, NULL) != 0 ||
       usnmp_test_agent_new(&e->agent, &e->loop, AF_INET) != 0 ||
       usnmp_test_agent_new(&e->agent6, &e->loop, AF_INET6) != 0 ||
-      usnmp_target_new(e->m, &e->t, usnmp_test_agent_address(e->agent)) != 0)
+      usnmp_target_init(e->m, &e->t, usnmp_test_agent_address(e->agent)) != 0)
     return -1;
   return 0;
 }
@@ -239,21 +239,21 @@ int usnmp_test_walk_env_setup(void **state) {
   assert_int_equal(uv_timer_init(&e->loop, &e->tick), 0);
   assert_int_equal(uv_timer_start(&e->tick, on_tick, 20, 20), 0);
   uv_unref((uv_handle_t *)&e->tick);
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
+  assert_int_equal(usnmp_manager_init(&e->m, &e->loop, NULL), 0);
   assert_non_null(getcwd(cwd, sizeof cwd));
   snprintf(pass, sizeof pass,
            "pass .1.3.6.1.4.1.99999 /bin/sh %s/walk_pass.sh\n", cwd);
   e->snmpd.extra_conf = pass;
   assert_int_equal(usnmp_test_snmpd_start(&e->snmpd), 0);
   e->snmpd_running = 1;
-  assert_int_equal(usnmp_target_new(e->m, &e->t1, e->snmpd.agent4), 0);
+  assert_int_equal(usnmp_target_init(e->m, &e->t1, e->snmpd.agent4), 0);
   assert_int_equal(usnmp_target_set_version(e->t1, USNMP_VERSION_1), 0);
-  assert_int_equal(usnmp_target_new(e->m, &e->t2c, e->snmpd.agent4), 0);
+  assert_int_equal(usnmp_target_init(e->m, &e->t2c, e->snmpd.agent4), 0);
   assert_int_equal(usnmp_test_agent_new(&e->agent, &e->loop, AF_INET), 0);
   assert_int_equal(
-      usnmp_target_new(e->m, &e->ta, usnmp_test_agent_address(e->agent)), 0);
+      usnmp_target_init(e->m, &e->ta, usnmp_test_agent_address(e->agent)), 0);
   assert_int_equal(
-      usnmp_target_new(e->m, &e->ta1, usnmp_test_agent_address(e->agent)), 0);
+      usnmp_target_init(e->m, &e->ta1, usnmp_test_agent_address(e->agent)), 0);
   assert_int_equal(usnmp_target_set_version(e->ta1, USNMP_VERSION_1), 0);
   /* Misbehaving-agent tests must not wait long for their timeouts. */
   assert_int_equal(usnmp_target_set_resend(e->ta, 100), 0);
@@ -347,10 +347,10 @@ int usnmp_test_vrun(char *out, size_t size, const char *prefix, const char *fmt,
 void usnmp_test_family_env_init(usnmp_test_family_env *e, int family) {
   memset(e, 0, sizeof *e);
   assert_int_equal(uv_loop_init(&e->loop), 0);
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
+  assert_int_equal(usnmp_manager_init(&e->m, &e->loop, NULL), 0);
   assert_int_equal(usnmp_test_agent_new(&e->agent, &e->loop, family), 0);
   assert_int_equal(
-      usnmp_target_new(e->m, &e->t, usnmp_test_agent_address(e->agent)), 0);
+      usnmp_target_init(e->m, &e->t, usnmp_test_agent_address(e->agent)), 0);
 }
 
 void usnmp_test_family_env_close(usnmp_test_family_env *e) {

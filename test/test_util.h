@@ -178,7 +178,7 @@ int usnmp_test_agent_env_teardown(void **state);
   cmocka_unit_test_setup_teardown(f, usnmp_test_agent_env_setup,               \
                                   usnmp_test_agent_env_teardown)
 
-/* Pulls the walk w (usnmp_walk_open) to its end, running loop while it
+/* Pulls the walk w (usnmp_walk_init) to its end, running loop while it
  * waits (at most 100,000 turns); returns its last usnmp_walk_next() code
  * and stores the number of varbinds it gave in *count. */
 int usnmp_test_pull_walk(uv_loop_t *loop, usnmp_walk *w, size_t *count);

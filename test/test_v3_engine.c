@@ -39,7 +39,7 @@ static int setup(void **state) {
   env *e = calloc(1, sizeof(*e));
   assert_non_null(e);
   assert_int_equal(uv_loop_init(&e->loop), 0);
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, NULL), 0);
+  assert_int_equal(usnmp_manager_init(&e->m, &e->loop, NULL), 0);
   e->agent = v3_responder_new(&e->loop, engine_a, sizeof(engine_a), engine_b,
                               sizeof(engine_b), 5, 1000);
   e->t = v3_responder_target(e->agent, e->m);
@@ -136,7 +136,7 @@ static void test_forged_report_after_discovery(void **state) {
     usnmp_test_result idle;
     usnmp_oid o = usnmp_test_oid("1.3.6.1.2.1.1.2.0");
     usnmp_request_opts ro = {0};
-    ro.flags = USNMP_OPT_RETRIES;
+    ro.flags = USNMP_REQUEST_RETRIES;
     ro.retries = 0;
     memset(&idle, 0, sizeof(idle));
     assert_int_equal(
@@ -210,11 +210,11 @@ static void test_rediscover(void **state) {
   assert_int_equal(usnmp_target_v3_engine_id(e->t, NULL, 5), USNMP_E_INVAL);
   assert_int_equal(usnmp_target_v3_engine_id(NULL, id, sizeof(id)),
                    USNMP_E_INVAL);
-  assert_int_equal(usnmp_target_new(e->m, &v2, a->address), 0);
+  assert_int_equal(usnmp_target_init(e->m, &v2, a->address), 0);
   assert_int_equal(usnmp_target_v3_engine_id(v2, id, sizeof(id)), 0);
   assert_int_equal(usnmp_target_v3_rediscover(v2), USNMP_E_INVAL);
   assert_int_equal(usnmp_target_v3_rediscover(NULL), USNMP_E_INVAL);
-  usnmp_target_free(v2);
+  usnmp_target_close(v2);
 
   /* The agent is replaced by engine C: its report fails our requests
    * until we ask for discovery again. */

@@ -22,8 +22,8 @@ static void test_v3_calls_unsupported(void **state) {
   int closed = 0;
   (void)state;
   assert_int_equal(uv_loop_init(&loop), 0);
-  assert_int_equal(usnmp_manager_new(&m, &loop, NULL), 0);
-  assert_int_equal(usnmp_target_new(m, &t, "127.0.0.1:1161"), 0);
+  assert_int_equal(usnmp_manager_init(&m, &loop, NULL), 0);
+  assert_int_equal(usnmp_target_init(m, &t, "127.0.0.1:1161"), 0);
   assert_int_equal(usnmp_target_set_v3_user(t, "u", USNMP_AUTH_SHA,
                                             "password1", USNMP_PRIV_AES,
                                             "password2"),
@@ -39,7 +39,7 @@ static void test_v3_calls_unsupported(void **state) {
                    USNMP_E_UNSUPPORTED);
   assert_int_equal(usnmp_target_set_version(t, USNMP_VERSION_3),
                    USNMP_E_INVAL);
-  usnmp_target_free(t);
+  usnmp_target_close(t);
   usnmp_manager_close(m, usnmp_test_set_flag, &closed);
   while (!closed)
     uv_run(&loop, UV_RUN_ONCE);

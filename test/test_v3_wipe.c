@@ -103,7 +103,7 @@ static int setup(void **state) {
   e->w.markers[1] = ANSWER_SECRET;
   a.ctx = &e->w;
   assert_int_equal(uv_loop_init(&e->loop), 0);
-  assert_int_equal(usnmp_manager_new(&e->m, &e->loop, &a), 0);
+  assert_int_equal(usnmp_manager_init(&e->m, &e->loop, &a), 0);
   e->agent = v3_responder_new(&e->loop, engine, sizeof(engine), engine,
                               sizeof(engine), 1, 100);
   e->agent->value = ANSWER_SECRET;
@@ -284,7 +284,7 @@ static void test_sync_passwords_wiped(void **state) {
   w.markers[0] = AUTH_PASSWORD;
   w.markers[1] = PRIV_PASSWORD;
   a.ctx = &w;
-  assert_int_equal(usnmp_sync_new_ex(&s, &a), 0);
+  assert_int_equal(usnmp_sync_init_ex(&s, &a), 0);
   assert_int_equal(usnmp_sync_set_v3_user(s, "u", USNMP_AUTH_SHA,
                                           AUTH_PASSWORD, USNMP_PRIV_AES,
                                           PRIV_PASSWORD),

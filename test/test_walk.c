@@ -54,7 +54,7 @@ typedef struct collect {
   uint64_t calls;
   uint64_t stop_after;       /* return 1 on this call (0: never) */
   int cancel_at;             /* usnmp_walk_cancel on this call (0: never) */
-  usnmp_target *free_target; /* usnmp_target_free on call free_at */
+  usnmp_target *free_target; /* usnmp_target_close on call free_at */
   int free_at;
   usnmp_oid prev; /* previous OID seen by the callback */
   int order_ok;
@@ -74,7 +74,7 @@ static int on_vb(usnmp_walk *w, const usnmp_varbind *vb, const usnmp_oid *name,
   c->prev = *name;
   text_add_varbind(&c->lines, vb);
   if (c->free_at != 0 && c->calls == (uint64_t)c->free_at) {
-    usnmp_target_free(c->free_target);
+    usnmp_target_close(c->free_target);
     /* The walk's request in flight went with the target. */
     assert_true(c->done);
     assert_int_equal(c->res.status, USNMP_E_CANCELLED);
@@ -358,7 +358,7 @@ static void full_walk_v1(void **state) {
   assert_true(strip_end_of_mib(&a));
   assert_true(strip_end_of_mib(&b));
   assert_int_equal(c.res.end, USNMP_WALK_END_NO_SUCH_NAME);
-  assert_int_equal(c.res.error_status, USNMP_ERR_NOSUCHNAME);
+  assert_int_equal(c.res.error_status, USNMP_ERROR_STATUS_NOSUCHNAME);
   assert_int_equal(c.res.max_repetitions, 0); /* GETNEXT on v1 */
   assert_true(c.order_ok);
   /* v1 cannot carry Counter64: the agent skips them, so do both walks. */
@@ -453,12 +453,12 @@ static void column_by_arcs(void **state) {
     /* And over IPv6, to the same agent. */
     usnmp_target *t6;
     collect c6;
-    assert_int_equal(usnmp_target_new(e->m, &t6, e->snmpd.agent6), 0);
+    assert_int_equal(usnmp_target_init(e->m, &t6, e->snmpd.agent6), 0);
     collect_init(&c6);
     assert_int_equal(walk(e, t6, ".1.3.6.1.2.1.2.2.1.1", NULL, &c6), 0);
     assert_string_equal(c6.lines.buf, c.lines.buf);
     collect_free(&c6);
-    usnmp_target_free(t6);
+    usnmp_target_close(t6);
   }
   collect_free(&c);
 }
@@ -615,7 +615,7 @@ static int pull_all(env *e, usnmp_target *t, const char *root,
   char prev_text[8192] = "";
   int rc;
   assert_int_equal(usnmp_oid_parse(&oid, root), 0);
-  assert_int_equal(usnmp_walk_open(t, &oid, opts, &w), 0);
+  assert_int_equal(usnmp_walk_init(t, &oid, opts, &w), 0);
   /* Nothing is sent before the first usnmp_walk_next(). */
   assert_int_equal(usnmp_walk_result_get(w, res), UV_EAGAIN);
   for (;;) {
@@ -696,7 +696,7 @@ static void pull_form_error(void **state) {
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
   usnmp_test_agent_set_default(e->agent,
                                (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
-  ro.flags = USNMP_OPT_TIMEOUT | USNMP_OPT_RESEND;
+  ro.flags = USNMP_REQUEST_TIMEOUT | USNMP_REQUEST_RESEND;
   ro.timeout_ms = 200;
   ro.resend_ms = 100;
   o.request = &ro;
@@ -803,7 +803,7 @@ static void stop_cancel_limit(void **state) {
   collect_free(&c);
   /* Free the walk's target from inside the callback. */
   collect_init(&c);
-  assert_int_equal(usnmp_target_new(e->m, &c.free_target, e->snmpd.agent4), 0);
+  assert_int_equal(usnmp_target_init(e->m, &c.free_target, e->snmpd.agent4), 0);
   c.free_at = 4;
   walk(e, c.free_target, ".1.3.6.1.2.1", NULL, &c);
   assert_int_equal(c.res.status, USNMP_E_CANCELLED);
@@ -1088,7 +1088,7 @@ static void agent_bulk_adapts(void **state) {
   collect_init(&c);
   assert_int_equal(walk(e, e->ta, ".1.3.6.1.4.1.99999", &o, &c),
                    USNMP_E_SNMP_ERROR);
-  assert_int_equal(c.res.error_status, USNMP_ERR_TOOBIG);
+  assert_int_equal(c.res.error_status, USNMP_ERROR_STATUS_TOOBIG);
   assert_int_equal(c.res.count, 0);
   collect_free(&c);
   /* Varbinds beyond max-repetitions are ignored. */
@@ -1132,7 +1132,7 @@ static void agent_errors_and_timeout(void **state) {
   collect c;
   usnmp_walk_opts o = {0};
   usnmp_request_opts ro = {0};
-  ro.flags = USNMP_OPT_TIMEOUT | USNMP_OPT_RESEND;
+  ro.flags = USNMP_REQUEST_TIMEOUT | USNMP_REQUEST_RESEND;
   ro.timeout_ms = 300;
   ro.resend_ms = 100;
   o.request = &ro;
@@ -1144,7 +1144,7 @@ static void agent_errors_and_timeout(void **state) {
   collect_init(&c);
   assert_int_equal(walk(e, e->ta, ".1.3.6.1.4.1.99999", &o, &c),
                    USNMP_E_SNMP_ERROR);
-  assert_int_equal(c.res.error_status, USNMP_ERR_GENERR);
+  assert_int_equal(c.res.error_status, USNMP_ERROR_STATUS_GENERR);
   assert_int_equal(c.res.error_index, 1);
   assert_int_equal(c.res.count, 8);
   assert_int_equal(c.res.last_oid.arcs[8], 8);
@@ -1237,9 +1237,9 @@ static void allocation_failures(void **state) {
       usnmp_walk_opts o = {0};
       int rc;
       usnmp_test_failing_disarm(&f);
-      assert_int_equal(usnmp_manager_new(&m, &e->loop, &alloc), 0);
+      assert_int_equal(usnmp_manager_init(&m, &e->loop, &alloc), 0);
       assert_int_equal(
-          usnmp_target_new(m, &t, usnmp_test_agent_address(e->agent)), 0);
+          usnmp_target_init(m, &t, usnmp_test_agent_address(e->agent)), 0);
       /* A failure inside the manager may cost an answer: do not wait. */
       assert_int_equal(usnmp_target_set_resend(t, 200), 0);
       assert_int_equal(usnmp_target_set_retries(t, 0), 0);
@@ -1262,7 +1262,7 @@ static void allocation_failures(void **state) {
         usnmp_walk *w;
         const usnmp_varbind *vb;
         uint64_t got = 0;
-        rc = usnmp_walk_open(t, &root, &o, &w);
+        rc = usnmp_walk_init(t, &root, &o, &w);
         if (rc == 0) {
           while ((rc = usnmp_walk_next(w, &vb)) == 1 || rc == UV_EAGAIN) {
             if (rc == 1)

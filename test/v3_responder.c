@@ -190,7 +190,7 @@ void v3_responder_close(v3_responder *r) {
 
 usnmp_target *v3_responder_target(const v3_responder *r, usnmp_manager *m) {
   usnmp_target *t;
-  assert_int_equal(usnmp_target_new(m, &t, r->address), 0);
+  assert_int_equal(usnmp_target_init(m, &t, r->address), 0);
   assert_int_equal(usnmp_target_set_v3_user(t, V3R_USER, USNMP_AUTH_SHA,
                                             V3R_AUTH_PASS, USNMP_PRIV_AES,
                                             V3R_PRIV_PASS),
