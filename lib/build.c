@@ -54,10 +54,10 @@ int usnmp__req_split(usnmp_request *p, const usnmp__pdu *tmpl,
   size_t k = (n + chunk - 1) / chunk;
   size_t i;
   usnmp__merge *mg =
-      usnmp__malloc(m, sizeof(*mg) + k * sizeof(usnmp__merge_slot));
+      usnmp__malloc(m, sizeof *mg + k * sizeof(usnmp__merge_slot));
   if (mg == NULL)
     return USNMP_E_NOMEM;
-  memset(mg, 0, sizeof(*mg) + k * sizeof(usnmp__merge_slot));
+  memset(mg, 0, sizeof *mg + k * sizeof(usnmp__merge_slot));
   mg->n_slots = (uint32_t)k;
   mg->pending = (uint32_t)k;
   p->merge = mg;

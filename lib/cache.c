@@ -120,7 +120,7 @@ static entry *find(const usnmp_cache *c, const usnmp_target *t, int kind,
 static int grow(usnmp_cache *c) {
   size_t count = c->bucket_count * 2;
   entry **buckets = usnmp__calloc(&c->alloc, count, sizeof *buckets);
-  if (!buckets)
+  if (buckets == NULL)
     return USNMP_E_NOMEM;
   for (size_t i = 0; i < c->bucket_count; i++) {
     entry *e = c->buckets[i];
@@ -142,10 +142,10 @@ static entry *insert(usnmp_cache *c, usnmp_target *t, int kind,
   if (c->count + 1 > c->bucket_count && grow(c) != 0)
     return NULL;
   entry *e = usnmp__calloc(&c->alloc, 1, sizeof *e);
-  if (!e)
+  if (e == NULL)
     return NULL;
   e->key = usnmp__alloc(&c->alloc, len);
-  if (!e->key) {
+  if (e->key == NULL) {
     usnmp__dealloc(&c->alloc, e);
     return NULL;
   }
@@ -268,7 +268,7 @@ static void op_fail(op *o, int status, int32_t error_status,
                     int32_t error_index) {
   for (size_t i = 0; i < o->n; i++) {
     entry *e = o->entries[i];
-    if (!e)
+    if (e == NULL)
       continue;
     e->state = ENTRY_FAILED;
     e->op = NULL;
@@ -281,7 +281,7 @@ static void op_fail(op *o, int status, int32_t error_status,
 /* Keeps a copy of src as e's value. */
 static int entry_store(usnmp_cache *c, entry *e, const usnmp_varbind *src) {
   uint8_t *p = usnmp__alloc(&c->alloc, usnmp__varbinds_bytes(src, 1));
-  if (!p)
+  if (p == NULL)
     return USNMP_E_NOMEM;
   e->vb_storage = p;
   usnmp__varbinds_copy(&e->vb, src, 1, &p);
@@ -306,7 +306,7 @@ static void op_done(const usnmp_response *resp, void *arg) {
   } else {
     for (size_t i = 0; i < o->n; i++) {
       entry *e = o->entries[i];
-      if (!e)
+      if (e == NULL)
         continue;
       e->op = NULL;
       if (entry_store(c, e, &resp->varbinds[i]) != 0) {
@@ -349,7 +349,7 @@ static void op_start(usnmp_cache *c, op *o) {
 static op *op_new(usnmp_cache *c, usnmp_target *t, int kind, size_t n,
                   const usnmp_request_opts *ropts) {
   op *o = usnmp__calloc(&c->alloc, 1, sizeof *o);
-  if (!o)
+  if (o == NULL)
     return NULL;
   o->cache = c;
   o->target = t;
@@ -364,7 +364,7 @@ static op *op_new(usnmp_cache *c, usnmp_target *t, int kind, size_t n,
     o->ropts = *ropts;
   if (ropts && (ropts->flags & USNMP_REQUEST_COMMUNITY) && ropts->community) {
     o->community = usnmp__strdup(&c->alloc, ropts->community);
-    if (!o->community) {
+    if (o->community == NULL) {
       op_free(o);
       return NULL;
     }
@@ -425,7 +425,7 @@ int usnmp_cache_start(usnmp_cache *c, usnmp_target *t, usnmp_cache_kind kind,
                                                 : USNMP_CACHE_GET;
   int refresh = kind == USNMP_CACHE_SET || (flags & USNMP_CACHE_REFRESH);
   op *o = op_new(c, t, kind, n, ropts);
-  if (!o)
+  if (o == NULL)
     return USNMP_E_NOMEM;
   int rc = 0;
   size_t missing = 0;
@@ -449,9 +449,9 @@ int usnmp_cache_start(usnmp_cache *c, usnmp_target *t, usnmp_cache_kind kind,
       remove_entry(c, e);
       e = NULL;
     }
-    if (!e) {
+    if (e == NULL) {
       e = insert(c, t, entry_kind, key, (size_t)len, hash);
-      if (!e) {
+      if (e == NULL) {
         rc = USNMP_E_NOMEM;
         break;
       }
@@ -520,7 +520,7 @@ static int take_failure(usnmp_cache *c, entry **entries, size_t n,
   for (size_t i = 0; i < n; i++) {
     /* The same entry can stand twice in one collect: remove it once. */
     entry *e = entries[i];
-    if (!e)
+    if (e == NULL)
       continue;
     for (size_t j = i + 1; j < n; j++) {
       if (entries[j] == e)
@@ -547,7 +547,7 @@ int usnmp_cache_collect(usnmp_cache *c, usnmp_target *t,
   entry *few[16];
   entry **entries =
       n <= 16 ? few : usnmp__alloc(&c->alloc, n * sizeof *entries);
-  if (!entries)
+  if (entries == NULL)
     return USNMP_E_NOMEM;
   int rc = lookup(c, t, entry_kind, oids, n, entries);
   for (size_t i = 0; i < n && rc == 0; i++) {
@@ -572,12 +572,12 @@ int usnmp_cache_init(usnmp_manager *m, const usnmp_allocator *alloc,
   if (!m || !out)
     return USNMP_E_INVAL;
   *out = NULL;
-  if (!alloc)
+  if (alloc == NULL)
     alloc = &usnmp__default_allocator;
   if (!alloc->malloc || !alloc->free)
     return USNMP_E_INVAL;
   usnmp_cache *c = usnmp__calloc(alloc, 1, sizeof *c);
-  if (!c)
+  if (c == NULL)
     return USNMP_E_NOMEM;
   c->alloc = *alloc;
   c->manager = m;
@@ -585,7 +585,7 @@ int usnmp_cache_init(usnmp_manager *m, const usnmp_allocator *alloc,
   c->ttl_ms = USNMP_CACHE_UNLIMITED;
   c->bucket_count = 64;
   c->buckets = usnmp__calloc(alloc, c->bucket_count, sizeof *c->buckets);
-  if (!c->buckets) {
+  if (c->buckets == NULL) {
     usnmp__dealloc(alloc, c);
     return USNMP_E_NOMEM;
   }
@@ -594,7 +594,7 @@ int usnmp_cache_init(usnmp_manager *m, const usnmp_allocator *alloc,
 }
 
 int usnmp_cache_clear(usnmp_cache *c) {
-  if (!c)
+  if (c == NULL)
     return USNMP_E_INVAL;
   while (c->age_head)
     remove_entry(c, c->age_head);
@@ -614,7 +614,7 @@ int usnmp_cache_forget(usnmp_cache *c, const usnmp_target *t) {
 }
 
 int usnmp_cache_close(usnmp_cache *c) {
-  if (!c)
+  if (c == NULL)
     return 0;
   if (c->in_notify || c->freeing)
     return USNMP_E_IN_CALLBACK;
@@ -637,7 +637,7 @@ int usnmp_cache_close(usnmp_cache *c) {
 }
 
 int usnmp_cache_set_limit(usnmp_cache *c, size_t max) {
-  if (!c)
+  if (c == NULL)
     return USNMP_E_INVAL;
   c->limit = max >= USNMP_CACHE_UNLIMITED ? SIZE_MAX : max;
   trim(c);
@@ -645,7 +645,7 @@ int usnmp_cache_set_limit(usnmp_cache *c, size_t max) {
 }
 
 int usnmp_cache_set_ttl(usnmp_cache *c, uint32_t ttl_ms) {
-  if (!c)
+  if (c == NULL)
     return USNMP_E_INVAL;
   c->ttl_ms = ttl_ms;
   trim(c);
@@ -653,7 +653,7 @@ int usnmp_cache_set_ttl(usnmp_cache *c, uint32_t ttl_ms) {
 }
 
 int usnmp_cache_trim(usnmp_cache *c) {
-  if (!c)
+  if (c == NULL)
     return USNMP_E_INVAL;
   trim(c);
   return 0;
@@ -661,7 +661,7 @@ int usnmp_cache_trim(usnmp_cache *c) {
 
 size_t usnmp_cache_size(const usnmp_cache *c) {
   size_t n = 0;
-  if (!c)
+  if (c == NULL)
     return 0;
   for (const entry *e = c->age_head; e; e = e->age_next)
     n += e->state == ENTRY_READY;
@@ -670,7 +670,7 @@ size_t usnmp_cache_size(const usnmp_cache *c) {
 
 void usnmp_cache_set_notify(usnmp_cache *c, usnmp_cache_notify_cb cb,
                             void *arg) {
-  if (!c)
+  if (c == NULL)
     return;
   c->notify = cb;
   c->notify_arg = arg;

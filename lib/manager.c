@@ -230,16 +230,16 @@ int usnmp_manager_init(usnmp_manager **out, uv_loop_t *loop,
     alloc = &usnmp__default_allocator;
   if (alloc->malloc == NULL || alloc->free == NULL)
     return USNMP_E_INVAL;
-  m = alloc->malloc(sizeof(*m), alloc->ctx);
+  m = alloc->malloc(sizeof *m, alloc->ctx);
   if (m == NULL)
     return USNMP_E_NOMEM;
-  memset(m, 0, sizeof(*m));
+  memset(m, 0, sizeof *m);
   m->loop = loop;
   m->alloc = *alloc;
   /* One block for the scratch: decoded replies, varbinds and names being
    * encoded, and the message being encoded. */
   m->rx_vbs = usnmp__malloc(m, 2 * vbs_size + 2 * USNMP_MAX_MSG_SIZE);
-  m->table = usnmp__malloc(m, 64 * sizeof(*m->table));
+  m->table = usnmp__malloc(m, 64 * sizeof *m->table);
   if (m->rx_vbs == NULL || m->table == NULL) {
     usnmp__free(m, m->rx_vbs);
     usnmp__free(m, m->table);
@@ -249,7 +249,7 @@ int usnmp_manager_init(usnmp_manager **out, uv_loop_t *loop,
   m->tx_vbs = m->rx_vbs + USNMP_MAX_VARBINDS;
   m->tx_oids = (uint8_t *)(m->tx_vbs + USNMP_MAX_VARBINDS);
   m->tx_msg = m->tx_oids + USNMP_MAX_MSG_SIZE;
-  memset(m->table, 0, 64 * sizeof(*m->table));
+  memset(m->table, 0, 64 * sizeof *m->table);
   m->table_mask = 63;
   usnmp__list_init(&m->targets);
   usnmp__list_init(&m->queue);

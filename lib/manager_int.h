@@ -172,7 +172,7 @@ typedef struct usnmp__pdu {
  * from pdu, and the version; every other field zero. */
 static inline void usnmp__pdu_to_msg(usnmp_msg *msg, const usnmp__pdu *pdu,
                                      usnmp_version version) {
-  memset(msg, 0, sizeof(*msg));
+  memset(msg, 0, sizeof *msg);
   msg->version = version;
   msg->community = pdu->community;
   msg->community_len = pdu->community_len;

@@ -169,7 +169,7 @@ static void v3_plain(const usnmp_request *r, const uint8_t **msg,
                      int *has_context) {
   const uint8_t *p = r->plain;
   size_t off = PLAIN_HEADER + (size_t)p[1] + p[2];
-  memset(context, 0, sizeof(*context));
+  memset(context, 0, sizeof *context);
   *has_context = p[0];
   if (p[0]) {
     context->engine_id = p + PLAIN_HEADER;
@@ -408,7 +408,7 @@ static int target_usm(usnmp_target *t, usnmp__usm_target **out) {
       return USNMP_E_NOMEM;
   }
   if (t->usm == NULL) {
-    usnmp__usm_target *usm = usnmp__malloc(m, sizeof(*usm));
+    usnmp__usm_target *usm = usnmp__malloc(m, sizeof *usm);
     if (usm == NULL)
       return USNMP_E_NOMEM;
     rc = usnmp__usm_target_init(m->crypto, usm);

@@ -331,7 +331,7 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
 
   if (buf == NULL || m == NULL || n_vbs == NULL || (vbs == NULL && max_vbs))
     return USNMP_E_INVAL;
-  memset(m, 0, sizeof(*m));
+  memset(m, 0, sizeof *m);
   *n_vbs = 0;
 
   /* Header and security parameters: structure only, nothing trusted. */

@@ -156,16 +156,16 @@ int usnmp__notify_init(usnmp__notify *nc, const usnmp_allocator *alloc,
   if (rc < 0)
     return rc;
 #endif
-  nc->buckets = nmalloc(nc, buckets * sizeof(*nc->buckets));
-  nc->dedupe = nmalloc(nc, USNMP__NOTIFY_DEDUPE_SLOTS * sizeof(*nc->dedupe));
-  nc->vbs = nmalloc(nc, USNMP_MAX_VARBINDS * sizeof(*nc->vbs));
-  nc->v2vbs = nmalloc(nc, (USNMP_MAX_VARBINDS + 5) * sizeof(*nc->v2vbs));
+  nc->buckets = nmalloc(nc, buckets * sizeof *nc->buckets);
+  nc->dedupe = nmalloc(nc, USNMP__NOTIFY_DEDUPE_SLOTS * sizeof *nc->dedupe);
+  nc->vbs = nmalloc(nc, USNMP_MAX_VARBINDS * sizeof *nc->vbs);
+  nc->v2vbs = nmalloc(nc, (USNMP_MAX_VARBINDS + 5) * sizeof *nc->v2vbs);
   nc->decrypt = nmalloc(nc, USNMP_MAX_MSG_SIZE);
   if (nc->buckets == NULL || nc->dedupe == NULL || nc->vbs == NULL ||
       nc->v2vbs == NULL || nc->decrypt == NULL)
     return USNMP_E_NOMEM;
-  memset(nc->buckets, 0, buckets * sizeof(*nc->buckets));
-  memset(nc->dedupe, 0, USNMP__NOTIFY_DEDUPE_SLOTS * sizeof(*nc->dedupe));
+  memset(nc->buckets, 0, buckets * sizeof *nc->buckets);
+  memset(nc->dedupe, 0, USNMP__NOTIFY_DEDUPE_SLOTS * sizeof *nc->dedupe);
   nc->bucket_mask = buckets - 1;
   return 0;
 }
@@ -174,7 +174,7 @@ static void entry_free(usnmp__notify *nc, usnmp__nentry *e) {
 #if USNMP_HAVE_SNMPV3
   usnmp__usm_target_wipe(&e->usm);
 #endif
-  usnmp__wipe(e, sizeof(*e));
+  usnmp__wipe(e, sizeof *e);
   nfree(nc, e);
 }
 
@@ -189,7 +189,7 @@ void usnmp__notify_free(usnmp__notify *nc) {
     nfree(nc, nc->communities[i]);
   nfree(nc, nc->communities);
   if (nc->creds != NULL) {
-    usnmp__wipe(nc->creds, nc->n_creds * sizeof(*nc->creds));
+    usnmp__wipe(nc->creds, nc->n_creds * sizeof *nc->creds);
     nfree(nc, nc->creds);
   }
   nfree(nc, nc->allowed);
@@ -231,7 +231,7 @@ int usnmp__notify_add_community(usnmp__notify *nc, const char *community) {
   if (copy == NULL)
     return USNMP_E_NOMEM;
   memcpy(copy, community, len + 1);
-  list = grow(nc, nc->communities, nc->n_communities, sizeof(*list));
+  list = grow(nc, nc->communities, nc->n_communities, sizeof *list);
   if (list == NULL) {
     nfree(nc, copy);
     return USNMP_E_NOMEM;
@@ -260,7 +260,7 @@ int usnmp__notify_add_user(usnmp__notify *nc, const char *user,
     if (engine_id_len)
       memcpy(cred.pin, engine_id, engine_id_len);
     cred.pin_len = engine_id_len;
-    list = grow(nc, nc->creds, nc->n_creds, sizeof(*list));
+    list = grow(nc, nc->creds, nc->n_creds, sizeof *list);
     if (list == NULL) {
       rc = USNMP_E_NOMEM;
     } else {
@@ -278,7 +278,7 @@ int usnmp__notify_allow_engine(usnmp__notify *nc, const uint8_t *engine_id,
   if (engine_id == NULL || len < USNMP__USM_ENGINE_ID_MIN ||
       len > USNMP__USM_ENGINE_ID_MAX)
     return USNMP_E_INVAL;
-  list = grow(nc, nc->allowed, nc->n_allowed, sizeof(*list));
+  list = grow(nc, nc->allowed, nc->n_allowed, sizeof *list);
   if (list == NULL)
     return USNMP_E_NOMEM;
   list[nc->n_allowed][0] = (uint8_t)len;
@@ -378,10 +378,10 @@ static void cache_rehash(usnmp__notify *nc) {
   usnmp__nentry **b;
   if (nc->n_entries < 2 * (nc->bucket_mask + 1) || n > ((size_t)1 << 24))
     return;
-  b = nmalloc(nc, n * sizeof(*b));
+  b = nmalloc(nc, n * sizeof *b);
   if (b == NULL)
     return;
-  memset(b, 0, n * sizeof(*b));
+  memset(b, 0, n * sizeof *b);
   for (i = 0; i <= nc->bucket_mask; i++) {
     usnmp__nentry *e = nc->buckets[i], *next;
     for (; e != NULL; e = next) {
@@ -400,10 +400,10 @@ static usnmp__nentry *cache_add(usnmp__notify *nc, uint64_t hash,
   usnmp__nentry *e;
   while (nc->n_entries >= nc->max_entries)
     cache_evict_oldest(nc);
-  e = nmalloc(nc, sizeof(*e));
+  e = nmalloc(nc, sizeof *e);
   if (e == NULL)
     return NULL;
-  memset(e, 0, sizeof(*e));
+  memset(e, 0, sizeof *e);
   e->hash = hash;
   e->cred = cred;
   e->usm = *usm;
@@ -477,7 +477,7 @@ static void inform_done(usnmp__notify *nc, const uint8_t *reply, int rc,
 }
 
 static void set_vb(usnmp_varbind *vb, const uint8_t *oid, size_t len) {
-  memset(vb, 0, sizeof(*vb));
+  memset(vb, 0, sizeof *vb);
   vb->oid = oid;
   vb->oid_len = len;
 }

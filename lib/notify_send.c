@@ -33,7 +33,7 @@ static void notify_target_free(usnmp_target *t) {
   if (t->trap_usm == NULL)
     return;
   usnmp__usm_target_wipe(t->trap_usm);
-  usnmp__wipe(t->trap_usm, sizeof(*t->trap_usm));
+  usnmp__wipe(t->trap_usm, sizeof *t->trap_usm);
   usnmp__free(t->m, t->trap_usm);
   t->trap_usm = NULL;
 }
@@ -57,10 +57,10 @@ static struct usnmp__local_engine *local_engine(usnmp_manager *m) {
   struct usnmp__local_engine *le = m->local_engine;
   if (le != NULL)
     return le;
-  le = usnmp__malloc(m, sizeof(*le));
+  le = usnmp__malloc(m, sizeof *le);
   if (le == NULL)
     return NULL;
-  memset(le, 0, sizeof(*le));
+  memset(le, 0, sizeof *le);
   /* RFC 3411 format 5 under enterprise 0, 8 random octets. */
   le->id[0] = 0x80;
   le->id[4] = 5;
@@ -131,7 +131,7 @@ static int notification_varbinds(usnmp_varbind *out, uint8_t *storage,
   if (trap_oid == NULL || (vbs == NULL && n > 0) ||
       n + 2 > USNMP_MAX_VARBINDS)
     return USNMP_E_INVAL;
-  memset(out, 0, 2 * sizeof(*out));
+  memset(out, 0, 2 * sizeof *out);
   out[0].oid = oid_sysuptime;
   out[0].oid_len = sizeof(oid_sysuptime);
   out[0].value = usnmp_value_timeticks(uptime);
@@ -141,7 +141,7 @@ static int notification_varbinds(usnmp_varbind *out, uint8_t *storage,
   if (rc < 0)
     return rc;
   if (n > 0)
-    memcpy(out + 2, vbs, n * sizeof(*vbs));
+    memcpy(out + 2, vbs, n * sizeof *vbs);
   return 0;
 }
 
@@ -162,10 +162,10 @@ static int encode_v3_trap(usnmp_target *t, const usnmp_varbind *vbs,
   if (t->usm == NULL || m->crypto == NULL || t->usm->user_len == 0)
     return USNMP_E_INVAL;
   if (ts == NULL) {
-    ts = usnmp__malloc(m, sizeof(*ts));
+    ts = usnmp__malloc(m, sizeof *ts);
     if (ts == NULL)
       return USNMP_E_NOMEM;
-    memset(ts, 0, sizeof(*ts));
+    memset(ts, 0, sizeof *ts);
     t->trap_usm = ts;
     register_cleanup(m);
   }

@@ -71,11 +71,11 @@ int usnmp_receiver_init(usnmp_receiver **out, uv_loop_t *loop,
   if (out == NULL || loop == NULL ||
       (alloc != NULL && (alloc->malloc == NULL || alloc->free == NULL)))
     return USNMP_E_INVAL;
-  rx = alloc != NULL ? alloc->malloc(sizeof(*rx), alloc->ctx)
-                     : malloc(sizeof(*rx));
+  rx = alloc != NULL ? alloc->malloc(sizeof *rx, alloc->ctx)
+                     : malloc(sizeof *rx);
   if (rx == NULL)
     return USNMP_E_NOMEM;
-  memset(rx, 0, sizeof(*rx));
+  memset(rx, 0, sizeof *rx);
   rx->loop = loop;
   rx->sockbuf = USNMP__DEFAULT_SOCKBUF;
   rc = usnmp__notify_init(&rx->core, alloc, uv_now(loop));
@@ -161,10 +161,10 @@ int usnmp_receiver_bind(usnmp_receiver *rx, const char *address) {
     else
       ((struct sockaddr_in6 *)&addr)->sin6_port = htons(162);
   }
-  s = rx->core.alloc.malloc(sizeof(*s), rx->core.alloc.ctx);
+  s = rx->core.alloc.malloc(sizeof *s, rx->core.alloc.ctx);
   if (s == NULL)
     return USNMP_E_NOMEM;
-  memset(s, 0, sizeof(*s));
+  memset(s, 0, sizeof *s);
   s->rx = rx;
   rc = uv_udp_init_ex(rx->loop, &s->handle,
                       (unsigned)addr.ss_family | UV_UDP_RECVMMSG);
@@ -334,7 +334,7 @@ static void send_reply(void *ctx, const uint8_t *data, size_t len) {
     return;
   }
   /* The socket is full: let libuv queue a copy. */
-  c = rx->core.alloc.malloc(sizeof(*c) + len, rx->core.alloc.ctx);
+  c = rx->core.alloc.malloc(sizeof *c + len, rx->core.alloc.ctx);
   if (c == NULL) {
     rx->core.stats.send_errors++;
     return;
@@ -426,7 +426,7 @@ void usnmp_receiver_stats(const usnmp_receiver *rx,
                           usnmp_notify_stats *stats, size_t size) {
   if (rx == NULL || stats == NULL)
     return;
-  if (size > sizeof(*stats))
-    size = sizeof(*stats);
+  if (size > sizeof *stats)
+    size = sizeof *stats;
   memcpy(stats, &rx->core.stats, size);
 }

@@ -52,7 +52,7 @@ usnmp_request *usnmp__req_alloc(usnmp_manager *m) {
     m->free_count--;
     r = USNMP__CONTAINER(l, usnmp_request, qlink);
   } else {
-    r = usnmp__malloc(m, sizeof(*r));
+    r = usnmp__malloc(m, sizeof *r);
     if (r == NULL)
       return NULL;
     /* A timer's init cannot fail on a live loop; it is initialised once
@@ -61,7 +61,7 @@ usnmp_request *usnmp__req_alloc(usnmp_manager *m) {
     m->open_handles++;
   }
   memset((char *)r + offsetof(usnmp_request, m), 0,
-         sizeof(*r) - offsetof(usnmp_request, m));
+         sizeof *r - offsetof(usnmp_request, m));
   r->m = m;
   usnmp__list_init(&r->tlink);
   usnmp__list_init(&r->qlink);

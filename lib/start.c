@@ -172,7 +172,7 @@ static inline __attribute__((always_inline)) int start_public(usnmp_target *t, u
   usnmp_request *r;
   int rc;
   if (out != NULL) {
-    memset(out, 0, sizeof(*out));
+    memset(out, 0, sizeof *out);
     rc = usnmp__handle_reserve(t->m);
     if (rc < 0)
       return rc;

@@ -43,7 +43,7 @@ static usnmp_vblist *vblist_build(usnmp_sync *s, const usnmp_varbind *vbs,
   usnmp_vblist *l = mem_alloc(s, sizeof(usnmp_vblist) +
                                      n * sizeof(usnmp_varbind) +
                                      usnmp__varbinds_bytes(vbs, n));
-  if (!l)
+  if (l == NULL)
     return NULL;
   l->alloc = s->alloc;
   l->n = n;
@@ -226,7 +226,7 @@ static int call(usnmp_sync *s, const char *hostname, usnmp_cache_kind kind,
   }
   wait_set w = {s, h->target, kind, oids, n, {NULL, 0, 0}, UV_EAGAIN};
   w.result.varbinds = mem_alloc(s, n * sizeof *w.result.varbinds);
-  if (!w.result.varbinds)
+  if (w.result.varbinds == NULL)
     return USNMP_E_NOMEM;
   rc = run_until(s, collected, &w, timeout_ms);
   if (rc == 0)
@@ -308,7 +308,7 @@ static void bulk_done(const usnmp_response *resp, void *arg) {
     b->error_index = resp->error_index;
   } else if (b->status == 0) {
     b->list = vblist_build(b->s, resp->varbinds, resp->varbind_count);
-    if (!b->list)
+    if (b->list == NULL)
       b->status = USNMP_E_NOMEM;
   }
   uv_stop(&b->s->loop);
@@ -374,7 +374,7 @@ const usnmp_table_row *usnmp_rowlist_get(const usnmp_rowlist *l, size_t i) {
 }
 
 void usnmp_rowlist_free(usnmp_rowlist *l) {
-  if (!l)
+  if (l == NULL)
     return;
   for (size_t i = 0; i < l->n; i++)
     l->alloc.free(l->rows[i], l->alloc.ctx);
@@ -399,7 +399,7 @@ static int rows_keep_columns(table_wait *tw, const usnmp_oid *columns,
   if (l->columns || n == 0)
     return 0;
   l->columns = mem_alloc(tw->s, n * sizeof *columns);
-  if (!l->columns)
+  if (l->columns == NULL)
     return USNMP_E_NOMEM;
   memcpy(l->columns, columns, n * sizeof *columns);
   l->n_columns = n;
@@ -415,7 +415,7 @@ static int table_row(usnmp_table *tb, const usnmp_table_row *row, void *arg) {
   if (l->n == l->room) {
     size_t room = l->room ? 2 * l->room : 16;
     usnmp_table_row **rows = mem_alloc(tw->s, room * sizeof *rows);
-    if (!rows)
+    if (rows == NULL)
       goto nomem;
     if (l->n)
       memcpy(rows, l->rows, l->n * sizeof *rows);
@@ -429,7 +429,7 @@ static int table_row(usnmp_table *tb, const usnmp_table_row *row, void *arg) {
   usnmp_table_row *copy =
       mem_alloc(tw->s, sizeof *copy + sizeof(usnmp_oid) +
                            row->n_columns * sizeof(usnmp_value) + bytes);
-  if (!copy)
+  if (copy == NULL)
     goto nomem;
   /* The values first: they need the row's 8-byte alignment, the index
    * only 4. */
@@ -474,7 +474,7 @@ static int table(usnmp_sync *s, const char *agent, const usnmp_oid *entry,
     return rc;
   table_wait tw = {s, NULL, 0, 0, 0, 0};
   tw.list = usnmp__calloc(&s->alloc, 1, sizeof *tw.list);
-  if (!tw.list)
+  if (tw.list == NULL)
     return USNMP_E_NOMEM;
   tw.list->alloc = s->alloc;
   usnmp_walk_opts wopts = {0};
@@ -538,15 +538,15 @@ int32_t usnmp_sync_error_index(const usnmp_sync *s) {
 int usnmp_sync_init(usnmp_sync **out) { return usnmp_sync_init_ex(out, NULL); }
 
 int usnmp_sync_init_ex(usnmp_sync **out, const usnmp_allocator *alloc) {
-  if (!out)
+  if (out == NULL)
     return USNMP_E_INVAL;
   *out = NULL;
-  if (!alloc)
+  if (alloc == NULL)
     alloc = &usnmp__default_allocator;
   if (!alloc->malloc || !alloc->free)
     return USNMP_E_INVAL;
   usnmp_sync *s = alloc->malloc(sizeof *s, alloc->ctx);
-  if (!s)
+  if (s == NULL)
     return USNMP_E_NOMEM;
   memset(s, 0, sizeof *s);
   s->alloc = *alloc;
@@ -601,7 +601,7 @@ static void *close_later(void *arg) {
 }
 
 int usnmp_sync_close(usnmp_sync *s) {
-  if (!s)
+  if (s == NULL)
     return 0;
   if (s->running)
     return USNMP_E_IN_CALLBACK;
@@ -664,7 +664,7 @@ static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
   if (rc)
     return rc;
   usnmp_sync_walk *sw = usnmp__calloc(&s->alloc, 1, sizeof *sw);
-  if (!sw)
+  if (sw == NULL)
     return USNMP_E_NOMEM;
   sw->alloc = s->alloc;
   sw->sync = s;
@@ -672,7 +672,7 @@ static int walk_start(usnmp_sync *s, const char *agent, const usnmp_oid *root,
   sw->ropts.timeout_ms = call_timeout(s, h, opts);
   if (opts && (opts->flags & USNMP_CALL_COMMUNITY) && opts->community) {
     sw->community = usnmp__strdup(&s->alloc, opts->community);
-    if (!sw->community) {
+    if (sw->community == NULL) {
       mem_free(s, sw);
       return USNMP_E_NOMEM;
     }
@@ -728,7 +728,7 @@ static int walk_next(usnmp_sync_walk *sw, const usnmp_varbind **vb) {
 int usnmp_sync_walk_next(usnmp_sync_walk *sw, const usnmp_varbind **vb) {
   if (!sw || !vb)
     return USNMP_E_INVAL;
-  if (!sw->sync)
+  if (sw->sync == NULL)
     return USNMP_E_CLOSED;
   GUARD(sw->sync, walk_next(sw, vb));
 }
@@ -759,10 +759,10 @@ static int walk_free(usnmp_sync_walk *sw) {
 }
 
 int usnmp_sync_walk_close(usnmp_sync_walk *sw) {
-  if (!sw)
+  if (sw == NULL)
     return 0;
   usnmp_sync *s = sw->sync;
-  if (!s)
+  if (s == NULL)
     return walk_free(sw);
   GUARD(s, walk_free(sw));
 }

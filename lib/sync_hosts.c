@@ -68,10 +68,10 @@ static sync_host *host_find_addr(usnmp_sync *s,
 
 static int alias_add(usnmp_sync *s, const char *name, sync_host *h) {
   host_alias *a = mem_calloc(s, 1, sizeof *a);
-  if (!a)
+  if (a == NULL)
     return USNMP_E_NOMEM;
   a->name = dup_string(s, name);
-  if (!a->name) {
+  if (a->name == NULL) {
     mem_free(s, a);
     return USNMP_E_NOMEM;
   }
@@ -177,12 +177,12 @@ int usnmp__sync_host_add(usnmp_sync *s, const char *name,
     return rc;
   }
   h = mem_calloc(s, 1, sizeof *h);
-  if (!h) {
+  if (h == NULL) {
     usnmp_target_close(t);
     return USNMP_E_NOMEM;
   }
   h->addr = *addr;
-  if (!t)
+  if (t == NULL)
     rc = usnmp__target_new_port(s->manager, &t, name, s->port);
   if (rc == 0)
     rc = host_setup(s, h, t);
@@ -243,7 +243,7 @@ static int replace_string(usnmp_sync *s, char **slot, const char *value) {
   char *copy = NULL;
   if (value) {
     copy = dup_string(s, value);
-    if (!copy)
+    if (copy == NULL)
       return USNMP_E_NOMEM;
   }
   mem_free(s, *slot);
@@ -265,7 +265,7 @@ static int apply_communities(usnmp_sync *s) {
 }
 
 static int set_community(usnmp_sync *s, const char *c) {
-  if (!c)
+  if (c == NULL)
     return USNMP_E_INVAL;
   int rc = replace_string(s, &s->community, c);
   return rc ? rc : apply_communities(s);

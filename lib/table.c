@@ -171,11 +171,11 @@ static row *find_row(usnmp_table *tb, const uint32_t *idx, size_t len) {
   }
   if (tb->n_rows == tb->cap_rows) {
     size_t cap = tb->cap_rows ? tb->cap_rows * 2 : 64;
-    row **p = usnmp__alloc(&tb->it.alloc, cap * sizeof(*p));
+    row **p = usnmp__alloc(&tb->it.alloc, cap * sizeof *p);
     if (p == NULL)
       return NULL;
     if (tb->n_rows != 0)
-      memcpy(p, tb->rows, tb->n_rows * sizeof(*p));
+      memcpy(p, tb->rows, tb->n_rows * sizeof *p);
     usnmp__dealloc(&tb->it.alloc, tb->rows);
     tb->rows = p;
     tb->cap_rows = cap;
@@ -193,7 +193,7 @@ static row *find_row(usnmp_table *tb, const uint32_t *idx, size_t len) {
   r->index_len = (uint32_t)len;
   memcpy(r->index, idx, len * sizeof(uint32_t));
   memmove(tb->rows + lo + 1, tb->rows + lo,
-          (tb->n_rows - lo) * sizeof(*tb->rows));
+          (tb->n_rows - lo) * sizeof *tb->rows);
   tb->rows[lo] = r;
   tb->n_rows++;
   return r;
@@ -264,7 +264,7 @@ static int flush_rows(usnmp_table *tb, const uint32_t *idx, size_t len) {
     return stop;
   for (size_t i = 0; i < done; i++)
     row_free(tb, tb->rows[i]);
-  memmove(tb->rows, tb->rows + done, (tb->n_rows - done) * sizeof(*tb->rows));
+  memmove(tb->rows, tb->rows + done, (tb->n_rows - done) * sizeof *tb->rows);
   tb->n_rows -= done;
   return stop;
 }
@@ -388,11 +388,11 @@ static int add_column(usnmp_table *tb, const usnmp_oid *oid) {
     return USNMP_E_INVAL;
   if (tb->n_cols == tb->cap_cols) {
     size_t cap = tb->cap_cols ? tb->cap_cols * 2 : 16;
-    column *p = usnmp__alloc(&tb->it.alloc, cap * sizeof(*p));
+    column *p = usnmp__alloc(&tb->it.alloc, cap * sizeof *p);
     if (p == NULL)
       return USNMP_E_NOMEM;
     if (tb->n_cols != 0)
-      memcpy(p, tb->cols, tb->n_cols * sizeof(*p));
+      memcpy(p, tb->cols, tb->n_cols * sizeof *p);
     usnmp__dealloc(&tb->it.alloc, tb->cols);
     tb->cols = p;
     tb->cap_cols = cap;

@@ -135,10 +135,10 @@ int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
                                sizeof(host), &name, &family);
   if (rc < 0)
     return rc;
-  t = usnmp__malloc(m, sizeof(*t));
+  t = usnmp__malloc(m, sizeof *t);
   if (t == NULL)
     return USNMP_E_NOMEM;
-  memset(t, 0, sizeof(*t));
+  memset(t, 0, sizeof *t);
   t->m = m;
   usnmp__list_init(&t->mlink);
   usnmp__list_init(&t->requests);

@@ -176,7 +176,7 @@ int usnmp__agent_parse_port(const char *agent, uint16_t default_port,
   memcpy(tmp, h, hlen);
   tmp[hlen] = '\0';
 
-  memset(addr, 0, sizeof(*addr));
+  memset(addr, 0, sizeof *addr);
   if (fam != AF_INET6) {
     struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
     if (uv_inet_pton(AF_INET, tmp, &a4->sin_addr) == 0) {

@@ -82,10 +82,10 @@ int usnmp__crypto_new(usnmp__crypto **out, const usnmp_allocator *alloc) {
     return USNMP_E_INVAL;
   *out = NULL;
   a = alloc != NULL ? *alloc : usnmp__default_allocator;
-  c = a.malloc(sizeof(*c), a.ctx);
+  c = a.malloc(sizeof *c, a.ctx);
   if (c == NULL)
     return USNMP_E_NOMEM;
-  memset(c, 0, sizeof(*c));
+  memset(c, 0, sizeof *c);
   c->alloc = a;
 
   c->libctx = OSSL_LIB_CTX_new();
@@ -149,7 +149,7 @@ void usnmp__crypto_free(usnmp__crypto *c) {
   if (c == NULL)
     return;
   if (c->cache != NULL) {
-    OPENSSL_cleanse(c->cache, USNMP__KEY_CACHE_SLOTS * sizeof(*c->cache));
+    OPENSSL_cleanse(c->cache, USNMP__KEY_CACHE_SLOTS * sizeof *c->cache);
     c->alloc.free(c->cache, c->alloc.ctx);
   }
   EVP_CIPHER_CTX_free(c->cipher_ctx);
@@ -264,11 +264,11 @@ static int password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
       len > USNMP__USM_PASSWORD_MAX || ku == NULL || !auth_valid(auth))
     return USNMP_E_INVAL;
   if (c->cache == NULL) {
-    c->cache = c->alloc.malloc(USNMP__KEY_CACHE_SLOTS * sizeof(*c->cache),
+    c->cache = c->alloc.malloc(USNMP__KEY_CACHE_SLOTS * sizeof *c->cache,
                                c->alloc.ctx);
     if (c->cache == NULL)
       return USNMP_E_NOMEM;
-    memset(c->cache, 0, USNMP__KEY_CACHE_SLOTS * sizeof(*c->cache));
+    memset(c->cache, 0, USNMP__KEY_CACHE_SLOTS * sizeof *c->cache);
   }
   /* The fingerprint covers the protocol, so one password under two
    * digests takes two entries. */
@@ -612,14 +612,14 @@ int usnmp__usm_decrypt(usnmp__crypto *c, usnmp_priv_proto priv,
 /* ---- per-target state ------------------------------------------------- */
 
 int usnmp__usm_target_init(usnmp__crypto *c, usnmp__usm_target *t) {
-  memset(t, 0, sizeof(*t));
+  memset(t, 0, sizeof *t);
   t->level = USNMP_SEC_NOAUTHNOPRIV;
   return usnmp__crypto_random(c, &t->salt, sizeof(t->salt));
 }
 
 void usnmp__usm_target_wipe(usnmp__usm_target *t) {
   if (t != NULL)
-    OPENSSL_cleanse(t, sizeof(*t));
+    OPENSSL_cleanse(t, sizeof *t);
 }
 
 /* Localises the user's keys to t's engine ID. */
