@@ -112,16 +112,16 @@ static const uint8_t opaque_float[7] = {0x9F, 0x78, 0x04, 0x3F,
 
 /* The names, in order: sysDescr.0 .. and one absent instance. */
 static const char *const vb_names[N_VBS] = {
-    "1.3.6.1.2.1.2.2.1.4.2",              /* ifMtu.2          INTEGER */
-    "1.3.6.1.2.1.1.1.0",                  /* sysDescr.0       OCTET STRING */
-    "1.3.6.1.2.1.1.2.0",                  /* sysObjectID.0    OID */
-    "1.3.6.1.2.1.4.20.1.1.192.168.1.1",   /* ipAdEntAddr      IpAddress */
-    "1.3.6.1.2.1.2.2.1.10.2",             /* ifInOctets.2     Counter32 */
-    "1.3.6.1.2.1.2.2.1.5.2",              /* ifSpeed.2        Gauge32 */
-    "1.3.6.1.2.1.1.3.0",                  /* sysUpTime.0      TimeTicks */
-    "1.3.6.1.2.1.31.1.1.1.6.2",           /* ifHCInOctets.2   Counter64 */
-    "1.3.6.1.4.1.2021.10.1.6.1",          /* laLoadFloat.1    Opaque */
-    "1.3.6.1.2.1.1.9.1.2.99",             /* sysORID.99       noSuchInstance */
+    "1.3.6.1.2.1.2.2.1.4.2",            /* ifMtu.2          INTEGER */
+    "1.3.6.1.2.1.1.1.0",                /* sysDescr.0       OCTET STRING */
+    "1.3.6.1.2.1.1.2.0",                /* sysObjectID.0    OID */
+    "1.3.6.1.2.1.4.20.1.1.192.168.1.1", /* ipAdEntAddr      IpAddress */
+    "1.3.6.1.2.1.2.2.1.10.2",           /* ifInOctets.2     Counter32 */
+    "1.3.6.1.2.1.2.2.1.5.2",            /* ifSpeed.2        Gauge32 */
+    "1.3.6.1.2.1.1.3.0",                /* sysUpTime.0      TimeTicks */
+    "1.3.6.1.2.1.31.1.1.1.6.2",         /* ifHCInOctets.2   Counter64 */
+    "1.3.6.1.4.1.2021.10.1.6.1",        /* laLoadFloat.1    Opaque */
+    "1.3.6.1.2.1.1.9.1.2.99",           /* sysORID.99       noSuchInstance */
 };
 
 typedef struct message {
@@ -144,8 +144,7 @@ static void build_message(message *m) {
     int rc = usnmp_oid_parse(&m->names[i], vb_names[i]);
     if (rc < 0)
       die(vb_names[i], rc);
-    rc = usnmp_oid_to_ber(m->name_ber[i], sizeof m->name_ber[i],
-                          &m->names[i]);
+    rc = usnmp_oid_to_ber(m->name_ber[i], sizeof m->name_ber[i], &m->names[i]);
     if (rc < 0)
       die(vb_names[i], rc);
     m->vbs[i].oid = m->name_ber[i];
@@ -202,8 +201,7 @@ static volatile unsigned sink;
 
 /* Runs one round of c: batches of calls for `seconds` (or exactly
  * `iterations` calls when that is not 0). */
-static void run_round(bench_case *c, double seconds,
-                      unsigned long iterations) {
+static void run_round(bench_case *c, double seconds, unsigned long iterations) {
   unsigned long long ops = 0;
   unsigned acc = 0;
   unsigned long long a0 = allocs_now();
@@ -250,8 +248,7 @@ typedef struct usnmp_ctx {
 
 static unsigned usnmp_encode_op(void *arg) {
   usnmp_ctx *c = arg;
-  int n = usnmp_msg_encode(c->out, sizeof c->out, &c->m->msg, c->m->vbs,
-                           N_VBS);
+  int n = usnmp_msg_encode(c->out, sizeof c->out, &c->m->msg, c->m->vbs, N_VBS);
   if (n < 0)
     die("usnmp_msg_encode", n);
   return (unsigned)n + c->out[n - 1];
@@ -260,8 +257,8 @@ static unsigned usnmp_encode_op(void *arg) {
 static unsigned usnmp_decode_op(void *arg) {
   usnmp_ctx *c = arg;
   size_t n_vbs;
-  int rc = usnmp_msg_decode(&c->decoded, c->vbs, 16, &n_vbs, c->wire,
-                            c->wire_len);
+  int rc =
+      usnmp_msg_decode(&c->decoded, c->vbs, 16, &n_vbs, c->wire, c->wire_len);
   if (rc < 0)
     die("usnmp_msg_decode", rc);
   return (unsigned)n_vbs + c->vbs[4].value.v.u32;
@@ -272,8 +269,8 @@ static unsigned usnmp_decode_op(void *arg) {
 static void check_usnmp(usnmp_ctx *c) {
   size_t n_vbs;
   uint8_t again[1500];
-  int rc = usnmp_msg_decode(&c->decoded, c->vbs, 16, &n_vbs, c->wire,
-                            c->wire_len);
+  int rc =
+      usnmp_msg_decode(&c->decoded, c->vbs, 16, &n_vbs, c->wire, c->wire_len);
   if (rc < 0)
     die("usnmp_msg_decode", rc);
   if (n_vbs != N_VBS || c->decoded.request_id != c->m->msg.request_id) {
@@ -526,12 +523,12 @@ int main(int argc, char **argv) {
   memcpy(nc->wire_copy, wire, (size_t)len);
   check_netsnmp(nc);
   netsnmp_encode_op(nc);
-  int same = nc->built_len == (size_t)len &&
-             memcmp(nc->built, wire, (size_t)len) == 0;
-  cases[n_cases++] = (bench_case){"net-snmp encode (snmp_build)",
-                                  netsnmp_encode_op, nc, 0, 0, 0};
-  cases[n_cases++] = (bench_case){"net-snmp decode (snmp_parse+free)",
-                                  netsnmp_decode_op, nc, 0, 0, 0};
+  int same =
+      nc->built_len == (size_t)len && memcmp(nc->built, wire, (size_t)len) == 0;
+  cases[n_cases++] = (bench_case){
+      "net-snmp encode (snmp_build)", netsnmp_encode_op, nc, 0, 0, 0};
+  cases[n_cases++] = (bench_case){
+      "net-snmp decode (snmp_parse+free)", netsnmp_decode_op, nc, 0, 0, 0};
 #endif
 
   measure(cases, n_cases, seconds, rounds, iterations);

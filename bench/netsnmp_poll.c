@@ -55,8 +55,8 @@ static int on_response(int op, netsnmp_session *session, int reqid,
  * unless told not to; the benchmark wants none of it. */
 void bench_netsnmp_init(void) {
   setenv("MIBS", "", 1);
-  netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS,
-                         1);
+  netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID,
+                         NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
   netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID,
                          NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
   netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID,
@@ -64,9 +64,8 @@ void bench_netsnmp_init(void) {
   init_snmp("usnmp-bench");
 }
 
-int bench_netsnmp_run(const char *agent, const char *oid_text,
-                      uint32_t window, uint64_t count, double seconds,
-                      bench_result *out) {
+int bench_netsnmp_run(const char *agent, const char *oid_text, uint32_t window,
+                      uint64_t count, double seconds, bench_result *out) {
   netsnmp_session session;
   netsnmp_load load = {0, 0, 0, 0, 0, 0};
   oid name[MAX_OID_LEN];

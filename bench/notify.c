@@ -47,8 +47,8 @@
 #define BATCH 64
 
 typedef struct stream {
-  uint8_t *data;   /* all messages back to back */
-  size_t *off;     /* n + 1 offsets */
+  uint8_t *data; /* all messages back to back */
+  size_t *off;   /* n + 1 offsets */
   size_t n;
 } stream;
 
@@ -69,8 +69,8 @@ static const uint8_t oid_name[] = {0x2b, 6, 1, 2, 1, 1, 5, 0};
 static const uint8_t oid_sysuptime[] = {0x2b, 6, 1, 2, 1, 1, 3, 0};
 static const uint8_t oid_trapoid[] = {0x2b, 6, 1, 6, 3, 1, 1, 4, 1, 0};
 static const uint8_t oid_linkup[] = {0x2b, 6, 1, 6, 3, 1, 1, 5, 4};
-static const uint8_t sender_engine[] = {0x80, 0, 0x1f, 0x88, 0x80, 0xbe,
-                                        0x4c, 0x00, 0x00, 0x01};
+static const uint8_t sender_engine[] = {0x80, 0,    0x1f, 0x88, 0x80,
+                                        0xbe, 0x4c, 0x00, 0x00, 0x01};
 
 /* The varbinds of every notification: sysUpTime.0, snmpTrapOID.0 and one
  * string, about the size of a linkUp with one object. */
@@ -118,14 +118,14 @@ static void stream_make(stream *s, size_t n, int v3, usnmp__crypto *c) {
     pdu.request_id = (int32_t)(i + 1);
     if (v3) {
       pdu.version = USNMP_VERSION_3;
-      len = usnmp__msg3_encode(c, &t, 0, (int32_t)(i + 1), 65507, &pdu, vbs,
-                               3, s->data + s->off[i], cap - s->off[i]);
+      len = usnmp__msg3_encode(c, &t, 0, (int32_t)(i + 1), 65507, &pdu, vbs, 3,
+                               s->data + s->off[i], cap - s->off[i]);
     } else {
       pdu.version = USNMP_VERSION_2C;
       pdu.community = (const uint8_t *)"public";
       pdu.community_len = 6;
-      len = usnmp_msg_encode(s->data + s->off[i], cap - s->off[i], &pdu, vbs,
-                             3);
+      len =
+          usnmp_msg_encode(s->data + s->off[i], cap - s->off[i], &pdu, vbs, 3);
     }
     if (len <= 0)
       abort();
@@ -315,8 +315,8 @@ static double proc_cpu(pid_t pid) {
   fclose(f);
   p = strrchr(buf, ')');
   if (p == NULL ||
-      sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-             &ut, &st) != 2)
+      sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+             &st) != 2)
     return 0;
   return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -469,8 +469,7 @@ static void on_ack(const usnmp_response *resp, void *arg) {
 static void send_next(inform_run *ir) {
   usnmp_oid trap;
   usnmp_oid_parse(&trap, "1.3.6.1.6.3.1.1.5.4");
-  if (usnmp_inform_send(ir->t, 1, &trap, NULL, 0, NULL, on_ack, ir, NULL) !=
-      0)
+  if (usnmp_inform_send(ir->t, 1, &trap, NULL, 0, NULL, on_ack, ir, NULL) != 0)
     abort();
 }
 
@@ -496,9 +495,10 @@ static void bench_informs(const char *who, const char *agent, size_t n,
     uv_run(loop, UV_RUN_ONCE);
   qsort(ir.rtt, n - (size_t)ir.failed, sizeof(double), cmp_double);
   if ((size_t)ir.failed < n)
-    printf("| %-9s | v2c inform, one at a time | %6zu | %4d | %8.1f | %8.1f |\n",
-           who, n, ir.failed, ir.rtt[(n - (size_t)ir.failed) / 2],
-           ir.rtt[(size_t)((double)(n - (size_t)ir.failed) * 0.99)]);
+    printf(
+        "| %-9s | v2c inform, one at a time | %6zu | %4d | %8.1f | %8.1f |\n",
+        who, n, ir.failed, ir.rtt[(n - (size_t)ir.failed) / 2],
+        ir.rtt[(size_t)((double)(n - (size_t)ir.failed) * 0.99)]);
   usnmp_manager_close(m, NULL, NULL);
   (void)rx;
   uv_run(loop, UV_RUN_NOWAIT);
@@ -530,8 +530,10 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--snmptrapd") == 0 && i + 1 < argc)
       trapd = argv[++i];
     else {
-      fprintf(stderr, "usage: %s [--count N] [--informs N] [--rate R] "
-                      "[--snmptrapd PATH|none]\n", argv[0]);
+      fprintf(stderr,
+              "usage: %s [--count N] [--informs N] [--rate R] "
+              "[--snmptrapd PATH|none]\n",
+              argv[0]);
       return 2;
     }
   }
@@ -543,8 +545,10 @@ int main(int argc, char **argv) {
   stream_make(&v2, count, 0, c);
   stream_make(&v3, count, 1, c);
 
-  printf("| receiver  | stream                 |    sent | delivered | kernel drops | notifications/s | CPU µs each |\n"
-         "|-----------|------------------------|--------:|--------:|-------:|----------:|-------:|\n");
+  printf("| receiver  | stream                 |    sent | delivered | kernel "
+         "drops | notifications/s | CPU µs each |\n"
+         "|-----------|------------------------|--------:|--------:|-------:|--"
+         "--------:|-------:|\n");
   bench_usnmp("v2c trap", &v2);
   if (trapd)
     bench_snmptrapd(trapd, dir, "v2c trap", &v2);
@@ -552,8 +556,10 @@ int main(int argc, char **argv) {
   if (trapd)
     bench_snmptrapd(trapd, dir, "v3 authPriv SHA/AES", &v3);
 
-  printf("\n| receiver  | informs                   |  count | lost | p50 µs | p99 µs |\n"
-         "|-----------|---------------------------|-------:|-----:|-------:|-------:|\n");
+  printf("\n| receiver  | informs                   |  count | lost | p50 µs | "
+         "p99 µs |\n"
+         "|-----------|---------------------------|-------:|-----:|-------:|---"
+         "----:|\n");
   {
     uv_loop_t loop;
     usnmp_receiver *rx;

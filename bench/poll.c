@@ -202,8 +202,7 @@ static void start_get(usnmp_load *load) {
 static void on_get(const usnmp_response *resp, void *arg) {
   usnmp_load *load = arg;
   load->done++;
-  if (resp->status == 0 && resp->error_status == 0 &&
-      resp->varbind_count == 1)
+  if (resp->status == 0 && resp->error_status == 0 && resp->varbind_count == 1)
     load->ok++;
   else
     load->failed++;
@@ -218,9 +217,7 @@ static void on_get(const usnmp_response *resp, void *arg) {
     uv_stop(usnmp_manager_loop(usnmp_target_manager(resp->target)));
 }
 
-static void on_closed(void *arg) {
-  *(int *)arg = 1;
-}
+static void on_closed(void *arg) { *(int *)arg = 1; }
 
 /* A guard timer bounds every uv_run() here in time, whatever the manager
  * does: it stops the loop and says so. */
@@ -446,8 +443,8 @@ static int scale_run(const char *responder_path, int n_targets) {
   t0 = bench_now();
   cpu0 = bench_cpu();
   for (int i = 0; i < created; i++)
-    if ((err = usnmp_get(targets[i], &oid, 1, NULL, on_scale_get, &s,
-                         NULL)) != 0) {
+    if ((err = usnmp_get(targets[i], &oid, 1, NULL, on_scale_get, &s, NULL)) !=
+        0) {
       fprintf(stderr, "usnmp_get: %s\n", usnmp_strerror(err));
       s.failed++;
       s.done++;
@@ -475,9 +472,8 @@ static int scale_run(const char *responder_path, int n_targets) {
            total * 1e3, (t_issued - t0) * 1e3, cpu * 1e3);
     printf("  fds: %d before (%d sockets), %d after issuing (%d sockets), "
            "%d at first answer (%d sockets, %llu in flight)\n",
-           before.fds, before.sockets, issued.fds, issued.sockets,
-           s.during.fds, s.during.sockets,
-           (unsigned long long)s.inflight_at_sample);
+           before.fds, before.sockets, issued.fds, issued.sockets, s.during.fds,
+           s.during.sockets, (unsigned long long)s.inflight_at_sample);
     printf("  sockets opened by the manager: %d (target: at most 2); the "
            "other new fds are the libuv loop's own (epoll, eventfd, signal "
            "pipe)\n",
@@ -511,8 +507,8 @@ static int scale_run(const char *responder_path, int n_targets) {
   rss_after = status_kb("VmRSS");
   printf("  after close: %d fds (%d sockets), RSS %ld kB, %llu B still "
          "allocated, uv_loop_close %s\n",
-         after.fds, after.sockets, rss_after,
-         (unsigned long long)alloc.live, err == 0 ? "ok" : uv_err_name(err));
+         after.fds, after.sockets, rss_after, (unsigned long long)alloc.live,
+         err == 0 ? "ok" : uv_err_name(err));
   bench_child_stop(&r);
   free(targets);
   return s.ok == (uint64_t)created ? 0 : -1;
@@ -625,11 +621,12 @@ static int raw_run(int port, uint32_t window, uint64_t count, double seconds,
  * ------------------------------------------------------------------------ */
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: poll [--responder PATH] [--windows 1,16,64,256,1024]\n"
-          "            [--count N] [--seconds S] [--runs R]\n"
-          "            [--netsnmp-count N] [--no-netsnmp] [--no-raw] [--scale N]\n"
-          "            [--no-throughput] [--cpu C] [--responder-cpu C]\n");
+  fprintf(
+      f,
+      "usage: poll [--responder PATH] [--windows 1,16,64,256,1024]\n"
+      "            [--count N] [--seconds S] [--runs R]\n"
+      "            [--netsnmp-count N] [--no-netsnmp] [--no-raw] [--scale N]\n"
+      "            [--no-throughput] [--cpu C] [--responder-cpu C]\n");
 }
 
 /* Returns the index of the best (fastest) run. */
@@ -719,18 +716,42 @@ int main(int argc, char **argv) {
       }
       break;
     }
-    case 'n': count = strtoull(optarg, NULL, 10); break;
-    case 's': seconds = atof(optarg); break;
-    case 'r': runs = atoi(optarg); break;
-    case 'N': netsnmp_count = strtoull(optarg, NULL, 10); break;
-    case 'X': netsnmp = 0; break;
-    case 'W': raw_ceiling = 0; break;
-    case 'S': scale = atoi(optarg); break;
-    case 'T': throughput = 0; break;
-    case 'c': cpu = atoi(optarg); break;
-    case 'C': responder_cpu = optarg; break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    case 'n':
+      count = strtoull(optarg, NULL, 10);
+      break;
+    case 's':
+      seconds = atof(optarg);
+      break;
+    case 'r':
+      runs = atoi(optarg);
+      break;
+    case 'N':
+      netsnmp_count = strtoull(optarg, NULL, 10);
+      break;
+    case 'X':
+      netsnmp = 0;
+      break;
+    case 'W':
+      raw_ceiling = 0;
+      break;
+    case 'S':
+      scale = atoi(optarg);
+      break;
+    case 'T':
+      throughput = 0;
+      break;
+    case 'c':
+      cpu = atoi(optarg);
+      break;
+    case 'C':
+      responder_cpu = optarg;
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return 2;
     }
   }
   if (optind != argc || runs < 1 || runs > RUNS_MAX || count < 1 ||
@@ -743,8 +764,8 @@ int main(int argc, char **argv) {
 #endif
   if (responder_path[0] == '\0') {
     /* Default: the responder built next to this program. */
-    ssize_t n = readlink("/proc/self/exe", responder_path,
-                         sizeof responder_path - 16);
+    ssize_t n =
+        readlink("/proc/self/exe", responder_path, sizeof responder_path - 16);
     char *slash;
     if (n <= 0) {
       perror("readlink /proc/self/exe");

@@ -11,13 +11,13 @@
 #include "bench_util.h"
 
 typedef struct bench_result {
-  uint64_t done;     /* completed requests (answers, errors, timeouts) */
-  uint64_t ok;       /* answered with error-status 0 and one varbind */
-  uint64_t failed;   /* everything else: timeouts, errors, send failures */
-  double wall_s;     /* first send to last completion */
-  double cpu_s;      /* user + system time of this process meanwhile */
-  uint64_t timeouts; /* of the failed, those that timed out */
-  uint64_t resent;   /* resends, when the library tells */
+  uint64_t done;       /* completed requests (answers, errors, timeouts) */
+  uint64_t ok;         /* answered with error-status 0 and one varbind */
+  uint64_t failed;     /* everything else: timeouts, errors, send failures */
+  double wall_s;       /* first send to last completion */
+  double cpu_s;        /* user + system time of this process meanwhile */
+  uint64_t timeouts;   /* of the failed, those that timed out */
+  uint64_t resent;     /* resends, when the library tells */
   uint64_t live_bytes; /* allocator: live bytes at the peak, minus the idle
                           manager and target (usnmp only) */
 } bench_result;
@@ -31,9 +31,7 @@ void bench_netsnmp_init(void);
  * the snmp_sess_select_info / snmp_sess_read loop), keeping `window`
  * requests outstanding, for at most `seconds`.  Returns 0 and fills *out,
  * or -1 after printing why. */
-int bench_netsnmp_run(const char *agent, const char *oid_text,
-                      uint32_t window, uint64_t count, double seconds,
-                      bench_result *out);
-
+int bench_netsnmp_run(const char *agent, const char *oid_text, uint32_t window,
+                      uint64_t count, double seconds, bench_result *out);
 
 #endif /* USNMP_BENCH_POLL_COMMON_H */

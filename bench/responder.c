@@ -46,9 +46,9 @@
 #include "bench_util.h"
 
 enum {
-  BATCH_MAX = 256,        /* datagrams per recvmmsg / sendmmsg */
-  DGRAM_MAX = 2048,       /* larger requests are dropped */
-  VARBINDS_MAX = 128,     /* larger requests are dropped */
+  BATCH_MAX = 256,    /* datagrams per recvmmsg / sendmmsg */
+  DGRAM_MAX = 2048,   /* larger requests are dropped */
+  VARBINDS_MAX = 128, /* larger requests are dropped */
   REPLY_MAX = DGRAM_MAX + 4 * VARBINDS_MAX + 64
 };
 
@@ -98,9 +98,7 @@ static int read_tlv(slice *s, uint8_t *tag, slice *body, size_t *tlv_len) {
 
 /* Returns the size of a header (tag and minimal length) for n content
  * bytes.  Our replies stay below 64 KiB, so three length forms suffice. */
-static size_t header_size(size_t n) {
-  return n < 0x80 ? 2 : n < 0x100 ? 3 : 4;
-}
+static size_t header_size(size_t n) { return n < 0x80 ? 2 : n < 0x100 ? 3 : 4; }
 
 /* Writes a tag and a minimal length at out; returns the bytes written. */
 static size_t put_header(uint8_t *out, uint8_t tag, size_t n) {
@@ -226,7 +224,8 @@ int main(int argc, char **argv) {
   const char *addr = "127.0.0.1";
   const uint8_t *value = value_string;
   size_t value_len = sizeof value_string;
-  int any = 0, port = 0, cpu = -1, batch = 64, rcvbuf = 8 << 20, opt, fd, one = 1;
+  int any = 0, port = 0, cpu = -1, batch = 64, rcvbuf = 8 << 20, opt, fd,
+      one = 1;
   double seconds = 60;
   unsigned long long max_packets = 0, received = 0, answered = 0, dropped = 0;
   struct sockaddr_in sin;
@@ -237,14 +236,30 @@ int main(int argc, char **argv) {
 
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (opt) {
-    case 'a': addr = optarg; break;
-    case 'A': any = 1; break;
-    case 'p': port = atoi(optarg); break;
-    case 's': seconds = atof(optarg); break;
-    case 'n': max_packets = strtoull(optarg, NULL, 10); break;
-    case 'b': batch = atoi(optarg); break;
-    case 'c': cpu = atoi(optarg); break;
-    case 'r': rcvbuf = atoi(optarg); break;
+    case 'a':
+      addr = optarg;
+      break;
+    case 'A':
+      any = 1;
+      break;
+    case 'p':
+      port = atoi(optarg);
+      break;
+    case 's':
+      seconds = atof(optarg);
+      break;
+    case 'n':
+      max_packets = strtoull(optarg, NULL, 10);
+      break;
+    case 'b':
+      batch = atoi(optarg);
+      break;
+    case 'c':
+      cpu = atoi(optarg);
+      break;
+    case 'r':
+      rcvbuf = atoi(optarg);
+      break;
     case 'v':
       if (strcmp(optarg, "int") == 0) {
         value = value_int;
@@ -254,8 +269,12 @@ int main(int argc, char **argv) {
         return 2;
       }
       break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return 2;
     }
   }
   if (optind != argc || port < 0 || port > 65535 || batch < 1 ||
@@ -377,8 +396,8 @@ int main(int argc, char **argv) {
           continue;
         }
       }
-      len = make_response(out_buf[n_out], in_buf[i], in_msgs[i].msg_len,
-                          value, value_len);
+      len = make_response(out_buf[n_out], in_buf[i], in_msgs[i].msg_len, value,
+                          value_len);
       if (len == 0) {
         dropped++;
         continue;
@@ -430,7 +449,7 @@ int main(int argc, char **argv) {
     double cpu_s = 0;
     if (getrusage(RUSAGE_SELF, &ru) == 0)
       cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+              (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     fprintf(stderr,
             "responder: received %llu, answered %llu, dropped %llu; CPU "
             "%.2f s, %.2f us per answer\n",

@@ -54,18 +54,17 @@
 #include "usnmp.h"
 
 enum {
-  BATCH_MAX = 256,    /* datagrams per recvmmsg / sendmmsg */
-  DGRAM_MAX = 4096,   /* larger requests are dropped */
-  VARBINDS_MAX = 64,  /* larger requests are dropped */
-  REPLY_MAX = 8192,   /* a reply adds a short value per varbind */
+  BATCH_MAX = 256,   /* datagrams per recvmmsg / sendmmsg */
+  DGRAM_MAX = 4096,  /* larger requests are dropped */
+  VARBINDS_MAX = 64, /* larger requests are dropped */
+  REPLY_MAX = 8192,  /* a reply adds a short value per varbind */
   N_USERS = 2
 };
 
 /* Our snmpEngineID: enterprise 8072 (net-snmp's, as snmpd's default IDs
  * use), format 4 (text), "usnmpbench". */
-static const uint8_t engine_id[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'u', 's',
-                                    'n',  'm',  'p',  'b',  'e',  'n', 'c',
-                                    'h'};
+static const uint8_t engine_id[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'u', 's', 'n',
+                                    'm',  'p',  'b',  'e',  'n',  'c', 'h'};
 /* usmStatsUnknownEngineIDs.0 and usmStatsNotInTimeWindows.0 (RFC 3414),
  * BER content octets. */
 static const uint8_t oid_unknown_engine[] = {0x2b, 0x06, 0x01, 0x06, 0x03,
@@ -200,8 +199,8 @@ static size_t answer(responder *r, const uint8_t *in, size_t in_len,
   /* First without a user: an unauthenticated message decodes whole (the
    * discovery probe); an authenticated one stops at the digest check
    * with its user name read, which selects the keys. */
-  rc = usnmp__msg3_decode(r->crypto, NULL, in, in_len, scratch,
-                          sizeof(scratch), &m, vbs, VARBINDS_MAX, &n_vbs);
+  rc = usnmp__msg3_decode(r->crypto, NULL, in, in_len, scratch, sizeof(scratch),
+                          &m, vbs, VARBINDS_MAX, &n_vbs);
   if (rc == 0) {
     if (!(m.flags & USNMP__MSG3_FLAG_REPORTABLE) ||
         (m.pdu.type != USNMP_PDU_GET && m.pdu.type != USNMP_PDU_GETNEXT))
@@ -210,8 +209,8 @@ static size_t answer(responder *r, const uint8_t *in, size_t in_len,
      * ID, boots and time. */
     r->discoveries++;
     rc = encode_report(r, &r->anon, now, &m, oid_unknown_engine,
-                       sizeof(oid_unknown_engine),
-                       (uint32_t)r->discoveries, out, size);
+                       sizeof(oid_unknown_engine), (uint32_t)r->discoveries,
+                       out, size);
     return rc > 0 ? (size_t)rc : 0;
   }
   if (rc != USNMP_E_AUTH_FAILURE)
@@ -239,9 +238,9 @@ static size_t answer(responder *r, const uint8_t *in, size_t in_len,
         return 0;
       /* The Report is authenticated, not encrypted (RFC 3414 3.2.7 a). */
       t->level = USNMP_SEC_AUTHNOPRIV;
-      rc = encode_report(r, t, now, &m, oid_not_in_time,
-                         sizeof(oid_not_in_time), (uint32_t)r->time_reports,
-                         out, size);
+      rc =
+          encode_report(r, t, now, &m, oid_not_in_time, sizeof(oid_not_in_time),
+                        (uint32_t)r->time_reports, out, size);
       t->level = level;
       return rc > 0 ? (size_t)rc : 0;
     }
@@ -267,12 +266,11 @@ static size_t answer(responder *r, const uint8_t *in, size_t in_len,
 }
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: responder_v3 [--addr A] [--port P] [--seconds S]\n"
-          "                    [--max-packets N] [--batch B] [--cpu C]\n"
-          "Answers SNMPv3 authPriv GetRequests of users shaaes and "
-          "sha512aes256\n(test/snmpd.conf's) on loopback; prints \"port "
-          "N\".\n");
+  fprintf(f, "usage: responder_v3 [--addr A] [--port P] [--seconds S]\n"
+             "                    [--max-packets N] [--batch B] [--cpu C]\n"
+             "Answers SNMPv3 authPriv GetRequests of users shaaes and "
+             "sha512aes256\n(test/snmpd.conf's) on loopback; prints \"port "
+             "N\".\n");
 }
 
 int main(int argc, char **argv) {
@@ -302,14 +300,30 @@ int main(int argc, char **argv) {
 
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (opt) {
-    case 'a': addr = optarg; break;
-    case 'p': port = atoi(optarg); break;
-    case 's': seconds = atof(optarg); break;
-    case 'n': max_packets = strtoull(optarg, NULL, 10); break;
-    case 'b': batch = atoi(optarg); break;
-    case 'c': cpu = atoi(optarg); break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    case 'a':
+      addr = optarg;
+      break;
+    case 'p':
+      port = atoi(optarg);
+      break;
+    case 's':
+      seconds = atof(optarg);
+      break;
+    case 'n':
+      max_packets = strtoull(optarg, NULL, 10);
+      break;
+    case 'b':
+      batch = atoi(optarg);
+      break;
+    case 'c':
+      cpu = atoi(optarg);
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return 2;
     }
   }
   if (optind != argc || port < 0 || port > 65535 || batch < 1 ||
@@ -320,8 +334,7 @@ int main(int argc, char **argv) {
   bench_pin_cpu(cpu, "responder_v3");
   rc = responder_init(&r);
   if (rc < 0) {
-    fprintf(stderr, "responder_v3: USM setup failed: %s\n",
-            usnmp_strerror(rc));
+    fprintf(stderr, "responder_v3: USM setup failed: %s\n", usnmp_strerror(rc));
     return 1;
   }
 
@@ -330,8 +343,7 @@ int main(int argc, char **argv) {
   sin.sin_port = htons((uint16_t)port);
   if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1 ||
       !is_loopback(sin.sin_addr)) {
-    fprintf(stderr, "responder_v3: %s is not an IPv4 loopback address\n",
-            addr);
+    fprintf(stderr, "responder_v3: %s is not an IPv4 loopback address\n", addr);
     responder_free(&r);
     return 2;
   }

@@ -27,8 +27,8 @@ static const uint8_t engine[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'b', 'e',
                                  'n',  'c',  'h',  '-',  'e',  'n', 'g'};
 static const uint8_t oid[] = {0x2b, 6, 1, 2, 1, 1, 1, 0};
 
-static int bench_pair(usnmp__crypto *c, usnmp_auth_proto a,
-                      usnmp_priv_proto p, long iterations) {
+static int bench_pair(usnmp__crypto *c, usnmp_auth_proto a, usnmp_priv_proto p,
+                      long iterations) {
   static uint8_t buf[1500], resp[1500], scratch[1500];
   usnmp__usm_target t, agent;
   usnmp_varbind vb, out[4];
@@ -91,8 +91,10 @@ int main(int argc, char **argv) {
     usnmp_auth_proto a;
     usnmp_priv_proto p;
   } pairs[] = {
-      {USNMP_AUTH_MD5, USNMP_PRIV_DES},    {USNMP_AUTH_SHA, USNMP_PRIV_AES},
-      {USNMP_AUTH_SHA256, USNMP_PRIV_AES}, {USNMP_AUTH_SHA512, USNMP_PRIV_AES256},
+      {USNMP_AUTH_MD5, USNMP_PRIV_DES},
+      {USNMP_AUTH_SHA, USNMP_PRIV_AES},
+      {USNMP_AUTH_SHA256, USNMP_PRIV_AES},
+      {USNMP_AUTH_SHA512, USNMP_PRIV_AES256},
       {USNMP_AUTH_SHA, USNMP_PRIV_AES256C},
   };
   long iterations = argc > 1 ? atol(argv[1]) : 200000;

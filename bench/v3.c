@@ -73,8 +73,7 @@ typedef struct user_case {
 static const user_case cases[] = {
     {"v2c (reference)", NULL, USNMP_AUTH_NONE, USNMP_PRIV_NONE},
     {"SHA / AES-128", "shaaes", USNMP_AUTH_SHA, USNMP_PRIV_AES},
-    {"SHA-512 / AES-256", "sha512aes256", USNMP_AUTH_SHA512,
-     USNMP_PRIV_AES256},
+    {"SHA-512 / AES-256", "sha512aes256", USNMP_AUTH_SHA512, USNMP_PRIV_AES256},
 };
 
 /* ---- usnmp ------------------------------------------------------------ */
@@ -99,8 +98,7 @@ static void issue(load *l) {
 static void on_answer(const usnmp_response *resp, void *arg) {
   load *l = arg;
   l->done++;
-  if (resp->status == 0 && resp->error_status == 0 &&
-      resp->varbind_count == 1)
+  if (resp->status == 0 && resp->error_status == 0 && resp->varbind_count == 1)
     l->ok++;
   else
     l->failed++;
@@ -200,9 +198,8 @@ static void n_pump(void *sessp, const oid *name, size_t name_len, nload *l,
   }
 }
 
-static int netsnmp_run(const char *agent, const user_case *uc,
-                       uint32_t window, uint64_t count, double seconds,
-                       run_result *out) {
+static int netsnmp_run(const char *agent, const user_case *uc, uint32_t window,
+                       uint64_t count, double seconds, run_result *out) {
   netsnmp_session s;
   nload l = {0, 0, 0, 0};
   oid name[MAX_OID_LEN];
@@ -427,8 +424,7 @@ int main(int argc, char **argv) {
 #endif
   printf("GET of %s against %s, %u in flight, up to %llu GETs or %.0f s "
          "per run, best of %d\n\n",
-         OID_TEXT,
-         fast ? "bench/responder_v3 (v2c: bench/responder)" : "snmpd",
+         OID_TEXT, fast ? "bench/responder_v3 (v2c: bench/responder)" : "snmpd",
          window, (unsigned long long)count, seconds, runs);
   printf("| client   | auth / priv       |    W |   GETs/s | µs CPU/GET "
          "| of which user |     ok | failed |\n");

@@ -57,14 +57,15 @@ static int parse_priority(const char **text, int *high) {
 
 /* net-snmp's syslog facilities: d (daemon), u (user), 0-7 (local0-7). */
 static int parse_facility(const char *text) {
-  static const int locals[] = {LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2,
-                               LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5,
-                               LOG_LOCAL6, LOG_LOCAL7};
+  static const int locals[] = {LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3,
+                               LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7};
   switch (text[0]) {
   case 'd':
-  case 'D': return LOG_DAEMON;
+  case 'D':
+    return LOG_DAEMON;
   case 'u':
-  case 'U': return LOG_USER;
+  case 'U':
+    return LOG_USER;
   default:
     if (text[0] >= '0' && text[0] <= '7')
       return locals[text[0] - '0'];
@@ -98,8 +99,7 @@ int usnmp__cli_log_option(usnmp_cli_log *log, const char *arg, char **argv,
     rest++;
   /* The variants in capitals take a priority first, then what their
    * small letter takes; each piece may be in the next argument. */
-  if (kind == 'E' || kind == 'O' || kind == 'N' || kind == 'F' ||
-      kind == 'S') {
+  if (kind == 'E' || kind == 'O' || kind == 'N' || kind == 'F' || kind == 'S') {
     if (*rest == '\0') {
       if (*next >= argc) {
         snprintf(err, err_size, "-L%c needs a priority", kind);
@@ -130,8 +130,8 @@ int usnmp__cli_log_option(usnmp_cli_log *log, const char *arg, char **argv,
   case 's':
     if (*rest == '\0') {
       if (*next >= argc) {
-        snprintf(err, err_size, kind == 'f' ? "Missing log file"
-                                            : "Missing syslog facility");
+        snprintf(err, err_size,
+                 kind == 'f' ? "Missing log file" : "Missing syslog facility");
         return -1;
       }
       rest = argv[(*next)++];
@@ -153,8 +153,7 @@ int usnmp__cli_log_option(usnmp_cli_log *log, const char *arg, char **argv,
     }
     break;
   default:
-    snprintf(err, err_size, "Unknown logging option passed to -L: %c.",
-             kind);
+    snprintf(err, err_size, "Unknown logging option passed to -L: %c.", kind);
     return -1;
   }
   if (log->n == sizeof log->handlers / sizeof log->handlers[0]) {
@@ -174,8 +173,8 @@ void usnmp__cli_log(usnmp_cli_log *log, int priority, const char *fmt, ...) {
   /* No -L at all: everything goes to stderr. */
   static const usnmp_cli_log_handler to_stderr = {'e', LOG_DEBUG, LOG_EMERG,
                                                   NULL, 0};
-  const usnmp_cli_log_handler *hs = log->configured ? log->handlers
-                                                    : &to_stderr;
+  const usnmp_cli_log_handler *hs =
+      log->configured ? log->handlers : &to_stderr;
   size_t n = log->configured ? log->n : 1;
   for (size_t i = 0; i < n; i++) {
     const usnmp_cli_log_handler *h = &hs[i];
@@ -222,16 +221,15 @@ static void address_text(char *buf, size_t size, const usnmp_packet *p) {
     inet_ntop(AF_INET, &l->sin_addr, local, sizeof local);
   else
     snprintf(local, sizeof local, "0.0.0.0");
-  snprintf(buf, size, "UDP: [%s]:%u->[%s]:%u", peer, ntohs(a->sin_port),
-           local, l->sin_family == AF_INET ? ntohs(l->sin_port) : 0u);
+  snprintf(buf, size, "UDP: [%s]:%u->[%s]:%u", peer, ntohs(a->sin_port), local,
+           l->sin_family == AF_INET ? ntohs(l->sin_port) : 0u);
 }
 
 void usnmp__cli_log_packet(usnmp_cli_log *log, const usnmp_packet *p) {
   char addr[128];
   address_text(addr, sizeof addr, p);
   if (p->sent)
-    usnmp__cli_log(log, LOG_DEBUG, "\nSending %zu bytes to %s\n", p->len,
-                   addr);
+    usnmp__cli_log(log, LOG_DEBUG, "\nSending %zu bytes to %s\n", p->len, addr);
   else
     usnmp__cli_log(log, LOG_DEBUG, "\nReceived %zu byte packet from %s\n",
                    p->len, addr);

@@ -20,7 +20,7 @@
 
 /* Options of trap, inform and trapd. */
 typedef struct notify_cli {
-  const char *cmd; /* "trap", "inform", "trapd" */
+  const char *cmd;  /* "trap", "inform", "trapd" */
   const char *tool; /* net-snmp's name for messages */
   usnmp_version version;
   const char *community;
@@ -177,21 +177,43 @@ static void parse_args(notify_cli *c, int argc, char **argv) {
       break;
     case 'c':
       c->community = v;
-      c->communities = xrealloc(c->communities,
-                                (c->n_communities + 1) * sizeof(char *));
+      c->communities =
+          xrealloc(c->communities, (c->n_communities + 1) * sizeof(char *));
       c->communities[c->n_communities++] = v;
       break;
-    case 'u': c->user = v; break;
-    case 'l': c->level = v; break;
-    case 'a': c->auth_proto = v; break;
-    case 'A': c->auth_pass = v; break;
-    case 'x': c->priv_proto = v; break;
-    case 'X': c->priv_pass = v; break;
-    case 'e': c->engine_hex = v; break;
-    case 'E': c->context_engine_hex = v; break;
-    case 'n': c->context = v; break;
-    case 'Z': c->boots_time = v; break;
-    case 'C': c->conf = v; break;
+    case 'u':
+      c->user = v;
+      break;
+    case 'l':
+      c->level = v;
+      break;
+    case 'a':
+      c->auth_proto = v;
+      break;
+    case 'A':
+      c->auth_pass = v;
+      break;
+    case 'x':
+      c->priv_proto = v;
+      break;
+    case 'X':
+      c->priv_pass = v;
+      break;
+    case 'e':
+      c->engine_hex = v;
+      break;
+    case 'E':
+      c->context_engine_hex = v;
+      break;
+    case 'n':
+      c->context = v;
+      break;
+    case 'Z':
+      c->boots_time = v;
+      break;
+    case 'C':
+      c->conf = v;
+      break;
     case 'O':
       if (strchr(v, 'n') != NULL)
         c->numeric = 1;
@@ -206,7 +228,8 @@ static void parse_args(notify_cli *c, int argc, char **argv) {
       if (c->retries < 0)
         die(c, "Invalid retries: %s", v);
       break;
-    default: break;
+    default:
+      break;
     }
   }
   c->args = argv + i;
@@ -315,8 +338,8 @@ static int send_notification(notify_cli *c) {
     vbs[nvb].oid = names_ber[nvb];
     vbs[nvb].oid_len = (size_t)rc;
     storage[nvb] = xrealloc(NULL, size);
-    rc = usnmp__cli_value_parse(&vbs[nvb].value, storage[nvb], size,
-                                a[i + 1], a[i + 2]);
+    rc = usnmp__cli_value_parse(&vbs[nvb].value, storage[nvb], size, a[i + 1],
+                                a[i + 2]);
     if (rc != USNMP_CLI_VALUE_OK)
       die(c, "%s: Bad value notation (%s)", a[i], a[i + 2]);
     nvb++;
@@ -345,8 +368,7 @@ static int send_notification(notify_cli *c) {
     if (c->user == NULL || c->user[0] == '\0')
       die(c, "No securityName specified");
     if (c->level != NULL && usnmp_sec_level_parse(c->level, &level) < 0)
-      die(c, "Invalid security level specified after -l flag: %s",
-          c->level);
+      die(c, "Invalid security level specified after -l flag: %s", c->level);
     if (c->auth_proto != NULL &&
         usnmp_auth_proto_parse(c->auth_proto, &auth) < 0)
       die(c, "Invalid authentication protocol specified after -a flag: %s",
@@ -359,8 +381,8 @@ static int send_notification(notify_cli *c) {
       auth = USNMP_AUTH_NONE;
     if (level < USNMP_SEC_AUTHPRIV)
       priv = USNMP_PRIV_NONE;
-    rc = usnmp_target_set_v3_user(c->target, c->user, auth, c->auth_pass,
-                                  priv, c->priv_pass);
+    rc = usnmp_target_set_v3_user(c->target, c->user, auth, c->auth_pass, priv,
+                                  c->priv_pass);
     if (rc == USNMP_E_INVAL)
       die(c, "Error generating a key (Ku) from the supplied pass phrase "
              "(at least 8 characters)");
@@ -369,9 +391,8 @@ static int send_notification(notify_cli *c) {
     if (rc == 0 && c->engine_hex != NULL) {
       uint8_t id[32];
       size_t len = parse_hex(c, c->engine_hex, id, sizeof(id));
-      uint32_t boots = c->boots_time ? (uint32_t)strtoul(c->boots_time,
-                                                         NULL, 10)
-                                     : 0;
+      uint32_t boots =
+          c->boots_time ? (uint32_t)strtoul(c->boots_time, NULL, 10) : 0;
       rc = inform ? usnmp_target_set_v3_engine_id(c->target, id, len)
                   : usnmp_manager_set_v3_engine(c->manager, id, len, boots);
     } else if (rc == 0 && c->boots_time != NULL && !inform) {
@@ -394,9 +415,9 @@ static int send_notification(notify_cli *c) {
   } else {
     /* A host name resolves on the loop first (UV_EAGAIN meanwhile). */
     for (int alive = 1;;) {
-      rc = usnmp_trap_send(c->target,
-                           c->version == USNMP_VERSION_1 ? &v1 : NULL, uptime,
-                           &trap_oid, vbs, nvb);
+      rc =
+          usnmp_trap_send(c->target, c->version == USNMP_VERSION_1 ? &v1 : NULL,
+                          uptime, &trap_oid, vbs, nvb);
       if (rc != UV_EAGAIN || !alive)
         break;
       alive = uv_run(&c->loop, UV_RUN_ONCE) != 0;
@@ -454,8 +475,8 @@ static void read_conf(notify_cli *c) {
       name = w[k++];
       if (k < n) {
         if (usnmp_auth_proto_parse(w[k], &auth) < 0 || k + 1 >= n)
-          die(c, "%s:%u: bad authentication protocol or pass phrase",
-              c->conf, lineno);
+          die(c, "%s:%u: bad authentication protocol or pass phrase", c->conf,
+              lineno);
         ap = w[k + 1];
         k += 2;
       }
@@ -475,8 +496,8 @@ static void read_conf(notify_cli *c) {
   fclose(f);
 }
 
-static const char *text_of(notify_cli *c, int (*fmt)(char *, size_t,
-                                                     const void *),
+static const char *text_of(notify_cli *c,
+                           int (*fmt)(char *, size_t, const void *),
                            const void *obj) {
   int n = fmt(c->text, c->text_size, obj);
   if (n >= 0 && (size_t)n >= c->text_size) {
@@ -542,8 +563,7 @@ static const char *level_name(usnmp_sec_level l) {
 static void enterprise_text(const usnmp_msg *v1, char *buf, size_t size) {
   usnmp_oid e;
   buf[0] = '\0';
-  if (usnmp_oid_from_ber(&e, v1->trap.enterprise, v1->trap.enterprise_len) ==
-      0)
+  if (usnmp_oid_from_ber(&e, v1->trap.enterprise, v1->trap.enterprise_len) == 0)
     usnmp_oid_format(buf, size, &e);
 }
 

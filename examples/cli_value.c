@@ -250,12 +250,18 @@ int usnmp__cli_value_parse(usnmp_value *v, uint8_t *storage, size_t size,
       return USNMP_CLI_OUT_OF_RANGE;
     /* IEEE 754 in network order, as net-snmp sends them. */
     if (type[0] == 'F') {
-      union { float f; uint32_t bits; } pun = {.f = (float)d};
+      union {
+        float f;
+        uint32_t bits;
+      } pun = {.f = (float)d};
       for (int k = 0; k < 4; k++)
         body[k] = (uint8_t)(pun.bits >> (24 - 8 * k));
       len = opaque_special(storage, 0x78, body, 4);
     } else {
-      union { double d; uint64_t bits; } pun = {.d = d};
+      union {
+        double d;
+        uint64_t bits;
+      } pun = {.d = d};
       for (int k = 0; k < 8; k++)
         body[k] = (uint8_t)(pun.bits >> (56 - 8 * k));
       len = opaque_special(storage, 0x79, body, 8);

@@ -34,8 +34,7 @@ static void on_notification(usnmp_receiver *rx, const usnmp_notification *n,
   size_t i;
   (void)rx;
   (void)arg;
-  printf("%s v%s",
-         n->pdu == USNMP_PDU_INFORM ? "inform" : "trap",
+  printf("%s v%s", n->pdu == USNMP_PDU_INFORM ? "inform" : "trap",
          n->version == USNMP_VERSION_1    ? "1"
          : n->version == USNMP_VERSION_2C ? "2c"
                                           : "3");
@@ -63,8 +62,7 @@ static void on_poll_answer(const usnmp_response *resp, void *arg) {
 
 static void on_poll_timer(uv_timer_t *h) {
   daemon_state *d = h->data;
-  int rc = usnmp_get(d->agent, &d->sysuptime, 1, NULL, on_poll_answer, d,
-                     NULL);
+  int rc = usnmp_get(d->agent, &d->sysuptime, 1, NULL, on_poll_answer, d, NULL);
   if (rc < 0)
     printf("poll: %s\n", usnmp_strerror(rc));
 }

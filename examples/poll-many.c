@@ -136,9 +136,7 @@ static int parse_oids(usnmp_oid *oids, char *list) {
   return n;
 }
 
-static size_t max_size(size_t a, size_t b) {
-  return a > b ? a : b;
-}
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 
 /* Prints the table, each column as wide as its widest cell. */
 static void print_table(const row *rows, size_t n_rows, const usnmp_oid *oids,
@@ -196,7 +194,9 @@ int main(int argc, char **argv) {
 
   while ((opt = getopt(argc, argv, "c:v:t:r:h")) != -1) {
     switch (opt) {
-    case 'c': community = optarg; break;
+    case 'c':
+      community = optarg;
+      break;
     case 'v':
       if (strcmp(optarg, "1") == 0)
         version = USNMP_VERSION_1;
@@ -207,10 +207,18 @@ int main(int argc, char **argv) {
         return 2;
       }
       break;
-    case 't': timeout_s = atof(optarg); break;
-    case 'r': retries = strtol(optarg, NULL, 10); break;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 2;
+    case 't':
+      timeout_s = atof(optarg);
+      break;
+    case 'r':
+      retries = strtol(optarg, NULL, 10);
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return 2;
     }
   }
   if (argc - optind < 2 || !(timeout_s > 0 && timeout_s <= 3600) ||
@@ -250,8 +258,7 @@ int main(int argc, char **argv) {
           (err = usnmp_target_set_resend(t, (uint32_t)(timeout_s * 1000))) ==
               0 &&
           (err = usnmp_target_set_retries(t, (int32_t)retries)) == 0)
-        err = usnmp_get(t, oids, (size_t)n_oids, NULL, on_response, &st,
-                        NULL);
+        err = usnmp_get(t, oids, (size_t)n_oids, NULL, on_response, &st, NULL);
     }
     if (err != 0) {
       /* No callback will come for this row: fill it in now. */

@@ -108,8 +108,8 @@ static void on_timer(uv_timer_t *timer) {
   for (size_t i = 0; i < p->n_agents; i++) {
     agent *a = &p->agents[i];
     if (a->busy) {
-      printf("poll %u %s: skipped, the fetch of poll %u still runs\n",
-             p->poll, a->name, a->poll);
+      printf("poll %u %s: skipped, the fetch of poll %u still runs\n", p->poll,
+             a->name, a->poll);
       p->failures++;
       continue;
     }

@@ -30,7 +30,7 @@
 /* Exit codes, as net-snmp's tools use them. */
 enum {
   EXIT_OK = 0,
-  EXIT_FAILURE_ = 1, /* bad input, timeout, unknown host, any failure */
+  EXIT_FAILURE_ = 1,  /* bad input, timeout, unknown host, any failure */
   EXIT_SNMP_ERROR = 2 /* the agent answered with an error-status */
 };
 
@@ -50,10 +50,10 @@ typedef enum command {
 typedef struct command_info {
   const char *name;
   command cmd;
-  const char *args;     /* for the usage line */
-  const char *cflags;   /* -C letters it accepts */
-  int error_dot;        /* "Error in packet." rather than "Error in packet" */
-  int timeout_dot;      /* "Timeout: No Response from X." */
+  const char *args;   /* for the usage line */
+  const char *cflags; /* -C letters it accepts */
+  int error_dot;      /* "Error in packet." rather than "Error in packet" */
+  int timeout_dot;    /* "Timeout: No Response from X." */
 } command_info;
 
 static const command_info commands[] = {
@@ -106,12 +106,12 @@ typedef struct cli {
   oid_style style;
   /* -O toggles, as net-snmp keeps them: each letter flips its flag, so
    * -Oqq is -O with nothing; -OQ sets quicke and flips quick. */
-  int value_only;      /* v */
-  int quick, quicke;   /* q, Q */
-  int raw_ticks;       /* t */
-  int hex_text;        /* T */
-  unsigned strings;    /* a or x (the later wins): USNMP_FORMAT_ASCII/HEX */
-  char float_format[32];  /* -Op PRECISION: "%PRECISIONf", or "" */
+  int value_only;        /* v */
+  int quick, quicke;     /* q, Q */
+  int raw_ticks;         /* t */
+  int hex_text;          /* T */
+  unsigned strings;      /* a or x (the later wins): USNMP_FORMAT_ASCII/HEX */
+  char float_format[32]; /* -Op PRECISION: "%PRECISIONf", or "" */
   /* -I toggles and texts: how OID arguments are read. */
   int in_ucd, in_regex, in_random;
   const char *oid_prefix, *oid_suffix;
@@ -121,14 +121,14 @@ typedef struct cli {
   int json;
   v3_options v3;
   /* -C flags. */
-  int no_fix;          /* get, getnext: -Cf */
-  int quiet;           /* set: -Cq */
-  long non_repeaters;  /* bulkget, bulkwalk: -Cn */
-  long max_repetitions;/* bulkget, bulkwalk, table: -Cr */
+  int no_fix;           /* get, getnext: -Cf */
+  int quiet;            /* set: -Cq */
+  long non_repeaters;   /* bulkget, bulkwalk: -Cn */
+  long max_repetitions; /* bulkget, bulkwalk, table: -Cr */
   int allow_not_increasing, include_root, no_root_get, print_count;
-  int print_time;          /* walk: -Ct */
+  int print_time; /* walk: -Ct */
   uint64_t walk_start_ns;
-  int have_end;        /* walk: -CE OID */
+  int have_end; /* walk: -CE OID */
   usnmp_oid end_oid;
   int tbl_no_bulk, tbl_headers_only, tbl_no_headers, tbl_show_index;
   int tbl_left;
@@ -147,13 +147,13 @@ typedef struct cli {
   usnmp_manager *manager;
   usnmp_target *target;
   int exit_code;
-  uint64_t printed;       /* varbinds printed (walk -Cp) */
-  int held;               /* a walk's first line is held back */
+  uint64_t printed; /* varbinds printed (walk -Cp) */
+  int held;         /* a walk's first line is held back */
   char *held_line;
-  char *text;             /* scratch buffer for formatting */
+  char *text; /* scratch buffer for formatting */
   size_t text_cap;
-  int json_first;         /* no varbind printed yet in the JSON array */
-  char *json_errors;      /* the "errors" array's members, comma-separated */
+  int json_first;    /* no varbind printed yet in the JSON array */
+  char *json_errors; /* the "errors" array's members, comma-separated */
   size_t json_errors_len;
   table_data table;
 } cli;
@@ -280,11 +280,21 @@ static void json_put_string(FILE *f, const char *s) {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     switch (*p) {
-    case '"': fputs("\\\"", f); break;
-    case '\\': fputs("\\\\", f); break;
-    case '\n': fputs("\\n", f); break;
-    case '\r': fputs("\\r", f); break;
-    case '\t': fputs("\\t", f); break;
+    case '"':
+      fputs("\\\"", f);
+      break;
+    case '\\':
+      fputs("\\\\", f);
+      break;
+    case '\n':
+      fputs("\\n", f);
+      break;
+    case '\r':
+      fputs("\\r", f);
+      break;
+    case '\t':
+      fputs("\\t", f);
+      break;
     default:
       if (*p < 0x20)
         fprintf(f, "\\u%04x", *p);
@@ -374,8 +384,8 @@ static int print_varbind(cli *c, FILE *out, const usnmp_varbind *vb) {
     char value_text[OID_TEXT_MAX];
     if (usnmp_value_get_oid(&vb->value, &value) < 0)
       goto malformed;
-    fprintf(out, "%s%s\n", c->quick ? "" : "OID: ",
-            oid_text(value_text, c->style, &value));
+    fprintf(out, "%s%s\n",
+            c->quick ? "" : "OID: ", oid_text(value_text, c->style, &value));
   } else {
     const char *v = format_value_flags(c, &vb->value, format_flags(c));
     if (v == NULL)
@@ -403,12 +413,25 @@ static void json_error_add(cli *c, const char *member) {
 
 /* The RFC 3416 names of error-status values, for JSON. */
 static const char *error_status_name(int32_t status) {
-  static const char *const names[] = {
-      "noError", "tooBig", "noSuchName", "badValue", "readOnly", "genErr",
-      "noAccess", "wrongType", "wrongLength", "wrongEncoding", "wrongValue",
-      "noCreation", "inconsistentValue", "resourceUnavailable",
-      "commitFailed", "undoFailed", "authorizationError", "notWritable",
-      "inconsistentName"};
+  static const char *const names[] = {"noError",
+                                      "tooBig",
+                                      "noSuchName",
+                                      "badValue",
+                                      "readOnly",
+                                      "genErr",
+                                      "noAccess",
+                                      "wrongType",
+                                      "wrongLength",
+                                      "wrongEncoding",
+                                      "wrongValue",
+                                      "noCreation",
+                                      "inconsistentValue",
+                                      "resourceUnavailable",
+                                      "commitFailed",
+                                      "undoFailed",
+                                      "authorizationError",
+                                      "notWritable",
+                                      "inconsistentName"};
   if (status >= 0 && (size_t)status < sizeof names / sizeof names[0])
     return names[status];
   return "unknown";
@@ -444,8 +467,7 @@ static void jb_string(json_buf *b, const char *key, const char *value) {
 
 static void jb_int(json_buf *b, const char *key, long long value) {
   char num[64];
-  snprintf(num, sizeof num, "%s\"%s\":%lld", b->len > 1 ? "," : "", key,
-           value);
+  snprintf(num, sizeof num, "%s\"%s\":%lld", b->len > 1 ? "," : "", key, value);
   jb_raw(b, num);
 }
 
@@ -511,9 +533,8 @@ static void report_snmp_error(cli *c, int32_t status, int32_t index,
 /* The name of net-snmp's tool for the command, which prefixes its
  * messages about v3 reports. */
 static const char *netsnmp_tool(const cli *c) {
-  static const char *const names[] = {"snmpget",  "snmpgetnext",
-                                      "snmpbulkget", "snmpset",
-                                      "snmpwalk", "snmpbulkwalk",
+  static const char *const names[] = {"snmpget",  "snmpgetnext", "snmpbulkget",
+                                      "snmpset",  "snmpwalk",    "snmpbulkwalk",
                                       "snmptable"};
   return names[c->info->cmd];
 }
@@ -548,8 +569,8 @@ static void report_status(cli *c, int status) {
   if (c->json) {
     json_buf b = {NULL, 0};
     jb_raw(&b, "{");
-    jb_string(&b, "type", status == USNMP_E_RESOLVE ? "unknown-host"
-                                                     : "failure");
+    jb_string(&b, "type",
+              status == USNMP_E_RESOLVE ? "unknown-host" : "failure");
     jb_string(&b, "name", usnmp_err_name(status));
     jb_string(&b, "message", msg);
     jb_raw(&b, "}");
@@ -604,11 +625,12 @@ static void parse_oid_arg(cli *c, const char *text, usnmp_oid *out) {
   if (n < 0 || (size_t)n >= sizeof full)
     bad_input(c, "%s: Unknown Object Identifier (too long)", text);
   if (c->in_regex)
-    bad_input(c, "%s: (-Ib finds MIB names; usnmp loads no MIB modules)",
-              text);
+    bad_input(c, "%s: (-Ib finds MIB names; usnmp loads no MIB modules)", text);
   if (c->in_random)
-    bad_input(c, "%s: Unknown Object Identifier (-IR finds MIB names; "
-                 "usnmp loads no MIB modules)", text);
+    bad_input(c,
+              "%s: Unknown Object Identifier (-IR finds MIB names; "
+              "usnmp loads no MIB modules)",
+              text);
   /* A MIB name ("sysDescr.0", also with -m) is the library's
    * USNMP_E_MIB_NAME, whose text says to use numeric OIDs. */
   int rc = usnmp_oid_parse(out, full);
@@ -654,16 +676,14 @@ static void on_response(const usnmp_response *resp, void *arg);
 static int send_request(cli *c) {
   switch (c->info->cmd) {
   case CMD_GET:
-    return usnmp_get(c->target, c->oids, c->n_oids, NULL, on_response, c,
-                     NULL);
+    return usnmp_get(c->target, c->oids, c->n_oids, NULL, on_response, c, NULL);
   case CMD_GETNEXT:
     return usnmp_getnext(c->target, c->oids, c->n_oids, NULL, on_response, c,
                          NULL);
   case CMD_BULKGET:
-    return usnmp_getbulk(c->target, c->oids, c->n_oids,
-                         (uint32_t)c->non_repeaters,
-                         (uint32_t)c->max_repetitions, NULL, on_response, c,
-                         NULL);
+    return usnmp_getbulk(
+        c->target, c->oids, c->n_oids, (uint32_t)c->non_repeaters,
+        (uint32_t)c->max_repetitions, NULL, on_response, c, NULL);
   case CMD_SET:
     return usnmp_set(c->target, c->oids, c->values, c->n_oids, NULL,
                      on_response, c, NULL);
@@ -744,8 +764,7 @@ static int on_walk_varbind(usnmp_walk *w, const usnmp_varbind *vb,
   return 0;
 }
 
-static void on_walk_done(usnmp_walk *w, const usnmp_walk_result *r,
-                         void *arg) {
+static void on_walk_done(usnmp_walk *w, const usnmp_walk_result *r, void *arg) {
   cli *c = arg;
   (void)w;
   if (r->status == 0 && r->end == USNMP_WALK_END_NO_SUCH_NAME && !c->json) {
@@ -1216,8 +1235,7 @@ static void parse_cflags(cli *c, const char *flags, char **argv, int argc,
     char f = *p;
     if (strchr(c->info->cflags, f) == NULL)
       bad_input(c, "Unknown flag passed to -C: %c", f);
-    if ((cmd == CMD_BULKGET || cmd == CMD_BULKWALK) &&
-        (f == 'n' || f == 'r')) {
+    if ((cmd == CMD_BULKGET || cmd == CMD_BULKWALK) && (f == 'n' || f == 'r')) {
       char *end;
       errno = 0;
       long v = strtol(p + 1, &end, 10);
@@ -1250,18 +1268,30 @@ static void parse_cflags(cli *c, const char *flags, char **argv, int argc,
       continue;
     }
     switch (f) {
-    case 'f': c->no_fix = 1; break;
-    case 'q': c->quiet = 1; break;
-    case 'p': c->print_count = 1; break;
-    case 't': c->print_time = 1; break;
+    case 'f':
+      c->no_fix = 1;
+      break;
+    case 'q':
+      c->quiet = 1;
+      break;
+    case 'p':
+      c->print_count = 1;
+      break;
+    case 't':
+      c->print_time = 1;
+      break;
     case 'i':
       if (cmd == CMD_TABLE)
         c->tbl_show_index = 1;
       else
         c->include_root = 1;
       break;
-    case 'I': c->no_root_get = 1; break;
-    case 'c': c->allow_not_increasing = 1; break;
+    case 'I':
+      c->no_root_get = 1;
+      break;
+    case 'c':
+      c->allow_not_increasing = 1;
+      break;
     case 'E': {
       if (*next >= argc)
         bad_input(c, "-CE needs an OID after it");
@@ -1270,12 +1300,22 @@ static void parse_cflags(cli *c, const char *flags, char **argv, int argc,
       c->have_end = 1;
       break;
     }
-    case 'b': break; /* brief labels: column numbers are already brief */
-    case 'B': c->tbl_no_bulk = 1; break;
-    case 'h': c->tbl_headers_only = 1; break;
-    case 'H': c->tbl_no_headers = 1; break;
-    case 'l': c->tbl_left = 1; break;
-    default: bad_input(c, "Unknown flag passed to -C: %c", f);
+    case 'b':
+      break; /* brief labels: column numbers are already brief */
+    case 'B':
+      c->tbl_no_bulk = 1;
+      break;
+    case 'h':
+      c->tbl_headers_only = 1;
+      break;
+    case 'H':
+      c->tbl_no_headers = 1;
+      break;
+    case 'l':
+      c->tbl_left = 1;
+      break;
+    default:
+      bad_input(c, "Unknown flag passed to -C: %c", f);
     }
   }
 }
@@ -1295,8 +1335,9 @@ static void set_float_format(cli *c, const char *precision) {
   if (*p != '\0' && strchr("eEfFgGaA", *p) != NULL)
     p++;
   if (*p != '\0' || strlen(precision) > 20)
-    bad_input(c, "-Op %s: the precision must be printf flags, a width, "
-                 "\".DIGITS\" and at most one of e E f F g G a A",
+    bad_input(c,
+              "-Op %s: the precision must be printf flags, a width, "
+              "\".DIGITS\" and at most one of e E f F g G a A",
               precision);
   snprintf(c->float_format, sizeof c->float_format, "%%%sf", precision);
 }
@@ -1306,21 +1347,39 @@ static void parse_oflags(cli *c, const char *flags, char **argv, int argc,
                          int *next) {
   for (const char *p = flags; *p; p++) {
     switch (*p) {
-    case 'n': c->style = OID_NUMERIC; break;
+    case 'n':
+      c->style = OID_NUMERIC;
+      break;
     case 's':
-    case 'S': c->style = OID_SHORT; break;
+    case 'S':
+      c->style = OID_SHORT;
+      break;
     case 'f':
-    case 'u': c->style = OID_FULL; break;
-    case 'v': c->value_only = !c->value_only; break;
-    case 'q': c->quick = !c->quick; break;
+    case 'u':
+      c->style = OID_FULL;
+      break;
+    case 'v':
+      c->value_only = !c->value_only;
+      break;
+    case 'q':
+      c->quick = !c->quick;
+      break;
     case 'Q':
       c->quicke = 1;
       c->quick = !c->quick;
       break;
-    case 't': c->raw_ticks = !c->raw_ticks; break;
-    case 'T': c->hex_text = !c->hex_text; break;
-    case 'a': c->strings = USNMP_FORMAT_ASCII; break;
-    case 'x': c->strings = USNMP_FORMAT_HEX; break;
+    case 't':
+      c->raw_ticks = !c->raw_ticks;
+      break;
+    case 'T':
+      c->hex_text = !c->hex_text;
+      break;
+    case 'a':
+      c->strings = USNMP_FORMAT_ASCII;
+      break;
+    case 'x':
+      c->strings = USNMP_FORMAT_HEX;
+      break;
     case 'p':
       if (p[1] != '\0') {
         set_float_format(c, p + 1);
@@ -1339,7 +1398,8 @@ static void parse_oflags(cli *c, const char *flags, char **argv, int argc,
     case 'e':
     case 'E':
     case 'U':
-    case 'X': break;
+    case 'X':
+      break;
     default:
       bad_input(c, "Unknown output option passed to -O: %c", *p);
     }
@@ -1354,10 +1414,17 @@ static void parse_iflags(cli *c, const char *flags, char **argv, int argc,
   for (const char *p = flags; *p; p++) {
     switch (*p) {
     case 'r':
-    case 'h': break;
-    case 'u': c->in_ucd = !c->in_ucd; break;
-    case 'b': c->in_regex = !c->in_regex; break;
-    case 'R': c->in_random = !c->in_random; break;
+    case 'h':
+      break;
+    case 'u':
+      c->in_ucd = !c->in_ucd;
+      break;
+    case 'b':
+      c->in_regex = !c->in_regex;
+      break;
+    case 'R':
+      c->in_random = !c->in_random;
+      break;
     case 's':
     case 'S': {
       const char *text = p + 1;
@@ -1449,7 +1516,9 @@ static void parse_args(cli *c, int argc, char **argv) {
       else
         bad_input(c, "Invalid version specified after -v flag: %s", arg);
       break;
-    case 'c': c->community = arg; break;
+    case 'c':
+      c->community = arg;
+      break;
     case 't': {
       char *end;
       errno = 0;
@@ -1501,16 +1570,36 @@ static void parse_args(cli *c, int argc, char **argv) {
       /* MIB modules and where to find them: usnmp loads none, so names
        * in OIDs stay unknown (parse_oid_arg says so). */
       break;
-    case 'l': c->v3.level = arg; goto v3;
-    case 'u': c->v3.user = arg; goto v3;
-    case 'a': c->v3.auth_proto = arg; goto v3;
-    case 'A': c->v3.auth_pass = arg; goto v3;
-    case 'x': c->v3.priv_proto = arg; goto v3;
-    case 'X': c->v3.priv_pass = arg; goto v3;
-    case 'e': c->v3.engine_id = arg; goto v3;
-    case 'E': c->v3.context_engine_id = arg; goto v3;
-    case 'n': c->v3.context = arg; goto v3;
-    case 'Z': c->v3.boots_time = arg; goto v3;
+    case 'l':
+      c->v3.level = arg;
+      goto v3;
+    case 'u':
+      c->v3.user = arg;
+      goto v3;
+    case 'a':
+      c->v3.auth_proto = arg;
+      goto v3;
+    case 'A':
+      c->v3.auth_pass = arg;
+      goto v3;
+    case 'x':
+      c->v3.priv_proto = arg;
+      goto v3;
+    case 'X':
+      c->v3.priv_pass = arg;
+      goto v3;
+    case 'e':
+      c->v3.engine_id = arg;
+      goto v3;
+    case 'E':
+      c->v3.context_engine_id = arg;
+      goto v3;
+    case 'n':
+      c->v3.context = arg;
+      goto v3;
+    case 'Z':
+      c->v3.boots_time = arg;
+      goto v3;
     v3:
       if (c->v3.first == 0)
         c->v3.first = opt;
@@ -1528,8 +1617,8 @@ static void parse_args(cli *c, int argc, char **argv) {
 }
 
 /* Parses net-snmp's hex engine ID ("0x8000..." or "8000..."). */
-static void parse_engine_id(cli *c, const char *text, char flag,
-                            uint8_t *out, size_t *len) {
+static void parse_engine_id(cli *c, const char *text, char flag, uint8_t *out,
+                            size_t *len) {
   size_t n = 0;
   if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
     text += 2;
@@ -1559,8 +1648,10 @@ static void prepare_v3(cli *c) {
               v->level);
   if (v->auth_proto != NULL &&
       usnmp_auth_proto_parse(v->auth_proto, &v->auth) < 0)
-    bad_input(c, "Invalid authentication protocol specified after -3a "
-                 "flag: %s", v->auth_proto);
+    bad_input(c,
+              "Invalid authentication protocol specified after -3a "
+              "flag: %s",
+              v->auth_proto);
   if (v->priv_proto != NULL &&
       usnmp_priv_proto_parse(v->priv_proto, &v->priv) < 0)
     bad_input(c, "Invalid privacy protocol specified after -3x flag: %s",
@@ -1583,13 +1674,16 @@ static void prepare_v3(cli *c) {
     v->priv = USNMP_PRIV_NONE;
   if (v->auth != USNMP_AUTH_NONE &&
       (v->auth_pass == NULL || strlen(v->auth_pass) < 8))
-    bad_input(c, "Error generating a key (Ku) from the supplied "
-                 "authentication pass phrase (%s)",
+    bad_input(c,
+              "Error generating a key (Ku) from the supplied "
+              "authentication pass phrase (%s)",
               usnmp_strerror(USNMP_E_V3_PASSPHRASE));
   if (v->priv != USNMP_PRIV_NONE &&
       (v->priv_pass == NULL || strlen(v->priv_pass) < 8))
-    bad_input(c, "Error generating a key (Ku) from the supplied privacy "
-                 "pass phrase (%s)", usnmp_strerror(USNMP_E_V3_PASSPHRASE));
+    bad_input(c,
+              "Error generating a key (Ku) from the supplied privacy "
+              "pass phrase (%s)",
+              usnmp_strerror(USNMP_E_V3_PASSPHRASE));
   if (v->context != NULL && strlen(v->context) > 255)
     bad_input(c, "context name too long (at most 255 bytes)");
 }
@@ -1598,8 +1692,8 @@ static void prepare_v3(cli *c) {
  * library's error. */
 static int setup_v3(cli *c) {
   v3_options *v = &c->v3;
-  int rc = usnmp_target_set_v3_user(c->target, v->user, v->auth,
-                                    v->auth_pass, v->priv, v->priv_pass);
+  int rc = usnmp_target_set_v3_user(c->target, v->user, v->auth, v->auth_pass,
+                                    v->priv, v->priv_pass);
   if (rc == 0 && v->engine_len)
     rc = usnmp_target_set_v3_engine_id(c->target, v->engine, v->engine_len);
   if (rc == 0 && (v->context_engine_len || v->context != NULL))
@@ -1626,8 +1720,10 @@ static void prepare(cli *c) {
       bad_input(c, "walks take one OID (%zu given)", c->n_args);
   } else if (cmd == CMD_TABLE) {
     if (c->n_args != 1)
-      bad_input(c, "Must have exactly one table name (usage: usnmp %s "
-                   "[OPTIONS] AGENT %s)", c->info->name, c->info->args);
+      bad_input(c,
+                "Must have exactly one table name (usage: usnmp %s "
+                "[OPTIONS] AGENT %s)",
+                c->info->name, c->info->args);
   } else if (c->n_args == 0) {
     bad_input(c, "Missing object name (usage: usnmp %s [OPTIONS] AGENT %s)",
               c->info->name, c->info->args);
@@ -1740,8 +1836,10 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], commands[i].name) == 0)
       c->info = &commands[i];
   if (c->info == NULL)
-    bad_input(NULL, "unknown command '%s' (one of get, getnext, bulkget, set, "
-                    "walk, bulkwalk, table)", argv[1]);
+    bad_input(NULL,
+              "unknown command '%s' (one of get, getnext, bulkget, set, "
+              "walk, bulkwalk, table)",
+              argv[1]);
   parse_args(c, argc, argv);
   prepare(c);
 
@@ -1776,17 +1874,22 @@ int main(int argc, char **argv) {
     /* One request for up to net-snmp's 128 OIDs, as its tools send; more
      * are split.  A SET is never split by number (that would make it
      * several SETs, not atomic as a whole). */
-    usnmp_target_set_max_oids(c->target, c->info->cmd == CMD_SET
-                                             ? USNMP_MAX_VARBINDS
-                                             : 128);
+    usnmp_target_set_max_oids(
+        c->target, c->info->cmd == CMD_SET ? USNMP_MAX_VARBINDS : 128);
   }
   if (rc == 0) {
     json_begin(c);
     switch (c->info->cmd) {
     case CMD_WALK:
-    case CMD_BULKWALK: rc = start_walk(c); break;
-    case CMD_TABLE: rc = start_table(c); break;
-    default: rc = send_request(c); break;
+    case CMD_BULKWALK:
+      rc = start_walk(c);
+      break;
+    case CMD_TABLE:
+      rc = start_table(c);
+      break;
+    default:
+      rc = send_request(c);
+      break;
     }
     if (rc < 0) {
       report_status(c, rc);

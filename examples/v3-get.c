@@ -72,8 +72,9 @@ int main(int argc, char **argv) {
                  argv[i + 1], rc);
   }
   if (argc - i < 4 || argc - i > 4 + MAX_OIDS) {
-    fprintf(stderr, "usage: %s [-a AUTH] [-x PRIV] AGENT USER AUTHPASS "
-                    "PRIVPASS [OID...]\n",
+    fprintf(stderr,
+            "usage: %s [-a AUTH] [-x PRIV] AGENT USER AUTHPASS "
+            "PRIVPASS [OID...]\n",
             argv[0]);
     return 2;
   }

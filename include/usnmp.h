@@ -160,7 +160,7 @@ enum {
 #define USNMP_ERR_ENUM_(name, value, msg) USNMP_E_##name = (value),
   USNMP_ERRNO_MAP(USNMP_ERR_ENUM_)
 #undef USNMP_ERR_ENUM_
-  USNMP_ERRNO_END_ /* not a code */
+      USNMP_ERRNO_END_ /* not a code */
 };
 
 /* Returns a static English description of err (a usnmp or libuv code, or
@@ -174,10 +174,10 @@ USNMP_EXTERN const char *usnmp_err_name(int err);
  * Limits
  * ------------------------------------------------------------------------ */
 
-#define USNMP_OID_MAX_LEN 128      /* sub-identifiers in one OID */
-#define USNMP_MAX_MSG_SIZE 65507   /* largest UDP payload over IPv4 */
-#define USNMP_MAX_VARBINDS 2048    /* varbinds decoded from one message */
-#define USNMP_MAX_DEPTH 16         /* BER nesting depth */
+#define USNMP_OID_MAX_LEN 128    /* sub-identifiers in one OID */
+#define USNMP_MAX_MSG_SIZE 65507 /* largest UDP payload over IPv4 */
+#define USNMP_MAX_VARBINDS 2048  /* varbinds decoded from one message */
+#define USNMP_MAX_DEPTH 16       /* BER nesting depth */
 
 /* ------------------------------------------------------------------------
  * Object identifiers
@@ -401,20 +401,25 @@ USNMP_EXTERN int usnmp_varbind_format_json(char *buf, size_t size,
 
 /* Flags of usnmp_value_format_flags(): net-snmp's -O output options that
  * change how a value prints (with no MIB modules loaded). */
-#define USNMP_FORMAT_QUICK 0x01u /* -Oq: no type label ("5", "0.077637",
-                                    "1.2.3.4"); a hex string is quoted
-                                    ("\"80 00 \""), an Opaque dump is not;
-                                    TimeTicks as "D:H:MM:SS.hh" */
-#define USNMP_FORMAT_TIMETICKS_RAW 0x02u /* -Ot: TimeTicks as the bare
-                                            number, label or not */
-#define USNMP_FORMAT_HEX_TEXT 0x04u /* -OT: each line of a hex dump (strings,
-                                       Opaque) followed by "  [" its octets as
-                                       text, '.' for unprintable, "]" */
-#define USNMP_FORMAT_ASCII 0x08u /* -Oa: every non-empty string as text,
-                                    '.' for bytes outside 0x09-0x0D and
-                                    0x20-0x7E */
-#define USNMP_FORMAT_HEX 0x10u   /* -Ox: every non-empty string in hex (the
-                                    later of -Oa and -Ox wins: pass one) */
+#define USNMP_FORMAT_QUICK                                                     \
+  0x01u /* -Oq: no type label ("5", "0.077637",                                \
+           "1.2.3.4"); a hex string is quoted                                  \
+           ("\"80 00 \""), an Opaque dump is not;                              \
+           TimeTicks as "D:H:MM:SS.hh" */
+#define USNMP_FORMAT_TIMETICKS_RAW                                             \
+  0x02u /* -Ot: TimeTicks as the bare                                          \
+           number, label or not */
+#define USNMP_FORMAT_HEX_TEXT                                                  \
+  0x04u /* -OT: each line of a hex dump (strings,                              \
+           Opaque) followed by "  [" its octets as                             \
+           text, '.' for unprintable, "]" */
+#define USNMP_FORMAT_ASCII                                                     \
+  0x08u /* -Oa: every non-empty string as text,                                \
+           '.' for bytes outside 0x09-0x0D and                                 \
+           0x20-0x7E */
+#define USNMP_FORMAT_HEX                                                       \
+  0x10u /* -Ox: every non-empty string in hex (the                             \
+           later of -Oa and -Ox wins: pass one) */
 #define USNMP_FORMAT_ALL 0x1fu
 
 /* usnmp_value_format() with the flags above (0: the same text).  NULL,
@@ -422,8 +427,7 @@ USNMP_EXTERN int usnmp_varbind_format_json(char *buf, size_t size,
  * flag.  Returns as usnmp_value_format(), and USNMP_E_INVAL for a flag not
  * listed. */
 USNMP_EXTERN int usnmp_value_format_flags(char *buf, size_t size,
-                                          const usnmp_value *v,
-                                          unsigned flags);
+                                          const usnmp_value *v, unsigned flags);
 
 /* ------------------------------------------------------------------------
  * Messages (v1, v2c)
@@ -677,12 +681,12 @@ typedef struct usnmp_response {
    * 4 MiB. */
   int status;
   usnmp_error_status error_status; /* RFC 3416, USNMP_ERROR_STATUS_* */
-  int32_t error_index;   /* 1-based, relative to the caller's varbinds */
+  int32_t error_index; /* 1-based, relative to the caller's varbinds */
   const usnmp_varbind *varbinds;
   size_t varbind_count;
   usnmp_target *target;
   usnmp_request *request;
-  uint64_t rtt_ns;       /* from the last send to the answer */
+  uint64_t rtt_ns; /* from the last send to the answer */
 } usnmp_response;
 
 typedef void (*usnmp_response_cb)(const usnmp_response *resp, void *arg);
@@ -717,28 +721,28 @@ typedef struct usnmp_request_opts {
 
 /* Counters of a manager since it was created. */
 typedef struct usnmp_stats {
-  uint64_t requests;          /* requests started */
-  uint64_t sent;              /* datagrams sent, resends included */
-  uint64_t resent;            /* of which resends */
-  uint64_t received;          /* datagrams received */
-  uint64_t accepted;          /* replies that completed a request */
-  uint64_t timeouts;          /* requests that timed out */
-  uint64_t dropped_malformed; /* did not decode */
-  uint64_t dropped_unknown_id;/* no pending request with that id (late,
-                                 duplicate or forged) */
+  uint64_t requests;             /* requests started */
+  uint64_t sent;                 /* datagrams sent, resends included */
+  uint64_t resent;               /* of which resends */
+  uint64_t received;             /* datagrams received */
+  uint64_t accepted;             /* replies that completed a request */
+  uint64_t timeouts;             /* requests that timed out */
+  uint64_t dropped_malformed;    /* did not decode */
+  uint64_t dropped_unknown_id;   /* no pending request with that id (late,
+                                    duplicate or forged) */
   uint64_t dropped_wrong_source; /* wrong address or port */
   uint64_t dropped_wrong_version;
   uint64_t dropped_wrong_community;
   uint64_t dropped_wrong_pdu; /* not a Response (or Report for v3) */
   uint64_t send_errors;
-  uint64_t inflight;          /* now */
-  uint64_t queued;            /* now: waiting for an in-flight slot */
-  uint64_t dropped_auth;      /* v3: failed authentication or decryption,
-                                 or outside the time window (a replay) */
-  uint64_t dropped_mismatch;  /* a Response that does not answer the
-                                 request: other names or another number
-                                 of varbinds, an error-index out of range
-                                 (see "Replies" above) */
+  uint64_t inflight;         /* now */
+  uint64_t queued;           /* now: waiting for an in-flight slot */
+  uint64_t dropped_auth;     /* v3: failed authentication or decryption,
+                                or outside the time window (a replay) */
+  uint64_t dropped_mismatch; /* a Response that does not answer the
+                                request: other names or another number
+                                of varbinds, an error-index out of range
+                                (see "Replies" above) */
   /* Replies accepted although their encoding needed tolerance, by kind
    * (a reply counts once in each kind it needed; README "Real agents"). */
   uint64_t tolerated_length;        /* length octets beyond need */
@@ -776,15 +780,13 @@ USNMP_EXTERN void usnmp_manager_close(usnmp_manager *m,
 
 /* Caps the number of requests in flight for the whole manager (0 = no
  * cap; default 4096).  Requests beyond it wait, in order.  Returns 0. */
-USNMP_EXTERN int usnmp_manager_set_max_inflight(usnmp_manager *m,
-                                                uint32_t max);
+USNMP_EXTERN int usnmp_manager_set_max_inflight(usnmp_manager *m, uint32_t max);
 
 /* Sets the receive (and send) socket buffer size in bytes for sockets
  * opened afterwards (default 4 MiB; the system's limit, Linux's
  * net.core.rmem_max and wmem_max, clamps it).  Returns 0 or
  * USNMP_E_INVAL. */
-USNMP_EXTERN int usnmp_manager_set_socket_buffer(usnmp_manager *m,
-                                                 int bytes);
+USNMP_EXTERN int usnmp_manager_set_socket_buffer(usnmp_manager *m, int bytes);
 /* With force non-zero, sockets opened afterwards ask for that size with
  * Linux's SO_RCVBUFFORCE and SO_SNDBUFFORCE first, which pass the system's
  * limit for a process with CAP_NET_ADMIN (root); without the capability
@@ -815,8 +817,8 @@ USNMP_EXTERN int usnmp_manager_stats_ex(const usnmp_manager *m,
 /* One datagram as usnmp_manager_set_trace() shows it.  Everything it
  * points to lives only during the callback. */
 typedef struct usnmp_packet {
-  int sent;                     /* 1: sent (resends too), 0: received */
-  const uint8_t *data;          /* the whole datagram */
+  int sent;            /* 1: sent (resends too), 0: received */
+  const uint8_t *data; /* the whole datagram */
   size_t len;
   const struct sockaddr *peer;  /* the agent it went to or came from */
   const struct sockaddr *local; /* the manager's socket (port 0 if unknown) */
@@ -864,8 +866,7 @@ USNMP_EXTERN int usnmp_target_set_community(usnmp_target *t,
 /* Community for SET requests; defaults to the community. */
 USNMP_EXTERN int usnmp_target_set_write_community(usnmp_target *t,
                                                   const char *community);
-USNMP_EXTERN int usnmp_target_set_timeout(usnmp_target *t,
-                                          uint32_t timeout_ms);
+USNMP_EXTERN int usnmp_target_set_timeout(usnmp_target *t, uint32_t timeout_ms);
 USNMP_EXTERN int usnmp_target_set_resend(usnmp_target *t, uint32_t resend_ms);
 USNMP_EXTERN int usnmp_target_set_retries(usnmp_target *t, int32_t retries);
 USNMP_EXTERN int usnmp_target_set_backoff(usnmp_target *t, double factor);
@@ -910,11 +911,10 @@ USNMP_EXTERN usnmp_manager *usnmp_target_manager(const usnmp_target *t);
  * library does not know), USNMP_E_TOO_BIG (one
  * varbind larger than a datagram), USNMP_E_NOMEM, USNMP_E_CLOSED. */
 USNMP_EXTERN int usnmp_get(usnmp_target *t, const usnmp_oid *oids, size_t n,
-                           const usnmp_request_opts *opts,
-                           usnmp_response_cb cb, void *arg,
-                           usnmp_request_ref *out);
-USNMP_EXTERN int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids,
-                               size_t n, const usnmp_request_opts *opts,
+                           const usnmp_request_opts *opts, usnmp_response_cb cb,
+                           void *arg, usnmp_request_ref *out);
+USNMP_EXTERN int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids, size_t n,
+                               const usnmp_request_opts *opts,
                                usnmp_response_cb cb, void *arg,
                                usnmp_request_ref *out);
 /* GETBULK (v2c and v3 only: USNMP_E_BAD_VERSION on a v1 target).  An
@@ -922,18 +922,16 @@ USNMP_EXTERN int usnmp_getnext(usnmp_target *t, const usnmp_oid *oids,
  * x max_repetitions varbinds; when that is more than USNMP_MAX_VARBINDS
  * (which a reply is decoded into) the call returns
  * USNMP_E_TOO_MANY_VARBINDS: ask for fewer repetitions. */
-USNMP_EXTERN int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids,
-                               size_t n, uint32_t non_repeaters,
-                               uint32_t max_repetitions,
+USNMP_EXTERN int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids, size_t n,
+                               uint32_t non_repeaters, uint32_t max_repetitions,
                                const usnmp_request_opts *opts,
                                usnmp_response_cb cb, void *arg,
                                usnmp_request_ref *out);
 /* SET of n varbinds: oids[i] gets values[i].  Uses the write community. */
 USNMP_EXTERN int usnmp_set(usnmp_target *t, const usnmp_oid *oids,
                            const usnmp_value *values, size_t n,
-                           const usnmp_request_opts *opts,
-                           usnmp_response_cb cb, void *arg,
-                           usnmp_request_ref *out);
+                           const usnmp_request_opts *opts, usnmp_response_cb cb,
+                           void *arg, usnmp_request_ref *out);
 
 /* Cancels the request ref names: its callback fires now with
  * USNMP_E_CANCELLED.  Returns 0, USNMP_E_INVAL (NULL, a zeroed or
@@ -1020,9 +1018,9 @@ typedef enum usnmp_walk_method {
  * (the fields of *request its flags name, request->community included)
  * before usnmp_walk_start returns. */
 typedef struct usnmp_walk_opts {
-  uint32_t flags;            /* USNMP_WALK_* behaviour flags */
-  usnmp_walk_method method;  /* AUTO */
-  uint32_t max_repetitions;  /* GETBULK; 0 = USNMP_WALK_DEFAULT_REPETITIONS */
+  uint32_t flags;           /* USNMP_WALK_* behaviour flags */
+  usnmp_walk_method method; /* AUTO */
+  uint32_t max_repetitions; /* GETBULK; 0 = USNMP_WALK_DEFAULT_REPETITIONS */
   /* Most varbinds to deliver, then the walk ends (USNMP_WALK_END_LIMIT);
    * 0 = no limit, or USNMP_WALK_DEFAULT_LOOP_LIMIT with
    * USNMP_WALK_ALLOW_NOT_INCREASING.  Tables count rows. */
@@ -1058,10 +1056,10 @@ typedef struct usnmp_walk_result {
   usnmp_walk_end end;
   usnmp_error_status error_status; /* of the answer that ended the walk */
   int32_t error_index;
-  uint64_t count;         /* varbinds delivered */
-  uint64_t requests;      /* requests answered */
+  uint64_t count;           /* varbinds delivered */
+  uint64_t requests;        /* requests answered */
   uint32_t max_repetitions; /* in use at the end, after any lowering */
-  int root_get;           /* 1 if the root was fetched with a GET */
+  int root_get;             /* 1 if the root was fetched with a GET */
   /* The last OID delivered: how far the walk got (len 0: nothing yet). */
   usnmp_oid last_oid;
   /* The varbind that ended the walk (outside the subtree, an exception,
@@ -1076,8 +1074,7 @@ typedef int (*usnmp_walk_varbind_cb)(usnmp_walk *w, const usnmp_varbind *vb,
                                      const usnmp_oid *name, void *arg);
 /* Called exactly once when the walk ends; w is freed when it returns. */
 typedef void (*usnmp_walk_done_cb)(usnmp_walk *w,
-                                   const usnmp_walk_result *result,
-                                   void *arg);
+                                   const usnmp_walk_result *result, void *arg);
 
 /* Starts walking the subtree under root on t.  opts may be NULL; out (may
  * be NULL) receives a handle valid until on_done returns.  on_varbind may
@@ -1182,9 +1179,9 @@ typedef struct usnmp_table_result {
   usnmp_walk_end end;
   usnmp_error_status error_status;
   int32_t error_index;
-  uint64_t rows;          /* rows delivered */
-  uint64_t requests;      /* requests answered */
-  usnmp_oid last_index;   /* index of the last row delivered (len 0: none) */
+  uint64_t rows;        /* rows delivered */
+  uint64_t requests;    /* requests answered */
+  usnmp_oid last_index; /* index of the last row delivered (len 0: none) */
   const usnmp_oid *columns;
   size_t n_columns;
 } usnmp_table_result;
@@ -1213,8 +1210,7 @@ typedef void (*usnmp_table_done_cb)(usnmp_table *tb,
  * opts->request), USNMP_E_BAD_VERSION, USNMP_E_NOMEM, USNMP_E_CLOSED or
  * USNMP_E_CANCELLED (t is being closed). */
 USNMP_EXTERN int usnmp_table_start(usnmp_target *t, const usnmp_oid *entry,
-                                   const usnmp_oid *columns,
-                                   size_t n_columns,
+                                   const usnmp_oid *columns, size_t n_columns,
                                    const usnmp_walk_opts *opts,
                                    usnmp_table_row_cb on_row,
                                    usnmp_table_done_cb on_done, void *arg,
@@ -1305,13 +1301,12 @@ USNMP_EXTERN void usnmp_cache_set_notify(usnmp_cache *c,
                                          usnmp_cache_notify_cb cb, void *arg);
 /* Starts what n OIDs of target t (a target of c's manager) need: a GET,
  * GETNEXT or SET (values[i] for oids[i]) of the OIDs neither cached nor in
- * flight, with the request options ropts (may be NULL).  flags: 0 or USNMP_CACHE_REFRESH.  Applies
- * the bound first.  A request that cannot start fails its OIDs as one
- * that failed on the wire would (collected later).  Returns 0,
- * USNMP_E_INVAL, USNMP_E_NOMEM or an OID error (nothing started). */
+ * flight, with the request options ropts (may be NULL).  flags: 0 or
+ * USNMP_CACHE_REFRESH.  Applies the bound first.  A request that cannot start
+ * fails its OIDs as one that failed on the wire would (collected later).
+ * Returns 0, USNMP_E_INVAL, USNMP_E_NOMEM or an OID error (nothing started). */
 USNMP_EXTERN int usnmp_cache_start(usnmp_cache *c, usnmp_target *t,
-                                   usnmp_cache_kind kind,
-                                   const usnmp_oid *oids,
+                                   usnmp_cache_kind kind, const usnmp_oid *oids,
                                    const usnmp_value *values, size_t n,
                                    unsigned flags,
                                    const usnmp_request_opts *ropts);
@@ -1452,8 +1447,7 @@ USNMP_EXTERN int usnmp_sync_close(usnmp_sync *s);
 USNMP_EXTERN int usnmp_sync_set_version(usnmp_sync *s, usnmp_version v);
 USNMP_EXTERN int usnmp_sync_set_community(usnmp_sync *s, const char *c);
 /* NULL goes back to using the community for SET. */
-USNMP_EXTERN int usnmp_sync_set_write_community(usnmp_sync *s,
-                                                const char *c);
+USNMP_EXTERN int usnmp_sync_set_write_community(usnmp_sync *s, const char *c);
 USNMP_EXTERN int usnmp_sync_set_port(usnmp_sync *s, uint16_t port);
 USNMP_EXTERN int usnmp_sync_set_resend(usnmp_sync *s, uint32_t resend_ms);
 /* Default timeout of calls that do not give one.  Why it differs from an
@@ -1517,8 +1511,7 @@ USNMP_EXTERN int usnmp_sync_getnext(usnmp_sync *s, const char *host,
  * usnmp_sync_get()).  result may be NULL.
  * Same returns as usnmp_sync_get(). */
 USNMP_EXTERN int usnmp_sync_set(usnmp_sync *s, const char *host,
-                                const usnmp_oid *oid,
-                                const usnmp_value *value,
+                                const usnmp_oid *oid, const usnmp_value *value,
                                 const usnmp_call_opts *opts,
                                 usnmp_vblist **result);
 /* SET of n varbinds in one request. */
@@ -1578,10 +1571,10 @@ USNMP_EXTERN int32_t usnmp_sync_error_index(const usnmp_sync *s);
 typedef struct usnmp_sync_walk usnmp_sync_walk;
 
 /* Starts walking the subtree under root on host (GETBULK on v2c, GETNEXT
- * on v1).  Not cached: a walk always asks the agent.  Nothing is sent until the first usnmp_sync_walk_next() (a
- * host name new to s is resolved now, see "Hosts" above).  Returns 0,
- * USNMP_E_INVAL, USNMP_E_RESOLVE, USNMP_E_TIMEOUT (the name did not
- * resolve in time), USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
+ * on v1).  Not cached: a walk always asks the agent.  Nothing is sent until the
+ * first usnmp_sync_walk_next() (a host name new to s is resolved now, see
+ * "Hosts" above).  Returns 0, USNMP_E_INVAL, USNMP_E_RESOLVE, USNMP_E_TIMEOUT
+ * (the name did not resolve in time), USNMP_E_NOMEM or USNMP_E_IN_CALLBACK. */
 USNMP_EXTERN int usnmp_sync_walk_init(usnmp_sync *s, const char *host,
                                       const usnmp_oid *root,
                                       const usnmp_call_opts *opts,
@@ -1685,8 +1678,7 @@ USNMP_EXTERN int usnmp_priv_proto_parse(const char *name,
  * (case-insensitive; also "1", "2", "3", "noauth", "auth", "priv").
  * Returns 0, USNMP_E_V3_UNKNOWN_LEVEL for an unknown name, or
  * USNMP_E_INVAL for NULL. */
-USNMP_EXTERN int usnmp_sec_level_parse(const char *name,
-                                       usnmp_sec_level *out);
+USNMP_EXTERN int usnmp_sec_level_parse(const char *name, usnmp_sec_level *out);
 /* Return net-snmp's canonical name of a protocol ("SHA-256", "AES-256-C",
  * "NOAUTH" and "NOPRIV" for NONE, which the parsers also accept), or NULL
  * for a value outside the enum. */
@@ -1732,8 +1724,8 @@ USNMP_EXTERN int usnmp_target_set_v3_engine_id(usnmp_target *t,
  * while none is known (not a v3 target, discovery not done yet).  Returns
  * USNMP_E_INVAL for t NULL or buf NULL with size > 0, USNMP_E_NOBUFS when
  * size is smaller than the engine ID. */
-USNMP_EXTERN int usnmp_target_v3_engine_id(const usnmp_target *t,
-                                           uint8_t *buf, size_t size);
+USNMP_EXTERN int usnmp_target_v3_engine_id(const usnmp_target *t, uint8_t *buf,
+                                           size_t size);
 /* Forgets the agent's engine ID (given or discovered), the keys localised
  * to it, its boots, time and msgMaxSize, so that the next request that
  * leaves the target discovers the engine again: for an agent known to
@@ -1773,8 +1765,7 @@ USNMP_EXTERN int usnmp_sync_set_v3_user(usnmp_sync *s, const char *user,
 /* Lowers the security level of s's requests (net-snmp's -l).  Returns 0,
  * or USNMP_E_INVAL without a v3 user or when its protocols cannot provide
  * the level. */
-USNMP_EXTERN int usnmp_sync_set_v3_level(usnmp_sync *s,
-                                         usnmp_sec_level level);
+USNMP_EXTERN int usnmp_sync_set_v3_level(usnmp_sync *s, usnmp_sec_level level);
 /* Sets the contextName of s's v3 requests (net-snmp's -n; NULL or "" for
  * the default context).  Returns 0, USNMP_E_INVAL (over 255 bytes) or
  * USNMP_E_NOMEM. */
@@ -1899,7 +1890,7 @@ typedef struct usnmp_receiver usnmp_receiver;
  * points to lives only during the callback. */
 typedef struct usnmp_notification {
   usnmp_version version;
-  usnmp_pdu_type pdu; /* USNMP_PDU_TRAP_V1, _TRAP_V2 or _INFORM */
+  usnmp_pdu_type pdu;            /* USNMP_PDU_TRAP_V1, _TRAP_V2 or _INFORM */
   const struct sockaddr *source; /* the sender's address and port */
   /* The bound address it arrived on (for a wildcard bind, the wildcard:
    * bind each local address to know it). */
@@ -1933,8 +1924,7 @@ typedef struct usnmp_notification {
 } usnmp_notification;
 
 typedef void (*usnmp_notification_cb)(usnmp_receiver *rx,
-                                      const usnmp_notification *n,
-                                      void *arg);
+                                      const usnmp_notification *n, void *arg);
 /* Returns non-zero to accept a v1/v2c community from source. */
 typedef int (*usnmp_community_cb)(const uint8_t *community, size_t len,
                                   const struct sockaddr *source, void *arg);
@@ -1955,11 +1945,11 @@ typedef struct usnmp_notify_stats {
   uint64_t dropped_unknown_user;
   uint64_t dropped_unknown_engine; /* v3 inform for another engine, or a
                                       trap from an engine not allowed */
-  uint64_t dropped_auth;      /* wrong digest, or a level the user lacks */
-  uint64_t dropped_decrypt;   /* decryption failed */
-  uint64_t dropped_time_window; /* outside the 150 s window */
-  uint64_t dropped_replay;    /* an exact v3 trap replay */
-  uint64_t key_cache_entries; /* now */
+  uint64_t dropped_auth;           /* wrong digest, or a level the user lacks */
+  uint64_t dropped_decrypt;        /* decryption failed */
+  uint64_t dropped_time_window;    /* outside the 150 s window */
+  uint64_t dropped_replay;         /* an exact v3 trap replay */
+  uint64_t key_cache_entries;      /* now */
   uint64_t key_cache_evictions;
 } usnmp_notify_stats;
 
@@ -2006,14 +1996,11 @@ USNMP_EXTERN int usnmp_receiver_set_community_cb(usnmp_receiver *rx,
  * USNMP_E_V3_PASSPHRASE, USNMP_E_V3_PRIV_WITHOUT_AUTH,
  * USNMP_E_V3_UNKNOWN_PROTOCOL, USNMP_E_UNSUPPORTED), USNMP_E_INVAL (rx
  * NULL, an engine ID outside 5 to 32 bytes) or USNMP_E_NOMEM. */
-USNMP_EXTERN int usnmp_receiver_add_v3_user(usnmp_receiver *rx,
-                                            const char *user,
-                                            usnmp_auth_proto auth,
-                                            const char *authpass,
-                                            usnmp_priv_proto priv,
-                                            const char *privpass,
-                                            const uint8_t *engine_id,
-                                            size_t engine_id_len);
+USNMP_EXTERN int
+usnmp_receiver_add_v3_user(usnmp_receiver *rx, const char *user,
+                           usnmp_auth_proto auth, const char *authpass,
+                           usnmp_priv_proto priv, const char *privpass,
+                           const uint8_t *engine_id, size_t engine_id_len);
 /* Adds an engine ID (5 to 32 bytes) to the v3 allow list; once the list
  * has one, v3 traps from other engines are dropped
  * (dropped_unknown_engine).  Returns 0, USNMP_E_INVAL or USNMP_E_NOMEM. */
@@ -2051,13 +2038,11 @@ USNMP_EXTERN int usnmp_receiver_stop(usnmp_receiver *rx);
  * close_cb (may be NULL).  Safe from inside the notification callback
  * (nothing more is delivered).  Keys are wiped. */
 USNMP_EXTERN void usnmp_receiver_close(usnmp_receiver *rx,
-                                       void (*close_cb)(void *arg),
-                                       void *arg);
+                                       void (*close_cb)(void *arg), void *arg);
 /* Copies min(size, sizeof(usnmp_notify_stats)) bytes of the counters
  * into stats. */
 USNMP_EXTERN void usnmp_receiver_stats(const usnmp_receiver *rx,
-                                       usnmp_notify_stats *stats,
-                                       size_t size);
+                                       usnmp_notify_stats *stats, size_t size);
 
 /* Sending.  Traps and informs go to a target of a manager, with the
  * target's version, community or v3 user.  The varbinds of a v2c or v3
@@ -2068,9 +2053,9 @@ USNMP_EXTERN void usnmp_receiver_stats(const usnmp_receiver *rx,
 typedef struct usnmp_trap_v1 {
   usnmp_oid enterprise;
   uint8_t agent_addr[4];
-  int32_t generic_trap;  /* 0..6 */
+  int32_t generic_trap; /* 0..6 */
   int32_t specific_trap;
-  uint32_t time_stamp;   /* TimeTicks */
+  uint32_t time_stamp; /* TimeTicks */
 } usnmp_trap_v1;
 
 /* Sends a trap now (an unconfirmed notification: no answer, no

@@ -455,9 +455,9 @@ static inline void usnmp__ber_put_bytes(usnmp__writer *w, const void *data,
  * content octets: tag, and a minimal definite length (short form below
  * 128, else 0x81..0x84 and the length in big-endian octets). */
 static inline size_t usnmp__ber_header_size(size_t len) {
-  return len < 0x80     ? 2
-         : len <= 0xff  ? 3
-         : len <= 0xffff ? 4
+  return len < 0x80        ? 2
+         : len <= 0xff     ? 3
+         : len <= 0xffff   ? 4
          : len <= 0xffffff ? 5
                            : 6;
 }

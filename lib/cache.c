@@ -43,48 +43,48 @@ struct entry {
   entry *hash_next;
   entry *age_prev, *age_next; /* insertion order, for the bound */
   usnmp_target *target;
-  int kind;                   /* USNMP_CACHE_GET or USNMP_CACHE_GETNEXT */
+  int kind; /* USNMP_CACHE_GET or USNMP_CACHE_GETNEXT */
   int state;
-  op *op;                     /* PENDING: the request that will answer */
-  int status;                 /* FAILED: the request's status */
-  int32_t error_status;       /* FAILED with USNMP_E_SNMP_ERROR */
-  int failed_object;          /* FAILED: this OID was the error-index */
+  op *op;               /* PENDING: the request that will answer */
+  int status;           /* FAILED: the request's status */
+  int32_t error_status; /* FAILED with USNMP_E_SNMP_ERROR */
+  int failed_object;    /* FAILED: this OID was the error-index */
   uint32_t hash;
   size_t key_len;
-  uint8_t *key;               /* BER content octets of the asked OID */
-  usnmp_varbind vb;           /* READY: copy of the answer */
+  uint8_t *key;     /* BER content octets of the asked OID */
+  usnmp_varbind vb; /* READY: copy of the answer */
   uint8_t *vb_storage;
-  uint64_t stored_ms;         /* READY: when the answer came */
-  int served;                 /* READY: a collect has handed it out */
+  uint64_t stored_ms; /* READY: when the answer came */
+  int served;         /* READY: a collect has handed it out */
 };
 
 /* One request the cache started. */
 struct op {
-  op *prev, *next;            /* the cache's requests in flight */
+  op *prev, *next; /* the cache's requests in flight */
   usnmp_cache *cache;
   usnmp_target *target;
   int kind;
   size_t n;
   usnmp_oid *oids;
-  usnmp_value *values;        /* SET only: deep copies */
+  usnmp_value *values; /* SET only: deep copies */
   uint8_t *value_storage;
-  entry **entries;            /* entries[i] answers oids[i]; NULL if gone */
+  entry **entries; /* entries[i] answers oids[i]; NULL if gone */
   usnmp_request_opts ropts;
   char *community;
-  usnmp_request_ref ref;      /* to cancel it when the cache goes */
+  usnmp_request_ref ref; /* to cancel it when the cache goes */
 };
 
 struct usnmp_cache {
   usnmp_allocator alloc;
   usnmp_manager *manager;
-  size_t limit;               /* SIZE_MAX: unbounded */
-  uint32_t ttl_ms;            /* USNMP_CACHE_UNLIMITED: never stale */
-  size_t count;               /* entries, every state */
-  size_t getnext_entries;     /* entries of kind GETNEXT */
-  size_t bucket_count;        /* a power of two */
+  size_t limit;           /* SIZE_MAX: unbounded */
+  uint32_t ttl_ms;        /* USNMP_CACHE_UNLIMITED: never stale */
+  size_t count;           /* entries, every state */
+  size_t getnext_entries; /* entries of kind GETNEXT */
+  size_t bucket_count;    /* a power of two */
   entry **buckets;
   entry *age_head, *age_tail;
-  op *ops;                    /* requests in flight */
+  op *ops; /* requests in flight */
   usnmp_cache_notify_cb notify;
   void *notify_arg;
   int in_notify;
@@ -333,8 +333,8 @@ static void op_start(usnmp_cache *c, op *o) {
     c->ops->prev = o;
   c->ops = o;
   if (o->kind == USNMP_CACHE_SET)
-    rc = usnmp_set(o->target, o->oids, o->values, o->n, &o->ropts, op_done,
-                   o, &o->ref);
+    rc = usnmp_set(o->target, o->oids, o->values, o->n, &o->ropts, op_done, o,
+                   &o->ref);
   else
     rc = (o->kind == USNMP_CACHE_GET ? usnmp_get : usnmp_getnext)(
         o->target, o->oids, o->n, &o->ropts, op_done, o, &o->ref);
@@ -421,8 +421,8 @@ int usnmp_cache_start(usnmp_cache *c, usnmp_target *t, usnmp_cache_kind kind,
     return USNMP_E_INVAL;
   trim(c);
   uint64_t now = now_ms();
-  int entry_kind = kind == USNMP_CACHE_GETNEXT ? USNMP_CACHE_GETNEXT
-                                                : USNMP_CACHE_GET;
+  int entry_kind =
+      kind == USNMP_CACHE_GETNEXT ? USNMP_CACHE_GETNEXT : USNMP_CACHE_GET;
   int refresh = kind == USNMP_CACHE_SET || (flags & USNMP_CACHE_REFRESH);
   op *o = op_new(c, t, kind, n, ropts);
   if (o == NULL)
@@ -443,8 +443,7 @@ int usnmp_cache_start(usnmp_cache *c, usnmp_target *t, usnmp_cache_kind kind,
      * value goes too, unless no collect has had it yet: then it is the
      * answer a start asked for, and the collect it waits for takes it. */
     if (e && e->op != o &&
-        ((refresh &&
-          (e->state != ENTRY_PENDING || kind == USNMP_CACHE_SET)) ||
+        ((refresh && (e->state != ENTRY_PENDING || kind == USNMP_CACHE_SET)) ||
          (e->state == ENTRY_READY && e->served && stale(c, e, now)))) {
       remove_entry(c, e);
       e = NULL;
@@ -488,8 +487,8 @@ static int lookup(const usnmp_cache *c, const usnmp_target *t, int kind,
     int len = encode_key(key, sizeof key, &oids[i]);
     if (len < 0)
       return len;
-    entries[i] = find(c, t, kind, key, (size_t)len,
-                      key_hash(t, kind, key, (size_t)len));
+    entries[i] =
+        find(c, t, kind, key, (size_t)len, key_hash(t, kind, key, (size_t)len));
     if (!entries[i])
       return UV_ENOENT;
   }
@@ -532,16 +531,16 @@ static int take_failure(usnmp_cache *c, entry **entries, size_t n,
   return status;
 }
 
-int usnmp_cache_collect(usnmp_cache *c, usnmp_target *t,
-                        usnmp_cache_kind kind, const usnmp_oid *oids,
-                        size_t n, usnmp_cache_result *result) {
+int usnmp_cache_collect(usnmp_cache *c, usnmp_target *t, usnmp_cache_kind kind,
+                        const usnmp_oid *oids, size_t n,
+                        usnmp_cache_result *result) {
   if (!c || !t || !oids || n == 0 || n > USNMP_MAX_VARBINDS ||
       !kind_valid(kind) || !result || !result->varbinds)
     return USNMP_E_INVAL;
   result->error_status = 0;
   result->error_index = 0;
-  int entry_kind = kind == USNMP_CACHE_GETNEXT ? USNMP_CACHE_GETNEXT
-                                                : USNMP_CACHE_GET;
+  int entry_kind =
+      kind == USNMP_CACHE_GETNEXT ? USNMP_CACHE_GETNEXT : USNMP_CACHE_GET;
   /* A caller polls until the answers are in: small collects allocate
    * nothing. */
   entry *few[16];

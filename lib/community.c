@@ -29,8 +29,8 @@ static int community_encode(usnmp_request *r, const usnmp__pdu *pdu,
   if (rc >= 0)
     rc = usnmp__ber_get_int32(&body, USNMP_TYPE_INTEGER, &version);
   if (rc >= 0)
-    rc = usnmp__ber_get_octets(&body, USNMP_TYPE_OCTET_STRING, &comm,
-                               &comm_len);
+    rc =
+        usnmp__ber_get_octets(&body, USNMP_TYPE_OCTET_STRING, &comm, &comm_len);
   if (rc < 0)
     return rc;
   r->comm_off = (uint16_t)(comm - buf);

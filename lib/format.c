@@ -526,8 +526,8 @@ static void out_dump(text_out *o, const uint8_t *data, size_t len,
 
 /* An OCTET STRING under -Oa (text, '.' for what is not printable), -Ox
  * (always hex) or net-snmp's guess, with -Oq's quotes around hex. */
-static void out_octet_string_flags(text_out *o, const uint8_t *data,
-                                   size_t len, unsigned flags) {
+static void out_octet_string_flags(text_out *o, const uint8_t *data, size_t len,
+                                   unsigned flags) {
   int quick = (flags & USNMP_FORMAT_QUICK) != 0;
   int hex = 0;
   if (len == 0) {
@@ -559,8 +559,7 @@ static void out_octet_string_flags(text_out *o, const uint8_t *data,
   out_char(o, '"');
 }
 
-static int out_value_flags(text_out *o, const usnmp_value *v,
-                           unsigned flags) {
+static int out_value_flags(text_out *o, const usnmp_value *v, unsigned flags) {
   int quick = (flags & USNMP_FORMAT_QUICK) != 0;
   switch (v->type) {
   case USNMP_TYPE_INTEGER:
@@ -941,12 +940,25 @@ const char *usnmp_error_status_text(usnmp_error_status error_status) {
 }
 
 /* RFC 3416's names, as its PDU definition spells them. */
-static const char *const error_status_names[] = {
-    "noError",      "tooBig",          "noSuchName",        "badValue",
-    "readOnly",     "genErr",          "noAccess",          "wrongType",
-    "wrongLength",  "wrongEncoding",   "wrongValue",        "noCreation",
-    "inconsistentValue", "resourceUnavailable", "commitFailed", "undoFailed",
-    "authorizationError", "notWritable", "inconsistentName"};
+static const char *const error_status_names[] = {"noError",
+                                                 "tooBig",
+                                                 "noSuchName",
+                                                 "badValue",
+                                                 "readOnly",
+                                                 "genErr",
+                                                 "noAccess",
+                                                 "wrongType",
+                                                 "wrongLength",
+                                                 "wrongEncoding",
+                                                 "wrongValue",
+                                                 "noCreation",
+                                                 "inconsistentValue",
+                                                 "resourceUnavailable",
+                                                 "commitFailed",
+                                                 "undoFailed",
+                                                 "authorizationError",
+                                                 "notWritable",
+                                                 "inconsistentName"};
 
 const char *usnmp_error_status_name(usnmp_error_status error_status) {
   if (error_status >= 0 &&

@@ -25,7 +25,7 @@ int usnmp__handle_find(const usnmp_request_ref *ref, usnmp_request **out);
 /* Gives r a slot (one is free: usnmp__handle_reserve()) and names it in
  * *out. */
 static inline void usnmp__handle_take(usnmp_request *r,
-                                     usnmp_request_ref *out) {
+                                      usnmp_request_ref *out) {
   usnmp_manager *m = r->m;
   uint32_t i = m->handles_free;
   usnmp__handle_slot *slot = &m->handles[i];

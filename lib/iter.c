@@ -98,8 +98,8 @@ int usnmp__iter_send(usnmp__iter *it, usnmp_pdu_type type,
    * callback returns, so ask it before starting anything on it. */
   rc = usnmp__target_gone(it->t);
   if (rc == 0)
-    rc = usnmp__request_start(it->t, type, vbs, n, 0, bulk_mr, it->ropts_p,
-                              cb, arg, &it->req);
+    rc = usnmp__request_start(it->t, type, vbs, n, 0, bulk_mr, it->ropts_p, cb,
+                              arg, &it->req);
   if (rc < 0)
     it->req = NULL;
   return rc;

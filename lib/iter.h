@@ -37,11 +37,11 @@ typedef struct usnmp__iter {
   uint32_t flags;                    /* usnmp_walk_opts.flags */
   uint64_t limit;                    /* most varbinds to deliver; 0 = none */
   uint32_t reps;                     /* GETBULK max-repetitions */
-  uint8_t bulk;            /* GETBULK (else GETNEXT) */
-  uint8_t sent_bulk;       /* the request in flight is a GETBULK */
-  uint8_t pull;            /* a pull walk: freed by its caller only */
-  uint8_t finished;        /* result final */
-  uint8_t done_fired;      /* the done callback ran */
+  uint8_t bulk;                      /* GETBULK (else GETNEXT) */
+  uint8_t sent_bulk;                 /* the request in flight is a GETBULK */
+  uint8_t pull;                      /* a pull walk: freed by its caller only */
+  uint8_t finished;                  /* result final */
+  uint8_t done_fired;                /* the done callback ran */
   uint8_t internal_cancel; /* ignore the answer of a request we cancel */
   int depth;               /* our frames on the stack that use it */
 } usnmp__iter;

@@ -37,7 +37,6 @@
  * small GET (struct, timer and message together). */
 _Static_assert(sizeof(usnmp_request) <= 640, "usnmp_request grew");
 
-
 /* ------------------------------------------------------------------------
  * Dispatch by version (the models: community.c, manager_v3.c)
  * ------------------------------------------------------------------------ */
@@ -186,7 +185,8 @@ void usnmp_target_close(usnmp_target *t) {
   usnmp__target_hold(t);
   while (!usnmp__list_empty(&t->requests)) {
     usnmp_request *r = USNMP__CONTAINER(t->requests.next, usnmp_request, tlink);
-    usnmp__request_complete(r, m->closing ? USNMP_E_CLOSED : USNMP_E_CANCELLED, NULL);
+    usnmp__request_complete(r, m->closing ? USNMP_E_CLOSED : USNMP_E_CANCELLED,
+                            NULL);
   }
   t->freeing = 2;
   usnmp__target_unhold(t);
@@ -199,8 +199,6 @@ int usnmp_target_set_max_inflight(usnmp_target *t, uint32_t max) {
   usnmp__pump(t->m, t);
   return 0;
 }
-
-
 
 /* ------------------------------------------------------------------------
  * The manager
@@ -384,8 +382,7 @@ uv_loop_t *usnmp_manager_loop(const usnmp_manager *m) {
   return m ? m->loop : NULL;
 }
 
-void usnmp_manager_set_trace(usnmp_manager *m, usnmp_trace_cb cb,
-                             void *arg) {
+void usnmp_manager_set_trace(usnmp_manager *m, usnmp_trace_cb cb, void *arg) {
   m->tp.trace_cb = cb;
   m->tp.trace_arg = arg;
 }

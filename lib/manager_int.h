@@ -98,8 +98,8 @@
 #include <sys/socket.h>
 
 #include "alloc.h"
-#include "usnmp.h"
 #include "usm.h"
+#include "usnmp.h"
 
 /* Receive buffer: recvmmsg reads one datagram per 64 KiB chunk (libuv
  * 1.44's UV__UDP_DGRAM_MAXSIZE), at most 20 per system call; the portable
@@ -260,8 +260,7 @@ typedef struct usnmp__msgproc {
   void (*plain_free)(usnmp_request *r);
   /* Fills *ctx with the context of a request started with
    * USNMP_REQUEST_CONTEXT: opts's fields, else the target's. */
-  void (*request_context)(const usnmp_target *t,
-                          const usnmp_request_opts *opts,
+  void (*request_context)(const usnmp_target *t, const usnmp_request_opts *opts,
                           usnmp__msg3_context *ctx);
   /* Releases (and wipes) the model's state of a target being destroyed,
    * and of the manager being freed. */
@@ -306,7 +305,7 @@ typedef struct usnmp__merge {
   int32_t error_index;
   uint32_t error_slot; /* slot of the error kept (lowest wins) */
   uint64_t rtt_ns;
-  size_t bytes; /* held by the slots' copies, at most USNMP__MERGE_MAX */
+  size_t bytes;       /* held by the slots' copies, at most USNMP__MERGE_MAX */
   usnmp_varbind *out; /* the concatenated answer, while delivered */
   usnmp__merge_slot slots[];
 } usnmp__merge;
@@ -337,18 +336,18 @@ struct usnmp_request {
   int32_t retries_left; /* < 0: unlimited */
   int32_t deferred_status;
   uint32_t msg_len;
-  uint32_t n_vbs;       /* varbinds the request carries */
-  uint32_t slot;        /* index in the parent's merge slots */
+  uint32_t n_vbs;              /* varbinds the request carries */
+  uint32_t slot;               /* index in the parent's merge slots */
   uint16_t comm_off, comm_len; /* community inside msg (v1/v2c) */
-  uint8_t state;        /* usnmp__req_state */
-  uint8_t type;         /* usnmp_pdu_type (low byte) */
-  uint8_t version;      /* usnmp_version */
+  uint8_t state;               /* usnmp__req_state */
+  uint8_t type;                /* usnmp_pdu_type (low byte) */
+  uint8_t version;             /* usnmp_version */
   uint8_t holds_target_slot;
   uint8_t holds_manager_slot;
-  uint8_t txq_slot;     /* 1 + index in the manager's send batch, 0 = none */
-  uint8_t sends;        /* datagrams sent so far (saturates at 255) */
-  uint8_t v3;           /* SNMPv3 state bits, USNMP__V3R_* */
-  uint8_t ordered;      /* order.c: 0 unknown to it, 1 let go, 2 held */
+  uint8_t txq_slot; /* 1 + index in the manager's send batch, 0 = none */
+  uint8_t sends;    /* datagrams sent so far (saturates at 255) */
+  uint8_t v3;       /* SNMPv3 state bits, USNMP__V3R_* */
+  uint8_t ordered;  /* order.c: 0 unknown to it, 1 let go, 2 held */
   /* SNMPv3: the request in clear (context header and a v2c-encoded PDU,
    * see manager_v3.c), from which every wire message of the request is
    * encoded (after discovery, re-synchronisation or a tooBig split). */
@@ -395,7 +394,7 @@ struct usnmp_target {
   void *data;
   usnmp__resolve *resolving; /* pending lookup, or NULL */
   struct sockaddr_storage addr;
-  int resolve_status;        /* 0 resolved, 1 resolving, < 0 failed */
+  int resolve_status; /* 0 resolved, 1 resolving, < 0 failed */
   /* 0 live; 1 usnmp_target_close() runs; 2 to be destroyed once busy is 0.
    * busy counts loops over the target that run callbacks. */
   int freeing;
@@ -421,7 +420,7 @@ struct usnmp_target {
   uint16_t default_port; /* for an agent string without a port */
   /* GET/SET ordering (order.c): the mode, the requests it let go and
    * that have not completed, and those it holds (their qlink), FIFO. */
-  uint8_t ordering;        /* usnmp_ordering */
+  uint8_t ordering; /* usnmp_ordering */
   uint8_t order_write_active;
   uint32_t order_reads;
   usnmp__link order_writes;
@@ -443,7 +442,7 @@ typedef struct usnmp__udp {
 typedef struct usnmp__dgram {
   const struct sockaddr *to;
   const uint8_t *data;
-  size_t len; /* size_t: no padding, which a copy would carry undefined */
+  size_t len;  /* size_t: no padding, which a copy would carry undefined */
   void *token; /* NULL: taken back (usnmp__transport_unqueue) */
 } usnmp__dgram;
 
@@ -729,8 +728,7 @@ int usnmp__unreadable_since(const usnmp_request *r);
 int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
                          const usnmp_varbind *vbs, size_t n, int32_t bulk_nr,
                          int32_t bulk_mr, const usnmp_request_opts *opts,
-                         usnmp_response_cb cb, void *arg,
-                         usnmp_request **out);
+                         usnmp_response_cb cb, void *arg, usnmp_request **out);
 
 /* Returns 0 when t may still start requests, else the status a walk or a
  * table on t ends with: USNMP_E_CLOSED when the manager is closing,
@@ -773,10 +771,10 @@ uint32_t usnmp__manager_pending(const usnmp_manager *m);
  * ------------------------------------------------------------------------ */
 
 /* usnmp_request.v3 bits. */
-#define USNMP__V3R_PROBE 0x01u       /* r->msg is the discovery probe */
+#define USNMP__V3R_PROBE 0x01u        /* r->msg is the discovery probe */
 #define USNMP__V3R_ENGINE_RETRY 0x02u /* resent after an unknownEngineID */
-#define USNMP__V3R_TIME_RETRY 0x04u  /* resent after notInTimeWindow */
-#define USNMP__V3R_AUTH_FAILED 0x08u /* a reply failed authentication */
+#define USNMP__V3R_TIME_RETRY 0x04u   /* resent after notInTimeWindow */
+#define USNMP__V3R_AUTH_FAILED 0x08u  /* a reply failed authentication */
 
 /* The v1/v2c model (community.c), installed by usnmp_manager_init(). */
 extern const usnmp__msgproc usnmp__community_proc;
@@ -861,9 +859,8 @@ int usnmp__transport_send_now(usnmp__transport *tp, const struct sockaddr *to,
 void usnmp__transport_unqueue(usnmp__transport *tp, uint32_t slot);
 
 /* Shows one datagram to the trace callback (tp->trace_cb not NULL). */
-void usnmp__transport_trace(usnmp__transport *tp, int sent,
-                            const uint8_t *data, size_t len,
-                            const struct sockaddr *peer);
+void usnmp__transport_trace(usnmp__transport *tp, int sent, const uint8_t *data,
+                            size_t len, const struct sockaddr *peer);
 
 /* Starts closing the UDP handles (receiving stops at once) and the batch
  * handles; frees the receive buffer once all have closed (see
@@ -895,8 +892,8 @@ int usnmp__sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b);
  * much as both have, and zeroes where the caller's is longer.  Such
  * structs only ever grow at the end, so each side reads and writes only
  * the fields it knows. */
-static inline void usnmp__copy_out(void *dst, size_t dst_size,
-                                   const void *src, size_t src_size) {
+static inline void usnmp__copy_out(void *dst, size_t dst_size, const void *src,
+                                   size_t src_size) {
   size_t n = dst_size < src_size ? dst_size : src_size;
   memcpy(dst, src, n);
   if (dst_size > n)

@@ -113,8 +113,8 @@ static int v3_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
    * engine ID may be the agent's, not known yet: count the largest). */
   ctx_len = ctx != NULL ? ctx->name_len : usm->context_name_len;
   ctx_len += USNMP__USM_ENGINE_ID_MAX;
-  total = PLAIN_HEADER + (ctx != NULL ? ctx->engine_id_len + ctx->name_len
-                                      : 0) + (size_t)len;
+  total = PLAIN_HEADER +
+          (ctx != NULL ? ctx->engine_id_len + ctx->name_len : 0) + (size_t)len;
   /* Too big for the agent: the manager splits the request. */
   too_big = (size_t)len + ctx_len + V3_OVERHEAD > agent_limit(usm);
   plain = too_big ? NULL : usnmp__malloc(m, total);
@@ -164,9 +164,8 @@ static void scratch_wipe(usnmp_manager *m) {
   m->v3_scratch_dirty = 0;
 }
 
-static void v3_plain(const usnmp_request *r, const uint8_t **msg,
-                     size_t *len, usnmp__msg3_context *context,
-                     int *has_context) {
+static void v3_plain(const usnmp_request *r, const uint8_t **msg, size_t *len,
+                     usnmp__msg3_context *context, int *has_context) {
   const uint8_t *p = r->plain;
   size_t off = PLAIN_HEADER + (size_t)p[1] + p[2];
   memset(context, 0, sizeof *context);
@@ -234,15 +233,13 @@ static int v3_launch(usnmp_request *r) {
     return rc;
   }
   v3_plain(r, &msg, &msg_len, &ctx, &has_ctx);
-  rc = usnmp_msg_decode(&pdu, m->tx_vbs, USNMP_MAX_VARBINDS, &n, msg,
-                        msg_len);
+  rc = usnmp_msg_decode(&pdu, m->tx_vbs, USNMP_MAX_VARBINDS, &n, msg, msg_len);
   if (rc < 0)
     return rc;
   pdu.request_id = r->id;
-  len = usnmp__msg3_encode_ctx(m->crypto, usm, uv_now(m->loop), r->id,
-                               USNMP__MSG3_MAX_SIZE_DEFAULT,
-                               has_ctx ? &ctx : NULL, &pdu, m->tx_vbs, n,
-                               m->tx_msg, USNMP_MAX_MSG_SIZE);
+  len = usnmp__msg3_encode_ctx(
+      m->crypto, usm, uv_now(m->loop), r->id, USNMP__MSG3_MAX_SIZE_DEFAULT,
+      has_ctx ? &ctx : NULL, &pdu, m->tx_vbs, n, m->tx_msg, USNMP_MAX_MSG_SIZE);
   if (len == USNMP_E_NOBUFS || len == USNMP_E_MSG_TOO_BIG ||
       (len > 0 && (size_t)len > agent_limit(usm)))
     return USNMP_E_TOO_BIG;
@@ -298,8 +295,8 @@ static int v3_judge(usnmp_request *r, usnmp__inbound *in,
     flags |= USNMP__V3_RETRIED;
   if (r->v3 & USNMP__V3R_PROBE)
     flags |= USNMP__V3_PROBE;
-  action = usnmp__msg3_reply_action(m->crypto, r->t->usm, msg,
-                                    uv_now(m->loop), flags, &status);
+  action = usnmp__msg3_reply_action(m->crypto, r->t->usm, msg, uv_now(m->loop),
+                                    flags, &status);
   switch (action) {
   case USNMP__V3_DELIVER:
     in->msg = msg->pdu;
@@ -327,8 +324,8 @@ static int v3_accept(usnmp_request *r, usnmp__inbound *in) {
     return USNMP__DROP_VERSION;
   msg.flags = 0;
   rc = usnmp__msg3_decode(m->crypto, usm, in->data, in->len, m->v3_scratch,
-                          USNMP_MAX_MSG_SIZE, &msg, in->vbs,
-                          USNMP_MAX_VARBINDS, &in->n_vbs);
+                          USNMP_MAX_MSG_SIZE, &msg, in->vbs, USNMP_MAX_VARBINDS,
+                          &in->n_vbs);
   /* A decrypted scoped PDU (never longer than the datagram) stays in the
    * scratch until it is wiped: by the manager after the callback of an
    * accepted answer, at once otherwise. */
@@ -452,8 +449,8 @@ int usnmp_target_set_v3_user(usnmp_target *t, const char *user,
   rc = target_usm(t, &usm);
   if (rc < 0)
     return rc;
-  rc = usnmp__usm_target_set_user(t->m->crypto, usm, user, auth, authpass,
-                                  priv, privpass);
+  rc = usnmp__usm_target_set_user(t->m->crypto, usm, user, auth, authpass, priv,
+                                  privpass);
   if (rc < 0)
     return rc;
   t->version = USNMP_VERSION_3;

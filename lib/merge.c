@@ -72,14 +72,14 @@ static void on_child_answer(const usnmp_response *answer, void *arg) {
     /* Each part's answer is one datagram at most, but a hostile agent
      * could fill each of up to USNMP_MAX_VARBINDS parts: the merge holds
      * USNMP__MERGE_MAX bytes at most. */
-    size_t size = answer->varbind_count * sizeof(usnmp_varbind) +
-                  usnmp__varbinds_bytes(answer->varbinds,
-                                        answer->varbind_count);
+    size_t size =
+        answer->varbind_count * sizeof(usnmp_varbind) +
+        usnmp__varbinds_bytes(answer->varbinds, answer->varbind_count);
     if (size > USNMP__MERGE_MAX - mg->bytes)
       status = USNMP_E_TOO_BIG;
     else if ((slot->vbs = usnmp__varbinds_dup(&m->alloc, answer->varbinds,
-                                              answer->varbind_count,
-                                              size)) == NULL)
+                                              answer->varbind_count, size)) ==
+             NULL)
       status = USNMP_E_NOMEM;
     else {
       slot->block_size = size ? size : 1;
@@ -97,10 +97,9 @@ static void on_child_answer(const usnmp_response *answer, void *arg) {
   if (answer->error_status != 0 &&
       (mg->error_status == 0 || c->slot < mg->error_slot)) {
     mg->error_status = answer->error_status;
-    mg->error_index =
-        answer->error_index > 0
-            ? answer->error_index + (int32_t)slot->offset
-            : 0;
+    mg->error_index = answer->error_index > 0
+                          ? answer->error_index + (int32_t)slot->offset
+                          : 0;
     mg->error_slot = c->slot;
   }
   mg->rtt_ns = answer->rtt_ns;
@@ -123,8 +122,7 @@ void usnmp__merge_toobig(usnmp_request *r) {
   /* A request encrypted on the wire: split what it keeps in clear. */
   if (r->plain != NULL)
     m->procs[r->version]->plain(r, &msg, &msg_len, &ctx, &has_ctx);
-  rc = usnmp_msg_decode(&sent, m->tx_vbs, USNMP_MAX_VARBINDS, &n, msg,
-                        msg_len);
+  rc = usnmp_msg_decode(&sent, m->tx_vbs, USNMP_MAX_VARBINDS, &n, msg, msg_len);
   usnmp__req_unlink(r);
   if (rc == 0) {
     memset(&tmpl, 0, sizeof(tmpl));

@@ -56,8 +56,8 @@ int usnmp__msg3_report_error(const uint8_t *oid, size_t oid_len) {
 
   /* The name is usmStats.N.0: the prefix, one arc 1..6, then 0. */
   if (oid == NULL || oid_len != n + 2 ||
-      memcmp(oid, usm_stats_prefix, n) != 0 || oid[n + 1] != 0 ||
-      oid[n] < 1 || oid[n] > 6)
+      memcmp(oid, usm_stats_prefix, n) != 0 || oid[n + 1] != 0 || oid[n] < 1 ||
+      oid[n] > 6)
     return USNMP_E_UNKNOWN_REPORT;
   return report_errors[oid[n] - 1];
 }
@@ -120,19 +120,19 @@ int usnmp__msg3_encode_discovery(uint8_t *buf, size_t size, int32_t msg_id,
   return usnmp__writer_finish(&w);
 }
 
-int usnmp__msg3_encode(usnmp__crypto *c, usnmp__usm_target *t,
-                       uint64_t now_ms, int32_t msg_id, int32_t max_size,
-                       const usnmp_msg *pdu, const usnmp_varbind *vbs,
-                       size_t n_vbs, uint8_t *buf, size_t size) {
-  return usnmp__msg3_encode_ctx(c, t, now_ms, msg_id, max_size, NULL, pdu,
-                                vbs, n_vbs, buf, size);
+int usnmp__msg3_encode(usnmp__crypto *c, usnmp__usm_target *t, uint64_t now_ms,
+                       int32_t msg_id, int32_t max_size, const usnmp_msg *pdu,
+                       const usnmp_varbind *vbs, size_t n_vbs, uint8_t *buf,
+                       size_t size) {
+  return usnmp__msg3_encode_ctx(c, t, now_ms, msg_id, max_size, NULL, pdu, vbs,
+                                n_vbs, buf, size);
 }
 
-static int encode_ctx(usnmp__crypto *c, usnmp__usm_target *t,
-                      uint64_t now_ms, int32_t msg_id, int32_t max_size,
-                      const usnmp__msg3_context *context,
-                      const usnmp_msg *pdu, const usnmp_varbind *vbs,
-                      size_t n_vbs, uint8_t *buf, size_t size) {
+static int encode_ctx(usnmp__crypto *c, usnmp__usm_target *t, uint64_t now_ms,
+                      int32_t msg_id, int32_t max_size,
+                      const usnmp__msg3_context *context, const usnmp_msg *pdu,
+                      const usnmp_varbind *vbs, size_t n_vbs, uint8_t *buf,
+                      size_t size) {
   uint8_t priv_params[USNMP__USM_PRIV_PARAMS_LEN] = {0};
   static const uint8_t zeros[USNMP__USM_MAC_MAX];
   const uint8_t *ctx_engine;
@@ -244,8 +244,8 @@ static int encode_ctx(usnmp__crypto *c, usnmp__usm_target *t,
   if (flags & USNMP__MSG3_FLAG_AUTH) {
     uint8_t mac[USNMP__USM_MAC_MAX];
     size_t hole = (size_t)total - mac_end - mac_len;
-    rc = usnmp__usm_hmac_msg(c, t->auth, t->auth_key, buf, (size_t)total,
-                             hole, mac);
+    rc = usnmp__usm_hmac_msg(c, t->auth, t->auth_key, buf, (size_t)total, hole,
+                             mac);
     if (rc < 0)
       return rc;
     memcpy(buf + hole, mac, mac_len);
@@ -258,8 +258,8 @@ int usnmp__msg3_encode_ctx(usnmp__crypto *c, usnmp__usm_target *t,
                            const usnmp__msg3_context *context,
                            const usnmp_msg *pdu, const usnmp_varbind *vbs,
                            size_t n_vbs, uint8_t *buf, size_t size) {
-  int rc = encode_ctx(c, t, now_ms, msg_id, max_size, context, pdu, vbs,
-                      n_vbs, buf, size);
+  int rc = encode_ctx(c, t, now_ms, msg_id, max_size, context, pdu, vbs, n_vbs,
+                      buf, size);
   /* The scoped PDU is written in clear before it is encrypted in place:
    * an encryption that did not happen (no room, a cipher error) leaves
    * the plaintext in buf. */
@@ -318,8 +318,8 @@ static int open_header(const uint8_t *buf, size_t len, usnmp__slice *msg,
 
 int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
                        const uint8_t *buf, size_t len, uint8_t *scratch,
-                       size_t scratch_size, usnmp__msg3 *m,
-                       usnmp_varbind *vbs, size_t max_vbs, size_t *n_vbs) {
+                       size_t scratch_size, usnmp__msg3 *m, usnmp_varbind *vbs,
+                       size_t max_vbs, size_t *n_vbs) {
   usnmp__slice msg = {0}, global = {0}, sp_outer = {0};
   usnmp__slice sp = {0}, data = {0}, scoped = {0};
   const uint8_t *flags_p = NULL, *auth_p = NULL, *priv_p = NULL;
@@ -414,8 +414,7 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
     uint8_t mac[USNMP__USM_MAC_MAX];
     size_t mac_len;
 
-    if (c == NULL || t == NULL || t->auth == USNMP_AUTH_NONE ||
-        !t->keys_ready)
+    if (c == NULL || t == NULL || t->auth == USNMP_AUTH_NONE || !t->keys_ready)
       return USNMP_E_AUTH_FAILURE;
     mac_len = usnmp__usm_auth_mac_len(t->auth);
     /* The key is localised to our idea of the engine and belongs to our
@@ -445,8 +444,8 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
       return USNMP_E_DECRYPTION_ERROR;
     if (scratch == NULL || scratch_size < data.len)
       return USNMP_E_NOBUFS;
-    rc = usnmp__usm_decrypt(c, t->priv, t->priv_key, m->boots, m->time,
-                            priv_p, priv_len, data.data, data.len, scratch);
+    rc = usnmp__usm_decrypt(c, t->priv, t->priv_key, m->boots, m->time, priv_p,
+                            priv_len, data.data, data.len, scratch);
     if (rc < 0)
       return rc;
     usnmp__slice_init(&plain, scratch, data.len);
@@ -492,9 +491,9 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
     return USNMP_E_BAD_PDU_TYPE;
 
   if (m->pdu.type == USNMP_PDU_REPORT) {
-    m->report = *n_vbs > 0 ? usnmp__msg3_report_error(vbs[0].oid,
-                                                      vbs[0].oid_len)
-                           : USNMP_E_UNKNOWN_REPORT;
+    m->report = *n_vbs > 0
+                    ? usnmp__msg3_report_error(vbs[0].oid, vbs[0].oid_len)
+                    : USNMP_E_UNKNOWN_REPORT;
   } else if (t != NULL &&
              ((t->level >= USNMP_SEC_AUTHNOPRIV && !m->authenticated) ||
               (t->level == USNMP_SEC_AUTHPRIV &&
@@ -507,8 +506,7 @@ int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
   return 0;
 }
 
-int usnmp__msg3_peek_msg_id(const uint8_t *buf, size_t len,
-                            int32_t *msg_id) {
+int usnmp__msg3_peek_msg_id(const uint8_t *buf, size_t len, int32_t *msg_id) {
   usnmp__slice msg = {0}, global = {0};
 
   int rc;
@@ -520,8 +518,8 @@ int usnmp__msg3_peek_msg_id(const uint8_t *buf, size_t len,
 }
 
 int usnmp__msg3_reply_action(usnmp__crypto *c, usnmp__usm_target *t,
-                             const usnmp__msg3 *m, uint64_t now_ms,
-                             int flags, int *status) {
+                             const usnmp__msg3 *m, uint64_t now_ms, int flags,
+                             int *status) {
   int retried = (flags & USNMP__V3_RETRIED) != 0;
   int rc;
 
@@ -556,8 +554,7 @@ int usnmp__msg3_reply_action(usnmp__crypto *c, usnmp__usm_target *t,
     }
     /* Discovery's answer (RFC 3414 4): learn the engine, take its boots
      * and time as a first hint, and send again. */
-    rc = usnmp__usm_target_set_engine(c, t, m->engine_id, m->engine_id_len,
-                                      0);
+    rc = usnmp__usm_target_set_engine(c, t, m->engine_id, m->engine_id_len, 0);
     if (rc < 0) {
       *status = rc;
       return USNMP__V3_FAIL;

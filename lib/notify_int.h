@@ -84,9 +84,9 @@ typedef struct usnmp__notify {
   usnmp__ndedupe *dedupe;
   uint32_t window_ms;
   /* Scratch, one datagram at a time. */
-  usnmp_varbind *vbs;    /* USNMP_MAX_VARBINDS */
-  usnmp_varbind *v2vbs;  /* USNMP_MAX_VARBINDS + 5: v1 translated */
-  uint8_t *decrypt;      /* USNMP_MAX_MSG_SIZE */
+  usnmp_varbind *vbs;   /* USNMP_MAX_VARBINDS */
+  usnmp_varbind *v2vbs; /* USNMP_MAX_VARBINDS + 5: v1 translated */
+  uint8_t *decrypt;     /* USNMP_MAX_MSG_SIZE */
   usnmp_msg v1msg;
   uint8_t trap_oid[5 * USNMP_OID_MAX_LEN + 16];
   usnmp_notify_stats stats;
@@ -104,8 +104,8 @@ void usnmp__notify_free(usnmp__notify *nc);
  * writes the answer to send back (a Response to an inform, a v3 Report)
  * into reply[0..size), storing its length in *reply_len (0: none).
  * Every datagram is counted in nc->stats, once, by what became of it. */
-void usnmp__notify_process(usnmp__notify *nc, const uint8_t *data,
-                           size_t len, const struct sockaddr *source,
+void usnmp__notify_process(usnmp__notify *nc, const uint8_t *data, size_t len,
+                           const struct sockaddr *source,
                            const struct sockaddr *local, uint64_t now_ms,
                            uint8_t *reply, size_t size, size_t *reply_len);
 
@@ -130,6 +130,5 @@ int usnmp__notify_random_engine_id(usnmp__crypto *c, uint8_t *id);
 /* Returns the socket of the receiver's i-th bound address, or -1 (tests
  * check the buffer sizes with it). */
 int usnmp__receiver_fd(const usnmp_receiver *rx, size_t i);
-
 
 #endif

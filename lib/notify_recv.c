@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "notify_int.h"
 #include "pdu.h"
 
@@ -254,8 +253,8 @@ int usnmp__notify_add_user(usnmp__notify *nc, const char *user,
        engine_id_len > USNMP__USM_ENGINE_ID_MAX))
     return USNMP_E_INVAL;
   memset(&cred, 0, sizeof(cred));
-  rc = usnmp__usm_target_set_user(nc->crypto, &cred.base, user, auth,
-                                  authpass, priv, privpass);
+  rc = usnmp__usm_target_set_user(nc->crypto, &cred.base, user, auth, authpass,
+                                  priv, privpass);
   if (rc == 0) {
     if (engine_id_len)
       memcpy(cred.pin, engine_id, engine_id_len);
@@ -303,8 +302,8 @@ int usnmp__notify_add_user(usnmp__notify *nc, const char *user,
                            usnmp_auth_proto auth, const char *authpass,
                            usnmp_priv_proto priv, const char *privpass,
                            const uint8_t *engine_id, size_t engine_id_len) {
-  (void)nc, (void)user, (void)auth, (void)authpass, (void)priv,
-      (void)privpass, (void)engine_id, (void)engine_id_len;
+  (void)nc, (void)user, (void)auth, (void)authpass, (void)priv, (void)privpass,
+      (void)engine_id, (void)engine_id_len;
   return USNMP_E_UNSUPPORTED;
 }
 
@@ -344,8 +343,7 @@ static usnmp__nentry *cache_find(usnmp__notify *nc, uint64_t hash,
   for (; e != NULL; e = e->hnext)
     if (e->hash == hash && e->usm.engine_id_len == engine_len &&
         memcmp(e->usm.engine_id, engine, engine_len) == 0 &&
-        e->usm.user_len == user_len &&
-        memcmp(e->usm.user, user, user_len) == 0)
+        e->usm.user_len == user_len && memcmp(e->usm.user, user, user_len) == 0)
       return e;
   return NULL;
 }
@@ -547,8 +545,7 @@ static int community_ok(usnmp__notify *nc, const usnmp_msg *msg,
 static void process_community(usnmp__notify *nc, const uint8_t *data,
                               size_t len, const struct sockaddr *source,
                               const struct sockaddr *local, uint64_t now_ms,
-                              uint8_t *reply, size_t size,
-                              size_t *reply_len) {
+                              uint8_t *reply, size_t size, size_t *reply_len) {
   usnmp_msg *msg = &nc->v1msg;
   usnmp_notification n;
   size_t nvb = 0;
@@ -563,9 +560,9 @@ static void process_community(usnmp__notify *nc, const uint8_t *data,
     nc->stats.dropped_malformed++;
     return;
   }
-  if (msg->version == USNMP_VERSION_1 ? msg->type != USNMP_PDU_TRAP_V1
-                                      : msg->type != USNMP_PDU_TRAP_V2 &&
-                                            msg->type != USNMP_PDU_INFORM) {
+  if (msg->version == USNMP_VERSION_1
+          ? msg->type != USNMP_PDU_TRAP_V1
+          : msg->type != USNMP_PDU_TRAP_V2 && msg->type != USNMP_PDU_INFORM) {
     nc->stats.dropped_pdu++;
     return;
   }
@@ -625,9 +622,8 @@ static int engine_allowed(const usnmp__notify *nc, const uint8_t *id,
 static int cred_applies(const usnmp__ncred *c, const usnmp__msg3 *m) {
   return c->base.user_len == m->user_len &&
          memcmp(c->base.user, m->user, m->user_len) == 0 &&
-         (c->pin_len == 0 ||
-          (c->pin_len == m->engine_id_len &&
-           memcmp(c->pin, m->engine_id, c->pin_len) == 0));
+         (c->pin_len == 0 || (c->pin_len == m->engine_id_len &&
+                              memcmp(c->pin, m->engine_id, c->pin_len) == 0));
 }
 
 static usnmp_sec_level msg_level(uint8_t flags) {
@@ -674,12 +670,12 @@ static void send_report(usnmp__notify *nc, const usnmp__msg3 *m,
   t.context_name_len = 0;
   usnmp__usm_target_resync(&t, nc->boots, our_time(nc, now_ms), now_ms, 1);
   set_vb(&vb, name, sizeof(name));
-  vb.value = usnmp_value_counter32(
-      (uint32_t)(which == USM_STATS_UNKNOWN_ENGINE
-                     ? nc->stats.dropped_unknown_engine
-                 : which == USM_STATS_UNKNOWN_USER
-                     ? nc->stats.dropped_unknown_user
-                     : nc->stats.dropped_time_window));
+  vb.value =
+      usnmp_value_counter32((uint32_t)(which == USM_STATS_UNKNOWN_ENGINE
+                                           ? nc->stats.dropped_unknown_engine
+                                       : which == USM_STATS_UNKNOWN_USER
+                                           ? nc->stats.dropped_unknown_user
+                                           : nc->stats.dropped_time_window));
   memset(&pdu, 0, sizeof(pdu));
   pdu.version = USNMP_VERSION_3;
   pdu.type = USNMP_PDU_REPORT;
@@ -722,8 +718,8 @@ static usnmp__nentry *authenticate(usnmp__notify *nc, const uint8_t *data,
   if (e != NULL && nc->creds[e->cred].base.level >= level) {
     e->usm.level = level;
     rc = usnmp__msg3_decode(nc->crypto, &e->usm, data, len, nc->decrypt,
-                            USNMP_MAX_MSG_SIZE, m, nc->vbs,
-                            USNMP_MAX_VARBINDS, nvb);
+                            USNMP_MAX_MSG_SIZE, m, nc->vbs, USNMP_MAX_VARBINDS,
+                            nvb);
     if (rc == 0)
       return e;
     decrypt_failed = rc == USNMP_E_DECRYPTION_ERROR;
@@ -741,13 +737,13 @@ static usnmp__nentry *authenticate(usnmp__notify *nc, const uint8_t *data,
     if (nc->creds[i].base.level < level)
       continue;
     try = nc->creds[i].base;
-    if (usnmp__usm_target_set_engine(nc->crypto, &try, engine, engine_len,
-                                     0) < 0)
+    if (usnmp__usm_target_set_engine(nc->crypto, &try, engine, engine_len, 0) <
+        0)
       continue;
     try.level = level;
     rc = usnmp__msg3_decode(nc->crypto, &try, data, len, nc->decrypt,
-                            USNMP_MAX_MSG_SIZE, m, nc->vbs,
-                            USNMP_MAX_VARBINDS, nvb);
+                            USNMP_MAX_MSG_SIZE, m, nc->vbs, USNMP_MAX_VARBINDS,
+                            nvb);
     if (rc == 0) {
       if (e != NULL) {
         /* Another credential of the name now matches: keep the engine's
@@ -800,8 +796,8 @@ static void process_v3(usnmp__notify *nc, const uint8_t *data, size_t len,
    * authenticated message (USNMP_E_AUTH_FAILURE with the header read);
    * a noAuthNoPriv message decodes whole. */
   rc = usnmp__msg3_decode(nc->crypto, NULL, data, len, nc->decrypt,
-                          USNMP_MAX_MSG_SIZE, &m, nc->vbs,
-                          USNMP_MAX_VARBINDS, &nvb);
+                          USNMP_MAX_MSG_SIZE, &m, nc->vbs, USNMP_MAX_VARBINDS,
+                          &nvb);
   if (rc == USNMP_E_UNSUPPORTED_SEC_LEVEL) {
     nc->stats.dropped_auth++;
     return;
@@ -810,8 +806,8 @@ static void process_v3(usnmp__notify *nc, const uint8_t *data, size_t len,
     nc->stats.dropped_version++; /* another security model */
     return;
   }
-  if (rc < 0 && !(rc == USNMP_E_AUTH_FAILURE &&
-                  (m.flags & USNMP__MSG3_FLAG_AUTH))) {
+  if (rc < 0 &&
+      !(rc == USNMP_E_AUTH_FAILURE && (m.flags & USNMP__MSG3_FLAG_AUTH))) {
     nc->stats.dropped_malformed++;
     return;
   }
@@ -820,11 +816,10 @@ static void process_v3(usnmp__notify *nc, const uint8_t *data, size_t len,
 
   if (!ours) {
     /* Discovery (an empty engine ID) or an inform for another engine. */
-    if (m.engine_id_len == 0 ||
-        (rc == 0 && m.pdu.type == USNMP_PDU_INFORM)) {
+    if (m.engine_id_len == 0 || (rc == 0 && m.pdu.type == USNMP_PDU_INFORM)) {
       nc->stats.dropped_unknown_engine++;
-      send_report(nc, &m, NULL, USM_STATS_UNKNOWN_ENGINE, now_ms, reply,
-                  size, reply_len);
+      send_report(nc, &m, NULL, USM_STATS_UNKNOWN_ENGINE, now_ms, reply, size,
+                  reply_len);
       return;
     }
     if (!engine_allowed(nc, m.engine_id, m.engine_id_len)) {
@@ -842,8 +837,8 @@ static void process_v3(usnmp__notify *nc, const uint8_t *data, size_t len,
     if (i == nc->n_creds) {
       nc->stats.dropped_unknown_user++;
       if (ours)
-        send_report(nc, &m, NULL, USM_STATS_UNKNOWN_USER, now_ms, reply,
-                    size, reply_len);
+        send_report(nc, &m, NULL, USM_STATS_UNKNOWN_USER, now_ms, reply, size,
+                    reply_len);
       return;
     }
   } else {
@@ -851,14 +846,13 @@ static void process_v3(usnmp__notify *nc, const uint8_t *data, size_t len,
     if (e == NULL) {
       count_auth_drop(nc, why);
       if (ours && why == 1)
-        send_report(nc, &m, NULL, USM_STATS_UNKNOWN_USER, now_ms, reply,
-                    size, reply_len);
+        send_report(nc, &m, NULL, USM_STATS_UNKNOWN_USER, now_ms, reply, size,
+                    reply_len);
       return;
     }
   }
 
-  if (ours ? m.pdu.type != USNMP_PDU_INFORM &&
-                 m.pdu.type != USNMP_PDU_TRAP_V2
+  if (ours ? m.pdu.type != USNMP_PDU_INFORM && m.pdu.type != USNMP_PDU_TRAP_V2
            : m.pdu.type != USNMP_PDU_TRAP_V2) {
     nc->stats.dropped_pdu++;
     return;
@@ -868,11 +862,10 @@ static void process_v3(usnmp__notify *nc, const uint8_t *data, size_t len,
     /* RFC 3414 3.2.7 a: we are authoritative. */
     uint32_t now = our_time(nc, now_ms);
     if (nc->boots >= USNMP__USM_TIME_MAX || m.boots != nc->boots ||
-        (m.time > now ? m.time - now : now - m.time) >
-            USNMP__USM_TIME_WINDOW) {
+        (m.time > now ? m.time - now : now - m.time) > USNMP__USM_TIME_WINDOW) {
       nc->stats.dropped_time_window++;
-      send_report(nc, &m, &e->usm, USM_STATS_NOT_IN_TIME, now_ms, reply,
-                  size, reply_len);
+      send_report(nc, &m, &e->usm, USM_STATS_NOT_IN_TIME, now_ms, reply, size,
+                  reply_len);
       return;
     }
   } else if (e != NULL) {
@@ -956,8 +949,8 @@ static void process_v3(usnmp__notify *nc, const uint8_t *data, size_t len,
 
 #endif /* USNMP_HAVE_SNMPV3 */
 
-void usnmp__notify_process(usnmp__notify *nc, const uint8_t *data,
-                           size_t len, const struct sockaddr *source,
+void usnmp__notify_process(usnmp__notify *nc, const uint8_t *data, size_t len,
+                           const struct sockaddr *source,
                            const struct sockaddr *local, uint64_t now_ms,
                            uint8_t *reply, size_t size, size_t *reply_len) {
   usnmp__slice in, body;
@@ -979,8 +972,8 @@ void usnmp__notify_process(usnmp__notify *nc, const uint8_t *data,
     process_v3(nc, data, len, source, local, now_ms, reply, size, reply_len);
     /* Whatever path the message took after a decryption (delivered,
      * dropped for its PDU, its time, a replay), the plaintext goes. */
-    usnmp__wipe(nc->decrypt, len < USNMP_MAX_MSG_SIZE ? len
-                                                          : USNMP_MAX_MSG_SIZE);
+    usnmp__wipe(nc->decrypt,
+                len < USNMP_MAX_MSG_SIZE ? len : USNMP_MAX_MSG_SIZE);
   }
 #endif
   else

@@ -80,8 +80,8 @@ int usnmp_manager_set_v3_engine(usnmp_manager *m, const uint8_t *engine_id,
                                 size_t len, uint32_t boots) {
   struct usnmp__local_engine *le;
   if (m == NULL || boots >= USNMP__USM_TIME_MAX ||
-      (engine_id != NULL && (len < USNMP__USM_ENGINE_ID_MIN ||
-                             len > USNMP__USM_ENGINE_ID_MAX)))
+      (engine_id != NULL &&
+       (len < USNMP__USM_ENGINE_ID_MIN || len > USNMP__USM_ENGINE_ID_MAX)))
     return USNMP_E_INVAL;
   le = local_engine(m);
   if (le == NULL)
@@ -128,8 +128,7 @@ static int notification_varbinds(usnmp_varbind *out, uint8_t *storage,
                                  const usnmp_oid *trap_oid,
                                  const usnmp_varbind *vbs, size_t n) {
   int rc;
-  if (trap_oid == NULL || (vbs == NULL && n > 0) ||
-      n + 2 > USNMP_MAX_VARBINDS)
+  if (trap_oid == NULL || (vbs == NULL && n > 0) || n + 2 > USNMP_MAX_VARBINDS)
     return USNMP_E_INVAL;
   memset(out, 0, 2 * sizeof *out);
   out[0].oid = oid_sysuptime;
@@ -147,8 +146,7 @@ static int notification_varbinds(usnmp_varbind *out, uint8_t *storage,
 
 #if USNMP_HAVE_SNMPV3
 /* The v3 trap: t's user with keys localised to the manager's engine. */
-static int encode_v3_trap(usnmp_target *t, const usnmp_varbind *vbs,
-                          size_t n) {
+static int encode_v3_trap(usnmp_target *t, const usnmp_varbind *vbs, size_t n) {
   usnmp_manager *m = t->m;
   struct usnmp__local_engine *le = local_engine(m);
   usnmp__usm_target *ts = t->trap_usm;
@@ -206,9 +204,9 @@ static int encode_v3_trap(usnmp_target *t, const usnmp_varbind *vbs,
 }
 #endif
 
-int usnmp_trap_send(usnmp_target *t, const usnmp_trap_v1 *v1,
-                    uint32_t uptime, const usnmp_oid *trap_oid,
-                    const usnmp_varbind *vbs, size_t n) {
+int usnmp_trap_send(usnmp_target *t, const usnmp_trap_v1 *v1, uint32_t uptime,
+                    const usnmp_oid *trap_oid, const usnmp_varbind *vbs,
+                    size_t n) {
   uint8_t storage[5 * USNMP_OID_MAX_LEN + 8];
   usnmp_manager *m;
   usnmp_msg msg;

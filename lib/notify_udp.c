@@ -81,8 +81,8 @@ int usnmp_receiver_init(usnmp_receiver **out, uv_loop_t *loop,
   rc = usnmp__notify_init(&rx->core, alloc, uv_now(loop));
   rx->core.rx = rx;
   if (rc == 0) {
-    rx->recv_buf = rx->core.alloc.malloc(RECV_CHUNK * RECV_CHUNKS,
-                                         rx->core.alloc.ctx);
+    rx->recv_buf =
+        rx->core.alloc.malloc(RECV_CHUNK * RECV_CHUNKS, rx->core.alloc.ctx);
     rx->reply = rx->core.alloc.malloc(USNMP_MAX_MSG_SIZE, rx->core.alloc.ctx);
     if (rx->recv_buf == NULL || rx->reply == NULL)
       rc = USNMP_E_NOMEM;
@@ -230,8 +230,8 @@ int usnmp_receiver_add_community(usnmp_receiver *rx, const char *community) {
   return usnmp__notify_add_community(&rx->core, community);
 }
 
-int usnmp_receiver_set_community_cb(usnmp_receiver *rx,
-                                    usnmp_community_cb cb, void *arg) {
+int usnmp_receiver_set_community_cb(usnmp_receiver *rx, usnmp_community_cb cb,
+                                    void *arg) {
   if (rx == NULL)
     return USNMP_E_INVAL;
   rx->core.community_cb = cb;
@@ -242,16 +242,15 @@ int usnmp_receiver_set_community_cb(usnmp_receiver *rx,
 int usnmp_receiver_add_v3_user(usnmp_receiver *rx, const char *user,
                                usnmp_auth_proto auth, const char *authpass,
                                usnmp_priv_proto priv, const char *privpass,
-                               const uint8_t *engine_id,
-                               size_t engine_id_len) {
+                               const uint8_t *engine_id, size_t engine_id_len) {
   if (rx == NULL)
     return USNMP_E_INVAL;
-  return usnmp__notify_add_user(&rx->core, user, auth, authpass, priv,
-                                privpass, engine_id, engine_id_len);
+  return usnmp__notify_add_user(&rx->core, user, auth, authpass, priv, privpass,
+                                engine_id, engine_id_len);
 }
 
-int usnmp_receiver_allow_engine_id(usnmp_receiver *rx,
-                                   const uint8_t *engine_id, size_t len) {
+int usnmp_receiver_allow_engine_id(usnmp_receiver *rx, const uint8_t *engine_id,
+                                   size_t len) {
   if (rx == NULL)
     return USNMP_E_INVAL;
   return usnmp__notify_allow_engine(&rx->core, engine_id, len);
@@ -422,8 +421,8 @@ void usnmp_receiver_close(usnmp_receiver *rx, void (*close_cb)(void *arg),
     uv_close((uv_handle_t *)&rx->socks[i]->handle, on_sock_closed);
 }
 
-void usnmp_receiver_stats(const usnmp_receiver *rx,
-                          usnmp_notify_stats *stats, size_t size) {
+void usnmp_receiver_stats(const usnmp_receiver *rx, usnmp_notify_stats *stats,
+                          size_t size) {
   if (rx == NULL || stats == NULL)
     return;
   if (size > sizeof *stats)

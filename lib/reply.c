@@ -3,9 +3,9 @@
  * tolerant reader for, and which datagrams that could not be read came
  * from a request's agent (so that a timeout can say so).
  */
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 
 #include "ber.h"
 #include "manager_int.h"
@@ -61,8 +61,7 @@ void usnmp__reply_canon_oids(usnmp__inbound *in) {
 }
 
 /* Counts what an accepted reply needed, by kind. */
-void usnmp__reply_note_tolerated(usnmp_manager *m,
-                                 const usnmp__inbound *in) {
+void usnmp__reply_note_tolerated(usnmp_manager *m, const usnmp__inbound *in) {
   unsigned q = in->tolerated;
   size_t i;
   m->stats.tolerated_length += (q & USNMP__Q_LENGTH) != 0;

@@ -21,7 +21,7 @@
  * section 4.2.3): the non-repeaters, then max-repetitions of each other
  * name (negative values count as 0). */
 static inline uint64_t usnmp__bulk_answer_max(size_t n, int32_t non_repeaters,
-                                int32_t max_repetitions) {
+                                              int32_t max_repetitions) {
   uint64_t nr = non_repeaters > 0 ? (uint64_t)non_repeaters : 0;
   uint64_t mr = max_repetitions > 0 ? (uint64_t)max_repetitions : 0;
   if (nr > n)
@@ -32,8 +32,8 @@ static inline uint64_t usnmp__bulk_answer_max(size_t n, int32_t non_repeaters,
 /* Steps into the element at p of a message we encoded ourselves (one-byte
  * tags, minimal definite lengths): returns where its content starts and
  * stores its length in *len, or NULL when it does not fit before end. */
-static inline const uint8_t *usnmp__own_element(const uint8_t *p,
-                                         const uint8_t *end, size_t *len) {
+static inline const uint8_t *
+usnmp__own_element(const uint8_t *p, const uint8_t *end, size_t *len) {
   size_t n, k;
   if (end - p < 2)
     return NULL;
@@ -83,8 +83,8 @@ static inline int usnmp__reply_answers(usnmp_request *r,
   if (r->plain != NULL) {
     r->m->procs[r->version]->plain(r, &data, &len, &ctx, &has_ctx);
     end = data + len;
-    p = usnmp__own_element(data, end, &n);      /* Message SEQUENCE: into it */
-    for (i = 0; p != NULL && i < 2; i++) /* version, community: over */
+    p = usnmp__own_element(data, end, &n); /* Message SEQUENCE: into it */
+    for (i = 0; p != NULL && i < 2; i++)   /* version, community: over */
       if ((p = usnmp__own_element(p, end, &n)) != NULL)
         p += n;
   } else {
@@ -93,7 +93,7 @@ static inline int usnmp__reply_answers(usnmp_request *r,
     p = data + r->comm_off + r->comm_len;
   }
   p = p ? usnmp__own_element(p, end, &n) : NULL; /* the PDU: into it */
-  for (i = 0; p != NULL && i < 3; i++)    /* request-id, error fields */
+  for (i = 0; p != NULL && i < 3; i++)           /* request-id, error fields */
     if ((p = usnmp__own_element(p, end, &n)) != NULL)
       p += n;
   p = p ? usnmp__own_element(p, end, &n) : NULL; /* the varbind list: into it */

@@ -160,8 +160,7 @@ void usnmp__req_unlink(usnmp_request *r) {
 /* Frees a request tree that never started (a failed build): no callback. */
 void usnmp__req_discard(usnmp_request *r) {
   while (!usnmp__list_empty(&r->children)) {
-    usnmp_request *c = USNMP__CONTAINER(r->children.next, usnmp_request,
-                                        tlink);
+    usnmp_request *c = USNMP__CONTAINER(r->children.next, usnmp_request, tlink);
     usnmp__list_del(&c->tlink);
     usnmp__req_discard(c);
   }

@@ -44,7 +44,7 @@ void usnmp__target_resolve(usnmp_target *t) {
 /* The transport's lookup for t ended: status 0 with its address, or a
  * negative code. */
 void usnmp__target_resolved(void *owner, void *token, int status,
-                        const struct sockaddr *addr) {
+                            const struct sockaddr *addr) {
   usnmp_manager *m = owner;
   usnmp_target *t = token;
   t->resolving = NULL;

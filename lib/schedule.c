@@ -241,7 +241,7 @@ static void order_release(usnmp_target *t) {
  * it (or closed the manager) can still read t->freeing and m->closing
  * before it asks again. */
 void usnmp__request_complete(usnmp_request *r, int status,
-                     const usnmp_response *answer) {
+                             const usnmp_response *answer) {
   usnmp_manager *m = r->m;
   usnmp_target *t = r->t;
   usnmp_response resp;
@@ -249,10 +249,9 @@ void usnmp__request_complete(usnmp_request *r, int status,
   int reorder = r->ordered;
   /* The gate failed (not merely cancelled) when it ends with an error
    * while its work is still undone (SNMPv3: the engine is unknown). */
-  int discovery_failed = t->probe == r && status < 0 &&
-                         status != USNMP_E_CANCELLED &&
-                         status != USNMP_E_CLOSED &&
-                         m->procs[r->version]->gate_failed(r);
+  int discovery_failed =
+      t->probe == r && status < 0 && status != USNMP_E_CANCELLED &&
+      status != USNMP_E_CLOSED && m->procs[r->version]->gate_failed(r);
 
   usnmp__req_unlink(r);
   if (reorder)
@@ -330,8 +329,7 @@ static void on_timer(uv_timer_t *h) {
     usnmp__request_complete(r, r->deferred_status, NULL);
     return;
   }
-  if (r->state == USNMP__RS_WAIT_TARGET ||
-      r->state == USNMP__RS_WAIT_MANAGER) {
+  if (r->state == USNMP__RS_WAIT_TARGET || r->state == USNMP__RS_WAIT_MANAGER) {
     /* Its deadline came while it waited in a queue: never sent. */
     m->stats.timeouts++;
     usnmp__request_complete(r, USNMP_E_TIMEOUT, NULL);

@@ -17,8 +17,7 @@
 int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
                          const usnmp_varbind *vbs, size_t n, int32_t bulk_nr,
                          int32_t bulk_mr, const usnmp_request_opts *opts,
-                         usnmp_response_cb cb, void *arg,
-                         usnmp_request **out) {
+                         usnmp_response_cb cb, void *arg, usnmp_request **out) {
   usnmp_manager *m;
   usnmp_request *r;
   usnmp__pdu tmpl;
@@ -107,9 +106,9 @@ int usnmp__request_start(usnmp_target *t, usnmp_pdu_type type,
   }
   /* A GETBULK or an inform is one PDU: never split. */
   rc = usnmp__req_build(r, &tmpl, vbs, n,
-             type == USNMP_PDU_GETBULK || type == USNMP_PDU_INFORM
-                 ? n
-                 : (size_t)t->max_oids);
+                        type == USNMP_PDU_GETBULK || type == USNMP_PDU_INFORM
+                            ? n
+                            : (size_t)t->max_oids);
   if (rc < 0) {
     usnmp__req_discard(r);
     return rc;
@@ -147,8 +146,8 @@ static int prepare_varbinds(usnmp_target *t, const usnmp_oid *oids,
     return USNMP_E_INVAL;
   m = t->m;
   for (i = 0; i < n; i++) {
-    int len = usnmp_oid_to_ber(m->tx_oids + off, USNMP_MAX_MSG_SIZE - off,
-                               &oids[i]);
+    int len =
+        usnmp_oid_to_ber(m->tx_oids + off, USNMP_MAX_MSG_SIZE - off, &oids[i]);
     if (len < 0)
       return USNMP_E_INVAL; /* a malformed OID, or names over 64 KiB */
     m->tx_vbs[i].oid = m->tx_oids + off;
@@ -165,10 +164,10 @@ static int prepare_varbinds(usnmp_target *t, const usnmp_oid *oids,
 /* usnmp__request_start() for the public calls, with a handle in *out.
  * Inlined: a call with ten arguments costs the hot path of usnmp_get()
  * some thirty instructions (callgrind, bench/poll). */
-static inline __attribute__((always_inline)) int start_public(usnmp_target *t, usnmp_pdu_type type, size_t n,
-                        int32_t bulk_nr, int32_t bulk_mr,
-                        const usnmp_request_opts *opts, usnmp_response_cb cb,
-                        void *arg, usnmp_request_ref *out) {
+static inline __attribute__((always_inline)) int
+start_public(usnmp_target *t, usnmp_pdu_type type, size_t n, int32_t bulk_nr,
+             int32_t bulk_mr, const usnmp_request_opts *opts,
+             usnmp_response_cb cb, void *arg, usnmp_request_ref *out) {
   usnmp_request *r;
   int rc;
   if (out != NULL) {
@@ -216,10 +215,9 @@ int usnmp_getbulk(usnmp_target *t, const usnmp_oid *oids, size_t n,
                       (int32_t)max_repetitions, opts, cb, arg, out);
 }
 
-int usnmp_set(usnmp_target *t, const usnmp_oid *oids,
-              const usnmp_value *values, size_t n,
-              const usnmp_request_opts *opts, usnmp_response_cb cb, void *arg,
-              usnmp_request_ref *out) {
+int usnmp_set(usnmp_target *t, const usnmp_oid *oids, const usnmp_value *values,
+              size_t n, const usnmp_request_opts *opts, usnmp_response_cb cb,
+              void *arg, usnmp_request_ref *out) {
   int rc;
   if (values == NULL)
     return USNMP_E_INVAL;

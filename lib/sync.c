@@ -40,9 +40,9 @@ struct usnmp_vblist {
 
 static usnmp_vblist *vblist_build(usnmp_sync *s, const usnmp_varbind *vbs,
                                   size_t n) {
-  usnmp_vblist *l = mem_alloc(s, sizeof(usnmp_vblist) +
-                                     n * sizeof(usnmp_varbind) +
-                                     usnmp__varbinds_bytes(vbs, n));
+  usnmp_vblist *l =
+      mem_alloc(s, sizeof(usnmp_vblist) + n * sizeof(usnmp_varbind) +
+                       usnmp__varbinds_bytes(vbs, n));
   if (l == NULL)
     return NULL;
   l->alloc = s->alloc;
@@ -95,15 +95,13 @@ static int call_flags_known(const usnmp_call_opts *o) {
  * else the object's. */
 static uint32_t call_timeout(const usnmp_sync *s, const sync_host *h,
                              const usnmp_call_opts *o) {
-  return o && (o->flags & USNMP_CALL_TIMEOUT)
-             ? o->timeout_ms
-             : usnmp__sync_host_timeout(s, h);
+  return o && (o->flags & USNMP_CALL_TIMEOUT) ? o->timeout_ms
+                                              : usnmp__sync_host_timeout(s, h);
 }
 
 /* The request options of a call: its timeout and community override. */
 static void call_ropts(const usnmp_sync *s, const sync_host *h,
-                       const usnmp_call_opts *opts,
-                       usnmp_request_opts *ropts) {
+                       const usnmp_call_opts *opts, usnmp_request_opts *ropts) {
   memset(ropts, 0, sizeof *ropts);
   ropts->flags = USNMP_REQUEST_TIMEOUT;
   ropts->timeout_ms = call_timeout(s, h, opts);
@@ -213,11 +211,10 @@ static int call(usnmp_sync *s, const char *hostname, usnmp_cache_kind kind,
   usnmp_request_opts ropts;
   call_ropts(s, h, opts, &ropts);
   uint32_t timeout_ms = ropts.timeout_ms;
-  rc = usnmp_cache_start(s->cache, h->target, kind, oids, values, n,
-                         opts && (opts->flags & USNMP_CALL_REFRESH)
-                             ? USNMP_CACHE_REFRESH
-                             : 0,
-                         &ropts);
+  rc = usnmp_cache_start(
+      s->cache, h->target, kind, oids, values, n,
+      opts && (opts->flags & USNMP_CALL_REFRESH) ? USNMP_CACHE_REFRESH : 0,
+      &ropts);
   if (rc)
     return rc;
   if (opts && (opts->flags & USNMP_CALL_NONBLOCK)) {
@@ -263,10 +260,9 @@ int usnmp_sync_set(usnmp_sync *s, const char *agent, const usnmp_oid *oid,
   GUARD(s, call(s, agent, USNMP_CACHE_SET, oid, value, 1, opts, result));
 }
 
-int usnmp_sync_set_many(usnmp_sync *s, const char *agent,
-                        const usnmp_oid *oids, const usnmp_value *values,
-                        size_t n, const usnmp_call_opts *opts,
-                        usnmp_vblist **result) {
+int usnmp_sync_set_many(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
+                        const usnmp_value *values, size_t n,
+                        const usnmp_call_opts *opts, usnmp_vblist **result) {
   GUARD(s, call(s, agent, USNMP_CACHE_SET, oids, values, n, opts, result));
 }
 
@@ -317,9 +313,8 @@ static void bulk_done(const usnmp_response *resp, void *arg) {
 static int bulk_finished(void *arg) { return ((bulk_wait *)arg)->done; }
 
 static int get_bulk(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
-                    size_t n, uint32_t non_repeaters,
-                    uint32_t max_repetitions, const usnmp_call_opts *opts,
-                    usnmp_vblist **result) {
+                    size_t n, uint32_t non_repeaters, uint32_t max_repetitions,
+                    const usnmp_call_opts *opts, usnmp_vblist **result) {
   sync_host *h;
   usnmp_request_opts ropts;
   int rc = uncached_begin(s, agent, opts, &h, &ropts);
@@ -327,8 +322,8 @@ static int get_bulk(usnmp_sync *s, const char *agent, const usnmp_oid *oids,
     return rc;
   bulk_wait b = {s, 0, 0, 0, 0, NULL};
   usnmp_request_ref ref;
-  rc = usnmp_getbulk(h->target, oids, n, non_repeaters, max_repetitions,
-                     &ropts, bulk_done, &b, &ref);
+  rc = usnmp_getbulk(h->target, oids, n, non_repeaters, max_repetitions, &ropts,
+                     bulk_done, &b, &ref);
   if (rc)
     return rc;
   rc = run_until(s, bulk_finished, &b, ropts.timeout_ms);

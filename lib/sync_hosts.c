@@ -39,12 +39,11 @@ static void free_secret(usnmp_sync *s, char *p) {
  * protocols allow. */
 static int apply_v3(usnmp_sync *s, const sync_host *h, usnmp_target *t) {
   int own = h && (h->flags & USNMP_HOST_V3_USER);
-  int rc = own ? usnmp_target_set_v3_user(t, h->v3_user, h->v3_auth,
-                                          h->v3_authpass, h->v3_priv,
-                                          h->v3_privpass)
-               : usnmp_target_set_v3_user(t, s->v3_user, s->v3_auth,
-                                          s->v3_authpass, s->v3_priv,
-                                          s->v3_privpass);
+  int rc =
+      own ? usnmp_target_set_v3_user(t, h->v3_user, h->v3_auth, h->v3_authpass,
+                                     h->v3_priv, h->v3_privpass)
+          : usnmp_target_set_v3_user(t, s->v3_user, s->v3_auth, s->v3_authpass,
+                                     s->v3_priv, s->v3_privpass);
   if (rc == 0 && !own && s->v3_level != 0)
     rc = usnmp_target_set_v3_level(t, s->v3_level);
   if (rc == 0)
@@ -108,8 +107,7 @@ static uint32_t host_resend(const usnmp_sync *s, const sync_host *h) {
 }
 
 uint32_t usnmp__sync_host_timeout(const usnmp_sync *s, const sync_host *h) {
-  return h && (h->flags & USNMP_HOST_TIMEOUT) ? h->timeout_ms
-                                              : s->timeout_ms;
+  return h && (h->flags & USNMP_HOST_TIMEOUT) ? h->timeout_ms : s->timeout_ms;
 }
 
 /* Gives host h's target the settings it uses. */
@@ -234,8 +232,8 @@ static int set_version(usnmp_sync *s, usnmp_version v) {
   s->version = v;
   int first = 0;
   for (sync_host *h = s->hosts; h; h = h->next)
-    first = first_error(first,
-                        usnmp_target_set_version(h->target, host_version(s, h)));
+    first = first_error(
+        first, usnmp_target_set_version(h->target, host_version(s, h)));
   return first;
 }
 
@@ -304,10 +302,9 @@ static int set_timeout(usnmp_sync *s, uint32_t timeout_ms) {
 /* Checks a v3 user and copies its name and passwords to *u, *ap and *pp
  * (NULL for a protocol of NONE).  Returns 0, the check's code or
  * USNMP_E_NOMEM (nothing kept). */
-static int v3_user_copy(usnmp_sync *s, const char *user,
-                        usnmp_auth_proto auth, const char *authpass,
-                        usnmp_priv_proto priv, const char *privpass,
-                        char **u, char **ap, char **pp) {
+static int v3_user_copy(usnmp_sync *s, const char *user, usnmp_auth_proto auth,
+                        const char *authpass, usnmp_priv_proto priv,
+                        const char *privpass, char **u, char **ap, char **pp) {
   int rc = usnmp__usm_user_check(user, auth, authpass, priv, privpass);
   if (rc < 0)
     return rc;
@@ -324,12 +321,11 @@ static int v3_user_copy(usnmp_sync *s, const char *user,
   return 0;
 }
 
-static int set_v3_user(usnmp_sync *s, const char *user,
-                           usnmp_auth_proto auth, const char *authpass,
-                           usnmp_priv_proto priv, const char *privpass) {
+static int set_v3_user(usnmp_sync *s, const char *user, usnmp_auth_proto auth,
+                       const char *authpass, usnmp_priv_proto priv,
+                       const char *privpass) {
   char *u, *ap, *pp;
-  int rc = v3_user_copy(s, user, auth, authpass, priv, privpass, &u, &ap,
-                        &pp);
+  int rc = v3_user_copy(s, user, auth, authpass, priv, privpass, &u, &ap, &pp);
   if (rc != 0)
     return rc;
   mem_free(s, s->v3_user);
@@ -377,13 +373,13 @@ static int set_v3_context(usnmp_sync *s, const char *context_name) {
   int first = 0;
   for (sync_host *h = s->hosts; h; h = h->next)
     if (s->v3_user || (h->flags & USNMP_HOST_V3_USER))
-      first = first_error(first, usnmp_target_set_v3_context(
-                                     h->target, NULL, 0, context_name));
+      first = first_error(
+          first, usnmp_target_set_v3_context(h->target, NULL, 0, context_name));
   return first;
 }
 
 #define HOST_KNOWN                                                             \
-  (USNMP_HOST_VERSION | USNMP_HOST_COMMUNITY | USNMP_HOST_WRITE_COMMUNITY |   \
+  (USNMP_HOST_VERSION | USNMP_HOST_COMMUNITY | USNMP_HOST_WRITE_COMMUNITY |    \
    USNMP_HOST_RESEND | USNMP_HOST_TIMEOUT | USNMP_HOST_V3_USER)
 
 int usnmp__sync_host_set(usnmp_sync *s, sync_host *h,
@@ -400,8 +396,8 @@ int usnmp__sync_host_set(usnmp_sync *s, sync_host *h,
     return USNMP_E_INVAL;
   char *u = NULL, *ap = NULL, *pp = NULL;
   if (f & USNMP_HOST_V3_USER) {
-    int rc = v3_user_copy(s, o->v3_user, o->v3_auth, o->v3_authpass,
-                          o->v3_priv, o->v3_privpass, &u, &ap, &pp);
+    int rc = v3_user_copy(s, o->v3_user, o->v3_auth, o->v3_authpass, o->v3_priv,
+                          o->v3_privpass, &u, &ap, &pp);
     if (rc != 0)
       return rc;
   }
@@ -472,4 +468,3 @@ int usnmp_sync_set_v3_level(usnmp_sync *s, usnmp_sec_level level) {
 int usnmp_sync_set_v3_context(usnmp_sync *s, const char *context_name) {
   GUARD(s, set_v3_context(s, context_name));
 }
-

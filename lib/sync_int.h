@@ -29,7 +29,7 @@ struct sync_host {
   char *write_community;
   uint32_t resend_ms;
   uint32_t timeout_ms;
-  char *v3_user;              /* USNMP_HOST_V3_USER; passwords wiped */
+  char *v3_user; /* USNMP_HOST_V3_USER; passwords wiped */
   usnmp_auth_proto v3_auth;
   char *v3_authpass;
   usnmp_priv_proto v3_priv;
@@ -53,7 +53,7 @@ struct usnmp_sync {
   usnmp_cache *cache;
   sync_host *hosts;
   host_alias *aliases;
-  usnmp_sync_walk *walks;     /* live walks, detached by close */
+  usnmp_sync_walk *walks; /* live walks, detached by close */
   usnmp_version version;
   char *community;
   char *write_community;
@@ -79,7 +79,6 @@ struct usnmp_sync {
   usnmp_sec_level v3_level; /* 0: the highest the protocols allow */
   char *v3_context;         /* NULL: the default context */
 };
-
 
 /* ---- re-entrance ----
  *

@@ -29,8 +29,8 @@
 #include "iter.h"
 #include "manager_int.h"
 #include "pdu.h"
-#include "varbinds.h"
 #include "usnmp.h"
+#include "varbinds.h"
 
 /* Column numbers probed per discovery request. */
 #define PROBES 8
@@ -297,8 +297,8 @@ static int send_probes(usnmp_table *tb, uint32_t count) {
     space += rc;
   }
   tb->n_probes = n;
-  return usnmp__iter_send(&tb->it, USNMP_PDU_GETNEXT, tb->tx, n, 0,
-                          on_response, tb);
+  return usnmp__iter_send(&tb->it, USNMP_PDU_GETNEXT, tb->tx, n, 0, on_response,
+                          tb);
 }
 
 /* Pending rows beyond which columns ahead of the slowest are not asked. */
@@ -323,7 +323,8 @@ static int send_fetch(usnmp_table *tb) {
       low_len = len;
     }
   }
-  max_cols = tb->it.bulk ? USNMP_MAX_VARBINDS / tb->it.reps : USNMP_MAX_VARBINDS;
+  max_cols =
+      tb->it.bulk ? USNMP_MAX_VARBINDS / tb->it.reps : USNMP_MAX_VARBINDS;
   if (max_cols == 0)
     max_cols = 1;
   /* The slowest columns first (pass 0), so that when not every column
@@ -411,9 +412,8 @@ static int size_scratch(usnmp_table *tb, size_t n) {
   if (n < PROBES)
     n = PROBES;
   /* Varbinds, then room for the probes' BER names. */
-  tb->tx =
-      usnmp__alloc(&tb->it.alloc,
-                   n * sizeof(usnmp_varbind) + PROBES * USNMP__OID_BER_MAX);
+  tb->tx = usnmp__alloc(&tb->it.alloc, n * sizeof(usnmp_varbind) +
+                                           PROBES * USNMP__OID_BER_MAX);
   tb->asked = usnmp__calloc(&tb->it.alloc, n, sizeof(uint32_t));
   return tb->tx != NULL && tb->asked != NULL ? 0 : USNMP_E_NOMEM;
 }

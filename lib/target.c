@@ -24,8 +24,7 @@ int usnmp_target_set_version(usnmp_target *t, usnmp_version v) {
 static int set_string(usnmp_target *t, char **slot, const char *s,
                       int nullable) {
   char *d = NULL;
-  if (t == NULL || (s == NULL && !nullable) ||
-      (s != NULL && strlen(s) > 255))
+  if (t == NULL || (s == NULL && !nullable) || (s != NULL && strlen(s) > 255))
     return USNMP_E_INVAL;
   if (s != NULL) {
     d = usnmp__strdup(&t->m->alloc, s);
@@ -131,8 +130,8 @@ int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
     return USNMP_E_INVAL;
   if (m->closing)
     return USNMP_E_CLOSED;
-  rc = usnmp__agent_parse_port(agent, default_port, &addr, host,
-                               sizeof(host), &name, &family);
+  rc = usnmp__agent_parse_port(agent, default_port, &addr, host, sizeof(host),
+                               &name, &family);
   if (rc < 0)
     return rc;
   t = usnmp__malloc(m, sizeof *t);
@@ -174,4 +173,3 @@ int usnmp__target_new_port(usnmp_manager *m, usnmp_target **out,
   *out = t;
   return 0;
 }
-

@@ -20,8 +20,8 @@ uint32_t usnmp__manager_pending(const usnmp_manager *m) {
 
 int usnmp__manager_set_msgproc(usnmp_manager *m, usnmp_version v,
                                const usnmp__msgproc *proc) {
-  if (m == NULL || (v != USNMP_VERSION_1 && v != USNMP_VERSION_2C &&
-                    v != USNMP_VERSION_3))
+  if (m == NULL ||
+      (v != USNMP_VERSION_1 && v != USNMP_VERSION_2C && v != USNMP_VERSION_3))
     return USNMP_E_INVAL;
   m->procs[v] = proc;
   return 0;

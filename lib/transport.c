@@ -36,11 +36,11 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <string.h>
-#include <sys/socket.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <net/if.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "manager_int.h"
 
@@ -338,8 +338,7 @@ int usnmp__resolve_start(usnmp__transport *tp, void *token, const char *host,
   rs->token = token;
   rs->port = port;
   rs->family = family;
-  rs->resolver =
-      tp->resolver != NULL ? tp->resolver : usnmp__default_resolver;
+  rs->resolver = tp->resolver != NULL ? tp->resolver : usnmp__default_resolver;
   rs->resolver_arg = tp->resolver_arg;
   memcpy(rs->host, host, len + 1);
   rs->hints.ai_family = family;
@@ -439,8 +438,7 @@ int usnmp__transport_can_force(void) {
 
 static void on_udp_closed(uv_handle_t *h) {
   usnmp__transport *tp = transport_of(h);
-  usnmp__udp *u =
-      h == (uv_handle_t *)&tp->udp4.handle ? &tp->udp4 : &tp->udp6;
+  usnmp__udp *u = h == (uv_handle_t *)&tp->udp4.handle ? &tp->udp4 : &tp->udp6;
   /* A handle closed after a failed open may be opened again. */
   if (u->state == 3)
     u->state = 0;
@@ -605,7 +603,8 @@ static void flush_family(usnmp__transport *tp, const usnmp__dgram **ds,
     }
     if (rc < 0 && errno == EINTR)
       continue;
-    if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+    if (rc < 0 &&
+        (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
       for (; k < n; k++)
         tp->ops->sent(tp->owner, ds[k]->token,
                       send_one(tp, ds[k]->to, ds[k]->data, ds[k]->len));
@@ -743,18 +742,16 @@ void usnmp__transport_close(usnmp__transport *tp) {
   }
 }
 
-void usnmp__transport_trace(usnmp__transport *tp, int sent,
-                            const uint8_t *data, size_t len,
-                            const struct sockaddr *peer) {
+void usnmp__transport_trace(usnmp__transport *tp, int sent, const uint8_t *data,
+                            size_t len, const struct sockaddr *peer) {
   usnmp__udp *u = peer->sa_family == AF_INET6 ? &tp->udp6 : &tp->udp4;
   struct sockaddr_storage local;
   int local_len = sizeof(local);
   usnmp_packet p;
   memset(&local, 0, sizeof(local));
   /* The socket's own address, asked only while tracing. */
-  if (u->state != 1 ||
-      uv_udp_getsockname(&u->handle, (struct sockaddr *)&local,
-                         &local_len) != 0)
+  if (u->state != 1 || uv_udp_getsockname(&u->handle, (struct sockaddr *)&local,
+                                          &local_len) != 0)
     local.ss_family = peer->sa_family;
   p.sent = sent;
   p.data = data;

@@ -33,9 +33,10 @@
 static const char *const md_names[USNMP__AUTH_COUNT] = {
     NULL, "MD5", "SHA1", "SHA2-224", "SHA2-256", "SHA2-384", "SHA2-512",
 };
-static const uint8_t auth_key_lens[USNMP__AUTH_COUNT] = {0, 16, 20, 28, 32, 48, 64};
-static const uint8_t auth_mac_lens[USNMP__AUTH_COUNT] = {0, 12, 12, 16, 24, 32, 48};
-
+static const uint8_t auth_key_lens[USNMP__AUTH_COUNT] = {0,  16, 20, 28,
+                                                         32, 48, 64};
+static const uint8_t auth_mac_lens[USNMP__AUTH_COUNT] = {0,  12, 12, 16,
+                                                         24, 32, 48};
 
 static int auth_valid(usnmp_auth_proto auth) {
   return auth > USNMP_AUTH_NONE && auth <= USNMP_AUTH_SHA512;
@@ -115,8 +116,8 @@ int usnmp__crypto_new(usnmp__crypto **out, const usnmp_allocator *alloc) {
     c->mac_ctx[i] = EVP_MAC_CTX_new(c->hmac);
     if (c->mac_ctx[i] == NULL)
       goto nomem;
-    params[0] = OSSL_PARAM_construct_utf8_string(
-        OSSL_MAC_PARAM_DIGEST, (char *)md_names[i], 0);
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *)md_names[i], 0);
     params[1] = OSSL_PARAM_construct_end();
     if (!EVP_MAC_CTX_set_params(c->mac_ctx[i], params))
       goto unsupported;
@@ -197,8 +198,8 @@ int usnmp__crypto_random(usnmp__crypto *c, void *buf, size_t len) {
 /* One-shot digest with the protocol's hash.  Returns 0 or
  * USNMP_E_UNSUPPORTED. */
 static int digest(usnmp__crypto *c, const EVP_MD *md, const void *a,
-                  size_t a_len, const void *b, size_t b_len,
-                  const void *d, size_t d_len, uint8_t *out) {
+                  size_t a_len, const void *b, size_t b_len, const void *d,
+                  size_t d_len, uint8_t *out) {
   if (md == NULL || !EVP_DigestInit_ex2(c->md_ctx, md, NULL) ||
       !EVP_DigestUpdate(c->md_ctx, a, a_len) ||
       (b_len > 0 && !EVP_DigestUpdate(c->md_ctx, b, b_len)) ||
@@ -208,8 +209,7 @@ static int digest(usnmp__crypto *c, const EVP_MD *md, const void *a,
   return 0;
 }
 
-int usnmp__usm_password_to_key_uncached(usnmp__crypto *c,
-                                        usnmp_auth_proto auth,
+int usnmp__usm_password_to_key_uncached(usnmp__crypto *c, usnmp_auth_proto auth,
                                         const void *password, size_t len,
                                         uint8_t ku[USNMP__USM_KEY_MAX]) {
   /* The stretch is the password repeated to 1 MiB.  Hashing it in chunks
@@ -272,8 +272,7 @@ static int password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
   }
   /* The fingerprint covers the protocol, so one password under two
    * digests takes two entries. */
-  rc = digest(c, c->sha256, label, sizeof(label), &proto, 1, password, len,
-              fp);
+  rc = digest(c, c->sha256, label, sizeof(label), &proto, 1, password, len, fp);
   if (rc != 0)
     return rc;
   /* Four ways per set: two passwords whose fingerprints share a slot (a
@@ -284,7 +283,8 @@ static int password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
     unsigned way;
     slot = NULL;
     for (way = 0; way < USNMP__KEY_CACHE_WAYS; way++) {
-      usnmp__key_cache_slot *s = &c->cache[(home + way) % USNMP__KEY_CACHE_SLOTS];
+      usnmp__key_cache_slot *s =
+          &c->cache[(home + way) % USNMP__KEY_CACHE_SLOTS];
       if (s->used &&
           CRYPTO_memcmp(s->fingerprint, fp, sizeof(s->fingerprint)) == 0) {
         memcpy(ku, s->ku, auth_key_lens[auth]);
@@ -321,8 +321,7 @@ int usnmp__usm_password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
 
 int usnmp__usm_localize(usnmp__crypto *c, usnmp_auth_proto auth,
                         const uint8_t *ku, const uint8_t *engine_id,
-                        size_t engine_id_len,
-                        uint8_t kul[USNMP__USM_KEY_MAX]) {
+                        size_t engine_id_len, uint8_t kul[USNMP__USM_KEY_MAX]) {
   size_t klen;
 
   if (c == NULL || ku == NULL || kul == NULL || engine_id == NULL ||
@@ -422,8 +421,8 @@ int usnmp__usm_priv_key(usnmp__crypto *c, usnmp_auth_proto auth,
 
 /* ---- authentication --------------------------------------------------- */
 
-int usnmp__usm_hmac(usnmp__crypto *c, usnmp_auth_proto auth,
-                    const uint8_t *key, const void *data, size_t len,
+int usnmp__usm_hmac(usnmp__crypto *c, usnmp_auth_proto auth, const uint8_t *key,
+                    const void *data, size_t len,
                     uint8_t mac[USNMP__USM_MAC_MAX]) {
   uint8_t full[USNMP__USM_KEY_MAX];
   size_t out_len = 0;
@@ -470,11 +469,9 @@ int usnmp__usm_hmac_msg(usnmp__crypto *c, usnmp_auth_proto auth,
    * the caller may want to keep as received. */
   ctx = c->mac_ctx[auth];
   if (!EVP_MAC_init(ctx, key, auth_key_lens[auth], NULL) ||
-      !EVP_MAC_update(ctx, msg, hole) ||
-      !EVP_MAC_update(ctx, zeros, mac_len) ||
+      !EVP_MAC_update(ctx, msg, hole) || !EVP_MAC_update(ctx, zeros, mac_len) ||
       !EVP_MAC_update(ctx, msg + hole + mac_len, len - hole - mac_len) ||
-      !EVP_MAC_final(ctx, full, &out_len, sizeof(full)) ||
-      out_len < mac_len)
+      !EVP_MAC_final(ctx, full, &out_len, sizeof(full)) || out_len < mac_len)
     rc = USNMP_E_UNSUPPORTED;
   else
     memcpy(mac, full, mac_len);
@@ -510,9 +507,8 @@ static const EVP_CIPHER *aes_cipher(const usnmp__crypto *c,
 /* Builds the cipher's IV from the privacy parameters: DES XORs the salt
  * into the pre-IV (RFC 3414 8.1.1.1), AES concatenates boots, time and the
  * salt (RFC 3826 3.1.2.1; the draft AES-192/256 variants do the same). */
-static void make_iv(usnmp_priv_proto priv, const uint8_t *key,
-                    uint32_t boots, uint32_t time,
-                    const uint8_t *priv_params, uint8_t iv[16]) {
+static void make_iv(usnmp_priv_proto priv, const uint8_t *key, uint32_t boots,
+                    uint32_t time, const uint8_t *priv_params, uint8_t iv[16]) {
   int i;
 
   if (priv == USNMP_PRIV_DES) {
@@ -752,8 +748,8 @@ void usnmp__usm_target_forget_engine(usnmp__usm_target *t) {
 }
 
 int usnmp__usm_target_set_context(usnmp__usm_target *t,
-                                  const uint8_t *context_engine_id,
-                                  size_t len, const char *context_name) {
+                                  const uint8_t *context_engine_id, size_t len,
+                                  const char *context_name) {
   size_t name_len = context_name != NULL ? strlen(context_name) : 0;
 
   if (t == NULL || len > USNMP__USM_ENGINE_ID_MAX ||

@@ -49,10 +49,10 @@
 
 #define USNMP__USM_ENGINE_ID_MAX 32 /* SnmpEngineID, RFC 3411 */
 #define USNMP__USM_ENGINE_ID_MIN 5
-#define USNMP__USM_USER_MAX 32      /* SnmpAdminString for usmUserName */
+#define USNMP__USM_USER_MAX 32 /* SnmpAdminString for usmUserName */
 #define USNMP__USM_CONTEXT_NAME_MAX 255
-#define USNMP__USM_KEY_MAX 64       /* SHA-512's output, the largest key */
-#define USNMP__USM_MAC_MAX 48       /* HMAC-SHA-512's truncated MAC */
+#define USNMP__USM_KEY_MAX 64 /* SHA-512's output, the largest key */
+#define USNMP__USM_MAC_MAX 48 /* HMAC-SHA-512's truncated MAC */
 #define USNMP__USM_PRIV_PARAMS_LEN 8
 #define USNMP__USM_PASSWORD_MAX 1024
 #define USNMP__USM_PASSWORD_MIN 8
@@ -133,8 +133,7 @@ int usnmp__usm_password_to_key(usnmp__crypto *c, usnmp_auth_proto auth,
                                uint8_t ku[USNMP__USM_KEY_MAX]);
 
 /* The same without the cache (for tests and for the cache itself). */
-int usnmp__usm_password_to_key_uncached(usnmp__crypto *c,
-                                        usnmp_auth_proto auth,
+int usnmp__usm_password_to_key_uncached(usnmp__crypto *c, usnmp_auth_proto auth,
                                         const void *password, size_t len,
                                         uint8_t ku[USNMP__USM_KEY_MAX]);
 
@@ -143,8 +142,7 @@ int usnmp__usm_password_to_key_uncached(usnmp__crypto *c,
  * USNMP_E_UNSUPPORTED. */
 int usnmp__usm_localize(usnmp__crypto *c, usnmp_auth_proto auth,
                         const uint8_t *ku, const uint8_t *engine_id,
-                        size_t engine_id_len,
-                        uint8_t kul[USNMP__USM_KEY_MAX]);
+                        size_t engine_id_len, uint8_t kul[USNMP__USM_KEY_MAX]);
 
 /* Derives the privacy key material for priv from the user's privacy master
  * key ku (made with the auth protocol's digest) at engine_id: localises it
@@ -163,8 +161,8 @@ int usnmp__usm_priv_key(usnmp__crypto *c, usnmp_auth_proto auth,
 /* Computes the protocol's HMAC of data with the localised key and writes
  * the truncated MAC (usnmp__usm_auth_mac_len bytes) into mac.  Returns 0,
  * USNMP_E_INVAL or USNMP_E_UNSUPPORTED. */
-int usnmp__usm_hmac(usnmp__crypto *c, usnmp_auth_proto auth,
-                    const uint8_t *key, const void *data, size_t len,
+int usnmp__usm_hmac(usnmp__crypto *c, usnmp_auth_proto auth, const uint8_t *key,
+                    const void *data, size_t len,
                     uint8_t mac[USNMP__USM_MAC_MAX]);
 
 /* The HMAC of a whole message whose msgAuthenticationParameters content
@@ -276,8 +274,8 @@ int usnmp__usm_user_check(const char *user, usnmp_auth_proto auth,
  * (through c's cache) and, if the engine ID is known, localised.  The
  * level becomes the highest the protocols allow.  On error t is
  * unchanged.  Returns 0, USNMP_E_INVAL (c or t NULL), the codes of
- * usnmp__usm_user_check(), USNMP_E_UNSUPPORTED (the protocol is not available in c) or
- * USNMP_E_NOMEM. */
+ * usnmp__usm_user_check(), USNMP_E_UNSUPPORTED (the protocol is not available
+ * in c) or USNMP_E_NOMEM. */
 int usnmp__usm_target_set_user(usnmp__crypto *c, usnmp__usm_target *t,
                                const char *user, usnmp_auth_proto auth,
                                const char *authpass, usnmp_priv_proto priv,
@@ -305,8 +303,8 @@ void usnmp__usm_target_forget_engine(usnmp__usm_target *t);
 /* Sets the context.  Returns 0 or USNMP_E_INVAL (engine ID over 32 bytes,
  * name over 255). */
 int usnmp__usm_target_set_context(usnmp__usm_target *t,
-                                  const uint8_t *context_engine_id,
-                                  size_t len, const char *context_name);
+                                  const uint8_t *context_engine_id, size_t len,
+                                  const char *context_name);
 
 /* Returns 1 when a request at t's level can be encoded now: the engine ID
  * is known (and, above noAuthNoPriv, the keys are localised to it).  0
@@ -378,10 +376,10 @@ typedef struct usnmp__msg3 {
  * USNMP_E_NOBUFS, USNMP_E_MSG_TOO_BIG, USNMP_E_INVAL (msg_id negative,
  * t not ready), USNMP_E_BAD_VALUE / USNMP_E_BAD_OID from the varbinds, or
  * USNMP_E_UNSUPPORTED. */
-int usnmp__msg3_encode(usnmp__crypto *c, usnmp__usm_target *t,
-                       uint64_t now_ms, int32_t msg_id, int32_t max_size,
-                       const usnmp_msg *pdu, const usnmp_varbind *vbs,
-                       size_t n_vbs, uint8_t *buf, size_t size);
+int usnmp__msg3_encode(usnmp__crypto *c, usnmp__usm_target *t, uint64_t now_ms,
+                       int32_t msg_id, int32_t max_size, const usnmp_msg *pdu,
+                       const usnmp_varbind *vbs, size_t n_vbs, uint8_t *buf,
+                       size_t size);
 
 /* A per-request context, overriding the target's.  engine_id_len 0: the
  * target's contextEngineID (or the agent's engine ID); name NULL: the
@@ -442,8 +440,8 @@ int usnmp__msg3_peek_msg_id(const uint8_t *buf, size_t len, int32_t *msg_id);
  * USNMP_E_NOBUFS (scratch too small), USNMP_E_UNSUPPORTED. */
 int usnmp__msg3_decode(usnmp__crypto *c, const usnmp__usm_target *t,
                        const uint8_t *buf, size_t len, uint8_t *scratch,
-                       size_t scratch_size, usnmp__msg3 *m,
-                       usnmp_varbind *vbs, size_t max_vbs, size_t *n_vbs);
+                       size_t scratch_size, usnmp__msg3 *m, usnmp_varbind *vbs,
+                       size_t max_vbs, size_t *n_vbs);
 
 /* What to do with a reply that usnmp__msg3_decode accepted for a pending
  * request (or discovery probe) to t. */
@@ -485,8 +483,8 @@ enum {
  * action; for USNMP__V3_FAIL, *status is the error (USNMP_E_UNKNOWN_USER,
  * USNMP_E_WRONG_DIGEST, ... from the report). */
 int usnmp__msg3_reply_action(usnmp__crypto *c, usnmp__usm_target *t,
-                             const usnmp__msg3 *m, uint64_t now_ms,
-                             int flags, int *status);
+                             const usnmp__msg3 *m, uint64_t now_ms, int flags,
+                             int *status);
 
 /* Maps a Report's first varbind name (BER content octets) to an error:
  * usmStatsUnsupportedSecLevels .1, NotInTimeWindows .2, UnknownUserNames

@@ -40,8 +40,7 @@ static const char *const auth_names[USNMP_AUTH_SHA512 + 1] = {
     "NOAUTH", "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512",
 };
 static const char *const priv_names[USNMP_PRIV_AES256C + 1] = {
-    "NOPRIV",  "DES",       "AES", "AES-192",
-    "AES-256", "AES-192-C", "AES-256-C",
+    "NOPRIV", "DES", "AES", "AES-192", "AES-256", "AES-192-C", "AES-256-C",
 };
 
 /* Compares a name with a canonical one, case-insensitively, ignoring the
@@ -125,11 +124,9 @@ int usnmp_sec_level_parse(const char *name, usnmp_sec_level *out) {
 }
 
 const char *usnmp_auth_proto_name(usnmp_auth_proto p) {
-  return p >= USNMP_AUTH_NONE && p <= USNMP_AUTH_SHA512 ? auth_names[p]
-                                                        : NULL;
+  return p >= USNMP_AUTH_NONE && p <= USNMP_AUTH_SHA512 ? auth_names[p] : NULL;
 }
 
 const char *usnmp_priv_proto_name(usnmp_priv_proto p) {
-  return p >= USNMP_PRIV_NONE && p <= USNMP_PRIV_AES256C ? priv_names[p]
-                                                         : NULL;
+  return p >= USNMP_PRIV_NONE && p <= USNMP_PRIV_AES256C ? priv_names[p] : NULL;
 }

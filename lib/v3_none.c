@@ -10,8 +10,7 @@
 int usnmp_target_set_v3_user(usnmp_target *t, const char *user,
                              usnmp_auth_proto auth, const char *authpass,
                              usnmp_priv_proto priv, const char *privpass) {
-  (void)t, (void)user, (void)auth, (void)authpass, (void)priv,
-      (void)privpass;
+  (void)t, (void)user, (void)auth, (void)authpass, (void)priv, (void)privpass;
   return USNMP_E_UNSUPPORTED;
 }
 

@@ -32,8 +32,8 @@
 #include "iter.h"
 #include "manager_int.h"
 #include "pdu.h"
-#include "varbinds.h"
 #include "usnmp.h"
+#include "varbinds.h"
 
 enum { PH_IDLE = 0, PH_ROOT_FIRST, PH_WALK, PH_ROOT_LAST, PH_DONE };
 
@@ -51,9 +51,9 @@ struct usnmp_walk {
   usnmp_walk_done_cb on_done;
   void *arg;
   uint8_t phase;
-  uint8_t want_send;       /* pull: send when the caller drains the batch */
-  int pending_status;      /* the walk phase's status, kept across ROOT_LAST */
-  uint64_t seen;           /* what net-snmp would have printed so far */
+  uint8_t want_send;  /* pull: send when the caller drains the batch */
+  int pending_status; /* the walk phase's status, kept across ROOT_LAST */
+  uint64_t seen;      /* what net-snmp would have printed so far */
   usnmp_oid root;
   /* The name to ask next: the last OID received inside the subtree, at
    * first the root (".X.0" for a one-arc root ".X"). */
@@ -62,7 +62,7 @@ struct usnmp_walk {
   uint8_t root_ber[USNMP__OID_BER_MAX];
   size_t root_ber_len; /* 0 when the root cannot be encoded (one arc) */
   uint8_t end_ber[USNMP__OID_BER_MAX]; /* usnmp_walk_opts.end */
-  size_t end_ber_len;           /* 0: the walk ends with its subtree */
+  size_t end_ber_len;                  /* 0: the walk ends with its subtree */
   /* The last name delivered, turned into arcs for the result at the end. */
   uint8_t last[USNMP__OID_BER_MAX];
   size_t last_len;
@@ -525,7 +525,8 @@ static void on_walk_answer(usnmp_walk *w, const usnmp_response *resp) {
      * some send nothing.  Ask for less, then step once with GETNEXT. */
     if (lower_repetitions(w)) {
       rc = send_walk_request(w);
-    } else if (w->it.sent_bulk && !(w->it.flags & USNMP_WALK_FIXED_REPETITIONS)) {
+    } else if (w->it.sent_bulk &&
+               !(w->it.flags & USNMP_WALK_FIXED_REPETITIONS)) {
       w->it.bulk = 0;
       rc = send_walk_request(w);
     } else {

@@ -54,8 +54,10 @@ static int fill_table(void) {
       {"4.1", 'g', NULL, 0, 4000000000u},
       {"4.10", 'g', NULL, 0, 7},
       {"6.2", 's', "\x00\x01\xfe\xff", 4, 0},
-      {"6.10", 's', "\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c"
-                    "\x8d\x8e\x8f\x90\x91", 18, 0},
+      {"6.10", 's',
+       "\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c"
+       "\x8d\x8e\x8f\x90\x91",
+       18, 0},
   };
   for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
     char name[64];

@@ -237,8 +237,8 @@ static void sweep_stale(const char *tmp) {
     int n = snprintf(dir, sizeof dir, "%s/%s", tmp, e->d_name);
     if (n < 0 || (size_t)n >= sizeof dir - 16)
       continue;
-    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
-        st.st_uid != getuid() || now - st.st_mtime < STALE_SECONDS)
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+        now - st.st_mtime < STALE_SECONDS)
       continue;
     snprintf(pidfile, sizeof pidfile, "%s/snmpd.pid", dir);
     FILE *f = fopen(pidfile, "r");
@@ -354,20 +354,20 @@ static int spawn(usnmp_test_snmpd *s, const char *snmpd) {
     snprintf(conf, sizeof conf, "%s", s->conf_path);
   /* -I -smux: the SMUX module listens on TCP port 199, which only one
    * agent on the machine can have; we never use it. */
-  char *const argv[] = {(char *)snmpd, (char *)"-f",    (char *)"-Lo",
-                        (char *)"-C",  (char *)"-c",    conf,
-                        (char *)"-p",  pidfile,         (char *)"-I",
-                        (char *)"-smux", endpoints,     NULL};
-  char **env = build_env(s, persistent, sizeof persistent, confpath,
-                         sizeof confpath);
+  char *const argv[] = {(char *)snmpd,   (char *)"-f", (char *)"-Lo",
+                        (char *)"-C",    (char *)"-c", conf,
+                        (char *)"-p",    pidfile,      (char *)"-I",
+                        (char *)"-smux", endpoints,    NULL};
+  char **env =
+      build_env(s, persistent, sizeof persistent, confpath, sizeof confpath);
   if (env == NULL) {
     fprintf(stderr, "snmpd fixture: out of memory\n");
     return -1;
   }
   /* Everything the child needs is prepared before fork: between fork and
    * exec it only calls async-signal-safe functions. */
-  int log_fd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                    0600);
+  int log_fd =
+      open(s->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (log_fd < 0 || null_fd < 0) {
     fprintf(stderr, "snmpd fixture: cannot open %s: %s\n", s->log_path,
@@ -580,8 +580,8 @@ int usnmp_test_snmpd_start(usnmp_test_snmpd *s) {
   sweep_stale(tmp);
   int n = snprintf(s->dir, sizeof s->dir, "%s/usnmp-snmpd-XXXXXX", tmp);
   if (n < 0 || (size_t)n >= sizeof s->dir - 32 || mkdtemp(s->dir) == NULL) {
-    fprintf(stderr, "snmpd fixture: cannot create a directory in %s: %s\n",
-            tmp, strerror(errno));
+    fprintf(stderr, "snmpd fixture: cannot create a directory in %s: %s\n", tmp,
+            strerror(errno));
     s->dir[0] = '\0';
     return -1;
   }
@@ -607,9 +607,8 @@ int usnmp_test_snmpd_start(usnmp_test_snmpd *s) {
     if (rc == 0)
       return 0;
     if (rc < 0 || attempt == START_ATTEMPTS) {
-      fprintf(stderr, "snmpd fixture: FAILED to start %s on port %u%s\n",
-              snmpd, (unsigned)s->port,
-              rc > 0 ? " (it exited at once)" : "");
+      fprintf(stderr, "snmpd fixture: FAILED to start %s on port %u%s\n", snmpd,
+              (unsigned)s->port, rc > 0 ? " (it exited at once)" : "");
       print_log(s);
       goto fail;
     }

@@ -48,14 +48,14 @@ typedef struct usnmp_test_snmpd {
   const char *extra_conf;
 
   /* Filled in by usnmp_test_snmpd_start(). */
-  pid_t pid;            /* the snmpd process, 0 when not running */
-  uint16_t port;        /* UDP port on both 127.0.0.1 and ::1 */
-  char agent4[64];      /* "127.0.0.1:PORT" */
-  char agent6[64];      /* "udp6:[::1]:PORT" */
-  char dir[USNMP_TEST_SNMPD_PATH_MAX];      /* private temporary directory */
-  char conf_path[USNMP_TEST_SNMPD_PATH_MAX]; /* the config snmpd reads */
+  pid_t pid;       /* the snmpd process, 0 when not running */
+  uint16_t port;   /* UDP port on both 127.0.0.1 and ::1 */
+  char agent4[64]; /* "127.0.0.1:PORT" */
+  char agent6[64]; /* "udp6:[::1]:PORT" */
+  char dir[USNMP_TEST_SNMPD_PATH_MAX];         /* private temporary directory */
+  char conf_path[USNMP_TEST_SNMPD_PATH_MAX];   /* the config snmpd reads */
   char persist_dir[USNMP_TEST_SNMPD_PATH_MAX]; /* SNMP_PERSISTENT_DIR */
-  char log_path[USNMP_TEST_SNMPD_PATH_MAX];  /* snmpd's stdout and stderr */
+  char log_path[USNMP_TEST_SNMPD_PATH_MAX];    /* snmpd's stdout and stderr */
 } usnmp_test_snmpd;
 
 /* Starts snmpd as described above, after removing the directories that

@@ -188,8 +188,7 @@ static void stats_zero_what_the_library_lacks(void **state) {
   } newer;
   get_once(e);
   memset(&newer, 0xAA, sizeof newer);
-  assert_int_equal(usnmp_manager_stats_ex(e->m, &newer.known, sizeof newer),
-                   0);
+  assert_int_equal(usnmp_manager_stats_ex(e->m, &newer.known, sizeof newer), 0);
   assert_int_equal(newer.known.requests, 1);
   for (size_t i = 0; i < 4; i++)
     assert_int_equal(newer.later[i], 0);
@@ -222,8 +221,7 @@ static void walk_result_fill_no_more_than_the_caller_has(void **state) {
  * Option structs the library reads
  * ------------------------------------------------------------------------ */
 
-static void on_walk_done(usnmp_walk *w, const usnmp_walk_result *r,
-                         void *arg) {
+static void on_walk_done(usnmp_walk *w, const usnmp_walk_result *r, void *arg) {
   (void)w;
   *(usnmp_walk_result *)arg = *r;
 }
@@ -256,9 +254,8 @@ static void request_opts_read_only_what_flags_name(void **state) {
 
   wo.request = old;
   wr.status = 1;
-  assert_int_equal(usnmp_walk_start(e->t, &oid, &wo, NULL, on_walk_done, &wr,
-                                    &w),
-                   0);
+  assert_int_equal(
+      usnmp_walk_start(e->t, &oid, &wo, NULL, on_walk_done, &wr, &w), 0);
   while (wr.status == 1)
     uv_run(&e->loop, UV_RUN_ONCE);
   assert_int_equal(wr.status, 0);
@@ -352,8 +349,7 @@ static void unknown_call_flags_are_refused(void **state) {
   /* usnmp_host_opts: the same rule for its flags. */
   usnmp_host_opts ho = {0};
   ho.flags = 0x100u;
-  assert_int_equal(usnmp_sync_set_host(s, "127.0.0.1:9", &ho),
-                   USNMP_E_INVAL);
+  assert_int_equal(usnmp_sync_set_host(s, "127.0.0.1:9", &ho), USNMP_E_INVAL);
   usnmp_sync_close(s);
 }
 

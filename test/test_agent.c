@@ -10,11 +10,11 @@
  *   .1.3.6.1.2.1.1.6.0 sysLocation  STRING "lab" (writable)
  *   .1.3.6.1.4.1.99999.1.1 .. .1.3.6.1.4.1.99999.1.40  INTEGER 1..40
  */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 
 #include "test_agent.h"
 
@@ -86,8 +86,8 @@ static int has_bytes(usnmp_type t) {
          t == USNMP_TYPE_IPADDRESS || t == USNMP_TYPE_OID;
 }
 
-static int mib_set_locked(usnmp_test_agent *a, const char *text,
-                          usnmp_value v, int writable) {
+static int mib_set_locked(usnmp_test_agent *a, const char *text, usnmp_value v,
+                          int writable) {
   usnmp_oid oid;
   size_t i;
   int rc = usnmp_oid_parse(&oid, text);
@@ -149,8 +149,7 @@ static int mib_default(usnmp_test_agent *a) {
   usnmp_oid_parse(&obj, "1.3.6.1.4.1.8072.3.2.10");
   usnmp_value_oid(&v, ber, sizeof(ber), &obj);
   rc |= mib_set_locked(a, "1.3.6.1.2.1.1.2.0", v, 0);
-  rc |= mib_set_locked(a, "1.3.6.1.2.1.1.3.0", usnmp_value_timeticks(12345),
-                       0);
+  rc |= mib_set_locked(a, "1.3.6.1.2.1.1.3.0", usnmp_value_timeticks(12345), 0);
   rc |= mib_set_locked(a, "1.3.6.1.2.1.1.4.0", usnmp_value_string("root"), 1);
   rc |= mib_set_locked(a, "1.3.6.1.2.1.1.5.0", usnmp_value_string("agent"), 1);
   rc |= mib_set_locked(a, "1.3.6.1.2.1.1.6.0", usnmp_value_string("lab"), 1);
@@ -201,15 +200,14 @@ static void entry_vb(const mib_entry *e, usnmp_varbind *vb) {
  * Answers
  * ------------------------------------------------------------------------ */
 
-static void answer_get(usnmp_test_agent *a, usnmp_test_exchange *ex,
-                       int next) {
+static void answer_get(usnmp_test_agent *a, usnmp_test_exchange *ex, int next) {
   const usnmp_msg *req = ex->request;
   size_t i;
   for (i = 0; i < ex->n_req_vbs; i++) {
     usnmp_oid oid;
     long k = -1;
-    if (usnmp_oid_from_ber(&oid, ex->req_vbs[i].oid,
-                           ex->req_vbs[i].oid_len) == 0)
+    if (usnmp_oid_from_ber(&oid, ex->req_vbs[i].oid, ex->req_vbs[i].oid_len) ==
+        0)
       k = next ? mib_next(a, &oid) : mib_find(a, &oid);
     if (k >= 0) {
       entry_vb(&a->mib[k], &ex->vbs[i]);
@@ -244,8 +242,8 @@ static void answer_bulk(usnmp_test_agent *a, usnmp_test_exchange *ex) {
   for (i = 0; i < nr && out < ex->max_vbs; i++) {
     usnmp_oid oid;
     long k = -1;
-    if (usnmp_oid_from_ber(&oid, ex->req_vbs[i].oid,
-                           ex->req_vbs[i].oid_len) == 0)
+    if (usnmp_oid_from_ber(&oid, ex->req_vbs[i].oid, ex->req_vbs[i].oid_len) ==
+        0)
       k = mib_next(a, &oid);
     if (k >= 0) {
       entry_vb(&a->mib[k], &ex->vbs[out++]);
@@ -302,8 +300,8 @@ static void answer_set(usnmp_test_agent *a, usnmp_test_exchange *ex,
       ex->error_index = (int32_t)i + 1;
       return;
     }
-    if (usnmp_oid_from_ber(&oid, ex->req_vbs[i].oid,
-                           ex->req_vbs[i].oid_len) == 0)
+    if (usnmp_oid_from_ber(&oid, ex->req_vbs[i].oid, ex->req_vbs[i].oid_len) ==
+        0)
       k = mib_find(a, &oid);
     if (k < 0 || !a->mib[k].writable) {
       ex->error_status =
@@ -556,8 +554,8 @@ static void process(usnmp_test_agent *a, const uint8_t *data, size_t len,
     rep.community_len = strlen("wrong-community");
     break;
   case USNMP_TEST_WRONG_VERSION:
-    rep.version = req.version == USNMP_VERSION_1 ? USNMP_VERSION_2C
-                                                 : USNMP_VERSION_1;
+    rep.version =
+        req.version == USNMP_VERSION_1 ? USNMP_VERSION_2C : USNMP_VERSION_1;
     break;
   case USNMP_TEST_WRONG_PDU:
     rep.type = USNMP_PDU_GET;
@@ -568,8 +566,8 @@ static void process(usnmp_test_agent *a, const uint8_t *data, size_t len,
   default:
     break;
   }
-  out_len = usnmp_msg_encode(a->txbuf, sizeof(a->txbuf), &rep, ex.vbs,
-                             ex.n_vbs);
+  out_len =
+      usnmp_msg_encode(a->txbuf, sizeof(a->txbuf), &rep, ex.vbs, ex.n_vbs);
   if (out_len < 0) {
     /* What a real agent does when the answer does not fit. */
     rep.error_status = USNMP_ERROR_STATUS_TOOBIG;
@@ -614,7 +612,7 @@ static void process(usnmp_test_agent *a, const uint8_t *data, size_t len,
   }
   case USNMP_TEST_TRUNCATE:
     out_len -= (int)(ex.action.param < (uint32_t)out_len ? ex.action.param
-                                                          : (uint32_t)out_len);
+                                                         : (uint32_t)out_len);
     break;
   case USNMP_TEST_CORRUPT:
     a->txbuf[ex.action.param % (uint32_t)out_len] ^= 0xff;
@@ -734,8 +732,7 @@ static int agent_init(usnmp_test_agent *a, uv_loop_t *loop, int family) {
   return rc;
 }
 
-int usnmp_test_agent_new(usnmp_test_agent **out, uv_loop_t *loop,
-                         int family) {
+int usnmp_test_agent_new(usnmp_test_agent **out, uv_loop_t *loop, int family) {
   usnmp_test_agent *a = calloc(1, sizeof(*a));
   int rc;
   if (a == NULL)
@@ -855,8 +852,7 @@ int usnmp_test_agent_mib_fill(usnmp_test_agent *a, const char *prefix,
     char name[512];
     int rc;
     snprintf(name, sizeof(name), "%s.%u", prefix, i);
-    rc = usnmp_test_agent_mib_set(a, name, usnmp_value_integer((int32_t)i),
-                                  0);
+    rc = usnmp_test_agent_mib_set(a, name, usnmp_value_integer((int32_t)i), 0);
     if (rc != 0)
       return rc;
   }
@@ -914,7 +910,8 @@ void usnmp_test_agent_set_hook(usnmp_test_agent *a, usnmp_test_agent_hook hook,
   uv_mutex_unlock(&a->lock);
 }
 
-void usnmp_test_agent_get_stats(usnmp_test_agent *a, usnmp_test_agent_stats *out) {
+void usnmp_test_agent_get_stats(usnmp_test_agent *a,
+                                usnmp_test_agent_stats *out) {
   uv_mutex_lock(&a->lock);
   *out = a->stats;
   uv_mutex_unlock(&a->lock);

@@ -124,8 +124,7 @@ typedef struct usnmp_test_agent_stats {
  * (AF_INET6) on a free port, with the default MIB (see test_agent.c),
  * communities "public" (read) and "private" (read-write).  Returns 0 or a
  * negative libuv code. */
-int usnmp_test_agent_new(usnmp_test_agent **out, uv_loop_t *loop,
-                         int family);
+int usnmp_test_agent_new(usnmp_test_agent **out, uv_loop_t *loop, int family);
 
 /* Closes the agent's handles; its memory goes in the last close callback,
  * so run the loop afterwards. */
@@ -158,8 +157,8 @@ int usnmp_test_agent_mib_fill(usnmp_test_agent *a, const char *prefix,
                               uint32_t count);
 /* Copies the value of oid as text (usnmp_value_format()) into buf.
  * Returns 0, or -1 when there is no such entry. */
-int usnmp_test_agent_mib_format(usnmp_test_agent *a, const char *oid,
-                                char *buf, size_t size);
+int usnmp_test_agent_mib_format(usnmp_test_agent *a, const char *oid, char *buf,
+                                size_t size);
 /* Empties the MIB. */
 void usnmp_test_agent_mib_clear(usnmp_test_agent *a);
 
@@ -175,6 +174,7 @@ void usnmp_test_agent_set_toobig_over(usnmp_test_agent *a, uint32_t k);
 void usnmp_test_agent_set_hook(usnmp_test_agent *a, usnmp_test_agent_hook hook,
                                void *arg);
 /* Copies the counters. */
-void usnmp_test_agent_get_stats(usnmp_test_agent *a, usnmp_test_agent_stats *out);
+void usnmp_test_agent_get_stats(usnmp_test_agent *a,
+                                usnmp_test_agent_stats *out);
 
 #endif /* USNMP_TEST_AGENT_H */

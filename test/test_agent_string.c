@@ -4,6 +4,8 @@
  * and replies are compared with it (usnmp__sockaddr_equal), and a target
  * with a zone talks to the test agent on ::1.
  */
+#include <net/if.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -44,10 +44,11 @@ static void test_parse_zones(void **state) {
   unsigned lo = if_nametoindex("lo");
   struct sockaddr_in6 a;
   static const char *const bad[] = {
-      "[::1%]",          "[::1%nosuchif0]", "fe80::1%",
-      "[fe80::1%lo]x",   "127.0.0.1%lo",    "udp:[::1%lo]:161",
-      "[::1%4294967296]", "host%lo",        "[fe80::1%lo%lo]",
-      "[fe80::1%0123456789abcdefg]",
+      "[::1%]",           "[::1%nosuchif0]",
+      "fe80::1%",         "[fe80::1%lo]x",
+      "127.0.0.1%lo",     "udp:[::1%lo]:161",
+      "[::1%4294967296]", "host%lo",
+      "[fe80::1%lo%lo]",  "[fe80::1%0123456789abcdefg]",
   };
   (void)state;
   assert_true(lo != 0);
@@ -88,16 +89,16 @@ static void test_compare_zones(void **state) {
   struct sockaddr_in6 f = parse6("[ff02::1%1]:161", 161);
   struct sockaddr_in6 g = parse6("[ff02::1%2]:161", 161);
   (void)state;
-  assert_true(usnmp__sockaddr_equal((struct sockaddr *)&a,
-                                    (struct sockaddr *)&a));
-  assert_false(usnmp__sockaddr_equal((struct sockaddr *)&a,
-                                     (struct sockaddr *)&b));
-  assert_false(usnmp__sockaddr_equal((struct sockaddr *)&a,
-                                     (struct sockaddr *)&c));
-  assert_true(usnmp__sockaddr_equal((struct sockaddr *)&d,
-                                    (struct sockaddr *)&e));
-  assert_false(usnmp__sockaddr_equal((struct sockaddr *)&f,
-                                     (struct sockaddr *)&g));
+  assert_true(
+      usnmp__sockaddr_equal((struct sockaddr *)&a, (struct sockaddr *)&a));
+  assert_false(
+      usnmp__sockaddr_equal((struct sockaddr *)&a, (struct sockaddr *)&b));
+  assert_false(
+      usnmp__sockaddr_equal((struct sockaddr *)&a, (struct sockaddr *)&c));
+  assert_true(
+      usnmp__sockaddr_equal((struct sockaddr *)&d, (struct sockaddr *)&e));
+  assert_false(
+      usnmp__sockaddr_equal((struct sockaddr *)&f, (struct sockaddr *)&g));
 }
 
 /* A target with a zone, by name and by number, reaches the agent on ::1,

@@ -285,9 +285,9 @@ static void test_integer_errors(void **state) {
       assert_int_equal(v, 42); /* untouched on error */
     } else {
       uint64_t v = 42;
-      assert_int_equal(usnmp__ber_uint(p, cases[i].len, cases[i].max_octets,
-                                       &v),
-                       cases[i].err);
+      assert_int_equal(
+          usnmp__ber_uint(p, cases[i].len, cases[i].max_octets, &v),
+          cases[i].err);
       assert_true(v == 42);
     }
   }
@@ -429,7 +429,10 @@ static void test_writer_positions(void **state) {
   usnmp__ber_put_wrap(&w, 0x30, 0);
   total = usnmp__writer_finish(&w);
   assert_int_equal(total, 13);
-  assert_memory_equal(buf + (size_t)total - m1, "\x04\x06" "digest", m1 - m0);
+  assert_memory_equal(buf + (size_t)total - m1,
+                      "\x04\x06"
+                      "digest",
+                      m1 - m0);
 }
 
 /* The inline OID check (bit masks over 8 to 16 octets) must agree with

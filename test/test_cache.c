@@ -69,8 +69,7 @@ static uint64_t requests(fixture *f) {
 /* Runs the loop until a collect of the OIDs is no longer UV_EAGAIN, and
  * returns its status; the first value goes to text. */
 static int collect(fixture *f, usnmp_cache_kind kind, const char **names,
-                   size_t n, usnmp_cache_result *res, char *text,
-                   size_t size) {
+                   size_t n, usnmp_cache_result *res, char *text, size_t size) {
   usnmp_oid oids[8];
   usnmp_varbind vbs[8];
   int rc;
@@ -111,21 +110,21 @@ static void test_arguments(void **state) {
   usnmp_cache *c;
   assert_int_equal(usnmp_cache_init(NULL, NULL, &c), USNMP_E_INVAL);
   assert_int_equal(usnmp_cache_init(f->e.m, NULL, NULL), USNMP_E_INVAL);
-  assert_int_equal(usnmp_cache_start(NULL, f->e.t, USNMP_CACHE_GET, &o, NULL,
-                                     1, 0, NULL),
-                   USNMP_E_INVAL);
-  assert_int_equal(usnmp_cache_start(f->c, f->e.t, USNMP_CACHE_GET, &o, NULL,
-                                     0, 0, NULL),
-                   USNMP_E_INVAL);
-  assert_int_equal(usnmp_cache_start(f->c, f->e.t, USNMP_CACHE_SET, &o, NULL,
-                                     1, 0, NULL),
-                   USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp_cache_start(NULL, f->e.t, USNMP_CACHE_GET, &o, NULL, 1, 0, NULL),
+      USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp_cache_start(f->c, f->e.t, USNMP_CACHE_GET, &o, NULL, 0, 0, NULL),
+      USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp_cache_start(f->c, f->e.t, USNMP_CACHE_SET, &o, NULL, 1, 0, NULL),
+      USNMP_E_INVAL);
   assert_int_equal(usnmp_cache_start(f->c, f->e.t, (usnmp_cache_kind)9, &o,
                                      NULL, 1, 0, NULL),
                    USNMP_E_INVAL);
-  assert_int_equal(usnmp_cache_start(f->c, f->e.t, USNMP_CACHE_GET, &o, NULL,
-                                     1, 0x80, NULL),
-                   USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp_cache_start(f->c, f->e.t, USNMP_CACHE_GET, &o, NULL, 1, 0x80, NULL),
+      USNMP_E_INVAL);
   /* A target of another manager. */
   usnmp_manager *m2;
   usnmp_target *t2;
@@ -156,18 +155,16 @@ static void test_cached_and_refresh(void **state) {
   char text[128];
   assert_int_equal(start(f, USNMP_CACHE_GET, names, 2, 0, 2000), 0);
   assert_int_equal(usnmp_cache_size(f->c), 0); /* in flight */
-  assert_int_equal(collect(f, USNMP_CACHE_GET, names, 2, &res, text,
-                           sizeof text),
-                   0);
+  assert_int_equal(
+      collect(f, USNMP_CACHE_GET, names, 2, &res, text, sizeof text), 0);
   assert_string_equal(text, "STRING: \"usnmp scripted test agent\"");
   assert_int_equal(f->notified, 1);
   assert_int_equal(requests(f), 1);
   assert_int_equal(usnmp_cache_size(f->c), 2);
   /* Again: nothing sent, the answer is there at once. */
   assert_int_equal(start(f, USNMP_CACHE_GET, names + 1, 1, 0, 2000), 0);
-  assert_int_equal(collect(f, USNMP_CACHE_GET, names + 1, 1, &res, text,
-                           sizeof text),
-                   0);
+  assert_int_equal(
+      collect(f, USNMP_CACHE_GET, names + 1, 1, &res, text, sizeof text), 0);
   assert_string_equal(text, "STRING: \"agent\"");
   assert_int_equal(requests(f), 1);
   /* A refresh asks the agent, which changed the value meanwhile. */
@@ -175,15 +172,13 @@ static void test_cached_and_refresh(void **state) {
                                             usnmp_value_string("renamed"), 1),
                    0);
   assert_int_equal(start(f, USNMP_CACHE_GET, names + 1, 1, 0, 2000), 0);
-  assert_int_equal(collect(f, USNMP_CACHE_GET, names + 1, 1, &res, text,
-                           sizeof text),
-                   0);
+  assert_int_equal(
+      collect(f, USNMP_CACHE_GET, names + 1, 1, &res, text, sizeof text), 0);
   assert_string_equal(text, "STRING: \"agent\""); /* still the cached one */
   assert_int_equal(
       start(f, USNMP_CACHE_GET, names + 1, 1, USNMP_CACHE_REFRESH, 2000), 0);
-  assert_int_equal(collect(f, USNMP_CACHE_GET, names + 1, 1, &res, text,
-                           sizeof text),
-                   0);
+  assert_int_equal(
+      collect(f, USNMP_CACHE_GET, names + 1, 1, &res, text, sizeof text), 0);
   assert_string_equal(text, "STRING: \"renamed\"");
   assert_int_equal(requests(f), 2);
 }
@@ -209,8 +204,7 @@ static void test_failure_once(void **state) {
   const char *names[] = {SYSDESCR};
   usnmp_cache_result res;
   char text[128];
-  usnmp_test_agent_push(f->e.agent,
-                        (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
+  usnmp_test_agent_push(f->e.agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   assert_int_equal(start(f, USNMP_CACHE_GET, names, 1, 0, 100), 0);
   assert_int_equal(collect(f, USNMP_CACHE_GET, names, 1, &res, NULL, 0),
                    USNMP_E_TIMEOUT);
@@ -218,9 +212,8 @@ static void test_failure_once(void **state) {
   assert_int_equal(collect(f, USNMP_CACHE_GET, names, 1, &res, NULL, 0),
                    UV_ENOENT);
   assert_int_equal(start(f, USNMP_CACHE_GET, names, 1, 0, 2000), 0);
-  assert_int_equal(collect(f, USNMP_CACHE_GET, names, 1, &res, text,
-                           sizeof text),
-                   0);
+  assert_int_equal(
+      collect(f, USNMP_CACHE_GET, names, 1, &res, text, sizeof text), 0);
   assert_string_equal(text, "STRING: \"usnmp scripted test agent\"");
 }
 
@@ -256,9 +249,8 @@ static void test_set_and_getnext(void **state) {
   usnmp_cache_result res;
   char text[128];
   assert_int_equal(start(f, USNMP_CACHE_GETNEXT, descr, 1, 0, 2000), 0);
-  assert_int_equal(collect(f, USNMP_CACHE_GETNEXT, descr, 1, &res, text,
-                           sizeof text),
-                   0);
+  assert_int_equal(
+      collect(f, USNMP_CACHE_GETNEXT, descr, 1, &res, text, sizeof text), 0);
   assert_string_equal(text, "OID: .1.3.6.1.4.1.8072.3.2.10");
   /* The GET of the same OID is another entry: not there yet. */
   assert_int_equal(collect(f, USNMP_CACHE_GET, descr, 1, &res, NULL, 0),
@@ -267,15 +259,13 @@ static void test_set_and_getnext(void **state) {
   assert_int_equal(set_name(f, "written"), 0);
   /* The GETNEXT answer went with the SET. */
   assert_int_equal(usnmp_cache_size(f->c), 0);
-  assert_int_equal(collect(f, USNMP_CACHE_SET, name, 1, &res, text,
-                           sizeof text),
-                   0);
+  assert_int_equal(
+      collect(f, USNMP_CACHE_SET, name, 1, &res, text, sizeof text), 0);
   assert_string_equal(text, "STRING: \"written\"");
   uint64_t before = requests(f);
   assert_int_equal(start(f, USNMP_CACHE_GET, name, 1, 0, 2000), 0);
-  assert_int_equal(collect(f, USNMP_CACHE_GET, name, 1, &res, text,
-                           sizeof text),
-                   0);
+  assert_int_equal(
+      collect(f, USNMP_CACHE_GET, name, 1, &res, text, sizeof text), 0);
   assert_string_equal(text, "STRING: \"written\"");
   assert_int_equal(requests(f), before);
 }
@@ -293,8 +283,7 @@ static void test_bound_clear_forget(void **state) {
   assert_int_equal(usnmp_cache_size(f->c), 2);
   assert_int_equal(collect(f, USNMP_CACHE_GET, names, 1, &res, NULL, 0),
                    UV_ENOENT); /* the oldest went */
-  assert_int_equal(collect(f, USNMP_CACHE_GET, names + 1, 2, &res, NULL, 0),
-                   0);
+  assert_int_equal(collect(f, USNMP_CACHE_GET, names + 1, 2, &res, NULL, 0), 0);
   /* In flight, an entry over the bound stays. */
   assert_int_equal(usnmp_cache_set_limit(f->c, 1), 0);
   assert_int_equal(usnmp_cache_size(f->c), 1);
@@ -374,9 +363,8 @@ static void test_free_in_flight(void **state) {
   usnmp_oid oids[2] = {usnmp_test_oid(SYSDESCR), usnmp_test_oid(SYSNAME)};
   int rc = 1;
   assert_int_equal(usnmp_cache_init(f->e.m, NULL, &c), 0);
-  assert_int_equal(usnmp_cache_start(c, f->e.t, USNMP_CACHE_GET, oids, NULL,
-                                     2, 0, NULL),
-                   0);
+  assert_int_equal(
+      usnmp_cache_start(c, f->e.t, USNMP_CACHE_GET, oids, NULL, 2, 0, NULL), 0);
   assert_int_equal(usnmp_cache_close(c), 0);
   /* Freeing from the notify callback is refused. */
   assert_int_equal(start(f, USNMP_CACHE_GET, names, 2, 0, 2000), 0);
@@ -422,11 +410,11 @@ static void test_failing_allocations(void **state) {
     usnmp_test_failing_disarm(&fail);
     assert_int_equal(usnmp_cache_init(f->e.m, &a, &c), 0);
     usnmp_test_failing_arm(&fail, n);
-    int rc = usnmp_cache_start(c, f->e.t, USNMP_CACHE_SET, oids, values, 1,
-                               0, NULL);
+    int rc =
+        usnmp_cache_start(c, f->e.t, USNMP_CACHE_SET, oids, values, 1, 0, NULL);
     if (rc == 0)
-      rc = usnmp_cache_start(c, f->e.t, USNMP_CACHE_GET, oids, NULL, 2, 0,
-                             NULL);
+      rc =
+          usnmp_cache_start(c, f->e.t, USNMP_CACHE_GET, oids, NULL, 2, 0, NULL);
     usnmp_test_failing_disarm(&fail);
     if (rc != 0) {
       assert_int_equal(rc, USNMP_E_NOMEM);
@@ -446,16 +434,11 @@ static void test_failing_allocations(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      T(test_arguments),
-      T(test_cached_and_refresh),
-      T(test_in_flight_shared),
-      T(test_failure_once),
-      T(test_error_index),
-      T(test_set_and_getnext),
-      T(test_ttl_and_off),
-      T(test_bound_clear_forget),
-      T(test_free_in_flight),
-      cmocka_unit_test(test_manager_closed),
+      T(test_arguments),           T(test_cached_and_refresh),
+      T(test_in_flight_shared),    T(test_failure_once),
+      T(test_error_index),         T(test_set_and_getnext),
+      T(test_ttl_and_off),         T(test_bound_clear_forget),
+      T(test_free_in_flight),      cmocka_unit_test(test_manager_closed),
       T(test_failing_allocations),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,8 +24,8 @@
 
 #define N 5
 
-static const uint8_t engine_a[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'd', 'e',
-                                   'a', 'd'};
+static const uint8_t engine_a[] = {0x80, 0x00, 0x1f, 0x88, 0x04,
+                                   'd',  'e',  'a',  'd'};
 
 typedef struct env {
   uv_loop_t loop;
@@ -182,9 +182,9 @@ static void test_v3_probe_cancelled(void **state) {
   for (i = 0; i < N; i++) {
     memset(&d[i], 0, sizeof(d[i]));
     d[i].loop = &e->loop;
-    assert_int_equal(usnmp_get(e->t3, &o, 1, NULL, on_done, &d[i],
-                               i == 0 ? &probe : NULL),
-                     0);
+    assert_int_equal(
+        usnmp_get(e->t3, &o, 1, NULL, on_done, &d[i], i == 0 ? &probe : NULL),
+        0);
     if (i > 0)
       c[i - 1] = &d[i].calls;
   }
@@ -258,8 +258,7 @@ static void test_cancelled_queued_deadline(void **state) {
   first.loop = second.loop = third.loop = &e->loop;
   assert_int_equal(usnmp_target_set_max_inflight(e->t2c, 1), 0);
   assert_int_equal(usnmp_get(e->t2c, &o, 1, &o1, on_done, &first, NULL), 0);
-  assert_int_equal(usnmp_get(e->t2c, &o, 1, &o1, on_done, &second, &queued),
-                   0);
+  assert_int_equal(usnmp_get(e->t2c, &o, 1, &o1, on_done, &second, &queued), 0);
   assert_int_equal(usnmp_cancel(&queued), 0);
   assert_int_equal(second.status, USNMP_E_CANCELLED);
   /* Resend 100 ms, 4 retries: times out at 500 ms, after being sent. */
@@ -285,13 +284,10 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_v3_discovery_report, setup,
                                       teardown),
-      cmocka_unit_test_setup_teardown(test_v3_probe_cancelled, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(test_v3_probe_cancelled, setup, teardown),
       cmocka_unit_test_setup_teardown(test_v2c_target_queue, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_v2c_manager_queue, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_v2c_queue_answered, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(test_v2c_manager_queue, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_v2c_queue_answered, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cancelled_queued_deadline, setup,
                                       teardown),
   };

@@ -8,8 +8,7 @@
 
 int error_status_is_too_big(const usnmp_response *resp);
 int error_status_is_too_big(const usnmp_response *resp) {
-  return resp->status == 0 &&
-         resp->error_status == USNMP_ERROR_STATUS_TOOBIG;
+  return resp->status == 0 && resp->error_status == USNMP_ERROR_STATUS_TOOBIG;
 }
 
 usnmp_error_status error_status_of(const usnmp_response *resp);

@@ -66,8 +66,8 @@ static void assert_get_sysdescr(const usnmp_test_snmpd *agent,
                                 const char *version, const char *address) {
   char out[4096];
   assert_int_equal(run(agent, out, sizeof out,
-                       "snmpget %s -c public -On %s 1.3.6.1.2.1.1.1.0",
-                       version, address),
+                       "snmpget %s -c public -On %s 1.3.6.1.2.1.1.1.0", version,
+                       address),
                    0);
   assert_string_equal(out, SYSDESCR_LINE);
 }
@@ -175,13 +175,12 @@ static void test_v3_readonly_user(void **state) {
           agent->agent4),
       0);
   assert_non_null(strstr(out, "noAccess"));
-  assert_int_equal(
-      run(agent, out, sizeof out,
-          "snmpset -v3 -l authPriv -u sha512aes256c -a SHA-512 "
-          "-A authpass123 -x AES-256-C -X privpass123 -On %s "
-          "1.3.6.1.2.1.1.6.0 s v3-was-here",
-          agent->agent6),
-      0);
+  assert_int_equal(run(agent, out, sizeof out,
+                       "snmpset -v3 -l authPriv -u sha512aes256c -a SHA-512 "
+                       "-A authpass123 -x AES-256-C -X privpass123 -On %s "
+                       "1.3.6.1.2.1.1.6.0 s v3-was-here",
+                       agent->agent6),
+                   0);
   assert_string_equal(out, ".1.3.6.1.2.1.1.6.0 = STRING: \"v3-was-here\"\n");
 }
 
@@ -213,13 +212,12 @@ static void test_restart_increments_boots(void **state) {
   /* The v3 users survive the restart (their keys come back from the
    * config, the engine ID from the saved state). */
   char out[4096];
-  assert_int_equal(
-      run(&agent, out, sizeof out,
-          "snmpget -v3 -l authPriv -u sha256aes192c -a SHA-256 "
-          "-A authpass123 -x AES-192-C -X privpass123 -On %s "
-          "1.3.6.1.2.1.1.1.0",
-          agent.agent6),
-      0);
+  assert_int_equal(run(&agent, out, sizeof out,
+                       "snmpget -v3 -l authPriv -u sha256aes192c -a SHA-256 "
+                       "-A authpass123 -x AES-192-C -X privpass123 -On %s "
+                       "1.3.6.1.2.1.1.1.0",
+                       agent.agent6),
+                   0);
   assert_string_equal(out, SYSDESCR_LINE);
   assert_int_equal(usnmp_test_snmpd_stop(&agent), 0);
 }
@@ -244,8 +242,7 @@ static void test_extra_conf(void **state) {
                        "snmpget -v2c -c public -On %s 1.3.6.1.4.1.99998.1.0",
                        agent.agent4),
                    0);
-  assert_string_equal(out,
-                      ".1.3.6.1.4.1.99998.1.0 = STRING: \"from pass\"\n");
+  assert_string_equal(out, ".1.3.6.1.4.1.99998.1.0 = STRING: \"from pass\"\n");
   assert_int_equal(usnmp_test_snmpd_stop(&agent), 0);
 }
 
@@ -285,8 +282,8 @@ static void test_two_agents_and_stop(void **state) {
 
 /* Makes an agent directory in base, as the fixture names them, holding a
  * pid file with pid (none if 0), last changed age_s seconds ago. */
-static void make_agent_dir(char *dir, size_t size, const char *base,
-                           long pid, long age_s) {
+static void make_agent_dir(char *dir, size_t size, const char *base, long pid,
+                           long age_s) {
   int n = snprintf(dir, size, "%s/usnmp-snmpd-XXXXXX", base);
   assert_true(n > 0 && (size_t)n < size);
   assert_non_null(mkdtemp(dir));
@@ -372,8 +369,8 @@ int main(void) {
       cmocka_unit_test(test_two_agents_and_stop),
       cmocka_unit_test(test_sweeps_stale_dirs),
   };
-  int failed = cmocka_run_group_tests_name("shared agent", shared,
-                                           start_shared, stop_shared);
+  int failed = cmocka_run_group_tests_name("shared agent", shared, start_shared,
+                                           stop_shared);
   failed += cmocka_run_group_tests_name("own agents", own, NULL, NULL);
   return failed == 0 ? 0 : 1;
 }

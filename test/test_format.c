@@ -923,13 +923,25 @@ static void test_error_status_text(void **state) {
 /* RFC 3416's short names, one per error-status, and "unknown" beyond. */
 static void test_error_status_name(void **state) {
   (void)state;
-  static const char *const want[] = {
-      "noError",       "tooBig",       "noSuchName",        "badValue",
-      "readOnly",      "genErr",       "noAccess",          "wrongType",
-      "wrongLength",   "wrongEncoding", "wrongValue",       "noCreation",
-      "inconsistentValue", "resourceUnavailable", "commitFailed",
-      "undoFailed",    "authorizationError", "notWritable",
-      "inconsistentName"};
+  static const char *const want[] = {"noError",
+                                     "tooBig",
+                                     "noSuchName",
+                                     "badValue",
+                                     "readOnly",
+                                     "genErr",
+                                     "noAccess",
+                                     "wrongType",
+                                     "wrongLength",
+                                     "wrongEncoding",
+                                     "wrongValue",
+                                     "noCreation",
+                                     "inconsistentValue",
+                                     "resourceUnavailable",
+                                     "commitFailed",
+                                     "undoFailed",
+                                     "authorizationError",
+                                     "notWritable",
+                                     "inconsistentName"};
   for (int32_t i = 0; i <= 18; i++)
     assert_string_equal(usnmp_error_status_name(i), want[i]);
   assert_string_equal(usnmp_error_status_name(USNMP_ERROR_STATUS_NOACCESS),

@@ -26,7 +26,7 @@
 #include "usnmp.h"
 
 typedef struct flag_case {
-  int n;          /* value N of test/typed_values.h */
+  int n; /* value N of test/typed_values.h */
   unsigned flags;
   const char *text;
 } flag_case;
@@ -378,9 +378,8 @@ static const unsigned all_flags[] = {
 static usnmp_value value_of(int n, uint8_t *oid_buf, size_t size) {
   usnmp_value v;
   assert_true(n >= 1 && (size_t)n <= USNMP_TEST_TYPED_VALUES);
-  assert_int_equal(usnmp_test_typed_value_make((size_t)n - 1, &v, oid_buf,
-                                               size),
-                   0);
+  assert_int_equal(
+      usnmp_test_typed_value_make((size_t)n - 1, &v, oid_buf, size), 0);
   return v;
 }
 
@@ -445,15 +444,15 @@ static void test_bad_arguments(void **state) {
   assert_int_equal(usnmp_value_format_flags(buf, sizeof buf, NULL, 0),
                    USNMP_E_INVAL);
   assert_int_equal(usnmp_value_format_flags(NULL, 4, &v, 0), USNMP_E_INVAL);
-  assert_int_equal(usnmp_value_format_flags(buf, sizeof buf, &v,
-                                            USNMP_FORMAT_ALL + 1),
-                   USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp_value_format_flags(buf, sizeof buf, &v, USNMP_FORMAT_ALL + 1),
+      USNMP_E_INVAL);
   /* A malformed IpAddress is refused under -Oq as without it. */
   v = usnmp_value_octets("abc", 3);
   v.type = USNMP_TYPE_IPADDRESS;
-  assert_int_equal(usnmp_value_format_flags(buf, sizeof buf, &v,
-                                            USNMP_FORMAT_QUICK),
-                   USNMP_E_BAD_VALUE);
+  assert_int_equal(
+      usnmp_value_format_flags(buf, sizeof buf, &v, USNMP_FORMAT_QUICK),
+      USNMP_E_BAD_VALUE);
   assert_string_equal(buf, "");
 }
 

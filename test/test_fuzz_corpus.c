@@ -56,8 +56,7 @@ typedef struct replay_counts {
 
 /* Replays every file of dir through check: bad-<ERROR>-* must fail with
  * USNMP_E_<ERROR>, every other seed must pass. */
-static replay_counts replay(const char *dir_name, check_fn check,
-                            void *state) {
+static replay_counts replay(const char *dir_name, check_fn check, void *state) {
   replay_counts n = {0, 0, 0};
   DIR *dir = opendir(dir_name);
   struct dirent *e;

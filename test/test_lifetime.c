@@ -162,8 +162,7 @@ static int walk_vb(usnmp_walk *w, const usnmp_varbind *vb,
   return on_item(arg);
 }
 
-static void walk_done(usnmp_walk *w, const usnmp_walk_result *res,
-                      void *arg) {
+static void walk_done(usnmp_walk *w, const usnmp_walk_result *res, void *arg) {
   (void)w;
   on_end(arg, res->status);
 }
@@ -354,9 +353,7 @@ static void from_other(void **state, enum action a, int table) {
   assert_int_equal(o.calls, 1);
   assert_int_equal(c.calls, 0);
 }
-static void walk_other_free(void **state) {
-  from_other(state, FREE_TARGET, 0);
-}
+static void walk_other_free(void **state) { from_other(state, FREE_TARGET, 0); }
 static void walk_other_close(void **state) {
   from_other(state, CLOSE_MANAGER, 0);
 }
@@ -393,8 +390,7 @@ static void start_on_gone(void **state, enum action a) {
   fixture *f = *state;
   late_start l = {f, a, 1, 1};
   usnmp_oid scalar = usnmp_test_oid(".1.3.6.1.4.1.777.2.0");
-  assert_int_equal(usnmp_get(f->t, &scalar, 1, NULL, start_after, &l, NULL),
-                   0);
+  assert_int_equal(usnmp_get(f->t, &scalar, 1, NULL, start_after, &l, NULL), 0);
   while (l.walk_rc == 1)
     uv_run(&f->loop, UV_RUN_ONCE);
   assert_int_equal(l.walk_rc, gone(a));
@@ -577,8 +573,8 @@ static void stale_handles_many(void **state) {
       assert_int_equal(res[k].status, k % 2 ? 0 : USNMP_E_CANCELLED);
     }
   }
-  assert_int_equal(
-      usnmp_get(f->t, &oid, 1, NULL, cancel_own, &own, &own_ref), 0);
+  assert_int_equal(usnmp_get(f->t, &oid, 1, NULL, cancel_own, &own, &own_ref),
+                   0);
   while (own.calls == 0)
     uv_run(&f->loop, UV_RUN_ONCE);
   assert_int_equal(cancel_in_callback_rc, USNMP_E_STALE);

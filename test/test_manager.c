@@ -5,13 +5,13 @@
  * merge, tooBig, flow control, socket buffers, resolution, and many
  * requests at once.  The real snmpd is in test_manager_snmpd.c.
  */
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -135,8 +135,7 @@ static usnmp_test_agent_stats agent_stats(const env *e) {
   return s;
 }
 
-static void fast_resend(usnmp_target *t, uint32_t resend_ms,
-                        int32_t retries) {
+static void fast_resend(usnmp_target *t, uint32_t resend_ms, int32_t retries) {
   assert_int_equal(usnmp_target_set_resend(t, resend_ms), 0);
   assert_int_equal(usnmp_target_set_retries(t, retries), 0);
 }
@@ -153,8 +152,7 @@ static void test_get_v2c(void **state) {
                        usnmp_test_oid("1.3.6.1.2.1.1.99.0")};
   result res = {0};
   usnmp_stats s;
-  assert_int_equal(usnmp_get(e->t, oids, 2, NULL, on_response, &res, NULL),
-                   0);
+  assert_int_equal(usnmp_get(e->t, oids, 2, NULL, on_response, &res, NULL), 0);
   assert_int_equal(res.calls, 0); /* never from inside the call */
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
@@ -183,17 +181,16 @@ static void test_get_v1_nosuchname(void **state) {
                        usnmp_test_oid("1.3.6.1.2.1.1.99.0")};
   result res = {0};
   assert_int_equal(usnmp_target_set_version(e->t, USNMP_VERSION_1), 0);
-  assert_int_equal(usnmp_get(e->t, oids, 2, NULL, on_response, &res, NULL),
-                   0);
+  assert_int_equal(usnmp_get(e->t, oids, 2, NULL, on_response, &res, NULL), 0);
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
   assert_int_equal(res.error_status, USNMP_ERROR_STATUS_NOSUCHNAME);
   assert_int_equal(res.error_index, 2);
   /* GETBULK does not exist in v1. */
-  assert_int_equal(usnmp_getbulk(e->t, oids, 1, 0, 5, NULL, on_response,
-                                 &res, NULL),
-                   USNMP_E_BAD_VERSION);
+  assert_int_equal(
+      usnmp_getbulk(e->t, oids, 1, 0, 5, NULL, on_response, &res, NULL),
+      USNMP_E_BAD_VERSION);
 }
 
 static void test_getnext_getbulk(void **state) {
@@ -202,11 +199,10 @@ static void test_getnext_getbulk(void **state) {
   usnmp_oid bulk[2] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
                        usnmp_test_oid("1.3.6.1.4.1.99999.1.38")};
   result res = {0}, bres = {0};
-  assert_int_equal(
-      usnmp_getnext(e->t, &up, 1, NULL, on_response, &res, NULL), 0);
-  assert_int_equal(usnmp_getbulk(e->t, bulk, 2, 1, 4, NULL, on_response,
-                                 &bres, NULL),
+  assert_int_equal(usnmp_getnext(e->t, &up, 1, NULL, on_response, &res, NULL),
                    0);
+  assert_int_equal(
+      usnmp_getbulk(e->t, bulk, 2, 1, 4, NULL, on_response, &bres, NULL), 0);
   run_until(&e->loop, &bres.calls, 1, 5000);
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
@@ -247,10 +243,9 @@ static void test_set_then_get(void **state) {
   assert_int_equal(res.status, 0);
   assert_int_equal(res.error_status, 0);
   assert_string_equal(res.text[0], ".1.3.6.1.2.1.1.6.0 = STRING: \"rack 42\"");
-  assert_int_equal(
-      usnmp_test_agent_mib_format(e->agent, "1.3.6.1.2.1.1.6.0", text,
-                                  sizeof(text)),
-      0);
+  assert_int_equal(usnmp_test_agent_mib_format(e->agent, "1.3.6.1.2.1.1.6.0",
+                                               text, sizeof(text)),
+                   0);
   assert_string_equal(text, "STRING: \"rack 42\"");
   /* GETs keep the read community. */
   assert_int_equal(usnmp_get(e->t, &loc, 1, NULL, on_response, &get, NULL), 0);
@@ -302,9 +297,8 @@ static void test_request_opts_community(void **state) {
   result set = {0}, bad = {0};
   opts.flags = USNMP_REQUEST_COMMUNITY;
   opts.community = "private";
-  assert_int_equal(usnmp_set(e->t, &name, &v, 1, &opts, on_response, &set,
-                             NULL),
-                   0);
+  assert_int_equal(
+      usnmp_set(e->t, &name, &v, 1, &opts, on_response, &set, NULL), 0);
   run_until(&e->loop, &set.calls, 1, 5000);
   assert_int_equal(set.status, 0);
   assert_int_equal(set.error_status, 0);
@@ -358,8 +352,7 @@ static void test_bad_replies(void **state) {
     usnmp_stats before = stats_of(e), after;
     usnmp_test_agent_push(e->agent,
                           (usnmp_test_action){cases[i].act, cases[i].param, 0});
-    assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &res, NULL),
-                     0);
+    assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &res, NULL), 0);
     run_until(&e->loop, &res.calls, 1, 5000);
     run_for(&e->loop, 5); /* nothing else arrives */
     after = stats_of(e);
@@ -368,11 +361,10 @@ static void test_bad_replies(void **state) {
     assert_int_equal(res.n, 1);
     assert_string_equal(res.text[0], ".1.3.6.1.2.1.1.1.0 = STRING: "
                                      "\"usnmp scripted test agent\"");
-    assert_int_equal(*(const uint64_t *)((const char *)&after +
-                                         cases[i].counter) -
-                         *(const uint64_t *)((const char *)&before +
-                                             cases[i].counter),
-                     1);
+    assert_int_equal(
+        *(const uint64_t *)((const char *)&after + cases[i].counter) -
+            *(const uint64_t *)((const char *)&before + cases[i].counter),
+        1);
     assert_int_equal(after.resent - before.resent, 1);
     assert_int_equal(after.accepted - before.accepted, 1);
     assert_int_equal(after.received - before.received,
@@ -387,8 +379,7 @@ static void test_duplicate_and_delay(void **state) {
   usnmp_stats s;
   usnmp_test_agent_push(e->agent,
                         (usnmp_test_action){USNMP_TEST_DUPLICATE, 0, 0});
-  usnmp_test_agent_push(e->agent,
-                        (usnmp_test_action){USNMP_TEST_DELAY, 40, 0});
+  usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DELAY, 40, 0});
   assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &dup, NULL), 0);
   run_until(&e->loop, &dup.calls, 1, 5000);
   assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &slow, NULL), 0);
@@ -479,8 +470,9 @@ static void test_resend_backoff_timeout(void **state) {
   uint64_t due = start;
   for (i = 0; i < 3; i++) {
     due += gaps[i];
-    assert_true(as.recv_ms[i + 1] + 1 >= due);   /* never early */
-    assert_true(as.recv_ms[i + 1] <= due + 400 * (i + 1)); /* not absurdly late */
+    assert_true(as.recv_ms[i + 1] + 1 >= due); /* never early */
+    assert_true(as.recv_ms[i + 1] <=
+                due + 400 * (i + 1)); /* not absurdly late */
   }
   assert_true(elapsed + 1 >= 600);
 }
@@ -574,8 +566,7 @@ static void test_target_close(void **state) {
                                (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   assert_int_equal(usnmp_target_set_max_inflight(e->t, 1), 0);
   for (i = 0; i < 3; i++) /* one in flight, two queued */
-    assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &r[i], NULL),
-                     0);
+    assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &r[i], NULL), 0);
   run_for(&e->loop, 10);
   assert_int_equal(stats_of(e).inflight, 1);
   assert_int_equal(stats_of(e).queued, 2);
@@ -607,8 +598,7 @@ static void test_close_pending_and_queued(void **state) {
                                (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   assert_int_equal(usnmp_manager_set_max_inflight(e->m, 2), 0);
   for (i = 0; i < 5; i++)
-    assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &r[i], NULL),
-                     0);
+    assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &r[i], NULL), 0);
   run_for(&e->loop, 10);
   assert_int_equal(stats_of(e).inflight, 2);
   assert_int_equal(stats_of(e).queued, 3);
@@ -701,9 +691,8 @@ static void test_getbulk_toobig_not_retried(void **state) {
                        usnmp_test_oid("1.3.6.1.2.1.1.4")};
   result res = {0};
   usnmp_test_agent_set_toobig_over(e->agent, 2);
-  assert_int_equal(usnmp_getbulk(e->t, oids, 3, 0, 10, NULL, on_response,
-                                 &res, NULL),
-                   0);
+  assert_int_equal(
+      usnmp_getbulk(e->t, oids, 3, 0, 10, NULL, on_response, &res, NULL), 0);
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
@@ -754,8 +743,7 @@ static void test_split_merge(void **state) {
     snprintf(name, sizeof(name), "1.3.6.1.4.1.99999.1.%d", i + 1);
     oids[i] = usnmp_test_oid(name);
   }
-  assert_int_equal(usnmp_get(e->t, oids, 25, NULL, on_response, &res, NULL),
-                   0);
+  assert_int_equal(usnmp_get(e->t, oids, 25, NULL, on_response, &res, NULL), 0);
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
@@ -763,8 +751,8 @@ static void test_split_merge(void **state) {
   assert_int_equal(res.n, 25);
   for (i = 0; i < 25; i++) {
     char want[96];
-    snprintf(want, sizeof(want), ".1.3.6.1.4.1.99999.1.%d = INTEGER: %d",
-             i + 1, i + 1);
+    snprintf(want, sizeof(want), ".1.3.6.1.4.1.99999.1.%d = INTEGER: %d", i + 1,
+             i + 1);
     assert_string_equal(res.text[i], want);
   }
   assert_int_equal(agent_stats(e).requests, 3); /* 10 + 10 + 5 */
@@ -787,8 +775,7 @@ static void test_split_error_index(void **state) {
   /* Unknown names at caller positions 17 and 23: the first one wins. */
   oids[16] = usnmp_test_oid("1.3.6.1.4.1.99999.2.1");
   oids[22] = usnmp_test_oid("1.3.6.1.4.1.99999.2.2");
-  assert_int_equal(usnmp_get(e->t, oids, 25, NULL, on_response, &res, NULL),
-                   0);
+  assert_int_equal(usnmp_get(e->t, oids, 25, NULL, on_response, &res, NULL), 0);
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
@@ -809,8 +796,7 @@ static void test_toobig_halves(void **state) {
   }
   /* More than 3 varbinds: tooBig.  10 -> 5 + 5 -> (3 + 2) + (3 + 2). */
   usnmp_test_agent_set_toobig_over(e->agent, 3);
-  assert_int_equal(usnmp_get(e->t, oids, 10, NULL, on_response, &res, NULL),
-                   0);
+  assert_int_equal(usnmp_get(e->t, oids, 10, NULL, on_response, &res, NULL), 0);
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
@@ -818,8 +804,8 @@ static void test_toobig_halves(void **state) {
   assert_int_equal(res.n, 10);
   for (i = 0; i < 10; i++) {
     char want[96];
-    snprintf(want, sizeof(want), ".1.3.6.1.4.1.99999.1.%d = INTEGER: %d",
-             i + 1, i + 1);
+    snprintf(want, sizeof(want), ".1.3.6.1.4.1.99999.1.%d = INTEGER: %d", i + 1,
+             i + 1);
     assert_string_equal(res.text[i], want);
   }
   assert_int_equal(agent_stats(e).requests, 1 + 2 + 4);
@@ -841,10 +827,8 @@ static void test_split_child_timeout(void **state) {
    * and the third's answer is not delivered. */
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
   usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
-  usnmp_test_agent_push(e->agent,
-                        (usnmp_test_action){USNMP_TEST_DELAY, 60, 0});
-  assert_int_equal(usnmp_get(e->t, oids, 25, NULL, on_response, &res, NULL),
-                   0);
+  usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DELAY, 60, 0});
+  assert_int_equal(usnmp_get(e->t, oids, 25, NULL, on_response, &res, NULL), 0);
   run_until(&e->loop, &res.calls, 1, 5000);
   run_for(&e->loop, 80);
   assert_int_equal(res.calls, 1);
@@ -863,17 +847,15 @@ static void test_set_split(void **state) {
   int i;
   for (i = 0; i < 12; i++) {
     snprintf(name, sizeof(name), "1.3.6.1.4.1.99999.3.%d", i + 1);
-    assert_int_equal(usnmp_test_agent_mib_set(e->agent, name,
-                                              usnmp_value_integer(0), 1),
-                     0);
+    assert_int_equal(
+        usnmp_test_agent_mib_set(e->agent, name, usnmp_value_integer(0), 1), 0);
     oids[i] = usnmp_test_oid(name);
     vals[i] = usnmp_value_integer(100 + i);
   }
   assert_int_equal(usnmp_target_set_write_community(e->t, "private"), 0);
   assert_int_equal(usnmp_target_set_max_oids(e->t, 5), 0);
-  assert_int_equal(usnmp_set(e->t, oids, vals, 12, NULL, on_response, &res,
-                             NULL),
-                   0);
+  assert_int_equal(
+      usnmp_set(e->t, oids, vals, 12, NULL, on_response, &res, NULL), 0);
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.status, 0);
@@ -881,14 +863,13 @@ static void test_set_split(void **state) {
   assert_int_equal(res.n, 12);
   for (i = 0; i < 12; i++) {
     char want[96];
-    snprintf(want, sizeof(want), ".1.3.6.1.4.1.99999.3.%d = INTEGER: %d",
-             i + 1, 100 + i);
+    snprintf(want, sizeof(want), ".1.3.6.1.4.1.99999.3.%d = INTEGER: %d", i + 1,
+             100 + i);
     assert_string_equal(res.text[i], want);
   }
   assert_int_equal(agent_stats(e).by_type[USNMP_PDU_SET - 0xA0], 3);
-  assert_int_equal(usnmp_test_agent_mib_format(e->agent,
-                                               "1.3.6.1.4.1.99999.3.12", text,
-                                               sizeof(text)),
+  assert_int_equal(usnmp_test_agent_mib_format(
+                       e->agent, "1.3.6.1.4.1.99999.3.12", text, sizeof(text)),
                    0);
   assert_string_equal(text, "INTEGER: 111");
 }
@@ -920,8 +901,7 @@ static int fake_encode(usnmp_request *r, const usnmp__pdu *pdu, uint8_t *buf,
 static int fake_accept(usnmp_request *r, usnmp__inbound *in) {
   fake_v3 *f = fake_of(r->m);
   f->accepted++;
-  return in->msg.type == USNMP_PDU_RESPONSE ? USNMP__ACCEPT
-                                            : USNMP__DROP_PDU;
+  return in->msg.type == USNMP_PDU_RESPONSE ? USNMP__ACCEPT : USNMP__DROP_PDU;
 }
 
 static void test_msgproc_hook(void **state) {
@@ -940,8 +920,8 @@ static void test_msgproc_hook(void **state) {
                    0);
   assert_int_equal(usnmp_target_set_version(e->t, USNMP_VERSION_3), 0);
   /* Replies arrive as v2c: route version 1 on the wire to the fake. */
-  assert_int_equal(
-      usnmp__manager_set_msgproc(e->m, USNMP_VERSION_2C, &f.proc), 0);
+  assert_int_equal(usnmp__manager_set_msgproc(e->m, USNMP_VERSION_2C, &f.proc),
+                   0);
   assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &res, NULL), 0);
   run_until(&e->loop, &res.calls, 1, 5000);
   assert_int_equal(res.calls, 1);
@@ -950,8 +930,7 @@ static void test_msgproc_hook(void **state) {
   assert_int_equal(f.accepted, 1);
   assert_int_equal(usnmp__manager_set_msgproc(e->m, USNMP_VERSION_2C, f.v2c),
                    0);
-  assert_int_equal(usnmp__manager_set_msgproc(e->m, USNMP_VERSION_3, NULL),
-                   0);
+  assert_int_equal(usnmp__manager_set_msgproc(e->m, USNMP_VERSION_3, NULL), 0);
 }
 
 /* ------------------------------------------------------------------------
@@ -968,8 +947,7 @@ static void test_target_cap(void **state) {
                                (usnmp_test_action){USNMP_TEST_DELAY, 15, 0});
   assert_int_equal(usnmp_target_set_max_inflight(e->t, 3), 0);
   for (i = 0; i < 10; i++)
-    assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &r[i], NULL),
-                     0);
+    assert_int_equal(usnmp_get(e->t, &o, 1, NULL, on_response, &r[i], NULL), 0);
   assert_int_equal(stats_of(e).inflight, 3);
   assert_int_equal(stats_of(e).queued, 7);
   run_until(&e->loop, &r[9].calls, 1, 5000);
@@ -997,9 +975,8 @@ static void test_manager_cap(void **state) {
   assert_int_equal(usnmp_manager_set_max_inflight(e->m, 4), 0);
   for (i = 0; i < 12; i++) {
     r[i].order_counter = &order;
-    assert_int_equal(usnmp_get(i % 2 ? t2 : e->t, &o, 1, NULL, on_response,
-                               &r[i], NULL),
-                     0);
+    assert_int_equal(
+        usnmp_get(i % 2 ? t2 : e->t, &o, 1, NULL, on_response, &r[i], NULL), 0);
   }
   assert_int_equal(stats_of(e).inflight, 4);
   assert_int_equal(stats_of(e).queued, 8);
@@ -1040,8 +1017,7 @@ static void test_many_targets(void **state) {
     fast_resend(ts[i], 5000, 2);
   }
   for (i = 0; i < 1000; i++)
-    assert_int_equal(
-        usnmp_get(ts[i % 50], &o, 1, NULL, on_many, &mn, NULL), 0);
+    assert_int_equal(usnmp_get(ts[i % 50], &o, 1, NULL, on_many, &mn, NULL), 0);
   run_until(&e->loop, &mn.done, 1000, 30000);
   s = stats_of(e);
   assert_int_equal(mn.done, 1000);
@@ -1155,7 +1131,7 @@ static void test_socket_buffer(void **state) {
 typedef struct parse_case {
   const char *agent;
   int ok;
-  int family;     /* of the numeric address, or AF_UNSPEC for a name */
+  int family; /* of the numeric address, or AF_UNSPEC for a name */
   uint16_t port;
   const char *host; /* the name to resolve */
 } parse_case;
@@ -1196,8 +1172,8 @@ static void test_agent_parse(void **state) {
     char host[256];
     const char *name = NULL;
     int family = -1;
-    int rc = usnmp__agent_parse(cases[i].agent, &ss, host, sizeof(host),
-                                &name, &family);
+    int rc = usnmp__agent_parse(cases[i].agent, &ss, host, sizeof(host), &name,
+                                &family);
     if (!cases[i].ok) {
       if (rc != USNMP_E_INVAL)
         fail_msg("%s: accepted", cases[i].agent);

@@ -194,10 +194,9 @@ static void test_split(void **state) {
   assert_int_equal(res.error_status, 0);
   assert_int_equal(res.n, 25);
   for (i = 0; i < 25; i++)
-    assert_string_equal(res.text[i],
-                        i % 2 ? ".1.3.6.1.2.1.1.2.0 = OID: "
-                                ".1.3.6.1.4.1.8072.3.2.10"
-                              : SYSDESCR_TEXT);
+    assert_string_equal(res.text[i], i % 2 ? ".1.3.6.1.2.1.1.2.0 = OID: "
+                                             ".1.3.6.1.4.1.8072.3.2.10"
+                                           : SYSDESCR_TEXT);
   assert_int_equal(s.accepted, 3);
   usnmp_target_close(t);
 }

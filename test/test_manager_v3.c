@@ -65,8 +65,7 @@ static usnmp_target *v3_target(env *e, const char *agent, const char *user,
   if (priv != NULL)
     assert_int_equal(usnmp_priv_proto_parse(priv, &p), 0);
   assert_int_equal(usnmp_target_init(e->m, &t, agent), 0);
-  assert_int_equal(usnmp_target_set_v3_user(t, user, a, authpass, p,
-                                            privpass),
+  assert_int_equal(usnmp_target_set_v3_user(t, user, a, authpass, p, privpass),
                    0);
   assert_int_equal(usnmp_target_set_resend(t, 500), 0);
   assert_int_equal(usnmp_target_set_retries(t, 4), 0);
@@ -178,8 +177,8 @@ static void test_every_user(void **state) {
   }
 }
 
-static const usnmp_test_snmpd_user shaaes = {"shaaes", "authPriv", "SHA",
-                                             "AES", 1};
+static const usnmp_test_snmpd_user shaaes = {"shaaes", "authPriv", "SHA", "AES",
+                                             1};
 
 static void test_wrong_secrets(void **state) {
   env *e = *state;
@@ -194,8 +193,8 @@ static void test_wrong_secrets(void **state) {
   usnmp_target_close(t);
 
   /* Unknown user. */
-  t = v3_target(e, e->agent.agent6, "nobody", "SHA",
-                USNMP_TEST_SNMPD_AUTH_PASS, "AES", USNMP_TEST_SNMPD_PRIV_PASS);
+  t = v3_target(e, e->agent.agent6, "nobody", "SHA", USNMP_TEST_SNMPD_AUTH_PASS,
+                "AES", USNMP_TEST_SNMPD_PRIV_PASS);
   assert_int_equal(get_once(e, t, &res), USNMP_E_UNKNOWN_USER);
   usnmp_target_close(t);
 
@@ -204,16 +203,16 @@ static void test_wrong_secrets(void **state) {
                 USNMP_TEST_SNMPD_AUTH_PASS, "DES", USNMP_TEST_SNMPD_PRIV_PASS);
   assert_int_equal(get_once(e, t, &res), USNMP_E_UNSUPPORTED_SEC_LEVEL);
   usnmp_target_close(t);
-  t = v3_target(e, e->agent.agent4, "noauth", "MD5",
-                USNMP_TEST_SNMPD_AUTH_PASS, NULL, NULL);
+  t = v3_target(e, e->agent.agent4, "noauth", "MD5", USNMP_TEST_SNMPD_AUTH_PASS,
+                NULL, NULL);
   assert_int_equal(get_once(e, t, &res), USNMP_E_UNSUPPORTED_SEC_LEVEL);
   usnmp_target_close(t);
 
   /* Wrong privacy password: the agent cannot decrypt and answers nothing
    * we can authenticate; the request ends as a timeout (net-snmp's
    * snmpget says "Timeout" too). */
-  t = v3_target(e, e->agent.agent4, "shaaes", "SHA",
-                USNMP_TEST_SNMPD_AUTH_PASS, "AES", "wrongpriv123");
+  t = v3_target(e, e->agent.agent4, "shaaes", "SHA", USNMP_TEST_SNMPD_AUTH_PASS,
+                "AES", "wrongpriv123");
   assert_int_equal(usnmp_target_set_resend(t, 200), 0);
   assert_int_equal(usnmp_target_set_retries(t, 1), 0);
   assert_int_equal(get_once(e, t, &res), USNMP_E_TIMEOUT);
@@ -245,10 +244,10 @@ static void test_wrong_secrets(void **state) {
   assert_int_equal(usnmp_target_set_v3_user(t, NULL, USNMP_AUTH_NONE, NULL,
                                             USNMP_PRIV_NONE, NULL),
                    USNMP_E_V3_USER_NAME);
-  assert_int_equal(usnmp_target_set_v3_user(
-                       t, "123456789012345678901234567890123",
-                       USNMP_AUTH_NONE, NULL, USNMP_PRIV_NONE, NULL),
-                   USNMP_E_V3_USER_NAME);
+  assert_int_equal(
+      usnmp_target_set_v3_user(t, "123456789012345678901234567890123",
+                               USNMP_AUTH_NONE, NULL, USNMP_PRIV_NONE, NULL),
+      USNMP_E_V3_USER_NAME);
   assert_int_equal(usnmp_target_set_v3_user(t, "u", (usnmp_auth_proto)-1,
                                             "authpass123", USNMP_PRIV_NONE,
                                             NULL),
@@ -258,11 +257,10 @@ static void test_wrong_secrets(void **state) {
                       "of the USM (min=8)");
   assert_int_equal(usnmp_target_set_v3_level(t, USNMP_SEC_AUTHPRIV),
                    USNMP_E_INVAL);
-  assert_int_equal(usnmp_target_set_v3_engine_id(t, (const uint8_t *)"abc",
-                                                 3),
+  assert_int_equal(usnmp_target_set_v3_engine_id(t, (const uint8_t *)"abc", 3),
                    USNMP_E_INVAL);
-  assert_int_equal(usnmp_target_set_v3_user(t, "noauth", USNMP_AUTH_NONE,
-                                            NULL, USNMP_PRIV_NONE, NULL),
+  assert_int_equal(usnmp_target_set_v3_user(t, "noauth", USNMP_AUTH_NONE, NULL,
+                                            USNMP_PRIV_NONE, NULL),
                    0);
   assert_int_equal(usnmp_target_set_v3_level(t, USNMP_SEC_AUTHNOPRIV),
                    USNMP_E_INVAL);
@@ -380,8 +378,7 @@ static void test_key_cache(void **state) {
   ts[0] = user_target(e, e->agent.agent4, &shaaes);
   usnmp__crypto_cache_stats(e->m->crypto, &hits0, &misses0);
   for (i = 1; i < 1000; i++)
-    ts[i] = user_target(e, i % 2 ? e->agent.agent6 : e->agent.agent4,
-                        &shaaes);
+    ts[i] = user_target(e, i % 2 ? e->agent.agent6 : e->agent.agent4, &shaaes);
   usnmp__crypto_cache_stats(e->m->crypto, &hits, &misses);
   assert_int_equal(misses, misses0);
   assert_int_equal(hits - hits0, 2 * 999);
@@ -581,8 +578,8 @@ static void agent_answer(hostile *h, const struct sockaddr *from,
       vbs[i].value = usnmp_value_string("hostile but honest");
     h->answered++;
   }
-  rc = usnmp__msg3_encode(h->crypto, &h->agent, 0, m.msg_id, 65507, &pdu,
-                          vbs, n, out, sizeof(out));
+  rc = usnmp__msg3_encode(h->crypto, &h->agent, 0, m.msg_id, 65507, &pdu, vbs,
+                          n, out, sizeof(out));
   assert_true(rc > 0);
   if (h->friendly == 2) {
     /* Before the real answer: every truncation of it, and every one of
@@ -615,8 +612,7 @@ static void on_hostile_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
     return;
   }
   assert_int_equal(
-      usnmp__msg3_peek_msg_id((uint8_t *)buf->base, (size_t)nread, &msg_id),
-      0);
+      usnmp__msg3_peek_msg_id((uint8_t *)buf->base, (size_t)nread, &msg_id), 0);
   if (nread < 80) {
     /* The probe (no user, no varbinds: short).  First junk: truncated,
      * a v2c message with the msgID as request-id, a wrong msgID. */
@@ -636,14 +632,14 @@ static void on_hostile_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
     pdu.type = USNMP_PDU_REPORT;
     pdu.request_id = msg_id;
     /* A report with a wrong msgID first (dropped as unknown). */
-    len = usnmp__msg3_encode(h->crypto, &h->agent, 0, msg_id ^ 1, 65507,
-                             &pdu, &vb, 1, out, sizeof(out));
+    len = usnmp__msg3_encode(h->crypto, &h->agent, 0, msg_id ^ 1, 65507, &pdu,
+                             &vb, 1, out, sizeof(out));
     assert_true(len > 0);
     hostile_send(h, from, out, (size_t)len);
     /* Then the real one, at noAuthNoPriv as RFC 3414 4 says. */
     h->agent.level = USNMP_SEC_NOAUTHNOPRIV;
-    len = usnmp__msg3_encode(h->crypto, &h->agent, 0, msg_id, 65507, &pdu,
-                             &vb, 1, out, sizeof(out));
+    len = usnmp__msg3_encode(h->crypto, &h->agent, 0, msg_id, 65507, &pdu, &vb,
+                             1, out, sizeof(out));
     h->agent.level = USNMP_SEC_AUTHPRIV;
     assert_true(len > 0);
     hostile_send(h, from, out, (size_t)len);

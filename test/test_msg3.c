@@ -235,12 +235,11 @@ static void frame_target(usnmp__crypto *c, usnmp__usm_target *t,
                          const struct frame *f, const char *authpass,
                          const char *privpass) {
   assert_int_equal(usnmp__usm_target_init(c, t), 0);
-  assert_int_equal(
-      usnmp__usm_target_set_user(c, t, f->user[0] ? f->user : "x", f->auth,
-                                 f->auth != USNMP_AUTH_NONE ? authpass : NULL,
-                                 f->priv,
-                                 f->priv != USNMP_PRIV_NONE ? privpass : NULL),
-      0);
+  assert_int_equal(usnmp__usm_target_set_user(
+                       c, t, f->user[0] ? f->user : "x", f->auth,
+                       f->auth != USNMP_AUTH_NONE ? authpass : NULL, f->priv,
+                       f->priv != USNMP_PRIV_NONE ? privpass : NULL),
+                   0);
   assert_int_equal(usnmp__usm_target_set_engine(c, t, capture_engine,
                                                 sizeof(capture_engine), 0),
                    0);
@@ -324,15 +323,14 @@ static void test_discovery_matches_netsnmp(void **state) {
   int len;
 
   (void)state;
-  len = usnmp__msg3_encode_discovery(buf, sizeof(buf), 0x1288ba24,
-                                     0x460af081, 65507);
+  len = usnmp__msg3_encode_discovery(buf, sizeof(buf), 0x1288ba24, 0x460af081,
+                                     65507);
   assert_int_equal(len, n);
   assert_memory_equal(buf, want, n);
   /* With one-byte msgID and request-id the probe takes 58 bytes. */
   assert_int_equal(usnmp__msg3_encode_discovery(buf, 57, 1, 1, 65507),
                    USNMP_E_NOBUFS);
-  assert_int_equal(usnmp__msg3_encode_discovery(buf, sizeof(buf), -1, 1,
-                                                65507),
+  assert_int_equal(usnmp__msg3_encode_discovery(buf, sizeof(buf), -1, 1, 65507),
                    USNMP_E_INVAL);
   assert_int_equal(usnmp__msg3_encode_discovery(buf, sizeof(buf), 1, 1, 483),
                    USNMP_E_INVAL);
@@ -447,28 +445,28 @@ static void test_wrong_keys_and_levels(void **state) {
   /* Wrong authentication password. */
   len = load(msg, sizeof(msg), F_SHA_RESP);
   frame_target(c, &t, &frames[F_SHA_RESP], "wrongpass123", NULL);
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    USNMP_E_AUTH_FAILURE);
   /* Right password, other protocol. */
   f = frames[F_SHA_RESP];
   f.auth = USNMP_AUTH_MD5;
   frame_target(c, &t, &f, "authpass123", NULL);
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    USNMP_E_AUTH_FAILURE);
   /* Another user, another engine, no target at all. */
   f = frames[F_SHA_RESP];
   f.user = "shanopriv2";
   frame_target(c, &t, &f, "authpass123", NULL);
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    USNMP_E_AUTH_FAILURE);
   frame_target(c, &t, &frames[F_SHA_RESP], "authpass123", NULL);
   assert_int_equal(usnmp__usm_target_set_engine(c, &t, capture_engine, 17, 0),
                    0);
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    USNMP_E_AUTH_FAILURE);
   assert_int_equal(usnmp__msg3_decode(c, NULL, msg, len, scratch,
                                       sizeof(scratch), &m, vbs, 4, &n_vbs),
@@ -477,8 +475,8 @@ static void test_wrong_keys_and_levels(void **state) {
   f = frames[F_SHA_RESP];
   f.priv = USNMP_PRIV_AES;
   frame_target(c, &t, &f, "authpass123", "privpass123");
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    USNMP_E_AUTH_FAILURE);
   /* An authNoPriv target refuses an unauthenticated response, but takes
    * an unauthenticated report. */
@@ -488,37 +486,37 @@ static void test_wrong_keys_and_levels(void **state) {
                                               "authpass123", USNMP_PRIV_NONE,
                                               NULL),
                    0);
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    USNMP_E_AUTH_FAILURE);
   len = load(msg, sizeof(msg), F_REPORT_USER);
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    0);
   assert_int_equal(m.report, USNMP_E_UNKNOWN_USER);
 
   /* Wrong privacy password: the digest is right, the plaintext noise. */
   len = load(msg, sizeof(msg), F_SHAAES_RESP);
   frame_target(c, &t, &frames[F_SHAAES_RESP], "authpass123", "privpass124");
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    USNMP_E_DECRYPTION_ERROR);
   len = load(msg, sizeof(msg), F_MD5DES_RESP);
   frame_target(c, &t, &frames[F_MD5DES_RESP], "authpass123", "privpass124");
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    USNMP_E_DECRYPTION_ERROR);
   /* The right keys, but no room to decrypt. */
   frame_target(c, &t, &frames[F_MD5DES_RESP], "authpass123", "privpass123");
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, 40, &m, vbs,
-                                      4, &n_vbs),
-                   USNMP_E_NOBUFS);
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, NULL, 0, &m, vbs, 4,
-                                      &n_vbs),
-                   USNMP_E_NOBUFS);
+  assert_int_equal(
+      usnmp__msg3_decode(c, &t, msg, len, scratch, 40, &m, vbs, 4, &n_vbs),
+      USNMP_E_NOBUFS);
+  assert_int_equal(
+      usnmp__msg3_decode(c, &t, msg, len, NULL, 0, &m, vbs, 4, &n_vbs),
+      USNMP_E_NOBUFS);
   /* Too many varbinds for the caller's array. */
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 0, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 0, &n_vbs),
                    USNMP_E_TOO_MANY_VARBINDS);
   usnmp__usm_target_wipe(&t);
 }
@@ -529,12 +527,12 @@ static size_t build(uint8_t *out, int version, int32_t max_size,
                     const uint8_t *flags, size_t flags_len, int model) {
   uint8_t body[256];
   size_t n = 0, m = 0;
-  static const uint8_t sp[] = {0x04, 0x10, 0x30, 0x0e, 0x04, 0x00, 0x02,
-                               0x01, 0x00, 0x02, 0x01, 0x00, 0x04, 0x00,
-                               0x04, 0x00, 0x04, 0x00};
-  static const uint8_t scoped[] = {0x30, 0x11, 0x04, 0x00, 0x04, 0x00,
-                                   0xa0, 0x0b, 0x02, 0x01, 0x07, 0x02,
-                                   0x01, 0x00, 0x02, 0x01, 0x00, 0x30, 0x00};
+  static const uint8_t sp[] = {0x04, 0x10, 0x30, 0x0e, 0x04, 0x00,
+                               0x02, 0x01, 0x00, 0x02, 0x01, 0x00,
+                               0x04, 0x00, 0x04, 0x00, 0x04, 0x00};
+  static const uint8_t scoped[] = {0x30, 0x11, 0x04, 0x00, 0x04, 0x00, 0xa0,
+                                   0x0b, 0x02, 0x01, 0x07, 0x02, 0x01, 0x00,
+                                   0x02, 0x01, 0x00, 0x30, 0x00};
   uint8_t global[32];
 
   global[m++] = 0x02;
@@ -580,8 +578,7 @@ static void test_header_checks(void **state) {
   /* The hand-built message itself is fine. */
   len = build(msg, 3, 1500, (const uint8_t *)"\x04", 1, 3);
   assert_int_equal(
-      usnmp__msg3_decode(NULL, NULL, msg, len, NULL, 0, &m, vbs, 4, &n_vbs),
-      0);
+      usnmp__msg3_decode(NULL, NULL, msg, len, NULL, 0, &m, vbs, 4, &n_vbs), 0);
   assert_int_equal(m.msg_id, 5);
   assert_int_equal(m.pdu.request_id, 7);
   assert_int_equal(usnmp__msg3_peek_msg_id(msg, len, &id), 0);
@@ -591,8 +588,7 @@ static void test_header_checks(void **state) {
   assert_int_equal(
       usnmp__msg3_decode(NULL, NULL, msg, len, NULL, 0, &m, vbs, 4, &n_vbs),
       USNMP_E_BAD_VERSION);
-  assert_int_equal(usnmp__msg3_peek_msg_id(msg, len, &id),
-                   USNMP_E_BAD_VERSION);
+  assert_int_equal(usnmp__msg3_peek_msg_id(msg, len, &id), USNMP_E_BAD_VERSION);
   len = build(msg, 3, 1500, (const uint8_t *)"\x04", 1, 2);
   assert_int_equal(
       usnmp__msg3_decode(NULL, NULL, msg, len, NULL, 0, &m, vbs, 4, &n_vbs),
@@ -684,8 +680,7 @@ static void round_trip(usnmp__crypto *c, usnmp__usm_target *t,
     in[i].value = type == USNMP_PDU_SET ? usnmp_value_string("a new name")
                                         : usnmp_value_null();
   }
-  len = usnmp__msg3_encode(c, t, 5000, 42, 1500, &pdu, in, n, buf,
-                           sizeof(buf));
+  len = usnmp__msg3_encode(c, t, 5000, 42, 1500, &pdu, in, n, buf, sizeof(buf));
   assert_true(len > 0);
   assert_int_equal(usnmp__msg3_decode(c, t, buf, (size_t)len, scratch,
                                       sizeof(scratch), &m, out, 8, &n_out),
@@ -722,11 +717,10 @@ static void test_round_trips(void **state) {
       if (a == USNMP_AUTH_NONE && p != USNMP_PRIV_NONE)
         continue;
       assert_int_equal(usnmp__usm_target_init(c, &t), 0);
-      assert_int_equal(
-          usnmp__usm_target_set_user(c, &t, "someone", a,
-                                     a ? "authpass123" : NULL, p,
-                                     p ? "privpass123" : NULL),
-          0);
+      assert_int_equal(usnmp__usm_target_set_user(c, &t, "someone", a,
+                                                  a ? "authpass123" : NULL, p,
+                                                  p ? "privpass123" : NULL),
+                       0);
       assert_int_equal(usnmp__usm_target_set_engine(c, &t, capture_engine,
                                                     sizeof(capture_engine), 0),
                        0);
@@ -772,31 +766,30 @@ static void test_encode_errors(void **state) {
                                               "privpass123"),
                    0);
   /* Not discovered yet. */
-  assert_int_equal(usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, &vb, 1, buf,
-                                      sizeof(buf)),
-                   USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, &vb, 1, buf, sizeof(buf)),
+      USNMP_E_INVAL);
   assert_int_equal(usnmp__usm_target_set_engine(c, &t, capture_engine,
                                                 sizeof(capture_engine), 0),
                    0);
-  assert_int_equal(usnmp__msg3_encode(c, &t, 0, -1, 1500, &pdu, &vb, 1, buf,
-                                      sizeof(buf)),
-                   USNMP_E_INVAL);
-  full = usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, &vb, 1, buf,
-                            sizeof(buf));
+  assert_int_equal(
+      usnmp__msg3_encode(c, &t, 0, -1, 1500, &pdu, &vb, 1, buf, sizeof(buf)),
+      USNMP_E_INVAL);
+  full = usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, &vb, 1, buf, sizeof(buf));
   assert_true(full > 1000);
   /* Every buffer too small by any amount: NOBUFS, and the salt still
    * moves on (an IV is never reused, even for a message never sent). */
   for (size = 0; size < (size_t)full; size += 7) {
     uint64_t salt = t.salt;
-    assert_int_equal(usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, &vb, 1, buf,
-                                        size),
-                     USNMP_E_NOBUFS);
+    assert_int_equal(
+        usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, &vb, 1, buf, size),
+        USNMP_E_NOBUFS);
     assert_int_equal(t.salt, salt + 1);
   }
   vb.value = usnmp_value_octets(big, sizeof(big));
-  assert_int_equal(usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, &vb, 1, buf,
-                                      sizeof(buf)),
-                   USNMP_E_MSG_TOO_BIG);
+  assert_int_equal(
+      usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, &vb, 1, buf, sizeof(buf)),
+      USNMP_E_MSG_TOO_BIG);
   usnmp__usm_target_wipe(&t);
 }
 
@@ -818,8 +811,8 @@ static void test_reply_actions(void **state) {
                    0);
   assert_false(usnmp__usm_target_ready(&t));
   len = load(msg, sizeof(msg), F_REPORT_ENGINE);
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    0);
   assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 1000, 1, &status),
                    USNMP__V3_FAIL);
@@ -835,21 +828,21 @@ static void test_reply_actions(void **state) {
 
   /* The authenticated response sets the clock for good. */
   len = load(msg, sizeof(msg), F_SHA_RESP);
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    0);
   assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 2000, 0, &status),
                    USNMP__V3_DELIVER);
   assert_true(t.time_authentic);
   /* Replayed much later (more than 150 s by our clock): dropped. */
-  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 2000 + 200000, 0,
-                                            &status),
-                   USNMP__V3_DROP);
+  assert_int_equal(
+      usnmp__msg3_reply_action(c, &t, &m, 2000 + 200000, 0, &status),
+      USNMP__V3_DROP);
 
   /* Reports that end the request. */
   len = load(msg, sizeof(msg), F_REPORT_DIGEST);
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    0);
   assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 2000, 0, &status),
                    USNMP__V3_FAIL);
@@ -875,8 +868,8 @@ static void test_reply_actions(void **state) {
     assert_true(rc > 0);
     len = (size_t)rc;
   }
-  assert_int_equal(usnmp__msg3_decode(c, &t, buf, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, buf, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    0);
   assert_true(m.authenticated);
   assert_int_equal(m.report, USNMP_E_NOT_IN_TIME_WINDOW);
@@ -899,8 +892,8 @@ static void test_reply_actions(void **state) {
   assert_int_equal(usnmp__usm_target_set_engine(c, &t, capture_engine, 9, 1),
                    0);
   len = load(msg, sizeof(msg), F_REPORT_ENGINE);
-  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch,
-                                      sizeof(scratch), &m, vbs, 4, &n_vbs),
+  assert_int_equal(usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch),
+                                      &m, vbs, 4, &n_vbs),
                    0);
   assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 1000, 0, &status),
                    USNMP__V3_FAIL);
@@ -927,15 +920,14 @@ static void test_contexts(void **state) {
   memset(&pdu, 0, sizeof(pdu));
   pdu.type = USNMP_PDU_GETNEXT;
   assert_int_equal(usnmp__usm_target_init(c, &t), 0);
-  assert_int_equal(usnmp__usm_target_set_user(c, &t, "ctxuser",
-                                              USNMP_AUTH_SHA, "authpass123",
-                                              USNMP_PRIV_AES, "privpass123"),
+  assert_int_equal(usnmp__usm_target_set_user(c, &t, "ctxuser", USNMP_AUTH_SHA,
+                                              "authpass123", USNMP_PRIV_AES,
+                                              "privpass123"),
                    0);
   assert_int_equal(usnmp__usm_target_set_engine(c, &t, capture_engine,
                                                 sizeof(capture_engine), 0),
                    0);
-  len = usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, NULL, 0, buf,
-                           sizeof(buf));
+  len = usnmp__msg3_encode(c, &t, 0, 1, 1500, &pdu, NULL, 0, buf, sizeof(buf));
   assert_true(len > 0);
   assert_int_equal(usnmp__msg3_decode(c, &t, buf, (size_t)len, scratch,
                                       sizeof(scratch), &m, vbs, 2, &n),
@@ -945,12 +937,10 @@ static void test_contexts(void **state) {
                       sizeof(capture_engine));
   assert_int_equal(m.context_name_len, 0);
 
-  assert_int_equal(usnmp__usm_target_set_context(&t, other_engine,
-                                                 sizeof(other_engine),
-                                                 "bridge1"),
+  assert_int_equal(usnmp__usm_target_set_context(
+                       &t, other_engine, sizeof(other_engine), "bridge1"),
                    0);
-  len = usnmp__msg3_encode(c, &t, 0, 2, 1500, &pdu, NULL, 0, buf,
-                           sizeof(buf));
+  len = usnmp__msg3_encode(c, &t, 0, 2, 1500, &pdu, NULL, 0, buf, sizeof(buf));
   assert_int_equal(usnmp__msg3_decode(c, &t, buf, (size_t)len, scratch,
                                       sizeof(scratch), &m, vbs, 2, &n),
                    0);
@@ -1054,9 +1044,9 @@ static void test_mutations_resigned(void **state) {
           m.auth_params_len == usnmp__usm_auth_mac_len(f->auth)) {
         uint8_t mac[USNMP__USM_MAC_MAX];
         size_t hole = (size_t)(m.auth_params - msg);
-        assert_int_equal(usnmp__usm_hmac_msg(c, f->auth, t.auth_key, msg, len,
-                                             hole, mac),
-                         0);
+        assert_int_equal(
+            usnmp__usm_hmac_msg(c, f->auth, t.auth_key, msg, len, hole, mac),
+            0);
         memcpy(msg + hole, mac, m.auth_params_len);
         rc = usnmp__msg3_decode(c, &t, msg, len, scratch, sizeof(scratch), &m,
                                 vbs, 4, &n_vbs);
@@ -1081,8 +1071,8 @@ static void test_mutations_resigned(void **state) {
   }
   /* The sweep did reach past authentication, and some mutants (in string
    * contents, say) are still valid messages. */
-  print_message("re-signed mutants past the digest: %zu, decoded: %zu\n",
-                deep, decoded);
+  print_message("re-signed mutants past the digest: %zu, decoded: %zu\n", deep,
+                decoded);
   assert_true(deep > 500);
   assert_true(decoded > 100);
 }

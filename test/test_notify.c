@@ -89,9 +89,8 @@ static int core_teardown(void **state) {
 }
 
 static void feed(core_env *e, const uint8_t *data, size_t len) {
-  usnmp__notify_process(&e->nc, data, len, (struct sockaddr *)&e->from,
-                        NULL, e->now_ms, e->reply, sizeof(e->reply),
-                        &e->reply_len);
+  usnmp__notify_process(&e->nc, data, len, (struct sockaddr *)&e->from, NULL,
+                        e->now_ms, e->reply, sizeof(e->reply), &e->reply_len);
 }
 
 static const uint8_t oid_name[] = {0x2b, 6, 1, 2, 1, 1, 5, 0};
@@ -114,12 +113,11 @@ static void sender_usm(core_env *e, usnmp__usm_target *t, const char *user,
                        const char *pass, const uint8_t *engine,
                        size_t engine_len, uint32_t boots, uint32_t time) {
   assert_int_equal(usnmp__usm_target_init(e->nc.crypto, t), 0);
-  assert_int_equal(usnmp__usm_target_set_user(e->nc.crypto, t, user, auth,
-                                              pass, priv, pass),
-                   0);
   assert_int_equal(
-      usnmp__usm_target_set_engine(e->nc.crypto, t, engine, engine_len, 1),
+      usnmp__usm_target_set_user(e->nc.crypto, t, user, auth, pass, priv, pass),
       0);
+  assert_int_equal(
+      usnmp__usm_target_set_engine(e->nc.crypto, t, engine, engine_len, 1), 0);
   usnmp__usm_target_resync(t, boots, time, e->now_ms, 1);
 }
 
@@ -174,8 +172,9 @@ static void trap_from(core_env *e, const uint8_t *engine, const char *user,
                       const char *pass, uint32_t boots, uint32_t time,
                       int32_t msg_id) {
   uint8_t buf[1024];
-  feed(e, buf, v3_trap(e, buf, sizeof(buf), engine, 9, user, pass, boots,
-                       time, msg_id));
+  feed(
+      e, buf,
+      v3_trap(e, buf, sizeof(buf), engine, 9, user, pass, boots, time, msg_id));
 }
 
 /* Adds user "monitor" (SHA/AES) and feeds one authPriv trap of it from
@@ -187,8 +186,8 @@ static void traps_from_engines(core_env *e, uint32_t n, uint8_t last_id[9]) {
   for (i = 0; i < n; i++) {
     size_t len;
     engine_n(last_id, i + 1);
-    len = v3_trap(e, buf, sizeof(buf), last_id, 9, "monitor",
-                  "pass-phrase-1", 1, 100, (int32_t)i + 1);
+    len = v3_trap(e, buf, sizeof(buf), last_id, 9, "monitor", "pass-phrase-1",
+                  1, 100, (int32_t)i + 1);
     feed(e, buf, len);
   }
 }
@@ -327,10 +326,9 @@ static void test_v3_replay(void **state) {
   size_t len, old_len;
   engine_n(id, 7);
   add_user(e, "ops", "first-secret", NULL);
-  old_len = v3_trap(e, old, sizeof(old), id, 9, "ops", "first-secret", 3,
-                    1000, 1);
-  len = v3_trap(e, buf, sizeof(buf), id, 9, "ops", "first-secret", 3, 2000,
-                2);
+  old_len =
+      v3_trap(e, old, sizeof(old), id, 9, "ops", "first-secret", 3, 1000, 1);
+  len = v3_trap(e, buf, sizeof(buf), id, 9, "ops", "first-secret", 3, 2000, 2);
   feed(e, buf, len);
   assert_int_equal(e->s.count, 1);
   feed(e, buf, len); /* replayed at once */
@@ -411,22 +409,22 @@ static void test_v3_inform_reports(void **state) {
   assert_int_equal(e->s.count, 0);
 
   /* An inform with stale boots. */
-  sender_usm(e, &t, "ops", USNMP_AUTH_SHA256, USNMP_PRIV_AES256,
-             "first-secret", ours, 13, 3, 60);
+  sender_usm(e, &t, "ops", USNMP_AUTH_SHA256, USNMP_PRIV_AES256, "first-secret",
+             ours, 13, 3, 60);
   vb = name_vb(usnmp_value_string("x"));
   memset(&pdu, 0, sizeof(pdu));
   pdu.version = USNMP_VERSION_3;
   pdu.type = USNMP_PDU_INFORM;
   pdu.request_id = 900;
-  len = usnmp__msg3_encode(e->nc.crypto, &t, e->now_ms, 901, 65507, &pdu,
-                           &vb, 1, buf, sizeof(buf));
+  len = usnmp__msg3_encode(e->nc.crypto, &t, e->now_ms, 901, 65507, &pdu, &vb,
+                           1, buf, sizeof(buf));
   assert_true(len > 0);
   feed(e, buf, (size_t)len);
   assert_int_equal(e->s.count, 0);
   assert_int_equal(e->nc.stats.dropped_time_window, 1);
   t.level = USNMP_SEC_AUTHNOPRIV;
-  assert_int_equal(usnmp__msg3_decode(e->nc.crypto, &t, e->reply,
-                                      e->reply_len, NULL, 0, &m, vbs, 4, &n),
+  assert_int_equal(usnmp__msg3_decode(e->nc.crypto, &t, e->reply, e->reply_len,
+                                      NULL, 0, &m, vbs, 4, &n),
                    0);
   assert_true(m.authenticated);
   assert_int_equal(m.report, USNMP_E_NOT_IN_TIME_WINDOW);
@@ -436,8 +434,8 @@ static void test_v3_inform_reports(void **state) {
   /* In time: a Response. */
   t.level = USNMP_SEC_AUTHPRIV;
   usnmp__usm_target_resync(&t, 4, 61, e->now_ms, 1);
-  len = usnmp__msg3_encode(e->nc.crypto, &t, e->now_ms, 902, 65507, &pdu,
-                           &vb, 1, buf, sizeof(buf));
+  len = usnmp__msg3_encode(e->nc.crypto, &t, e->now_ms, 902, 65507, &pdu, &vb,
+                           1, buf, sizeof(buf));
   feed(e, buf, (size_t)len);
   assert_int_equal(e->s.count, 1);
   assert_int_equal(e->s.last.pdu, USNMP_PDU_INFORM);
@@ -445,8 +443,8 @@ static void test_v3_inform_reports(void **state) {
   {
     uint8_t scratch[1024];
     assert_int_equal(usnmp__msg3_decode(e->nc.crypto, &t, e->reply,
-                                        e->reply_len, scratch,
-                                        sizeof(scratch), &m, vbs, 4, &n),
+                                        e->reply_len, scratch, sizeof(scratch),
+                                        &m, vbs, 4, &n),
                      0);
   }
   assert_true(m.flags & USNMP__MSG3_FLAG_PRIV);
@@ -464,20 +462,19 @@ static void test_v3_inform_reports(void **state) {
   assert_int_equal(e->nc.stats.informs_answered, 2);
   /* Retransmitted with a new msgID (same request-id): the answer carries
    * the new msgID, and it is still not delivered again. */
-  len = usnmp__msg3_encode(e->nc.crypto, &t, e->now_ms, 903, 65507, &pdu,
-                           &vb, 1, buf, sizeof(buf));
+  len = usnmp__msg3_encode(e->nc.crypto, &t, e->now_ms, 903, 65507, &pdu, &vb,
+                           1, buf, sizeof(buf));
   e->reply_len = 0;
   feed(e, buf, (size_t)len);
   assert_int_equal(e->s.count, 1);
   assert_int_equal(e->nc.stats.duplicates, 2);
-  assert_int_equal(usnmp__msg3_peek_msg_id(e->reply, e->reply_len,
-                                           &m.msg_id),
+  assert_int_equal(usnmp__msg3_peek_msg_id(e->reply, e->reply_len, &m.msg_id),
                    0);
   assert_int_equal(m.msg_id, 903);
   /* Another request-id is another inform. */
   pdu.request_id = 901;
-  len = usnmp__msg3_encode(e->nc.crypto, &t, e->now_ms, 904, 65507, &pdu,
-                           &vb, 1, buf, sizeof(buf));
+  len = usnmp__msg3_encode(e->nc.crypto, &t, e->now_ms, 904, 65507, &pdu, &vb,
+                           1, buf, sizeof(buf));
   feed(e, buf, (size_t)len);
   assert_int_equal(e->s.count, 2);
   usnmp__usm_target_wipe(&t);
@@ -565,8 +562,7 @@ static void test_send_receive_traps(void **state) {
   assert_string_equal(e->s.vbs[2], ".1.3.6.1.2.1.1.5.0 = STRING: \"hello\"");
 
   assert_int_equal(usnmp_target_set_version(t, USNMP_VERSION_1), 0);
-  assert_int_equal(usnmp_trap_send(t, NULL, 0, NULL, NULL, 0),
-                   USNMP_E_INVAL);
+  assert_int_equal(usnmp_trap_send(t, NULL, 0, NULL, NULL, 0), USNMP_E_INVAL);
   memset(&v1, 0, sizeof(v1));
   v1.enterprise = usnmp_test_oid(".1.3.6.1.4.1.8072");
   v1.generic_trap = 0;
@@ -641,9 +637,8 @@ static void test_send_receive_informs(void **state) {
                    USNMP_HAVE_SNMPV3 ? 0 : USNMP_E_UNSUPPORTED);
   assert_int_equal(usnmp_receiver_start(e->rx, on_note, &e->s), 0);
   assert_int_equal(usnmp_target_init(e->m, &t, agent), 0);
-  assert_int_equal(usnmp_inform_send(t, 1, &trap, NULL, 0, NULL, on_ack, &a,
-                                     NULL),
-                   0);
+  assert_int_equal(
+      usnmp_inform_send(t, 1, &trap, NULL, 0, NULL, on_ack, &a, NULL), 0);
   run_until_ack(e, &a);
   assert_int_equal(a.calls, 1);
   assert_int_equal(a.status, 0);
@@ -653,14 +648,12 @@ static void test_send_receive_informs(void **state) {
 
 #if USNMP_HAVE_SNMPV3
   assert_int_equal(usnmp_target_set_v3_user(t, "ops", USNMP_AUTH_SHA512,
-                                            "first-secret",
-                                            USNMP_PRIV_AES256C,
+                                            "first-secret", USNMP_PRIV_AES256C,
                                             "first-secret"),
                    0);
   memset(&a, 0, sizeof(a));
-  assert_int_equal(usnmp_inform_send(t, 1, &trap, NULL, 0, NULL, on_ack, &a,
-                                     NULL),
-                   0);
+  assert_int_equal(
+      usnmp_inform_send(t, 1, &trap, NULL, 0, NULL, on_ack, &a, NULL), 0);
   run_until_ack(e, &a);
   assert_int_equal(a.calls, 1);
   assert_int_equal(a.status, 0);
@@ -676,9 +669,9 @@ static void test_send_receive_informs(void **state) {
 
   /* A v1 target cannot inform. */
   assert_int_equal(usnmp_target_set_version(t, USNMP_VERSION_1), 0);
-  assert_int_equal(usnmp_inform_send(t, 1, &trap, NULL, 0, NULL, on_ack, &a,
-                                     NULL),
-                   USNMP_E_BAD_VERSION);
+  assert_int_equal(
+      usnmp_inform_send(t, 1, &trap, NULL, 0, NULL, on_ack, &a, NULL),
+      USNMP_E_BAD_VERSION);
 }
 
 /* A UDP socket of the test's own, bound to host. */
@@ -747,16 +740,15 @@ static void test_inform_dedupe_multihomed(void **state) {
   to.sin_port = htons((uint16_t)port);
   inet_pton(AF_INET, "127.0.0.2", &to.sin_addr);
   for (int i = 0; i < 2; i++) {
-    assert_int_equal(sendto(fd, msgbuf, (size_t)len, 0,
-                            (struct sockaddr *)&to, sizeof(to)),
-                     len);
+    assert_int_equal(
+        sendto(fd, msgbuf, (size_t)len, 0, (struct sockaddr *)&to, sizeof(to)),
+        len);
     got = raw_recv(e, fd, in, sizeof(in), &from);
     assert_true(got > 0);
     /* From the address the inform went to, not the first bound. */
     assert_int_equal(ntohl(from.sin_addr.s_addr), 0x7f000002);
     assert_int_equal(ntohs(from.sin_port), port);
-    assert_int_equal(usnmp_msg_decode(&resp, rvbs, 4, &n, in, (size_t)got),
-                     0);
+    assert_int_equal(usnmp_msg_decode(&resp, rvbs, 4, &n, in, (size_t)got), 0);
     assert_int_equal(resp.type, USNMP_PDU_RESPONSE);
     assert_int_equal(resp.request_id, 31337);
     assert_int_equal(n, 1);
@@ -824,9 +816,12 @@ static void test_receiver_settings(void **state) {
   assert_int_equal(len, 13); /* RFC 3411 format 5: 80 00 00 00 05 + 8 */
   assert_memory_equal(id, "\x80\x00\x00\x00\x05", 5);
   assert_int_equal(usnmp_receiver_engine_id(e->rx, id, 12), USNMP_E_NOBUFS);
-  assert_int_equal(usnmp_receiver_set_engine_id(
-                       e->rx, (const uint8_t *)"\x80\0\0\0\x05" "abc", 8),
-                   0);
+  assert_int_equal(
+      usnmp_receiver_set_engine_id(e->rx,
+                                   (const uint8_t *)"\x80\0\0\0\x05"
+                                                    "abc",
+                                   8),
+      0);
   assert_int_equal(usnmp_receiver_engine_id(e->rx, id, sizeof(id)), 8);
   assert_memory_equal(id + 5, "abc", 3);
   assert_int_equal(usnmp_receiver_set_engine_boots(e->rx, 7), 0);
@@ -835,17 +830,19 @@ static void test_receiver_settings(void **state) {
 #else
   len = usnmp_receiver_engine_id(e->rx, id, sizeof(id));
   assert_int_equal(len, USNMP_E_UNSUPPORTED);
-  assert_int_equal(usnmp_receiver_set_engine_id(
-                       e->rx, (const uint8_t *)"\x80\0\0\0\x05" "abc", 8),
-                   USNMP_E_UNSUPPORTED);
+  assert_int_equal(
+      usnmp_receiver_set_engine_id(e->rx,
+                                   (const uint8_t *)"\x80\0\0\0\x05"
+                                                    "abc",
+                                   8),
+      USNMP_E_UNSUPPORTED);
   assert_int_equal(usnmp_receiver_set_engine_boots(e->rx, 7),
                    USNMP_E_UNSUPPORTED);
 #endif
 
   bind_any_port(e, "127.0.0.1", agent, sizeof(agent));
-  assert_int_equal(usnmp_receiver_set_community_cb(e->rx, accept_only_secret,
-                                                   &calls),
-                   0);
+  assert_int_equal(
+      usnmp_receiver_set_community_cb(e->rx, accept_only_secret, &calls), 0);
   assert_int_equal(usnmp_receiver_set_dedupe_window(e->rx, 0), 0);
   assert_int_equal(usnmp_receiver_start(e->rx, on_note, &e->s), 0);
   assert_int_equal(usnmp_target_init(e->m, &t, agent), 0);
@@ -890,9 +887,9 @@ static void test_receiver_settings(void **state) {
     to.sin_port = htons((uint16_t)usnmp_receiver_port(e->rx, 0));
     to.sin_addr.s_addr = htonl(0x7f000001);
     for (int i = 0; i < 2; i++) {
-      assert_int_equal(sendto(fd, msgbuf, (size_t)n, 0,
-                              (struct sockaddr *)&to, sizeof(to)),
-                       n);
+      assert_int_equal(
+          sendto(fd, msgbuf, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to)),
+          n);
       assert_true(raw_recv(e, fd, in, sizeof(in), &from) > 0);
     }
     close(fd);
@@ -964,12 +961,11 @@ static void test_bad_arguments(void **state) {
                    USNMP_E_V3_PASSPHRASE);
   assert_int_equal(usnmp_receiver_add_v3_user(e->rx, "u", USNMP_AUTH_SHA,
                                               "long-enough", USNMP_PRIV_NONE,
-                                              NULL, (const uint8_t *)"abc",
-                                              3),
+                                              NULL, (const uint8_t *)"abc", 3),
                    USNMP_E_INVAL);
-  assert_int_equal(usnmp_receiver_set_engine_id(e->rx,
-                                                (const uint8_t *)"abc", 3),
-                   USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp_receiver_set_engine_id(e->rx, (const uint8_t *)"abc", 3),
+      USNMP_E_INVAL);
 #endif
   assert_int_equal(usnmp_receiver_set_cache_limit(e->rx, 0), USNMP_E_INVAL);
   assert_int_equal(usnmp_receiver_bind(e->rx, "udp:127.0.0.1:0"), 0);
@@ -1000,36 +996,35 @@ static void test_bad_arguments(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_v1_translation, core_setup,
-                                      core_teardown),
+    cmocka_unit_test_setup_teardown(test_v1_translation, core_setup,
+                                    core_teardown),
 #if USNMP_HAVE_SNMPV3
-      cmocka_unit_test_setup_teardown(test_v3_many_engines, core_setup,
-                                      core_teardown),
-      cmocka_unit_test_setup_teardown(test_v3_cache_bounded, core_setup,
-                                      core_teardown),
-      cmocka_unit_test_setup_teardown(test_v3_two_pass_phrases, core_setup,
-                                      core_teardown),
-      cmocka_unit_test_setup_teardown(test_v3_replay, core_setup,
-                                      core_teardown),
-      cmocka_unit_test_setup_teardown(test_v3_allow_list, core_setup,
-                                      core_teardown),
-      cmocka_unit_test_setup_teardown(test_v3_inform_reports, core_setup,
-                                      core_teardown),
+    cmocka_unit_test_setup_teardown(test_v3_many_engines, core_setup,
+                                    core_teardown),
+    cmocka_unit_test_setup_teardown(test_v3_cache_bounded, core_setup,
+                                    core_teardown),
+    cmocka_unit_test_setup_teardown(test_v3_two_pass_phrases, core_setup,
+                                    core_teardown),
+    cmocka_unit_test_setup_teardown(test_v3_replay, core_setup, core_teardown),
+    cmocka_unit_test_setup_teardown(test_v3_allow_list, core_setup,
+                                    core_teardown),
+    cmocka_unit_test_setup_teardown(test_v3_inform_reports, core_setup,
+                                    core_teardown),
 #endif
-      cmocka_unit_test_setup_teardown(test_send_receive_traps, loop_setup,
-                                      loop_teardown),
-      cmocka_unit_test_setup_teardown(test_send_receive_informs, loop_setup,
-                                      loop_teardown),
-      cmocka_unit_test_setup_teardown(test_inform_dedupe_multihomed,
-                                      loop_setup, loop_teardown),
-      cmocka_unit_test_setup_teardown(test_close_in_callback, loop_setup,
-                                      loop_teardown),
-      cmocka_unit_test_setup_teardown(test_receiver_settings, loop_setup,
-                                      loop_teardown),
-      cmocka_unit_test_setup_teardown(test_socket_buffer, loop_setup,
-                                      loop_teardown),
-      cmocka_unit_test_setup_teardown(test_bad_arguments, loop_setup,
-                                      loop_teardown),
+    cmocka_unit_test_setup_teardown(test_send_receive_traps, loop_setup,
+                                    loop_teardown),
+    cmocka_unit_test_setup_teardown(test_send_receive_informs, loop_setup,
+                                    loop_teardown),
+    cmocka_unit_test_setup_teardown(test_inform_dedupe_multihomed, loop_setup,
+                                    loop_teardown),
+    cmocka_unit_test_setup_teardown(test_close_in_callback, loop_setup,
+                                    loop_teardown),
+    cmocka_unit_test_setup_teardown(test_receiver_settings, loop_setup,
+                                    loop_teardown),
+    cmocka_unit_test_setup_teardown(test_socket_buffer, loop_setup,
+                                    loop_teardown),
+    cmocka_unit_test_setup_teardown(test_bad_arguments, loop_setup,
+                                    loop_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,8 +106,7 @@ static void test_parse_errors(void **state) {
   /* One arc parses (a walk may start at .1) but has no BER form. */
   assert_int_equal(usnmp_oid_parse(&oid, ".1"), 0);
   assert_int_equal(oid.len, 1);
-  assert_int_equal(usnmp_oid_to_ber((uint8_t[8]){0}, 8, &oid),
-                   USNMP_E_BAD_OID);
+  assert_int_equal(usnmp_oid_to_ber((uint8_t[8]){0}, 8, &oid), USNMP_E_BAD_OID);
 }
 
 /* The top-level names net-snmp knows without MIB modules, as it prints
@@ -232,12 +231,12 @@ static void test_from_ber_errors(void **state) {
   usnmp_oid oid;
   (void)state;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    assert_int_equal(usnmp_oid_from_ber(&oid, (const uint8_t *)cases[i].ber,
-                                        cases[i].len),
-                     cases[i].err);
-    assert_int_equal(usnmp__ber_oid_check((const uint8_t *)cases[i].ber,
-                                          cases[i].len),
-                     cases[i].err);
+    assert_int_equal(
+        usnmp_oid_from_ber(&oid, (const uint8_t *)cases[i].ber, cases[i].len),
+        cases[i].err);
+    assert_int_equal(
+        usnmp__ber_oid_check((const uint8_t *)cases[i].ber, cases[i].len),
+        cases[i].err);
   }
   assert_int_equal(usnmp_oid_from_ber(NULL, (const uint8_t *)"\x2b", 1),
                    USNMP_E_INVAL);
@@ -306,9 +305,18 @@ static void test_format_snprintf(void **state) {
 static void test_cmp_and_prefix(void **state) {
   /* In SNMP order. */
   static const char *const sorted[] = {
-      "0.0",     "1.3",         "1.3.0",          "1.3.6",
-      "1.3.6.1", "1.3.6.1.2.1", "1.3.6.1.2.1.1.1", "1.3.6.1.2.2",
-      "1.3.7",   "1.3.4294967295", "2.999",       "2.999.1",
+      "0.0",
+      "1.3",
+      "1.3.0",
+      "1.3.6",
+      "1.3.6.1",
+      "1.3.6.1.2.1",
+      "1.3.6.1.2.1.1.1",
+      "1.3.6.1.2.2",
+      "1.3.7",
+      "1.3.4294967295",
+      "2.999",
+      "2.999.1",
   };
   size_t n = sizeof sorted / sizeof sorted[0];
   usnmp_oid a;

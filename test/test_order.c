@@ -78,8 +78,7 @@ static void env_init(usnmp_test_family_env *e) {
 }
 
 static void delay_next(usnmp_test_family_env *e, uint32_t ms) {
-  usnmp_test_agent_push(e->agent,
-                        (usnmp_test_action){USNMP_TEST_DELAY, ms, 0});
+  usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_DELAY, ms, 0});
 }
 
 /* The environment, its target ordered writer-preferred. */
@@ -92,8 +91,8 @@ static void env_ordered(usnmp_test_family_env *e) {
 /* Makes a GET that the agent answers after ms, then a SET of sysName to
  * name (ref may be NULL), then a GET. */
 static void slow_get_set_get(usnmp_test_family_env *e, uint32_t ms, call *g1,
-                             call *s, const char *name,
-                             usnmp_request_ref *ref, call *g2) {
+                             call *s, const char *name, usnmp_request_ref *ref,
+                             call *g2) {
   delay_next(e, ms);
   assert_int_equal(get(e->t, SYSNAME, g1), 0);
   assert_int_equal(set_name(e->t, name, s, NULL, ref), 0);
@@ -108,8 +107,8 @@ static void test_setter_checks(void **state) {
                    USNMP_E_INVAL);
   assert_int_equal(usnmp_target_set_ordering(e.t, (usnmp_ordering)7),
                    USNMP_E_INVAL);
-  assert_int_equal(
-      usnmp_target_set_ordering(e.t, USNMP_ORDER_WRITER_PREFERRED), 0);
+  assert_int_equal(usnmp_target_set_ordering(e.t, USNMP_ORDER_WRITER_PREFERRED),
+                   0);
   assert_int_equal(usnmp_target_set_ordering(e.t, USNMP_ORDER_NONE), 0);
   usnmp_test_family_env_close(&e);
 }
@@ -173,9 +172,8 @@ static void test_reads_together_sets_alone(void **state) {
   usnmp_test_agent_get_stats(e.agent, &st);
   assert_int_equal(st.by_type[3], 2); /* two SetRequests */
   char buf[64];
-  assert_int_equal(usnmp_test_agent_mib_format(e.agent, SYSNAME, buf,
-                                               sizeof buf),
-                   0);
+  assert_int_equal(
+      usnmp_test_agent_mib_format(e.agent, SYSNAME, buf, sizeof buf), 0);
   assert_string_equal(buf, "STRING: \"two\"");
   usnmp_test_family_env_close(&e);
 }

@@ -422,9 +422,9 @@ static void test_capture_trap_v1(void **state) {
   assert_int_equal(c->n, 1);
   decode_roundtrip(&c->msgs[0], &msg, vbs, 8, &n, USNMP_VERSION_1,
                    USNMP_PDU_TRAP_V1, "public");
-  assert_int_equal(usnmp_oid_from_ber(&ent, msg.trap.enterprise,
-                                      msg.trap.enterprise_len),
-                   0);
+  assert_int_equal(
+      usnmp_oid_from_ber(&ent, msg.trap.enterprise, msg.trap.enterprise_len),
+      0);
   assert_int_equal(usnmp_oid_parse(&want, ".1.3.6.1.4.1.8072.2.3"), 0);
   assert_int_equal(usnmp_oid_cmp(&ent, &want), 0);
   assert_memory_equal(msg.trap.agent_addr, "\x7f\x00\x00\x01", 4);
@@ -520,8 +520,7 @@ static void test_bad_lengths(void **state) {
                    USNMP_E_INDEFINITE_LENGTH);
   assert_int_equal(decode_value("04 80 00 00"), USNMP_E_INDEFINITE_LENGTH);
   /* Five length octets, and the reserved 0xff. */
-  assert_int_equal(decode_value("04 85 00 00 00 00 01 41"),
-                   USNMP_E_BAD_LENGTH);
+  assert_int_equal(decode_value("04 85 00 00 00 00 01 41"), USNMP_E_BAD_LENGTH);
   assert_int_equal(decode_value("04 ff 00"), USNMP_E_BAD_LENGTH);
   /* Non-minimal long forms, which net-snmp 5.9 never sends. */
   assert_int_equal(decode_value("04 81 01 41"), USNMP_E_BAD_LENGTH);
@@ -544,13 +543,13 @@ static void test_wrong_tags(void **state) {
       {13, 0xa9, USNMP_E_BAD_PDU_TYPE}, /* unknown context tag */
       {13, 0x30, USNMP_E_BAD_PDU_TYPE}, /* a SEQUENCE where the PDU goes */
       {13, 0xbf, USNMP_E_MULTIBYTE_TAG},
-      {15, 0x04, USNMP_E_BAD_TAG},      /* request-id */
-      {21, 0x41, USNMP_E_BAD_TAG},      /* error-status */
-      {24, 0x05, USNMP_E_BAD_TAG},      /* error-index */
-      {27, 0x31, USNMP_E_BAD_TAG},      /* variable-bindings */
-      {29, 0xa0, USNMP_E_BAD_TAG},      /* varbind */
-      {31, 0x04, USNMP_E_BAD_TAG},      /* name */
-      {41, 0x45, USNMP_E_BAD_TAG},      /* value: unknown application tag */
+      {15, 0x04, USNMP_E_BAD_TAG}, /* request-id */
+      {21, 0x41, USNMP_E_BAD_TAG}, /* error-status */
+      {24, 0x05, USNMP_E_BAD_TAG}, /* error-index */
+      {27, 0x31, USNMP_E_BAD_TAG}, /* variable-bindings */
+      {29, 0xa0, USNMP_E_BAD_TAG}, /* varbind */
+      {31, 0x04, USNMP_E_BAD_TAG}, /* name */
+      {41, 0x45, USNMP_E_BAD_TAG}, /* value: unknown application tag */
       {41, 0x1f, USNMP_E_MULTIBYTE_TAG},
       {41, 0x5f, USNMP_E_MULTIBYTE_TAG},
   };
@@ -644,8 +643,9 @@ static void test_oids_in_messages(void **state) {
   (void)state;
   assert_int_equal(decode_buf(buf, msg_with_varbind(buf, "06 00 05 00")),
                    USNMP_E_BAD_OID);
-  assert_int_equal(decode_buf(buf, msg_with_varbind(buf, "06 03 2b 80 01 05 00")),
-                   USNMP_E_BAD_OID);
+  assert_int_equal(
+      decode_buf(buf, msg_with_varbind(buf, "06 03 2b 80 01 05 00")),
+      USNMP_E_BAD_OID);
   assert_int_equal(decode_buf(buf, msg_with_varbind(buf, "06 02 2b 86 05 00")),
                    USNMP_E_BAD_OID);
   assert_int_equal(
@@ -691,8 +691,9 @@ static void test_trailing(void **state) {
   buf[c->msgs[1].len] = 0;
   assert_int_equal(decode_buf(buf, c->msgs[1].len + 1), USNMP_E_TRAILING);
   /* A third element inside a varbind. */
-  assert_int_equal(decode_buf(buf, msg_with_varbind(buf, "06 01 2b 05 00 05 00")),
-                   USNMP_E_TRAILING);
+  assert_int_equal(
+      decode_buf(buf, msg_with_varbind(buf, "06 01 2b 05 00 05 00")),
+      USNMP_E_TRAILING);
   /* A varbind with no value. */
   assert_int_equal(decode_buf(buf, msg_with_varbind(buf, "06 01 2b")),
                    USNMP_E_TRUNCATED);
@@ -760,16 +761,15 @@ static void test_too_many_varbinds(void **state) {
   size_t len = 0;
   usnmp_varbind *many;
   (void)state;
-  assert_int_equal(usnmp_msg_decode(&msg, vbs, 12, &n, c->msgs[1].bytes,
-                                    c->msgs[1].len),
-                   USNMP_E_TOO_MANY_VARBINDS);
-  assert_int_equal(usnmp_msg_decode(&msg, vbs, 13, &n, c->msgs[1].bytes,
-                                    c->msgs[1].len),
-                   0);
+  assert_int_equal(
+      usnmp_msg_decode(&msg, vbs, 12, &n, c->msgs[1].bytes, c->msgs[1].len),
+      USNMP_E_TOO_MANY_VARBINDS);
+  assert_int_equal(
+      usnmp_msg_decode(&msg, vbs, 13, &n, c->msgs[1].bytes, c->msgs[1].len), 0);
   assert_int_equal(n, 13);
-  assert_int_equal(usnmp_msg_decode(&msg, NULL, 0, &n, c->msgs[1].bytes,
-                                    c->msgs[1].len),
-                   USNMP_E_TOO_MANY_VARBINDS);
+  assert_int_equal(
+      usnmp_msg_decode(&msg, NULL, 0, &n, c->msgs[1].bytes, c->msgs[1].len),
+      USNMP_E_TOO_MANY_VARBINDS);
   /* USNMP_MAX_VARBINDS caps a larger max_vbs. */
   buf = malloc(32768);
   many = malloc((USNMP_MAX_VARBINDS + 8) * sizeof *many);
@@ -778,17 +778,16 @@ static void test_too_many_varbinds(void **state) {
   for (int i = 0; i <= USNMP_MAX_VARBINDS; i++)
     len = prepend_hex(buf, len, "30 05 06 01 2b 05 00");
   len = finish_msg(buf, len, "02 01 01", 0xa2, "02 01 01 02 01 00 02 01 00");
-  assert_int_equal(usnmp_msg_decode(&msg, many, USNMP_MAX_VARBINDS + 8, &n,
-                                    buf, len),
-                   USNMP_E_TOO_MANY_VARBINDS);
+  assert_int_equal(
+      usnmp_msg_decode(&msg, many, USNMP_MAX_VARBINDS + 8, &n, buf, len),
+      USNMP_E_TOO_MANY_VARBINDS);
   /* One varbind fewer fits exactly. */
   len = 0;
   for (int i = 0; i < USNMP_MAX_VARBINDS; i++)
     len = prepend_hex(buf, len, "30 05 06 01 2b 05 00");
   len = finish_msg(buf, len, "02 01 01", 0xa2, "02 01 01 02 01 00 02 01 00");
-  assert_int_equal(usnmp_msg_decode(&msg, many, USNMP_MAX_VARBINDS + 8, &n,
-                                    buf, len),
-                   0);
+  assert_int_equal(
+      usnmp_msg_decode(&msg, many, USNMP_MAX_VARBINDS + 8, &n, buf, len), 0);
   assert_int_equal(n, USNMP_MAX_VARBINDS);
   free(buf);
   free(many);
@@ -814,9 +813,9 @@ static void test_message_too_big(void **state) {
     uint8_t *out = malloc(USNMP_MAX_MSG_SIZE + 16);
     assert_non_null(out);
     vb.value = usnmp_value_octets(buf, USNMP_MAX_MSG_SIZE);
-    assert_int_equal(usnmp_msg_encode(out, USNMP_MAX_MSG_SIZE + 16, &msg, &vb,
-                                      1),
-                     USNMP_E_MSG_TOO_BIG);
+    assert_int_equal(
+        usnmp_msg_encode(out, USNMP_MAX_MSG_SIZE + 16, &msg, &vb, 1),
+        USNMP_E_MSG_TOO_BIG);
     assert_int_equal(usnmp_msg_encode(out, 10, &msg, &vb, 1),
                      USNMP_E_MSG_TOO_BIG);
     /* The largest message allowed is 65507 bytes: with a string of L bytes
@@ -826,11 +825,13 @@ static void test_message_too_big(void **state) {
     assert_int_equal(len, USNMP_MAX_MSG_SIZE);
     assert_int_equal(decode_buf(out, (size_t)len), 0);
     /* A smaller buffer is just too small, not a message too big. */
-    assert_int_equal(usnmp_msg_encode(out, USNMP_MAX_MSG_SIZE - 1, &msg, &vb, 1),
-                     USNMP_E_NOBUFS);
+    assert_int_equal(
+        usnmp_msg_encode(out, USNMP_MAX_MSG_SIZE - 1, &msg, &vb, 1),
+        USNMP_E_NOBUFS);
     vb.value = usnmp_value_octets(buf, USNMP_MAX_MSG_SIZE - 44);
-    assert_int_equal(usnmp_msg_encode(out, USNMP_MAX_MSG_SIZE + 1, &msg, &vb, 1),
-                     USNMP_E_MSG_TOO_BIG);
+    assert_int_equal(
+        usnmp_msg_encode(out, USNMP_MAX_MSG_SIZE + 1, &msg, &vb, 1),
+        USNMP_E_MSG_TOO_BIG);
     free(out);
   }
   free(buf);
@@ -852,9 +853,8 @@ static void test_encode_nobufs_every_size(void **state) {
       size_t n;
       uint8_t out[CAPTURE_MAX + 16];
       size_t len = c->msgs[m].len;
-      assert_int_equal(usnmp_msg_decode(&msg, vbs, 32, &n, c->msgs[m].bytes,
-                                        len),
-                       0);
+      assert_int_equal(
+          usnmp_msg_decode(&msg, vbs, 32, &n, c->msgs[m].bytes, len), 0);
       for (size_t size = 0; size < len; size++) {
         memset(out, 0xa5, sizeof out);
         assert_int_equal(usnmp_msg_encode(out, size, &msg, vbs, n),
@@ -971,9 +971,8 @@ static void test_bare_pdu(void **state) {
   size_t mark;
   int len;
   (void)state;
-  assert_int_equal(usnmp_msg_decode(&msg, vbs, 8, &n, c->msgs[0].bytes,
-                                    c->msgs[0].len),
-                   0);
+  assert_int_equal(
+      usnmp_msg_decode(&msg, vbs, 8, &n, c->msgs[0].bytes, c->msgs[0].len), 0);
   usnmp__writer_init(&w, out, sizeof out);
   mark = usnmp__writer_len(&w);
   assert_int_equal(usnmp__pdu_encode(&w, &msg, vbs, n), 0);
@@ -987,9 +986,9 @@ static void test_bare_pdu(void **state) {
   usnmp__slice_init(&in, out, (size_t)len);
   assert_int_equal(usnmp__ber_get_asn1(&in, &scoped, 0x30), 0);
   assert_int_equal(in.len, 0);
-  assert_int_equal(usnmp__ber_get_octets(&scoped, USNMP_TYPE_OCTET_STRING,
-                                         &ctx, &ctx_len),
-                   0);
+  assert_int_equal(
+      usnmp__ber_get_octets(&scoped, USNMP_TYPE_OCTET_STRING, &ctx, &ctx_len),
+      0);
   assert_int_equal(ctx_len, 3);
   assert_int_equal(usnmp__pdu_decode(&scoped, &pdu_msg, vbs2, 8, &n2, 0), 0);
   assert_int_equal(scoped.len, 0);
@@ -1034,17 +1033,16 @@ static void test_no_allocation(void **state) {
         size_t n;
         int len;
         const capture_msg *cm = &caps[f]->msgs[m];
-        assert_int_equal(usnmp_msg_decode(&msg, vbs, 32, &n, cm->bytes,
-                                          cm->len),
-                         0);
+        assert_int_equal(
+            usnmp_msg_decode(&msg, vbs, 32, &n, cm->bytes, cm->len), 0);
         len = usnmp_msg_encode(out, sizeof out, &msg, vbs, n);
         assert_int_equal(len, (int)cm->len);
         /* Failing paths allocate nothing either. */
         assert_int_equal(usnmp_msg_encode(out, cm->len - 1, &msg, vbs, n),
                          USNMP_E_NOBUFS);
-        assert_int_equal(usnmp_msg_decode(&msg, vbs, 32, &n, cm->bytes,
-                                          cm->len - 1),
-                         USNMP_E_TRUNCATED);
+        assert_int_equal(
+            usnmp_msg_decode(&msg, vbs, 32, &n, cm->bytes, cm->len - 1),
+            USNMP_E_TRUNCATED);
       }
     }
   }

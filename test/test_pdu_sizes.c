@@ -15,8 +15,8 @@
 #include "usnmp.h"
 
 static const size_t huge[] = {
-    SIZE_MAX,      SIZE_MAX - 1,           SIZE_MAX - 5,
-    SIZE_MAX / 2,  (size_t)UINT32_MAX + 2, USNMP_MAX_MSG_SIZE + 1,
+    SIZE_MAX,     SIZE_MAX - 1,           SIZE_MAX - 5,
+    SIZE_MAX / 2, (size_t)UINT32_MAX + 2, USNMP_MAX_MSG_SIZE + 1,
 };
 
 /* A GetRequest with one varbind whose value is v. */

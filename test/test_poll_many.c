@@ -33,8 +33,8 @@
 
 typedef struct fixture {
   usnmp_test_snmpd agent;
-  int silent_fd;      /* a bound UDP socket nobody reads: a silent agent */
-  char silent[64];    /* "127.0.0.1:PORT" of that socket */
+  int silent_fd;   /* a bound UDP socket nobody reads: a silent agent */
+  char silent[64]; /* "127.0.0.1:PORT" of that socket */
 } fixture;
 
 /* Runs poll-many with the arguments built from fmt, stores what it printed
@@ -156,8 +156,7 @@ static void test_v1(void **state) {
   char out[8192], line[2048], expected[256];
 
   assert_int_equal(run(out, sizeof out, "-v 1 -t 1 -r 1 %s %s",
-                       "1.3.6.1.2.1.1.1.0,1.3.6.1.2.1.1.99.0",
-                       f->agent.agent4),
+                       "1.3.6.1.2.1.1.1.0,1.3.6.1.2.1.1.99.0", f->agent.agent4),
                    1);
   find_row(out, f->agent.agent4, line, sizeof line);
   snprintf(expected, sizeof expected, "error: %s (index 2)",
@@ -165,8 +164,7 @@ static void test_v1(void **state) {
   assert_non_null(strstr(line, expected));
 
   assert_int_equal(run(out, sizeof out, "-v 1 -t 1 -r 1 %s %s",
-                       "1.3.6.1.2.1.1.1.0,1.3.6.1.2.1.1.2.0",
-                       f->agent.agent4),
+                       "1.3.6.1.2.1.1.1.0,1.3.6.1.2.1.1.2.0", f->agent.agent4),
                    0);
   find_row(out, f->agent.agent4, line, sizeof line);
   assert_non_null(strstr(line, SYSDESCR));
@@ -193,9 +191,8 @@ static void test_usage_errors(void **state) {
   assert_int_equal(run(out, sizeof out, "%s", "1.3.6.1.2.1.1.1.0"), 2);
   assert_non_null(strstr(out, "usage:"));
   assert_int_equal(run(out, sizeof out, "1.3.x.1 %s", f->agent.agent4), 2);
-  assert_int_equal(run(out, sizeof out, "-v 3 1.3.6.1.2.1.1.1.0 %s",
-                       f->agent.agent4),
-                   2);
+  assert_int_equal(
+      run(out, sizeof out, "-v 3 1.3.6.1.2.1.1.1.0 %s", f->agent.agent4), 2);
   /* A malformed agent string fails its own row, not the others. */
   assert_int_equal(run(out, sizeof out, "-t 1 1.3.6.1.2.1.1.1.0 %s %s",
                        "udp:[::1", f->agent.agent4),

@@ -792,9 +792,9 @@ typedef struct v3_agent {
   msg3_check_state *st;
   usnmp__usm_target anon; /* the agent's engine, for the Report */
   uv_loop_t *loop;
-  size_t value_len;       /* the OCTET STRING value's length */
-  size_t pad;             /* zeros after the scoped PDU of the last answer */
-  int garbage;            /* answer with an unknown PDU tag instead */
+  size_t value_len; /* the OCTET STRING value's length */
+  size_t pad;       /* zeros after the scoped PDU of the last answer */
+  int garbage;      /* answer with an unknown PDU tag instead */
 } v3_agent;
 
 static const uint8_t oid_unknown_engine[] = {0x2b, 0x06, 0x01, 0x06, 0x03,
@@ -828,8 +828,7 @@ static size_t v3_answer(v3_agent *a, const uint8_t *in, size_t len,
   }
   if (rc != USNMP_E_AUTH_FAILURE)
     return 0;
-  t = m.user_len == 6 && memcmp(m.user, "md5des", 6) == 0 ? &st->des
-                                                            : &st->aes;
+  t = m.user_len == 6 && memcmp(m.user, "md5des", 6) == 0 ? &st->des : &st->aes;
   rc = usnmp__msg3_decode(st->crypto, t, in, len, st->scratch1,
                           sizeof st->scratch1, &m, vbs, 8, &n);
   if (rc < 0 || n != 1)
@@ -844,8 +843,7 @@ static size_t v3_answer(v3_agent *a, const uint8_t *in, size_t len,
   else
     assert_int_equal(usnmp__pdu_encode(&w, &pdu, vbs, 1), 0);
   usnmp__ber_put_octets(&w, 0x04, m.context_name, m.context_name_len);
-  usnmp__ber_put_octets(&w, 0x04, msg3_check_engine,
-                        sizeof msg3_check_engine);
+  usnmp__ber_put_octets(&w, 0x04, msg3_check_engine, sizeof msg3_check_engine);
   usnmp__ber_put_wrap(&w, USNMP__TAG_SEQUENCE, 0);
   rc = usnmp__writer_finish(&w);
   assert_true(rc > 0);
@@ -906,14 +904,13 @@ static void test_manager_v3_zero_padding(void **state) {
     assert_int_equal(usnmp_target_init(e->m, &t, e->address), 0);
     assert_int_equal(usnmp_target_set_resend(t, 200), 0);
     assert_int_equal(usnmp_target_set_retries(t, 2), 0);
-    assert_int_equal(
-        des ? usnmp_target_set_v3_user(t, "md5des", USNMP_AUTH_MD5,
-                                       "authpass123", USNMP_PRIV_DES,
-                                       "privpass123")
-            : usnmp_target_set_v3_user(t, "shaaes", USNMP_AUTH_SHA,
-                                       "authpass123", USNMP_PRIV_AES,
-                                       "privpass123"),
-        0);
+    assert_int_equal(des ? usnmp_target_set_v3_user(
+                               t, "md5des", USNMP_AUTH_MD5, "authpass123",
+                               USNMP_PRIV_DES, "privpass123")
+                         : usnmp_target_set_v3_user(
+                               t, "shaaes", USNMP_AUTH_SHA, "authpass123",
+                               USNMP_PRIV_AES, "privpass123"),
+                     0);
     for (size_t l = 0; l < 16; l++) {
       usnmp_test_result res;
       usnmp_oid oid = instance_of(5);

@@ -7,13 +7,13 @@
  * is bounded; a GETBULK whose answer could not be decoded is refused when
  * it starts instead of timing out.
  */
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -50,12 +50,12 @@ static usnmp_stats stats(env *e) {
  * ------------------------------------------------------------------------ */
 
 typedef enum wrong {
-  EXTRA_VARBIND,  /* one varbind more than asked */
-  MISSING_VARBIND,/* one fewer */
-  SWAPPED_NAMES,  /* the right names in another order */
-  OTHER_NAME,     /* a name not asked */
-  INDEX_TOO_HIGH, /* genErr naming a varbind the request does not have */
-  INDEX_NEGATIVE  /* genErr with a negative error-index */
+  EXTRA_VARBIND,   /* one varbind more than asked */
+  MISSING_VARBIND, /* one fewer */
+  SWAPPED_NAMES,   /* the right names in another order */
+  OTHER_NAME,      /* a name not asked */
+  INDEX_TOO_HIGH,  /* genErr naming a varbind the request does not have */
+  INDEX_NEGATIVE   /* genErr with a negative error-index */
 } wrong;
 
 typedef struct spoil {
@@ -118,8 +118,7 @@ static void expect_dropped_then_answered(env *e, usnmp_pdu_type type,
   if (type == USNMP_PDU_GET)
     rc = usnmp_get(e->t, oids, 2, NULL, usnmp_test_on_response, &res, NULL);
   else if (type == USNMP_PDU_GETNEXT)
-    rc = usnmp_getnext(e->t, oids, 2, NULL, usnmp_test_on_response, &res,
-                       NULL);
+    rc = usnmp_getnext(e->t, oids, 2, NULL, usnmp_test_on_response, &res, NULL);
   else
     rc = usnmp_set(e->t, oids, values, 2, NULL, usnmp_test_on_response, &res,
                    NULL);
@@ -189,16 +188,14 @@ static void error_answers_accepted(void **state) {
  * Dropped; the good answer's error-index lands on the caller's fourth. */
 static void split_error_index_protected(void **state) {
   env *e = *state;
-  usnmp_oid oids[4] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
-                       usnmp_test_oid("1.3.6.1.2.1.1.3.0"),
-                       usnmp_test_oid("1.3.6.1.2.1.1.5.0"),
-                       usnmp_test_oid("1.3.6.1.2.1.1.6.0")};
+  usnmp_oid oids[4] = {
+      usnmp_test_oid("1.3.6.1.2.1.1.1.0"), usnmp_test_oid("1.3.6.1.2.1.1.3.0"),
+      usnmp_test_oid("1.3.6.1.2.1.1.5.0"), usnmp_test_oid("1.3.6.1.2.1.1.6.0")};
   usnmp_test_result res = {0};
   assert_int_equal(usnmp_target_set_max_oids(e->t, 2), 0);
   /* First part: a good answer.  Second: genErr at index 3 of 2, then at
    * index 2 (the caller's 4). */
-  usnmp_test_agent_push(e->agent,
-                        (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
+  usnmp_test_agent_push(e->agent, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
   usnmp_test_agent_push(
       e->agent,
       (usnmp_test_action){USNMP_TEST_ERROR, USNMP_ERROR_STATUS_GENERR, 3});
@@ -289,9 +286,8 @@ static void bulk_answered(env *e, const usnmp_oid *oids, size_t n,
                           uint32_t non_repeaters, uint32_t max_repetitions,
                           size_t want) {
   usnmp_test_result res = {0};
-  assert_int_equal(usnmp_getbulk(e->t, oids, n, non_repeaters,
-                                 max_repetitions, NULL,
-                                 usnmp_test_on_response, &res, NULL),
+  assert_int_equal(usnmp_getbulk(e->t, oids, n, non_repeaters, max_repetitions,
+                                 NULL, usnmp_test_on_response, &res, NULL),
                    0);
   usnmp_test_wait_for(&e->loop, &res);
   assert_int_equal(res.status, 0);
@@ -332,9 +328,8 @@ static void walk_with_huge_repetitions(void **state) {
   usnmp_walk_opts o = {0};
   usnmp_walk *w;
   size_t n;
-  assert_int_equal(usnmp_test_agent_mib_fill(e->agent, "1.3.6.1.4.1.424242",
-                                             500),
-                   0);
+  assert_int_equal(
+      usnmp_test_agent_mib_fill(e->agent, "1.3.6.1.4.1.424242", 500), 0);
   o.max_repetitions = 100000;
   assert_int_equal(usnmp_walk_init(e->t, &root, &o, &w), 0);
   assert_int_equal(usnmp_test_pull_walk(&e->loop, w, &n), 0);
@@ -369,8 +364,7 @@ static void sync_caches_no_wrong_answer(void **state) {
   co.flags = USNMP_CALL_TIMEOUT;
   co.timeout_ms = 300;
   usnmp_test_agent_set_hook(a, always_swap_hook, NULL);
-  assert_int_equal(usnmp_sync_get(s, host, oids, 2, &co, &l),
-                   USNMP_E_TIMEOUT);
+  assert_int_equal(usnmp_sync_get(s, host, oids, 2, &co, &l), USNMP_E_TIMEOUT);
   assert_null(l);
   assert_int_equal(usnmp_sync_cache_size(s), 0);
   usnmp_test_agent_set_hook(a, NULL, NULL);

@@ -96,8 +96,7 @@ static void test_draw(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_insert_find_remove, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(test_insert_find_remove, setup, teardown),
       cmocka_unit_test_setup_teardown(test_draw, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,8 +85,8 @@ static uint32_t uptime_get(fixture *f, uint32_t ticks) {
   usnmp_vblist *l = NULL;
   assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, NULL, &l), 0);
   uint64_t got = 0;
-  assert_int_equal(
-      usnmp_value_get_uint64(&usnmp_vblist_get(l, 0)->value, &got), 0);
+  assert_int_equal(usnmp_value_get_uint64(&usnmp_vblist_get(l, 0)->value, &got),
+                   0);
   usnmp_vblist_free(l);
   return (uint32_t)got;
 }
@@ -147,8 +147,7 @@ static void test_cache_off(void **state) {
   assert_int_equal(uptime_get(f, 9), 3);
   assert_int_equal(agent_requests(f->agent), before + 5);
 
-  assert_int_equal(usnmp_sync_set_cache_ttl(f->sync, USNMP_CACHE_UNLIMITED),
-                   0);
+  assert_int_equal(usnmp_sync_set_cache_ttl(f->sync, USNMP_CACHE_UNLIMITED), 0);
   assert_int_equal(usnmp_sync_set_cache_limit(f->sync, USNMP_CACHE_OFF), 0);
   assert_int_equal(uptime_get(f, 4), 4);
   assert_int_equal(usnmp_sync_cache_size(f->sync), 0);
@@ -156,8 +155,7 @@ static void test_cache_off(void **state) {
   usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
   usnmp_call_opts nonblock = {USNMP_CALL_NONBLOCK, 0, NULL};
   usnmp_vblist *l = NULL;
-  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &nonblock, &l),
-                   0);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &nonblock, &l), 0);
   assert_null(l);
   sleep_ms(100);
   /* The non-blocking call sent its request before returning; the agent
@@ -172,8 +170,8 @@ static void test_cache_off(void **state) {
   assert_int_equal(agent_requests(f->agent), before + 1);
   assert_int_equal(usnmp_sync_cache_size(f->sync), 0);
 
-  assert_int_equal(
-      usnmp_sync_set_cache_limit(f->sync, USNMP_CACHE_UNLIMITED), 0);
+  assert_int_equal(usnmp_sync_set_cache_limit(f->sync, USNMP_CACHE_UNLIMITED),
+                   0);
   assert_int_equal(uptime_get(f, 7), 7);
   assert_int_equal(uptime_get(f, 8), 7);
   assert_int_equal(usnmp_sync_cache_size(f->sync), 1);
@@ -219,7 +217,8 @@ static void test_get_bulk(void **state) {
 static void test_table(void **state) {
   fixture *f = *state;
   usnmp_test_agent_mib_clear(f->agent);
-  const char *col1 = "1.3.6.1.4.1.99999.6.1.1", *col2 = "1.3.6.1.4.1.99999.6.1.2";
+  const char *col1 = "1.3.6.1.4.1.99999.6.1.1",
+             *col2 = "1.3.6.1.4.1.99999.6.1.2";
   for (int i = 1; i <= 3; i++) {
     char name[64];
     snprintf(name, sizeof name, "%s.%d", col1, i);
@@ -229,9 +228,9 @@ static void test_table(void **state) {
     if (i == 2)
       continue; /* the hole */
     snprintf(name, sizeof name, "%s.%d", col2, i);
-    assert_int_equal(usnmp_test_agent_mib_set(f->agent, name,
-                                              usnmp_value_string("row"), 0),
-                     0);
+    assert_int_equal(
+        usnmp_test_agent_mib_set(f->agent, name, usnmp_value_string("row"), 0),
+        0);
   }
   assert_int_equal(usnmp_test_agent_mib_set(f->agent, "1.3.6.1.4.1.99999.7",
                                             usnmp_value_integer(0), 0),
@@ -240,10 +239,10 @@ static void test_table(void **state) {
   usnmp_oid entry = usnmp_test_oid("1.3.6.1.4.1.99999.6.1");
   for (int by_entry = 0; by_entry <= 1; by_entry++) {
     usnmp_rowlist *rows = NULL;
-    assert_int_equal(usnmp_sync_table(f->sync, f->host, by_entry ? &entry : NULL,
-                                      by_entry ? NULL : cols,
-                                      by_entry ? 0 : 2, NULL, &rows),
-                     0);
+    assert_int_equal(
+        usnmp_sync_table(f->sync, f->host, by_entry ? &entry : NULL,
+                         by_entry ? NULL : cols, by_entry ? 0 : 2, NULL, &rows),
+        0);
     assert_int_equal(usnmp_rowlist_count(rows), 3);
     for (size_t i = 0; i < 3; i++) {
       const usnmp_table_row *row = usnmp_rowlist_get(rows, i);
@@ -272,15 +271,16 @@ static void test_table(void **state) {
   assert_int_equal(
       usnmp_sync_table(f->sync, f->host, NULL, cols, 2, &nonblock, &rows),
       USNMP_E_INVAL);
-  assert_int_equal(usnmp_sync_table(f->sync, f->host, NULL, NULL, 0, NULL,
-                                    &rows),
-                   USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp_sync_table(f->sync, f->host, NULL, NULL, 0, NULL, &rows),
+      USNMP_E_INVAL);
   assert_null(rows);
   usnmp_rowlist_free(NULL);
   assert_int_equal(usnmp_rowlist_count(NULL), 0);
   /* A dead agent: the fetch times out, no rows. */
   usnmp_call_opts quick = {USNMP_CALL_TIMEOUT, 300, NULL};
-  usnmp_test_agent_set_default(f->agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
+  usnmp_test_agent_set_default(f->agent,
+                               (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   assert_int_equal(
       usnmp_sync_table(f->sync, f->host, NULL, cols, 2, &quick, &rows),
       USNMP_E_TIMEOUT);
@@ -391,8 +391,7 @@ static void test_cache(void **state) {
   assert_int_equal(usnmp_sync_cache_size(f->sync), 1);
 
   usnmp_call_opts refresh = {USNMP_CALL_REFRESH, 0, NULL};
-  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &refresh, &l),
-                   0);
+  assert_int_equal(usnmp_sync_get(f->sync, f->host, &oid, 1, &refresh, &l), 0);
   usnmp_vblist_free(l);
   assert_int_equal(agent_requests(f->agent), before + 1);
 
@@ -440,7 +439,8 @@ static void test_getnext_separate(void **state) {
  * twice: the blocking call collects the non-blocking one. */
 static void test_nonblock_then_collect(void **state) {
   fixture *f = *state;
-  usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_DELAY, 200, 0});
+  usnmp_test_agent_push(f->agent,
+                        (usnmp_test_action){USNMP_TEST_DELAY, 200, 0});
   usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
                        usnmp_test_oid("1.3.6.1.2.1.1.6.0")};
   usnmp_call_opts start = {USNMP_CALL_NONBLOCK, 0, NULL};
@@ -492,8 +492,7 @@ static void test_errors_and_exceptions(void **state) {
                        usnmp_test_oid("1.3.6.1.2.1.1.99.0")};
   usnmp_vblist *l = NULL;
   assert_int_equal(usnmp_sync_get(f->sync, f->host, oids, 2, NULL, &l), 0);
-  assert_int_equal(usnmp_vblist_get(l, 1)->value.type,
-                   USNMP_TYPE_NOSUCHOBJECT);
+  assert_int_equal(usnmp_vblist_get(l, 1)->value.type, USNMP_TYPE_NOSUCHOBJECT);
   assert_true(usnmp_value_is_exception(&usnmp_vblist_get(l, 1)->value));
   usnmp_vblist_free(l);
 
@@ -556,9 +555,8 @@ static void test_set_refreshes(void **state) {
                       usnmp_test_oid("1.3.6.1.2.1.1.5.0")};
   usnmp_value vals[2] = {usnmp_value_string("ops"),
                          usnmp_value_string("core1")};
-  assert_int_equal(usnmp_sync_set_many(f->sync, f->host, two, vals, 2, NULL,
-                                       &l),
-                   0);
+  assert_int_equal(
+      usnmp_sync_set_many(f->sync, f->host, two, vals, 2, NULL, &l), 0);
   assert_int_equal(usnmp_vblist_count(l), 2);
   assert_string_value(usnmp_vblist_get(l, 1), "core1");
   usnmp_vblist_free(l);
@@ -584,7 +582,8 @@ static void test_writer_preferred(void **state) {
   assert_true(first + 3 <= 64);
 
   /* GET answered after 300 ms; the SET must not reach the agent before. */
-  usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_DELAY, 300, 0});
+  usnmp_test_agent_push(f->agent,
+                        (usnmp_test_action){USNMP_TEST_DELAY, 300, 0});
   assert_int_equal(usnmp_sync_get(f->sync, f->host, &get_oid, 1, &start, NULL),
                    0);
   usnmp_value v = usnmp_value_string("noc");
@@ -595,7 +594,8 @@ static void test_writer_preferred(void **state) {
   assert_true(st.recv_ms[first + 1] >= st.recv_ms[first] + 250);
 
   /* SET delayed 300 ms, started without blocking; a GET after it waits. */
-  usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_DELAY, 300, 0});
+  usnmp_test_agent_push(f->agent,
+                        (usnmp_test_action){USNMP_TEST_DELAY, 300, 0});
   v = usnmp_value_string("noc2");
   assert_int_equal(usnmp_sync_set(f->sync, f->host, &set_oid, &v, &start, NULL),
                    0);
@@ -622,8 +622,8 @@ static void test_many_hosts_one_round_trip(void **state) {
   assert_int_equal(usnmp_sync_init(&s), 0);
   for (int i = 0; i < N; i++) {
     assert_int_equal(usnmp_test_agent_start_thread(&agents[i], AF_INET), 0);
-    usnmp_test_agent_set_default(
-        agents[i], (usnmp_test_action){USNMP_TEST_DELAY, 500, 0});
+    usnmp_test_agent_set_default(agents[i],
+                                 (usnmp_test_action){USNMP_TEST_DELAY, 500, 0});
   }
   usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
                        usnmp_test_oid("1.3.6.1.2.1.1.5.0")};
@@ -681,7 +681,8 @@ static void test_blocking_inside_callback(void **state) {
   usnmp_oid other = usnmp_test_oid("1.3.6.1.4.1.99999.1.9");
   usnmp_vblist *l = NULL;
   usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
-  usnmp_test_agent_push(f->agent, (usnmp_test_action){USNMP_TEST_DELAY, 100, 0});
+  usnmp_test_agent_push(f->agent,
+                        (usnmp_test_action){USNMP_TEST_DELAY, 100, 0});
   assert_int_equal(usnmp_sync_get(f->sync, f->host, &other, 1, NULL, &l), 0);
   usnmp_vblist_free(l);
   assert_int_equal(r.calls, 1);
@@ -808,9 +809,9 @@ static void test_bad_arguments(void **state) {
   assert_int_equal(usnmp_sync_set_version(f->sync, (usnmp_version)7),
                    USNMP_E_INVAL);
   assert_int_equal(usnmp_sync_set_timeout(f->sync, 0), USNMP_E_INVAL);
-  assert_int_equal(usnmp_sync_get(f->sync, USNMP_TEST_UNRESOLVABLE, &oid, 1,
-                                  NULL, &l),
-                   USNMP_E_RESOLVE);
+  assert_int_equal(
+      usnmp_sync_get(f->sync, USNMP_TEST_UNRESOLVABLE, &oid, 1, NULL, &l),
+      USNMP_E_RESOLVE);
   assert_int_equal(usnmp_vblist_count(NULL), 0);
   usnmp_vblist_free(NULL);
 }
@@ -834,8 +835,7 @@ static void test_real_snmpd(void **state) {
     assert_int_equal(usnmp_sync_get(s, hosts[i], oids, 2, NULL, &l), 0);
     assert_int_equal(usnmp_vblist_get(l, 0)->value.type,
                      USNMP_TYPE_OCTET_STRING);
-    assert_int_equal(usnmp_vblist_get(l, 1)->value.type,
-                     USNMP_TYPE_TIMETICKS);
+    assert_int_equal(usnmp_vblist_get(l, 1)->value.type, USNMP_TYPE_TIMETICKS);
     usnmp_vblist_free(l);
   }
   usnmp_oid loc = usnmp_test_oid("1.3.6.1.2.1.1.6.0");
@@ -900,9 +900,9 @@ static void test_real_snmpd(void **state) {
   usnmp_rowlist_free(rows);
 
   /* A wrong community times out, with the per-call override too. */
-  usnmp_call_opts wrong = {
-      USNMP_CALL_TIMEOUT | USNMP_CALL_COMMUNITY | USNMP_CALL_REFRESH, 300,
-      "nope"};
+  usnmp_call_opts wrong = {USNMP_CALL_TIMEOUT | USNMP_CALL_COMMUNITY |
+                               USNMP_CALL_REFRESH,
+                           300, "nope"};
   assert_int_equal(usnmp_sync_get(s, "127.0.0.1", &loc, 1, &wrong, &l),
                    USNMP_E_TIMEOUT);
   usnmp_sync_close(s);
@@ -962,8 +962,7 @@ static void test_real_snmpd_host_v3(void **state) {
                    USNMP_E_V3_PASSPHRASE);
 
   /* The object's user reaches neither host with its own... */
-  assert_int_equal(usnmp_sync_set_v3_user(s, "sha256aes256c",
-                                          USNMP_AUTH_SHA256,
+  assert_int_equal(usnmp_sync_set_v3_user(s, "sha256aes256c", USNMP_AUTH_SHA256,
                                           USNMP_TEST_SNMPD_AUTH_PASS,
                                           USNMP_PRIV_AES256C,
                                           USNMP_TEST_SNMPD_PRIV_PASS),
@@ -994,36 +993,31 @@ static void test_real_snmpd_v3(void **state) {
                    USNMP_E_INVAL); /* no user yet */
   assert_int_equal(usnmp_sync_set_v3_level(s, USNMP_SEC_AUTHNOPRIV),
                    USNMP_E_INVAL);
-  assert_int_equal(usnmp_sync_set_v3_user(s, "sha256aes256c",
-                                          USNMP_AUTH_SHA256, "short",
-                                          USNMP_PRIV_AES256C, "privpass123"),
+  assert_int_equal(usnmp_sync_set_v3_user(s, "sha256aes256c", USNMP_AUTH_SHA256,
+                                          "short", USNMP_PRIV_AES256C,
+                                          "privpass123"),
                    USNMP_E_V3_PASSPHRASE);
   assert_int_equal(usnmp_sync_set_v3_user(s, "", USNMP_AUTH_SHA256,
-                                          "authpass123", USNMP_PRIV_NONE,
-                                          NULL),
+                                          "authpass123", USNMP_PRIV_NONE, NULL),
                    USNMP_E_V3_USER_NAME);
   assert_int_equal(usnmp_sync_set_v3_user(s, NULL, USNMP_AUTH_SHA256,
-                                          "authpass123", USNMP_PRIV_NONE,
-                                          NULL),
+                                          "authpass123", USNMP_PRIV_NONE, NULL),
                    USNMP_E_V3_USER_NAME);
   assert_int_equal(usnmp_sync_set_v3_user(
                        s, "123456789012345678901234567890123",
-                       USNMP_AUTH_SHA256, "authpass123", USNMP_PRIV_NONE,
-                       NULL),
+                       USNMP_AUTH_SHA256, "authpass123", USNMP_PRIV_NONE, NULL),
                    USNMP_E_V3_USER_NAME);
   assert_int_equal(usnmp_sync_set_v3_user(s, "u", USNMP_AUTH_NONE, NULL,
                                           USNMP_PRIV_AES, "privpass123"),
                    USNMP_E_V3_PRIV_WITHOUT_AUTH);
-  assert_int_equal(usnmp_sync_set_v3_user(s, "u", USNMP_AUTH_SHA,
-                                          "authpass123",
-                                          (usnmp_priv_proto)42,
-                                          "privpass123"),
+  assert_int_equal(usnmp_sync_set_v3_user(s, "u", USNMP_AUTH_SHA, "authpass123",
+                                          (usnmp_priv_proto)42, "privpass123"),
                    USNMP_E_V3_UNKNOWN_PROTOCOL);
-  assert_int_equal(
-      usnmp_sync_set_v3_user(s, "sha256aes256c", USNMP_AUTH_SHA256,
-                             USNMP_TEST_SNMPD_AUTH_PASS, USNMP_PRIV_AES256C,
-                             USNMP_TEST_SNMPD_PRIV_PASS),
-      0);
+  assert_int_equal(usnmp_sync_set_v3_user(s, "sha256aes256c", USNMP_AUTH_SHA256,
+                                          USNMP_TEST_SNMPD_AUTH_PASS,
+                                          USNMP_PRIV_AES256C,
+                                          USNMP_TEST_SNMPD_PRIV_PASS),
+                   0);
   assert_int_equal(usnmp_sync_set_v3_context(s, ""), 0);
   usnmp_oid oids[2] = {usnmp_test_oid("1.3.6.1.2.1.1.1.0"),
                        usnmp_test_oid("1.3.6.1.2.1.1.3.0")};
@@ -1033,8 +1027,7 @@ static void test_real_snmpd_v3(void **state) {
     assert_int_equal(usnmp_sync_get(s, hosts[i], oids, 2, NULL, &l), 0);
     assert_string_value(usnmp_vblist_get(l, 0),
                         "usnmp test agent (net-snmp snmpd)");
-    assert_int_equal(usnmp_vblist_get(l, 1)->value.type,
-                     USNMP_TYPE_TIMETICKS);
+    assert_int_equal(usnmp_vblist_get(l, 1)->value.type, USNMP_TYPE_TIMETICKS);
     usnmp_vblist_free(l);
   }
   usnmp_oid loc = usnmp_test_oid("1.3.6.1.2.1.1.6.0");
@@ -1096,8 +1089,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_getnext_separate, setup, teardown),
       cmocka_unit_test_setup_teardown(test_nonblock_then_collect, setup,
                                       teardown),
-      cmocka_unit_test_setup_teardown(test_timeout_not_cached, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(test_timeout_not_cached, setup, teardown),
       cmocka_unit_test_setup_teardown(test_errors_and_exceptions, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_set_refreshes, setup, teardown),

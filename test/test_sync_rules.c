@@ -17,6 +17,7 @@
  * The scripted test agent runs on its own thread (the blocking calls block
  * the test's thread).
  */
+#include <netdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netdb.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -101,15 +101,13 @@ static void test_reenter_from_allocator(void **state) {
   assert_int_equal(usnmp_test_agent_start_thread(&a, AF_INET), 0);
   assert_int_equal(usnmp_sync_init_ex(&h.s, &alloc), 0);
   /* One value in the cache first: the refused clear must leave it. */
-  assert_int_equal(usnmp_sync_get(h.s, usnmp_test_agent_address(a), oids, 1,
-                                  NULL, &l),
-                   0);
+  assert_int_equal(
+      usnmp_sync_get(h.s, usnmp_test_agent_address(a), oids, 1, NULL, &l), 0);
   usnmp_vblist_free(l);
   assert_int_equal(usnmp_sync_cache_size(h.s), 1);
   h.armed = 1;
-  assert_int_equal(usnmp_sync_get(h.s, usnmp_test_agent_address(a), oids, 2,
-                                  NULL, &l),
-                   0);
+  assert_int_equal(
+      usnmp_sync_get(h.s, usnmp_test_agent_address(a), oids, 2, NULL, &l), 0);
   assert_refused(&h);
   assert_int_equal(usnmp_vblist_count(l), 2);
   usnmp_vblist_free(l);
@@ -140,9 +138,8 @@ static void test_reenter_from_callback(void **state) {
   memset(&h, 0, sizeof h);
   assert_int_equal(usnmp_test_agent_start_thread(&a, AF_INET), 0);
   assert_int_equal(usnmp_sync_init(&h.s), 0);
-  assert_int_equal(usnmp_sync_get(h.s, usnmp_test_agent_address(a), &oid, 1,
-                                  NULL, &l),
-                   0);
+  assert_int_equal(
+      usnmp_sync_get(h.s, usnmp_test_agent_address(a), &oid, 1, NULL, &l), 0);
   usnmp_vblist_free(l);
   assert_int_equal(usnmp_target_init(usnmp_sync_manager(h.s), &t,
                                      usnmp_test_agent_address(a)),
@@ -152,9 +149,8 @@ static void test_reenter_from_callback(void **state) {
    * callback runs while the blocking call waits. */
   usnmp_test_agent_push(a, (usnmp_test_action){USNMP_TEST_ANSWER, 0, 0});
   usnmp_test_agent_push(a, slow);
-  assert_int_equal(usnmp_sync_get(h.s, usnmp_test_agent_address(a), &other, 1,
-                                  NULL, &l),
-                   0);
+  assert_int_equal(
+      usnmp_sync_get(h.s, usnmp_test_agent_address(a), &other, 1, NULL, &l), 0);
   assert_refused(&h);
   assert_int_equal(usnmp_vblist_count(l), 1);
   usnmp_vblist_free(l);

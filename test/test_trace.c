@@ -101,9 +101,9 @@ static uint16_t socket_port(const env *e, int family) {
 static void get_sysdescr(env *e, usnmp_test_result *res) {
   usnmp_oid oid = usnmp_test_oid("1.3.6.1.2.1.1.1.0");
   memset(res, 0, sizeof *res);
-  assert_int_equal(usnmp_get(e->base.t, &oid, 1, NULL, usnmp_test_on_response,
-                             res, NULL),
-                   0);
+  assert_int_equal(
+      usnmp_get(e->base.t, &oid, 1, NULL, usnmp_test_on_response, res, NULL),
+      0);
   usnmp_test_wait_for(&e->base.loop, res);
 }
 
@@ -138,7 +138,8 @@ static void test_get_ipv6(void **state) { check_get(state, AF_INET6); }
 static void test_resend(void **state) {
   env *e = *state;
   usnmp_test_result res;
-  usnmp_test_agent_push(e->base.agent, (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
+  usnmp_test_agent_push(e->base.agent,
+                        (usnmp_test_action){USNMP_TEST_DROP, 0, 0});
   get_sysdescr(e, &res);
   assert_int_equal(res.status, 0);
   assert_int_equal(e->calls, 3);

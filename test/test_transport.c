@@ -6,13 +6,13 @@
  * -Dportable_transport=true), requests and answers in both families and
  * bursts larger than one send batch arrive.
  */
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,9 +41,8 @@ static int rcvbuf_after_get(env *e) {
   usnmp_oid o = usnmp_test_oid("1.3.6.1.2.1.1.3.0");
   int val = 0;
   socklen_t len = sizeof val;
-  assert_int_equal(usnmp_get(e->t, &o, 1, NULL, usnmp_test_on_response, &res,
-                             NULL),
-                   0);
+  assert_int_equal(
+      usnmp_get(e->t, &o, 1, NULL, usnmp_test_on_response, &res, NULL), 0);
   usnmp_test_wait_for(&e->loop, &res);
   assert_int_equal(res.status, 0);
   assert_int_equal(getsockopt(usnmp__transport_fd(e->m, AF_INET), SOL_SOCKET,
@@ -103,12 +102,11 @@ static void burst_both_families(void **state) {
   assert_int_equal(usnmp_target_set_max_inflight(t4, 0), 0);
   assert_int_equal(usnmp_target_set_max_inflight(t6, 0), 0);
   for (int i = 0; i < N; i++) {
-    assert_int_equal(usnmp_get(t4, &o, 1, NULL, usnmp_test_on_response,
-                               &res[i], NULL),
-                     0);
-    assert_int_equal(usnmp_get(t6, &o, 1, NULL, usnmp_test_on_response,
-                               &res[N + i], NULL),
-                     0);
+    assert_int_equal(
+        usnmp_get(t4, &o, 1, NULL, usnmp_test_on_response, &res[i], NULL), 0);
+    assert_int_equal(
+        usnmp_get(t6, &o, 1, NULL, usnmp_test_on_response, &res[N + i], NULL),
+        0);
   }
   for (int i = 0; i < 2 * N; i++) {
     usnmp_test_wait_for(&e->loop, &res[i]);

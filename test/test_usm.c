@@ -37,14 +37,10 @@ static const struct {
   const char *kul;
   const char *mac; /* HMAC under kul of the 100 bytes i * 7 */
 } auth_vectors[] = {
-    {USNMP_AUTH_MD5,
-     "9faf3283884e92834ebc9847d8edd963",
-     "526f5eed9fcce26f8964c2930787d82b",
-     "e414447fe1377dc99877ccad"},
-    {USNMP_AUTH_SHA,
-     "9fb5cc0381497b3793528939ff788d5d79145211",
-     "6695febc9288e36282235fc7151f128497b38f3f",
-     "352d104ff421e1bec148efd9"},
+    {USNMP_AUTH_MD5, "9faf3283884e92834ebc9847d8edd963",
+     "526f5eed9fcce26f8964c2930787d82b", "e414447fe1377dc99877ccad"},
+    {USNMP_AUTH_SHA, "9fb5cc0381497b3793528939ff788d5d79145211",
+     "6695febc9288e36282235fc7151f128497b38f3f", "352d104ff421e1bec148efd9"},
     {USNMP_AUTH_SHA224,
      "282a5867ee9aac639ad59df9572c7d3ac0fbc13a905b6df07dbbf00b",
      "0bd8827c6e29f8065e08e09237f177e410f69b90e1782be682075674",
@@ -79,15 +75,14 @@ static void test_rfc3414_a3(void **state) {
   static const uint8_t sha_ku[20] = {0x9f, 0xb5, 0xcc, 0x03, 0x81, 0x49, 0x7b,
                                      0x37, 0x93, 0x52, 0x89, 0x39, 0xff, 0x78,
                                      0x8d, 0x5d, 0x79, 0x14, 0x52, 0x11};
-  static const uint8_t sha_kul[20] = {0x66, 0x95, 0xfe, 0xbc, 0x92, 0x88,
-                                      0xe3, 0x62, 0x82, 0x23, 0x5f, 0xc7,
-                                      0x15, 0x1f, 0x12, 0x84, 0x97, 0xb3,
-                                      0x8f, 0x3f};
+  static const uint8_t sha_kul[20] = {0x66, 0x95, 0xfe, 0xbc, 0x92, 0x88, 0xe3,
+                                      0x62, 0x82, 0x23, 0x5f, 0xc7, 0x15, 0x1f,
+                                      0x12, 0x84, 0x97, 0xb3, 0x8f, 0x3f};
   usnmp__crypto *c = *state;
   uint8_t ku[USNMP__USM_KEY_MAX], kul[USNMP__USM_KEY_MAX];
 
-  assert_int_equal(usnmp__usm_password_to_key_uncached(
-                       c, USNMP_AUTH_MD5, "maplesyrup", 10, ku),
+  assert_int_equal(usnmp__usm_password_to_key_uncached(c, USNMP_AUTH_MD5,
+                                                       "maplesyrup", 10, ku),
                    0);
   assert_memory_equal(ku, md5_ku, 16);
   assert_int_equal(usnmp__usm_localize(c, USNMP_AUTH_MD5, ku, rfc_engine,
@@ -95,8 +90,8 @@ static void test_rfc3414_a3(void **state) {
                    0);
   assert_memory_equal(kul, md5_kul, 16);
 
-  assert_int_equal(usnmp__usm_password_to_key_uncached(
-                       c, USNMP_AUTH_SHA, "maplesyrup", 10, ku),
+  assert_int_equal(usnmp__usm_password_to_key_uncached(c, USNMP_AUTH_SHA,
+                                                       "maplesyrup", 10, ku),
                    0);
   assert_memory_equal(ku, sha_ku, 20);
   assert_int_equal(usnmp__usm_localize(c, USNMP_AUTH_SHA, ku, rfc_engine,
@@ -117,8 +112,7 @@ static void test_keys_all_auth(void **state) {
 
     n = usnmp_test_unhex(want, sizeof(want), auth_vectors[i].ku);
     assert_int_equal(n, usnmp__usm_auth_key_len(a));
-    assert_int_equal(usnmp__usm_password_to_key(c, a, "maplesyrup", 10, ku),
-                     0);
+    assert_int_equal(usnmp__usm_password_to_key(c, a, "maplesyrup", 10, ku), 0);
     assert_memory_equal(ku, want, n);
     usnmp_test_unhex(want, sizeof(want), auth_vectors[i].kul);
     assert_int_equal(
@@ -166,10 +160,8 @@ static const struct {
   usnmp_priv_proto priv;
   const char *key;
 } priv_vectors[] = {
-    {USNMP_AUTH_MD5, USNMP_PRIV_DES,
-     "526f5eed9fcce26f8964c2930787d82b"},
-    {USNMP_AUTH_MD5, USNMP_PRIV_AES,
-     "526f5eed9fcce26f8964c2930787d82b"},
+    {USNMP_AUTH_MD5, USNMP_PRIV_DES, "526f5eed9fcce26f8964c2930787d82b"},
+    {USNMP_AUTH_MD5, USNMP_PRIV_AES, "526f5eed9fcce26f8964c2930787d82b"},
     {USNMP_AUTH_MD5, USNMP_PRIV_AES192,
      "526f5eed9fcce26f8964c2930787d82bfa24a92467426c2f"},
     {USNMP_AUTH_MD5, USNMP_PRIV_AES256,
@@ -178,10 +170,8 @@ static const struct {
      "526f5eed9fcce26f8964c2930787d82b79eff44a90650ee0"},
     {USNMP_AUTH_MD5, USNMP_PRIV_AES256C,
      "526f5eed9fcce26f8964c2930787d82b79eff44a90650ee0a3a40abfac5acc12"},
-    {USNMP_AUTH_SHA, USNMP_PRIV_DES,
-     "6695febc9288e36282235fc7151f1284"},
-    {USNMP_AUTH_SHA, USNMP_PRIV_AES,
-     "6695febc9288e36282235fc7151f1284"},
+    {USNMP_AUTH_SHA, USNMP_PRIV_DES, "6695febc9288e36282235fc7151f1284"},
+    {USNMP_AUTH_SHA, USNMP_PRIV_AES, "6695febc9288e36282235fc7151f1284"},
     {USNMP_AUTH_SHA, USNMP_PRIV_AES192,
      "6695febc9288e36282235fc7151f128497b38f3f505e07eb"},
     {USNMP_AUTH_SHA, USNMP_PRIV_AES256,
@@ -190,10 +180,8 @@ static const struct {
      "6695febc9288e36282235fc7151f128497b38f3f9b8b6d78"},
     {USNMP_AUTH_SHA, USNMP_PRIV_AES256C,
      "6695febc9288e36282235fc7151f128497b38f3f9b8b6d78936ba6e7d19dfd9c"},
-    {USNMP_AUTH_SHA224, USNMP_PRIV_DES,
-     "0bd8827c6e29f8065e08e09237f177e4"},
-    {USNMP_AUTH_SHA224, USNMP_PRIV_AES,
-     "0bd8827c6e29f8065e08e09237f177e4"},
+    {USNMP_AUTH_SHA224, USNMP_PRIV_DES, "0bd8827c6e29f8065e08e09237f177e4"},
+    {USNMP_AUTH_SHA224, USNMP_PRIV_AES, "0bd8827c6e29f8065e08e09237f177e4"},
     {USNMP_AUTH_SHA224, USNMP_PRIV_AES192,
      "0bd8827c6e29f8065e08e09237f177e410f69b90e1782be6"},
     {USNMP_AUTH_SHA224, USNMP_PRIV_AES256,
@@ -202,10 +190,8 @@ static const struct {
      "0bd8827c6e29f8065e08e09237f177e410f69b90e1782be6"},
     {USNMP_AUTH_SHA224, USNMP_PRIV_AES256C,
      "0bd8827c6e29f8065e08e09237f177e410f69b90e1782be68207567422c34be4"},
-    {USNMP_AUTH_SHA256, USNMP_PRIV_DES,
-     "8982e0e549e866db361a6b625d84cccc"},
-    {USNMP_AUTH_SHA256, USNMP_PRIV_AES,
-     "8982e0e549e866db361a6b625d84cccc"},
+    {USNMP_AUTH_SHA256, USNMP_PRIV_DES, "8982e0e549e866db361a6b625d84cccc"},
+    {USNMP_AUTH_SHA256, USNMP_PRIV_AES, "8982e0e549e866db361a6b625d84cccc"},
     {USNMP_AUTH_SHA256, USNMP_PRIV_AES192,
      "8982e0e549e866db361a6b625d84cccc11162d453ee8ce3a"},
     {USNMP_AUTH_SHA256, USNMP_PRIV_AES256,
@@ -214,10 +200,8 @@ static const struct {
      "8982e0e549e866db361a6b625d84cccc11162d453ee8ce3a"},
     {USNMP_AUTH_SHA256, USNMP_PRIV_AES256C,
      "8982e0e549e866db361a6b625d84cccc11162d453ee8ce3a6445c2d6776f0f8b"},
-    {USNMP_AUTH_SHA384, USNMP_PRIV_DES,
-     "3b298f16164a11184279d5432bf169e2"},
-    {USNMP_AUTH_SHA384, USNMP_PRIV_AES,
-     "3b298f16164a11184279d5432bf169e2"},
+    {USNMP_AUTH_SHA384, USNMP_PRIV_DES, "3b298f16164a11184279d5432bf169e2"},
+    {USNMP_AUTH_SHA384, USNMP_PRIV_AES, "3b298f16164a11184279d5432bf169e2"},
     {USNMP_AUTH_SHA384, USNMP_PRIV_AES192,
      "3b298f16164a11184279d5432bf169e2d2a48307de02b3d3"},
     {USNMP_AUTH_SHA384, USNMP_PRIV_AES256,
@@ -226,10 +210,8 @@ static const struct {
      "3b298f16164a11184279d5432bf169e2d2a48307de02b3d3"},
     {USNMP_AUTH_SHA384, USNMP_PRIV_AES256C,
      "3b298f16164a11184279d5432bf169e2d2a48307de02b3d3f7e2b4f36eb6f045"},
-    {USNMP_AUTH_SHA512, USNMP_PRIV_DES,
-     "22a5a36cedfcc085807a128d7bc6c238"},
-    {USNMP_AUTH_SHA512, USNMP_PRIV_AES,
-     "22a5a36cedfcc085807a128d7bc6c238"},
+    {USNMP_AUTH_SHA512, USNMP_PRIV_DES, "22a5a36cedfcc085807a128d7bc6c238"},
+    {USNMP_AUTH_SHA512, USNMP_PRIV_AES, "22a5a36cedfcc085807a128d7bc6c238"},
     {USNMP_AUTH_SHA512, USNMP_PRIV_AES192,
      "22a5a36cedfcc085807a128d7bc6c2382167ad6c0dbc5fdf"},
     {USNMP_AUTH_SHA512, USNMP_PRIV_AES256,
@@ -287,8 +269,8 @@ static void test_key_cache(void **state) {
   assert_int_equal(misses, misses0 + 1);
   assert_int_equal(hits, hits0 + 1000);
   assert_memory_equal(a, b, 32);
-  assert_int_equal(usnmp__usm_password_to_key_uncached(
-                       c, USNMP_AUTH_SHA256, "cachepassword", 13, b),
+  assert_int_equal(usnmp__usm_password_to_key_uncached(c, USNMP_AUTH_SHA256,
+                                                       "cachepassword", 13, b),
                    0);
   assert_memory_equal(a, b, 32);
   /* The same password under another digest is another entry. */
@@ -307,9 +289,9 @@ static void test_key_errors(void **state) {
   static char big[USNMP__USM_PASSWORD_MAX + 2];
 
   memset(big, 'x', sizeof(big) - 1);
-  assert_int_equal(usnmp__usm_password_to_key(c, USNMP_AUTH_NONE, "12345678",
-                                              8, ku),
-                   USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp__usm_password_to_key(c, USNMP_AUTH_NONE, "12345678", 8, ku),
+      USNMP_E_INVAL);
   assert_int_equal(
       usnmp__usm_password_to_key(c, (usnmp_auth_proto)99, "12345678", 8, ku),
       USNMP_E_INVAL);
@@ -322,9 +304,9 @@ static void test_key_errors(void **state) {
   assert_int_equal(usnmp__usm_password_to_key_uncached(
                        c, USNMP_AUTH_SHA, big, USNMP__USM_PASSWORD_MAX, ku),
                    0);
-  assert_int_equal(usnmp__usm_localize(c, USNMP_AUTH_SHA, ku, rfc_engine, 0,
-                                       kul),
-                   USNMP_E_INVAL);
+  assert_int_equal(
+      usnmp__usm_localize(c, USNMP_AUTH_SHA, ku, rfc_engine, 0, kul),
+      USNMP_E_INVAL);
   assert_int_equal(usnmp__usm_localize(c, USNMP_AUTH_SHA, ku, long_engine,
                                        sizeof(long_engine), kul),
                    USNMP_E_INVAL);
@@ -368,8 +350,8 @@ static void test_password_stretch_alignment(void **state) {
 
 /* Known answers from net-snmp's sc_encrypt(): key bytes A0 A1 A2 ..., IV
  * 10 11 12 ... 1F (DES: 10..17), plaintext 00 01 02 ... 24 (37 bytes;
- * DES: net-snmp pads it with 03 03 03 to 40).  Our functions take boots, time and
- * the salt instead of an IV, so the tests choose them to give that IV:
+ * DES: net-snmp pads it with 03 03 03 to 40).  Our functions take boots, time
+ * and the salt instead of an IV, so the tests choose them to give that IV:
  * AES's IV is boots || time || salt (RFC 3826 3.1.2.1); DES's is the
  * pre-IV (key bytes 8..15, here A8..AF) XOR boots || salt (RFC 3414
  * 8.1.1.1). */
@@ -487,8 +469,8 @@ static void test_cipher_round_trips(void **state) {
                                             ct, ct_len, back),
                          0);
         assert_memory_equal(back, pt, len);
-        assert_int_equal(usnmp__usm_encrypt(c, priv, key, 7, 1000, 43 + len,
-                                            pt, len, ct2, &ct2_len, params2),
+        assert_int_equal(usnmp__usm_encrypt(c, priv, key, 7, 1000, 43 + len, pt,
+                                            len, ct2, &ct2_len, params2),
                          0);
         assert_memory_not_equal(params, params2, 8);
         if (len >= 8)
@@ -504,21 +486,21 @@ static void test_decrypt_errors(void **state) {
   uint8_t params[8] = {0};
 
   /* DES needs whole blocks, and something to decrypt. */
-  assert_int_equal(usnmp__usm_decrypt(c, USNMP_PRIV_DES, key, 0, 0, params, 8,
-                                      buf, 12, out),
-                   USNMP_E_DECRYPTION_ERROR);
-  assert_int_equal(usnmp__usm_decrypt(c, USNMP_PRIV_DES, key, 0, 0, params, 8,
-                                      buf, 0, out),
-                   USNMP_E_DECRYPTION_ERROR);
+  assert_int_equal(
+      usnmp__usm_decrypt(c, USNMP_PRIV_DES, key, 0, 0, params, 8, buf, 12, out),
+      USNMP_E_DECRYPTION_ERROR);
+  assert_int_equal(
+      usnmp__usm_decrypt(c, USNMP_PRIV_DES, key, 0, 0, params, 8, buf, 0, out),
+      USNMP_E_DECRYPTION_ERROR);
   /* msgPrivacyParameters must be 8 bytes. */
-  assert_int_equal(usnmp__usm_decrypt(c, USNMP_PRIV_AES, key, 0, 0, params, 7,
+  assert_int_equal(
+      usnmp__usm_decrypt(c, USNMP_PRIV_AES, key, 0, 0, params, 7, buf, 16, out),
+      USNMP_E_DECRYPTION_ERROR);
+  assert_int_equal(
+      usnmp__usm_decrypt(c, USNMP_PRIV_AES, key, 0, 0, NULL, 0, buf, 16, out),
+      USNMP_E_DECRYPTION_ERROR);
+  assert_int_equal(usnmp__usm_decrypt(c, USNMP_PRIV_NONE, key, 0, 0, params, 8,
                                       buf, 16, out),
-                   USNMP_E_DECRYPTION_ERROR);
-  assert_int_equal(usnmp__usm_decrypt(c, USNMP_PRIV_AES, key, 0, 0, NULL, 0,
-                                      buf, 16, out),
-                   USNMP_E_DECRYPTION_ERROR);
-  assert_int_equal(usnmp__usm_decrypt(c, USNMP_PRIV_NONE, key, 0, 0, params,
-                                      8, buf, 16, out),
                    USNMP_E_INVAL);
 }
 
@@ -528,24 +510,25 @@ static void test_proto_names(void **state) {
   static const struct {
     const char *name;
     int value;
-  } auths[] = {
-      {"MD5", USNMP_AUTH_MD5},         {"md5", USNMP_AUTH_MD5},
-      {"SHA", USNMP_AUTH_SHA},         {"SHA1", USNMP_AUTH_SHA},
-      {"sha", USNMP_AUTH_SHA},         {"SHA-224", USNMP_AUTH_SHA224},
-      {"SHA224", USNMP_AUTH_SHA224},   {"SHA-256", USNMP_AUTH_SHA256},
-      {"sha256", USNMP_AUTH_SHA256},   {"SHA-384", USNMP_AUTH_SHA384},
-      {"SHA-512", USNMP_AUTH_SHA512},  {"NOAUTH", USNMP_AUTH_NONE},
-  },
+  } auths[] =
+      {
+          {"MD5", USNMP_AUTH_MD5},        {"md5", USNMP_AUTH_MD5},
+          {"SHA", USNMP_AUTH_SHA},        {"SHA1", USNMP_AUTH_SHA},
+          {"sha", USNMP_AUTH_SHA},        {"SHA-224", USNMP_AUTH_SHA224},
+          {"SHA224", USNMP_AUTH_SHA224},  {"SHA-256", USNMP_AUTH_SHA256},
+          {"sha256", USNMP_AUTH_SHA256},  {"SHA-384", USNMP_AUTH_SHA384},
+          {"SHA-512", USNMP_AUTH_SHA512}, {"NOAUTH", USNMP_AUTH_NONE},
+      },
     privs[] = {
-        {"DES", USNMP_PRIV_DES},           {"AES", USNMP_PRIV_AES},
-        {"aes128", USNMP_PRIV_AES},        {"AES-128", USNMP_PRIV_AES},
-        {"AES-192", USNMP_PRIV_AES192},    {"AES192", USNMP_PRIV_AES192},
-        {"AES-256", USNMP_PRIV_AES256},    {"AES-192-C", USNMP_PRIV_AES192C},
-        {"AES192C", USNMP_PRIV_AES192C},   {"aes-256-c", USNMP_PRIV_AES256C},
-        {"AES256C", USNMP_PRIV_AES256C},   {"NOPRIV", USNMP_PRIV_NONE},
+        {"DES", USNMP_PRIV_DES},         {"AES", USNMP_PRIV_AES},
+        {"aes128", USNMP_PRIV_AES},      {"AES-128", USNMP_PRIV_AES},
+        {"AES-192", USNMP_PRIV_AES192},  {"AES192", USNMP_PRIV_AES192},
+        {"AES-256", USNMP_PRIV_AES256},  {"AES-192-C", USNMP_PRIV_AES192C},
+        {"AES192C", USNMP_PRIV_AES192C}, {"aes-256-c", USNMP_PRIV_AES256C},
+        {"AES256C", USNMP_PRIV_AES256C}, {"NOPRIV", USNMP_PRIV_NONE},
     };
-  static const char *const bad[] = {"", "SHA-1x", "SHA-", "AES-512", "3DES",
-                                    "AES-C", "MD4", "SHA--256"};
+  static const char *const bad[] = {"",     "SHA-1x", "SHA-", "AES-512",
+                                    "3DES", "AES-C",  "MD4",  "SHA--256"};
   static const struct {
     const char *name;
     usnmp_sec_level level;
@@ -621,26 +604,24 @@ static void test_target_user(void **state) {
   assert_false(usnmp__usm_target_ready(&t)); /* engine unknown */
 
   /* Refusals leave the target as it was. */
-  assert_int_equal(usnmp__usm_target_set_user(c, &t, "", USNMP_AUTH_NONE,
-                                              NULL, USNMP_PRIV_NONE, NULL),
+  assert_int_equal(usnmp__usm_target_set_user(c, &t, "", USNMP_AUTH_NONE, NULL,
+                                              USNMP_PRIV_NONE, NULL),
                    USNMP_E_V3_USER_NAME);
-  assert_int_equal(usnmp__usm_target_set_user(
-                       c, &t, "123456789012345678901234567890123",
-                       USNMP_AUTH_NONE, NULL, USNMP_PRIV_NONE, NULL),
-                   USNMP_E_V3_USER_NAME);
+  assert_int_equal(
+      usnmp__usm_target_set_user(c, &t, "123456789012345678901234567890123",
+                                 USNMP_AUTH_NONE, NULL, USNMP_PRIV_NONE, NULL),
+      USNMP_E_V3_USER_NAME);
   assert_int_equal(usnmp__usm_target_set_user(c, &t, "u", USNMP_AUTH_SHA,
                                               "short", USNMP_PRIV_NONE, NULL),
                    USNMP_E_V3_PASSPHRASE);
-  assert_int_equal(usnmp__usm_target_set_user(c, &t, "u", USNMP_AUTH_NONE,
-                                              NULL, USNMP_PRIV_AES,
-                                              "maplesyrup"),
+  assert_int_equal(usnmp__usm_target_set_user(c, &t, "u", USNMP_AUTH_NONE, NULL,
+                                              USNMP_PRIV_AES, "maplesyrup"),
                    USNMP_E_V3_PRIV_WITHOUT_AUTH);
   assert_int_equal(usnmp__usm_target_set_user(c, &t, "u", USNMP_AUTH_SHA,
                                               "maplesyrup", USNMP_PRIV_AES,
                                               NULL),
                    USNMP_E_V3_PASSPHRASE);
-  assert_int_equal(usnmp__usm_target_set_user(c, &t, "u",
-                                              (usnmp_auth_proto)99,
+  assert_int_equal(usnmp__usm_target_set_user(c, &t, "u", (usnmp_auth_proto)99,
                                               "maplesyrup", USNMP_PRIV_NONE,
                                               NULL),
                    USNMP_E_V3_UNKNOWN_PROTOCOL);
@@ -656,9 +637,9 @@ static void test_target_user(void **state) {
   assert_int_equal(t.level, USNMP_SEC_AUTHPRIV);
   assert_false(t.keys_ready);
   assert_false(usnmp__usm_target_ready(&t));
-  assert_int_equal(usnmp__usm_target_set_engine(c, &t, rfc_engine,
-                                                sizeof(rfc_engine), 0),
-                   0);
+  assert_int_equal(
+      usnmp__usm_target_set_engine(c, &t, rfc_engine, sizeof(rfc_engine), 0),
+      0);
   assert_true(usnmp__usm_target_ready(&t));
   usnmp_test_unhex(want, sizeof(want),
                    "6695febc9288e36282235fc7151f128497b38f3f");
@@ -677,9 +658,9 @@ static void test_target_user(void **state) {
    * stays. */
   usnmp__usm_target_forget_engine(&t);
   assert_false(usnmp__usm_target_ready(&t));
-  assert_int_equal(usnmp__usm_target_set_engine(c, &t, rfc_engine,
-                                                sizeof(rfc_engine), 1),
-                   0);
+  assert_int_equal(
+      usnmp__usm_target_set_engine(c, &t, rfc_engine, sizeof(rfc_engine), 1),
+      0);
   usnmp__usm_target_forget_engine(&t);
   assert_true(usnmp__usm_target_ready(&t));
 
@@ -696,8 +677,7 @@ static void test_target_user(void **state) {
 
   assert_int_equal(usnmp__usm_target_set_context(&t, rfc_engine, 33, NULL),
                    USNMP_E_INVAL);
-  assert_int_equal(usnmp__usm_target_set_context(&t, rfc_engine, 12, "ctx"),
-                   0);
+  assert_int_equal(usnmp__usm_target_set_context(&t, rfc_engine, 12, "ctx"), 0);
   assert_int_equal(t.context_name_len, 3);
   usnmp__usm_target_wipe(&t);
   assert_int_equal(t.auth_key[0], 0);
@@ -789,8 +769,7 @@ static void test_without_legacy_provider(void **state) {
   int rc;
 
   (void)state;
-  assert_int_equal(setenv("OPENSSL_MODULES", "/nonexistent-usnmp-test", 1),
-                   0);
+  assert_int_equal(setenv("OPENSSL_MODULES", "/nonexistent-usnmp-test", 1), 0);
   rc = usnmp__crypto_new(&c, NULL);
   if (saved != NULL)
     setenv("OPENSSL_MODULES", saved, 1);

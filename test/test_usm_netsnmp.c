@@ -128,8 +128,8 @@ static int request(fixture *f, usnmp__usm_target *t, usnmp_pdu_type type,
     if (rc < 0)
       return rc;
     assert_int_equal(m->msg_id, msg_id);
-    action = usnmp__msg3_reply_action(f->crypto, t, m, now_ms(), retried,
-                                      &status);
+    action =
+        usnmp__msg3_reply_action(f->crypto, t, m, now_ms(), retried, &status);
     switch (action) {
     case USNMP__V3_DELIVER:
       assert_int_equal(m->pdu.request_id, pdu.request_id);
@@ -187,8 +187,7 @@ static void get_sys_descr(fixture *f, usnmp__usm_target *t, int want) {
   assert_int_equal(n, 1);
   assert_int_equal(vbs[0].value.type, USNMP_TYPE_OCTET_STRING);
   assert_int_equal(vbs[0].value.v.bytes.len, strlen(sys_descr));
-  assert_memory_equal(vbs[0].value.v.bytes.data, sys_descr,
-                      strlen(sys_descr));
+  assert_memory_equal(vbs[0].value.v.bytes.data, sys_descr, strlen(sys_descr));
 }
 
 static void test_every_user(void **state) {
@@ -214,14 +213,13 @@ static void test_every_user(void **state) {
       in.oid = sys_contact_oid;
       in.oid_len = sizeof(sys_contact_oid);
       in.value = usnmp_value_string(contact);
-      assert_int_equal(request(f, &t, USNMP_PDU_SET, &in, 1, &m, vbs, &n,
-                               reply, scratch),
-                       0);
+      assert_int_equal(
+          request(f, &t, USNMP_PDU_SET, &in, 1, &m, vbs, &n, reply, scratch),
+          0);
       assert_int_equal(m.pdu.error_status, 0);
       assert_int_equal(n, 1);
       assert_int_equal(vbs[0].value.v.bytes.len, strlen(contact));
-      assert_memory_equal(vbs[0].value.v.bytes.data, contact,
-                          strlen(contact));
+      assert_memory_equal(vbs[0].value.v.bytes.data, contact, strlen(contact));
     }
     usnmp__usm_target_wipe(&t);
   }
@@ -249,14 +247,12 @@ static void test_failures(void **state) {
   make_target(f, &t, &nobody, USNMP_TEST_SNMPD_AUTH_PASS, NULL);
   get_sys_descr(f, &t, USNMP_E_UNKNOWN_USER);
   /* A level the user does not have. */
-  make_target(f, &t, find_user("shanopriv"), USNMP_TEST_SNMPD_AUTH_PASS,
-              NULL);
-  assert_int_equal(usnmp__usm_target_set_user(f->crypto, &t, "shanopriv",
-                                              USNMP_AUTH_SHA,
-                                              USNMP_TEST_SNMPD_AUTH_PASS,
-                                              USNMP_PRIV_AES,
-                                              USNMP_TEST_SNMPD_PRIV_PASS),
-                   0);
+  make_target(f, &t, find_user("shanopriv"), USNMP_TEST_SNMPD_AUTH_PASS, NULL);
+  assert_int_equal(
+      usnmp__usm_target_set_user(f->crypto, &t, "shanopriv", USNMP_AUTH_SHA,
+                                 USNMP_TEST_SNMPD_AUTH_PASS, USNMP_PRIV_AES,
+                                 USNMP_TEST_SNMPD_PRIV_PASS),
+      0);
   get_sys_descr(f, &t, USNMP_E_UNSUPPORTED_SEC_LEVEL);
   usnmp__usm_target_wipe(&t);
 }

@@ -22,11 +22,11 @@
 #include "v3_responder.h"
 
 static const uint8_t engine_a[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'e', 'n',
-                                   'g', 'i', 'n', 'e', '-', 'A'};
+                                   'g',  'i',  'n',  'e',  '-',  'A'};
 static const uint8_t engine_b[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'e', 'n',
-                                   'g', 'i', 'n', 'e', '-', 'B'};
+                                   'g',  'i',  'n',  'e',  '-',  'B'};
 static const uint8_t engine_c[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'e', 'n',
-                                   'g', 'i', 'n', 'e', '-', 'C'};
+                                   'g',  'i',  'n',  'e',  '-',  'C'};
 
 typedef struct env {
   uv_loop_t loop;
@@ -115,8 +115,7 @@ static void test_forged_report_after_discovery(void **state) {
 
   assert_int_equal(usnmp_target_v3_engine_id(e->t, NULL, 0), 0);
   assert_int_equal(get_once(e, &res), 0);
-  assert_string_equal(res.text[0],
-                      ".1.3.6.1.2.1.1.1.0 = STRING: \"answer\"");
+  assert_string_equal(res.text[0], ".1.3.6.1.2.1.1.1.0 = STRING: \"answer\"");
   assert_int_equal(a->probes, 1);
   assert_int_equal(a->for_agent, 1);
   assert_engine_a(e);
@@ -290,30 +289,29 @@ static void test_reply_action_rules(void **state) {
   assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, 0, &status),
                    USNMP__V3_FAIL);
   assert_int_equal(status, USNMP_E_ENGINE_MISMATCH);
-  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, USNMP__V3_PROBE,
-                                            &status),
-                   USNMP__V3_FAIL);
+  assert_int_equal(
+      usnmp__msg3_reply_action(c, &t, &m, 20, USNMP__V3_PROBE, &status),
+      USNMP__V3_FAIL);
   assert_int_equal(status, USNMP_E_ENGINE_MISMATCH);
   m.engine_id = engine_a;
   assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, 0, &status),
                    USNMP__V3_FAIL);
   assert_int_equal(status, USNMP_E_ENGINE_MISMATCH);
-  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, USNMP__V3_RETRIED,
-                                            &status),
-                   USNMP__V3_FAIL);
+  assert_int_equal(
+      usnmp__msg3_reply_action(c, &t, &m, 20, USNMP__V3_RETRIED, &status),
+      USNMP__V3_FAIL);
   assert_int_equal(status, USNMP_E_UNKNOWN_ENGINE_ID);
   assert_memory_equal(&t, &saved, sizeof(t));
   /* A probe that raced with a discovery already done goes on, to the
    * same engine, at the same clock. */
-  assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, USNMP__V3_PROBE,
-                                            &status),
-                   USNMP__V3_RETRY);
+  assert_int_equal(
+      usnmp__msg3_reply_action(c, &t, &m, 20, USNMP__V3_PROBE, &status),
+      USNMP__V3_RETRY);
   assert_memory_equal(&t, &saved, sizeof(t));
 
   /* A given engine ID keeps its own status. */
-  assert_int_equal(usnmp__usm_target_set_engine(c, &t, engine_a,
-                                                sizeof(engine_a), 1),
-                   0);
+  assert_int_equal(
+      usnmp__usm_target_set_engine(c, &t, engine_a, sizeof(engine_a), 1), 0);
   m.engine_id = engine_b;
   assert_int_equal(usnmp__msg3_reply_action(c, &t, &m, 20, 0, &status),
                    USNMP__V3_FAIL);
@@ -337,8 +335,8 @@ static void test_reply_action_rules(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reply_action_rules),
-      cmocka_unit_test_setup_teardown(test_forged_report_after_discovery,
-                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_forged_report_after_discovery, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_forged_report_pinned_engine, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_rediscover, setup, teardown),

@@ -24,9 +24,8 @@ static void test_v3_calls_unsupported(void **state) {
   assert_int_equal(uv_loop_init(&loop), 0);
   assert_int_equal(usnmp_manager_init(&m, &loop, NULL), 0);
   assert_int_equal(usnmp_target_init(m, &t, "127.0.0.1:1161"), 0);
-  assert_int_equal(usnmp_target_set_v3_user(t, "u", USNMP_AUTH_SHA,
-                                            "password1", USNMP_PRIV_AES,
-                                            "password2"),
+  assert_int_equal(usnmp_target_set_v3_user(t, "u", USNMP_AUTH_SHA, "password1",
+                                            USNMP_PRIV_AES, "password2"),
                    USNMP_E_UNSUPPORTED);
   assert_int_equal(usnmp_target_set_v3_level(t, USNMP_SEC_AUTHPRIV),
                    USNMP_E_UNSUPPORTED);
@@ -37,8 +36,7 @@ static void test_v3_calls_unsupported(void **state) {
   assert_int_equal(usnmp_target_v3_rediscover(t), USNMP_E_UNSUPPORTED);
   assert_int_equal(usnmp_target_set_v3_context(t, NULL, 0, "c"),
                    USNMP_E_UNSUPPORTED);
-  assert_int_equal(usnmp_target_set_version(t, USNMP_VERSION_3),
-                   USNMP_E_INVAL);
+  assert_int_equal(usnmp_target_set_version(t, USNMP_VERSION_3), USNMP_E_INVAL);
   usnmp_target_close(t);
   usnmp_manager_close(m, usnmp_test_set_flag, &closed);
   while (!closed)

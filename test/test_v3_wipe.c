@@ -26,8 +26,8 @@
 #define AUTH_PASSWORD "auth-password-5a8e"
 #define PRIV_PASSWORD "priv-password-e2f4"
 
-static const uint8_t engine[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'w', 'i',
-                                 'p', 'e'};
+static const uint8_t engine[] = {0x80, 0x00, 0x1f, 0x88, 0x04,
+                                 'w',  'i',  'p',  'e'};
 
 static int holds(const void *p, size_t len, const char *marker) {
   const uint8_t *b = p;
@@ -135,10 +135,9 @@ static void on_response(const usnmp_response *resp, void *arg) {
   s->calls++;
   s->status = resp->status;
   s->n = resp->varbind_count;
-  s->secret_in_scratch = holds(s->m->v3_scratch, USNMP_MAX_MSG_SIZE,
-                               ANSWER_SECRET) ||
-                         holds(s->m->v3_scratch, USNMP_MAX_MSG_SIZE,
-                               SET_SECRET);
+  s->secret_in_scratch =
+      holds(s->m->v3_scratch, USNMP_MAX_MSG_SIZE, ANSWER_SECRET) ||
+      holds(s->m->v3_scratch, USNMP_MAX_MSG_SIZE, SET_SECRET);
 }
 
 static void wait_seen(env *e, seen *s) {
@@ -198,18 +197,16 @@ static void test_split_answers_wiped(void **state) {
  * sent: the encodings in clear that did not fit are wiped too. */
 static void test_split_set_wiped(void **state) {
   env *e = *state;
-  usnmp_oid o[4] = {usnmp_test_oid("1.3.6.1.2.1.1.4.0"),
-                    usnmp_test_oid("1.3.6.1.2.1.1.5.0"),
-                    usnmp_test_oid("1.3.6.1.2.1.1.6.0"),
-                    usnmp_test_oid("1.3.6.1.2.1.1.7.0")};
+  usnmp_oid o[4] = {
+      usnmp_test_oid("1.3.6.1.2.1.1.4.0"), usnmp_test_oid("1.3.6.1.2.1.1.5.0"),
+      usnmp_test_oid("1.3.6.1.2.1.1.6.0"), usnmp_test_oid("1.3.6.1.2.1.1.7.0")};
   static char big[4][121];
   usnmp_value v[4];
   seen first = {0}, set = {0};
   size_t i;
   first.m = set.m = e->m;
   /* Discovery first: the agent's msgMaxSize is then known. */
-  assert_int_equal(usnmp_get(e->t, o, 1, NULL, on_response, &first, NULL),
-                   0);
+  assert_int_equal(usnmp_get(e->t, o, 1, NULL, on_response, &first, NULL), 0);
   wait_seen(e, &first);
   assert_int_equal(first.status, 0);
   e->t->usm->agent_max_size = 484; /* RFC 3412's smallest */
@@ -218,8 +215,7 @@ static void test_split_set_wiped(void **state) {
     memcpy(big[i] + 40, SET_SECRET, strlen(SET_SECRET));
     v[i] = usnmp_value_string(big[i]);
   }
-  assert_int_equal(usnmp_set(e->t, o, v, 4, NULL, on_response, &set, NULL),
-                   0);
+  assert_int_equal(usnmp_set(e->t, o, v, 4, NULL, on_response, &set, NULL), 0);
   assert_false(holds(e->m->tx_msg, USNMP_MAX_MSG_SIZE, SET_SECRET));
   wait_seen(e, &set);
   assert_int_equal(set.status, 0);
@@ -246,8 +242,7 @@ static void test_failed_encryption_wiped(void **state) {
                                               USNMP_PRIV_AES, V3R_PRIV_PASS),
                    0);
   assert_int_equal(
-      usnmp__usm_target_set_engine(e->m->crypto, &u, engine, sizeof(engine),
-                                   1),
+      usnmp__usm_target_set_engine(e->m->crypto, &u, engine, sizeof(engine), 1),
       0);
   memset(&pdu, 0, sizeof(pdu));
   pdu.type = USNMP_PDU_SET;
@@ -285,9 +280,8 @@ static void test_sync_passwords_wiped(void **state) {
   w.markers[1] = PRIV_PASSWORD;
   a.ctx = &w;
   assert_int_equal(usnmp_sync_init_ex(&s, &a), 0);
-  assert_int_equal(usnmp_sync_set_v3_user(s, "u", USNMP_AUTH_SHA,
-                                          AUTH_PASSWORD, USNMP_PRIV_AES,
-                                          PRIV_PASSWORD),
+  assert_int_equal(usnmp_sync_set_v3_user(s, "u", USNMP_AUTH_SHA, AUTH_PASSWORD,
+                                          USNMP_PRIV_AES, PRIV_PASSWORD),
                    0);
   assert_int_equal(usnmp_sync_set_v3_user(s, "u", USNMP_AUTH_SHA,
                                           AUTH_PASSWORD "-2", USNMP_PRIV_AES,

@@ -28,42 +28,72 @@ static const struct {
   size_t wire_len;
 } table[] = {
     {"INTEGER 0", {USNMP_TYPE_INTEGER, {.integer = 0}}, "\x02\x01\x00", 3},
-    {"INTEGER 128", {USNMP_TYPE_INTEGER, {.integer = 128}},
-     "\x02\x02\x00\x80", 4},
-    {"INTEGER -129", {USNMP_TYPE_INTEGER, {.integer = -129}},
-     "\x02\x02\xff\x7f", 4},
-    {"INTEGER max", {USNMP_TYPE_INTEGER, {.integer = INT32_MAX}},
-     "\x02\x04\x7f\xff\xff\xff", 6},
-    {"INTEGER min", {USNMP_TYPE_INTEGER, {.integer = INT32_MIN}},
-     "\x02\x04\x80\x00\x00\x00", 6},
-    {"OCTET STRING", {USNMP_TYPE_OCTET_STRING, {.bytes = {(const uint8_t *)"ab", 2}}},
-     "\x04\x02" "ab", 4},
-    {"empty OCTET STRING", {USNMP_TYPE_OCTET_STRING, {.bytes = {NULL, 0}}},
-     "\x04\x00", 2},
+    {"INTEGER 128",
+     {USNMP_TYPE_INTEGER, {.integer = 128}},
+     "\x02\x02\x00\x80",
+     4},
+    {"INTEGER -129",
+     {USNMP_TYPE_INTEGER, {.integer = -129}},
+     "\x02\x02\xff\x7f",
+     4},
+    {"INTEGER max",
+     {USNMP_TYPE_INTEGER, {.integer = INT32_MAX}},
+     "\x02\x04\x7f\xff\xff\xff",
+     6},
+    {"INTEGER min",
+     {USNMP_TYPE_INTEGER, {.integer = INT32_MIN}},
+     "\x02\x04\x80\x00\x00\x00",
+     6},
+    {"OCTET STRING",
+     {USNMP_TYPE_OCTET_STRING, {.bytes = {(const uint8_t *)"ab", 2}}},
+     "\x04\x02"
+     "ab",
+     4},
+    {"empty OCTET STRING",
+     {USNMP_TYPE_OCTET_STRING, {.bytes = {NULL, 0}}},
+     "\x04\x00",
+     2},
     {"NULL", {USNMP_TYPE_NULL, {.integer = 0}}, "\x05\x00", 2},
-    {"OID 2.999.1", {USNMP_TYPE_OID, {.bytes = {oid_2_999_1, 3}}},
-     "\x06\x03\x88\x37\x01", 5},
-    {"IpAddress", {USNMP_TYPE_IPADDRESS, {.bytes = {ip, 4}}},
-     "\x40\x04\xc0\x00\x02\x01", 6},
+    {"OID 2.999.1",
+     {USNMP_TYPE_OID, {.bytes = {oid_2_999_1, 3}}},
+     "\x06\x03\x88\x37\x01",
+     5},
+    {"IpAddress",
+     {USNMP_TYPE_IPADDRESS, {.bytes = {ip, 4}}},
+     "\x40\x04\xc0\x00\x02\x01",
+     6},
     {"Counter32 0", {USNMP_TYPE_COUNTER32, {.u32 = 0}}, "\x41\x01\x00", 3},
-    {"Counter32 max", {USNMP_TYPE_COUNTER32, {.u32 = 4294967295u}},
-     "\x41\x05\x00\xff\xff\xff\xff", 7},
-    {"Gauge32 128", {USNMP_TYPE_GAUGE32, {.u32 = 128}}, "\x42\x02\x00\x80",
+    {"Counter32 max",
+     {USNMP_TYPE_COUNTER32, {.u32 = 4294967295u}},
+     "\x41\x05\x00\xff\xff\xff\xff",
+     7},
+    {"Gauge32 128", {USNMP_TYPE_GAUGE32, {.u32 = 128}}, "\x42\x02\x00\x80", 4},
+    {"Gauge32 max",
+     {USNMP_TYPE_GAUGE32, {.u32 = 4294967295u}},
+     "\x42\x05\x00\xff\xff\xff\xff",
+     7},
+    {"TimeTicks",
+     {USNMP_TYPE_TIMETICKS, {.u32 = 12345}},
+     "\x43\x02\x30\x39",
      4},
-    {"Gauge32 max", {USNMP_TYPE_GAUGE32, {.u32 = 4294967295u}},
-     "\x42\x05\x00\xff\xff\xff\xff", 7},
-    {"TimeTicks", {USNMP_TYPE_TIMETICKS, {.u32 = 12345}}, "\x43\x02\x30\x39",
-     4},
-    {"Opaque", {USNMP_TYPE_OPAQUE, {.bytes = {opaque_float, 7}}},
-     "\x44\x07\x9f\x78\x04\x3f\xb7\xc0\x00", 9},
+    {"Opaque",
+     {USNMP_TYPE_OPAQUE, {.bytes = {opaque_float, 7}}},
+     "\x44\x07\x9f\x78\x04\x3f\xb7\xc0\x00",
+     9},
     {"Counter64 0", {USNMP_TYPE_COUNTER64, {.u64 = 0}}, "\x46\x01\x00", 3},
-    {"Counter64 2^32", {USNMP_TYPE_COUNTER64, {.u64 = 4294967296u}},
-     "\x46\x05\x01\x00\x00\x00\x00", 7},
-    {"Counter64 max", {USNMP_TYPE_COUNTER64, {.u64 = UINT64_MAX}},
-     "\x46\x09\x00\xff\xff\xff\xff\xff\xff\xff\xff", 11},
+    {"Counter64 2^32",
+     {USNMP_TYPE_COUNTER64, {.u64 = 4294967296u}},
+     "\x46\x05\x01\x00\x00\x00\x00",
+     7},
+    {"Counter64 max",
+     {USNMP_TYPE_COUNTER64, {.u64 = UINT64_MAX}},
+     "\x46\x09\x00\xff\xff\xff\xff\xff\xff\xff\xff",
+     11},
     {"noSuchObject", {USNMP_TYPE_NOSUCHOBJECT, {.integer = 0}}, "\x80\x00", 2},
-    {"noSuchInstance", {USNMP_TYPE_NOSUCHINSTANCE, {.integer = 0}},
-     "\x81\x00", 2},
+    {"noSuchInstance",
+     {USNMP_TYPE_NOSUCHINSTANCE, {.integer = 0}},
+     "\x81\x00",
+     2},
     {"endOfMibView", {USNMP_TYPE_ENDOFMIBVIEW, {.integer = 0}}, "\x82\x00", 2},
 };
 
@@ -79,8 +109,8 @@ static void test_wire_table(void **state) {
                      .community_len = 6,
                      .type = USNMP_PDU_RESPONSE,
                      .request_id = 1};
-    usnmp_varbind vb = {.oid = name, .oid_len = sizeof name,
-                        .value = table[i].value};
+    usnmp_varbind vb = {
+        .oid = name, .oid_len = sizeof name, .value = table[i].value};
     usnmp_varbind got;
     usnmp_msg back;
     size_t n;
@@ -94,8 +124,7 @@ static void test_wire_table(void **state) {
     assert_int_equal(buf[len - (int)table[i].wire_len - 7], 0x30);
     assert_int_equal(buf[len - (int)table[i].wire_len - 6],
                      5 + table[i].wire_len);
-    assert_int_equal(usnmp_msg_decode(&back, &got, 1, &n, buf, (size_t)len),
-                     0);
+    assert_int_equal(usnmp_msg_decode(&back, &got, 1, &n, buf, (size_t)len), 0);
     assert_int_equal(n, 1);
     assert_true(roundtrip_value_equal(&got.value, &table[i].value));
   }
@@ -278,10 +307,8 @@ static void test_varbind_oid(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_get_string),
-      cmocka_unit_test(test_varbind_oid),
-      cmocka_unit_test(test_wire_table),
-      cmocka_unit_test(test_builders),
+      cmocka_unit_test(test_get_string), cmocka_unit_test(test_varbind_oid),
+      cmocka_unit_test(test_wire_table), cmocka_unit_test(test_builders),
       cmocka_unit_test(test_readers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -178,8 +178,8 @@ static usnmp_walk_end table_end(env *e, const char *entry,
   table_state st;
   memset(&st, 0, sizeof st);
   assert_int_equal(usnmp_target_set_version(e->base.t, version), 0);
-  assert_int_equal(usnmp_table_start(e->base.t, &entry_oid, NULL, 0, NULL, on_row,
-                                     on_table_done, &st, NULL),
+  assert_int_equal(usnmp_table_start(e->base.t, &entry_oid, NULL, 0, NULL,
+                                     on_row, on_table_done, &st, NULL),
                    0);
   while (!st.done)
     assert_true(uv_run(&e->base.loop, UV_RUN_ONCE) >= 0);

@@ -21,7 +21,7 @@ typedef struct usnmp_test_typed_value {
   usnmp_type type;
   const char *bytes; /* strings, IpAddress, Opaque; the OID in text */
   size_t len;
-  uint64_t num;      /* numbers (INTEGER as two's complement) */
+  uint64_t num; /* numbers (INTEGER as two's complement) */
 } usnmp_test_typed_value;
 
 /* Entry N - 1 is value N. */
@@ -31,7 +31,10 @@ static const usnmp_test_typed_value usnmp_test_typed_values[] = {
     {USNMP_TYPE_OCTET_STRING, "line1\r\nline2\ttab", 16, 0},
     {USNMP_TYPE_OCTET_STRING, "", 0, 0},
     {USNMP_TYPE_OCTET_STRING, "\x00\x01\xff\x7f", 4, 0},
-    {USNMP_TYPE_OCTET_STRING, "\x80\x00\x1f\x88" "abcdefghijkl", 16, 0},
+    {USNMP_TYPE_OCTET_STRING,
+     "\x80\x00\x1f\x88"
+     "abcdefghijkl",
+     16, 0},
     {USNMP_TYPE_OCTET_STRING,
      "binary \x01 with \"quotes\" and more than 16 octets", 45, 0},
     {USNMP_TYPE_OCTET_STRING,
@@ -54,12 +57,11 @@ static const usnmp_test_typed_value usnmp_test_typed_values[] = {
     {USNMP_TYPE_NULL, NULL, 0, 0},
     {USNMP_TYPE_OPAQUE, "\x01\x02\x41\x42", 4, 0},
     {USNMP_TYPE_OPAQUE, "\x9f\x78\x04\x3f\xc0\x00\x00", 7, 0},
-    {USNMP_TYPE_OPAQUE, "\x9f\x79\x08\xc0\x04\x00\x00\x00\x00\x00\x00", 11,
-     0},
+    {USNMP_TYPE_OPAQUE, "\x9f\x79\x08\xc0\x04\x00\x00\x00\x00\x00\x00", 11, 0},
     {USNMP_TYPE_OPAQUE, "\x9f\x76\x02\x01\x00", 5, 0},
     {USNMP_TYPE_OPAQUE, "\x9f\x7a\x01\xfb", 4, 0},
-    {USNMP_TYPE_OPAQUE, "\x9f\x7b\x09\x00\xff\xff\xff\xff\xff\xff\xff\xff",
-     12, 0},
+    {USNMP_TYPE_OPAQUE, "\x9f\x7b\x09\x00\xff\xff\xff\xff\xff\xff\xff\xff", 12,
+     0},
     {USNMP_TYPE_OPAQUE, "opaque bytes longer than sixteen", 32, 0},
 };
 

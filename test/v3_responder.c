@@ -24,8 +24,8 @@ static void send_to(v3_responder *r, const struct sockaddr *to,
 /* Sends a noAuthNoPriv Report usmStats.<arc>.0 from engine t (its boots and
  * time) with msgID and request-id msg_id and msgMaxSize max_size. */
 static void send_report(v3_responder *r, usnmp__usm_target *t,
-                        const struct sockaddr *to, int32_t msg_id,
-                        uint8_t arc, int32_t max_size) {
+                        const struct sockaddr *to, int32_t msg_id, uint8_t arc,
+                        int32_t max_size) {
   uint8_t oid[sizeof(usm_stats_oid)];
   usnmp_sec_level level = t->level;
   usnmp_varbind vb;
@@ -64,8 +64,8 @@ static void answer(v3_responder *r, const struct sockaddr *to,
   if (m->pdu.type != USNMP_PDU_SET)
     for (i = 0; i < n; i++)
       vbs[i].value = usnmp_value_string(r->value ? r->value : "answer");
-  len = usnmp__msg3_encode(r->crypto, &r->agent, 0, m->msg_id, 65507, &pdu,
-                           vbs, n, r->out, sizeof(r->out));
+  len = usnmp__msg3_encode(r->crypto, &r->agent, 0, m->msg_id, 65507, &pdu, vbs,
+                           n, r->out, sizeof(r->out));
   assert_true(len > 0);
   send_to(r, to, r->out, (size_t)len);
   r->answered++;
@@ -104,22 +104,20 @@ static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
     return;
   }
   r->requests++;
-  if (usnmp__msg3_decode(r->crypto, &r->other, data, (size_t)nread,
-                         r->scratch, sizeof(r->scratch), &m, vbs, 64,
-                         &n) == 0 &&
+  if (usnmp__msg3_decode(r->crypto, &r->other, data, (size_t)nread, r->scratch,
+                         sizeof(r->scratch), &m, vbs, 64, &n) == 0 &&
       m.authenticated)
     r->for_other++;
-  for_agent = usnmp__msg3_decode(r->crypto, &r->agent, data, (size_t)nread,
-                                 r->scratch, sizeof(r->scratch), &m, vbs, 64,
-                                 &n) == 0 &&
-              m.authenticated;
+  for_agent =
+      usnmp__msg3_decode(r->crypto, &r->agent, data, (size_t)nread, r->scratch,
+                         sizeof(r->scratch), &m, vbs, 64, &n) == 0 &&
+      m.authenticated;
   if (for_agent)
     r->for_agent++;
   if (r->mode == V3R_FORGE_ENGINE) {
     /* What an attacker reads in clear is enough: the msgID. */
     int32_t msg_id;
-    assert_int_equal(
-        usnmp__msg3_peek_msg_id(data, (size_t)nread, &msg_id), 0);
+    assert_int_equal(usnmp__msg3_peek_msg_id(data, (size_t)nread, &msg_id), 0);
     usnmp__usm_target_resync(&r->other, r->forge_boots, r->forge_time, 0, 1);
     send_report(r, &r->other, from, msg_id, 4, r->forge_max_size);
     r->forged++;

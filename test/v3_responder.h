@@ -30,12 +30,12 @@
 #define V3R_PRIV_PASS "privpass123"
 
 typedef enum v3r_mode {
-  V3R_ANSWER = 0,    /* probe: unknownEngineID report; request: Response */
-  V3R_SILENT,        /* a dead agent: counts, never answers */
-  V3R_PROBE_REPORT,  /* probe: the usmStats report probe_report (1..6) */
-  V3R_FORGE_ENGINE   /* request: an unauthenticated unknownEngineID report
-                        naming the other engine, with forged boots, time
-                        and msgMaxSize */
+  V3R_ANSWER = 0,   /* probe: unknownEngineID report; request: Response */
+  V3R_SILENT,       /* a dead agent: counts, never answers */
+  V3R_PROBE_REPORT, /* probe: the usmStats report probe_report (1..6) */
+  V3R_FORGE_ENGINE  /* request: an unauthenticated unknownEngineID report
+                       naming the other engine, with forged boots, time
+                       and msgMaxSize */
 } v3r_mode;
 
 typedef struct v3_responder {
@@ -52,12 +52,12 @@ typedef struct v3_responder {
   uint32_t forge_boots, forge_time;
   int32_t forge_max_size;
   /* Counters. */
-  int probes;      /* discovery probes received */
-  int requests;    /* other datagrams received */
-  int for_agent;   /* requests that authenticate for the real engine */
-  int for_other;   /* requests that authenticate for the other engine */
-  int answered;    /* Responses sent */
-  int forged;      /* forged reports sent */
+  int probes;    /* discovery probes received */
+  int requests;  /* other datagrams received */
+  int for_agent; /* requests that authenticate for the real engine */
+  int for_other; /* requests that authenticate for the other engine */
+  int answered;  /* Responses sent */
+  int forged;    /* forged reports sent */
   uint8_t scratch[65536];
   uint8_t out[65536];
 } v3_responder;
@@ -67,8 +67,7 @@ typedef struct v3_responder {
  * forged report names.  Fails the running test on error. */
 v3_responder *v3_responder_new(uv_loop_t *loop, const uint8_t *engine,
                                size_t len, const uint8_t *other_engine,
-                               size_t other_len, uint32_t boots,
-                               uint32_t time);
+                               size_t other_len, uint32_t boots, uint32_t time);
 
 /* Makes the responder another engine (a replaced agent). */
 void v3_responder_set_engine(v3_responder *r, const uint8_t *engine,

@@ -28,11 +28,21 @@ typedef struct capture {
 
 /* Every capture file, for tests that loop over all of them. */
 static const char *const capture_names[] = {
-    "get_v2c",          "get_v1",          "get_v1_nosuchname",
-    "get_v2c_types",    "get_v2c_exceptions", "getnext_v2c",
-    "getnext_v2c_end",  "getnext_v1",      "bulkget_v2c",
-    "set_v2c",          "set_v2c_wrongtype", "set_v2c_types",
-    "set_v2c_readonly", "trap_v1",         "trap_v2c",
+    "get_v2c",
+    "get_v1",
+    "get_v1_nosuchname",
+    "get_v2c_types",
+    "get_v2c_exceptions",
+    "getnext_v2c",
+    "getnext_v2c_end",
+    "getnext_v1",
+    "bulkget_v2c",
+    "set_v2c",
+    "set_v2c_wrongtype",
+    "set_v2c_types",
+    "set_v2c_readonly",
+    "trap_v1",
+    "trap_v2c",
     "inform_v2c",
 };
 #define CAPTURE_COUNT (sizeof capture_names / sizeof capture_names[0])

@@ -176,8 +176,7 @@ static int format_json_value(format_json *j) {
     rc = format_json_string(j);
     break;
   case 'n':
-    rc = j->len - j->pos >= 4 && memcmp(j->s + j->pos, "null", 4) == 0 ? 0
-                                                                       : -1;
+    rc = j->len - j->pos >= 4 && memcmp(j->s + j->pos, "null", 4) == 0 ? 0 : -1;
     j->pos += 4;
     break;
   default:
@@ -263,8 +262,7 @@ static int format_check_one(format_check_fn f, const usnmp_varbind *vb,
     if (b == NULL)
       abort();
     memset(b, 'Z', s);
-    if (f(b, s, vb) != r || b[s - 1] != '\0' ||
-        memcmp(b, full, s - 1) != 0) {
+    if (f(b, s, vb) != r || b[s - 1] != '\0' || memcmp(b, full, s - 1) != 0) {
       free(b);
       free(full);
       return FORMAT_CHECK_MISMATCH;
@@ -308,7 +306,8 @@ static int format_check(const uint8_t *data, size_t size) {
   vb.value.type = (usnmp_type)data[0];
   switch (data[0]) {
   case USNMP_TYPE_INTEGER:
-    vb.value.v.integer = (int32_t)(uint32_t)format_check_le(value, value_len, 4);
+    vb.value.v.integer =
+        (int32_t)(uint32_t)format_check_le(value, value_len, 4);
     break;
   case USNMP_TYPE_COUNTER32:
   case USNMP_TYPE_GAUGE32:

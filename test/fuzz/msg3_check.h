@@ -49,9 +49,9 @@
 
 /* The engine of the captured frames in test/test_msg3.c (so their
  * SHA/AES messages authenticate here): 80 00 1f 88 04 "usnmp-capture". */
-static const uint8_t msg3_check_engine[] = {
-    0x80, 0x00, 0x1f, 0x88, 0x04, 'u', 's', 'n', 'm',
-    'p',  '-',  'c',  'a',  'p',  't', 'u', 'r', 'e'};
+static const uint8_t msg3_check_engine[] = {0x80, 0x00, 0x1f, 0x88, 0x04, 'u',
+                                            's',  'n',  'm',  'p',  '-',  'c',
+                                            'a',  'p',  't',  'u',  'r',  'e'};
 
 /* Working memory and keys for the checks; large, so callers allocate it
  * once (msg3_check_init) and free it with msg3_check_free. */
@@ -81,9 +81,9 @@ static inline int msg3_check_target(usnmp__crypto *c, usnmp__usm_target *t,
                                     usnmp_priv_proto priv) {
   int rc = usnmp__usm_target_init(c, t);
   if (rc == 0)
-    rc = usnmp__usm_target_set_user(
-        c, t, user, auth, "authpass123", priv,
-        priv != USNMP_PRIV_NONE ? "privpass123" : NULL);
+    rc = usnmp__usm_target_set_user(c, t, user, auth, "authpass123", priv,
+                                    priv != USNMP_PRIV_NONE ? "privpass123"
+                                                            : NULL);
   if (rc == 0)
     rc = usnmp__usm_target_set_engine(c, t, msg3_check_engine,
                                       sizeof(msg3_check_engine), 0);
@@ -108,11 +108,10 @@ static inline int msg3_check_init(msg3_check_state *st) {
   rc = msg3_check_target(st->crypto, &st->aes, "shaaes", USNMP_AUTH_SHA,
                          USNMP_PRIV_AES);
   if (rc == 0)
-    rc = msg3_check_target(st->crypto, &st->des, "md5des", USNMP_AUTH_MD5,
-                           des);
+    rc = msg3_check_target(st->crypto, &st->des, "md5des", USNMP_AUTH_MD5, des);
   if (rc == 0)
-    rc = msg3_check_target(st->crypto, &st->nopriv, "shanopriv",
-                           USNMP_AUTH_SHA, USNMP_PRIV_NONE);
+    rc = msg3_check_target(st->crypto, &st->nopriv, "shanopriv", USNMP_AUTH_SHA,
+                           USNMP_PRIV_NONE);
   if (rc < 0) {
     usnmp__crypto_free(st->crypto);
     st->crypto = NULL;
@@ -195,8 +194,7 @@ static inline int msg3_check_decoded(msg3_check_state *st,
   memset(&ctx, 0, sizeof(ctx));
   ctx.engine_id = m1->context_engine_id;
   ctx.engine_id_len = m1->context_engine_id_len;
-  ctx.name = m1->context_name_len > 0 ? m1->context_name
-                                      : (const uint8_t *)"";
+  ctx.name = m1->context_name_len > 0 ? m1->context_name : (const uint8_t *)"";
   ctx.name_len = m1->context_name_len;
   /* An empty contextEngineID means the agent's own engine: the encoder
    * fills that in. */
@@ -205,9 +203,9 @@ static inline int msg3_check_decoded(msg3_check_state *st,
     want_engine_len = t->engine_id_len;
   }
   u = *t;
-  enc = usnmp__msg3_encode_ctx(st->crypto, &u, 0, m1->msg_id, m1->max_size,
-                               &ctx, &m1->pdu, st->vbs1, n1, st->out,
-                               sizeof(st->out));
+  enc =
+      usnmp__msg3_encode_ctx(st->crypto, &u, 0, m1->msg_id, m1->max_size, &ctx,
+                             &m1->pdu, st->vbs1, n1, st->out, sizeof(st->out));
   usnmp__usm_target_wipe(&u);
   /* Encryption and a longer engine ID can push a message that arrived
    * near the size limit over it. */
@@ -221,8 +219,7 @@ static inline int msg3_check_decoded(msg3_check_state *st,
     return MSG3_CHECK_MISMATCH;
   if (m2.msg_id != m1->msg_id || m2.max_size != m1->max_size ||
       !m2.authenticated || m2.report != m1->report ||
-      m2.pdu.type != m1->pdu.type ||
-      m2.pdu.request_id != m1->pdu.request_id ||
+      m2.pdu.type != m1->pdu.type || m2.pdu.request_id != m1->pdu.request_id ||
       m2.pdu.error_status != m1->pdu.error_status ||
       m2.pdu.error_index != m1->pdu.error_index || n2 != n1 ||
       !roundtrip_bytes_equal(m2.context_engine_id, m2.context_engine_id_len,
@@ -311,9 +308,8 @@ static inline int msg3_check_sign(msg3_check_state *st,
     if (usnmp__writer_reserve(&w, padded - plen) == NULL || w.err)
       return USNMP_E_NOBUFS;
     memmove(w.pos, w.pos + (padded - plen), plen);
-    rc = usnmp__usm_encrypt(st->crypto, t->priv, t->priv_key, t->boots,
-                            t->time, t->salt, w.pos, plen, w.pos, &out_len,
-                            priv_params);
+    rc = usnmp__usm_encrypt(st->crypto, t->priv, t->priv_key, t->boots, t->time,
+                            t->salt, w.pos, plen, w.pos, &out_len, priv_params);
     if (rc < 0)
       return rc;
     if (out_len != padded)
@@ -408,8 +404,7 @@ static inline int msg3_check_signed(msg3_check_state *st, uint8_t mode,
   if (usnmp__pdu_encode(&w, &m.pdu, st->vbs1, n) < 0)
     return MSG3_CHECK_MISMATCH;
   usnmp__ber_put_octets(&w, 0x04, m.context_name, m.context_name_len);
-  usnmp__ber_put_octets(&w, 0x04, m.context_engine_id,
-                        m.context_engine_id_len);
+  usnmp__ber_put_octets(&w, 0x04, m.context_engine_id, m.context_engine_id_len);
   usnmp__ber_put_wrap(&w, USNMP__TAG_SEQUENCE, 0);
   rc = usnmp__writer_finish(&w);
   slack = t->level == USNMP_SEC_AUTHPRIV && t->priv == USNMP_PRIV_DES ? 7 : 0;

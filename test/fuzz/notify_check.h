@@ -46,7 +46,7 @@ typedef struct notify_check_state {
   int bad_varbind;
 } notify_check_state;
 
-static const uint8_t notify_check_engine[] = {0x80, 0, 0, 0, 5,
+static const uint8_t notify_check_engine[] = {0x80, 0,    0,    0,    5,
                                               0xaa, 0xbb, 0xcc, 0xdd, 1};
 
 static inline void notify_check_on_note(usnmp_receiver *rx,
@@ -75,8 +75,8 @@ static inline int notify_check_init(notify_check_state *st) {
                              USNMP_PRIV_AES, "fuzz-pass-1", NULL, 0) != 0 ||
       usnmp__notify_add_user(nc, "ops", USNMP_AUTH_MD5, "fuzz-pass-2",
                              USNMP_PRIV_NONE, NULL, NULL, 0) != 0 ||
-      usnmp__notify_add_user(nc, "n0", USNMP_AUTH_NONE, NULL,
-                             USNMP_PRIV_NONE, NULL, NULL, 0) != 0 ||
+      usnmp__notify_add_user(nc, "n0", USNMP_AUTH_NONE, NULL, USNMP_PRIV_NONE,
+                             NULL, NULL, 0) != 0 ||
       usnmp__notify_set_engine_id(nc, notify_check_engine,
                                   sizeof(notify_check_engine)) != 0 ||
       usnmp__notify_set_cache_limit(nc, 64) != 0)
@@ -84,9 +84,9 @@ static inline int notify_check_init(notify_check_state *st) {
   nc->cb = notify_check_on_note;
   nc->cb_arg = st;
   if (usnmp__usm_target_init(nc->crypto, &st->sender) != 0 ||
-      usnmp__usm_target_set_user(nc->crypto, &st->sender, "ops",
-                                 USNMP_AUTH_SHA, "fuzz-pass-1",
-                                 USNMP_PRIV_AES, "fuzz-pass-1") != 0)
+      usnmp__usm_target_set_user(nc->crypto, &st->sender, "ops", USNMP_AUTH_SHA,
+                                 "fuzz-pass-1", USNMP_PRIV_AES,
+                                 "fuzz-pass-1") != 0)
     return -1;
   return 0;
 }
@@ -99,9 +99,8 @@ static inline void notify_check_free(notify_check_state *st) {
 static inline uint64_t notify_check_outcomes(const usnmp_notify_stats *s) {
   return s->delivered + s->duplicates + s->dropped_malformed +
          s->dropped_version + s->dropped_pdu + s->dropped_community +
-         s->dropped_unknown_user + s->dropped_unknown_engine +
-         s->dropped_auth + s->dropped_decrypt + s->dropped_time_window +
-         s->dropped_replay;
+         s->dropped_unknown_user + s->dropped_unknown_engine + s->dropped_auth +
+         s->dropped_decrypt + s->dropped_time_window + s->dropped_replay;
 }
 
 /* Mode 1: the PDU of a v1/v2c message, re-sent as v3 authPriv.  Returns
@@ -114,8 +113,7 @@ static inline size_t notify_check_sign(notify_check_state *st,
   size_t n = 0;
   int len;
   uint8_t engine[9] = {0x80, 0, 0, 0, 5, 0, 0, 0, 0};
-  if (usnmp_msg_decode(&pdu, st->vbs, USNMP_MAX_VARBINDS, &n, data, size) !=
-      0)
+  if (usnmp_msg_decode(&pdu, st->vbs, USNMP_MAX_VARBINDS, &n, data, size) != 0)
     return 0;
   if (size > 1)
     engine[8] = data[1];
@@ -129,15 +127,15 @@ static inline size_t notify_check_sign(notify_check_state *st,
     if (usnmp__usm_target_set_engine(st->nc.crypto, &st->sender, engine,
                                      sizeof(engine), 1) != 0)
       return 0;
-    usnmp__usm_target_resync(&st->sender, 1, (uint32_t)st->delivered_seen,
-                             1000, 1);
+    usnmp__usm_target_resync(&st->sender, 1, (uint32_t)st->delivered_seen, 1000,
+                             1);
   }
   pdu.version = USNMP_VERSION_3;
   if (pdu.type == USNMP_PDU_TRAP_V1)
     pdu.type = USNMP_PDU_TRAP_V2;
   len = usnmp__msg3_encode(st->nc.crypto, &st->sender, 1000,
-                           pdu.request_id & 0x7fffffff, 65507, &pdu, st->vbs,
-                           n, st->msg, sizeof(st->msg));
+                           pdu.request_id & 0x7fffffff, 65507, &pdu, st->vbs, n,
+                           st->msg, sizeof(st->msg));
   return len > 0 ? (size_t)len : 0;
 }
 
@@ -169,8 +167,8 @@ static inline int notify_check(notify_check_state *st, const uint8_t *data,
       notify_check_outcomes(&st->nc.stats) !=
           notify_check_outcomes(&before) + 1 ||
       st->nc.stats.delivered != st->delivered_seen ||
-      st->nc.n_entries > st->nc.max_entries ||
-      reply_len > sizeof(st->reply) || st->bad_varbind)
+      st->nc.n_entries > st->nc.max_entries || reply_len > sizeof(st->reply) ||
+      st->bad_varbind)
     return NOTIFY_CHECK_MISMATCH;
   return 0;
 }
