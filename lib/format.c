@@ -96,6 +96,15 @@ static int out_finish(text_out *o, int err) {
  * Pieces shared by the plain and the JSON forms
  * ------------------------------------------------------------------------ */
 
+/* An IpAddress's four octets in dotted decimal. */
+static void out_ipv4(text_out *o, const uint8_t a[4]) {
+  for (int i = 0; i < 4; i++) {
+    if (i > 0)
+      out_char(o, '.');
+    out_u64(o, a[i]);
+  }
+}
+
 /* Writes the content octets of a BER OBJECT IDENTIFIER as ".a.b.c".
  *
  * This reads the octets the way net-snmp 5.9.3 does, so that what its
@@ -411,11 +420,7 @@ static int out_value(text_out *o, const usnmp_value *v) {
     if (v->v.bytes.len != 4 || a == NULL)
       return USNMP_E_BAD_VALUE;
     out_str(o, "IpAddress: ");
-    for (int i = 0; i < 4; i++) {
-      if (i > 0)
-        out_char(o, '.');
-      out_u64(o, a[i]);
-    }
+    out_ipv4(o, a);
     return 0;
   }
   case USNMP_TYPE_COUNTER32:
@@ -840,11 +845,7 @@ static int out_json_value(text_out *o, const usnmp_value *v) {
     if (v->v.bytes.len != 4 || a == NULL)
       return USNMP_E_BAD_VALUE;
     out_char(o, '"');
-    for (int i = 0; i < 4; i++) {
-      if (i > 0)
-        out_char(o, '.');
-      out_u64(o, a[i]);
-    }
+    out_ipv4(o, a);
     out_char(o, '"');
     return 0;
   }
