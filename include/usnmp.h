@@ -2039,10 +2039,17 @@ USNMP_EXTERN int usnmp_receiver_stop(usnmp_receiver *rx);
  * (nothing more is delivered).  Keys are wiped. */
 USNMP_EXTERN void usnmp_receiver_close(usnmp_receiver *rx,
                                        void (*close_cb)(void *arg), void *arg);
-/* Copies min(size, sizeof(usnmp_notify_stats)) bytes of the counters
- * into stats. */
-USNMP_EXTERN void usnmp_receiver_stats(const usnmp_receiver *rx,
-                                       usnmp_notify_stats *stats, size_t size);
+/* Copies the counters into *stats, which is size bytes long: the
+ * caller's sizeof(usnmp_notify_stats), which the macro
+ * usnmp_receiver_stats(rx, stats) passes.  As usnmp_manager_stats_ex:
+ * counters are only appended, a newer library writes nothing past size
+ * and an older one zeroes the counters it does not have.  Returns 0, or
+ * USNMP_E_INVAL for NULL. */
+USNMP_EXTERN int usnmp_receiver_stats_ex(const usnmp_receiver *rx,
+                                         usnmp_notify_stats *stats,
+                                         size_t size);
+#define usnmp_receiver_stats(rx, stats)                                        \
+  usnmp_receiver_stats_ex((rx), (stats), sizeof(usnmp_notify_stats))
 
 /* Sending.  Traps and informs go to a target of a manager, with the
  * target's version, community or v3 user.  The varbinds of a v2c or v3

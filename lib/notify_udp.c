@@ -421,11 +421,10 @@ void usnmp_receiver_close(usnmp_receiver *rx, void (*close_cb)(void *arg),
     uv_close((uv_handle_t *)&rx->socks[i]->handle, on_sock_closed);
 }
 
-void usnmp_receiver_stats(const usnmp_receiver *rx, usnmp_notify_stats *stats,
-                          size_t size) {
+int usnmp_receiver_stats_ex(const usnmp_receiver *rx, usnmp_notify_stats *stats,
+                            size_t size) {
   if (rx == NULL || stats == NULL)
-    return;
-  if (size > sizeof *stats)
-    size = sizeof *stats;
-  memcpy(stats, &rx->core.stats, size);
+    return USNMP_E_INVAL;
+  usnmp__copy_out(stats, size, &rx->core.stats, sizeof rx->core.stats);
+  return 0;
 }
