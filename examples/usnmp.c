@@ -413,28 +413,7 @@ static void json_error_add(cli *c, const char *member) {
 
 /* The RFC 3416 names of error-status values, for JSON. */
 static const char *error_status_name(int32_t status) {
-  static const char *const names[] = {"noError",
-                                      "tooBig",
-                                      "noSuchName",
-                                      "badValue",
-                                      "readOnly",
-                                      "genErr",
-                                      "noAccess",
-                                      "wrongType",
-                                      "wrongLength",
-                                      "wrongEncoding",
-                                      "wrongValue",
-                                      "noCreation",
-                                      "inconsistentValue",
-                                      "resourceUnavailable",
-                                      "commitFailed",
-                                      "undoFailed",
-                                      "authorizationError",
-                                      "notWritable",
-                                      "inconsistentName"};
-  if (status >= 0 && (size_t)status < sizeof names / sizeof names[0])
-    return names[status];
-  return "unknown";
+  return usnmp_error_status_name((usnmp_error_status)status);
 }
 
 /* Builds a JSON object member by member into a growing string. */
