@@ -83,47 +83,8 @@ D="127.0.0.1:$dead"
 # would be sent to the configured nameserver.
 NOHOST=no-such-host..invalid
 
-checks=0
-failures=0
-
-fail() {
-  failures=$((failures + 1))
-  echo "FAIL: $*"
-}
-
-tool_of() {
-  case $1 in
-  get) echo snmpget ;;
-  getnext) echo snmpgetnext ;;
-  bulkget) echo snmpbulkget ;;
-  set) echo snmpset ;;
-  walk) echo snmpwalk ;;
-  bulkwalk) echo snmpbulkwalk ;;
-  esac
-}
-
-# run_both CMD ARGS...: usnmp CMD ARGS and net-snmp's tool with ARGS.
-run_both() {
-  local cmd=$1
-  shift
-  "$usnmp" "$cmd" "$@" >"$tmp/u.out" 2>"$tmp/u.err"
-  urc=$?
-  "$bin/$(tool_of "$cmd")" "$@" >"$tmp/n.out" 2>"$tmp/n.err"
-  nrc=$?
-}
-
-identical() {
-  cmp -s "$tmp/u.out" "$tmp/n.out" && cmp -s "$tmp/u.err" "$tmp/n.err" &&
-    [ "$urc" = "$nrc" ]
-}
-
-show_diff() {
-  echo "  exit codes: usnmp $urc, net-snmp $nrc"
-  echo "  stdout (usnmp <, net-snmp >):"
-  diff "$tmp/u.out" "$tmp/n.out" | head -20 | sed 's/^/    /'
-  echo "  stderr (usnmp <, net-snmp >):"
-  diff "$tmp/u.err" "$tmp/n.err" | head -20 | sed 's/^/    /'
-}
+# shellcheck source=cli_compare.sh
+. "$(dirname "$0")/cli_compare.sh"
 
 # same CMD ARGS...: byte-identical stdout, stderr and exit code.
 same() {

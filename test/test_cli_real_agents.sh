@@ -59,39 +59,8 @@ BASE=.1.3.6.1.4.1.99999
 # A reply comes at once; a lost one is retried.
 T=(-r 2 -t 1)
 
-checks=0
-failures=0
-
-fail() {
-  failures=$((failures + 1))
-  echo "FAIL: $*"
-}
-
-tool_of() {
-  case $1 in
-  get) echo snmpget ;;
-  getnext) echo snmpgetnext ;;
-  walk) echo snmpwalk ;;
-  bulkwalk) echo snmpbulkwalk ;;
-  esac
-}
-
-run_both() {
-  local cmd=$1
-  shift
-  "$usnmp" "$cmd" "$@" >"$tmp/u.out" 2>"$tmp/u.err"
-  urc=$?
-  "$bin/$(tool_of "$cmd")" "$@" >"$tmp/n.out" 2>"$tmp/n.err"
-  nrc=$?
-}
-
-show_diff() {
-  echo "  exit codes: usnmp $urc, net-snmp $nrc"
-  echo "  stdout (usnmp <, net-snmp >):"
-  diff "$tmp/u.out" "$tmp/n.out" | head -20 | sed 's/^/    /'
-  echo "  stderr (usnmp <, net-snmp >):"
-  diff "$tmp/u.err" "$tmp/n.err" | head -20 | sed 's/^/    /'
-}
+# shellcheck source=cli_compare.sh
+. "$(dirname "$0")/cli_compare.sh"
 
 # same CMD ARGS...: byte-identical stdout, stderr and exit code, and some
 # output (an empty pair would prove nothing).
