@@ -32,6 +32,11 @@ size_t usnmp__cli_value_storage(const char *text);
 int usnmp__cli_value_parse(usnmp_value *v, uint8_t *storage, size_t size,
                            const char *type, const char *text);
 
+/* Parses net-snmp's -v argument ("1", "2c" or "3") into *version.
+ * Returns 0, or -1 for anything else (the caller prints net-snmp's
+ * "Invalid version specified after -v flag"). */
+int usnmp__cli_version_parse(const char *text, usnmp_version *version);
+
 /* One destination of log messages (-L): kind 'e' (stderr), 'o' (stdout),
  * 'f' (file) or 's' (syslog), for priorities from high (most severe) to
  * low, syslog's numbers (LOG_EMERG 0 .. LOG_DEBUG 7). */

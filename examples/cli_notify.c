@@ -166,13 +166,7 @@ static void parse_args(notify_cli *c, int argc, char **argv) {
       die(c, "option -%c needs an argument", opt);
     switch (opt) {
     case 'v':
-      if (strcmp(v, "1") == 0)
-        c->version = USNMP_VERSION_1;
-      else if (strcmp(v, "2c") == 0)
-        c->version = USNMP_VERSION_2C;
-      else if (strcmp(v, "3") == 0)
-        c->version = USNMP_VERSION_3;
-      else
+      if (usnmp__cli_version_parse(v, &c->version) != 0)
         die(c, "Invalid version specified after -v flag: %s", v);
       break;
     case 'c':

@@ -274,3 +274,15 @@ int usnmp__cli_value_parse(usnmp_value *v, uint8_t *storage, size_t size,
   }
   return USNMP_CLI_VALUE_OK;
 }
+
+int usnmp__cli_version_parse(const char *text, usnmp_version *version) {
+  if (strcmp(text, "1") == 0)
+    *version = USNMP_VERSION_1;
+  else if (strcmp(text, "2c") == 0)
+    *version = USNMP_VERSION_2C;
+  else if (strcmp(text, "3") == 0)
+    *version = USNMP_VERSION_3;
+  else
+    return -1;
+  return 0;
+}

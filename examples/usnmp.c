@@ -1486,13 +1486,7 @@ static void parse_args(cli *c, int argc, char **argv) {
     long num;
     switch (opt) {
     case 'v':
-      if (strcmp(arg, "1") == 0)
-        c->version = USNMP_VERSION_1;
-      else if (strcmp(arg, "2c") == 0)
-        c->version = USNMP_VERSION_2C;
-      else if (strcmp(arg, "3") == 0)
-        c->version = USNMP_VERSION_3;
-      else
+      if (usnmp__cli_version_parse(arg, &c->version) != 0)
         bad_input(c, "Invalid version specified after -v flag: %s", arg);
       break;
     case 'c':
